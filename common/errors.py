@@ -1,0 +1,219 @@
+"""One error shape for the whole API: RFC 9457 problem details with a stable ``code``.
+
+Every error a client can see, whether raised by DRF (validation, authentication,
+throttling), by Django (404, 500) or by a domain service, is rendered here as::
+
+    {"type": "...", "title": "...", "status": 422, "detail": "...",
+     "code": "insufficient_funds", "errors": [{"field": "amount", "message": "..."}]}
+
+Domain errors subclass :class:`ApiError`; each names its HTTP status and its stable code,
+so services can raise them without knowing about views.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+ERROR_TYPE_BASE = "https://opensesame.example/problems/"
+
+
+class ApiError(Exception):
+    """A refusal that clients may see: a stable machine code and an HTTP status."""
+
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    code: str = "bad_request"
+    title: str = "Bad request"
+    default_detail: str = "The request could not be processed."
+
+    def __init__(self, detail: str | None = None, *, errors: list[dict] | None = None) -> None:
+        self.detail = detail or self.default_detail
+        self.errors = errors or []
+        super().__init__(self.detail)
+
+
+class InvalidRequest(ApiError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+    title = "Invalid request"
+    default_detail = "Some fields are invalid."
+
+
+class Conflict(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+    title = "Conflict"
+    default_detail = "The request conflicts with the current state."
+
+
+class Unprocessable(ApiError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    code = "unprocessable"
+    title = "Refused"
+    default_detail = "The request is well formed but was refused."
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    title = "Idempotency key reused"
+    default_detail = (
+        "This Idempotency-Key was already used with a different request. "
+        "Use a new key for a new request."
+    )
+
+
+def problem(
+    *,
+    status_code: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: list[dict] | None = None,
+) -> dict[str, Any]:
+    """Build the problem-details body."""
+    return {
+        "type": f"{ERROR_TYPE_BASE}{code}",
+        "title": title,
+        "status": status_code,
+        "detail": detail,
+        "code": code,
+        "errors": errors or [],
+    }
+
+
+def flatten_validation_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
+    """Turn DRF's nested ``{field: [ErrorDetail]}`` into ``[{field, message, code}]``.
+
+    Nested fields are joined with dots (``items.0.amount``); errors that belong to no
+    field have ``field`` set to ``non_field_errors``.
+    """
+    if isinstance(detail, dict):
+        out: list[dict[str, str]] = []
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.extend(flatten_validation_errors(value, name))
+        return out
+    if isinstance(detail, list):
+        out = []
+        for index, item in enumerate(detail):
+            if isinstance(item, dict | list):
+                out.extend(flatten_validation_errors(item, f"{prefix}.{index}" if prefix else ""))
+            else:
+                out.extend(flatten_validation_errors(item, prefix))
+        return out
+    return [
+        {
+            "field": prefix or "non_field_errors",
+            "message": str(detail),
+            "code": str(getattr(detail, "code", "invalid")),
+        }
+    ]
+
+
+_DRF_TITLES: dict[type[exceptions.APIException], tuple[str, str]] = {
+    exceptions.ValidationError: ("invalid", "Invalid request"),
+    exceptions.ParseError: ("malformed_request", "Malformed request"),
+    exceptions.NotAuthenticated: ("not_authenticated", "Authentication required"),
+    exceptions.AuthenticationFailed: ("authentication_failed", "Authentication failed"),
+    exceptions.PermissionDenied: ("permission_denied", "Not allowed"),
+    exceptions.NotFound: ("not_found", "Not found"),
+    exceptions.MethodNotAllowed: ("method_not_allowed", "Method not allowed"),
+    exceptions.NotAcceptable: ("not_acceptable", "Not acceptable"),
+    exceptions.UnsupportedMediaType: ("unsupported_media_type", "Unsupported media type"),
+    exceptions.Throttled: ("throttled", "Too many requests"),
+}
+
+
+def _drf_code_and_title(exc: exceptions.APIException) -> tuple[str, str]:
+    for klass in type(exc).__mro__:
+        if klass in _DRF_TITLES:
+            return _DRF_TITLES[klass]
+    return str(exc.default_code), "Error"
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's EXCEPTION_HANDLER: every handled error becomes problem details.
+
+    Unhandled exceptions return ``None`` so Django's 500 handler (also problem details
+    for the API) takes over and the error is logged with its traceback.
+    """
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    headers: dict[str, str] = {}
+    if isinstance(exc, ApiError):
+        body = problem(
+            status_code=exc.status_code,
+            code=exc.code,
+            title=exc.title,
+            detail=exc.detail,
+            errors=exc.errors,
+        )
+        status_code = exc.status_code
+    elif isinstance(exc, exceptions.APIException):
+        code, title = _drf_code_and_title(exc)
+        if isinstance(exc, exceptions.ValidationError):
+            errors = flatten_validation_errors(exc.detail)
+            detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        else:
+            errors = []
+            detail = str(exc.detail)
+            if isinstance(exc.detail, dict | list):
+                detail = str(exc.default_detail)
+        body = problem(
+            status_code=exc.status_code, code=code, title=title, detail=detail, errors=errors
+        )
+        status_code = exc.status_code
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None) is not None:
+            headers["Retry-After"] = str(int(exc.wait))
+    else:
+        return None
+
+    set_rollback()
+    response = Response(body, status=status_code, headers=headers)
+    response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: problem details under /api/, Django's page elsewhere."""
+    if not _is_api(request):
+        return defaults.page_not_found(request, exception)
+    body = problem(
+        status_code=404,
+        code="not_found",
+        title="Not found",
+        detail="No such endpoint or object.",
+    )
+    return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: problem details under /api/, Django's page elsewhere."""
+    if not _is_api(request):
+        return defaults.server_error(request)
+    body = problem(
+        status_code=500,
+        code="server_error",
+        title="Server error",
+        detail="Something went wrong on our side. It has been logged; please try again.",
+    )
+    return JsonResponse(body, status=500, content_type=PROBLEM_CONTENT_TYPE)

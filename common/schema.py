@@ -1,0 +1,44 @@
+"""OpenAPI helpers: the problem-details schema and the error responses of an operation."""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+from common.errors import PROBLEM_CONTENT_TYPE
+
+
+class ProblemFieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="The offending field, dotted for nested fields.")
+    message = serializers.CharField()
+    code = serializers.CharField()
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details with a stable machine ``code``."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="Stable machine-readable error code.")
+    errors = ProblemFieldErrorSerializer(many=True)
+
+
+_DESCRIPTIONS = {
+    400: "Invalid input (`invalid`, `malformed_request`), with field errors.",
+    401: "No or invalid credentials (`not_authenticated`, `authentication_failed`).",
+    403: "Not allowed (`permission_denied`).",
+    404: "Not found, also for another party's object (`not_found`).",
+    409: "Conflict with the current state or an idempotency key (`idempotency_key_reused`).",
+    422: "Well-formed but refused by the rules (e.g. `insufficient_funds`).",
+    429: "Throttled (`throttled`); see Retry-After.",
+}
+
+
+def problem_responses(*status_codes: int) -> dict[Any, OpenApiResponse]:
+    """Error responses for ``extend_schema(responses=...)``, as problem+json."""
+    return {
+        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, _DESCRIPTIONS[code])
+        for code in status_codes
+    }

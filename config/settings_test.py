@@ -1,0 +1,34 @@
+"""Settings for the test suite: the real settings, with test-only speed-ups.
+
+The database and the broker still come from the environment, so CI runs the same
+suite against PostgreSQL and Redis that a laptop runs against SQLite.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
+
+from config.settings import *  # noqa: F403
+from config.settings import REST_FRAMEWORK
+
+# Hashing passwords properly costs ~100 ms each; tests create many users.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Requests made by tests are plain HTTP.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Tasks run in-process unless a test starts a real worker (tests/test_celery_worker.py),
+# so no test leaves stray messages on a shared broker.
+CELERY_TASK_ALWAYS_EAGER = True
+
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {**REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth": "1000/min"},
+}

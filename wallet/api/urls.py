@@ -1,0 +1,15 @@
+from django.urls import path
+
+from wallet.api import views
+
+urlpatterns = [
+    path("auth/csrf", views.CsrfView.as_view(), name="auth-csrf"),
+    path("auth/register", views.RegisterView.as_view(), name="auth-register"),
+    path("auth/login", views.LoginView.as_view(), name="auth-login"),
+    path("auth/logout", views.LogoutView.as_view(), name="auth-logout"),
+    path("auth/token", views.TokenView.as_view(), name="auth-token"),
+    path("me", views.MeView.as_view(), name="me"),
+    path("me/wallet", views.WalletView.as_view(), name="me-wallet"),
+    path("me/transactions", views.TransactionListView.as_view(), name="me-transactions"),
+    path("me/top-ups", views.TopUpView.as_view(), name="me-top-ups"),
+]

@@ -1,0 +1,201 @@
+"""Citizen accounts and wallet endpoints. Thin: validate, call a service or selector,
+serialize."""
+
+from django.contrib.auth import authenticate, login, logout
+from django.db.models import QuerySet
+from django.middleware.csrf import get_token
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from common.schema import problem_responses
+from wallet import selectors, services
+from wallet.api.filters import TransactionFilter
+from wallet.api.serializers import (
+    CredentialsInputSerializer,
+    CsrfOutputSerializer,
+    ProfileOutputSerializer,
+    RegisterInputSerializer,
+    TokenOutputSerializer,
+    TopUpInputSerializer,
+    TopUpOutputSerializer,
+    TransactionOutputSerializer,
+    WalletOutputSerializer,
+)
+from wallet.idempotency import HEADER as IDEMPOTENCY_HEADER
+from wallet.idempotency import idempotent
+from wallet.models import Entry
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Any string up to 255 characters. The same key with the same body replays the "
+        "first answer; with a different body it answers 409 idempotency_key_reused."
+    ),
+)
+
+
+class AuthThrottledView(APIView):
+    """Unauthenticated endpoints that take a password: throttled per client address."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "auth"
+
+
+def _invalid_credentials() -> exceptions.AuthenticationFailed:
+    return exceptions.AuthenticationFailed("Invalid username or password.")
+
+
+@extend_schema(tags=["auth"])
+class CsrfView(APIView):
+    """Sets the CSRF cookie for the web client and returns the token to echo back in the
+    ``X-CSRFToken`` header."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(operation_id="auth_csrf", responses={200: CsrfOutputSerializer})
+    @method_decorator(ensure_csrf_cookie)
+    def get(self, request: Request) -> Response:
+        return Response({"csrf_token": get_token(request)})
+
+
+@extend_schema(tags=["auth"])
+class RegisterView(AuthThrottledView):
+    @extend_schema(
+        operation_id="auth_register",
+        request=RegisterInputSerializer,
+        responses={201: ProfileOutputSerializer, **problem_responses(400, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        data = RegisterInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_register(**data.validated_data)
+        return Response(ProfileOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["auth"])
+class LoginView(AuthThrottledView):
+    """Session login for the web client. CSRF is enforced (get the cookie from
+    ``/auth/csrf`` first); native clients use ``/auth/token`` instead."""
+
+    @extend_schema(
+        operation_id="auth_login",
+        request=CredentialsInputSerializer,
+        responses={200: ProfileOutputSerializer, **problem_responses(400, 401, 403, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        SessionAuthentication().enforce_csrf(request)
+        data = CredentialsInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request._request, **data.validated_data)
+        if user is None:
+            raise _invalid_credentials()
+        login(request._request, user)
+        return Response(ProfileOutputSerializer(user).data)
+
+
+@extend_schema(tags=["auth"])
+class TokenView(AuthThrottledView):
+    @extend_schema(
+        operation_id="auth_token",
+        request=CredentialsInputSerializer,
+        responses={200: TokenOutputSerializer, **problem_responses(400, 401, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        data = CredentialsInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request._request, **data.validated_data)
+        if user is None:
+            raise _invalid_credentials()
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+@extend_schema(tags=["auth"])
+class LogoutView(APIView):
+    """Ends the session; called with a token, it revokes that token."""
+
+    @extend_schema(
+        operation_id="auth_logout",
+        request=None,
+        responses={204: OpenApiResponse(description="Logged out."), **problem_responses(401)},
+    )
+    def post(self, request: Request) -> Response:
+        if isinstance(request.auth, Token):
+            request.auth.delete()
+        logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["me"])
+class MeView(APIView):
+    @extend_schema(
+        operation_id="me_profile",
+        responses={200: ProfileOutputSerializer, **problem_responses(401)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(ProfileOutputSerializer(request.user).data)
+
+
+@extend_schema(tags=["wallet"])
+class WalletView(APIView):
+    @extend_schema(
+        operation_id="me_wallet",
+        responses={200: WalletOutputSerializer, **problem_responses(401)},
+    )
+    def get(self, request: Request) -> Response:
+        summary = selectors.wallet_summary(user=request.user)
+        return Response(WalletOutputSerializer(summary).data)
+
+
+@extend_schema(tags=["wallet"])
+class TransactionListView(generics.ListAPIView):
+    serializer_class = TransactionOutputSerializer
+    filter_backends = (DjangoFilterBackend,)
+    filterset_class = TransactionFilter
+
+    @extend_schema(
+        operation_id="me_transactions",
+        responses={200: TransactionOutputSerializer(many=True), **problem_responses(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+    def get_queryset(self) -> QuerySet[Entry]:
+        return selectors.wallet_entries(user=self.request.user)
+
+
+@extend_schema(tags=["wallet"])
+class TopUpView(APIView):
+    @extend_schema(
+        operation_id="me_top_up",
+        request=TopUpInputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: TopUpOutputSerializer, **problem_responses(400, 401, 409)},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = TopUpInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        transfer = services.top_up_create(user=request.user, amount=data.validated_data["amount"])
+        entry = transfer.entries.select_related("transfer").get(account__user=request.user)
+        body = {
+            "transaction": TransactionOutputSerializer(entry).data,
+            "wallet": WalletOutputSerializer(selectors.wallet_summary(user=request.user)).data,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)

@@ -1,0 +1,279 @@
+"""Accounts and the double-entry ledger.
+
+Invariants, each enforced by the database and not only by Python:
+
+- A transfer has two or more entries whose amounts sum to zero, in one currency
+  (PostgreSQL: a deferred constraint trigger, checked at commit).
+- Entries and transfers are never updated or deleted; corrections are new transfers
+  (PostgreSQL: a trigger refuses UPDATE and DELETE; Python refuses them too).
+- A citizen's available balance (``balance - held``) is never below zero
+  (a check constraint on every database).
+- ``balance`` caches the sum of an account's entries and ``held`` the sum of its active
+  holds; services update both with ``F()`` under a row lock, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import F, Q
+
+
+class IdentityLevel(models.IntegerChoices):
+    NONE = 0, "None"
+    PHONE = 1, "Phone verified"
+    DOCUMENT = 2, "Identity document verified"
+
+
+class User(AbstractUser):
+    """A person with a login: a citizen, or staff working in the admin.
+
+    ``public_id`` is the id the API shows; the integer primary key stays internal
+    (batch jobs split work into ranges of it).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    display_name = models.CharField(max_length=100, blank=True)
+    identity_level = models.PositiveSmallIntegerField(
+        choices=IdentityLevel.choices,
+        default=IdentityLevel.NONE,
+        help_text="Set by staff after verifying a phone number or an identity document.",
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(identity_level__gte=0) & Q(identity_level__lte=2),
+                name="user_identity_level_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class AccountKind(models.TextChoices):
+    WALLET = "wallet", "Citizen wallet"
+    SETTLEMENT = "settlement", "Merchant settlement"
+    SYSTEM = "system", "System"
+
+
+class SystemAccount(models.TextChoices):
+    """The system ledger accounts; their ``code`` is stable and seeded by a migration."""
+
+    FUNDING = "system:funding", "Funding (money coming in from outside)"
+    CLAIMS_RECEIVABLE = "system:claims_receivable", "Claims receivable"
+    WRITE_OFFS = "system:write_offs", "Write-offs"
+
+
+class LedgerAccount(models.Model):
+    """One account of the ledger: a citizen's wallet, a merchant's settlement or a system
+    account. Only wallets carry holds and only wallets are kept from going negative:
+    the funding account is negative by design (it mirrors money that came in).
+    """
+
+    code = models.CharField(max_length=80, unique=True)
+    kind = models.CharField(max_length=16, choices=AccountKind.choices)
+    name = models.CharField(max_length=200)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="wallet_account",
+    )
+    currency = models.CharField(max_length=3)
+    balance = models.BigIntegerField(default=0)
+    held = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=~Q(kind=AccountKind.WALLET) | Q(balance__gte=F("held")),
+                name="ledger_wallet_available_not_negative",
+            ),
+            models.CheckConstraint(condition=Q(held__gte=0), name="ledger_held_not_negative"),
+            models.CheckConstraint(
+                condition=Q(kind=AccountKind.WALLET) | Q(held=0),
+                name="ledger_only_wallets_hold",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=AccountKind.WALLET) | Q(user__isnull=False),
+                name="ledger_wallet_has_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
+
+
+class TransferKind(models.TextChoices):
+    TOP_UP = "top_up", "Top-up"
+    PAYMENT = "payment", "Payment"
+    HOLD_CAPTURE = "hold_capture", "Deposit captured"
+    CLAIM = "claim", "Claim charged"
+    REFUND = "refund", "Refund"
+    ADJUSTMENT = "adjustment", "Adjustment"
+
+
+class ImmutableQuerySet(models.QuerySet):
+    """Ledger rows are append-only: bulk update and delete are refused in Python.
+
+    The database refuses them too (on PostgreSQL, by trigger); this only gives a
+    clearer error earlier.
+    """
+
+    def update(self, **kwargs: Any) -> int:
+        raise LedgerImmutableError(f"{self.model.__name__} rows are never updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise LedgerImmutableError(f"{self.model.__name__} rows are never deleted.")
+
+
+class LedgerImmutableError(Exception):
+    """Raised on an attempt to change a ledger row: corrections are new transfers."""
+
+
+class ImmutableModel(models.Model):
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise LedgerImmutableError(f"{type(self).__name__} rows are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise LedgerImmutableError(f"{type(self).__name__} rows are never deleted.")
+
+
+class Transfer(ImmutableModel):
+    """A movement of money: the entries below it sum to zero."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=32, choices=TransferKind.choices)
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=255, blank=True)
+    reference = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="What this transfer is for, e.g. the hold or bill it settles.",
+    )
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.id}"
+
+
+class Entry(ImmutableModel):
+    """One leg of a transfer: a signed amount on one account (credit positive)."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
+    amount = models.BigIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "entries"
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=~Q(amount=0), name="ledger_entry_not_zero"),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["account", "-created_at"], name="entry_account_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount:+d} on {self.account_id}"
+
+
+class HoldStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    CAPTURED = "captured", "Captured"
+    RELEASED = "released", "Released"
+    EXPIRED = "expired", "Expired"
+
+
+class Hold(models.Model):
+    """A pre-authorisation on a wallet: money set aside but not moved.
+
+    Active → captured (fully or partly; the rest is released) | released | expired.
+    A hold leaves the active state exactly once; services check the status under a row
+    lock before they move it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="holds")
+    amount = models.BigIntegerField()
+    captured_amount = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=HoldStatus.choices, default=HoldStatus.ACTIVE)
+    reference = models.CharField(max_length=255, blank=True)
+    description = models.CharField(max_length=255, blank=True)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    capture_transfer = models.OneToOneField(
+        Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="captured_hold"
+    )
+
+    class Meta:
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="hold_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(captured_amount__gte=0) & Q(captured_amount__lte=F("amount")),
+                name="hold_captured_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=HoldStatus.CAPTURED) | Q(captured_amount=0),
+                name="hold_only_captured_has_capture",
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(status=HoldStatus.ACTIVE),
+                name="hold_active_expiry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hold {self.amount} on {self.account_id} ({self.status})"
+
+
+class IdempotencyKey(models.Model):
+    """A claimed ``Idempotency-Key``: the request it was first used with and its answer.
+
+    The row is inserted in the same transaction as the request's effect, so the key is
+    claimed if and only if the effect happened. The unique constraint on (scope, key)
+    makes a concurrent second request wait for the first and then replay its answer.
+    """
+
+    scope = models.CharField(max_length=100, help_text="Whose key: 'user:<id>' and so on.")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

@@ -1,0 +1,503 @@
+"""Every write of the wallet: accounts, transfers, holds, claims, idempotency keys.
+
+Locking discipline (one order everywhere, so no two transactions wait on each other in a
+cycle): first the hold row if the operation concerns one, then ledger accounts in
+ascending primary key. Balances change only through ``F()`` updates under those locks;
+the check constraints on ``LedgerAccount`` are the last line of defence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from wallet.errors import CurrencyMismatch, HoldNotActive, InsufficientFunds, InvalidAmount
+from wallet.models import (
+    AccountKind,
+    Entry,
+    Hold,
+    HoldStatus,
+    IdempotencyKey,
+    IdentityLevel,
+    LedgerAccount,
+    SystemAccount,
+    Transfer,
+    TransferKind,
+    User,
+)
+
+logger = logging.getLogger(__name__)
+
+
+# --- Accounts --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_register(*, username: str, password: str, display_name: str = "") -> User:
+    """Create a citizen with their wallet. The password must already be validated."""
+    user = get_user_model().objects.create_user(
+        username=username, password=password, display_name=display_name
+    )
+    wallet_open(user=user)
+    logger.info("user registered", extra={"user_id": user.pk})
+    return user
+
+
+@transaction.atomic
+def user_identity_level_set(*, user: User, level: IdentityLevel) -> User:
+    """Record what staff verified: 1 a phone number, 2 an identity document."""
+    user.identity_level = IdentityLevel(level)
+    user.save(update_fields=["identity_level"])
+    logger.info("identity level set", extra={"user_id": user.pk, "level": int(level)})
+    return user
+
+
+def wallet_open(*, user: User) -> LedgerAccount:
+    """The user's wallet account, created on first use (staff made by createsuperuser
+    have none until they need one)."""
+    account, _ = LedgerAccount.objects.get_or_create(
+        user=user,
+        defaults={
+            "code": f"wallet:{user.public_id}",
+            "kind": AccountKind.WALLET,
+            "name": f"Wallet of {user.username}",
+            "currency": settings.WALLET_CURRENCY,
+        },
+    )
+    return account
+
+
+def settlement_account_open(*, code: str, name: str) -> LedgerAccount:
+    """A merchant's settlement account (the merchants app keeps the link to it)."""
+    account, _ = LedgerAccount.objects.get_or_create(
+        code=f"settlement:{code}",
+        defaults={
+            "kind": AccountKind.SETTLEMENT,
+            "name": name,
+            "currency": settings.WALLET_CURRENCY,
+        },
+    )
+    return account
+
+
+def system_account(code: SystemAccount) -> LedgerAccount:
+    """A system account; the migration seeds them, this re-creates one if it is missing
+    (after a test flush, say)."""
+    account, _ = LedgerAccount.objects.get_or_create(
+        code=code.value,
+        defaults={
+            "kind": AccountKind.SYSTEM,
+            "name": code.label,
+            "currency": settings.WALLET_CURRENCY,
+        },
+    )
+    return account
+
+
+# --- Transfers -------------------------------------------------------------------------
+
+
+def _lock_accounts(account_ids: set[int]) -> dict[int, LedgerAccount]:
+    """Lock ledger accounts for update, in ascending primary key order."""
+    accounts = LedgerAccount.objects.select_for_update().filter(pk__in=account_ids).order_by("pk")
+    locked = {account.pk: account for account in accounts}
+    missing = account_ids - locked.keys()
+    if missing:
+        raise LedgerAccount.DoesNotExist(f"No ledger account {sorted(missing)}")
+    return locked
+
+
+def _post(
+    *,
+    kind: str,
+    postings: Mapping[int, int],
+    locked: Mapping[int, LedgerAccount],
+    description: str = "",
+    reference: str = "",
+) -> Transfer:
+    """Write one balanced transfer over accounts the caller has locked.
+
+    ``postings`` maps account id to its signed amount (credit positive). Checks that
+    debited wallets can afford it, then writes the transfer, its entries and the cached
+    balances (``F()`` in pk order).
+    """
+    postings = {account_id: amount for account_id, amount in postings.items() if amount}
+    if len(postings) < 2 or sum(postings.values()) != 0:
+        raise ValueError(f"Unbalanced or one-legged transfer: {postings}")
+    currency = settings.WALLET_CURRENCY
+    for account_id, amount in postings.items():
+        account = locked[account_id]
+        if account.currency != currency:
+            raise CurrencyMismatch()
+        if account.kind == AccountKind.WALLET and amount < 0 and account.available < -amount:
+            raise InsufficientFunds()
+
+    now = timezone.now()
+    transfer = Transfer.objects.create(
+        kind=kind,
+        currency=currency,
+        description=description[:255],
+        reference=reference[:255],
+        created_at=now,
+    )
+    Entry.objects.bulk_create(
+        Entry(transfer=transfer, account_id=account_id, amount=amount, created_at=now)
+        for account_id, amount in sorted(postings.items())
+    )
+    for account_id, amount in sorted(postings.items()):
+        LedgerAccount.objects.filter(pk=account_id).update(balance=F("balance") + amount)
+        locked[account_id].balance += amount
+    return transfer
+
+
+@transaction.atomic
+def transfer_funds(
+    *,
+    source: LedgerAccount,
+    destination: LedgerAccount,
+    amount: int,
+    kind: str,
+    description: str = "",
+    reference: str = "",
+) -> Transfer:
+    """Move ``amount`` from one account to another; a wallet source must afford it."""
+    if amount <= 0:
+        raise InvalidAmount("The amount must be a positive number of minor units.")
+    if source.pk == destination.pk:
+        raise InvalidAmount("A transfer needs two different accounts.")
+    locked = _lock_accounts({source.pk, destination.pk})
+    return _post(
+        kind=kind,
+        postings={source.pk: -amount, destination.pk: amount},
+        locked=locked,
+        description=description,
+        reference=reference,
+    )
+
+
+def top_up_create(*, user: User, amount: int, description: str = "Top-up") -> Transfer:
+    """Add money to a wallet from the (simulated) funding source.
+
+    In production this is where a payment provider's confirmed charge lands: call it from
+    the provider's webhook with the provider's charge id as the idempotency key.
+    """
+    if amount <= 0 or amount > settings.WALLET_MAX_TOP_UP:
+        raise InvalidAmount(
+            f"A top-up must be between 1 and {settings.WALLET_MAX_TOP_UP} minor units."
+        )
+    with transaction.atomic():
+        wallet = wallet_open(user=user)
+        return transfer_funds(
+            source=system_account(SystemAccount.FUNDING),
+            destination=wallet,
+            amount=amount,
+            kind=TransferKind.TOP_UP,
+            description=description,
+        )
+
+
+def payment_create(
+    *,
+    user: User,
+    destination: LedgerAccount,
+    amount: int,
+    description: str = "",
+    reference: str = "",
+) -> Transfer:
+    """Pay a merchant (its settlement account) from the user's wallet."""
+    with transaction.atomic():
+        return transfer_funds(
+            source=wallet_open(user=user),
+            destination=destination,
+            amount=amount,
+            kind=TransferKind.PAYMENT,
+            description=description,
+            reference=reference,
+        )
+
+
+@transaction.atomic
+def top_ups_bulk_create(*, amounts: Mapping[int, int], description: str = "Top-up") -> int:
+    """Top up many wallets at once (demo seeding, migrations from another system).
+
+    One transfer per wallet, written with bulk inserts; the funding account takes the sum.
+    Returns the number of transfers written.
+    """
+    amounts = {account_id: amount for account_id, amount in amounts.items() if amount > 0}
+    if not amounts:
+        return 0
+    funding = system_account(SystemAccount.FUNDING)
+    locked = _lock_accounts({funding.pk, *amounts})
+    if any(locked[pk].kind != AccountKind.WALLET for pk in amounts):
+        raise InvalidAmount("Bulk top-ups go to wallets only.")
+    now = timezone.now()
+    transfers = Transfer.objects.bulk_create(
+        Transfer(
+            kind=TransferKind.TOP_UP,
+            currency=settings.WALLET_CURRENCY,
+            description=description,
+            created_at=now,
+        )
+        for _ in amounts
+    )
+    entries: list[Entry] = []
+    for transfer, (account_id, amount) in zip(transfers, sorted(amounts.items()), strict=True):
+        entries.append(
+            Entry(transfer=transfer, account_id=funding.pk, amount=-amount, created_at=now)
+        )
+        entries.append(
+            Entry(transfer=transfer, account_id=account_id, amount=amount, created_at=now)
+        )
+    Entry.objects.bulk_create(entries, batch_size=2000)
+    for account_id, amount in sorted(amounts.items()):
+        locked[account_id].balance += amount
+    funding_total = sum(amounts.values())
+    LedgerAccount.objects.bulk_update(
+        [locked[pk] for pk in sorted(amounts)], ["balance"], batch_size=1000
+    )
+    LedgerAccount.objects.filter(pk=funding.pk).update(balance=F("balance") - funding_total)
+    return len(transfers)
+
+
+# --- Holds -----------------------------------------------------------------------------
+
+
+def _lock_active_hold(hold_id: Any) -> Hold:
+    hold = Hold.objects.select_for_update().get(pk=hold_id)
+    if hold.status != HoldStatus.ACTIVE:
+        raise HoldNotActive()
+    return hold
+
+
+def _unhold(*, hold: Hold, account: LedgerAccount) -> None:
+    LedgerAccount.objects.filter(pk=account.pk).update(held=F("held") - hold.amount)
+    account.held -= hold.amount
+
+
+@transaction.atomic
+def hold_place(
+    *,
+    account: LedgerAccount,
+    amount: int,
+    expires_at: datetime,
+    reference: str = "",
+    description: str = "",
+) -> Hold:
+    """Set ``amount`` aside on a wallet until it is captured, released or expires."""
+    if amount <= 0:
+        raise InvalidAmount("A hold must be a positive number of minor units.")
+    locked = _lock_accounts({account.pk})[account.pk]
+    if locked.kind != AccountKind.WALLET:
+        raise InvalidAmount("Holds are placed on wallets only.")
+    if locked.available < amount:
+        raise InsufficientFunds()
+    hold = Hold.objects.create(
+        account=locked,
+        amount=amount,
+        expires_at=expires_at,
+        reference=reference[:255],
+        description=description[:255],
+    )
+    LedgerAccount.objects.filter(pk=locked.pk).update(held=F("held") + amount)
+    return hold
+
+
+@transaction.atomic
+def hold_capture(
+    *, hold_id: Any, amount: int, destination: LedgerAccount, description: str = ""
+) -> Hold:
+    """Take ``amount`` (at most the hold) to ``destination``; the rest is released."""
+    hold = _lock_active_hold(hold_id)
+    if amount <= 0 or amount > hold.amount:
+        raise InvalidAmount(f"A capture must be between 1 and {hold.amount} minor units.")
+    locked = _lock_accounts({hold.account_id, destination.pk})
+    _unhold(hold=hold, account=locked[hold.account_id])
+    transfer = _post(
+        kind=TransferKind.HOLD_CAPTURE,
+        postings={hold.account_id: -amount, destination.pk: amount},
+        locked=locked,
+        description=description or hold.description,
+        reference=f"hold:{hold.pk}",
+    )
+    hold.status = HoldStatus.CAPTURED
+    hold.captured_amount = amount
+    hold.capture_transfer = transfer
+    hold.resolved_at = timezone.now()
+    hold.save(update_fields=["status", "captured_amount", "capture_transfer", "resolved_at"])
+    return hold
+
+
+@transaction.atomic
+def hold_release(*, hold_id: Any) -> Hold:
+    """Give the held money back to the wallet's available balance."""
+    hold = _lock_active_hold(hold_id)
+    account = _lock_accounts({hold.account_id})[hold.account_id]
+    _unhold(hold=hold, account=account)
+    hold.status = HoldStatus.RELEASED
+    hold.resolved_at = timezone.now()
+    hold.save(update_fields=["status", "resolved_at"])
+    return hold
+
+
+@transaction.atomic
+def hold_expire(*, hold_id: Any, now: datetime | None = None) -> bool:
+    """Expire one hold if it is still active and past its expiry. Returns whether it did.
+
+    Safe to run from several sweepers at once: the row lock makes the second wait, and
+    it then finds the hold no longer active.
+    """
+    now = now or timezone.now()
+    hold = Hold.objects.select_for_update().get(pk=hold_id)
+    if hold.status != HoldStatus.ACTIVE or hold.expires_at > now:
+        return False
+    account = _lock_accounts({hold.account_id})[hold.account_id]
+    _unhold(hold=hold, account=account)
+    hold.status = HoldStatus.EXPIRED
+    hold.resolved_at = now
+    hold.save(update_fields=["status", "resolved_at"])
+    return True
+
+
+def holds_expire_due(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Expire the active holds past their expiry, each in its own short transaction."""
+    now = now or timezone.now()
+    due = list(
+        Hold.objects.filter(status=HoldStatus.ACTIVE, expires_at__lte=now)
+        .order_by("expires_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    expired = sum(hold_expire(hold_id=hold_id, now=now) for hold_id in due)
+    if expired:
+        logger.info("holds expired", extra={"count": expired})
+    return expired
+
+
+# --- Claims ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimCharge:
+    """What charging a claim collected: from the hold, from the balance, and what is left."""
+
+    from_hold: int
+    from_balance: int
+    unpaid: int
+    transfer: Transfer | None
+
+    @property
+    def collected(self) -> int:
+        return self.from_hold + self.from_balance
+
+
+@transaction.atomic
+def claim_charge(
+    *,
+    account: LedgerAccount,
+    destination: LedgerAccount,
+    amount: int,
+    hold_id: Any = None,
+    description: str = "",
+    reference: str = "",
+) -> ClaimCharge:
+    """Charge a claim to a wallet: from the hold first, then from the available balance;
+    whatever cannot be paid is returned as ``unpaid`` for the caller to record.
+
+    A hold given here is resolved: captured for what the claim takes, the rest released.
+    One transfer carries everything collected.
+    """
+    if amount <= 0:
+        raise InvalidAmount("A claim must be a positive number of minor units.")
+    hold = _lock_active_hold(hold_id) if hold_id is not None else None
+    if hold is not None and hold.account_id != account.pk:
+        raise InvalidAmount("The hold belongs to another wallet.")
+    locked = _lock_accounts({account.pk, destination.pk})
+    wallet = locked[account.pk]
+
+    from_hold = min(amount, hold.amount) if hold else 0
+    if hold is not None:
+        _unhold(hold=hold, account=wallet)
+    # The hold's money is part of the balance too: what the balance can add on top of
+    # what the hold covers is the available balance (hold released) minus that part.
+    from_balance = min(amount - from_hold, max(wallet.available - from_hold, 0))
+    collected = from_hold + from_balance
+
+    transfer = None
+    if collected:
+        transfer = _post(
+            kind=TransferKind.CLAIM,
+            postings={wallet.pk: -collected, destination.pk: collected},
+            locked=locked,
+            description=description,
+            reference=reference,
+        )
+    if hold is not None:
+        hold.resolved_at = timezone.now()
+        if from_hold:
+            hold.status = HoldStatus.CAPTURED
+            hold.captured_amount = from_hold
+            hold.capture_transfer = transfer
+        else:
+            hold.status = HoldStatus.RELEASED
+        hold.save(update_fields=["status", "captured_amount", "capture_transfer", "resolved_at"])
+    return ClaimCharge(
+        from_hold=from_hold,
+        from_balance=from_balance,
+        unpaid=amount - collected,
+        transfer=transfer,
+    )
+
+
+# --- Idempotency -----------------------------------------------------------------------
+
+
+def request_fingerprint(*, method: str, path: str, body: Any) -> str:
+    """A stable digest of what a request asks for (key order in the body does not matter)."""
+    canonical = json.dumps(
+        {"method": method.upper(), "path": path, "body": body},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def idempotency_key_claim(*, scope: str, key: str, fingerprint: str) -> tuple[IdempotencyKey, bool]:
+    """Claim ``key`` for ``scope`` inside the caller's transaction. Returns (row, claimed).
+
+    INSERT first, never SELECT-then-INSERT: if another transaction holds the same key
+    uncommitted, PostgreSQL makes this insert wait for it; if it commits, the insert
+    fails and the committed row (with its stored answer) is returned; if it rolls back,
+    this request claims the key. Must run inside ``transaction.atomic()``.
+    """
+    try:
+        with transaction.atomic():
+            return (
+                IdempotencyKey.objects.create(scope=scope, key=key, fingerprint=fingerprint),
+                True,
+            )
+    except IntegrityError:
+        return IdempotencyKey.objects.get(scope=scope, key=key), False
+
+
+def idempotency_key_store_response(*, record: IdempotencyKey, status: int, body: Any) -> None:
+    record.response_status = status
+    record.response_body = body
+    record.save(update_fields=["response_status", "response_body"])
+
+
+def idempotency_keys_prune(*, now: datetime | None = None) -> int:
+    """Delete keys older than ``IDEMPOTENCY_KEY_TTL``. Returns how many were deleted."""
+    cutoff = (now or timezone.now()) - settings.IDEMPOTENCY_KEY_TTL
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

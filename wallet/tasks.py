@@ -1,0 +1,16 @@
+"""Periodic wallet work. Thin wrappers: each calls one service and is idempotent."""
+
+from celery import shared_task
+
+from wallet import services
+
+
+@shared_task(name="wallet.expire_due_holds", acks_late=True, reject_on_worker_lost=True)
+def expire_due_holds() -> int:
+    """Expire active holds past their expiry; safe to run twice or in parallel."""
+    return services.holds_expire_due()
+
+
+@shared_task(name="wallet.prune_idempotency_keys", acks_late=True, reject_on_worker_lost=True)
+def prune_idempotency_keys() -> int:
+    return services.idempotency_keys_prune()

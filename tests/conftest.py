@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from tests.factories import SettlementAccountFactory, UserFactory
+from tests.factories import SettlementAccountFactory
 from wallet import services
 from wallet.models import LedgerAccount, User
 
@@ -37,9 +37,7 @@ def is_postgres() -> bool:
 @pytest.fixture
 def citizen(db: None) -> User:
     """A registered citizen with an empty wallet."""
-    return services.user_register(
-        username="alice", password=PASSWORD, display_name="Alice Example"
-    )
+    return services.user_register(username="alice", password=PASSWORD, display_name="Alice Example")
 
 
 @pytest.fixture

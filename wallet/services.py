@@ -55,6 +55,25 @@ def user_register(*, username: str, password: str, display_name: str = "") -> Us
 
 
 @transaction.atomic
+def staff_user_ensure(*, username: str, password: str) -> User:
+    """A superuser with this password (created if missing): demo and first-run set-up."""
+    user, _ = get_user_model().objects.get_or_create(
+        username=username, defaults={"is_staff": True, "is_superuser": True}
+    )
+    user.is_staff = user.is_superuser = True
+    user.set_password(password)
+    user.save(update_fields=["is_staff", "is_superuser", "password"])
+    return user
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str) -> User:
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
 def user_identity_level_set(*, user: User, level: IdentityLevel) -> User:
     """Record what staff verified: 1 a phone number, 2 an identity document."""
     user.identity_level = IdentityLevel(level)
@@ -76,6 +95,27 @@ def wallet_open(*, user: User) -> LedgerAccount:
         },
     )
     return account
+
+
+@transaction.atomic
+def wallets_open_bulk(*, users: list[User]) -> int:
+    """Open wallets for many users at once (users who already have one are skipped)."""
+    have = set(LedgerAccount.objects.filter(user__in=users).values_list("user_id", flat=True))
+    created = LedgerAccount.objects.bulk_create(
+        (
+            LedgerAccount(
+                user=user,
+                code=f"wallet:{user.public_id}",
+                kind=AccountKind.WALLET,
+                name=f"Wallet of {user.username}",
+                currency=settings.WALLET_CURRENCY,
+            )
+            for user in users
+            if user.pk not in have
+        ),
+        batch_size=1000,
+    )
+    return len(created)
 
 
 def settlement_account_open(*, code: str, name: str) -> LedgerAccount:

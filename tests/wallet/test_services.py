@@ -1,0 +1,715 @@
+"""Exact-value tests of the wallet's services: what each writes, and that a refusal
+writes nothing."""
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from wallet import services
+from wallet.errors import HoldNotActive, InsufficientFunds, InvalidAmount
+from wallet.models import (
+    Entry,
+    Hold,
+    HoldStatus,
+    IdempotencyKey,
+    LedgerAccount,
+    SystemAccount,
+    Transfer,
+    TransferKind,
+)
+
+
+def ledger_snapshot():
+    """Everything a refused service must leave as it was."""
+    return {
+        "accounts": {
+            pk: (balance, held)
+            for pk, balance, held in LedgerAccount.objects.values_list("pk", "balance", "held")
+        },
+        "transfers": Transfer.objects.count(),
+        "entries": Entry.objects.count(),
+        "holds": {
+            pk: (status, captured_amount, resolved_at)
+            for pk, status, captured_amount, resolved_at in Hold.objects.values_list(
+                "pk", "status", "captured_amount", "resolved_at"
+            )
+        },
+    }
+
+
+def balance_of(account):
+    return LedgerAccount.objects.get(pk=account.pk).balance
+
+
+def held_of(account):
+    return LedgerAccount.objects.get(pk=account.pk).held
+
+
+def legs_of(transfer):
+    """A transfer's entries as {account pk: signed amount}."""
+    return dict(Entry.objects.filter(transfer=transfer).values_list("account_id", "amount"))
+
+
+def funding():
+    return services.system_account(SystemAccount.FUNDING)
+
+
+def later(minutes=60):
+    return timezone.now() + timedelta(minutes=minutes)
+
+
+# --- Top-ups ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_top_up_moves_money_from_funding_to_the_wallet(citizen):
+    # given
+    funding_before = balance_of(funding())
+
+    # when
+    transfer = services.top_up_create(user=citizen, amount=500)
+
+    # then
+    wallet = LedgerAccount.objects.get(user=citizen)
+    assert (wallet.balance, wallet.held) == (500, 0)
+    assert balance_of(funding()) == funding_before - 500
+    assert transfer.kind == TransferKind.TOP_UP
+    assert transfer.currency == settings.WALLET_CURRENCY
+    assert legs_of(transfer) == {funding().pk: -500, wallet.pk: 500}
+    assert Transfer.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("amount", [1, settings.WALLET_MAX_TOP_UP])
+def test_top_up_accepts_the_limits(citizen, amount):
+    services.top_up_create(user=citizen, amount=amount)
+
+    assert LedgerAccount.objects.get(user=citizen).balance == amount
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("amount", [0, -1, -500, settings.WALLET_MAX_TOP_UP + 1])
+def test_top_up_outside_the_limits_is_refused_and_writes_nothing(citizen, amount):
+    # given
+    before = ledger_snapshot()
+
+    # when / then
+    with pytest.raises(InvalidAmount):
+        services.top_up_create(user=citizen, amount=amount)
+    assert ledger_snapshot() == before
+    assert Transfer.objects.count() == 0
+    assert Entry.objects.count() == 0
+
+
+# --- Payments and transfers ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_payment_moves_money_to_the_settlement_account(funded, citizen, settlement):
+    # given
+    wallet = funded(1000)
+
+    # when
+    transfer = services.payment_create(
+        user=citizen, destination=settlement, amount=300, reference="order:1"
+    )
+
+    # then
+    assert (balance_of(wallet), held_of(wallet)) == (700, 0)
+    assert balance_of(settlement) == 300
+    assert transfer.kind == TransferKind.PAYMENT
+    assert transfer.reference == "order:1"
+    assert legs_of(transfer) == {wallet.pk: -300, settlement.pk: 300}
+
+
+@pytest.mark.django_db
+def test_payment_of_the_whole_balance_is_allowed(funded, citizen, settlement):
+    wallet = funded(1000)
+
+    services.payment_create(user=citizen, destination=settlement, amount=1000)
+
+    assert balance_of(wallet) == 0
+    assert balance_of(settlement) == 1000
+
+
+@pytest.mark.django_db
+def test_payment_with_insufficient_funds_is_refused_and_writes_nothing(funded, citizen, settlement):
+    # given
+    wallet = funded(300)
+    before = ledger_snapshot()
+
+    # when / then
+    with pytest.raises(InsufficientFunds):
+        services.payment_create(user=citizen, destination=settlement, amount=301)
+    assert ledger_snapshot() == before
+    assert Transfer.objects.count() == 1  # the top-up only
+    assert Entry.objects.count() == 2
+    assert (balance_of(wallet), held_of(wallet), balance_of(settlement)) == (300, 0, 0)
+
+
+@pytest.mark.django_db
+def test_payment_cannot_spend_held_money(funded, citizen, settlement):
+    # given: 300 in the wallet, 100 of it held
+    wallet = funded(300)
+    services.hold_place(account=wallet, amount=100, expires_at=later())
+    before = ledger_snapshot()
+
+    # when / then: 201 is more than the 200 available
+    with pytest.raises(InsufficientFunds):
+        services.payment_create(user=citizen, destination=settlement, amount=201)
+    assert ledger_snapshot() == before
+
+    # and exactly the available amount goes through
+    services.payment_create(user=citizen, destination=settlement, amount=200)
+    assert (balance_of(wallet), held_of(wallet)) == (100, 100)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("amount", [0, -1])
+def test_payment_of_a_non_positive_amount_is_refused(funded, citizen, settlement, amount):
+    funded(300)
+    before = ledger_snapshot()
+
+    with pytest.raises(InvalidAmount):
+        services.payment_create(user=citizen, destination=settlement, amount=amount)
+    assert ledger_snapshot() == before
+
+
+@pytest.mark.django_db
+def test_transfer_between_wallets_moves_exact_amount(funded, other_citizen):
+    # given
+    source = funded(500)
+    destination = LedgerAccount.objects.get(user=other_citizen)
+
+    # when
+    transfer = services.transfer_funds(
+        source=source, destination=destination, amount=120, kind=TransferKind.ADJUSTMENT
+    )
+
+    # then
+    assert (balance_of(source), balance_of(destination)) == (380, 120)
+    assert legs_of(transfer) == {source.pk: -120, destination.pk: 120}
+
+
+@pytest.mark.django_db
+def test_transfer_to_the_same_account_is_refused(funded):
+    wallet = funded(500)
+    before = ledger_snapshot()
+
+    with pytest.raises(InvalidAmount):
+        services.transfer_funds(
+            source=wallet, destination=wallet, amount=10, kind=TransferKind.ADJUSTMENT
+        )
+    assert ledger_snapshot() == before
+
+
+# --- Holds -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_hold_place_sets_money_aside_without_moving_it(funded):
+    # given
+    wallet = funded(500)
+    expires_at = later()
+
+    # when
+    hold = services.hold_place(account=wallet, amount=200, expires_at=expires_at, reference="r")
+
+    # then
+    hold.refresh_from_db()
+    assert (hold.status, hold.amount, hold.captured_amount) == (HoldStatus.ACTIVE, 200, 0)
+    assert hold.expires_at == expires_at
+    assert (balance_of(wallet), held_of(wallet)) == (500, 200)
+    assert Transfer.objects.count() == 1  # the top-up only: a hold moves no money
+
+
+@pytest.mark.django_db
+def test_hold_place_beyond_available_is_refused_and_writes_nothing(funded):
+    # given: 500 in the wallet, 300 already held, 200 available
+    wallet = funded(500)
+    services.hold_place(account=wallet, amount=300, expires_at=later())
+    before = ledger_snapshot()
+
+    # when / then
+    with pytest.raises(InsufficientFunds):
+        services.hold_place(account=wallet, amount=201, expires_at=later())
+    assert ledger_snapshot() == before
+    assert Hold.objects.count() == 1
+
+    # and exactly the available amount can still be held
+    services.hold_place(account=wallet, amount=200, expires_at=later())
+    assert (balance_of(wallet), held_of(wallet)) == (500, 500)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("amount", [0, -5])
+def test_hold_place_of_a_non_positive_amount_is_refused(funded, amount):
+    wallet = funded(500)
+    before = ledger_snapshot()
+
+    with pytest.raises(InvalidAmount):
+        services.hold_place(account=wallet, amount=amount, expires_at=later())
+    assert ledger_snapshot() == before
+
+
+@pytest.mark.django_db
+def test_hold_place_on_a_settlement_account_is_refused(settlement):
+    services.transfer_funds(
+        source=funding(), destination=settlement, amount=500, kind=TransferKind.ADJUSTMENT
+    )
+    before = ledger_snapshot()
+
+    with pytest.raises(InvalidAmount):
+        services.hold_place(account=settlement, amount=100, expires_at=later())
+    assert ledger_snapshot() == before
+
+
+@pytest.mark.django_db
+def test_hold_capture_partial_moves_the_captured_amount_and_releases_the_rest(funded, settlement):
+    # given
+    wallet = funded(1000)
+    hold = services.hold_place(account=wallet, amount=400, expires_at=later(), description="d")
+
+    # when
+    captured = services.hold_capture(hold_id=hold.pk, amount=150, destination=settlement)
+
+    # then
+    captured.refresh_from_db()
+    assert captured.status == HoldStatus.CAPTURED
+    assert captured.captured_amount == 150
+    assert captured.resolved_at is not None
+    transfer = captured.capture_transfer
+    assert transfer.kind == TransferKind.HOLD_CAPTURE
+    assert transfer.reference == f"hold:{hold.pk}"
+    assert legs_of(transfer) == {wallet.pk: -150, settlement.pk: 150}
+    assert (balance_of(wallet), held_of(wallet)) == (850, 0)
+    assert balance_of(settlement) == 150
+
+
+@pytest.mark.django_db
+def test_hold_capture_full(funded, settlement):
+    wallet = funded(1000)
+    hold = services.hold_place(account=wallet, amount=400, expires_at=later())
+
+    services.hold_capture(hold_id=hold.pk, amount=400, destination=settlement)
+
+    hold.refresh_from_db()
+    assert (hold.status, hold.captured_amount) == (HoldStatus.CAPTURED, 400)
+    assert (balance_of(wallet), held_of(wallet)) == (600, 0)
+    assert balance_of(settlement) == 400
+
+
+@pytest.mark.django_db
+def test_hold_capture_leaves_other_holds_held(funded, settlement):
+    wallet = funded(1000)
+    first = services.hold_place(account=wallet, amount=400, expires_at=later())
+    services.hold_place(account=wallet, amount=250, expires_at=later())
+
+    services.hold_capture(hold_id=first.pk, amount=100, destination=settlement)
+
+    assert (balance_of(wallet), held_of(wallet)) == (900, 250)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("amount", [401, 0, -1])
+def test_hold_capture_outside_the_hold_is_refused_and_writes_nothing(funded, settlement, amount):
+    # given
+    wallet = funded(1000)
+    hold = services.hold_place(account=wallet, amount=400, expires_at=later())
+    before = ledger_snapshot()
+
+    # when / then
+    with pytest.raises(InvalidAmount):
+        services.hold_capture(hold_id=hold.pk, amount=amount, destination=settlement)
+    assert ledger_snapshot() == before
+    hold.refresh_from_db()
+    assert hold.status == HoldStatus.ACTIVE
+    assert (balance_of(wallet), held_of(wallet)) == (1000, 400)
+
+
+def _capture(hold, settlement):
+    return services.hold_capture(hold_id=hold.pk, amount=hold.amount, destination=settlement)
+
+
+def _release(hold, settlement):
+    return services.hold_release(hold_id=hold.pk)
+
+
+def _claim(hold, settlement):
+    return services.claim_charge(
+        account=hold.account, destination=settlement, amount=1, hold_id=hold.pk
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("first", [_capture, _release, _claim], ids=["capture", "release", "claim"])
+@pytest.mark.parametrize(
+    "second", [_capture, _release, _claim], ids=["capture", "release", "claim"]
+)
+def test_a_resolved_hold_cannot_be_resolved_again(funded, settlement, first, second):
+    # given: a hold resolved once
+    wallet = funded(1000)
+    hold = services.hold_place(account=wallet, amount=300, expires_at=later())
+    first(hold, settlement)
+    before = ledger_snapshot()
+
+    # when / then
+    with pytest.raises(HoldNotActive):
+        second(hold, settlement)
+    assert ledger_snapshot() == before
+    assert held_of(wallet) == 0
+
+
+@pytest.mark.django_db
+def test_hold_release_gives_the_money_back(funded):
+    wallet = funded(1000)
+    hold = services.hold_place(account=wallet, amount=300, expires_at=later())
+
+    services.hold_release(hold_id=hold.pk)
+
+    hold.refresh_from_db()
+    assert (hold.status, hold.captured_amount) == (HoldStatus.RELEASED, 0)
+    assert hold.resolved_at is not None
+    assert (balance_of(wallet), held_of(wallet)) == (1000, 0)
+    assert Transfer.objects.count() == 1  # the top-up only
+
+
+@pytest.mark.django_db
+def test_an_expired_hold_cannot_be_captured_or_released(funded, settlement):
+    wallet = funded(1000)
+    hold = services.hold_place(account=wallet, amount=300, expires_at=later())
+    assert services.hold_expire(hold_id=hold.pk, now=later(61)) is True
+    before = ledger_snapshot()
+
+    with pytest.raises(HoldNotActive):
+        services.hold_capture(hold_id=hold.pk, amount=100, destination=settlement)
+    with pytest.raises(HoldNotActive):
+        services.hold_release(hold_id=hold.pk)
+    assert ledger_snapshot() == before
+
+
+@pytest.mark.django_db
+def test_hold_expire_before_expiry_does_nothing_and_after_expires_once(funded):
+    # given
+    wallet = funded(1000)
+    expires_at = later(30)
+    hold = services.hold_place(account=wallet, amount=300, expires_at=expires_at)
+    before = ledger_snapshot()
+
+    # when / then: one microsecond before expiry, nothing happens
+    assert (
+        services.hold_expire(hold_id=hold.pk, now=expires_at - timedelta(microseconds=1)) is False
+    )
+    assert ledger_snapshot() == before
+
+    # when / then: past expiry, the hold expires and the money is available again
+    past = expires_at + timedelta(seconds=1)
+    assert services.hold_expire(hold_id=hold.pk, now=past) is True
+    hold.refresh_from_db()
+    assert (hold.status, hold.resolved_at, hold.captured_amount) == (HoldStatus.EXPIRED, past, 0)
+    assert (balance_of(wallet), held_of(wallet)) == (1000, 0)
+
+    # when / then: a second sweep finds nothing to do
+    after_first = ledger_snapshot()
+    assert services.hold_expire(hold_id=hold.pk, now=past + timedelta(hours=1)) is False
+    assert ledger_snapshot() == after_first
+
+
+@pytest.mark.django_db
+def test_hold_expire_at_the_exact_expiry_expires(funded):
+    wallet = funded(1000)
+    expires_at = later(30)
+    hold = services.hold_place(account=wallet, amount=300, expires_at=expires_at)
+
+    assert services.hold_expire(hold_id=hold.pk, now=expires_at) is True
+    assert held_of(wallet) == 0
+
+
+@pytest.mark.django_db
+def test_hold_expire_leaves_a_released_hold_alone(funded):
+    wallet = funded(1000)
+    hold = services.hold_place(account=wallet, amount=300, expires_at=later())
+    services.hold_release(hold_id=hold.pk)
+    before = ledger_snapshot()
+
+    assert services.hold_expire(hold_id=hold.pk, now=later(120)) is False
+    assert ledger_snapshot() == before
+    hold.refresh_from_db()
+    assert hold.status == HoldStatus.RELEASED
+
+
+@pytest.mark.django_db
+def test_holds_expire_due_expires_only_past_due_active_holds(funded, other_citizen):
+    # given
+    now = timezone.now()
+    wallet = funded(1000)
+    other_wallet = LedgerAccount.objects.get(user=other_citizen)
+    services.top_up_create(user=other_citizen, amount=1000)
+    due = services.hold_place(account=wallet, amount=100, expires_at=now - timedelta(minutes=5))
+    due_exactly = services.hold_place(account=other_wallet, amount=150, expires_at=now)
+    not_due = services.hold_place(
+        account=wallet, amount=200, expires_at=now + timedelta(microseconds=1)
+    )
+    released = services.hold_place(
+        account=wallet, amount=300, expires_at=now - timedelta(minutes=5)
+    )
+    services.hold_release(hold_id=released.pk)
+    released_at = Hold.objects.get(pk=released.pk).resolved_at
+
+    # when
+    expired = services.holds_expire_due(now=now)
+
+    # then
+    assert expired == 2
+    statuses = dict(Hold.objects.values_list("pk", "status"))
+    assert statuses == {
+        due.pk: HoldStatus.EXPIRED,
+        due_exactly.pk: HoldStatus.EXPIRED,
+        not_due.pk: HoldStatus.ACTIVE,
+        released.pk: HoldStatus.RELEASED,
+    }
+    assert Hold.objects.get(pk=due.pk).resolved_at == now
+    assert Hold.objects.get(pk=released.pk).resolved_at == released_at
+    assert (balance_of(wallet), held_of(wallet)) == (1000, 200)
+    assert (balance_of(other_wallet), held_of(other_wallet)) == (1000, 0)
+
+    # and a second sweep finds nothing
+    assert services.holds_expire_due(now=now) == 0
+
+
+@pytest.mark.django_db
+def test_holds_expire_due_respects_the_limit_oldest_first(funded):
+    now = timezone.now()
+    wallet = funded(1000)
+    newer = services.hold_place(account=wallet, amount=100, expires_at=now - timedelta(minutes=1))
+    older = services.hold_place(account=wallet, amount=200, expires_at=now - timedelta(minutes=9))
+
+    assert services.holds_expire_due(now=now, limit=1) == 1
+
+    assert Hold.objects.get(pk=older.pk).status == HoldStatus.EXPIRED
+    assert Hold.objects.get(pk=newer.pk).status == HoldStatus.ACTIVE
+    assert held_of(wallet) == 100
+
+
+# --- Claims ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_claim_charge_from_the_hold_only(funded, settlement):
+    # given
+    wallet = funded(1000)
+    hold = services.hold_place(account=wallet, amount=400, expires_at=later())
+
+    # when
+    charge = services.claim_charge(
+        account=wallet, destination=settlement, amount=250, hold_id=hold.pk, reference="claim:1"
+    )
+
+    # then
+    assert (charge.from_hold, charge.from_balance, charge.unpaid) == (250, 0, 0)
+    assert charge.collected == 250
+    assert charge.transfer.kind == TransferKind.CLAIM
+    assert charge.transfer.reference == "claim:1"
+    assert legs_of(charge.transfer) == {wallet.pk: -250, settlement.pk: 250}
+    hold.refresh_from_db()
+    assert (hold.status, hold.captured_amount) == (HoldStatus.CAPTURED, 250)
+    assert hold.capture_transfer_id == charge.transfer.pk
+    assert (balance_of(wallet), held_of(wallet)) == (750, 0)
+    assert balance_of(settlement) == 250
+
+
+@pytest.mark.django_db
+def test_claim_charge_from_the_hold_then_the_balance(funded, settlement):
+    # given
+    wallet = funded(1000)
+    hold = services.hold_place(account=wallet, amount=400, expires_at=later())
+
+    # when
+    charge = services.claim_charge(
+        account=wallet, destination=settlement, amount=700, hold_id=hold.pk
+    )
+
+    # then
+    assert (charge.from_hold, charge.from_balance, charge.unpaid) == (400, 300, 0)
+    assert legs_of(charge.transfer) == {wallet.pk: -700, settlement.pk: 700}
+    hold.refresh_from_db()
+    assert (hold.status, hold.captured_amount) == (HoldStatus.CAPTURED, 400)
+    assert (balance_of(wallet), held_of(wallet)) == (300, 0)
+    assert balance_of(settlement) == 700
+    assert Transfer.objects.filter(kind=TransferKind.CLAIM).count() == 1
+
+
+@pytest.mark.django_db
+def test_claim_charge_beyond_hold_and_balance_leaves_an_exact_unpaid_remainder(funded, settlement):
+    # given
+    wallet = funded(1000)
+    hold = services.hold_place(account=wallet, amount=400, expires_at=later())
+
+    # when
+    charge = services.claim_charge(
+        account=wallet, destination=settlement, amount=1500, hold_id=hold.pk
+    )
+
+    # then
+    assert (charge.from_hold, charge.from_balance, charge.unpaid) == (400, 600, 500)
+    assert charge.collected == 1000
+    assert legs_of(charge.transfer) == {wallet.pk: -1000, settlement.pk: 1000}
+    assert (balance_of(wallet), held_of(wallet)) == (0, 0)
+    assert balance_of(settlement) == 1000
+
+
+@pytest.mark.django_db
+def test_claim_charge_does_not_take_money_held_by_another_hold(funded, settlement):
+    # given: 1000 in the wallet; 400 held by the claim's hold, 500 by another
+    wallet = funded(1000)
+    hold = services.hold_place(account=wallet, amount=400, expires_at=later())
+    other = services.hold_place(account=wallet, amount=500, expires_at=later())
+
+    # when
+    charge = services.claim_charge(
+        account=wallet, destination=settlement, amount=1500, hold_id=hold.pk
+    )
+
+    # then: the hold's 400 and the 100 available; the other hold's 500 stays
+    assert (charge.from_hold, charge.from_balance, charge.unpaid) == (400, 100, 1000)
+    assert (balance_of(wallet), held_of(wallet)) == (500, 500)
+    assert Hold.objects.get(pk=other.pk).status == HoldStatus.ACTIVE
+
+
+@pytest.mark.django_db
+def test_claim_charge_without_hold_from_a_partly_funded_wallet(funded, settlement):
+    wallet = funded(300)
+
+    charge = services.claim_charge(account=wallet, destination=settlement, amount=500)
+
+    assert (charge.from_hold, charge.from_balance, charge.unpaid) == (0, 300, 200)
+    assert legs_of(charge.transfer) == {wallet.pk: -300, settlement.pk: 300}
+    assert balance_of(wallet) == 0
+
+
+@pytest.mark.django_db
+def test_claim_charge_without_hold_on_an_empty_wallet_is_wholly_unpaid(citizen, settlement):
+    # given
+    wallet = LedgerAccount.objects.get(user=citizen)
+    before = ledger_snapshot()
+
+    # when
+    charge = services.claim_charge(account=wallet, destination=settlement, amount=800)
+
+    # then
+    assert (charge.from_hold, charge.from_balance, charge.unpaid) == (0, 0, 800)
+    assert charge.collected == 0
+    assert charge.transfer is None
+    assert ledger_snapshot() == before
+    assert Transfer.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_claim_charge_without_hold_cannot_take_held_money(funded, settlement):
+    wallet = funded(300)
+    services.hold_place(account=wallet, amount=300, expires_at=later())
+    before = ledger_snapshot()
+
+    charge = services.claim_charge(account=wallet, destination=settlement, amount=100)
+
+    assert (charge.from_hold, charge.from_balance, charge.unpaid) == (0, 0, 100)
+    assert charge.transfer is None
+    assert ledger_snapshot() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("amount", [0, -1])
+def test_claim_charge_of_a_non_positive_amount_is_refused(funded, settlement, amount):
+    wallet = funded(300)
+    hold = services.hold_place(account=wallet, amount=100, expires_at=later())
+    before = ledger_snapshot()
+
+    with pytest.raises(InvalidAmount):
+        services.claim_charge(
+            account=wallet, destination=settlement, amount=amount, hold_id=hold.pk
+        )
+    assert ledger_snapshot() == before
+
+
+@pytest.mark.django_db
+def test_claim_charge_with_a_hold_of_another_wallet_is_refused(funded, other_citizen, settlement):
+    # given
+    wallet = funded(300)
+    services.top_up_create(user=other_citizen, amount=500)
+    other_wallet = LedgerAccount.objects.get(user=other_citizen)
+    other_hold = services.hold_place(account=other_wallet, amount=200, expires_at=later())
+    before = ledger_snapshot()
+
+    # when / then
+    with pytest.raises(InvalidAmount):
+        services.claim_charge(
+            account=wallet, destination=settlement, amount=100, hold_id=other_hold.pk
+        )
+    assert ledger_snapshot() == before
+    assert Hold.objects.get(pk=other_hold.pk).status == HoldStatus.ACTIVE
+
+
+# --- Idempotency -----------------------------------------------------------------------
+
+
+def _key_created(key, created_at):
+    record = IdempotencyKey.objects.create(scope="user:1", key=key, fingerprint="f" * 64)
+    IdempotencyKey.objects.filter(pk=record.pk).update(created_at=created_at)
+
+
+@pytest.mark.django_db
+def test_idempotency_keys_prune_removes_only_keys_older_than_the_ttl():
+    # given
+    now = timezone.now()
+    cutoff = now - settings.IDEMPOTENCY_KEY_TTL
+    _key_created("much-older", cutoff - timedelta(days=3))
+    _key_created("just-older", cutoff - timedelta(microseconds=1))
+    _key_created("exactly-ttl", cutoff)
+    _key_created("younger", cutoff + timedelta(seconds=1))
+    _key_created("fresh", now)
+
+    # when
+    deleted = services.idempotency_keys_prune(now=now)
+
+    # then
+    assert deleted == 2
+    assert set(IdempotencyKey.objects.values_list("key", flat=True)) == {
+        "exactly-ttl",
+        "younger",
+        "fresh",
+    }
+    assert services.idempotency_keys_prune(now=now) == 0
+
+
+def test_request_fingerprint_ignores_the_key_order_of_the_body():
+    body = {"amount": 500, "destination": "m-1", "meta": {"a": 1, "b": [1, 2]}}
+    reordered = {"meta": {"b": [1, 2], "a": 1}, "destination": "m-1", "amount": 500}
+
+    fingerprint = services.request_fingerprint(method="POST", path="/api/v1/pay", body=body)
+
+    assert fingerprint == services.request_fingerprint(
+        method="post", path="/api/v1/pay", body=reordered
+    )
+    assert len(fingerprint) == 64
+    int(fingerprint, 16)  # a hex digest
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/v1/pay", {"amount": 501, "destination": "m-1"}),
+        ("POST", "/api/v1/pay", {"amount": 500, "destination": "m-2"}),
+        ("POST", "/api/v1/pay", {"amount": 500}),
+        ("POST", "/api/v1/refund", {"amount": 500, "destination": "m-1"}),
+        ("PUT", "/api/v1/pay", {"amount": 500, "destination": "m-1"}),
+        ("POST", "/api/v1/pay", [500, "m-1"]),
+    ],
+)
+def test_request_fingerprint_differs_when_the_request_differs(method, path, body):
+    reference = services.request_fingerprint(
+        method="POST", path="/api/v1/pay", body={"amount": 500, "destination": "m-1"}
+    )
+
+    assert services.request_fingerprint(method=method, path=path, body=body) != reference

@@ -14,19 +14,22 @@ PASSWORD = "correct-horse-battery"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``postgres`` need PostgreSQL; CI runs them (DATABASE_URL=postgres://…).
+    """Tests marked ``postgres`` need PostgreSQL and those marked ``broker`` a real Celery
+    broker; CI runs them all (DATABASE_URL=postgres://…, CELERY_BROKER_URL=redis://…).
 
-    On the embedded SQLite default they are reported as skipped with the reason, never
+    On the embedded defaults they are reported as skipped with the reason, never
     silently passed.
     """
     from django.conf import settings
 
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
+    on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    skip_postgres = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
+    skip_broker = pytest.mark.skip(reason="needs a broker: set CELERY_BROKER_URL=redis://...")
     for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_postgres)
+        if "broker" in item.keywords and not settings.CELERY_BROKER_URL:
+            item.add_marker(skip_broker)
 
 
 @pytest.fixture

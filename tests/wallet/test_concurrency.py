@@ -247,7 +247,9 @@ def test_concurrent_top_ups_with_one_idempotency_key_take_effect_once(citizen):
         "held": 0,
         "available": amount,
     }
-    assert sorted(replayed for _, _, replayed in responses) == [None] + ["true"] * (workers - 1)
+    assert Counter(replayed for _, _, replayed in responses) == Counter(
+        {None: 1, "true": workers - 1}
+    )
     assert_cached_balances_match_entries()
 
 
@@ -282,7 +284,9 @@ def test_concurrent_requests_reusing_a_key_for_another_amount_get_409(citizen):
     assert [status for status, _, _ in same] == [201] * (workers // 2)
     assert {canonical(body) for _, body, _ in same} == {canonical(same[0][1])}
     assert same[0][1]["transaction"]["id"] == str(transfer.id)
-    assert sorted(replayed for _, _, replayed in same) == [None] + ["true"] * (workers // 2 - 1)
+    assert Counter(replayed for _, _, replayed in same) == Counter(
+        {None: 1, "true": workers // 2 - 1}
+    )
     assert [(status, body["code"], replayed) for status, body, replayed in other] == [
         (409, "idempotency_key_reused", None)
     ] * (workers // 2)

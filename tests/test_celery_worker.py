@@ -1,0 +1,59 @@
+"""A real Celery worker on the real broker runs the project's tasks against the database.
+
+The worker runs in a thread of this process with its own database connection, consuming
+a queue of its own so that it never picks up another run's messages.
+"""
+
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import connections
+from django.utils import timezone
+
+from config.celery_app import app
+from wallet import services, tasks
+from wallet.models import Hold, HoldStatus, LedgerAccount
+
+pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def real_worker():
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=30
+        ):
+            yield queue
+    finally:
+        app.conf.task_always_eager = True
+        connections.close_all()
+
+
+def wait_for(condition, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_worker_expires_a_due_hold_committed_before_the_task_ran(real_worker):
+    # Given a committed wallet with a hold that expired a minute ago
+    user = services.user_register(username="worker-test", password="correct-horse-battery")
+    services.top_up_create(user=user, amount=1_000)
+    wallet = LedgerAccount.objects.get(user=user)
+    hold = services.hold_place(
+        account=wallet, amount=400, expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    # When the periodic task is sent through the broker to the worker
+    tasks.expire_due_holds.apply_async(queue=real_worker)
+    # Then the worker expires it and gives the money back to the available balance
+    assert wait_for(lambda: Hold.objects.get(pk=hold.pk).status == HoldStatus.EXPIRED)
+    wallet.refresh_from_db()
+    assert (wallet.balance, wallet.held) == (1_000, 0)

@@ -62,11 +62,13 @@ def api() -> APIClient:
 @pytest.fixture
 def citizen_api(citizen: User) -> APIClient:
     """An API client authenticated with the citizen's token (no CSRF needed)."""
-    from rest_framework.authtoken.models import Token
+    return client_for(citizen)
 
+
+def client_for(user: User) -> APIClient:
+    """An API client authenticated with a new token of ``user``."""
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=citizen)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {services.auth_token_create(user=user)}")
     return client
 
 

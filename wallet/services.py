@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from knox.models import AuthToken
 
 from wallet.errors import CurrencyMismatch, HoldNotActive, InsufficientFunds, InvalidAmount
 from wallet.models import (
@@ -52,6 +53,17 @@ def user_register(*, username: str, password: str, display_name: str = "") -> Us
     wallet_open(user=user)
     logger.info("user registered", extra={"user_id": user.pk})
     return user
+
+
+def auth_token_create(*, user: User) -> str:
+    """A new API token for a native client. Only its digest is stored; the token itself
+    is returned once."""
+    _, token = AuthToken.objects.create(user=user)
+    return token
+
+
+def auth_token_revoke(*, token: AuthToken) -> None:
+    token.delete()
 
 
 @transaction.atomic
@@ -394,12 +406,14 @@ def hold_release(*, hold_id: Any) -> Hold:
 def hold_expire(*, hold_id: Any, now: datetime | None = None) -> bool:
     """Expire one hold if it is still active and past its expiry. Returns whether it did.
 
-    Safe to run from several sweepers at once: the row lock makes the second wait, and
-    it then finds the hold no longer active.
+    Safe to run from several sweepers at once: a hold that another transaction has
+    locked (a second sweeper, or a capture or release in progress) is skipped rather
+    than waited for; whoever holds the lock resolves it, and if that transaction rolls
+    back the next sweep expires it. A hold resolves exactly once either way.
     """
     now = now or timezone.now()
-    hold = Hold.objects.select_for_update().get(pk=hold_id)
-    if hold.status != HoldStatus.ACTIVE or hold.expires_at > now:
+    hold = Hold.objects.select_for_update(skip_locked=True).filter(pk=hold_id).first()
+    if hold is None or hold.status != HoldStatus.ACTIVE or hold.expires_at > now:
         return False
     account = _lock_accounts({hold.account_id})[hold.account_id]
     _unhold(hold=hold, account=account)

@@ -8,9 +8,9 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from knox.models import AuthToken
 from rest_framework import exceptions, generics, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -126,8 +126,7 @@ class TokenView(AuthThrottledView):
         user = authenticate(request._request, **data.validated_data)
         if user is None:
             raise _invalid_credentials()
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": services.auth_token_create(user=user)})
 
 
 @extend_schema(tags=["auth"])
@@ -140,8 +139,8 @@ class LogoutView(APIView):
         responses={204: OpenApiResponse(description="Logged out."), **problem_responses(401)},
     )
     def post(self, request: Request) -> Response:
-        if isinstance(request.auth, Token):
-            request.auth.delete()
+        if isinstance(request.auth, AuthToken):
+            services.auth_token_revoke(token=request.auth)
         logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

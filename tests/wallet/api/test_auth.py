@@ -1,8 +1,11 @@
 """Registration, session and token login, logout and /me, through the HTTP API."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -110,7 +113,8 @@ def test_token_login_then_me(api, citizen):
     # Then
     assert response.status_code == 200
     token = response.json()["token"]
-    assert Token.objects.get(user=citizen).key == token
+    stored = AuthToken.objects.get(user=citizen)
+    assert token not in (stored.digest, stored.token_key)  # only a digest is kept
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     me = api.get(ME)
     assert me.status_code == 200
@@ -131,7 +135,7 @@ def test_wrong_credentials_are_401_without_telling_which(api, citizen, credentia
         assert response.status_code == 401
         assert response.json()["code"] == "authentication_failed"
         assert response.json()["detail"] == "Invalid username or password."
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_me_needs_credentials(api):
@@ -197,7 +201,7 @@ def test_token_logout_revokes_the_token(api, citizen):
     token = api.post(TOKEN, {"username": "alice", "password": PASSWORD}).json()["token"]
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api.post(LOGOUT).status_code == 204
-    assert not Token.objects.filter(key=token).exists()
+    assert not AuthToken.objects.filter(user=citizen).exists()
     assert api.get(ME).status_code == 401
 
 
@@ -221,3 +225,23 @@ def test_login_and_registration_are_throttled(api, citizen, monkeypatch):
     assert throttled.json()["code"] == "throttled"
     assert int(throttled["Retry-After"]) > 0
     assert not User.objects.filter(username="eve").exists()
+
+
+def test_an_expired_token_is_refused(api, citizen):
+    token = api.post(TOKEN, {"username": "alice", "password": PASSWORD}).json()["token"]
+    AuthToken.objects.filter(user=citizen).update(expiry=timezone.now() - timedelta(seconds=1))
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    response = api.get(ME)
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+
+
+def test_each_token_login_is_a_separate_device(api, citizen):
+    first = api.post(TOKEN, {"username": "alice", "password": PASSWORD}).json()["token"]
+    second = api.post(TOKEN, {"username": "alice", "password": PASSWORD}).json()["token"]
+    assert first != second
+    api.credentials(HTTP_AUTHORIZATION=f"Token {first}")
+    assert api.post(LOGOUT).status_code == 204
+    # Logging out one device leaves the other signed in.
+    api.credentials(HTTP_AUTHORIZATION=f"Token {second}")
+    assert api.get(ME).status_code == 200

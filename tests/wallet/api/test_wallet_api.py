@@ -6,6 +6,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from tests.conftest import client_for
 from wallet import services
 from wallet.models import Entry, IdempotencyKey, LedgerAccount, Transfer
 
@@ -157,11 +158,7 @@ def test_same_key_with_a_different_body_is_409(citizen_api, citizen):
 
 
 def test_keys_are_scoped_to_the_caller(citizen_api, citizen, other_citizen):
-    from rest_framework.authtoken.models import Token
-    from rest_framework.test import APIClient
-
-    other = APIClient()
-    other.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other_citizen).key}")
+    other = client_for(other_citizen)
     citizen_api.post(TOP_UPS, {"amount": 500}, format="json", HTTP_IDEMPOTENCY_KEY="shared")
     response = other.post(TOP_UPS, {"amount": 500}, format="json", HTTP_IDEMPOTENCY_KEY="shared")
     assert response.status_code == 201

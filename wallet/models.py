@@ -140,6 +140,12 @@ class ImmutableQuerySet(models.QuerySet):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise LedgerImmutableError(f"{self.model.__name__} rows are never deleted.")
 
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        # An "upsert" would rewrite existing rows.
+        if kwargs.get("update_conflicts"):
+            raise LedgerImmutableError(f"{self.model.__name__} rows are never updated.")
+        return super().bulk_create(objs, *args, **kwargs)
+
 
 class LedgerImmutableError(Exception):
     """Raised on an attempt to change a ledger row: corrections are new transfers."""

@@ -325,10 +325,15 @@ def top_ups_bulk_create(*, amounts: Mapping[int, int], description: str = "Top-u
 # --- Holds -----------------------------------------------------------------------------
 
 
-def _lock_active_hold(hold_id: Any) -> Hold:
+def _lock_active_hold(hold_id: Any, *, capturable: bool = False) -> Hold:
+    """Lock a hold that is still active. A hold to capture must also be unexpired: once
+    its expiry passes the money is the citizen's again, whether or not the sweeper has
+    run yet."""
     hold = Hold.objects.select_for_update().get(pk=hold_id)
     if hold.status != HoldStatus.ACTIVE:
         raise HoldNotActive()
+    if capturable and hold.expires_at <= timezone.now():
+        raise HoldNotActive("This hold has expired; its money is available again.")
     return hold
 
 
@@ -370,9 +375,11 @@ def hold_capture(
     *, hold_id: Any, amount: int, destination: LedgerAccount, description: str = ""
 ) -> Hold:
     """Take ``amount`` (at most the hold) to ``destination``; the rest is released."""
-    hold = _lock_active_hold(hold_id)
+    hold = _lock_active_hold(hold_id, capturable=True)
     if amount <= 0 or amount > hold.amount:
         raise InvalidAmount(f"A capture must be between 1 and {hold.amount} minor units.")
+    if destination.pk == hold.account_id:
+        raise InvalidAmount("A hold is captured to another account than its own wallet.")
     locked = _lock_accounts({hold.account_id, destination.pk})
     _unhold(hold=hold, account=locked[hold.account_id])
     transfer = _post(
@@ -472,7 +479,9 @@ def claim_charge(
     """
     if amount <= 0:
         raise InvalidAmount("A claim must be a positive number of minor units.")
-    hold = _lock_active_hold(hold_id) if hold_id is not None else None
+    if destination.pk == account.pk:
+        raise InvalidAmount("A claim is paid to another account than the wallet it charges.")
+    hold = _lock_active_hold(hold_id, capturable=True) if hold_id is not None else None
     if hold is not None and hold.account_id != account.pk:
         raise InvalidAmount("The hold belongs to another wallet.")
     locked = _lock_accounts({account.pk, destination.pk})

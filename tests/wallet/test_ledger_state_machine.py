@@ -268,7 +268,17 @@ class LedgerMachine(RuleBasedStateMachine):
         self.hold_ids.append(hold.pk)
 
     def draw_hold(self, data):
-        hold_id = data.draw(st.sampled_from(self.hold_ids), label="hold")
+        """A hold placed so far: mostly an active one, else any (a resolved hold must be
+        refused)."""
+        active = [
+            hold_id
+            for hold_id in self.hold_ids
+            if self.expected_holds[hold_id].status == HoldStatus.ACTIVE
+        ]
+        prefer_active = data.draw(st.integers(min_value=0, max_value=3), label="prefer active")
+        hold_id = data.draw(
+            st.sampled_from(active if active and prefer_active else self.hold_ids), label="hold"
+        )
         return hold_id, self.expected_holds[hold_id]
 
     @rule(citizen=citizens, expires_in=st.integers(min_value=1, max_value=120), data=st.data())

@@ -651,6 +651,40 @@ def test_claim_charge_with_a_hold_of_another_wallet_is_refused(funded, other_cit
     assert Hold.objects.get(pk=other_hold.pk).status == HoldStatus.ACTIVE
 
 
+@pytest.mark.django_db
+def test_a_hold_past_its_expiry_cannot_be_captured_even_before_the_sweep(funded, settlement):
+    # given a hold whose expiry has passed, not yet swept
+    wallet = funded(1000)
+    hold = services.hold_place(
+        account=wallet, amount=300, expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    before = ledger_snapshot()
+
+    # when / then: neither a capture nor a claim can take it
+    with pytest.raises(HoldNotActive, match="expired"):
+        services.hold_capture(hold_id=hold.pk, amount=100, destination=settlement)
+    with pytest.raises(HoldNotActive, match="expired"):
+        services.claim_charge(account=wallet, destination=settlement, amount=100, hold_id=hold.pk)
+    assert ledger_snapshot() == before
+    # and the sweep still gives it back
+    assert services.holds_expire_due() == 1
+    assert (balance_of(wallet), held_of(wallet)) == (1000, 0)
+
+
+@pytest.mark.django_db
+def test_a_hold_cannot_be_captured_into_its_own_wallet(funded):
+    wallet = funded(1000)
+    hold = services.hold_place(account=wallet, amount=300, expires_at=later())
+    before = ledger_snapshot()
+
+    with pytest.raises(InvalidAmount):
+        services.hold_capture(hold_id=hold.pk, amount=100, destination=wallet)
+    with pytest.raises(InvalidAmount):
+        services.claim_charge(account=wallet, destination=wallet, amount=100, hold_id=hold.pk)
+    assert ledger_snapshot() == before
+    assert Hold.objects.get(pk=hold.pk).status == HoldStatus.ACTIVE
+
+
 # --- Idempotency -----------------------------------------------------------------------
 
 

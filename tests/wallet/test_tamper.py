@@ -11,6 +11,7 @@ same check it would run at commit). One test commits for real.
 """
 
 from contextlib import contextmanager
+from functools import partial
 
 import pytest
 from django.conf import settings
@@ -115,7 +116,7 @@ def test_an_unbalanced_transfer_is_refused(citizen, funding, amounts):
 
     # when / then
     with refused_by_database("unbalanced"):
-        write_transfer(list(zip(accounts, amounts, strict=False)), currency=wallet.currency)
+        write_transfer(list(zip(accounts, amounts, strict=False)))
         check_deferred_constraints()
     assert ledger_rows() == before
 
@@ -215,6 +216,24 @@ def _entry_sql_delete_all(entry):
         cursor.execute("DELETE FROM wallet_entry")
 
 
+def _entry_upsert(entry, bulk_create=None):
+    """An INSERT ... ON CONFLICT DO UPDATE that rewrites an existing entry."""
+    bulk_create = bulk_create or Entry.objects.bulk_create
+    changed = Entry(
+        pk=entry.pk,
+        transfer_id=entry.transfer_id,
+        account_id=entry.account_id,
+        amount=999,
+        created_at=entry.created_at,
+    )
+    bulk_create([changed], update_conflicts=True, unique_fields=["id"], update_fields=["amount"])
+
+
+def _entry_orm_upsert(entry):
+    """The same upsert through the base QuerySet, past Python's guard."""
+    _entry_upsert(entry, partial(models.QuerySet.bulk_create, Entry.objects.all()))
+
+
 def _transfer_orm_update(entry):
     models.QuerySet.update(Transfer.objects.filter(pk=entry.transfer_id), description="edited")
 
@@ -256,6 +275,7 @@ def _transfer_sql_delete(entry):
         _entry_sql_update,
         _entry_sql_delete,
         _entry_sql_delete_all,
+        _entry_orm_upsert,
         _transfer_orm_update,
         _transfer_save_base,
         _transfer_raw_delete,
@@ -308,6 +328,8 @@ def _save_existing_transfer(entry):
             lambda entry: entry.transfer.entries.update(amount=1), id="related-entries.update"
         ),
         pytest.param(lambda entry: entry.transfer.entries.all().delete(), id="related.delete"),
+        # An upsert rewrites an existing entry: on SQLite only this guard stops it.
+        pytest.param(_entry_upsert, id="entries.bulk_create-upsert"),
         pytest.param(_save_existing_transfer, id="transfer.save"),
         pytest.param(lambda entry: entry.transfer.delete(), id="transfer.delete"),
         pytest.param(

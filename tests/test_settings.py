@@ -18,10 +18,12 @@ PRODUCTION_ENV = {
 }
 
 
-def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+def run_python(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run Python in a fresh process with ``env`` instead of the test settings."""
     clean_env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    clean_env.pop("DJANGO_SETTINGS_MODULE", None)
     return subprocess.run(  # noqa: S603 - fixed arguments
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *args],
         cwd=ROOT,
         env={**clean_env, **env},
         capture_output=True,
@@ -29,6 +31,10 @@ def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
         timeout=120,
         check=False,
     )
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return run_python("manage.py", *args, env=env)
 
 
 @pytest.mark.slow
@@ -53,16 +59,8 @@ def test_logs_are_one_json_object_per_line_when_debug_is_off():
         "import django, logging; django.setup(); "
         "logging.getLogger('wallet.services').info('hello', extra={'user_id': 7})"
     )
-    clean_env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
-    result = subprocess.run(  # noqa: S603 - fixed arguments
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean_env, **PRODUCTION_ENV},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = run_python("-c", code, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     record = json.loads(lines[-1])
     assert record["message"] == "hello"

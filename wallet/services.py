@@ -238,11 +238,13 @@ def transfer_funds(
     )
 
 
-def top_up_create(*, user: User, amount: int, description: str = "Top-up") -> Transfer:
+def top_up_create(
+    *, user: User, amount: int, description: str = "Top-up", reference: str = ""
+) -> Transfer:
     """Add money to a wallet from the (simulated) funding source.
 
     In production this is where a payment provider's confirmed charge lands: call it from
-    the provider's webhook with the provider's charge id as the idempotency key.
+    the provider's webhook, with the provider's charge id as ``reference``.
     """
     if amount <= 0 or amount > settings.WALLET_MAX_TOP_UP:
         raise InvalidAmount(
@@ -256,6 +258,7 @@ def top_up_create(*, user: User, amount: int, description: str = "Top-up") -> Tr
             amount=amount,
             kind=TransferKind.TOP_UP,
             description=description,
+            reference=reference,
         )
 
 
@@ -312,6 +315,7 @@ def top_ups_bulk_create(*, amounts: Mapping[int, int], description: str = "Top-u
             Entry(transfer=transfer, account_id=account_id, amount=amount, created_at=now)
         )
     Entry.objects.bulk_create(entries, batch_size=2000)
+    # The wallets are locked above, so their balances cannot move under this update.
     for account_id, amount in sorted(amounts.items()):
         locked[account_id].balance += amount
     funding_total = sum(amounts.values())

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.conf import settings
 from django.db.models import QuerySet
 
-from wallet.models import Entry, Hold, HoldStatus, LedgerAccount, User
+from wallet.models import Entry, LedgerAccount, User
 
 
 @dataclass(frozen=True)
@@ -22,10 +21,6 @@ class WalletSummary:
         return self.balance - self.held
 
 
-def wallet_get(*, user: User) -> LedgerAccount | None:
-    return LedgerAccount.objects.filter(user=user).first()
-
-
 def wallet_summary(*, user: User) -> WalletSummary:
     """Balance, held and available; a user without a wallet yet has all zeros."""
     row = LedgerAccount.objects.filter(user=user).values("currency", "balance", "held").first()
@@ -34,27 +29,11 @@ def wallet_summary(*, user: User) -> WalletSummary:
     return WalletSummary(**row)
 
 
-def wallet_entries(
-    *,
-    user: User,
-    kind: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> QuerySet[Entry]:
-    """The wallet's side of every transfer, newest first, with the transfer joined."""
-    entries = (
+def wallet_entries(*, user: User) -> QuerySet[Entry]:
+    """The wallet's side of every transfer, newest first, with the transfer joined.
+    (The API narrows it with ``wallet.api.filters.TransactionFilter``.)"""
+    return (
         Entry.objects.filter(account__user=user)
         .select_related("transfer")
         .order_by("-created_at", "-pk")
     )
-    if kind:
-        entries = entries.filter(transfer__kind=kind)
-    if since:
-        entries = entries.filter(created_at__gte=since)
-    if until:
-        entries = entries.filter(created_at__lt=until)
-    return entries
-
-
-def holds_active(*, user: User) -> QuerySet[Hold]:
-    return Hold.objects.filter(account__user=user, status=HoldStatus.ACTIVE).order_by("-created_at")

@@ -94,18 +94,19 @@ def user_identity_level_set(*, user: User, level: IdentityLevel) -> User:
     return user
 
 
+def _wallet_fields(user: User) -> dict[str, str]:
+    return {
+        "code": f"wallet:{user.public_id}",
+        "kind": AccountKind.WALLET,
+        "name": f"Wallet of {user.username}",
+        "currency": settings.WALLET_CURRENCY,
+    }
+
+
 def wallet_open(*, user: User) -> LedgerAccount:
     """The user's wallet account, created on first use (staff made by createsuperuser
     have none until they need one)."""
-    account, _ = LedgerAccount.objects.get_or_create(
-        user=user,
-        defaults={
-            "code": f"wallet:{user.public_id}",
-            "kind": AccountKind.WALLET,
-            "name": f"Wallet of {user.username}",
-            "currency": settings.WALLET_CURRENCY,
-        },
-    )
+    account, _ = LedgerAccount.objects.get_or_create(user=user, defaults=_wallet_fields(user))
     return account
 
 
@@ -114,17 +115,7 @@ def wallets_open_bulk(*, users: list[User]) -> int:
     """Open wallets for many users at once (users who already have one are skipped)."""
     have = set(LedgerAccount.objects.filter(user__in=users).values_list("user_id", flat=True))
     created = LedgerAccount.objects.bulk_create(
-        (
-            LedgerAccount(
-                user=user,
-                code=f"wallet:{user.public_id}",
-                kind=AccountKind.WALLET,
-                name=f"Wallet of {user.username}",
-                currency=settings.WALLET_CURRENCY,
-            )
-            for user in users
-            if user.pk not in have
-        ),
+        (LedgerAccount(user=user, **_wallet_fields(user)) for user in users if user.pk not in have),
         batch_size=1000,
     )
     return len(created)

@@ -228,7 +228,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "wallet.prune_idempotency_keys",
         "schedule": crontab(minute=17),
     },
+    "scoring: nightly recompute of every score": {
+        "task": "scoring.recompute_all",
+        "schedule": crontab(hour=3, minute=5),
+    },
+    "scoring: uphold disputes open for 30 days": {
+        "task": "scoring.uphold_stale_disputes",
+        "schedule": crontab(hour=4, minute=10),
+    },
 }
+# The nightly batch: accounts per recompute_chunk task (an id range).
+SCORING_BATCH_CHUNK_SIZE = env.int("SCORING_BATCH_CHUNK_SIZE", default=10_000)
 
 # --- Logging -------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

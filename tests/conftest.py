@@ -1,9 +1,13 @@
 """Fixtures shared by the whole suite."""
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.factories import SettlementAccountFactory
@@ -81,3 +85,39 @@ def funded(citizen: User) -> Callable[[int], LedgerAccount]:
         return LedgerAccount.objects.get(user=citizen)
 
     return fund
+
+
+@pytest.fixture
+def travel() -> Iterator[Callable[[timedelta], None]]:
+    """Time travel: ``travel(timedelta(days=30))`` moves Python's clock forward (and
+    keeps it ticking) until the test ends. The database's own clock is never used."""
+    travellers: list[time_machine.travel] = []
+
+    def to(offset: timedelta) -> None:
+        traveller = time_machine.travel(timezone.now() + offset, tick=True)
+        traveller.start()
+        travellers.append(traveller)
+
+    yield to
+    for traveller in reversed(travellers):
+        traveller.stop()
+
+
+@pytest.fixture(autouse=True)
+def _default_scorecard_after_flush(request: pytest.FixtureRequest) -> None:
+    """Transactional tests empty every table afterwards, the migrated default scorecard
+    included; put it back for them (other tests roll back and keep it)."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from scoring.models import Scorecard, ScorecardStatus
+
+    if not Scorecard.objects.filter(status=ScorecardStatus.ACTIVE).exists():
+        migration = importlib.import_module("scoring.migrations.0002_default_scorecard_and_guards")
+        Scorecard.objects.create(
+            version=1,
+            name="Reliability v1",
+            status=ScorecardStatus.ACTIVE,
+            definition=migration.DEFAULT_V1,
+        )

@@ -10,10 +10,14 @@ from datetime import timedelta
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.db import connections
+from django.db import connections, transaction
 from django.utils import timezone
 
 from config.celery_app import app
+from scoring import selectors as scoring_selectors
+from scoring import services as scoring_services
+from scoring.facts import EventKinds
+from scoring.models import ScoreSnapshot, SnapshotTrigger
 from wallet import services, tasks
 from wallet.models import Hold, HoldStatus, LedgerAccount
 
@@ -57,3 +61,41 @@ def test_worker_expires_a_due_hold_committed_before_the_task_ran(real_worker):
     assert wait_for(lambda: Hold.objects.get(pk=hold.pk).status == HoldStatus.EXPIRED)
     wallet.refresh_from_db()
     assert (wallet.balance, wallet.held) == (1_000, 0)
+
+
+@pytest.fixture
+def scoring_worker(real_worker):
+    """The scoring tasks routed to the test worker's own queue for the test."""
+    routes = app.conf.task_routes
+    app.conf.task_routes = {"scoring.*": {"queue": real_worker}}
+    _reload_routes()
+    try:
+        yield real_worker
+    finally:
+        app.conf.task_routes = routes
+        _reload_routes()
+
+
+def _reload_routes() -> None:
+    app.amqp.flush_routes()
+    app.amqp.__dict__.pop("router", None)  # the router caches the routes it was built with
+
+
+def test_an_event_recorded_in_a_committed_transaction_produces_a_new_snapshot(scoring_worker):
+    # Given a citizen with a score
+    user = services.user_register(username="worker-score", password="correct-horse-battery")
+    scoring_services.score_current_ensure(account=user)
+    # When an unpaid claim is recorded in a transaction that commits
+    with transaction.atomic():
+        scoring_services.record_event(
+            account=user,
+            kind=EventKinds.CLAIM_UNPAID,
+            occurred_at=timezone.now(),
+            source="claim:worker-test",
+            amount=9_000,
+        )
+    # Then the worker, through the broker, writes the new snapshot
+    assert wait_for(lambda: ScoreSnapshot.objects.filter(account=user).count() == 2)
+    snapshot = scoring_selectors.score_current(account=user)
+    assert (snapshot.score, snapshot.trigger) == (350, SnapshotTrigger.EVENT)
+    assert snapshot.features["unpaid_claims"] == 1

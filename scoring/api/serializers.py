@@ -1,0 +1,148 @@
+"""Input and output serializers of the scoring API (separate, uniquely named)."""
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from scoring import selectors
+from scoring.facts import BAND_CODES, FACTS
+from scoring.models import CreditEvent, DisputeStatus, EventKind, EventStatus, SnapshotTrigger
+from scoring.scorecard import ACTIONS, SIMULATED_FACTS
+
+# The most a simulation may ask for, per key: enough for any real what-if.
+_SIMULATION_LIMITS: dict[str, int] = {
+    **dict.fromkeys(ACTIONS, 100),
+    **{key: FACTS[key].maximum or 1_000 for key in SIMULATED_FACTS},
+    "account_age_days": 36_500,
+}
+
+
+class FactorOutputSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    fact = serializers.CharField(help_text="The fact this factor scores.")
+    value = serializers.IntegerField(allow_null=True, help_text="The fact's value used.")
+    points = serializers.IntegerField()
+    max_points = serializers.IntegerField()
+
+
+class ReasonOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    points_lost = serializers.IntegerField()
+    tip = serializers.CharField()
+
+
+class ScoreOutputSerializer(serializers.Serializer):
+    score = serializers.IntegerField(min_value=350, max_value=950)
+    band = serializers.ChoiceField(choices=BAND_CODES)
+    computed_at = serializers.DateTimeField()
+    scorecard_version = serializers.IntegerField()
+    previous_score = serializers.IntegerField(
+        allow_null=True, help_text="The score before this one, if any."
+    )
+    factors = FactorOutputSerializer(many=True)
+    reasons = ReasonOutputSerializer(many=True, help_text="At most 4, largest loss first.")
+
+
+class ScoreHistoryOutputSerializer(serializers.Serializer):
+    score = serializers.IntegerField()
+    band = serializers.ChoiceField(choices=BAND_CODES)
+    computed_at = serializers.DateTimeField()
+    trigger = serializers.ChoiceField(choices=SnapshotTrigger.choices)
+    scorecard_version = serializers.IntegerField(source="scorecard.version")
+
+
+class SimulateInputSerializer(serializers.Serializer):
+    changes = serializers.DictField(
+        child=serializers.JSONField(),
+        allow_empty=False,
+        help_text=(
+            "Facts set to a new value ("
+            + ", ".join(SIMULATED_FACTS)
+            + ") or actions taken N times ("
+            + ", ".join(ACTIONS)
+            + "). Whole numbers."
+        ),
+    )
+
+    def validate_changes(self, changes: dict[str, Any]) -> dict[str, int]:
+        errors = {}
+        for key, value in changes.items():
+            limit = _SIMULATION_LIMITS.get(key)
+            if limit is None:
+                errors[key] = "Not a fact or action that can be simulated."
+            elif isinstance(value, bool) or not isinstance(value, int):
+                errors[key] = "Send a whole number."
+            elif not 0 <= value <= limit:
+                errors[key] = f"Must be from 0 to {limit}."
+        if errors:
+            raise serializers.ValidationError(errors)
+        return changes
+
+
+class SimulationOutputSerializer(serializers.Serializer):
+    score = serializers.IntegerField()
+    band = serializers.ChoiceField(choices=BAND_CODES)
+    current_score = serializers.IntegerField(help_text="Today's score under the same scorecard.")
+    delta = serializers.IntegerField(help_text="score - current_score")
+    reasons = ReasonOutputSerializer(many=True)
+
+
+class EventOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=EventKind.choices)
+    occurred_at = serializers.DateTimeField()
+    amount = serializers.IntegerField(allow_null=True, help_text="Minor units, if any.")
+    currency = serializers.CharField(allow_blank=True)
+    source = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    status = serializers.ChoiceField(choices=EventStatus.choices)
+    counts = serializers.SerializerMethodField(
+        help_text="Whether it counts towards the score now (false while disputed)."
+    )
+    counts_until = serializers.DateTimeField(help_text="When it stops counting.")
+    settled_at = serializers.DateTimeField(allow_null=True)
+    dispute_id = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_counts(self, event: CreditEvent) -> bool:
+        return selectors.event_counts(event, at=self.context.get("now") or timezone.now())
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_dispute_id(self, event: CreditEvent) -> str | None:
+        dispute = getattr(event, "dispute", None)
+        return str(dispute.pk) if dispute is not None else None
+
+
+class DisputeInputSerializer(serializers.Serializer):
+    event_id = serializers.UUIDField()
+    reason = serializers.CharField(max_length=2000, help_text="Why the record is wrong.")
+
+
+class DisputeOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    event_id = serializers.UUIDField()
+    event_kind = serializers.ChoiceField(source="event.kind", choices=EventKind.choices)
+    reason = serializers.CharField()
+    status = serializers.ChoiceField(choices=DisputeStatus.choices)
+    opened_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolution_note = serializers.CharField(allow_blank=True)
+    resolved_automatically = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_resolved_automatically(self, dispute: Any) -> bool:
+        return dispute.status != DisputeStatus.OPEN and dispute.resolved_by_id is None
+
+
+class AccessLogOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    accessor = serializers.CharField(source="accessor_name")
+    accessor_kind = serializers.CharField()
+    purpose = serializers.CharField()
+    facts = serializers.ListField(child=serializers.CharField(), help_text="What was read.")
+    decision_id = serializers.UUIDField(allow_null=True)
+    created_at = serializers.DateTimeField()

@@ -1,0 +1,46 @@
+"""Scoring's refusals, each with a stable code and HTTP status."""
+
+from common.errors import ApiError, Conflict, InvalidRequest
+
+
+class InvalidEvent(InvalidRequest):
+    code = "invalid_event"
+    title = "Invalid credit event"
+    default_detail = "This credit event cannot be recorded."
+
+
+class EventSourceConflict(Conflict):
+    code = "event_source_conflict"
+    title = "Source already recorded"
+    default_detail = "This source was already recorded as a different event."
+
+
+class AlreadyDisputed(Conflict):
+    code = "already_disputed"
+    title = "Already disputed"
+    default_detail = "This record has already been disputed; each record is disputed once."
+
+
+class DisputeNotOpen(Conflict):
+    code = "dispute_not_open"
+    title = "Dispute already resolved"
+    default_detail = "This dispute was already resolved."
+
+
+class ScorecardNotDraft(Conflict):
+    code = "scorecard_not_draft"
+    title = "Not a draft"
+    default_detail = "Only a draft scorecard can be changed or activated."
+
+
+class NoActiveScorecard(ApiError):
+    code = "no_active_scorecard"
+    title = "No active scorecard"
+    default_detail = "No scorecard is active; activate one in the admin."
+    status_code = 503
+
+
+class AccountInactive(Conflict):
+    code = "account_inactive"
+    title = "Account inactive"
+    default_detail = "This account is closed: it has no score."

@@ -1,0 +1,239 @@
+"""The facts: the only inputs that scorecards and merchants' rules may use.
+
+This registry is the reviewed vocabulary of DESIGN.md. Adding a fact is a change to this
+file, reviewed like any other: protected attributes (sex, age, ethnicity, religion,
+nationality, health), balances and income, social relations and opinions are not facts
+and must never become one. No database here.
+
+Credit events fade: each kind counts for a window after it happened (365 days for
+"12 months", 730 days for "24 months"; days, so that Python and SQL agree to the day).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal
+
+DAYS_12_MONTHS = 365
+DAYS_24_MONTHS = 730
+
+
+class EventKinds:
+    """Kinds of credit event (stable codes stored in the database)."""
+
+    BILL_PAID_ON_TIME = "bill_paid_on_time"
+    BILL_PAID_LATE = "bill_paid_late"
+    BILL_OVERDUE = "bill_overdue"
+    BOOKING_COMPLETED = "booking_completed"
+    NO_SHOW = "no_show"
+    CLAIM_PAID = "claim_paid"
+    CLAIM_UNPAID = "claim_unpaid"
+
+
+# How long each kind counts after it happened.
+EVENT_WINDOW_DAYS: dict[str, int] = {
+    EventKinds.BILL_PAID_ON_TIME: DAYS_12_MONTHS,
+    EventKinds.BILL_PAID_LATE: DAYS_24_MONTHS,
+    EventKinds.BILL_OVERDUE: DAYS_24_MONTHS,
+    EventKinds.BOOKING_COMPLETED: DAYS_24_MONTHS,
+    EventKinds.NO_SHOW: DAYS_12_MONTHS,
+    EventKinds.CLAIM_PAID: DAYS_24_MONTHS,
+    EventKinds.CLAIM_UNPAID: DAYS_24_MONTHS,
+}
+
+# A later event about the same subject settles an earlier one: paying an unpaid claim
+# ends it being unpaid; paying an overdue bill late turns the overdue record into the
+# late payment (one late payment, never two).
+SETTLES: dict[str, str] = {
+    EventKinds.CLAIM_PAID: EventKinds.CLAIM_UNPAID,
+    EventKinds.BILL_PAID_LATE: EventKinds.BILL_OVERDUE,
+}
+
+
+FactKind = Literal["count", "percent", "level", "days", "score", "band"]
+
+
+@dataclass(frozen=True)
+class Fact:
+    key: str
+    label: str
+    kind: FactKind
+    minimum: int
+    maximum: int | None
+    higher_is_better: bool
+    description: str
+    # Scorecards may score it (the score and band are results, not inputs).
+    scorable: bool = True
+    # May be absent (the on-time ratio of someone who had no bills in 12 months).
+    optional: bool = False
+
+
+FACTS: dict[str, Fact] = {
+    fact.key: fact
+    for fact in (
+        Fact(
+            "score",
+            "Score",
+            "score",
+            350,
+            950,
+            True,
+            "The current score, 350 to 950.",
+            scorable=False,
+        ),
+        Fact(
+            "band",
+            "Band",
+            "band",
+            0,
+            4,
+            True,
+            "The band of the score: poor, fair, good, very good, excellent.",
+            scorable=False,
+        ),
+        Fact(
+            "identity_level",
+            "Identity verification",
+            "level",
+            0,
+            2,
+            True,
+            "0 none, 1 phone verified, 2 identity document verified.",
+        ),
+        Fact(
+            "account_age_days",
+            "Account age",
+            "days",
+            0,
+            None,
+            True,
+            "Days since the account was opened.",
+        ),
+        Fact(
+            "on_time_ratio_12m",
+            "Bills paid on time (12 months)",
+            "percent",
+            0,
+            100,
+            True,
+            "Share of bills of the last 12 months paid by their due date, in percent.",
+            optional=True,
+        ),
+        Fact(
+            "late_payments_24m",
+            "Late payments (24 months)",
+            "count",
+            0,
+            None,
+            False,
+            "Bills paid after their due date, or still overdue, in the last 24 months.",
+        ),
+        Fact(
+            "bookings_completed",
+            "Bookings completed (24 months)",
+            "count",
+            0,
+            None,
+            True,
+            "Stays and rentals completed without a problem in the last 24 months.",
+        ),
+        Fact(
+            "no_shows_12m",
+            "No-shows (12 months)",
+            "count",
+            0,
+            None,
+            False,
+            "Bookings not turned up to in the last 12 months.",
+        ),
+        Fact(
+            "unpaid_claims",
+            "Unpaid claims",
+            "count",
+            0,
+            None,
+            False,
+            "Damage claims left unpaid (paid or disputed ones do not count).",
+        ),
+        Fact(
+            "open_disputes",
+            "Open disputes",
+            "count",
+            0,
+            None,
+            False,
+            "Records the citizen disputes that staff have not resolved yet.",
+            scorable=False,
+        ),
+    )
+}
+
+BANDS: tuple[tuple[int, str, str], ...] = (
+    # (lowest score, code, label), best first
+    (700, "excellent", "Excellent"),
+    (650, "very_good", "Very good"),
+    (600, "good", "Good"),
+    (550, "fair", "Fair"),
+    (350, "poor", "Poor"),
+)
+BAND_CODES: tuple[str, ...] = tuple(code for _, code, _ in reversed(BANDS))  # worst first
+BAND_LABELS: dict[str, str] = {code: label for _, code, label in BANDS}
+
+
+def band_for(score: int) -> str:
+    for lowest, code, _ in BANDS:
+        if score >= lowest:
+            return code
+    return BANDS[-1][1]
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What the score is computed from, for one account at one moment.
+
+    Besides the facts it carries the counts the on-time ratio comes from, so that a
+    simulation ("pay the next 3 bills on time") can change them and recompute the ratio.
+    ``history_events`` counts every event that counts now: zero means a thin file.
+    """
+
+    identity_level: int
+    account_age_days: int
+    on_time_payments_12m: int
+    late_payments_12m: int
+    late_payments_24m: int
+    bookings_completed: int
+    no_shows_12m: int
+    unpaid_claims: int
+    open_disputes: int
+    history_events: int
+
+    @property
+    def on_time_ratio_12m(self) -> int | None:
+        return on_time_ratio(self.on_time_payments_12m, self.late_payments_12m)
+
+    @property
+    def is_thin_file(self) -> bool:
+        return self.history_events == 0
+
+    def fact(self, key: str) -> int | None:
+        if key not in FACTS or not hasattr(self, key):
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def as_dict(self) -> dict[str, int | None]:
+        """Every field and fact, as stored with a snapshot."""
+        return {**dataclasses.asdict(self), "on_time_ratio_12m": self.on_time_ratio_12m}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, int | None]) -> Features:
+        names = {field.name for field in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in names})
+
+
+def on_time_ratio(on_time: int, late: int) -> int | None:
+    """Whole percent of bills paid on time, rounded down; None without any bill."""
+    total = on_time + late
+    if total == 0:
+        return None
+    return 100 * on_time // total

@@ -1,0 +1,238 @@
+"""Credit events, scorecards, score snapshots, disputes and the access log.
+
+Invariants:
+
+- A credit event is recorded once per (account, source): the source reference makes
+  recording idempotent. It counts while it is ``active`` (not disputed, not removed by
+  an upheld dispute), not settled, and before ``counts_until``.
+- Exactly one scorecard is active (a partial unique index); only drafts change.
+- Snapshots and access-log rows are append-only (on PostgreSQL a trigger refuses
+  UPDATE and DELETE; Python refuses them too).
+- An event has at most one dispute, ever.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from scoring import facts
+from wallet.models import ImmutableModel
+
+
+class EventKind(models.TextChoices):
+    BILL_PAID_ON_TIME = facts.EventKinds.BILL_PAID_ON_TIME, "Bill paid on time"
+    BILL_PAID_LATE = facts.EventKinds.BILL_PAID_LATE, "Bill paid late"
+    BILL_OVERDUE = facts.EventKinds.BILL_OVERDUE, "Bill overdue"
+    BOOKING_COMPLETED = facts.EventKinds.BOOKING_COMPLETED, "Booking completed"
+    NO_SHOW = facts.EventKinds.NO_SHOW, "No-show"
+    CLAIM_PAID = facts.EventKinds.CLAIM_PAID, "Claim paid"
+    CLAIM_UNPAID = facts.EventKinds.CLAIM_UNPAID, "Claim unpaid"
+
+
+class EventStatus(models.TextChoices):
+    ACTIVE = "active", "Counts"
+    DISPUTED = "disputed", "Disputed (does not count until resolved)"
+    REMOVED = "removed", "Removed (dispute upheld)"
+
+
+class CreditEvent(models.Model):
+    """Something a citizen did about a commitment, the only input of scores."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_events"
+    )
+    kind = models.CharField(max_length=32, choices=EventKind.choices)
+    occurred_at = models.DateTimeField()
+    amount = models.BigIntegerField(null=True, blank=True, help_text="Minor units, if any.")
+    currency = models.CharField(max_length=3, blank=True)
+    source = models.CharField(
+        max_length=200, help_text="The reference that makes recording idempotent."
+    )
+    subject = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What the event is about (e.g. a claim); a later event about the same "
+        "subject may settle it.",
+    )
+    description = models.CharField(max_length=200, blank=True)
+    counts_until = models.DateTimeField(help_text="The moment it stops counting.")
+    status = models.CharField(
+        max_length=16, choices=EventStatus.choices, default=EventStatus.ACTIVE
+    )
+    settled_at = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-occurred_at",)
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("account", "source"), name="event_source_once"),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0), name="event_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(counts_until__gt=F("occurred_at")), name="event_window_positive"
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=("account", "subject"), name="event_account_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.occurred_at:%Y-%m-%d}"
+
+
+class ScorecardStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    RETIRED = "retired", "Retired"
+
+
+class Scorecard(models.Model):
+    """A version of the scoring rules, as data (see ``scoring.scorecard``)."""
+
+    version = models.PositiveIntegerField(unique=True)
+    name = models.CharField(max_length=100)
+    status = models.CharField(
+        max_length=16, choices=ScorecardStatus.choices, default=ScorecardStatus.DRAFT
+    )
+    definition = models.JSONField(help_text="base_points and factors; see the README.")
+    notes = models.TextField(blank=True, help_text="Why this version: what it changes.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-version",)
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=("status",),
+                condition=Q(status=ScorecardStatus.ACTIVE),
+                name="scorecard_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.name} ({self.get_status_display()})"
+
+
+class SnapshotTrigger(models.TextChoices):
+    EVENT = "event", "A credit event"
+    BATCH = "batch", "Nightly batch"
+    MANUAL = "manual", "Recomputed by staff"
+    SCORECARD_ACTIVATION = "scorecard_activation", "A new scorecard version"
+    INITIAL = "initial", "First look at the score"
+
+
+class ScoreSnapshot(ImmutableModel):
+    """A score as computed at ``computed_at`` (the moment its features describe).
+
+    A new snapshot is written only when something in it changed; the latest by
+    ``computed_at`` is the account's current score. Reasons are stored as codes with the
+    points lost; their words come from the scorecard version.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="score_snapshots"
+    )
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="snapshots")
+    score = models.PositiveSmallIntegerField()
+    band = models.CharField(max_length=16)
+    points = models.JSONField(help_text="Points per factor key.")
+    reasons = models.JSONField(help_text="[code, points lost], largest loss first.")
+    features = models.JSONField(help_text="The features the score was computed from.")
+    fingerprint = models.BigIntegerField(
+        help_text="Identifies what the snapshot says, to skip writing an identical one."
+    )
+    trigger = models.CharField(max_length=24, choices=SnapshotTrigger.choices)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(score__gte=350) & Q(score__lte=950), name="snapshot_score_in_range"
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(
+                F("account"), F("computed_at").desc(), F("id").desc(), name="snapshot_current"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score} ({self.band}) at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    UPHELD = "upheld", "Upheld (record removed)"
+    REJECTED = "rejected", "Rejected (record stands)"
+
+
+class Dispute(models.Model):
+    """A citizen contests a credit event; while open, the event does not count."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event = models.OneToOneField(CreditEvent, on_delete=models.PROTECT, related_name="dispute")
+    citizen = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disputes"
+    )
+    reason = models.TextField(max_length=2000)
+    status = models.CharField(
+        max_length=16, choices=DisputeStatus.choices, default=DisputeStatus.OPEN
+    )
+    opened_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when upheld automatically after 30 days.",
+    )
+
+    class Meta:
+        ordering = ("-opened_at",)
+        indexes: ClassVar = [
+            models.Index(fields=("status", "opened_at"), name="dispute_status_opened"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dispute of {self.event} ({self.get_status_display()})"
+
+
+class AccessLogEntry(ImmutableModel):
+    """Someone other than the citizen read their score or facts. Append-only."""
+
+    id = models.BigAutoField(primary_key=True)
+    citizen = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_log"
+    )
+    accessor_kind = models.CharField(max_length=16, help_text="merchant or staff")
+    accessor_id = models.CharField(max_length=64)
+    accessor_name = models.CharField(max_length=200)
+    purpose = models.CharField(max_length=64)
+    facts = models.JSONField(help_text="The fact keys that were read.")
+    snapshot = models.ForeignKey(
+        ScoreSnapshot, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name_plural = "access log entries"
+        indexes: ClassVar = [
+            models.Index(F("citizen"), F("created_at").desc(), name="access_log_citizen"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.accessor_name} read {', '.join(self.facts)} ({self.purpose})"

@@ -1,0 +1,277 @@
+"""Reads of scoring: features, scorecards, snapshots, events, disputes, the access log.
+
+These are the citizen's own reads (and the batch's). A read by anyone else goes through
+``scoring.services.facts_disclose``, which logs it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+
+from scoring import facts
+from scoring.errors import NoActiveScorecard
+from scoring.facts import Features
+from scoring.models import (
+    AccessLogEntry,
+    CreditEvent,
+    Dispute,
+    EventKind,
+    EventStatus,
+    Scorecard,
+    ScorecardStatus,
+    ScoreSnapshot,
+)
+from scoring.scorecard import Reason, Result, simulate
+from scoring.scorecard import Scorecard as CompiledScorecard
+from wallet.models import User
+
+# --- Features --------------------------------------------------------------------------
+
+
+def _counting(at: datetime) -> Q:
+    """Events that count at ``at``: active, already happened, in their window, unsettled."""
+    return (
+        Q(credit_events__status=EventStatus.ACTIVE)
+        & Q(credit_events__occurred_at__lte=at)
+        & Q(credit_events__counts_until__gt=at)
+        & (Q(credit_events__settled_at__isnull=True) | Q(credit_events__settled_at__gt=at))
+    )
+
+
+def features_for_accounts(
+    *, first_id: int, last_id: int, at: datetime
+) -> list[tuple[int, Features]]:
+    """The features of every active account with ``first_id <= id <= last_id`` at ``at``.
+
+    One set-based query, whatever the number of accounts or events: the same function
+    serves one account after an event (``first_id == last_id``) and a chunk of the
+    nightly batch. Ordered by account id.
+    """
+    counting = _counting(at)
+    year_ago = at - timedelta(days=facts.DAYS_12_MONTHS)
+    late = Q(credit_events__kind__in=(EventKind.BILL_PAID_LATE, EventKind.BILL_OVERDUE))
+
+    def count(condition: Q) -> Count:
+        return Count("credit_events", filter=counting & condition)
+
+    rows = (
+        get_user_model()
+        .objects.filter(pk__gte=first_id, pk__lte=last_id, is_active=True)
+        .annotate(
+            on_time_12m=count(Q(credit_events__kind=EventKind.BILL_PAID_ON_TIME)),
+            late_12m=count(late & Q(credit_events__occurred_at__gt=year_ago)),
+            late_24m=count(late),
+            bookings=count(Q(credit_events__kind=EventKind.BOOKING_COMPLETED)),
+            no_shows=count(Q(credit_events__kind=EventKind.NO_SHOW)),
+            unpaid=count(Q(credit_events__kind=EventKind.CLAIM_UNPAID)),
+            history=count(Q()),
+            disputed=Count("credit_events", filter=Q(credit_events__status=EventStatus.DISPUTED)),
+        )
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "identity_level",
+            "date_joined",
+            "on_time_12m",
+            "late_12m",
+            "late_24m",
+            "bookings",
+            "no_shows",
+            "unpaid",
+            "disputed",
+            "history",
+        )
+    )
+    return [
+        (
+            pk,
+            Features(
+                identity_level=level,
+                account_age_days=max((at - joined).days, 0),
+                on_time_payments_12m=on_time,
+                late_payments_12m=late_12m,
+                late_payments_24m=late_24m,
+                bookings_completed=bookings,
+                no_shows_12m=no_shows,
+                unpaid_claims=unpaid,
+                open_disputes=disputed,
+                history_events=history,
+            ),
+        )
+        for (
+            pk,
+            level,
+            joined,
+            on_time,
+            late_12m,
+            late_24m,
+            bookings,
+            no_shows,
+            unpaid,
+            disputed,
+            history,
+        ) in rows
+    ]
+
+
+def account_id_chunks(*, size: int) -> list[tuple[int, int]]:
+    """Id ranges of at most ``size`` ids covering every account, for the batch."""
+    bounds = get_user_model().objects.aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is None:
+        return []
+    return [
+        (first, min(first + size - 1, bounds["high"]))
+        for first in range(bounds["low"], bounds["high"] + 1, size)
+    ]
+
+
+# --- Scorecards ------------------------------------------------------------------------
+
+_compiled: dict[int, tuple[object, CompiledScorecard]] = {}
+
+
+def scorecard_compiled(scorecard: Scorecard) -> CompiledScorecard:
+    """The scorecard's definition, validated and compiled (cached while unchanged)."""
+    cached = _compiled.get(scorecard.pk)
+    if cached is not None and cached[0] == scorecard.definition:
+        return cached[1]
+    compiled = CompiledScorecard.from_definition(scorecard.definition, version=scorecard.version)
+    _compiled[scorecard.pk] = (scorecard.definition, compiled)
+    return compiled
+
+
+def scorecard_active() -> Scorecard:
+    scorecard = Scorecard.objects.filter(status=ScorecardStatus.ACTIVE).first()
+    if scorecard is None:
+        raise NoActiveScorecard()
+    return scorecard
+
+
+# --- Snapshots -------------------------------------------------------------------------
+
+
+def snapshots_latest(*, first_id: int, last_id: int) -> dict[int, int]:
+    """The fingerprint of each account's current snapshot, for accounts in the range."""
+    latest = (
+        ScoreSnapshot.objects.filter(account_id__gte=first_id, account_id__lte=last_id)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=F("account_id"),
+                order_by=(F("computed_at").desc(), F("id").desc()),
+            )
+        )
+        .filter(rank=1)
+        .values_list("account_id", "fingerprint")
+    )
+    return dict(latest)
+
+
+def score_history(*, account: User) -> QuerySet[ScoreSnapshot]:
+    """The account's snapshots, newest first; the first is the current score."""
+    return ScoreSnapshot.objects.filter(account=account).order_by("-computed_at", "-id")
+
+
+def score_current(*, account: User) -> ScoreSnapshot | None:
+    """The current score, in one query (with its scorecard)."""
+    return score_history(account=account).select_related("scorecard").first()
+
+
+# --- Events, disputes, access log ------------------------------------------------------
+
+
+def event_counts(event: CreditEvent, *, at: datetime) -> bool:
+    """Whether the event counts towards the score at ``at`` (as the features query)."""
+    return (
+        event.status == EventStatus.ACTIVE
+        and event.occurred_at <= at < event.counts_until
+        and (event.settled_at is None or event.settled_at > at)
+    )
+
+
+def events_for(*, account: User) -> QuerySet[CreditEvent]:
+    return (
+        CreditEvent.objects.filter(account=account)
+        .select_related("dispute")
+        .order_by("-occurred_at", "-recorded_at")
+    )
+
+
+def disputes_for(*, citizen: User) -> QuerySet[Dispute]:
+    return Dispute.objects.filter(citizen=citizen).select_related("event").order_by("-opened_at")
+
+
+def access_log_for(*, citizen: User) -> QuerySet[AccessLogEntry]:
+    return AccessLogEntry.objects.filter(citizen=citizen).order_by("-created_at", "-id")
+
+
+# --- Explained scores ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FactorLine:
+    key: str
+    label: str
+    fact: str
+    value: int | None
+    points: int
+    max_points: int
+
+
+@dataclass(frozen=True)
+class ExplainedScore:
+    score: int
+    band: str
+    computed_at: datetime | None
+    scorecard_version: int
+    trigger: str | None
+    factors: tuple[FactorLine, ...]
+    reasons: tuple[Reason, ...]
+    previous_score: int | None = None
+
+
+def score_explained(
+    *, snapshot: ScoreSnapshot, previous: ScoreSnapshot | None = None
+) -> ExplainedScore:
+    """A snapshot in words: each factor's points against its maximum, and the reasons
+    with their labels and tips (from the scorecard version that made it)."""
+    card = scorecard_compiled(snapshot.scorecard)
+    factors = tuple(
+        FactorLine(
+            key=factor.key,
+            label=factor.label,
+            fact=factor.fact,
+            value=snapshot.features.get(factor.fact),
+            points=snapshot.points.get(factor.key, 0),
+            max_points=factor.max_points,
+        )
+        for factor in card.factors
+    )
+    reasons = tuple(
+        Reason(code, label, points_lost, tip)
+        for code, points_lost in snapshot.reasons
+        for label, tip in (card.reason_text(code),)
+    )
+    return ExplainedScore(
+        score=snapshot.score,
+        band=snapshot.band,
+        computed_at=snapshot.computed_at,
+        scorecard_version=card.version,
+        trigger=snapshot.trigger,
+        factors=factors,
+        reasons=reasons,
+        previous_score=previous.score if previous is not None else None,
+    )
+
+
+def score_simulated(*, snapshot: ScoreSnapshot, changes: dict[str, int]) -> tuple[Result, Result]:
+    """(today, with the changes) under the active scorecard, from the snapshot's
+    features. Writes nothing."""
+    card = scorecard_compiled(scorecard_active())
+    features = Features.from_dict(snapshot.features)
+    return card.evaluate(features), card.evaluate(simulate(features, changes))

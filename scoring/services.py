@@ -1,0 +1,429 @@
+"""Every write of scoring: credit events, recomputation, disputes, scorecards and the
+access-logged read of a citizen's score by anyone else."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from scoring import selectors
+from scoring.errors import (
+    AccountInactive,
+    AlreadyDisputed,
+    DisputeNotOpen,
+    EventSourceConflict,
+    InvalidEvent,
+    ScorecardNotDraft,
+)
+from scoring.facts import EVENT_WINDOW_DAYS, FACTS, SETTLES, Features
+from scoring.models import (
+    AccessLogEntry,
+    CreditEvent,
+    Dispute,
+    DisputeStatus,
+    EventKind,
+    EventStatus,
+    Scorecard,
+    ScorecardStatus,
+    ScoreSnapshot,
+    SnapshotTrigger,
+)
+from scoring.scorecard import Scorecard as CompiledScorecard
+from wallet.models import User
+
+logger = logging.getLogger(__name__)
+
+DISPUTE_AUTO_UPHOLD_AFTER = timedelta(days=30)
+AUTO_UPHOLD_NOTE = (
+    "Upheld automatically: the dispute was not resolved within 30 days, so the record "
+    "no longer counts."
+)
+# Recording an event a little ahead of our clock is tolerated (the source's clock).
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _schedule_recompute(account_id: int, trigger: str) -> None:
+    from scoring import tasks  # tasks import this module
+
+    transaction.on_commit(lambda: tasks.recompute_account.delay(account_id, trigger))
+
+
+# --- Credit events ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_event(
+    *,
+    account: User,
+    kind: str,
+    occurred_at: datetime,
+    source: str,
+    amount: int | None = None,
+    currency: str = "",
+    subject: str = "",
+    description: str = "",
+) -> CreditEvent:
+    """Record a credit event: the one way anything enters scoring.
+
+    Idempotent on ``source``: recording the same source for the account again returns
+    the first event and changes nothing. An event that settles an earlier one about the
+    same ``subject`` (a claim paid after it went unpaid, a bill paid late after it was
+    overdue) marks that one settled. A recompute of the account runs after commit.
+    """
+    if kind not in EventKind.values:
+        raise InvalidEvent(f"Unknown kind of event: {kind!r}.")
+    if timezone.is_naive(occurred_at) or occurred_at > timezone.now() + CLOCK_SKEW:
+        raise InvalidEvent("occurred_at must be an aware time, not in the future.")
+    if not source or len(source) > 200:
+        raise InvalidEvent("source must be a reference of 1 to 200 characters.")
+    if amount is not None and (isinstance(amount, bool) or amount < 0):
+        raise InvalidEvent("amount must be a whole number of minor units, at least 0.")
+    try:
+        with transaction.atomic():
+            event = CreditEvent.objects.create(
+                account=account,
+                kind=kind,
+                occurred_at=occurred_at,
+                counts_until=occurred_at + timedelta(days=EVENT_WINDOW_DAYS[kind]),
+                source=source,
+                amount=amount,
+                currency=currency,
+                subject=subject,
+                description=description,
+            )
+    except IntegrityError:
+        event = CreditEvent.objects.filter(account=account, source=source).first()
+        if event is None:
+            raise
+        if event.kind != kind:
+            raise EventSourceConflict() from None
+        return event
+    settled_kind = SETTLES.get(kind)
+    if settled_kind and subject:
+        CreditEvent.objects.filter(
+            account=account, subject=subject, kind=settled_kind, settled_at__isnull=True
+        ).update(settled_at=occurred_at)
+    logger.info("credit event recorded", extra={"account_id": account.pk, "kind": kind})
+    _schedule_recompute(account.pk, SnapshotTrigger.EVENT)
+    return event
+
+
+# --- Recomputation ---------------------------------------------------------------------
+
+
+def snapshot_fingerprint(scorecard_id: int, points: tuple[int, ...], features: Features) -> int:
+    """What a snapshot says, as a number: the scorecard, the points and the features
+    except the account's age (which changes daily; its points are already in ``points``).
+
+    Python's hash of a tuple of integers is the same in every process.
+    """
+    return hash(
+        (
+            scorecard_id,
+            points,
+            features.identity_level,
+            features.on_time_payments_12m,
+            features.late_payments_12m,
+            features.late_payments_24m,
+            features.bookings_completed,
+            features.no_shows_12m,
+            features.unpaid_claims,
+            features.open_disputes,
+            features.history_events,
+        )
+    )
+
+
+_SNAPSHOT_COLUMNS = (
+    "account_id",
+    "scorecard_id",
+    "score",
+    "band",
+    "points",
+    "reasons",
+    "features",
+    "fingerprint",
+    "trigger",
+    "computed_at",
+)
+
+
+def scores_recompute(
+    *, first_id: int, last_id: int, trigger: str, at: datetime | None = None
+) -> int:
+    """Recompute the score of every account with ``first_id <= id <= last_id`` as of
+    ``at``; returns how many new snapshots were written.
+
+    The same code serves one account and a chunk of the nightly batch. An account whose
+    new snapshot would say the same as its current one gets none, so running it twice
+    changes nothing.
+    """
+    at = at or timezone.now()
+    scorecard = selectors.scorecard_active()
+    card = selectors.scorecard_compiled(scorecard)
+    features = selectors.features_for_accounts(first_id=first_id, last_id=last_id, at=at)
+    with transaction.atomic():
+        current = selectors.snapshots_latest(first_id=first_id, last_id=last_id)
+        rows = _snapshot_rows(features, current, scorecard.pk, card, trigger, at)
+        _snapshots_insert(rows)
+    return len(rows)
+
+
+def _snapshot_rows(
+    features: list[tuple[int, Features]],
+    current: dict[int, int],
+    scorecard_id: int,
+    card: CompiledScorecard,
+    trigger: str,
+    at: datetime,
+) -> list[tuple[Any, ...]]:
+    explained: dict[tuple[tuple[int, ...], bool], tuple[dict[str, int], list[list[Any]]]] = {}
+    rows = []
+    for account_id, account_features in features:
+        result = card.evaluate(account_features)
+        fingerprint = snapshot_fingerprint(scorecard_id, result.points, account_features)
+        if current.get(account_id) == fingerprint:
+            continue
+        key = (result.points, account_features.is_thin_file)
+        explanation = explained.get(key)
+        if explanation is None:
+            explanation = (
+                dict(zip(card.factor_keys, result.points, strict=True)),
+                [[reason.code, reason.points_lost] for reason in result.reasons],
+            )
+            explained[key] = explanation
+        rows.append(
+            (
+                account_id,
+                scorecard_id,
+                result.score,
+                result.band,
+                explanation[0],
+                explanation[1],
+                account_features.as_dict(),
+                fingerprint,
+                trigger,
+                at,
+            )
+        )
+    return rows
+
+
+def _snapshots_insert(rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        ScoreSnapshot.objects.bulk_create(
+            [ScoreSnapshot(**dict(zip(_SNAPSHOT_COLUMNS, row, strict=True))) for row in rows],
+            batch_size=500,
+        )
+        return
+    # COPY: the nightly batch writes up to a snapshot per account.
+    dumped: dict[int, str] = {}
+
+    def dump(value: Any) -> str:
+        text = dumped.get(id(value))
+        if text is None:
+            text = dumped[id(value)] = json.dumps(value, separators=(",", ":"))
+        return text
+
+    columns = ", ".join(_SNAPSHOT_COLUMNS)
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY scoring_scoresnapshot ({columns}) FROM STDIN") as copy,
+    ):
+        for account_id, card_id, score, band, points, reasons, feats, fp, trig, at in rows:
+            copy.write_row(
+                (
+                    account_id,
+                    card_id,
+                    score,
+                    band,
+                    dump(points),
+                    dump(reasons),
+                    json.dumps(feats, separators=(",", ":")),
+                    fp,
+                    trig,
+                    at,
+                )
+            )
+
+
+def score_recompute(*, account_id: int, trigger: str, at: datetime | None = None) -> bool:
+    """Recompute one account's score; True if a new snapshot was written."""
+    return scores_recompute(first_id=account_id, last_id=account_id, trigger=trigger, at=at) > 0
+
+
+def score_current_ensure(*, account: User) -> ScoreSnapshot:
+    """The current snapshot, computed now if the account never had one."""
+    snapshot = selectors.score_current(account=account)
+    if snapshot is None:
+        score_recompute(account_id=account.pk, trigger=SnapshotTrigger.INITIAL)
+        snapshot = selectors.score_current(account=account)
+    if snapshot is None:
+        raise AccountInactive()
+    return snapshot
+
+
+# --- Disputes --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def dispute_open(*, citizen: User, event: CreditEvent, reason: str) -> Dispute:
+    """The citizen contests one of their events: it stops counting at once."""
+    event = CreditEvent.objects.select_for_update().get(pk=event.pk, account=citizen)
+    if event.status != EventStatus.ACTIVE or Dispute.objects.filter(event=event).exists():
+        raise AlreadyDisputed()
+    dispute = Dispute.objects.create(
+        event=event, citizen=citizen, reason=reason, opened_at=timezone.now()
+    )
+    event.status = EventStatus.DISPUTED
+    event.save(update_fields=["status"])
+    logger.info("dispute opened", extra={"account_id": citizen.pk, "dispute_id": str(dispute.pk)})
+    _schedule_recompute(citizen.pk, SnapshotTrigger.EVENT)
+    return dispute
+
+
+@transaction.atomic
+def dispute_resolve(
+    *, dispute: Dispute, upheld: bool, note: str, resolved_by: User | None
+) -> Dispute:
+    """Staff (or the 30-day rule) decide: upheld removes the record for good, rejected
+    makes it count again."""
+    dispute = Dispute.objects.select_for_update().select_related("event").get(pk=dispute.pk)
+    if dispute.status != DisputeStatus.OPEN:
+        raise DisputeNotOpen()
+    dispute.status = DisputeStatus.UPHELD if upheld else DisputeStatus.REJECTED
+    dispute.resolution_note = note
+    dispute.resolved_by = resolved_by
+    dispute.resolved_at = timezone.now()
+    dispute.save(update_fields=["status", "resolution_note", "resolved_by", "resolved_at"])
+    event = dispute.event
+    event.status = EventStatus.REMOVED if upheld else EventStatus.ACTIVE
+    event.save(update_fields=["status"])
+    logger.info("dispute resolved", extra={"dispute_id": str(dispute.pk), "upheld": upheld})
+    _schedule_recompute(dispute.citizen_id, SnapshotTrigger.EVENT)
+    return dispute
+
+
+def disputes_uphold_stale(*, at: datetime | None = None) -> int:
+    """Uphold every dispute open for 30 days or more, as the law asks of an unverified
+    record. Safe to run twice or in parallel: a resolved dispute is skipped."""
+    cutoff = (at or timezone.now()) - DISPUTE_AUTO_UPHOLD_AFTER
+    upheld = 0
+    stale = Dispute.objects.filter(status=DisputeStatus.OPEN, opened_at__lte=cutoff)
+    for dispute in stale.order_by("opened_at").iterator():
+        try:
+            dispute_resolve(dispute=dispute, upheld=True, note=AUTO_UPHOLD_NOTE, resolved_by=None)
+        except DisputeNotOpen:
+            continue
+        upheld += 1
+    return upheld
+
+
+# --- Reads by anyone but the citizen ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    snapshot: ScoreSnapshot
+    facts: dict[str, Any]
+    log_entry: AccessLogEntry
+
+
+@transaction.atomic
+def facts_disclose(
+    *,
+    citizen: User,
+    accessor_kind: str,
+    accessor_id: str,
+    accessor_name: str,
+    purpose: str,
+    fact_keys: Sequence[str],
+    decision_id: Any = None,
+) -> Disclosure:
+    """The only way for anyone but the citizen to read their score or facts.
+
+    Reads the current snapshot and writes the access-log row the citizen sees, in one
+    transaction: no read without its log row. Consent is the caller's to check first.
+    """
+    unknown = sorted(set(fact_keys) - set(FACTS))
+    if unknown or not fact_keys:
+        raise ValueError(f"Not facts: {', '.join(unknown) or '(none asked)'}.")
+    snapshot = score_current_ensure(account=citizen)
+    values = {
+        key: snapshot.score
+        if key == "score"
+        else snapshot.band
+        if key == "band"
+        else snapshot.features.get(key)
+        for key in fact_keys
+    }
+    entry = AccessLogEntry.objects.create(
+        citizen=citizen,
+        accessor_kind=accessor_kind,
+        accessor_id=accessor_id,
+        accessor_name=accessor_name,
+        purpose=purpose,
+        facts=list(fact_keys),
+        snapshot=snapshot,
+        decision_id=decision_id,
+        created_at=timezone.now(),
+    )
+    return Disclosure(snapshot=snapshot, facts=values, log_entry=entry)
+
+
+# --- Scorecards ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def scorecard_draft_create(*, name: str, definition: dict[str, Any], notes: str = "") -> Scorecard:
+    """A new draft with the next version number; the definition must be valid."""
+    CompiledScorecard.from_definition(definition)
+    latest = Scorecard.objects.select_for_update().aggregate(latest=Max("version"))["latest"]
+    return Scorecard.objects.create(
+        version=(latest or 0) + 1, name=name, definition=definition, notes=notes
+    )
+
+
+@transaction.atomic
+def scorecard_draft_update(
+    *, scorecard: Scorecard, name: str, definition: dict[str, Any], notes: str
+) -> Scorecard:
+    scorecard = Scorecard.objects.select_for_update().get(pk=scorecard.pk)
+    if scorecard.status != ScorecardStatus.DRAFT:
+        raise ScorecardNotDraft()
+    CompiledScorecard.from_definition(definition)
+    scorecard.name, scorecard.definition, scorecard.notes = name, definition, notes
+    scorecard.save(update_fields=["name", "definition", "notes"])
+    return scorecard
+
+
+@transaction.atomic
+def scorecard_activate(*, scorecard: Scorecard) -> Scorecard:
+    """Make a draft the one active version; the previous one retires. Every score is
+    recomputed under it after commit."""
+    scorecard = Scorecard.objects.select_for_update().get(pk=scorecard.pk)
+    if scorecard.status != ScorecardStatus.DRAFT:
+        raise ScorecardNotDraft()
+    CompiledScorecard.from_definition(scorecard.definition)
+    now = timezone.now()
+    Scorecard.objects.select_for_update().filter(status=ScorecardStatus.ACTIVE).update(
+        status=ScorecardStatus.RETIRED, retired_at=now
+    )
+    scorecard.status, scorecard.activated_at = ScorecardStatus.ACTIVE, now
+    scorecard.save(update_fields=["status", "activated_at"])
+    logger.info("scorecard activated", extra={"version": scorecard.version})
+
+    from scoring import tasks
+
+    transaction.on_commit(lambda: tasks.recompute_all.delay(SnapshotTrigger.SCORECARD_ACTIVATION))
+    return scorecard

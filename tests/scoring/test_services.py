@@ -1,0 +1,438 @@
+"""Scoring's services: recording events, recomputation (single and batch), disputes,
+the access-logged read and scorecard activation."""
+
+import random
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from scoring import selectors, services, tasks
+from scoring.errors import AlreadyDisputed, DisputeNotOpen, EventSourceConflict, InvalidEvent
+from scoring.facts import EventKinds
+from scoring.models import (
+    AccessLogEntry,
+    CreditEvent,
+    Dispute,
+    DisputeStatus,
+    EventStatus,
+    Scorecard,
+    ScorecardStatus,
+    ScoreSnapshot,
+    SnapshotTrigger,
+)
+from tests.factories import UserFactory
+from wallet.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def record(django_capture_on_commit_callbacks):
+    """Record an event as a service caller would, running what it schedules on commit."""
+
+    def record_(user: User, kind: str, *, days_ago: float = 1, source: str | None = None, **kw):
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.record_event(
+                account=user,
+                kind=kind,
+                occurred_at=timezone.now() - timedelta(days=days_ago),
+                source=source or f"test:{random.random()}",
+                **kw,
+            )
+
+    return record_
+
+
+def current_score(user: User) -> int:
+    return selectors.score_current(account=user).score
+
+
+# --- record_event ----------------------------------------------------------------------
+
+
+def test_recording_the_same_source_twice_is_one_event_and_one_recompute(citizen, record):
+    # Given an event recorded once
+    first = record(citizen, EventKinds.BILL_PAID_ON_TIME, source="bill:1")
+    snapshots = ScoreSnapshot.objects.filter(account=citizen).count()
+    # When the same source is recorded again
+    again = record(citizen, EventKinds.BILL_PAID_ON_TIME, source="bill:1", days_ago=5)
+    # Then it is the same event, and no new snapshot was written
+    assert again.pk == first.pk
+    assert CreditEvent.objects.filter(account=citizen).count() == 1
+    assert ScoreSnapshot.objects.filter(account=citizen).count() == snapshots == 1
+
+
+def test_the_same_source_as_another_kind_is_refused(citizen, record):
+    record(citizen, EventKinds.BILL_PAID_ON_TIME, source="bill:1")
+    with pytest.raises(EventSourceConflict):
+        record(citizen, EventKinds.BILL_PAID_LATE, source="bill:1")
+    assert CreditEvent.objects.filter(account=citizen).count() == 1
+
+
+def test_an_event_counts_for_its_window_and_schedules_a_recompute(
+    citizen, django_capture_on_commit_callbacks
+):
+    # When an event is recorded
+    with django_capture_on_commit_callbacks() as callbacks:
+        event = services.record_event(
+            account=citizen,
+            kind=EventKinds.NO_SHOW,
+            occurred_at=timezone.now() - timedelta(days=2),
+            source="booking:9",
+        )
+    # Then it counts for 12 months, and one recompute waits for the commit
+    assert event.counts_until - event.occurred_at == timedelta(days=365)
+    assert len(callbacks) == 1
+    assert not ScoreSnapshot.objects.exists()
+    callbacks[0]()
+    assert selectors.score_current(account=citizen).features["no_shows_12m"] == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "occurred_at", "amount"),
+    [
+        ("lottery_win", timezone.now(), None),
+        (EventKinds.NO_SHOW, timezone.now() + timedelta(days=1), None),
+        (EventKinds.NO_SHOW, timezone.now().replace(tzinfo=None), None),
+        (EventKinds.CLAIM_UNPAID, timezone.now(), -5),
+    ],
+)
+def test_invalid_events_are_refused_and_nothing_is_written(citizen, kind, occurred_at, amount):
+    with pytest.raises(InvalidEvent):
+        services.record_event(
+            account=citizen, kind=kind, occurred_at=occurred_at, source="x", amount=amount
+        )
+    assert not CreditEvent.objects.exists()
+
+
+def test_paying_an_unpaid_claim_settles_it(citizen, record):
+    # Given an unpaid claim (the score falls below 550)
+    record(citizen, EventKinds.CLAIM_UNPAID, source="claim:1", subject="claim:1", amount=12_000)
+    assert current_score(citizen) < 550
+    # When the claim is paid
+    record(citizen, EventKinds.CLAIM_PAID, source="claim:1:paid", subject="claim:1", amount=12_000)
+    # Then it no longer counts as unpaid, and the score is back where it was
+    unpaid = CreditEvent.objects.get(source="claim:1")
+    assert unpaid.settled_at is not None
+    assert selectors.score_current(account=citizen).features["unpaid_claims"] == 0
+    assert current_score(citizen) == 560
+
+
+def test_a_bill_overdue_then_paid_late_is_one_late_payment(citizen, record):
+    record(citizen, EventKinds.BILL_OVERDUE, source="bill:7:overdue", subject="bill:7", days_ago=3)
+    record(citizen, EventKinds.BILL_PAID_LATE, source="bill:7:paid", subject="bill:7")
+    features = selectors.score_current(account=citizen).features
+    assert (features["late_payments_24m"], features["late_payments_12m"]) == (1, 1)
+
+
+# --- Recomputation ---------------------------------------------------------------------
+
+
+def random_population(count: int, seed: int) -> list[User]:
+    rng = random.Random(seed)
+    now = timezone.now()
+    users = []
+    for index in range(count):
+        user = UserFactory(
+            identity_level=rng.randint(0, 2),
+            date_joined=now - timedelta(days=rng.uniform(0, 1_500)),
+        )
+        users.append(user)
+        for number in range(rng.randint(0, 12)):
+            kind = rng.choice(
+                [EventKinds.BILL_PAID_ON_TIME] * 5
+                + [EventKinds.BILL_PAID_LATE, EventKinds.BILL_OVERDUE, EventKinds.NO_SHOW]
+                + [EventKinds.BOOKING_COMPLETED] * 2
+                + [EventKinds.CLAIM_UNPAID, EventKinds.CLAIM_PAID]
+            )
+            # Recorded without running the recompute: the test decides when to compute.
+            services.record_event(
+                account=user,
+                kind=kind,
+                occurred_at=now - timedelta(days=rng.uniform(0, 800)),
+                source=f"seed:{index}:{number}",
+            )
+    return users
+
+
+def snapshot_state(users: list[User]) -> dict[int, tuple]:
+    state = {}
+    for user in users:
+        snapshot = selectors.score_current(account=user)
+        state[user.pk] = (snapshot.score, snapshot.band, snapshot.points, snapshot.reasons)
+    return state
+
+
+def test_batch_and_single_account_paths_give_identical_scores(settings, time_machine):
+    # Given a population, and a moment frozen for the whole test
+    time_machine.move_to(timezone.now(), tick=False)
+    settings.SCORING_BATCH_CHUNK_SIZE = 3
+    users = random_population(20, seed=7)
+    # When every account is computed alone first
+    for user in users:
+        assert services.score_recompute(account_id=user.pk, trigger=SnapshotTrigger.MANUAL)
+    alone = snapshot_state(users)
+    written = ScoreSnapshot.objects.count()
+    # Then the batch, in chunks of 3, finds every score already current: it writes nothing
+    assert tasks.recompute_all.delay().get() == len(selectors.account_id_chunks(size=3)) == 7
+    assert ScoreSnapshot.objects.count() == written
+    assert snapshot_state(users) == alone
+
+
+def test_single_account_recompute_after_the_batch_writes_nothing(settings, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    settings.SCORING_BATCH_CHUNK_SIZE = 4
+    users = random_population(12, seed=11)
+    # Given the batch computed everyone
+    tasks.recompute_all.delay()
+    batch = snapshot_state(users)
+    assert ScoreSnapshot.objects.filter(trigger=SnapshotTrigger.BATCH).count() == len(users)
+    # When each is recomputed alone, it is already current
+    assert not any(
+        services.score_recompute(account_id=user.pk, trigger=SnapshotTrigger.MANUAL)
+        for user in users
+    )
+    assert snapshot_state(users) == batch
+
+
+def test_running_the_batch_twice_changes_nothing(settings):
+    settings.SCORING_BATCH_CHUNK_SIZE = 5
+    users = random_population(15, seed=3)
+    tasks.recompute_all.delay()
+    first = snapshot_state(users)
+    count = ScoreSnapshot.objects.count()
+    tasks.recompute_all.delay()
+    assert ScoreSnapshot.objects.count() == count
+    assert snapshot_state(users) == first
+
+
+def test_the_batch_writes_again_when_an_event_ages_out(citizen, record, travel):
+    # Given a no-show 360 days ago
+    record(citizen, EventKinds.NO_SHOW, days_ago=360)
+    assert current_score(citizen) == 560 - 30
+    # When the batch runs 6 days later, after the no-show's 12 months
+    travel(timedelta(days=6))
+    tasks.recompute_all.delay()
+    # Then the no-show no longer counts (a thin file again)
+    snapshot = selectors.score_current(account=citizen)
+    assert (snapshot.score, snapshot.trigger) == (560, SnapshotTrigger.BATCH)
+
+
+def test_one_account_costs_a_fixed_number_of_queries_whatever_its_history(
+    django_capture_on_commit_callbacks,
+):
+    # Given one account with 1 event and another with 80, neither recomputed yet
+    small, large = UserFactory(), UserFactory()
+    with django_capture_on_commit_callbacks(execute=False):
+        services.record_event(
+            account=small,
+            kind=EventKinds.BILL_PAID_ON_TIME,
+            occurred_at=timezone.now(),
+            source="s:0",
+        )
+        for number in range(80):
+            services.record_event(
+                account=large,
+                kind=EventKinds.BILL_PAID_ON_TIME if number % 4 else EventKinds.BILL_PAID_LATE,
+                occurred_at=timezone.now() - timedelta(days=number),
+                source=f"l:{number}",
+            )
+    # When each is recomputed (both write a new snapshot)
+    counts = []
+    for user in (small, large):
+        with CaptureQueriesContext(connection) as queries:
+            assert services.score_recompute(account_id=user.pk, trigger=SnapshotTrigger.EVENT)
+        counts.append(len(queries))
+    # Then both cost the same, small, number of queries
+    assert counts[0] == counts[1]
+    assert counts[0] <= 7
+
+
+# --- Disputes --------------------------------------------------------------------------
+
+
+def test_a_disputed_event_stops_counting_at_once_and_the_score_is_recomputed(
+    citizen, record, django_capture_on_commit_callbacks
+):
+    # Given an unpaid claim
+    claim = record(citizen, EventKinds.CLAIM_UNPAID, source="claim:1", amount=5_000)
+    assert current_score(citizen) == 350
+    # When the citizen disputes it
+    with django_capture_on_commit_callbacks(execute=True):
+        dispute = services.dispute_open(citizen=citizen, event=claim, reason="I paid in cash.")
+    # Then the event no longer counts and the score is back
+    claim.refresh_from_db()
+    assert (dispute.status, claim.status) == (DisputeStatus.OPEN, EventStatus.DISPUTED)
+    snapshot = selectors.score_current(account=citizen)
+    assert snapshot.score == 560
+    assert (snapshot.features["unpaid_claims"], snapshot.features["open_disputes"]) == (0, 1)
+
+
+def test_an_event_is_disputed_once(citizen, record):
+    event = record(citizen, EventKinds.NO_SHOW)
+    services.dispute_open(citizen=citizen, event=event, reason="I was there.")
+    with pytest.raises(AlreadyDisputed):
+        services.dispute_open(citizen=citizen, event=event, reason="Again.")
+    assert Dispute.objects.count() == 1
+
+
+def test_another_citizens_event_cannot_be_disputed(citizen, other_citizen, record):
+    event = record(other_citizen, EventKinds.NO_SHOW)
+    with pytest.raises(CreditEvent.DoesNotExist):
+        services.dispute_open(citizen=citizen, event=event, reason="Not mine.")
+    assert not Dispute.objects.exists()
+    event.refresh_from_db()
+    assert event.status == EventStatus.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("upheld", "event_status", "score"),
+    [(True, EventStatus.REMOVED, 560), (False, EventStatus.ACTIVE, 530)],
+)
+def test_staff_resolve_a_dispute_and_the_score_follows(
+    citizen, record, django_capture_on_commit_callbacks, upheld, event_status, score
+):
+    # Given a disputed no-show (560 - 30 while it counts)
+    event = record(citizen, EventKinds.NO_SHOW)
+    dispute = services.dispute_open(citizen=citizen, event=event, reason="I was there.")
+    staff = UserFactory(is_staff=True)
+    # When staff resolve it
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dispute_resolve(dispute=dispute, upheld=upheld, note="Checked.", resolved_by=staff)
+    # Then the event is removed or counts again, and the score says so
+    dispute.refresh_from_db()
+    event.refresh_from_db()
+    assert dispute.status == (DisputeStatus.UPHELD if upheld else DisputeStatus.REJECTED)
+    assert (dispute.resolved_by, dispute.resolution_note) == (staff, "Checked.")
+    assert event.status == event_status
+    assert current_score(citizen) == score
+    with pytest.raises(DisputeNotOpen):
+        services.dispute_resolve(dispute=dispute, upheld=not upheld, note="", resolved_by=staff)
+
+
+def test_a_dispute_open_for_30_days_is_upheld_automatically(
+    citizen, record, travel, django_capture_on_commit_callbacks
+):
+    # Given a dispute opened now
+    event = record(citizen, EventKinds.NO_SHOW)
+    dispute = services.dispute_open(citizen=citizen, event=event, reason="I was there.")
+    # When the daily task runs 29 days later, nothing happens
+    travel(timedelta(days=29, hours=23))
+    assert tasks.uphold_stale_disputes.delay().get() == 0
+    dispute.refresh_from_db()
+    assert dispute.status == DisputeStatus.OPEN
+    # When it runs after 30 days, the dispute is upheld, by nobody, with a note
+    travel(timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.uphold_stale_disputes.delay().get() == 1
+    dispute.refresh_from_db()
+    event.refresh_from_db()
+    assert (dispute.status, dispute.resolved_by) == (DisputeStatus.UPHELD, None)
+    assert "30 days" in dispute.resolution_note
+    assert event.status == EventStatus.REMOVED
+    assert current_score(citizen) == 560
+    # And running it again changes nothing
+    assert tasks.uphold_stale_disputes.delay().get() == 0
+
+
+# --- The access-logged read ------------------------------------------------------------
+
+
+def test_a_third_party_read_returns_the_facts_and_writes_one_log_row(citizen, record):
+    record(citizen, EventKinds.CLAIM_UNPAID, amount=100)
+    disclosure = services.facts_disclose(
+        citizen=citizen,
+        accessor_kind="merchant",
+        accessor_id="m-1",
+        accessor_name="Grand Hotel",
+        purpose="deposit_waiver",
+        fact_keys=["score", "band", "unpaid_claims"],
+    )
+    assert disclosure.facts == {"score": 350, "band": "poor", "unpaid_claims": 1}
+    entry = AccessLogEntry.objects.get()
+    assert (entry.citizen, entry.accessor_name, entry.purpose) == (
+        citizen,
+        "Grand Hotel",
+        "deposit_waiver",
+    )
+    assert entry.facts == ["score", "band", "unpaid_claims"]
+    assert entry.snapshot == disclosure.snapshot
+
+
+def test_the_citizens_own_reads_write_no_log_row(citizen, record):
+    record(citizen, EventKinds.BOOKING_COMPLETED)
+    services.score_current_ensure(account=citizen)
+    selectors.score_explained(snapshot=selectors.score_current(account=citizen))
+    selectors.score_simulated(
+        snapshot=selectors.score_current(account=citizen), changes={"pay_next_bills_on_time": 2}
+    )
+    assert not AccessLogEntry.objects.exists()
+
+
+def test_unknown_facts_cannot_be_read(citizen):
+    with pytest.raises(ValueError, match="balance"):
+        services.facts_disclose(
+            citizen=citizen,
+            accessor_kind="merchant",
+            accessor_id="m-1",
+            accessor_name="Grand Hotel",
+            purpose="deposit_waiver",
+            fact_keys=["score", "balance"],
+        )
+    assert not AccessLogEntry.objects.exists()
+
+
+# --- Scorecards ------------------------------------------------------------------------
+
+
+def test_activating_a_scorecard_recomputes_every_score(
+    citizen, other_citizen, record, django_capture_on_commit_callbacks
+):
+    # Given scores under version 1, and a draft that adds 50 points to everyone
+    record(citizen, EventKinds.BILL_PAID_ON_TIME)
+    services.score_current_ensure(account=other_citizen)
+    v1 = Scorecard.objects.get(status=ScorecardStatus.ACTIVE)
+    draft = services.scorecard_draft_create(
+        name="Generous", definition={**v1.definition, "base_points": 450}
+    )
+    # When it is activated
+    with django_capture_on_commit_callbacks(execute=True):
+        services.scorecard_activate(scorecard=draft)
+    # Then it is the one active version and every score was recomputed under it
+    v1.refresh_from_db()
+    assert (v1.status, draft.version) == (ScorecardStatus.RETIRED, 2)
+    assert Scorecard.objects.get(status=ScorecardStatus.ACTIVE) == draft
+    for user, score in ((citizen, 680 + 50), (other_citizen, 560 + 50)):
+        snapshot = selectors.score_current(account=user)
+        assert (snapshot.scorecard, snapshot.trigger, snapshot.score) == (
+            draft,
+            SnapshotTrigger.SCORECARD_ACTIVATION,
+            score,
+        )
+
+
+@pytest.mark.postgres
+def test_snapshots_and_the_access_log_are_append_only_in_the_database(citizen):
+    from django.db import IntegrityError, transaction
+
+    snapshot = services.score_current_ensure(account=citizen)
+    services.facts_disclose(
+        citizen=citizen,
+        accessor_kind="staff",
+        accessor_id="1",
+        accessor_name="Support",
+        purpose="support",
+        fact_keys=["score"],
+    )
+    for statement in (
+        f"UPDATE scoring_scoresnapshot SET score = 950 WHERE id = {snapshot.pk:d}",  # noqa: S608
+        "DELETE FROM scoring_accesslogentry",
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
+    snapshot.refresh_from_db()
+    assert snapshot.score == 560
+    assert AccessLogEntry.objects.count() == 1

@@ -191,6 +191,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Choice sets that share a field name get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "TransferKindEnum": "wallet.models.TransferKind",
+        "EventKindEnum": "scoring.models.EventKind",
+        "EventStatusEnum": "scoring.models.EventStatus",
+        "DisputeStatusEnum": "scoring.models.DisputeStatus",
+        "SnapshotTriggerEnum": "scoring.models.SnapshotTrigger",
+        "BandEnum": "scoring.facts.BAND_CODES",
+    },
 }
 
 # --- Wallet --------------------------------------------------------------------------

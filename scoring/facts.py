@@ -11,9 +11,8 @@ Credit events fade: each kind counts for a window after it happened (365 days fo
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 DAYS_12_MONTHS = 365
 DAYS_24_MONTHS = 730
@@ -188,13 +187,13 @@ def band_for(score: int) -> str:
     return BANDS[-1][1]
 
 
-@dataclass(frozen=True, slots=True)
-class Features:
+class Features(NamedTuple):
     """What the score is computed from, for one account at one moment.
 
     Besides the facts it carries the counts the on-time ratio comes from, so that a
     simulation ("pay the next 3 bills on time") can change them and recompute the ratio.
     ``history_events`` counts every event that counts now: zero means a thin file.
+    (A named tuple: the nightly batch makes one per account.)
     """
 
     identity_level: int
@@ -217,18 +216,17 @@ class Features:
         return self.history_events == 0
 
     def fact(self, key: str) -> int | None:
-        if key not in FACTS or not hasattr(self, key):
+        if key not in FACTS or key in ("score", "band"):
             raise KeyError(key)
         return getattr(self, key)
 
     def as_dict(self) -> dict[str, int | None]:
         """Every field and fact, as stored with a snapshot."""
-        return {**dataclasses.asdict(self), "on_time_ratio_12m": self.on_time_ratio_12m}
+        return {**self._asdict(), "on_time_ratio_12m": self.on_time_ratio_12m}
 
     @classmethod
     def from_dict(cls, data: dict[str, int | None]) -> Features:
-        names = {field.name for field in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in names})
+        return cls(**{key: data[key] for key in cls._fields})
 
 
 def on_time_ratio(on_time: int, late: int) -> int | None:

@@ -44,8 +44,12 @@ class CreditEvent(models.Model):
     """Something a citizen did about a commitment, the only input of scores."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Indexed by the unique (account, source) constraint.
     account = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_events"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="credit_events",
+        db_index=False,
     )
     kind = models.CharField(max_length=32, choices=EventKind.choices)
     occurred_at = models.DateTimeField()
@@ -138,10 +142,17 @@ class ScoreSnapshot(ImmutableModel):
     """
 
     id = models.BigAutoField(primary_key=True)
+    # Indexed by ``snapshot_current``; the scorecard's index would only slow the batch's
+    # writes (a scorecard is never deleted).
     account = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="score_snapshots"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="score_snapshots",
+        db_index=False,
     )
-    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="snapshots")
+    scorecard = models.ForeignKey(
+        Scorecard, on_delete=models.PROTECT, related_name="snapshots", db_index=False
+    )
     score = models.PositiveSmallIntegerField()
     band = models.CharField(max_length=16)
     points = models.JSONField(help_text="Points per factor key.")
@@ -213,8 +224,12 @@ class AccessLogEntry(ImmutableModel):
     """Someone other than the citizen read their score or facts. Append-only."""
 
     id = models.BigAutoField(primary_key=True)
+    # Indexed by ``access_log_citizen``.
     citizen = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_log"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="access_log",
+        db_index=False,
     )
     accessor_kind = models.CharField(max_length=16, help_text="merchant or staff")
     accessor_id = models.CharField(max_length=64)

@@ -44,8 +44,8 @@ The default scorecard, version 1 (a data migration; the README has the same tabl
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import itertools
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -93,12 +93,6 @@ class Factor:
         if self.missing_points is not None:
             candidates.append(self.missing_points)
         return max(candidates)
-
-    def points_for(self, value: int | None) -> int:
-        if value is None:
-            return self.missing_points if self.missing_points is not None else 0
-        index = bisect.bisect_right(self.bin_starts, value) - 1
-        return self.bin_points[max(index, 0)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +152,33 @@ class Scorecard:
         # Many accounts share the same points: the batch computes each combination once.
         return {}
 
+    @cached_property
+    def _lookups(self) -> tuple[tuple[Any, tuple[int, ...], tuple[int, ...], int], ...]:
+        # Per factor: how to read its fact, its bins, and the points when it is absent.
+        return tuple(
+            (
+                operator.attrgetter(factor.fact),
+                factor.bin_starts,
+                factor.bin_points,
+                factor.missing_points or 0,
+            )
+            for factor in self.factors
+        )
+
     def points(self, features: Features) -> tuple[int, ...]:
-        return tuple(factor.points_for(features.fact(factor.fact)) for factor in self.factors)
+        bisect_right = bisect.bisect_right
+        earned = []
+        for read, starts, points, missing in self._lookups:
+            value = read(features)
+            if value is None:
+                earned.append(missing)
+            else:
+                earned.append(points[max(bisect_right(starts, value) - 1, 0)])
+        return tuple(earned)
+
+    def bin_starts_of(self, fact: str) -> tuple[tuple[int, ...], ...]:
+        """The bins of every factor that scores ``fact``."""
+        return tuple(factor.bin_starts for factor in self.factors if factor.fact == fact)
 
     def evaluate(self, features: Features) -> Result:
         return self.result_for(self.points(features), thin_file=features.is_thin_file)
@@ -333,7 +352,7 @@ def simulate(features: Features, changes: Mapping[str, int]) -> Features:
     100 - R late. ``history_events`` moves with the event counts, so a thin file that
     simulates paying bills stops being thin.
     """
-    values = dataclasses.asdict(features)
+    values = features._asdict()
     values["on_time_payments_12m"] += changes.get("pay_next_bills_on_time", 0)
     values["bookings_completed"] += changes.get("complete_next_bookings", 0)
     values["unpaid_claims"] = max(

@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
+from django.utils import timezone
 
 from scoring import facts
-from scoring.errors import NoActiveScorecard
+from scoring.errors import AccountInactive, NoActiveScorecard
 from scoring.facts import Features
 from scoring.models import (
     AccessLogEntry,
@@ -269,9 +270,19 @@ def score_explained(
     )
 
 
-def score_simulated(*, snapshot: ScoreSnapshot, changes: dict[str, int]) -> tuple[Result, Result]:
-    """(today, with the changes) under the active scorecard, from the snapshot's
-    features. Writes nothing."""
+def features_current(*, account: User) -> Features:
+    """Today's features: those of the current snapshot, or computed now for an account
+    that has none yet. Writes nothing."""
+    snapshot = score_current(account=account)
+    if snapshot is not None:
+        return Features.from_dict(snapshot.features)
+    rows = features_for_accounts(first_id=account.pk, last_id=account.pk, at=timezone.now())
+    if not rows:
+        raise AccountInactive()
+    return rows[0][1]
+
+
+def score_simulated(*, features: Features, changes: dict[str, int]) -> tuple[Result, Result]:
+    """(today, with the changes) under the active scorecard. Writes nothing."""
     card = scorecard_compiled(scorecard_active())
-    features = Features.from_dict(snapshot.features)
     return card.evaluate(features), card.evaluate(simulate(features, changes))

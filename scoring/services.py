@@ -119,29 +119,6 @@ def record_event(
 # --- Recomputation ---------------------------------------------------------------------
 
 
-def snapshot_fingerprint(scorecard_id: int, points: tuple[int, ...], features: Features) -> int:
-    """What a snapshot says, as a number: the scorecard, the points and the features
-    except the account's age (which changes daily; its points are already in ``points``).
-
-    Python's hash of a tuple of integers is the same in every process.
-    """
-    return hash(
-        (
-            scorecard_id,
-            points,
-            features.identity_level,
-            features.on_time_payments_12m,
-            features.late_payments_12m,
-            features.late_payments_24m,
-            features.bookings_completed,
-            features.no_shows_12m,
-            features.unpaid_claims,
-            features.open_disputes,
-            features.history_events,
-        )
-    )
-
-
 _SNAPSHOT_COLUMNS = (
     "account_id",
     "scorecard_id",
@@ -172,89 +149,137 @@ def scores_recompute(
     features = selectors.features_for_accounts(first_id=first_id, last_id=last_id, at=at)
     with transaction.atomic():
         current = selectors.snapshots_latest(first_id=first_id, last_id=last_id)
-        rows = _snapshot_rows(features, current, scorecard.pk, card, trigger, at)
-        _snapshots_insert(rows)
+        explainer = _Explainer(scorecard.pk, card, trigger, at)
+        rows = _snapshot_rows(features, current, explainer)
+        _snapshots_insert(rows, explainer)
     return len(rows)
 
 
+def _copy_text(value: str) -> str:
+    """A value escaped for COPY's text format."""
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Explained:
+    """What a snapshot says about a score: the same for every account with its points."""
+
+    score: int
+    band: str
+    points: dict[str, int]
+    reasons: list[list[Any]]
+    copy_columns: str  # scorecard_id … reasons, as COPY text
+
+
+# The features as stored with a snapshot (JSON), filled in by position.
+_FEATURES_JSON = (
+    "{{"
+    + ",".join(f'"{name}":{{}}' for name in Features._fields)
+    + ',"on_time_ratio_12m":{}}}'
+)
+
+
+class _Explainer:
+    """Explains features under one scorecard. Scores, bands and reasons depend only on
+    the factors' points, which most accounts share: each is worked out once."""
+
+    def __init__(
+        self, scorecard_id: int, card: CompiledScorecard, trigger: str, at: datetime
+    ) -> None:
+        self.scorecard_id, self.card, self.trigger, self.at = scorecard_id, card, trigger, at
+        self.cache: dict[tuple[tuple[int, ...], bool], _Explained] = {}
+        self.copy_tail = f"\t{trigger}\t{at.isoformat()}\n"
+
+    def explain(self, points: tuple[int, ...], thin_file: bool) -> _Explained:
+        explained = self.cache.get((points, thin_file))
+        if explained is None:
+            result = self.card.result_for(points, thin_file=thin_file)
+            points_by_key = dict(zip(self.card.factor_keys, points, strict=True))
+            reasons = [[reason.code, reason.points_lost] for reason in result.reasons]
+            columns = (self.scorecard_id, result.score, result.band, points_by_key, reasons)
+            explained = _Explained(
+                score=result.score,
+                band=result.band,
+                points=points_by_key,
+                reasons=reasons,
+                copy_columns="\t".join(
+                    _copy_text(v if isinstance(v, str) else json.dumps(v, separators=(",", ":")))
+                    for v in columns
+                ),
+            )
+            self.cache[(points, thin_file)] = explained
+        return explained
+
+    @staticmethod
+    def fingerprint(scorecard_id: int, points: tuple[int, ...], features: Features) -> int:
+        """What a snapshot says, as a number: the scorecard, the points and the features
+        except the account's age, which changes daily (its bin is in the points).
+        Python's hash of integers is the same in every process."""
+        return hash((scorecard_id, points, features[:1] + features[2:]))
+
+
+def _features_json(features: Features) -> str:
+    ratio = features.on_time_ratio_12m
+    return _FEATURES_JSON.format(*features, "null" if ratio is None else ratio)
+
+
+_Row = tuple[int, Features, _Explained, int]
+
+
 def _snapshot_rows(
-    features: list[tuple[int, Features]],
-    current: dict[int, int],
-    scorecard_id: int,
-    card: CompiledScorecard,
-    trigger: str,
-    at: datetime,
-) -> list[tuple[Any, ...]]:
-    explained: dict[tuple[tuple[int, ...], bool], tuple[dict[str, int], list[list[Any]]]] = {}
+    features: list[tuple[int, Features]], current: dict[int, int], explainer: _Explainer
+) -> list[_Row]:
+    """(account id, features, explanation, fingerprint) of each account whose snapshot
+    would change."""
+    points_of, fingerprint_of = explainer.card.points, explainer.fingerprint
+    scorecard_id = explainer.scorecard_id
     rows = []
     for account_id, account_features in features:
-        result = card.evaluate(account_features)
-        fingerprint = snapshot_fingerprint(scorecard_id, result.points, account_features)
-        if current.get(account_id) == fingerprint:
-            continue
-        key = (result.points, account_features.is_thin_file)
-        explanation = explained.get(key)
-        if explanation is None:
-            explanation = (
-                dict(zip(card.factor_keys, result.points, strict=True)),
-                [[reason.code, reason.points_lost] for reason in result.reasons],
-            )
-            explained[key] = explanation
-        rows.append(
-            (
-                account_id,
-                scorecard_id,
-                result.score,
-                result.band,
-                explanation[0],
-                explanation[1],
-                account_features.as_dict(),
-                fingerprint,
-                trigger,
-                at,
-            )
-        )
+        points = points_of(account_features)
+        fingerprint = fingerprint_of(scorecard_id, points, account_features)
+        if current.get(account_id) != fingerprint:
+            explained = explainer.explain(points, account_features.history_events == 0)
+            rows.append((account_id, account_features, explained, fingerprint))
     return rows
 
 
-def _snapshots_insert(rows: list[tuple[Any, ...]]) -> None:
+def _snapshots_insert(rows: list[_Row], explainer: _Explainer) -> None:
     if not rows:
         return
     if connection.vendor != "postgresql":
         ScoreSnapshot.objects.bulk_create(
-            [ScoreSnapshot(**dict(zip(_SNAPSHOT_COLUMNS, row, strict=True))) for row in rows],
+            [
+                ScoreSnapshot(
+                    account_id=account_id,
+                    scorecard_id=explainer.scorecard_id,
+                    score=explained.score,
+                    band=explained.band,
+                    points=explained.points,
+                    reasons=explained.reasons,
+                    features=features.as_dict(),
+                    fingerprint=fingerprint,
+                    trigger=explainer.trigger,
+                    computed_at=explainer.at,
+                )
+                for account_id, features, explained, fingerprint in rows
+            ],
             batch_size=500,
         )
         return
-    # COPY: the nightly batch writes up to a snapshot per account.
-    dumped: dict[int, str] = {}
-
-    def dump(value: Any) -> str:
-        text = dumped.get(id(value))
-        if text is None:
-            text = dumped[id(value)] = json.dumps(value, separators=(",", ":"))
-        return text
-
+    # COPY in text format: the nightly batch writes up to a snapshot per account.
+    tail = explainer.copy_tail
+    text = "".join(
+        f"{account_id}\t{explained.copy_columns}\t{_features_json(features)}\t{fingerprint}{tail}"
+        for account_id, features, explained, fingerprint in rows
+    )
     columns = ", ".join(_SNAPSHOT_COLUMNS)
     with (
         connection.cursor() as cursor,
         cursor.copy(f"COPY scoring_scoresnapshot ({columns}) FROM STDIN") as copy,
     ):
-        for account_id, card_id, score, band, points, reasons, feats, fp, trig, at in rows:
-            copy.write_row(
-                (
-                    account_id,
-                    card_id,
-                    score,
-                    band,
-                    dump(points),
-                    dump(reasons),
-                    json.dumps(feats, separators=(",", ":")),
-                    fp,
-                    trig,
-                    at,
-                )
-            )
+        copy.write(text)
 
 
 def score_recompute(*, account_id: int, trigger: str, at: datetime | None = None) -> bool:

@@ -9,7 +9,12 @@ from config.celery_app import app
 def test_every_periodic_task_in_the_schedule_is_registered():
     app.loader.import_default_modules()
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert scheduled == {"wallet.expire_due_holds", "wallet.prune_idempotency_keys"}
+    assert scheduled == {
+        "wallet.expire_due_holds",
+        "wallet.prune_idempotency_keys",
+        "scoring.recompute_all",
+        "scoring.uphold_stale_disputes",
+    }
     assert scheduled <= set(app.tasks)
 
 
@@ -17,7 +22,13 @@ def test_tasks_are_json_only_and_wallet_tasks_ack_late():
     app.loader.import_default_modules()
     assert app.conf.accept_content == ["json"]
     assert app.conf.task_serializer == "json"
-    for name in ("wallet.expire_due_holds", "wallet.prune_idempotency_keys"):
+    for name in (
+        "wallet.expire_due_holds",
+        "wallet.prune_idempotency_keys",
+        "scoring.recompute_account",
+        "scoring.recompute_chunk",
+        "scoring.uphold_stale_disputes",
+    ):
         task = app.tasks[name]
         assert task.acks_late is True
         assert task.reject_on_worker_lost is True
@@ -25,6 +36,10 @@ def test_tasks_are_json_only_and_wallet_tasks_ack_late():
 
 def test_scoring_tasks_are_routed_to_the_scoring_queue():
     assert settings.CELERY_TASK_ROUTES == {"scoring.*": {"queue": "scoring"}}
+    app.loader.import_default_modules()
+    for name in ("scoring.recompute_account", "scoring.recompute_chunk", "scoring.recompute_all"):
+        route = app.amqp.router.route({}, name)
+        assert route["queue"].name == "scoring"
 
 
 @pytest.mark.django_db

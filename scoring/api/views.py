@@ -68,11 +68,9 @@ class ScoreSimulateView(APIView):
     def post(self, request: Request) -> Response:
         data = SimulateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        snapshot = selectors.score_current(account=request.user)
-        if snapshot is None:
-            snapshot = services.score_current_ensure(account=request.user)
         today, simulated = selectors.score_simulated(
-            snapshot=snapshot, changes=data.validated_data["changes"]
+            features=selectors.features_current(account=request.user),
+            changes=data.validated_data["changes"],
         )
         body = {
             "score": simulated.score,

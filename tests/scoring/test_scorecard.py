@@ -1,6 +1,5 @@
 """The pure scorecard: no database. Properties with hypothesis, calibration by example."""
 
-import dataclasses
 import importlib
 
 import pytest
@@ -101,21 +100,21 @@ def any_definition(draw: st.DrawFn) -> dict:
 def improvements(base: Features) -> list[Features]:
     """Each way of making exactly one fact better than it is."""
     better = [
-        dataclasses.replace(base, identity_level=min(base.identity_level + 1, 2)),
-        dataclasses.replace(base, account_age_days=base.account_age_days + 200),
-        dataclasses.replace(base, bookings_completed=base.bookings_completed + 2),
-        dataclasses.replace(base, no_shows_12m=max(base.no_shows_12m - 1, 0)),
-        dataclasses.replace(base, unpaid_claims=max(base.unpaid_claims - 1, 0)),
+        base._replace(identity_level=min(base.identity_level + 1, 2)),
+        base._replace(account_age_days=base.account_age_days + 200),
+        base._replace(bookings_completed=base.bookings_completed + 2),
+        base._replace(no_shows_12m=max(base.no_shows_12m - 1, 0)),
+        base._replace(unpaid_claims=max(base.unpaid_claims - 1, 0)),
     ]
     if base.late_payments_24m:
         fewer = base.late_payments_24m - 1
         better.append(
-            dataclasses.replace(
-                base, late_payments_24m=fewer, late_payments_12m=min(base.late_payments_12m, fewer)
+            base._replace(
+                late_payments_24m=fewer, late_payments_12m=min(base.late_payments_12m, fewer)
             )
         )
     if base.on_time_ratio_12m is not None:  # a better on-time share: one more bill on time
-        better.append(dataclasses.replace(base, on_time_payments_12m=base.on_time_payments_12m + 1))
+        better.append(base._replace(on_time_payments_12m=base.on_time_payments_12m + 1))
     return better
 
 
@@ -204,12 +203,12 @@ def test_three_spotless_years_land_above_850():
     )
     result = V1.evaluate(spotless)
     assert (result.score, result.band) == (860, "excellent")
-    assert V1.evaluate(dataclasses.replace(spotless, identity_level=2)).score == 880
+    assert V1.evaluate(spotless._replace(identity_level=2)).score == 880
 
 
 @given(values=any_features())
 def test_one_unpaid_claim_pulls_anyone_below_550(values):
-    with_claim = dataclasses.replace(values, unpaid_claims=max(values.unpaid_claims, 1))
+    with_claim = values._replace(unpaid_claims=max(values.unpaid_claims, 1))
     assert V1.evaluate(with_claim).score < 550
 
 

@@ -367,7 +367,7 @@ def test_the_citizens_own_reads_write_no_log_row(citizen, record):
     services.score_current_ensure(account=citizen)
     selectors.score_explained(snapshot=selectors.score_current(account=citizen))
     selectors.score_simulated(
-        snapshot=selectors.score_current(account=citizen), changes={"pay_next_bills_on_time": 2}
+        features=selectors.features_current(account=citizen), changes={"pay_next_bills_on_time": 2}
     )
     assert not AccessLogEntry.objects.exists()
 

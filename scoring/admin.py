@@ -1,0 +1,449 @@
+"""Admin for scoring. Events, snapshots and the access log are read-only records;
+scorecards change only while they are drafts, and every change, activation and dispute
+decision goes through ``scoring.services``: the admin never writes a model itself."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.forms.fields import InvalidJSONInput
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from scoring import selectors, services
+from scoring.backtest import scorecard_backtest
+from scoring.errors import DisputeNotOpen, NoActiveScorecard, ScorecardNotDraft
+from scoring.facts import FACTS
+from scoring.models import (
+    AccessLogEntry,
+    CreditEvent,
+    Dispute,
+    DisputeStatus,
+    Scorecard,
+    ScorecardStatus,
+    ScoreSnapshot,
+)
+from scoring.scorecard import SCORE_MAX, SCORE_MIN, Factor, ScorecardInvalid, definition_errors
+from scoring.scorecard import Scorecard as CompiledScorecard
+from wallet.admin import ReadOnlyAdminMixin
+
+# --- Scorecards ------------------------------------------------------------------------
+
+_SCORABLE_FACTS = ", ".join(key for key, fact in FACTS.items() if fact.scorable)
+
+
+class DefinitionField(forms.JSONField):
+    """JSON shown indented, so that staff edit a readable document."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, InvalidJSONInput):
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
+
+
+class ScorecardForm(forms.ModelForm):
+    definition = DefinitionField(
+        widget=forms.Textarea(
+            attrs={
+                "rows": 32,
+                "cols": 100,
+                "spellcheck": "false",
+                "style": "font-family: monospace; font-size: 0.9em; width: 100%;",
+            }
+        ),
+        help_text=(
+            "base_points and factors, each with key, fact, label, reason, tip and bins "
+            "[{from, points}] (see the README). Facts a scorecard may score: "
+            f"{_SCORABLE_FACTS}."
+        ),
+    )
+
+    class Meta:
+        model = Scorecard
+        fields = ("name", "notes", "definition")
+
+    def clean_definition(self) -> Any:
+        definition = self.cleaned_data["definition"]
+        errors = definition_errors(definition)
+        if errors:
+            raise forms.ValidationError(
+                [forms.ValidationError(error, code="invalid_scorecard") for error in errors]
+            )
+        return definition
+
+
+def _adopt(obj: Scorecard, saved: Scorecard) -> None:
+    """Make the admin's instance the row the service saved (its pk, version, dates), so
+    that the admin's log entry and redirect point at it."""
+    for field in saved._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
+def _bin_ranges(factor: Factor) -> list[tuple[str, int]]:
+    """(values, points) of each bin in words: "0-49", "50-79", "98-100", "3+"."""
+    maximum = FACTS[factor.fact].maximum
+    ranges = []
+    ends = [start - 1 for start in factor.bin_starts[1:]] + [maximum]
+    for start, end, points in zip(factor.bin_starts, ends, factor.bin_points, strict=True):
+        if end is None:
+            values = f"{start}+"
+        elif end == start:
+            values = str(start)
+        else:
+            values = f"{start}-{end}"
+        ranges.append((values, points))
+    if factor.missing_points is not None:
+        ranges.insert(0, ("none", factor.missing_points))
+    return ranges
+
+
+def _factor_row(factor: Factor) -> tuple[Any, ...]:
+    fact = FACTS[factor.fact]
+    bins = format_html_join(
+        "", "<tr><td>{}</td><td style='text-align:right'>{}</td></tr>", _bin_ranges(factor)
+    )
+    return (
+        factor.label,
+        factor.key,
+        fact.label,
+        fact.key,
+        bins,
+        factor.max_points,
+        "yes" if factor.history else "",
+        factor.reason,
+        factor.tip,
+    )
+
+
+@admin.register(Scorecard)
+class ScorecardAdmin(admin.ModelAdmin):
+    form = ScorecardForm
+    list_display = ("version", "name", "status", "created_at", "activated_at", "retired_at")
+    list_display_links = ("version", "name")
+    list_filter = ("status",)
+    search_fields = ("name", "notes")
+    readonly_fields = (
+        "version",
+        "status",
+        "created_at",
+        "activated_at",
+        "retired_at",
+        "definition_pretty",
+        "factors_table",
+    )
+    actions = ("copy_as_draft", "activate", "backtest")
+
+    def get_fieldsets(self, request: HttpRequest, obj: Scorecard | None = None) -> Any:
+        if obj is None:
+            return ((None, {"fields": ("name", "notes", "definition")}),)
+        is_draft = obj.status == ScorecardStatus.DRAFT
+        return (
+            (None, {"fields": ("name", "notes")}),
+            (
+                "Version",
+                {"fields": ("version", "status", "created_at", "activated_at", "retired_at")},
+            ),
+            ("Factors and bins", {"fields": ("factors_table",)}),
+            ("Definition", {"fields": ("definition" if is_draft else "definition_pretty",)}),
+        )
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        """A new draft starts from the active version's definition."""
+        initial = super().get_changeform_initial_data(request)
+        if "definition" not in initial:
+            with contextlib.suppress(NoActiveScorecard):
+                initial["definition"] = copy.deepcopy(selectors.scorecard_active().definition)
+        return initial
+
+    def has_change_permission(self, request: HttpRequest, obj: Scorecard | None = None) -> bool:
+        # Active and retired versions are history: snapshots name them.
+        if obj is not None and obj.status != ScorecardStatus.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Scorecard | None = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: Scorecard, form: forms.ModelForm, change: bool
+    ) -> None:
+        data = form.cleaned_data
+        if change:
+            saved = services.scorecard_draft_update(
+                scorecard=obj, name=data["name"], definition=data["definition"], notes=data["notes"]
+            )
+        else:
+            saved = services.scorecard_draft_create(
+                name=data["name"], definition=data["definition"], notes=data["notes"]
+            )
+        _adopt(obj, saved)
+
+    @admin.display(description="Definition")
+    def definition_pretty(self, obj: Scorecard) -> SafeString:
+        text = json.dumps(obj.definition, indent=2, ensure_ascii=False)
+        return format_html("<pre style='font-size: 0.9em; white-space: pre-wrap'>{}</pre>", text)
+
+    @admin.display(description="Factors and bins")
+    def factors_table(self, obj: Scorecard) -> SafeString:
+        try:
+            card = CompiledScorecard.from_definition(obj.definition, version=obj.version)
+        except ScorecardInvalid as exc:
+            return format_html("<p>This definition is not valid: {}</p>", "; ".join(exc.errors))
+        rows = format_html_join(
+            "",
+            "<tr><td><strong>{}</strong><br><code>{}</code></td>"
+            "<td>{}<br><code>{}</code></td>"
+            "<td><table>{}</table></td>"
+            "<td style='text-align:right'>{}</td><td>{}</td>"
+            "<td>{}<br><small>{}</small></td></tr>",
+            (_factor_row(factor) for factor in card.factors),
+        )
+        best = card.base_points + sum(card.max_points)
+        return format_html(
+            "<p>Base points <strong>{}</strong>; the score is the base plus each factor's "
+            "points, kept within {}-{}. Best possible file: {}.</p>"
+            "<table><thead><tr><th>Factor</th><th>Fact</th><th>Values → points</th>"
+            "<th>Max</th><th>History</th><th>Reason and tip</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            card.base_points,
+            SCORE_MIN,
+            SCORE_MAX,
+            min(best, SCORE_MAX),
+            rows,
+        )
+
+    @admin.action(description="Copy as a new draft", permissions=("add",))
+    def copy_as_draft(self, request: HttpRequest, queryset: QuerySet[Scorecard]) -> None:
+        for scorecard in queryset.order_by("version"):
+            try:
+                draft = services.scorecard_draft_create(
+                    name=f"{scorecard.name} (copy)"[:100],
+                    definition=copy.deepcopy(scorecard.definition),
+                    notes=f"Copied from version {scorecard.version}.",
+                )
+            except ScorecardInvalid as exc:
+                self.message_user(
+                    request, f"v{scorecard.version} was not copied: {exc}", messages.ERROR
+                )
+                continue
+            self.message_user(
+                request,
+                f"Draft v{draft.version} created as a copy of v{scorecard.version}.",
+                messages.SUCCESS,
+            )
+
+    @admin.action(description="Activate (every score is recomputed)", permissions=("change",))
+    def activate(self, request: HttpRequest, queryset: QuerySet[Scorecard]) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one draft to activate.", messages.WARNING)
+            return
+        scorecard = queryset.get()
+        try:
+            previous: Scorecard | None = selectors.scorecard_active()
+        except NoActiveScorecard:
+            previous = None
+        try:
+            activated = services.scorecard_activate(scorecard=scorecard)
+        except ScorecardNotDraft:
+            self.message_user(
+                request,
+                f"v{scorecard.version} is {scorecard.get_status_display().lower()}: "
+                "only a draft can be activated.",
+                messages.ERROR,
+            )
+            return
+        except ScorecardInvalid as exc:
+            self.message_user(request, f"v{scorecard.version} is not valid: {exc}", messages.ERROR)
+            return
+        retired = f" v{previous.version} is retired." if previous is not None else ""
+        self.message_user(
+            request,
+            f"v{activated.version} “{activated.name}” is now the active scorecard.{retired} "
+            "Every score is being recomputed under it.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Backtest against the active scorecard")
+    def backtest(
+        self, request: HttpRequest, queryset: QuerySet[Scorecard]
+    ) -> TemplateResponse | None:
+        if queryset.count() != 1:
+            self.message_user(
+                request, "Select exactly one scorecard to backtest.", messages.WARNING
+            )
+            return None
+        candidate = queryset.get()
+        try:
+            result = scorecard_backtest(candidate=candidate)
+        except NoActiveScorecard:
+            self.message_user(request, "No scorecard is active to compare with.", messages.ERROR)
+            return None
+        except ScorecardInvalid as exc:
+            self.message_user(request, f"v{candidate.version} is not valid: {exc}", messages.ERROR)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Backtest of v{candidate.version} “{candidate.name}”",
+            "scorecard": candidate,
+            "backtest": result,
+        }
+        return TemplateResponse(request, "admin/scoring/scorecard/backtest.html", context)
+
+
+# --- Records ---------------------------------------------------------------------------
+
+
+@admin.register(CreditEvent)
+class CreditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("kind", "account", "occurred_at", "amount", "status", "counts_until")
+    list_filter = ("kind", "status")
+    search_fields = ("account__username", "source")
+    list_select_related = ("account",)
+    raw_id_fields = ("account",)
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(ScoreSnapshot)
+class ScoreSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("account", "score", "band", "scorecard_version", "trigger", "computed_at")
+    list_filter = ("band", "trigger", "scorecard")
+    search_fields = ("account__username",)
+    list_select_related = ("account", "scorecard")
+    raw_id_fields = ("account",)
+    date_hierarchy = "computed_at"
+
+    @admin.display(description="Scorecard", ordering="scorecard__version")
+    def scorecard_version(self, obj: ScoreSnapshot) -> str:
+        return f"v{obj.scorecard.version}"
+
+
+@admin.register(AccessLogEntry)
+class AccessLogEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "citizen",
+        "accessor_name",
+        "accessor_kind",
+        "purpose",
+        "decision_id",
+    )
+    list_filter = ("accessor_kind", "purpose")
+    search_fields = ("citizen__username", "accessor_name")
+    list_select_related = ("citizen",)
+    raw_id_fields = ("citizen", "snapshot")
+    date_hierarchy = "created_at"
+
+
+# --- Disputes --------------------------------------------------------------------------
+
+
+class ResolutionForm(forms.Form):
+    note = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text="Why: recorded with the decision on each selected dispute.",
+    )
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only, except that staff decide open disputes through two actions, each
+    asking for a note on an intermediate page."""
+
+    list_display = (
+        "opened_at",
+        "citizen",
+        "event_kind",
+        "status",
+        "resolved_at",
+        "resolved_by",
+    )
+    list_filter = ("status",)
+    search_fields = ("citizen__username", "event__source")
+    list_select_related = ("citizen", "event", "resolved_by")
+    raw_id_fields = ("citizen", "event", "resolved_by")
+    date_hierarchy = "opened_at"
+    actions = ("uphold", "reject")
+
+    def has_resolve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("scoring.change_dispute")
+
+    @admin.display(description="Event", ordering="event__kind")
+    def event_kind(self, obj: Dispute) -> str:
+        return obj.event.get_kind_display()
+
+    @admin.action(description="Uphold: remove the record", permissions=("resolve",))
+    def uphold(self, request: HttpRequest, queryset: QuerySet[Dispute]) -> TemplateResponse | None:
+        return self._resolve(request, queryset, upheld=True)
+
+    @admin.action(description="Reject: the record counts again", permissions=("resolve",))
+    def reject(self, request: HttpRequest, queryset: QuerySet[Dispute]) -> TemplateResponse | None:
+        return self._resolve(request, queryset, upheld=False)
+
+    def _resolve(
+        self, request: HttpRequest, queryset: QuerySet[Dispute], *, upheld: bool
+    ) -> TemplateResponse | None:
+        disputes = list(queryset.select_related("citizen", "event").order_by("opened_at"))
+        if not any(dispute.status == DisputeStatus.OPEN for dispute in disputes):
+            self.message_user(
+                request, "None of the selected disputes is open: nothing to do.", messages.WARNING
+            )
+            return None
+        form = ResolutionForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            self._apply(request, disputes, upheld=upheld, note=form.cleaned_data["note"])
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Uphold disputes" if upheld else "Reject disputes",
+            "upheld": upheld,
+            "action": "uphold" if upheld else "reject",
+            "disputes": disputes,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/scoring/dispute/resolve.html", context)
+
+    def _apply(
+        self, request: HttpRequest, disputes: list[Dispute], *, upheld: bool, note: str
+    ) -> None:
+        resolved = skipped = 0
+        for dispute in disputes:
+            try:
+                services.dispute_resolve(
+                    dispute=dispute, upheld=upheld, note=note, resolved_by=request.user
+                )
+            except DisputeNotOpen:
+                skipped += 1
+                continue
+            resolved += 1
+        if resolved:
+            outcome = (
+                "upheld: the records no longer count"
+                if upheld
+                else "rejected: the records count again"
+            )
+            self.message_user(
+                request,
+                f"{resolved} dispute(s) {outcome}; the scores are being recomputed.",
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} dispute(s) skipped: already resolved.",
+                messages.WARNING,
+            )

@@ -1,0 +1,510 @@
+"""Scoring's admin: every page loads; scorecards change only as drafts, through the form's
+validation and the services; activation, backtest and dispute decisions are actions that
+call services; records are read-only."""
+
+import copy
+import json
+from datetime import timedelta
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from django.utils import timezone
+
+from scoring import selectors, services
+from scoring.facts import EventKinds
+from scoring.models import (
+    AccessLogEntry,
+    CreditEvent,
+    Dispute,
+    DisputeStatus,
+    EventStatus,
+    Scorecard,
+    ScorecardStatus,
+    ScoreSnapshot,
+    SnapshotTrigger,
+)
+from wallet.models import User
+from wallet.services import staff_user_ensure
+
+pytestmark = pytest.mark.django_db
+
+SCORECARDS = reverse("admin:scoring_scorecard_changelist")
+DISPUTES = reverse("admin:scoring_dispute_changelist")
+
+
+@pytest.fixture
+def staff(db):
+    return staff_user_ensure(username="staff", password="staff-password-123")
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def record(django_capture_on_commit_callbacks):
+    """Record an event and run the recompute it schedules."""
+
+    def record_(user: User, kind: str, source: str, **kw) -> CreditEvent:
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.record_event(
+                account=user,
+                kind=kind,
+                occurred_at=timezone.now() - timedelta(days=2),
+                source=source,
+                **kw,
+            )
+
+    return record_
+
+
+@pytest.fixture
+def disputes(citizen, other_citizen, record, django_capture_on_commit_callbacks):
+    """Alice disputes an unpaid claim, Bob a no-show: both open."""
+    claim = record(citizen, EventKinds.CLAIM_UNPAID, "claim:1", amount=12_000)
+    no_show = record(other_citizen, EventKinds.NO_SHOW, "booking:7")
+    with django_capture_on_commit_callbacks(execute=True):
+        alice = services.dispute_open(citizen=citizen, event=claim, reason="I paid it.")
+        bob = services.dispute_open(citizen=other_citizen, event=no_show, reason="I was there.")
+    return {"alice": alice, "bob": bob}
+
+
+@pytest.fixture
+def rows(disputes, citizen):
+    """At least one row of every scoring model."""
+    services.facts_disclose(
+        citizen=citizen,
+        accessor_kind="staff",
+        accessor_id="1",
+        accessor_name="Support desk",
+        purpose="support",
+        fact_keys=["score", "band"],
+    )
+
+
+def definition_plus(points: int) -> dict:
+    definition = copy.deepcopy(selectors.scorecard_active().definition)
+    definition["base_points"] += points
+    return definition
+
+
+@pytest.fixture
+def draft() -> Scorecard:
+    return services.scorecard_draft_create(name="Plus fifty", definition=definition_plus(50))
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def act(client, changelist: str, action: str, objects, **data):
+    return client.post(
+        changelist, {"action": action, "_selected_action": [o.pk for o in objects], **data}
+    )
+
+
+# --- Smoke -----------------------------------------------------------------------------
+
+
+MODELS = [Scorecard, CreditEvent, ScoreSnapshot, Dispute, AccessLogEntry]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_changelist_and_change_page_loads(staff_client, rows, draft, model):
+    opts = model._meta
+    changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    assert staff_client.get(changelist).status_code == 200
+    assert staff_client.get(changelist, {"q": "alice"}).status_code == 200
+    for obj in model.objects.all():
+        change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        assert staff_client.get(change).status_code == 200
+
+
+def test_the_scorecard_add_page_starts_from_the_active_definition(staff_client):
+    response = staff_client.get(reverse("admin:scoring_scorecard_add"))
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form["definition"].value() == json.dumps(
+        selectors.scorecard_active().definition, indent=2, ensure_ascii=False
+    )
+
+
+@pytest.mark.parametrize("model", [CreditEvent, ScoreSnapshot, Dispute, AccessLogEntry])
+def test_records_cannot_be_added_changed_or_deleted(staff_client, rows, model):
+    # Given a record
+    opts = model._meta
+    obj = model.objects.first()
+    # When staff try to add, change or delete one
+    add = staff_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
+    change = staff_client.post(
+        reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]), {}
+    )
+    delete = staff_client.post(
+        reverse(f"admin:{opts.app_label}_{opts.model_name}_delete", args=[obj.pk]),
+        {"post": "yes"},
+    )
+    # Then each is refused, and the record is still there
+    assert (add.status_code, change.status_code, delete.status_code) == (403, 403, 403)
+    assert model.objects.filter(pk=obj.pk).exists()
+
+
+def test_the_scorecard_page_shows_factors_and_bins(staff_client):
+    active = selectors.scorecard_active()
+    response = staff_client.get(reverse("admin:scoring_scorecard_change", args=[active.pk]))
+    content = response.content.decode()
+    assert "Base points <strong>400</strong>" in content
+    assert "Bills paid on time (12 months)" in content
+    assert "<tr><td>none</td><td style='text-align:right'>0</td></tr>" in content
+    assert "<tr><td>50-79</td><td style='text-align:right'>30</td></tr>" in content
+    assert "<tr><td>98-100</td><td style='text-align:right'>120</td></tr>" in content
+    assert "<tr><td>1095+</td><td style='text-align:right'>80</td></tr>" in content
+    assert "<tr><td>1</td><td style='text-align:right'>-280</td></tr>" in content
+
+
+# --- Drafts ----------------------------------------------------------------------------
+
+
+def test_a_valid_draft_is_created_as_the_next_version(staff_client):
+    # Given the active version 1
+    definition = definition_plus(50)
+    # When staff add a scorecard through the form
+    response = staff_client.post(
+        reverse("admin:scoring_scorecard_add"),
+        {"name": "Plus fifty", "notes": "A test.", "definition": json.dumps(definition)},
+    )
+    # Then version 2 exists as a draft, with that definition
+    created = Scorecard.objects.get(version=2)
+    assert response.status_code == 302
+    assert response["Location"] == SCORECARDS
+    assert (created.name, created.status, created.notes) == ("Plus fifty", "draft", "A test.")
+    assert created.definition == definition
+    assert Scorecard.objects.count() == 2
+
+
+def test_an_invalid_definition_shows_each_error_and_creates_nothing(staff_client):
+    # Given a definition with an unknown fact and bins whose points go down
+    definition = definition_plus(0)
+    definition["factors"][0]["fact"] = "net_worth"
+    definition["factors"][2]["bins"] = [{"from": 0, "points": 20}, {"from": 1, "points": 0}]
+    # When staff submit it
+    response = staff_client.post(
+        reverse("admin:scoring_scorecard_add"),
+        {"name": "Wealth", "notes": "", "definition": json.dumps(definition)},
+    )
+    # Then the form shows both errors, and no scorecard was created
+    assert response.status_code == 200
+    errors = [
+        "factors[0]: fact must be one of: account_age_days, bookings_completed, "
+        "identity_level, late_payments_24m, no_shows_12m, on_time_ratio_12m, unpaid_claims.",
+        "factors[2]: points must not go down as bookings_completed goes up (more is better).",
+    ]
+    assert response.context["adminform"].form.errors["definition"] == errors
+    for error in errors:
+        assert error in response.content.decode()
+    assert list(Scorecard.objects.values_list("version", flat=True)) == [1]
+
+
+def test_text_that_is_not_json_is_refused(staff_client):
+    response = staff_client.post(
+        reverse("admin:scoring_scorecard_add"),
+        {"name": "Broken", "notes": "", "definition": '{"base_points": 400,'},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["definition"] == ["Enter a valid JSON."]
+    assert Scorecard.objects.count() == 1
+
+
+def test_a_draft_is_edited_through_the_form(staff_client, draft):
+    # When staff change the draft's name, notes and definition
+    definition = definition_plus(20)
+    response = staff_client.post(
+        reverse("admin:scoring_scorecard_change", args=[draft.pk]),
+        {"name": "Plus twenty", "notes": "Smaller.", "definition": json.dumps(definition)},
+    )
+    # Then the draft holds them, and is still a draft of the same version
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert (draft.name, draft.notes, draft.version, draft.status) == (
+        "Plus twenty",
+        "Smaller.",
+        2,
+        "draft",
+    )
+    assert draft.definition["base_points"] == 420
+
+
+def test_an_invalid_edit_leaves_the_draft_as_it_was(staff_client, draft):
+    definition = definition_plus(50)
+    definition["base_points"] = 2000
+    response = staff_client.post(
+        reverse("admin:scoring_scorecard_change", args=[draft.pk]),
+        {"name": "Too much", "notes": "", "definition": json.dumps(definition)},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["definition"] == [
+        "base_points must be a whole number from 0 to 950."
+    ]
+    draft.refresh_from_db()
+    assert (draft.name, draft.definition["base_points"]) == ("Plus fifty", 450)
+
+
+def test_active_and_retired_versions_are_read_only(
+    staff_client, draft, django_capture_on_commit_callbacks
+):
+    # Given version 2 active and version 1 retired
+    with django_capture_on_commit_callbacks(execute=True):
+        services.scorecard_activate(scorecard=draft)
+    retired = Scorecard.objects.get(version=1)
+    for scorecard in (draft, retired):
+        before = Scorecard.objects.values().get(pk=scorecard.pk)
+        url = reverse("admin:scoring_scorecard_change", args=[scorecard.pk])
+        # When staff open it, then post a change and a deletion
+        page = staff_client.get(url)
+        change = staff_client.post(
+            url, {"name": "Changed", "notes": "", "definition": json.dumps(definition_plus(1))}
+        )
+        delete = staff_client.post(
+            reverse("admin:scoring_scorecard_delete", args=[scorecard.pk]), {"post": "yes"}
+        )
+        # Then the page has no form field, both posts are refused, and nothing changed
+        assert page.status_code == 200
+        assert 'name="definition"' not in page.content.decode()
+        assert (change.status_code, delete.status_code) == (403, 403)
+        assert Scorecard.objects.values().get(pk=scorecard.pk) == before
+
+
+def test_a_draft_cannot_be_deleted(staff_client, draft):
+    response = staff_client.post(
+        reverse("admin:scoring_scorecard_delete", args=[draft.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 403
+    assert Scorecard.objects.filter(pk=draft.pk).exists()
+
+
+def test_copy_as_a_new_draft(staff_client):
+    # Given the active version 1
+    active = selectors.scorecard_active()
+    # When staff copy it
+    response = act(staff_client, SCORECARDS, "copy_as_draft", [active])
+    # Then version 2 is a draft with the same definition, and version 1 is unchanged
+    copied = Scorecard.objects.get(version=2)
+    assert response.status_code == 302
+    assert (copied.name, copied.status, copied.notes) == (
+        "Reliability v1 (copy)",
+        "draft",
+        "Copied from version 1.",
+    )
+    assert copied.definition == active.definition
+    assert Scorecard.objects.get(version=1).status == "active"
+    assert messages_of(response) == ["Draft v2 created as a copy of v1."]
+
+
+# --- Activation ------------------------------------------------------------------------
+
+
+def test_activating_a_draft_retires_the_previous_and_recomputes_every_score(
+    staff_client, citizen, other_citizen, record, draft, django_capture_on_commit_callbacks
+):
+    # Given citizens with and without history, under version 1
+    record(citizen, EventKinds.BILL_PAID_ON_TIME, "bill:1")
+    accounts = User.objects.count()
+    # When staff activate the draft (the recompute it schedules runs eagerly)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(staff_client, SCORECARDS, "activate", [draft])
+    # Then the draft is active, version 1 retired
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    previous = Scorecard.objects.get(version=1)
+    assert (draft.status, previous.status) == ("active", "retired")
+    assert draft.activated_at is not None
+    assert previous.retired_at is not None
+    assert messages_of(response) == [
+        "v2 “Plus fifty” is now the active scorecard. v1 is retired. "
+        "Every score is being recomputed under it."
+    ]
+    # And every account has a current score made by version 2 on activation
+    for account in User.objects.all():
+        current = selectors.score_current(account=account)
+        assert (current.scorecard_id, current.trigger) == (
+            draft.pk,
+            SnapshotTrigger.SCORECARD_ACTIVATION,
+        )
+    assert (
+        ScoreSnapshot.objects.filter(trigger=SnapshotTrigger.SCORECARD_ACTIVATION).count()
+        == accounts
+        == 3
+    )
+    # thin files: 560 + 50; Alice with one bill paid on time: 560 + 120 + 50
+    assert selectors.score_current(account=other_citizen).score == 610
+    assert selectors.score_current(account=citizen).score == 730
+
+
+def test_only_a_draft_can_be_activated(staff_client, django_capture_on_commit_callbacks):
+    # Given the active version 1, the only one
+    active = selectors.scorecard_active()
+    # When staff try to activate the active version
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = act(staff_client, SCORECARDS, "activate", [active])
+    # Then they are told why, and nothing changed or was scheduled
+    assert messages_of(response) == ["v1 is active: only a draft can be activated."]
+    assert callbacks == []
+    assert Scorecard.objects.get().status == ScorecardStatus.ACTIVE
+    assert not ScoreSnapshot.objects.exists()
+
+
+def test_activate_needs_exactly_one_draft(staff_client, draft):
+    second = services.scorecard_draft_create(name="Plus ten", definition=definition_plus(10))
+    response = act(staff_client, SCORECARDS, "activate", [draft, second])
+    assert messages_of(response) == ["Select exactly one draft to activate."]
+    assert sorted(Scorecard.objects.values_list("version", "status")) == [
+        (1, "active"),
+        (2, "draft"),
+        (3, "draft"),
+    ]
+
+
+# --- Backtest --------------------------------------------------------------------------
+
+
+def test_the_backtest_action_shows_the_distribution_and_writes_nothing(
+    staff_client, staff, citizen, other_citizen, record, draft
+):
+    # Given three accounts: Alice with one bill paid on time (680, very good), Bob and the
+    # staff user with no history (560, fair), and their current snapshots
+    record(citizen, EventKinds.BILL_PAID_ON_TIME, "bill:1")
+    snapshots = ScoreSnapshot.objects.count()
+    # When staff backtest the draft with 50 more base points
+    response = act(staff_client, SCORECARDS, "backtest", [draft])
+    # Then the page shows the figures under v1 and v2
+    assert response.status_code == 200
+    assert response.templates[0].name == "admin/scoring/scorecard/backtest.html"
+    backtest = response.context["backtest"]
+    assert (backtest.active_version, backtest.candidate_version, backtest.accounts) == (1, 2, 3)
+    assert [(row.label, row.active, row.candidate) for row in backtest.bands] == [
+        ("Poor", 0, 0),
+        ("Fair", 2, 0),
+        ("Good", 0, 2),
+        ("Very good", 1, 0),
+        ("Excellent", 0, 1),
+    ]
+    assert (backtest.mean_active, backtest.mean_candidate) == (600.0, 650.0)
+    content = response.content.decode()
+    for heading in ("Accounts per band", "Accounts per score range", "Band movement"):
+        assert heading in content
+    assert "<th>900-950</th>" in content
+    # And nothing was written
+    assert ScoreSnapshot.objects.count() == snapshots
+    assert Scorecard.objects.get(pk=draft.pk).status == "draft"
+
+
+def test_the_backtest_needs_one_scorecard(staff_client, draft):
+    response = act(staff_client, SCORECARDS, "backtest", [draft, selectors.scorecard_active()])
+    assert response.status_code == 302
+    assert messages_of(response) == ["Select exactly one scorecard to backtest."]
+
+
+# --- Disputes --------------------------------------------------------------------------
+
+
+def test_uphold_asks_for_a_note_then_removes_the_record(
+    staff_client, staff, disputes, citizen, django_capture_on_commit_callbacks
+):
+    dispute = disputes["alice"]
+    # When staff choose "Uphold"
+    page = act(staff_client, DISPUTES, "uphold", [dispute])
+    # Then a page asks for a note, and nothing is decided yet
+    assert page.status_code == 200
+    assert page.templates[0].name == "admin/scoring/dispute/resolve.html"
+    assert 'name="note"' in page.content.decode()
+    assert Dispute.objects.get(pk=dispute.pk).status == DisputeStatus.OPEN
+    # When they submit it with a note
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(
+            staff_client, DISPUTES, "uphold", [dispute], apply="yes", note="Paid, per receipt."
+        )
+    # Then the dispute is upheld by them with the note, and the claim is removed for good
+    assert response.status_code == 302
+    dispute.refresh_from_db()
+    assert (dispute.status, dispute.resolution_note, dispute.resolved_by) == (
+        DisputeStatus.UPHELD,
+        "Paid, per receipt.",
+        staff,
+    )
+    assert dispute.resolved_at is not None
+    assert CreditEvent.objects.get(pk=dispute.event_id).status == EventStatus.REMOVED
+    assert selectors.score_current(account=citizen).features["unpaid_claims"] == 0
+    # And Bob's dispute, not selected, is still open
+    assert Dispute.objects.get(pk=disputes["bob"].pk).status == DisputeStatus.OPEN
+    assert messages_of(response) == [
+        "1 dispute(s) upheld: the records no longer count; the scores are being recomputed."
+    ]
+
+
+def test_reject_makes_the_record_count_again(
+    staff_client, staff, disputes, citizen, django_capture_on_commit_callbacks
+):
+    dispute = disputes["alice"]
+    # When staff reject the dispute with a note
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(
+            staff_client, DISPUTES, "reject", [dispute], apply="yes", note="The claim stands."
+        )
+    # Then the dispute is rejected and the unpaid claim counts again
+    assert response.status_code == 302
+    dispute.refresh_from_db()
+    assert (dispute.status, dispute.resolution_note, dispute.resolved_by) == (
+        DisputeStatus.REJECTED,
+        "The claim stands.",
+        staff,
+    )
+    assert CreditEvent.objects.get(pk=dispute.event_id).status == EventStatus.ACTIVE
+    assert selectors.score_current(account=citizen).features["unpaid_claims"] == 1
+
+
+def test_a_decision_needs_a_note(staff_client, disputes):
+    # When staff submit the page without a note
+    dispute = disputes["alice"]
+    response = act(staff_client, DISPUTES, "uphold", [dispute], apply="yes", note="  ")
+    # Then the page is shown again with the error, and nothing is decided
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"note": ["This field is required."]}
+    dispute.refresh_from_db()
+    assert (dispute.status, dispute.resolution_note, dispute.resolved_by) == ("open", "", None)
+    assert CreditEvent.objects.get(pk=dispute.event_id).status == EventStatus.DISPUTED
+
+
+def test_resolved_disputes_are_skipped(staff_client, staff, disputes):
+    # Given Alice's dispute already rejected
+    alice, bob = disputes["alice"], disputes["bob"]
+    services.dispute_resolve(dispute=alice, upheld=False, note="Earlier.", resolved_by=None)
+    # When staff uphold both
+    response = act(
+        staff_client, DISPUTES, "uphold", [alice, bob], apply="yes", note="Not verified."
+    )
+    # Then Bob's is upheld, Alice's stays as it was, and staff are told
+    alice.refresh_from_db()
+    bob.refresh_from_db()
+    assert (bob.status, bob.resolution_note, bob.resolved_by) == ("upheld", "Not verified.", staff)
+    assert (alice.status, alice.resolution_note, alice.resolved_by) == (
+        "rejected",
+        "Earlier.",
+        None,
+    )
+    assert CreditEvent.objects.get(pk=alice.event_id).status == EventStatus.ACTIVE
+    assert messages_of(response) == [
+        "1 dispute(s) upheld: the records no longer count; the scores are being recomputed.",
+        "1 dispute(s) skipped: already resolved.",
+    ]
+
+
+def test_nothing_to_decide_when_no_selected_dispute_is_open(staff_client, disputes):
+    alice = disputes["alice"]
+    services.dispute_resolve(dispute=alice, upheld=True, note="Done.", resolved_by=None)
+    response = act(staff_client, DISPUTES, "reject", [alice])
+    assert response.status_code == 302
+    assert messages_of(response) == ["None of the selected disputes is open: nothing to do."]
+    alice.refresh_from_db()
+    assert (alice.status, alice.resolution_note) == ("upheld", "Done.")

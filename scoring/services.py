@@ -175,9 +175,7 @@ class _Explained:
 
 # The features as stored with a snapshot (JSON), filled in by position.
 _FEATURES_JSON = (
-    "{{"
-    + ",".join(f'"{name}":{{}}' for name in Features._fields)
-    + ',"on_time_ratio_12m":{}}}'
+    "{{" + ",".join(f'"{name}":{{}}' for name in Features._fields) + ',"on_time_ratio_12m":{}}}'
 )
 
 

@@ -1,7 +1,7 @@
 """Batch recompute: the nightly recompute of every score against one raw SQL statement.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/open_sesame \\
-        python -m bench.recompute --accounts 100000 --repeat 3
+        python -m bench.recompute --accounts 100000 --repeat 3 [--workers 2]
 
 Uses a database of its own (``bench_open_sesame``, created and migrated like the test
 database; never the one DATABASE_URL names). PostgreSQL only.
@@ -11,8 +11,10 @@ database; never the one DATABASE_URL names). PostgreSQL only.
    as a live system records them, then VACUUM ANALYZE. ``--reuse`` keeps the database
    and its data for the next run with the same N.
 2. Runs the project's full recompute, the nightly batch's code path:
-   ``scoring.tasks.recompute_all`` with no broker, so Celery runs the group of
-   ``recompute_chunk`` tasks eagerly in this process. Timed (X).
+   ``scoring.tasks.recompute_all`` and its group of ``recompute_chunk`` tasks. With
+   ``--workers K`` as production runs it: sent through Redis to a Celery worker of K
+   processes that runs the chunks K at a time. Without, Celery runs them eagerly in this
+   process, one after the other (and the bench shows where the time goes). Timed (X).
 3. Computes the same scores with one hand-written ``INSERT INTO bench_raw_scores ...
    SELECT`` (the features as ``scoring.selectors.features_for_accounts`` counts them,
    the active scorecard's bins as CASE expressions), as of the batch's moment. Timed (Z):
@@ -29,12 +31,14 @@ each pair with where the batch's time went and, on its last line, the medians::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import io
 import logging
 import os
 import pstats
 import statistics
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -54,6 +58,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.db.backends.signals import connection_created  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
 from scoring import facts, selectors, services, tasks  # noqa: E402
@@ -422,6 +427,10 @@ class Pair:
     raw: float
     mismatches: int
     profile: Profile
+    at: datetime
+    # --again: a second batch right after, with every snapshot current (a quiet night).
+    again: float | None = None
+    again_written: int = 0
 
     @property
     def agree(self) -> bool:
@@ -435,8 +444,82 @@ def _clear() -> None:
 
 
 def _recompute_all() -> None:
+    if _workers.process is not None:
+        _workers.run_batch()
+        return
     result = tasks.recompute_all.delay()
     result.get()
+
+
+class _Workers:
+    """``--workers K``: the batch as production runs it, on a Celery worker (prefork, K
+    processes) fed through Redis. ``scoring.recompute_all`` is sent through the broker;
+    the worker splits it into its group of chunk tasks and runs them K at a time. Done
+    when every account has its snapshot (the bench starts each batch with none)."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        self.accounts = 0
+        self.broker = ""
+
+    def start(self, *, count: int, accounts: int, broker: str, chunk_size: int) -> None:
+        from celery import Celery
+
+        database = settings.DATABASES["default"]
+        url = (
+            f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+            f"{database['PORT'] or 5432}/{BENCH_DATABASE}"
+        )
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DEBUG": "1",
+            "DATABASE_URL": url,
+            "CELERY_BROKER_URL": broker,
+            "SCORING_BATCH_CHUNK_SIZE": str(chunk_size),
+        }
+        command = [sys.executable, "-m", "celery", "-A", "config.celery_app", "worker"]
+        command += ["-Q", "scoring", "-c", str(count), "--pool", "prefork", "-l", "WARNING"]
+        command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+        self.accounts, self.broker = accounts, broker
+        self.sender = Celery("bench", broker=broker)
+        self.sender.connection_for_write().default_channel.client.flushdb()
+        self.process = subprocess.Popen(command, env=env)
+        deadline = time.monotonic() + 60
+        while not self.sender.control.ping(timeout=1.0):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                sys.exit("the Celery worker did not start")
+        print(f"worker: {count} prefork processes on {broker}", flush=True)
+
+    def run_batch(self) -> None:
+        """Send the batch and wait for its last snapshot. While chunk tasks wait in the
+        queue only the queue's length is polled (a Redis call); counting snapshots, which
+        costs the database a scan, starts once the queue is empty."""
+        redis = self.sender.connection_for_write().default_channel.client
+        self.sender.send_task("scoring.recompute_all", queue="scoring")
+        started = time.monotonic()
+        queued_seen = False
+        while True:
+            if self.process is None or self.process.poll() is not None:
+                sys.exit("the Celery worker stopped")
+            if time.monotonic() - started > 3600:
+                sys.exit("the batch did not finish within an hour")
+            waiting = redis.llen("scoring")
+            queued_seen = queued_seen or waiting > 0
+            if waiting == 0 and (queued_seen or time.monotonic() - started > 2):
+                written = _execute("SELECT count(*) FROM scoring_scoresnapshot")[0][0]
+                if written >= self.accounts:
+                    return
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
+            self.process = None
+
+
+_workers = _Workers()
 
 
 def _batch_moment() -> datetime:
@@ -486,7 +569,7 @@ def _compare(accounts: int, show: int = 5) -> int:
     return mismatches + (batch_rows != accounts) + (raw_rows != accounts)
 
 
-def _pair(accounts: int, sql: str) -> Pair:
+def _pair(accounts: int, sql: str, *, again: bool) -> Pair:
     _clear()
     profile = Profile()
     with _profiled(profile):
@@ -498,7 +581,14 @@ def _pair(accounts: int, sql: str) -> Pair:
     started = time.perf_counter()
     _execute(sql, params)
     raw = time.perf_counter() - started
-    return Pair(recompute, raw, _compare(accounts), profile)
+    pair = Pair(recompute, raw, _compare(accounts), profile, at)
+    if again:
+        started = time.perf_counter()
+        _recompute_all()
+        pair.again = time.perf_counter() - started
+        pair.again_written = _execute("SELECT count(*) FROM scoring_scoresnapshot")[0][0]
+        pair.again_written -= accounts
+    return pair
 
 
 def _cprofile(top: int) -> None:
@@ -514,8 +604,8 @@ def _cprofile(top: int) -> None:
     print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
 
 
-def _explain(sql: str, profile: Profile) -> None:
-    at = _batch_moment()
+def _explain(sql: str, pair: Pair) -> None:
+    at, profile = pair.at, pair.profile
     params = {"at": at, "year_ago": at - timedelta(days=facts.DAYS_12_MONTHS)}
     with transaction.atomic():
         _execute("TRUNCATE bench_raw_scores")
@@ -533,6 +623,13 @@ def _explain(sql: str, profile: Profile) -> None:
 
 
 # --- Main ------------------------------------------------------------------------------
+
+
+def _pg_setting(parser: argparse.ArgumentParser, text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.replace("_", "").replace(".", "").isalnum():
+        parser.error(f"--set takes NAME=VALUE, not {text!r}")
+    return name, value
 
 
 def _line(accounts: int, recompute: float, raw: float, agree: bool) -> str:
@@ -560,9 +657,35 @@ def main() -> None:
     )
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE both queries")
     parser.add_argument(
+        "--again",
+        action="store_true",
+        help="after each pair, time a second batch that finds every snapshot current",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a PostgreSQL setting for the batch and the raw SQL alike (e.g. jit=off)",
+    )
+    parser.add_argument(
         "--cprofile", type=int, default=0, metavar="TOP", help="one extra batch under cProfile"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="K",
+        help="run the batch on a real Celery worker with K processes (production's path)",
+    )
+    parser.add_argument(
+        "--broker",
+        default="redis://127.0.0.1:6379/14",
+        help="the broker for --workers (its database is emptied first)",
+    )
     args = parser.parse_args()
+    if args.workers and (args.again or args.cprofile):
+        parser.error("--again and --cprofile measure the in-process batch, not --workers")
     if args.accounts < 1 or args.repeat < 1 or args.chunk_size < 1:
         parser.error("--accounts, --repeat and --chunk-size must be at least 1")
 
@@ -578,12 +701,15 @@ def main() -> None:
     # A log line per chunk task (and kombu's note that no broker host is set) is noise here.
     logging.getLogger("celery").setLevel(logging.WARNING)
     logging.getLogger("kombu").setLevel(logging.ERROR)
+    pg_settings = [_pg_setting(parser, text) for text in args.set]
 
     # A database of its own, so a benchmark never touches the test suite's.
     settings.DATABASES["default"]["TEST"]["NAME"] = BENCH_DATABASE
-    old_config = setup_databases(
-        verbosity=0, interactive=False, keepdb=args.reuse, serialized_aliases=set()
-    )
+    # Django notes on stderr that it replaces an existing database: expected here.
+    with contextlib.redirect_stderr(io.StringIO()):
+        old_config = setup_databases(
+            verbosity=0, interactive=False, keepdb=args.reuse, serialized_aliases=set()
+        )
     try:
         if args.reuse and _generated(args.accounts):
             print(f"reusing {args.accounts} accounts in {BENCH_DATABASE}", flush=True)
@@ -599,6 +725,16 @@ def main() -> None:
             "CREATE TABLE IF NOT EXISTS bench_raw_scores "
             "(account_id bigint, score integer, band varchar(16))"
         )
+        if pg_settings:
+            # On every connection of this process (each SET only lasts a session).
+            def apply(sender: Any, **kwargs: Any) -> None:
+                with kwargs["connection"].cursor() as cursor:
+                    for name, value in pg_settings:
+                        cursor.execute("SELECT set_config(%s, %s, false)", (name, value))
+
+            connection_created.connect(apply, weak=False)
+            connection.close()
+            print("settings: " + ", ".join(f"{name}={value}" for name, value in pg_settings))
         scorecard = selectors.scorecard_active()
         sql = raw_sql(scorecard.definition)
         events = _execute("SELECT events FROM bench_meta")[0][0]
@@ -610,20 +746,35 @@ def main() -> None:
         print(f"events: {_data_summary()}", flush=True)
         if args.cprofile:
             _cprofile(args.cprofile)
+        if args.workers:
+            _workers.start(
+                count=args.workers,
+                accounts=args.accounts,
+                broker=args.broker,
+                chunk_size=args.chunk_size,
+            )
         pairs = []
         for number in range(1, args.repeat + 1):
-            pair = _pair(args.accounts, sql)
+            pair = _pair(args.accounts, sql, again=args.again)
             pairs.append(pair)
             print(f"pair {number}: {_line(args.accounts, pair.recompute, pair.raw, pair.agree)}")
-            print(f"  batch: {pair.profile.line(pair.recompute)}", flush=True)
+            if not args.workers:
+                print(f"  batch: {pair.profile.line(pair.recompute)}", flush=True)
+            if pair.again is not None:
+                print(
+                    f"  again, every snapshot current: {pair.again:.2f} s, "
+                    f"{pair.again_written} new snapshots",
+                    flush=True,
+                )
         bands = _execute(
             "SELECT band, round(100.0 * count(*) / sum(count(*)) OVER (), 1) "
             "FROM bench_raw_scores GROUP BY band ORDER BY min(score)"
         )
         print("bands: " + ", ".join(f"{band} {share}%" for band, share in bands))
         if args.explain:
-            _explain(sql, pairs[-1].profile)
+            _explain(sql, pairs[-1])
     finally:
+        _workers.stop()
         connection.close()
         if args.reuse:
             print(f"kept {BENCH_DATABASE} for --reuse (drop it with: dropdb {BENCH_DATABASE})")

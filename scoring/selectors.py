@@ -7,10 +7,11 @@ These are the citizen's own reads (and the batch's). A read by anyone else goes 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Window
+from django.db import connection
+from django.db.models import F, Max, Min, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -34,14 +35,39 @@ from wallet.models import User
 # --- Features --------------------------------------------------------------------------
 
 
-def _counting(at: datetime) -> Q:
-    """Events that count at ``at``: active, already happened, in their window, unsettled."""
-    return (
-        Q(credit_events__status=EventStatus.ACTIVE)
-        & Q(credit_events__occurred_at__lte=at)
-        & Q(credit_events__counts_until__gt=at)
-        & (Q(credit_events__settled_at__isnull=True) | Q(credit_events__settled_at__gt=at))
-    )
+# One statement for any id range of accounts. Written as SQL rather than with the ORM
+# because it is the nightly batch's hot path: one pass over the accounts' events, no
+# per-value conversion on the way out (the rows become ``Features`` by position). It
+# runs on PostgreSQL and SQLite alike; ``event_features`` covers it (index-only scans).
+_FEATURES_SQL = """
+SELECT u.id, u.identity_level, u.date_joined,
+       COALESCE(e.on_time_12m, 0), COALESCE(e.late_12m, 0), COALESCE(e.late_24m, 0),
+       COALESCE(e.bookings, 0), COALESCE(e.no_shows, 0), COALESCE(e.unpaid, 0),
+       COALESCE(e.disputed, 0), COALESCE(e.history, 0)
+  FROM wallet_user u
+  LEFT JOIN (
+    SELECT account_id,
+           COUNT(*) FILTER (WHERE counts AND kind = %(on_time)s) AS on_time_12m,
+           COUNT(*) FILTER (WHERE counts AND kind IN (%(late)s, %(overdue)s)
+                                         AND occurred_at > %(year_ago)s) AS late_12m,
+           COUNT(*) FILTER (WHERE counts AND kind IN (%(late)s, %(overdue)s)) AS late_24m,
+           COUNT(*) FILTER (WHERE counts AND kind = %(booking)s) AS bookings,
+           COUNT(*) FILTER (WHERE counts AND kind = %(no_show)s) AS no_shows,
+           COUNT(*) FILTER (WHERE counts AND kind = %(unpaid)s) AS unpaid,
+           COUNT(*) FILTER (WHERE status = %(disputed)s) AS disputed,
+           COUNT(*) FILTER (WHERE counts) AS history
+      FROM (
+        SELECT account_id, kind, occurred_at, status,
+               (status = %(active)s AND occurred_at <= %(at)s AND counts_until > %(at)s
+                AND (settled_at IS NULL OR settled_at > %(at)s)) AS counts
+          FROM scoring_creditevent
+         WHERE account_id BETWEEN %(first_id)s AND %(last_id)s
+      ) event
+     GROUP BY account_id
+  ) e ON e.account_id = u.id
+ WHERE u.id BETWEEN %(first_id)s AND %(last_id)s AND u.is_active
+ ORDER BY u.id
+"""
 
 
 def features_for_accounts(
@@ -51,73 +77,37 @@ def features_for_accounts(
 
     One set-based query, whatever the number of accounts or events: the same function
     serves one account after an event (``first_id == last_id``) and a chunk of the
-    nightly batch. Ordered by account id.
+    nightly batch. An event counts while it is active, has happened, is inside its window
+    and is not settled. Ordered by account id.
     """
-    counting = _counting(at)
-    year_ago = at - timedelta(days=facts.DAYS_12_MONTHS)
-    late = Q(credit_events__kind__in=(EventKind.BILL_PAID_LATE, EventKind.BILL_OVERDUE))
-
-    def count(condition: Q) -> Count:
-        return Count("credit_events", filter=counting & condition)
-
-    rows = (
-        get_user_model()
-        .objects.filter(pk__gte=first_id, pk__lte=last_id, is_active=True)
-        .annotate(
-            on_time_12m=count(Q(credit_events__kind=EventKind.BILL_PAID_ON_TIME)),
-            late_12m=count(late & Q(credit_events__occurred_at__gt=year_ago)),
-            late_24m=count(late),
-            bookings=count(Q(credit_events__kind=EventKind.BOOKING_COMPLETED)),
-            no_shows=count(Q(credit_events__kind=EventKind.NO_SHOW)),
-            unpaid=count(Q(credit_events__kind=EventKind.CLAIM_UNPAID)),
-            history=count(Q()),
-            disputed=Count("credit_events", filter=Q(credit_events__status=EventStatus.DISPUTED)),
-        )
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "identity_level",
-            "date_joined",
-            "on_time_12m",
-            "late_12m",
-            "late_24m",
-            "bookings",
-            "no_shows",
-            "unpaid",
-            "disputed",
-            "history",
-        )
-    )
+    adapt = connection.ops.adapt_datetimefield_value
+    params = {
+        "first_id": first_id,
+        "last_id": last_id,
+        "at": adapt(at),
+        "year_ago": adapt(at - timedelta(days=facts.DAYS_12_MONTHS)),
+        "active": EventStatus.ACTIVE,
+        "disputed": EventStatus.DISPUTED,
+        "on_time": EventKind.BILL_PAID_ON_TIME,
+        "late": EventKind.BILL_PAID_LATE,
+        "overdue": EventKind.BILL_OVERDUE,
+        "booking": EventKind.BOOKING_COMPLETED,
+        "no_show": EventKind.NO_SHOW,
+        "unpaid": EventKind.CLAIM_UNPAID,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_FEATURES_SQL, params)
+        rows = cursor.fetchall()
+    make = Features._make
     return [
-        (
-            pk,
-            Features(
-                identity_level=level,
-                account_age_days=max((at - joined).days, 0),
-                on_time_payments_12m=on_time,
-                late_payments_12m=late_12m,
-                late_payments_24m=late_24m,
-                bookings_completed=bookings,
-                no_shows_12m=no_shows,
-                unpaid_claims=unpaid,
-                open_disputes=disputed,
-                history_events=history,
-            ),
-        )
-        for (
-            pk,
-            level,
-            joined,
-            on_time,
-            late_12m,
-            late_24m,
-            bookings,
-            no_shows,
-            unpaid,
-            disputed,
-            history,
-        ) in rows
+        (pk, make((level, _age_days(at, joined), *counts))) for pk, level, joined, *counts in rows
     ]
+
+
+def _age_days(at: datetime, joined: datetime) -> int:
+    if joined.tzinfo is None:  # SQLite keeps naive UTC
+        joined = joined.replace(tzinfo=UTC)
+    return max((at - joined).days, 0)
 
 
 def account_id_chunks(*, size: int) -> list[tuple[int, int]]:

@@ -145,11 +145,14 @@ def scores_recompute(
     """
     at = at or timezone.now()
     scorecard = selectors.scorecard_active()
-    card = selectors.scorecard_compiled(scorecard)
-    features = selectors.features_for_accounts(first_id=first_id, last_id=last_id, at=at)
+    explainer = _Explainer(scorecard.pk, selectors.scorecard_compiled(scorecard), trigger, at)
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Compiling these short queries costs more than running them.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        features = selectors.features_for_accounts(first_id=first_id, last_id=last_id, at=at)
         current = selectors.snapshots_latest(first_id=first_id, last_id=last_id)
-        explainer = _Explainer(scorecard.pk, card, trigger, at)
         rows = _snapshot_rows(features, current, explainer)
         _snapshots_insert(rows, explainer)
     return len(rows)
@@ -179,6 +182,14 @@ _FEATURES_JSON = (
 )
 
 
+# Explanations by scorecard, kept across the chunks of a batch while the compiled
+# scorecard is the same object (``selectors.scorecard_compiled`` caches it).
+_explanations: dict[
+    int, tuple[CompiledScorecard, dict[tuple[tuple[int, ...], bool], _Explained]]
+] = {}
+_EXPLANATIONS_KEPT = 200_000
+
+
 class _Explainer:
     """Explains features under one scorecard. Scores, bands and reasons depend only on
     the factors' points, which most accounts share: each is worked out once."""
@@ -187,7 +198,10 @@ class _Explainer:
         self, scorecard_id: int, card: CompiledScorecard, trigger: str, at: datetime
     ) -> None:
         self.scorecard_id, self.card, self.trigger, self.at = scorecard_id, card, trigger, at
-        self.cache: dict[tuple[tuple[int, ...], bool], _Explained] = {}
+        kept = _explanations.get(scorecard_id)
+        if kept is None or kept[0] is not card or len(kept[1]) > _EXPLANATIONS_KEPT:
+            kept = _explanations[scorecard_id] = (card, {})
+        self.cache = kept[1]
         self.copy_tail = f"\t{trigger}\t{at.isoformat()}\n"
 
     def explain(self, points: tuple[int, ...], thin_file: bool) -> _Explained:

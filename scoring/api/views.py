@@ -1,13 +1,16 @@
 """The citizen's own score, events, disputes and access log. Thin: validate, call a
 service or selector, serialize. These are the citizen's own reads: no access-log row."""
 
-from django.db.models import QuerySet
+from typing import Any
+
+from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from common.schema import problem_responses
@@ -23,6 +26,31 @@ from scoring.api.serializers import (
     SimulationOutputSerializer,
 )
 from scoring.models import AccessLogEntry, CreditEvent, Dispute, ScoreSnapshot
+from wallet.models import User
+
+
+class CitizenListView(generics.ListAPIView):
+    """A paginated list of the caller's own rows: ``own_rows`` filters by the caller, so
+    no one sees another citizen's."""
+
+    model: type[Model]
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
+            return self.model.objects.none()
+        return self.own_rows(self.request.user)
+
+    def own_rows(self, user: User) -> QuerySet:
+        raise NotImplementedError
+
+
+def _list_schema(operation_id: str, serializer: type[Serializer]) -> Any:
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=operation_id,
+            responses={200: serializer(many=True), **problem_responses(401)},
+        )
+    )
 
 
 @extend_schema(tags=["score"])
@@ -39,20 +67,13 @@ class ScoreView(APIView):
 
 
 @extend_schema(tags=["score"])
-class ScoreHistoryView(generics.ListAPIView):
+@_list_schema("me_score_history", ScoreHistoryOutputSerializer)
+class ScoreHistoryView(CitizenListView):
+    model = ScoreSnapshot
     serializer_class = ScoreHistoryOutputSerializer
 
-    @extend_schema(
-        operation_id="me_score_history",
-        responses={200: ScoreHistoryOutputSerializer(many=True), **problem_responses(401)},
-    )
-    def get(self, request: Request) -> Response:
-        return super().get(request)
-
-    def get_queryset(self) -> QuerySet[ScoreSnapshot]:
-        if getattr(self, "swagger_fake_view", False):
-            return ScoreSnapshot.objects.none()
-        return selectors.score_history(account=self.request.user).select_related("scorecard")
+    def own_rows(self, user: User) -> QuerySet[ScoreSnapshot]:
+        return selectors.score_history(account=user).select_related("scorecard")
 
 
 @extend_schema(tags=["score"])
@@ -83,38 +104,29 @@ class ScoreSimulateView(APIView):
 
 
 @extend_schema(tags=["score"])
-class EventListView(generics.ListAPIView):
+@_list_schema("me_events", EventOutputSerializer)
+class EventListView(CitizenListView):
+    model = CreditEvent
     serializer_class = EventOutputSerializer
 
-    @extend_schema(
-        operation_id="me_events",
-        responses={200: EventOutputSerializer(many=True), **problem_responses(401)},
-    )
-    def get(self, request: Request) -> Response:
-        return super().get(request)
-
-    def get_queryset(self) -> QuerySet[CreditEvent]:
-        if getattr(self, "swagger_fake_view", False):
-            return CreditEvent.objects.none()
-        return selectors.events_for(account=self.request.user)
+    def own_rows(self, user: User) -> QuerySet[CreditEvent]:
+        return selectors.events_for(account=user)
 
     def get_serializer_context(self) -> dict:
         return {**super().get_serializer_context(), "now": timezone.now()}
 
 
 @extend_schema(tags=["score"])
-class DisputeListView(generics.ListAPIView):
+@_list_schema("me_disputes", DisputeOutputSerializer)
+class DisputeListView(CitizenListView):
     """The citizen's disputes; POST disputes one of their records, which stops counting
     at once until staff resolve it (or for good after 30 days unresolved)."""
 
+    model = Dispute
     serializer_class = DisputeOutputSerializer
 
-    @extend_schema(
-        operation_id="me_disputes",
-        responses={200: DisputeOutputSerializer(many=True), **problem_responses(401)},
-    )
-    def get(self, request: Request) -> Response:
-        return super().get(request)
+    def own_rows(self, user: User) -> QuerySet[Dispute]:
+        return selectors.disputes_for(citizen=user)
 
     @extend_schema(
         operation_id="me_dispute_open",
@@ -132,26 +144,14 @@ class DisputeListView(generics.ListAPIView):
         )
         return Response(DisputeOutputSerializer(dispute).data, status=status.HTTP_201_CREATED)
 
-    def get_queryset(self) -> QuerySet[Dispute]:
-        if getattr(self, "swagger_fake_view", False):
-            return Dispute.objects.none()
-        return selectors.disputes_for(citizen=self.request.user)
-
 
 @extend_schema(tags=["score"])
-class AccessLogView(generics.ListAPIView):
+@_list_schema("me_access_log", AccessLogOutputSerializer)
+class AccessLogView(CitizenListView):
     """Who read the citizen's score or facts, when and why."""
 
+    model = AccessLogEntry
     serializer_class = AccessLogOutputSerializer
 
-    @extend_schema(
-        operation_id="me_access_log",
-        responses={200: AccessLogOutputSerializer(many=True), **problem_responses(401)},
-    )
-    def get(self, request: Request) -> Response:
-        return super().get(request)
-
-    def get_queryset(self) -> QuerySet[AccessLogEntry]:
-        if getattr(self, "swagger_fake_view", False):
-            return AccessLogEntry.objects.none()
-        return selectors.access_log_for(citizen=self.request.user)
+    def own_rows(self, user: User) -> QuerySet[AccessLogEntry]:
+        return selectors.access_log_for(citizen=user)

@@ -14,7 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.forms.fields import InvalidJSONInput
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -38,6 +38,7 @@ from wallet.admin import ReadOnlyAdminMixin
 
 # --- Scorecards ------------------------------------------------------------------------
 
+STAFF_ACCESSOR = "staff"
 _SCORABLE_FACTS = ", ".join(key for key, fact in FACTS.items() if fact.scorable)
 
 
@@ -327,6 +328,28 @@ class ScoreSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Scorecard", ordering="scorecard__version")
     def scorecard_version(self, obj: ScoreSnapshot) -> str:
         return f"v{obj.scorecard.version}"
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """Opening a citizen's snapshot is a read of their score by someone else: it goes
+        through ``facts_disclose`` and shows in the citizen's access log."""
+        snapshot = self.get_object(request, object_id)
+        if snapshot is not None:
+            services.facts_disclose(
+                citizen=snapshot.account,
+                accessor_kind=STAFF_ACCESSOR,
+                accessor_id=str(request.user.pk),
+                accessor_name="Open Sesame support",
+                purpose="support_review",
+                fact_keys=list(FACTS),
+                snapshot=snapshot,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(AccessLogEntry)

@@ -76,7 +76,8 @@ def record_event(
     Idempotent on ``source``: recording the same source for the account again returns
     the first event and changes nothing. An event that settles an earlier one about the
     same ``subject`` (a claim paid after it went unpaid, a bill paid late after it was
-    overdue) marks that one settled. A recompute of the account runs after commit.
+    overdue) marks that one settled, in whichever order the two arrive. A recompute of
+    the account runs after commit.
     """
     if kind not in EventKind.values:
         raise InvalidEvent(f"Unknown kind of event: {kind!r}.")
@@ -98,6 +99,7 @@ def record_event(
                 currency=currency,
                 subject=subject,
                 description=description,
+                settled_at=_already_settled_at(account, kind, subject),
             )
     except IntegrityError:
         event = CreditEvent.objects.filter(account=account, source=source).first()
@@ -114,6 +116,20 @@ def record_event(
     logger.info("credit event recorded", extra={"account_id": account.pk, "kind": kind})
     _schedule_recompute(account.pk, SnapshotTrigger.EVENT)
     return event
+
+
+def _already_settled_at(account: User, kind: str, subject: str) -> datetime | None:
+    """When an event that settles this one was recorded first (sources may deliver out
+    of order: the payment of a claim before the claim's "unpaid")."""
+    settling = [later for later, earlier in SETTLES.items() if earlier == kind]
+    if not settling or not subject:
+        return None
+    return (
+        CreditEvent.objects.filter(account=account, subject=subject, kind__in=settling)
+        .order_by("occurred_at")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
 
 
 # --- Recomputation ---------------------------------------------------------------------
@@ -386,16 +402,20 @@ def facts_disclose(
     purpose: str,
     fact_keys: Sequence[str],
     decision_id: Any = None,
+    snapshot: ScoreSnapshot | None = None,
 ) -> Disclosure:
     """The only way for anyone but the citizen to read their score or facts.
 
-    Reads the current snapshot and writes the access-log row the citizen sees, in one
-    transaction: no read without its log row. Consent is the caller's to check first.
+    Reads the current snapshot (or the given one of the citizen's, for staff reviewing
+    history) and writes the access-log row the citizen sees, in one transaction: no read
+    without its log row. Consent is the caller's to check first.
     """
     unknown = sorted(set(fact_keys) - set(FACTS))
     if unknown or not fact_keys:
         raise ValueError(f"Not facts: {', '.join(unknown) or '(none asked)'}.")
-    snapshot = score_current_ensure(account=citizen)
+    if snapshot is not None and snapshot.account_id != citizen.pk:
+        raise ValueError("The snapshot is not the citizen's.")
+    snapshot = snapshot or score_current_ensure(account=citizen)
     values = {
         key: snapshot.score
         if key == "score"

@@ -508,3 +508,24 @@ def test_nothing_to_decide_when_no_selected_dispute_is_open(staff_client, disput
     assert messages_of(response) == ["None of the selected disputes is open: nothing to do."]
     alice.refresh_from_db()
     assert (alice.status, alice.resolution_note) == ("upheld", "Done.")
+
+
+def test_opening_a_snapshot_shows_in_the_citizens_access_log(staff_client, staff, citizen):
+    # Given a citizen's snapshot, and an access log with no staff read
+    snapshot = services.score_current_ensure(account=citizen)
+    before = AccessLogEntry.objects.filter(citizen=citizen).count()
+    # When staff open it (the list alone reads no single citizen's file)
+    assert staff_client.get(reverse("admin:scoring_scoresnapshot_changelist")).status_code == 200
+    assert AccessLogEntry.objects.filter(citizen=citizen).count() == before
+    response = staff_client.get(reverse("admin:scoring_scoresnapshot_change", args=[snapshot.pk]))
+    # Then the citizen can see that support read it, and which snapshot
+    assert response.status_code == 200
+    entry = AccessLogEntry.objects.filter(citizen=citizen).latest("id")
+    assert AccessLogEntry.objects.filter(citizen=citizen).count() == before + 1
+    assert (entry.accessor_kind, entry.accessor_id, entry.accessor_name, entry.purpose) == (
+        "staff",
+        str(staff.pk),
+        "Open Sesame support",
+        "support_review",
+    )
+    assert entry.snapshot == snapshot

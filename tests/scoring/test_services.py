@@ -121,6 +121,18 @@ def test_paying_an_unpaid_claim_settles_it(citizen, record):
     assert current_score(citizen) == 560
 
 
+def test_a_payment_recorded_before_the_unpaid_claim_still_settles_it(citizen, record):
+    # Given the claim's payment arrives first, then (late) its "unpaid" record
+    record(citizen, EventKinds.CLAIM_PAID, source="claim:2:paid", subject="claim:2", days_ago=1)
+    unpaid = record(
+        citizen, EventKinds.CLAIM_UNPAID, source="claim:2", subject="claim:2", days_ago=3
+    )
+    # Then the unpaid claim is settled from the payment's time and does not count
+    paid_at = CreditEvent.objects.get(source="claim:2:paid").occurred_at
+    assert unpaid.settled_at == paid_at
+    assert selectors.score_current(account=citizen).features["unpaid_claims"] == 0
+
+
 def test_a_bill_overdue_then_paid_late_is_one_late_payment(citizen, record):
     record(citizen, EventKinds.BILL_OVERDUE, source="bill:7:overdue", subject="bill:7", days_ago=3)
     record(citizen, EventKinds.BILL_PAID_LATE, source="bill:7:paid", subject="bill:7")
@@ -369,6 +381,21 @@ def test_the_citizens_own_reads_write_no_log_row(citizen, record):
     selectors.score_simulated(
         features=selectors.features_current(account=citizen), changes={"pay_next_bills_on_time": 2}
     )
+    assert not AccessLogEntry.objects.exists()
+
+
+def test_a_snapshot_is_read_only_as_its_own_citizens(citizen, other_citizen):
+    others = services.score_current_ensure(account=other_citizen)
+    with pytest.raises(ValueError, match="not the citizen's"):
+        services.facts_disclose(
+            citizen=citizen,
+            accessor_kind="staff",
+            accessor_id="1",
+            accessor_name="Open Sesame support",
+            purpose="support_review",
+            fact_keys=["score"],
+            snapshot=others,
+        )
     assert not AccessLogEntry.objects.exists()
 
 

@@ -215,11 +215,6 @@ class Features(NamedTuple):
     def is_thin_file(self) -> bool:
         return self.history_events == 0
 
-    def fact(self, key: str) -> int | None:
-        if key not in FACTS or key in ("score", "band"):
-            raise KeyError(key)
-        return getattr(self, key)
-
     def as_dict(self) -> dict[str, int | None]:
         """Every field and fact, as stored with a snapshot."""
         return {**self._asdict(), "on_time_ratio_12m": self.on_time_ratio_12m}

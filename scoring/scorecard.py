@@ -176,10 +176,6 @@ class Scorecard:
                 earned.append(points[max(bisect_right(starts, value) - 1, 0)])
         return tuple(earned)
 
-    def bin_starts_of(self, fact: str) -> tuple[tuple[int, ...], ...]:
-        """The bins of every factor that scores ``fact``."""
-        return tuple(factor.bin_starts for factor in self.factors if factor.fact == fact)
-
     def evaluate(self, features: Features) -> Result:
         return self.result_for(self.points(features), thin_file=features.is_thin_file)
 

@@ -161,6 +161,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "common.errors.problem_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("THROTTLE_AUTH_RATE", default="10/min"),
+        # Per merchant API key. Processes share the count only through a shared cache
+        # (CACHE_URL=redis://...); with the default local-memory cache each process counts
+        # on its own.
+        "merchant_key": env.str("THROTTLE_MERCHANT_KEY_RATE", default="600/min"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -199,6 +203,10 @@ SPECTACULAR_SETTINGS = {
         "DisputeStatusEnum": "scoring.models.DisputeStatus",
         "SnapshotTriggerEnum": "scoring.models.SnapshotTrigger",
         "BandEnum": "scoring.facts.BAND_CODES",
+        "ClaimStatusEnum": "merchants.models.ClaimStatus",
+        "ClaimDisputeStatusEnum": "merchants.models.ClaimDisputeStatus",
+        "BookingStatusEnum": "merchants.models.BookingStatus",
+        "BookingOutcomeEnum": "merchants.models.BookingOutcome",
     },
 }
 
@@ -248,6 +256,10 @@ CELERY_BEAT_SCHEDULE = {
     "scoring: uphold disputes open for 30 days": {
         "task": "scoring.uphold_stale_disputes",
         "schedule": crontab(hour=4, minute=10),
+    },
+    "merchants: uphold claim disputes open for 30 days": {
+        "task": "merchants.uphold_stale_claim_disputes",
+        "schedule": crontab(hour=4, minute=5),
     },
 }
 # The nightly batch: accounts per recompute_chunk task (an id range).

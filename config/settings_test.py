@@ -30,5 +30,9 @@ CELERY_TASK_ALWAYS_EAGER = True
 
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
-    "DEFAULT_THROTTLE_RATES": {**REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth": "1000/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+        "auth": "1000/min",
+        "merchant_key": "10000/min",
+    },
 }

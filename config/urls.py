@@ -9,6 +9,7 @@ from common import health
 api_v1 = [
     path("", include("wallet.api.urls")),
     path("", include("scoring.api.urls")),
+    path("", include("merchants.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,91 @@
+"""How a merchant's booking system authenticates: ``Authorization: Bearer <api key>``.
+
+A key authenticates its merchant only on merchant endpoints; citizens' tokens and
+sessions are not accepted there, and keys are not accepted on citizens' endpoints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions, permissions
+from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
+
+from merchants import services
+from merchants.models import ApiKey, Merchant
+
+KEYWORD = "Bearer"
+
+
+@dataclass(frozen=True)
+class MerchantPrincipal:
+    """``request.user`` on merchant endpoints: the merchant behind the key."""
+
+    merchant: Merchant
+    api_key: ApiKey
+
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+
+    @property
+    def pk(self) -> str:
+        return f"merchant:{self.merchant.pk}"
+
+    def __str__(self) -> str:
+        return f"{self.merchant} ({self.api_key.prefix})"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request: Request) -> tuple[MerchantPrincipal, ApiKey] | None:
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != KEYWORD.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(
+                "Send the API key as 'Authorization: Bearer <key>'."
+            )
+        try:
+            raw_key = header[1].decode()
+        except UnicodeDecodeError as error:
+            raise exceptions.AuthenticationFailed("Invalid API key.") from error
+        api_key = services.api_key_use(raw_key=raw_key)
+        if api_key is None:
+            raise exceptions.AuthenticationFailed(
+                "Invalid API key: unknown, revoked or expired, or the merchant is inactive."
+            )
+        return MerchantPrincipal(merchant=api_key.merchant, api_key=api_key), api_key
+
+    def authenticate_header(self, request: Request) -> str:
+        return KEYWORD
+
+
+class IsMerchant(permissions.BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return isinstance(request.user, MerchantPrincipal)
+
+
+class ApiKeyRateThrottle(SimpleRateThrottle):
+    """Requests per API key (``DEFAULT_THROTTLE_RATES['merchant_key']``)."""
+
+    scope = "merchant_key"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if not isinstance(request.user, MerchantPrincipal):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.api_key.pk}
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "merchants.api.auth.ApiKeyAuthentication"
+    name = "merchantApiKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A merchant's API key (sk_live_…), shown once when created.",
+        }

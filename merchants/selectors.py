@@ -1,0 +1,140 @@
+"""Reads of the merchants app. Every merchant-facing read is filtered by the merchant
+(another merchant's object is simply not found) and every citizen-facing read by the
+citizen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from merchants.errors import (
+    ConsentExpired,
+    ConsentRevoked,
+    ConsentScopeMismatch,
+    NotFound,
+)
+from merchants.models import (
+    ApiKey,
+    Booking,
+    Claim,
+    Consent,
+    Decision,
+    Merchant,
+    Perk,
+)
+from scoring.models import CreditEvent
+from wallet.models import User
+
+
+def api_key_by_prefix(*, prefix: str) -> ApiKey | None:
+    return ApiKey.objects.select_related("merchant").filter(prefix=prefix).first()
+
+
+def consent_live_for(*, merchant: Merchant, consent_id: Any) -> Consent:
+    """The merchant's consent (404 for anyone else's), checked live: not revoked, not
+    expired. Scope is checked by :func:`consent_check`."""
+    consent = (
+        Consent.objects.select_related("citizen").filter(pk=consent_id, merchant=merchant).first()
+    )
+    if consent is None:
+        raise NotFound("No such consent.")
+    return consent
+
+
+def consent_check(*, consent: Consent, scope: str) -> None:
+    """Refuse a consent that no longer allows the merchant to ask for ``scope``."""
+    if consent.revoked_at is not None:
+        raise ConsentRevoked()
+    if consent.expires_at <= timezone.now():
+        raise ConsentExpired()
+    if consent.scope != scope:
+        raise ConsentScopeMismatch()
+
+
+def perk_active(*, merchant: Merchant, kind: str) -> Perk | None:
+    return Perk.objects.filter(merchant=merchant, kind=kind, is_active=True).first()
+
+
+def decision_for_update(*, merchant: Merchant, decision_id: Any) -> Decision:
+    """Lock the merchant's decision (404 for anyone else's)."""
+    decision = (
+        Decision.objects.select_for_update(of=("self",))
+        .select_related("consent", "citizen")
+        .filter(pk=decision_id, merchant=merchant)
+        .first()
+    )
+    if decision is None:
+        raise NotFound("No such decision.")
+    return decision
+
+
+def booking_for_update(*, merchant: Merchant, booking_id: Any) -> Booking:
+    """Lock the merchant's booking (404 for anyone else's)."""
+    booking = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("citizen", "hold", "merchant__settlement")
+        .filter(pk=booking_id, merchant=merchant)
+        .first()
+    )
+    if booking is None:
+        raise NotFound("No such booking.")
+    return booking
+
+
+def claim_for_update(*, citizen: User, claim_id: Any) -> Claim:
+    """Lock the citizen's claim (404 for anyone else's)."""
+    claim = (
+        Claim.objects.select_for_update(of=("self",))
+        .select_related("merchant__settlement", "citizen")
+        .filter(pk=claim_id, citizen=citizen)
+        .first()
+    )
+    if claim is None:
+        raise NotFound("No such claim.")
+    return claim
+
+
+def claim_unpaid_record(*, claim: Claim) -> CreditEvent | None:
+    """The "claim unpaid" credit record a claim left, if it left one."""
+    return (
+        CreditEvent.objects.select_related("dispute")
+        .filter(account_id=claim.citizen_id, source=f"claim:{claim.pk}:unpaid")
+        .first()
+    )
+
+
+# --- Lists -----------------------------------------------------------------------------
+
+
+def bookings_for_merchant(*, merchant: Merchant) -> QuerySet[Booking]:
+    return (
+        Booking.objects.filter(merchant=merchant)
+        .select_related("claim")
+        .order_by("-created_at", "-id")
+    )
+
+
+def bookings_for_citizen(*, citizen: User) -> QuerySet[Booking]:
+    return (
+        Booking.objects.filter(citizen=citizen)
+        .select_related("merchant", "claim")
+        .order_by("-created_at", "-id")
+    )
+
+
+def claims_for_citizen(*, citizen: User) -> QuerySet[Claim]:
+    return (
+        Claim.objects.filter(citizen=citizen)
+        .select_related("merchant", "booking", "dispute")
+        .order_by("-created_at", "-id")
+    )
+
+
+def consents_for_citizen(*, citizen: User) -> QuerySet[Consent]:
+    return (
+        Consent.objects.filter(citizen=citizen)
+        .select_related("merchant")
+        .order_by("-granted_at", "-id")
+    )

@@ -1,0 +1,661 @@
+"""Every write of the merchants app, one transaction each: merchants and keys, perks,
+one-time codes and consents, eligibility decisions, bookings, outcomes and claims.
+
+Money moves only through ``wallet.services`` (holds, claim charges, transfers) and
+scores change only through ``scoring.services.record_event``, inside the same
+transaction as the booking or claim they belong to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import get_random_string, salted_hmac
+
+from merchants import rules as rules_module
+from merchants import selectors
+from merchants.errors import (
+    BookingNotConfirmed,
+    ClaimAlreadyDisputed,
+    ClaimDisputed,
+    ClaimDisputeNotOpen,
+    ClaimNotPayable,
+    CodeExpired,
+    CodeInvalid,
+    CodeUsed,
+    DecisionExpired,
+    DecisionUsed,
+    PerkUnavailable,
+)
+from merchants.models import (
+    ApiKey,
+    AuthorizationCode,
+    Booking,
+    BookingOutcome,
+    BookingStatus,
+    Claim,
+    ClaimDispute,
+    ClaimDisputeStatus,
+    ClaimStatus,
+    Consent,
+    ConsentScope,
+    Decision,
+    Merchant,
+    MerchantCategory,
+    Perk,
+    PerkKind,
+)
+from scoring import services as scoring_services
+from scoring.facts import EventKinds
+from scoring.models import CreditEvent, DisputeStatus, EventStatus
+from wallet import services as wallet_services
+from wallet.errors import InvalidAmount
+from wallet.models import Hold, HoldStatus, LedgerAccount, TransferKind, User
+
+logger = logging.getLogger(__name__)
+
+API_KEY_PREFIX = "sk_live_"
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud or typed
+CODE_LENGTH = 8
+CODE_TTL = timedelta(minutes=10)
+CONSENT_TTL = timedelta(days=30)
+DECISION_TTL = timedelta(minutes=15)
+# A booking's hold lasts until this long after check-out, time to report an outcome.
+HOLD_GRACE_AFTER_CHECK_OUT = timedelta(days=7)
+CLAIM_DISPUTE_AUTO_UPHOLD_AFTER = timedelta(days=30)
+AUTO_UPHOLD_NOTE = (
+    "Upheld automatically: the dispute was not resolved within 30 days, so the claim is "
+    "cancelled and what was collected is refunded."
+)
+# ``last_used_at`` is written at most this often per key, not on every request.
+KEY_USE_RESOLUTION = timedelta(minutes=1)
+# A new hotel's waiver goes up to its highest default tier (2,000.00).
+DEFAULT_MAX_AMOUNT = 200_000
+
+
+# --- Merchants and API keys ------------------------------------------------------------
+
+
+def _api_key_digest(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def api_key_parse_prefix(raw_key: str) -> str | None:
+    """The public prefix of a key in our format (``sk_live_<prefix>_<secret>``), or None."""
+    if not raw_key.startswith(API_KEY_PREFIX):
+        return None
+    prefix, sep, secret = raw_key.rpartition("_")
+    if not sep or not secret or len(prefix) <= len(API_KEY_PREFIX):
+        return None
+    return prefix
+
+
+@transaction.atomic
+def api_key_create(
+    *, merchant: Merchant, name: str = "", expires_at: datetime | None = None
+) -> tuple[ApiKey, str]:
+    """A new key for ``merchant``. Returns the row and the key itself, which is not
+    stored anywhere: show it once."""
+    prefix = API_KEY_PREFIX + get_random_string(8, "abcdefghijkmnopqrstuvwxyz23456789")
+    raw_key = f"{prefix}_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey.objects.create(
+        merchant=merchant,
+        name=name[:100],
+        prefix=prefix,
+        digest=_api_key_digest(raw_key),
+        expires_at=expires_at,
+    )
+    logger.info("api key created", extra={"merchant_id": str(merchant.pk), "prefix": prefix})
+    return api_key, raw_key
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    """Stop a key working at once. Revoking twice keeps the first time."""
+    ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    api_key.refresh_from_db(fields=["revoked_at"])
+    logger.info("api key revoked", extra={"prefix": api_key.prefix})
+    return api_key
+
+
+def api_key_use(*, raw_key: str) -> ApiKey | None:
+    """The live key ``raw_key`` is, or None. Records its use (at most once a minute)."""
+    prefix = api_key_parse_prefix(raw_key)
+    if prefix is None:
+        return None
+    api_key = selectors.api_key_by_prefix(prefix=prefix)
+    if api_key is None or not hmac.compare_digest(api_key.digest, _api_key_digest(raw_key)):
+        return None
+    now = timezone.now()
+    if (
+        api_key.revoked_at is not None
+        or (api_key.expires_at is not None and api_key.expires_at <= now)
+        or not api_key.merchant.is_active
+    ):
+        return None
+    if api_key.last_used_at is None or api_key.last_used_at < now - KEY_USE_RESOLUTION:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key
+
+
+@transaction.atomic
+def merchant_create(*, name: str, category: str) -> Merchant:
+    """A merchant with its settlement account; a hotel or rental also gets an active
+    deposit-waiver perk with the default rules."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise ValueError("A merchant's name is 1 to 200 characters.")
+    if category not in MerchantCategory.values:
+        raise ValueError(f"Unknown category {category!r}; one of {', '.join(MerchantCategory)}.")
+    merchant_id = uuid.uuid4()
+    settlement = wallet_services.settlement_account_open(code=str(merchant_id), name=name)
+    merchant = Merchant.objects.create(
+        id=merchant_id, name=name, category=category, settlement=settlement
+    )
+    if category in (MerchantCategory.HOTEL, MerchantCategory.RENTAL):
+        perk_create(
+            merchant=merchant,
+            kind=PerkKind.DEPOSIT_WAIVER,
+            max_amount=DEFAULT_MAX_AMOUNT,
+            rules=rules_module.DEFAULT_RULES,
+        )
+    logger.info("merchant created", extra={"merchant_id": str(merchant.pk), "category": category})
+    return merchant
+
+
+def perk_create(
+    *, merchant: Merchant, kind: str, max_amount: int, rules: dict[str, Any], is_active: bool = True
+) -> Perk:
+    """A perk with validated rules (``RulesInvalid`` lists every problem)."""
+    rules_module.Rules.from_data(rules)
+    if max_amount < 0:
+        raise rules_module.RulesInvalid(["max_amount: must be 0 or more minor units."])
+    return Perk.objects.create(
+        merchant=merchant, kind=kind, max_amount=max_amount, rules=rules, is_active=is_active
+    )
+
+
+@transaction.atomic
+def perk_update(*, perk: Perk, max_amount: int, rules: dict[str, Any], is_active: bool) -> Perk:
+    """Change a perk's rules, maximum or state; the rules are validated first. Decisions
+    already made keep what they said."""
+    rules_module.Rules.from_data(rules)
+    if max_amount < 0:
+        raise rules_module.RulesInvalid(["max_amount: must be 0 or more minor units."])
+    perk = Perk.objects.select_for_update().get(pk=perk.pk)
+    perk.max_amount, perk.rules, perk.is_active = max_amount, rules, is_active
+    perk.save(update_fields=["max_amount", "rules", "is_active", "updated_at"])
+    return perk
+
+
+# --- One-time codes and consents -------------------------------------------------------
+
+
+def code_normalize(text: str) -> str:
+    """What a person typed, as stored: upper case, without spaces or dashes."""
+    return "".join(text.split()).replace("-", "").upper()
+
+
+def code_is_well_formed(code: str) -> bool:
+    return len(code) == CODE_LENGTH and all(char in CODE_ALPHABET for char in code)
+
+
+def _code_digest(code: str) -> str:
+    return salted_hmac("merchants.authorization-code", code, algorithm="sha256").hexdigest()
+
+
+def code_qr_payload(code: str, scope: str) -> str:
+    """What the app draws as a QR code for a merchant's scanner to read."""
+    return f"opensesame:consent?code={code}&scope={scope}"
+
+
+def authorization_code_create(
+    *, citizen: User, scope: str, merchant: Merchant | None = None
+) -> tuple[AuthorizationCode, str]:
+    """A one-time code for the citizen to show a merchant. Returns the row and the code,
+    which is not stored: only its keyed digest is."""
+    if scope not in ConsentScope.values:
+        raise ValueError(f"Unknown scope {scope!r}.")
+    now = timezone.now()
+    for _ in range(5):
+        code = get_random_string(CODE_LENGTH, CODE_ALPHABET)
+        try:
+            with transaction.atomic():
+                row = AuthorizationCode.objects.create(
+                    citizen=citizen,
+                    scope=scope,
+                    merchant=merchant,
+                    digest=_code_digest(code),
+                    created_at=now,
+                    expires_at=now + CODE_TTL,
+                )
+        except IntegrityError:  # the same code was made before: draw again
+            continue
+        logger.info("authorization code created", extra={"code_id": str(row.pk), "scope": scope})
+        return row, code
+    raise RuntimeError("Could not draw an unused code.")
+
+
+def _code_redeem(*, merchant: Merchant, code: str) -> Consent:
+    """Turn a code into a consent; the caller holds the transaction. The code's row is
+    locked, so of two concurrent redemptions one makes the consent and the other finds
+    the code used."""
+    code = code_normalize(code)
+    row = (
+        AuthorizationCode.objects.select_for_update().filter(digest=_code_digest(code)).first()
+        if code_is_well_formed(code)
+        else None
+    )
+    if row is None or (row.merchant_id is not None and row.merchant_id != merchant.pk):
+        raise CodeInvalid()
+    if row.redeemed_at is not None:
+        raise CodeUsed()
+    now = timezone.now()
+    if row.expires_at <= now:
+        raise CodeExpired()
+    row.redeemed_at = now
+    row.save(update_fields=["redeemed_at"])
+    consent = Consent.objects.create(
+        citizen_id=row.citizen_id,
+        merchant=merchant,
+        scope=row.scope,
+        code=row,
+        granted_at=now,
+        expires_at=now + CONSENT_TTL,
+    )
+    logger.info(
+        "consent granted",
+        extra={"consent_id": str(consent.pk), "merchant_id": str(merchant.pk)},
+    )
+    return consent
+
+
+@transaction.atomic
+def consent_redeem(*, merchant: Merchant, code: str) -> Consent:
+    """A merchant redeems a citizen's one-time code: the code is used up and a consent
+    (citizen, merchant, scope, 30 days) is made."""
+    return _code_redeem(merchant=merchant, code=code)
+
+
+@transaction.atomic
+def consent_revoke(*, citizen: User, consent: Consent) -> Consent:
+    """The citizen withdraws a consent; the merchant is refused from now on. Revoking
+    twice keeps the first time."""
+    consent = Consent.objects.select_for_update().get(pk=consent.pk, citizen=citizen)
+    if consent.revoked_at is None:
+        consent.revoked_at = timezone.now()
+        consent.save(update_fields=["revoked_at"])
+        logger.info("consent revoked", extra={"consent_id": str(consent.pk)})
+    return consent
+
+
+# --- Eligibility decisions -------------------------------------------------------------
+
+
+@transaction.atomic
+def eligibility_decide(
+    *,
+    merchant: Merchant,
+    perk_kind: str,
+    amount: int,
+    code: str | None = None,
+    consent_id: Any = None,
+) -> Decision:
+    """May this guest have the perk, and for how much? One transaction: the code's
+    redemption (if a code is given), the access-logged read of the citizen's facts and
+    the stored decision all happen, or none does."""
+    if (code is None) == (consent_id is None):
+        raise ValueError("Give a code or a consent id, not both.")
+    if code is not None:
+        consent = _code_redeem(merchant=merchant, code=code)
+    else:
+        consent = selectors.consent_live_for(merchant=merchant, consent_id=consent_id)
+    selectors.consent_check(consent=consent, scope=ConsentScope.DEPOSIT_WAIVER)
+    perk = selectors.perk_active(merchant=merchant, kind=perk_kind)
+    if perk is None:
+        raise PerkUnavailable()
+    rules = rules_module.Rules.from_data(perk.rules)
+    currency = settings.WALLET_CURRENCY
+    decision_id = uuid.uuid4()
+    disclosure = scoring_services.facts_disclose(
+        citizen=consent.citizen,
+        accessor_kind="merchant",
+        accessor_id=str(merchant.pk),
+        accessor_name=merchant.name,
+        purpose=(f"{perk.get_kind_display()} of {rules_module.format_amount(amount, currency)}"),
+        fact_keys=rules.fact_keys(),
+        decision_id=decision_id,
+    )
+    outcome = rules_module.evaluate(
+        rules, disclosure.facts, requested=amount, max_amount=perk.max_amount, currency=currency
+    )
+    now = timezone.now()
+    return Decision.objects.create(
+        id=decision_id,
+        merchant=merchant,
+        perk=perk,
+        consent=consent,
+        citizen=consent.citizen,
+        snapshot=disclosure.snapshot,
+        requested_amount=amount,
+        eligible=outcome.eligible,
+        waived_amount=outcome.waived_amount,
+        held_amount=outcome.held_amount,
+        currency=currency,
+        reasons=[{"code": r.code, "message": r.message} for r in outcome.reasons],
+        created_at=now,
+        expires_at=now + DECISION_TTL,
+    )
+
+
+# --- Bookings and outcomes -------------------------------------------------------------
+
+
+def _hold_expiry(check_out: date) -> datetime:
+    end_of_stay = datetime.combine(check_out, time.max, tzinfo=timezone.get_current_timezone())
+    return max(end_of_stay + HOLD_GRACE_AFTER_CHECK_OUT, timezone.now() + timedelta(days=1))
+
+
+@transaction.atomic
+def booking_create(
+    *,
+    merchant: Merchant,
+    decision_id: Any,
+    reference: str,
+    check_in: date,
+    check_out: date,
+    deposit_amount: int,
+) -> Booking:
+    """Book from a decision: the waived part of the deposit needs no money, the rest is
+    held on the citizen's wallet (``insufficient_funds`` if it cannot be, and then
+    nothing is written). A decision books once and only while it is valid."""
+    decision = selectors.decision_for_update(merchant=merchant, decision_id=decision_id)
+    if Booking.objects.filter(decision=decision).exists():
+        raise DecisionUsed()
+    if decision.expires_at <= timezone.now():
+        raise DecisionExpired()
+    selectors.consent_check(consent=decision.consent, scope=ConsentScope.DEPOSIT_WAIVER)
+    if deposit_amount > decision.requested_amount:
+        raise InvalidAmount(
+            "The deposit cannot be more than the amount the decision was made for "
+            f"({decision.requested_amount}); ask for a new decision.",
+            errors=[
+                {
+                    "field": "deposit_amount",
+                    "message": f"At most {decision.requested_amount}, the amount decided on.",
+                    "code": "too_large",
+                }
+            ],
+        )
+    if check_out < check_in:
+        raise InvalidAmount(
+            "Check-out cannot be before check-in.",
+            errors=[{"field": "check_out", "message": "On or after check_in.", "code": "invalid"}],
+        )
+    waived = min(decision.waived_amount, deposit_amount)
+    booking = Booking(
+        merchant=merchant,
+        citizen=decision.citizen,
+        decision=decision,
+        reference=reference,
+        check_in=check_in,
+        check_out=check_out,
+        deposit_amount=deposit_amount,
+        waived_amount=waived,
+        hold_amount=deposit_amount - waived,
+        currency=decision.currency,
+        created_at=timezone.now(),
+    )
+    if booking.hold_amount:
+        booking.hold = wallet_services.hold_place(
+            account=wallet_services.wallet_open(user=decision.citizen),
+            amount=booking.hold_amount,
+            expires_at=_hold_expiry(check_out),
+            reference=f"booking:{booking.pk}",
+            description=f"Deposit for {merchant.name}, booking {reference}",
+        )
+    booking.save(force_insert=True)
+    logger.info(
+        "booking created",
+        extra={"booking_id": str(booking.pk), "waived": waived, "held": booking.hold_amount},
+    )
+    return booking
+
+
+def _live_hold(hold: Hold | None) -> Hold | None:
+    """The booking's hold if it can still be charged; a hold past its expiry is expired
+    now (the sweeper may not have run yet) and its money is the citizen's again."""
+    if hold is None:
+        return None
+    hold.refresh_from_db(fields=["status", "expires_at"])
+    if hold.status != HoldStatus.ACTIVE:
+        return None
+    if hold.expires_at <= timezone.now():
+        wallet_services.hold_expire(hold_id=hold.pk)
+        return None
+    return hold
+
+
+def _record(citizen: User, kind: str, source: str, subject: str, **extra: Any) -> CreditEvent:
+    return scoring_services.record_event(
+        account=citizen,
+        kind=kind,
+        occurred_at=timezone.now(),
+        source=source,
+        subject=subject,
+        **extra,
+    )
+
+
+@transaction.atomic
+def booking_complete(
+    *,
+    merchant: Merchant,
+    booking_id: Any,
+    outcome: str,
+    claim_amount: int | None = None,
+    description: str = "",
+) -> Booking:
+    """Close a stay. ``ok`` releases the hold and records a completed booking;
+    ``no_show`` releases it and records a no-show; ``damage`` makes a claim, collected
+    from the hold first, then from the wallet's available balance, and records it as paid
+    or, for what could not be collected, unpaid."""
+    booking = selectors.booking_for_update(merchant=merchant, booking_id=booking_id)
+    if booking.status != BookingStatus.CONFIRMED:
+        raise BookingNotConfirmed()
+    if outcome not in BookingOutcome.values:
+        raise ValueError(f"Unknown outcome {outcome!r}.")
+    subject = f"booking:{booking.pk}"
+    hold = _live_hold(booking.hold)
+    if outcome == BookingOutcome.DAMAGE:
+        if not claim_amount or claim_amount <= 0:
+            raise InvalidAmount("A damage claim needs a positive claim_amount.")
+        _claim_make(booking=booking, hold=hold, amount=claim_amount, description=description)
+    else:
+        if hold is not None:
+            wallet_services.hold_release(hold_id=hold.pk)
+        kind = EventKinds.BOOKING_COMPLETED if outcome == BookingOutcome.OK else EventKinds.NO_SHOW
+        _record(booking.citizen, kind, source=subject, subject=subject)
+    booking.status = BookingStatus.COMPLETED
+    booking.outcome = outcome
+    booking.completed_at = timezone.now()
+    booking.save(update_fields=["status", "outcome", "completed_at"])
+    logger.info("booking completed", extra={"booking_id": str(booking.pk), "outcome": outcome})
+    return booking
+
+
+def _claim_make(*, booking: Booking, hold: Hold | None, amount: int, description: str) -> Claim:
+    claim = Claim(
+        booking=booking,
+        merchant=booking.merchant,
+        citizen=booking.citizen,
+        amount=amount,
+        currency=booking.currency,
+        description=description,
+        created_at=timezone.now(),
+    )
+    charge = wallet_services.claim_charge(
+        account=wallet_services.wallet_open(user=booking.citizen),
+        destination=booking.merchant.settlement,
+        amount=amount,
+        hold_id=hold.pk if hold is not None else None,
+        description=f"Claim by {booking.merchant.name}: {description}",
+        reference=f"claim:{claim.pk}",
+    )
+    claim.paid_amount = charge.collected
+    claim.status = ClaimStatus.PAID if charge.unpaid == 0 else ClaimStatus.UNPAID
+    claim.paid_at = claim.created_at if charge.unpaid == 0 else None
+    claim.save(force_insert=True)
+    if charge.unpaid:
+        _record(
+            booking.citizen,
+            EventKinds.CLAIM_UNPAID,
+            source=f"claim:{claim.pk}:unpaid",
+            subject=f"claim:{claim.pk}",
+            amount=charge.unpaid,
+            currency=claim.currency,
+            description=f"Claim by {booking.merchant.name}",
+        )
+    else:
+        _record(
+            booking.citizen,
+            EventKinds.CLAIM_PAID,
+            source=f"claim:{claim.pk}:paid",
+            subject=f"claim:{claim.pk}",
+            amount=amount,
+            currency=claim.currency,
+            description=f"Claim by {booking.merchant.name}",
+        )
+    return claim
+
+
+# --- Claims: paying and disputing ------------------------------------------------------
+
+
+@transaction.atomic
+def claim_pay(*, citizen: User, claim: Claim) -> Claim:
+    """The citizen pays what is left of a claim from the wallet, all of it
+    (``insufficient_funds`` otherwise, and nothing is written)."""
+    claim = selectors.claim_for_update(citizen=citizen, claim_id=claim.pk)
+    if claim.status == ClaimStatus.DISPUTED:
+        raise ClaimDisputed()
+    if claim.status != ClaimStatus.UNPAID:
+        raise ClaimNotPayable()
+    settlement: LedgerAccount = claim.merchant.settlement
+    wallet_services.transfer_funds(
+        source=wallet_services.wallet_open(user=citizen),
+        destination=settlement,
+        amount=claim.unpaid_amount,
+        kind=TransferKind.CLAIM,
+        description=f"Claim by {claim.merchant.name}: {claim.description}",
+        reference=f"claim:{claim.pk}",
+    )
+    claim.paid_amount = claim.amount
+    claim.status = ClaimStatus.PAID
+    claim.paid_at = timezone.now()
+    claim.save(update_fields=["paid_amount", "status", "paid_at"])
+    _record(
+        citizen,
+        EventKinds.CLAIM_PAID,
+        source=f"claim:{claim.pk}:paid",
+        subject=f"claim:{claim.pk}",
+        amount=claim.amount,
+        currency=claim.currency,
+        description=f"Claim by {claim.merchant.name}",
+    )
+    return claim
+
+
+@transaction.atomic
+def claim_dispute_open(*, citizen: User, claim: Claim, reason: str) -> ClaimDispute:
+    """The citizen contests a claim: it is not collected further and, if it left a
+    "claim unpaid" record, that record stops counting (a dispute of it is opened too)."""
+    claim = selectors.claim_for_update(citizen=citizen, claim_id=claim.pk)
+    if ClaimDispute.objects.filter(claim=claim).exists():
+        raise ClaimAlreadyDisputed()
+    record = selectors.claim_unpaid_record(claim=claim)
+    record_dispute = None
+    if record is not None and record.status == EventStatus.ACTIVE:
+        record_dispute = scoring_services.dispute_open(citizen=citizen, event=record, reason=reason)
+    elif record is not None and record.status == EventStatus.DISPUTED:
+        record_dispute = record.dispute  # the citizen disputed the record itself before
+    dispute = ClaimDispute.objects.create(
+        claim=claim,
+        citizen=citizen,
+        reason=reason,
+        record_dispute=record_dispute,
+        opened_at=timezone.now(),
+    )
+    claim.status = ClaimStatus.DISPUTED
+    claim.save(update_fields=["status"])
+    logger.info("claim disputed", extra={"claim_id": str(claim.pk)})
+    return dispute
+
+
+@transaction.atomic
+def claim_dispute_resolve(
+    *, dispute: ClaimDispute, upheld: bool, note: str, resolved_by: User | None
+) -> ClaimDispute:
+    """Staff (or the 30-day rule) decide. Upheld: the claim is cancelled, what was
+    collected goes back to the wallet from the merchant's settlement account, and its
+    record is removed. Rejected: the claim stands (unpaid again if it was) and its record
+    counts again."""
+    dispute = ClaimDispute.objects.select_for_update().get(pk=dispute.pk)
+    if dispute.status != ClaimDisputeStatus.OPEN:
+        raise ClaimDisputeNotOpen()
+    claim = selectors.claim_for_update(citizen=dispute.citizen, claim_id=dispute.claim_id)
+    if upheld:
+        refund = claim.paid_amount - claim.refunded_amount
+        if refund:
+            wallet_services.transfer_funds(
+                source=claim.merchant.settlement,
+                destination=wallet_services.wallet_open(user=claim.citizen),
+                amount=refund,
+                kind=TransferKind.REFUND,
+                description=f"Refund of a disputed claim by {claim.merchant.name}",
+                reference=f"claim:{claim.pk}",
+            )
+        claim.refunded_amount = claim.paid_amount
+        claim.status = ClaimStatus.CANCELLED
+    else:
+        claim.status = ClaimStatus.PAID if claim.unpaid_amount == 0 else ClaimStatus.UNPAID
+    claim.save(update_fields=["refunded_amount", "status"])
+    if dispute.record_dispute_id is not None:
+        record_dispute = dispute.record_dispute
+        if record_dispute.status == DisputeStatus.OPEN:
+            scoring_services.dispute_resolve(
+                dispute=record_dispute, upheld=upheld, note=note, resolved_by=resolved_by
+            )
+    dispute.status = ClaimDisputeStatus.UPHELD if upheld else ClaimDisputeStatus.REJECTED
+    dispute.resolution_note = note
+    dispute.resolved_by = resolved_by
+    dispute.resolved_at = timezone.now()
+    dispute.save(update_fields=["status", "resolution_note", "resolved_by", "resolved_at"])
+    logger.info("claim dispute resolved", extra={"claim_id": str(claim.pk), "upheld": upheld})
+    return dispute
+
+
+def claim_disputes_uphold_stale(*, at: datetime | None = None) -> int:
+    """Uphold every claim dispute open for 30 days or more. Safe to run twice or in
+    parallel: a resolved dispute is skipped."""
+    cutoff = (at or timezone.now()) - CLAIM_DISPUTE_AUTO_UPHOLD_AFTER
+    upheld = 0
+    stale = ClaimDispute.objects.filter(status=ClaimDisputeStatus.OPEN, opened_at__lte=cutoff)
+    for dispute in stale.order_by("opened_at").iterator():
+        try:
+            claim_dispute_resolve(
+                dispute=dispute, upheld=True, note=AUTO_UPHOLD_NOTE, resolved_by=None
+            )
+        except ClaimDisputeNotOpen:
+            continue
+        upheld += 1
+    return upheld

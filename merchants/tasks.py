@@ -1,0 +1,11 @@
+"""The merchants app's Celery tasks: thin wrappers, one service call each, idempotent."""
+
+from celery import shared_task
+
+from merchants import services
+
+
+@shared_task(name="merchants.uphold_stale_claim_disputes", acks_late=True)
+def uphold_stale_claim_disputes() -> int:
+    """Uphold (cancel and refund) every claim dispute nobody resolved within 30 days."""
+    return services.claim_disputes_uphold_stale()

@@ -4,8 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-# Far above any real amount, far below what a 64-bit column holds.
-ABSURD_AMOUNT = 10**12
+from common.amounts import ABSURD_AMOUNT
 
 
 class MinorUnitsField(serializers.IntegerField):

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from common.fields import ABSURD_AMOUNT
+from common.amounts import ABSURD_AMOUNT
 from scoring.facts import BAND_CODES, BAND_LABELS, FACTS
 
 OPERATORS: dict[str, Callable[[int, int], bool]] = {

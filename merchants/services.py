@@ -93,10 +93,11 @@ def api_key_parse_prefix(raw_key: str) -> str | None:
     """The public prefix of a key in our format (``sk_live_<prefix>_<secret>``), or None."""
     if not raw_key.startswith(API_KEY_PREFIX):
         return None
-    prefix, sep, secret = raw_key.rpartition("_")
-    if not sep or not secret or len(prefix) <= len(API_KEY_PREFIX):
+    # The public part has no underscore; the secret may (it is URL-safe base64).
+    public, sep, secret = raw_key[len(API_KEY_PREFIX) :].partition("_")
+    if not public or not sep or not secret:
         return None
-    return prefix
+    return API_KEY_PREFIX + public
 
 
 @transaction.atomic

@@ -5,7 +5,9 @@ from celery import shared_task
 from merchants import services
 
 
-@shared_task(name="merchants.uphold_stale_claim_disputes", acks_late=True)
+@shared_task(
+    name="merchants.uphold_stale_claim_disputes", acks_late=True, reject_on_worker_lost=True
+)
 def uphold_stale_claim_disputes() -> int:
     """Uphold (cancel and refund) every claim dispute nobody resolved within 30 days."""
     return services.claim_disputes_uphold_stale()

@@ -14,11 +14,12 @@ def test_every_periodic_task_in_the_schedule_is_registered():
         "wallet.prune_idempotency_keys",
         "scoring.recompute_all",
         "scoring.uphold_stale_disputes",
+        "merchants.uphold_stale_claim_disputes",
     }
     assert scheduled <= set(app.tasks)
 
 
-def test_tasks_are_json_only_and_wallet_tasks_ack_late():
+def test_tasks_are_json_only_and_idempotent_tasks_ack_late():
     app.loader.import_default_modules()
     assert app.conf.accept_content == ["json"]
     assert app.conf.task_serializer == "json"
@@ -28,6 +29,7 @@ def test_tasks_are_json_only_and_wallet_tasks_ack_late():
         "scoring.recompute_account",
         "scoring.recompute_chunk",
         "scoring.uphold_stale_disputes",
+        "merchants.uphold_stale_claim_disputes",
     ):
         task = app.tasks[name]
         assert task.acks_late is True

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from common.fields import ABSURD_AMOUNT
+from common.amounts import ABSURD_AMOUNT
 from merchants.rules import (
     BAND_FACT,
     DEFAULT_RULES,

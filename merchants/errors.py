@@ -61,6 +61,12 @@ class PerkUnavailable(Unprocessable):
     default_detail = "This merchant offers no active perk of that kind."
 
 
+class PerkAlreadyActive(Conflict):
+    code = "perk_already_active"
+    title = "Perk already active"
+    default_detail = "This merchant already has an active perk of that kind; deactivate it first."
+
+
 class DecisionExpired(Conflict):
     code = "decision_expired"
     title = "Decision expired"

@@ -34,6 +34,7 @@ from merchants.errors import (
     CodeUsed,
     DecisionExpired,
     DecisionUsed,
+    PerkAlreadyActive,
     PerkUnavailable,
 )
 from merchants.models import (
@@ -173,28 +174,62 @@ def merchant_create(*, name: str, category: str) -> Merchant:
     return merchant
 
 
+@transaction.atomic
+def merchant_update(*, merchant: Merchant, name: str, is_active: bool) -> Merchant:
+    """Rename or (de)activate a merchant; its settlement account takes the new name. An
+    inactive merchant's keys stop working at once."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise ValueError("A merchant's name is 1 to 200 characters.")
+    merchant = Merchant.objects.select_for_update().select_related("settlement").get(pk=merchant.pk)
+    merchant.name, merchant.is_active = name, is_active
+    merchant.save(update_fields=["name", "is_active"])
+    LedgerAccount.objects.filter(pk=merchant.settlement_id).update(name=name)
+    logger.info("merchant updated", extra={"merchant_id": str(merchant.pk), "is_active": is_active})
+    return merchant
+
+
+def _perk_rules(rules: dict[str, Any], max_amount: int) -> dict[str, Any]:
+    """Validated rules in their stored form (every condition's code written out, so a
+    default code stays what it was)."""
+    if isinstance(max_amount, bool) or max_amount < 0:
+        raise rules_module.RulesInvalid(["max_amount: must be 0 or more minor units."])
+    return rules_module.Rules.from_data(rules).as_data()
+
+
+def _perk_save(perk: Perk, *, update_fields: list[str] | None = None) -> None:
+    try:
+        with transaction.atomic():
+            perk.save(update_fields=update_fields)
+    except IntegrityError as error:
+        raise PerkAlreadyActive() from error
+
+
+@transaction.atomic
 def perk_create(
     *, merchant: Merchant, kind: str, max_amount: int, rules: dict[str, Any], is_active: bool = True
 ) -> Perk:
-    """A perk with validated rules (``RulesInvalid`` lists every problem)."""
-    rules_module.Rules.from_data(rules)
-    if max_amount < 0:
-        raise rules_module.RulesInvalid(["max_amount: must be 0 or more minor units."])
-    return Perk.objects.create(
-        merchant=merchant, kind=kind, max_amount=max_amount, rules=rules, is_active=is_active
+    """A perk with validated rules (``RulesInvalid`` lists every problem); a merchant has
+    one active perk of a kind (``PerkAlreadyActive``)."""
+    perk = Perk(
+        merchant=merchant,
+        kind=kind,
+        max_amount=max_amount,
+        rules=_perk_rules(rules, max_amount),
+        is_active=is_active,
     )
+    _perk_save(perk)
+    return perk
 
 
 @transaction.atomic
 def perk_update(*, perk: Perk, max_amount: int, rules: dict[str, Any], is_active: bool) -> Perk:
     """Change a perk's rules, maximum or state; the rules are validated first. Decisions
     already made keep what they said."""
-    rules_module.Rules.from_data(rules)
-    if max_amount < 0:
-        raise rules_module.RulesInvalid(["max_amount: must be 0 or more minor units."])
+    stored_rules = _perk_rules(rules, max_amount)
     perk = Perk.objects.select_for_update().get(pk=perk.pk)
-    perk.max_amount, perk.rules, perk.is_active = max_amount, rules, is_active
-    perk.save(update_fields=["max_amount", "rules", "is_active", "updated_at"])
+    perk.max_amount, perk.rules, perk.is_active = max_amount, stored_rules, is_active
+    _perk_save(perk, update_fields=["max_amount", "rules", "is_active", "updated_at"])
     return perk
 
 

@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 
 from merchants import services
 from merchants.models import ApiKey, Merchant, Perk
-from merchants.rules import DEFAULT_RULES
+from merchants.rules import DEFAULT_RULES, Rules
 from wallet.models import AccountKind, LedgerAccount
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,7 @@ def test_a_hotel_or_rental_gets_a_working_key_and_the_default_deposit_waiver(
     assert str(merchant.pk) in "\n".join(lines)
     (perk,) = Perk.objects.all()
     assert (perk.merchant_id, perk.kind, perk.is_active) == (merchant.pk, "deposit_waiver", True)
-    assert perk.rules == DEFAULT_RULES
+    assert perk.rules == Rules.from_data(DEFAULT_RULES).as_data()
     assert perk.max_amount == 200_000
 
 

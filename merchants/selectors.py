@@ -54,7 +54,8 @@ def consent_check(*, consent: Consent, scope: str) -> None:
 
 
 def perk_active(*, merchant: Merchant, kind: str) -> Perk | None:
-    return Perk.objects.filter(merchant=merchant, kind=kind, is_active=True).first()
+    # At most one (a partial unique index); no ordering, so no join for Meta.ordering.
+    return Perk.objects.filter(merchant=merchant, kind=kind, is_active=True).order_by().first()
 
 
 def decision_for_update(*, merchant: Merchant, decision_id: Any) -> Decision:

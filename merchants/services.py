@@ -287,7 +287,10 @@ def _code_redeem(*, merchant: Merchant, code: str) -> Consent:
     the code used."""
     code = code_normalize(code)
     row = (
-        AuthorizationCode.objects.select_for_update().filter(digest=_code_digest(code)).first()
+        AuthorizationCode.objects.select_for_update(of=("self",))
+        .select_related("citizen")
+        .filter(digest=_code_digest(code))
+        .first()
         if code_is_well_formed(code)
         else None
     )
@@ -301,7 +304,7 @@ def _code_redeem(*, merchant: Merchant, code: str) -> Consent:
     row.redeemed_at = now
     row.save(update_fields=["redeemed_at"])
     consent = Consent.objects.create(
-        citizen_id=row.citizen_id,
+        citizen=row.citizen,
         merchant=merchant,
         scope=row.scope,
         code=row,

@@ -11,7 +11,6 @@ Secrets stay secret: an API key is shown on the page that created it and nowhere
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +20,6 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Model, QuerySet, Value, When
-from django.forms.fields import InvalidJSONInput
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -30,6 +28,7 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from common.amounts import ABSURD_AMOUNT
+from common.forms import IndentedJSONField
 from merchants import rules as rules_module
 from merchants import services
 from merchants.errors import ClaimDisputeNotOpen
@@ -319,15 +318,6 @@ class ApiKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 # --- Perks -----------------------------------------------------------------------------
 
 
-class RulesField(forms.JSONField):
-    """JSON shown indented, so that staff edit a readable document."""
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, InvalidJSONInput):
-            return value
-        return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
-
-
 class PerkForm(forms.ModelForm):
     max_amount = forms.IntegerField(
         min_value=0,
@@ -335,7 +325,7 @@ class PerkForm(forms.ModelForm):
         help_text="The most that may be waived, in minor units (50000 is 500.00), whatever "
         "the tiers say.",
     )
-    rules = RulesField(
+    rules = IndentedJSONField(
         widget=forms.Textarea(
             attrs={
                 "rows": 28,

@@ -565,16 +565,22 @@ def _claim_make(*, booking: Booking, hold: Hold | None, amount: int, description
             description=f"Claim by {booking.merchant.name}",
         )
     else:
-        _record(
-            booking.citizen,
-            EventKinds.CLAIM_PAID,
-            source=f"claim:{claim.pk}:paid",
-            subject=f"claim:{claim.pk}",
-            amount=amount,
-            currency=claim.currency,
-            description=f"Claim by {booking.merchant.name}",
-        )
+        _record_claim_paid(claim)
     return claim
+
+
+def _record_claim_paid(claim: Claim) -> None:
+    """The claim is paid in full: a kept commitment, which ends its "claim unpaid"
+    record if it had one."""
+    _record(
+        claim.citizen,
+        EventKinds.CLAIM_PAID,
+        source=f"claim:{claim.pk}:paid",
+        subject=f"claim:{claim.pk}",
+        amount=claim.amount,
+        currency=claim.currency,
+        description=f"Claim by {claim.merchant.name}",
+    )
 
 
 # --- Claims: paying and disputing ------------------------------------------------------
@@ -602,15 +608,7 @@ def claim_pay(*, citizen: User, claim: Claim) -> Claim:
     claim.status = ClaimStatus.PAID
     claim.paid_at = timezone.now()
     claim.save(update_fields=["paid_amount", "status", "paid_at"])
-    _record(
-        citizen,
-        EventKinds.CLAIM_PAID,
-        source=f"claim:{claim.pk}:paid",
-        subject=f"claim:{claim.pk}",
-        amount=claim.amount,
-        currency=claim.currency,
-        description=f"Claim by {claim.merchant.name}",
-    )
+    _record_claim_paid(claim)
     return claim
 
 

@@ -13,12 +13,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
-from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from common.forms import IndentedJSONField
 from scoring import selectors, services
 from scoring.backtest import scorecard_backtest
 from scoring.errors import DisputeNotOpen, NoActiveScorecard, ScorecardNotDraft
@@ -42,17 +42,8 @@ STAFF_ACCESSOR = "staff"
 _SCORABLE_FACTS = ", ".join(key for key, fact in FACTS.items() if fact.scorable)
 
 
-class DefinitionField(forms.JSONField):
-    """JSON shown indented, so that staff edit a readable document."""
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, InvalidJSONInput):
-            return value
-        return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
-
-
 class ScorecardForm(forms.ModelForm):
-    definition = DefinitionField(
+    definition = IndentedJSONField(
         widget=forms.Textarea(
             attrs={
                 "rows": 32,

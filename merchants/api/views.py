@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.schema import problem_responses
+from common.views import CitizenListView, list_schema
 from merchants import selectors, services
 from merchants.api.auth import ApiKeyAuthentication, ApiKeyRateThrottle, IsMerchant
 from merchants.api.serializers import (
@@ -33,7 +34,6 @@ from merchants.api.serializers import (
     MerchantConsentOutputSerializer,
 )
 from merchants.models import Booking, Claim, Consent, Merchant
-from scoring.api.views import CitizenListView
 from wallet.api.views import IDEMPOTENCY_PARAMETER
 from wallet.idempotency import idempotent
 from wallet.models import User
@@ -213,17 +213,8 @@ class AuthorizationCodeView(APIView):
         )
 
 
-def _list_schema(operation_id: str, serializer: Any) -> Any:
-    return extend_schema_view(
-        get=extend_schema(
-            operation_id=operation_id,
-            responses={200: serializer(many=True), **problem_responses(401)},
-        )
-    )
-
-
 @extend_schema(tags=["consents"])
-@_list_schema("me_consents", CitizenConsentOutputSerializer)
+@list_schema("me_consents", CitizenConsentOutputSerializer)
 class ConsentListView(CitizenListView):
     """Who may ask about me, for what, until when."""
 
@@ -248,7 +239,7 @@ class ConsentRevokeView(APIView):
 
 
 @extend_schema(tags=["bookings"])
-@_list_schema("me_bookings", CitizenBookingOutputSerializer)
+@list_schema("me_bookings", CitizenBookingOutputSerializer)
 class CitizenBookingListView(CitizenListView):
     model = Booking
     serializer_class = CitizenBookingOutputSerializer
@@ -258,7 +249,7 @@ class CitizenBookingListView(CitizenListView):
 
 
 @extend_schema(tags=["bookings"])
-@_list_schema("me_claims", CitizenClaimOutputSerializer)
+@list_schema("me_claims", CitizenClaimOutputSerializer)
 class CitizenClaimListView(CitizenListView):
     model = Claim
     serializer_class = CitizenClaimOutputSerializer

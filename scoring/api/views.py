@@ -1,19 +1,17 @@
 """The citizen's own score, events, disputes and access log. Thin: validate, call a
 service or selector, serialize. These are the citizen's own reads: no access-log row."""
 
-from typing import Any
-
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import generics, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from common.schema import problem_responses
+from common.views import CitizenListView, list_schema
 from scoring import selectors, services
 from scoring.api.serializers import (
     AccessLogOutputSerializer,
@@ -27,30 +25,6 @@ from scoring.api.serializers import (
 )
 from scoring.models import AccessLogEntry, CreditEvent, Dispute, ScoreSnapshot
 from wallet.models import User
-
-
-class CitizenListView(generics.ListAPIView):
-    """A paginated list of the caller's own rows: ``own_rows`` filters by the caller, so
-    no one sees another citizen's."""
-
-    model: type[Model]
-
-    def get_queryset(self) -> QuerySet:
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
-            return self.model.objects.none()
-        return self.own_rows(self.request.user)
-
-    def own_rows(self, user: User) -> QuerySet:
-        raise NotImplementedError
-
-
-def _list_schema(operation_id: str, serializer: type[Serializer]) -> Any:
-    return extend_schema_view(
-        get=extend_schema(
-            operation_id=operation_id,
-            responses={200: serializer(many=True), **problem_responses(401)},
-        )
-    )
 
 
 @extend_schema(tags=["score"])
@@ -67,7 +41,7 @@ class ScoreView(APIView):
 
 
 @extend_schema(tags=["score"])
-@_list_schema("me_score_history", ScoreHistoryOutputSerializer)
+@list_schema("me_score_history", ScoreHistoryOutputSerializer)
 class ScoreHistoryView(CitizenListView):
     model = ScoreSnapshot
     serializer_class = ScoreHistoryOutputSerializer
@@ -104,7 +78,7 @@ class ScoreSimulateView(APIView):
 
 
 @extend_schema(tags=["score"])
-@_list_schema("me_events", EventOutputSerializer)
+@list_schema("me_events", EventOutputSerializer)
 class EventListView(CitizenListView):
     model = CreditEvent
     serializer_class = EventOutputSerializer
@@ -117,7 +91,7 @@ class EventListView(CitizenListView):
 
 
 @extend_schema(tags=["score"])
-@_list_schema("me_disputes", DisputeOutputSerializer)
+@list_schema("me_disputes", DisputeOutputSerializer)
 class DisputeListView(CitizenListView):
     """The citizen's disputes; POST disputes one of their records, which stops counting
     at once until staff resolve it (or for good after 30 days unresolved)."""
@@ -146,7 +120,7 @@ class DisputeListView(CitizenListView):
 
 
 @extend_schema(tags=["score"])
-@_list_schema("me_access_log", AccessLogOutputSerializer)
+@list_schema("me_access_log", AccessLogOutputSerializer)
 class AccessLogView(CitizenListView):
     """Who read the citizen's score or facts, when and why."""
 

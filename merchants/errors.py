@@ -85,6 +85,12 @@ class BookingNotConfirmed(Conflict):
     default_detail = "This booking was already completed."
 
 
+class StayNotStarted(Conflict):
+    code = "stay_not_started"
+    title = "Stay not started"
+    default_detail = "An outcome can be reported from the check-in date on."
+
+
 class ClaimNotPayable(Conflict):
     code = "claim_not_payable"
     title = "Nothing to pay"

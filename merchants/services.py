@@ -36,6 +36,7 @@ from merchants.errors import (
     DecisionUsed,
     PerkAlreadyActive,
     PerkUnavailable,
+    StayNotStarted,
 )
 from merchants.models import (
     ApiKey,
@@ -511,6 +512,8 @@ def booking_complete(
     booking = selectors.booking_for_update(merchant=merchant, booking_id=booking_id)
     if booking.status != BookingStatus.CONFIRMED:
         raise BookingNotConfirmed()
+    if timezone.localdate() < booking.check_in:
+        raise StayNotStarted()
     if outcome not in BookingOutcome.values:
         raise ValueError(f"Unknown outcome {outcome!r}.")
     subject = f"booking:{booking.pk}"

@@ -1,0 +1,73 @@
+"""An outcome is reported from the check-in date on: a hotel cannot record a no-show or
+a damage claim for a stay that has not begun."""
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from merchants.models import Booking, BookingStatus
+from scoring.models import CreditEvent
+from tests.merchants.conftest import BOOKINGS_URL, booking_body, make_reliable
+from wallet.models import Hold, HoldStatus, User
+
+pytestmark = pytest.mark.django_db
+
+
+def book_next_week(hotel_api: APIClient, decision_id: str, deposit: int) -> dict[str, Any]:
+    body = booking_body(decision_id, deposit)
+    next_week = timezone.localdate() + timedelta(days=7)
+    body.update(check_in=str(next_week), check_out=str(next_week + timedelta(days=2)))
+    response = hotel_api.post(BOOKINGS_URL, body, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def test_no_outcome_before_the_stay_begins(
+    citizen: User,
+    funded: Callable[[int], Any],
+    hotel_api: APIClient,
+    decide: Callable[..., dict[str, Any]],
+) -> None:
+    # Given a refused guest whose whole deposit is held for a stay next week
+    funded(50_000)
+    decision = decide(citizen, 40_000)
+    booking = book_next_week(hotel_api, decision["decision_id"], 40_000)
+    # When the hotel reports a no-show today
+    response = hotel_api.post(
+        f"{BOOKINGS_URL}/{booking['id']}/complete", {"outcome": "no_show"}, format="json"
+    )
+    # Then it is refused and nothing changed: the stay is open, the hold active, no record
+    assert response.status_code == 409
+    assert response.json()["code"] == "stay_not_started"
+    stored = Booking.objects.get(pk=booking["id"])
+    assert (stored.status, stored.outcome) == (BookingStatus.CONFIRMED, "")
+    assert Hold.objects.get(pk=stored.hold_id).status == HoldStatus.ACTIVE
+    assert not CreditEvent.objects.filter(account=citizen, kind="no_show").exists()
+
+
+def test_the_outcome_is_reported_once_the_stay_began(
+    citizen: User,
+    funded: Callable[[int], Any],
+    hotel_api: APIClient,
+    decide: Callable[..., dict[str, Any]],
+    travel: Callable[[timedelta], None],
+) -> None:
+    # Given an excellent guest booked for next week with the deposit waived
+    make_reliable(citizen)
+    funded(10_000)
+    decision = decide(citizen, 40_000)
+    booking = book_next_week(hotel_api, decision["decision_id"], 40_000)
+    assert booking["hold_amount"] == 0
+    # When the stay has begun and the hotel reports it completed
+    travel(timedelta(days=8))
+    response = hotel_api.post(
+        f"{BOOKINGS_URL}/{booking['id']}/complete", {"outcome": "ok"}, format="json"
+    )
+    # Then it is recorded
+    assert response.status_code == 200, response.json()
+    assert (response.json()["status"], response.json()["outcome"]) == ("completed", "ok")
+    assert CreditEvent.objects.filter(account=citizen, kind="booking_completed").count() == 1

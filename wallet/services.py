@@ -8,7 +8,6 @@ the check constraints on ``LedgerAccount`` are the last line of defence.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -21,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from knox.models import AuthToken
 
 from wallet.errors import CurrencyMismatch, HoldNotActive, InsufficientFunds, InvalidAmount
@@ -520,14 +520,17 @@ def claim_charge(
 
 
 def request_fingerprint(*, method: str, path: str, body: Any) -> str:
-    """A stable digest of what a request asks for (key order in the body does not matter)."""
+    """A stable digest of what a request asks for (key order in the body does not matter).
+
+    Keyed with the server's secret: a body may carry a short secret (a citizen's one-time
+    code), which a plain digest would let anyone with the table guess offline."""
     canonical = json.dumps(
         {"method": method.upper(), "path": path, "body": body},
         sort_keys=True,
         separators=(",", ":"),
         default=str,
     )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return salted_hmac("wallet.idempotency-fingerprint", canonical, algorithm="sha256").hexdigest()
 
 
 def idempotency_key_claim(*, scope: str, key: str, fingerprint: str) -> tuple[IdempotencyKey, bool]:

@@ -1,6 +1,8 @@
 """Exact-value tests of the wallet's services: what each writes, and that a refusal
 writes nothing."""
 
+import hashlib
+import json
 from datetime import timedelta
 
 import pytest
@@ -728,6 +730,25 @@ def test_request_fingerprint_ignores_the_key_order_of_the_body():
     )
     assert len(fingerprint) == 64
     int(fingerprint, 16)  # a hex digest
+
+
+def test_request_fingerprint_is_keyed_with_the_servers_secret(settings):
+    # A body may carry a short secret (a one-time code): its digest must not be a plain
+    # hash that anyone holding the table could match by guessing.
+    body = {"code": "ABCD2345"}
+    canonical = json.dumps(
+        {"method": "POST", "path": "/api/v1/merchant/consents", "body": body},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    fingerprint = services.request_fingerprint(
+        method="POST", path="/api/v1/merchant/consents", body=body
+    )
+    assert fingerprint != hashlib.sha256(canonical.encode()).hexdigest()
+    settings.SECRET_KEY = "another-secret-" + "y" * 40
+    assert fingerprint != services.request_fingerprint(
+        method="POST", path="/api/v1/merchant/consents", body=body
+    )
 
 
 @pytest.mark.parametrize(

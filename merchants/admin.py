@@ -61,6 +61,20 @@ def _money(amount: int, currency: str) -> str:
     return rules_module.format_amount(amount, currency)
 
 
+def money_column(field: str, description: str, *, sortable: bool = True) -> Any:
+    """A list or page column showing ``obj.<field>`` (dotted through a relation, e.g.
+    ``claim.amount``) as money in the currency of the object that holds it."""
+    *path, name = field.split(".")
+
+    @admin.display(description=description, ordering=field.replace(".", "__") if sortable else None)
+    def show(model_admin: admin.ModelAdmin, obj: Model) -> str:
+        for step in path:
+            obj = getattr(obj, step)
+        return _money(getattr(obj, name), obj.currency)
+
+    return show
+
+
 def _change_url(obj: Model) -> str:
     opts = obj._meta
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
@@ -527,17 +541,9 @@ class DecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def perk_kind(self, obj: Decision) -> str:
         return obj.perk.get_kind_display()
 
-    @admin.display(description="Requested", ordering="requested_amount")
-    def requested(self, obj: Decision) -> str:
-        return _money(obj.requested_amount, obj.currency)
-
-    @admin.display(description="Waived", ordering="waived_amount")
-    def waived(self, obj: Decision) -> str:
-        return _money(obj.waived_amount, obj.currency)
-
-    @admin.display(description="Held", ordering="held_amount")
-    def held(self, obj: Decision) -> str:
-        return _money(obj.held_amount, obj.currency)
+    requested = money_column("requested_amount", "Requested")
+    waived = money_column("waived_amount", "Waived")
+    held = money_column("held_amount", "Held")
 
     @admin.display(description="Reasons")
     def reasons_list(self, obj: Decision) -> SafeString:
@@ -589,17 +595,9 @@ class BookingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("merchant", "citizen")
     date_hierarchy = "created_at"
 
-    @admin.display(description="Deposit", ordering="deposit_amount")
-    def deposit(self, obj: Booking) -> str:
-        return _money(obj.deposit_amount, obj.currency)
-
-    @admin.display(description="Waived", ordering="waived_amount")
-    def waived(self, obj: Booking) -> str:
-        return _money(obj.waived_amount, obj.currency)
-
-    @admin.display(description="Held", ordering="hold_amount")
-    def held(self, obj: Booking) -> str:
-        return _money(obj.hold_amount, obj.currency)
+    deposit = money_column("deposit_amount", "Deposit")
+    waived = money_column("waived_amount", "Waived")
+    held = money_column("hold_amount", "Held")
 
 
 # --- Claims and their disputes ---------------------------------------------------------
@@ -640,17 +638,9 @@ class ClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def booking_reference(self, obj: Claim) -> str:
         return obj.booking.reference
 
-    @admin.display(description="Claimed", ordering="amount")
-    def claimed(self, obj: Claim) -> str:
-        return _money(obj.amount, obj.currency)
-
-    @admin.display(description="Collected", ordering="paid_amount")
-    def paid(self, obj: Claim) -> str:
-        return _money(obj.paid_amount, obj.currency)
-
-    @admin.display(description="Refunded", ordering="refunded_amount")
-    def refunded(self, obj: Claim) -> str:
-        return _money(obj.refunded_amount, obj.currency)
+    claimed = money_column("amount", "Claimed")
+    paid = money_column("paid_amount", "Collected")
+    refunded = money_column("refunded_amount", "Refunded")
 
 
 class ResolutionForm(forms.Form):
@@ -713,17 +703,9 @@ class ClaimDisputeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def merchant(self, obj: ClaimDispute) -> Merchant:
         return obj.claim.merchant
 
-    @admin.display(description="Claimed", ordering="claim__amount")
-    def claimed(self, obj: ClaimDispute) -> str:
-        return _money(obj.claim.amount, obj.claim.currency)
-
-    @admin.display(description="Collected")
-    def collected(self, obj: ClaimDispute) -> str:
-        return _money(obj.claim.paid_amount, obj.claim.currency)
-
-    @admin.display(description="Refunded")
-    def refunded(self, obj: ClaimDispute) -> str:
-        return _money(obj.claim.refunded_amount, obj.claim.currency)
+    claimed = money_column("claim.amount", "Claimed")
+    collected = money_column("claim.paid_amount", "Collected", sortable=False)
+    refunded = money_column("claim.refunded_amount", "Refunded", sortable=False)
 
     @admin.display(description="Claim status")
     def claim_status(self, obj: ClaimDispute) -> str:

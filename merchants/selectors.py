@@ -24,6 +24,7 @@ from merchants.models import (
     Merchant,
     Perk,
 )
+from scoring import selectors as scoring_selectors
 from scoring.models import CreditEvent
 from wallet.models import User
 
@@ -75,7 +76,7 @@ def booking_for_update(*, merchant: Merchant, booking_id: Any) -> Booking:
     """Lock the merchant's booking (404 for anyone else's)."""
     booking = (
         Booking.objects.select_for_update(of=("self",))
-        .select_related("citizen", "hold", "merchant__settlement")
+        .select_related("citizen", "merchant__settlement")
         .filter(pk=booking_id, merchant=merchant)
         .first()
     )
@@ -100,8 +101,8 @@ def claim_for_update(*, citizen: User, claim_id: Any) -> Claim:
 def claim_unpaid_record(*, claim: Claim) -> CreditEvent | None:
     """The "claim unpaid" credit record a claim left, if it left one."""
     return (
-        CreditEvent.objects.select_related("dispute")
-        .filter(account_id=claim.citizen_id, source=f"claim:{claim.pk}:unpaid")
+        scoring_selectors.events_for(account=claim.citizen)
+        .filter(source=f"claim:{claim.pk}:unpaid")
         .first()
     )
 

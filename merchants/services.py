@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string, salted_hmac
 
+from common.errors import InvalidRequest
 from merchants import rules as rules_module
 from merchants import selectors
 from merchants.errors import (
@@ -437,7 +438,7 @@ def booking_create(
             ],
         )
     if check_out < check_in:
-        raise InvalidAmount(
+        raise InvalidRequest(
             "Check-out cannot be before check-in.",
             errors=[{"field": "check_out", "message": "On or after check_in.", "code": "invalid"}],
         )
@@ -471,12 +472,13 @@ def booking_create(
     return booking
 
 
-def _live_hold(hold: Hold | None) -> Hold | None:
-    """The booking's hold if it can still be charged; a hold past its expiry is expired
-    now (the sweeper may not have run yet) and its money is the citizen's again."""
-    if hold is None:
+def _live_hold(hold_id: Any) -> Hold | None:
+    """The booking's hold, locked (so the expiry sweeper passes it by), if it can still
+    be charged; a hold past its expiry is expired now (the sweeper may not have run yet)
+    and its money is the citizen's again."""
+    if hold_id is None:
         return None
-    hold.refresh_from_db(fields=["status", "expires_at"])
+    hold = Hold.objects.select_for_update().get(pk=hold_id)
     if hold.status != HoldStatus.ACTIVE:
         return None
     if hold.expires_at <= timezone.now():
@@ -517,7 +519,7 @@ def booking_complete(
     if outcome not in BookingOutcome.values:
         raise ValueError(f"Unknown outcome {outcome!r}.")
     subject = f"booking:{booking.pk}"
-    hold = _live_hold(booking.hold)
+    hold = _live_hold(booking.hold_id)
     if outcome == BookingOutcome.DAMAGE:
         if not claim_amount or claim_amount <= 0:
             raise InvalidAmount("A damage claim needs a positive claim_amount.")

@@ -21,17 +21,17 @@ constraint still keeps the ledger consistent.
 """
 
 import json
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 from django.db.models import Sum
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests.concurrency import run_together
 from tests.factories import SettlementAccountFactory, UserFactory
 from wallet import services
 from wallet.errors import InsufficientFunds
@@ -46,45 +46,6 @@ from wallet.models import (
 )
 
 TOP_UPS_URL = "/api/v1/me/top-ups"
-THREAD_TIMEOUT = 300
-
-
-def run_together(workers, work):
-    """Run ``work(index)`` in ``workers`` threads released at once by a barrier.
-
-    Each thread opens its own connection before the barrier (so connecting is not part
-    of the race) and closes it when done. Returns the results in thread order and the
-    seconds from the release to the last thread's end; fails on any error that escaped
-    ``work`` and on a thread that did not finish.
-    """
-    started = []
-    barrier = threading.Barrier(workers, action=lambda: started.append(time.perf_counter()))
-    results = [None] * workers
-    escaped = []
-
-    def target(index):
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=60)
-            results[index] = work(index)
-        except BaseException as error:
-            escaped.append(error)
-            barrier.abort()  # the others stop waiting for this thread
-        finally:
-            try:
-                connection.close()
-            except BaseException as error:
-                escaped.append(error)
-
-    threads = [threading.Thread(target=target, args=(index,)) for index in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=THREAD_TIMEOUT)
-    finished = time.perf_counter()
-    assert [thread for thread in threads if thread.is_alive()] == []
-    assert escaped == []
-    return results, finished - started[0]
 
 
 def debit_many(*, user, destination, debits):

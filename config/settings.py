@@ -207,6 +207,7 @@ SPECTACULAR_SETTINGS = {
         "ClaimDisputeStatusEnum": "merchants.models.ClaimDisputeStatus",
         "BookingStatusEnum": "merchants.models.BookingStatus",
         "BookingOutcomeEnum": "merchants.models.BookingOutcome",
+        "BillStatusEnum": "merchants.models.BillStatus",
     },
 }
 
@@ -260,6 +261,11 @@ CELERY_BEAT_SCHEDULE = {
     "merchants: uphold claim disputes open for 30 days": {
         "task": "merchants.uphold_stale_claim_disputes",
         "schedule": crontab(hour=4, minute=5),
+    },
+    # Early, so that the nightly recompute already counts yesterday's overdue bills.
+    "merchants: record bills left unpaid past their due date": {
+        "task": "merchants.record_overdue_bills",
+        "schedule": crontab(hour=0, minute=15),
     },
 }
 # The nightly batch: accounts per recompute_chunk task (an id range).

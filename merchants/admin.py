@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Model, QuerySet, Value, When
+from django.db.models import Case, Model, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -35,6 +35,8 @@ from merchants.errors import ClaimDisputeNotOpen
 from merchants.models import (
     ApiKey,
     AuthorizationCode,
+    Bill,
+    BillStatus,
     Booking,
     Claim,
     ClaimDispute,
@@ -641,6 +643,50 @@ class ClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     claimed = money_column("amount", "Claimed")
     paid = money_column("paid_amount", "Collected")
     refunded = money_column("refunded_amount", "Refunded")
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Unpaid past due"), ("no", "Not overdue")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Bill]) -> QuerySet[Bill]:
+        overdue = Q(status=BillStatus.OPEN, due_date__lt=timezone.localdate())
+        if self.value() == "yes":
+            return queryset.filter(overdue)
+        if self.value() == "no":
+            return queryset.exclude(overdue)
+        return queryset
+
+
+@admin.register(Bill)
+class BillAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Bills are the biller's and the citizen's: staff read them (support, disputes)."""
+
+    fields = (
+        "id",
+        "merchant",
+        "citizen",
+        "consent",
+        "description",
+        "billed",
+        "due_date",
+        "status",
+        "issued_at",
+        "paid_at",
+        "payment",
+        "overdue_recorded_at",
+    )
+    readonly_fields = fields
+    list_display = ("issued_at", "merchant", "citizen", "billed", "due_date", "status", "paid_at")
+    list_filter = ("status", OverdueFilter)
+    search_fields = ("citizen__username", "merchant__name", "description")
+    list_select_related = ("merchant", "citizen")
+    date_hierarchy = "issued_at"
+
+    billed = money_column("amount", "Amount")
 
 
 class ResolutionForm(forms.Form):

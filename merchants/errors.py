@@ -113,3 +113,16 @@ class ClaimDisputeNotOpen(Conflict):
     code = "dispute_not_open"
     title = "Dispute already resolved"
     default_detail = "This dispute was already resolved."
+
+
+class NotABiller(ApiError):
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "not_a_biller"
+    title = "Not a biller"
+    default_detail = "Only a biller issues bills; ask the operator to register you as one."
+
+
+class BillAlreadyPaid(Conflict):
+    code = "bill_already_paid"
+    title = "Bill already paid"
+    default_detail = "This bill was already paid."

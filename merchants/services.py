@@ -25,6 +25,7 @@ from common.errors import InvalidRequest
 from merchants import rules as rules_module
 from merchants import selectors
 from merchants.errors import (
+    BillAlreadyPaid,
     BookingNotConfirmed,
     ClaimAlreadyDisputed,
     ClaimDisputed,
@@ -35,6 +36,7 @@ from merchants.errors import (
     CodeUsed,
     DecisionExpired,
     DecisionUsed,
+    NotABiller,
     PerkAlreadyActive,
     PerkUnavailable,
     StayNotStarted,
@@ -42,6 +44,8 @@ from merchants.errors import (
 from merchants.models import (
     ApiKey,
     AuthorizationCode,
+    Bill,
+    BillStatus,
     Booking,
     BookingOutcome,
     BookingStatus,
@@ -83,6 +87,8 @@ AUTO_UPHOLD_NOTE = (
 KEY_USE_RESOLUTION = timedelta(minutes=1)
 # A new hotel's waiver goes up to its highest default tier (2,000.00).
 DEFAULT_MAX_AMOUNT = 200_000
+# How far ahead a bill may fall due: a year and a day covers an annual bill.
+BILL_DUE_WITHIN = timedelta(days=366)
 
 
 # --- Merchants and API keys ------------------------------------------------------------
@@ -701,3 +707,116 @@ def claim_disputes_uphold_stale(*, at: datetime | None = None) -> int:
             continue
         upheld += 1
     return upheld
+
+
+# --- Bills -----------------------------------------------------------------------------
+
+
+def _bill_subject(bill: Bill) -> str:
+    return f"bill:{bill.pk}"
+
+
+@transaction.atomic
+def bill_issue(
+    *, merchant: Merchant, consent_id: Any, amount: int, due_date: date, description: str
+) -> Bill:
+    """A biller bills a citizen who gave it a billing consent (live, not revoked)."""
+    if merchant.category != MerchantCategory.BILLER:
+        raise NotABiller()
+    consent = selectors.consent_live_for(merchant=merchant, consent_id=consent_id)
+    selectors.consent_check(consent=consent, scope=ConsentScope.BILLING)
+    today = timezone.localdate()
+    if not today <= due_date <= today + BILL_DUE_WITHIN:
+        message = (
+            f"The due date must be from today ({today.isoformat()}) to "
+            f"{(today + BILL_DUE_WITHIN).isoformat()}."
+        )
+        raise InvalidRequest(
+            message, errors=[{"field": "due_date", "message": message, "code": "out_of_range"}]
+        )
+    if amount <= 0:
+        raise InvalidAmount("The amount must be a positive number of minor units.")
+    return Bill.objects.create(
+        merchant=merchant,
+        citizen=consent.citizen,
+        consent=consent,
+        amount=amount,
+        currency=settings.WALLET_CURRENCY,
+        description=description,
+        due_date=due_date,
+        issued_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def bill_pay(*, citizen: User, bill_id: Any) -> Bill:
+    """The citizen pays a bill from the wallet to the biller, all of it
+    (``insufficient_funds`` otherwise, and nothing is written).
+
+    Paid on or before its due date (the deployment's local date) it is recorded as paid on
+    time, after it as paid late; a late payment settles the bill's overdue record, so the
+    bill counts as one late payment, never two."""
+    bill = selectors.bill_for_update(citizen=citizen, bill_id=bill_id)
+    if bill.status != BillStatus.OPEN:
+        raise BillAlreadyPaid()
+    merchant = bill.merchant
+    transfer = wallet_services.transfer_funds(
+        source=wallet_services.wallet_open(user=citizen),
+        destination=merchant.settlement,
+        amount=bill.amount,
+        kind=TransferKind.PAYMENT,
+        description=f"Bill from {merchant.name}: {bill.description}",
+        reference=_bill_subject(bill),
+    )
+    bill.status = BillStatus.PAID
+    bill.paid_at = transfer.created_at
+    bill.payment = transfer
+    bill.save(update_fields=["status", "paid_at", "payment"])
+    on_time = timezone.localdate(bill.paid_at) <= bill.due_date
+    _record(
+        citizen,
+        EventKinds.BILL_PAID_ON_TIME if on_time else EventKinds.BILL_PAID_LATE,
+        source=f"{_bill_subject(bill)}:paid",
+        subject=_bill_subject(bill),
+        amount=bill.amount,
+        currency=bill.currency,
+        description=f"Bill from {merchant.name}",
+    )
+    return bill
+
+
+def bills_record_overdue(*, today: date | None = None) -> int:
+    """Record "bill overdue" once for every bill still unpaid after its due date; returns
+    how many were recorded. Each bill in its own transaction, so one bill's trouble does
+    not hold back the others, and running it twice records nothing more."""
+    today = today or timezone.localdate()
+    due = selectors.bills_overdue_unrecorded(today=today)
+    return sum(_bill_record_overdue(bill_id=bill_id, today=today) for bill_id in due)
+
+
+@transaction.atomic
+def _bill_record_overdue(*, bill_id: Any, today: date) -> bool:
+    bill = Bill.objects.select_for_update().select_related("merchant").get(pk=bill_id)
+    if (
+        bill.status != BillStatus.OPEN
+        or bill.overdue_recorded_at is not None
+        or bill.due_date >= today
+    ):
+        return False  # paid or recorded meanwhile
+    # Overdue from the first moment after the due date, whenever the task gets to it.
+    overdue_since = datetime.combine(
+        bill.due_date + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
+    )
+    scoring_services.record_event(
+        account=bill.citizen,
+        kind=EventKinds.BILL_OVERDUE,
+        occurred_at=overdue_since,
+        source=f"{_bill_subject(bill)}:overdue",
+        subject=_bill_subject(bill),
+        amount=bill.amount,
+        currency=bill.currency,
+        description=f"Bill from {bill.merchant.name}, due {bill.due_date.isoformat()}",
+    )
+    bill.overdue_recorded_at = timezone.now()
+    bill.save(update_fields=["overdue_recorded_at"])
+    return True

@@ -11,3 +11,9 @@ from merchants import services
 def uphold_stale_claim_disputes() -> int:
     """Uphold (cancel and refund) every claim dispute nobody resolved within 30 days."""
     return services.claim_disputes_uphold_stale()
+
+
+@shared_task(name="merchants.record_overdue_bills", acks_late=True, reject_on_worker_lost=True)
+def record_overdue_bills() -> int:
+    """Record "bill overdue" once for each bill left unpaid past its due date."""
+    return services.bills_record_overdue()

@@ -15,6 +15,7 @@ def test_every_periodic_task_in_the_schedule_is_registered():
         "scoring.recompute_all",
         "scoring.uphold_stale_disputes",
         "merchants.uphold_stale_claim_disputes",
+        "merchants.record_overdue_bills",
     }
     assert scheduled <= set(app.tasks)
 
@@ -30,6 +31,7 @@ def test_tasks_are_json_only_and_idempotent_tasks_ack_late():
         "scoring.recompute_chunk",
         "scoring.uphold_stale_disputes",
         "merchants.uphold_stale_claim_disputes",
+        "merchants.record_overdue_bills",
     ):
         task = app.tasks[name]
         assert task.acks_late is True

@@ -15,6 +15,8 @@ from rest_framework import serializers
 from common.fields import MinorUnitsField
 from merchants import services
 from merchants.models import (
+    Bill,
+    BillStatus,
     BookingOutcome,
     BookingStatus,
     ClaimDisputeStatus,
@@ -245,3 +247,53 @@ class CitizenClaimOutputSerializer(ClaimOutputSerializer):
 
 class ClaimDisputeInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text="What is wrong with the claim.")
+
+
+class BillInputSerializer(serializers.Serializer):
+    consent_id = serializers.UUIDField(help_text="A live consent of scope `billing`.")
+    amount = MinorUnitsField()
+    due_date = serializers.DateField(
+        help_text="Paid on or before this date, the bill counts as paid on time."
+    )
+    description = serializers.CharField(
+        max_length=500, help_text="What the bill is for, as the citizen will read it."
+    )
+
+
+class _BillStateMixin(serializers.Serializer):
+    is_overdue = serializers.SerializerMethodField(help_text="Unpaid after its due date.")
+    paid_on_time = serializers.SerializerMethodField(
+        help_text="Whether it was paid by its due date; null while unpaid."
+    )
+
+    def get_is_overdue(self, bill: Bill) -> bool:
+        return bill.status == BillStatus.OPEN and bill.due_date < timezone.localdate()
+
+    def get_paid_on_time(self, bill: Bill) -> bool | None:
+        if bill.paid_at is None:
+            return None
+        return timezone.localdate(bill.paid_at) <= bill.due_date
+
+
+class BillOutputSerializer(_BillStateMixin):
+    id = serializers.UUIDField()
+    consent_id = serializers.UUIDField()
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    description = serializers.CharField()
+    due_date = serializers.DateField()
+    status = serializers.ChoiceField(choices=BillStatus.choices)
+    issued_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+
+
+class CitizenBillOutputSerializer(_BillStateMixin):
+    id = serializers.UUIDField()
+    biller = MerchantSummaryOutputSerializer(source="merchant")
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    description = serializers.CharField()
+    due_date = serializers.DateField()
+    status = serializers.ChoiceField(choices=BillStatus.choices)
+    issued_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)

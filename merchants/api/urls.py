@@ -1,6 +1,6 @@
 from django.urls import path
 
-from merchants.api import views
+from merchants.api import export, perks, views
 
 urlpatterns = [
     # Merchants' systems (API key)
@@ -17,6 +17,8 @@ urlpatterns = [
         views.MerchantBookingCompleteView.as_view(),
         name="merchant-booking-complete",
     ),
+    path("merchant/bills", views.MerchantBillListView.as_view(), name="merchant-bills"),
+    path("merchant/bills/<uuid:pk>", views.MerchantBillDetailView.as_view(), name="merchant-bill"),
     # Citizens
     path(
         "me/authorization-codes",
@@ -31,4 +33,8 @@ urlpatterns = [
     path("me/claims", views.CitizenClaimListView.as_view(), name="me-claims"),
     path("me/claims/<uuid:pk>/pay", views.ClaimPayView.as_view(), name="me-claim-pay"),
     path("me/claims/<uuid:pk>/dispute", views.ClaimDisputeView.as_view(), name="me-claim-dispute"),
+    path("me/bills", views.CitizenBillListView.as_view(), name="me-bills"),
+    path("me/bills/<uuid:pk>/pay", views.BillPayView.as_view(), name="me-bill-pay"),
+    path("me/perks", perks.PerksView.as_view(), name="me-perks"),
+    path("me/export", export.ExportView.as_view(), name="me-export"),
 ]

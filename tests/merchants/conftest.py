@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from merchants import services
-from merchants.models import Merchant
+from merchants.models import Consent, Merchant
 from scoring import services as scoring_services
 from scoring.facts import EventKinds
 from wallet import services as wallet_services
@@ -80,6 +80,21 @@ def hotel_api(hotel_key: str) -> APIClient:
 @pytest.fixture
 def other_hotel_api(other_hotel_key: str) -> APIClient:
     return merchant_client(other_hotel_key)
+
+
+@pytest.fixture
+def biller(db: None) -> Merchant:
+    return services.merchant_create(name="City Water", category="biller")
+
+
+@pytest.fixture
+def biller_api(biller: Merchant) -> APIClient:
+    return merchant_client(services.api_key_create(merchant=biller, name="billing run")[1])
+
+
+def billing_consent(user: User, biller: Merchant) -> Consent:
+    """A live billing consent of ``user`` to ``biller``, as a redeemed code makes it."""
+    return services.consent_redeem(merchant=biller, code=code_for(user, scope="billing"))
 
 
 @pytest.fixture

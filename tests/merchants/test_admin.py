@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.contrib.sessions.models import Session
@@ -25,6 +26,7 @@ from merchants import services
 from merchants.models import (
     ApiKey,
     AuthorizationCode,
+    Bill,
     Booking,
     Claim,
     ClaimDispute,
@@ -35,7 +37,12 @@ from merchants.models import (
 )
 from merchants.rules import DEFAULT_RULES, Rules
 from scoring.models import CreditEvent
-from tests.merchants.conftest import assert_ledger_consistent, code_for, make_reliable
+from tests.merchants.conftest import (
+    assert_ledger_consistent,
+    billing_consent,
+    code_for,
+    make_reliable,
+)
 from wallet.models import LedgerAccount, User
 
 pytestmark = pytest.mark.django_db
@@ -50,8 +57,9 @@ MODELS = [
     Booking,
     Claim,
     ClaimDispute,
+    Bill,
 ]
-RECORDS = [ApiKey, AuthorizationCode, Consent, Decision, Booking, Claim, ClaimDispute]
+RECORDS = [ApiKey, AuthorizationCode, Consent, Decision, Booking, Claim, ClaimDispute, Bill]
 
 
 def admin_url(model: type[Model], view: str, *args: Any) -> str:
@@ -125,6 +133,18 @@ def disputed_claim(merchant: Merchant, citizen: User, amount: int = 12_000) -> C
     )
 
 
+def bill_for(citizen: User, *, due_in_days: int = 5) -> Bill:
+    """A bill of 4,200 to ``citizen`` from a new biller, under a billing consent."""
+    biller = services.merchant_create(name="City Water", category="biller")
+    return services.bill_issue(
+        merchant=biller,
+        consent_id=billing_consent(citizen, biller).pk,
+        amount=4_200,
+        due_date=timezone.localdate() + timedelta(days=due_in_days),
+        description="Water, November",
+    )
+
+
 def wallet_balance(user: User) -> int:
     return LedgerAccount.objects.get(user=user).balance
 
@@ -161,10 +181,11 @@ def rows(
 ) -> ClaimDispute:
     """At least one row of every merchants model: a hotel with its key and perk, a
     booking whose damage claim (12,000, of which the wallet's 5,000 was collected) is
-    disputed, and a code not redeemed yet."""
+    disputed, a code not redeemed yet, and a biller's open bill."""
     funded(5_000)
     dispute = disputed_claim(hotel, reliable)
     code_for(reliable)
+    bill_for(reliable)
     return dispute
 
 
@@ -174,15 +195,16 @@ def rows(
 @pytest.mark.parametrize(
     ("model", "count"),
     [
-        (Merchant, 1),
+        (Merchant, 2),
         (ApiKey, 1),
         (Perk, 1),
-        (AuthorizationCode, 2),
-        (Consent, 1),
+        (AuthorizationCode, 3),
+        (Consent, 2),
         (Decision, 1),
         (Booking, 1),
         (Claim, 1),
         (ClaimDispute, 1),
+        (Bill, 1),
     ],
 )
 def test_every_changelist_and_change_page_loads(
@@ -214,12 +236,26 @@ def test_a_list_costs_the_same_queries_however_many_rows(
     inn = services.merchant_create(name="Inn", category="hotel")
     services.api_key_create(merchant=inn, name="desk")
     disputed_claim(inn, make_reliable(other_citizen))
+    bill_for(other_citizen)
     # When staff open the list again
     with CaptureQueriesContext(connection) as more:
         response = admin_client.get(url)
     # Then it shows the new rows for the same number of queries
     assert response.context["cl"].result_count == model.objects.count() > before
     assert len(more) == len(few)
+
+
+def test_staff_find_the_bills_left_unpaid_past_due(
+    admin_client: Client, citizen: User, other_citizen: User
+) -> None:
+    soon = bill_for(citizen, due_in_days=5)
+    late = bill_for(other_citizen, due_in_days=0)
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        overdue = admin_client.get(admin_url(Bill, "changelist"), {"overdue": "yes"})
+        current = admin_client.get(admin_url(Bill, "changelist"), {"overdue": "no"})
+    assert [bill.pk for bill in overdue.context["cl"].result_list] == [late.pk]
+    assert [bill.pk for bill in current.context["cl"].result_list] == [soon.pk]
+    assert "42.00" in overdue.content.decode()
 
 
 def test_lists_show_formatted_amounts(admin_client: Client, rows: ClaimDispute) -> None:

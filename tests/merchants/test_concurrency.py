@@ -9,19 +9,29 @@ refusal, never a database error.
 
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from merchants import services
-from merchants.errors import ClaimNotPayable, CodeUsed, DecisionUsed
-from merchants.models import Booking, Claim, ClaimStatus, Consent, Decision, Merchant
+from merchants.errors import BillAlreadyPaid, ClaimNotPayable, CodeUsed, DecisionUsed
+from merchants.models import (
+    BillStatus,
+    Booking,
+    Claim,
+    ClaimStatus,
+    Consent,
+    Decision,
+    Merchant,
+)
 from scoring.models import AccessLogEntry, CreditEvent
 from tests.concurrency import run_together
 from tests.merchants.conftest import (
     ELIGIBILITY_URL,
     assert_ledger_consistent,
+    billing_consent,
     code_for,
     make_reliable,
     merchant_client,
@@ -192,4 +202,48 @@ def test_two_concurrent_payments_of_one_claim_pay_it_once(citizen: User, hotel: 
     assert (wallet.balance, wallet.held) == (35_000, 0)
     assert LedgerAccount.objects.get(pk=hotel.settlement_id).balance == 25_000
     assert CreditEvent.objects.filter(kind="claim_paid").count() == 1
+    assert_ledger_consistent()
+
+
+# --- One bill --------------------------------------------------------------------------
+
+
+def test_concurrent_payments_of_one_bill_and_the_overdue_task_pay_and_record_once(
+    citizen: User, biller: Merchant, travel: Callable
+) -> None:
+    # Given a bill of 10,000 one day past its due date and 50,000 in the wallet
+    consent = billing_consent(citizen, biller)
+    bill = services.bill_issue(
+        merchant=biller,
+        consent_id=consent.pk,
+        amount=10_000,
+        due_date=timezone.localdate(),
+        description="Water",
+    )
+    wallet_services.top_up_create(user=citizen, amount=50_000)
+    travel(timedelta(days=1))
+
+    # When the citizen pays it from five devices at once while the daily task runs
+    def work(index: int) -> str:
+        if index == 0:
+            return f"overdue:{services.bills_record_overdue()}"
+        return outcome_of(
+            lambda: services.bill_pay(citizen=citizen, bill_id=bill.pk), refusal=BillAlreadyPaid
+        )
+
+    outcomes, elapsed = run_together(6, work)
+
+    # Then it was paid once, late; whichever came first, it counts as one late payment
+    print(f"\none bill, 5 payments and the overdue task: {Counter(outcomes)} in {elapsed:.2f}s")
+    assert Counter(outcomes[1:]) == Counter({"ok": 1, "bill_already_paid": 4})
+    assert outcomes[0] in {"overdue:0", "overdue:1"}
+    bill.refresh_from_db()
+    assert bill.status == BillStatus.PAID
+    assert LedgerAccount.objects.get(user=citizen).balance == 40_000
+    assert LedgerAccount.objects.get(pk=biller.settlement_id).balance == 10_000
+    late = CreditEvent.objects.filter(kind="bill_paid_late")
+    assert late.count() == 1
+    overdue = CreditEvent.objects.filter(kind="bill_overdue")
+    assert overdue.count() == int(outcomes[0] == "overdue:1")
+    assert all(event.settled_at is not None for event in overdue)
     assert_ledger_consistent()

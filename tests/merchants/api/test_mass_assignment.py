@@ -64,6 +64,11 @@ DOCUMENTED_INPUT: list[tuple[str, type[serializers.Serializer], set[str]]] = [
         {"outcome", "claim_amount", "description"},
     ),
     (
+        "POST merchant/bills",
+        merchant_serializers.BillInputSerializer,
+        {"consent_id", "amount", "due_date", "description"},
+    ),
+    (
         "POST me/authorization-codes",
         merchant_serializers.AuthorizationCodeInputSerializer,
         {"scope", "merchant_id"},

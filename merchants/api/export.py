@@ -1,0 +1,185 @@
+"""``GET /api/v1/me/export``: everything held about the citizen, as one JSON document to
+download and keep.
+
+Each section reuses the output serializer of the endpoint that shows it elsewhere, so a
+bill, an event or a booking reads the same in the export as in ``/me/bills``,
+``/me/events`` or ``/me/bookings``. Sections no other citizen endpoint shows (holds,
+one-time codes, decisions, the whole score history explained) have serializers of their
+own below. The whole document is declared with serializers, so the OpenAPI schema
+describes the response field by field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.schema import problem_responses
+from merchants.api.serializers import (
+    CitizenBillOutputSerializer,
+    CitizenBookingOutputSerializer,
+    CitizenClaimOutputSerializer,
+    CitizenConsentOutputSerializer,
+    ClaimDisputeOutputSerializer,
+    DecisionOutputSerializer,
+    MerchantSummaryOutputSerializer,
+)
+from merchants.export import EXPORT_SCHEMA_VERSION, CitizenExport, export_for_citizen
+from merchants.models import ConsentScope
+from scoring.api.serializers import (
+    AccessLogOutputSerializer,
+    DisputeOutputSerializer,
+    EventOutputSerializer,
+    ScoreOutputSerializer,
+)
+from scoring.models import SnapshotTrigger
+from wallet.api.serializers import (
+    ProfileOutputSerializer,
+    TransactionOutputSerializer,
+    WalletOutputSerializer,
+)
+from wallet.models import HoldStatus, User
+
+# --- The document ----------------------------------------------------------------------
+
+
+class ExportProfileOutputSerializer(ProfileOutputSerializer):
+    """``/me`` and the rest of the account row that is about the person (never the
+    password hash or staff flags)."""
+
+    first_name = serializers.CharField(allow_blank=True)
+    last_name = serializers.CharField(allow_blank=True)
+    email = serializers.SerializerMethodField()
+    last_login = serializers.DateTimeField(allow_null=True)
+
+    def get_email(self, user: User) -> str | None:
+        return user.email or None
+
+
+class ExportHoldOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    amount = serializers.IntegerField(help_text="Minor units set aside.")
+    captured_amount = serializers.IntegerField(help_text="Minor units taken from it.")
+    currency = serializers.CharField()
+    status = serializers.ChoiceField(choices=HoldStatus.choices)
+    description = serializers.CharField(allow_blank=True)
+    booking_id = serializers.UUIDField(
+        allow_null=True, help_text="The booking whose deposit it holds, if any."
+    )
+    capture_transaction_id = serializers.UUIDField(
+        source="capture_transfer_id",
+        allow_null=True,
+        help_text="The transaction that took the captured amount, if any.",
+    )
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it was captured, released or expired."
+    )
+
+
+class ExportScoreOutputSerializer(ScoreOutputSerializer):
+    """One snapshot as ``/me/score`` explains the current one, with what triggered it."""
+
+    trigger = serializers.ChoiceField(choices=SnapshotTrigger.choices)
+
+
+class ExportAuthorizationCodeOutputSerializer(serializers.Serializer):
+    """A one-time code the citizen made; the code itself was shown once and not kept."""
+
+    id = serializers.UUIDField()
+    scope = serializers.ChoiceField(choices=ConsentScope.choices)
+    merchant = MerchantSummaryOutputSerializer(
+        allow_null=True, help_text="The only merchant that could redeem it, if limited."
+    )
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    redeemed_at = serializers.DateTimeField(allow_null=True)
+    consent_id = serializers.UUIDField(allow_null=True, help_text="The consent it became.")
+
+
+class ExportDecisionOutputSerializer(DecisionOutputSerializer):
+    """What a merchant was told about the citizen, as the merchant saw it."""
+
+    merchant = MerchantSummaryOutputSerializer()
+    created_at = serializers.DateTimeField()
+    booking_id = serializers.UUIDField(allow_null=True, help_text="The booking it made, if any.")
+
+
+class ExportOutputSerializer(serializers.Serializer):
+    schema_version = serializers.IntegerField(
+        help_text=(
+            f"The shape of this document ({EXPORT_SCHEMA_VERSION} today); it changes "
+            "whenever a section or field does."
+        )
+    )
+    generated_at = serializers.DateTimeField()
+    currency = serializers.CharField(help_text="The currency of every amount, in minor units.")
+    profile = ExportProfileOutputSerializer()
+    wallet = WalletOutputSerializer()
+    transactions = TransactionOutputSerializer(many=True, help_text="Every wallet entry.")
+    holds = ExportHoldOutputSerializer(many=True)
+    bills = CitizenBillOutputSerializer(many=True)
+    credit_events = EventOutputSerializer(many=True)
+    score_history = ExportScoreOutputSerializer(many=True, help_text="Every snapshot.")
+    disputes = DisputeOutputSerializer(many=True, help_text="Disputes of credit events.")
+    claim_disputes = ClaimDisputeOutputSerializer(many=True)
+    consents = CitizenConsentOutputSerializer(many=True)
+    authorization_codes = ExportAuthorizationCodeOutputSerializer(many=True)
+    access_log = AccessLogOutputSerializer(many=True)
+    decisions = ExportDecisionOutputSerializer(many=True)
+    bookings = CitizenBookingOutputSerializer(many=True)
+    claims = CitizenClaimOutputSerializer(many=True)
+
+
+# --- The view --------------------------------------------------------------------------
+
+CONTENT_DISPOSITION = OpenApiParameter(
+    "Content-Disposition",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200],
+    description=(
+        'attachment; filename="open-sesame-export-<username>-<YYYY-MM-DD>.json", so that '
+        "browsers save the document."
+    ),
+)
+
+
+def export_filename(*, username: str, export: CitizenExport) -> str:
+    """Names the file after the citizen and the deployment's local date of the export."""
+    day = timezone.localdate(export.generated_at).isoformat()
+    return f"open-sesame-export-{username}-{day}.json"
+
+
+@extend_schema(tags=["export"])
+class ExportView(APIView):
+    """Everything held about me, as one document. The citizen's own read: it writes
+    nothing, not even an access-log row."""
+
+    @extend_schema(
+        operation_id="me_export",
+        parameters=[CONTENT_DISPOSITION],
+        responses={
+            200: OpenApiResponse(
+                ExportOutputSerializer, "Everything held about the citizen, for download."
+            ),
+            **problem_responses(401),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        export = export_for_citizen(citizen=request.user)
+        body: dict[str, Any] = ExportOutputSerializer(
+            export, context={"now": export.generated_at}
+        ).data
+        filename = export_filename(username=request.user.username, export=export)
+        return Response(
+            body, headers={"Content-Disposition": content_disposition_header(True, filename)}
+        )

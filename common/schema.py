@@ -36,9 +36,17 @@ _DESCRIPTIONS = {
 }
 
 
-def problem_responses(*status_codes: int) -> dict[Any, OpenApiResponse]:
-    """Error responses for ``extend_schema(responses=...)``, as problem+json."""
+# Every paginated list answers 404 for a page past the last (DRF's pagination).
+PAGE_NOT_FOUND = "No such page: `page` is past the last one (`not_found`)."
+
+
+def problem_responses(
+    *status_codes: int, descriptions: dict[int, str] | None = None
+) -> dict[Any, OpenApiResponse]:
+    """Error responses for ``extend_schema(responses=...)``, as problem+json;
+    ``descriptions`` replaces the generic description of a status."""
+    descriptions = {**_DESCRIPTIONS, **(descriptions or {})}
     return {
-        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, _DESCRIPTIONS[code])
+        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, descriptions[code])
         for code in status_codes
     }

@@ -198,6 +198,7 @@ SPECTACULAR_SETTINGS = {
     # Choice sets that share a field name get names of their own.
     "ENUM_NAME_OVERRIDES": {
         "TransferKindEnum": "wallet.models.TransferKind",
+        "HoldStatusEnum": "wallet.models.HoldStatus",
         "EventKindEnum": "scoring.models.EventKind",
         "EventStatusEnum": "scoring.models.EventStatus",
         "DisputeStatusEnum": "scoring.models.DisputeStatus",
@@ -208,6 +209,8 @@ SPECTACULAR_SETTINGS = {
         "BookingStatusEnum": "merchants.models.BookingStatus",
         "BookingOutcomeEnum": "merchants.models.BookingOutcome",
         "BillStatusEnum": "merchants.models.BillStatus",
+        "PerkKindEnum": "merchants.models.PerkKind",
+        "PerkStepCodeEnum": "merchants.qualify.STEP_CODES",
     },
 }
 

@@ -78,6 +78,8 @@ CONSENT_TTL = timedelta(days=30)
 DECISION_TTL = timedelta(minutes=15)
 # A booking's hold lasts until this long after check-out, time to report an outcome.
 HOLD_GRACE_AFTER_CHECK_OUT = timedelta(days=7)
+# A stay lasts at most this long, and starts at most this long ago (twice as far ahead).
+STAY_WINDOW = timedelta(days=366)
 CLAIM_DISPUTE_AUTO_UPHOLD_AFTER = timedelta(days=30)
 AUTO_UPHOLD_NOTE = (
     "Upheld automatically: the dispute was not resolved within 30 days, so the claim is "
@@ -407,6 +409,34 @@ def eligibility_decide(
 # --- Bookings and outcomes -------------------------------------------------------------
 
 
+def _stay_check(check_in: date, check_out: date) -> None:
+    """Refuse stays no booking system means: out of order, longer than a year, or
+    starting more than a year ago or two years ahead."""
+    today = timezone.localdate()
+    problems = []
+    if not today - STAY_WINDOW <= check_in <= today + 2 * STAY_WINDOW:
+        problems.append(
+            (
+                "check_in",
+                f"From {(today - STAY_WINDOW).isoformat()} to "
+                f"{(today + 2 * STAY_WINDOW).isoformat()}.",
+                "out_of_range",
+            )
+        )
+    if check_out < check_in:
+        problems.append(("check_out", "On or after check_in.", "invalid"))
+    elif check_out - check_in > STAY_WINDOW:
+        problems.append(("check_out", "At most a year after check_in.", "out_of_range"))
+    if problems:
+        raise InvalidRequest(
+            "; ".join(f"{field}: {message}" for field, message, _ in problems),
+            errors=[
+                {"field": field, "message": message, "code": code}
+                for field, message, code in problems
+            ],
+        )
+
+
 def _hold_expiry(check_out: date) -> datetime:
     end_of_stay = datetime.combine(check_out, time.max, tzinfo=timezone.get_current_timezone())
     return max(end_of_stay + HOLD_GRACE_AFTER_CHECK_OUT, timezone.now() + timedelta(days=1))
@@ -443,11 +473,7 @@ def booking_create(
                 }
             ],
         )
-    if check_out < check_in:
-        raise InvalidRequest(
-            "Check-out cannot be before check-in.",
-            errors=[{"field": "check_out", "message": "On or after check_in.", "code": "invalid"}],
-        )
+    _stay_check(check_in, check_out)
     waived = min(decision.waived_amount, deposit_amount)
     booking = Booking(
         merchant=merchant,

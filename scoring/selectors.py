@@ -6,6 +6,7 @@ These are the citizen's own reads (and the batch's). A read by anyone else goes 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from scoring import facts
 from scoring.errors import AccountInactive, NoActiveScorecard
-from scoring.facts import Features
+from scoring.facts import FACTS, Features
 from scoring.models import (
     AccessLogEntry,
     CreditEvent,
@@ -276,3 +277,72 @@ def score_simulated(*, features: Features, changes: dict[str, int]) -> tuple[Res
     """(today, with the changes) under the active scorecard. Writes nothing."""
     card = scorecard_compiled(scorecard_active())
     return card.evaluate(features), card.evaluate(simulate(features, changes))
+
+
+# --- Facts as rules read them ----------------------------------------------------------
+
+
+def facts_of(
+    *,
+    score: int,
+    band: str,
+    features: Mapping[str, int | None],
+    keys: Iterable[str] = FACTS,
+) -> dict[str, int | str | None]:
+    """The facts a merchant's rules read: the score and band, and every other fact from
+    the features (None where one is absent, such as the on-time ratio without bills).
+
+    The one place facts are put together, so that a merchant's decision
+    (``services.facts_disclose``) and the citizen's own view of the perks read a citizen
+    alike.
+    """
+    return {
+        key: score if key == "score" else band if key == "band" else features.get(key)
+        for key in keys
+    }
+
+
+@dataclass(frozen=True)
+class CurrentFacts:
+    """Where a citizen stands now, exactly as a merchant's decision would read it.
+
+    ``scorecard`` is the active one, for what-ifs: a change the citizen makes is scored
+    by it, whichever version made the current snapshot.
+    """
+
+    features: Features
+    score: int
+    band: str
+    facts: dict[str, int | str | None]
+    snapshot: ScoreSnapshot | None
+    scorecard: CompiledScorecard
+
+
+def facts_current(*, account: User) -> CurrentFacts:
+    """The facts of the current snapshot or, for an account that has none yet, those its
+    first snapshot would hold (today's features under the active scorecard). Writes
+    nothing: the citizen's own look must leave no snapshot and no access-log row."""
+    snapshot = score_current(account=account)
+    if snapshot is not None and snapshot.scorecard.status == ScorecardStatus.ACTIVE:
+        scorecard = snapshot.scorecard
+    else:
+        scorecard = scorecard_active()
+    card = scorecard_compiled(scorecard)
+    if snapshot is not None:
+        features = Features.from_dict(snapshot.features)
+        score, band, stored = snapshot.score, snapshot.band, snapshot.features
+    else:
+        rows = features_for_accounts(first_id=account.pk, last_id=account.pk, at=timezone.now())
+        if not rows:
+            raise AccountInactive()
+        features = rows[0][1]
+        result = card.evaluate(features)
+        score, band, stored = result.score, result.band, features.as_dict()
+    return CurrentFacts(
+        features=features,
+        score=score,
+        band=band,
+        facts=facts_of(score=score, band=band, features=stored),
+        snapshot=snapshot,
+        scorecard=card,
+    )

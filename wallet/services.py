@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from knox.models import AuthToken
 
+from common.bulk import rows_insert
 from wallet.errors import CurrencyMismatch, HoldNotActive, InsufficientFunds, InvalidAmount
 from wallet.models import (
     AccountKind,
@@ -317,6 +320,116 @@ def top_ups_bulk_create(*, amounts: Mapping[int, int], description: str = "Top-u
     return len(transfers)
 
 
+@dataclass(frozen=True, slots=True)
+class TransferRecord:
+    """One transfer for :func:`transfers_bulk_create`: what ``_post`` writes, at a time of
+    the caller's choosing. ``postings`` maps account id to signed amount (credit
+    positive)."""
+
+    kind: str
+    postings: Mapping[int, int]
+    created_at: datetime
+    description: str = ""
+    reference: str = ""
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+# Ids per query when locking many accounts (SQLite's historical limit is 999 variables).
+_LOCK_CHUNK = 900
+
+
+def _lock_accounts_many(account_ids: set[int]) -> dict[int, LedgerAccount]:
+    """:func:`_lock_accounts` for any number of accounts: chunks in ascending pk, so the
+    locks are still taken in one global order."""
+    ordered = sorted(account_ids)
+    locked: dict[int, LedgerAccount] = {}
+    for start in range(0, len(ordered), _LOCK_CHUNK):
+        locked.update(_lock_accounts(set(ordered[start : start + _LOCK_CHUNK])))
+    return locked
+
+
+@transaction.atomic
+def transfers_bulk_create(*, transfers: Sequence[TransferRecord]) -> int:
+    """Write many balanced transfers, each at its own time, and move every cached
+    balance once: history from another ledger, or the demo's two years of it.
+
+    Each transfer is checked as ``_post`` checks one (two or more legs summing to zero,
+    on known accounts in the deployment's currency), and the whole as one: taking the
+    transfers in time order (ties in the given order) from each wallet's current
+    available balance, no wallet's available balance ever goes below zero. Accounts are
+    locked in pk order like every other write; each balance then moves by one ``F()``
+    update of its total. Either everything is written or nothing is. Returns how many
+    transfers were written.
+    """
+    if not transfers:
+        return 0
+    currency = settings.WALLET_CURRENCY
+    kinds = frozenset(TransferKind.values)
+    totals: dict[int, int] = defaultdict(int)
+    for transfer in transfers:
+        if transfer.kind not in kinds:
+            raise ValueError(f"Unknown kind of transfer: {transfer.kind!r}.")
+        if timezone.is_naive(transfer.created_at):
+            raise ValueError("created_at must be an aware time.")
+        legs = [amount for amount in transfer.postings.values() if amount]
+        if len(legs) < 2 or sum(legs) != 0:
+            raise ValueError(f"Unbalanced or one-legged transfer: {dict(transfer.postings)}")
+        for account_id, amount in transfer.postings.items():
+            totals[account_id] += amount
+    locked = _lock_accounts_many(set(totals))
+    if any(account.currency != currency for account in locked.values()):
+        raise CurrencyMismatch()
+
+    wallets = {pk for pk, account in locked.items() if account.kind == AccountKind.WALLET}
+    wallet_legs = sorted(
+        (transfer.created_at, index, account_id, amount)
+        for index, transfer in enumerate(transfers)
+        for account_id, amount in transfer.postings.items()
+        if amount and account_id in wallets
+    )
+    available = {pk: locked[pk].available for pk in wallets}
+    for _, _, account_id, amount in wallet_legs:
+        available[account_id] += amount
+        if available[account_id] < 0:
+            raise InsufficientFunds()
+
+    rows_insert(
+        Transfer,
+        ("id", "kind", "currency", "description", "reference", "created_at"),
+        (
+            (t.id, t.kind, currency, t.description[:255], t.reference[:255], t.created_at)
+            for t in transfers
+        ),
+    )
+    rows_insert(
+        Entry,
+        ("transfer_id", "account_id", "amount", "created_at"),
+        (
+            (transfer.id, account_id, amount, transfer.created_at)
+            for transfer in transfers
+            for account_id, amount in sorted(transfer.postings.items())
+            if amount
+        ),
+    )
+    moved = sorted((pk, total) for pk, total in totals.items() if total)
+    for start in range(0, len(moved), _LOCK_CHUNK):
+        # One statement per chunk of accounts, each balance still moved by F() under the
+        # locks taken above: balance = balance + its total.
+        chunk = moved[start : start + _LOCK_CHUNK]
+        LedgerAccount.objects.filter(pk__in=[pk for pk, _ in chunk]).update(
+            balance=F("balance")
+            + Case(*(When(pk=pk, then=Value(total)) for pk, total in chunk), default=Value(0))
+        )
+    if connection.vendor == "postgresql":
+        # The balance check (a trigger run at commit, once per entry and per transfer)
+        # joins a transfer's entries to their accounts. Planned from statistics taken
+        # before a bulk write, or none, it reads every account each time: quadratic.
+        # Fresh statistics (this transaction's rows included) keep it to index lookups.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE wallet_entry, wallet_transfer, wallet_ledgeraccount")
+    return len(transfers)
+
+
 # --- Holds -----------------------------------------------------------------------------
 
 
@@ -437,6 +550,91 @@ def holds_expire_due(*, now: datetime | None = None, limit: int = 1000) -> int:
     if expired:
         logger.info("holds expired", extra={"count": expired})
     return expired
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedHoldRecord:
+    """A hold that was placed and resolved in the past, for :func:`holds_bulk_record`.
+    A captured one names the transfer that took its money."""
+
+    account_id: int
+    amount: int
+    status: str
+    created_at: datetime
+    expires_at: datetime
+    resolved_at: datetime
+    captured_amount: int = 0
+    capture_transfer_id: uuid.UUID | None = None
+    reference: str = ""
+    description: str = ""
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+@transaction.atomic
+def holds_bulk_record(*, holds: Sequence[ResolvedHoldRecord]) -> int:
+    """Write holds that were placed and resolved in the past (the demo's history,
+    imports); returns how many were written.
+
+    Only resolved holds: an active hold sets money aside (``held``), which only
+    :func:`hold_place` may do, under the wallet's lock. A resolved hold moved no money of
+    its own (a capture is the transfer it names), so writing one changes no balance. Each
+    is checked as the hold services leave one: on a wallet, a positive amount, resolved
+    after it was placed, and captured exactly when it names its capture transfer.
+    """
+    if not holds:
+        return 0
+    resolved = {HoldStatus.CAPTURED, HoldStatus.RELEASED, HoldStatus.EXPIRED}
+    for hold in holds:
+        if hold.status not in resolved:
+            raise ValueError(f"Only resolved holds are recorded in bulk, not {hold.status!r}.")
+        if hold.amount <= 0:
+            raise InvalidAmount("A hold must be a positive number of minor units.")
+        if hold.resolved_at < hold.created_at:
+            raise ValueError("A hold is resolved after it was placed.")
+        captured = hold.status == HoldStatus.CAPTURED
+        if captured != (hold.capture_transfer_id is not None) or not (
+            0 < hold.captured_amount <= hold.amount if captured else hold.captured_amount == 0
+        ):
+            raise ValueError("A captured hold names its transfer and takes 1 to its amount.")
+    account_ids = sorted({hold.account_id for hold in holds})
+    kinds: dict[int, str] = {}
+    for start in range(0, len(account_ids), _LOCK_CHUNK):
+        chunk = account_ids[start : start + _LOCK_CHUNK]
+        kinds.update(LedgerAccount.objects.filter(pk__in=chunk).values_list("pk", "kind"))
+    if any(kinds.get(pk) != AccountKind.WALLET for pk in account_ids):
+        raise InvalidAmount("Holds are placed on wallets only.")
+    return rows_insert(
+        Hold,
+        (
+            "id",
+            "account_id",
+            "amount",
+            "captured_amount",
+            "status",
+            "reference",
+            "description",
+            "expires_at",
+            "created_at",
+            "resolved_at",
+            "capture_transfer_id",
+        ),
+        (
+            (
+                hold.id,
+                hold.account_id,
+                hold.amount,
+                hold.captured_amount,
+                hold.status,
+                hold.reference[:255],
+                hold.description[:255],
+                hold.expires_at,
+                hold.created_at,
+                hold.resolved_at,
+                hold.capture_transfer_id,
+            )
+            for hold in holds
+        ),
+    )
 
 
 # --- Claims ----------------------------------------------------------------------------

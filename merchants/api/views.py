@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.schema import problem_responses
+from common.schema import PAGE_NOT_FOUND, problem_responses
 from common.views import CitizenListView, list_schema
 from merchants import selectors, services
 from merchants.api.auth import ApiKeyAuthentication, ApiKeyRateThrottle, IsMerchant
@@ -117,7 +117,10 @@ class EligibilityView(MerchantAPIView):
 @extend_schema_view(
     get=extend_schema(
         operation_id="merchant_bookings",
-        responses={200: BookingOutputSerializer(many=True), **problem_responses(401, 429)},
+        responses={
+            200: BookingOutputSerializer(many=True),
+            **problem_responses(401, 404, 429, descriptions={404: PAGE_NOT_FOUND}),
+        },
     )
 )
 class MerchantBookingListView(MerchantAPIView, generics.ListAPIView):
@@ -189,7 +192,10 @@ class MerchantBookingCompleteView(MerchantAPIView):
 @extend_schema_view(
     get=extend_schema(
         operation_id="merchant_bills",
-        responses={200: BillOutputSerializer(many=True), **problem_responses(401, 429)},
+        responses={
+            200: BillOutputSerializer(many=True),
+            **problem_responses(401, 404, 429, descriptions={404: PAGE_NOT_FOUND}),
+        },
     )
 )
 class MerchantBillListView(MerchantAPIView, generics.ListAPIView):
@@ -318,7 +324,7 @@ class ClaimPayView(APIView):
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={
             200: CitizenClaimOutputSerializer,
-            **problem_responses(401, 404, 409, 422),
+            **problem_responses(400, 401, 404, 409, 422),
         },
     )
     @idempotent
@@ -356,7 +362,10 @@ class ClaimDisputeView(APIView):
 @extend_schema_view(
     get=extend_schema(
         operation_id="me_bills",
-        responses={200: CitizenBillOutputSerializer(many=True), **problem_responses(400, 401)},
+        responses={
+            200: CitizenBillOutputSerializer(many=True),
+            **problem_responses(400, 401, 404, descriptions={404: PAGE_NOT_FOUND}),
+        },
     )
 )
 class CitizenBillListView(CitizenListView):
@@ -382,7 +391,7 @@ class BillPayView(APIView):
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={
             200: CitizenBillOutputSerializer,
-            **problem_responses(401, 404, 409, 422),
+            **problem_responses(400, 401, 404, 409, 422),
         },
     )
     @idempotent

@@ -55,8 +55,24 @@ class ScoreHistoryOutputSerializer(serializers.Serializer):
     scorecard_version = serializers.IntegerField(source="scorecard.version")
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            key: {"type": "integer", "minimum": 0, "maximum": limit}
+            for key, limit in _SIMULATION_LIMITS.items()
+        },
+        "additionalProperties": False,
+        "minProperties": 1,
+    }
+)
+class SimulationChangesField(serializers.DictField):
+    """Facts and actions to simulate: the schema names each key and its range, exactly
+    what ``SimulateInputSerializer.validate_changes`` accepts."""
+
+
 class SimulateInputSerializer(serializers.Serializer):
-    changes = serializers.DictField(
+    changes = SimulationChangesField(
         child=serializers.JSONField(),
         allow_empty=False,
         help_text=(

@@ -52,3 +52,28 @@ def test_schema_yaml_parses(client):
     response = client.get("/api/schema/")
     assert response.status_code == 200
     assert yaml.safe_load(response.content)["openapi"].startswith("3.")
+
+
+def test_every_citizen_list_documents_404_past_the_last_page(client, django_user_model):
+    """Lists answer 404 for a page past the last (DRF's pagination), and their schema
+    says so (it did not, so the answer was an undocumented status)."""
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    lists = {
+        path: operations["get"]
+        for path, operations in schema["paths"].items()
+        if path.startswith("/api/v1/me/")
+        and "get" in operations
+        and {"page", "page_size"} <= {p["name"] for p in operations["get"].get("parameters", [])}
+    }
+    assert set(lists) >= {
+        "/api/v1/me/transactions",
+        "/api/v1/me/score/history",
+        "/api/v1/me/events",
+        "/api/v1/me/disputes",
+        "/api/v1/me/access-log",
+        "/api/v1/me/consents",
+        "/api/v1/me/bookings",
+        "/api/v1/me/claims",
+    }
+    for path, operation in lists.items():
+        assert "application/problem+json" in operation["responses"]["404"]["content"], path

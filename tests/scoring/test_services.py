@@ -463,3 +463,195 @@ def test_snapshots_and_the_access_log_are_append_only_in_the_database(citizen):
     snapshot.refresh_from_db()
     assert snapshot.score == 560
     assert AccessLogEntry.objects.count() == 1
+
+
+# --- Events in bulk --------------------------------------------------------------------
+
+
+def _history(now):
+    """(kind, days ago, source, subject): a bill overdue then paid late, a claim's
+    "paid" delivered before its "unpaid", a bill on time and a stay."""
+    return [
+        (EventKinds.BILL_OVERDUE, 40, "bill:1:overdue", "bill:1"),
+        (EventKinds.BILL_PAID_LATE, 35, "bill:1:paid", "bill:1"),
+        (EventKinds.CLAIM_PAID, 10, "claim:1:paid", "claim:1"),
+        (EventKinds.CLAIM_UNPAID, 20, "claim:1:unpaid", "claim:1"),
+        (EventKinds.BILL_PAID_ON_TIME, 5, "bill:2:paid", "bill:2"),
+        (EventKinds.BOOKING_COMPLETED, 3, "booking:1", "booking:1"),
+    ]
+
+
+def _as_recorded(user):
+    return sorted(
+        CreditEvent.objects.filter(account=user).values_list(
+            "kind",
+            "occurred_at",
+            "counts_until",
+            "settled_at",
+            "source",
+            "subject",
+            "amount",
+            "currency",
+            "status",
+        ),
+        key=lambda row: row[4],
+    )
+
+
+def test_events_bulk_record_writes_what_record_event_writes_one_by_one(
+    citizen, other_citizen, django_capture_on_commit_callbacks
+):
+    # Given the same history recorded one by one for one citizen and in bulk for another
+    now = timezone.now()
+    for kind, days, source, subject in _history(now):
+        services.record_event(
+            account=citizen,
+            kind=kind,
+            occurred_at=now - timedelta(days=days),
+            source=source,
+            subject=subject,
+            amount=100,
+            currency="CNY",
+        )
+    with django_capture_on_commit_callbacks() as scheduled:
+        ids = services.events_bulk_record(
+            events=[
+                services.EventRecord(
+                    account_id=other_citizen.pk,
+                    kind=kind,
+                    occurred_at=now - timedelta(days=days),
+                    source=source,
+                    subject=subject,
+                    amount=100,
+                    currency="CNY",
+                )
+                for kind, days, source, subject in _history(now)
+            ]
+        )
+    # Then both have the same records, settled the same way, and no recompute was queued
+    assert _as_recorded(other_citizen) == _as_recorded(citizen)
+    overdue = CreditEvent.objects.get(account=other_citizen, source="bill:1:overdue")
+    unpaid = CreditEvent.objects.get(account=other_citizen, source="claim:1:unpaid")
+    assert overdue.settled_at == now - timedelta(days=35)
+    assert unpaid.settled_at == now - timedelta(days=10)
+    assert ids[(other_citizen.pk, "claim:1:unpaid")] == unpaid.pk
+    assert scheduled == []
+
+
+def test_events_bulk_record_skips_known_sources_and_settles_earlier_records(citizen):
+    # Given an overdue record already written by the daily task
+    now = timezone.now()
+    overdue = services.record_event(
+        account=citizen,
+        kind=EventKinds.BILL_OVERDUE,
+        occurred_at=now - timedelta(days=9),
+        source="bill:7:overdue",
+        subject="bill:7",
+    )
+    late = services.EventRecord(
+        account_id=citizen.pk,
+        kind=EventKinds.BILL_PAID_LATE,
+        occurred_at=now - timedelta(days=2),
+        source="bill:7:paid",
+        subject="bill:7",
+    )
+    again = services.EventRecord(
+        account_id=citizen.pk,
+        kind=EventKinds.BILL_OVERDUE,
+        occurred_at=now - timedelta(days=9),
+        source="bill:7:overdue",
+        subject="bill:7",
+    )
+    # When the late payment arrives in bulk with a repeat of the overdue record
+    ids = services.events_bulk_record(events=[again, late])
+    # Then the repeat is the first record, and the late payment settles it
+    assert ids[(citizen.pk, "bill:7:overdue")] == overdue.pk
+    assert CreditEvent.objects.filter(account=citizen).count() == 2
+    overdue.refresh_from_db()
+    assert overdue.settled_at == late.occurred_at
+
+
+@pytest.mark.parametrize(
+    ("kind", "days_ago", "source", "error"),
+    [
+        (EventKinds.NO_SHOW, 1, "bill:7:overdue", EventSourceConflict),  # same source, other kind
+        ("tax_evasion", 1, "x:1", InvalidEvent),
+        (EventKinds.NO_SHOW, -1, "booking:9", InvalidEvent),  # tomorrow
+        (EventKinds.NO_SHOW, 1, "", InvalidEvent),
+    ],
+)
+def test_events_bulk_record_refuses_what_record_event_refuses_and_writes_nothing(
+    citizen, kind, days_ago, source, error
+):
+    services.record_event(
+        account=citizen,
+        kind=EventKinds.BILL_OVERDUE,
+        occurred_at=timezone.now() - timedelta(days=3),
+        source="bill:7:overdue",
+    )
+    fine = services.EventRecord(
+        account_id=citizen.pk,
+        kind=EventKinds.BOOKING_COMPLETED,
+        occurred_at=timezone.now() - timedelta(days=1),
+        source="booking:1",
+    )
+    bad = services.EventRecord(
+        account_id=citizen.pk,
+        kind=kind,
+        occurred_at=timezone.now() - timedelta(days=days_ago),
+        source=source,
+    )
+    with pytest.raises(error):
+        services.events_bulk_record(events=[fine, bad])
+    assert list(CreditEvent.objects.values_list("source", flat=True)) == ["bill:7:overdue"]
+
+
+@pytest.mark.parametrize(
+    ("status", "event_status"),
+    [
+        (DisputeStatus.OPEN, EventStatus.DISPUTED),
+        (DisputeStatus.UPHELD, EventStatus.REMOVED),
+        (DisputeStatus.REJECTED, EventStatus.ACTIVE),
+    ],
+)
+def test_disputes_bulk_record_leaves_the_event_as_the_dispute_services_would(
+    citizen, record, status, event_status
+):
+    # Given an unpaid claim's record, disputed ten days ago
+    event = record(citizen, EventKinds.CLAIM_UNPAID, days_ago=20)
+    opened_at = timezone.now() - timedelta(days=10)
+    resolved_at = None if status == DisputeStatus.OPEN else opened_at + timedelta(days=5)
+    # When the dispute is recorded as it went
+    written = services.disputes_bulk_record(
+        disputes=[
+            services.DisputeRecord(
+                event_id=event.pk,
+                citizen_id=citizen.pk,
+                reason="Not mine.",
+                opened_at=opened_at,
+                status=status,
+                resolved_at=resolved_at,
+            )
+        ]
+    )
+    # Then it is there, and the event counts, is disputed or removed accordingly
+    assert written == 1
+    dispute = Dispute.objects.get(event=event)
+    assert (dispute.status, dispute.opened_at, dispute.resolved_at) == (
+        status,
+        opened_at,
+        resolved_at,
+    )
+    event.refresh_from_db()
+    assert event.status == event_status
+
+
+def test_disputes_bulk_record_refuses_a_second_dispute_of_an_event(citizen, record):
+    event = record(citizen, EventKinds.CLAIM_UNPAID, days_ago=20)
+    services.dispute_open(citizen=citizen, event=event, reason="Not mine.")
+    again = services.DisputeRecord(
+        event_id=event.pk, citizen_id=citizen.pk, reason="Still not.", opened_at=timezone.now()
+    )
+    with pytest.raises(AlreadyDisputed):
+        services.disputes_bulk_record(disputes=[again])
+    assert Dispute.objects.count() == 1

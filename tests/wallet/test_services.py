@@ -768,3 +768,163 @@ def test_request_fingerprint_differs_when_the_request_differs(method, path, body
     )
 
     assert services.request_fingerprint(method=method, path=path, body=body) != reference
+
+
+# --- History in bulk -------------------------------------------------------------------
+
+
+def test_transfers_bulk_create_writes_each_transfer_at_its_time_and_moves_each_balance_once(
+    citizen, settlement
+):
+    # Given a month-old top-up and a payment two hours after it
+    wallet = services.wallet_open(user=citizen)
+    start = timezone.now() - timedelta(days=30)
+    top_up = services.TransferRecord(
+        kind=TransferKind.TOP_UP,
+        postings={funding().pk: -10_000, wallet.pk: 10_000},
+        created_at=start,
+        description="Top-up",
+    )
+    payment = services.TransferRecord(
+        kind=TransferKind.PAYMENT,
+        postings={wallet.pk: -2_500, settlement.pk: 2_500},
+        created_at=start + timedelta(hours=2),
+        description="Bill",
+        reference="bill:1",
+    )
+    # When they are written in bulk
+    written = services.transfers_bulk_create(transfers=[top_up, payment])
+    # Then each is there at its time with its legs, and every balance is its entries
+    assert written == 2
+    stored = Transfer.objects.get(pk=payment.id)
+    assert (stored.kind, stored.created_at, stored.reference) == (
+        TransferKind.PAYMENT,
+        payment.created_at,
+        "bill:1",
+    )
+    assert legs_of(stored) == {wallet.pk: -2_500, settlement.pk: 2_500}
+    assert set(Entry.objects.filter(transfer=stored).values_list("created_at", flat=True)) == {
+        payment.created_at
+    }
+    assert (balance_of(wallet), balance_of(settlement), balance_of(funding())) == (
+        7_500,
+        2_500,
+        -10_000,
+    )
+
+
+def test_transfers_bulk_create_refuses_a_payment_before_the_money_that_covers_it(
+    citizen, settlement
+):
+    # Given a payment made an hour before the top-up that would cover it
+    wallet = services.wallet_open(user=citizen)
+    now = timezone.now()
+    before = ledger_snapshot()
+    transfers = [
+        services.TransferRecord(
+            kind=TransferKind.TOP_UP,
+            postings={funding().pk: -10_000, wallet.pk: 10_000},
+            created_at=now - timedelta(hours=1),
+        ),
+        services.TransferRecord(
+            kind=TransferKind.PAYMENT,
+            postings={wallet.pk: -2_500, settlement.pk: 2_500},
+            created_at=now - timedelta(hours=2),
+        ),
+    ]
+    # When they are written, then they are refused (the end balance would be fine, the
+    # wallet at the payment's time was not) and nothing is written
+    with pytest.raises(InsufficientFunds):
+        services.transfers_bulk_create(transfers=transfers)
+    assert ledger_snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "postings",
+    [{"wallet": -100, "settlement": 99}, {"wallet": 100}, {"wallet": 0, "settlement": 0}],
+)
+def test_transfers_bulk_create_refuses_an_unbalanced_transfer_and_writes_nothing(
+    funded, settlement, postings
+):
+    wallet = funded(1_000)
+    accounts = {"wallet": wallet.pk, "settlement": settlement.pk}
+    before = ledger_snapshot()
+    record = services.TransferRecord(
+        kind=TransferKind.PAYMENT,
+        postings={accounts[name]: amount for name, amount in postings.items()},
+        created_at=timezone.now(),
+    )
+    with pytest.raises(ValueError, match="Unbalanced or one-legged"):
+        services.transfers_bulk_create(transfers=[record])
+    assert ledger_snapshot() == before
+
+
+def test_holds_bulk_record_writes_resolved_holds_and_holds_no_money(funded, settlement):
+    # Given a wallet with 1,000 and a capture that took 300 of a 500 hold a week ago
+    wallet = funded(100_000)
+    week_ago = timezone.now() - timedelta(days=7)
+    capture = services.TransferRecord(
+        kind=TransferKind.CLAIM,
+        postings={wallet.pk: -30_000, settlement.pk: 30_000},
+        created_at=week_ago + timedelta(days=2),
+    )
+    services.transfers_bulk_create(transfers=[capture])
+    holds = [
+        services.ResolvedHoldRecord(
+            account_id=wallet.pk,
+            amount=50_000,
+            status=HoldStatus.CAPTURED,
+            created_at=week_ago,
+            expires_at=week_ago + timedelta(days=9),
+            resolved_at=week_ago + timedelta(days=2),
+            captured_amount=30_000,
+            capture_transfer_id=capture.id,
+        ),
+        services.ResolvedHoldRecord(
+            account_id=wallet.pk,
+            amount=20_000,
+            status=HoldStatus.RELEASED,
+            created_at=week_ago,
+            expires_at=week_ago + timedelta(days=9),
+            resolved_at=week_ago + timedelta(days=1),
+        ),
+    ]
+    # When they are recorded
+    assert services.holds_bulk_record(holds=holds) == 2
+    # Then they are there as they ended, and the wallet holds nothing
+    captured = Hold.objects.get(pk=holds[0].id)
+    assert (captured.status, captured.captured_amount, captured.capture_transfer_id) == (
+        HoldStatus.CAPTURED,
+        30_000,
+        capture.id,
+    )
+    assert captured.created_at == week_ago
+    assert Hold.objects.get(pk=holds[1].id).status == HoldStatus.RELEASED
+    assert (held_of(wallet), balance_of(wallet)) == (0, 70_000)
+
+
+@pytest.mark.parametrize(
+    ("status", "captured_amount", "with_transfer"),
+    [
+        (HoldStatus.ACTIVE, 0, False),  # would set money aside: only hold_place may
+        (HoldStatus.CAPTURED, 100, False),  # a capture names its transfer
+        (HoldStatus.RELEASED, 100, False),  # a released hold captured nothing
+    ],
+)
+def test_holds_bulk_record_refuses_what_no_service_leaves_and_writes_nothing(
+    funded, status, captured_amount, with_transfer
+):
+    wallet = funded(1_000)
+    before = ledger_snapshot()
+    hold = services.ResolvedHoldRecord(
+        account_id=wallet.pk,
+        amount=500,
+        status=status,
+        created_at=timezone.now() - timedelta(days=2),
+        expires_at=timezone.now() + timedelta(days=2),
+        resolved_at=timezone.now() - timedelta(days=1),
+        captured_amount=captured_amount,
+    )
+    with pytest.raises(ValueError):  # noqa: PT011 - each refusal has its own message
+        services.holds_bulk_record(holds=[hold])
+    assert ledger_snapshot() == before

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from common.schema import problem_responses
+from common.schema import PAGE_NOT_FOUND, problem_responses
 from wallet import selectors, services
 from wallet.api.filters import TransactionFilter
 from wallet.api.serializers import (
@@ -32,12 +32,14 @@ from wallet.api.serializers import (
     WalletOutputSerializer,
 )
 from wallet.idempotency import HEADER as IDEMPOTENCY_HEADER
+from wallet.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_MAX_KEY_LENGTH
 from wallet.idempotency import idempotent
 from wallet.models import Entry
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_HEADER,
-    str,
+    # The limits the decorator enforces (400 outside them), so clients see them too.
+    {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_MAX_KEY_LENGTH},
     OpenApiParameter.HEADER,
     required=False,
     description=(
@@ -174,7 +176,10 @@ class TransactionListView(generics.ListAPIView):
 
     @extend_schema(
         operation_id="me_transactions",
-        responses={200: TransactionOutputSerializer(many=True), **problem_responses(400, 401)},
+        responses={
+            200: TransactionOutputSerializer(many=True),
+            **problem_responses(400, 401, 404, descriptions={404: PAGE_NOT_FOUND}),
+        },
     )
     def get(self, request: Request) -> Response:
         return super().get(request)

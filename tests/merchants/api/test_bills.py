@@ -438,9 +438,7 @@ def test_held_money_cannot_pay_a_bill(
     assert bill_events(citizen) == []
 
 
-def test_nobody_else_can_pay_or_see_the_bill(
-    other_citizen: User, bill: dict[str, Any]
-) -> None:
+def test_nobody_else_can_pay_or_see_the_bill(other_citizen: User, bill: dict[str, Any]) -> None:
     wallet_services.top_up_create(user=other_citizen, amount=50_000)
     client = client_for(other_citizen)
     response = client.post(pay_url(bill["id"]))

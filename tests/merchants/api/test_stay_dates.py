@@ -71,3 +71,39 @@ def test_the_outcome_is_reported_once_the_stay_began(
     assert response.status_code == 200, response.json()
     assert (response.json()["status"], response.json()["outcome"]) == ("completed", "ok")
     assert CreditEvent.objects.filter(account=citizen, kind="booking_completed").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("check_in_days", "check_out_days", "field"),
+    [
+        (0, 367, "check_out"),  # longer than a year
+        (-367, -360, "check_in"),  # began more than a year ago
+        (733, 735, "check_in"),  # more than two years ahead
+        (0, None, "check_out"),  # the last day a calendar has
+    ],
+)
+def test_stays_no_booking_system_means_are_refused_and_nothing_is_held(
+    citizen: User,
+    funded: Callable[[int], Any],
+    hotel_api: APIClient,
+    decide: Callable[..., dict[str, Any]],
+    check_in_days: int,
+    check_out_days: int | None,
+    field: str,
+) -> None:
+    # Given a refused guest, so the whole deposit would be held
+    funded(50_000)
+    decision = decide(citizen, 40_000)
+    today = timezone.localdate()
+    body = booking_body(decision["decision_id"], 40_000)
+    body["check_in"] = str(today + timedelta(days=check_in_days))
+    body["check_out"] = (
+        "9999-12-31" if check_out_days is None else str(today + timedelta(days=check_out_days))
+    )
+    # When the hotel books it
+    response = hotel_api.post(BOOKINGS_URL, body, format="json")
+    # Then the date is refused by name, and nothing was booked or held
+    assert response.status_code == 400, response.content
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+    assert Booking.objects.count() == 0
+    assert Hold.objects.count() == 0

@@ -951,3 +951,27 @@ def test_schema_describes_the_scoring_endpoints(client):
     assert set(paths[DISPUTES]) == {"get", "post"}
     assert set(paths[SIMULATE]["post"]["responses"]) == {"200", "400", "401"}
     assert set(paths[DISPUTES]["post"]["responses"]) == {"201", "400", "401", "404", "409"}
+
+
+def test_schema_names_every_change_a_simulation_accepts(client):
+    """The request schema of a simulation lists each fact and action with the range the
+    server accepts, and nothing else (it said any object, so a conforming client could
+    send changes that are refused)."""
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    ref = schema["paths"][SIMULATE]["post"]["requestBody"]["content"]["application/json"]
+    request = schema["components"]["schemas"][ref["schema"]["$ref"].rsplit("/", 1)[1]]
+    changes = request["properties"]["changes"]
+    assert (changes["additionalProperties"], changes["minProperties"]) == (False, 1)
+    assert {key: (p["minimum"], p["maximum"]) for key, p in changes["properties"].items()} == {
+        "pay_next_bills_on_time": (0, 100),
+        "complete_next_bookings": (0, 100),
+        "settle_unpaid_claims": (0, 100),
+        "identity_level": (0, 2),
+        "account_age_days": (0, 36_500),
+        "on_time_ratio_12m": (0, 100),
+        "late_payments_24m": (0, 1_000),
+        "bookings_completed": (0, 1_000),
+        "no_shows_12m": (0, 1_000),
+        "unpaid_claims": (0, 1_000),
+    }
+    assert {p["type"] for p in changes["properties"].values()} == {"integer"}

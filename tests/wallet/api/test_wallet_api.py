@@ -191,6 +191,15 @@ def test_longest_idempotency_key_is_accepted(citizen_api):
     assert response.status_code == 201
 
 
+def test_schema_states_the_idempotency_key_length_that_is_checked(client):
+    """The schema gives the 1 to 255 characters the server checks (it said any string, so
+    a conforming client could send a key that is refused)."""
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    (parameter,) = schema["paths"][TOP_UPS]["post"]["parameters"]
+    assert (parameter["name"], parameter["in"]) == ("Idempotency-Key", "header")
+    assert parameter["schema"] == {"type": "string", "minLength": 1, "maxLength": 255}
+
+
 # --- Transactions ---------------------------------------------------------------------
 
 
@@ -241,6 +250,46 @@ def test_transactions_refuse_bad_filters(citizen_api, citizen, query):
     response = citizen_api.get(TRANSACTIONS, query)
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == next(iter(query))
+
+
+def test_transactions_filter_by_an_instant_at_any_offset(citizen_api, citizen, funded):
+    """An offset beyond PostgreSQL's ±15:59 is still a valid ISO 8601 instant: it is
+    read as that instant (it used to reach PostgreSQL as is and answer 500)."""
+    funded(10_000)
+    soon = timezone.now() + timedelta(minutes=5)
+    far_east = soon.astimezone(timezone.get_fixed_timezone(23 * 60 + 59)).isoformat()
+    assert far_east.endswith("+23:59")
+    since = citizen_api.get(TRANSACTIONS, {"since": far_east})
+    until = citizen_api.get(TRANSACTIONS, {"until": far_east})
+    assert (since.status_code, since.json()["count"]) == (200, 0)
+    assert (until.status_code, until.json()["count"]) == (200, 1)
+
+
+@pytest.mark.parametrize(
+    "query", [{"since": "0001-01-01T00:00:00+01:00"}, {"until": "9999-12-31T23:59:59-01:00"}]
+)
+def test_transactions_refuse_instants_outside_the_calendar(citizen_api, citizen, query):
+    """An instant before year 1 or after year 9999 in UTC is refused with 400 (it used to
+    overflow converting to UTC and answer 500)."""
+    response = citizen_api.get(TRANSACTIONS, query)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "field": next(iter(query)),
+            "message": "Give an instant between the years 1 and 9999 in UTC.",
+            "code": "out_of_range",
+        }
+    ]
+
+
+def test_transactions_answer_404_past_the_last_page_as_documented(citizen_api, client):
+    """A page past the last answers 404, and the schema says so (it did not)."""
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    responses = schema["paths"][TRANSACTIONS]["get"]["responses"]
+    assert "application/problem+json" in responses["404"]["content"]
+    response = citizen_api.get(TRANSACTIONS, {"page": 2})
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 def test_transactions_are_paginated(citizen_api, citizen):

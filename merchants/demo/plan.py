@@ -1,0 +1,774 @@
+"""What each resident of the demo city did over two years, worked out in Python (no
+database): the rows the services would have written, at the moments they would have
+written them.
+
+A resident is drawn from a random stream of their own (the seed and their number), so
+one seed gives the same person whatever else the database holds. Three traits are drawn
+independently of each other (``Traits``): reliability (the chance of paying a bill on
+time, of turning up, of settling a claim), wealth (how much money they keep in the
+wallet) and identity level. What they do follows from those traits:
+
+- Bills: every month from each of their billers, issued under a billing consent (a
+  consent lasts 30 days, so each bill has the code and consent it was issued under);
+  paid on time, late or not yet. A bill still unpaid the night after its due date is
+  recorded overdue (the 00:15 task); a late payment then settles that record.
+- Stays: booked from an eligibility decision (made in ``merchants.demo.write``, from the
+  snapshot the nightly batch last left), closed with an outcome: completed, no-show, or
+  a damage claim collected from the wallet. What the wallet cannot cover stays unpaid
+  until the resident pays it, or disputes it: staff reject a dispute or it is upheld
+  after 30 days (the collected money refunded).
+- Money: an opening top-up, then a top-up whenever a payment would not be covered.
+  Everything that moves money is simulated in time order, with each stay's deposit held
+  as if nothing were waived, so the wallet's available balance never goes below zero
+  whatever the decision waives.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from django.conf import settings
+
+from merchants.demo import city
+from merchants.demo.city import MerchantSpec
+from merchants.models import BookingOutcome, ClaimDisputeStatus, ClaimStatus, ConsentScope
+from merchants.services import (
+    AUTO_UPHOLD_NOTE,
+    CLAIM_DISPUTE_AUTO_UPHOLD_AFTER,
+    HOLD_GRACE_AFTER_CHECK_OUT,
+)
+from scoring.facts import EventKinds
+from wallet.models import TransferKind
+
+FUNDING = "funding"  # the counterparty of top-ups
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+# When the daily tasks run (``CELERY_BEAT_SCHEDULE``): the one that records overdue bills
+# and the one that upholds claim disputes left open for 30 days.
+OVERDUE_SWEEP_AT = time(0, 15)
+CLAIM_DISPUTE_SWEEP_AT = time(4, 5)
+
+
+class Ids:
+    """Ids for the rows of a run: version-7 UUIDs (RFC 9562) with the run's start as
+    their time, then random bits fixed for the run and a counter that starts at a random
+    value, so they ascend in the order they are made. Indexes then grow at their end
+    instead of everywhere at once, which makes the bulk inserts several times faster (a
+    random id lands on a random page of every index that holds it)."""
+
+    def __init__(self, now: datetime) -> None:
+        draw = random.SystemRandom()
+        milliseconds = int(now.timestamp() * 1000) & (1 << 48) - 1
+        # time (48 bits), version 7 (4), rand_a (12), then the variant (2) and 62 bits
+        self._high = milliseconds << 80 | 0x7 << 76 | draw.getrandbits(12) << 64 | 0b10 << 62
+        self._next = draw.getrandbits(60)
+
+    def __call__(self) -> uuid.UUID:
+        counter, self._next = self._next, self._next + 1
+        return uuid.UUID(int=self._high | counter)
+
+
+# --- What a plan holds -----------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ConsentPlan:
+    """A one-time code the resident gave a merchant and the consent it became."""
+
+    code_id: uuid.UUID
+    consent_id: uuid.UUID
+    digest: str
+    scope: str
+    merchant: str
+    code_created_at: datetime
+    granted_at: datetime
+
+
+@dataclass(slots=True)
+class BillPlan:
+    id: uuid.UUID
+    merchant: str
+    amount: int
+    description: str
+    issued_at: datetime
+    due_date: date
+    consent: ConsentPlan
+    paid_at: datetime | None = None  # when the resident pays, if before now
+    payment_id: uuid.UUID | None = None
+    overdue_recorded_at: datetime | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"bill:{self.id}"
+
+
+@dataclass(slots=True)
+class DisputePlan:
+    """The resident contests a claim; ``record_dispute_id`` is the dispute of its
+    "claim unpaid" record, when it left one that still counted."""
+
+    id: uuid.UUID
+    opened_at: datetime
+    reason: str
+    status: str = ClaimDisputeStatus.OPEN
+    resolved_at: datetime | None = None
+    note: str = ""
+    by_staff: bool = False
+    record_dispute_id: uuid.UUID | None = None
+
+
+@dataclass(slots=True)
+class ClaimPlan:
+    id: uuid.UUID
+    amount: int
+    description: str
+    created_at: datetime
+    paid_amount: int = 0
+    refunded_amount: int = 0
+    status: str = ClaimStatus.UNPAID
+    paid_at: datetime | None = None
+    charge_id: uuid.UUID | None = None  # the transfer that collected it at the stay's end
+    dispute: DisputePlan | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"claim:{self.id}"
+
+
+@dataclass(slots=True)
+class BookingPlan:
+    id: uuid.UUID
+    merchant: str
+    reference: str
+    consent: ConsentPlan
+    decision_id: uuid.UUID
+    decided_at: datetime
+    created_at: datetime
+    check_in: date
+    check_out: date
+    deposit: int
+    outcome: str
+    completed_at: datetime
+    claim: ClaimPlan | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"booking:{self.id}"
+
+
+@dataclass(slots=True)
+class TransferPlan:
+    """A two-legged transfer between the wallet and a counterparty (``FUNDING`` or a
+    merchant's key); ``amount`` is signed for the wallet."""
+
+    id: uuid.UUID
+    kind: str
+    created_at: datetime
+    amount: int
+    counterparty: str
+    description: str
+    reference: str = ""
+
+
+@dataclass(slots=True)
+class EventPlan:
+    id: uuid.UUID
+    kind: str
+    occurred_at: datetime
+    source: str
+    subject: str = ""
+    amount: int | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Traits:
+    """What a resident is like: three independent draws."""
+
+    reliability: float  # 0..1, the chance of keeping each commitment
+    wealth: int  # minor units the resident keeps in the wallet (top-ups refill to it)
+    identity_level: int
+
+
+@dataclass(slots=True)
+class ResidentPlan:
+    username: str
+    display_name: str
+    joined_at: datetime
+    traits: Traits
+    bills: list[BillPlan] = field(default_factory=list)
+    bookings: list[BookingPlan] = field(default_factory=list)
+    transfers: list[TransferPlan] = field(default_factory=list)
+    events: list[EventPlan] = field(default_factory=list)
+
+    @property
+    def claims(self) -> list[ClaimPlan]:
+        return [booking.claim for booking in self.bookings if booking.claim is not None]
+
+
+# --- Drawing a resident ----------------------------------------------------------------
+
+
+def traits_draw(rng: random.Random) -> Traits:
+    """Reliability, wealth and identity level, each its own draw: knowing one says
+    nothing about the others (the score must follow reliability, never wealth)."""
+    reliability = 1 - rng.betavariate(0.7, 6)  # most keep their word; a long tail do not
+    wealth = min(int(rng.lognormvariate(math.log(150_000), 1.0)), 3_000_000)
+    identity_level = rng.choices((0, 1, 2), weights=(15, 45, 40))[0]
+    return Traits(
+        reliability=reliability, wealth=max(wealth, 10_000), identity_level=identity_level
+    )
+
+
+class Planner:
+    """Plans residents as of ``now`` (all their history is before it)."""
+
+    def __init__(self, *, seed: int, now: datetime, tz: tzinfo, currency: str) -> None:
+        if getattr(tz, "key", None) in ("UTC", "Etc/UTC"):
+            tz = UTC  # the same clock; its offset is found without a zone lookup
+        self.seed, self.currency, self.tz = seed, currency, tz
+        self.now = now.astimezone(tz)
+        self.today = now.astimezone(tz).date()
+        self.nights = city.checkpoints(now, tz)
+        self.new_id = Ids(now)
+
+    def rng_for(self, name: str) -> random.Random:
+        return random.Random(f"{self.seed}:{name}")  # noqa: S311 - demo data, not secrets
+
+    # -- residents --
+
+    def resident(self, number: int) -> ResidentPlan:
+        """Resident ``number`` of the population: traits, then two years of life."""
+        rng = self.rng_for(f"resident:{number}")
+        traits = traits_draw(rng)
+        # Three in ten have been here since the city's start; the rest joined since.
+        days_ago = rng.uniform(700, 760) if rng.random() < 0.3 else rng.uniform(2, 700)
+        joined_at = self.now - timedelta(days=days_ago)
+        plan = ResidentPlan(
+            username=f"resident{number:06d}",
+            display_name=f"{rng.choice(city.GIVEN_NAMES)} {rng.choice(city.SURNAMES)}",
+            joined_at=joined_at,
+            traits=traits,
+        )
+        for biller, chance in ((city.CITY_UTILITIES, 0.75), (city.METRO_MOBILE, 0.5)):
+            if rng.random() < chance:
+                plan.bills.extend(self._bills(rng, plan, biller, day=rng.randint(1, 28)))
+        for bill in plan.bills:
+            bill.paid_at = self._bill_payment(rng, bill, traits.reliability)
+        rate = 0.0 if rng.random() < 0.3 else rng.uniform(0.5, 3.0)  # stays per year
+        plan.bookings = self._bookings(rng, plan, per_year=rate)
+        self._live(rng, plan)
+        return plan
+
+    def demo(self, *, username: str, display_name: str, balance: int) -> ResidentPlan:
+        """The demo citizen: here 800 days, identity document verified, every bill paid
+        on time but one 14 months ago, three stays completed (the last at the demo
+        hotel), one bill of the demo biller open and due in 3 days, and ``balance``
+        available at the end."""
+        rng = self.rng_for("demo")
+        traits = Traits(reliability=1.0, wealth=50_000, identity_level=2)
+        plan = ResidentPlan(
+            username=username,
+            display_name=display_name,
+            joined_at=self.now - timedelta(days=800, hours=5),
+            traits=traits,
+        )
+        # The demo biller's cycle puts its last bill 11 days back (due in 3 days).
+        open_day = (self.today - timedelta(days=11)).day
+        phone_day = (self.today - timedelta(days=20)).day
+        plan.bills.extend(self._bills(rng, plan, city.DEMO_BILLER, day=open_day))
+        plan.bills.extend(self._bills(rng, plan, city.METRO_MOBILE, day=phone_day))
+        for bill in plan.bills:
+            bill.paid_at = self._pay_on_time(rng, bill)
+        plan.bills.sort(key=lambda bill: bill.issued_at)
+        utilities = [bill for bill in plan.bills if bill.merchant == city.DEMO_BILLER.key]
+        utilities[-1].paid_at = None
+        late = min(
+            (bill for bill in plan.bills if bill.merchant == city.DEMO_BILLER.key),
+            key=lambda bill: abs((self.now - bill.issued_at).days - 425),
+        )
+        late.paid_at = self._daytime(rng, late.due_date + timedelta(days=6))
+        stays = (
+            (city.OLD_TOWN_INN, 460, 80_000),
+            (city.GREEN_WHEELS, 240, 200_000),
+            (city.DEMO_HOTEL, 45, 80_000),
+        )
+        plan.bookings = [
+            self._booking(
+                rng,
+                merchant,
+                decided_at=self._daytime(rng, self.today - timedelta(days=days_ago)),
+                lead_days=5,
+                nights=2,
+                deposit=deposit,
+                outcome=BookingOutcome.OK,
+            )
+            for merchant, days_ago, deposit in stays
+        ]
+        self._live(rng, plan, final_balance=balance)
+        return plan
+
+    # -- bills --
+
+    def _daytime(self, rng: random.Random, day: date, start: int = 8, end: int = 22) -> datetime:
+        """A moment of ``day`` between ``start`` and ``end`` o'clock, local time."""
+        midnight = datetime.combine(day, time.min, tzinfo=self.tz)
+        return midnight + timedelta(seconds=rng.uniform(start * 3600, end * 3600))
+
+    def _consent(
+        self, rng: random.Random, *, scope: str, merchant: str, granted_at: datetime
+    ) -> ConsentPlan:
+        return ConsentPlan(
+            code_id=self.new_id(),
+            consent_id=self.new_id(),
+            # Never the digest of a real code: these codes were never shown to anyone.
+            digest=f"{rng.getrandbits(256):064x}",
+            scope=scope,
+            merchant=merchant,
+            code_created_at=granted_at - timedelta(seconds=rng.uniform(60, 480)),
+            granted_at=granted_at,
+        )
+
+    def _bills(
+        self, rng: random.Random, plan: ResidentPlan, biller: MerchantSpec, *, day: int
+    ) -> list[BillPlan]:
+        """The biller's monthly bills from the month after the resident joined until now,
+        each on ``day`` of the month (or the month's last day)."""
+        utilities = biller is city.CITY_UTILITIES
+        base = rng.lognormvariate(math.log(16_000), 0.35) if utilities else 0
+        plan_price = rng.choice((3_900, 5_800, 8_800, 12_800))
+        start = max(plan.joined_at, self.now - timedelta(days=city.HISTORY_DAYS))
+        start_day = start.astimezone(self.tz).date() + timedelta(days=3)
+        year, month = start_day.year, start_day.month
+        bills = []
+        while True:
+            last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+            issue_day = date(year, month, min(day, last))
+            if issue_day > self.today:
+                break
+            issued_at = datetime.combine(issue_day, time(6), tzinfo=self.tz) + timedelta(
+                seconds=rng.uniform(0, 3600)
+            )
+            if start_day <= issue_day and issued_at < self.now:
+                if utilities:  # more in winter, some noise
+                    season = 1 + 0.3 * math.cos(2 * math.pi * (month - 1) / 12)
+                    amount = int(base * season * rng.uniform(0.9, 1.1))
+                else:
+                    amount = plan_price + (rng.randint(5, 40) * 100 if rng.random() < 0.1 else 0)
+                granted_at = issued_at - timedelta(seconds=rng.uniform(20, 90))
+                bills.append(
+                    BillPlan(
+                        id=self.new_id(),
+                        merchant=biller.key,
+                        amount=amount,
+                        description=f"{biller.bill_description}, {_MONTHS[month - 1]} {year}",
+                        issued_at=issued_at,
+                        due_date=issue_day + timedelta(days=biller.due_after_days),
+                        consent=self._consent(
+                            rng,
+                            scope=ConsentScope.BILLING,
+                            merchant=biller.key,
+                            granted_at=granted_at,
+                        ),
+                    )
+                )
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return bills
+
+    def _pay_on_time(self, rng: random.Random, bill: BillPlan) -> datetime:
+        issue_day = bill.issued_at.astimezone(self.tz).date()
+        days = (bill.due_date - issue_day).days
+        return self._daytime(rng, issue_day + timedelta(days=rng.randint(1, days)))
+
+    def _bill_payment(self, rng: random.Random, bill: BillPlan, reliability: float) -> datetime:
+        """When the resident pays (possibly after now: then the bill is still open)."""
+        if rng.random() < reliability:
+            return self._pay_on_time(rng, bill)
+        if rng.random() < 0.3 * (1 - reliability):  # stops paying this one for months
+            return self._daytime(rng, bill.due_date + timedelta(days=rng.randint(60, 400)))
+        mean_delay = 4 + 40 * (1 - reliability)
+        return self._daytime(
+            rng, bill.due_date + timedelta(days=1 + int(rng.expovariate(1 / mean_delay)))
+        )
+
+    # -- stays --
+
+    def _bookings(
+        self, rng: random.Random, plan: ResidentPlan, *, per_year: float
+    ) -> list[BookingPlan]:
+        """Stays from the first nightly snapshot after the resident joined (a decision
+        needs a score), one at a time, each closed before now."""
+        first_night = next((n for n in self.nights if n > plan.joined_at), None)
+        if first_night is None or per_year <= 0:
+            return []
+        earliest = first_night + timedelta(hours=6)
+        latest = self.now - timedelta(days=8)
+        if latest <= earliest:
+            return []
+        years = (latest - earliest).days / 365
+        count = _poisson(rng, per_year * years)
+        moments = sorted(earliest + (latest - earliest) * rng.random() for _ in range(count))
+        reliability = plan.traits.reliability
+        bookings: list[BookingPlan] = []
+        for decided_at in moments:
+            if bookings and decided_at <= bookings[-1].completed_at + timedelta(days=1):
+                continue  # one stay at a time
+            merchant = rng.choices(city.STAYS, weights=[m.share for m in city.STAYS])[0]
+            draw = rng.random()
+            no_show = 0.02 + 0.25 * (1 - reliability)
+            damage = no_show + 0.04 + 0.15 * (1 - reliability)
+            outcome = (
+                BookingOutcome.NO_SHOW
+                if draw < no_show
+                else BookingOutcome.DAMAGE
+                if draw < damage
+                else BookingOutcome.OK
+            )
+            bookings.append(
+                self._booking(
+                    rng,
+                    merchant,
+                    decided_at=decided_at,
+                    lead_days=rng.randint(0, 21),
+                    nights=rng.randint(1, merchant.max_nights),
+                    deposit=rng.choice(merchant.deposits),
+                    outcome=outcome,
+                )
+            )
+        return [booking for booking in bookings if booking.completed_at < self.now]
+
+    def _booking(
+        self,
+        rng: random.Random,
+        merchant: MerchantSpec,
+        *,
+        decided_at: datetime,
+        lead_days: int,
+        nights: int,
+        deposit: int,
+        outcome: str,
+    ) -> BookingPlan:
+        check_in = decided_at.astimezone(self.tz).date() + timedelta(days=lead_days)
+        check_out = check_in + timedelta(days=nights)
+        if outcome == BookingOutcome.NO_SHOW:
+            completed_at = self._daytime(rng, check_in + timedelta(days=1), 9, 12)
+        else:
+            completed_at = self._daytime(rng, check_out, 11, 18)
+        booking = BookingPlan(
+            id=self.new_id(),
+            merchant=merchant.key,
+            reference=f"{merchant.reference_prefix}-{check_in:%y%m%d}-{rng.randint(1000, 9999)}",
+            consent=self._consent(
+                rng, scope=ConsentScope.DEPOSIT_WAIVER, merchant=merchant.key, granted_at=decided_at
+            ),
+            decision_id=self.new_id(),
+            decided_at=decided_at,
+            created_at=decided_at + timedelta(seconds=rng.uniform(30, 240)),
+            check_in=check_in,
+            check_out=check_out,
+            deposit=deposit,
+            outcome=outcome,
+            completed_at=completed_at,
+        )
+        if outcome == BookingOutcome.DAMAGE:
+            booking.claim = ClaimPlan(
+                id=self.new_id(),
+                amount=max(min(int(rng.lognormvariate(math.log(100_000), 1.1)), 800_000), 5_000)
+                // 100
+                * 100,
+                description=rng.choice(merchant.claim_descriptions),
+                created_at=completed_at,
+            )
+        return booking
+
+    def hold_expires_at(self, booking: BookingPlan) -> datetime:
+        """As ``merchants.services`` sets it: a week after the end of check-out day."""
+        end_of_stay = datetime.combine(booking.check_out, time.max, tzinfo=self.tz)
+        return max(end_of_stay + HOLD_GRACE_AFTER_CHECK_OUT, booking.created_at + timedelta(days=1))
+
+    # -- living it, in time order --
+
+    def _live(
+        self, rng: random.Random, plan: ResidentPlan, final_balance: int | None = None
+    ) -> None:
+        """Run the resident's money and records in time order: payments, holds, claims,
+        their follow-ups, and top-ups whenever a payment would not be covered."""
+        life = _Life(self, rng, plan)
+        life.run()
+        if final_balance is not None and final_balance > life.balance:
+            life.top_up(
+                at=max(life.last, self.now - timedelta(days=2)), amount=final_balance - life.balance
+            )
+        plan.events.sort(key=lambda event: event.occurred_at)
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw (Knuth's method; the means here are small)."""
+    limit, product, count = math.exp(-mean), rng.random(), 0
+    while product > limit:
+        product *= rng.random()
+        count += 1
+    return count
+
+
+class _Life:
+    """One resident's money and records, played in time order."""
+
+    def __init__(self, planner: Planner, rng: random.Random, plan: ResidentPlan) -> None:
+        self.planner, self.rng, self.plan = planner, rng, plan
+        self.new_id = planner.new_id
+        self.now, self.tz = planner.now, planner.tz
+        self.balance = 0
+        self.reserved = 0  # a stay's full deposit while it runs, as if nothing were waived
+        self.last = plan.joined_at
+        self.queue: list[tuple[datetime, int, Callable[[], None]]] = []
+        self.sequence = 0
+
+    def at(self, moment: datetime, action: Callable[[], None]) -> None:
+        if moment < self.now:
+            self.sequence += 1
+            heapq.heappush(self.queue, (moment, self.sequence, action))
+
+    def run(self) -> None:
+        plan = self.plan
+        opening = max(_round_up(plan.traits.wealth, 10_000), 10_000)
+        self.top_up(at=plan.joined_at + timedelta(minutes=self.rng.uniform(2, 30)), amount=opening)
+        for bill in plan.bills:
+            self._overdue(bill)
+            if bill.paid_at is not None and bill.paid_at < self.now:
+                self.at(bill.paid_at, lambda bill=bill: self._bill_pay(bill))
+            else:
+                bill.paid_at = None
+        for booking in plan.bookings:
+            self.at(booking.created_at, lambda booking=booking: self._hold(booking))
+            self.at(booking.completed_at, lambda booking=booking: self._close(booking))
+        while self.queue:
+            _, _, action = heapq.heappop(self.queue)
+            action()
+
+    # -- money --
+
+    def _transfer(
+        self, kind: str, at: datetime, amount: int, counterparty: str, **text: str
+    ) -> uuid.UUID:
+        transfer = TransferPlan(self.new_id(), kind, at, amount, counterparty, **text)
+        self.plan.transfers.append(transfer)
+        self.balance += amount
+        self.last = max(self.last, at)
+        return transfer.id
+
+    def top_up(self, *, at: datetime, amount: int) -> None:
+        while amount > 0:
+            part = min(amount, settings.WALLET_MAX_TOP_UP)
+            self._transfer(TransferKind.TOP_UP, at, part, FUNDING, description="Top-up")
+            amount -= part
+
+    def _cover(self, moment: datetime, amount: int) -> None:
+        """Top up just before ``moment`` if ``amount`` would not be covered, with some to
+        spare (about the resident's usual balance)."""
+        short = amount - (self.balance - self.reserved)
+        if short <= 0:
+            return
+        extra = int(self.plan.traits.wealth * self.rng.uniform(0.5, 1.0))
+        # Not before the last movement of money, so the history's order is the one
+        # simulated (equal times keep the order they were written in).
+        at = max(self.last, moment - timedelta(seconds=self.rng.uniform(300, 6 * 3600)))
+        self.top_up(at=min(at, moment), amount=_round_up(short + extra, 10_000))
+
+    def _record(self, kind: str, at: datetime, source: str, subject: str, **extra: Any) -> None:
+        self.plan.events.append(EventPlan(self.new_id(), kind, at, source, subject, **extra))
+
+    # -- bills --
+
+    def _overdue(self, bill: BillPlan) -> None:
+        """Recorded by the 00:15 task the night after the due date, if still unpaid."""
+        night = datetime.combine(bill.due_date + timedelta(days=1), time.min, tzinfo=self.tz)
+        sweep = datetime.combine(night.date(), OVERDUE_SWEEP_AT, tzinfo=self.tz) + timedelta(
+            seconds=self.rng.uniform(0, 120)
+        )
+        if sweep >= self.now or (bill.paid_at is not None and bill.paid_at < sweep):
+            return
+        bill.overdue_recorded_at = sweep
+        name = city.BY_KEY[bill.merchant].name
+        self._record(
+            EventKinds.BILL_OVERDUE,
+            night,
+            f"{bill.subject}:overdue",
+            bill.subject,
+            amount=bill.amount,
+            description=f"Bill from {name}, due {bill.due_date.isoformat()}",
+        )
+
+    def _bill_pay(self, bill: BillPlan) -> None:
+        assert bill.paid_at is not None  # noqa: S101 - scheduled only for paid bills
+        name = city.BY_KEY[bill.merchant].name
+        self._cover(bill.paid_at, bill.amount)
+        bill.payment_id = self._transfer(
+            TransferKind.PAYMENT,
+            bill.paid_at,
+            -bill.amount,
+            bill.merchant,
+            description=f"Bill from {name}: {bill.description}",
+            reference=bill.subject,
+        )
+        on_time = bill.paid_at.astimezone(self.tz).date() <= bill.due_date
+        self._record(
+            EventKinds.BILL_PAID_ON_TIME if on_time else EventKinds.BILL_PAID_LATE,
+            bill.paid_at,
+            f"{bill.subject}:paid",
+            bill.subject,
+            amount=bill.amount,
+            description=f"Bill from {name}",
+        )
+
+    # -- stays --
+
+    def _hold(self, booking: BookingPlan) -> None:
+        self._cover(booking.created_at, booking.deposit)
+        self.reserved = booking.deposit
+
+    def _close(self, booking: BookingPlan) -> None:
+        self.reserved = 0
+        if booking.claim is not None:
+            self._claim(booking, booking.claim)
+            return
+        kind = (
+            EventKinds.BOOKING_COMPLETED
+            if booking.outcome == BookingOutcome.OK
+            else EventKinds.NO_SHOW
+        )
+        self._record(kind, booking.completed_at, booking.subject, booking.subject)
+
+    def _claim(self, booking: BookingPlan, claim: ClaimPlan) -> None:
+        """Charged at the stay's end from the hold, then the balance (together: what the
+        wallet has); the rest stays unpaid."""
+        name = city.BY_KEY[booking.merchant].name
+        collected = min(claim.amount, self.balance)
+        if collected:
+            claim.charge_id = self._transfer(
+                TransferKind.CLAIM,
+                claim.created_at,
+                -collected,
+                booking.merchant,
+                description=f"Claim by {name}: {claim.description}",
+                reference=claim.subject,
+            )
+        claim.paid_amount = collected
+        unpaid = claim.amount - collected
+        if unpaid:
+            claim.status = ClaimStatus.UNPAID
+            self._record(
+                EventKinds.CLAIM_UNPAID,
+                claim.created_at,
+                f"{claim.subject}:unpaid",
+                claim.subject,
+                amount=unpaid,
+                description=f"Claim by {name}",
+            )
+        else:
+            claim.status, claim.paid_at = ClaimStatus.PAID, claim.created_at
+            self._record_paid(booking, claim, claim.created_at)
+        rng = self.rng
+        opened_at = claim.created_at + timedelta(days=rng.uniform(0.5, 5))
+        if rng.random() < (0.35 if unpaid else 0.12) and opened_at < self.now:
+            self._dispute(booking, claim, opened_at)
+        elif unpaid:
+            self._maybe_pay_later(booking, claim, after=claim.created_at)
+
+    def _record_paid(self, booking: BookingPlan, claim: ClaimPlan, at: datetime) -> None:
+        self._record(
+            EventKinds.CLAIM_PAID,
+            at,
+            f"{claim.subject}:paid",
+            claim.subject,
+            amount=claim.amount,
+            description=f"Claim by {city.BY_KEY[booking.merchant].name}",
+        )
+
+    def _maybe_pay_later(self, booking: BookingPlan, claim: ClaimPlan, *, after: datetime) -> None:
+        if self.rng.random() < self.plan.traits.reliability**2:
+            moment = after + timedelta(days=self.rng.uniform(2, 30))
+            self.at(moment, lambda: self._claim_pay(booking, claim, moment))
+
+    def _claim_pay(self, booking: BookingPlan, claim: ClaimPlan, moment: datetime) -> None:
+        rest = claim.amount - claim.paid_amount
+        self._cover(moment, rest)
+        self._transfer(
+            TransferKind.CLAIM,
+            moment,
+            -rest,
+            booking.merchant,
+            description=f"Claim by {city.BY_KEY[booking.merchant].name}: {claim.description}",
+            reference=claim.subject,
+        )
+        claim.paid_amount, claim.status, claim.paid_at = claim.amount, ClaimStatus.PAID, moment
+        self._record_paid(booking, claim, moment)
+
+    def _dispute(self, booking: BookingPlan, claim: ClaimPlan, opened_at: datetime) -> None:
+        """Staff reject about half within days; the rest are upheld after 30 days by the
+        daily task (the collected money refunded). Recent ones are still open."""
+        rng = self.rng
+        dispute = DisputePlan(
+            id=self.new_id(),
+            opened_at=opened_at,
+            reason=rng.choice(city.DISPUTE_REASONS),
+            record_dispute_id=self.new_id() if claim.status == ClaimStatus.UNPAID else None,
+        )
+        claim.dispute = dispute
+        was_unpaid = claim.status == ClaimStatus.UNPAID
+        claim.status = ClaimStatus.DISPUTED
+        staff_at = opened_at + timedelta(days=rng.uniform(3, 20))
+        due = (opened_at + CLAIM_DISPUTE_AUTO_UPHOLD_AFTER).astimezone(self.tz)
+        sweep = datetime.combine(due.date(), CLAIM_DISPUTE_SWEEP_AT, tzinfo=self.tz)
+        auto_at = sweep if sweep >= due else sweep + timedelta(days=1)
+        auto_at += timedelta(seconds=rng.uniform(0, 60))
+        if rng.random() < 0.5 and staff_at < self.now:
+            self.at(staff_at, lambda: self._reject(booking, claim, staff_at, was_unpaid))
+        elif auto_at < self.now:
+            self.at(auto_at, lambda: self._uphold(booking, claim, auto_at))
+
+    def _reject(self, booking: BookingPlan, claim: ClaimPlan, at: datetime, unpaid: bool) -> None:
+        dispute = claim.dispute
+        assert dispute is not None  # noqa: S101 - scheduled only for disputed claims
+        dispute.status, dispute.resolved_at, dispute.by_staff = (
+            ClaimDisputeStatus.REJECTED,
+            at,
+            True,
+        )
+        dispute.note = city.DISPUTE_REJECTED_NOTE
+        claim.status = ClaimStatus.UNPAID if unpaid else ClaimStatus.PAID
+        if unpaid:
+            self._maybe_pay_later(booking, claim, after=at)
+
+    def _uphold(self, booking: BookingPlan, claim: ClaimPlan, at: datetime) -> None:
+        dispute = claim.dispute
+        assert dispute is not None  # noqa: S101 - scheduled only for disputed claims
+        dispute.status, dispute.resolved_at, dispute.note = (
+            ClaimDisputeStatus.UPHELD,
+            at,
+            AUTO_UPHOLD_NOTE,
+        )
+        refund = claim.paid_amount - claim.refunded_amount
+        if refund:
+            self._transfer(
+                TransferKind.REFUND,
+                at,
+                refund,
+                booking.merchant,
+                description=f"Refund of a disputed claim by {city.BY_KEY[booking.merchant].name}",
+                reference=claim.subject,
+            )
+        claim.refunded_amount, claim.status = claim.paid_amount, ClaimStatus.CANCELLED
+
+
+def _round_up(amount: int, step: int) -> int:
+    return -(-amount // step) * step

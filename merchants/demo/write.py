@@ -1,0 +1,669 @@
+"""Writing the demo city: its merchants and their keys through the services (a handful
+of rows), and the residents' planned history in bulk.
+
+A chunk of residents is one transaction, written in the order the services would have
+written it: users and wallets, the ledger (``wallet.services.transfers_bulk_create``),
+codes, consents and bills, the credit events (``scoring.services.events_bulk_record``)
+and disputes of them, then the nightly batch's snapshots on the history's checkpoint
+nights (``scoring.services.scores_recompute``, as of each night), and last the
+eligibility decisions made from those snapshots, with their access-log rows, holds,
+bookings, claims and claim disputes. Rows without invariants beyond their own columns are
+written with ``common.bulk.rows_insert``; every balance and every event goes through the
+service of its layer.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from common.bulk import rows_insert
+from merchants import rules as rules_module
+from merchants import selectors, services
+from merchants.demo import city
+from merchants.demo.plan import FUNDING, BookingPlan, ConsentPlan, Planner, ResidentPlan
+from merchants.models import (
+    ApiKey,
+    AuthorizationCode,
+    Bill,
+    BillStatus,
+    Booking,
+    BookingStatus,
+    Claim,
+    ClaimDispute,
+    Consent,
+    Decision,
+    Merchant,
+    Perk,
+    PerkKind,
+)
+from scoring import selectors as scoring_selectors
+from scoring import services as scoring_services
+from scoring.models import AccessLogEntry, ScoreSnapshot, SnapshotTrigger
+from wallet import services as wallet_services
+from wallet.models import HoldStatus, LedgerAccount, SystemAccount, User
+
+DEMO_KEY_NAME = "seed_demo"
+_SNAPSHOTS_PER_QUERY = 900
+_MS = timedelta(milliseconds=1)
+
+
+@dataclass(frozen=True)
+class CityMerchant:
+    """A merchant of the city as the writer needs it: the row, and for stays the active
+    deposit-waiver perk with its compiled rules."""
+
+    spec: city.MerchantSpec
+    merchant: Merchant
+    perk: Perk | None
+    rules: rules_module.Rules | None
+
+
+def city_ensure() -> dict[str, CityMerchant]:
+    """The city's merchants, each created through ``merchant_create`` the first time
+    (hotels and the rental get their deposit-waiver perk with the default rules). A
+    merchant that already exists by name and category is reused; one whose perk staff
+    switched off gets a default perk again, since the history books stays there."""
+    merchants = {}
+    for spec in city.MERCHANTS:
+        merchant = (
+            Merchant.objects.filter(name=spec.name, category=spec.category)
+            .select_related("settlement")
+            .order_by("created_at")
+            .first()
+        )
+        if merchant is None:
+            merchant = services.merchant_create(name=spec.name, category=spec.category)
+        perk = rules = None
+        if spec.deposits:
+            perk = selectors.perk_active(merchant=merchant, kind=PerkKind.DEPOSIT_WAIVER)
+            if perk is None:
+                perk = services.perk_create(
+                    merchant=merchant,
+                    kind=PerkKind.DEPOSIT_WAIVER,
+                    max_amount=services.DEFAULT_MAX_AMOUNT,
+                    rules=rules_module.DEFAULT_RULES,
+                )
+            rules = rules_module.Rules.from_data(perk.rules)
+        merchants[spec.key] = CityMerchant(spec, merchant, perk, rules)
+    return merchants
+
+
+@transaction.atomic
+def demo_key_issue(*, merchant: Merchant) -> str:
+    """A new key for ``merchant``, named for the demo; the keys earlier runs printed are
+    revoked, so only the key printed last works (a printed key is a secret on screen)."""
+    for api_key in ApiKey.objects.filter(
+        merchant=merchant, name=DEMO_KEY_NAME, revoked_at__isnull=True
+    ):
+        services.api_key_revoke(api_key=api_key)
+    return services.api_key_create(merchant=merchant, name=DEMO_KEY_NAME)[1]
+
+
+@dataclass
+class Written:
+    """What a run wrote, for the command's summary."""
+
+    residents: int = 0
+    bills: int = 0
+    bookings: int = 0
+    claims: int = 0
+    transfers: int = 0
+    events: int = 0
+    snapshots: int = 0
+
+    def add(self, other: Written) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class CityWriter:
+    """Writes planned residents; one :meth:`write` call is one transaction."""
+
+    def __init__(
+        self, *, planner: Planner, merchants: dict[str, CityMerchant], staff: User | None
+    ) -> None:
+        self.planner = planner
+        self.merchants = merchants
+        self.staff_id = staff.pk if staff is not None else None
+        self.currency = settings.WALLET_CURRENCY
+        self.unusable_password = make_password(None)
+
+        self.merchant_ids = {key: cm.merchant.pk for key, cm in merchants.items()}
+
+    @transaction.atomic
+    def write(self, plans: list[ResidentPlan], passwords: dict[str, str] | None = None) -> Written:
+        """Write ``plans`` (residents not in the database yet); ``passwords`` gives some
+        of them a password hash (the demo citizen), the rest cannot log in."""
+        if not plans:
+            return Written()
+        passwords = passwords or {}
+        plans = sorted(plans, key=lambda plan: plan.joined_at)
+        users = User.objects.bulk_create(
+            [
+                User(
+                    username=plan.username,
+                    display_name=plan.display_name,
+                    identity_level=plan.traits.identity_level,
+                    password=passwords.get(plan.username, self.unusable_password),
+                    date_joined=plan.joined_at,
+                )
+                for plan in plans
+            ],
+            batch_size=500,
+        )
+        ids = [user.pk for user in users]
+        if ids != sorted(ids):
+            raise RuntimeError("Residents must get ascending ids in the order they joined.")
+        wallet_services.wallets_open_bulk(users=users)
+        wallets = dict(
+            LedgerAccount.objects.filter(user_id__gte=ids[0], user_id__lte=ids[-1]).values_list(
+                "user_id", "pk"
+            )
+        )
+        residents = [
+            (plan, user.pk, wallets[user.pk]) for plan, user in zip(plans, users, strict=True)
+        ]
+        written = Written(residents=len(plans))
+        written.transfers = self._transfers(residents)
+        written.bills = self._bills(residents)
+        event_ids = self._events(residents)
+        written.events = len(event_ids)
+        self._record_disputes(residents, event_ids)
+        written.snapshots = self._nightly_snapshots(residents)
+        written.bookings = self._stays(residents)
+        written.claims = sum(len(plan.claims) for plan in plans)
+        return written
+
+    # -- money --
+
+    def _transfers(self, residents: list[tuple[ResidentPlan, int, int]]) -> int:
+        funding = wallet_services.system_account(SystemAccount.FUNDING).pk
+        settlement = {key: cm.merchant.settlement_id for key, cm in self.merchants.items()}
+        records = [
+            wallet_services.TransferRecord(
+                kind=transfer.kind,
+                postings={
+                    wallet: transfer.amount,
+                    (
+                        funding
+                        if transfer.counterparty == FUNDING
+                        else settlement[transfer.counterparty]
+                    ): -transfer.amount,
+                },
+                created_at=transfer.created_at,
+                description=transfer.description,
+                reference=transfer.reference,
+                id=transfer.id,
+            )
+            for plan, _, wallet in residents
+            for transfer in plan.transfers
+        ]
+        return wallet_services.transfers_bulk_create(transfers=records)
+
+    # -- consents and bills --
+
+    def _consents(self, consents: list[tuple[int, ConsentPlan]]) -> None:
+        """The one-time codes residents gave and the consents they became, redeemed the
+        moment the consent was granted."""
+        consents = sorted(consents, key=lambda pair: pair[1].code_id)
+        merchant_ids = self.merchant_ids
+        rows_insert(
+            AuthorizationCode,
+            (
+                "id",
+                "citizen_id",
+                "scope",
+                "merchant_id",
+                "digest",
+                "created_at",
+                "expires_at",
+                "redeemed_at",
+            ),
+            (
+                (
+                    c.code_id,
+                    citizen,
+                    c.scope,
+                    None,
+                    c.digest,
+                    c.code_created_at,
+                    c.code_created_at + services.CODE_TTL,
+                    c.granted_at,
+                )
+                for citizen, c in consents
+            ),
+        )
+        rows_insert(
+            Consent,
+            (
+                "id",
+                "citizen_id",
+                "merchant_id",
+                "scope",
+                "code_id",
+                "granted_at",
+                "expires_at",
+                "revoked_at",
+            ),
+            (
+                (
+                    c.consent_id,
+                    citizen,
+                    merchant_ids[c.merchant],
+                    c.scope,
+                    c.code_id,
+                    c.granted_at,
+                    c.granted_at + services.CONSENT_TTL,
+                    None,
+                )
+                for citizen, c in consents
+            ),
+        )
+
+    def _bills(self, residents: list[tuple[ResidentPlan, int, int]]) -> int:
+        self._consents(
+            [(citizen, bill.consent) for plan, citizen, _ in residents for bill in plan.bills]
+            + [
+                (citizen, booking.consent)
+                for plan, citizen, _ in residents
+                for booking in plan.bookings
+            ]
+        )
+        merchant_ids = self.merchant_ids
+        return rows_insert(
+            Bill,
+            (
+                "id",
+                "merchant_id",
+                "citizen_id",
+                "consent_id",
+                "amount",
+                "currency",
+                "description",
+                "due_date",
+                "status",
+                "issued_at",
+                "paid_at",
+                "payment_id",
+                "overdue_recorded_at",
+            ),
+            (
+                (
+                    bill.id,
+                    merchant_ids[bill.merchant],
+                    citizen,
+                    bill.consent.consent_id,
+                    bill.amount,
+                    self.currency,
+                    bill.description,
+                    bill.due_date,
+                    BillStatus.PAID if bill.paid_at else BillStatus.OPEN,
+                    bill.issued_at,
+                    bill.paid_at,
+                    bill.payment_id,
+                    bill.overdue_recorded_at,
+                )
+                for plan, citizen, _ in residents
+                for bill in plan.bills
+            ),
+        )
+
+    # -- records --
+
+    def _events(self, residents: list[tuple[ResidentPlan, int, int]]) -> dict[tuple[int, str], Any]:
+        return scoring_services.events_bulk_record(
+            events=[
+                scoring_services.EventRecord(
+                    account_id=citizen,
+                    kind=event.kind,
+                    occurred_at=event.occurred_at,
+                    source=event.source,
+                    amount=event.amount,
+                    currency=self.currency if event.amount is not None else "",
+                    subject=event.subject,
+                    description=event.description,
+                    id=event.id,
+                )
+                for plan, citizen, _ in residents
+                for event in plan.events
+            ]
+        )
+
+    def _record_disputes(
+        self, residents: list[tuple[ResidentPlan, int, int]], event_ids: dict[tuple[int, str], Any]
+    ) -> None:
+        """A claim disputed while unpaid disputes its "claim unpaid" record too, and the
+        record's dispute ends as the claim's does."""
+        records = []
+        for plan, citizen, _ in residents:
+            for claim in plan.claims:
+                dispute = claim.dispute
+                if dispute is None or dispute.record_dispute_id is None:
+                    continue
+                records.append(
+                    scoring_services.DisputeRecord(
+                        id=dispute.record_dispute_id,
+                        event_id=event_ids[(citizen, f"{claim.subject}:unpaid")],
+                        citizen_id=citizen,
+                        reason=dispute.reason,
+                        opened_at=dispute.opened_at,
+                        status=dispute.status,
+                        resolved_at=dispute.resolved_at,
+                        resolution_note=dispute.note,
+                        resolved_by_id=self.staff_id if dispute.by_staff else None,
+                    )
+                )
+        scoring_services.disputes_bulk_record(disputes=records)
+
+    def _nightly_snapshots(self, residents: list[tuple[ResidentPlan, int, int]]) -> int:
+        """The nightly batch on each checkpoint night, over the residents who had joined
+        by then (ids ascend with joining, so they are one id range)."""
+        first_id = residents[0][1]
+        written = 0
+        for night in self.planner.nights:
+            last = bisect.bisect_right([plan.joined_at for plan, _, _ in residents], night)
+            if last:
+                written += scoring_services.scores_recompute(
+                    first_id=first_id,
+                    last_id=residents[last - 1][1],
+                    trigger=SnapshotTrigger.BATCH,
+                    at=night,
+                )
+        return written
+
+    # -- stays --
+
+    def _snapshot_before(
+        self, residents: list[tuple[ResidentPlan, int, int]]
+    ) -> dict[Any, tuple[int, int, str, dict[str, Any]]]:
+        """For each booking, the snapshot that was current when its decision was made:
+        (snapshot id, score, band, features)."""
+        first_id, last_id = residents[0][1], residents[-1][1]
+        history: dict[int, list[tuple[Any, int]]] = defaultdict(list)
+        for account_id, computed_at, pk in (
+            ScoreSnapshot.objects.filter(account_id__gte=first_id, account_id__lte=last_id)
+            .order_by("account_id", "computed_at", "id")
+            .values_list("account_id", "computed_at", "id")
+        ):
+            history[account_id].append((computed_at, pk))
+        chosen: dict[Any, int] = {}
+        for plan, citizen, _ in residents:
+            times = [moment for moment, _ in history[citizen]]
+            for booking in plan.bookings:
+                index = bisect.bisect_right(times, booking.decided_at) - 1
+                if index < 0:
+                    raise RuntimeError(f"No score before {booking.decided_at} for {plan.username}.")
+                chosen[booking.id] = history[citizen][index][1]
+        details: dict[int, tuple[int, int, str, dict[str, Any]]] = {}
+        wanted = sorted(set(chosen.values()))
+        for start in range(0, len(wanted), _SNAPSHOTS_PER_QUERY):
+            for pk, score, band, features in ScoreSnapshot.objects.filter(
+                pk__in=wanted[start : start + _SNAPSHOTS_PER_QUERY]
+            ).values_list("id", "score", "band", "features"):
+                details[pk] = (pk, score, band, features)
+        return {booking_id: details[pk] for booking_id, pk in chosen.items()}
+
+    def _stays(self, residents: list[tuple[ResidentPlan, int, int]]) -> int:
+        """Decisions (from the snapshot current then, through the perk's rules), their
+        access-log rows, the holds for what was not waived, the bookings, claims and
+        claim disputes."""
+        stays = [
+            (plan, citizen, wallet, booking)
+            for plan, citizen, wallet in residents
+            for booking in plan.bookings
+        ]
+        if not stays:
+            return 0
+        snapshots = self._snapshot_before(residents)
+        decisions, log_rows, holds, bookings, claims, disputes = [], [], [], [], [], []
+        for _, citizen, wallet, booking in stays:
+            cm = self.merchants[booking.merchant]
+            perk, rules = cm.perk, cm.rules
+            if perk is None or rules is None:
+                raise RuntimeError(f"{cm.merchant.name} has no deposit waiver to decide on.")
+            snapshot_id, score, band, features = snapshots[booking.id]
+            keys = rules.fact_keys()
+            facts = {
+                key: score if key == "score" else band if key == "band" else features.get(key)
+                for key in keys
+            }
+            outcome = rules_module.evaluate(
+                rules,
+                facts,
+                requested=booking.deposit,
+                max_amount=perk.max_amount,
+                currency=self.currency,
+            )
+            read_at = booking.decided_at + _MS * 40
+            decided_at = booking.decided_at + _MS * 80
+            decisions.append(
+                (
+                    booking.decision_id,
+                    cm.merchant.pk,
+                    perk.pk,
+                    booking.consent.consent_id,
+                    citizen,
+                    snapshot_id,
+                    booking.deposit,
+                    outcome.eligible,
+                    outcome.waived_amount,
+                    outcome.held_amount,
+                    self.currency,
+                    [{"code": r.code, "message": r.message} for r in outcome.reasons],
+                    decided_at,
+                    decided_at + services.DECISION_TTL,
+                )
+            )
+            log_rows.append(
+                (
+                    citizen,
+                    "merchant",
+                    str(cm.merchant.pk),
+                    cm.merchant.name,
+                    f"{perk.get_kind_display()} of "
+                    f"{rules_module.format_amount(booking.deposit, self.currency)}",
+                    list(keys),
+                    snapshot_id,
+                    booking.decision_id,
+                    read_at,
+                )
+            )
+            waived = min(outcome.waived_amount, booking.deposit)
+            hold_amount = booking.deposit - waived
+            hold_id = None
+            if hold_amount:
+                hold = self._hold(booking, wallet, hold_amount, cm.merchant.name)
+                holds.append(hold)
+                hold_id = hold.id
+            bookings.append(
+                (
+                    booking.id,
+                    cm.merchant.pk,
+                    citizen,
+                    booking.decision_id,
+                    booking.reference,
+                    booking.check_in,
+                    booking.check_out,
+                    booking.deposit,
+                    waived,
+                    hold_amount,
+                    self.currency,
+                    hold_id,
+                    BookingStatus.COMPLETED,
+                    booking.outcome,
+                    booking.created_at,
+                    booking.completed_at,
+                )
+            )
+            claim = booking.claim
+            if claim is None:
+                continue
+            claims.append(
+                (
+                    claim.id,
+                    booking.id,
+                    cm.merchant.pk,
+                    citizen,
+                    claim.amount,
+                    claim.paid_amount,
+                    claim.refunded_amount,
+                    self.currency,
+                    claim.description,
+                    claim.status,
+                    claim.created_at,
+                    claim.paid_at,
+                )
+            )
+            dispute = claim.dispute
+            if dispute is not None:
+                disputes.append(
+                    (
+                        dispute.id,
+                        claim.id,
+                        citizen,
+                        dispute.reason,
+                        dispute.status,
+                        dispute.record_dispute_id,
+                        dispute.opened_at,
+                        dispute.resolved_at,
+                        dispute.note,
+                        self.staff_id if dispute.by_staff else None,
+                    )
+                )
+        rows_insert(
+            Decision,
+            (
+                "id",
+                "merchant_id",
+                "perk_id",
+                "consent_id",
+                "citizen_id",
+                "snapshot_id",
+                "requested_amount",
+                "eligible",
+                "waived_amount",
+                "held_amount",
+                "currency",
+                "reasons",
+                "created_at",
+                "expires_at",
+            ),
+            decisions,
+        )
+        rows_insert(
+            AccessLogEntry,
+            (
+                "citizen_id",
+                "accessor_kind",
+                "accessor_id",
+                "accessor_name",
+                "purpose",
+                "facts",
+                "snapshot_id",
+                "decision_id",
+                "created_at",
+            ),
+            log_rows,
+        )
+        wallet_services.holds_bulk_record(holds=holds)
+        rows_insert(
+            Booking,
+            (
+                "id",
+                "merchant_id",
+                "citizen_id",
+                "decision_id",
+                "reference",
+                "check_in",
+                "check_out",
+                "deposit_amount",
+                "waived_amount",
+                "hold_amount",
+                "currency",
+                "hold_id",
+                "status",
+                "outcome",
+                "created_at",
+                "completed_at",
+            ),
+            bookings,
+        )
+        rows_insert(
+            Claim,
+            (
+                "id",
+                "booking_id",
+                "merchant_id",
+                "citizen_id",
+                "amount",
+                "paid_amount",
+                "refunded_amount",
+                "currency",
+                "description",
+                "status",
+                "created_at",
+                "paid_at",
+            ),
+            claims,
+        )
+        rows_insert(
+            ClaimDispute,
+            (
+                "id",
+                "claim_id",
+                "citizen_id",
+                "reason",
+                "status",
+                "record_dispute_id",
+                "opened_at",
+                "resolved_at",
+                "resolution_note",
+                "resolved_by_id",
+            ),
+            disputes,
+        )
+        return len(stays)
+
+    def _hold(
+        self, booking: BookingPlan, wallet: int, amount: int, merchant_name: str
+    ) -> wallet_services.ResolvedHoldRecord:
+        """The deposit's hold, as the outcome left it: released when the stay closed, or
+        captured by the claim for as much as it covered."""
+        claim = booking.claim
+        captured = min(claim.amount, amount) if claim is not None else 0
+        if captured and (claim is None or claim.charge_id is None):
+            raise RuntimeError("A claim taken from a hold has the transfer that took it.")
+        return wallet_services.ResolvedHoldRecord(
+            account_id=wallet,
+            amount=amount,
+            status=HoldStatus.CAPTURED if captured else HoldStatus.RELEASED,
+            created_at=booking.created_at,
+            expires_at=self.planner.hold_expires_at(booking),
+            resolved_at=booking.completed_at,
+            captured_amount=captured,
+            capture_transfer_id=claim.charge_id if captured and claim is not None else None,
+            reference=f"booking:{booking.id}",
+            description=f"Deposit for {merchant_name}, booking {booking.reference}",
+        )
+
+
+def scores_recompute_all(*, at: datetime) -> int:
+    """Every account's score as of ``at``: the nightly batch's path (id-range chunks of
+    ``SCORING_BATCH_CHUNK_SIZE`` through ``scores_recompute``), run here and now whether
+    or not a broker is configured. Returns how many snapshots were written."""
+    return sum(
+        scoring_services.scores_recompute(
+            first_id=first, last_id=last, trigger=SnapshotTrigger.BATCH, at=at
+        )
+        for first, last in scoring_selectors.account_id_chunks(
+            size=settings.SCORING_BATCH_CHUNK_SIZE
+        )
+    )

@@ -1,0 +1,144 @@
+"""Everything held about one citizen, read at once for ``GET /api/v1/me/export``.
+
+The export is the citizen's right to see all their data in one document they can keep.
+It holds, for that citizen only:
+
+- the profile (login name, names, email, identity level, when they joined) and the
+  wallet (balance, held, available);
+- every entry of their wallet with its transfer's kind, description and time (never the
+  other side of a transfer: settlement and system accounts are not theirs), and every
+  hold placed on it;
+- bills issued to them, their credit events (whether each counts, until when, disputed),
+  every score snapshot explained as the score endpoint explains it, and their disputes of
+  records and of claims;
+- consents they gave, one-time codes they made (never the code or its digest), the
+  access log (who read their facts, why, which facts), the eligibility decisions made
+  about them, their bookings and claims.
+
+Merchants appear by id, name and category: they are the parties the citizen dealt with.
+No other citizen appears: every row is chosen by the citizen's own key, and no field
+names a counterparty account. Secrets are never read out (password hash, API key and
+code digests, tokens, idempotency records).
+
+It lives in ``merchants`` because that is the top layer: ``merchants`` may import
+``scoring`` and ``wallet`` and nothing imports it, so only here can one function read
+every app. It reads through each app's selectors where one exists, so the export shows
+what the rest of the API shows.
+
+It reads and never writes: no access-log row (the citizen reading their own data is not
+a disclosure) and no snapshot (a citizen who never had a score exports an empty history).
+Each section is one query with its joins, so the export costs the same fixed number of
+queries however long the history is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import zip_longest
+
+from django.db.models import F
+from django.utils import timezone
+
+from merchants import selectors
+from merchants.models import (
+    AuthorizationCode,
+    Bill,
+    Booking,
+    Claim,
+    ClaimDispute,
+    Consent,
+    Decision,
+)
+from scoring import selectors as scoring_selectors
+from scoring.models import AccessLogEntry, CreditEvent, Dispute
+from scoring.selectors import ExplainedScore
+from wallet import selectors as wallet_selectors
+from wallet.models import Entry, Hold, User
+from wallet.selectors import WalletSummary
+
+# The version of the document's shape. Bump it whenever a section or field is added,
+# renamed or removed, or a value changes meaning, so that anyone reading a saved export
+# knows which shape they hold. (Values changing with the citizen's data do not count.)
+EXPORT_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CitizenExport:
+    """The export, section by section, as rows ready for the output serializers."""
+
+    schema_version: int
+    generated_at: datetime
+    currency: str
+    profile: User
+    wallet: WalletSummary
+    transactions: list[Entry]
+    holds: list[Hold]
+    bills: list[Bill]
+    credit_events: list[CreditEvent]
+    score_history: list[ExplainedScore]
+    disputes: list[Dispute]
+    claim_disputes: list[ClaimDispute]
+    consents: list[Consent]
+    authorization_codes: list[AuthorizationCode]
+    access_log: list[AccessLogEntry]
+    decisions: list[Decision]
+    bookings: list[Booking]
+    claims: list[Claim]
+
+
+def export_for_citizen(*, citizen: User) -> CitizenExport:
+    """Everything held about ``citizen``, newest first in every section.
+
+    One query per section (fourteen in all), whatever the number of rows: every
+    relation a serializer follows is joined here. Writes nothing.
+    """
+    wallet = wallet_selectors.wallet_summary(user=citizen)
+    return CitizenExport(
+        schema_version=EXPORT_SCHEMA_VERSION,
+        generated_at=timezone.now(),
+        currency=wallet.currency,
+        profile=citizen,
+        wallet=wallet,
+        transactions=list(wallet_selectors.wallet_entries(user=citizen)),
+        holds=list(
+            Hold.objects.filter(account__user=citizen)
+            .annotate(currency=F("account__currency"), booking_id=F("booking__id"))
+            .order_by("-created_at", "-pk")
+        ),
+        bills=list(selectors.bills_for_citizen(citizen=citizen).order_by("-issued_at", "-pk")),
+        credit_events=list(scoring_selectors.events_for(account=citizen)),
+        score_history=_score_history_explained(citizen),
+        disputes=list(scoring_selectors.disputes_for(citizen=citizen)),
+        claim_disputes=list(
+            ClaimDispute.objects.filter(citizen=citizen).order_by("-opened_at", "-pk")
+        ),
+        consents=list(selectors.consents_for_citizen(citizen=citizen)),
+        # The digest is never read: it is the code's secret, not the citizen's data.
+        authorization_codes=list(
+            AuthorizationCode.objects.filter(citizen=citizen)
+            .select_related("merchant")
+            .annotate(consent_id=F("consent__id"))
+            .defer("digest")
+            .order_by("-created_at", "-pk")
+        ),
+        access_log=list(scoring_selectors.access_log_for(citizen=citizen)),
+        decisions=list(
+            Decision.objects.filter(citizen=citizen)
+            .select_related("merchant", "perk")
+            .annotate(booking_id=F("booking__id"))
+            .order_by("-created_at", "-pk")
+        ),
+        bookings=list(selectors.bookings_for_citizen(citizen=citizen)),
+        claims=list(selectors.claims_for_citizen(citizen=citizen)),
+    )
+
+
+def _score_history_explained(citizen: User) -> list[ExplainedScore]:
+    """Every snapshot in words, each with the score before it, as ``/me/score`` shows the
+    current one. One query: the scorecards come joined and compile without the database."""
+    snapshots = list(scoring_selectors.score_history(account=citizen).select_related("scorecard"))
+    return [
+        scoring_selectors.score_explained(snapshot=snapshot, previous=previous)
+        for snapshot, previous in zip_longest(snapshots, snapshots[1:])
+    ]

@@ -1,0 +1,190 @@
+"""``manage.py seed_demo [--accounts N] [--seed S]``: a demo city with two years of history.
+
+Writes the city's merchants (three hotels, a rental, two billers), ``N`` residents with
+bills, stays, claims and the records and scores they earned (``merchants.demo``), the
+demo citizen ``demo`` / ``open-sesame-demo`` and the admin ``admin`` /
+``open-sesame-admin``. Prints a new key of the demo biller and of the demo hotel; the
+hotel's key is also the last line of the output, alone, so that
+``KEY=$(python manage.py seed_demo | tail -1)`` captures it.
+
+Safe to run again: residents and the demo citizen are only added when missing (by
+username), the demo citizen's and the admin's passwords are reset, every score is
+recomputed, and each run revokes the demo keys that earlier runs printed before printing
+new ones (only the last printed keys work).
+"""
+
+from __future__ import annotations
+
+import gc
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from merchants import selectors
+from merchants.demo import city, write
+from merchants.demo.plan import Planner
+from merchants.models import BillStatus
+from merchants.rules import format_amount
+from scoring import selectors as scoring_selectors
+from scoring.facts import BAND_LABELS
+from wallet import services as wallet_services
+from wallet.models import LedgerAccount, User
+
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "open-sesame-demo"  # noqa: S105 - printed for the demo, never in production
+DEMO_DISPLAY_NAME = "Demo Citizen"
+DEMO_BALANCE = 250_000  # 2,500.00 available at the end of the demo citizen's history
+DEMO_STAFF_USERNAME = "admin"
+DEMO_STAFF_PASSWORD = "open-sesame-admin"  # noqa: S105 - demo only
+POPULATION_PREFIX = "resident"
+MAX_ACCOUNTS = 100_000
+# Residents per transaction: bounded memory, and an interrupted run keeps whole chunks
+# (the next run adds the rest).
+CHUNK_SIZE = 1_000
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a demo city: merchants, N residents with two years of bills, stays, claims "
+        "and scores, a demo citizen and an admin. Prints the logins, a demo biller's key "
+        "and the demo hotel's key, which is also the last line of the output."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--accounts",
+            type=int,
+            default=200,
+            help=f"How many residents the city has (default 200, at most {MAX_ACCOUNTS:,}).",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=2026,
+            help="Random seed: the same seed draws the same residents (default 2026).",
+        )
+
+    def handle(self, *args: Any, accounts: int, seed: int, **options: Any) -> None:
+        if not 0 <= accounts <= MAX_ACCOUNTS:
+            raise CommandError(
+                f"--accounts must be between 0 and {MAX_ACCOUNTS:,}, not {accounts:,}: the "
+                "demo writes about 200 rows of history per resident (for millions of "
+                "accounts, see bench.recompute)."
+            )
+        verbosity = int(options.get("verbosity", 1))
+        if connection.vendor == "sqlite":
+            # A page cache of 256 MiB for this connection (the default is 2 MiB): the
+            # history's indexes stay in memory while they are written.
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA cache_size = -262144")
+        now = timezone.now()
+        planner = Planner(
+            seed=seed,
+            now=now,
+            tz=timezone.get_current_timezone(),
+            currency=settings.WALLET_CURRENCY,
+        )
+        staff = wallet_services.staff_user_ensure(
+            username=DEMO_STAFF_USERNAME, password=DEMO_STAFF_PASSWORD
+        )
+        with transaction.atomic():
+            merchants = write.city_ensure()
+        writer = write.CityWriter(planner=planner, merchants=merchants, staff=staff)
+
+        demo = self._demo_citizen(writer, planner)
+        written = write.Written()
+        existing = set(
+            User.objects.filter(username__startswith=POPULATION_PREFIX).values_list(
+                "username", flat=True
+            )
+        )
+        missing = [
+            number
+            for number in range(1, accounts + 1)
+            if f"{POPULATION_PREFIX}{number:06d}" not in existing
+        ]
+        # The history makes millions of short-lived objects and no reference cycles
+        # worth chasing: the cyclic collector only slows it down, so it runs once per
+        # chunk instead.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for start in range(0, len(missing), CHUNK_SIZE):
+                numbers = missing[start : start + CHUNK_SIZE]
+                written.add(writer.write([planner.resident(number) for number in numbers]))
+                gc.collect()
+                if verbosity >= 2:
+                    self.stdout.write(f"  {start + len(numbers):,} of {len(missing):,} residents")
+        finally:
+            if collecting:
+                gc.enable()
+        write.scores_recompute_all(at=timezone.now())
+
+        biller_key = write.demo_key_issue(merchant=merchants[city.DEMO_BILLER.key].merchant)
+        hotel_key = write.demo_key_issue(merchant=merchants[city.DEMO_HOTEL.key].merchant)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo population: {written.residents} new resident(s), with "
+                f"{written.bills:,} bills, {written.bookings:,} stays and {written.claims:,} "
+                "damage claims over two years."
+            )
+        )
+        self.stdout.write(
+            "Merchants: " + ", ".join(f"{m.name} ({m.category})" for m in city.MERCHANTS) + "."
+        )
+        self.stdout.write(self._demo_summary(demo))
+        self.stdout.write(
+            f"Admin: http://127.0.0.1:8000/admin/ as '{DEMO_STAFF_USERNAME}' / "
+            f"'{DEMO_STAFF_PASSWORD}'. API docs: http://127.0.0.1:8000/api/docs/"
+        )
+        self.stdout.write(f"Demo biller key ({city.DEMO_BILLER.name}): {biller_key}")
+        self.stdout.write(f"Demo hotel key ({city.DEMO_HOTEL.name}): {hotel_key}")
+        self.stdout.write(
+            "Keys printed by earlier runs no longer work. The demo hotel key, alone on the "
+            "last line:"
+        )
+        self.stdout.write(hotel_key)
+
+    def _demo_citizen(self, writer: write.CityWriter, planner: Planner) -> User:
+        """The demo citizen with their history the first time; later, the password reset."""
+        demo = User.objects.filter(username=DEMO_USERNAME).first()
+        if demo is not None:
+            wallet_services.user_password_set(user=demo, password=DEMO_PASSWORD)
+            if not selectors.bills_for_citizen(citizen=demo).exists():
+                self.stderr.write(
+                    "The demo citizen has no history: this database was seeded by an older "
+                    "seed_demo. Delete db.sqlite3 and run it again for the full demo."
+                )
+            return demo
+        plan = planner.demo(
+            username=DEMO_USERNAME, display_name=DEMO_DISPLAY_NAME, balance=DEMO_BALANCE
+        )
+        writer.write([plan], passwords={DEMO_USERNAME: make_password(DEMO_PASSWORD)})
+        return User.objects.get(username=DEMO_USERNAME)
+
+    def _demo_summary(self, demo: User) -> str:
+        wallet = LedgerAccount.objects.get(user=demo)
+        currency = settings.WALLET_CURRENCY
+        text = (
+            f"Demo citizen: username '{DEMO_USERNAME}', password '{DEMO_PASSWORD}' "
+            f"(available {format_amount(wallet.available, currency)}"
+        )
+        snapshot = scoring_selectors.score_current(account=demo)
+        if snapshot is not None:
+            text += f"; score {snapshot.score}, {BAND_LABELS[snapshot.band].lower()}"
+        bill = (
+            selectors.bills_for_citizen(citizen=demo, status=BillStatus.OPEN)
+            .order_by("due_date")
+            .first()
+        )
+        if bill is not None:
+            text += (
+                f"; a bill of {format_amount(bill.amount, bill.currency)} from "
+                f"{bill.merchant.name} due {bill.due_date.isoformat()}"
+            )
+        return text + ")."

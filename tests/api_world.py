@@ -1,0 +1,222 @@
+"""The seeded world the API fuzz test (``tests/test_api_fuzz.py``) sends its requests
+into: real citizens, merchants and the objects between them, so that generated requests
+reach real objects instead of answering 401 or 404 every time.
+
+To cover a new endpoint, extend :func:`build_world` and say here which seeded object
+each of its references means:
+
+- ``path_ids``: every path parameter, keyed by the path up to and including the
+  parameter (``/api/v1/me/claims/{id}`` serves ``/pay`` and ``/dispute``). The fuzz test
+  fails, naming the operation, when a path parameter has no entry.
+- ``body_refs``: fields of a request body that name an object or a secret, keyed by the
+  operation's path. A field is replaced only where the generated body has it.
+- ``authorization``: the ``Authorization`` header for each security scheme of the
+  schema; ``authorization_by_path`` overrides it for operations under a path (a biller's
+  key for billing).
+- ``headers_by_path`` and ``cookies_by_path``: anything else a valid request of an
+  operation carries (the CSRF pair of the session login).
+
+Each reference is a :class:`Ref`: the caller's own object and, where one exists,
+another party's, which must be answered like an unknown id. Every generated request runs
+in a savepoint that is rolled back, so one object serves them all: a one-time code, a
+decision not booked yet or an unpaid claim is as good as new for each request.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from merchants import services as merchant_services
+from merchants.models import Claim, Consent, Decision, Merchant
+from scoring import services as scoring_services
+from scoring.facts import EventKinds
+from tests.conftest import PASSWORD
+from tests.merchants.conftest import code_for, make_reliable
+from wallet import services as wallet_services
+from wallet.models import User
+
+# A reliable citizen (740, excellent) asking for 250,000 gets 200,000 waived and 50,000
+# held. Each citizen tops up what their two bookings hold, so a damage claim of 80,000
+# collects the hold and leaves 30,000 unpaid; a top-up afterwards can pay it.
+ASKED = 250_000
+HELD = 50_000
+CLAIMED = 80_000
+TOP_UP = 1_000_000
+
+
+@dataclass(frozen=True)
+class Ref:
+    """What a reference in a request means: the caller's own object, and another
+    party's (``None`` where there is no such thing)."""
+
+    own: Any
+    other: Any = None
+
+
+@dataclass
+class SeededWorld:
+    """Credentials and references of the seeded objects, as the fuzz test sends them."""
+
+    authorization: dict[str, str]
+    authorization_by_path: dict[str, str] = field(default_factory=dict)
+    path_ids: dict[str, Ref] = field(default_factory=dict)
+    body_refs: dict[str, dict[str, Ref]] = field(default_factory=dict)
+    headers_by_path: dict[str, dict[str, str]] = field(default_factory=dict)
+    cookies_by_path: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class Stay:
+    """What one citizen holds at one hotel: a consent, a decision not booked yet, a
+    confirmed booking whose stay has begun and a completed one with an unpaid claim."""
+
+    consent: Consent
+    fresh_decision: Decision
+    open_booking_id: Any
+    claim: Claim
+
+
+def _stay(citizen: User, hotel: Merchant, reference: str) -> Stay:
+    today = timezone.localdate()
+    first = merchant_services.eligibility_decide(
+        merchant=hotel, perk_kind="deposit_waiver", amount=ASKED, code=code_for(citizen)
+    )
+    consent = first.consent
+    second, fresh = (
+        merchant_services.eligibility_decide(
+            merchant=hotel, perk_kind="deposit_waiver", amount=ASKED, consent_id=consent.pk
+        )
+        for _ in range(2)
+    )
+    open_booking, closed_booking = (
+        merchant_services.booking_create(
+            merchant=hotel,
+            decision_id=decision.pk,
+            reference=f"{reference}-{index}",
+            check_in=today,
+            check_out=today + timedelta(days=2),
+            deposit_amount=ASKED,
+        )
+        for index, decision in enumerate((first, second))
+    )
+    merchant_services.booking_complete(
+        merchant=hotel,
+        booking_id=closed_booking.pk,
+        outcome="damage",
+        claim_amount=CLAIMED,
+        description="Broken lamp",
+    )
+    return Stay(
+        consent=consent,
+        fresh_decision=fresh,
+        open_booking_id=open_booking.pk,
+        claim=Claim.objects.get(booking=closed_booking),
+    )
+
+
+def _citizen(username: str) -> User:
+    """A reliable citizen whose wallet covers the holds of two bookings."""
+    user = make_reliable(
+        wallet_services.user_register(
+            username=username, password=PASSWORD, display_name=username.title()
+        )
+    )
+    wallet_services.top_up_create(user=user, amount=2 * HELD)
+    return user
+
+
+def build_world() -> SeededWorld:
+    """Two citizens (alice, the caller, and bob, another party), a hotel and a biller
+    with their keys, bob's hotel and biller, and between them every kind of object the
+    API names by id: consents, decisions, bookings, claims, bills, credit events, record
+    disputes, access-log rows and score snapshots."""
+    alice, bob = _citizen("alice"), _citizen("bob")
+    hotel = merchant_services.merchant_create(name="Harbour Hotel", category="hotel")
+    other_hotel = merchant_services.merchant_create(name="Hill Hotel", category="hotel")
+    biller = merchant_services.merchant_create(name="City Power", category="biller")
+    hotel_key = merchant_services.api_key_create(merchant=hotel, name="front desk")[1]
+    biller_key = merchant_services.api_key_create(merchant=biller, name="billing")[1]
+
+    alice_stay = _stay(alice, hotel, "alice")
+    bob_stay = _stay(bob, other_hotel, "bob")
+    for user in (alice, bob):
+        wallet_services.top_up_create(user=user, amount=TOP_UP)
+    billing_consent = merchant_services.consent_redeem(
+        merchant=biller, code=code_for(alice, scope="billing")
+    )
+    # An open bill of alice's, and bob's from another biller (another party's for both
+    # alice and the biller).
+    other_biller = merchant_services.merchant_create(name="Bay Water", category="biller")
+    alices_bill, bobs_bill = (
+        merchant_services.bill_issue(
+            merchant=issuer,
+            consent_id=merchant_services.consent_redeem(
+                merchant=issuer, code=code_for(user, scope="billing")
+            ).pk,
+            amount=4_200,
+            due_date=timezone.localdate() + timedelta(days=10),
+            description="Power, November",
+        )
+        for user, issuer in ((alice, biller), (bob, other_biller))
+    )
+
+    # A record alice has already disputed (so her disputes list is not empty) and one
+    # she may still dispute; bob's stands for another citizen's record.
+    now = timezone.now()
+    disputed, disputable, bobs_event = (
+        scoring_services.record_event(
+            account=user,
+            kind=EventKinds.NO_SHOW,
+            occurred_at=now - timedelta(days=days),
+            source=f"fuzz:{user.username}:{days}",
+        )
+        for user, days in ((alice, 3), (alice, 2), (bob, 2))
+    )
+    scoring_services.dispute_open(citizen=alice, event=disputed, reason="I was there.")
+    scoring_services.score_recompute(account_id=alice.pk, trigger="manual")
+
+    csrf_token = get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS)
+    credentials = {"username": Ref(alice.username), "password": Ref(PASSWORD)}
+    return SeededWorld(
+        authorization={
+            "knoxApiToken": f"Token {wallet_services.auth_token_create(user=alice)}",
+            "merchantApiKey": f"Bearer {hotel_key}",
+        },
+        authorization_by_path={"/api/v1/merchant/bills": f"Bearer {biller_key}"},
+        path_ids={
+            "/api/v1/me/consents/{id}": Ref(alice_stay.consent.pk, bob_stay.consent.pk),
+            "/api/v1/me/claims/{id}": Ref(alice_stay.claim.pk, bob_stay.claim.pk),
+            "/api/v1/merchant/bookings/{id}": Ref(
+                alice_stay.open_booking_id, bob_stay.open_booking_id
+            ),
+            "/api/v1/me/bills/{id}": Ref(alices_bill.pk, bobs_bill.pk),
+            "/api/v1/merchant/bills/{id}": Ref(alices_bill.pk, bobs_bill.pk),
+        },
+        body_refs={
+            "/api/v1/auth/login": credentials,
+            "/api/v1/auth/token": credentials,
+            "/api/v1/me/authorization-codes": {"merchant_id": Ref(hotel.pk)},
+            "/api/v1/me/disputes": {"event_id": Ref(disputable.pk, bobs_event.pk)},
+            "/api/v1/merchant/consents": {"code": Ref(code_for(alice))},
+            "/api/v1/merchant/eligibility": {
+                "code": Ref(code_for(alice)),
+                "consent_id": Ref(alice_stay.consent.pk, bob_stay.consent.pk),
+            },
+            "/api/v1/merchant/bookings": {
+                "decision_id": Ref(alice_stay.fresh_decision.pk, bob_stay.fresh_decision.pk),
+                "check_in": Ref(timezone.localdate()),
+                "check_out": Ref(timezone.localdate() + timedelta(days=2)),
+            },
+            "/api/v1/merchant/bills": {
+                "consent_id": Ref(billing_consent.pk),
+                "due_date": Ref(timezone.localdate() + timedelta(days=14)),
+            },
+        },
+        # The web client's session login enforces CSRF: the cookie and the header.
+        headers_by_path={"/api/v1/auth/login": {"X-CSRFToken": csrf_token}},
+        cookies_by_path={"/api/v1/auth/login": {"csrftoken": csrf_token}},
+    )

@@ -1,0 +1,350 @@
+"""``seed_demo``: a demo city whose every row is what the services would have written, a
+demo citizen who can log in and sees a believable history, keys that work, and a second
+run that adds nothing."""
+
+import math
+import random
+import statistics
+from collections import Counter, defaultdict
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Sum
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from merchants.demo import city
+from merchants.demo.plan import Planner, traits_draw
+from merchants.models import (
+    ApiKey,
+    Bill,
+    BillStatus,
+    Booking,
+    BookingOutcome,
+    Claim,
+    ClaimDispute,
+    ClaimStatus,
+    Decision,
+)
+from scoring.facts import EVENT_WINDOW_DAYS, EventKinds
+from scoring.models import AccessLogEntry, CreditEvent, Dispute, EventStatus, ScoreSnapshot
+from tests.merchants.conftest import (
+    ELIGIBILITY_URL,
+    assert_ledger_consistent,
+    code_for,
+    merchant_client,
+)
+from wallet import services as wallet_services
+from wallet.models import Entry, Hold, HoldStatus, LedgerAccount, TransferKind, User
+
+pytestmark = pytest.mark.django_db
+
+DEMO = {"username": "demo", "password": "open-sesame-demo"}
+
+
+def seed(*args: str) -> list[str]:
+    """Run the command; returns its output's lines."""
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out, stderr=StringIO())
+    return out.getvalue().splitlines()
+
+
+def demo_client() -> APIClient:
+    client = APIClient()
+    response = client.post("/api/v1/auth/token", DEMO)
+    assert response.status_code == 200, response.json()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    return client
+
+
+@pytest.fixture
+def seeded() -> list[str]:
+    return seed("--accounts", "30")
+
+
+def test_the_demo_citizen_logs_in_and_sees_two_years_of_history(seeded: list[str]) -> None:
+    # Given the seeded city, when the demo citizen logs in with the printed password
+    assert "Demo population: 30 new resident(s), with" in seeded[0]
+    assert any("username 'demo', password 'open-sesame-demo'" in line for line in seeded)
+    client = demo_client()
+    # Then the wallet has 2,500.00 available and nothing held
+    wallet = client.get("/api/v1/me/wallet").json()
+    assert (wallet["balance"], wallet["held"], wallet["available"]) == (250_000, 0, 250_000)
+    # And two years of bills, all paid but one, which is due in 3 days
+    bills = client.get("/api/v1/me/bills", {"page_size": 100}).json()
+    assert bills["count"] >= 40
+    open_bills = client.get("/api/v1/me/bills", {"status": "open"}).json()["results"]
+    assert len(open_bills) == 1
+    assert open_bills[0]["due_date"] == str(timezone.localdate() + timedelta(days=3))
+    assert city.DEMO_BILLER.name in str(open_bills[0]["biller"])
+    # And a good score with its reasons, and history points over time
+    score = client.get("/api/v1/me/score").json()
+    assert score["band"] == "excellent"
+    assert score["score"] == 815
+    assert 1 <= len(score["reasons"]) <= 4
+    assert {reason["code"] for reason in score["reasons"]} >= {"late_payments"}
+    history = client.get("/api/v1/me/score/history", {"page_size": 100}).json()
+    assert history["count"] >= 8
+    # And three completed stays, the last at the demo hotel
+    bookings = client.get("/api/v1/me/bookings").json()["results"]
+    assert len(bookings) == 3
+    assert all(booking["status"] == "completed" for booking in bookings)
+    demo = User.objects.get(username="demo")
+    last = Booking.objects.filter(citizen=demo).order_by("-created_at").first()
+    assert last.merchant.name == city.DEMO_HOTEL.name
+    assert last.outcome == BookingOutcome.OK
+    # And the hotels' reads in "who looked"
+    log = client.get("/api/v1/me/access-log").json()
+    assert log["count"] == 3
+    assert {row["accessor"] for row in log["results"]} >= {city.DEMO_HOTEL.name}
+
+
+def test_the_printed_hotel_key_decides_for_a_fresh_code_of_the_demo_citizen(
+    seeded: list[str],
+) -> None:
+    # Given the key printed alone on the last line (and on its own labelled line)
+    key = seeded[-1]
+    assert key.startswith("sk_live_")
+    assert f"Demo hotel key ({city.DEMO_HOTEL.name}): {key}" in seeded
+    demo = User.objects.get(username="demo")
+    # When the hotel asks about the demo citizen with a fresh code
+    response = merchant_client(key).post(
+        ELIGIBILITY_URL,
+        {"code": code_for(demo), "perk": "deposit_waiver", "amount": 80_000},
+        format="json",
+    )
+    # Then the whole deposit is waived (an excellent score waives up to 2,000.00)
+    assert response.status_code == 200, response.json()
+    assert (response.json()["eligible"], response.json()["waived_amount"]) == (True, 80_000)
+    # And the biller's printed key lists its bills
+    biller_line = next(line for line in seeded if line.startswith("Demo biller key"))
+    biller_key = biller_line.rsplit(" ", 1)[-1]
+    bills = merchant_client(biller_key).get("/api/v1/merchant/bills")
+    assert bills.status_code == 200
+    assert bills.json()["count"] > 0
+
+
+def test_every_row_is_what_the_services_would_have_written() -> None:
+    # Given the default city (its fixed seed has every kind of story in it)
+    seed()
+    kinds = Counter(CreditEvent.objects.values_list("kind", flat=True))
+    assert all(kinds[kind] for kind in EVENT_WINDOW_DAYS), kinds
+    assert Bill.objects.filter(status=BillStatus.OPEN, overdue_recorded_at__isnull=False).exists()
+    assert Bill.objects.filter(status=BillStatus.OPEN, due_date__gte=timezone.localdate()).exists()
+    assert {ClaimStatus.PAID, ClaimStatus.UNPAID, ClaimStatus.CANCELLED} <= set(
+        Claim.objects.values_list("status", flat=True)
+    )
+    assert ClaimDispute.objects.exists()
+    assert Hold.objects.filter(status=HoldStatus.CAPTURED).exists()
+    # The ledger balances, balances are their entries, and no wallet is below zero
+    assert_ledger_consistent()
+    assert not Hold.objects.filter(status=HoldStatus.ACTIVE).exists()
+    wallets = dict(LedgerAccount.objects.values_list("pk", "user_id"))
+    settlement_of = {
+        bill.merchant_id: bill.merchant.settlement_id
+        for bill in Bill.objects.select_related("merchant")
+    }
+
+    # Every paid bill has its payment: its amount from the citizen to the biller
+    legs_of: dict = defaultdict(dict)
+    for transfer_id, account_id, amount in Entry.objects.filter(
+        transfer__kind=TransferKind.PAYMENT
+    ).values_list("transfer_id", "account_id", "amount"):
+        legs_of[transfer_id][account_id] = amount
+    for bill in Bill.objects.filter(status=BillStatus.PAID).select_related("payment"):
+        legs = legs_of[bill.payment_id]
+        assert bill.payment.kind == TransferKind.PAYMENT
+        assert bill.payment.reference == f"bill:{bill.pk}"
+        assert bill.paid_at == bill.payment.created_at
+        assert {wallets.get(pk): amount for pk, amount in legs.items() if amount < 0} == {
+            bill.citizen_id: -bill.amount
+        }
+        assert legs[settlement_of[bill.merchant_id]] == bill.amount
+    # Each bill was issued under a live billing consent from a redeemed code
+    for bill in Bill.objects.select_related("consent__code"):
+        consent = bill.consent
+        assert consent.scope == "billing"
+        assert consent.granted_at <= bill.issued_at < consent.expires_at
+        assert consent.code.redeemed_at == consent.granted_at
+
+    # Records agree with the bills they describe
+    paid = list(Bill.objects.filter(status=BillStatus.PAID).values_list("paid_at", "due_date"))
+    on_time = sum(timezone.localdate(paid_at) <= due for paid_at, due in paid)
+    assert kinds[EventKinds.BILL_PAID_ON_TIME] == on_time
+    assert kinds[EventKinds.BILL_PAID_LATE] == len(paid) - on_time
+    assert kinds[EventKinds.BILL_OVERDUE] == (
+        Bill.objects.filter(overdue_recorded_at__isnull=False).count()
+    )
+    today = timezone.localdate()
+    for bill in Bill.objects.all():
+        # The 00:15 task records a bill overdue once, if it is unpaid after its due date
+        paid_late = bill.paid_at is not None and timezone.localdate(bill.paid_at) > bill.due_date
+        open_past_due = bill.paid_at is None and bill.due_date < today - timedelta(days=1)
+        if paid_late or open_past_due:
+            assert bill.overdue_recorded_at is not None
+            assert bill.paid_at is None or bill.overdue_recorded_at < bill.paid_at
+        elif bill.paid_at is not None:
+            assert bill.overdue_recorded_at is None
+    overdue_of = {
+        event.subject: event for event in CreditEvent.objects.filter(kind=EventKinds.BILL_OVERDUE)
+    }
+    for bill in Bill.objects.filter(overdue_recorded_at__isnull=False):
+        overdue = overdue_of[f"bill:{bill.pk}"]
+        assert overdue.source == f"bill:{bill.pk}:overdue"
+        assert overdue.occurred_at.date() == bill.due_date + timedelta(days=1)
+        # A late payment settles the overdue record: one late payment, never two
+        assert overdue.settled_at == bill.paid_at
+    for event in CreditEvent.objects.all():
+        assert event.counts_until == event.occurred_at + timedelta(
+            days=EVENT_WINDOW_DAYS[event.kind]
+        )
+    # ... and with the stays and claims
+    outcomes = Counter(Booking.objects.values_list("outcome", flat=True))
+    assert kinds[EventKinds.BOOKING_COMPLETED] == outcomes[BookingOutcome.OK]
+    assert kinds[EventKinds.NO_SHOW] == outcomes[BookingOutcome.NO_SHOW]
+    assert Claim.objects.count() == outcomes[BookingOutcome.DAMAGE]
+    for claim in Claim.objects.all():
+        collected = -(
+            Entry.objects.filter(
+                transfer__reference=f"claim:{claim.pk}",
+                transfer__kind=TransferKind.CLAIM,
+                account_id__in=[pk for pk, user in wallets.items() if user == claim.citizen_id],
+            ).aggregate(total=Sum("amount"))["total"]
+            or 0
+        )
+        refunded = (
+            Entry.objects.filter(
+                transfer__reference=f"claim:{claim.pk}", transfer__kind=TransferKind.REFUND
+            )
+            .filter(amount__gt=0)
+            .aggregate(total=Sum("amount"))["total"]
+            or 0
+        )
+        assert (claim.paid_amount, claim.refunded_amount) == (collected, refunded)
+        unpaid = CreditEvent.objects.filter(source=f"claim:{claim.pk}:unpaid").first()
+        if claim.status == ClaimStatus.UNPAID:
+            assert unpaid is not None
+            assert unpaid.settled_at is None
+            assert unpaid.status == EventStatus.ACTIVE
+    # Every decision stands on the snapshot its citizen had then, and was logged
+    for decision in Decision.objects.select_related("snapshot", "consent__code", "booking"):
+        assert decision.snapshot.account_id == decision.citizen_id
+        assert decision.snapshot.computed_at <= decision.created_at
+        assert decision.consent.code.redeemed_at == decision.consent.granted_at
+        assert decision.booking.hold_amount == decision.held_amount
+        assert AccessLogEntry.objects.filter(decision_id=decision.pk).count() == 1
+    # Disputes of claims and of their records agree
+    for dispute in ClaimDispute.objects.select_related("record_dispute__event"):
+        if dispute.record_dispute is not None:
+            assert dispute.record_dispute.status == dispute.status
+    assert Dispute.objects.count() == ClaimDispute.objects.exclude(record_dispute=None).count()
+    # Every account has a score
+    assert set(ScoreSnapshot.objects.values_list("account_id", flat=True)) == set(
+        User.objects.values_list("pk", flat=True)
+    )
+
+
+def test_reliability_wealth_and_identity_are_drawn_independently() -> None:
+    # Given many residents' traits (a fixed seed: the same draws every run)
+    rng = random.Random(7)
+    traits = [traits_draw(rng) for _ in range(5000)]
+    reliability = [t.reliability for t in traits]
+    log_wealth = [math.log(t.wealth) for t in traits]
+    # Then wealth says nothing about reliability, nor identity level
+    assert abs(statistics.correlation(reliability, log_wealth)) < 0.05
+    by_level = {
+        level: statistics.mean(t.reliability for t in traits if t.identity_level == level)
+        for level in (0, 1, 2)
+    }
+    assert max(by_level.values()) - min(by_level.values()) < 0.02
+    # And both vary: rich and poor, reliable and not
+    assert min(t.wealth for t in traits) * 50 < max(t.wealth for t in traits)
+    assert min(reliability) < 0.6 < 0.99 < max(reliability)
+
+
+def test_the_same_seed_draws_the_same_resident() -> None:
+    now = timezone.now()
+    first = Planner(seed=3, now=now, tz=timezone.get_current_timezone(), currency="CNY")
+    second = Planner(seed=3, now=now, tz=timezone.get_current_timezone(), currency="CNY")
+    a, b = first.resident(12), second.resident(12)
+    assert (a.traits, a.display_name, a.joined_at) == (b.traits, b.display_name, b.joined_at)
+    assert [bill.amount for bill in a.bills] == [bill.amount for bill in b.bills]
+
+
+def test_running_twice_adds_no_residents_resets_the_password_and_replaces_the_keys() -> None:
+    # Given a seeded city whose demo citizen changed their password
+    first = seed("--accounts", "10")
+    demo = User.objects.get(username="demo")
+    demo.set_password("something-else-entirely")
+    demo.save(update_fields=["password"])
+    counts = (
+        User.objects.count(),
+        Bill.objects.count(),
+        CreditEvent.objects.count(),
+        Entry.objects.count(),
+        Booking.objects.count(),
+    )
+    # When it runs again
+    second = seed("--accounts", "10")
+    # Then nothing is added, and the demo password works again
+    assert second[0].startswith("Demo population: 0 new resident(s)")
+    assert counts == (
+        User.objects.count(),
+        Bill.objects.count(),
+        CreditEvent.objects.count(),
+        Entry.objects.count(),
+        Booking.objects.count(),
+    )
+    assert User.objects.filter(username__startswith="resident").count() == 10
+    demo_client()
+    # And only the new hotel key works
+    old_key, new_key = first[-1], second[-1]
+    assert old_key != new_key
+    body = {"code": code_for(demo), "perk": "deposit_waiver", "amount": 50_000}
+    assert merchant_client(old_key).post(ELIGIBILITY_URL, body, format="json").status_code == 401
+    assert merchant_client(new_key).post(ELIGIBILITY_URL, body, format="json").status_code == 200
+    assert ApiKey.objects.filter(name="seed_demo", revoked_at__isnull=True).count() == 2
+
+
+def test_a_larger_second_run_adds_only_the_missing_residents() -> None:
+    seed("--accounts", "5")
+    lines = seed("--accounts", "8")
+    assert lines[0].startswith("Demo population: 3 new resident(s)")
+    assert User.objects.filter(username__startswith="resident").count() == 8
+    assert_ledger_consistent()
+
+
+@pytest.mark.parametrize("accounts", ["-1", "100001"])
+def test_an_out_of_range_count_is_refused_with_a_helpful_message(accounts: str) -> None:
+    with pytest.raises(CommandError, match=r"--accounts must be between 0 and 100,000"):
+        seed("--accounts", accounts)
+    assert User.objects.count() == 0
+
+
+def test_a_demo_citizen_from_an_older_seed_keeps_their_data_and_gets_a_hint() -> None:
+    # Given a database seeded before the city existed: a demo citizen without history
+    wallet_services.user_register(
+        username="demo", password="an-older-password", display_name="Demo Citizen"
+    )
+    err = StringIO()
+    # When the seed runs
+    call_command("seed_demo", "--accounts", "0", stdout=StringIO(), stderr=err)
+    # Then the password is the demo one again, nothing is invented for them, and the
+    # command says how to get the full demo
+    demo_client()
+    assert not Bill.objects.filter(citizen__username="demo").exists()
+    assert "Delete db.sqlite3 and run it again" in err.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_databases_deferred_checks_accept_the_seed_when_it_commits() -> None:
+    # When the seed commits (the other tests roll back before commit-time checks run):
+    # foreign keys on both databases, and on PostgreSQL the ledger's balance trigger,
+    # check every row then
+    lines = seed("--accounts", "20")
+    # Then every chunk was accepted
+    assert lines[0].startswith("Demo population: 20 new resident(s)")
+    assert User.objects.filter(username__startswith="resident").count() == 20
+    assert_ledger_consistent()

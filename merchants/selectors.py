@@ -5,9 +5,10 @@ citizen."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from merchants.errors import (
@@ -31,16 +32,25 @@ from scoring import selectors as scoring_selectors
 from scoring.models import CreditEvent
 from wallet.models import User
 
+Row = TypeVar("Row", bound=Model)
+
+
+def _only_row(queryset: QuerySet[Row]) -> Row | None:
+    """The one row a unique lookup finds, or None. Without the ORDER BY that ``first()``
+    adds: on the merchant endpoints' hot path, compiling it cost more than the database
+    took to run the query."""
+    return next(iter(queryset.order_by()[:1]), None)
+
 
 def api_key_by_prefix(*, prefix: str) -> ApiKey | None:
-    return ApiKey.objects.select_related("merchant").filter(prefix=prefix).first()
+    return _only_row(ApiKey.objects.select_related("merchant").filter(prefix=prefix))
 
 
 def consent_live_for(*, merchant: Merchant, consent_id: Any) -> Consent:
     """The merchant's consent (404 for anyone else's), checked live: not revoked, not
     expired. Scope is checked by :func:`consent_check`."""
-    consent = (
-        Consent.objects.select_related("citizen").filter(pk=consent_id, merchant=merchant).first()
+    consent = _only_row(
+        Consent.objects.select_related("citizen").filter(pk=consent_id, merchant=merchant)
     )
     if consent is None:
         raise NotFound("No such consent.")
@@ -57,9 +67,19 @@ def consent_check(*, consent: Consent, scope: str) -> None:
         raise ConsentScopeMismatch()
 
 
+# Read once in every eligibility request: as SQL, because compiling the ORM's query cost
+# several times what running it did (bench/eligibility.py). At most one row matches (a
+# partial unique index).
+_PERK_ACTIVE_SQL = """
+SELECT id, merchant_id, kind, max_amount, rules, is_active, created_at
+  FROM merchants_perk
+ WHERE merchant_id = %s AND kind = %s AND is_active
+"""
+
+
 def perk_active(*, merchant: Merchant, kind: str) -> Perk | None:
-    # At most one (a partial unique index); no ordering, so no join for Meta.ordering.
-    return Perk.objects.filter(merchant=merchant, kind=kind, is_active=True).order_by().first()
+    merchant_id = Perk._meta.get_field("merchant").get_db_prep_value(merchant.pk, connection)
+    return next(iter(Perk.objects.raw(_PERK_ACTIVE_SQL, [merchant_id, kind])), None)
 
 
 def decision_for_update(*, merchant: Merchant, decision_id: Any) -> Decision:

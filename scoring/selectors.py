@@ -174,6 +174,26 @@ def score_current(*, account: User) -> ScoreSnapshot | None:
     return score_history(account=account).select_related("scorecard").first()
 
 
+# The current snapshot as a disclosure reads it: once in every merchant's eligibility
+# request. Written as SQL rather than with the ORM because compiling that query cost
+# several times what running it did (bench/eligibility.py), and without the scorecard:
+# its definition was the largest value the request decoded, and a disclosure reads none
+# of it. Runs on PostgreSQL and SQLite alike; ``snapshot_current`` covers it.
+_SNAPSHOT_DISCLOSED_SQL = """
+SELECT id, account_id, scorecard_id, score, band, features, computed_at
+  FROM scoring_scoresnapshot
+ WHERE account_id = %s
+ ORDER BY computed_at DESC, id DESC
+ LIMIT 1
+"""
+
+
+def score_current_disclosed(*, account: User) -> ScoreSnapshot | None:
+    """The current snapshot with what a disclosure reads, in one statement. Its
+    explanation (``points``, ``reasons``) loads only if something reads it."""
+    return next(iter(ScoreSnapshot.objects.raw(_SNAPSHOT_DISCLOSED_SQL, [account.pk])), None)
+
+
 # --- Events, disputes, access log ------------------------------------------------------
 
 

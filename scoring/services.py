@@ -626,7 +626,6 @@ class Disclosure:
     log_entry: AccessLogEntry
 
 
-@transaction.atomic
 def facts_disclose(
     *,
     citizen: User,
@@ -642,27 +641,33 @@ def facts_disclose(
 
     Reads the current snapshot (or the given one of the citizen's, for staff reviewing
     history) and writes the access-log row the citizen sees, in one transaction: no read
-    without its log row. Consent is the caller's to check first.
+    without its log row. Consent is the caller's to check first. Inside the caller's
+    transaction (a merchant's decision) it takes no savepoint of its own: if the read or
+    the write fails, the caller's transaction fails with it.
     """
     unknown = sorted(set(fact_keys) - set(FACTS))
     if unknown or not fact_keys:
         raise ValueError(f"Not facts: {', '.join(unknown) or '(none asked)'}.")
     if snapshot is not None and snapshot.account_id != citizen.pk:
         raise ValueError("The snapshot is not the citizen's.")
-    snapshot = snapshot or score_current_ensure(account=citizen)
+    with transaction.atomic(savepoint=False):
+        if snapshot is None:
+            snapshot = selectors.score_current_disclosed(account=citizen)
+        if snapshot is None:  # never scored yet: the first snapshot is computed now
+            snapshot = score_current_ensure(account=citizen)
+        entry = AccessLogEntry.objects.create(
+            citizen=citizen,
+            accessor_kind=accessor_kind,
+            accessor_id=accessor_id,
+            accessor_name=accessor_name,
+            purpose=purpose,
+            facts=list(fact_keys),
+            snapshot=snapshot,
+            decision_id=decision_id,
+            created_at=timezone.now(),
+        )
     values = selectors.facts_of(
         score=snapshot.score, band=snapshot.band, features=snapshot.features, keys=fact_keys
-    )
-    entry = AccessLogEntry.objects.create(
-        citizen=citizen,
-        accessor_kind=accessor_kind,
-        accessor_id=accessor_id,
-        accessor_name=accessor_name,
-        purpose=purpose,
-        facts=list(fact_keys),
-        snapshot=snapshot,
-        decision_id=decision_id,
-        created_at=timezone.now(),
     )
     return Disclosure(snapshot=snapshot, facts=values, log_entry=entry)
 

@@ -260,7 +260,17 @@ class BillInputSerializer(serializers.Serializer):
     )
 
 
-class _BillStateMixin(serializers.Serializer):
+class _BillOutputFields(serializers.Serializer):
+    """What biller and citizen both read of a bill."""
+
+    id = serializers.UUIDField()
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    description = serializers.CharField()
+    due_date = serializers.DateField()
+    status = serializers.ChoiceField(choices=BillStatus.choices)
+    issued_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
     is_overdue = serializers.SerializerMethodField(help_text="Unpaid after its due date.")
     paid_on_time = serializers.SerializerMethodField(
         help_text="Whether it was paid by its due date; null while unpaid."
@@ -275,25 +285,9 @@ class _BillStateMixin(serializers.Serializer):
         return timezone.localdate(bill.paid_at) <= bill.due_date
 
 
-class BillOutputSerializer(_BillStateMixin):
-    id = serializers.UUIDField()
+class BillOutputSerializer(_BillOutputFields):
     consent_id = serializers.UUIDField()
-    amount = serializers.IntegerField()
-    currency = serializers.CharField()
-    description = serializers.CharField()
-    due_date = serializers.DateField()
-    status = serializers.ChoiceField(choices=BillStatus.choices)
-    issued_at = serializers.DateTimeField()
-    paid_at = serializers.DateTimeField(allow_null=True)
 
 
-class CitizenBillOutputSerializer(_BillStateMixin):
-    id = serializers.UUIDField()
+class CitizenBillOutputSerializer(_BillOutputFields):
     biller = MerchantSummaryOutputSerializer(source="merchant")
-    amount = serializers.IntegerField()
-    currency = serializers.CharField()
-    description = serializers.CharField()
-    due_date = serializers.DateField()
-    status = serializers.ChoiceField(choices=BillStatus.choices)
-    issued_at = serializers.DateTimeField()
-    paid_at = serializers.DateTimeField(allow_null=True)

@@ -49,9 +49,7 @@ def api_key_by_prefix(*, prefix: str) -> ApiKey | None:
 def consent_live_for(*, merchant: Merchant, consent_id: Any) -> Consent:
     """The merchant's consent (404 for anyone else's), checked live: not revoked, not
     expired. Scope is checked by :func:`consent_check`."""
-    consent = _only_row(
-        Consent.objects.select_related("citizen").filter(pk=consent_id, merchant=merchant)
-    )
+    consent = _only_row(Consent.objects.filter(pk=consent_id, merchant=merchant))
     if consent is None:
         raise NotFound("No such consent.")
     return consent

@@ -376,7 +376,7 @@ def eligibility_decide(
     currency = settings.WALLET_CURRENCY
     decision_id = uuid.uuid4()
     disclosure = scoring_services.facts_disclose(
-        citizen=consent.citizen,
+        citizen_id=consent.citizen_id,
         accessor_kind="merchant",
         accessor_id=str(merchant.pk),
         accessor_name=merchant.name,
@@ -393,7 +393,7 @@ def eligibility_decide(
         merchant=merchant,
         perk=perk,
         consent=consent,
-        citizen=consent.citizen,
+        citizen_id=consent.citizen_id,
         snapshot=disclosure.snapshot,
         requested_amount=amount,
         eligible=outcome.eligible,
@@ -764,7 +764,7 @@ def bill_issue(
         raise InvalidAmount("The amount must be a positive number of minor units.")
     return Bill.objects.create(
         merchant=merchant,
-        citizen=consent.citizen,
+        citizen_id=consent.citizen_id,
         consent=consent,
         amount=amount,
         currency=settings.WALLET_CURRENCY,

@@ -332,7 +332,7 @@ class ScoreSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         snapshot = self.get_object(request, object_id)
         if snapshot is not None:
             services.facts_disclose(
-                citizen=snapshot.account,
+                citizen_id=snapshot.account_id,
                 accessor_kind=STAFF_ACCESSOR,
                 accessor_id=str(request.user.pk),
                 accessor_name="Open Sesame support",

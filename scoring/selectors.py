@@ -188,10 +188,10 @@ SELECT id, account_id, scorecard_id, score, band, features, computed_at
 """
 
 
-def score_current_disclosed(*, account: User) -> ScoreSnapshot | None:
+def score_current_disclosed(*, account_id: int) -> ScoreSnapshot | None:
     """The current snapshot with what a disclosure reads, in one statement. Its
     explanation (``points``, ``reasons``) loads only if something reads it."""
-    return next(iter(ScoreSnapshot.objects.raw(_SNAPSHOT_DISCLOSED_SQL, [account.pk])), None)
+    return next(iter(ScoreSnapshot.objects.raw(_SNAPSHOT_DISCLOSED_SQL, [account_id])), None)
 
 
 # --- Events, disputes, access log ------------------------------------------------------

@@ -628,7 +628,7 @@ class Disclosure:
 
 def facts_disclose(
     *,
-    citizen: User,
+    citizen_id: int,
     accessor_kind: str,
     accessor_id: str,
     accessor_name: str,
@@ -648,15 +648,15 @@ def facts_disclose(
     unknown = sorted(set(fact_keys) - set(FACTS))
     if unknown or not fact_keys:
         raise ValueError(f"Not facts: {', '.join(unknown) or '(none asked)'}.")
-    if snapshot is not None and snapshot.account_id != citizen.pk:
+    if snapshot is not None and snapshot.account_id != citizen_id:
         raise ValueError("The snapshot is not the citizen's.")
     with transaction.atomic(savepoint=False):
         if snapshot is None:
-            snapshot = selectors.score_current_disclosed(account=citizen)
+            snapshot = selectors.score_current_disclosed(account_id=citizen_id)
         if snapshot is None:  # never scored yet: the first snapshot is computed now
-            snapshot = score_current_ensure(account=citizen)
+            snapshot = score_current_ensure(account=User.objects.get(pk=citizen_id))
         entry = AccessLogEntry.objects.create(
-            citizen=citizen,
+            citizen_id=citizen_id,
             accessor_kind=accessor_kind,
             accessor_id=accessor_id,
             accessor_name=accessor_name,

@@ -76,7 +76,7 @@ def disputes(citizen, other_citizen, record, django_capture_on_commit_callbacks)
 def rows(disputes, citizen):
     """At least one row of every scoring model."""
     services.facts_disclose(
-        citizen=citizen,
+        citizen_id=citizen.pk,
         accessor_kind="staff",
         accessor_id="1",
         accessor_name="Support desk",

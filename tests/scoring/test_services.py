@@ -356,7 +356,7 @@ def test_a_dispute_open_for_30_days_is_upheld_automatically(
 def test_a_third_party_read_returns_the_facts_and_writes_one_log_row(citizen, record):
     record(citizen, EventKinds.CLAIM_UNPAID, amount=100)
     disclosure = services.facts_disclose(
-        citizen=citizen,
+        citizen_id=citizen.pk,
         accessor_kind="merchant",
         accessor_id="m-1",
         accessor_name="Grand Hotel",
@@ -388,7 +388,7 @@ def test_a_snapshot_is_read_only_as_its_own_citizens(citizen, other_citizen):
     others = services.score_current_ensure(account=other_citizen)
     with pytest.raises(ValueError, match="not the citizen's"):
         services.facts_disclose(
-            citizen=citizen,
+            citizen_id=citizen.pk,
             accessor_kind="staff",
             accessor_id="1",
             accessor_name="Open Sesame support",
@@ -402,7 +402,7 @@ def test_a_snapshot_is_read_only_as_its_own_citizens(citizen, other_citizen):
 def test_unknown_facts_cannot_be_read(citizen):
     with pytest.raises(ValueError, match="balance"):
         services.facts_disclose(
-            citizen=citizen,
+            citizen_id=citizen.pk,
             accessor_kind="merchant",
             accessor_id="m-1",
             accessor_name="Grand Hotel",
@@ -447,7 +447,7 @@ def test_snapshots_and_the_access_log_are_append_only_in_the_database(citizen):
 
     snapshot = services.score_current_ensure(account=citizen)
     services.facts_disclose(
-        citizen=citizen,
+        citizen_id=citizen.pk,
         accessor_kind="staff",
         accessor_id="1",
         accessor_name="Support",

@@ -852,7 +852,7 @@ def test_access_log_shows_a_disclosure_to_the_citizen_only(
 ):
     # Given a merchant read the citizen's score and unpaid claims
     disclosure = services.facts_disclose(
-        citizen=citizen,
+        citizen_id=citizen.pk,
         accessor_kind="merchant",
         accessor_id="m1",
         accessor_name="Grand Hotel",
@@ -891,7 +891,7 @@ def test_access_log_is_newest_first_with_the_decision(citizen_api, citizen):
     decision_id = uuid4()
     for name, decision in (("Early Hotel", None), ("Late Rental", decision_id)):
         services.facts_disclose(
-            citizen=citizen,
+            citizen_id=citizen.pk,
             accessor_kind="merchant",
             accessor_id=name,
             accessor_name=name,

@@ -68,6 +68,13 @@ class ReasonItemOutputSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+@extend_schema_field(ReasonItemOutputSerializer(many=True))
+class StoredReasonsField(serializers.ReadOnlyField):
+    """A decision's reasons as stored (``[{"code", "message"}]``, written by the service
+    from the rules' outcome), passed through as they are. Every eligibility answer has
+    them; a nested serializer would rebuild its fields for each response."""
+
+
 class ClaimOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     booking_id = serializers.UUIDField()
@@ -143,7 +150,7 @@ class DecisionOutputSerializer(serializers.Serializer):
     waived_amount = serializers.IntegerField()
     held_amount = serializers.IntegerField()
     currency = serializers.CharField()
-    reasons = ReasonItemOutputSerializer(many=True)
+    reasons = StoredReasonsField()
     expires_at = serializers.DateTimeField(help_text="Book before this; a decision books once.")
 
 

@@ -69,7 +69,7 @@ def consent_check(*, consent: Consent, scope: str) -> None:
 # several times what running it did (bench/eligibility.py). At most one row matches (a
 # partial unique index).
 _PERK_ACTIVE_SQL = """
-SELECT id, merchant_id, kind, max_amount, rules, is_active, created_at
+SELECT id, merchant_id, kind, max_amount, rules, is_active, created_at, updated_at
   FROM merchants_perk
  WHERE merchant_id = %s AND kind = %s AND is_active
 """

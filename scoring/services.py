@@ -62,6 +62,23 @@ def _schedule_recompute(account_id: int, trigger: str) -> None:
 # --- Credit events ---------------------------------------------------------------------
 
 
+_EVENT_KINDS = frozenset(EventKind.values)
+
+
+def _event_check(
+    *, kind: str, occurred_at: datetime, source: str, amount: int | None, now: datetime
+) -> None:
+    """What no credit event may be, one at a time or in bulk."""
+    if kind not in _EVENT_KINDS:
+        raise InvalidEvent(f"Unknown kind of event: {kind!r}.")
+    if timezone.is_naive(occurred_at) or occurred_at > now + CLOCK_SKEW:
+        raise InvalidEvent("occurred_at must be an aware time, not in the future.")
+    if not source or len(source) > 200:
+        raise InvalidEvent("source must be a reference of 1 to 200 characters.")
+    if amount is not None and (isinstance(amount, bool) or amount < 0):
+        raise InvalidEvent("amount must be a whole number of minor units, at least 0.")
+
+
 @transaction.atomic
 def record_event(
     *,
@@ -82,14 +99,9 @@ def record_event(
     overdue) marks that one settled, in whichever order the two arrive. A recompute of
     the account runs after commit.
     """
-    if kind not in EventKind.values:
-        raise InvalidEvent(f"Unknown kind of event: {kind!r}.")
-    if timezone.is_naive(occurred_at) or occurred_at > timezone.now() + CLOCK_SKEW:
-        raise InvalidEvent("occurred_at must be an aware time, not in the future.")
-    if not source or len(source) > 200:
-        raise InvalidEvent("source must be a reference of 1 to 200 characters.")
-    if amount is not None and (isinstance(amount, bool) or amount < 0):
-        raise InvalidEvent("amount must be a whole number of minor units, at least 0.")
+    _event_check(
+        kind=kind, occurred_at=occurred_at, source=source, amount=amount, now=timezone.now()
+    )
     try:
         with transaction.atomic():
             event = CreditEvent.objects.create(
@@ -151,21 +163,6 @@ class EventRecord:
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
-_EVENT_KINDS = frozenset(EventKind.values)
-
-
-def _event_check(event: EventRecord, now: datetime) -> None:
-    """What :func:`record_event` refuses, refused here too."""
-    if event.kind not in _EVENT_KINDS:
-        raise InvalidEvent(f"Unknown kind of event: {event.kind!r}.")
-    if timezone.is_naive(event.occurred_at) or event.occurred_at > now + CLOCK_SKEW:
-        raise InvalidEvent("occurred_at must be an aware time, not in the future.")
-    if not event.source or len(event.source) > 200:
-        raise InvalidEvent("source must be a reference of 1 to 200 characters.")
-    if event.amount is not None and (isinstance(event.amount, bool) or event.amount < 0):
-        raise InvalidEvent("amount must be a whole number of minor units, at least 0.")
-
-
 # Kinds that settle or are settled by another (``facts.SETTLES``): only these need the
 # events already recorded about the same subject.
 _SETTLING_KINDS = frozenset(SETTLES) | frozenset(SETTLES.values())
@@ -188,7 +185,13 @@ def events_bulk_record(*, events: Sequence[EventRecord]) -> dict[tuple[int, str]
     """
     now = timezone.now()
     for event in events:
-        _event_check(event, now)
+        _event_check(
+            kind=event.kind,
+            occurred_at=event.occurred_at,
+            source=event.source,
+            amount=event.amount,
+            now=now,
+        )
     account_ids = sorted({event.account_id for event in events})
     known: dict[tuple[int, str], tuple[uuid.UUID, str]] = {}
     # (account, subject, settled kind) → when the first settling event happened

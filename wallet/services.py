@@ -154,10 +154,19 @@ def system_account(code: SystemAccount) -> LedgerAccount:
 # --- Transfers -------------------------------------------------------------------------
 
 
+# Ids per query when locking many accounts (SQLite's historical limit is 999 variables).
+_LOCK_CHUNK = 900
+
+
 def _lock_accounts(account_ids: set[int]) -> dict[int, LedgerAccount]:
-    """Lock ledger accounts for update, in ascending primary key order."""
-    accounts = LedgerAccount.objects.select_for_update().filter(pk__in=account_ids).order_by("pk")
-    locked = {account.pk: account for account in accounts}
+    """Lock ledger accounts for update, in ascending primary key order (in chunks of ids
+    for many accounts, still in that one global order)."""
+    ordered = sorted(account_ids)
+    locked: dict[int, LedgerAccount] = {}
+    for start in range(0, len(ordered), _LOCK_CHUNK):
+        chunk = ordered[start : start + _LOCK_CHUNK]
+        accounts = LedgerAccount.objects.select_for_update().filter(pk__in=chunk).order_by("pk")
+        locked.update((account.pk, account) for account in accounts)
     missing = account_ids - locked.keys()
     if missing:
         raise LedgerAccount.DoesNotExist(f"No ledger account {sorted(missing)}")
@@ -276,50 +285,6 @@ def payment_create(
         )
 
 
-@transaction.atomic
-def top_ups_bulk_create(*, amounts: Mapping[int, int], description: str = "Top-up") -> int:
-    """Top up many wallets at once (demo seeding, migrations from another system).
-
-    One transfer per wallet, written with bulk inserts; the funding account takes the sum.
-    Returns the number of transfers written.
-    """
-    amounts = {account_id: amount for account_id, amount in amounts.items() if amount > 0}
-    if not amounts:
-        return 0
-    funding = system_account(SystemAccount.FUNDING)
-    locked = _lock_accounts({funding.pk, *amounts})
-    if any(locked[pk].kind != AccountKind.WALLET for pk in amounts):
-        raise InvalidAmount("Bulk top-ups go to wallets only.")
-    now = timezone.now()
-    transfers = Transfer.objects.bulk_create(
-        Transfer(
-            kind=TransferKind.TOP_UP,
-            currency=settings.WALLET_CURRENCY,
-            description=description,
-            created_at=now,
-        )
-        for _ in amounts
-    )
-    entries: list[Entry] = []
-    for transfer, (account_id, amount) in zip(transfers, sorted(amounts.items()), strict=True):
-        entries.append(
-            Entry(transfer=transfer, account_id=funding.pk, amount=-amount, created_at=now)
-        )
-        entries.append(
-            Entry(transfer=transfer, account_id=account_id, amount=amount, created_at=now)
-        )
-    Entry.objects.bulk_create(entries, batch_size=2000)
-    # The wallets are locked above, so their balances cannot move under this update.
-    for account_id, amount in sorted(amounts.items()):
-        locked[account_id].balance += amount
-    funding_total = sum(amounts.values())
-    LedgerAccount.objects.bulk_update(
-        [locked[pk] for pk in sorted(amounts)], ["balance"], batch_size=1000
-    )
-    LedgerAccount.objects.filter(pk=funding.pk).update(balance=F("balance") - funding_total)
-    return len(transfers)
-
-
 @dataclass(frozen=True, slots=True)
 class TransferRecord:
     """One transfer for :func:`transfers_bulk_create`: what ``_post`` writes, at a time of
@@ -332,20 +297,6 @@ class TransferRecord:
     description: str = ""
     reference: str = ""
     id: uuid.UUID = field(default_factory=uuid.uuid4)
-
-
-# Ids per query when locking many accounts (SQLite's historical limit is 999 variables).
-_LOCK_CHUNK = 900
-
-
-def _lock_accounts_many(account_ids: set[int]) -> dict[int, LedgerAccount]:
-    """:func:`_lock_accounts` for any number of accounts: chunks in ascending pk, so the
-    locks are still taken in one global order."""
-    ordered = sorted(account_ids)
-    locked: dict[int, LedgerAccount] = {}
-    for start in range(0, len(ordered), _LOCK_CHUNK):
-        locked.update(_lock_accounts(set(ordered[start : start + _LOCK_CHUNK])))
-    return locked
 
 
 @transaction.atomic
@@ -376,7 +327,7 @@ def transfers_bulk_create(*, transfers: Sequence[TransferRecord]) -> int:
             raise ValueError(f"Unbalanced or one-legged transfer: {dict(transfer.postings)}")
         for account_id, amount in transfer.postings.items():
             totals[account_id] += amount
-    locked = _lock_accounts_many(set(totals))
+    locked = _lock_accounts(set(totals))
     if any(account.currency != currency for account in locked.values()):
         raise CurrencyMismatch()
 

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo serve test lint format migrate clean
+.PHONY: install demo serve test screenshots browser lint format migrate clean
 
 install: $(STAMP)
 
@@ -22,11 +22,20 @@ demo: install
 	DEBUG=1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	@echo ""
-	@echo "Serving on http://$(HOST):$(PORT)/  (API docs: /api/docs/, admin: /admin/)"
+	@echo "Serving on http://$(HOST):$(PORT)/  (citizen app: /app/, API docs: /api/docs/, admin: /admin/)"
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest
+
+# Debian's Chromium for the browser tests (installed with apt-get when missing).
+browser:
+	./scripts/ensure-chromium
+
+# Run the app's browser tests and keep their phone-size screenshots in docs/screenshots/.
+screenshots: install
+	./scripts/ensure-chromium fonts-noto-cjk
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/client -m browser
 
 lint: install
 	$(BIN)/ruff check .

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "wallet",
     "scoring",
     "merchants",
+    "client",
 ]
 
 MIDDLEWARE = [
@@ -126,7 +127,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "client.storage.AppStaticFilesStorage"
         )
     },
 }

@@ -1,7 +1,9 @@
-"""URL configuration: the admin, the versioned API, its schema and docs, health checks."""
+"""URL configuration: the citizen app, the admin, the versioned API, its schema and docs,
+health checks."""
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common import health
@@ -13,6 +15,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="client:shell"), name="home"),
+    path("app/", include("client.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),

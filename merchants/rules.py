@@ -451,8 +451,16 @@ def evaluate(
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
+    """One line of a perk's rules for the citizen: the words, and the same line as data
+    (so a client can say it in the citizen's own language)."""
+
     fact: str
     text: str
+    kind: str  # "condition" (must hold) or "tier" (what a band waives)
+    op: str | None = None  # a condition's operator
+    threshold: int | None = None  # a numeric condition's value
+    band: str | None = None  # a band condition's value, or a tier's band
+    amount: int | None = None  # a tier's most waived, capped by the perk's maximum
 
 
 def requirements(rules: Rules, *, max_amount: int, currency: str) -> list[Requirement]:
@@ -462,7 +470,15 @@ def requirements(rules: Rules, *, max_amount: int, currency: str) -> list[Requir
     ``max_amount``, since that is what can really be waived).
     """
     lines = [
-        Requirement(condition.fact, _condition_text(condition)) for condition in rules.conditions
+        Requirement(
+            condition.fact,
+            _condition_text(condition),
+            kind="condition",
+            op=condition.op,
+            threshold=None if condition.fact == BAND_FACT else cast(int, condition.value),
+            band=cast(str, condition.value) if condition.fact == BAND_FACT else None,
+        )
+        for condition in rules.conditions
     ]
     for tier in rules.tiers:
         amount = min(tier.max_amount, max_amount)
@@ -470,7 +486,13 @@ def requirements(rules: Rules, *, max_amount: int, currency: str) -> list[Requir
             f"up to {format_amount(amount, currency)} waived" if amount > 0 else "nothing waived"
         )
         lines.append(
-            Requirement(BAND_FACT, f"{FACTS[BAND_FACT].label} {BAND_LABELS[tier.band]}: {waived}")
+            Requirement(
+                BAND_FACT,
+                f"{FACTS[BAND_FACT].label} {BAND_LABELS[tier.band]}: {waived}",
+                kind="tier",
+                band=tier.band,
+                amount=amount,
+            )
         )
     return lines
 

@@ -10,6 +10,8 @@ FORBIDDEN = {
     "wallet": {"scoring", "merchants"},
     "scoring": {"merchants"},
     "common": {"wallet", "scoring", "merchants"},
+    # The citizen app talks to the server only through the public API.
+    "client": {"wallet", "scoring", "merchants"},
 }
 
 

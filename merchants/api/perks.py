@@ -18,12 +18,34 @@ from merchants import perks
 from merchants.api.serializers import MerchantSummaryOutputSerializer, ReasonItemOutputSerializer
 from merchants.models import Perk, PerkKind
 from merchants.qualify import QUALIFY_STATUSES, STEP_CODES
-from scoring.facts import FACTS
+from merchants.rules import OPERATORS
+from scoring.facts import BAND_CODES, FACTS
+
+REQUIREMENT_KINDS = ("condition", "tier")
 
 
 class PerkRequirementOutputSerializer(serializers.Serializer):
     fact = serializers.ChoiceField(choices=list(FACTS), help_text="The fact the line is about.")
     text = serializers.CharField(help_text="The requirement in plain words, threshold included.")
+    kind = serializers.ChoiceField(
+        choices=REQUIREMENT_KINDS,
+        help_text="`condition`: must hold for any waiver. `tier`: how much the band waives.",
+    )
+    op = serializers.ChoiceField(
+        choices=list(OPERATORS), allow_null=True, help_text="A condition's operator."
+    )
+    threshold = serializers.IntegerField(
+        allow_null=True, help_text="A numeric condition's value (null for a band)."
+    )
+    band = serializers.ChoiceField(
+        choices=list(BAND_CODES),
+        allow_null=True,
+        help_text="A band condition's value, or the band a tier is for.",
+    )
+    amount = serializers.IntegerField(
+        allow_null=True,
+        help_text="A tier's most waived, minor units, capped by the perk's max_amount.",
+    )
 
 
 class PerkQualifyClaimOutputSerializer(serializers.Serializer):

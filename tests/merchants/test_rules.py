@@ -808,12 +808,32 @@ def test_requirements_of_the_defaults() -> None:
     lines = requirements(DEFAULTS, max_amount=500000, currency="CNY")
     # then each condition, then each tier, in words with the thresholds
     assert lines == [
-        Requirement("score", "Score at least 600"),
-        Requirement("unpaid_claims", "Unpaid claims: none"),
-        Requirement("identity_level", "Identity verification at least 1 (phone verified)"),
-        Requirement("band", "Band Good: up to 500.00 CNY waived"),
-        Requirement("band", "Band Very good: up to 1,000.00 CNY waived"),
-        Requirement("band", "Band Excellent: up to 2,000.00 CNY waived"),
+        Requirement("score", "Score at least 600", "condition", op=">=", threshold=600),
+        Requirement("unpaid_claims", "Unpaid claims: none", "condition", op="==", threshold=0),
+        Requirement(
+            "identity_level",
+            "Identity verification at least 1 (phone verified)",
+            "condition",
+            op=">=",
+            threshold=1,
+        ),
+        Requirement(
+            "band", "Band Good: up to 500.00 CNY waived", "tier", band="good", amount=50000
+        ),
+        Requirement(
+            "band",
+            "Band Very good: up to 1,000.00 CNY waived",
+            "tier",
+            band="very_good",
+            amount=100000,
+        ),
+        Requirement(
+            "band",
+            "Band Excellent: up to 2,000.00 CNY waived",
+            "tier",
+            band="excellent",
+            amount=200000,
+        ),
     ]
 
 

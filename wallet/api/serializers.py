@@ -26,7 +26,7 @@ class RegisterInputSerializer(serializers.Serializer):
 
     def validate_username(self, value: str) -> str:
         if User.objects.filter(username__iexact=value).exists():
-            raise serializers.ValidationError("This username is taken.")
+            raise serializers.ValidationError("This username is taken.", code="username_taken")
         return value
 
     def validate(self, attrs: dict) -> dict:
@@ -34,7 +34,17 @@ class RegisterInputSerializer(serializers.Serializer):
         try:
             validate_password(attrs["password"], user=candidate)
         except DjangoValidationError as error:
-            raise serializers.ValidationError({"password": list(error.messages)}) from error
+            # Each message keeps its validator's code (password_too_short, ...), so a
+            # client can say it in the citizen's language.
+            raise serializers.ValidationError(
+                {
+                    "password": [
+                        serializers.ErrorDetail(message, code=item.code or "invalid")
+                        for item in error.error_list
+                        for message in item.messages
+                    ]
+                }
+            ) from error
         return attrs
 
 

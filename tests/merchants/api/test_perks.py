@@ -452,12 +452,49 @@ def test_requirements_are_shown_before_any_consent(citizen: User, hotel: Merchan
         CURRENCY,
     )
     assert row["requirements"] == [
-        {"fact": "score", "text": "Score at least 600"},
-        {"fact": "unpaid_claims", "text": "Unpaid claims: none"},
-        {"fact": "identity_level", "text": "Identity verification at least 1 (phone verified)"},
-        {"fact": "band", "text": f"Band Good: up to 500.00 {CURRENCY} waived"},
-        {"fact": "band", "text": f"Band Very good: up to 1,000.00 {CURRENCY} waived"},
-        {"fact": "band", "text": f"Band Excellent: up to 2,000.00 {CURRENCY} waived"},
+        {
+            "fact": "score",
+            "text": "Score at least 600",
+            "kind": "condition",
+            "op": ">=",
+            "threshold": 600,
+            "band": None,
+            "amount": None,
+        },
+        {
+            "fact": "unpaid_claims",
+            "text": "Unpaid claims: none",
+            "kind": "condition",
+            "op": "==",
+            "threshold": 0,
+            "band": None,
+            "amount": None,
+        },
+        {
+            "fact": "identity_level",
+            "text": "Identity verification at least 1 (phone verified)",
+            "kind": "condition",
+            "op": ">=",
+            "threshold": 1,
+            "band": None,
+            "amount": None,
+        },
+        *(
+            {
+                "fact": "band",
+                "text": text,
+                "kind": "tier",
+                "op": None,
+                "threshold": None,
+                "band": band,
+                "amount": amount,
+            }
+            for band, amount, text in [
+                ("good", 50000, f"Band Good: up to 500.00 {CURRENCY} waived"),
+                ("very_good", 100000, f"Band Very good: up to 1,000.00 {CURRENCY} waived"),
+                ("excellent", 200000, f"Band Excellent: up to 2,000.00 {CURRENCY} waived"),
+            ]
+        ),
     ]
 
 

@@ -82,6 +82,20 @@ def test_register_refuses_a_taken_username_case_insensitively(api, citizen):
     assert User.objects.count() == 1
 
 
+def test_register_field_errors_carry_codes_a_client_can_translate(api, citizen):
+    # A taken username, and a password of digits only that is also too common
+    taken = api.post(REGISTER, {"username": "alice", "password": PASSWORD}, format="json")
+    weak = api.post(REGISTER, {"username": "carmen", "password": "12345678"}, format="json")
+    assert [(e["field"], e["code"]) for e in taken.json()["errors"]] == [
+        ("username", "username_taken")
+    ]
+    assert [(e["field"], e["code"]) for e in weak.json()["errors"]] == [
+        ("password", "password_too_common"),
+        ("password", "password_entirely_numeric"),
+    ]
+    assert User.objects.filter(username="carmen").count() == 0
+
+
 def test_register_ignores_fields_it_does_not_document(api):
     # Mass assignment: identity level and staff flags are not for the client to set.
     response = api.post(

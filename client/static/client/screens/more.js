@@ -1,0 +1,47 @@
+// Everything else the app does, one tap away.
+import { register, t } from "../i18n.js";
+import { html, Screen } from "../ui.js";
+
+register({
+  en: {
+    "more.bills": "Open and paid bills; pay a bill.",
+    "more.perks": "What each merchant offers, and whether you qualify.",
+    "more.consents": "Who may ask about you, and until when.",
+    "more.access": "Every time a merchant looked, and why.",
+    "more.records": "What your score is made of; dispute a record.",
+    "more.data": "Download everything we hold about you.",
+  },
+  es: {
+    "more.bills": "Facturas abiertas y pagadas; paga una factura.",
+    "more.perks": "Lo que ofrece cada comercio y si cumples los requisitos.",
+    "more.consents": "Quién puede consultar sobre ti y hasta cuándo.",
+    "more.access": "Cada vez que un comercio consultó, y por qué.",
+    "more.records": "De qué se compone tu puntuación; reclama un registro.",
+    "more.data": "Descarga todo lo que guardamos sobre ti.",
+  },
+  "zh-Hans": {
+    "more.bills": "待付和已付账单；支付账单。",
+    "more.perks": "各商户提供的优惠，以及您是否符合条件。",
+    "more.consents": "谁可以查询您的信息，期限到何时。",
+    "more.access": "商户每一次查询的时间和原因。",
+    "more.records": "您的评分由哪些记录组成；对记录提出异议。",
+    "more.data": "下载我们保存的关于您的全部数据。",
+  },
+});
+
+const ITEMS = ["bills", "perks", "consents", "access", "records", "data"];
+
+export function MoreScreen() {
+  return html`<${Screen} title=${t("app.more")}>
+    <ul class="menu">
+      ${ITEMS.map(
+        (route) => html`<li>
+          <a href=${`#/${route}`} class="menu-item">
+            <span class="menu-title">${t(`nav.${route}`)}</span>
+            <span class="menu-text">${t(`more.${route}`)}</span>
+          </a>
+        </li>`,
+      )}
+    </ul>
+  <//>`;
+}

@@ -1,0 +1,161 @@
+"""Browser fixtures: Debian's Chromium, headless, driven by Playwright against a live
+server with a real database. No test downloads a browser.
+
+``CHROMIUM_PATH`` overrides where Chromium is (``/usr/bin/chromium`` by default);
+``make test`` installs it with apt-get when it is missing. ``SCREENSHOTS_DIR`` says
+where the phone-size screenshots go (``make screenshots`` points it at
+``docs/screenshots/``); by default a temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+PHONE = {"width": 390, "height": 844}
+# The browser logs every refused request (the session check before login answers 401,
+# a refused payment 422...); the app handles those. A 5xx or a script error fails a test.
+EXPECTED_CONSOLE = ("the server responded with a status of 4",)
+
+
+@pytest.fixture
+def playwright(monkeypatch: pytest.MonkeyPatch) -> Iterator[Playwright]:
+    """Playwright for one test. Its synchronous API runs an event loop in the test's
+    thread while it is started, where Django would refuse the test's own (synchronous)
+    database calls; they are allowed only for that while, which ends before the test
+    database is emptied and before any other test."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as instance:
+        yield instance
+
+
+@pytest.fixture
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM_PATH).exists():
+        pytest.fail(
+            f"Chromium is not at {CHROMIUM_PATH}. Install Debian's package "
+            "(apt-get install chromium; `make test` does it) or set CHROMIUM_PATH."
+        )
+    browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, headless=True)
+    yield browser
+    browser.close()
+
+
+@dataclass
+class Phone:
+    """A phone-sized browser tab on the live server, collecting what went wrong."""
+
+    page: Page
+    context: BrowserContext
+    base_url: str
+    errors: list[str]
+
+    def open(self, route: str = "") -> Page:
+        self.page.goto(f"{self.base_url}/app/#/{route}")
+        return self.page
+
+
+def _phone(browser: Browser, base_url: str, locale: str) -> Iterator[Phone]:
+    context = browser.new_context(
+        viewport=PHONE,
+        device_scale_factor=2,
+        locale=locale,
+        timezone_id="Asia/Shanghai",
+        has_touch=True,
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(f"console {message.type}: {message.text}")
+            if message.type == "error" and not any(e in message.text for e in EXPECTED_CONSOLE)
+            else None
+        ),
+    )
+    phone = Phone(page=page, context=context, base_url=base_url, errors=errors)
+    yield phone
+    context.close()
+
+
+@pytest.fixture
+def phone(browser: Browser, live_server: Any) -> Iterator[Phone]:
+    """An English phone. The test fails if the page threw or logged an error."""
+    generator = _phone(browser, live_server.url, "en-US")
+    made = next(generator)
+    yield made
+    next(generator, None)
+    assert made.errors == []
+
+
+@pytest.fixture
+def phone_factory(browser: Browser, live_server: Any) -> Iterator[Any]:
+    made: list[Iterator[Phone]] = []
+
+    def make(locale: str) -> Phone:
+        generator = _phone(browser, live_server.url, locale)
+        made.append(generator)
+        return next(generator)
+
+    yield make
+    for generator in made:
+        next(generator, None)
+
+
+@pytest.fixture
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """``screenshots(page, name)`` saves a phone-size PNG of the page."""
+    folder = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(page: Page, name: str, *, top: bool = True) -> Path:
+        # A screen as it opens: scrolled to the top, with no passing notice over it.
+        page.evaluate(
+            """(top) => {
+                if (top) window.scrollTo(0, 0);
+                document.activeElement?.blur();
+                document.querySelectorAll('.toast').forEach((e) => (e.style.visibility = 'hidden'));
+            }""",
+            top,
+        )
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=False, animations="disabled", caret="hide")
+        page.evaluate(
+            "() => document.querySelectorAll('.toast').forEach((e) => (e.style.visibility = ''))"
+        )
+        return path
+
+    return take
+
+
+def call_api(
+    base_url: str, method: str, path: str, *, key: str, body: dict | None = None
+) -> tuple[int, dict]:
+    """A merchant's system calling the public API with its key (as a hotel's would)."""
+    request = urllib.request.Request(  # noqa: S310 (the live server's http:// URL)
+        f"{base_url}/api/v1/{path}",
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={
+            "Authorization": f"Bearer {key}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (likewise)
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")

@@ -240,6 +240,13 @@ class ClaimDisputeOutputSerializer(serializers.Serializer):
     opened_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
     resolution_note = serializers.CharField()
+    resolved_automatically = serializers.SerializerMethodField(
+        help_text="Upheld because nobody decided it within 30 days."
+    )
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_resolved_automatically(self, dispute: Any) -> bool:
+        return dispute.status != ClaimDisputeStatus.OPEN and dispute.resolved_by_id is None
 
 
 class CitizenClaimOutputSerializer(ClaimOutputSerializer):

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.db import connections
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -37,6 +39,9 @@ def playwright(monkeypatch: pytest.MonkeyPatch) -> Iterator[Playwright]:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as instance:
         yield instance
+        # While the loop runs, Django keeps the test's database connections apart from
+        # the thread's usual ones; close them now, or the test database cannot be dropped.
+        connections.close_all()
 
 
 @pytest.fixture
@@ -138,6 +143,37 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Any:
         return path
 
     return take
+
+
+# WCAG 2.1 A and AA, and axe's best practices (landmarks, heading order...).
+AXE_OPTIONS = {
+    "runOnly": {
+        "type": "tag",
+        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
+    }
+}
+
+
+@pytest.fixture(scope="session")
+def axe() -> Axe:
+    return Axe()
+
+
+@pytest.fixture
+def accessible(axe: Axe) -> Any:
+    """``accessible(page)`` fails the test with what axe-core finds wrong on the page as
+    it is now: labels, names, contrast, landmarks, heading order, ARIA..."""
+
+    def check(page: Page) -> None:
+        found = axe.run(page, options=AXE_OPTIONS).response["violations"]
+        problems = [
+            f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+            + ", ".join(str(node["target"]) for node in violation["nodes"][:3])
+            for violation in found
+        ]
+        assert problems == [], f"{page.url}: " + "; ".join(problems)
+
+    return check
 
 
 def call_api(

@@ -33,7 +33,7 @@ def test_sign_up_lands_on_home_with_a_first_score(phone, transactional_db) -> No
     expect(page.get_by_text("CN¥0.00")).to_be_visible()
 
 
-def test_sign_up_errors_are_sentences_by_their_fields(phone, transactional_db) -> None:
+def test_sign_up_errors_are_sentences_by_their_fields(phone, accessible) -> None:
     # Given a username that is taken
     wallet_services.user_register(username="carmen", password=PASSWORD, display_name="")
     page = phone.open("signup")
@@ -45,6 +45,7 @@ def test_sign_up_errors_are_sentences_by_their_fields(phone, transactional_db) -
     expect(page.get_by_text("That username is taken. Try another.")).to_be_visible()
     expect(page.get_by_label("Username")).to_have_attribute("aria-invalid", "true")
     assert "{" not in page.locator("main").inner_text()
+    accessible(page)
     # When they pick another name but a password of digits only
     page.get_by_label("Username").fill("carmen2")
     page.get_by_label("Password", exact=True).fill("12345678")
@@ -99,7 +100,7 @@ def test_every_message_exists_in_every_language(phone, citizen) -> None:
     assert missing == {}
 
 
-def test_offline_the_app_opens_with_the_last_score_and_its_time(phone, citizen) -> None:
+def test_offline_the_app_opens_with_the_last_score_and_its_time(phone, citizen, accessible) -> None:
     # Given a citizen who has seen their score on this phone, with the app installed
     log_in(phone, "alice")
     page = phone.page
@@ -117,6 +118,7 @@ def test_offline_the_app_opens_with_the_last_score_and_its_time(phone, citizen) 
     expect(
         page.get_by_text(re.compile(r"Offline: this is the last score this phone saw, from "))
     ).to_be_visible()
+    accessible(page)
     # and once back online it goes on by itself
     phone.context.set_offline(False)
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Alice Example")
@@ -129,6 +131,8 @@ def test_logging_out_forgets_the_score_kept_for_offline(phone, citizen) -> None:
     page = phone.page
     expect(page.get_by_role("img", name=re.compile(r"Score \d+"))).to_be_visible()
     assert page.evaluate("() => localStorage.getItem('open-sesame.last-score')") is not None
+    page.get_by_role("navigation", name="Main menu").get_by_role("link", name="More").click()
+    expect(page.get_by_text("Logged in as Alice Example (alice).")).to_be_visible()
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
     assert page.evaluate("() => localStorage.getItem('open-sesame.last-score')") is None

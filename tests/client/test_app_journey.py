@@ -47,7 +47,12 @@ def one_time_code(page: Page, scope: str, merchant: str | None = None) -> str:
     return code.inner_text()
 
 
-def test_a_citizens_journey(phone: Phone, screenshots) -> None:
+def test_a_citizens_journey(phone: Phone, screenshots, accessible) -> None:
+    def look(page: Page, name: str, **options: bool) -> None:
+        """Each screen she reaches: a phone-size picture, and an accessibility audit."""
+        screenshots(page, name, **options)
+        accessible(page)
+
     # Given a biller and a hotel, each with the key its own system uses
     biller = merchant_services.merchant_create(name="City Power & Water", category="biller")
     biller_key = merchant_services.api_key_create(merchant=biller, name="billing system")[1]
@@ -60,7 +65,7 @@ def test_a_citizens_journey(phone: Phone, screenshots) -> None:
     page.get_by_label("Username").fill("carmen")
     page.get_by_label("Your name (optional)").fill("Carmen Ruiz")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
-    screenshots(page, "01-sign-up")
+    look(page, "01-sign-up")
     page.get_by_role("button", name="Create an account").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Carmen Ruiz")
     settle(page)
@@ -76,7 +81,7 @@ def test_a_citizens_journey(phone: Phone, screenshots) -> None:
     expect(page.get_by_text("CN¥1,000.00").first).to_be_visible()
     expect(page.get_by_role("heading", name="Transactions")).to_be_visible()
     expect(page.get_by_text("Top-up").first).to_be_visible()
-    screenshots(page, "03-wallet")
+    look(page, "03-wallet")
 
     # 3. A biller, given a billing code, issues a bill through the merchant API
     code = one_time_code(page, "Billing")
@@ -106,7 +111,7 @@ def test_a_citizens_journey(phone: Phone, screenshots) -> None:
     item = page.get_by_role("listitem").filter(has_text="Electricity, November")
     expect(item).to_contain_text("CN¥318.01")
     expect(item).to_contain_text("City Power & Water")
-    screenshots(page, "04-bills")
+    look(page, "04-bills")
     item.get_by_role("button", name="Pay").click()
     page.get_by_role("button", name="Pay now").click()
     expect(page.get_by_role("status").filter(has_text=re.compile("paid", re.I))).to_be_visible()
@@ -114,7 +119,7 @@ def test_a_citizens_journey(phone: Phone, screenshots) -> None:
     assert Bill.objects.get(pk=bill["id"]).paid_at is not None
     go(page, tab="Home")
     expect(page.get_by_text("CN¥681.99")).to_be_visible()
-    screenshots(page, "02-home")
+    look(page, "02-home")
 
     # 5. Her score, with its reasons and tips
     go(page, tab="My score")
@@ -127,7 +132,7 @@ def test_a_citizens_journey(phone: Phone, screenshots) -> None:
     ).to_be_visible()
     expect(page.get_by_role("heading", name="History")).to_be_visible()
     expect(page.get_by_role("img", name=re.compile(r"^Score chart"))).to_be_visible()
-    screenshots(page, "05-score")
+    look(page, "05-score")
     # and what if she completed her next two bookings? (the keyboard moves the slider)
     slider = page.get_by_label("Complete my next bookings")
     slider.focus()
@@ -137,13 +142,13 @@ def test_a_citizens_journey(phone: Phone, screenshots) -> None:
     expect(result).to_contain_text(re.compile(r"\d+ points more than today"))
     expect(result).to_contain_text("Simulation only. Nothing was saved.")
     result.scroll_into_view_if_needed()
-    screenshots(page, "05-score-what-if", top=False)
+    look(page, "05-score-what-if", top=False)
 
     # 6. A deposit-waiver code, which the hotel redeems through the merchant API
     code = one_time_code(page, "Deposit waiver", merchant="Harbour Hotel")
     expect(page.get_by_role("img", name="QR code for your one-time code")).to_be_visible()
     expect(page.get_by_role("timer")).to_have_text(re.compile(r"\d+:\d\d"))
-    screenshots(page, "06-use-my-credit")
+    look(page, "06-use-my-credit")
     settle(page)
     status, decision = call_api(
         base,
@@ -159,7 +164,7 @@ def test_a_citizens_journey(phone: Phone, screenshots) -> None:
     go(page, more="Who looked")
     expect(page.get_by_role("heading", level=1)).to_have_text("Who looked")
     expect(page.get_by_role("listitem").filter(has_text="Harbour Hotel")).to_be_visible()
-    screenshots(page, "07-who-looked")
+    look(page, "07-who-looked")
 
     # 8. She revokes the hotel's consent; the hotel can no longer ask
     go(page, more="Consents")
@@ -168,7 +173,7 @@ def test_a_citizens_journey(phone: Phone, screenshots) -> None:
     consent_item.get_by_role("button", name="Revoke").click()
     page.get_by_role("button", name="Revoke now").click()
     expect(page.get_by_role("listitem").filter(has_text="Harbour Hotel")).to_contain_text("Revoked")
-    screenshots(page, "08-consents")
+    look(page, "08-consents")
     settle(page)
     revoked = Consent.objects.get(merchant=hotel, citizen=citizen)
     assert revoked.revoked_at is not None
@@ -186,7 +191,7 @@ def test_a_citizens_journey(phone: Phone, screenshots) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Perks")
     perk = page.get_by_role("listitem").filter(has_text="Harbour Hotel")
     expect(perk).to_contain_text("You qualify now")
-    screenshots(page, "09-perks")
+    look(page, "09-perks")
 
     # 10. She disputes the record of the paid bill
     go(page, more="My records")
@@ -198,7 +203,7 @@ def test_a_citizens_journey(phone: Phone, screenshots) -> None:
     expect(page.get_by_role("listitem").filter(has_text="Bill paid on time")).to_contain_text(
         "Not counting while disputed"
     )
-    screenshots(page, "10-my-records")
+    look(page, "10-my-records")
     settle(page)
     event = CreditEvent.objects.get(account=citizen)
     assert event.dispute.reason == "I paid this bill twice by mistake."
@@ -210,7 +215,7 @@ def test_a_citizens_journey(phone: Phone, screenshots) -> None:
     assert re.fullmatch(
         r"open-sesame-data-\d{4}-\d{2}-\d{2}\.json", download.value.suggested_filename
     )
-    screenshots(page, "11-my-data")
+    look(page, "11-my-data")
 
     # 12. In Spanish, then in Chinese: the interface changes, amounts follow the locale
     page.get_by_label("Language").select_option("es")
@@ -218,8 +223,8 @@ def test_a_citizens_journey(phone: Phone, screenshots) -> None:
     go_home.get_by_role("link", name="Inicio").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Hola, Carmen Ruiz")
     expect(page.get_by_text("681,99")).to_be_visible()
-    screenshots(page, "12-home-es")
+    look(page, "12-home-es")
     page.get_by_label("Idioma").select_option("zh-Hans")
     page.get_by_role("navigation", name="主菜单").get_by_role("link", name="我的评分").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("我的评分")
-    screenshots(page, "13-score-zh")
+    look(page, "13-score-zh")

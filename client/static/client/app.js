@@ -117,7 +117,7 @@ function LanguagePicker() {
   </div>`;
 }
 
-function TopBar({ onLogout }) {
+function TopBar() {
   return html`<header class="topbar">
     <a class="brand" href="#/home">
       <img src=${ICON_URL} alt="" width="28" height="28" />
@@ -125,9 +125,6 @@ function TopBar({ onLogout }) {
     </a>
     <div class="topbar-tools">
       <${LanguagePicker} />
-      ${onLogout
-        ? html`<button type="button" class="link-button" onClick=${onLogout}>${t("app.logout")}</button>`
-        : null}
     </div>
   </header>`;
 }
@@ -226,7 +223,7 @@ function App() {
     const Screen = SCREENS[route] || HomeScreen;
     body = html`<main id="main" tabindex="-1" class="main">
         ${online ? null : html`<p class="banner" role="status">${t("app.offline")}</p>`}
-        <${Screen} me=${session.me} params=${params} navigate=${navigate} />
+        <${Screen} me=${session.me} params=${params} navigate=${navigate} onLogout=${logout} />
       </main>
       <${TabBar} current=${route} />`;
   } else {
@@ -241,7 +238,7 @@ function App() {
 
   return html`<div class=${`app ${session.status === "in" ? "app-in" : "app-out"}`}>
     <${SkipLink} />
-    <${TopBar} onLogout=${session.status === "in" ? logout : null} />
+    <${TopBar} />
     ${body}
     <${Notices} />
   </div>`;

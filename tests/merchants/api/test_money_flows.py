@@ -632,6 +632,7 @@ def test_an_upheld_claim_dispute_refunds_what_was_collected(
         "opened_at": opened["opened_at"],
         "resolved_at": None,
         "resolution_note": "",
+        "resolved_automatically": False,
     }
     claim = my_claim(citizen_api, claim_id)
     assert claim["status"] == "disputed"
@@ -676,10 +677,11 @@ def test_an_upheld_claim_dispute_refunds_what_was_collected(
         80_000,
         80_000,
     )
-    assert (claim["dispute"]["status"], claim["dispute"]["resolution_note"]) == (
-        "upheld",
-        "The lamp was broken before the stay.",
-    )
+    assert (
+        claim["dispute"]["status"],
+        claim["dispute"]["resolution_note"],
+        claim["dispute"]["resolved_automatically"],
+    ) == ("upheld", "The lamp was broken before the stay.", False)
     dispute = ClaimDispute.objects.get(pk=opened["id"])
     assert (dispute.status, dispute.resolved_by_id) == (ClaimDisputeStatus.UPHELD, staff.pk)
     record.refresh_from_db()
@@ -780,6 +782,9 @@ def test_a_claim_dispute_nobody_resolves_is_upheld_after_30_days_and_not_before(
     claim = Claim.objects.get(pk=claim_id)
     assert (claim.status, claim.refunded_amount) == (ClaimStatus.CANCELLED, 80_000)
     assert claim_record(claim_id, "claim_unpaid").status == EventStatus.REMOVED
+    # and the citizen reads that nobody decided it: it was upheld by the 30-day rule
+    shown = my_claim(client_for(citizen), str(claim_id))["dispute"]
+    assert (shown["status"], shown["resolved_automatically"]) == ("upheld", True)
     wallet_is(client_for(citizen), balance=80_000, held=0)
     assert settlement_balance(hotel) == 0
     assert_ledger_consistent()

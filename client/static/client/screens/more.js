@@ -1,6 +1,6 @@
 // Everything else the app does, one tap away.
 import { register, t } from "../i18n.js";
-import { html, Screen } from "../ui.js";
+import { Button, Card, html, Screen } from "../ui.js";
 
 register({
   en: {
@@ -10,6 +10,9 @@ register({
     "more.access": "Every time a merchant looked, and why.",
     "more.records": "What your score is made of; dispute a record.",
     "more.data": "Download everything we hold about you.",
+    "more.account": "Your account",
+    "more.signedInAs": "Logged in as {name} ({username}).",
+    "more.logoutHint": "Logging out also removes the score this phone keeps for offline use.",
   },
   es: {
     "more.bills": "Facturas abiertas y pagadas; paga una factura.",
@@ -18,6 +21,9 @@ register({
     "more.access": "Cada vez que un comercio consultó, y por qué.",
     "more.records": "De qué se compone tu puntuación; reclama un registro.",
     "more.data": "Descarga todo lo que guardamos sobre ti.",
+    "more.account": "Tu cuenta",
+    "more.signedInAs": "Has iniciado sesión como {name} ({username}).",
+    "more.logoutHint": "Al cerrar sesión también se borra la puntuación que este teléfono guarda para usarla sin conexión.",
   },
   "zh-Hans": {
     "more.bills": "待付和已付账单；支付账单。",
@@ -26,12 +32,15 @@ register({
     "more.access": "商户每一次查询的时间和原因。",
     "more.records": "您的评分由哪些记录组成；对记录提出异议。",
     "more.data": "下载我们保存的关于您的全部数据。",
+    "more.account": "您的账户",
+    "more.signedInAs": "已登录：{name}（{username}）。",
+    "more.logoutHint": "退出登录时，本机为离线使用保存的评分也会被删除。",
   },
 });
 
 const ITEMS = ["bills", "perks", "consents", "access", "records", "data"];
 
-export function MoreScreen() {
+export function MoreScreen({ me, onLogout }) {
   return html`<${Screen} title=${t("app.more")}>
     <ul class="menu">
       ${ITEMS.map(
@@ -43,5 +52,10 @@ export function MoreScreen() {
         </li>`,
       )}
     </ul>
+    <${Card} title=${t("more.account")}>
+      <p>${t("more.signedInAs", { name: me.display_name || me.username, username: me.username })}</p>
+      <p class="muted">${t("more.logoutHint")}</p>
+      <${Button} variant="secondary" onClick=${onLogout}>${t("app.logout")}<//>
+    <//>
   <//>`;
 }

@@ -617,17 +617,6 @@ function DisputesPanel({ navigate }) {
 
 const CLAIM_TONE = { paid: "ok", unpaid: "danger", disputed: "warning", cancelled: "neutral" };
 
-/**
- * A claim dispute has no "decided automatically" flag; the 30-day rule writes a fixed
- * note that starts this way (merchants/services.py AUTO_UPHOLD_NOTE).
- */
-function claimDisputeAutomatic(dispute) {
-  return (
-    dispute.status === "upheld" &&
-    /^Upheld automatically\b/.test(dispute.resolution_note || "")
-  );
-}
-
 function PayClaim({ claim, onPaid }) {
   const action = useAction((key) =>
     api(`me/claims/${claim.id}/pay`, { method: "POST", idempotencyKey: key }),
@@ -664,7 +653,7 @@ function PayClaim({ claim, onPaid }) {
 
 function ClaimItem({ claim, open, onOpen, onClose, onChanged }) {
   const dispute = claim.dispute;
-  const automatic = dispute ? claimDisputeAutomatic(dispute) : false;
+  const automatic = Boolean(dispute?.resolved_automatically);
   const perform = (key, reason) =>
     api(`me/claims/${claim.id}/dispute`, {
       method: "POST",

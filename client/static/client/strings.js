@@ -1,6 +1,21 @@
 // Messages every screen shares: the frame, buttons, states, the API's error codes as
-// sentences, and the names of the API's enumerations (bands, scopes, statuses...).
+// sentences, and the names of the API's enumerations (facts, bands, scopes, statuses...).
 import { register } from "./i18n.js";
+
+// The facts a merchant's rules and the scorecards read, in the order the score explains
+// them; their names are the messages "fact.<key>".
+export const FACTS = [
+  "score",
+  "band",
+  "identity_level",
+  "account_age_days",
+  "on_time_ratio_12m",
+  "late_payments_24m",
+  "bookings_completed",
+  "no_shows_12m",
+  "unpaid_claims",
+  "open_disputes",
+];
 
 register({
   en: {
@@ -97,6 +112,17 @@ register({
     "field.password_entirely_numeric": "The password cannot be only digits.",
     "field.password_too_similar": "The password is too like your username or name.",
     "field.invalid_choice": "Please choose one of the options.",
+
+    "fact.score": "Score",
+    "fact.band": "Band",
+    "fact.identity_level": "Identity verification",
+    "fact.account_age_days": "Account age",
+    "fact.on_time_ratio_12m": "Bills paid on time (12 months)",
+    "fact.late_payments_24m": "Late payments (24 months)",
+    "fact.bookings_completed": "Bookings completed (24 months)",
+    "fact.no_shows_12m": "No-shows (12 months)",
+    "fact.unpaid_claims": "Unpaid claims",
+    "fact.open_disputes": "Open disputes",
 
     "band.poor": "Poor",
     "band.fair": "Fair",
@@ -238,6 +264,17 @@ register({
     "field.password_too_similar": "La contraseña se parece demasiado a tu usuario o tu nombre.",
     "field.invalid_choice": "Elige una de las opciones.",
 
+    "fact.score": "Puntuación",
+    "fact.band": "Nivel",
+    "fact.identity_level": "Verificación de identidad",
+    "fact.account_age_days": "Antigüedad de la cuenta",
+    "fact.on_time_ratio_12m": "Facturas pagadas a tiempo (12 meses)",
+    "fact.late_payments_24m": "Pagos con retraso (24 meses)",
+    "fact.bookings_completed": "Reservas completadas (24 meses)",
+    "fact.no_shows_12m": "No presentaciones (12 meses)",
+    "fact.unpaid_claims": "Cargos por daños sin pagar",
+    "fact.open_disputes": "Reclamaciones abiertas",
+
     "band.poor": "Baja",
     "band.fair": "Regular",
     "band.good": "Buena",
@@ -377,6 +414,17 @@ register({
     "field.password_entirely_numeric": "密码不能全是数字。",
     "field.password_too_similar": "密码与您的用户名或姓名太相似。",
     "field.invalid_choice": "请选择其中一项。",
+
+    "fact.score": "评分",
+    "fact.band": "等级",
+    "fact.identity_level": "身份验证",
+    "fact.account_age_days": "账户时长",
+    "fact.on_time_ratio_12m": "按时支付账单比例（12 个月）",
+    "fact.late_payments_24m": "逾期付款（24 个月）",
+    "fact.bookings_completed": "完成的预订（24 个月）",
+    "fact.no_shows_12m": "未入住（12 个月）",
+    "fact.unpaid_claims": "未付索赔",
+    "fact.open_disputes": "处理中的异议",
 
     "band.poor": "较差",
     "band.fair": "一般",

@@ -33,26 +33,67 @@ export function fieldMessage(error) {
 // --- Data ------------------------------------------------------------------------------
 
 /**
- * Load an API path: {data, error, loading, reload}. Loads again when `path` changes;
- * a null path loads nothing.
+ * Load something: {data, error, loading, reload}. `load(signal)` returns a promise of the
+ * data; it runs again when a value in `deps` changes or on reload(), aborting the load
+ * before. A null `load` loads nothing. The data stays while it loads again.
  */
-export function useApi(path) {
-  const [state, setState] = useState({ data: null, error: null, loading: Boolean(path) });
+export function useLoad(load, deps) {
+  const [state, setState] = useState({ data: null, error: null, loading: Boolean(load) });
   const [generation, setGeneration] = useState(0);
   useEffect(() => {
-    if (!path) return undefined;
+    if (!load) return undefined;
     const controller = new AbortController();
     setState((previous) => ({ ...previous, error: null, loading: true }));
-    api(path, { signal: controller.signal }).then(
+    load(controller.signal).then(
       (data) => setState({ data, error: null, loading: false }),
       (error) => {
         if (error.name !== "AbortError") setState({ data: null, error, loading: false });
       },
     );
     return () => controller.abort();
-  }, [path, generation]);
+  }, [...deps, generation]);
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
   return { ...state, reload };
+}
+
+/**
+ * Load an API path: {data, error, loading, reload}. Loads again when `path` changes;
+ * a null path loads nothing.
+ */
+export function useApi(path) {
+  return useLoad(path ? (signal) => api(path, { signal }) : null, [path]);
+}
+
+/**
+ * The rows of a paginated list, following the API's `next` links from `path`: at most
+ * `maxPages` pages, and no more pages once `maxRows` rows are in (only those are kept).
+ * Resolves to {rows, count}, the count as the last page read says it.
+ */
+export async function allPages(path, { signal, maxPages = Infinity, maxRows = Infinity } = {}) {
+  const rows = [];
+  let count = 0;
+  let next = path;
+  for (let pages = 0; next && pages < maxPages && rows.length < maxRows; pages += 1) {
+    const page = await api(next, { signal });
+    count = page.count;
+    rows.push(...(page.results || []));
+    next = page.next;
+  }
+  return { rows: rows.slice(0, maxRows), count };
+}
+
+/**
+ * Every row of a paginated list (see allPages for `maxPages` and `maxRows`):
+ * {data: rows, count, error, loading, reload}. Loads again when `path` changes; the rows
+ * stay while they load again.
+ */
+export function useAllPages(path, { maxPages = Infinity, maxRows = Infinity } = {}) {
+  const result = useLoad(
+    path ? (signal) => allPages(path, { signal, maxPages, maxRows }) : null,
+    [path, maxPages, maxRows],
+  );
+  const { rows = null, count = 0 } = result.data || {};
+  return { ...result, data: rows, count };
 }
 
 /**
@@ -272,6 +313,46 @@ export function Pager({ list }) {
       ${t("common.next")}
     <//>
   </nav>`;
+}
+
+/**
+ * Tabs (role tablist): `tabs` is [{key, label}], `current` the selected key, and
+ * `onSelect(key)` shows another. Arrow keys, Home and End move the focus and the
+ * selection. Each tab's id is `${id}-tab-${key}`; it controls the panel `panel` when
+ * given (one panel for every tab), else `${id}-panel-${key}`.
+ */
+export function Tabs({ id, label, tabs, current, onSelect, panel = null, class: extra = "" }) {
+  const keys = tabs.map((tab) => tab.key);
+  const tabId = (key) => `${id}-tab-${key}`;
+  const onKeyDown = (event) => {
+    // From the tab that has the focus (the route may not have caught up with a fast key).
+    const focused = keys.find((key) => event.target.id === tabId(key)) || current;
+    const index = keys.indexOf(focused);
+    let next = null;
+    if (event.key === "ArrowRight") next = keys[(index + 1) % keys.length];
+    else if (event.key === "ArrowLeft") next = keys[(index - 1 + keys.length) % keys.length];
+    else if (event.key === "Home") next = keys[0];
+    else if (event.key === "End") next = keys[keys.length - 1];
+    if (!next) return;
+    event.preventDefault();
+    document.getElementById(tabId(next))?.focus();
+    onSelect(next);
+  };
+  return html`<div class=${extra ? `tabs ${extra}` : "tabs"} role="tablist" aria-label=${label} onKeyDown=${onKeyDown}>
+    ${tabs.map(
+      (tab) => html`<button
+        type="button"
+        role="tab"
+        id=${tabId(tab.key)}
+        aria-controls=${panel || `${id}-panel-${tab.key}`}
+        aria-selected=${tab.key === current ? "true" : "false"}
+        tabindex=${tab.key === current ? 0 : -1}
+        onClick=${() => tab.key !== current && onSelect(tab.key)}
+      >
+        ${tab.label}
+      </button>`,
+    )}
+  </div>`;
 }
 
 /** A small coloured label for a status: "Paid", "Open"... */

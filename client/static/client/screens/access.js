@@ -1,6 +1,7 @@
 // Who looked: every read of my score or facts by someone else (a merchant with my consent,
 // or Open Sesame support), why, and which facts, newest first.
 import { formatDateTime, formatMoney, formatRelative, has, language, register, t } from "../i18n.js";
+import { FACTS } from "../strings.js";
 import { Badge, Card, Empty, html, Loaded, Pager, Screen, usePaged } from "../ui.js";
 
 register({
@@ -80,20 +81,6 @@ register({
   },
 });
 
-// The facts in the order the score explains them, whatever order they were read in.
-const FACT_ORDER = [
-  "score",
-  "band",
-  "identity_level",
-  "account_age_days",
-  "on_time_ratio_12m",
-  "late_payments_24m",
-  "bookings_completed",
-  "no_shows_12m",
-  "unpaid_claims",
-  "open_disputes",
-];
-
 // A merchant's purpose is "<perk kind> of <amount>", the amount as "1,234.56 CNY".
 const DEPOSIT_WAIVER = /^Deposit waiver of (-?)([\d,]+)\.(\d{2}) ([A-Z]{3})$/;
 
@@ -116,14 +103,19 @@ function withName(sentence, name) {
   return html`${sentence.slice(0, at)}<strong class="access-who">${name}</strong>${sentence.slice(at + 5)}`;
 }
 
+/**
+ * A fact's name inside the sentence "Read: …" (lower case, worded for that list): these
+ * are this screen's own, not the names "fact.<key>" that head a line elsewhere.
+ */
 function factName(key) {
   return has(`access.fact.${key}`) ? t(`access.fact.${key}`) : key.replace(/_/g, " ");
 }
 
 function factsRead(facts) {
   if (!facts?.length) return t("access.readNothing");
+  // In the order the score explains them, whatever order they were read in.
   const ordered = [...facts].sort((a, b) => {
-    const rank = (key) => (FACT_ORDER.includes(key) ? FACT_ORDER.indexOf(key) : FACT_ORDER.length);
+    const rank = (key) => (FACTS.includes(key) ? FACTS.indexOf(key) : FACTS.length);
     return rank(a) - rank(b);
   });
   const names = ordered.map(factName);

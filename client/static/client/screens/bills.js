@@ -16,6 +16,7 @@ import {
   notify,
   Pager,
   Screen,
+  Tabs,
   useAction,
   useApi,
   usePaged,
@@ -98,8 +99,6 @@ register({
     "bills.noPaid": "还没有已支付的账单",
   },
 });
-
-const TABS = ["open", "paid"];
 
 /** Whole days from today (this phone's calendar) to a calendar date: 0 today, -2 two days ago. */
 function daysUntil(date) {
@@ -223,36 +222,6 @@ function BillList({ status, onPaid }) {
   <//>`;
 }
 
-function Tabs({ current, onSelect }) {
-  const keyDown = (event) => {
-    const index = TABS.indexOf(current);
-    let next = null;
-    if (event.key === "ArrowRight") next = TABS[(index + 1) % TABS.length];
-    else if (event.key === "ArrowLeft") next = TABS[(index - 1 + TABS.length) % TABS.length];
-    else if (event.key === "Home") next = TABS[0];
-    else if (event.key === "End") next = TABS[TABS.length - 1];
-    if (!next) return;
-    event.preventDefault();
-    onSelect(next);
-    document.getElementById(`bills-tab-${next}`)?.focus();
-  };
-  return html`<div class="tabs" role="tablist" aria-label=${t("bills.tabs")} onKeyDown=${keyDown}>
-    ${TABS.map(
-      (tab) => html`<button
-        type="button"
-        role="tab"
-        id=${`bills-tab-${tab}`}
-        aria-selected=${tab === current ? "true" : "false"}
-        aria-controls="bills-panel"
-        tabindex=${tab === current ? "0" : "-1"}
-        onClick=${() => onSelect(tab)}
-      >
-        ${t(tab === "open" ? "bills.tabOpen" : "bills.tabPaid")}
-      </button>`,
-    )}
-  </div>`;
-}
-
 export function BillsScreen({ params = {}, navigate }) {
   const tab = params.tab === "paid" ? "paid" : "open";
   const wallet = useApi("me/wallet");
@@ -260,7 +229,17 @@ export function BillsScreen({ params = {}, navigate }) {
     if (next !== tab) navigate("bills", next === "open" ? null : { tab: next });
   };
   return html`<${Screen} title=${t("nav.bills")}>
-    <${Tabs} current=${tab} onSelect=${select} />
+    <${Tabs}
+      id="bills"
+      label=${t("bills.tabs")}
+      tabs=${[
+        { key: "open", label: t("bills.tabOpen") },
+        { key: "paid", label: t("bills.tabPaid") },
+      ]}
+      current=${tab}
+      onSelect=${select}
+      panel="bills-panel"
+    />
     <div id="bills-panel" role="tabpanel" aria-labelledby=${`bills-tab-${tab}`}>
       ${tab === "open"
         ? html`<div class="bills-intro">

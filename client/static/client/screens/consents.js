@@ -1,6 +1,6 @@
 // Consents: which merchants may ask about me, for what, until when; revoke one. Live
 // consents first, then the past ones (revoked or expired), each with its date.
-import { useCallback, useEffect, useState } from "../vendor/preact-htm.js";
+import { useCallback, useState } from "../vendor/preact-htm.js";
 
 import { api } from "../api.js";
 import { formatDate, formatDateTime, has, register, t } from "../i18n.js";
@@ -16,6 +16,7 @@ import {
   notify,
   Screen,
   useAction,
+  useAllPages,
 } from "../ui.js";
 
 register({
@@ -105,36 +106,10 @@ register({
 
 const PAST_STEP = 10;
 
-/**
- * Every consent, all pages followed: live ones must come first, and a live consent may be
- * on any page of a list ordered by when it was given. Keeps the rows shown while reloading.
- */
-function useAllConsents() {
-  const [state, setState] = useState({ data: null, error: null, loading: true });
-  const [generation, setGeneration] = useState(0);
-  useEffect(() => {
-    const controller = new AbortController();
-    setState((previous) => ({ ...previous, error: null, loading: true }));
-    (async () => {
-      const rows = [];
-      let next = "me/consents?page_size=100";
-      for (let pages = 0; next && pages < 50; pages += 1) {
-        const page = await api(next, { signal: controller.signal });
-        rows.push(...page.results);
-        next = page.next;
-      }
-      return rows;
-    })().then(
-      (rows) => setState({ data: rows, error: null, loading: false }),
-      (error) => {
-        if (error.name !== "AbortError") setState({ data: null, error, loading: false });
-      },
-    );
-    return () => controller.abort();
-  }, [generation]);
-  const reload = useCallback(() => setGeneration((value) => value + 1), []);
-  return { ...state, reload };
-}
+// Every consent, all pages followed: live ones must come first, and a live consent may be on
+// any page of a list ordered by when it was given.
+const ALL_CONSENTS = "me/consents?page_size=100";
+const MAX_PAGES = 50;
 
 function scopeName(scope) {
   return has(`scope.${scope}`) ? t(`scope.${scope}`) : scope;
@@ -268,7 +243,7 @@ function Consents({ consents, onChanged }) {
 }
 
 export function ConsentsScreen() {
-  const consents = useAllConsents();
+  const consents = useAllPages(ALL_CONSENTS, { maxPages: MAX_PAGES });
   return html`<${Screen} title=${t("nav.consents")}>
     <p class="lead">${t("consents.intro")}</p>
     <${Loaded} result=${consents}>

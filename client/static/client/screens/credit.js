@@ -1,12 +1,12 @@
 // Use my credit: a one-time code (and its QR code) to show a merchant, for a deposit waiver
 // or for a biller to send bills. The code is shown large, spelled out for screen readers,
 // with a live countdown to when it expires; the citizen learns what the merchant will see.
-import { useCallback, useEffect, useRef, useState } from "../vendor/preact-htm.js";
+import { useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { renderSVG } from "../vendor/uqr.js";
 
 import { api } from "../api.js";
 import { formatDate, has, register, t } from "../i18n.js";
-import { Button, Card, ErrorNotice, Field, html, notify, Screen, useAction } from "../ui.js";
+import { allPages, Button, Card, ErrorNotice, Field, html, notify, Screen, useAction, useLoad } from "../ui.js";
 
 register({
   en: {
@@ -142,41 +142,19 @@ function categoryLabel(category) {
   return has(`category.${category}`) ? t(`category.${category}`) : category;
 }
 
-async function allPages(path, signal) {
-  const rows = [];
-  let next = path;
-  for (let page = 0; next && page < MAX_PAGES; page += 1) {
-    const data = await api(next, { signal });
-    rows.push(...(data.results || []));
-    next = data.next;
-  }
-  return rows;
-}
-
 /** The merchants the citizen knows: those offering perks and those with a consent. */
 function useMerchants() {
-  const [state, setState] = useState({ data: null, error: null, loading: true });
-  const [generation, setGeneration] = useState(0);
-  useEffect(() => {
-    const controller = new AbortController();
-    setState((previous) => ({ ...previous, error: null, loading: true }));
-    Promise.all([allPages("me/perks", controller.signal), allPages("me/consents", controller.signal)]).then(
-      ([perks, consents]) => {
-        const byId = new Map();
-        for (const row of [...perks, ...consents]) {
-          if (row.merchant?.id && !byId.has(row.merchant.id)) byId.set(row.merchant.id, row.merchant);
-        }
-        const merchants = [...byId.values()].sort((a, b) => a.name.localeCompare(b.name));
-        setState({ data: merchants, error: null, loading: false });
-      },
-      (error) => {
-        if (error.name !== "AbortError") setState({ data: null, error, loading: false });
-      },
-    );
-    return () => controller.abort();
-  }, [generation]);
-  const reload = useCallback(() => setGeneration((value) => value + 1), []);
-  return { ...state, reload };
+  return useLoad(async (signal) => {
+    const [perks, consents] = await Promise.all([
+      allPages("me/perks", { signal, maxPages: MAX_PAGES }),
+      allPages("me/consents", { signal, maxPages: MAX_PAGES }),
+    ]);
+    const byId = new Map();
+    for (const row of [...perks.rows, ...consents.rows]) {
+      if (row.merchant?.id && !byId.has(row.merchant.id)) byId.set(row.merchant.id, row.merchant);
+    }
+    return [...byId.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }, []);
 }
 
 function merchantsFor(merchants, scope) {

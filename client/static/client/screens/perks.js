@@ -2,6 +2,7 @@
 // plain words (translated from the structured requirements), whether the citizen qualifies
 // now and how much would be waived, why, and the cheapest plan that would make them qualify.
 import { formatDate, formatMoney, formatNumber, has, register, t } from "../i18n.js";
+import { FACTS } from "../strings.js";
 import { Badge, Card, Empty, html, Loaded, Pager, Screen, usePaged } from "../ui.js";
 
 register({
@@ -20,17 +21,6 @@ register({
     "perks.whyNot": "Why not yet",
     "perks.useCode": "Get a code for {merchant}",
     "perks.none": "No merchant offers a perk at the moment.",
-
-    "perks.fact.score": "Score",
-    "perks.fact.band": "Band",
-    "perks.fact.identity_level": "Identity verification",
-    "perks.fact.account_age_days": "Account age",
-    "perks.fact.on_time_ratio_12m": "Bills paid on time (12 months)",
-    "perks.fact.late_payments_24m": "Late payments (24 months)",
-    "perks.fact.bookings_completed": "Bookings completed (24 months)",
-    "perks.fact.no_shows_12m": "No-shows (12 months)",
-    "perks.fact.unpaid_claims": "Unpaid claims",
-    "perks.fact.open_disputes": "Open disputes",
 
     "perks.op.>=": "at least",
     "perks.op.<=": "at most",
@@ -105,17 +95,6 @@ register({
     "perks.useCode": "Obtener un código para {merchant}",
     "perks.none": "Ahora mismo ningún comercio ofrece ventajas.",
 
-    "perks.fact.score": "Puntuación",
-    "perks.fact.band": "Nivel",
-    "perks.fact.identity_level": "Verificación de identidad",
-    "perks.fact.account_age_days": "Antigüedad de la cuenta",
-    "perks.fact.on_time_ratio_12m": "Facturas pagadas a tiempo (12 meses)",
-    "perks.fact.late_payments_24m": "Pagos con retraso (24 meses)",
-    "perks.fact.bookings_completed": "Reservas completadas (24 meses)",
-    "perks.fact.no_shows_12m": "No presentaciones (12 meses)",
-    "perks.fact.unpaid_claims": "Cargos por daños sin pagar",
-    "perks.fact.open_disputes": "Reclamaciones abiertas",
-
     "perks.op.>=": "al menos",
     "perks.op.<=": "como máximo",
     "perks.op.==": "exactamente",
@@ -189,17 +168,6 @@ register({
     "perks.useCode": "获取用于 {merchant} 的验证码",
     "perks.none": "目前没有商户提供优惠。",
 
-    "perks.fact.score": "评分",
-    "perks.fact.band": "等级",
-    "perks.fact.identity_level": "身份验证",
-    "perks.fact.account_age_days": "账户时长",
-    "perks.fact.on_time_ratio_12m": "按时支付账单比例（12 个月）",
-    "perks.fact.late_payments_24m": "逾期付款（24 个月）",
-    "perks.fact.bookings_completed": "完成的预订（24 个月）",
-    "perks.fact.no_shows_12m": "未入住（12 个月）",
-    "perks.fact.unpaid_claims": "未付索赔",
-    "perks.fact.open_disputes": "处理中的异议",
-
     "perks.op.>=": "至少",
     "perks.op.<=": "至多",
     "perks.op.==": "恰好为",
@@ -259,18 +227,6 @@ register({
   },
 });
 
-const FACT_KEYS = [
-  "score",
-  "band",
-  "identity_level",
-  "account_age_days",
-  "on_time_ratio_12m",
-  "late_payments_24m",
-  "bookings_completed",
-  "no_shows_12m",
-  "unpaid_claims",
-  "open_disputes",
-];
 // Facts that count things (fewer is better for most): "== 0" reads as "none".
 const COUNT_FACTS = new Set(["late_payments_24m", "bookings_completed", "no_shows_12m", "unpaid_claims", "open_disputes"]);
 const OPS = new Set([">=", "<=", "==", ">", "<"]);
@@ -281,7 +237,7 @@ function known(key, vars) {
 }
 
 function factLabel(fact) {
-  return known(`perks.fact.${fact}`) || fact;
+  return known(`fact.${fact}`) || fact;
 }
 
 function bandLabel(band) {
@@ -316,7 +272,7 @@ function requirementText(requirement, currency) {
       ? t("perks.req.tier", { band: bandLabel(band), amount: formatMoney(amount, currency) })
       : t("perks.req.tierNothing", { band: bandLabel(band) });
   }
-  if (kind !== "condition" || !FACT_KEYS.includes(fact) || !OPS.has(op)) return null;
+  if (kind !== "condition" || !FACTS.includes(fact) || !OPS.has(op)) return null;
   if (fact === "band") {
     if (!band) return null;
     return t("perks.req.band", { fact: factLabel(fact), op: t(`perks.bandOp.${op}`), value: bandLabel(band) });
@@ -336,7 +292,7 @@ function Said({ text, fallback }) {
 /** The fact a refusal's code is about: "<fact>_not_met" (the default) or the fact itself. */
 function factOfCode(code) {
   const fact = code.endsWith("_not_met") ? code.slice(0, -"_not_met".length) : code;
-  return FACT_KEYS.includes(fact) ? fact : null;
+  return FACTS.includes(fact) ? fact : null;
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   notify,
   Pager,
   Screen,
+  Tabs,
   useAction,
   usePaged,
 } from "../ui.js";
@@ -331,40 +332,6 @@ function Dates({ items }) {
   return html`<p class="muted records-dates">
     ${shown.map((item, index) => html`${index ? html`<span aria-hidden="true"> · </span>` : null}<span>${item}</span>`)}
   </p>`;
-}
-
-// --- Tabs ------------------------------------------------------------------------------
-
-function Tabs({ current, onSelect }) {
-  const onKeyDown = (event) => {
-    // From the tab that has the focus (the route may not have caught up with a fast key).
-    const focused = TABS.find((tab) => event.target.id === `records-tab-${tab}`) || current;
-    const index = TABS.indexOf(focused);
-    let next = null;
-    if (event.key === "ArrowRight") next = TABS[(index + 1) % TABS.length];
-    else if (event.key === "ArrowLeft") next = TABS[(index - 1 + TABS.length) % TABS.length];
-    else if (event.key === "Home") next = TABS[0];
-    else if (event.key === "End") next = TABS[TABS.length - 1];
-    if (!next) return;
-    event.preventDefault();
-    document.getElementById(`records-tab-${next}`)?.focus();
-    onSelect(next);
-  };
-  return html`<div class="tabs records-tabs" role="tablist" aria-label=${t("records.tabs")} onKeyDown=${onKeyDown}>
-    ${TABS.map(
-      (tab) => html`<button
-        type="button"
-        role="tab"
-        id=${`records-tab-${tab}`}
-        aria-controls=${`records-panel-${tab}`}
-        aria-selected=${tab === current ? "true" : "false"}
-        tabindex=${tab === current ? 0 : -1}
-        onClick=${() => tab !== current && onSelect(tab)}
-      >
-        ${t(`records.tab.${tab}`)}
-      </button>`,
-    )}
-  </div>`;
 }
 
 /** A paginated list in a card: loading, error with retry, empty, the rows, the pager. */
@@ -850,7 +817,14 @@ export function RecordsScreen({ params = {}, navigate }) {
   const tab = TABS.includes(params.tab) ? params.tab : "records";
   const Panel = PANELS[tab];
   return html`<${Screen} title=${t("nav.records")}>
-    <${Tabs} current=${tab} onSelect=${(next) => navigate("records", { tab: next })} />
+    <${Tabs}
+      id="records"
+      label=${t("records.tabs")}
+      tabs=${TABS.map((key) => ({ key, label: t(`records.tab.${key}`) }))}
+      current=${tab}
+      onSelect=${(next) => navigate("records", { tab: next })}
+      class="records-tabs"
+    />
     <div
       role="tabpanel"
       id=${`records-panel-${tab}`}

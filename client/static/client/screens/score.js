@@ -6,7 +6,7 @@ import { useCallback, useEffect, useMemo, useState } from "../vendor/preact-htm.
 import { api, withQuery } from "../api.js";
 import { BANDS, SCORE_MAX, SCORE_MIN, ScoreDial } from "../dial.js";
 import { formatDate, formatDateTime, formatNumber, formatRelative, has, register, t } from "../i18n.js";
-import { Badge, Button, Card, Empty, ErrorNotice, Field, html, Loaded, Screen, useApi } from "../ui.js";
+import { Badge, Button, Card, Empty, ErrorNotice, Field, html, Loaded, Screen, useAllPages, useApi } from "../ui.js";
 
 register({
   en: {
@@ -22,13 +22,12 @@ register({
     "score.points": "{points} of {max} points",
     "score.fullMarks": "Full marks",
     "score.negative": "Takes points off",
+    // A factor without words of its own here is named by its fact ("fact.<key>").
     "score.factor.on_time_payments": "Bills paid on time (12 months)",
     "score.factor.late_payments": "Late payments (24 months)",
     "score.factor.bookings_completed": "Bookings completed (24 months)",
     "score.factor.no_shows": "No-shows (12 months)",
     "score.factor.unpaid_claims": "Unpaid claims",
-    "score.factor.account_age": "Account age",
-    "score.factor.identity": "Identity verification",
     "score.value.none": "No history yet",
     "score.value.onTime": "{percent} paid on time",
     "score.value.late": { one: "{count} late payment", other: "{count} late payments" },
@@ -121,8 +120,6 @@ register({
     "score.factor.bookings_completed": "Reservas completadas (24 meses)",
     "score.factor.no_shows": "No presentado (12 meses)",
     "score.factor.unpaid_claims": "Cargos por daños sin pagar",
-    "score.factor.account_age": "Antigüedad de la cuenta",
-    "score.factor.identity": "Verificación de identidad",
     "score.value.none": "Aún sin historial",
     "score.value.onTime": "{percent} pagado a tiempo",
     "score.value.late": { one: "{count} pago atrasado", other: "{count} pagos atrasados" },
@@ -215,8 +212,6 @@ register({
     "score.factor.bookings_completed": "已完成的预订（24 个月）",
     "score.factor.no_shows": "未入住（12 个月）",
     "score.factor.unpaid_claims": "未付损坏索赔",
-    "score.factor.account_age": "账户时长",
-    "score.factor.identity": "身份验证",
     "score.value.none": "暂无记录",
     "score.value.onTime": "{percent} 按时支付",
     "score.value.late": { other: "{count} 次逾期付款" },
@@ -295,9 +290,15 @@ register({
 
 // --- Texts by code, with the server's English as the fallback ---------------------------
 
+/**
+ * A factor's name: this screen's own words for the factor when it has them, else the
+ * name of the fact it scores (the same words everywhere), else the server's.
+ */
 function factorLabel(factor) {
-  const key = `score.factor.${factor.key}`;
-  return has(key) ? t(key) : factor.label;
+  for (const key of [`score.factor.${factor.key}`, `fact.${factor.fact}`]) {
+    if (has(key)) return t(key);
+  }
+  return factor.label;
 }
 
 function reasonTexts(reason) {
@@ -436,37 +437,9 @@ function Reasons({ score }) {
 
 // --- History ----------------------------------------------------------------------------------
 
+// The latest HISTORY_LIMIT snapshots at most, newest first.
+const HISTORY = withQuery("me/score/history", { page_size: 30 });
 const HISTORY_LIMIT = 60;
-
-/** Up to HISTORY_LIMIT snapshots, newest first, following the API's `next` links. */
-function useHistory() {
-  const [state, setState] = useState({ data: null, error: null, loading: true });
-  const [generation, setGeneration] = useState(0);
-  useEffect(() => {
-    const controller = new AbortController();
-    setState((previous) => ({ ...previous, error: null, loading: true }));
-    (async () => {
-      const points = [];
-      let path = withQuery("me/score/history", { page_size: 30 });
-      let count = 0;
-      while (path && points.length < HISTORY_LIMIT) {
-        const page = await api(path, { signal: controller.signal });
-        count = page.count;
-        points.push(...page.results);
-        path = page.next;
-      }
-      return { points: points.slice(0, HISTORY_LIMIT), count };
-    })().then(
-      (data) => setState({ data, error: null, loading: false }),
-      (error) => {
-        if (error.name !== "AbortError") setState({ data: null, error, loading: false });
-      },
-    );
-    return () => controller.abort();
-  }, [generation]);
-  const reload = useCallback(() => setGeneration((value) => value + 1), []);
-  return { ...state, reload };
-}
 
 const CHART = { width: 340, height: 200, left: 38, right: 12, top: 10, bottom: 30 };
 const shortDate = (value) => formatDate(value, { month: "short", year: "numeric" });
@@ -617,12 +590,12 @@ function HistoryTable({ points }) {
 }
 
 function History() {
-  const history = useHistory();
+  const history = useAllPages(HISTORY, { maxRows: HISTORY_LIMIT });
   return html`<${Card} title=${t("score.history")} class="score-history">
     <${Loaded} result=${history}>
-      ${({ points, count }) =>
+      ${(points) =>
         points.length
-          ? html`${count > points.length
+          ? html`${history.count > points.length
                 ? html`<p class="muted">${t("score.historyShown", { count: points.length })}</p>`
                 : null}
               <${Chart} points=${points} />

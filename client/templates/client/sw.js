@@ -33,20 +33,20 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
 
-  // The page itself: the network first (it sets a fresh CSRF cookie), the kept copy
-  // when offline.
+  // The page itself: the kept copy at once (no waiting for a slow or absent network),
+  // refreshed from the network for next time. The first visit, with nothing kept, waits
+  // for the network.
   if (request.mode === "navigate" && url.pathname === SHELL_URL) {
-    event.respondWith(
-      fetch(request)
-        .then((response) => {
-          if (response.ok) {
-            const copy = response.clone();
-            caches.open(CACHE).then((cache) => cache.put(SHELL_URL, copy));
-          }
-          return response;
-        })
-        .catch(() => caches.match(SHELL_URL)),
-    );
+    let stored = Promise.resolve();
+    const fresh = fetch(request).then((response) => {
+      if (response.ok) {
+        const copy = response.clone();
+        stored = caches.open(CACHE).then((cache) => cache.put(SHELL_URL, copy));
+      }
+      return response;
+    });
+    event.waitUntil(fresh.then(() => stored).catch(() => undefined));
+    event.respondWith(caches.match(SHELL_URL).then((kept) => kept || fresh));
     return;
   }
 

@@ -25,6 +25,7 @@ APP_STATIC = "client"
 # the vendored libraries' licence texts.
 CACHED_SUFFIXES = {".js", ".css", ".svg", ".png"}
 THEME_COLOR = "#0b5e4f"
+BACKGROUND_COLOR = "#f5f6f2"
 # The app runs only its own files and talks only to its own origin; QR codes are inline
 # SVG, downloads are blob: URLs.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -42,7 +43,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-BACKGROUND_COLOR = "#f5f6f2"
 
 
 def _static_names() -> list[str]:

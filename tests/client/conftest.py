@@ -14,7 +14,7 @@ import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +64,30 @@ class Phone:
     context: BrowserContext
     base_url: str
     errors: list[str]
+    in_flight: set[Any] = field(default_factory=set)
 
     def open(self, route: str = "") -> Page:
         self.page.goto(f"{self.base_url}/app/#/{route}")
         return self.page
+
+    def settle(self, quiet_ms: int = 300, timeout_ms: int = 15_000) -> None:
+        """Wait until the app has had no request in flight for ``quiet_ms``. (The page's
+        "networkidle" state cannot tell: it is reached once, at the first load, and the
+        app never loads a page again.) Needed before the test touches the database
+        itself: on SQLite the live server shares the test's in-memory connection, which
+        must not be used from two threads at once."""
+        quiet_since = None
+        waited = 0
+        while waited < timeout_ms:
+            if self.in_flight:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = waited
+            elif waited - quiet_since >= quiet_ms:
+                return
+            self.page.wait_for_timeout(50)
+            waited += 50
+        raise AssertionError(f"requests still in flight: {[r.url for r in self.in_flight]}")
 
 
 def _phone(browser: Browser, base_url: str, locale: str) -> Iterator[Phone]:
@@ -91,6 +111,9 @@ def _phone(browser: Browser, base_url: str, locale: str) -> Iterator[Phone]:
         ),
     )
     phone = Phone(page=page, context=context, base_url=base_url, errors=errors)
+    page.on("request", lambda request: phone.in_flight.add(request))
+    page.on("requestfinished", lambda request: phone.in_flight.discard(request))
+    page.on("requestfailed", lambda request: phone.in_flight.discard(request))
     yield phone
     context.close()
 

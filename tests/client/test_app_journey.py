@@ -29,12 +29,6 @@ def go(page: Page, tab: str | None = None, more: str | None = None) -> None:
     page.get_by_role("link", name=re.compile(f"^{re.escape(more)}")).click()
 
 
-def settle(page: Page) -> None:
-    """Wait until the app has no request in flight: on SQLite the live server shares the
-    test's in-memory database connection, which must not be used from both at once."""
-    page.wait_for_load_state("networkidle")
-
-
 def one_time_code(page: Page, scope: str, merchant: str | None = None) -> str:
     go(page, tab="Use my credit")
     expect(page.get_by_role("heading", level=1)).to_have_text("Use my credit")
@@ -68,7 +62,7 @@ def test_a_citizens_journey(phone: Phone, screenshots, accessible) -> None:
     look(page, "01-sign-up")
     page.get_by_role("button", name="Create an account").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Carmen Ruiz")
-    settle(page)
+    phone.settle()
     citizen = User.objects.get(username="carmen")
     # (staff verify her identity document, as they would from the admin)
     wallet_services.user_identity_level_set(user=citizen, level=IdentityLevel.DOCUMENT)
@@ -85,7 +79,7 @@ def test_a_citizens_journey(phone: Phone, screenshots, accessible) -> None:
 
     # 3. A biller, given a billing code, issues a bill through the merchant API
     code = one_time_code(page, "Billing")
-    settle(page)
+    phone.settle()
     status, consent = call_api(
         base, "POST", "merchant/consents", key=biller_key, body={"code": code}
     )
@@ -115,7 +109,7 @@ def test_a_citizens_journey(phone: Phone, screenshots, accessible) -> None:
     item.get_by_role("button", name="Pay").click()
     page.get_by_role("button", name="Pay now").click()
     expect(page.get_by_role("status").filter(has_text=re.compile("paid", re.I))).to_be_visible()
-    settle(page)
+    phone.settle()
     assert Bill.objects.get(pk=bill["id"]).paid_at is not None
     go(page, tab="Home")
     expect(page.get_by_text("CN¥681.99")).to_be_visible()
@@ -149,7 +143,7 @@ def test_a_citizens_journey(phone: Phone, screenshots, accessible) -> None:
     expect(page.get_by_role("img", name="QR code for your one-time code")).to_be_visible()
     expect(page.get_by_role("timer")).to_have_text(re.compile(r"\d+:\d\d"))
     look(page, "06-use-my-credit")
-    settle(page)
+    phone.settle()
     status, decision = call_api(
         base,
         "POST",
@@ -174,7 +168,7 @@ def test_a_citizens_journey(phone: Phone, screenshots, accessible) -> None:
     page.get_by_role("button", name="Revoke now").click()
     expect(page.get_by_role("listitem").filter(has_text="Harbour Hotel")).to_contain_text("Revoked")
     look(page, "08-consents")
-    settle(page)
+    phone.settle()
     revoked = Consent.objects.get(merchant=hotel, citizen=citizen)
     assert revoked.revoked_at is not None
     status, refusal = call_api(
@@ -204,7 +198,7 @@ def test_a_citizens_journey(phone: Phone, screenshots, accessible) -> None:
         "Not counting while disputed"
     )
     look(page, "10-my-records")
-    settle(page)
+    phone.settle()
     event = CreditEvent.objects.get(account=citizen)
     assert event.dispute.reason == "I paid this bill twice by mistake."
 

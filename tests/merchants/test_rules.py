@@ -837,6 +837,30 @@ def test_requirements_of_the_defaults() -> None:
     ]
 
 
+def test_a_band_condition_is_given_as_its_band_not_a_threshold() -> None:
+    # given rules that ask for a band rather than a number
+    rules = Rules.from_data(
+        {
+            "conditions": [
+                {"fact": "band", "op": ">=", "value": "very_good", "message": "Very good."}
+            ],
+            "tiers": [{"band": "excellent", "max_amount": 0}],
+        }
+    )
+    # when / then the band is data a client can translate, and a tier of 0 waives nothing
+    assert requirements(rules, max_amount=50000, currency="CNY") == [
+        Requirement(
+            "band",
+            "Band at least Very good",
+            "condition",
+            op=">=",
+            threshold=None,
+            band="very_good",
+        ),
+        Requirement("band", "Band Excellent: nothing waived", "tier", band="excellent", amount=0),
+    ]
+
+
 def test_requirements_cap_each_tier_by_the_perks_max_amount() -> None:
     # given / when a perk that waives up to 800.00
     lines = requirements(DEFAULTS, max_amount=80000, currency="EUR")

@@ -139,3 +139,36 @@ def test_production_storage_hashes_the_modules_and_their_imports(settings, tmp_p
     for name in imported:
         assert re.search(r"\.[0-9a-f]{12}\.js$", name), name
         assert (tmp_path / "client" / name).exists(), name
+
+
+def test_every_error_code_the_server_has_is_a_sentence_in_every_language() -> None:
+    # Given every stable code of the API's errors (one exception class each)
+    from common.errors import ApiError
+
+    def subclasses(cls: type) -> list[type]:
+        return [cls, *(sub for child in cls.__subclasses__() for sub in subclasses(child))]
+
+    import wallet.errors  # noqa: F401 (the classes register themselves as subclasses)
+
+    codes = {cls.code for cls in subclasses(ApiError)}
+    # and the ones DRF's own exceptions get, and the ones any HTTP answer may carry
+    codes |= {
+        "invalid",
+        "malformed_request",
+        "not_authenticated",
+        "authentication_failed",
+        "permission_denied",
+        "not_found",
+        "method_not_allowed",
+        "not_acceptable",
+        "unsupported_media_type",
+        "throttled",
+        "server_error",
+    }
+    # Then the app has a sentence for each, in English, Spanish and Chinese
+    text = Path(finders.find("client/strings.js")).read_text()
+    blocks = re.split(r'\n  (?:en|es|"zh-Hans"): \{\n', text)[1:]
+    assert len(blocks) == 3
+    for block in blocks:
+        messages = set(re.findall(r'"error\.([a-z_0-9]+)":', block))
+        assert sorted(codes - messages) == []

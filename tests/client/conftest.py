@@ -143,6 +143,23 @@ def phone_factory(browser: Browser, live_server: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
+def i18n(phone: Phone) -> Any:
+    """``i18n(expression, *args)`` evaluates ``expression`` in the loaded app, with its
+    i18n module as ``m`` and the arguments as ``args`` (the module instance the app uses)."""
+    page = phone.open("login")
+    page.get_by_role("heading", level=1).wait_for()
+    module = "document.querySelector('script[type=module]').src.replace('app.js', 'i18n.js')"
+
+    def call(expression: str, *args: Any) -> Any:
+        return page.evaluate(
+            f"async (args) => {{ const m = await import({module}); return ({expression}); }}",
+            list(args),
+        )
+
+    return call
+
+
+@pytest.fixture
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """``screenshots(page, name)`` saves a phone-size PNG of the page."""
     folder = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path_factory.mktemp("screenshots"))

@@ -2,7 +2,6 @@
 (which becomes money moved), and writing amounts in each language."""
 
 import pytest
-from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,21 +27,6 @@ TYPED = [
     ("en", "500", "JPY", 500),
     ("en", "500.5", "JPY", None),  # yen have no minor unit
 ]
-
-
-@pytest.fixture
-def i18n(phone):
-    page = phone.open("login")
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
-    module = "document.querySelector('script[type=module]').src.replace('app.js', 'i18n.js')"
-
-    def call(expression: str, *args):
-        return page.evaluate(
-            f"async (args) => {{ const m = await import({module}); return ({expression}); }}",
-            list(args),
-        )
-
-    return call
 
 
 def test_typed_amounts_become_the_minor_units_meant_or_are_refused(i18n) -> None:

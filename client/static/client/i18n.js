@@ -92,6 +92,15 @@ export function formatNumber(value, options = {}) {
   return new Intl.NumberFormat(current, options).format(value);
 }
 
+/** "a, b and c" in the current language. */
+export function formatList(items) {
+  try {
+    return new Intl.ListFormat(current, { style: "long", type: "conjunction" }).format(items);
+  } catch {
+    return items.join(", ");
+  }
+}
+
 /** How many minor units a currency has (2 for CNY and EUR, 0 for JPY). */
 export function currencyDigits(currency) {
   try {

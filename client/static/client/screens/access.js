@@ -1,6 +1,6 @@
 // Who looked: every read of my score or facts by someone else (a merchant with my consent,
 // or Open Sesame support), why, and which facts, newest first.
-import { formatDateTime, formatMoney, formatRelative, has, language, register, t } from "../i18n.js";
+import { formatDateTime, formatList, formatMoney, formatRelative, has, register, t } from "../i18n.js";
 import { FACTS } from "../strings.js";
 import { Badge, Card, Empty, html, Loaded, Pager, Screen, usePaged } from "../ui.js";
 
@@ -119,12 +119,7 @@ function factsRead(facts) {
     return rank(a) - rank(b);
   });
   const names = ordered.map(factName);
-  let list;
-  try {
-    list = new Intl.ListFormat(language(), { style: "long", type: "conjunction" }).format(names);
-  } catch {
-    list = names.join(", ");
-  }
+  const list = formatList(names);
   return t("access.read", { facts: list });
 }
 

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 
 import { api } from "../api.js";
-import { language, register, t } from "../i18n.js";
+import { formatList, register, t } from "../i18n.js";
 import { Button, Card, ErrorNotice, html, Loading, Screen, useAction } from "../ui.js";
 
 register({
@@ -211,12 +211,7 @@ function countsOf(document) {
 
 function summary(counts) {
   const parts = counts.map(([name, count]) => t(`data.count.${name}`, { count }));
-  let list;
-  try {
-    list = new Intl.ListFormat(language(), { style: "long", type: "conjunction" }).format(parts);
-  } catch {
-    list = parts.join(", ");
-  }
+  const list = formatList(parts);
   return t("data.summary", { list });
 }
 

@@ -119,7 +119,7 @@ const SHORTCUTS = [
 export function HomeScreen({ me, navigate }) {
   const score = useApi("me/score");
   const wallet = useApi("me/wallet");
-  const bills = useApi("me/bills?status=open");
+  const bills = useApi("me/bills?status=open&page_size=1"); // only its count is shown
   useEffect(() => {
     if (score.data) rememberScore(me.username, score.data);
   }, [score.data]);

@@ -27,6 +27,7 @@ from django.utils import formats, timezone
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from common.admin import ReadOnlyAdminMixin
 from common.amounts import ABSURD_AMOUNT
 from common.forms import IndentedJSONField
 from merchants import rules as rules_module
@@ -47,7 +48,6 @@ from merchants.models import (
     Perk,
     PerkKind,
 )
-from wallet.admin import ReadOnlyAdminMixin
 
 
 def _adopt(obj: Model, saved: Model) -> None:

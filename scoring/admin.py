@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from common.admin import ReadOnlyAdminMixin
 from common.forms import IndentedJSONField
 from scoring import selectors, services
 from scoring.backtest import scorecard_backtest
@@ -34,7 +35,6 @@ from scoring.models import (
 )
 from scoring.scorecard import SCORE_MAX, SCORE_MIN, Factor, ScorecardInvalid, definition_errors
 from scoring.scorecard import Scorecard as CompiledScorecard
-from wallet.admin import ReadOnlyAdminMixin
 
 # --- Scorecards ------------------------------------------------------------------------
 

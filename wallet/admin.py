@@ -1,36 +1,21 @@
 """Admin for accounts and the ledger. Ledger rows are read-only: money moves only
 through services, and corrections are new transfers."""
 
-from typing import Any
-
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from common.admin import ReadOnlyAdminMixin
 from wallet import services
 from wallet.models import (
     Entry,
     Hold,
-    IdempotencyKey,
     IdentityLevel,
     LedgerAccount,
     Transfer,
     User,
 )
-
-
-class ReadOnlyAdminMixin:
-    """No add, change or delete: the admin shows these rows and nothing more."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(User)
@@ -130,10 +115,3 @@ class HoldAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("id", "reference", "account__code")
     list_select_related = ("account",)
-
-
-@admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("scope", "key", "response_status", "created_at")
-    search_fields = ("scope", "key")
-    date_hierarchy = "created_at"

@@ -19,7 +19,6 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
 
@@ -259,27 +258,3 @@ class Hold(models.Model):
 
     def __str__(self) -> str:
         return f"Hold {self.amount} on {self.account_id} ({self.status})"
-
-
-class IdempotencyKey(models.Model):
-    """A claimed ``Idempotency-Key``: the request it was first used with and its answer.
-
-    The row is inserted in the same transaction as the request's effect, so the key is
-    claimed if and only if the effect happened. The unique constraint on (scope, key)
-    makes a concurrent second request wait for the first and then replay its answer.
-    """
-
-    scope = models.CharField(max_length=100, help_text="Whose key: 'user:<id>' and so on.")
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
-    response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        constraints: ClassVar = [
-            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.scope} {self.key}"

@@ -1,4 +1,4 @@
-"""Every write of the wallet: accounts, transfers, holds, claims, idempotency keys.
+"""Every write of the wallet: accounts, transfers, holds, claims.
 
 Locking discipline (one order everywhere, so no two transactions wait on each other in a
 cycle): first the hold row if the operation concerns one, then ledger accounts in
@@ -8,7 +8,6 @@ the check constraints on ``LedgerAccount`` are the last line of defence.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections import defaultdict
@@ -19,10 +18,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from knox.models import AuthToken
 
 from common.bulk import rows_insert
@@ -32,7 +30,6 @@ from wallet.models import (
     Entry,
     Hold,
     HoldStatus,
-    IdempotencyKey,
     IdentityLevel,
     LedgerAccount,
     SystemAccount,
@@ -663,51 +660,3 @@ def claim_charge(
         unpaid=amount - collected,
         transfer=transfer,
     )
-
-
-# --- Idempotency -----------------------------------------------------------------------
-
-
-def request_fingerprint(*, method: str, path: str, body: Any) -> str:
-    """A stable digest of what a request asks for (key order in the body does not matter).
-
-    Keyed with the server's secret: a body may carry a short secret (a citizen's one-time
-    code), which a plain digest would let anyone with the table guess offline."""
-    canonical = json.dumps(
-        {"method": method.upper(), "path": path, "body": body},
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
-    )
-    return salted_hmac("wallet.idempotency-fingerprint", canonical, algorithm="sha256").hexdigest()
-
-
-def idempotency_key_claim(*, scope: str, key: str, fingerprint: str) -> tuple[IdempotencyKey, bool]:
-    """Claim ``key`` for ``scope`` inside the caller's transaction. Returns (row, claimed).
-
-    INSERT first, never SELECT-then-INSERT: if another transaction holds the same key
-    uncommitted, PostgreSQL makes this insert wait for it; if it commits, the insert
-    fails and the committed row (with its stored answer) is returned; if it rolls back,
-    this request claims the key. Must run inside ``transaction.atomic()``.
-    """
-    try:
-        with transaction.atomic():
-            return (
-                IdempotencyKey.objects.create(scope=scope, key=key, fingerprint=fingerprint),
-                True,
-            )
-    except IntegrityError:
-        return IdempotencyKey.objects.get(scope=scope, key=key), False
-
-
-def idempotency_key_store_response(*, record: IdempotencyKey, status: int, body: Any) -> None:
-    record.response_status = status
-    record.response_body = body
-    record.save(update_fields=["response_status", "response_body"])
-
-
-def idempotency_keys_prune(*, now: datetime | None = None) -> int:
-    """Delete keys older than ``IDEMPOTENCY_KEY_TTL``. Returns how many were deleted."""
-    cutoff = (now or timezone.now()) - settings.IDEMPOTENCY_KEY_TTL
-    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
-    return deleted

@@ -9,8 +9,3 @@ from wallet import services
 def expire_due_holds() -> int:
     """Expire active holds past their expiry; safe to run twice or in parallel."""
     return services.holds_expire_due()
-
-
-@shared_task(name="wallet.prune_idempotency_keys", acks_late=True, reject_on_worker_lost=True)
-def prune_idempotency_keys() -> int:
-    return services.idempotency_keys_prune()

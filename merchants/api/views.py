@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.idempotency import idempotent
 from common.schema import PAGE_NOT_FOUND, problem_responses
 from common.views import CitizenListView, list_schema
 from merchants import selectors, services
@@ -40,7 +41,6 @@ from merchants.api.serializers import (
 )
 from merchants.models import Bill, Booking, Claim, Consent, Merchant
 from wallet.api.views import IDEMPOTENCY_PARAMETER
-from wallet.idempotency import idempotent
 from wallet.models import User
 
 # --- Merchant side ---------------------------------------------------------------------

@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from common.models import IdempotencyKey
 from wallet import services
-from wallet.models import Entry, Hold, IdempotencyKey, LedgerAccount, Transfer, User
+from wallet.models import Entry, Hold, LedgerAccount, Transfer, User
 
 pytestmark = pytest.mark.django_db
 

@@ -31,6 +31,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from common.models import IdempotencyKey
 from tests.concurrency import run_together
 from tests.factories import SettlementAccountFactory, UserFactory
 from wallet import services
@@ -39,7 +40,6 @@ from wallet.models import (
     Entry,
     Hold,
     HoldStatus,
-    IdempotencyKey,
     LedgerAccount,
     Transfer,
     TransferKind,

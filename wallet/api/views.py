@@ -17,6 +17,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from common.idempotency import HEADER as IDEMPOTENCY_HEADER
+from common.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_MAX_KEY_LENGTH
+from common.idempotency import idempotent
 from common.schema import PAGE_NOT_FOUND, problem_responses
 from wallet import selectors, services
 from wallet.api.filters import TransactionFilter
@@ -31,9 +34,6 @@ from wallet.api.serializers import (
     TransactionOutputSerializer,
     WalletOutputSerializer,
 )
-from wallet.idempotency import HEADER as IDEMPOTENCY_HEADER
-from wallet.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_MAX_KEY_LENGTH
-from wallet.idempotency import idempotent
 from wallet.models import Entry
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(

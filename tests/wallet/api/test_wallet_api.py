@@ -6,9 +6,10 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from common.models import IdempotencyKey
 from tests.conftest import client_for
 from wallet import services
-from wallet.models import Entry, IdempotencyKey, LedgerAccount, Transfer
+from wallet.models import Entry, LedgerAccount, Transfer
 
 WALLET = "/api/v1/me/wallet"
 TRANSACTIONS = "/api/v1/me/transactions"

@@ -27,7 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.errors import IdempotencyKeyReused, InvalidRequest
-from wallet.services import (
+from common.services import (
     idempotency_key_claim,
     idempotency_key_store_response,
     request_fingerprint,

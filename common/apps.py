@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CommonConfig(AppConfig):
+    """HTTP plumbing shared by every app: errors, idempotency keys, pagination, health."""
+
+    name = "common"
+    label = "common"
+    verbose_name = "Common"

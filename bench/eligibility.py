@@ -83,7 +83,9 @@ from django.utils import timezone  # noqa: E402
 
 from bench.limit import LIMIT_ACCESSOR_KIND, LIMIT_PURPOSE  # noqa: E402
 from merchants import services as merchant_services  # noqa: E402
-from merchants.models import ConsentScope, Decision  # noqa: E402
+from merchants.models import ConsentScope  # noqa: E402
+from merchants.perks import services as perks_services  # noqa: E402
+from merchants.perks.models import Decision  # noqa: E402
 from scoring import services as scoring_services  # noqa: E402
 from scoring.facts import EventKinds  # noqa: E402
 from scoring.models import AccessLogEntry, ScoreSnapshot  # noqa: E402
@@ -142,7 +144,7 @@ def _seed(citizens: int) -> Seeded:
     """The hotel, its key and ``citizens`` consents, all through the project's services."""
     started = time.perf_counter()
     rng = random.Random(SEED)
-    hotel = merchant_services.merchant_create(name="Bench Harbour Hotel", category="hotel")
+    hotel = perks_services.merchant_onboard(name="Bench Harbour Hotel", category="hotel")
     _, raw_key = merchant_services.api_key_create(merchant=hotel, name="bench")
     now = timezone.now()
     consent_ids = []

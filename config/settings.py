@@ -51,6 +51,10 @@ INSTALLED_APPS = [
     "wallet",
     "scoring",
     "merchants",
+    "merchants.perks",
+    "merchants.bills",
+    "merchants.privacy",
+    "merchants.demo",
     "client",
 ]
 
@@ -206,13 +210,13 @@ SPECTACULAR_SETTINGS = {
         "DisputeStatusEnum": "scoring.models.DisputeStatus",
         "SnapshotTriggerEnum": "scoring.models.SnapshotTrigger",
         "BandEnum": "scoring.facts.BAND_CODES",
-        "ClaimStatusEnum": "merchants.models.ClaimStatus",
-        "ClaimDisputeStatusEnum": "merchants.models.ClaimDisputeStatus",
-        "BookingStatusEnum": "merchants.models.BookingStatus",
-        "BookingOutcomeEnum": "merchants.models.BookingOutcome",
-        "BillStatusEnum": "merchants.models.BillStatus",
-        "PerkKindEnum": "merchants.models.PerkKind",
-        "PerkStepCodeEnum": "merchants.qualify.STEP_CODES",
+        "ClaimStatusEnum": "merchants.perks.models.ClaimStatus",
+        "ClaimDisputeStatusEnum": "merchants.perks.models.ClaimDisputeStatus",
+        "BookingStatusEnum": "merchants.perks.models.BookingStatus",
+        "BookingOutcomeEnum": "merchants.perks.models.BookingOutcome",
+        "BillStatusEnum": "merchants.bills.models.BillStatus",
+        "PerkKindEnum": "merchants.perks.models.PerkKind",
+        "PerkStepCodeEnum": "merchants.perks.qualify.STEP_CODES",
     },
 }
 

@@ -12,6 +12,9 @@ api_v1 = [
     path("", include("wallet.api.urls")),
     path("", include("scoring.api.urls")),
     path("", include("merchants.api.urls")),
+    path("", include("merchants.perks.api.urls")),
+    path("", include("merchants.bills.api.urls")),
+    path("", include("merchants.privacy.api.urls")),
 ]
 
 urlpatterns = [

@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class MerchantsConfig(AppConfig):
-    """Merchants, API keys, perks and rules, consents, decisions, bookings, claims, bills."""
+    """Merchants, their API keys, citizens' one-time codes and consents."""
 
     name = "merchants"
+    label = "merchants"
     verbose_name = "Merchants"

@@ -31,7 +31,10 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from merchants import services as merchant_services
-from merchants.models import Claim, Consent, Decision, Merchant
+from merchants.bills import services as bills_services
+from merchants.models import Consent, Merchant
+from merchants.perks import services as perks_services
+from merchants.perks.models import Claim, Decision
 from scoring import services as scoring_services
 from scoring.facts import EventKinds
 from tests.conftest import PASSWORD
@@ -82,18 +85,18 @@ class Stay:
 
 def _stay(citizen: User, hotel: Merchant, reference: str) -> Stay:
     today = timezone.localdate()
-    first = merchant_services.eligibility_decide(
+    first = perks_services.eligibility_decide(
         merchant=hotel, perk_kind="deposit_waiver", amount=ASKED, code=code_for(citizen)
     )
     consent = first.consent
     second, fresh = (
-        merchant_services.eligibility_decide(
+        perks_services.eligibility_decide(
             merchant=hotel, perk_kind="deposit_waiver", amount=ASKED, consent_id=consent.pk
         )
         for _ in range(2)
     )
     open_booking, closed_booking = (
-        merchant_services.booking_create(
+        perks_services.booking_create(
             merchant=hotel,
             decision_id=decision.pk,
             reference=f"{reference}-{index}",
@@ -103,7 +106,7 @@ def _stay(citizen: User, hotel: Merchant, reference: str) -> Stay:
         )
         for index, decision in enumerate((first, second))
     )
-    merchant_services.booking_complete(
+    perks_services.booking_complete(
         merchant=hotel,
         booking_id=closed_booking.pk,
         outcome="damage",
@@ -135,9 +138,9 @@ def build_world() -> SeededWorld:
     API names by id: consents, decisions, bookings, claims, bills, credit events, record
     disputes, access-log rows and score snapshots."""
     alice, bob = _citizen("alice"), _citizen("bob")
-    hotel = merchant_services.merchant_create(name="Harbour Hotel", category="hotel")
-    other_hotel = merchant_services.merchant_create(name="Hill Hotel", category="hotel")
-    biller = merchant_services.merchant_create(name="City Power", category="biller")
+    hotel = perks_services.merchant_onboard(name="Harbour Hotel", category="hotel")
+    other_hotel = perks_services.merchant_onboard(name="Hill Hotel", category="hotel")
+    biller = perks_services.merchant_onboard(name="City Power", category="biller")
     hotel_key = merchant_services.api_key_create(merchant=hotel, name="front desk")[1]
     biller_key = merchant_services.api_key_create(merchant=biller, name="billing")[1]
 
@@ -150,9 +153,9 @@ def build_world() -> SeededWorld:
     )
     # An open bill of alice's, and bob's from another biller (another party's for both
     # alice and the biller).
-    other_biller = merchant_services.merchant_create(name="Bay Water", category="biller")
+    other_biller = perks_services.merchant_onboard(name="Bay Water", category="biller")
     alices_bill, bobs_bill = (
-        merchant_services.bill_issue(
+        bills_services.bill_issue(
             merchant=issuer,
             consent_id=merchant_services.consent_redeem(
                 merchant=issuer, code=code_for(user, scope="billing")

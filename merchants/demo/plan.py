@@ -38,8 +38,9 @@ from django.conf import settings
 
 from merchants.demo import city
 from merchants.demo.city import MerchantSpec
-from merchants.models import BookingOutcome, ClaimDisputeStatus, ClaimStatus, ConsentScope
-from merchants.services import (
+from merchants.models import ConsentScope
+from merchants.perks.models import BookingOutcome, ClaimDisputeStatus, ClaimStatus
+from merchants.perks.services import (
     AUTO_UPHOLD_NOTE,
     CLAIM_DISPUTE_AUTO_UPHOLD_AFTER,
     HOLD_GRACE_AFTER_CHECK_OUT,

@@ -25,22 +25,20 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from common.bulk import rows_insert
-from merchants import rules as rules_module
-from merchants import selectors, services
+from merchants import services
+from merchants.bills.models import Bill, BillStatus
 from merchants.demo import city
 from merchants.demo.plan import FUNDING, BookingPlan, ConsentPlan, Planner, ResidentPlan
-from merchants.models import (
-    ApiKey,
-    AuthorizationCode,
-    Bill,
-    BillStatus,
+from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
+from merchants.perks import rules as rules_module
+from merchants.perks import selectors
+from merchants.perks import services as perks_services
+from merchants.perks.models import (
     Booking,
     BookingStatus,
     Claim,
     ClaimDispute,
-    Consent,
     Decision,
-    Merchant,
     Perk,
     PerkKind,
 )
@@ -80,15 +78,15 @@ def city_ensure() -> dict[str, CityMerchant]:
             .first()
         )
         if merchant is None:
-            merchant = services.merchant_create(name=spec.name, category=spec.category)
+            merchant = perks_services.merchant_onboard(name=spec.name, category=spec.category)
         perk = rules = None
         if spec.deposits:
             perk = selectors.perk_active(merchant=merchant, kind=PerkKind.DEPOSIT_WAIVER)
             if perk is None:
-                perk = services.perk_create(
+                perk = perks_services.perk_create(
                     merchant=merchant,
                     kind=PerkKind.DEPOSIT_WAIVER,
-                    max_amount=services.DEFAULT_MAX_AMOUNT,
+                    max_amount=perks_services.DEFAULT_MAX_AMOUNT,
                     rules=rules_module.DEFAULT_RULES,
                 )
             rules = rules_module.Rules.from_data(perk.rules)
@@ -459,7 +457,7 @@ class CityWriter:
                     self.currency,
                     [{"code": r.code, "message": r.message} for r in outcome.reasons],
                     decided_at,
-                    decided_at + services.DECISION_TTL,
+                    decided_at + perks_services.DECISION_TTL,
                 )
             )
             log_rows.append(

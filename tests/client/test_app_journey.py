@@ -9,7 +9,9 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from merchants import services as merchant_services
-from merchants.models import Bill, Consent
+from merchants.bills.models import Bill
+from merchants.models import Consent
+from merchants.perks import services as perks_services
 from scoring.models import CreditEvent
 from tests.client.conftest import Phone, call_api
 from tests.conftest import PASSWORD
@@ -48,9 +50,9 @@ def test_a_citizens_journey(phone: Phone, screenshots, accessible) -> None:
         accessible(page)
 
     # Given a biller and a hotel, each with the key its own system uses
-    biller = merchant_services.merchant_create(name="City Power & Water", category="biller")
+    biller = perks_services.merchant_onboard(name="City Power & Water", category="biller")
     biller_key = merchant_services.api_key_create(merchant=biller, name="billing system")[1]
-    hotel = merchant_services.merchant_create(name="Harbour Hotel", category="hotel")
+    hotel = perks_services.merchant_onboard(name="Harbour Hotel", category="hotel")
     hotel_key = merchant_services.api_key_create(merchant=hotel, name="front desk")[1]
     base = phone.base_url
     page = phone.open("signup")

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from merchants import services
 from merchants.models import Consent, Merchant
+from merchants.perks import services as perks_services
 from scoring import services as scoring_services
 from scoring.facts import EventKinds
 from wallet import services as wallet_services
@@ -54,12 +55,12 @@ def code_for(user: User, scope: str = "deposit_waiver", merchant: Merchant | Non
 
 @pytest.fixture
 def hotel(db: None) -> Merchant:
-    return services.merchant_create(name="Harbour Hotel", category="hotel")
+    return perks_services.merchant_onboard(name="Harbour Hotel", category="hotel")
 
 
 @pytest.fixture
 def other_hotel(db: None) -> Merchant:
-    return services.merchant_create(name="Hill Hotel", category="hotel")
+    return perks_services.merchant_onboard(name="Hill Hotel", category="hotel")
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ def other_hotel_api(other_hotel_key: str) -> APIClient:
 
 @pytest.fixture
 def biller(db: None) -> Merchant:
-    return services.merchant_create(name="City Water", category="biller")
+    return perks_services.merchant_onboard(name="City Water", category="biller")
 
 
 @pytest.fixture

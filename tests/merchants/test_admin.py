@@ -23,19 +23,12 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from merchants import services
-from merchants.models import (
-    ApiKey,
-    AuthorizationCode,
-    Bill,
-    Booking,
-    Claim,
-    ClaimDispute,
-    Consent,
-    Decision,
-    Merchant,
-    Perk,
-)
-from merchants.rules import DEFAULT_RULES, Rules
+from merchants.bills import services as bills_services
+from merchants.bills.models import Bill
+from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
+from merchants.perks import services as perks_services
+from merchants.perks.models import Booking, Claim, ClaimDispute, Decision, Perk
+from merchants.perks.rules import DEFAULT_RULES, Rules
 from scoring.models import CreditEvent
 from tests.merchants.conftest import (
     assert_ledger_consistent,
@@ -97,7 +90,7 @@ def inline_management(response: HttpResponse) -> dict[str, Any]:
 
 def decide(merchant: Merchant, citizen: User, amount: int = 50_000) -> Decision:
     consent = services.consent_redeem(merchant=merchant, code=code_for(citizen))
-    return services.eligibility_decide(
+    return perks_services.eligibility_decide(
         merchant=merchant, perk_kind="deposit_waiver", amount=amount, consent_id=consent.pk
     )
 
@@ -105,7 +98,7 @@ def decide(merchant: Merchant, citizen: User, amount: int = 50_000) -> Decision:
 def book(merchant: Merchant, citizen: User, reference: str) -> Booking:
     decision = decide(merchant, citizen)
     today = timezone.localdate()
-    return services.booking_create(
+    return perks_services.booking_create(
         merchant=merchant,
         decision_id=decision.pk,
         reference=reference,
@@ -116,7 +109,7 @@ def book(merchant: Merchant, citizen: User, reference: str) -> Booking:
 
 
 def claim_damage(merchant: Merchant, booking: Booking, amount: int) -> Claim:
-    services.booking_complete(
+    perks_services.booking_complete(
         merchant=merchant,
         booking_id=booking.pk,
         outcome="damage",
@@ -128,15 +121,15 @@ def claim_damage(merchant: Merchant, booking: Booking, amount: int) -> Claim:
 
 def disputed_claim(merchant: Merchant, citizen: User, amount: int = 12_000) -> ClaimDispute:
     claim = claim_damage(merchant, book(merchant, citizen, "R-1"), amount)
-    return services.claim_dispute_open(
+    return perks_services.claim_dispute_open(
         citizen=citizen, claim=claim, reason="The lamp was broken when I arrived."
     )
 
 
 def bill_for(citizen: User, *, due_in_days: int = 5) -> Bill:
     """A bill of 4,200 to ``citizen`` from a new biller, under a billing consent."""
-    biller = services.merchant_create(name="City Water", category="biller")
-    return services.bill_issue(
+    biller = perks_services.merchant_onboard(name="City Water", category="biller")
+    return bills_services.bill_issue(
         merchant=biller,
         consent_id=billing_consent(citizen, biller).pk,
         amount=4_200,
@@ -233,7 +226,7 @@ def test_a_list_costs_the_same_queries_however_many_rows(
     with CaptureQueriesContext(connection) as few:
         assert admin_client.get(url).status_code == 200
     before = model.objects.count()
-    inn = services.merchant_create(name="Inn", category="hotel")
+    inn = perks_services.merchant_onboard(name="Inn", category="hotel")
     services.api_key_create(merchant=inn, name="desk")
     disputed_claim(inn, make_reliable(other_citizen))
     bill_for(other_citizen)
@@ -715,7 +708,7 @@ def test_uphold_refunds_what_was_collected_and_cancels_the_claim(
     # Then it asks for a note, and nothing is decided yet
     assert url in change_page.content.decode()
     assert page.status_code == 200
-    assert page.templates[0].name == "admin/merchants/claimdispute/resolve.html"
+    assert page.templates[0].name == "admin/perks/claimdispute/resolve.html"
     assert 'name="note"' in page.content.decode()
     assert "50.00 CNY collected for it goes back" in page.content.decode()
     assert ClaimDispute.objects.get(pk=dispute.pk).status == "open"
@@ -829,10 +822,14 @@ def test_open_disputes_come_first_oldest_first(
     disputes = []
     for booking in bookings:
         claim = claim_damage(hotel, booking, 1_000)
-        disputes.append(services.claim_dispute_open(citizen=reliable, claim=claim, reason="No."))
+        disputes.append(
+            perks_services.claim_dispute_open(citizen=reliable, claim=claim, reason="No.")
+        )
         travel(timedelta(hours=1))
     oldest, middle, newest = disputes
-    services.claim_dispute_resolve(dispute=middle, upheld=False, note="Stands.", resolved_by=None)
+    perks_services.claim_dispute_resolve(
+        dispute=middle, upheld=False, note="Stands.", resolved_by=None
+    )
     # When staff open the list
     response = admin_client.get(admin_url(ClaimDispute, "changelist"))
     # Then the open ones come first, oldest first, then the resolved one

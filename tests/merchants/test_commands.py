@@ -8,8 +8,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from merchants import services
-from merchants.models import ApiKey, Merchant, Perk
-from merchants.rules import DEFAULT_RULES, Rules
+from merchants.models import ApiKey, Merchant
+from merchants.perks.models import Perk
+from merchants.perks.rules import DEFAULT_RULES, Rules
 from wallet.models import AccountKind, LedgerAccount
 
 pytestmark = pytest.mark.django_db

@@ -16,16 +16,14 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from merchants import services
-from merchants.errors import BillAlreadyPaid, ClaimNotPayable, CodeUsed, DecisionUsed
-from merchants.models import (
-    BillStatus,
-    Booking,
-    Claim,
-    ClaimStatus,
-    Consent,
-    Decision,
-    Merchant,
-)
+from merchants.bills import services as bills_services
+from merchants.bills.errors import BillAlreadyPaid
+from merchants.bills.models import BillStatus
+from merchants.errors import CodeUsed
+from merchants.models import Consent, Merchant
+from merchants.perks import services as perks_services
+from merchants.perks.errors import ClaimNotPayable, DecisionUsed
+from merchants.perks.models import Booking, Claim, ClaimStatus, Decision
 from scoring.models import AccessLogEntry, CreditEvent
 from tests.concurrency import run_together
 from tests.merchants.conftest import (
@@ -117,7 +115,7 @@ def test_twenty_concurrent_bookings_from_one_decision_book_and_hold_once(
     # Given a good guest with 100,000 and a decision holding 30,000 of 80,000
     make_reliable(citizen, on_time_bills=0)
     wallet_services.top_up_create(user=citizen, amount=100_000)
-    decision = services.eligibility_decide(
+    decision = perks_services.eligibility_decide(
         merchant=hotel, perk_kind="deposit_waiver", amount=80_000, code=code_for(citizen)
     )
     assert (decision.waived_amount, decision.held_amount) == (50_000, 30_000)
@@ -125,7 +123,7 @@ def test_twenty_concurrent_bookings_from_one_decision_book_and_hold_once(
 
     def book(index: int) -> str:
         return outcome_of(
-            lambda: services.booking_create(
+            lambda: perks_services.booking_create(
                 merchant=hotel,
                 decision_id=decision.pk,
                 reference=f"R-{index}",
@@ -158,11 +156,11 @@ def test_two_concurrent_payments_of_one_claim_pay_it_once(citizen: User, hotel: 
     # Given an excellent guest booked without a hold and an empty wallet, a damage claim
     # of 25,000 left wholly unpaid, then a top-up of 60,000
     make_reliable(citizen)
-    decision = services.eligibility_decide(
+    decision = perks_services.eligibility_decide(
         merchant=hotel, perk_kind="deposit_waiver", amount=100_000, code=code_for(citizen)
     )
     today = timezone.localdate()
-    booking = services.booking_create(
+    booking = perks_services.booking_create(
         merchant=hotel,
         decision_id=decision.pk,
         reference="R-1",
@@ -171,7 +169,7 @@ def test_two_concurrent_payments_of_one_claim_pay_it_once(citizen: User, hotel: 
         deposit_amount=100_000,
     )
     assert booking.hold_id is None
-    services.booking_complete(
+    perks_services.booking_complete(
         merchant=hotel,
         booking_id=booking.pk,
         outcome="damage",
@@ -187,7 +185,7 @@ def test_two_concurrent_payments_of_one_claim_pay_it_once(citizen: User, hotel: 
     outcomes, elapsed = run_together(
         2,
         lambda _: outcome_of(
-            lambda: services.claim_pay(citizen=citizen, claim=claim), refusal=ClaimNotPayable
+            lambda: perks_services.claim_pay(citizen=citizen, claim=claim), refusal=ClaimNotPayable
         ),
     )
 
@@ -213,7 +211,7 @@ def test_concurrent_payments_of_one_bill_and_the_overdue_task_pay_and_record_onc
 ) -> None:
     # Given a bill of 10,000 one day past its due date and 50,000 in the wallet
     consent = billing_consent(citizen, biller)
-    bill = services.bill_issue(
+    bill = bills_services.bill_issue(
         merchant=biller,
         consent_id=consent.pk,
         amount=10_000,
@@ -226,9 +224,10 @@ def test_concurrent_payments_of_one_bill_and_the_overdue_task_pay_and_record_onc
     # When the citizen pays it from five devices at once while the daily task runs
     def work(index: int) -> str:
         if index == 0:
-            return f"overdue:{services.bills_record_overdue()}"
+            return f"overdue:{bills_services.bills_record_overdue()}"
         return outcome_of(
-            lambda: services.bill_pay(citizen=citizen, bill_id=bill.pk), refusal=BillAlreadyPaid
+            lambda: bills_services.bill_pay(citizen=citizen, bill_id=bill.pk),
+            refusal=BillAlreadyPaid,
         )
 
     outcomes, elapsed = run_together(6, work)

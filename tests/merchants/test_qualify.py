@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from merchants.qualify import (
+from merchants.perks.qualify import (
     BLOCKED_FACTS,
     BOOKING_COST,
     CLAIM_COST,
@@ -39,7 +39,7 @@ from merchants.qualify import (
     requested_amount,
     simulated_facts,
 )
-from merchants.rules import DEFAULT_RULES, OPERATORS, Rules, condition_met, evaluate
+from merchants.perks.rules import DEFAULT_RULES, OPERATORS, Rules, condition_met, evaluate
 from scoring.facts import BAND_CODES, FACTS, Features, band_for
 from scoring.scorecard import SCORE_MAX, SCORE_MIN, Scorecard, simulate
 from scoring.selectors import facts_of

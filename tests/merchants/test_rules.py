@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common.amounts import ABSURD_AMOUNT
-from merchants.rules import (
+from merchants.perks.rules import (
     BAND_FACT,
     DEFAULT_RULES,
     OPERATORS,

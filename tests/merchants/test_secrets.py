@@ -25,9 +25,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.module_loading import import_string
 from rest_framework.test import APIClient
 
+from common.models import IdempotencyKey
 from merchants import services
 from merchants.errors import CodeInvalid
-from merchants.models import ApiKey, AuthorizationCode, Booking, Merchant
+from merchants.models import ApiKey, AuthorizationCode, Merchant
+from merchants.perks.models import Booking
 from tests.conftest import PASSWORD, client_for
 from tests.merchants.conftest import (
     BOOKINGS_URL,
@@ -39,7 +41,7 @@ from tests.merchants.conftest import (
     merchant_client,
 )
 from wallet import services as wallet_services
-from wallet.models import IdempotencyKey, User
+from wallet.models import User
 
 pytestmark = pytest.mark.django_db
 

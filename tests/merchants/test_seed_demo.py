@@ -15,12 +15,11 @@ from django.db.models import Sum
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from merchants.bills.models import Bill, BillStatus
 from merchants.demo import city
 from merchants.demo.plan import Planner, traits_draw
-from merchants.models import (
-    ApiKey,
-    Bill,
-    BillStatus,
+from merchants.models import ApiKey
+from merchants.perks.models import (
     Booking,
     BookingOutcome,
     Claim,

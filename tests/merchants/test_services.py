@@ -5,9 +5,11 @@ import copy
 import pytest
 
 from merchants import services
-from merchants.errors import PerkAlreadyActive
-from merchants.models import Merchant, Perk
-from merchants.rules import DEFAULT_RULES, RulesInvalid
+from merchants.models import Merchant
+from merchants.perks import services as perks_services
+from merchants.perks.errors import PerkAlreadyActive
+from merchants.perks.models import Perk
+from merchants.perks.rules import DEFAULT_RULES, RulesInvalid
 from wallet.models import LedgerAccount
 
 pytestmark = pytest.mark.django_db
@@ -35,14 +37,14 @@ def test_a_merchant_needs_a_name(hotel: Merchant) -> None:
 
 def test_a_second_active_perk_of_a_kind_is_refused_and_nothing_written(hotel: Merchant) -> None:
     with pytest.raises(PerkAlreadyActive):
-        services.perk_create(
+        perks_services.perk_create(
             merchant=hotel, kind="deposit_waiver", max_amount=10_000, rules=DEFAULT_RULES
         )
     assert Perk.objects.filter(merchant=hotel).count() == 1
 
 
 def test_activating_a_second_perk_is_refused(hotel: Merchant) -> None:
-    spare = services.perk_create(
+    spare = perks_services.perk_create(
         merchant=hotel,
         kind="deposit_waiver",
         max_amount=10_000,
@@ -50,7 +52,9 @@ def test_activating_a_second_perk_is_refused(hotel: Merchant) -> None:
         is_active=False,
     )
     with pytest.raises(PerkAlreadyActive):
-        services.perk_update(perk=spare, max_amount=10_000, rules=DEFAULT_RULES, is_active=True)
+        perks_services.perk_update(
+            perk=spare, max_amount=10_000, rules=DEFAULT_RULES, is_active=True
+        )
     spare.refresh_from_db()
     assert spare.is_active is False
 
@@ -70,8 +74,8 @@ def test_invalid_rules_change_nothing(hotel: Merchant) -> None:
     wrong = copy.deepcopy(DEFAULT_RULES)
     wrong["conditions"][0]["fact"] = "balance"
     with pytest.raises(RulesInvalid, match="'balance' is not a fact"):
-        services.perk_update(perk=perk, max_amount=100, rules=wrong, is_active=True)
+        perks_services.perk_update(perk=perk, max_amount=100, rules=wrong, is_active=True)
     with pytest.raises(RulesInvalid, match="max_amount"):
-        services.perk_update(perk=perk, max_amount=-1, rules=DEFAULT_RULES, is_active=True)
+        perks_services.perk_update(perk=perk, max_amount=-1, rules=DEFAULT_RULES, is_active=True)
     perk.refresh_from_db()
     assert (perk.rules, perk.max_amount) == (before, 200_000)

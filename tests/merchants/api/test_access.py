@@ -25,18 +25,12 @@ from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.test import APIClient
 
+from common.models import IdempotencyKey
 from merchants import services
 from merchants.api.auth import ApiKeyRateThrottle
-from merchants.models import (
-    ApiKey,
-    AuthorizationCode,
-    Booking,
-    Claim,
-    ClaimDispute,
-    Consent,
-    Decision,
-    Merchant,
-)
+from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
+from merchants.perks import services as perks_services
+from merchants.perks.models import Booking, Claim, ClaimDispute, Decision
 from scoring.models import AccessLogEntry, CreditEvent, Dispute
 from tests.conftest import PASSWORD, client_for
 from tests.merchants.conftest import (
@@ -49,7 +43,7 @@ from tests.merchants.conftest import (
     merchant_client,
 )
 from wallet import services as wallet_services
-from wallet.models import Hold, IdempotencyKey, LedgerAccount, Transfer, User
+from wallet.models import Hold, LedgerAccount, Transfer, User
 
 pytestmark = pytest.mark.django_db
 
@@ -109,13 +103,13 @@ def world(
     for citizen_name, merchant_name in PAIRS:
         user, merchant = citizens[citizen_name], merchants[merchant_name]
         decisions = [
-            services.eligibility_decide(
+            perks_services.eligibility_decide(
                 merchant=merchant, perk_kind="deposit_waiver", amount=ASKED, code=code_for(user)
             )
         ]
         consent = decisions[0].consent
         decisions += [
-            services.eligibility_decide(
+            perks_services.eligibility_decide(
                 merchant=merchant, perk_kind="deposit_waiver", amount=ASKED, consent_id=consent.pk
             )
             for _ in range(2)
@@ -124,7 +118,7 @@ def world(
             (True, WAIVED, HELD)
         ] * 3
         closed, open_ = (
-            services.booking_create(
+            perks_services.booking_create(
                 merchant=merchant,
                 decision_id=decision.pk,
                 reference=f"{citizen_name}-{merchant_name}-{index}",
@@ -141,7 +135,7 @@ def world(
             "closed_booking": closed,
         }
     for (_, merchant_name), part in parts.items():
-        part["closed_booking"] = services.booking_complete(
+        part["closed_booking"] = perks_services.booking_complete(
             merchant=merchants[merchant_name],
             booking_id=part["closed_booking"].pk,
             outcome="damage",

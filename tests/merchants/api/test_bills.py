@@ -18,8 +18,11 @@ from rest_framework.response import Response
 from rest_framework.test import APIClient
 
 from merchants import services
-from merchants.models import Bill, BillStatus, Merchant
-from merchants.tasks import record_overdue_bills
+from merchants.bills import services as bills_services
+from merchants.bills.models import Bill, BillStatus
+from merchants.bills.tasks import record_overdue_bills
+from merchants.models import Merchant
+from merchants.perks import services as perks_services
 from scoring.models import CreditEvent
 from scoring.selectors import features_for_accounts
 from tests.conftest import client_for
@@ -199,7 +202,7 @@ def test_billing_needs_a_live_billing_consent_of_this_biller(
     response = issue(biller_api, revoked.pk)
     assert (response.status_code, response.json()["code"]) == (403, "consent_revoked")
     # Another biller's consent is not found
-    other = services.merchant_create(name="Power Co", category="biller")
+    other = perks_services.merchant_onboard(name="Power Co", category="biller")
     theirs = billing_consent(citizen, other)
     response = issue(biller_api, theirs.pk)
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
@@ -259,7 +262,7 @@ def test_the_citizen_filters_bills_by_status_and_sees_only_their_own(
 ) -> None:
     wallet_services.top_up_create(user=citizen, amount=AMOUNT)
     paid = issue(biller_api, billing_consent(citizen, biller).pk).json()
-    services.bill_pay(citizen=citizen, bill_id=paid["id"])
+    bills_services.bill_pay(citizen=citizen, bill_id=paid["id"])
     open_ = issue(biller_api, billing_consent(citizen, biller).pk).json()
     theirs = issue(biller_api, billing_consent(other_citizen, biller).pk).json()
 
@@ -280,7 +283,7 @@ def test_the_citizen_filters_bills_by_status_and_sees_only_their_own(
 def test_another_biller_cannot_read_the_bill(
     bill: dict[str, Any], other_hotel_api: APIClient
 ) -> None:
-    other = services.merchant_create(name="Power Co", category="biller")
+    other = perks_services.merchant_onboard(name="Power Co", category="biller")
     other_api = merchant_client(services.api_key_create(merchant=other, name="k")[1])
     assert other_api.get(f"{BILLS_URL}/{bill['id']}").status_code == 404
     assert other_api.get(BILLS_URL).json()["count"] == 0
@@ -379,7 +382,7 @@ def test_the_task_skips_bills_not_yet_past_their_due_date(
     citizen: User, bill: dict[str, Any], travel: Any
 ) -> None:
     travel(timedelta(days=10))  # the due date itself: still on time
-    assert services.bills_record_overdue() == 0
+    assert bills_services.bills_record_overdue() == 0
     assert bill_events(citizen) == []
 
 

@@ -17,7 +17,8 @@ from rest_framework.response import Response
 from rest_framework.test import APIClient
 
 from merchants import services
-from merchants.models import AuthorizationCode, Consent, Decision, Merchant
+from merchants.models import AuthorizationCode, Consent, Merchant
+from merchants.perks.models import Decision
 from scoring import selectors as scoring_selectors
 from scoring.models import AccessLogEntry
 from tests.conftest import client_for

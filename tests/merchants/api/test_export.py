@@ -27,25 +27,20 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from common.models import IdempotencyKey
 from merchants import services
-from merchants.export import EXPORT_SCHEMA_VERSION
-from merchants.models import (
-    ApiKey,
-    AuthorizationCode,
-    Bill,
-    Booking,
-    Claim,
-    ClaimDispute,
-    Consent,
-    Decision,
-    Merchant,
-)
+from merchants.bills import services as bills_services
+from merchants.bills.models import Bill
+from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
+from merchants.perks import services as perks_services
+from merchants.perks.models import Booking, Claim, ClaimDispute, Decision
+from merchants.privacy.export import EXPORT_SCHEMA_VERSION
 from scoring import services as scoring_services
 from scoring.models import AccessLogEntry, CreditEvent, Dispute, ScoreSnapshot
 from tests.conftest import PASSWORD, client_for
 from tests.merchants.conftest import code_for, make_reliable, merchant_client
 from wallet import services as wallet_services
-from wallet.models import Entry, Hold, HoldStatus, IdempotencyKey, User
+from wallet.models import Entry, Hold, HoldStatus, User
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +74,7 @@ QUERIES = 16
 
 @pytest.fixture
 def biller(db: None) -> Merchant:
-    return services.merchant_create(name="City Power", category="biller")
+    return perks_services.merchant_onboard(name="City Power", category="biller")
 
 
 def populate(user: User, *, hotel: Merchant, biller: Merchant, rows: int) -> User:
@@ -89,21 +84,21 @@ def populate(user: User, *, hotel: Merchant, biller: Merchant, rows: int) -> Use
     billing = services.consent_redeem(merchant=biller, code=code_for(user, "billing"))
     for index in range(rows):
         wallet_services.top_up_create(user=user, amount=HELD + CLAIMED + BILL)
-        bill = services.bill_issue(
+        bill = bills_services.bill_issue(
             merchant=biller,
             consent_id=billing.pk,
             amount=BILL,
             due_date=today + timedelta(days=7),
             description=f"Electricity, month {index + 1}",
         )
-        services.bill_pay(citizen=user, bill_id=bill.pk)
+        bills_services.bill_pay(citizen=user, bill_id=bill.pk)
         scoring_services.score_recompute(account_id=user.pk, trigger="event")
     for index in range(rows):
-        decision = services.eligibility_decide(
+        decision = perks_services.eligibility_decide(
             merchant=hotel, perk_kind="deposit_waiver", amount=ASKED, code=code_for(user)
         )
         assert (decision.eligible, decision.held_amount) == (True, HELD)
-        booking = services.booking_create(
+        booking = perks_services.booking_create(
             merchant=hotel,
             decision_id=decision.pk,
             reference=f"R-{index}",
@@ -111,14 +106,14 @@ def populate(user: User, *, hotel: Merchant, biller: Merchant, rows: int) -> Use
             check_out=today + timedelta(days=2),
             deposit_amount=ASKED,
         )
-        services.booking_complete(
+        perks_services.booking_complete(
             merchant=hotel,
             booking_id=booking.pk,
             outcome="damage",
             claim_amount=CLAIMED,
             description="Broken lamp",
         )
-        services.claim_dispute_open(
+        perks_services.claim_dispute_open(
             citizen=user, claim=Claim.objects.get(booking=booking), reason="It was broken before."
         )
     for event in CreditEvent.objects.filter(account=user, source__startswith="test-bill:"):
@@ -584,7 +579,7 @@ def test_export_matches_its_openapi_schema(citizen, hotel, biller, citizen_api, 
         expires_at=timezone.now() + timedelta(days=1),
     )
     billing = services.consent_redeem(merchant=biller, code=code_for(citizen, "billing"))
-    services.bill_issue(
+    bills_services.bill_issue(
         merchant=biller,
         consent_id=billing.pk,
         amount=BILL,

@@ -15,17 +15,12 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.test import APIClient
 
-from merchants import services
 from merchants.api import serializers as merchant_serializers
-from merchants.models import (
-    AuthorizationCode,
-    Booking,
-    Claim,
-    ClaimDispute,
-    Consent,
-    Decision,
-    Merchant,
-)
+from merchants.bills.api import serializers as bill_serializers
+from merchants.models import AuthorizationCode, Consent, Merchant
+from merchants.perks import services
+from merchants.perks.api import serializers as perk_serializers
+from merchants.perks.models import Booking, Claim, ClaimDispute, Decision
 from scoring.models import AccessLogEntry
 from tests.conftest import client_for
 from tests.merchants.conftest import (
@@ -50,22 +45,22 @@ DOCUMENTED_INPUT: list[tuple[str, type[serializers.Serializer], set[str]]] = [
     ("POST merchant/consents", merchant_serializers.CodeRedeemInputSerializer, {"code"}),
     (
         "POST merchant/eligibility",
-        merchant_serializers.EligibilityInputSerializer,
+        perk_serializers.EligibilityInputSerializer,
         {"code", "consent_id", "perk", "amount"},
     ),
     (
         "POST merchant/bookings",
-        merchant_serializers.BookingInputSerializer,
+        perk_serializers.BookingInputSerializer,
         {"decision_id", "reference", "check_in", "check_out", "deposit_amount"},
     ),
     (
         "POST merchant/bookings/{id}/complete",
-        merchant_serializers.CompleteInputSerializer,
+        perk_serializers.CompleteInputSerializer,
         {"outcome", "claim_amount", "description"},
     ),
     (
         "POST merchant/bills",
-        merchant_serializers.BillInputSerializer,
+        bill_serializers.BillInputSerializer,
         {"consent_id", "amount", "due_date", "description"},
     ),
     (
@@ -75,7 +70,7 @@ DOCUMENTED_INPUT: list[tuple[str, type[serializers.Serializer], set[str]]] = [
     ),
     (
         "POST me/claims/{id}/dispute",
-        merchant_serializers.ClaimDisputeInputSerializer,
+        perk_serializers.ClaimDisputeInputSerializer,
         {"reason"},
     ),
 ]
@@ -97,7 +92,8 @@ def test_every_merchants_input_serializer_is_checked_against_the_contract() -> N
     # A new input serializer must be added to DOCUMENTED_INPUT (and to API.md).
     input_serializers = {
         value
-        for name, value in vars(merchant_serializers).items()
+        for module in (merchant_serializers, perk_serializers, bill_serializers)
+        for name, value in vars(module).items()
         if name.endswith("InputSerializer") and isinstance(value, type)
     }
     assert input_serializers == {cls for _, cls, _ in DOCUMENTED_INPUT}

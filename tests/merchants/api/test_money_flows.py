@@ -21,9 +21,10 @@ from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.test import APIClient
 
-from merchants import services
-from merchants.errors import ClaimDisputeNotOpen
-from merchants.models import (
+from merchants.models import Merchant
+from merchants.perks import services
+from merchants.perks.errors import ClaimDisputeNotOpen
+from merchants.perks.models import (
     Booking,
     BookingStatus,
     Claim,
@@ -31,7 +32,6 @@ from merchants.models import (
     ClaimDisputeStatus,
     ClaimStatus,
     Decision,
-    Merchant,
 )
 from scoring.models import CreditEvent, Dispute, DisputeStatus, EventStatus
 from tests.conftest import client_for

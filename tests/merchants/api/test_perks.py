@@ -24,8 +24,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from merchants import services
-from merchants.models import Claim, Consent, Merchant, PerkKind
-from merchants.rules import DEFAULT_RULES, Rules, evaluate
+from merchants.models import Consent, Merchant
+from merchants.perks import services as perks_services
+from merchants.perks.models import Claim, PerkKind
+from merchants.perks.rules import DEFAULT_RULES, Rules, evaluate
 from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
 from scoring.facts import EventKinds
@@ -363,7 +365,7 @@ def test_an_account_age_condition_is_met_by_waiting(citizen: User, hotel: Mercha
         "tiers": DEFAULT_RULES["tiers"],
     }
     perk = hotel.perks.get()
-    services.perk_update(perk=perk, max_amount=HOTEL_MAX, rules=rules, is_active=True)
+    perks_services.perk_update(perk=perk, max_amount=HOTEL_MAX, rules=rules, is_active=True)
     user = make_reliable(citizen)
     # When they look
     row = perk_of(client_for(user), hotel)
@@ -402,7 +404,9 @@ def test_an_open_dispute_is_out_of_reach_and_says_by_when_it_is_resolved(
         ],
         "tiers": DEFAULT_RULES["tiers"],
     }
-    services.perk_update(perk=hotel.perks.get(), max_amount=HOTEL_MAX, rules=rules, is_active=True)
+    perks_services.perk_update(
+        perk=hotel.perks.get(), max_amount=HOTEL_MAX, rules=rules, is_active=True
+    )
     user = with_late_payments(citizen, hotel_api, decide)
     client = client_for(user)
     event = CreditEvent.objects.filter(account=user).order_by("occurred_at").first()
@@ -424,7 +428,9 @@ def test_an_open_dispute_is_out_of_reach_and_says_by_when_it_is_resolved(
 
 def test_a_perk_that_waives_nothing_is_out_of_reach(citizen: User, hotel: Merchant) -> None:
     # Given a perk whose maximum is 0
-    services.perk_update(perk=hotel.perks.get(), max_amount=0, rules=DEFAULT_RULES, is_active=True)
+    perks_services.perk_update(
+        perk=hotel.perks.get(), max_amount=0, rules=DEFAULT_RULES, is_active=True
+    )
     user = make_reliable(citizen)
     # When a reliable citizen looks
     row = perk_of(client_for(user), hotel)
@@ -503,11 +509,11 @@ def test_only_active_perks_of_active_merchants_are_listed(
 ) -> None:
     # Given a closed hotel, a hotel whose perk is switched off and a biller (no perk)
     services.merchant_update(merchant=other_hotel, name=other_hotel.name, is_active=False)
-    paused = services.merchant_create(name="Annex Hotel", category="hotel")
-    services.perk_update(
+    paused = perks_services.merchant_onboard(name="Annex Hotel", category="hotel")
+    perks_services.perk_update(
         perk=paused.perks.get(), max_amount=HOTEL_MAX, rules=DEFAULT_RULES, is_active=False
     )
-    services.merchant_create(name="City Power", category="biller")
+    perks_services.merchant_onboard(name="City Power", category="biller")
     # When the citizen looks
     page = perks_page(client_for(citizen))
     # Then only the open hotel's perk is there, in a page
@@ -535,7 +541,7 @@ def test_without_credentials_it_is_401(api: APIClient, hotel: Merchant) -> None:
 def more_hotels(count: int) -> None:
     """Hotels whose rules differ from each other, so that each needs its own plan."""
     for index in range(count):
-        merchant = services.merchant_create(name=f"Hotel {index}", category="hotel")
+        merchant = perks_services.merchant_onboard(name=f"Hotel {index}", category="hotel")
         rules = {
             "conditions": [
                 *DEFAULT_RULES["conditions"],
@@ -548,7 +554,7 @@ def more_hotels(count: int) -> None:
             ],
             "tiers": DEFAULT_RULES["tiers"],
         }
-        services.perk_update(
+        perks_services.perk_update(
             perk=merchant.perks.get(), max_amount=50_000 + index, rules=rules, is_active=True
         )
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from merchants.models import Booking, BookingStatus
+from merchants.perks.models import Booking, BookingStatus
 from scoring.models import CreditEvent
 from tests.merchants.conftest import BOOKINGS_URL, booking_body, make_reliable
 from wallet.models import Hold, HoldStatus, User

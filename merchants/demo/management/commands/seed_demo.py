@@ -25,11 +25,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from merchants import selectors
+from merchants.bills import selectors
+from merchants.bills.models import BillStatus
 from merchants.demo import city, write
 from merchants.demo.plan import Planner
-from merchants.models import BillStatus
-from merchants.rules import format_amount
+from merchants.perks.rules import format_amount
 from scoring import selectors as scoring_selectors
 from scoring.facts import BAND_LABELS
 from wallet import services as wallet_services

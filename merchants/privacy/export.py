@@ -41,15 +41,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from merchants import selectors
-from merchants.models import (
-    AuthorizationCode,
-    Bill,
-    Booking,
-    Claim,
-    ClaimDispute,
-    Consent,
-    Decision,
-)
+from merchants.bills import selectors as bills_selectors
+from merchants.bills.models import Bill
+from merchants.models import AuthorizationCode, Consent
+from merchants.perks import selectors as perks_selectors
+from merchants.perks.models import Booking, Claim, ClaimDispute, Decision
 from scoring import selectors as scoring_selectors
 from scoring.models import AccessLogEntry, CreditEvent, Dispute
 from scoring.selectors import ExplainedScore
@@ -106,7 +102,9 @@ def export_for_citizen(*, citizen: User) -> CitizenExport:
             .annotate(currency=F("account__currency"), booking_id=F("booking__id"))
             .order_by("-created_at", "-pk")
         ),
-        bills=list(selectors.bills_for_citizen(citizen=citizen).order_by("-issued_at", "-pk")),
+        bills=list(
+            bills_selectors.bills_for_citizen(citizen=citizen).order_by("-issued_at", "-pk")
+        ),
         credit_events=list(scoring_selectors.events_for(account=citizen)),
         score_history=_score_history_explained(citizen),
         disputes=list(scoring_selectors.disputes_for(citizen=citizen)),
@@ -129,8 +127,8 @@ def export_for_citizen(*, citizen: User) -> CitizenExport:
             .annotate(booking_id=F("booking__id"))
             .order_by("-created_at", "-pk")
         ),
-        bookings=list(selectors.bookings_for_citizen(citizen=citizen)),
-        claims=list(selectors.claims_for_citizen(citizen=citizen)),
+        bookings=list(perks_selectors.bookings_for_citizen(citizen=citizen)),
+        claims=list(perks_selectors.claims_for_citizen(citizen=citizen)),
     )
 
 

@@ -61,7 +61,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from merchants.rules import (
+from merchants.perks.rules import (
     BAND_FACT,
     Condition,
     Outcome,

@@ -23,16 +23,18 @@ from rest_framework.views import APIView
 
 from common.schema import problem_responses
 from merchants.api.serializers import (
-    CitizenBillOutputSerializer,
-    CitizenBookingOutputSerializer,
-    CitizenClaimOutputSerializer,
     CitizenConsentOutputSerializer,
-    ClaimDisputeOutputSerializer,
-    DecisionOutputSerializer,
     MerchantSummaryOutputSerializer,
 )
-from merchants.export import EXPORT_SCHEMA_VERSION, CitizenExport, export_for_citizen
+from merchants.bills.api.serializers import CitizenBillOutputSerializer
 from merchants.models import ConsentScope
+from merchants.perks.api.serializers import (
+    CitizenBookingOutputSerializer,
+    CitizenClaimOutputSerializer,
+    ClaimDisputeOutputSerializer,
+    DecisionOutputSerializer,
+)
+from merchants.privacy.export import EXPORT_SCHEMA_VERSION, CitizenExport, export_for_citizen
 from scoring.api.serializers import (
     AccessLogOutputSerializer,
     DisputeOutputSerializer,

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from merchants.models import Bill, BillStatus
+from merchants.bills.models import Bill, BillStatus
 
 
 class BillFilter(django_filters.FilterSet):

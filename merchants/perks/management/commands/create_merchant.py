@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from merchants import services
 from merchants.models import MerchantCategory
+from merchants.perks import services as perks_services
 
 
 class Command(BaseCommand):
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         name = options["name"].strip()
         if not name or len(name) > 200:
             raise CommandError("The name must be 1 to 200 characters.")
-        merchant = services.merchant_create(name=name, category=options["category"])
+        merchant = perks_services.merchant_onboard(name=name, category=options["category"])
         api_key, raw_key = services.api_key_create(merchant=merchant, name=options["key_name"])
         perks = ", ".join(perk.get_kind_display() for perk in merchant.perks.all()) or "none"
         self.stdout.write(f"Created {merchant.get_category_display().lower()} {merchant.name!r}.")

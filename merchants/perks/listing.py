@@ -25,9 +25,10 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from merchants import selectors
-from merchants.models import ClaimStatus, Merchant, Perk
-from merchants.qualify import (
+from merchants.models import Merchant
+from merchants.perks import selectors
+from merchants.perks.models import ClaimStatus, Perk
+from merchants.perks.qualify import (
     ELIGIBLE,
     FadingRecord,
     OpenDispute,
@@ -37,7 +38,7 @@ from merchants.qualify import (
     UnpaidClaim,
     requested_amount,
 )
-from merchants.rules import Outcome, Requirement, Rules, RulesInvalid, evaluate, requirements
+from merchants.perks.rules import Outcome, Requirement, Rules, RulesInvalid, evaluate, requirements
 from scoring import selectors as scoring_selectors
 from scoring.facts import Features
 from scoring.models import DisputeStatus, EventKind, EventStatus

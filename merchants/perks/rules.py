@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from common.amounts import ABSURD_AMOUNT
+from common.amounts import ABSURD_AMOUNT, format_amount
 from scoring.facts import BAND_CODES, BAND_LABELS, FACTS
 
 OPERATORS: dict[str, Callable[[int, int], bool]] = {
@@ -514,13 +514,6 @@ def _condition_text(condition: Condition) -> str:
     else:
         shown = str(value)
     return f"{fact.label} {_OP_WORDS[condition.op]} {shown}"
-
-
-def format_amount(amount: int, currency: str) -> str:
-    """Minor units as the citizen reads them: 123456, "CNY" → "1,234.56 CNY"."""
-    sign = "-" if amount < 0 else ""
-    whole, cents = divmod(abs(amount), 100)
-    return f"{sign}{whole:,}.{cents:02d} {currency}"
 
 
 DEFAULT_RULES: dict[str, Any] = {

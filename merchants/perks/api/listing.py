@@ -14,11 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.schema import PAGE_NOT_FOUND, problem_responses
-from merchants import perks
-from merchants.api.serializers import MerchantSummaryOutputSerializer, ReasonItemOutputSerializer
-from merchants.models import Perk, PerkKind
-from merchants.qualify import QUALIFY_STATUSES, STEP_CODES
-from merchants.rules import OPERATORS
+from merchants.api.serializers import MerchantSummaryOutputSerializer
+from merchants.perks import listing
+from merchants.perks.api.serializers import ReasonItemOutputSerializer
+from merchants.perks.models import Perk, PerkKind
+from merchants.perks.qualify import QUALIFY_STATUSES, STEP_CODES
+from merchants.perks.rules import OPERATORS
 from scoring.facts import BAND_CODES, FACTS
 
 REQUIREMENT_KINDS = ("condition", "tier")
@@ -127,7 +128,7 @@ class PerksView(generics.ListAPIView):
     serializer_class = PerkViewOutputSerializer
 
     def get_queryset(self) -> QuerySet[Perk]:
-        return perks.perks_offered()
+        return listing.perks_offered()
 
     @extend_schema(
         tags=["perks"],
@@ -139,5 +140,5 @@ class PerksView(generics.ListAPIView):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        standings = perks.perks_for_citizen(citizen=request.user, perks=page)
+        standings = listing.perks_for_citizen(citizen=request.user, perks=page)
         return self.get_paginated_response(PerkViewOutputSerializer(standings, many=True).data)

@@ -1,0 +1,56 @@
+"""Admin for bills: records of the biller and the citizen, read-only here."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from common.admin import ReadOnlyAdminMixin
+from merchants.admin import money_column
+from merchants.bills.models import Bill, BillStatus
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Unpaid past due"), ("no", "Not overdue")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Bill]) -> QuerySet[Bill]:
+        overdue = Q(status=BillStatus.OPEN, due_date__lt=timezone.localdate())
+        if self.value() == "yes":
+            return queryset.filter(overdue)
+        if self.value() == "no":
+            return queryset.exclude(overdue)
+        return queryset
+
+
+@admin.register(Bill)
+class BillAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Bills are the biller's and the citizen's: staff read them (support, disputes)."""
+
+    fields = (
+        "id",
+        "merchant",
+        "citizen",
+        "consent",
+        "description",
+        "billed",
+        "due_date",
+        "status",
+        "issued_at",
+        "paid_at",
+        "payment",
+        "overdue_recorded_at",
+    )
+    readonly_fields = fields
+    list_display = ("issued_at", "merchant", "citizen", "billed", "due_date", "status", "paid_at")
+    list_filter = ("status", OverdueFilter)
+    search_fields = ("citizen__username", "merchant__name", "description")
+    list_select_related = ("merchant", "citizen")
+    date_hierarchy = "issued_at"
+
+    billed = money_column("amount", "Amount")

@@ -1,0 +1,121 @@
+"""The bills API: billers (API key) issue bills and read them; citizens list and pay
+theirs. Thin: validate, call a service or selector, serialize."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.idempotency import idempotent
+from common.schema import PAGE_NOT_FOUND, problem_responses
+from common.views import CitizenListView
+from merchants.api.views import MerchantAPIView
+from merchants.bills import selectors, services
+from merchants.bills.api.filters import BillFilter
+from merchants.bills.api.serializers import (
+    BillInputSerializer,
+    BillOutputSerializer,
+    CitizenBillOutputSerializer,
+)
+from merchants.bills.models import Bill
+from wallet.api.views import IDEMPOTENCY_PARAMETER
+from wallet.models import User
+
+
+@extend_schema(tags=["merchant"])
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="merchant_bills",
+        responses={
+            200: BillOutputSerializer(many=True),
+            **problem_responses(401, 404, 429, descriptions={404: PAGE_NOT_FOUND}),
+        },
+    )
+)
+class MerchantBillListView(MerchantAPIView, generics.ListAPIView):
+    """A biller's bills; issuing one needs the citizen's live ``billing`` consent."""
+
+    serializer_class = BillOutputSerializer
+
+    def get_queryset(self) -> QuerySet[Bill]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
+            return Bill.objects.none()
+        return selectors.bills_for_merchant(merchant=self.merchant)
+
+    @extend_schema(
+        operation_id="merchant_bill_create",
+        request=BillInputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            201: BillOutputSerializer,
+            **problem_responses(400, 401, 403, 404, 409, 429),
+        },
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = BillInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        bill = services.bill_issue(merchant=self.merchant, **data.validated_data)
+        return Response(BillOutputSerializer(bill).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["merchant"])
+class MerchantBillDetailView(MerchantAPIView):
+    @extend_schema(
+        operation_id="merchant_bill",
+        responses={200: BillOutputSerializer, **problem_responses(401, 404, 429)},
+    )
+    def get(self, request: Request, pk: Any) -> Response:
+        bill = get_object_or_404(selectors.bills_for_merchant(merchant=self.merchant), pk=pk)
+        return Response(BillOutputSerializer(bill).data)
+
+
+@extend_schema(tags=["bills"])
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="me_bills",
+        responses={
+            200: CitizenBillOutputSerializer(many=True),
+            **problem_responses(400, 401, 404, descriptions={404: PAGE_NOT_FOUND}),
+        },
+    )
+)
+class CitizenBillListView(CitizenListView):
+    """My bills, newest first; ``status`` filters open or paid ones."""
+
+    model = Bill
+    serializer_class = CitizenBillOutputSerializer
+    filter_backends = (DjangoFilterBackend,)
+    filterset_class = BillFilter
+
+    def own_rows(self, user: User) -> QuerySet[Bill]:
+        return selectors.bills_for_citizen(citizen=user)
+
+
+@extend_schema(tags=["bills"])
+class BillPayView(APIView):
+    """Pay a bill from the wallet, all of it: on or before the due date it counts as
+    paid on time."""
+
+    @extend_schema(
+        operation_id="me_bill_pay",
+        request=None,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            200: CitizenBillOutputSerializer,
+            **problem_responses(400, 401, 404, 409, 422),
+        },
+    )
+    @idempotent
+    def post(self, request: Request, pk: Any) -> Response:
+        services.bill_pay(citizen=request.user, bill_id=pk)
+        bill = selectors.bills_for_citizen(citizen=request.user).get(pk=pk)
+        return Response(CitizenBillOutputSerializer(bill).data)

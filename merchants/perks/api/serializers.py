@@ -1,0 +1,171 @@
+"""Input and output serializers of the perks API: eligibility, bookings, claims and
+their disputes (separate, uniquely named).
+
+Input serializers list exactly the fields a caller may write; anything else in a body
+is ignored, so amounts, statuses and owners are always the server's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from common.fields import MinorUnitsField
+from merchants.api.serializers import CodeField, MerchantSummaryOutputSerializer
+from merchants.perks.models import (
+    BookingOutcome,
+    BookingStatus,
+    ClaimDisputeStatus,
+    ClaimStatus,
+    PerkKind,
+)
+
+
+class ReasonItemOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+@extend_schema_field(ReasonItemOutputSerializer(many=True))
+class StoredReasonsField(serializers.ReadOnlyField):
+    """A decision's reasons as stored (``[{"code", "message"}]``, written by the service
+    from the rules' outcome), passed through as they are. Every eligibility answer has
+    them; a nested serializer would rebuild its fields for each response."""
+
+
+class ClaimOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    booking_id = serializers.UUIDField()
+    amount = serializers.IntegerField(help_text="Minor units.")
+    paid_amount = serializers.IntegerField(help_text="Collected so far, minor units.")
+    unpaid_amount = serializers.IntegerField()
+    refunded_amount = serializers.IntegerField(help_text="Refunded after an upheld dispute.")
+    currency = serializers.CharField()
+    description = serializers.CharField()
+    status = serializers.ChoiceField(choices=ClaimStatus.choices)
+    created_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+
+
+class BookingOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    reference = serializers.CharField()
+    decision_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=BookingStatus.choices)
+    outcome = serializers.ChoiceField(
+        choices=BookingOutcome.choices, allow_blank=True, help_text="Empty until completed."
+    )
+    check_in = serializers.DateField()
+    check_out = serializers.DateField()
+    deposit_amount = serializers.IntegerField()
+    waived_amount = serializers.IntegerField()
+    hold_amount = serializers.IntegerField(help_text="Held on the guest's wallet.")
+    currency = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    claim = serializers.SerializerMethodField()
+
+    @extend_schema_field(ClaimOutputSerializer(allow_null=True))
+    def get_claim(self, booking: Any) -> dict[str, Any] | None:
+        claim = getattr(booking, "claim", None)
+        return ClaimOutputSerializer(claim).data if claim is not None else None
+
+
+class EligibilityInputSerializer(serializers.Serializer):
+    code = CodeField(required=False)
+    consent_id = serializers.UUIDField(required=False, help_text="A consent already granted.")
+    perk = serializers.ChoiceField(choices=PerkKind.choices)
+    amount = MinorUnitsField(help_text="The deposit asked for, in minor units.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("code" in attrs) == ("consent_id" in attrs):
+            raise serializers.ValidationError(
+                {"code": "Send either a code or a consent_id (exactly one)."}
+            )
+        return attrs
+
+
+class DecisionOutputSerializer(serializers.Serializer):
+    decision_id = serializers.UUIDField(source="id")
+    consent_id = serializers.UUIDField()
+    perk = serializers.CharField(source="perk.kind")
+    amount = serializers.IntegerField(source="requested_amount")
+    eligible = serializers.BooleanField()
+    waived_amount = serializers.IntegerField()
+    held_amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    reasons = StoredReasonsField()
+    expires_at = serializers.DateTimeField(help_text="Book before this; a decision books once.")
+
+
+class BookingInputSerializer(serializers.Serializer):
+    decision_id = serializers.UUIDField()
+    reference = serializers.CharField(max_length=100, help_text="Your own booking reference.")
+    check_in = serializers.DateField()
+    check_out = serializers.DateField()
+    deposit_amount = MinorUnitsField(
+        help_text="At most the amount of the decision; the waived part is never held."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["check_out"] < attrs["check_in"]:
+            raise serializers.ValidationError({"check_out": "On or after check_in."})
+        return attrs
+
+
+class CompleteInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=BookingOutcome.choices)
+    claim_amount = MinorUnitsField(required=False, help_text="With `damage` only.")
+    description = serializers.CharField(
+        max_length=500, required=False, help_text="With `damage`: what was damaged."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["outcome"] == BookingOutcome.DAMAGE:
+            missing = {
+                field: "Required with outcome damage."
+                for field in ("claim_amount", "description")
+                if field not in attrs
+            }
+            if missing:
+                raise serializers.ValidationError(missing)
+        elif "claim_amount" in attrs:
+            raise serializers.ValidationError({"claim_amount": "Only with outcome damage."})
+        return attrs
+
+
+class CitizenBookingOutputSerializer(BookingOutputSerializer):
+    merchant = MerchantSummaryOutputSerializer()
+
+
+class ClaimDisputeOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    claim_id = serializers.UUIDField()
+    reason = serializers.CharField()
+    status = serializers.ChoiceField(choices=ClaimDisputeStatus.choices)
+    opened_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolution_note = serializers.CharField()
+    resolved_automatically = serializers.SerializerMethodField(
+        help_text="Upheld because nobody decided it within 30 days."
+    )
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_resolved_automatically(self, dispute: Any) -> bool:
+        return dispute.status != ClaimDisputeStatus.OPEN and dispute.resolved_by_id is None
+
+
+class CitizenClaimOutputSerializer(ClaimOutputSerializer):
+    merchant = MerchantSummaryOutputSerializer()
+    dispute = serializers.SerializerMethodField()
+
+    @extend_schema_field(ClaimDisputeOutputSerializer(allow_null=True))
+    def get_dispute(self, claim: Any) -> dict[str, Any] | None:
+        dispute = getattr(claim, "dispute", None)
+        return ClaimDisputeOutputSerializer(dispute).data if dispute is not None else None
+
+
+class ClaimDisputeInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="What is wrong with the claim.")

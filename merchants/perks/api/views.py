@@ -1,0 +1,203 @@
+"""The perks API: merchants' systems (API key) ask for decisions, book and report
+outcomes; citizens see their bookings and claims, pay and dispute claims. Thin:
+validate, call a service or selector, serialize."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.idempotency import idempotent
+from common.schema import PAGE_NOT_FOUND, problem_responses
+from common.views import CitizenListView, list_schema
+from merchants.api.views import MerchantAPIView
+from merchants.perks import selectors, services
+from merchants.perks.api.serializers import (
+    BookingInputSerializer,
+    BookingOutputSerializer,
+    CitizenBookingOutputSerializer,
+    CitizenClaimOutputSerializer,
+    ClaimDisputeInputSerializer,
+    ClaimDisputeOutputSerializer,
+    CompleteInputSerializer,
+    DecisionOutputSerializer,
+    EligibilityInputSerializer,
+)
+from merchants.perks.models import Booking, Claim
+from wallet.api.views import IDEMPOTENCY_PARAMETER
+from wallet.models import User
+
+
+@extend_schema(tags=["merchant"])
+class EligibilityView(MerchantAPIView):
+    """May this guest book without a deposit, and for how much? Redeems the code (or
+    uses a live consent), reads the guest's facts (logged where the guest sees it) and
+    answers with reasons, never the score. The decision books once, before it expires."""
+
+    @extend_schema(
+        operation_id="merchant_eligibility",
+        request=EligibilityInputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            200: DecisionOutputSerializer,
+            **problem_responses(400, 401, 403, 404, 409, 422, 429),
+        },
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = EligibilityInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        decision = services.eligibility_decide(
+            merchant=self.merchant,
+            perk_kind=data.validated_data["perk"],
+            amount=data.validated_data["amount"],
+            code=data.validated_data.get("code"),
+            consent_id=data.validated_data.get("consent_id"),
+        )
+        return Response(DecisionOutputSerializer(decision).data)
+
+
+@extend_schema(tags=["merchant"])
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="merchant_bookings",
+        responses={
+            200: BookingOutputSerializer(many=True),
+            **problem_responses(401, 404, 429, descriptions={404: PAGE_NOT_FOUND}),
+        },
+    )
+)
+class MerchantBookingListView(MerchantAPIView, generics.ListAPIView):
+    serializer_class = BookingOutputSerializer
+
+    def get_queryset(self) -> QuerySet[Booking]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
+            return Booking.objects.none()
+        return selectors.bookings_for_merchant(merchant=self.merchant)
+
+    @extend_schema(
+        operation_id="merchant_booking_create",
+        request=BookingInputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            201: BookingOutputSerializer,
+            **problem_responses(400, 401, 403, 404, 409, 422, 429),
+        },
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = BookingInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        booking = services.booking_create(merchant=self.merchant, **data.validated_data)
+        return Response(BookingOutputSerializer(booking).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["merchant"])
+class MerchantBookingDetailView(MerchantAPIView):
+    @extend_schema(
+        operation_id="merchant_booking",
+        responses={200: BookingOutputSerializer, **problem_responses(401, 404, 429)},
+    )
+    def get(self, request: Request, pk: Any) -> Response:
+        booking = get_object_or_404(selectors.bookings_for_merchant(merchant=self.merchant), pk=pk)
+        return Response(BookingOutputSerializer(booking).data)
+
+
+@extend_schema(tags=["merchant"])
+class MerchantBookingCompleteView(MerchantAPIView):
+    """Close a stay: ``ok``, ``no_show``, or ``damage`` with a claim, collected from the
+    hold, then from the guest's wallet; the rest is left for the guest to pay."""
+
+    @extend_schema(
+        operation_id="merchant_booking_complete",
+        request=CompleteInputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            200: BookingOutputSerializer,
+            **problem_responses(400, 401, 404, 409, 429),
+        },
+    )
+    @idempotent
+    def post(self, request: Request, pk: Any) -> Response:
+        data = CompleteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        booking = services.booking_complete(
+            merchant=self.merchant,
+            booking_id=pk,
+            outcome=data.validated_data["outcome"],
+            claim_amount=data.validated_data.get("claim_amount"),
+            description=data.validated_data.get("description", ""),
+        )
+        booking = selectors.bookings_for_merchant(merchant=self.merchant).get(pk=booking.pk)
+        return Response(BookingOutputSerializer(booking).data)
+
+
+@extend_schema(tags=["bookings"])
+@list_schema("me_bookings", CitizenBookingOutputSerializer)
+class CitizenBookingListView(CitizenListView):
+    model = Booking
+    serializer_class = CitizenBookingOutputSerializer
+
+    def own_rows(self, user: User) -> QuerySet[Booking]:
+        return selectors.bookings_for_citizen(citizen=user)
+
+
+@extend_schema(tags=["bookings"])
+@list_schema("me_claims", CitizenClaimOutputSerializer)
+class CitizenClaimListView(CitizenListView):
+    model = Claim
+    serializer_class = CitizenClaimOutputSerializer
+
+    def own_rows(self, user: User) -> QuerySet[Claim]:
+        return selectors.claims_for_citizen(citizen=user)
+
+
+@extend_schema(tags=["bookings"])
+class ClaimPayView(APIView):
+    """Pay what is left of a claim from the wallet, all of it."""
+
+    @extend_schema(
+        operation_id="me_claim_pay",
+        request=None,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            200: CitizenClaimOutputSerializer,
+            **problem_responses(400, 401, 404, 409, 422),
+        },
+    )
+    @idempotent
+    def post(self, request: Request, pk: Any) -> Response:
+        claim = get_object_or_404(selectors.claims_for_citizen(citizen=request.user), pk=pk)
+        services.claim_pay(citizen=request.user, claim=claim)
+        claim = selectors.claims_for_citizen(citizen=request.user).get(pk=pk)
+        return Response(CitizenClaimOutputSerializer(claim).data)
+
+
+@extend_schema(tags=["bookings"])
+class ClaimDisputeView(APIView):
+    """Contest a claim: it is not collected further and its record stops counting until
+    staff resolve it (upheld after 30 days if nobody does)."""
+
+    @extend_schema(
+        operation_id="me_claim_dispute",
+        request=ClaimDisputeInputSerializer,
+        responses={
+            201: ClaimDisputeOutputSerializer,
+            **problem_responses(400, 401, 404, 409),
+        },
+    )
+    def post(self, request: Request, pk: Any) -> Response:
+        data = ClaimDisputeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        claim = get_object_or_404(selectors.claims_for_citizen(citizen=request.user), pk=pk)
+        dispute = services.claim_dispute_open(
+            citizen=request.user, claim=claim, reason=data.validated_data["reason"]
+        )
+        return Response(ClaimDisputeOutputSerializer(dispute).data, status=status.HTTP_201_CREATED)

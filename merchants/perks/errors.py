@@ -1,0 +1,64 @@
+"""Refusals of perks, decisions, bookings and claims, each with a stable code and HTTP
+status."""
+
+from common.errors import Conflict, Unprocessable
+
+
+class PerkUnavailable(Unprocessable):
+    code = "perk_unavailable"
+    title = "No such perk"
+    default_detail = "This merchant offers no active perk of that kind."
+
+
+class PerkAlreadyActive(Conflict):
+    code = "perk_already_active"
+    title = "Perk already active"
+    default_detail = "This merchant already has an active perk of that kind; deactivate it first."
+
+
+class DecisionExpired(Conflict):
+    code = "decision_expired"
+    title = "Decision expired"
+    default_detail = "The decision is no longer valid; ask for a new one."
+
+
+class DecisionUsed(Conflict):
+    code = "decision_used"
+    title = "Decision already used"
+    default_detail = "A booking was already made from this decision."
+
+
+class BookingNotConfirmed(Conflict):
+    code = "booking_not_confirmed"
+    title = "Booking already completed"
+    default_detail = "This booking was already completed."
+
+
+class StayNotStarted(Conflict):
+    code = "stay_not_started"
+    title = "Stay not started"
+    default_detail = "An outcome can be reported from the check-in date on."
+
+
+class ClaimNotPayable(Conflict):
+    code = "claim_not_payable"
+    title = "Nothing to pay"
+    default_detail = "This claim has nothing left to pay."
+
+
+class ClaimDisputed(Conflict):
+    code = "claim_disputed"
+    title = "Claim disputed"
+    default_detail = "The claim is disputed; it is not collected until the dispute is resolved."
+
+
+class ClaimAlreadyDisputed(Conflict):
+    code = "already_disputed"
+    title = "Already disputed"
+    default_detail = "This claim was already disputed."
+
+
+class ClaimDisputeNotOpen(Conflict):
+    code = "dispute_not_open"
+    title = "Dispute already resolved"
+    default_detail = "This dispute was already resolved."

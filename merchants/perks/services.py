@@ -1,0 +1,519 @@
+"""Every write of perks, eligibility decisions, bookings, outcomes and claims, one
+transaction each; and taking a merchant on with its default perk.
+
+Money moves only through ``wallet.services`` (holds, claim charges, transfers) and
+scores change only through ``scoring.services.record_event``, inside the same
+transaction as the booking or claim they belong to.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from common.errors import InvalidRequest
+from merchants import selectors as merchants_selectors
+from merchants import services as merchants_services
+from merchants.models import ConsentScope, Merchant, MerchantCategory
+from merchants.perks import rules as rules_module
+from merchants.perks import selectors
+from merchants.perks.errors import (
+    BookingNotConfirmed,
+    ClaimAlreadyDisputed,
+    ClaimDisputed,
+    ClaimDisputeNotOpen,
+    ClaimNotPayable,
+    DecisionExpired,
+    DecisionUsed,
+    PerkAlreadyActive,
+    PerkUnavailable,
+    StayNotStarted,
+)
+from merchants.perks.models import (
+    Booking,
+    BookingOutcome,
+    BookingStatus,
+    Claim,
+    ClaimDispute,
+    ClaimDisputeStatus,
+    ClaimStatus,
+    Decision,
+    Perk,
+    PerkKind,
+)
+from scoring import services as scoring_services
+from scoring.facts import EventKinds
+from scoring.models import CreditEvent, DisputeStatus, EventStatus
+from wallet import services as wallet_services
+from wallet.errors import InvalidAmount
+from wallet.models import Hold, HoldStatus, LedgerAccount, TransferKind, User
+
+logger = logging.getLogger(__name__)
+
+
+DECISION_TTL = timedelta(minutes=15)
+# A booking's hold lasts until this long after check-out, time to report an outcome.
+HOLD_GRACE_AFTER_CHECK_OUT = timedelta(days=7)
+# A stay lasts at most this long, and starts at most this long ago (twice as far ahead).
+STAY_WINDOW = timedelta(days=366)
+CLAIM_DISPUTE_AUTO_UPHOLD_AFTER = timedelta(days=30)
+AUTO_UPHOLD_NOTE = (
+    "Upheld automatically: the dispute was not resolved within 30 days, so the claim is "
+    "cancelled and what was collected is refunded."
+)
+# A new hotel's waiver goes up to its highest default tier (2,000.00).
+DEFAULT_MAX_AMOUNT = 200_000
+
+
+@transaction.atomic
+def merchant_onboard(*, name: str, category: str) -> Merchant:
+    """A merchant with its settlement account (``merchants.services.merchant_create``);
+    a hotel or rental also gets an active deposit-waiver perk with the default rules.
+    Staff (the admin's "add merchant") and ``create_merchant`` take merchants on here."""
+    merchant = merchants_services.merchant_create(name=name, category=category)
+    if category in (MerchantCategory.HOTEL, MerchantCategory.RENTAL):
+        perk_create(
+            merchant=merchant,
+            kind=PerkKind.DEPOSIT_WAIVER,
+            max_amount=DEFAULT_MAX_AMOUNT,
+            rules=rules_module.DEFAULT_RULES,
+        )
+    return merchant
+
+
+def _perk_rules(rules: dict[str, Any], max_amount: int) -> dict[str, Any]:
+    """Validated rules in their stored form (every condition's code written out, so a
+    default code stays what it was)."""
+    if isinstance(max_amount, bool) or max_amount < 0:
+        raise rules_module.RulesInvalid(["max_amount: must be 0 or more minor units."])
+    return rules_module.Rules.from_data(rules).as_data()
+
+
+def _perk_save(perk: Perk, *, update_fields: list[str] | None = None) -> None:
+    try:
+        with transaction.atomic():
+            perk.save(update_fields=update_fields)
+    except IntegrityError as error:
+        raise PerkAlreadyActive() from error
+
+
+@transaction.atomic
+def perk_create(
+    *, merchant: Merchant, kind: str, max_amount: int, rules: dict[str, Any], is_active: bool = True
+) -> Perk:
+    """A perk with validated rules (``RulesInvalid`` lists every problem); a merchant has
+    one active perk of a kind (``PerkAlreadyActive``)."""
+    perk = Perk(
+        merchant=merchant,
+        kind=kind,
+        max_amount=max_amount,
+        rules=_perk_rules(rules, max_amount),
+        is_active=is_active,
+    )
+    _perk_save(perk)
+    return perk
+
+
+@transaction.atomic
+def perk_update(*, perk: Perk, max_amount: int, rules: dict[str, Any], is_active: bool) -> Perk:
+    """Change a perk's rules, maximum or state; the rules are validated first. Decisions
+    already made keep what they said."""
+    stored_rules = _perk_rules(rules, max_amount)
+    perk = Perk.objects.select_for_update().get(pk=perk.pk)
+    perk.max_amount, perk.rules, perk.is_active = max_amount, stored_rules, is_active
+    _perk_save(perk, update_fields=["max_amount", "rules", "is_active", "updated_at"])
+    return perk
+
+
+# --- Eligibility decisions -------------------------------------------------------------
+
+
+@transaction.atomic
+def eligibility_decide(
+    *,
+    merchant: Merchant,
+    perk_kind: str,
+    amount: int,
+    code: str | None = None,
+    consent_id: Any = None,
+) -> Decision:
+    """May this guest have the perk, and for how much? One transaction: the code's
+    redemption (if a code is given), the access-logged read of the citizen's facts and
+    the stored decision all happen, or none does."""
+    if (code is None) == (consent_id is None):
+        raise ValueError("Give a code or a consent id, not both.")
+    if code is not None:
+        consent = merchants_services.code_redeem(merchant=merchant, code=code)
+    else:
+        consent = merchants_selectors.consent_live_for(merchant=merchant, consent_id=consent_id)
+    merchants_selectors.consent_check(consent=consent, scope=ConsentScope.DEPOSIT_WAIVER)
+    perk = selectors.perk_active(merchant=merchant, kind=perk_kind)
+    if perk is None:
+        raise PerkUnavailable()
+    rules = rules_module.Rules.from_data(perk.rules)
+    currency = settings.WALLET_CURRENCY
+    decision_id = uuid.uuid4()
+    disclosure = scoring_services.facts_disclose(
+        citizen_id=consent.citizen_id,
+        accessor_kind="merchant",
+        accessor_id=str(merchant.pk),
+        accessor_name=merchant.name,
+        purpose=(f"{perk.get_kind_display()} of {rules_module.format_amount(amount, currency)}"),
+        fact_keys=rules.fact_keys(),
+        decision_id=decision_id,
+    )
+    outcome = rules_module.evaluate(
+        rules, disclosure.facts, requested=amount, max_amount=perk.max_amount, currency=currency
+    )
+    now = timezone.now()
+    return Decision.objects.create(
+        id=decision_id,
+        merchant=merchant,
+        perk=perk,
+        consent=consent,
+        citizen_id=consent.citizen_id,
+        snapshot=disclosure.snapshot,
+        requested_amount=amount,
+        eligible=outcome.eligible,
+        waived_amount=outcome.waived_amount,
+        held_amount=outcome.held_amount,
+        currency=currency,
+        reasons=[{"code": r.code, "message": r.message} for r in outcome.reasons],
+        created_at=now,
+        expires_at=now + DECISION_TTL,
+    )
+
+
+# --- Bookings and outcomes -------------------------------------------------------------
+
+
+def _stay_check(check_in: date, check_out: date) -> None:
+    """Refuse stays no booking system means: out of order, longer than a year, or
+    starting more than a year ago or two years ahead."""
+    today = timezone.localdate()
+    problems = []
+    if not today - STAY_WINDOW <= check_in <= today + 2 * STAY_WINDOW:
+        problems.append(
+            (
+                "check_in",
+                f"From {(today - STAY_WINDOW).isoformat()} to "
+                f"{(today + 2 * STAY_WINDOW).isoformat()}.",
+                "out_of_range",
+            )
+        )
+    if check_out < check_in:
+        problems.append(("check_out", "On or after check_in.", "invalid"))
+    elif check_out - check_in > STAY_WINDOW:
+        problems.append(("check_out", "At most a year after check_in.", "out_of_range"))
+    if problems:
+        raise InvalidRequest(
+            "; ".join(f"{field}: {message}" for field, message, _ in problems),
+            errors=[
+                {"field": field, "message": message, "code": code}
+                for field, message, code in problems
+            ],
+        )
+
+
+def _hold_expiry(check_out: date) -> datetime:
+    end_of_stay = datetime.combine(check_out, time.max, tzinfo=timezone.get_current_timezone())
+    return max(end_of_stay + HOLD_GRACE_AFTER_CHECK_OUT, timezone.now() + timedelta(days=1))
+
+
+@transaction.atomic
+def booking_create(
+    *,
+    merchant: Merchant,
+    decision_id: Any,
+    reference: str,
+    check_in: date,
+    check_out: date,
+    deposit_amount: int,
+) -> Booking:
+    """Book from a decision: the waived part of the deposit needs no money, the rest is
+    held on the citizen's wallet (``insufficient_funds`` if it cannot be, and then
+    nothing is written). A decision books once and only while it is valid."""
+    decision = selectors.decision_for_update(merchant=merchant, decision_id=decision_id)
+    if Booking.objects.filter(decision=decision).exists():
+        raise DecisionUsed()
+    if decision.expires_at <= timezone.now():
+        raise DecisionExpired()
+    merchants_selectors.consent_check(consent=decision.consent, scope=ConsentScope.DEPOSIT_WAIVER)
+    if deposit_amount > decision.requested_amount:
+        raise InvalidAmount(
+            "The deposit cannot be more than the amount the decision was made for "
+            f"({decision.requested_amount}); ask for a new decision.",
+            errors=[
+                {
+                    "field": "deposit_amount",
+                    "message": f"At most {decision.requested_amount}, the amount decided on.",
+                    "code": "too_large",
+                }
+            ],
+        )
+    _stay_check(check_in, check_out)
+    waived = min(decision.waived_amount, deposit_amount)
+    booking = Booking(
+        merchant=merchant,
+        citizen=decision.citizen,
+        decision=decision,
+        reference=reference,
+        check_in=check_in,
+        check_out=check_out,
+        deposit_amount=deposit_amount,
+        waived_amount=waived,
+        hold_amount=deposit_amount - waived,
+        currency=decision.currency,
+        created_at=timezone.now(),
+    )
+    if booking.hold_amount:
+        booking.hold = wallet_services.hold_place(
+            account=wallet_services.wallet_open(user=decision.citizen),
+            amount=booking.hold_amount,
+            expires_at=_hold_expiry(check_out),
+            reference=f"booking:{booking.pk}",
+            description=f"Deposit for {merchant.name}, booking {reference}",
+        )
+    booking.save(force_insert=True)
+    logger.info(
+        "booking created",
+        extra={"booking_id": str(booking.pk), "waived": waived, "held": booking.hold_amount},
+    )
+    return booking
+
+
+def _live_hold(hold_id: Any) -> Hold | None:
+    """The booking's hold, locked (so the expiry sweeper passes it by), if it can still
+    be charged; a hold past its expiry is expired now (the sweeper may not have run yet)
+    and its money is the citizen's again."""
+    if hold_id is None:
+        return None
+    hold = Hold.objects.select_for_update().get(pk=hold_id)
+    if hold.status != HoldStatus.ACTIVE:
+        return None
+    if hold.expires_at <= timezone.now():
+        wallet_services.hold_expire(hold_id=hold.pk)
+        return None
+    return hold
+
+
+def _record(citizen: User, kind: str, source: str, subject: str, **extra: Any) -> CreditEvent:
+    return scoring_services.record_event(
+        account=citizen,
+        kind=kind,
+        occurred_at=timezone.now(),
+        source=source,
+        subject=subject,
+        **extra,
+    )
+
+
+@transaction.atomic
+def booking_complete(
+    *,
+    merchant: Merchant,
+    booking_id: Any,
+    outcome: str,
+    claim_amount: int | None = None,
+    description: str = "",
+) -> Booking:
+    """Close a stay. ``ok`` releases the hold and records a completed booking;
+    ``no_show`` releases it and records a no-show; ``damage`` makes a claim, collected
+    from the hold first, then from the wallet's available balance, and records it as paid
+    or, for what could not be collected, unpaid."""
+    booking = selectors.booking_for_update(merchant=merchant, booking_id=booking_id)
+    if booking.status != BookingStatus.CONFIRMED:
+        raise BookingNotConfirmed()
+    if timezone.localdate() < booking.check_in:
+        raise StayNotStarted()
+    if outcome not in BookingOutcome.values:
+        raise ValueError(f"Unknown outcome {outcome!r}.")
+    subject = f"booking:{booking.pk}"
+    hold = _live_hold(booking.hold_id)
+    if outcome == BookingOutcome.DAMAGE:
+        if not claim_amount or claim_amount <= 0:
+            raise InvalidAmount("A damage claim needs a positive claim_amount.")
+        _claim_make(booking=booking, hold=hold, amount=claim_amount, description=description)
+    else:
+        if hold is not None:
+            wallet_services.hold_release(hold_id=hold.pk)
+        kind = EventKinds.BOOKING_COMPLETED if outcome == BookingOutcome.OK else EventKinds.NO_SHOW
+        _record(booking.citizen, kind, source=subject, subject=subject)
+    booking.status = BookingStatus.COMPLETED
+    booking.outcome = outcome
+    booking.completed_at = timezone.now()
+    booking.save(update_fields=["status", "outcome", "completed_at"])
+    logger.info("booking completed", extra={"booking_id": str(booking.pk), "outcome": outcome})
+    return booking
+
+
+def _claim_make(*, booking: Booking, hold: Hold | None, amount: int, description: str) -> Claim:
+    claim = Claim(
+        booking=booking,
+        merchant=booking.merchant,
+        citizen=booking.citizen,
+        amount=amount,
+        currency=booking.currency,
+        description=description,
+        created_at=timezone.now(),
+    )
+    charge = wallet_services.claim_charge(
+        account=wallet_services.wallet_open(user=booking.citizen),
+        destination=booking.merchant.settlement,
+        amount=amount,
+        hold_id=hold.pk if hold is not None else None,
+        description=f"Claim by {booking.merchant.name}: {description}",
+        reference=f"claim:{claim.pk}",
+    )
+    claim.paid_amount = charge.collected
+    claim.status = ClaimStatus.PAID if charge.unpaid == 0 else ClaimStatus.UNPAID
+    claim.paid_at = claim.created_at if charge.unpaid == 0 else None
+    claim.save(force_insert=True)
+    if charge.unpaid:
+        _record(
+            booking.citizen,
+            EventKinds.CLAIM_UNPAID,
+            source=f"claim:{claim.pk}:unpaid",
+            subject=f"claim:{claim.pk}",
+            amount=charge.unpaid,
+            currency=claim.currency,
+            description=f"Claim by {booking.merchant.name}",
+        )
+    else:
+        _record_claim_paid(claim)
+    return claim
+
+
+def _record_claim_paid(claim: Claim) -> None:
+    """The claim is paid in full: a kept commitment, which ends its "claim unpaid"
+    record if it had one."""
+    _record(
+        claim.citizen,
+        EventKinds.CLAIM_PAID,
+        source=f"claim:{claim.pk}:paid",
+        subject=f"claim:{claim.pk}",
+        amount=claim.amount,
+        currency=claim.currency,
+        description=f"Claim by {claim.merchant.name}",
+    )
+
+
+# --- Claims: paying and disputing ------------------------------------------------------
+
+
+@transaction.atomic
+def claim_pay(*, citizen: User, claim: Claim) -> Claim:
+    """The citizen pays what is left of a claim from the wallet, all of it
+    (``insufficient_funds`` otherwise, and nothing is written)."""
+    claim = selectors.claim_for_update(citizen=citizen, claim_id=claim.pk)
+    if claim.status == ClaimStatus.DISPUTED:
+        raise ClaimDisputed()
+    if claim.status != ClaimStatus.UNPAID:
+        raise ClaimNotPayable()
+    settlement: LedgerAccount = claim.merchant.settlement
+    wallet_services.transfer_funds(
+        source=wallet_services.wallet_open(user=citizen),
+        destination=settlement,
+        amount=claim.unpaid_amount,
+        kind=TransferKind.CLAIM,
+        description=f"Claim by {claim.merchant.name}: {claim.description}",
+        reference=f"claim:{claim.pk}",
+    )
+    claim.paid_amount = claim.amount
+    claim.status = ClaimStatus.PAID
+    claim.paid_at = timezone.now()
+    claim.save(update_fields=["paid_amount", "status", "paid_at"])
+    _record_claim_paid(claim)
+    return claim
+
+
+@transaction.atomic
+def claim_dispute_open(*, citizen: User, claim: Claim, reason: str) -> ClaimDispute:
+    """The citizen contests a claim: it is not collected further and, if it left a
+    "claim unpaid" record, that record stops counting (a dispute of it is opened too)."""
+    claim = selectors.claim_for_update(citizen=citizen, claim_id=claim.pk)
+    if ClaimDispute.objects.filter(claim=claim).exists():
+        raise ClaimAlreadyDisputed()
+    record = selectors.claim_unpaid_record(claim=claim)
+    record_dispute = None
+    if record is not None and record.status == EventStatus.ACTIVE:
+        record_dispute = scoring_services.dispute_open(citizen=citizen, event=record, reason=reason)
+    elif record is not None and record.status == EventStatus.DISPUTED:
+        record_dispute = record.dispute  # the citizen disputed the record itself before
+    dispute = ClaimDispute.objects.create(
+        claim=claim,
+        citizen=citizen,
+        reason=reason,
+        record_dispute=record_dispute,
+        opened_at=timezone.now(),
+    )
+    claim.status = ClaimStatus.DISPUTED
+    claim.save(update_fields=["status"])
+    logger.info("claim disputed", extra={"claim_id": str(claim.pk)})
+    return dispute
+
+
+@transaction.atomic
+def claim_dispute_resolve(
+    *, dispute: ClaimDispute, upheld: bool, note: str, resolved_by: User | None
+) -> ClaimDispute:
+    """Staff (or the 30-day rule) decide. Upheld: the claim is cancelled, what was
+    collected goes back to the wallet from the merchant's settlement account, and its
+    record is removed. Rejected: the claim stands (unpaid again if it was) and its record
+    counts again."""
+    dispute = ClaimDispute.objects.select_for_update().get(pk=dispute.pk)
+    if dispute.status != ClaimDisputeStatus.OPEN:
+        raise ClaimDisputeNotOpen()
+    claim = selectors.claim_for_update(citizen=dispute.citizen, claim_id=dispute.claim_id)
+    if upheld:
+        refund = claim.paid_amount - claim.refunded_amount
+        if refund:
+            wallet_services.transfer_funds(
+                source=claim.merchant.settlement,
+                destination=wallet_services.wallet_open(user=claim.citizen),
+                amount=refund,
+                kind=TransferKind.REFUND,
+                description=f"Refund of a disputed claim by {claim.merchant.name}",
+                reference=f"claim:{claim.pk}",
+            )
+        claim.refunded_amount = claim.paid_amount
+        claim.status = ClaimStatus.CANCELLED
+    else:
+        claim.status = ClaimStatus.PAID if claim.unpaid_amount == 0 else ClaimStatus.UNPAID
+    claim.save(update_fields=["refunded_amount", "status"])
+    if dispute.record_dispute_id is not None:
+        record_dispute = dispute.record_dispute
+        if record_dispute.status == DisputeStatus.OPEN:
+            scoring_services.dispute_resolve(
+                dispute=record_dispute, upheld=upheld, note=note, resolved_by=resolved_by
+            )
+    dispute.status = ClaimDisputeStatus.UPHELD if upheld else ClaimDisputeStatus.REJECTED
+    dispute.resolution_note = note
+    dispute.resolved_by = resolved_by
+    dispute.resolved_at = timezone.now()
+    dispute.save(update_fields=["status", "resolution_note", "resolved_by", "resolved_at"])
+    logger.info("claim dispute resolved", extra={"claim_id": str(claim.pk), "upheld": upheld})
+    return dispute
+
+
+def claim_disputes_uphold_stale(*, at: datetime | None = None) -> int:
+    """Uphold every claim dispute open for 30 days or more. Safe to run twice or in
+    parallel: a resolved dispute is skipped."""
+    cutoff = (at or timezone.now()) - CLAIM_DISPUTE_AUTO_UPHOLD_AFTER
+    upheld = 0
+    stale = ClaimDispute.objects.filter(status=ClaimDisputeStatus.OPEN, opened_at__lte=cutoff)
+    for dispute in stale.order_by("opened_at").iterator():
+        try:
+            claim_dispute_resolve(
+                dispute=dispute, upheld=True, note=AUTO_UPHOLD_NOTE, resolved_by=None
+            )
+        except ClaimDisputeNotOpen:
+            continue
+        upheld += 1
+    return upheld

@@ -1,4 +1,15 @@
-"""Layers import downward only: merchants → scoring → wallet (and common, config)."""
+"""Layers import downward only (DESIGN.md, "Layers"):
+
+    common ← wallet ← scoring ← merchants ← {merchants.perks, merchants.bills}
+        ← merchants.privacy ← merchants.demo
+
+``merchants.perks`` and ``merchants.bills`` are siblings and never import each other;
+``client`` talks to the server only through the public API and imports none of them;
+``config`` (settings, urls, the Celery app) puts everything together and may import
+anything. Each package below is its folder without the folders of the packages inside
+it: ``merchants`` is the core app, and an import of ``merchants.perks`` from it is an
+import upward.
+"""
 
 import ast
 from pathlib import Path
@@ -6,31 +17,141 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FORBIDDEN = {
-    "wallet": {"scoring", "merchants"},
-    "scoring": {"merchants"},
-    "common": {"wallet", "scoring", "merchants"},
-    # The citizen app talks to the server only through the public API.
-    "client": {"wallet", "scoring", "merchants"},
+
+# Which project packages each package may import (besides itself).
+ALLOWED: dict[str, set[str]] = {
+    # The readiness check asks the Celery app (config.celery_app) whether the broker answers.
+    "common": {"config"},
+    "wallet": {"common"},
+    "scoring": {"common", "wallet"},
+    "merchants": {"common", "wallet", "scoring"},
+    "merchants.perks": {"common", "wallet", "scoring", "merchants"},
+    "merchants.bills": {"common", "wallet", "scoring", "merchants"},
+    "merchants.privacy": {
+        "common",
+        "wallet",
+        "scoring",
+        "merchants",
+        "merchants.perks",
+        "merchants.bills",
+    },
+    "merchants.demo": {
+        "common",
+        "wallet",
+        "scoring",
+        "merchants",
+        "merchants.perks",
+        "merchants.bills",
+        "merchants.privacy",
+    },
+    "client": set(),
 }
+# Packages that are not layers of the server but may be imported by name.
+OTHERS = {"config", "bench", "tests"}
+PACKAGES = set(ALLOWED) | OTHERS
 
 
-def imported_packages(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
+def package_of(module: str) -> str | None:
+    """The project package a dotted module name belongs to (the longest that matches),
+    or None for a third-party or standard-library module."""
+    matches = [
+        package for package in PACKAGES if module == package or module.startswith(package + ".")
+    ]
+    return max(matches, key=len) if matches else None
+
+
+def folder(package: str) -> Path:
+    return ROOT.joinpath(*package.split("."))
+
+
+def files_of(package: str) -> list[Path]:
+    """The package's modules, without those of the packages inside it."""
+    inner = [folder(other) for other in PACKAGES if other.startswith(package + ".")]
+    return [
+        path
+        for path in folder(package).rglob("*.py")
+        if not any(path.is_relative_to(other) for other in inner)
+    ]
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module the file imports, by its absolute dotted name."""
+    return modules_imported_by(
+        path.read_text(), here=".".join(path.relative_to(ROOT).with_suffix("").parts)
+    )
+
+
+def modules_imported_by(source: str, *, here: str) -> set[str]:
+    tree = ast.parse(source)
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here.rsplit(".", node.level)[0]
+                module = f"{base}.{node.module}" if node.module else base
+            else:
+                module = node.module or ""
+            names.add(module)
+            # `from merchants import perks` imports the package merchants.perks
+            names.update(f"{module}.{alias.name}" for alias in node.names)
     return names
 
 
-@pytest.mark.parametrize("app", sorted(FORBIDDEN))
-def test_no_app_imports_a_layer_above_it(app):
+def imported_packages(path: Path) -> set[str]:
+    return packages_of(imported_modules(path))
+
+
+def packages_of(modules: set[str]) -> set[str]:
+    packages = set()
+    for module in modules:
+        package = package_of(module)
+        # `from merchants import services` names merchants.services, which is the core
+        if package is not None:
+            packages.add(package)
+    return packages
+
+
+def test_the_table_names_every_app_and_each_package_has_files():
+    for package in ALLOWED:
+        assert files_of(package), package
+        for allowed in ALLOWED[package]:
+            assert allowed in PACKAGES, (package, allowed)
+
+
+def test_siblings_do_not_import_each_other():
+    assert "merchants.bills" not in ALLOWED["merchants.perks"]
+    assert "merchants.perks" not in ALLOWED["merchants.bills"]
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_no_package_imports_a_layer_above_or_beside_it(package):
     offenders = {
-        str(path.relative_to(ROOT)): sorted(imported_packages(path) & FORBIDDEN[app])
-        for path in (ROOT / app).rglob("*.py")
-        if imported_packages(path) & FORBIDDEN[app]
+        str(path.relative_to(ROOT)): sorted(forbidden)
+        for path in files_of(package)
+        if (forbidden := imported_packages(path) - ALLOWED[package] - {package})
     }
     assert offenders == {}
+
+
+def test_nothing_outside_the_demo_imports_it():
+    demo_code = folder("merchants.demo")
+    demo_tests = ROOT / "tests" / "merchants" / "demo"
+    offenders = sorted(
+        str(path.relative_to(ROOT))
+        for top in (*ALLOWED, *OTHERS)
+        if "." not in top
+        for path in folder(top).rglob("*.py")
+        if not path.is_relative_to(demo_code)
+        and not path.is_relative_to(demo_tests)
+        and "merchants.demo" in {package_of(module) for module in imported_modules(path)}
+    )
+    assert offenders == []
+
+
+def test_the_checker_sees_an_upward_import():
+    # The negative control: imports of the sub-apps from the core are reported.
+    source = "from merchants import perks\nfrom merchants.bills.models import Bill\n"
+    imported = packages_of(modules_imported_by(source, here="merchants.services"))
+    assert imported - ALLOWED["merchants"] - {"merchants"} == {"merchants.perks", "merchants.bills"}

@@ -65,7 +65,7 @@ class CityMerchant:
 
 
 def city_ensure() -> dict[str, CityMerchant]:
-    """The city's merchants, each created through ``merchant_create`` the first time
+    """The city's merchants, each created through ``merchant_onboard`` the first time
     (hotels and the rental get their deposit-waiver perk with the default rules). A
     merchant that already exists by name and category is reused; one whose perk staff
     switched off gets a default perk again, since the history books stays there."""

@@ -4,9 +4,9 @@ where the citizen stands against it.
 The citizen's own view, so it reads and writes nothing on anyone's behalf: no snapshot
 (a citizen without one is scored as their first snapshot would be, in memory), no
 access-log row. The facts are the ones a merchant's decision would read
-(``scoring.selectors.facts_current``), the rules are evaluated by ``merchants.rules``
+(``scoring.selectors.facts_current``), the rules are evaluated by ``merchants.perks.rules``
 as the decision does, for a deposit of the perk's maximum, and a refusal gets the
-cheapest plan that would flip it (``merchants.qualify``).
+cheapest plan that would flip it (``merchants.perks.qualify``).
 
 A fixed number of queries, however many perks: the current snapshot (and the active
 scorecard when the snapshot was made by another), the perks with their merchants and,

@@ -29,7 +29,7 @@ class PerkKind(models.TextChoices):
 
 
 class Perk(models.Model):
-    """What a merchant offers, and to whom: ``rules`` is data (``merchants.rules``)."""
+    """What a merchant offers, and to whom: ``rules`` is data (``merchants.perks.rules``)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="perks")

@@ -5,7 +5,7 @@ claims, the negative records that will stop counting, their open disputes), the 
 scorecard and a perk's rules, :class:`Planner` finds the plan the citizen's perks view
 shows as ``to_qualify``: the steps that, done together, make the merchant's rules waive
 some of the deposit. It uses the same pieces the merchant's decision and the what-if
-use (``scoring.scorecard.simulate``, the scorecard, ``merchants.rules``), so a plan it
+use (``scoring.scorecard.simulate``, the scorecard, ``merchants.perks.rules``), so a plan it
 shows really flips the decision in the simulation, and it checks that before showing it.
 
 Steps, each with the simulation changes a client can merge (their keys never overlap)

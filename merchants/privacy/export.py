@@ -20,10 +20,11 @@ No other citizen appears: every row is chosen by the citizen's own key, and no f
 names a counterparty account. Secrets are never read out (password hash, API key and
 code digests, tokens, idempotency records).
 
-It lives in ``merchants`` because that is the top layer: ``merchants`` may import
-``scoring`` and ``wallet`` and nothing imports it, so only here can one function read
-every app. It reads through each app's selectors where one exists, so the export shows
-what the rest of the API shows.
+It lives in ``merchants.privacy`` because that layer sits on top of the others: it may
+import ``merchants`` and its perks and bills, ``scoring`` and ``wallet``, and nothing
+but the demo imports it, so only here can one function read every app. It reads
+through each app's selectors where one exists, so the export shows what the rest of the
+API shows.
 
 It reads and never writes: no access-log row (the citizen reading their own data is not
 a disclosure) and no snapshot (a citizen who never had a score exports an empty history).

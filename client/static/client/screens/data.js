@@ -186,7 +186,7 @@ const SECTIONS = [
   "claims",
 ];
 
-// The counted sections, each from the export's own keys (see merchants/export.py).
+// The counted sections, each from the export's own keys (see merchants/privacy/export.py).
 const COUNTED = [
   ["transactions", ["transactions"]],
   ["bills", ["bills"]],

@@ -31,7 +31,6 @@ from wallet.models import LedgerAccount, User
 
 logger = logging.getLogger(__name__)
 
-
 API_KEY_PREFIX = "sk_live_"
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud or typed
 CODE_LENGTH = 8

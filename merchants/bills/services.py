@@ -30,7 +30,6 @@ from wallet.models import TransferKind, User
 
 logger = logging.getLogger(__name__)
 
-
 # How far ahead a bill may fall due: a year and a day covers an annual bill.
 BILL_DUE_WITHIN = timedelta(days=366)
 

@@ -56,7 +56,6 @@ from wallet.models import Hold, HoldStatus, LedgerAccount, TransferKind, User
 
 logger = logging.getLogger(__name__)
 
-
 DECISION_TTL = timedelta(minutes=15)
 # A booking's hold lasts until this long after check-out, time to report an outcome.
 HOLD_GRACE_AFTER_CHECK_OUT = timedelta(days=7)

@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite."""
 
 import importlib
+import os
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
@@ -34,6 +35,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_postgres)
         if "broker" in item.keywords and not settings.CELERY_BROKER_URL:
             item.add_marker(skip_broker)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clock_shift() -> Iterator[None]:
+    """``TEST_CLOCK_SHIFT_DAYS=365 make test`` runs the whole suite with the clock that
+    many days ahead (or behind, if negative), ticking: no test may depend on the date it
+    runs on, and this is how that is checked. Tests that pin time still pin it."""
+    days = int(os.environ.get("TEST_CLOCK_SHIFT_DAYS") or 0)
+    if not days:
+        yield
+        return
+    with time_machine.travel(timezone.now() + timedelta(days=days), tick=True):
+        yield
 
 
 @pytest.fixture

@@ -21,6 +21,12 @@ wallet) and identity level. What they do follows from those traits:
   Everything that moves money is simulated in time order, with each stay's deposit held
   as if nothing were waived, so the wallet's available balance never goes below zero
   whatever the decision waives.
+
+Chance alone may leave the city without something a visitor wants to try (one day every
+claim came out paid), so the first residents each also live one scripted story, dated
+relative to now (``STORIES``): a claim left unpaid, a claim disputed and still open, a
+claim whose dispute was upheld, a record disputed and still open, a consent revoked.
+Whenever the city is made, each of those is there to be seen and acted on.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from merchants.perks.services import (
     CLAIM_DISPUTE_AUTO_UPHOLD_AFTER,
     HOLD_GRACE_AFTER_CHECK_OUT,
 )
+from merchants.services import CONSENT_TTL
 from scoring.facts import EventKinds
 from wallet.models import TransferKind
 
@@ -57,6 +64,22 @@ _MONTHS = (
 # and the one that upholds claim disputes left open for 30 days.
 OVERDUE_SWEEP_AT = time(0, 15)
 CLAIM_DISPUTE_SWEEP_AT = time(4, 5)
+
+# The scripted story each of the first residents lives besides their drawn life.
+STORY_UNPAID_CLAIM = "unpaid_claim"
+STORY_DISPUTED_CLAIM = "disputed_claim"
+STORY_UPHELD_CLAIM = "upheld_claim"
+STORY_DISPUTED_RECORD = "disputed_record"
+STORY_REVOKED_CONSENT = "revoked_consent"
+STORIES: dict[int, str] = {
+    1: STORY_UNPAID_CLAIM,
+    2: STORY_DISPUTED_CLAIM,
+    3: STORY_UPHELD_CLAIM,
+    4: STORY_DISPUTED_RECORD,
+    5: STORY_REVOKED_CONSENT,
+}
+# What a story's claim leaves unpaid: its amount is the wallet's balance plus this.
+STORY_CLAIM_SHORTFALL = 12_000
 
 
 class Ids:
@@ -92,6 +115,7 @@ class ConsentPlan:
     merchant: str
     code_created_at: datetime
     granted_at: datetime
+    revoked_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -139,6 +163,8 @@ class ClaimPlan:
     paid_at: datetime | None = None
     charge_id: uuid.UUID | None = None  # the transfer that collected it at the stay's end
     dispute: DisputePlan | None = None
+    # A scripted claim (``STORY_*_CLAIM``): larger than the wallet, settled as the story says.
+    story: str = ""
 
     @property
     def subject(self) -> str:
@@ -191,6 +217,16 @@ class EventPlan:
     description: str = ""
 
 
+@dataclass(slots=True)
+class RecordDisputePlan:
+    """The resident contests one of their own records (by its ``source``); still open."""
+
+    id: uuid.UUID
+    source: str
+    opened_at: datetime
+    reason: str
+
+
 @dataclass(frozen=True, slots=True)
 class Traits:
     """What a resident is like: three independent draws."""
@@ -210,6 +246,7 @@ class ResidentPlan:
     bookings: list[BookingPlan] = field(default_factory=list)
     transfers: list[TransferPlan] = field(default_factory=list)
     events: list[EventPlan] = field(default_factory=list)
+    record_disputes: list[RecordDisputePlan] = field(default_factory=list)
 
     @property
     def claims(self) -> list[ClaimPlan]:
@@ -251,8 +288,11 @@ class Planner:
         """Resident ``number`` of the population: traits, then two years of life."""
         rng = self.rng_for(f"resident:{number}")
         traits = traits_draw(rng)
+        story = STORIES.get(number, "")
         # Three in ten have been here since the city's start; the rest joined since.
         days_ago = rng.uniform(700, 760) if rng.random() < 0.3 else rng.uniform(2, 700)
+        if story:  # long enough for a score before the story's stay, and a bill to revoke
+            days_ago = max(days_ago, 200)
         joined_at = self.now - timedelta(days=days_ago)
         plan = ResidentPlan(
             username=f"resident{number:06d}",
@@ -261,14 +301,68 @@ class Planner:
             traits=traits,
         )
         for biller, chance in ((city.CITY_UTILITIES, 0.75), (city.METRO_MOBILE, 0.5)):
-            if rng.random() < chance:
+            if rng.random() < chance or (story and biller is city.CITY_UTILITIES):
                 plan.bills.extend(self._bills(rng, plan, biller, day=rng.randint(1, 28)))
         for bill in plan.bills:
             bill.paid_at = self._bill_payment(rng, bill, traits.reliability)
         rate = 0.0 if rng.random() < 0.3 else rng.uniform(0.5, 3.0)  # stays per year
         plan.bookings = self._bookings(rng, plan, per_year=rate)
+        if story:
+            self._story(rng, plan, story)
         self._live(rng, plan)
+        if story == STORY_DISPUTED_RECORD:
+            plan.record_disputes.append(
+                RecordDisputePlan(
+                    id=self.new_id(),
+                    source=f"{self._story_bill(plan).subject}:overdue",
+                    opened_at=self.now - timedelta(days=2, hours=rng.uniform(0, 12)),
+                    reason="I never received this bill; the biller had my old address.",
+                )
+            )
         return plan
+
+    # -- stories --
+
+    def _story(self, rng: random.Random, plan: ResidentPlan, story: str) -> None:
+        """Script ``story`` into the drawn life, dated relative to now."""
+        if story in (STORY_UNPAID_CLAIM, STORY_DISPUTED_CLAIM, STORY_UPHELD_CLAIM):
+            # A stay that ended 9 days ago (60 for a dispute upheld after 30 days), with
+            # a damage claim larger than the wallet.
+            days_ago = 70 if story == STORY_UPHELD_CLAIM else 12
+            decided_at = self._daytime(rng, self.today - timedelta(days=days_ago))
+            booking = self._booking(
+                rng,
+                city.DEMO_HOTEL,
+                decided_at=decided_at,
+                lead_days=1,
+                nights=2,
+                deposit=city.DEMO_HOTEL.deposits[0],
+                outcome=BookingOutcome.DAMAGE,
+            )
+            assert booking.claim is not None  # noqa: S101 - a damage outcome makes one
+            booking.claim.story = story
+            # One stay at a time: the drawn stays around the story's give way to it.
+            plan.bookings = [
+                drawn
+                for drawn in plan.bookings
+                if drawn.completed_at + timedelta(days=1) < decided_at
+                or drawn.decided_at > booking.completed_at + timedelta(days=1)
+            ]
+            plan.bookings.append(booking)
+            plan.bookings.sort(key=lambda drawn: drawn.decided_at)
+        elif story == STORY_DISPUTED_RECORD:
+            # A bill never paid, recorded overdue; the resident disputes that record.
+            self._story_bill(plan).paid_at = None
+        elif story == STORY_REVOKED_CONSENT:
+            # The resident withdrew the last billing consent before it expired.
+            consent = max(plan.bills, key=lambda bill: bill.issued_at).consent
+            ends = min(self.now, consent.granted_at + CONSENT_TTL)
+            consent.revoked_at = consent.granted_at + (ends - consent.granted_at) / 2
+
+    def _story_bill(self, plan: ResidentPlan) -> BillPlan:
+        """The bill of a disputed-record story: the last one due at least a week ago."""
+        due = [bill for bill in plan.bills if bill.due_date <= self.today - timedelta(days=7)]
+        return max(due, key=lambda bill: bill.due_date)
 
     def demo(self, *, username: str, display_name: str, balance: int) -> ResidentPlan:
         """The demo citizen: here 800 days, identity document verified, every bill paid
@@ -653,6 +747,8 @@ class _Life:
         """Charged at the stay's end from the hold, then the balance (together: what the
         wallet has); the rest stays unpaid."""
         name = city.BY_KEY[booking.merchant].name
+        if claim.story:
+            claim.amount = self.balance + STORY_CLAIM_SHORTFALL
         collected = min(claim.amount, self.balance)
         if collected:
             claim.charge_id = self._transfer(
@@ -680,7 +776,14 @@ class _Life:
             self._record_paid(booking, claim, claim.created_at)
         rng = self.rng
         opened_at = claim.created_at + timedelta(days=rng.uniform(0.5, 5))
-        if rng.random() < (0.35 if unpaid else 0.12) and opened_at < self.now:
+        if claim.story == STORY_UNPAID_CLAIM:
+            return  # left unpaid: the resident has neither paid nor disputed it yet
+        if claim.story == STORY_DISPUTED_CLAIM:
+            opened_at = self.now - timedelta(days=1, hours=rng.uniform(0, 12))
+            self._dispute(booking, claim, opened_at)  # not resolved yet
+        elif claim.story == STORY_UPHELD_CLAIM or (
+            rng.random() < (0.35 if unpaid else 0.12) and opened_at < self.now
+        ):
             self._dispute(booking, claim, opened_at)
         elif unpaid:
             self._maybe_pay_later(booking, claim, after=claim.created_at)
@@ -732,7 +835,9 @@ class _Life:
         sweep = datetime.combine(due.date(), CLAIM_DISPUTE_SWEEP_AT, tzinfo=self.tz)
         auto_at = sweep if sweep >= due else sweep + timedelta(days=1)
         auto_at += timedelta(seconds=rng.uniform(0, 60))
-        if rng.random() < 0.5 and staff_at < self.now:
+        if claim.story == STORY_DISPUTED_CLAIM:
+            return  # opened a day ago: neither staff nor the 30 days have decided it
+        if claim.story != STORY_UPHELD_CLAIM and rng.random() < 0.5 and staff_at < self.now:
             self.at(staff_at, lambda: self._reject(booking, claim, staff_at, was_unpaid))
         elif auto_at < self.now:
             self.at(auto_at, lambda: self._uphold(booking, claim, auto_at))

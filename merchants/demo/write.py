@@ -260,7 +260,7 @@ class CityWriter:
                     c.code_id,
                     c.granted_at,
                     c.granted_at + services.CONSENT_TTL,
-                    None,
+                    c.revoked_at,
                 )
                 for citizen, c in consents
             ),
@@ -339,8 +339,19 @@ class CityWriter:
         self, residents: list[tuple[ResidentPlan, int, int]], event_ids: dict[tuple[int, str], Any]
     ) -> None:
         """A claim disputed while unpaid disputes its "claim unpaid" record too, and the
-        record's dispute ends as the claim's does."""
-        records = []
+        record's dispute ends as the claim's does; a resident may also dispute a record
+        of their own (still open)."""
+        records = [
+            scoring_services.DisputeRecord(
+                id=dispute.id,
+                event_id=event_ids[(citizen, dispute.source)],
+                citizen_id=citizen,
+                reason=dispute.reason,
+                opened_at=dispute.opened_at,
+            )
+            for plan, citizen, _ in residents
+            for dispute in plan.record_disputes
+        ]
         for plan, citizen, _ in residents:
             for claim in plan.claims:
                 dispute = claim.dispute

@@ -6,29 +6,40 @@ import math
 import random
 import statistics
 from collections import Counter, defaultdict
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from merchants.bills.models import Bill, BillStatus
-from merchants.demo import city
+from merchants.demo import city, plan
 from merchants.demo.plan import Planner, traits_draw
-from merchants.models import ApiKey
+from merchants.models import ApiKey, Consent
 from merchants.perks.models import (
     Booking,
     BookingOutcome,
     Claim,
     ClaimDispute,
+    ClaimDisputeStatus,
     ClaimStatus,
     Decision,
 )
 from scoring.facts import EVENT_WINDOW_DAYS, EventKinds
-from scoring.models import AccessLogEntry, CreditEvent, Dispute, EventStatus, ScoreSnapshot
+from scoring.models import (
+    AccessLogEntry,
+    CreditEvent,
+    Dispute,
+    DisputeStatus,
+    EventStatus,
+    ScoreSnapshot,
+)
 from tests.merchants.conftest import (
     ELIGIBILITY_URL,
     assert_ledger_consistent,
@@ -58,9 +69,16 @@ def demo_client() -> APIClient:
     return client
 
 
+# The demo's history is relative to the moment it is made (how many nightly checkpoints
+# it has depends on the time of day, for one): tests that count its rows pin the moment.
+SEEDED_AT = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+
+
 @pytest.fixture
-def seeded() -> list[str]:
-    return seed("--accounts", "30")
+def seeded() -> Iterator[list[str]]:
+    """The city of 30 residents, seeded at ``SEEDED_AT``; the test runs from then on."""
+    with time_machine.travel(SEEDED_AT, tick=True):
+        yield seed("--accounts", "30")
 
 
 def test_the_demo_citizen_logs_in_and_sees_two_years_of_history(seeded: list[str]) -> None:
@@ -238,11 +256,68 @@ def test_every_row_is_what_the_services_would_have_written() -> None:
     for dispute in ClaimDispute.objects.select_related("record_dispute__event"):
         if dispute.record_dispute is not None:
             assert dispute.record_dispute.status == dispute.status
-    assert Dispute.objects.count() == ClaimDispute.objects.exclude(record_dispute=None).count()
+    # ... and the only other record disputes are the residents' own, of their records
+    own = Dispute.objects.filter(claim_dispute__isnull=True)
+    assert own.count() == 1
+    assert own.get().event.kind == EventKinds.BILL_OVERDUE
+    assert Dispute.objects.count() == (
+        ClaimDispute.objects.exclude(record_dispute=None).count() + own.count()
+    )
     # Every account has a score
     assert set(ScoreSnapshot.objects.values_list("account_id", flat=True)) == set(
         User.objects.values_list("pk", flat=True)
     )
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        # Late on the last day of a year (the local date is not the UTC one), a leap day,
+        # and a moment in the middle of a month.
+        datetime(2027, 12, 31, 23, 30, tzinfo=ZoneInfo("Asia/Shanghai")),
+        datetime(2028, 2, 29, 8, 0, tzinfo=UTC),
+        datetime(2029, 7, 15, 12, 0, tzinfo=UTC),
+    ],
+    ids=["new-years-eve", "leap-day", "mid-month"],
+)
+def test_whenever_it_is_made_the_city_has_something_of_every_kind_to_try(
+    moment: datetime,
+) -> None:
+    # Given the city seeded at that moment (the first residents live its stories)
+    with time_machine.travel(moment, tick=False):
+        seed("--accounts", "6")
+        today = timezone.localdate()
+        now = timezone.now()
+    # Then there are open bills, one of the demo citizen's due within days
+    demo = User.objects.get(username="demo")
+    soon = Bill.objects.filter(citizen=demo, status=BillStatus.OPEN).get()
+    assert 0 < (soon.due_date - today).days <= 7
+    # An unpaid claim, open to be paid or disputed, with its record counting
+    unpaid = Claim.objects.get(status=ClaimStatus.UNPAID, citizen__username="resident000001")
+    assert not hasattr(unpaid, "dispute")
+    record = CreditEvent.objects.get(source=f"claim:{unpaid.pk}:unpaid")
+    assert record.status == EventStatus.ACTIVE
+    assert unpaid.amount - unpaid.paid_amount == plan.STORY_CLAIM_SHORTFALL
+    # An open dispute of a claim, and of its record
+    disputed = ClaimDispute.objects.get(status=ClaimDisputeStatus.OPEN)
+    assert disputed.claim.status == ClaimStatus.DISPUTED
+    assert disputed.record_dispute.status == DisputeStatus.OPEN
+    # A claim whose dispute the 30-day rule upheld: cancelled, and refunded
+    upheld = ClaimDispute.objects.get(status=ClaimDisputeStatus.UPHELD)
+    assert upheld.claim.status == ClaimStatus.CANCELLED
+    assert upheld.claim.refunded_amount == upheld.claim.paid_amount > 0
+    # An open dispute of a record of the citizen's own (a bill recorded overdue)
+    own = Dispute.objects.get(claim_dispute__isnull=True)
+    assert (own.status, own.event.kind) == (DisputeStatus.OPEN, EventKinds.BILL_OVERDUE)
+    assert own.event.status == EventStatus.DISPUTED
+    # A revoked consent, revoked while it was live, and expired ones
+    revoked = Consent.objects.get(revoked_at__isnull=False)
+    assert revoked.granted_at < revoked.revoked_at < min(revoked.expires_at, now)
+    assert Consent.objects.filter(revoked_at__isnull=True, expires_at__lt=now).exists()
+    # And nothing of it is in the future
+    assert not CreditEvent.objects.filter(occurred_at__gt=now).exists()
+    assert not Dispute.objects.filter(opened_at__gt=now).exists()
+    assert_ledger_consistent()
 
 
 def test_reliability_wealth_and_identity_are_drawn_independently() -> None:

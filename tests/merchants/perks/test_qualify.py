@@ -14,14 +14,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from merchants.perks.qualify import (
     BLOCKED_FACTS,
     BOOKING_COST,
     CLAIM_COST,
-    ELIGIBLE,
     IDENTITY_COSTS,
     Bounds,
     FadingRecord,
@@ -569,8 +568,7 @@ def key_of(case: Case, steps: tuple[Step, ...], moments: list[datetime]) -> tupl
 def test_the_plan_is_the_cheapest_that_flips_the_decision(case: Case) -> None:
     # Given a refusal (a plan is asked for refusals only)
     values = case.situation.features
-    if decided(case.card, values, {}, case.rules, case.max_amount).eligible:
-        return
+    assume(not decided(case.card, values, {}, case.rules, case.max_amount).eligible)
     planner = Planner(case.situation, case.card, currency="CNY", bounds=SMALL)
     # When the planner plans, and every plan within the bounds is tried
     answer = planner.plan(case.rules, max_amount=case.max_amount)
@@ -619,7 +617,6 @@ def test_answers_are_shared_by_perks_with_the_same_rules() -> None:
     planner = Planner(situation(features()), V1, currency="CNY")
     first = planner.plan(DEFAULTS, max_amount=HOTEL_MAX)
     assert planner.plan(Rules.from_data(DEFAULT_RULES), max_amount=HOTEL_MAX) is first
-    assert ELIGIBLE.steps == ()
 
 
 def test_the_start_of_the_next_day_is_the_moment_waited_for() -> None:

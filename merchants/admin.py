@@ -29,6 +29,7 @@ from django.utils.safestring import SafeString
 
 from common.amounts import ABSURD_AMOUNT
 from common.forms import IndentedJSONField
+from common.money import format_money
 from merchants import rules as rules_module
 from merchants import services
 from merchants.errors import ClaimDisputeNotOpen
@@ -60,7 +61,7 @@ def _adopt(obj: Model, saved: Model) -> None:
 
 
 def _money(amount: int, currency: str) -> str:
-    return rules_module.format_amount(amount, currency)
+    return format_money(amount, currency)
 
 
 def money_column(field: str, description: str, *, sortable: bool = True) -> Any:

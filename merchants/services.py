@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string, salted_hmac
 
 from common.errors import InvalidRequest
+from common.money import format_money
 from merchants import rules as rules_module
 from merchants import selectors
 from merchants.errors import (
@@ -380,7 +381,7 @@ def eligibility_decide(
         accessor_kind="merchant",
         accessor_id=str(merchant.pk),
         accessor_name=merchant.name,
-        purpose=(f"{perk.get_kind_display()} of {rules_module.format_amount(amount, currency)}"),
+        purpose=(f"{perk.get_kind_display()} of {format_money(amount, currency)}"),
         fact_keys=rules.fact_keys(),
         decision_id=decision_id,
     )

@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from common.forms import IndentedJSONField
+from common.money import format_money
 from scoring import selectors, services
 from scoring.backtest import scorecard_backtest
 from scoring.errors import DisputeNotOpen, NoActiveScorecard, ScorecardNotDraft
@@ -299,12 +300,18 @@ class ScorecardAdmin(admin.ModelAdmin):
 
 @admin.register(CreditEvent)
 class CreditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("kind", "account", "occurred_at", "amount", "status", "counts_until")
+    list_display = ("kind", "account", "occurred_at", "money", "status", "counts_until")
     list_filter = ("kind", "status")
     search_fields = ("account__username", "source")
     list_select_related = ("account",)
     raw_id_fields = ("account",)
     date_hierarchy = "occurred_at"
+
+    @admin.display(description="Amount", ordering="amount")
+    def money(self, obj: CreditEvent) -> str:
+        if obj.amount is None or not obj.currency:
+            return self.get_empty_value_display()
+        return format_money(obj.amount, obj.currency)
 
 
 @admin.register(ScoreSnapshot)

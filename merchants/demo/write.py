@@ -25,6 +25,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from common.bulk import rows_insert
+from common.money import format_money
 from merchants import rules as rules_module
 from merchants import selectors, services
 from merchants.demo import city
@@ -468,8 +469,7 @@ class CityWriter:
                     "merchant",
                     str(cm.merchant.pk),
                     cm.merchant.name,
-                    f"{perk.get_kind_display()} of "
-                    f"{rules_module.format_amount(booking.deposit, self.currency)}",
+                    f"{perk.get_kind_display()} of {format_money(booking.deposit, self.currency)}",
                     list(keys),
                     snapshot_id,
                     booking.decision_id,

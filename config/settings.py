@@ -204,6 +204,7 @@ SPECTACULAR_SETTINGS = {
         "EventStatusEnum": "scoring.models.EventStatus",
         "DisputeStatusEnum": "scoring.models.DisputeStatus",
         "SnapshotTriggerEnum": "scoring.models.SnapshotTrigger",
+        "AccessPurposeEnum": "scoring.purposes.AccessPurpose",
         "BandEnum": "scoring.facts.BAND_CODES",
         "ClaimStatusEnum": "merchants.models.ClaimStatus",
         "ClaimDisputeStatusEnum": "merchants.models.ClaimDisputeStatus",

@@ -22,7 +22,6 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string, salted_hmac
 
 from common.errors import InvalidRequest
-from common.money import format_money
 from merchants import rules as rules_module
 from merchants import selectors
 from merchants.errors import (
@@ -65,6 +64,7 @@ from merchants.models import (
 from scoring import services as scoring_services
 from scoring.facts import EventKinds
 from scoring.models import CreditEvent, DisputeStatus, EventStatus
+from scoring.purposes import AccessPurpose, Purpose
 from wallet import services as wallet_services
 from wallet.errors import InvalidAmount
 from wallet.models import Hold, HoldStatus, LedgerAccount, TransferKind, User
@@ -381,7 +381,7 @@ def eligibility_decide(
         accessor_kind="merchant",
         accessor_id=str(merchant.pk),
         accessor_name=merchant.name,
-        purpose=(f"{perk.get_kind_display()} of {format_money(amount, currency)}"),
+        purpose=Purpose(AccessPurpose(perk.kind), amount=amount, currency=currency),
         fact_keys=rules.fact_keys(),
         decision_id=decision_id,
     )

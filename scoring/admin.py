@@ -33,6 +33,7 @@ from scoring.models import (
     ScorecardStatus,
     ScoreSnapshot,
 )
+from scoring.purposes import AccessPurpose, Purpose
 from scoring.scorecard import SCORE_MAX, SCORE_MIN, Factor, ScorecardInvalid, definition_errors
 from scoring.scorecard import Scorecard as CompiledScorecard
 from wallet.admin import ReadOnlyAdminMixin
@@ -343,7 +344,7 @@ class ScoreSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 accessor_kind=STAFF_ACCESSOR,
                 accessor_id=str(request.user.pk),
                 accessor_name="Open Sesame support",
-                purpose="support_review",
+                purpose=Purpose(AccessPurpose.SUPPORT_REVIEW),
                 fact_keys=list(FACTS),
                 snapshot=snapshot,
             )
@@ -360,7 +361,7 @@ class AccessLogEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "purpose",
         "decision_id",
     )
-    list_filter = ("accessor_kind", "purpose")
+    list_filter = ("accessor_kind", "purpose_code")
     search_fields = ("citizen__username", "accessor_name")
     list_select_related = ("citizen",)
     raw_id_fields = ("citizen", "snapshot")

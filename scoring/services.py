@@ -39,6 +39,7 @@ from scoring.models import (
     ScoreSnapshot,
     SnapshotTrigger,
 )
+from scoring.purposes import AccessPurpose, Purpose
 from scoring.scorecard import Scorecard as CompiledScorecard
 from wallet.models import User
 
@@ -635,7 +636,7 @@ def facts_disclose(
     accessor_kind: str,
     accessor_id: str,
     accessor_name: str,
-    purpose: str,
+    purpose: Purpose,
     fact_keys: Sequence[str],
     decision_id: Any = None,
     snapshot: ScoreSnapshot | None = None,
@@ -647,7 +648,11 @@ def facts_disclose(
     without its log row. Consent is the caller's to check first. Inside the caller's
     transaction (a merchant's decision) it takes no savepoint of its own: if the read or
     the write fails, the caller's transaction fails with it.
+
+    ``purpose`` says why, as data: a code, and the amount a deposit waiver is asked for.
     """
+    if not isinstance(purpose, Purpose) or purpose.code == AccessPurpose.OTHER:
+        raise ValueError("A read is logged with a purpose that has a code.")
     unknown = sorted(set(fact_keys) - set(FACTS))
     if unknown or not fact_keys:
         raise ValueError(f"Not facts: {', '.join(unknown) or '(none asked)'}.")
@@ -663,7 +668,9 @@ def facts_disclose(
             accessor_kind=accessor_kind,
             accessor_id=accessor_id,
             accessor_name=accessor_name,
-            purpose=purpose,
+            purpose_code=purpose.code,
+            amount=purpose.amount,
+            currency=purpose.currency,
             facts=list(fact_keys),
             snapshot=snapshot,
             decision_id=decision_id,

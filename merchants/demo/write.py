@@ -25,7 +25,6 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from common.bulk import rows_insert
-from common.money import format_money
 from merchants import rules as rules_module
 from merchants import selectors, services
 from merchants.demo import city
@@ -48,6 +47,7 @@ from merchants.models import (
 from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
 from scoring.models import AccessLogEntry, ScoreSnapshot, SnapshotTrigger
+from scoring.purposes import AccessPurpose
 from wallet import services as wallet_services
 from wallet.models import HoldStatus, LedgerAccount, SystemAccount, User
 
@@ -469,7 +469,9 @@ class CityWriter:
                     "merchant",
                     str(cm.merchant.pk),
                     cm.merchant.name,
-                    f"{perk.get_kind_display()} of {format_money(booking.deposit, self.currency)}",
+                    AccessPurpose(perk.kind),
+                    booking.deposit,
+                    self.currency,
                     list(keys),
                     snapshot_id,
                     booking.decision_id,
@@ -565,7 +567,9 @@ class CityWriter:
                 "accessor_kind",
                 "accessor_id",
                 "accessor_name",
-                "purpose",
+                "purpose_code",
+                "amount",
+                "currency",
                 "facts",
                 "snapshot_id",
                 "decision_id",

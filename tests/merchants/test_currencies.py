@@ -66,10 +66,25 @@ def test_the_access_log_says_the_amount_in_the_currencys_precision(
     services.eligibility_decide(
         merchant=inn, perk_kind="deposit_waiver", amount=deposit, code=code_for(guest)
     )
+    currency = deployment[0]
     entry = AccessLogEntry.objects.get(citizen=guest)
+    assert (entry.purpose_code, entry.amount, entry.currency) == (
+        "deposit_waiver",
+        deposit,
+        currency,
+    )
     assert entry.purpose == f"Deposit waiver of {words}"
-    row = client_for(guest).get("/api/v1/me/access-log").json()["results"][0]
-    assert row["purpose"] == f"Deposit waiver of {words}"
+    client = client_for(guest)
+    typed = {
+        "purpose": f"Deposit waiver of {words}",
+        "purpose_code": "deposit_waiver",
+        "amount": deposit,
+        "currency": currency,
+    }
+    (row,) = client.get("/api/v1/me/access-log").json()["results"]
+    assert {key: row[key] for key in typed} == typed
+    (exported,) = client.get("/api/v1/me/export").json()["access_log"]
+    assert {key: exported[key] for key in typed} == typed
 
 
 def test_a_perks_requirements_are_in_the_currencys_precision(

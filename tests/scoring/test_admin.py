@@ -24,6 +24,7 @@ from scoring.models import (
     ScoreSnapshot,
     SnapshotTrigger,
 )
+from scoring.purposes import AccessPurpose, Purpose
 from wallet.models import User
 from wallet.services import staff_user_ensure
 
@@ -80,7 +81,7 @@ def rows(disputes, citizen):
         accessor_kind="staff",
         accessor_id="1",
         accessor_name="Support desk",
-        purpose="support",
+        purpose=Purpose(AccessPurpose.SUPPORT_REVIEW),
         fact_keys=["score", "band"],
     )
 

@@ -27,6 +27,7 @@ from scoring.errors import (
     ScorecardNotDraft,
 )
 from scoring.facts import EVENT_WINDOW_DAYS, FACTS, SETTLES, Features
+from scoring.fingerprint import Fingerprinter
 from scoring.models import (
     AccessLogEntry,
     CreditEvent,
@@ -453,6 +454,7 @@ class _Explainer:
         if kept is None or kept[0] is not card or len(kept[1]) > _EXPLANATIONS_KEPT:
             kept = _explanations[scorecard_id] = (card, {})
         self.cache = kept[1]
+        self.fingerprint = Fingerprinter(scorecard_id, card.factor_keys)
         self.copy_tail = f"\t{trigger}\t{at.isoformat()}\n"
 
     def explain(self, points: tuple[int, ...], thin_file: bool) -> _Explained:
@@ -475,13 +477,6 @@ class _Explainer:
             self.cache[(points, thin_file)] = explained
         return explained
 
-    @staticmethod
-    def fingerprint(scorecard_id: int, points: tuple[int, ...], features: Features) -> int:
-        """What a snapshot says, as a number: the scorecard, the points and the features
-        except the account's age, which changes daily (its bin is in the points).
-        Python's hash of integers is the same in every process."""
-        return hash((scorecard_id, points, features[:1] + features[2:]))
-
 
 def _features_json(features: Features) -> str:
     ratio = features.on_time_ratio_12m
@@ -497,11 +492,10 @@ def _snapshot_rows(
     """(account id, features, explanation, fingerprint) of each account whose snapshot
     would change."""
     points_of, fingerprint_of = explainer.card.points, explainer.fingerprint
-    scorecard_id = explainer.scorecard_id
     rows = []
     for account_id, account_features in features:
         points = points_of(account_features)
-        fingerprint = fingerprint_of(scorecard_id, points, account_features)
+        fingerprint = fingerprint_of(points, account_features)
         if current.get(account_id) != fingerprint:
             explained = explainer.explain(points, account_features.history_events == 0)
             rows.append((account_id, account_features, explained, fingerprint))

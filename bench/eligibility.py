@@ -485,7 +485,7 @@ def _rows_check(eligibility_ok: int, limit_ok: int) -> list[str]:
         decision_id__in=Decision.objects.values("id"), accessor_kind="merchant"
     ).count()
     limit_rows = AccessLogEntry.objects.filter(
-        accessor_kind=LIMIT_ACCESSOR_KIND, purpose=LIMIT_PURPOSE
+        accessor_kind=LIMIT_ACCESSOR_KIND, purpose_note=LIMIT_PURPOSE
     ).count()
     print(
         f"rows: {decisions} decisions ({eligible} eligible) and {decision_log} access-log "

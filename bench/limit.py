@@ -19,6 +19,7 @@ from merchants.api.views import MerchantAPIView
 from merchants.errors import NotFound
 from merchants.models import Consent
 from scoring.models import AccessLogEntry
+from scoring.purposes import AccessPurpose
 
 # The limit's access-log rows say what they are, so the bench can count them apart from
 # the decisions' rows.
@@ -42,7 +43,8 @@ class LimitView(MerchantAPIView):
                 accessor_kind=LIMIT_ACCESSOR_KIND,
                 accessor_id=str(merchant.pk),
                 accessor_name=merchant.name,
-                purpose=LIMIT_PURPOSE,
+                purpose_code=AccessPurpose.OTHER,
+                purpose_note=LIMIT_PURPOSE,
                 facts=[],
                 created_at=timezone.now(),
             )

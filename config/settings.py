@@ -209,6 +209,7 @@ SPECTACULAR_SETTINGS = {
         "EventStatusEnum": "scoring.models.EventStatus",
         "DisputeStatusEnum": "scoring.models.DisputeStatus",
         "SnapshotTriggerEnum": "scoring.models.SnapshotTrigger",
+        "AccessPurposeEnum": "scoring.purposes.AccessPurpose",
         "BandEnum": "scoring.facts.BAND_CODES",
         "ClaimStatusEnum": "merchants.perks.models.ClaimStatus",
         "ClaimDisputeStatusEnum": "merchants.perks.models.ClaimDisputeStatus",

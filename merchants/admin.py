@@ -29,7 +29,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from common.admin import ReadOnlyAdminMixin
-from common.amounts import format_amount
+from common.money import format_money
 from merchants import services
 from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
 
@@ -44,7 +44,7 @@ def adopt(obj: Model, saved: Model) -> None:
 
 
 def money(amount: int, currency: str) -> str:
-    return format_amount(amount, currency)
+    return format_money(amount, currency)
 
 
 def money_column(field: str, description: str, *, sortable: bool = True) -> Any:

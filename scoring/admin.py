@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString
 
 from common.admin import ReadOnlyAdminMixin
 from common.forms import IndentedJSONField
+from common.money import format_money
 from scoring import selectors, services
 from scoring.backtest import scorecard_backtest
 from scoring.errors import DisputeNotOpen, NoActiveScorecard, ScorecardNotDraft
@@ -33,6 +34,7 @@ from scoring.models import (
     ScorecardStatus,
     ScoreSnapshot,
 )
+from scoring.purposes import AccessPurpose, Purpose
 from scoring.scorecard import SCORE_MAX, SCORE_MIN, Factor, ScorecardInvalid, definition_errors
 from scoring.scorecard import Scorecard as CompiledScorecard
 
@@ -299,12 +301,18 @@ class ScorecardAdmin(admin.ModelAdmin):
 
 @admin.register(CreditEvent)
 class CreditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("kind", "account", "occurred_at", "amount", "status", "counts_until")
+    list_display = ("kind", "account", "occurred_at", "money", "status", "counts_until")
     list_filter = ("kind", "status")
     search_fields = ("account__username", "source")
     list_select_related = ("account",)
     raw_id_fields = ("account",)
     date_hierarchy = "occurred_at"
+
+    @admin.display(description="Amount", ordering="amount")
+    def money(self, obj: CreditEvent) -> str:
+        if obj.amount is None or not obj.currency:
+            return self.get_empty_value_display()
+        return format_money(obj.amount, obj.currency)
 
 
 @admin.register(ScoreSnapshot)
@@ -336,7 +344,7 @@ class ScoreSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 accessor_kind=STAFF_ACCESSOR,
                 accessor_id=str(request.user.pk),
                 accessor_name="Open Sesame support",
-                purpose="support_review",
+                purpose=Purpose(AccessPurpose.SUPPORT_REVIEW),
                 fact_keys=list(FACTS),
                 snapshot=snapshot,
             )
@@ -353,7 +361,7 @@ class AccessLogEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "purpose",
         "decision_id",
     )
-    list_filter = ("accessor_kind", "purpose")
+    list_filter = ("accessor_kind", "purpose_code")
     search_fields = ("citizen__username", "accessor_name")
     list_select_related = ("citizen",)
     raw_id_fields = ("citizen", "snapshot")

@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from scoring import facts
+from scoring.purposes import WITH_AMOUNT, AccessPurpose, Purpose
 from wallet.models import ImmutableModel
 
 
@@ -234,6 +235,10 @@ class Dispute(models.Model):
         return f"Dispute of {self.event} ({self.get_status_display()})"
 
 
+# As plain values, sorted, so that the constraint's migration names no enum.
+_WITH_AMOUNT = sorted(code.value for code in WITH_AMOUNT)
+
+
 class AccessLogEntry(ImmutableModel):
     """Someone other than the citizen read their score or facts. Append-only."""
 
@@ -248,7 +253,17 @@ class AccessLogEntry(ImmutableModel):
     accessor_kind = models.CharField(max_length=16, help_text="merchant or staff")
     accessor_id = models.CharField(max_length=64)
     accessor_name = models.CharField(max_length=200)
-    purpose = models.CharField(max_length=64)
+    purpose_code = models.CharField(max_length=32, choices=AccessPurpose.choices)
+    amount = models.BigIntegerField(
+        null=True, blank=True, help_text="Minor units: what a deposit waiver was asked for."
+    )
+    currency = models.CharField(max_length=3, blank=True)
+    purpose_note = models.CharField(
+        max_length=64,
+        blank=True,
+        db_default="",
+        help_text="The words of a purpose logged before purposes had codes, if none fits.",
+    )
     facts = models.JSONField(help_text="The fact keys that were read.")
     snapshot = models.ForeignKey(
         ScoreSnapshot, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -262,6 +277,30 @@ class AccessLogEntry(ImmutableModel):
         indexes: ClassVar = [
             models.Index(F("citizen"), F("created_at").desc(), name="access_log_citizen"),
         ]
+        constraints: ClassVar = [
+            # A purpose about money has its amount and currency; any other has neither.
+            models.CheckConstraint(
+                condition=(
+                    (Q(purpose_code__in=_WITH_AMOUNT, amount__isnull=False) & ~Q(currency=""))
+                    | (~Q(purpose_code__in=_WITH_AMOUNT) & Q(amount__isnull=True, currency=""))
+                ),
+                name="access_log_amount_with_its_purpose",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.accessor_name} read {', '.join(self.facts)} ({self.purpose})"
+
+    @property
+    def purpose_typed(self) -> Purpose:
+        return Purpose(
+            code=AccessPurpose(self.purpose_code),
+            amount=self.amount,
+            currency=self.currency,
+            note=self.purpose_note,
+        )
+
+    @property
+    def purpose(self) -> str:
+        """Why, in English, rendered from the typed fields."""
+        return self.purpose_typed.text

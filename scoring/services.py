@@ -27,6 +27,7 @@ from scoring.errors import (
     ScorecardNotDraft,
 )
 from scoring.facts import EVENT_WINDOW_DAYS, FACTS, SETTLES, Features
+from scoring.fingerprint import Fingerprinter
 from scoring.models import (
     AccessLogEntry,
     CreditEvent,
@@ -39,6 +40,7 @@ from scoring.models import (
     ScoreSnapshot,
     SnapshotTrigger,
 )
+from scoring.purposes import AccessPurpose, Purpose
 from scoring.scorecard import Scorecard as CompiledScorecard
 from wallet.models import User
 
@@ -452,6 +454,7 @@ class _Explainer:
         if kept is None or kept[0] is not card or len(kept[1]) > _EXPLANATIONS_KEPT:
             kept = _explanations[scorecard_id] = (card, {})
         self.cache = kept[1]
+        self.fingerprint = Fingerprinter(scorecard_id, card.factor_keys)
         self.copy_tail = f"\t{trigger}\t{at.isoformat()}\n"
 
     def explain(self, points: tuple[int, ...], thin_file: bool) -> _Explained:
@@ -474,13 +477,6 @@ class _Explainer:
             self.cache[(points, thin_file)] = explained
         return explained
 
-    @staticmethod
-    def fingerprint(scorecard_id: int, points: tuple[int, ...], features: Features) -> int:
-        """What a snapshot says, as a number: the scorecard, the points and the features
-        except the account's age, which changes daily (its bin is in the points).
-        Python's hash of integers is the same in every process."""
-        return hash((scorecard_id, points, features[:1] + features[2:]))
-
 
 def _features_json(features: Features) -> str:
     ratio = features.on_time_ratio_12m
@@ -496,11 +492,10 @@ def _snapshot_rows(
     """(account id, features, explanation, fingerprint) of each account whose snapshot
     would change."""
     points_of, fingerprint_of = explainer.card.points, explainer.fingerprint
-    scorecard_id = explainer.scorecard_id
     rows = []
     for account_id, account_features in features:
         points = points_of(account_features)
-        fingerprint = fingerprint_of(scorecard_id, points, account_features)
+        fingerprint = fingerprint_of(points, account_features)
         if current.get(account_id) != fingerprint:
             explained = explainer.explain(points, account_features.history_events == 0)
             rows.append((account_id, account_features, explained, fingerprint))
@@ -635,7 +630,7 @@ def facts_disclose(
     accessor_kind: str,
     accessor_id: str,
     accessor_name: str,
-    purpose: str,
+    purpose: Purpose,
     fact_keys: Sequence[str],
     decision_id: Any = None,
     snapshot: ScoreSnapshot | None = None,
@@ -647,7 +642,11 @@ def facts_disclose(
     without its log row. Consent is the caller's to check first. Inside the caller's
     transaction (a merchant's decision) it takes no savepoint of its own: if the read or
     the write fails, the caller's transaction fails with it.
+
+    ``purpose`` says why, as data: a code, and the amount a deposit waiver is asked for.
     """
+    if not isinstance(purpose, Purpose) or purpose.code == AccessPurpose.OTHER:
+        raise ValueError("A read is logged with a purpose that has a code.")
     unknown = sorted(set(fact_keys) - set(FACTS))
     if unknown or not fact_keys:
         raise ValueError(f"Not facts: {', '.join(unknown) or '(none asked)'}.")
@@ -663,7 +662,9 @@ def facts_disclose(
             accessor_kind=accessor_kind,
             accessor_id=accessor_id,
             accessor_name=accessor_name,
-            purpose=purpose,
+            purpose_code=purpose.code,
+            amount=purpose.amount,
+            currency=purpose.currency,
             facts=list(fact_keys),
             snapshot=snapshot,
             decision_id=decision_id,

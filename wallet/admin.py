@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from common.admin import ReadOnlyAdminMixin
+from common.money import format_money
 from wallet import services
 from wallet.models import (
     Entry,
@@ -69,7 +70,8 @@ class UserAdmin(DjangoUserAdmin):
         account = getattr(obj, "wallet_account", None)
         if account is None:
             return "no wallet yet"
-        return f"{account.balance} / {account.available} {account.currency}"
+        balance = format_money(account.balance, account.currency)
+        return f"{balance} / {format_money(account.available, account.currency)}"
 
 
 @admin.register(LedgerAccount)

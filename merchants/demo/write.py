@@ -45,6 +45,7 @@ from merchants.perks.models import (
 from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
 from scoring.models import AccessLogEntry, ScoreSnapshot, SnapshotTrigger
+from scoring.purposes import AccessPurpose
 from wallet import services as wallet_services
 from wallet.models import HoldStatus, LedgerAccount, SystemAccount, User
 
@@ -477,8 +478,9 @@ class CityWriter:
                     "merchant",
                     str(cm.merchant.pk),
                     cm.merchant.name,
-                    f"{perk.get_kind_display()} of "
-                    f"{rules_module.format_amount(booking.deposit, self.currency)}",
+                    AccessPurpose(perk.kind),
+                    booking.deposit,
+                    self.currency,
                     list(keys),
                     snapshot_id,
                     booking.decision_id,
@@ -574,7 +576,9 @@ class CityWriter:
                 "accessor_kind",
                 "accessor_id",
                 "accessor_name",
-                "purpose",
+                "purpose_code",
+                "amount",
+                "currency",
                 "facts",
                 "snapshot_id",
                 "decision_id",

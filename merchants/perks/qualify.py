@@ -61,6 +61,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from common.money import format_money
 from merchants.perks.rules import (
     BAND_FACT,
     Condition,
@@ -68,7 +69,6 @@ from merchants.perks.rules import (
     Rules,
     condition_met,
     evaluate,
-    format_amount,
 )
 from scoring.facts import BANDS, FACTS, Features
 from scoring.scorecard import SCORE_MAX, SCORE_MIN, Scorecard, simulate
@@ -813,7 +813,7 @@ def _claims_text(claims: Sequence[UnpaidClaim], tz: tzinfo) -> str:
     for claim in claims:
         words = []
         if claim.amount is not None:
-            words.append(f"of {format_amount(claim.amount, claim.currency)}")
+            words.append(f"of {format_money(claim.amount, claim.currency)}")
         if claim.merchant_name:
             words.append(f"from {claim.merchant_name}")
         else:

@@ -30,7 +30,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from common.amounts import ABSURD_AMOUNT, format_amount
+from common.amounts import ABSURD_AMOUNT
+from common.money import format_money
 from scoring.facts import BAND_CODES, BAND_LABELS, FACTS
 
 OPERATORS: dict[str, Callable[[int, int], bool]] = {
@@ -435,13 +436,13 @@ def evaluate(
     if held == 0:
         reason = Reason(
             DEPOSIT_WAIVED_CODE,
-            f"The whole deposit of {format_amount(requested, currency)} is waived.",
+            f"The whole deposit of {format_money(requested, currency)} is waived.",
         )
     else:
         reason = Reason(
             PARTIAL_WAIVER_CODE,
-            f"Up to {format_amount(waived, currency)} of the deposit can be waived; "
-            f"{format_amount(held, currency)} will be held.",
+            f"Up to {format_money(waived, currency)} of the deposit can be waived; "
+            f"{format_money(held, currency)} will be held.",
         )
     return Outcome(eligible=True, waived_amount=waived, held_amount=held, reasons=(reason,))
 
@@ -483,7 +484,7 @@ def requirements(rules: Rules, *, max_amount: int, currency: str) -> list[Requir
     for tier in rules.tiers:
         amount = min(tier.max_amount, max_amount)
         waived = (
-            f"up to {format_amount(amount, currency)} waived" if amount > 0 else "nothing waived"
+            f"up to {format_money(amount, currency)} waived" if amount > 0 else "nothing waived"
         )
         lines.append(
             Requirement(

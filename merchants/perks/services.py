@@ -50,6 +50,7 @@ from merchants.perks.models import (
 from scoring import services as scoring_services
 from scoring.facts import EventKinds
 from scoring.models import CreditEvent, DisputeStatus, EventStatus
+from scoring.purposes import AccessPurpose, Purpose
 from wallet import services as wallet_services
 from wallet.errors import InvalidAmount
 from wallet.models import Hold, HoldStatus, LedgerAccount, TransferKind, User
@@ -163,7 +164,7 @@ def eligibility_decide(
         accessor_kind="merchant",
         accessor_id=str(merchant.pk),
         accessor_name=merchant.name,
-        purpose=(f"{perk.get_kind_display()} of {rules_module.format_amount(amount, currency)}"),
+        purpose=Purpose(AccessPurpose(perk.kind), amount=amount, currency=currency),
         fact_keys=rules.fact_keys(),
         decision_id=decision_id,
     )

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from scoring import selectors
 from scoring.facts import BAND_CODES, FACTS
 from scoring.models import CreditEvent, DisputeStatus, EventKind, EventStatus, SnapshotTrigger
+from scoring.purposes import AccessPurpose
 from scoring.scorecard import ACTIONS, SIMULATED_FACTS
 
 # The most a simulation may ask for, per key: enough for any real what-if.
@@ -158,7 +159,19 @@ class AccessLogOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     accessor = serializers.CharField(source="accessor_name")
     accessor_kind = serializers.CharField()
-    purpose = serializers.CharField()
+    purpose = serializers.CharField(
+        help_text="Why, in English, from the typed fields below (kept for older clients)."
+    )
+    purpose_code = serializers.ChoiceField(
+        choices=AccessPurpose.choices,
+        help_text="Why, as a code. `other` is an entry logged before purposes had codes.",
+    )
+    amount = serializers.IntegerField(
+        allow_null=True, help_text="Minor units the purpose was about (a deposit), or null."
+    )
+    currency = serializers.CharField(
+        allow_blank=True, help_text="The currency of `amount`; empty when it is null."
+    )
     facts = serializers.ListField(child=serializers.CharField(), help_text="What was read.")
     decision_id = serializers.UUIDField(allow_null=True)
     created_at = serializers.DateTimeField()

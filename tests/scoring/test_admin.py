@@ -24,6 +24,7 @@ from scoring.models import (
     ScoreSnapshot,
     SnapshotTrigger,
 )
+from scoring.purposes import AccessPurpose, Purpose
 from wallet.models import User
 from wallet.services import staff_user_ensure
 
@@ -80,7 +81,7 @@ def rows(disputes, citizen):
         accessor_kind="staff",
         accessor_id="1",
         accessor_name="Support desk",
-        purpose="support",
+        purpose=Purpose(AccessPurpose.SUPPORT_REVIEW),
         fact_keys=["score", "band"],
     )
 
@@ -529,3 +530,17 @@ def test_opening_a_snapshot_shows_in_the_citizens_access_log(staff_client, staff
         "support_review",
     )
     assert entry.snapshot == snapshot
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [(12_000, "CNY", "120.00 CNY"), (50_000, "JPY", "50,000 JPY"), (1_234, "KWD", "1.234 KWD")],
+)
+def test_an_events_amount_is_money_in_its_currency(
+    staff_client, citizen, record, amount, currency, shown
+):
+    record(citizen, EventKinds.CLAIM_UNPAID, "claim:1", amount=amount, currency=currency)
+    record(citizen, EventKinds.NO_SHOW, "booking:7")
+    content = staff_client.get(reverse("admin:scoring_creditevent_changelist")).content.decode()
+    assert f'<td class="field-money">{shown}</td>' in content
+    assert '<td class="field-money">-</td>' in content

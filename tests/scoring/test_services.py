@@ -23,6 +23,7 @@ from scoring.models import (
     ScoreSnapshot,
     SnapshotTrigger,
 )
+from scoring.purposes import AccessPurpose, Purpose
 from tests.factories import UserFactory
 from wallet.models import User
 
@@ -365,7 +366,7 @@ def test_a_third_party_read_returns_the_facts_and_writes_one_log_row(citizen, re
         accessor_kind="merchant",
         accessor_id="m-1",
         accessor_name="Grand Hotel",
-        purpose="deposit_waiver",
+        purpose=Purpose(AccessPurpose.DEPOSIT_WAIVER, amount=50_000, currency="CNY"),
         fact_keys=["score", "band", "unpaid_claims"],
     )
     assert disclosure.facts == {"score": 350, "band": "poor", "unpaid_claims": 1}
@@ -373,8 +374,9 @@ def test_a_third_party_read_returns_the_facts_and_writes_one_log_row(citizen, re
     assert (entry.citizen, entry.accessor_name, entry.purpose) == (
         citizen,
         "Grand Hotel",
-        "deposit_waiver",
+        "Deposit waiver of 500.00 CNY",
     )
+    assert (entry.purpose_code, entry.amount, entry.currency) == ("deposit_waiver", 50_000, "CNY")
     assert entry.facts == ["score", "band", "unpaid_claims"]
     assert entry.snapshot == disclosure.snapshot
 
@@ -397,7 +399,7 @@ def test_a_snapshot_is_read_only_as_its_own_citizens(citizen, other_citizen):
             accessor_kind="staff",
             accessor_id="1",
             accessor_name="Open Sesame support",
-            purpose="support_review",
+            purpose=Purpose(AccessPurpose.SUPPORT_REVIEW),
             fact_keys=["score"],
             snapshot=others,
         )
@@ -411,7 +413,7 @@ def test_unknown_facts_cannot_be_read(citizen):
             accessor_kind="merchant",
             accessor_id="m-1",
             accessor_name="Grand Hotel",
-            purpose="deposit_waiver",
+            purpose=Purpose(AccessPurpose.DEPOSIT_WAIVER, amount=50_000, currency="CNY"),
             fact_keys=["score", "balance"],
         )
     assert not AccessLogEntry.objects.exists()
@@ -456,7 +458,7 @@ def test_snapshots_and_the_access_log_are_append_only_in_the_database(citizen):
         accessor_kind="staff",
         accessor_id="1",
         accessor_name="Support",
-        purpose="support",
+        purpose=Purpose(AccessPurpose.SUPPORT_REVIEW),
         fact_keys=["score"],
     )
     for statement in (

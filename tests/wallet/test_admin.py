@@ -74,7 +74,18 @@ def test_transfer_page_shows_its_entries(staff_client, ledger_rows):
 
 def test_user_page_shows_the_wallet_balance(staff_client, ledger_rows, citizen):
     response = staff_client.get(reverse("admin:wallet_user_change", args=[citizen.pk]))
-    assert "10000 / 9500 CNY" in response.content.decode()
+    assert "100.00 CNY / 95.00 CNY" in response.content.decode()
+
+
+def test_user_page_shows_the_wallet_balance_in_the_currencys_precision(staff_client, settings):
+    # Given a deployment in yen (its system accounts too), and a wallet topped up there
+    settings.WALLET_CURRENCY = "JPY"
+    LedgerAccount.objects.filter(kind="system").update(currency="JPY")
+    yen = services.user_register(username="kenji", password="kenji-password-123")
+    services.top_up_create(user=yen, amount=12_500)
+    # When staff open the user, then the balance has no decimals
+    response = staff_client.get(reverse("admin:wallet_user_change", args=[yen.pk]))
+    assert "12,500 JPY / 12,500 JPY" in response.content.decode()
 
 
 def test_identity_level_is_set_by_an_admin_action(staff_client, citizen, other_citizen):

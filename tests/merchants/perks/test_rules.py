@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common.amounts import ABSURD_AMOUNT
+from common.money import format_money
 from merchants.perks.rules import (
     BAND_FACT,
     DEFAULT_RULES,
@@ -21,7 +22,6 @@ from merchants.perks.rules import (
     RulesInvalid,
     Tier,
     evaluate,
-    format_amount,
     requirements,
     rules_errors,
 )
@@ -928,5 +928,5 @@ def test_requirements_of_every_kind_of_fact() -> None:
     ],
 )
 def test_format_amount(amount: int, expected: str) -> None:
-    # given / when / then
-    assert format_amount(amount, "CNY") == expected
+    # given / when / then: the server's one money formatter keeps the text of CNY amounts
+    assert format_money(amount, "CNY") == expected

@@ -25,6 +25,7 @@ from scoring.models import (
     EventStatus,
     ScoreSnapshot,
 )
+from scoring.purposes import AccessPurpose, Purpose
 from tests.conftest import client_for
 from wallet.models import IdentityLevel, User
 from wallet.services import user_identity_level_set
@@ -856,7 +857,7 @@ def test_access_log_shows_a_disclosure_to_the_citizen_only(
         accessor_kind="merchant",
         accessor_id="m1",
         accessor_name="Grand Hotel",
-        purpose="deposit_waiver",
+        purpose=Purpose(AccessPurpose.DEPOSIT_WAIVER, amount=50_000, currency="CNY"),
         fact_keys=["score", "unpaid_claims"],
     )
     assert disclosure.facts == {"score": 440, "unpaid_claims": 1}
@@ -874,7 +875,10 @@ def test_access_log_shows_a_disclosure_to_the_citizen_only(
                 "id": entry.id,
                 "accessor": "Grand Hotel",
                 "accessor_kind": "merchant",
-                "purpose": "deposit_waiver",
+                "purpose": "Deposit waiver of 500.00 CNY",
+                "purpose_code": "deposit_waiver",
+                "amount": 50_000,
+                "currency": "CNY",
                 "facts": ["score", "unpaid_claims"],
                 "decision_id": None,
                 "created_at": iso(entry.created_at),
@@ -895,7 +899,7 @@ def test_access_log_is_newest_first_with_the_decision(citizen_api, citizen):
             accessor_kind="merchant",
             accessor_id=name,
             accessor_name=name,
-            purpose="deposit_waiver",
+            purpose=Purpose(AccessPurpose.DEPOSIT_WAIVER, amount=50_000, currency="CNY"),
             fact_keys=["band"],
             decision_id=decision,
         )

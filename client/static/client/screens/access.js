@@ -81,19 +81,18 @@ register({
   },
 });
 
-// A merchant's purpose is "<perk kind> of <amount>", the amount as "1,234.56 CNY".
-const DEPOSIT_WAIVER = /^Deposit waiver of (-?)([\d,]+)\.(\d{2}) ([A-Z]{3})$/;
-
-/** The purpose as a sentence with a `{who}` slot, translated when it is one we know. */
-function purposeSentence(purpose) {
-  const waiver = DEPOSIT_WAIVER.exec(purpose || "");
-  if (waiver) {
-    const [, sign, whole, cents, currency] = waiver;
-    const minor = (Number(whole.replace(/,/g, "")) * 100 + Number(cents)) * (sign ? -1 : 1);
-    return t("access.purpose.deposit_waiver", { amount: formatMoney(minor, currency) });
+/**
+ * The purpose as a sentence with a `{who}` slot, in the current language, from the entry's
+ * typed fields: `purpose_code`, and the `amount` (minor units) and `currency` it was about.
+ * The server's English `purpose` is shown only for a purpose this app has no words for.
+ */
+function purposeSentence(entry) {
+  const code = entry.purpose_code;
+  if (code === "deposit_waiver" && Number.isInteger(entry.amount) && entry.currency) {
+    return t("access.purpose.deposit_waiver", { amount: formatMoney(entry.amount, entry.currency) });
   }
-  if (purpose === "support_review") return t("access.purpose.support_review");
-  return t("access.purpose.other", { purpose });
+  if (code === "support_review") return t("access.purpose.support_review");
+  return t("access.purpose.other", { purpose: entry.purpose });
 }
 
 /** A translated sentence with the accessor's name, in bold, where `{who}` stands. */
@@ -132,7 +131,7 @@ function KindBadge({ kind }) {
 function AccessRow({ entry }) {
   return html`<li class="access-entry">
     <div class="access-head">
-      <p class="access-what">${withName(purposeSentence(entry.purpose), entry.accessor)}</p>
+      <p class="access-what">${withName(purposeSentence(entry), entry.accessor)}</p>
       <${KindBadge} kind=${entry.accessor_kind} />
     </div>
     <p class="muted">

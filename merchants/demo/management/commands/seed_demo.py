@@ -25,11 +25,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from common.money import format_money
 from merchants.bills import selectors
 from merchants.bills.models import BillStatus
 from merchants.demo import city, write
 from merchants.demo.plan import Planner
-from merchants.perks.rules import format_amount
 from scoring import selectors as scoring_selectors
 from scoring.facts import BAND_LABELS
 from wallet import services as wallet_services
@@ -172,7 +172,7 @@ class Command(BaseCommand):
         currency = settings.WALLET_CURRENCY
         text = (
             f"Demo citizen: username '{DEMO_USERNAME}', password '{DEMO_PASSWORD}' "
-            f"(available {format_amount(wallet.available, currency)}"
+            f"(available {format_money(wallet.available, currency)}"
         )
         snapshot = scoring_selectors.score_current(account=demo)
         if snapshot is not None:
@@ -184,7 +184,7 @@ class Command(BaseCommand):
         )
         if bill is not None:
             text += (
-                f"; a bill of {format_amount(bill.amount, bill.currency)} from "
+                f"; a bill of {format_money(bill.amount, bill.currency)} from "
                 f"{bill.merchant.name} due {bill.due_date.isoformat()}"
             )
         return text + ")."

@@ -9,8 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from merchants import services
-from merchants.models import Booking, Merchant
+from merchants.models import Merchant
+from merchants.perks import services
+from merchants.perks.models import Booking
 from scoring.models import AccessLogEntry
 from tests.conftest import client_for
 from tests.merchants.conftest import code_for, make_reliable
@@ -41,7 +42,7 @@ def guest(deployment: tuple[str, ...], citizen: User) -> User:
 
 @pytest.fixture
 def inn(deployment: tuple[str, ...]) -> Merchant:
-    return services.merchant_create(name="Harbour Hotel", category="hotel")
+    return services.merchant_onboard(name="Harbour Hotel", category="hotel")
 
 
 def test_a_decisions_reason_is_in_the_currencys_precision(

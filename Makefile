@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo serve test screenshots browser lint format migrate clean
+.PHONY: install demo test screenshots browser lint format clean
 
 install: $(STAMP)
 

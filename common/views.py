@@ -2,13 +2,27 @@
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Model, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.request import Request
 from rest_framework.serializers import Serializer
 
 from common.schema import PAGE_NOT_FOUND, problem_responses
+from wallet.models import User
+
+
+def request_citizen(request: Request) -> User:
+    """The signed-in person behind a citizen endpoint's request.
+
+    Every such endpoint requires authentication (the default permission class), so by
+    the time a handler runs the caller is a ``User``; anyone else is refused the way the
+    permission refuses them."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated
+    return user
 
 
 class CitizenListView(generics.ListAPIView):
@@ -19,10 +33,10 @@ class CitizenListView(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
-            return self.model.objects.none()
-        return self.own_rows(self.request.user)
+            return self.model._default_manager.none()
+        return self.own_rows(request_citizen(self.request))
 
-    def own_rows(self, user: AbstractBaseUser) -> QuerySet:
+    def own_rows(self, user: User) -> QuerySet:
         raise NotImplementedError
 
 

@@ -224,7 +224,8 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 WALLET_CURRENCY = env.str("WALLET_CURRENCY", default="CNY").upper()
 # The largest single top-up, in minor units (default 50,000.00).
 WALLET_MAX_TOP_UP = env.int("WALLET_MAX_TOP_UP", default=5_000_000)
-# Idempotency keys are kept at least this long (API.md promises 24 hours).
+# Idempotency keys are kept at least this long, 48 hours by default (as the README says);
+# the hourly wallet.prune_idempotency_keys (below) deletes older ones.
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48))
 
 # --- Celery --------------------------------------------------------------------------

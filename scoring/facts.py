@@ -1,9 +1,9 @@
 """The facts: the only inputs that scorecards and merchants' rules may use.
 
-This registry is the reviewed vocabulary of DESIGN.md. Adding a fact is a change to this
-file, reviewed like any other: protected attributes (sex, age, ethnicity, religion,
-nationality, health), balances and income, social relations and opinions are not facts
-and must never become one. No database here.
+This registry is the closed, reviewed vocabulary of the score (README, "Scores"). Adding a
+fact is a change to this file, reviewed like any other: protected attributes (sex, age,
+ethnicity, religion, nationality, health), balances and income, social relations and
+opinions are not facts and must never become one. No database here.
 
 Credit events fade: each kind counts for a window after it happened (365 days for
 "12 months", 730 days for "24 months"; days, so that Python and SQL agree to the day).

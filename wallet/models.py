@@ -271,6 +271,9 @@ class IdempotencyKey(models.Model):
 
     scope = models.CharField(max_length=100, help_text="Whose key: 'user:<id>' and so on.")
     key = models.CharField(max_length=255)
+    # The fingerprint is an HMAC-SHA256 keyed with the server's secret, not a plain SHA-256
+    # (services.request_fingerprint); the help text is corrected with the model's next
+    # migration.
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
     response_status = models.PositiveSmallIntegerField(null=True)
     response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)

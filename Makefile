@@ -6,15 +6,30 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo serve test screenshots browser lint format migrate clean
+.PHONY: install lock demo test screenshots browser lint typecheck format clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Every package, pip and the build tools included, comes from requirements-dev.lock, each
+# pinned with its hashes (pip refuses a file whose hash is not listed). The project itself
+# is then installed editable, without dependencies, built with the locked setuptools.
+$(STAMP): requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Resolve the locks again from pyproject.toml, against PyPI alone (a local pip
+# configuration's extra indexes and find-links are set aside): requirements-dev.lock with
+# the dev extra, then requirements.lock (what production installs) with the same versions.
+# Pins that still satisfy pyproject.toml are kept; to move them, pass pip-compile's
+# options, e.g. `make lock LOCK_ARGS=--upgrade` or `LOCK_ARGS="--upgrade-package django"`.
+PIP_COMPILE := env -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL -u PIP_FIND_LINKS \
+	PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND="make lock" \
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --all-build-deps
+lock: install
+	$(PIP_COMPILE) $(LOCK_ARGS) --extra dev --output-file requirements-dev.lock pyproject.toml
+	$(PIP_COMPILE) --constraint requirements-dev.lock --output-file requirements.lock pyproject.toml
 
 # The embedded default: SQLite in the project folder, Celery tasks run eagerly.
 demo: install
@@ -41,9 +56,14 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Every first-party package, the tests and the benchmarks (the files and settings are in
+# pyproject.toml, [tool.mypy]).
+typecheck: install
+	$(BIN)/mypy
+
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache .mypy_cache .hypothesis

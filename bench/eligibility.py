@@ -461,8 +461,8 @@ class Load:
         phase.workers_cpu, phase.database_cpu = cpu["workers"], cpu["database"]
         for per_client in latencies:
             phase.latencies_ms.extend(per_client)
-        for per_client in failures:
-            phase.failures.update(per_client)
+        for failed in failures:
+            phase.failures.update(failed)
         self.cursor = (first + phase.ok + sum(phase.failures.values())) % len(self.bodies)
         return phase
 

@@ -30,9 +30,12 @@ LIMIT_PURPOSE = "bench limit"
 class LimitView(MerchantAPIView):
     def post(self, request: Request) -> Response:
         merchant = self.merchant
+        consent_id = request.data.get("consent_id")
+        if consent_id is None:
+            raise NotFound("No such consent.")
         with transaction.atomic():
             citizen_id = (
-                Consent.objects.filter(pk=request.data.get("consent_id"), merchant=merchant)
+                Consent.objects.filter(pk=consent_id, merchant=merchant)
                 .values_list("citizen_id", flat=True)
                 .first()
             )

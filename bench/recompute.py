@@ -46,9 +46,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 # No broker: the batch's Celery tasks run eagerly, in this process (settings turn eager
 # mode on when CELERY_BROKER_URL is empty; an empty value also wins over a .env file).
@@ -451,6 +454,13 @@ def _recompute_all() -> None:
     result.get()
 
 
+def _broker_redis(app: Celery) -> Any:
+    """The Redis client behind the app's broker connection: kombu's Redis channel has one
+    (``client``), which the generic channel type does not declare."""
+    channel: Any = app.connection_for_write().default_channel
+    return channel.client
+
+
 class _Workers:
     """``--workers K``: the batch as production runs it, on a Celery worker (prefork, K
     processes) fed through Redis. ``scoring.recompute_all`` is sent through the broker;
@@ -483,7 +493,7 @@ class _Workers:
         command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
         self.accounts, self.broker = accounts, broker
         self.sender = Celery("bench", broker=broker)
-        self.sender.connection_for_write().default_channel.client.flushdb()
+        _broker_redis(self.sender).flushdb()
         self.process = subprocess.Popen(command, env=env)
         deadline = time.monotonic() + 60
         while not self.sender.control.ping(timeout=1.0):
@@ -495,7 +505,7 @@ class _Workers:
         """Send the batch and wait for its last snapshot. While chunk tasks wait in the
         queue only the queue's length is polled (a Redis call); counting snapshots, which
         costs the database a scan, starts once the queue is empty."""
-        redis = self.sender.connection_for_write().default_channel.client
+        redis = _broker_redis(self.sender)
         self.sender.send_task("scoring.recompute_all", queue="scoring")
         started = time.monotonic()
         queued_seen = False

@@ -68,16 +68,25 @@ def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
     return None
 
 
+def _column(model: type[models.Model], name: str) -> tuple[models.Field, str]:
+    """The field called ``name`` (or with that attname) and its column; a relation seen
+    from the other side, or a field without a column of its own, has none."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or field.column is None:
+        raise ValueError(f"{model.__name__}.{name} is not a column of its table.")
+    return field, field.column
+
+
 def rows_insert(
     model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:
     """Insert ``rows`` (tuples of Python values in the order of ``columns``, which are
     field names or attnames such as ``account_id``) into ``model``'s table; returns how
     many were written. Run it inside the caller's transaction."""
-    fields = [model._meta.get_field(name) for name in columns]
-    adapters = [_adapter(field) for field in fields]
+    fields = [_column(model, name) for name in columns]
+    adapters = [_adapter(field) for field, _ in fields]
     table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    names = ", ".join(connection.ops.quote_name(column) for _, column in fields)
 
     width = len(fields)
     to_adapt = [(index, adapt) for index, adapt in enumerate(adapters) if adapt is not None]

@@ -176,10 +176,14 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             status_code=exc.status_code, code=code, title=title, detail=detail, errors=errors
         )
         status_code = exc.status_code
-        if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header
-        if getattr(exc, "wait", None) is not None:
-            headers["Retry-After"] = str(int(exc.wait))
+        # Only some exceptions carry these: NotAuthenticated and AuthenticationFailed
+        # (the challenge the view sets), Throttled (seconds to wait).
+        auth_header = getattr(exc, "auth_header", None)
+        if auth_header:
+            headers["WWW-Authenticate"] = auth_header
+        wait = getattr(exc, "wait", None)
+        if wait is not None:
+            headers["Retry-After"] = str(int(wait))
     else:
         return None
 

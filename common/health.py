@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 logger = logging.getLogger(__name__)
 
-BROKER_TIMEOUT_SECONDS = 2.0
+BROKER_TIMEOUT_SECONDS = 2
 
 
 @never_cache

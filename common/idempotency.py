@@ -57,7 +57,10 @@ def idempotent(view_method: ViewMethod) -> ViewMethod:
             )
         scope_of = getattr(view, "idempotency_scope", default_scope)
         fingerprint = request_fingerprint(
-            method=request.method, path=request.path, body=request.data
+            # Only a request built by hand has no method; a served one always has.
+            method=request.method or "",
+            path=request.path,
+            body=request.data,
         )
         with transaction.atomic():
             record, claimed = idempotency_key_claim(

@@ -22,7 +22,10 @@ class IdempotencyKey(models.Model):
 
     scope = models.CharField(max_length=100, help_text="Whose key: 'user:<id>' and so on.")
     key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    fingerprint = models.CharField(
+        max_length=64,
+        help_text="HMAC-SHA256, keyed with the server's secret, of method, path and body.",
+    )
     response_status = models.PositiveSmallIntegerField(null=True)
     response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

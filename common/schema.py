@@ -22,7 +22,9 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     code = serializers.CharField(help_text="Stable machine-readable error code.")
-    errors = ProblemFieldErrorSerializer(many=True)
+    # The serializer metaclass moves declared fields off the class, so this field does not
+    # replace Serializer.errors at run time; the stubs cannot know that.
+    errors = ProblemFieldErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 _DESCRIPTIONS = {

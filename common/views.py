@@ -2,28 +2,10 @@
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Model, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import generics
 from rest_framework.serializers import Serializer
 
 from common.schema import PAGE_NOT_FOUND, problem_responses
-
-
-class CitizenListView(generics.ListAPIView):
-    """A paginated list of the caller's own rows: ``own_rows`` filters by the caller, so
-    no one sees another citizen's."""
-
-    model: type[Model]
-
-    def get_queryset(self) -> QuerySet:
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
-            return self.model.objects.none()
-        return self.own_rows(self.request.user)
-
-    def own_rows(self, user: AbstractBaseUser) -> QuerySet:
-        raise NotImplementedError
 
 
 def list_schema(operation_id: str, serializer: type[Serializer]) -> Any:

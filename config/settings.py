@@ -9,6 +9,7 @@ without a ``SECRET_KEY``.
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -152,7 +153,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # --- REST framework ------------------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     # Token first: an unauthenticated request then gets 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "knox.auth.TokenAuthentication",
@@ -229,7 +230,8 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 WALLET_CURRENCY = env.str("WALLET_CURRENCY", default="CNY").upper()
 # The largest single top-up, in minor units (default 50,000.00).
 WALLET_MAX_TOP_UP = env.int("WALLET_MAX_TOP_UP", default=5_000_000)
-# Idempotency keys are kept at least this long (API.md promises 24 hours).
+# Idempotency keys are kept at least this long, 48 hours by default (as the README says);
+# the hourly wallet.prune_idempotency_keys (below) deletes older ones.
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48))
 
 # --- Celery --------------------------------------------------------------------------

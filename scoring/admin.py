@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -37,6 +38,7 @@ from scoring.models import (
 from scoring.purposes import AccessPurpose, Purpose
 from scoring.scorecard import SCORE_MAX, SCORE_MIN, Factor, ScorecardInvalid, definition_errors
 from scoring.scorecard import Scorecard as CompiledScorecard
+from wallet.models import User
 
 # --- Scorecards ------------------------------------------------------------------------
 
@@ -442,11 +444,14 @@ class DisputeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def _apply(
         self, request: HttpRequest, disputes: list[Dispute], *, upheld: bool, note: str
     ) -> None:
+        staff = request.user
+        if not isinstance(staff, User):  # the admin site serves only signed-in staff
+            raise PermissionDenied
         resolved = skipped = 0
         for dispute in disputes:
             try:
                 services.dispute_resolve(
-                    dispute=dispute, upheld=upheld, note=note, resolved_by=request.user
+                    dispute=dispute, upheld=upheld, note=note, resolved_by=staff
                 )
             except DisputeNotOpen:
                 skipped += 1

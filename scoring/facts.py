@@ -1,9 +1,9 @@
 """The facts: the only inputs that scorecards and merchants' rules may use.
 
-This registry is the reviewed vocabulary of DESIGN.md. Adding a fact is a change to this
-file, reviewed like any other: protected attributes (sex, age, ethnicity, religion,
-nationality, health), balances and income, social relations and opinions are not facts
-and must never become one. No database here.
+This registry is the closed, reviewed vocabulary of the score (README, "Scores"). Adding a
+fact is a change to this file, reviewed like any other: protected attributes (sex, age,
+ethnicity, religion, nationality, health), balances and income, social relations and
+opinions are not facts and must never become one. No database here.
 
 Credit events fade: each kind counts for a window after it happened (365 days for
 "12 months", 730 days for "24 months"; days, so that Python and SQL agree to the day).
@@ -11,8 +11,9 @@ Credit events fade: each kind counts for a window after it happened (365 days fo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 DAYS_12_MONTHS = 365
 DAYS_24_MONTHS = 730
@@ -220,7 +221,8 @@ class Features(NamedTuple):
         return {**self._asdict(), "on_time_ratio_12m": self.on_time_ratio_12m}
 
     @classmethod
-    def from_dict(cls, data: dict[str, int | None]) -> Features:
+    def from_dict(cls, data: Mapping[str, Any]) -> Features:
+        """The features stored with a snapshot (JSON, as ``as_dict`` wrote them)."""
         return cls(**{key: data[key] for key in cls._fields})
 
 

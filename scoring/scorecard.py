@@ -49,7 +49,7 @@ import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeGuard
 
 from scoring.facts import FACTS, Features, band_for
 
@@ -225,7 +225,7 @@ _FACTOR_KEYS = {"key", "fact", "label", "reason", "tip", "bins", "missing_points
 _TEXT_LIMITS = {"label": 120, "reason": 200, "tip": 400}
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -266,7 +266,8 @@ def _factor_errors(raw: Any, seen: set[str]) -> list[str]:
             errors.append(f"{name} must be a non-empty text of at most {limit} characters.")
     if not isinstance(raw.get("history", False), bool):
         errors.append("history must be true or false.")
-    fact = FACTS.get(raw.get("fact")) if isinstance(raw.get("fact"), str) else None
+    fact_key = raw.get("fact")
+    fact = FACTS.get(fact_key) if isinstance(fact_key, str) else None
     if fact is None or not fact.scorable:
         scorable = ", ".join(sorted(k for k, f in FACTS.items() if f.scorable))
         errors.append(f"fact must be one of: {scorable}.")

@@ -119,12 +119,12 @@ def record_event(
                 settled_at=_already_settled_at(account, kind, subject),
             )
     except IntegrityError:
-        event = CreditEvent.objects.filter(account=account, source=source).first()
-        if event is None:
+        existing = CreditEvent.objects.filter(account=account, source=source).first()
+        if existing is None:
             raise
-        if event.kind != kind:
+        if existing.kind != kind:
             raise EventSourceConflict() from None
-        return event
+        return existing
     settled_kind = SETTLES.get(kind)
     if settled_kind and subject:
         CreditEvent.objects.filter(
@@ -210,8 +210,8 @@ def events_bulk_record(*, events: Sequence[EventRecord]) -> dict[tuple[int, str]
             if not subject or kind not in _SETTLING_KINDS:
                 continue
             if kind in SETTLES:
-                key = (account_id, subject, SETTLES[kind])
-                settled_by[key] = min(settled_by.get(key, occurred_at), occurred_at)
+                settled_key = (account_id, subject, SETTLES[kind])
+                settled_by[settled_key] = min(settled_by.get(settled_key, occurred_at), occurred_at)
             elif settled_at is None:
                 unsettled_before[(account_id, subject, kind)].append(pk)
 
@@ -310,7 +310,7 @@ class DisputeRecord:
 
 
 # The event's status once its dispute is in each state (dispute_open, dispute_resolve).
-_EVENT_STATUS_FOR_DISPUTE = {
+_EVENT_STATUS_FOR_DISPUTE: dict[str, EventStatus] = {
     DisputeStatus.OPEN: EventStatus.DISPUTED,
     DisputeStatus.UPHELD: EventStatus.REMOVED,
     DisputeStatus.REJECTED: EventStatus.ACTIVE,
@@ -331,7 +331,7 @@ def disputes_bulk_record(*, disputes: Sequence[DisputeRecord]) -> int:
             raise ValueError(f"Unknown dispute status {dispute.status!r}.")
         resolved = dispute.status != DisputeStatus.OPEN
         if resolved != (dispute.resolved_at is not None) or (
-            resolved and dispute.resolved_at < dispute.opened_at
+            dispute.resolved_at is not None and dispute.resolved_at < dispute.opened_at
         ):
             raise ValueError("A resolved dispute, and only one, has a later resolved_at.")
     event_ids = [dispute.event_id for dispute in disputes]

@@ -12,16 +12,14 @@ from django.utils import timezone
 from scoring import selectors, services
 from scoring.models import SnapshotTrigger
 
-_RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
 
-
-@shared_task(name="scoring.recompute_account", **_RELIABLE)
+@shared_task(name="scoring.recompute_account", acks_late=True, reject_on_worker_lost=True)
 def recompute_account(account_id: int, trigger: str = SnapshotTrigger.EVENT) -> bool:
     """Recompute one account now; writes nothing if its score would not change."""
     return services.score_recompute(account_id=account_id, trigger=trigger)
 
 
-@shared_task(name="scoring.recompute_chunk", **_RELIABLE)
+@shared_task(name="scoring.recompute_chunk", acks_late=True, reject_on_worker_lost=True)
 def recompute_chunk(first_id: int, last_id: int, at: str, trigger: str) -> int:
     """One id range of the batch, as of the batch's moment ``at`` (ISO 8601)."""
     return services.scores_recompute(
@@ -40,6 +38,6 @@ def recompute_all(trigger: str = SnapshotTrigger.BATCH) -> int:
     return len(chunks)
 
 
-@shared_task(name="scoring.uphold_stale_disputes", **_RELIABLE)
+@shared_task(name="scoring.uphold_stale_disputes", acks_late=True, reject_on_worker_lost=True)
 def uphold_stale_disputes() -> int:
     return services.disputes_uphold_stale()

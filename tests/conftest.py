@@ -69,7 +69,7 @@ def other_citizen(db: None) -> User:
 @pytest.fixture
 def settlement(db: None) -> LedgerAccount:
     """A merchant's settlement account."""
-    return SettlementAccountFactory()
+    return SettlementAccountFactory.create()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from django.conf import settings
 from wallet.models import AccountKind, LedgerAccount, User
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
 
@@ -15,7 +15,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct-horse-battery")
 
 
-class SettlementAccountFactory(factory.django.DjangoModelFactory):
+class SettlementAccountFactory(factory.django.DjangoModelFactory[LedgerAccount]):
     """A merchant's settlement account (the merchants app links it to a merchant)."""
 
     class Meta:

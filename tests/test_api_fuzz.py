@@ -63,7 +63,7 @@ CONFIG = schemathesis.Config.from_dict(
             # `tally` asks for what this check is after: each operation accepts some.
             "positive_data_acceptance": {"enabled": False},
             # Expects every schema-violating request to be refused. The API reads input
-            # the way DRF does, which API.md allows: a JSON number where a string is due
+            # the way DRF does, leniently by design: a JSON number where a string is due
             # is taken as its text, an unreadable `page_size` or an empty filter as not
             # given. Its answers to such requests are held to the schema all the same.
             "negative_data_rejection": {"enabled": False},

@@ -41,7 +41,7 @@ class UserAdmin(DjangoUserAdmin):
     )
     actions = ("set_level_none", "set_level_phone", "set_level_document")
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         ("Open Sesame", {"fields": ("public_id", "display_name", "identity_level")}),
         ("Wallet", {"fields": ("wallet_balance",)}),
     )

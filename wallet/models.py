@@ -44,7 +44,7 @@ class User(AbstractUser):
         help_text="Set by staff after verifying a phone number or an identity document.",
     )
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]  # stubs lack AbstractUser.Meta
         swappable = "AUTH_USER_MODEL"
         constraints: ClassVar = [
             models.CheckConstraint(

@@ -243,8 +243,10 @@ def top_up_create(
 ) -> Transfer:
     """Add money to a wallet from the (simulated) funding source.
 
-    In production this is where a payment provider's confirmed charge lands: call it from
-    the provider's webhook, with the provider's charge id as ``reference``.
+    Not yet safe to call from a payment provider's webhook: providers deliver a webhook
+    more than once, and ``Transfer.reference`` is not unique, so a repeated delivery would
+    credit the wallet again. That first needs a unique provider reference (a constraint on
+    the provider's charge id, with a repeat answered by the transfer already made).
     """
     if amount <= 0 or amount > settings.WALLET_MAX_TOP_UP:
         raise InvalidAmount(

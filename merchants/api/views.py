@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from common.idempotency import idempotent
 from common.schema import problem_responses
-from common.views import CitizenListView, list_schema
+from common.views import list_schema
 from merchants import selectors, services
 from merchants.api.auth import ApiKeyAuthentication, ApiKeyRateThrottle, IsMerchant
 from merchants.api.serializers import (
@@ -27,6 +27,7 @@ from merchants.api.serializers import (
     MerchantConsentOutputSerializer,
 )
 from merchants.models import Consent, Merchant
+from wallet.api.citizen import CitizenListView
 from wallet.api.views import IDEMPOTENCY_PARAMETER
 from wallet.models import User
 

@@ -20,9 +20,14 @@ _SIMULATION_LIMITS: dict[str, int] = {
 }
 
 
+# Output fields named like attributes of DRF's Field (``label``, ``source``): the
+# serializer metaclass takes declared fields off the class, so they shadow nothing at run
+# time, but the stubs see an assignment to the inherited attribute.
+
+
 class FactorOutputSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field, see above
     fact = serializers.CharField(help_text="The fact this factor scores.")
     value = serializers.IntegerField(allow_null=True, help_text="The fact's value used.")
     points = serializers.IntegerField()
@@ -31,7 +36,7 @@ class FactorOutputSerializer(serializers.Serializer):
 
 class ReasonOutputSerializer(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field, see above
     points_lost = serializers.IntegerField()
     tip = serializers.CharField()
 
@@ -114,7 +119,7 @@ class EventOutputSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
     amount = serializers.IntegerField(allow_null=True, help_text="Minor units, if any.")
     currency = serializers.CharField(allow_blank=True)
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, see above
     description = serializers.CharField(allow_blank=True)
     status = serializers.ChoiceField(choices=EventStatus.choices)
     counts = serializers.SerializerMethodField(

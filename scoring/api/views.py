@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.schema import problem_responses
-from common.views import CitizenListView, list_schema
+from common.views import list_schema
 from scoring import selectors, services
 from scoring.api.serializers import (
     AccessLogOutputSerializer,
@@ -24,6 +24,7 @@ from scoring.api.serializers import (
     SimulationOutputSerializer,
 )
 from scoring.models import AccessLogEntry, CreditEvent, Dispute, ScoreSnapshot
+from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.models import User
 
 
@@ -34,8 +35,9 @@ class ScoreView(APIView):
         responses={200: ScoreOutputSerializer, **problem_responses(401)},
     )
     def get(self, request: Request) -> Response:
-        snapshot = services.score_current_ensure(account=request.user)
-        previous = selectors.score_history(account=request.user).exclude(pk=snapshot.pk).first()
+        citizen = request_citizen(request)
+        snapshot = services.score_current_ensure(account=citizen)
+        previous = selectors.score_history(account=citizen).exclude(pk=snapshot.pk).first()
         explained = selectors.score_explained(snapshot=snapshot, previous=previous)
         return Response(ScoreOutputSerializer(explained).data)
 
@@ -64,7 +66,7 @@ class ScoreSimulateView(APIView):
         data = SimulateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         today, simulated = selectors.score_simulated(
-            features=selectors.features_current(account=request.user),
+            features=selectors.features_current(account=request_citizen(request)),
             changes=data.validated_data["changes"],
         )
         body = {
@@ -110,11 +112,12 @@ class DisputeListView(CitizenListView):
     def post(self, request: Request) -> Response:
         data = DisputeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        citizen = request_citizen(request)
         event = get_object_or_404(
-            selectors.events_for(account=request.user), pk=data.validated_data["event_id"]
+            selectors.events_for(account=citizen), pk=data.validated_data["event_id"]
         )
         dispute = services.dispute_open(
-            citizen=request.user, event=event, reason=data.validated_data["reason"]
+            citizen=citizen, event=event, reason=data.validated_data["reason"]
         )
         return Response(DisputeOutputSerializer(dispute).data, status=status.HTTP_201_CREATED)
 

@@ -27,6 +27,7 @@ def go(page: Page, tab: str | None = None, more: str | None = None) -> None:
     if tab:
         menu.get_by_role("link", name=tab).click()
         return
+    assert more, "a tab or an entry of More"
     menu.get_by_role("link", name="More").click()
     page.get_by_role("link", name=re.compile(f"^{re.escape(more)}")).click()
 

@@ -13,6 +13,13 @@ from django.test import Client
 from client.views import _static_names
 
 
+def first_group(pattern: str, text: str) -> str:
+    """The first group of ``pattern``'s first match in ``text``; the test fails without."""
+    match = re.search(pattern, text)
+    assert match, f"nothing matches {pattern!r}"
+    return match[1]
+
+
 @pytest.fixture
 def client_() -> Client:
     return Client(enforce_csrf_checks=True)
@@ -28,7 +35,7 @@ def test_the_shell_is_one_page_with_its_config_and_a_csrf_cookie(client_: Client
     assert '<script type="module" src="/static/client/app.js"></script>' in body
     assert '<link rel="manifest" href="/app/manifest.webmanifest">' in body
     config = json.loads(
-        re.search(r'id="app-config" type="application/json">(.*?)</script>', body)[1]
+        first_group(r'id="app-config" type="application/json">(.*?)</script>', body)
     )
     assert config == {
         "api": "/api/v1/",
@@ -65,7 +72,7 @@ def test_the_service_worker_precaches_the_shell_and_every_file_of_it(client_: Cl
     assert response["Service-Worker-Allowed"] == "/app/"
     assert "no-cache" in response["Cache-Control"]
     body = response.content.decode()
-    precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);", body)[1])
+    precache = json.loads(first_group(r"const PRECACHE = (\[.*?\]);", body))
     # and its list holds the page and every code, style and icon file (no licence texts)
     assert precache[0] == "/app/"
     assert "/static/client/app.js" in precache
@@ -84,9 +91,9 @@ def test_a_changed_file_gives_a_new_worker_version(
 ) -> None:
     # Given the worker as it is (in development the files are read each time)
     settings.DEBUG = True
-    version = re.search(
+    version = first_group(
         r'const CACHE = "open-sesame-shell-(\w+)"', client_.get("/app/sw.js").content.decode()
-    )[1]
+    )
     # When a file of the shell changes
     from client import views
 
@@ -98,9 +105,9 @@ def test_a_changed_file_gives_a_new_worker_version(
         target.write_bytes((views.STATIC_DIR / name).read_bytes())
     (copy / "client" / "style.css").write_text("body { color: red; }")
     monkeypatch.setattr(views, "STATIC_DIR", copy)
-    changed = re.search(
+    changed = first_group(
         r'const CACHE = "open-sesame-shell-(\w+)"', client_.get("/app/sw.js").content.decode()
-    )[1]
+    )
     # Then the cache name changes, so browsers install the new worker and drop the old cache
     assert changed != version
 
@@ -145,7 +152,7 @@ def test_every_error_code_the_server_has_is_a_sentence_in_every_language() -> No
     # Given every stable code of the API's errors (one exception class each)
     from common.errors import ApiError
 
-    def subclasses(cls: type) -> list[type]:
+    def subclasses(cls: type[ApiError]) -> list[type[ApiError]]:
         return [cls, *(sub for child in cls.__subclasses__() for sub in subclasses(child))]
 
     import wallet.errors  # noqa: F401 (the classes register themselves as subclasses)
@@ -166,7 +173,9 @@ def test_every_error_code_the_server_has_is_a_sentence_in_every_language() -> No
         "server_error",
     }
     # Then the app has a sentence for each, in English, Spanish and Chinese
-    text = Path(finders.find("client/strings.js")).read_text()
+    strings = finders.find("client/strings.js")
+    assert isinstance(strings, str)
+    text = Path(strings).read_text()
     blocks = re.split(r'\n  (?:en|es|"zh-Hans"): \{\n', text)[1:]
     assert len(blocks) == 3
     for block in blocks:

@@ -48,7 +48,9 @@ def record(django_capture_on_commit_callbacks):
 
 
 def current_score(user: User) -> int:
-    return selectors.score_current(account=user).score
+    snapshot = selectors.score_current(account=user)
+    assert snapshot is not None
+    return snapshot.score
 
 
 # --- record_event ----------------------------------------------------------------------
@@ -154,7 +156,7 @@ def random_population(count: int, seed: int) -> list[User]:
     now = timezone.now()
     users = []
     for index in range(count):
-        user = UserFactory(
+        user = UserFactory.create(
             identity_level=rng.randint(0, 2),
             date_joined=now - timedelta(days=rng.uniform(0, 1_500)),
         )
@@ -180,6 +182,7 @@ def snapshot_state(users: list[User]) -> dict[int, tuple]:
     state = {}
     for user in users:
         snapshot = selectors.score_current(account=user)
+        assert snapshot is not None
         state[user.pk] = (snapshot.score, snapshot.band, snapshot.points, snapshot.reasons)
     return state
 

@@ -22,6 +22,7 @@ from common.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_MAX_KEY_LENGTH
 from common.idempotency import idempotent
 from common.schema import PAGE_NOT_FOUND, problem_responses
 from wallet import selectors, services
+from wallet.api.citizen import request_citizen
 from wallet.api.filters import TransactionFilter
 from wallet.api.serializers import (
     CredentialsInputSerializer,
@@ -164,7 +165,7 @@ class WalletView(APIView):
         responses={200: WalletOutputSerializer, **problem_responses(401)},
     )
     def get(self, request: Request) -> Response:
-        summary = selectors.wallet_summary(user=request.user)
+        summary = selectors.wallet_summary(user=request_citizen(request))
         return Response(WalletOutputSerializer(summary).data)
 
 
@@ -187,7 +188,7 @@ class TransactionListView(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Entry]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
             return Entry.objects.none()
-        return selectors.wallet_entries(user=self.request.user)
+        return selectors.wallet_entries(user=request_citizen(self.request))
 
 
 @extend_schema(tags=["wallet"])
@@ -202,10 +203,11 @@ class TopUpView(APIView):
     def post(self, request: Request) -> Response:
         data = TopUpInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        transfer = services.top_up_create(user=request.user, amount=data.validated_data["amount"])
-        entry = transfer.entries.select_related("transfer").get(account__user=request.user)
+        citizen = request_citizen(request)
+        transfer = services.top_up_create(user=citizen, amount=data.validated_data["amount"])
+        entry = transfer.entries.select_related("transfer").get(account__user=citizen)
         body = {
             "transaction": TransactionOutputSerializer(entry).data,
-            "wallet": WalletOutputSerializer(selectors.wallet_summary(user=request.user)).data,
+            "wallet": WalletOutputSerializer(selectors.wallet_summary(user=citizen)).data,
         }
         return Response(body, status=status.HTTP_201_CREATED)

@@ -16,7 +16,6 @@ from rest_framework.views import APIView
 
 from common.idempotency import idempotent
 from common.schema import PAGE_NOT_FOUND, problem_responses
-from common.views import CitizenListView
 from merchants.api.views import MerchantAPIView
 from merchants.bills import selectors, services
 from merchants.bills.api.filters import BillFilter
@@ -26,6 +25,7 @@ from merchants.bills.api.serializers import (
     CitizenBillOutputSerializer,
 )
 from merchants.bills.models import Bill
+from wallet.api.citizen import CitizenListView
 from wallet.api.views import IDEMPOTENCY_PARAMETER
 from wallet.models import User
 

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from common.idempotency import idempotent
 from common.schema import PAGE_NOT_FOUND, problem_responses
-from common.views import CitizenListView, list_schema
+from common.views import list_schema
 from merchants.api.views import MerchantAPIView
 from merchants.perks import selectors, services
 from merchants.perks.api.serializers import (
@@ -31,6 +31,7 @@ from merchants.perks.api.serializers import (
     EligibilityInputSerializer,
 )
 from merchants.perks.models import Booking, Claim
+from wallet.api.citizen import CitizenListView
 from wallet.api.views import IDEMPOTENCY_PARAMETER
 from wallet.models import User
 

@@ -52,17 +52,19 @@ class Command(BaseCommand):
     def _recompute_one(self, reference: str) -> None:
         users = get_user_model().objects
         try:
-            account = users.get(public_id=uuid.UUID(reference))
+            public_id = uuid.UUID(reference)
         except ValueError:
             account = users.filter(username=reference).first()
-        except users.model.DoesNotExist:
-            account = None
+        else:
+            account = users.filter(public_id=public_id).first()
         if account is None:
             raise CommandError(f"No account with the username or public id {reference!r}.")
         if not account.is_active:
             raise CommandError(f"Account {reference!r} is inactive: it has no score.")
         changed = services.score_recompute(account_id=account.pk, trigger=SnapshotTrigger.MANUAL)
         snapshot = selectors.score_current(account=account)
+        if snapshot is None:  # the recompute writes one for every active account
+            raise CommandError(f"Account {reference!r} has no score.")
         state = "changed" if changed else "unchanged"
         self.stdout.write(
             self.style.SUCCESS(f"{account.username}: {snapshot.score} ({snapshot.band}), {state}.")

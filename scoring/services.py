@@ -645,7 +645,8 @@ def facts_disclose(
 
     ``purpose`` says why, as data: a code, and the amount a deposit waiver is asked for.
     """
-    if not isinstance(purpose, Purpose) or purpose.code == AccessPurpose.OTHER:
+    checked: object = purpose  # callers without type checking may pass the old sentence
+    if not isinstance(checked, Purpose) or checked.code == AccessPurpose.OTHER:
         raise ValueError("A read is logged with a purpose that has a code.")
     unknown = sorted(set(fact_keys) - set(FACTS))
     if unknown or not fact_keys:

@@ -143,7 +143,9 @@ def decided(world: World, n: int) -> None:
 
 
 def decision_made(world: World, *, by_code: bool = False) -> Any:
-    way = {"code": code_for(world.citizen)} if by_code else {"consent_id": world.deposit_consent.pk}
+    way: dict[str, Any] = (
+        {"code": code_for(world.citizen)} if by_code else {"consent_id": world.deposit_consent.pk}
+    )
     return perks_services.eligibility_decide(
         merchant=world.hotel, perk_kind="deposit_waiver", amount=ASKED, **way
     )

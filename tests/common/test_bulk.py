@@ -11,6 +11,7 @@ from django.utils import timezone
 from common.bulk import row_instance, rows_insert
 from merchants.models import AuthorizationCode
 from scoring.models import Scorecard, ScoreSnapshot
+from wallet.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +98,7 @@ def test_a_naive_time_or_a_short_row_is_refused(citizen):
     assert AuthorizationCode.objects.count() == 0
 
 
-def test_a_refused_row_raises_djangos_integrity_error_and_writes_nothing(citizen):
+def test_a_refused_row_raises_djangos_integrity_error_and_writes_nothing(citizen: User) -> None:
     # Given a code already written
     row = (uuid.uuid4(), citizen.pk, "billing", "f" * 64, timezone.now(), timezone.now())
     columns = ("id", "citizen_id", "scope", "digest", "created_at", "expires_at")
@@ -110,7 +111,7 @@ def test_a_refused_row_raises_djangos_integrity_error_and_writes_nothing(citizen
     assert AuthorizationCode.objects.count() == 1
 
 
-def test_row_instance_is_the_row_as_the_orm_reads_it_back(citizen):
+def test_row_instance_is_the_row_as_the_orm_reads_it_back(citizen: User) -> None:
     now = timezone.now()
     columns = ("id", "citizen_id", "scope", "merchant_id", "digest", "created_at", "expires_at")
     row = (uuid.uuid4(), citizen.pk, "billing", None, "a" * 64, now, now + timedelta(minutes=5))

@@ -14,7 +14,8 @@ that lost the race (all but the first, as measured) get the database's ``Integri
 
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -24,6 +25,7 @@ from scoring.errors import EventSourceConflict
 from scoring.facts import EventKinds
 from scoring.models import CreditEvent
 from tests.concurrency import run_together
+from wallet.models import User
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -31,10 +33,10 @@ WORKERS = 20
 
 
 @pytest.fixture(autouse=True)
-def slow_plan(monkeypatch):
+def slow_plan(monkeypatch: pytest.MonkeyPatch) -> None:
     plan = services._events_plan
 
-    def plan_then_wait(*args, **kwargs):
+    def plan_then_wait(*args: Any, **kwargs: Any) -> Any:
         planned = plan(*args, **kwargs)
         time.sleep(0.05)
         return planned
@@ -42,7 +44,7 @@ def slow_plan(monkeypatch):
     monkeypatch.setattr(services, "_events_plan", plan_then_wait)
 
 
-def record(citizen, kind, occurred_at):
+def record(citizen: User, kind: str, occurred_at: datetime) -> object:
     """The recorded event's id, or the name of the refusal and its text."""
     try:
         event = services.record_event(
@@ -55,7 +57,7 @@ def record(citizen, kind, occurred_at):
     return event.pk
 
 
-def test_concurrent_recordings_of_one_source_record_it_once(citizen):
+def test_concurrent_recordings_of_one_source_record_it_once(citizen: User) -> None:
     # Given one moment, when twenty callers record the same payment at once
     occurred_at = timezone.now() - timedelta(days=1)
     outcomes, _ = run_together(
@@ -67,7 +69,7 @@ def test_concurrent_recordings_of_one_source_record_it_once(citizen):
     assert (event.source, event.kind) == ("bill:1:paid", EventKinds.BILL_PAID_ON_TIME)
 
 
-def test_concurrent_recordings_of_one_source_as_two_kinds_keep_the_first(citizen):
+def test_concurrent_recordings_of_one_source_as_two_kinds_keep_the_first(citizen: User) -> None:
     # Given half the callers say the bill was paid on time and half that it was late
     occurred_at = timezone.now() - timedelta(days=1)
     kinds = [EventKinds.BILL_PAID_ON_TIME, EventKinds.BILL_PAID_LATE] * (WORKERS // 2)
@@ -80,8 +82,8 @@ def test_concurrent_recordings_of_one_source_as_two_kinds_keep_the_first(citizen
 
 
 def test_with_one_try_of_the_insert_the_callers_that_lose_the_race_get_a_database_error(
-    citizen, monkeypatch
-):
+    citizen: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given the insert is not tried again after a concurrent one refused it
     monkeypatch.setattr(services, "_INSERT_TRIES", 1)
     occurred_at = timezone.now() - timedelta(days=1)

@@ -2,7 +2,9 @@
 the access-logged read and scorecard activation."""
 
 import random
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -498,7 +500,7 @@ def _as_recorded(user):
     )
 
 
-def _record_one_by_one(user, events):
+def _record_one_by_one(user: User, events: dict[str, dict]) -> dict[str, object]:
     """Each event through ``record_event``, in order; returns their ids by source."""
     return {
         source: services.record_event(account=user, source=source, **event).pk
@@ -506,7 +508,7 @@ def _record_one_by_one(user, events):
     }
 
 
-def _record_in_one_call(user, events):
+def _record_in_one_call(user: User, events: dict[str, dict]) -> dict[str, object]:
     ids = services.events_bulk_record(
         events=[
             services.EventRecord(account_id=user.pk, source=source, **event)
@@ -516,6 +518,8 @@ def _record_in_one_call(user, events):
     return {source: ids[(user.pk, source)] for source in events}
 
 
+RecordPath = Callable[[User, dict[str, dict]], dict[str, object]]
+
 each_recording_path = pytest.mark.parametrize(
     "record_events", [_record_one_by_one, _record_in_one_call], ids=["one", "bulk"]
 )
@@ -523,8 +527,8 @@ each_recording_path = pytest.mark.parametrize(
 
 @each_recording_path
 def test_an_event_settles_the_one_it_settles_in_whichever_order_they_arrive(
-    citizen, record_events, django_capture_on_commit_callbacks
-):
+    citizen: User, record_events: RecordPath, django_capture_on_commit_callbacks: Any
+) -> None:
     # Given a history: a bill overdue then paid late, a claim whose "paid" arrives
     # before its "unpaid", a bill paid on time and a stay
     now = timezone.now()
@@ -570,8 +574,8 @@ def test_an_event_settles_the_one_it_settles_in_whichever_order_they_arrive(
 
 
 def test_record_event_returns_the_event_as_stored_and_schedules_one_recompute(
-    citizen, django_capture_on_commit_callbacks
-):
+    citizen: User, django_capture_on_commit_callbacks: Any
+) -> None:
     # When a claim's "unpaid" is recorded after its payment
     paid_at = timezone.now() - timedelta(days=1)
     services.record_event(
@@ -649,8 +653,14 @@ def test_events_bulk_record_skips_known_sources_and_settles_earlier_records(citi
     ],
 )
 def test_one_event_and_many_refuse_the_same_event_and_write_nothing(
-    citizen, record_events, kind, days_ago, source, amount, error
-):
+    citizen: User,
+    record_events: RecordPath,
+    kind: str,
+    days_ago: int,
+    source: str,
+    amount: Any,
+    error: type[Exception],
+) -> None:
     # Given a recorded overdue bill
     services.record_event(
         account=citizen,
@@ -665,7 +675,7 @@ def test_one_event_and_many_refuse_the_same_event_and_write_nothing(
     assert list(CreditEvent.objects.values_list("source", flat=True)) == ["bill:7:overdue"]
 
 
-def test_events_bulk_record_writes_all_of_a_call_or_nothing(citizen):
+def test_events_bulk_record_writes_all_of_a_call_or_nothing(citizen: User) -> None:
     fine = services.EventRecord(
         account_id=citizen.pk,
         kind=EventKinds.BOOKING_COMPLETED,
@@ -681,7 +691,9 @@ def test_events_bulk_record_writes_all_of_a_call_or_nothing(citizen):
 
 
 @each_recording_path
-def test_one_event_and_many_repeat_a_recorded_source_as_its_first_event(citizen, record_events):
+def test_one_event_and_many_repeat_a_recorded_source_as_its_first_event(
+    citizen: User, record_events: RecordPath
+) -> None:
     first = services.record_event(
         account=citizen,
         kind=EventKinds.BILL_OVERDUE,
@@ -694,7 +706,7 @@ def test_one_event_and_many_repeat_a_recorded_source_as_its_first_event(citizen,
     assert CreditEvent.objects.get().occurred_at == first.occurred_at
 
 
-def _dispute_now(citizen, event, status, resolved_by):
+def _dispute_now(citizen: User, event: CreditEvent, status: str, resolved_by: User | None) -> None:
     """Opened through ``dispute_open`` and, unless open, resolved by ``dispute_resolve``."""
     dispute = services.dispute_open(citizen=citizen, event=event, reason="Not mine.")
     if status != DisputeStatus.OPEN:
@@ -706,7 +718,9 @@ def _dispute_now(citizen, event, status, resolved_by):
         )
 
 
-def _dispute_in_history(citizen, event, status, resolved_by):
+def _dispute_in_history(
+    citizen: User, event: CreditEvent, status: str, resolved_by: User | None
+) -> None:
     opened_at = timezone.now() - timedelta(days=10)
     services.disputes_bulk_record(
         disputes=[
@@ -724,6 +738,8 @@ def _dispute_in_history(citizen, event, status, resolved_by):
     )
 
 
+DisputePath = Callable[[User, CreditEvent, str, User | None], None]
+
 each_dispute_path = pytest.mark.parametrize(
     "dispute", [_dispute_now, _dispute_in_history], ids=["one", "bulk"]
 )
@@ -739,8 +755,8 @@ each_dispute_path = pytest.mark.parametrize(
     ],
 )
 def test_each_state_of_a_dispute_leaves_its_event_so(
-    citizen, record, dispute, status, event_status
-):
+    citizen: User, record: Any, dispute: DisputePath, status: str, event_status: str
+) -> None:
     # Given an unpaid claim's record
     event = record(citizen, EventKinds.CLAIM_UNPAID, days_ago=20)
     staff = UserFactory(is_staff=True)
@@ -758,7 +774,9 @@ def test_each_state_of_a_dispute_leaves_its_event_so(
 
 
 @each_dispute_path
-def test_an_event_is_disputed_once_whichever_way(citizen, record, dispute):
+def test_an_event_is_disputed_once_whichever_way(
+    citizen: User, record: Any, dispute: DisputePath
+) -> None:
     event = record(citizen, EventKinds.CLAIM_UNPAID, days_ago=20)
     services.dispute_open(citizen=citizen, event=event, reason="Not mine.")
 
@@ -768,7 +786,9 @@ def test_an_event_is_disputed_once_whichever_way(citizen, record, dispute):
 
 
 @each_dispute_path
-def test_a_removed_record_cannot_be_disputed_again_whichever_way(citizen, record, dispute):
+def test_a_removed_record_cannot_be_disputed_again_whichever_way(
+    citizen: User, record: Any, dispute: DisputePath
+) -> None:
     # Given a record removed by an upheld dispute
     event = record(citizen, EventKinds.NO_SHOW)
     opened = services.dispute_open(citizen=citizen, event=event, reason="I was there.")
@@ -781,8 +801,8 @@ def test_a_removed_record_cannot_be_disputed_again_whichever_way(citizen, record
 
 @each_dispute_path
 def test_only_its_own_citizen_disputes_an_event_whichever_way(
-    citizen, other_citizen, record, dispute
-):
+    citizen: User, other_citizen: User, record: Any, dispute: DisputePath
+) -> None:
     event = record(other_citizen, EventKinds.NO_SHOW)
 
     with pytest.raises(CreditEvent.DoesNotExist):

@@ -4,6 +4,7 @@ writes nothing."""
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -22,6 +23,7 @@ from wallet.models import (
     SystemAccount,
     Transfer,
     TransferKind,
+    User,
 )
 
 
@@ -940,11 +942,15 @@ def test_holds_bulk_record_refuses_what_no_service_leaves_and_writes_nothing(
 # with nothing written.
 
 
-def _transfer_one(source, destination, amount, kind=TransferKind.PAYMENT):
+def _transfer_one(
+    source: LedgerAccount, destination: LedgerAccount, amount: int, kind: str = TransferKind.PAYMENT
+) -> object:
     return services.transfer_funds(source=source, destination=destination, amount=amount, kind=kind)
 
 
-def _transfer_in_bulk(source, destination, amount, kind=TransferKind.PAYMENT):
+def _transfer_in_bulk(
+    source: LedgerAccount, destination: LedgerAccount, amount: int, kind: str = TransferKind.PAYMENT
+) -> object:
     return services.transfers_bulk_create(
         transfers=[
             services.TransferRecord(
@@ -956,6 +962,9 @@ def _transfer_in_bulk(source, destination, amount, kind=TransferKind.PAYMENT):
     )
 
 
+Funded = Callable[[int], LedgerAccount]
+TransferPath = Callable[..., object]
+
 each_transfer_path = pytest.mark.parametrize(
     "transfer", [_transfer_one, _transfer_in_bulk], ids=["one", "bulk"]
 )
@@ -963,7 +972,9 @@ each_transfer_path = pytest.mark.parametrize(
 
 @pytest.mark.django_db
 @each_transfer_path
-def test_a_wallet_spends_its_available_balance_and_not_a_unit_more(funded, settlement, transfer):
+def test_a_wallet_spends_its_available_balance_and_not_a_unit_more(
+    funded: Funded, settlement: LedgerAccount, transfer: TransferPath
+) -> None:
     # Given 300 in the wallet, 100 of it held: 200 available
     wallet = funded(300)
     services.hold_place(account=wallet, amount=100, expires_at=later())
@@ -979,7 +990,9 @@ def test_a_wallet_spends_its_available_balance_and_not_a_unit_more(funded, settl
 
 @pytest.mark.django_db
 @each_transfer_path
-def test_only_wallets_are_kept_from_going_below_zero(citizen, settlement, transfer):
+def test_only_wallets_are_kept_from_going_below_zero(
+    citizen: User, settlement: LedgerAccount, transfer: TransferPath
+) -> None:
     # Given an empty settlement account, when it refunds a citizen, it goes below zero
     wallet = services.wallet_open(user=citizen)
     transfer(settlement, wallet, 700, TransferKind.REFUND)
@@ -988,7 +1001,9 @@ def test_only_wallets_are_kept_from_going_below_zero(citizen, settlement, transf
 
 @pytest.mark.django_db
 @each_transfer_path
-def test_a_transfer_to_an_account_in_another_currency_is_refused(funded, transfer):
+def test_a_transfer_to_an_account_in_another_currency_is_refused(
+    funded: Funded, transfer: TransferPath
+) -> None:
     wallet = funded(1_000)
     foreign = SettlementAccountFactory(currency="USD")
     before = ledger_snapshot()
@@ -1000,7 +1015,9 @@ def test_a_transfer_to_an_account_in_another_currency_is_refused(funded, transfe
 
 @pytest.mark.django_db
 @each_transfer_path
-def test_a_transfer_of_an_unknown_kind_is_refused(funded, settlement, transfer):
+def test_a_transfer_of_an_unknown_kind_is_refused(
+    funded: Funded, settlement: LedgerAccount, transfer: TransferPath
+) -> None:
     wallet = funded(1_000)
     before = ledger_snapshot()
 
@@ -1009,11 +1026,11 @@ def test_a_transfer_of_an_unknown_kind_is_refused(funded, settlement, transfer):
     assert ledger_snapshot() == before
 
 
-def _hold_placed(wallet, amount):
+def _hold_placed(wallet: LedgerAccount, amount: int) -> object:
     return services.hold_place(account=wallet, amount=amount, expires_at=later())
 
 
-def _hold_in_history(wallet, amount):
+def _hold_in_history(wallet: LedgerAccount, amount: int) -> object:
     placed = timezone.now() - timedelta(days=3)
     return services.holds_bulk_record(
         holds=[
@@ -1037,7 +1054,9 @@ each_hold_path = pytest.mark.parametrize(
 @pytest.mark.django_db
 @each_hold_path
 @pytest.mark.parametrize("amount", [0, -5])
-def test_a_hold_of_a_non_positive_amount_is_refused(funded, hold, amount):
+def test_a_hold_of_a_non_positive_amount_is_refused(
+    funded: Funded, hold: Callable[[LedgerAccount, int], object], amount: int
+) -> None:
     wallet = funded(500)
     before = ledger_snapshot()
 
@@ -1048,7 +1067,9 @@ def test_a_hold_of_a_non_positive_amount_is_refused(funded, hold, amount):
 
 @pytest.mark.django_db
 @each_hold_path
-def test_a_hold_on_a_settlement_account_is_refused(settlement, hold):
+def test_a_hold_on_a_settlement_account_is_refused(
+    settlement: LedgerAccount, hold: Callable[[LedgerAccount, int], object]
+) -> None:
     _transfer_one(funding(), settlement, 500, TransferKind.ADJUSTMENT)
     before = ledger_snapshot()
 
@@ -1057,11 +1078,11 @@ def test_a_hold_on_a_settlement_account_is_refused(settlement, hold):
     assert ledger_snapshot() == before
 
 
-def _capture_now(hold, settlement, captured):
+def _capture_now(hold: Hold, settlement: LedgerAccount, captured: int) -> object:
     return services.hold_capture(hold_id=hold.pk, amount=captured, destination=settlement)
 
 
-def _capture_in_history(hold, settlement, captured):
+def _capture_in_history(hold: Hold, settlement: LedgerAccount, captured: int) -> object:
     placed = timezone.now() - timedelta(days=3)
     return services.holds_bulk_record(
         holds=[
@@ -1082,7 +1103,12 @@ def _capture_in_history(hold, settlement, captured):
 @pytest.mark.django_db
 @pytest.mark.parametrize("captured", [401, 0, -1])
 @pytest.mark.parametrize("capture", [_capture_now, _capture_in_history], ids=["one", "bulk"])
-def test_a_capture_takes_1_to_the_holds_amount(funded, settlement, capture, captured):
+def test_a_capture_takes_1_to_the_holds_amount(
+    funded: Funded,
+    settlement: LedgerAccount,
+    capture: Callable[[Hold, LedgerAccount, int], object],
+    captured: int,
+) -> None:
     # Given a hold of 400 (captured now, or as a history records one like it)
     wallet = funded(1_000)
     hold = services.hold_place(account=wallet, amount=400, expires_at=later())
@@ -1094,7 +1120,9 @@ def test_a_capture_takes_1_to_the_holds_amount(funded, settlement, capture, capt
 
 
 @pytest.mark.django_db
-def test_a_hold_sets_money_aside_once_and_gives_it_back_once(funded, settlement):
+def test_a_hold_sets_money_aside_once_and_gives_it_back_once(
+    funded: Funded, settlement: LedgerAccount
+) -> None:
     # Given a wallet of 1,000 with a hold of 300 placed now and one recorded from history
     wallet = funded(1_000)
     live = services.hold_place(account=wallet, amount=300, expires_at=later())

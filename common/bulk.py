@@ -6,12 +6,13 @@ of rows; ``bulk_create`` spends most of its time on each instance and each field
 takes plain tuples, adapts each column once to what the database stores, and writes
 them with one ``executemany`` (SQLite) or one ``COPY`` (PostgreSQL).
 
-It is the contract of raw SQL, with Django's column names and value adaptation: no
+It is the contract of raw SQL, with Django's column names, value adaptation and
+exceptions (a refused row raises ``django.db.IntegrityError``, as ``save()`` would): no
 ``save()``, no signals, no field defaults, no ``auto_now``. The caller gives every column
-without a database default and owns the rows' invariants; the services that use it
-(``wallet.services.transfers_bulk_create``, ``scoring.services.events_bulk_record``)
-check theirs first. Triggers and constraints still apply: on PostgreSQL ``COPY`` fires
-the ledger's guards row by row like any ``INSERT``.
+without a database default and owns the rows' invariants; the services that use it (the
+write cores of ``wallet.services`` and ``scoring.services``, for one row or many) check
+theirs first. Triggers and constraints still apply: on PostgreSQL ``COPY`` fires the
+ledger's guards row by row like any ``INSERT``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connection, models
+from django.db.models.base import DEFERRED
 
 
 def _sqlite_datetime(value: datetime) -> str:
@@ -113,7 +115,8 @@ def rows_insert(
             yield values
 
     written = 0
-    with connection.cursor() as cursor:
+    # Django wraps the errors of execute() and executemany() but not of COPY.
+    with connection.wrap_database_errors, connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in adapted():
@@ -132,3 +135,14 @@ def rows_insert(
                 cursor.executemany(sql, batch)
                 written += len(batch)
     return written
+
+
+def row_instance(model: type[models.Model], columns: Sequence[str], row: Sequence[Any]) -> Any:
+    """The instance of ``model`` that a row written by :func:`rows_insert` is, as if read
+    back from the database (saved, not adding): what ``objects.create()`` would have
+    returned, without the query. Columns not given are left deferred."""
+    attnames = {field.name: field.attname for field in model._meta.concrete_fields}
+    attnames.update((attname, attname) for attname in list(attnames.values()))
+    given = dict(zip((attnames[name] for name in columns), row, strict=True))
+    names = [field.attname for field in model._meta.concrete_fields]
+    return model.from_db(connection.alias, names, [given.get(name, DEFERRED) for name in names])

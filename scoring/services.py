@@ -7,16 +7,16 @@ import json
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
-from common.bulk import rows_insert
+from common.bulk import row_instance, rows_insert
 from scoring import selectors
 from scoring.errors import (
     AccountInactive,
@@ -81,74 +81,6 @@ def _event_check(
         raise InvalidEvent("amount must be a whole number of minor units, at least 0.")
 
 
-@transaction.atomic
-def record_event(
-    *,
-    account: User,
-    kind: str,
-    occurred_at: datetime,
-    source: str,
-    amount: int | None = None,
-    currency: str = "",
-    subject: str = "",
-    description: str = "",
-) -> CreditEvent:
-    """Record a credit event: the one way anything enters scoring.
-
-    Idempotent on ``source``: recording the same source for the account again returns
-    the first event and changes nothing. An event that settles an earlier one about the
-    same ``subject`` (a claim paid after it went unpaid, a bill paid late after it was
-    overdue) marks that one settled, in whichever order the two arrive. A recompute of
-    the account runs after commit.
-    """
-    _event_check(
-        kind=kind, occurred_at=occurred_at, source=source, amount=amount, now=timezone.now()
-    )
-    try:
-        with transaction.atomic():
-            event = CreditEvent.objects.create(
-                account=account,
-                kind=kind,
-                occurred_at=occurred_at,
-                counts_until=occurred_at + timedelta(days=EVENT_WINDOW_DAYS[kind]),
-                source=source,
-                amount=amount,
-                currency=currency,
-                subject=subject,
-                description=description,
-                settled_at=_already_settled_at(account, kind, subject),
-            )
-    except IntegrityError:
-        existing = CreditEvent.objects.filter(account=account, source=source).first()
-        if existing is None:
-            raise
-        if existing.kind != kind:
-            raise EventSourceConflict() from None
-        return existing
-    settled_kind = SETTLES.get(kind)
-    if settled_kind and subject:
-        CreditEvent.objects.filter(
-            account=account, subject=subject, kind=settled_kind, settled_at__isnull=True
-        ).update(settled_at=occurred_at)
-    logger.info("credit event recorded", extra={"account_id": account.pk, "kind": kind})
-    _schedule_recompute(account.pk, SnapshotTrigger.EVENT)
-    return event
-
-
-def _already_settled_at(account: User, kind: str, subject: str) -> datetime | None:
-    """When an event that settles this one was recorded first (sources may deliver out
-    of order: the payment of a claim before the claim's "unpaid")."""
-    settling = [later for later, earlier in SETTLES.items() if earlier == kind]
-    if not settling or not subject:
-        return None
-    return (
-        CreditEvent.objects.filter(account=account, subject=subject, kind__in=settling)
-        .order_by("occurred_at")
-        .values_list("occurred_at", flat=True)
-        .first()
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class EventRecord:
     """One credit event for :func:`events_bulk_record`: the arguments of
@@ -169,23 +101,98 @@ class EventRecord:
 # events already recorded about the same subject.
 _SETTLING_KINDS = frozenset(SETTLES) | frozenset(SETTLES.values())
 _ACCOUNTS_PER_QUERY = 900
+# Sources and subjects a query may name besides its accounts; a call that names more
+# reads its accounts' events whole.
+_NAMES_PER_QUERY = 900
+# Tries of an insert that a concurrent transaction's new event of the same (account,
+# source) refused; each try reads again what is recorded.
+_INSERT_TRIES = 3
+_EVENT_COLUMNS = (
+    "id",
+    "account_id",
+    "kind",
+    "occurred_at",
+    "amount",
+    "currency",
+    "source",
+    "subject",
+    "description",
+    "counts_until",
+    "status",
+    "settled_at",
+    "recorded_at",
+)
 
 
-@transaction.atomic
-def events_bulk_record(*, events: Sequence[EventRecord]) -> dict[tuple[int, str], uuid.UUID]:
-    """Record many credit events, in the given order, exactly as :func:`record_event`
-    would one after the other, but with no recompute scheduled per event: the caller
-    recomputes the accounts with the batch (``scores_recompute``) afterwards. For
-    histories (the demo's two years, imports), where a recompute per event would cost
-    more than everything else together.
+@dataclass
+class _EventsWritten:
+    """What :func:`_events_write` did: the id of each (account, source) asked for, and
+    the events it wrote with when they were settled (None: not settled)."""
 
-    The same rules hold: one event per (account, source), a repeated source with the same
-    kind is skipped and with another kind refused (``EventSourceConflict``); each counts
-    for its kind's window; an event that settles an earlier one about the same subject
-    settles it (recorded before, or in this call, or after in this call). Returns the id
-    of each (account, source), the skipped ones' included.
+    ids: dict[tuple[int, str], uuid.UUID]
+    fresh: dict[uuid.UUID, tuple[EventRecord, datetime | None]]
+    now: datetime
+
+    def row(self, event_id: uuid.UUID) -> tuple[Any, ...]:
+        event, settled_at = self.fresh[event_id]
+        return _event_row(event, settled_at, self.now)
+
+
+def _event_row(event: EventRecord, settled_at: datetime | None, now: datetime) -> tuple[Any, ...]:
+    return (
+        event.id,
+        event.account_id,
+        event.kind,
+        event.occurred_at,
+        event.amount,
+        event.currency,
+        event.source,
+        event.subject,
+        event.description,
+        event.occurred_at + timedelta(days=EVENT_WINDOW_DAYS[event.kind]),
+        EventStatus.ACTIVE,
+        settled_at,
+        now,
+    )
+
+
+def _events_recorded(events: Sequence[EventRecord]) -> Iterator[tuple[Any, ...]]:
+    """The recorded events that ``events`` may repeat or settle or be settled by: those
+    of their accounts with one of their sources or subjects (all of the accounts' events
+    when the call names too many to ask for), as (id, account id, source, kind, subject,
+    occurred at, settled at)."""
+    names: dict[int, set[str]] = defaultdict(set)
+    for event in events:
+        names[event.account_id].add(event.source)
+        if event.subject and event.kind in _SETTLING_KINDS:
+            names[event.account_id].add(event.subject)
+    account_ids = sorted(names)
+    for start in range(0, len(account_ids), _ACCOUNTS_PER_QUERY):
+        chunk = account_ids[start : start + _ACCOUNTS_PER_QUERY]
+        recorded = CreditEvent.objects.filter(account_id__in=chunk)
+        asked = set().union(*(names[account_id] for account_id in chunk))
+        if len(asked) <= _NAMES_PER_QUERY:
+            recorded = recorded.filter(Q(source__in=asked) | Q(subject__in=asked))
+        yield from recorded.values_list(
+            "id", "account_id", "source", "kind", "subject", "occurred_at", "settled_at"
+        )
+
+
+def _events_write(events: Sequence[EventRecord], *, now: datetime) -> _EventsWritten:
+    """Record events in the given order: the one implementation of recording, for one
+    event (:func:`record_event`) or a history (:func:`events_bulk_record`).
+
+    Each event is checked (:func:`_event_check`); one per (account, source): a repeated
+    source with the same kind is the first event, with another kind refused
+    (``EventSourceConflict``); each counts for its kind's window; an event that settles
+    an earlier one about the same subject settles it, whichever arrives first (recorded
+    before, or in this call before or after it).
+
+    Idempotent under concurrency: if another transaction records the same (account,
+    source) at the same time, its insert makes this one wait for it on PostgreSQL; when
+    it commits this one is refused, rolled back to before the insert and tried again,
+    and then finds that event recorded (the first event, or ``EventSourceConflict``).
     """
-    now = timezone.now()
     for event in events:
         _event_check(
             kind=event.kind,
@@ -194,109 +201,138 @@ def events_bulk_record(*, events: Sequence[EventRecord]) -> dict[tuple[int, str]
             amount=event.amount,
             now=now,
         )
-    account_ids = sorted({event.account_id for event in events})
+    tries = 0
+    while True:
+        written, settle = _events_plan(events, now)
+        try:
+            with transaction.atomic():
+                rows_insert(
+                    CreditEvent,
+                    _EVENT_COLUMNS,
+                    (written.row(event_id) for event_id in written.fresh),
+                )
+            break
+        except IntegrityError:
+            tries += 1
+            if tries == _INSERT_TRIES:
+                raise
+    for (account_id, subject, kind), occurred_at in settle.items():
+        CreditEvent.objects.filter(
+            account_id=account_id, subject=subject, kind=kind, settled_at__isnull=True
+        ).update(settled_at=occurred_at)
+    return written
+
+
+def _events_plan(
+    events: Sequence[EventRecord], now: datetime
+) -> tuple[_EventsWritten, dict[tuple[int, str, str], datetime]]:
+    """Which events :func:`_events_write` writes, settled when; and which recorded ones
+    they settle: (account, subject, settled kind) → when."""
     known: dict[tuple[int, str], tuple[uuid.UUID, str]] = {}
     # (account, subject, settled kind) → when the first settling event happened
     settled_by: dict[tuple[int, str, str], datetime] = {}
-    # (account, subject, settled kind) → unsettled events of that kind, recorded before
-    unsettled_before: dict[tuple[int, str, str], list[uuid.UUID]] = defaultdict(list)
-    for start in range(0, len(account_ids), _ACCOUNTS_PER_QUERY):
-        chunk = account_ids[start : start + _ACCOUNTS_PER_QUERY]
-        rows = CreditEvent.objects.filter(account_id__in=chunk).values_list(
-            "id", "account_id", "source", "kind", "subject", "occurred_at", "settled_at"
-        )
-        for pk, account_id, source, kind, subject, occurred_at, settled_at in rows:
-            known[(account_id, source)] = (pk, kind)
-            if not subject or kind not in _SETTLING_KINDS:
-                continue
-            if kind in SETTLES:
-                settled_key = (account_id, subject, SETTLES[kind])
-                settled_by[settled_key] = min(settled_by.get(settled_key, occurred_at), occurred_at)
-            elif settled_at is None:
-                unsettled_before[(account_id, subject, kind)].append(pk)
+    # (account, subject, settled kind) of recorded events not settled yet
+    unsettled_before: set[tuple[int, str, str]] = set()
+    for pk, account_id, source, kind, subject, occurred_at, settled_at in _events_recorded(events):
+        known[(account_id, source)] = (pk, kind)
+        if not subject or kind not in _SETTLING_KINDS:
+            continue
+        if kind in SETTLES:
+            settled_key = (account_id, subject, SETTLES[kind])
+            settled_by[settled_key] = min(settled_by.get(settled_key, occurred_at), occurred_at)
+        elif settled_at is None:
+            unsettled_before.add((account_id, subject, kind))
 
-    ids: dict[tuple[int, str], uuid.UUID] = {}
-    settled_at_of: dict[uuid.UUID, datetime | None] = {}
+    written = _EventsWritten(ids={}, fresh={}, now=now)
     unsettled_new: dict[tuple[int, str, str], list[uuid.UUID]] = defaultdict(list)
-    settle_before: dict[datetime, list[uuid.UUID]] = defaultdict(list)
-    fresh: list[EventRecord] = []
+    settle: dict[tuple[int, str, str], datetime] = {}
     for event in events:
         key = (event.account_id, event.source)
         if key in known:
             if known[key][1] != event.kind:
                 raise EventSourceConflict()
-            ids[key] = known[key][0]
+            written.ids[key] = known[key][0]
             continue
         known[key] = (event.id, event.kind)
-        ids[key] = event.id
-        fresh.append(event)
-        settled_at_of[event.id] = None
-        if not event.subject:
-            continue
-        if event.kind in SETTLES.values():
+        written.ids[key] = event.id
+        settled_at = None
+        if event.subject and event.kind in SETTLES.values():
             subject_key = (event.account_id, event.subject, event.kind)
-            if subject_key in settled_by:
-                settled_at_of[event.id] = settled_by[subject_key]
-            else:
+            settled_at = settled_by.get(subject_key)
+            if settled_at is None:
                 unsettled_new[subject_key].append(event.id)
+        written.fresh[event.id] = (event, settled_at)
         settled_kind = SETTLES.get(event.kind)
-        if settled_kind:
+        if settled_kind and event.subject:
             subject_key = (event.account_id, event.subject, settled_kind)
             for pk in unsettled_new.pop(subject_key, []):
-                settled_at_of[pk] = event.occurred_at
-            settle_before[event.occurred_at].extend(unsettled_before.pop(subject_key, []))
+                written.fresh[pk] = (written.fresh[pk][0], event.occurred_at)
+            if subject_key in unsettled_before:
+                unsettled_before.discard(subject_key)
+                settle[subject_key] = event.occurred_at
             first = settled_by.get(subject_key)
             settled_by[subject_key] = min(first or event.occurred_at, event.occurred_at)
+    return written, settle
 
-    rows_insert(
-        CreditEvent,
-        (
-            "id",
-            "account_id",
-            "kind",
-            "occurred_at",
-            "amount",
-            "currency",
-            "source",
-            "subject",
-            "description",
-            "counts_until",
-            "status",
-            "settled_at",
-            "recorded_at",
-        ),
-        (
-            (
-                event.id,
-                event.account_id,
-                event.kind,
-                event.occurred_at,
-                event.amount,
-                event.currency,
-                event.source,
-                event.subject,
-                event.description,
-                event.occurred_at + timedelta(days=EVENT_WINDOW_DAYS[event.kind]),
-                EventStatus.ACTIVE,
-                settled_at_of[event.id],
-                now,
-            )
-            for event in fresh
-        ),
+
+@transaction.atomic
+def record_event(
+    *,
+    account: User,
+    kind: str,
+    occurred_at: datetime,
+    source: str,
+    amount: int | None = None,
+    currency: str = "",
+    subject: str = "",
+    description: str = "",
+) -> CreditEvent:
+    """Record a credit event: the one way anything enters scoring.
+
+    Idempotent on ``source``: recording the same source for the account again returns
+    the first event and changes nothing. An event that settles an earlier one about the
+    same ``subject`` (a claim paid after it went unpaid, a bill paid late after it was
+    overdue) marks that one settled, in whichever order the two arrive. A recompute of
+    the account runs after commit. (:func:`_events_write` applied to one event.)
+    """
+    record = EventRecord(
+        account_id=account.pk,
+        kind=kind,
+        occurred_at=occurred_at,
+        source=source,
+        amount=amount,
+        currency=currency,
+        subject=subject,
+        description=description,
     )
-    for occurred_at, pks in settle_before.items():
-        if pks:
-            CreditEvent.objects.filter(pk__in=pks, settled_at__isnull=True).update(
-                settled_at=occurred_at
-            )
-    logger.info("credit events recorded in bulk", extra={"count": len(fresh)})
-    return ids
+    written = _events_write([record], now=timezone.now())
+    if record.id not in written.fresh:
+        return CreditEvent.objects.get(pk=written.ids[(account.pk, source)])
+    event: CreditEvent = row_instance(CreditEvent, _EVENT_COLUMNS, written.row(record.id))
+    event.account = account
+    logger.info("credit event recorded", extra={"account_id": account.pk, "kind": kind})
+    _schedule_recompute(account.pk, SnapshotTrigger.EVENT)
+    return event
+
+
+@transaction.atomic
+def events_bulk_record(*, events: Sequence[EventRecord]) -> dict[tuple[int, str], uuid.UUID]:
+    """Record many credit events, in the given order, exactly as :func:`record_event`
+    would one after the other (both are :func:`_events_write`), but with no recompute
+    scheduled per event: the caller recomputes the accounts with the batch
+    (``scores_recompute``) afterwards. For histories (the demo's two years, imports),
+    where a recompute per event would cost more than everything else together. Returns
+    the id of each (account, source), the repeated ones' included.
+    """
+    written = _events_write(events, now=timezone.now())
+    logger.info("credit events recorded in bulk", extra={"count": len(written.fresh)})
+    return written.ids
 
 
 @dataclass(frozen=True, slots=True)
 class DisputeRecord:
-    """A dispute of a credit event, opened (and perhaps resolved) in the past, for
-    :func:`disputes_bulk_record`."""
+    """A dispute of a credit event for :func:`_disputes_write`: one opened now, or one
+    opened (and perhaps resolved) in the past (:func:`disputes_bulk_record`)."""
 
     event_id: uuid.UUID
     citizen_id: int
@@ -309,63 +345,109 @@ class DisputeRecord:
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
-# The event's status once its dispute is in each state (dispute_open, dispute_resolve).
+# The event's status once its dispute is in each state.
 _EVENT_STATUS_FOR_DISPUTE: dict[str, EventStatus] = {
     DisputeStatus.OPEN: EventStatus.DISPUTED,
     DisputeStatus.UPHELD: EventStatus.REMOVED,
     DisputeStatus.REJECTED: EventStatus.ACTIVE,
 }
+_DISPUTE_ENDS = frozenset({DisputeStatus.UPHELD, DisputeStatus.REJECTED})
+
+
+def _dispute_end(
+    dispute: Dispute,
+    *,
+    status: str,
+    resolved_at: datetime | None,
+    note: str,
+    resolved_by_id: int | None,
+) -> str:
+    """The one way a dispute leaves ``open``: upheld or rejected, once, at a moment.
+    Changes ``dispute`` in memory (the caller saves it) and returns the status it leaves
+    its event with."""
+    if dispute.status != DisputeStatus.OPEN:
+        raise DisputeNotOpen()
+    if status not in _DISPUTE_ENDS:
+        raise ValueError(f"A dispute ends upheld or rejected, not {status!r}.")
+    if resolved_at is None:
+        raise ValueError("A resolved dispute has the moment it was resolved.")
+    dispute.status = status
+    dispute.resolved_at = resolved_at
+    dispute.resolution_note = note
+    dispute.resolved_by_id = resolved_by_id
+    return _EVENT_STATUS_FOR_DISPUTE[status]
+
+
+def _disputes_write(disputes: Sequence[DisputeRecord]) -> list[Dispute]:
+    """Open disputes of credit events, and take those that ended on to their end
+    (:func:`_dispute_end`): the one implementation of opening, for one dispute opened
+    now (:func:`dispute_open`) or a history of them (:func:`disputes_bulk_record`).
+
+    An event is disputed once, by its own citizen, while it counts; its events are
+    locked in pk order first. Each event is left as its dispute's state says
+    (``_EVENT_STATUS_FOR_DISPUTE``). Returns the disputes written, in the given order.
+    """
+    event_ids = [dispute.event_id for dispute in disputes]
+    if len(set(event_ids)) != len(event_ids):
+        raise AlreadyDisputed()
+    ordered = sorted(event_ids)
+    events: dict[uuid.UUID, CreditEvent] = {}
+    for start in range(0, len(ordered), _ACCOUNTS_PER_QUERY):
+        chunk = ordered[start : start + _ACCOUNTS_PER_QUERY]
+        locked = CreditEvent.objects.select_for_update().filter(pk__in=chunk).order_by("pk")
+        events.update((event.pk, event) for event in locked)
+    taken = set(Dispute.objects.filter(event_id__in=event_ids).values_list("event_id", flat=True))
+    written = []
+    for record in disputes:
+        event = events.get(record.event_id)
+        if event is None or event.account_id != record.citizen_id:
+            raise CreditEvent.DoesNotExist(f"No event {record.event_id} of that citizen.")
+        if event.status != EventStatus.ACTIVE or record.event_id in taken:
+            raise AlreadyDisputed()
+        dispute = Dispute(
+            id=record.id,
+            event=event,
+            citizen_id=record.citizen_id,
+            reason=record.reason,
+            status=DisputeStatus.OPEN,
+            opened_at=record.opened_at,
+        )
+        if record.status != DisputeStatus.OPEN:
+            _dispute_end(
+                dispute,
+                status=record.status,
+                resolved_at=record.resolved_at,
+                note=record.resolution_note,
+                resolved_by_id=record.resolved_by_id,
+            )
+        elif record.resolved_at is not None:
+            raise ValueError("An open dispute has not been resolved.")
+        written.append(dispute)
+    Dispute.objects.bulk_create(written)
+    by_status: dict[str, list[uuid.UUID]] = defaultdict(list)
+    for dispute in written:
+        dispute.event.status = _EVENT_STATUS_FOR_DISPUTE[dispute.status]
+        by_status[dispute.event.status].append(dispute.event_id)
+    for status, pks in by_status.items():
+        if status != EventStatus.ACTIVE:
+            CreditEvent.objects.filter(pk__in=pks).update(status=status)
+    return written
 
 
 @transaction.atomic
 def disputes_bulk_record(*, disputes: Sequence[DisputeRecord]) -> int:
-    """Write disputes that were opened (and perhaps resolved) in the past, leaving each
-    event as :func:`dispute_open` and :func:`dispute_resolve` would have: disputed while
-    open, removed when upheld, counting again when rejected. As there, an event is
-    disputed once, by its own citizen, while it counts. No recompute is scheduled: the
-    caller recomputes with the batch. Returns how many were written."""
+    """Write disputes that were opened (and perhaps resolved) in the past, each as
+    :func:`dispute_open` and :func:`dispute_resolve` would have left it and its event
+    (both are :func:`_disputes_write` and :func:`_dispute_end`). As their times come
+    from the caller rather than the clock, each must have been resolved after it was
+    opened. No recompute is scheduled: the caller recomputes with the batch. Returns
+    how many were written."""
     if not disputes:
         return 0
     for dispute in disputes:
-        if dispute.status not in _EVENT_STATUS_FOR_DISPUTE:
-            raise ValueError(f"Unknown dispute status {dispute.status!r}.")
-        resolved = dispute.status != DisputeStatus.OPEN
-        if resolved != (dispute.resolved_at is not None) or (
-            dispute.resolved_at is not None and dispute.resolved_at < dispute.opened_at
-        ):
-            raise ValueError("A resolved dispute, and only one, has a later resolved_at.")
-    event_ids = [dispute.event_id for dispute in disputes]
-    if len(set(event_ids)) != len(event_ids):
-        raise AlreadyDisputed()
-    events = CreditEvent.objects.select_for_update().in_bulk(event_ids)
-    taken = set(Dispute.objects.filter(event_id__in=event_ids).values_list("event_id", flat=True))
-    for dispute in disputes:
-        event = events.get(dispute.event_id)
-        if event is None or event.account_id != dispute.citizen_id:
-            raise CreditEvent.DoesNotExist(f"No event {dispute.event_id} of that citizen.")
-        if event.status != EventStatus.ACTIVE or dispute.event_id in taken:
-            raise AlreadyDisputed()
-    Dispute.objects.bulk_create(
-        Dispute(
-            id=dispute.id,
-            event_id=dispute.event_id,
-            citizen_id=dispute.citizen_id,
-            reason=dispute.reason,
-            status=dispute.status,
-            opened_at=dispute.opened_at,
-            resolved_at=dispute.resolved_at,
-            resolution_note=dispute.resolution_note,
-            resolved_by_id=dispute.resolved_by_id,
-        )
-        for dispute in disputes
-    )
-    by_status: dict[str, list[uuid.UUID]] = defaultdict(list)
-    for dispute in disputes:
-        by_status[_EVENT_STATUS_FOR_DISPUTE[dispute.status]].append(dispute.event_id)
-    for status, pks in by_status.items():
-        if status != EventStatus.ACTIVE:
-            CreditEvent.objects.filter(pk__in=pks).update(status=status)
-    return len(disputes)
+        if dispute.resolved_at is not None and dispute.resolved_at < dispute.opened_at:
+            raise ValueError("A dispute is resolved after it was opened.")
+    return len(_disputes_write(disputes))
 
 
 # --- Recomputation ---------------------------------------------------------------------
@@ -564,14 +646,13 @@ def score_current_ensure(*, account: User) -> ScoreSnapshot:
 @transaction.atomic
 def dispute_open(*, citizen: User, event: CreditEvent, reason: str) -> Dispute:
     """The citizen contests one of their events: it stops counting at once."""
-    event = CreditEvent.objects.select_for_update().get(pk=event.pk, account=citizen)
-    if event.status != EventStatus.ACTIVE or Dispute.objects.filter(event=event).exists():
-        raise AlreadyDisputed()
-    dispute = Dispute.objects.create(
-        event=event, citizen=citizen, reason=reason, opened_at=timezone.now()
+    [dispute] = _disputes_write(
+        [
+            DisputeRecord(
+                event_id=event.pk, citizen_id=citizen.pk, reason=reason, opened_at=timezone.now()
+            )
+        ]
     )
-    event.status = EventStatus.DISPUTED
-    event.save(update_fields=["status"])
     logger.info("dispute opened", extra={"account_id": citizen.pk, "dispute_id": str(dispute.pk)})
     _schedule_recompute(citizen.pk, SnapshotTrigger.EVENT)
     return dispute
@@ -584,15 +665,16 @@ def dispute_resolve(
     """Staff (or the 30-day rule) decide: upheld removes the record for good, rejected
     makes it count again."""
     dispute = Dispute.objects.select_for_update().select_related("event").get(pk=dispute.pk)
-    if dispute.status != DisputeStatus.OPEN:
-        raise DisputeNotOpen()
-    dispute.status = DisputeStatus.UPHELD if upheld else DisputeStatus.REJECTED
-    dispute.resolution_note = note
-    dispute.resolved_by = resolved_by
-    dispute.resolved_at = timezone.now()
-    dispute.save(update_fields=["status", "resolution_note", "resolved_by", "resolved_at"])
     event = dispute.event
-    event.status = EventStatus.REMOVED if upheld else EventStatus.ACTIVE
+    event.status = _dispute_end(
+        dispute,
+        status=DisputeStatus.UPHELD if upheld else DisputeStatus.REJECTED,
+        resolved_at=timezone.now(),
+        note=note,
+        resolved_by_id=resolved_by.pk if resolved_by is not None else None,
+    )
+    dispute.resolved_by = resolved_by
+    dispute.save(update_fields=["status", "resolution_note", "resolved_by", "resolved_at"])
     event.save(update_fields=["status"])
     logger.info("dispute resolved", extra={"dispute_id": str(dispute.pk), "upheld": upheld})
     _schedule_recompute(dispute.citizen_id, SnapshotTrigger.EVENT)

@@ -19,11 +19,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import F
 from django.utils import timezone
 from knox.models import AuthToken
 
-from common.bulk import rows_insert
+from common.bulk import row_instance, rows_insert
 from wallet.errors import CurrencyMismatch, HoldNotActive, InsufficientFunds, InvalidAmount
 from wallet.models import (
     AccountKind,
@@ -153,6 +153,10 @@ def system_account(code: SystemAccount) -> LedgerAccount:
 
 # Ids per query when locking many accounts (SQLite's historical limit is 999 variables).
 _LOCK_CHUNK = 900
+_TRANSFER_KINDS = frozenset(TransferKind.values)
+# From this many transfers in one write, PostgreSQL's statistics are refreshed after it
+# (see ``_transfers_write``); below it they cannot be stale enough to matter.
+_ANALYZE_FROM = 1_000
 
 
 def _lock_accounts(account_ids: set[int]) -> dict[int, LedgerAccount]:
@@ -170,47 +174,116 @@ def _lock_accounts(account_ids: set[int]) -> dict[int, LedgerAccount]:
     return locked
 
 
-def _post(
-    *,
-    kind: str,
-    postings: Mapping[int, int],
-    locked: Mapping[int, LedgerAccount],
-    description: str = "",
-    reference: str = "",
-) -> Transfer:
-    """Write one balanced transfer over accounts the caller has locked.
+@dataclass(frozen=True, slots=True)
+class TransferRecord:
+    """One transfer as :func:`_transfers_write` writes it: one of a live payment's, or of
+    a history's at a time of the caller's choosing. ``postings`` maps account id to
+    signed amount (credit positive)."""
 
-    ``postings`` maps account id to its signed amount (credit positive). Checks that
-    debited wallets can afford it, then writes the transfer, its entries and the cached
-    balances (``F()`` in pk order).
+    kind: str
+    postings: Mapping[int, int]
+    created_at: datetime
+    description: str = ""
+    reference: str = ""
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+def _transfer_legs(transfer: TransferRecord) -> list[tuple[int, int]]:
+    """A transfer's legs (account id, signed amount), in account order, once it is known
+    to be one: a known kind at an aware time, two or more legs summing to zero."""
+    if transfer.kind not in _TRANSFER_KINDS:
+        raise ValueError(f"Unknown kind of transfer: {transfer.kind!r}.")
+    if timezone.is_naive(transfer.created_at):
+        raise ValueError("created_at must be an aware time.")
+    legs = sorted(
+        (account_id, amount) for account_id, amount in transfer.postings.items() if amount
+    )
+    if len(legs) < 2 or sum(amount for _, amount in legs) != 0:
+        raise ValueError(f"Unbalanced or one-legged transfer: {dict(transfer.postings)}")
+    return legs
+
+
+def _transfers_write(
+    transfers: Sequence[TransferRecord], *, locked: Mapping[int, LedgerAccount]
+) -> None:
+    """Write transfers over accounts the caller has locked (every account they post to):
+    the one implementation of the ledger's rules, for one live payment or a history.
+
+    Each transfer must be one (:func:`_transfer_legs`) in the deployment's currency, and
+    taking them in time order (ties in the given order) from each wallet's available
+    balance as ``locked`` has it, no wallet's available balance goes below zero:
+    ``InsufficientFunds`` otherwise, before anything is written. Then the transfers and
+    their entries are written, and each balance moves once by ``F()`` (its total), in
+    the database and in ``locked``.
     """
-    postings = {account_id: amount for account_id, amount in postings.items() if amount}
-    if len(postings) < 2 or sum(postings.values()) != 0:
-        raise ValueError(f"Unbalanced or one-legged transfer: {postings}")
     currency = settings.WALLET_CURRENCY
-    for account_id, amount in postings.items():
-        account = locked[account_id]
-        if account.currency != currency:
-            raise CurrencyMismatch()
-        if account.kind == AccountKind.WALLET and amount < 0 and account.available < -amount:
+    legs_of = [_transfer_legs(transfer) for transfer in transfers]
+    totals: dict[int, int] = defaultdict(int)
+    for legs in legs_of:
+        for account_id, amount in legs:
+            totals[account_id] += amount
+    if any(locked[account_id].currency != currency for account_id in totals):
+        raise CurrencyMismatch()
+
+    wallets = {pk for pk in totals if locked[pk].kind == AccountKind.WALLET}
+    available = {pk: locked[pk].available for pk in wallets}
+    wallet_legs = sorted(
+        (transfer.created_at, index, account_id, amount)
+        for index, (transfer, legs) in enumerate(zip(transfers, legs_of, strict=True))
+        for account_id, amount in legs
+        if account_id in wallets
+    )
+    for _, _, account_id, amount in wallet_legs:
+        available[account_id] += amount
+        if available[account_id] < 0:
             raise InsufficientFunds()
 
-    now = timezone.now()
-    transfer = Transfer.objects.create(
-        kind=kind,
-        currency=currency,
-        description=description[:255],
-        reference=reference[:255],
-        created_at=now,
+    rows_insert(Transfer, _TRANSFER_COLUMNS, (_transfer_row(t, currency) for t in transfers))
+    rows_insert(
+        Entry,
+        ("transfer_id", "account_id", "amount", "created_at"),
+        (
+            (transfer.id, account_id, amount, transfer.created_at)
+            for transfer, legs in zip(transfers, legs_of, strict=True)
+            for account_id, amount in legs
+        ),
     )
-    Entry.objects.bulk_create(
-        Entry(transfer=transfer, account_id=account_id, amount=amount, created_at=now)
-        for account_id, amount in sorted(postings.items())
+    for pk, total in sorted(totals.items()):
+        # One statement per account in pk order, the order its lock was taken in (a
+        # statement over many rows locks them in whatever order it finds them).
+        if total:
+            LedgerAccount.objects.filter(pk=pk).update(balance=F("balance") + total)
+            locked[pk].balance += total
+    if connection.vendor == "postgresql" and len(transfers) >= _ANALYZE_FROM:
+        # The balance check (a trigger run at commit, once per entry and per transfer)
+        # joins a transfer's entries to their accounts. Planned from statistics taken
+        # before a bulk write, or none, it reads every account each time: quadratic.
+        # Fresh statistics (this transaction's rows included) keep it to index lookups.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE wallet_entry, wallet_transfer, wallet_ledgeraccount")
+
+
+_TRANSFER_COLUMNS = ("id", "kind", "currency", "description", "reference", "created_at")
+
+
+def _transfer_row(transfer: TransferRecord, currency: str) -> tuple[Any, ...]:
+    return (
+        transfer.id,
+        transfer.kind,
+        currency,
+        transfer.description[:255],
+        transfer.reference[:255],
+        transfer.created_at,
     )
-    for account_id, amount in sorted(postings.items()):
-        LedgerAccount.objects.filter(pk=account_id).update(balance=F("balance") + amount)
-        locked[account_id].balance += amount
-    return transfer
+
+
+def _post(transfer: TransferRecord, *, locked: Mapping[int, LedgerAccount]) -> Transfer:
+    """Write one transfer over accounts the caller has locked: :func:`_transfers_write`
+    applied to one. Returns it as saved."""
+    _transfers_write([transfer], locked=locked)
+    return row_instance(
+        Transfer, _TRANSFER_COLUMNS, _transfer_row(transfer, settings.WALLET_CURRENCY)
+    )
 
 
 @transaction.atomic
@@ -230,11 +303,14 @@ def transfer_funds(
         raise InvalidAmount("A transfer needs two different accounts.")
     locked = _lock_accounts({source.pk, destination.pk})
     return _post(
-        kind=kind,
-        postings={source.pk: -amount, destination.pk: amount},
+        TransferRecord(
+            kind=kind,
+            postings={source.pk: -amount, destination.pk: amount},
+            created_at=timezone.now(),
+            description=description,
+            reference=reference,
+        ),
         locked=locked,
-        description=description,
-        reference=reference,
     )
 
 
@@ -284,103 +360,170 @@ def payment_create(
         )
 
 
-@dataclass(frozen=True, slots=True)
-class TransferRecord:
-    """One transfer for :func:`transfers_bulk_create`: what ``_post`` writes, at a time of
-    the caller's choosing. ``postings`` maps account id to signed amount (credit
-    positive)."""
-
-    kind: str
-    postings: Mapping[int, int]
-    created_at: datetime
-    description: str = ""
-    reference: str = ""
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
-
-
 @transaction.atomic
 def transfers_bulk_create(*, transfers: Sequence[TransferRecord]) -> int:
     """Write many balanced transfers, each at its own time, and move every cached
     balance once: history from another ledger, or the demo's two years of it.
 
-    Each transfer is checked as ``_post`` checks one (two or more legs summing to zero,
-    on known accounts in the deployment's currency), and the whole as one: taking the
-    transfers in time order (ties in the given order) from each wallet's current
-    available balance, no wallet's available balance ever goes below zero. Accounts are
-    locked in pk order like every other write; each balance then moves by one ``F()``
-    update of its total. Either everything is written or nothing is. Returns how many
-    transfers were written.
+    The rules are one payment's (:func:`_transfers_write`), applied to the whole: taking
+    the transfers in time order from each wallet's current available balance, no wallet
+    is ever short. Accounts are locked in pk order like every other write. Either
+    everything is written or nothing is. Returns how many transfers were written.
     """
     if not transfers:
         return 0
-    currency = settings.WALLET_CURRENCY
-    kinds = frozenset(TransferKind.values)
-    totals: dict[int, int] = defaultdict(int)
-    for transfer in transfers:
-        if transfer.kind not in kinds:
-            raise ValueError(f"Unknown kind of transfer: {transfer.kind!r}.")
-        if timezone.is_naive(transfer.created_at):
-            raise ValueError("created_at must be an aware time.")
-        legs = [amount for amount in transfer.postings.values() if amount]
-        if len(legs) < 2 or sum(legs) != 0:
-            raise ValueError(f"Unbalanced or one-legged transfer: {dict(transfer.postings)}")
-        for account_id, amount in transfer.postings.items():
-            totals[account_id] += amount
-    locked = _lock_accounts(set(totals))
-    if any(account.currency != currency for account in locked.values()):
-        raise CurrencyMismatch()
-
-    wallets = {pk for pk, account in locked.items() if account.kind == AccountKind.WALLET}
-    wallet_legs = sorted(
-        (transfer.created_at, index, account_id, amount)
-        for index, transfer in enumerate(transfers)
-        for account_id, amount in transfer.postings.items()
-        if amount and account_id in wallets
-    )
-    available = {pk: locked[pk].available for pk in wallets}
-    for _, _, account_id, amount in wallet_legs:
-        available[account_id] += amount
-        if available[account_id] < 0:
-            raise InsufficientFunds()
-
-    rows_insert(
-        Transfer,
-        ("id", "kind", "currency", "description", "reference", "created_at"),
-        (
-            (t.id, t.kind, currency, t.description[:255], t.reference[:255], t.created_at)
-            for t in transfers
-        ),
-    )
-    rows_insert(
-        Entry,
-        ("transfer_id", "account_id", "amount", "created_at"),
-        (
-            (transfer.id, account_id, amount, transfer.created_at)
-            for transfer in transfers
-            for account_id, amount in sorted(transfer.postings.items())
-            if amount
-        ),
-    )
-    moved = sorted((pk, total) for pk, total in totals.items() if total)
-    for start in range(0, len(moved), _LOCK_CHUNK):
-        # One statement per chunk of accounts, each balance still moved by F() under the
-        # locks taken above: balance = balance + its total.
-        chunk = moved[start : start + _LOCK_CHUNK]
-        LedgerAccount.objects.filter(pk__in=[pk for pk, _ in chunk]).update(
-            balance=F("balance")
-            + Case(*(When(pk=pk, then=Value(total)) for pk, total in chunk), default=Value(0))
-        )
-    if connection.vendor == "postgresql":
-        # The balance check (a trigger run at commit, once per entry and per transfer)
-        # joins a transfer's entries to their accounts. Planned from statistics taken
-        # before a bulk write, or none, it reads every account each time: quadratic.
-        # Fresh statistics (this transaction's rows included) keep it to index lookups.
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE wallet_entry, wallet_transfer, wallet_ledgeraccount")
+    account_ids = {
+        pk for transfer in transfers for pk, amount in transfer.postings.items() if amount
+    }
+    _transfers_write(transfers, locked=_lock_accounts(account_ids))
     return len(transfers)
 
 
 # --- Holds -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRecord:
+    """A hold as the hold services leave it, for :func:`_holds_write`: active (placed
+    now), or placed and resolved in the past (:func:`holds_bulk_record`). A captured one
+    names the transfer that took its money."""
+
+    account_id: int
+    amount: int
+    status: str
+    created_at: datetime
+    expires_at: datetime
+    resolved_at: datetime | None = None
+    captured_amount: int = 0
+    capture_transfer_id: uuid.UUID | None = None
+    reference: str = ""
+    description: str = ""
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+# The name histories know it by: what they record has been resolved.
+ResolvedHoldRecord = HoldRecord
+
+_HOLD_ENDS = frozenset({HoldStatus.CAPTURED, HoldStatus.RELEASED, HoldStatus.EXPIRED})
+_HOLD_COLUMNS = (
+    "id",
+    "account_id",
+    "amount",
+    "captured_amount",
+    "status",
+    "reference",
+    "description",
+    "expires_at",
+    "created_at",
+    "resolved_at",
+    "capture_transfer_id",
+)
+
+
+def _hold_check(hold: HoldRecord) -> None:
+    """What a hold is in each state: a positive amount; active and nothing more, or
+    ended (captured, released or expired) at some moment, and captured exactly when it
+    names its capture transfer, for 1 to its amount (nothing captured otherwise)."""
+    if hold.amount <= 0:
+        raise InvalidAmount("A hold must be a positive number of minor units.")
+    if hold.status == HoldStatus.ACTIVE:
+        if hold.resolved_at is not None or hold.captured_amount or hold.capture_transfer_id:
+            raise ValueError("An active hold is neither resolved nor captured.")
+        return
+    if hold.status not in _HOLD_ENDS:
+        raise ValueError(f"Unknown hold status {hold.status!r}.")
+    if hold.resolved_at is None:
+        raise ValueError("A resolved hold has the moment it was resolved.")
+    captured = hold.status == HoldStatus.CAPTURED
+    if captured != (hold.capture_transfer_id is not None):
+        raise ValueError("A captured hold, and only a captured one, names its transfer.")
+    if not captured and hold.captured_amount:
+        raise ValueError("Only a captured hold has a captured amount.")
+    if captured and not 0 < hold.captured_amount <= hold.amount:
+        raise InvalidAmount(f"A capture must be between 1 and {hold.amount} minor units.")
+
+
+def _holds_write(holds: Sequence[HoldRecord], *, locked: Mapping[int, LedgerAccount]) -> None:
+    """Write holds on wallets the caller has locked: the one implementation of what a
+    hold row may be (:func:`_hold_check`), for one placed now or a history of them.
+
+    Holds are placed on wallets only. An active hold sets its amount aside: the wallet's
+    available balance must cover every active hold written here (``InsufficientFunds``,
+    with nothing written), and ``held`` grows by ``F()``. A resolved hold set its money
+    aside and gave it back (a capture is the transfer it names): it moves nothing.
+    """
+    setting_aside: dict[int, int] = defaultdict(int)
+    for hold in holds:
+        _hold_check(hold)
+        if locked[hold.account_id].kind != AccountKind.WALLET:
+            raise InvalidAmount("Holds are placed on wallets only.")
+        if hold.status == HoldStatus.ACTIVE:
+            setting_aside[hold.account_id] += hold.amount
+    if any(locked[pk].available < amount for pk, amount in setting_aside.items()):
+        raise InsufficientFunds()
+    rows_insert(Hold, _HOLD_COLUMNS, (_hold_row(hold) for hold in holds))
+    for pk, amount in sorted(setting_aside.items()):
+        LedgerAccount.objects.filter(pk=pk).update(held=F("held") + amount)
+        locked[pk].held += amount
+
+
+def _hold_row(hold: HoldRecord) -> tuple[Any, ...]:
+    return (
+        hold.id,
+        hold.account_id,
+        hold.amount,
+        hold.captured_amount,
+        hold.status,
+        hold.reference[:255],
+        hold.description[:255],
+        hold.expires_at,
+        hold.created_at,
+        hold.resolved_at,
+        hold.capture_transfer_id,
+    )
+
+
+def _hold_end(
+    hold: Hold,
+    *,
+    status: str,
+    resolved_at: datetime,
+    captured_amount: int = 0,
+    capture_transfer_id: uuid.UUID | None = None,
+) -> HoldRecord:
+    """Where a hold locked active (:func:`_lock_active_hold`) ends, checked as every hold
+    is (:func:`_hold_check`) before anything moves; :func:`_hold_resolve` then saves it."""
+    ended = HoldRecord(
+        account_id=hold.account_id,
+        amount=hold.amount,
+        status=status,
+        created_at=hold.created_at,
+        expires_at=hold.expires_at,
+        resolved_at=resolved_at,
+        captured_amount=captured_amount,
+        capture_transfer_id=capture_transfer_id,
+        id=hold.pk,
+    )
+    _hold_check(ended)
+    return ended
+
+
+def _unhold(*, hold: Hold, account: LedgerAccount) -> None:
+    """Give an active hold's money back to the wallet's available balance (its locked
+    ``account``); the one place ``held`` shrinks."""
+    LedgerAccount.objects.filter(pk=account.pk).update(held=F("held") - hold.amount)
+    account.held -= hold.amount
+
+
+def _hold_resolve(hold: Hold, ended: HoldRecord, *, capture: Transfer | None = None) -> None:
+    """Save a hold as it ended (:func:`_hold_end`); its money was given back first."""
+    hold.status = ended.status
+    hold.captured_amount = ended.captured_amount
+    hold.resolved_at = ended.resolved_at
+    if capture is not None:
+        hold.capture_transfer = capture
+    hold.capture_transfer_id = ended.capture_transfer_id
+    hold.save(update_fields=["status", "captured_amount", "capture_transfer", "resolved_at"])
 
 
 def _lock_active_hold(hold_id: Any, *, capturable: bool = False) -> Hold:
@@ -395,11 +538,6 @@ def _lock_active_hold(hold_id: Any, *, capturable: bool = False) -> Hold:
     return hold
 
 
-def _unhold(*, hold: Hold, account: LedgerAccount) -> None:
-    LedgerAccount.objects.filter(pk=account.pk).update(held=F("held") - hold.amount)
-    account.held -= hold.amount
-
-
 @transaction.atomic
 def hold_place(
     *,
@@ -410,22 +548,18 @@ def hold_place(
     description: str = "",
 ) -> Hold:
     """Set ``amount`` aside on a wallet until it is captured, released or expires."""
-    if amount <= 0:
-        raise InvalidAmount("A hold must be a positive number of minor units.")
-    locked = _lock_accounts({account.pk})[account.pk]
-    if locked.kind != AccountKind.WALLET:
-        raise InvalidAmount("Holds are placed on wallets only.")
-    if locked.available < amount:
-        raise InsufficientFunds()
-    hold = Hold.objects.create(
-        account=locked,
+    locked = _lock_accounts({account.pk})
+    hold = HoldRecord(
+        account_id=account.pk,
         amount=amount,
+        status=HoldStatus.ACTIVE,
+        created_at=timezone.now(),
         expires_at=expires_at,
-        reference=reference[:255],
-        description=description[:255],
+        reference=reference,
+        description=description,
     )
-    LedgerAccount.objects.filter(pk=locked.pk).update(held=F("held") + amount)
-    return hold
+    _holds_write([hold], locked=locked)
+    return row_instance(Hold, _HOLD_COLUMNS, _hold_row(hold))
 
 
 @transaction.atomic
@@ -434,24 +568,26 @@ def hold_capture(
 ) -> Hold:
     """Take ``amount`` (at most the hold) to ``destination``; the rest is released."""
     hold = _lock_active_hold(hold_id, capturable=True)
-    if amount <= 0 or amount > hold.amount:
-        raise InvalidAmount(f"A capture must be between 1 and {hold.amount} minor units.")
+    now = timezone.now()
+    capture = TransferRecord(
+        kind=TransferKind.HOLD_CAPTURE,
+        postings={hold.account_id: -amount, destination.pk: amount},
+        created_at=now,
+        description=description or hold.description,
+        reference=f"hold:{hold.pk}",
+    )
+    ended = _hold_end(
+        hold,
+        status=HoldStatus.CAPTURED,
+        resolved_at=now,
+        captured_amount=amount,
+        capture_transfer_id=capture.id,
+    )
     if destination.pk == hold.account_id:
         raise InvalidAmount("A hold is captured to another account than its own wallet.")
     locked = _lock_accounts({hold.account_id, destination.pk})
     _unhold(hold=hold, account=locked[hold.account_id])
-    transfer = _post(
-        kind=TransferKind.HOLD_CAPTURE,
-        postings={hold.account_id: -amount, destination.pk: amount},
-        locked=locked,
-        description=description or hold.description,
-        reference=f"hold:{hold.pk}",
-    )
-    hold.status = HoldStatus.CAPTURED
-    hold.captured_amount = amount
-    hold.capture_transfer = transfer
-    hold.resolved_at = timezone.now()
-    hold.save(update_fields=["status", "captured_amount", "capture_transfer", "resolved_at"])
+    _hold_resolve(hold, ended, capture=_post(capture, locked=locked))
     return hold
 
 
@@ -459,11 +595,10 @@ def hold_capture(
 def hold_release(*, hold_id: Any) -> Hold:
     """Give the held money back to the wallet's available balance."""
     hold = _lock_active_hold(hold_id)
+    ended = _hold_end(hold, status=HoldStatus.RELEASED, resolved_at=timezone.now())
     account = _lock_accounts({hold.account_id})[hold.account_id]
     _unhold(hold=hold, account=account)
-    hold.status = HoldStatus.RELEASED
-    hold.resolved_at = timezone.now()
-    hold.save(update_fields=["status", "resolved_at"])
+    _hold_resolve(hold, ended)
     return hold
 
 
@@ -480,11 +615,10 @@ def hold_expire(*, hold_id: Any, now: datetime | None = None) -> bool:
     hold = Hold.objects.select_for_update(skip_locked=True).filter(pk=hold_id).first()
     if hold is None or hold.status != HoldStatus.ACTIVE or hold.expires_at > now:
         return False
+    ended = _hold_end(hold, status=HoldStatus.EXPIRED, resolved_at=now)
     account = _lock_accounts({hold.account_id})[hold.account_id]
     _unhold(hold=hold, account=account)
-    hold.status = HoldStatus.EXPIRED
-    hold.resolved_at = now
-    hold.save(update_fields=["status", "resolved_at"])
+    _hold_resolve(hold, ended)
     return True
 
 
@@ -502,89 +636,25 @@ def holds_expire_due(*, now: datetime | None = None, limit: int = 1000) -> int:
     return expired
 
 
-@dataclass(frozen=True, slots=True)
-class ResolvedHoldRecord:
-    """A hold that was placed and resolved in the past, for :func:`holds_bulk_record`.
-    A captured one names the transfer that took its money."""
-
-    account_id: int
-    amount: int
-    status: str
-    created_at: datetime
-    expires_at: datetime
-    resolved_at: datetime
-    captured_amount: int = 0
-    capture_transfer_id: uuid.UUID | None = None
-    reference: str = ""
-    description: str = ""
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
-
-
 @transaction.atomic
-def holds_bulk_record(*, holds: Sequence[ResolvedHoldRecord]) -> int:
+def holds_bulk_record(*, holds: Sequence[HoldRecord]) -> int:
     """Write holds that were placed and resolved in the past (the demo's history,
     imports); returns how many were written.
 
-    Only resolved holds: an active hold sets money aside (``held``), which only
-    :func:`hold_place` may do, under the wallet's lock. A resolved hold moved no money of
-    its own (a capture is the transfer it names), so writing one changes no balance. Each
-    is checked as the hold services leave one: on a wallet, a positive amount, resolved
-    after it was placed, and captured exactly when it names its capture transfer.
+    Each is checked as the hold services leave one (:func:`_holds_write`). Only resolved
+    holds: an active one sets money aside, which only :func:`hold_place` does, now. And
+    as their times come from the caller rather than the clock, each must have been
+    resolved after it was placed.
     """
     if not holds:
         return 0
-    resolved = {HoldStatus.CAPTURED, HoldStatus.RELEASED, HoldStatus.EXPIRED}
     for hold in holds:
-        if hold.status not in resolved:
-            raise ValueError(f"Only resolved holds are recorded in bulk, not {hold.status!r}.")
-        if hold.amount <= 0:
-            raise InvalidAmount("A hold must be a positive number of minor units.")
-        if hold.resolved_at < hold.created_at:
+        if hold.status == HoldStatus.ACTIVE:
+            raise ValueError("Only resolved holds are recorded in bulk, not active ones.")
+        if hold.resolved_at is not None and hold.resolved_at < hold.created_at:
             raise ValueError("A hold is resolved after it was placed.")
-        captured = hold.status == HoldStatus.CAPTURED
-        if captured != (hold.capture_transfer_id is not None) or not (
-            0 < hold.captured_amount <= hold.amount if captured else hold.captured_amount == 0
-        ):
-            raise ValueError("A captured hold names its transfer and takes 1 to its amount.")
-    account_ids = sorted({hold.account_id for hold in holds})
-    kinds: dict[int, str] = {}
-    for start in range(0, len(account_ids), _LOCK_CHUNK):
-        chunk = account_ids[start : start + _LOCK_CHUNK]
-        kinds.update(LedgerAccount.objects.filter(pk__in=chunk).values_list("pk", "kind"))
-    if any(kinds.get(pk) != AccountKind.WALLET for pk in account_ids):
-        raise InvalidAmount("Holds are placed on wallets only.")
-    return rows_insert(
-        Hold,
-        (
-            "id",
-            "account_id",
-            "amount",
-            "captured_amount",
-            "status",
-            "reference",
-            "description",
-            "expires_at",
-            "created_at",
-            "resolved_at",
-            "capture_transfer_id",
-        ),
-        (
-            (
-                hold.id,
-                hold.account_id,
-                hold.amount,
-                hold.captured_amount,
-                hold.status,
-                hold.reference[:255],
-                hold.description[:255],
-                hold.expires_at,
-                hold.created_at,
-                hold.resolved_at,
-                hold.capture_transfer_id,
-            )
-            for hold in holds
-        ),
-    )
+    _holds_write(holds, locked=_lock_accounts({hold.account_id for hold in holds}))
+    return len(holds)
 
 
 # --- Claims ----------------------------------------------------------------------------
@@ -638,24 +708,24 @@ def claim_charge(
     from_balance = min(amount - from_hold, max(wallet.available - from_hold, 0))
     collected = from_hold + from_balance
 
-    transfer = None
-    if collected:
-        transfer = _post(
-            kind=TransferKind.CLAIM,
-            postings={wallet.pk: -collected, destination.pk: collected},
-            locked=locked,
-            description=description,
-            reference=reference,
-        )
+    now = timezone.now()
+    charge = TransferRecord(
+        kind=TransferKind.CLAIM,
+        postings={wallet.pk: -collected, destination.pk: collected},
+        created_at=now,
+        description=description,
+        reference=reference,
+    )
+    transfer = _post(charge, locked=locked) if collected else None
     if hold is not None:
-        hold.resolved_at = timezone.now()
-        if from_hold:
-            hold.status = HoldStatus.CAPTURED
-            hold.captured_amount = from_hold
-            hold.capture_transfer = transfer
-        else:
-            hold.status = HoldStatus.RELEASED
-        hold.save(update_fields=["status", "captured_amount", "capture_transfer", "resolved_at"])
+        ended = _hold_end(
+            hold,
+            status=HoldStatus.CAPTURED if from_hold else HoldStatus.RELEASED,
+            resolved_at=now,
+            captured_amount=from_hold,
+            capture_transfer_id=charge.id if from_hold else None,
+        )
+        _hold_resolve(hold, ended, capture=transfer if from_hold else None)
     return ClaimCharge(
         from_hold=from_hold,
         from_balance=from_balance,

@@ -5,12 +5,13 @@ from datetime import timedelta
 from datetime import timezone as dt_timezone
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from common.bulk import rows_insert
+from common.bulk import row_instance, rows_insert
 from merchants.models import AuthorizationCode
 from scoring.models import Scorecard, ScoreSnapshot
+from wallet.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +96,31 @@ def test_a_naive_time_or_a_short_row_is_refused(citizen):
     with pytest.raises(ValueError, match="A row of 2 values for 3 columns"), transaction.atomic():
         rows_insert(AuthorizationCode, ("id", "citizen_id", "scope"), [(uuid.uuid4(), citizen.pk)])
     assert AuthorizationCode.objects.count() == 0
+
+
+def test_a_refused_row_raises_djangos_integrity_error_and_writes_nothing(citizen: User) -> None:
+    # Given a code already written
+    row = (uuid.uuid4(), citizen.pk, "billing", "f" * 64, timezone.now(), timezone.now())
+    columns = ("id", "citizen_id", "scope", "digest", "created_at", "expires_at")
+    rows_insert(AuthorizationCode, columns, [row])
+    # When it is written again (with another), then the database refuses it as it would
+    # refuse save(): a Django IntegrityError, which callers can catch and retry
+    other = (uuid.uuid4(), *row[1:])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rows_insert(AuthorizationCode, columns, [other, row])
+    assert AuthorizationCode.objects.count() == 1
+
+
+def test_row_instance_is_the_row_as_the_orm_reads_it_back(citizen: User) -> None:
+    now = timezone.now()
+    columns = ("id", "citizen_id", "scope", "merchant_id", "digest", "created_at", "expires_at")
+    row = (uuid.uuid4(), citizen.pk, "billing", None, "a" * 64, now, now + timedelta(minutes=5))
+    rows_insert(AuthorizationCode, columns, [row])
+
+    code = row_instance(AuthorizationCode, columns, row)
+
+    stored = AuthorizationCode.objects.get(pk=row[0])
+    assert (code._state.adding, code._state.db) == (False, "default")
+    assert code == stored
+    assert [getattr(code, name) for name in columns] == [getattr(stored, name) for name in columns]
+    assert code.citizen == citizen

@@ -2,7 +2,9 @@
 the access-logged read and scorecard activation."""
 
 import random
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -11,7 +13,7 @@ from django.utils import timezone
 
 from scoring import selectors, services, tasks
 from scoring.errors import AlreadyDisputed, DisputeNotOpen, EventSourceConflict, InvalidEvent
-from scoring.facts import EventKinds
+from scoring.facts import EVENT_WINDOW_DAYS, EventKinds
 from scoring.models import (
     AccessLogEntry,
     CreditEvent,
@@ -508,44 +510,110 @@ def _as_recorded(user):
     )
 
 
-def test_events_bulk_record_writes_what_record_event_writes_one_by_one(
-    citizen, other_citizen, django_capture_on_commit_callbacks
-):
-    # Given the same history recorded one by one for one citizen and in bulk for another
+def _record_one_by_one(user: User, events: dict[str, dict]) -> dict[str, object]:
+    """Each event through ``record_event``, in order; returns their ids by source."""
+    return {
+        source: services.record_event(account=user, source=source, **event).pk
+        for source, event in events.items()
+    }
+
+
+def _record_in_one_call(user: User, events: dict[str, dict]) -> dict[str, object]:
+    ids = services.events_bulk_record(
+        events=[
+            services.EventRecord(account_id=user.pk, source=source, **event)
+            for source, event in events.items()
+        ]
+    )
+    return {source: ids[(user.pk, source)] for source in events}
+
+
+RecordPath = Callable[[User, dict[str, dict]], dict[str, object]]
+
+each_recording_path = pytest.mark.parametrize(
+    "record_events", [_record_one_by_one, _record_in_one_call], ids=["one", "bulk"]
+)
+
+
+@each_recording_path
+def test_an_event_settles_the_one_it_settles_in_whichever_order_they_arrive(
+    citizen: User, record_events: RecordPath, django_capture_on_commit_callbacks: Any
+) -> None:
+    # Given a history: a bill overdue then paid late, a claim whose "paid" arrives
+    # before its "unpaid", a bill paid on time and a stay
     now = timezone.now()
-    for kind, days, source, subject in _history(now):
-        services.record_event(
-            account=citizen,
-            kind=kind,
-            occurred_at=now - timedelta(days=days),
-            source=source,
-            subject=subject,
-            amount=100,
-            currency="CNY",
+    history = {
+        source: {
+            "kind": kind,
+            "occurred_at": now - timedelta(days=days),
+            "subject": subject,
+            "amount": 100,
+            "currency": "CNY",
+        }
+        for kind, days, source, subject in _history(now)
+    }
+    # When it is recorded
+    with django_capture_on_commit_callbacks():
+        ids = record_events(citizen, history)
+    # Then every event is there once, counting for its kind's window, and exactly the
+    # overdue bill and the unpaid claim are settled, when their settling event happened
+    recorded = {event.source: event for event in CreditEvent.objects.filter(account=citizen)}
+    assert {source: event.pk for source, event in recorded.items()} == ids
+    assert {source: event.settled_at for source, event in recorded.items()} == {
+        "bill:1:overdue": now - timedelta(days=35),
+        "bill:1:paid": None,
+        "claim:1:paid": None,
+        "claim:1:unpaid": now - timedelta(days=10),
+        "bill:2:paid": None,
+        "booking:1": None,
+    }
+    for source, event in recorded.items():
+        assert (event.kind, event.occurred_at, event.status) == (
+            history[source]["kind"],
+            history[source]["occurred_at"],
+            EventStatus.ACTIVE,
         )
+        assert event.counts_until == event.occurred_at + timedelta(
+            days=EVENT_WINDOW_DAYS[event.kind]
+        )
+        assert (event.amount, event.currency, event.subject) == (
+            100,
+            "CNY",
+            history[source]["subject"],
+        )
+
+
+def test_record_event_returns_the_event_as_stored_and_schedules_one_recompute(
+    citizen: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    # When a claim's "unpaid" is recorded after its payment
+    paid_at = timezone.now() - timedelta(days=1)
+    services.record_event(
+        account=citizen,
+        kind=EventKinds.CLAIM_PAID,
+        occurred_at=paid_at,
+        source="claim:3:paid",
+        subject="claim:3",
+    )
     with django_capture_on_commit_callbacks() as scheduled:
-        ids = services.events_bulk_record(
-            events=[
-                services.EventRecord(
-                    account_id=other_citizen.pk,
-                    kind=kind,
-                    occurred_at=now - timedelta(days=days),
-                    source=source,
-                    subject=subject,
-                    amount=100,
-                    currency="CNY",
-                )
-                for kind, days, source, subject in _history(now)
-            ]
+        event = services.record_event(
+            account=citizen,
+            kind=EventKinds.CLAIM_UNPAID,
+            occurred_at=paid_at - timedelta(days=2),
+            source="claim:3:unpaid",
+            subject="claim:3",
+            amount=500,
+            currency="CNY",
+            description="Damage",
         )
-    # Then both have the same records, settled the same way, and no recompute was queued
-    assert _as_recorded(other_citizen) == _as_recorded(citizen)
-    overdue = CreditEvent.objects.get(account=other_citizen, source="bill:1:overdue")
-    unpaid = CreditEvent.objects.get(account=other_citizen, source="claim:1:unpaid")
-    assert overdue.settled_at == now - timedelta(days=35)
-    assert unpaid.settled_at == now - timedelta(days=10)
-    assert ids[(other_citizen.pk, "claim:1:unpaid")] == unpaid.pk
-    assert scheduled == []
+    # Then what it returns is what is stored, field by field, and one recompute waits
+    stored = CreditEvent.objects.get(pk=event.pk)
+    assert event.account == citizen
+    assert [getattr(event, f.attname) for f in CreditEvent._meta.concrete_fields] == [
+        getattr(stored, f.attname) for f in CreditEvent._meta.concrete_fields
+    ]
+    assert event.settled_at == paid_at
+    assert len(scheduled) == 1
 
 
 def test_events_bulk_record_skips_known_sources_and_settles_earlier_records(citizen):
@@ -581,24 +649,43 @@ def test_events_bulk_record_skips_known_sources_and_settles_earlier_records(citi
     assert overdue.settled_at == late.occurred_at
 
 
+@each_recording_path
 @pytest.mark.parametrize(
-    ("kind", "days_ago", "source", "error"),
+    ("kind", "days_ago", "source", "amount", "error"),
     [
-        (EventKinds.NO_SHOW, 1, "bill:7:overdue", EventSourceConflict),  # same source, other kind
-        ("tax_evasion", 1, "x:1", InvalidEvent),
-        (EventKinds.NO_SHOW, -1, "booking:9", InvalidEvent),  # tomorrow
-        (EventKinds.NO_SHOW, 1, "", InvalidEvent),
+        (EventKinds.NO_SHOW, 1, "bill:7:overdue", None, EventSourceConflict),  # other kind
+        ("tax_evasion", 1, "x:1", None, InvalidEvent),
+        (EventKinds.NO_SHOW, -1, "booking:9", None, InvalidEvent),  # tomorrow
+        (EventKinds.NO_SHOW, 1, "", None, InvalidEvent),
+        (EventKinds.NO_SHOW, 1, "x" * 201, None, InvalidEvent),
+        (EventKinds.CLAIM_UNPAID, 1, "claim:1", -5, InvalidEvent),
+        (EventKinds.CLAIM_UNPAID, 1, "claim:1", True, InvalidEvent),
     ],
 )
-def test_events_bulk_record_refuses_what_record_event_refuses_and_writes_nothing(
-    citizen, kind, days_ago, source, error
-):
+def test_one_event_and_many_refuse_the_same_event_and_write_nothing(
+    citizen: User,
+    record_events: RecordPath,
+    kind: str,
+    days_ago: int,
+    source: str,
+    amount: Any,
+    error: type[Exception],
+) -> None:
+    # Given a recorded overdue bill
     services.record_event(
         account=citizen,
         kind=EventKinds.BILL_OVERDUE,
         occurred_at=timezone.now() - timedelta(days=3),
         source="bill:7:overdue",
     )
+    # When the bad event is recorded, then it is refused and nothing is written
+    bad = {"kind": kind, "occurred_at": timezone.now() - timedelta(days=days_ago), "amount": amount}
+    with pytest.raises(error):
+        record_events(citizen, {source: bad})
+    assert list(CreditEvent.objects.values_list("source", flat=True)) == ["bill:7:overdue"]
+
+
+def test_events_bulk_record_writes_all_of_a_call_or_nothing(citizen: User) -> None:
     fine = services.EventRecord(
         account_id=citizen.pk,
         kind=EventKinds.BOOKING_COMPLETED,
@@ -606,16 +693,71 @@ def test_events_bulk_record_refuses_what_record_event_refuses_and_writes_nothing
         source="booking:1",
     )
     bad = services.EventRecord(
-        account_id=citizen.pk,
-        kind=kind,
-        occurred_at=timezone.now() - timedelta(days=days_ago),
-        source=source,
+        account_id=citizen.pk, kind="tax_evasion", occurred_at=timezone.now(), source="x:1"
     )
-    with pytest.raises(error):
+    with pytest.raises(InvalidEvent):
         services.events_bulk_record(events=[fine, bad])
-    assert list(CreditEvent.objects.values_list("source", flat=True)) == ["bill:7:overdue"]
+    assert not CreditEvent.objects.exists()
 
 
+@each_recording_path
+def test_one_event_and_many_repeat_a_recorded_source_as_its_first_event(
+    citizen: User, record_events: RecordPath
+) -> None:
+    first = services.record_event(
+        account=citizen,
+        kind=EventKinds.BILL_OVERDUE,
+        occurred_at=timezone.now() - timedelta(days=3),
+        source="bill:7:overdue",
+    )
+    again = {"kind": EventKinds.BILL_OVERDUE, "occurred_at": timezone.now()}
+
+    assert record_events(citizen, {"bill:7:overdue": again}) == {"bill:7:overdue": first.pk}
+    assert CreditEvent.objects.get().occurred_at == first.occurred_at
+
+
+def _dispute_now(citizen: User, event: CreditEvent, status: str, resolved_by: User | None) -> None:
+    """Opened through ``dispute_open`` and, unless open, resolved by ``dispute_resolve``."""
+    dispute = services.dispute_open(citizen=citizen, event=event, reason="Not mine.")
+    if status != DisputeStatus.OPEN:
+        services.dispute_resolve(
+            dispute=dispute,
+            upheld=status == DisputeStatus.UPHELD,
+            note="Checked.",
+            resolved_by=resolved_by,
+        )
+
+
+def _dispute_in_history(
+    citizen: User, event: CreditEvent, status: str, resolved_by: User | None
+) -> None:
+    opened_at = timezone.now() - timedelta(days=10)
+    services.disputes_bulk_record(
+        disputes=[
+            services.DisputeRecord(
+                event_id=event.pk,
+                citizen_id=citizen.pk,
+                reason="Not mine.",
+                opened_at=opened_at,
+                status=status,
+                resolved_at=None if status == DisputeStatus.OPEN else opened_at + timedelta(days=5),
+                resolution_note="" if status == DisputeStatus.OPEN else "Checked.",
+                resolved_by_id=(
+                    None if status == DisputeStatus.OPEN or resolved_by is None else resolved_by.pk
+                ),
+            )
+        ]
+    )
+
+
+DisputePath = Callable[[User, CreditEvent, str, User | None], None]
+
+each_dispute_path = pytest.mark.parametrize(
+    "dispute", [_dispute_now, _dispute_in_history], ids=["one", "bulk"]
+)
+
+
+@each_dispute_path
 @pytest.mark.parametrize(
     ("status", "event_status"),
     [
@@ -624,36 +766,62 @@ def test_events_bulk_record_refuses_what_record_event_refuses_and_writes_nothing
         (DisputeStatus.REJECTED, EventStatus.ACTIVE),
     ],
 )
-def test_disputes_bulk_record_leaves_the_event_as_the_dispute_services_would(
-    citizen, record, status, event_status
-):
-    # Given an unpaid claim's record, disputed ten days ago
+def test_each_state_of_a_dispute_leaves_its_event_so(
+    citizen: User, record: Any, dispute: DisputePath, status: str, event_status: str
+) -> None:
+    # Given an unpaid claim's record
     event = record(citizen, EventKinds.CLAIM_UNPAID, days_ago=20)
-    opened_at = timezone.now() - timedelta(days=10)
-    resolved_at = None if status == DisputeStatus.OPEN else opened_at + timedelta(days=5)
-    # When the dispute is recorded as it went
-    written = services.disputes_bulk_record(
-        disputes=[
-            services.DisputeRecord(
-                event_id=event.pk,
-                citizen_id=citizen.pk,
-                reason="Not mine.",
-                opened_at=opened_at,
-                status=status,
-                resolved_at=resolved_at,
-            )
-        ]
-    )
-    # Then it is there, and the event counts, is disputed or removed accordingly
-    assert written == 1
-    dispute = Dispute.objects.get(event=event)
-    assert (dispute.status, dispute.opened_at, dispute.resolved_at) == (
-        status,
-        opened_at,
-        resolved_at,
+    staff = UserFactory.create(is_staff=True)
+    # When it is disputed and the dispute gets to this state
+    dispute(citizen, event, status, staff)
+    # Then the dispute is in it, and the event counts, is disputed or removed accordingly
+    stored = Dispute.objects.get(event=event)
+    resolved = status != DisputeStatus.OPEN
+    assert (stored.status, stored.citizen, stored.reason) == (status, citizen, "Not mine.")
+    assert (stored.resolved_at is not None, stored.resolved_by, stored.resolution_note) == (
+        (True, staff, "Checked.") if resolved else (False, None, "")
     )
     event.refresh_from_db()
     assert event.status == event_status
+
+
+@each_dispute_path
+def test_an_event_is_disputed_once_whichever_way(
+    citizen: User, record: Any, dispute: DisputePath
+) -> None:
+    event = record(citizen, EventKinds.CLAIM_UNPAID, days_ago=20)
+    services.dispute_open(citizen=citizen, event=event, reason="Not mine.")
+
+    with pytest.raises(AlreadyDisputed):
+        dispute(citizen, event, DisputeStatus.OPEN, None)
+    assert Dispute.objects.count() == 1
+
+
+@each_dispute_path
+def test_a_removed_record_cannot_be_disputed_again_whichever_way(
+    citizen: User, record: Any, dispute: DisputePath
+) -> None:
+    # Given a record removed by an upheld dispute
+    event = record(citizen, EventKinds.NO_SHOW)
+    opened = services.dispute_open(citizen=citizen, event=event, reason="I was there.")
+    services.dispute_resolve(dispute=opened, upheld=True, note="", resolved_by=None)
+    # When it is disputed again, then that is refused
+    with pytest.raises(AlreadyDisputed):
+        dispute(citizen, event, DisputeStatus.OPEN, None)
+    assert Dispute.objects.count() == 1
+
+
+@each_dispute_path
+def test_only_its_own_citizen_disputes_an_event_whichever_way(
+    citizen: User, other_citizen: User, record: Any, dispute: DisputePath
+) -> None:
+    event = record(other_citizen, EventKinds.NO_SHOW)
+
+    with pytest.raises(CreditEvent.DoesNotExist):
+        dispute(citizen, event, DisputeStatus.OPEN, None)
+    assert not Dispute.objects.exists()
+    event.refresh_from_db()
+    assert event.status == EventStatus.ACTIVE
 
 
 def test_disputes_bulk_record_refuses_a_second_dispute_of_an_event(citizen, record):

@@ -1,14 +1,17 @@
 """Exact-value tests of the wallet's services: what each writes, and that a refusal
 writes nothing."""
 
+import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from tests.factories import SettlementAccountFactory
 from wallet import services
-from wallet.errors import HoldNotActive, InsufficientFunds, InvalidAmount
+from wallet.errors import CurrencyMismatch, HoldNotActive, InsufficientFunds, InvalidAmount
 from wallet.models import (
     Entry,
     Hold,
@@ -17,6 +20,7 @@ from wallet.models import (
     SystemAccount,
     Transfer,
     TransferKind,
+    User,
 )
 
 
@@ -842,3 +846,203 @@ def test_holds_bulk_record_refuses_what_no_service_leaves_and_writes_nothing(
     with pytest.raises(ValueError):  # noqa: PT011 - each refusal has its own message
         services.holds_bulk_record(holds=[hold])
     assert ledger_snapshot() == before
+
+
+# --- One implementation of each rule: one transfer or hold and many refuse alike -------
+#
+# A live payment or hold is the bulk write applied to one item, so every rule below is
+# written once in ``wallet.services``; each test gives the same bad input to the path
+# for one item ("one") and to the path for many ("bulk") and expects the same refusal,
+# with nothing written.
+
+
+def _transfer_one(
+    source: LedgerAccount, destination: LedgerAccount, amount: int, kind: str = TransferKind.PAYMENT
+) -> object:
+    return services.transfer_funds(source=source, destination=destination, amount=amount, kind=kind)
+
+
+def _transfer_in_bulk(
+    source: LedgerAccount, destination: LedgerAccount, amount: int, kind: str = TransferKind.PAYMENT
+) -> object:
+    return services.transfers_bulk_create(
+        transfers=[
+            services.TransferRecord(
+                kind=kind,
+                postings={source.pk: -amount, destination.pk: amount},
+                created_at=timezone.now(),
+            )
+        ]
+    )
+
+
+Funded = Callable[[int], LedgerAccount]
+TransferPath = Callable[..., object]
+
+each_transfer_path = pytest.mark.parametrize(
+    "transfer", [_transfer_one, _transfer_in_bulk], ids=["one", "bulk"]
+)
+
+
+@pytest.mark.django_db
+@each_transfer_path
+def test_a_wallet_spends_its_available_balance_and_not_a_unit_more(
+    funded: Funded, settlement: LedgerAccount, transfer: TransferPath
+) -> None:
+    # Given 300 in the wallet, 100 of it held: 200 available
+    wallet = funded(300)
+    services.hold_place(account=wallet, amount=100, expires_at=later())
+    before = ledger_snapshot()
+    # When 201 is transferred, then it is refused and nothing is written
+    with pytest.raises(InsufficientFunds):
+        transfer(wallet, settlement, 201)
+    assert ledger_snapshot() == before
+    # And exactly the 200 available goes through
+    transfer(wallet, settlement, 200)
+    assert (balance_of(wallet), held_of(wallet), balance_of(settlement)) == (100, 100, 200)
+
+
+@pytest.mark.django_db
+@each_transfer_path
+def test_only_wallets_are_kept_from_going_below_zero(
+    citizen: User, settlement: LedgerAccount, transfer: TransferPath
+) -> None:
+    # Given an empty settlement account, when it refunds a citizen, it goes below zero
+    wallet = services.wallet_open(user=citizen)
+    transfer(settlement, wallet, 700, TransferKind.REFUND)
+    assert (balance_of(settlement), balance_of(wallet)) == (-700, 700)
+
+
+@pytest.mark.django_db
+@each_transfer_path
+def test_a_transfer_to_an_account_in_another_currency_is_refused(
+    funded: Funded, transfer: TransferPath
+) -> None:
+    wallet = funded(1_000)
+    foreign = SettlementAccountFactory(currency="USD")
+    before = ledger_snapshot()
+
+    with pytest.raises(CurrencyMismatch):
+        transfer(wallet, foreign, 100)
+    assert ledger_snapshot() == before
+
+
+@pytest.mark.django_db
+@each_transfer_path
+def test_a_transfer_of_an_unknown_kind_is_refused(
+    funded: Funded, settlement: LedgerAccount, transfer: TransferPath
+) -> None:
+    wallet = funded(1_000)
+    before = ledger_snapshot()
+
+    with pytest.raises(ValueError, match="Unknown kind of transfer: 'gift'"):
+        transfer(wallet, settlement, 100, "gift")
+    assert ledger_snapshot() == before
+
+
+def _hold_placed(wallet: LedgerAccount, amount: int) -> object:
+    return services.hold_place(account=wallet, amount=amount, expires_at=later())
+
+
+def _hold_in_history(wallet: LedgerAccount, amount: int) -> object:
+    placed = timezone.now() - timedelta(days=3)
+    return services.holds_bulk_record(
+        holds=[
+            services.HoldRecord(
+                account_id=wallet.pk,
+                amount=amount,
+                status=HoldStatus.RELEASED,
+                created_at=placed,
+                expires_at=placed + timedelta(days=2),
+                resolved_at=placed + timedelta(days=1),
+            )
+        ]
+    )
+
+
+each_hold_path = pytest.mark.parametrize(
+    "hold", [_hold_placed, _hold_in_history], ids=["one", "bulk"]
+)
+
+
+@pytest.mark.django_db
+@each_hold_path
+@pytest.mark.parametrize("amount", [0, -5])
+def test_a_hold_of_a_non_positive_amount_is_refused(
+    funded: Funded, hold: Callable[[LedgerAccount, int], object], amount: int
+) -> None:
+    wallet = funded(500)
+    before = ledger_snapshot()
+
+    with pytest.raises(InvalidAmount, match="A hold must be a positive number"):
+        hold(wallet, amount)
+    assert ledger_snapshot() == before
+
+
+@pytest.mark.django_db
+@each_hold_path
+def test_a_hold_on_a_settlement_account_is_refused(
+    settlement: LedgerAccount, hold: Callable[[LedgerAccount, int], object]
+) -> None:
+    _transfer_one(funding(), settlement, 500, TransferKind.ADJUSTMENT)
+    before = ledger_snapshot()
+
+    with pytest.raises(InvalidAmount, match="Holds are placed on wallets only"):
+        hold(settlement, 100)
+    assert ledger_snapshot() == before
+
+
+def _capture_now(hold: Hold, settlement: LedgerAccount, captured: int) -> object:
+    return services.hold_capture(hold_id=hold.pk, amount=captured, destination=settlement)
+
+
+def _capture_in_history(hold: Hold, settlement: LedgerAccount, captured: int) -> object:
+    placed = timezone.now() - timedelta(days=3)
+    return services.holds_bulk_record(
+        holds=[
+            services.HoldRecord(
+                account_id=hold.account_id,
+                amount=hold.amount,
+                status=HoldStatus.CAPTURED,
+                created_at=placed,
+                expires_at=placed + timedelta(days=2),
+                resolved_at=placed + timedelta(days=1),
+                captured_amount=captured,
+                capture_transfer_id=uuid.uuid4(),
+            )
+        ]
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("captured", [401, 0, -1])
+@pytest.mark.parametrize("capture", [_capture_now, _capture_in_history], ids=["one", "bulk"])
+def test_a_capture_takes_1_to_the_holds_amount(
+    funded: Funded,
+    settlement: LedgerAccount,
+    capture: Callable[[Hold, LedgerAccount, int], object],
+    captured: int,
+) -> None:
+    # Given a hold of 400 (captured now, or as a history records one like it)
+    wallet = funded(1_000)
+    hold = services.hold_place(account=wallet, amount=400, expires_at=later())
+    before = ledger_snapshot()
+    # When a capture outside 1..400 is asked for, then it is refused and nothing written
+    with pytest.raises(InvalidAmount, match="A capture must be between 1 and 400 minor units"):
+        capture(hold, settlement, captured)
+    assert ledger_snapshot() == before
+
+
+@pytest.mark.django_db
+def test_a_hold_sets_money_aside_once_and_gives_it_back_once(
+    funded: Funded, settlement: LedgerAccount
+) -> None:
+    # Given a wallet of 1,000 with a hold of 300 placed now and one recorded from history
+    wallet = funded(1_000)
+    live = services.hold_place(account=wallet, amount=300, expires_at=later())
+    assert _hold_in_history(wallet, 500) == 1
+    # Then only the live one is held
+    assert (balance_of(wallet), held_of(wallet)) == (1_000, 300)
+    # And resolving it gives the money back once
+    services.hold_capture(hold_id=live.pk, amount=120, destination=settlement)
+    assert (balance_of(wallet), held_of(wallet)) == (880, 0)

@@ -287,7 +287,7 @@ SCORING_BATCH_CHUNK_SIZE = env.int("SCORING_BATCH_CHUNK_SIZE", default=10_000)
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # Python warnings become log records, so they too are JSON lines in production.
 logging.captureWarnings(True)
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

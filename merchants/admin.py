@@ -54,9 +54,10 @@ def money_column(field: str, description: str, *, sortable: bool = True) -> Any:
 
     @admin.display(description=description, ordering=field.replace(".", "__") if sortable else None)
     def show(model_admin: admin.ModelAdmin, obj: Model) -> str:
+        holder: Any = obj  # the object at the end of the path, with its currency
         for step in path:
-            obj = getattr(obj, step)
-        return money(getattr(obj, name), obj.currency)
+            holder = getattr(holder, step)
+        return money(getattr(holder, name), holder.currency)
 
     return show
 

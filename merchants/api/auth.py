@@ -39,6 +39,17 @@ class MerchantPrincipal:
         return f"{self.merchant} ({self.api_key.prefix})"
 
 
+def request_merchant(request: Request) -> Merchant:
+    """The merchant behind a merchant endpoint's request.
+
+    Every such endpoint requires ``IsMerchant``, so by the time a handler runs the caller
+    is a ``MerchantPrincipal``; anyone else is refused the way the permission refuses them."""
+    principal = request.user
+    if not isinstance(principal, MerchantPrincipal):
+        raise exceptions.NotAuthenticated
+    return principal.merchant
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[MerchantPrincipal, ApiKey] | None:
         header = authentication.get_authorization_header(request).split()

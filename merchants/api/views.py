@@ -18,7 +18,12 @@ from common.idempotency import idempotent
 from common.schema import problem_responses
 from common.views import list_schema
 from merchants import selectors, services
-from merchants.api.auth import ApiKeyAuthentication, ApiKeyRateThrottle, IsMerchant
+from merchants.api.auth import (
+    ApiKeyAuthentication,
+    ApiKeyRateThrottle,
+    IsMerchant,
+    request_merchant,
+)
 from merchants.api.serializers import (
     AuthorizationCodeInputSerializer,
     AuthorizationCodeOutputSerializer,
@@ -27,7 +32,7 @@ from merchants.api.serializers import (
     MerchantConsentOutputSerializer,
 )
 from merchants.models import Consent, Merchant
-from wallet.api.citizen import CitizenListView
+from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.views import IDEMPOTENCY_PARAMETER
 from wallet.models import User
 
@@ -43,10 +48,10 @@ class MerchantAPIView(APIView):
 
     @property
     def merchant(self) -> Merchant:
-        return self.request.user.merchant
+        return request_merchant(self.request)
 
     def idempotency_scope(self, request: Request) -> str:
-        return f"merchant:{request.user.merchant.pk}"
+        return f"merchant:{request_merchant(request).pk}"
 
 
 @extend_schema(tags=["merchant"])
@@ -88,7 +93,7 @@ class AuthorizationCodeView(APIView):
         data = AuthorizationCodeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         row, code = services.authorization_code_create(
-            citizen=request.user,
+            citizen=request_citizen(request),
             scope=data.validated_data["scope"],
             merchant=data.validated_data.get("merchant_id"),
         )
@@ -125,6 +130,7 @@ class ConsentRevokeView(APIView):
         responses={200: CitizenConsentOutputSerializer, **problem_responses(401, 404)},
     )
     def post(self, request: Request, pk: Any) -> Response:
-        consent = get_object_or_404(selectors.consents_for_citizen(citizen=request.user), pk=pk)
-        consent = services.consent_revoke(citizen=request.user, consent=consent)
+        citizen = request_citizen(request)
+        consent = get_object_or_404(selectors.consents_for_citizen(citizen=citizen), pk=pk)
+        consent = services.consent_revoke(citizen=citizen, consent=consent)
         return Response(CitizenConsentOutputSerializer(consent).data)

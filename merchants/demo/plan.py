@@ -38,6 +38,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -640,12 +641,12 @@ class _Life:
         for bill in plan.bills:
             self._overdue(bill)
             if bill.paid_at is not None and bill.paid_at < self.now:
-                self.at(bill.paid_at, lambda bill=bill: self._bill_pay(bill))
+                self.at(bill.paid_at, partial(self._bill_pay, bill))
             else:
                 bill.paid_at = None
         for booking in plan.bookings:
-            self.at(booking.created_at, lambda booking=booking: self._hold(booking))
-            self.at(booking.completed_at, lambda booking=booking: self._close(booking))
+            self.at(booking.created_at, partial(self._hold, booking))
+            self.at(booking.completed_at, partial(self._close, booking))
         while self.queue:
             _, _, action = heapq.heappop(self.queue)
             action()

@@ -41,6 +41,7 @@ from merchants.perks.models import (
     Perk,
     PerkKind,
 )
+from wallet.models import User
 
 # --- Merchants, with their perks -----------------------------------------------------
 
@@ -126,7 +127,8 @@ class PerkForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         """One active perk of a kind per merchant (a partial unique index): say so here,
         rather than let the database refuse the save."""
-        cleaned = super().clean()
+        # ModelForm.clean returns its cleaned_data; the stubs keep Form.clean's "or None".
+        cleaned: dict[str, Any] = super().clean()  # type: ignore[assignment]
         merchant = cleaned.get("merchant") if "merchant" in self.fields else None
         if merchant is None and self.instance.merchant_id is not None:
             merchant = self.instance.merchant
@@ -481,12 +483,15 @@ class ClaimDisputeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return back
         form = ResolutionForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
+            staff = request.user
+            if not isinstance(staff, User):  # the admin site serves only signed-in staff
+                raise PermissionDenied
             try:
                 resolved = services.claim_dispute_resolve(
                     dispute=dispute,
                     upheld=upheld,
                     note=form.cleaned_data["note"],
-                    resolved_by=request.user,
+                    resolved_by=staff,
                 )
             except ClaimDisputeNotOpen as exc:
                 self.message_user(request, f"Nothing was changed: {exc.detail}", messages.ERROR)

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeGuard, cast
 
 from common.amounts import ABSURD_AMOUNT
 from common.money import format_money
@@ -162,7 +162,7 @@ def default_code(fact: str) -> str:
 # --- Validation ------------------------------------------------------------------------
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     # JSON true is a bool, and bool is an int in Python: refuse it as a number.
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -182,7 +182,7 @@ def _shown(value: Any) -> str:
     return repr(value)
 
 
-def _known(keys: Sequence[str]) -> str:
+def _known(keys: Iterable[str]) -> str:
     return ", ".join(keys)
 
 
@@ -260,7 +260,7 @@ def _conditions_errors(conditions: list[Any]) -> list[str]:
                     f"{place}.op: {shown} is not an operator; use one of: {_known(OPERATORS)}."
                 )
         if fact_ok and "value" in raw:
-            problem = _value_problem(fact, raw["value"])
+            problem = _value_problem(cast(str, fact), raw["value"])  # fact_ok: a known fact
             if problem:
                 errors.append(f"{place}.value: {problem}")
         if "message" in raw:
@@ -286,7 +286,8 @@ def _conditions_errors(conditions: list[Any]) -> list[str]:
                     "out for the default <fact>_not_met)."
                 )
         if fact_ok and op_ok:
-            earlier = seen.setdefault((fact, op), index)
+            # fact_ok and op_ok: a known fact and operator, both texts
+            earlier = seen.setdefault((cast(str, fact), cast(str, op)), index)
             if earlier != index:
                 errors.append(
                     f"{place}: repeats {fact} {op} of conditions[{earlier}]; keep one "

@@ -489,6 +489,7 @@ def claim_dispute_resolve(
     claim.save(update_fields=["refunded_amount", "status"])
     if dispute.record_dispute_id is not None:
         record_dispute = dispute.record_dispute
+        assert record_dispute is not None  # noqa: S101 - its id is set
         if record_dispute.status == DisputeStatus.OPEN:
             scoring_services.dispute_resolve(
                 dispute=record_dispute, upheld=upheld, note=note, resolved_by=resolved_by

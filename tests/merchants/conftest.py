@@ -3,11 +3,13 @@ given band, codes, decisions, and the ledger's invariants as one assertion."""
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pytest
 from django.db.models import Count, Sum
+from django.http import HttpResponseBase
 from django.utils import timezone
+from rest_framework.response import Response
 from rest_framework.test import APIClient
 
 from merchants import services
@@ -17,6 +19,19 @@ from scoring import services as scoring_services
 from scoring.facts import EventKinds
 from wallet import services as wallet_services
 from wallet.models import AccountKind, Entry, Hold, HoldStatus, IdentityLevel, LedgerAccount, User
+
+# What the test clients return: the response with the client's additions (json(), context,
+# wsgi_request). Only the stubs name these types, so at run time the names are the classes
+# they extend.
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
+    from rest_framework.response import _MonkeyPatchedResponse
+
+    ClientResponse: TypeAlias = _MonkeyPatchedResponse
+    PageResponse: TypeAlias = _MonkeyPatchedWSGIResponse
+else:
+    ClientResponse = Response
+    PageResponse = HttpResponseBase
 
 ELIGIBILITY_URL = "/api/v1/merchant/eligibility"
 BOOKINGS_URL = "/api/v1/merchant/bookings"

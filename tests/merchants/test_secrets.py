@@ -13,6 +13,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -220,7 +221,7 @@ def test_the_authorization_code_endpoint_stores_no_answer_for_an_idempotency_key
     citizen_api: APIClient,
 ) -> None:
     # Given an Idempotency-Key sent where it is not documented (no money moves)
-    headers = {"HTTP_IDEMPOTENCY_KEY": "same-key"}
+    headers: dict[str, Any] = {"HTTP_IDEMPOTENCY_KEY": "same-key"}
     # When the same request is sent twice with it
     first = citizen_api.post(CODES_URL, {"scope": "deposit_waiver"}, format="json", **headers)
     second = citizen_api.post(CODES_URL, {"scope": "deposit_waiver"}, format="json", **headers)

@@ -25,7 +25,7 @@ from merchants.bills.api.serializers import (
     CitizenBillOutputSerializer,
 )
 from merchants.bills.models import Bill
-from wallet.api.citizen import CitizenListView
+from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.views import IDEMPOTENCY_PARAMETER
 from wallet.models import User
 
@@ -116,6 +116,7 @@ class BillPayView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: Any) -> Response:
-        services.bill_pay(citizen=request.user, bill_id=pk)
-        bill = selectors.bills_for_citizen(citizen=request.user).get(pk=pk)
+        citizen = request_citizen(request)
+        services.bill_pay(citizen=citizen, bill_id=pk)
+        bill = selectors.bills_for_citizen(citizen=citizen).get(pk=pk)
         return Response(CitizenBillOutputSerializer(bill).data)

@@ -21,6 +21,7 @@ from merchants.perks.models import Perk, PerkKind
 from merchants.perks.qualify import QUALIFY_STATUSES, STEP_CODES
 from merchants.perks.rules import OPERATORS
 from scoring.facts import BAND_CODES, FACTS
+from wallet.api.citizen import request_citizen
 
 REQUIREMENT_KINDS = ("condition", "tier")
 
@@ -140,5 +141,5 @@ class PerksView(generics.ListAPIView):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        standings = listing.perks_for_citizen(citizen=request.user, perks=page)
+        standings = listing.perks_for_citizen(citizen=request_citizen(request), perks=page)
         return self.get_paginated_response(PerkViewOutputSerializer(standings, many=True).data)

@@ -31,7 +31,7 @@ from merchants.perks.api.serializers import (
     EligibilityInputSerializer,
 )
 from merchants.perks.models import Booking, Claim
-from wallet.api.citizen import CitizenListView
+from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.views import IDEMPOTENCY_PARAMETER
 from wallet.models import User
 
@@ -175,9 +175,10 @@ class ClaimPayView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: Any) -> Response:
-        claim = get_object_or_404(selectors.claims_for_citizen(citizen=request.user), pk=pk)
-        services.claim_pay(citizen=request.user, claim=claim)
-        claim = selectors.claims_for_citizen(citizen=request.user).get(pk=pk)
+        citizen = request_citizen(request)
+        claim = get_object_or_404(selectors.claims_for_citizen(citizen=citizen), pk=pk)
+        services.claim_pay(citizen=citizen, claim=claim)
+        claim = selectors.claims_for_citizen(citizen=citizen).get(pk=pk)
         return Response(CitizenClaimOutputSerializer(claim).data)
 
 
@@ -197,8 +198,9 @@ class ClaimDisputeView(APIView):
     def post(self, request: Request, pk: Any) -> Response:
         data = ClaimDisputeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        claim = get_object_or_404(selectors.claims_for_citizen(citizen=request.user), pk=pk)
+        citizen = request_citizen(request)
+        claim = get_object_or_404(selectors.claims_for_citizen(citizen=citizen), pk=pk)
         dispute = services.claim_dispute_open(
-            citizen=request.user, claim=claim, reason=data.validated_data["reason"]
+            citizen=citizen, claim=claim, reason=data.validated_data["reason"]
         )
         return Response(ClaimDisputeOutputSerializer(dispute).data, status=status.HTTP_201_CREATED)

@@ -11,7 +11,7 @@ describes the response field by field.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -42,6 +42,7 @@ from scoring.api.serializers import (
     ScoreOutputSerializer,
 )
 from scoring.models import SnapshotTrigger
+from wallet.api.citizen import request_citizen
 from wallet.api.serializers import (
     ProfileOutputSerializer,
     TransactionOutputSerializer,
@@ -177,11 +178,12 @@ class ExportView(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        export = export_for_citizen(citizen=request.user)
+        citizen = request_citizen(request)
+        export = export_for_citizen(citizen=citizen)
         body: dict[str, Any] = ExportOutputSerializer(
             export, context={"now": export.generated_at}
         ).data
-        filename = export_filename(username=request.user.username, export=export)
-        return Response(
-            body, headers={"Content-Disposition": content_disposition_header(True, filename)}
-        )
+        filename = export_filename(username=citizen.username, export=export)
+        # Never None: that is only for an empty filename, and this one always has a name.
+        disposition = cast(str, content_disposition_header(True, filename))
+        return Response(body, headers={"Content-Disposition": disposition})

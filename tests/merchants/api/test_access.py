@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
-from rest_framework.response import Response
 from rest_framework.test import APIClient
 
 from common.models import IdempotencyKey
@@ -37,6 +36,7 @@ from tests.merchants.conftest import (
     BOOKINGS_URL,
     CODES_URL,
     ELIGIBILITY_URL,
+    ClientResponse,
     booking_body,
     code_for,
     make_reliable,
@@ -185,13 +185,13 @@ def world_state() -> dict[str, Any]:
     }
 
 
-def assert_not_found(response: Response) -> None:
+def assert_not_found(response: ClientResponse) -> None:
     assert response.status_code == 404, response.content
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["code"] == "not_found"
 
 
-def ids(response: Response) -> set[str]:
+def ids(response: ClientResponse) -> set[str]:
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["count"] == len(body["results"])
@@ -256,7 +256,7 @@ OBJECT_CALLS = {
 }
 
 
-def call(world: World, caller: str, endpoint: ObjectCall, stay: Stay | None) -> Response:
+def call(world: World, caller: str, endpoint: ObjectCall, stay: Stay | None) -> ClientResponse:
     client = world.clients[caller]
     return getattr(client, endpoint.method)(endpoint.path(stay), endpoint.body(stay), format="json")
 
@@ -338,6 +338,7 @@ def test_merchant_completes_its_booking_and_the_hold_is_released(
         "ok",
         None,
     )
+    assert stay.open_booking.hold_id is not None
     assert Hold.objects.get(pk=stay.open_booking.hold_id).status == "released"
     wallet = world.wallet(pair[0])
     assert (wallet.balance, wallet.held) == (wallet_before.balance, wallet_before.held - HELD)
@@ -369,6 +370,7 @@ def test_merchant_decides_on_its_consent_and_the_citizen_sees_the_look_up(
     )
     assert AccessLogEntry.objects.filter(citizen=citizen).count() == logged + 1
     entry = AccessLogEntry.objects.filter(citizen=citizen).first()
+    assert entry is not None
     assert (entry.accessor_id, entry.decision_id) == (str(merchant.pk), decision.pk)
 
 
@@ -395,6 +397,7 @@ def test_merchant_books_from_its_decision(world: World, pair: tuple[str, str]) -
         world.citizens[pair[0]],
         stay.fresh_decision,
     )
+    assert booking.hold is not None
     assert (booking.hold.amount, booking.hold.status) == (HELD, "active")
     wallet = world.wallet(pair[0])
     assert (wallet.balance, wallet.held) == (wallet_before.balance, wallet_before.held + HELD)
@@ -558,7 +561,7 @@ CITIZEN_CALLS: dict[str, Callable[[Stay], tuple[str, str, dict[str, Any]]]] = {
 }
 
 
-def send(client: APIClient, request: tuple[str, str, dict[str, Any]]) -> Response:
+def send(client: APIClient, request: tuple[str, str, dict[str, Any]]) -> ClientResponse:
     method, path, body = request
     return getattr(client, method)(path, body, format="json")
 
@@ -884,6 +887,7 @@ def test_a_request_records_when_the_key_was_last_used(hotel: Merchant) -> None:
     assert merchant_client(raw_key).get(BOOKINGS_URL).status_code == 200
     # Then
     api_key.refresh_from_db()
+    assert api_key.last_used_at is not None
     assert started <= api_key.last_used_at <= timezone.now()
 
 

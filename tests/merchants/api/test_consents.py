@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from rest_framework.response import Response
 from rest_framework.test import APIClient
 
 from merchants import services
@@ -22,7 +21,13 @@ from merchants.perks.models import Decision
 from scoring import selectors as scoring_selectors
 from scoring.models import AccessLogEntry
 from tests.conftest import client_for
-from tests.merchants.conftest import CODES_URL, ELIGIBILITY_URL, code_for, make_reliable
+from tests.merchants.conftest import (
+    CODES_URL,
+    ELIGIBILITY_URL,
+    ClientResponse,
+    code_for,
+    make_reliable,
+)
 from wallet.models import User
 
 pytestmark = pytest.mark.django_db
@@ -49,11 +54,11 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def redeem(client: APIClient, code: str) -> Response:
+def redeem(client: APIClient, code: str) -> ClientResponse:
     return client.post(REDEEM_URL, {"code": code}, format="json")
 
 
-def ask(client: APIClient, **body: Any) -> Response:
+def ask(client: APIClient, **body: Any) -> ClientResponse:
     return client.post(
         ELIGIBILITY_URL, {"perk": "deposit_waiver", "amount": 30_000, **body}, format="json"
     )
@@ -63,7 +68,7 @@ def revoke_url(consent_id: str) -> str:
     return f"{MY_CONSENTS_URL}/{consent_id}/revoke"
 
 
-def fields_of(response: Response) -> list[str]:
+def fields_of(response: ClientResponse) -> list[str]:
     return [error["field"] for error in response.json()["errors"]]
 
 
@@ -385,6 +390,7 @@ def test_the_merchant_never_sees_the_score_or_the_band(
     body = response.json()
     assert set(body) == DECISION_KEYS
     snapshot = scoring_selectors.score_current(account=citizen)
+    assert snapshot is not None
     assert snapshot.score == (740 if reliable else 560)
     assert snapshot.band == ("excellent" if reliable else "fair")
     # (ids and times are left out: a uuid or a timestamp may contain any three digits)

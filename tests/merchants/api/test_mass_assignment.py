@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from rest_framework import serializers
-from rest_framework.response import Response
 from rest_framework.test import APIClient
 
 from merchants.api import serializers as merchant_serializers
@@ -27,6 +26,7 @@ from tests.merchants.conftest import (
     BOOKINGS_URL,
     CODES_URL,
     ELIGIBILITY_URL,
+    ClientResponse,
     booking_body,
     code_for,
     make_reliable,
@@ -277,6 +277,7 @@ def test_booking_ignores_extra_fields(
         booking.currency,
         booking.completed_at,
     ) == (hotel, citizen, decision, 200_000, 50_000, "confirmed", "", "CNY", None)
+    assert booking.hold is not None
     assert (booking.hold.amount, booking.hold.status) == (50_000, "active")
     wallet = LedgerAccount.objects.get(user=citizen)
     assert (wallet.balance, wallet.held) == (50_000, 50_000)
@@ -322,6 +323,7 @@ def test_completing_ignores_extra_fields(
     ) == (booking, hotel, citizen, 80_000, 50_000, 0, "unpaid", "CNY", None)
     booking.refresh_from_db()
     assert (booking.status, booking.outcome) == ("completed", "damage")
+    assert booking.completed_at is not None
     assert booking.completed_at.year > 2000
     wallet = LedgerAccount.objects.get(user=citizen)
     assert (wallet.balance, wallet.held) == (0, 0)
@@ -418,6 +420,7 @@ def test_revoking_a_consent_ignores_a_body(
     response = citizen_api.post(f"/api/v1/me/consents/{consent.pk}/revoke", body, format="json")
     assert response.status_code == 200, response.content
     stored = Consent.objects.get(pk=consent.pk)
+    assert stored.revoked_at is not None
     assert stored.revoked_at.year > 2000
     assert (stored.expires_at, stored.scope) == (consent.expires_at, "deposit_waiver")
 
@@ -487,7 +490,7 @@ def test_money_fields_refuse_anything_but_a_positive_integer(
     path, body = money_requests[field]
     before = money_state()
     # When
-    response: Response = hotel_api.post(path, {**body, field: value}, format="json")
+    response: ClientResponse = hotel_api.post(path, {**body, field: value}, format="json")
     # Then
     assert response.status_code == 400, response.content
     assert response["Content-Type"] == "application/problem+json"

@@ -110,6 +110,7 @@ def test_the_demo_citizen_logs_in_and_sees_two_years_of_history(seeded: list[str
     assert all(booking["status"] == "completed" for booking in bookings)
     demo = User.objects.get(username="demo")
     last = Booking.objects.filter(citizen=demo).order_by("-created_at").first()
+    assert last is not None
     assert last.merchant.name == city.DEMO_HOTEL.name
     assert last.outcome == BookingOutcome.OK
     # And the hotels' reads in "who looked"
@@ -172,6 +173,7 @@ def test_every_row_is_what_the_services_would_have_written() -> None:
         legs_of[transfer_id][account_id] = amount
     for bill in Bill.objects.filter(status=BillStatus.PAID).select_related("payment"):
         legs = legs_of[bill.payment_id]
+        assert bill.payment is not None
         assert bill.payment.kind == TransferKind.PAYMENT
         assert bill.payment.reference == f"bill:{bill.pk}"
         assert bill.paid_at == bill.payment.created_at
@@ -301,6 +303,7 @@ def test_whenever_it_is_made_the_city_has_something_of_every_kind_to_try(
     # An open dispute of a claim, and of its record
     disputed = ClaimDispute.objects.get(status=ClaimDisputeStatus.OPEN)
     assert disputed.claim.status == ClaimStatus.DISPUTED
+    assert disputed.record_dispute is not None
     assert disputed.record_dispute.status == DisputeStatus.OPEN
     # A claim whose dispute the 30-day rule upheld: cancelled, and refunded
     upheld = ClaimDispute.objects.get(status=ClaimDisputeStatus.UPHELD)
@@ -312,6 +315,7 @@ def test_whenever_it_is_made_the_city_has_something_of_every_kind_to_try(
     assert own.event.status == EventStatus.DISPUTED
     # A revoked consent, revoked while it was live, and expired ones
     revoked = Consent.objects.get(revoked_at__isnull=False)
+    assert revoked.revoked_at is not None
     assert revoked.granted_at < revoked.revoked_at < min(revoked.expires_at, now)
     assert Consent.objects.filter(revoked_at__isnull=True, expires_at__lt=now).exists()
     # And nothing of it is in the future

@@ -11,7 +11,7 @@ import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -556,7 +556,8 @@ def key_of(case: Case, steps: tuple[Step, ...], moments: list[datetime]) -> tupl
     level = changes.get("identity_level", values.identity_level)
     raised = level != values.identity_level
     waits = [step.on for step in steps if step.code == StepCode.WAIT_UNTIL]
-    index = [moment.date() for moment in moments].index(waits[0]) + 1 if waits else 0
+    # a wait always says the day it ends
+    index = [moment.date() for moment in moments].index(cast(date, waits[0])) + 1 if waits else 0
     cost = bills + BOOKING_COST * bookings + CLAIM_COST * claims
     cost += IDENTITY_COSTS[level] if raised else 0
     kinds = (bills > 0) + (bookings > 0) + (claims > 0) + raised
@@ -676,7 +677,7 @@ def test_the_scores_the_search_accepts_are_those_the_rules_accept(
     on_score = [c for c in rules.conditions if c.fact in ("score", "band")]
     accepts = _ScoreTest(on_score, rules, max_amount)
     for score in range(SCORE_MIN, SCORE_MAX + 1):
-        facts = {"score": score, "band": band_for(score)}
+        facts: dict[str, int | str | None] = {"score": score, "band": band_for(score)}
         expected = all(condition_met(c, facts) for c in on_score) and (
             min(rules.cap_for_band(band_for(score)), max_amount) > 0
         )

@@ -670,7 +670,7 @@ def test_evaluate_refuses_facts_of_the_wrong_type() -> None:
 # --- Properties ------------------------------------------------------------------------
 
 
-def _fact_values(key: str) -> st.SearchStrategy[int | str | None]:
+def _fact_values(key: str) -> st.SearchStrategy[int | str]:
     fact = FACTS[key]
     if key == BAND_FACT:
         return st.sampled_from(BAND_CODES)

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from rest_framework.response import Response
 from rest_framework.test import APIClient
 
 from merchants import services
@@ -27,6 +26,7 @@ from scoring.models import CreditEvent
 from scoring.selectors import features_for_accounts
 from tests.conftest import client_for
 from tests.merchants.conftest import (
+    ClientResponse,
     assert_ledger_consistent,
     billing_consent,
     code_for,
@@ -48,7 +48,9 @@ def pay_url(bill_id: Any) -> str:
     return f"{MY_BILLS_URL}/{bill_id}/pay"
 
 
-def issue(biller_api: APIClient, consent: Any, *, due_in_days: int = 10, **extra: Any) -> Response:
+def issue(
+    biller_api: APIClient, consent: Any, *, due_in_days: int = 10, **extra: Any
+) -> ClientResponse:
     """The biller issues a bill under ``consent`` (an id); ``extra`` overrides the body."""
     body = {
         "consent_id": str(consent),
@@ -239,7 +241,8 @@ def test_issuing_with_an_idempotency_key_issues_once(
 ) -> None:
     consent = billing_consent(citizen, biller)
     biller_api.credentials(
-        HTTP_AUTHORIZATION=biller_api._credentials["HTTP_AUTHORIZATION"],
+        # the key the fixture set; the stubs leave out the client's private _credentials
+        HTTP_AUTHORIZATION=biller_api._credentials["HTTP_AUTHORIZATION"],  # type: ignore[attr-defined]
         HTTP_IDEMPOTENCY_KEY="invoice-2026-11-0042",
     )
     first = issue(biller_api, consent.pk)
@@ -307,6 +310,7 @@ def test_paying_by_the_due_date_moves_the_money_and_records_one_on_time_payment(
     assert balance(wallet) == 20_000 - AMOUNT
     assert balance(biller.settlement) == AMOUNT
     stored = Bill.objects.get(pk=bill["id"])
+    assert stored.payment is not None
     assert stored.payment.kind == TransferKind.PAYMENT
     assert stored.payment.reference == f"bill:{stored.pk}"
     assert bill_events(citizen) == [("bill_paid_on_time", f"bill:{stored.pk}", True)]

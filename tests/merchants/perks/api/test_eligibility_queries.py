@@ -14,7 +14,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.response import Response
 from rest_framework.test import APIClient
 
 from merchants import services
@@ -23,7 +22,13 @@ from scoring import services as scoring_services
 from scoring.facts import EventKinds
 from scoring.models import CreditEvent, ScoreSnapshot
 from tests.conftest import PASSWORD
-from tests.merchants.conftest import BOOKINGS_URL, ELIGIBILITY_URL, code_for, make_reliable
+from tests.merchants.conftest import (
+    BOOKINGS_URL,
+    ELIGIBILITY_URL,
+    ClientResponse,
+    code_for,
+    make_reliable,
+)
 from wallet import services as wallet_services
 from wallet.models import IdentityLevel, User
 
@@ -68,7 +73,7 @@ def refused(user: User) -> User:
     return user
 
 
-def measure(client: APIClient, body: dict) -> tuple[Response, list[str]]:
+def measure(client: APIClient, body: dict) -> tuple[ClientResponse, list[str]]:
     with CaptureQueriesContext(connection) as queries:
         response = client.post(ELIGIBILITY_URL, body, format="json")
     return response, [query["sql"] for query in queries.captured_queries]

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from rest_framework.response import Response
 from rest_framework.test import APIClient
 
 from merchants.models import Merchant
@@ -38,6 +37,7 @@ from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.merchants.conftest import (
     BOOKINGS_URL,
+    ClientResponse,
     assert_ledger_consistent,
     booking_body,
     make_reliable,
@@ -122,11 +122,13 @@ def top_up(client: APIClient, amount: int) -> None:
     assert response.status_code == 201, response.json()
 
 
-def book(client: APIClient, decision_id: str, deposit: int, **headers: str) -> Response:
+def book(client: APIClient, decision_id: str, deposit: int, **headers: Any) -> ClientResponse:
     return client.post(BOOKINGS_URL, booking_body(decision_id, deposit), format="json", **headers)
 
 
-def complete(client: APIClient, booking_id: str, body: dict[str, Any], **headers: str) -> Response:
+def complete(
+    client: APIClient, booking_id: str, body: dict[str, Any], **headers: Any
+) -> ClientResponse:
     return client.post(complete_url(booking_id), body, format="json", **headers)
 
 
@@ -235,7 +237,7 @@ def unpaid_claim(
 
 @pytest.fixture
 def staff(db: None) -> User:
-    return UserFactory(username="staff", is_staff=True)
+    return UserFactory.create(username="staff", is_staff=True)
 
 
 # --- Waivers, holds and outcomes -------------------------------------------------------
@@ -430,7 +432,9 @@ def test_a_hold_that_cannot_be_placed_writes_nothing_and_the_decision_books_once
     # Then the decision books, holding everything
     assert response.status_code == 201, response.json()
     assert response.json()["hold_amount"] == 40_000
-    assert Booking.objects.get(decision_id=decision["decision_id"]).hold.amount == 40_000
+    hold = Booking.objects.get(decision_id=decision["decision_id"]).hold
+    assert hold is not None
+    assert hold.amount == 40_000
     wallet_is(citizen_api, balance=40_000, held=40_000)
     assert_ledger_consistent()
 

@@ -206,7 +206,7 @@ def test_what_each_citizen_sees(
     # Given one citizen of each kind
     seen = {}
     for index, (kind, make) in enumerate(CITIZENS.items()):
-        user = make(citizen if index == 0 else UserFactory(), hotel_api, decide)
+        user = make(citizen if index == 0 else UserFactory.create(), hotel_api, decide)
         # When each looks
         row = perk_of(client_for(user), hotel)
         seen[kind] = (
@@ -410,6 +410,7 @@ def test_an_open_dispute_is_out_of_reach_and_says_by_when_it_is_resolved(
     user = with_late_payments(citizen, hotel_api, decide)
     client = client_for(user)
     event = CreditEvent.objects.filter(account=user).order_by("occurred_at").first()
+    assert event is not None
     opened = client.post(DISPUTES_URL, {"event_id": str(event.pk), "reason": "Paid on time."})
     assert opened.status_code == 201, opened.json()
     recompute(user)

@@ -45,6 +45,7 @@ def test_no_outcome_before_the_stay_begins(
     assert response.json()["code"] == "stay_not_started"
     stored = Booking.objects.get(pk=booking["id"])
     assert (stored.status, stored.outcome) == (BookingStatus.CONFIRMED, "")
+    assert stored.hold_id is not None
     assert Hold.objects.get(pk=stored.hold_id).status == HoldStatus.ACTIVE
     assert not CreditEvent.objects.filter(account=citizen, kind="no_show").exists()
 

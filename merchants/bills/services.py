@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from common.errors import InvalidRequest
+from common.domain import FieldError, InvalidRequest
 from merchants import selectors as merchants_selectors
 from merchants.bills import selectors
 from merchants.bills.errors import BillAlreadyPaid, NotABiller
@@ -67,9 +67,7 @@ def bill_issue(
             f"The due date must be from today ({today.isoformat()}) to "
             f"{(today + BILL_DUE_WITHIN).isoformat()}."
         )
-        raise InvalidRequest(
-            message, errors=[{"field": "due_date", "message": message, "code": "out_of_range"}]
-        )
+        raise InvalidRequest(message, errors=[FieldError("due_date", message, "out_of_range")])
     if amount <= 0:
         raise InvalidAmount("The amount must be a positive number of minor units.")
     return Bill.objects.create(

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from common.errors import InvalidRequest
+from common.domain import FieldError, InvalidRequest
 from merchants import selectors as merchants_selectors
 from merchants import services as merchants_services
 from merchants.models import ConsentScope, Merchant, MerchantCategory
@@ -214,10 +214,7 @@ def _stay_check(check_in: date, check_out: date) -> None:
     if problems:
         raise InvalidRequest(
             "; ".join(f"{field}: {message}" for field, message, _ in problems),
-            errors=[
-                {"field": field, "message": message, "code": code}
-                for field, message, code in problems
-            ],
+            errors=[FieldError(field, message, code) for field, message, code in problems],
         )
 
 
@@ -250,11 +247,11 @@ def booking_create(
             "The deposit cannot be more than the amount the decision was made for "
             f"({decision.requested_amount}); ask for a new decision.",
             errors=[
-                {
-                    "field": "deposit_amount",
-                    "message": f"At most {decision.requested_amount}, the amount decided on.",
-                    "code": "too_large",
-                }
+                FieldError(
+                    "deposit_amount",
+                    f"At most {decision.requested_amount}, the amount decided on.",
+                    "too_large",
+                )
             ],
         )
     _stay_check(check_in, check_out)

@@ -51,6 +51,13 @@ from scoring import services as scoring_services
 from scoring.facts import EventKinds
 from scoring.models import CreditEvent, DisputeStatus, EventStatus
 from scoring.purposes import AccessPurpose, Purpose
+from scoring.subjects import (
+    booking_outcome_source,
+    booking_subject,
+    claim_paid_source,
+    claim_subject,
+    claim_unpaid_source,
+)
 from wallet import services as wallet_services
 from wallet.errors import InvalidAmount
 from wallet.models import Hold, HoldStatus, LedgerAccount, TransferKind, User
@@ -274,7 +281,7 @@ def booking_create(
             account=wallet_services.wallet_open(user=decision.citizen),
             amount=booking.hold_amount,
             expires_at=_hold_expiry(check_out),
-            reference=f"booking:{booking.pk}",
+            reference=booking_subject(booking.pk),
             description=f"Deposit for {merchant.name}, booking {reference}",
         )
     booking.save(force_insert=True)
@@ -331,7 +338,7 @@ def booking_complete(
         raise StayNotStarted()
     if outcome not in BookingOutcome.values:
         raise ValueError(f"Unknown outcome {outcome!r}.")
-    subject = f"booking:{booking.pk}"
+    subject = booking_subject(booking.pk)
     hold = _live_hold(booking.hold_id)
     if outcome == BookingOutcome.DAMAGE:
         if not claim_amount or claim_amount <= 0:
@@ -341,7 +348,7 @@ def booking_complete(
         if hold is not None:
             wallet_services.hold_release(hold_id=hold.pk)
         kind = EventKinds.BOOKING_COMPLETED if outcome == BookingOutcome.OK else EventKinds.NO_SHOW
-        _record(booking.citizen, kind, source=subject, subject=subject)
+        _record(booking.citizen, kind, source=booking_outcome_source(booking.pk), subject=subject)
     booking.status = BookingStatus.COMPLETED
     booking.outcome = outcome
     booking.completed_at = timezone.now()
@@ -366,7 +373,7 @@ def _claim_make(*, booking: Booking, hold: Hold | None, amount: int, description
         amount=amount,
         hold_id=hold.pk if hold is not None else None,
         description=f"Claim by {booking.merchant.name}: {description}",
-        reference=f"claim:{claim.pk}",
+        reference=claim_subject(claim.pk),
     )
     claim.paid_amount = charge.collected
     claim.status = ClaimStatus.PAID if charge.unpaid == 0 else ClaimStatus.UNPAID
@@ -376,8 +383,8 @@ def _claim_make(*, booking: Booking, hold: Hold | None, amount: int, description
         _record(
             booking.citizen,
             EventKinds.CLAIM_UNPAID,
-            source=f"claim:{claim.pk}:unpaid",
-            subject=f"claim:{claim.pk}",
+            source=claim_unpaid_source(claim.pk),
+            subject=claim_subject(claim.pk),
             amount=charge.unpaid,
             currency=claim.currency,
             description=f"Claim by {booking.merchant.name}",
@@ -393,8 +400,8 @@ def _record_claim_paid(claim: Claim) -> None:
     _record(
         claim.citizen,
         EventKinds.CLAIM_PAID,
-        source=f"claim:{claim.pk}:paid",
-        subject=f"claim:{claim.pk}",
+        source=claim_paid_source(claim.pk),
+        subject=claim_subject(claim.pk),
         amount=claim.amount,
         currency=claim.currency,
         description=f"Claim by {claim.merchant.name}",
@@ -420,7 +427,7 @@ def claim_pay(*, citizen: User, claim: Claim) -> Claim:
         amount=claim.unpaid_amount,
         kind=TransferKind.CLAIM,
         description=f"Claim by {claim.merchant.name}: {claim.description}",
-        reference=f"claim:{claim.pk}",
+        reference=claim_subject(claim.pk),
     )
     claim.paid_amount = claim.amount
     claim.status = ClaimStatus.PAID
@@ -477,7 +484,7 @@ def claim_dispute_resolve(
                 amount=refund,
                 kind=TransferKind.REFUND,
                 description=f"Refund of a disputed claim by {claim.merchant.name}",
-                reference=f"claim:{claim.pk}",
+                reference=claim_subject(claim.pk),
             )
         claim.refunded_amount = claim.paid_amount
         claim.status = ClaimStatus.CANCELLED

@@ -146,8 +146,8 @@ class CityWriter:
             return Written()
         passwords = passwords or {}
         plans = sorted(plans, key=lambda plan: plan.joined_at)
-        users = User.objects.bulk_create(
-            [
+        users = wallet_services.users_create_bulk(
+            users=[
                 User(
                     username=plan.username,
                     display_name=plan.display_name,

@@ -60,7 +60,7 @@ from scoring.subjects import (
 )
 from wallet import services as wallet_services
 from wallet.errors import InvalidAmount
-from wallet.models import Hold, HoldStatus, LedgerAccount, TransferKind, User
+from wallet.models import Hold, LedgerAccount, TransferKind, User
 
 logger = logging.getLogger(__name__)
 
@@ -292,21 +292,6 @@ def booking_create(
     return booking
 
 
-def _live_hold(hold_id: Any) -> Hold | None:
-    """The booking's hold, locked (so the expiry sweeper passes it by), if it can still
-    be charged; a hold past its expiry is expired now (the sweeper may not have run yet)
-    and its money is the citizen's again."""
-    if hold_id is None:
-        return None
-    hold = Hold.objects.select_for_update().get(pk=hold_id)
-    if hold.status != HoldStatus.ACTIVE:
-        return None
-    if hold.expires_at <= timezone.now():
-        wallet_services.hold_expire(hold_id=hold.pk)
-        return None
-    return hold
-
-
 def _record(citizen: User, kind: str, source: str, subject: str, **extra: Any) -> CreditEvent:
     return scoring_services.record_event(
         account=citizen,
@@ -339,7 +324,12 @@ def booking_complete(
     if outcome not in BookingOutcome.values:
         raise ValueError(f"Unknown outcome {outcome!r}.")
     subject = booking_subject(booking.pk)
-    hold = _live_hold(booking.hold_id)
+    # The booking's hold, locked, if it can still be charged (the wallet expires it if due)
+    hold = (
+        wallet_services.hold_lock_live(hold_id=booking.hold_id)
+        if booking.hold_id is not None
+        else None
+    )
     if outcome == BookingOutcome.DAMAGE:
         if not claim_amount or claim_amount <= 0:
             raise InvalidAmount("A damage claim needs a positive claim_amount.")

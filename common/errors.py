@@ -6,8 +6,9 @@ throttling), by Django (404, 500) or by a domain service, is rendered here as::
     {"type": "...", "title": "...", "status": 422, "detail": "...",
      "code": "insufficient_funds", "errors": [{"field": "amount", "message": "..."}]}
 
-Domain errors subclass :class:`ApiError`; each names its HTTP status and its stable code,
-so services can raise them without knowing about views.
+Domain errors (:mod:`common.domain`) name their stable code and their kind, never an
+HTTP status: :data:`STATUS_OF_KIND` below turns each kind into its status, so services
+raise them without knowing about HTTP or DRF.
 """
 
 from __future__ import annotations
@@ -22,54 +23,28 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from common.domain import DomainError, ErrorKind
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 ERROR_TYPE_BASE = "https://opensesame.example/problems/"
 
 
-class ApiError(Exception):
-    """A refusal that clients may see: a stable machine code and an HTTP status."""
-
-    status_code: int = status.HTTP_400_BAD_REQUEST
-    code: str = "bad_request"
-    title: str = "Bad request"
-    default_detail: str = "The request could not be processed."
-
-    def __init__(self, detail: str | None = None, *, errors: list[dict] | None = None) -> None:
-        self.detail = detail or self.default_detail
-        self.errors = errors or []
-        super().__init__(self.detail)
+# The one place a domain error's kind becomes an HTTP status.
+STATUS_OF_KIND: dict[ErrorKind, int] = {
+    ErrorKind.INVALID: status.HTTP_400_BAD_REQUEST,
+    ErrorKind.NOT_FOUND: status.HTTP_404_NOT_FOUND,
+    ErrorKind.FORBIDDEN: status.HTTP_403_FORBIDDEN,
+    ErrorKind.CONFLICT: status.HTTP_409_CONFLICT,
+    ErrorKind.REFUSED: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    ErrorKind.UNAVAILABLE: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
 
 
-class InvalidRequest(ApiError):
-    status_code = status.HTTP_400_BAD_REQUEST
-    code = "invalid"
-    title = "Invalid request"
-    default_detail = "Some fields are invalid."
-
-
-class Conflict(ApiError):
-    status_code = status.HTTP_409_CONFLICT
-    code = "conflict"
-    title = "Conflict"
-    default_detail = "The request conflicts with the current state."
-
-
-class Unprocessable(ApiError):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    code = "unprocessable"
-    title = "Refused"
-    default_detail = "The request is well formed but was refused."
-
-
-class IdempotencyKeyReused(Conflict):
-    code = "idempotency_key_reused"
-    title = "Idempotency key reused"
-    default_detail = (
-        "This Idempotency-Key was already used with a different request. "
-        "Use a new key for a new request."
-    )
+def status_of(error: DomainError) -> int:
+    """The HTTP status a domain error is answered with."""
+    return STATUS_OF_KIND[error.kind]
 
 
 def problem(
@@ -153,15 +128,15 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.PermissionDenied()
 
     headers: dict[str, str] = {}
-    if isinstance(exc, ApiError):
+    if isinstance(exc, DomainError):
+        status_code = status_of(exc)
         body = problem(
-            status_code=exc.status_code,
+            status_code=status_code,
             code=exc.code,
             title=exc.title,
             detail=exc.detail,
-            errors=exc.errors,
+            errors=[error.as_dict() for error in exc.errors],
         )
-        status_code = exc.status_code
     elif isinstance(exc, exceptions.APIException):
         code, title = _drf_code_and_title(exc)
         if isinstance(exc, exceptions.ValidationError):

@@ -26,7 +26,7 @@ from django.db import transaction
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.errors import IdempotencyKeyReused, InvalidRequest
+from common.domain import FieldError, IdempotencyKeyReused, InvalidRequest
 from common.services import (
     idempotency_key_claim,
     idempotency_key_store_response,
@@ -53,7 +53,7 @@ def idempotent(view_method: ViewMethod) -> ViewMethod:
         if not key or len(key) > MAX_KEY_LENGTH:
             raise InvalidRequest(
                 f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.",
-                errors=[{"field": HEADER, "message": "1 to 255 characters.", "code": "invalid"}],
+                errors=[FieldError(HEADER, "1 to 255 characters.", "invalid")],
             )
         scope_of = getattr(view, "idempotency_scope", default_scope)
         fingerprint = request_fingerprint(

@@ -10,6 +10,7 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
 from celery.schedules import crontab
@@ -120,7 +121,23 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-TIME_ZONE = "UTC"
+
+
+def _time_zone(name: str) -> str:
+    """The deployment's zone, an IANA name; an unknown one stops the process here."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(
+            f"TIME_ZONE={name!r} is not a known time zone. Set TIME_ZONE to an IANA zone "
+            "name such as UTC, Europe/Madrid or Asia/Shanghai."
+        ) from None
+    return name
+
+
+# The deployment's business day: a bill is paid on time, or overdue, by the local date
+# here, and periodic tasks (CELERY_TIMEZONE) run by this clock.
+TIME_ZONE = _time_zone(env.str("TIME_ZONE", default="") or "UTC")
 USE_I18N = True
 USE_TZ = True
 

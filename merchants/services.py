@@ -27,7 +27,7 @@ from merchants.models import (
     MerchantCategory,
 )
 from wallet import services as wallet_services
-from wallet.models import LedgerAccount, User
+from wallet.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -132,10 +132,10 @@ def merchant_update(*, merchant: Merchant, name: str, is_active: bool) -> Mercha
     name = name.strip()
     if not name or len(name) > 200:
         raise ValueError("A merchant's name is 1 to 200 characters.")
-    merchant = Merchant.objects.select_for_update().select_related("settlement").get(pk=merchant.pk)
+    merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
     merchant.name, merchant.is_active = name, is_active
     merchant.save(update_fields=["name", "is_active"])
-    LedgerAccount.objects.filter(pk=merchant.settlement_id).update(name=name)
+    wallet_services.settlement_account_rename(account_id=merchant.settlement_id, name=name)
     logger.info("merchant updated", extra={"merchant_id": str(merchant.pk), "is_active": is_active})
     return merchant
 

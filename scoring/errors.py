@@ -1,6 +1,6 @@
-"""Scoring's refusals, each with a stable code and HTTP status."""
+"""Scoring's refusals, each with a stable code and kind."""
 
-from common.errors import ApiError, Conflict, InvalidRequest
+from common.domain import Conflict, InvalidRequest, Unavailable
 
 
 class InvalidEvent(InvalidRequest):
@@ -33,11 +33,10 @@ class ScorecardNotDraft(Conflict):
     default_detail = "Only a draft scorecard can be changed or activated."
 
 
-class NoActiveScorecard(ApiError):
+class NoActiveScorecard(Unavailable):
     code = "no_active_scorecard"
     title = "No active scorecard"
     default_detail = "No scorecard is active; activate one in the admin."
-    status_code = 503
 
 
 class AccountInactive(Conflict):

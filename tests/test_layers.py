@@ -155,3 +155,74 @@ def test_the_checker_sees_an_upward_import():
     source = "from merchants import perks\nfrom merchants.bills.models import Bill\n"
     imported = packages_of(modules_imported_by(source, here="merchants.services"))
     assert imported - ALLOWED["merchants"] - {"merchants"} == {"merchants.perks", "merchants.bills"}
+
+
+# Modules that hold the domain (what it is, what it does, why it refuses) and so know
+# nothing of HTTP: their errors name a kind, and the API layer chooses the status.
+DOMAIN_MODULE_NAMES = {
+    "errors.py",
+    "services.py",
+    "selectors.py",
+    "models.py",
+    "rules.py",
+    "qualify.py",
+    "scorecard.py",
+}
+# The DRF exception handler that renders every error is the API layer's, not the domain's.
+API_ERROR_RENDERING = ROOT / "common" / "errors.py"
+
+
+def domain_modules() -> list[Path]:
+    return sorted(
+        path
+        for package in ALLOWED
+        if "." not in package
+        for path in folder(package).rglob("*.py")
+        if path.name in DOMAIN_MODULE_NAMES and path != API_ERROR_RENDERING
+    )
+
+
+def test_domain_modules_do_not_import_drf():
+    assert len(domain_modules()) > 15
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(drf)
+        for path in domain_modules()
+        if (drf := {m for m in imported_modules(path) if m.split(".")[0] == "rest_framework"})
+    }
+    assert offenders == {}
+
+
+def is_allowed_in_an_error_module(module: str) -> bool:
+    """The standard library and the domain's error bases; no framework, no other app."""
+    if module.split(".")[0] in {"django", "rest_framework"}:
+        return False
+    if package_of(module) is None:
+        return True
+    return module in {"common", "common.domain"} or module.startswith("common.domain.")
+
+
+def test_domain_error_modules_import_only_the_domain_errors():
+    error_modules = [path for path in domain_modules() if path.name == "errors.py"]
+    assert len(error_modules) >= 5
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(other)
+        for path in error_modules
+        if (other := {m for m in imported_modules(path) if not is_allowed_in_an_error_module(m)})
+    }
+    assert offenders == {}
+
+
+def test_the_drf_checker_sees_a_drf_import():
+    # The negative control: the imports the error modules once had are reported.
+    source = "from rest_framework import status\nfrom common.errors import ApiError\n"
+    imported = modules_imported_by(source, here="merchants.errors")
+    assert {m for m in imported if m.split(".")[0] == "rest_framework"} == {
+        "rest_framework",
+        "rest_framework.status",
+    }
+    assert sorted(m for m in imported if not is_allowed_in_an_error_module(m)) == [
+        "common.errors",
+        "common.errors.ApiError",
+        "rest_framework",
+        "rest_framework.status",
+    ]

@@ -67,3 +67,28 @@ def test_logs_are_one_json_object_per_line_when_debug_is_off():
     assert record["level"] == "INFO"
     assert record["logger"] == "wallet.services"
     assert record["user_id"] == 7
+
+
+@pytest.mark.slow
+def test_the_time_zone_comes_from_the_environment_and_the_periodic_tasks_follow_it():
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "from django.utils import timezone; from config.celery_app import app; "
+        "print(settings.TIME_ZONE, settings.CELERY_TIMEZONE, app.conf.timezone, "
+        "timezone.get_current_timezone())"
+    )
+    shanghai = run_python("-c", code, env={**PRODUCTION_ENV, "TIME_ZONE": "Asia/Shanghai"})
+    assert shanghai.returncode == 0, shanghai.stderr
+    assert shanghai.stdout.split() == ["Asia/Shanghai"] * 4
+    # Unset (or empty), it is UTC
+    default = run_python("-c", code, env={**PRODUCTION_ENV, "TIME_ZONE": ""})
+    assert default.returncode == 0, default.stderr
+    assert default.stdout.split() == ["UTC"] * 4
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "Asia/Atlantis", "../../etc/passwd"])
+def test_an_unknown_time_zone_refuses_to_start(zone: str):
+    result = run_manage("check", env={**PRODUCTION_ENV, "TIME_ZONE": zone})
+    assert result.returncode != 0
+    assert f"TIME_ZONE={zone!r} is not a known time zone" in result.stderr

@@ -1,9 +1,9 @@
-"""The wallet's refusals, each with a stable code and HTTP status."""
+"""The wallet's refusals, each with a stable code and kind."""
 
-from common.errors import ApiError, Conflict, InvalidRequest, Unprocessable
+from common.domain import Conflict, DomainError, InvalidRequest, Refused
 
 
-class InsufficientFunds(Unprocessable):
+class InsufficientFunds(Refused):
     code = "insufficient_funds"
     title = "Insufficient funds"
     default_detail = "The wallet's available balance is too low for this."
@@ -21,7 +21,7 @@ class HoldNotActive(Conflict):
     default_detail = "This hold was already captured, released or expired."
 
 
-class CurrencyMismatch(ApiError):
+class CurrencyMismatch(DomainError):
     code = "currency_mismatch"
     title = "Currency mismatch"
     default_detail = "All accounts of a transfer must share the deployment's currency."

@@ -94,6 +94,13 @@ def user_identity_level_set(*, user: User, level: IdentityLevel) -> User:
     return user
 
 
+def users_create_bulk(*, users: Sequence[User], batch_size: int = 500) -> list[User]:
+    """Insert many prepared users at once, in the order given, and return them with their
+    ids (a seeder's residents, whose passwords are already hashed or unusable). Their
+    wallets are opened separately, with ``wallets_open_bulk``."""
+    return User.objects.bulk_create(users, batch_size=batch_size)
+
+
 def _wallet_fields(user: User) -> dict[str, str]:
     return {
         "code": f"wallet:{user.public_id}",
@@ -132,6 +139,12 @@ def settlement_account_open(*, code: str, name: str) -> LedgerAccount:
         },
     )
     return account
+
+
+def settlement_account_rename(*, account_id: Any, name: str) -> None:
+    """A merchant's settlement account takes the merchant's new name (the merchants app
+    renames the merchant; the account row is the wallet's to write)."""
+    LedgerAccount.objects.filter(pk=account_id, kind=AccountKind.SETTLEMENT).update(name=name)
 
 
 def system_account(code: SystemAccount) -> LedgerAccount:
@@ -620,6 +633,22 @@ def hold_expire(*, hold_id: Any, now: datetime | None = None) -> bool:
     _unhold(hold=hold, account=account)
     _hold_resolve(hold, ended)
     return True
+
+
+def hold_lock_live(*, hold_id: Any) -> Hold | None:
+    """The hold, locked until the caller's transaction ends (so the expiry sweeper passes
+    it by), if it can still be charged: active and unexpired. A hold past its expiry is
+    expired now (the sweeper may not have run yet), its money is the wallet's again, and
+    ``None`` is returned, as for a hold already captured, released or expired.
+
+    Call it inside a transaction: outside one there is no lock to keep."""
+    hold = Hold.objects.select_for_update().get(pk=hold_id)
+    if hold.status != HoldStatus.ACTIVE:
+        return None
+    if hold.expires_at <= timezone.now():
+        hold_expire(hold_id=hold.pk)
+        return None
+    return hold
 
 
 def holds_expire_due(*, now: datetime | None = None, limit: int = 1000) -> int:

@@ -1,12 +1,9 @@
-"""Refusals of bills, each with a stable code and HTTP status."""
+"""Refusals of bills, each with a stable code and kind."""
 
-from rest_framework import status
-
-from common.errors import ApiError, Conflict
+from common.domain import Conflict, Forbidden
 
 
-class NotABiller(ApiError):
-    status_code = status.HTTP_403_FORBIDDEN
+class NotABiller(Forbidden):
     code = "not_a_biller"
     title = "Not a biller"
     default_detail = "Only a biller issues bills; ask the operator to register you as one."

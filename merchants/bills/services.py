@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from common.errors import InvalidRequest
+from common.domain import FieldError, InvalidRequest
 from merchants import selectors as merchants_selectors
 from merchants.bills import selectors
 from merchants.bills.errors import BillAlreadyPaid, NotABiller
@@ -24,6 +24,7 @@ from merchants.models import ConsentScope, Merchant, MerchantCategory
 from scoring import services as scoring_services
 from scoring.facts import EventKinds
 from scoring.models import CreditEvent
+from scoring.subjects import bill_overdue_source, bill_paid_source, bill_subject
 from wallet import services as wallet_services
 from wallet.errors import InvalidAmount
 from wallet.models import TransferKind, User
@@ -48,10 +49,6 @@ def _record(citizen: User, kind: str, source: str, subject: str, **extra: Any) -
 # --- Bills -----------------------------------------------------------------------------
 
 
-def _bill_subject(bill: Bill) -> str:
-    return f"bill:{bill.pk}"
-
-
 @transaction.atomic
 def bill_issue(
     *, merchant: Merchant, consent_id: Any, amount: int, due_date: date, description: str
@@ -67,9 +64,7 @@ def bill_issue(
             f"The due date must be from today ({today.isoformat()}) to "
             f"{(today + BILL_DUE_WITHIN).isoformat()}."
         )
-        raise InvalidRequest(
-            message, errors=[{"field": "due_date", "message": message, "code": "out_of_range"}]
-        )
+        raise InvalidRequest(message, errors=[FieldError("due_date", message, "out_of_range")])
     if amount <= 0:
         raise InvalidAmount("The amount must be a positive number of minor units.")
     return Bill.objects.create(
@@ -102,7 +97,7 @@ def bill_pay(*, citizen: User, bill_id: Any) -> Bill:
         amount=bill.amount,
         kind=TransferKind.PAYMENT,
         description=f"Bill from {merchant.name}: {bill.description}",
-        reference=_bill_subject(bill),
+        reference=bill_subject(bill.pk),
     )
     bill.status = BillStatus.PAID
     bill.paid_at = transfer.created_at
@@ -112,8 +107,8 @@ def bill_pay(*, citizen: User, bill_id: Any) -> Bill:
     _record(
         citizen,
         EventKinds.BILL_PAID_ON_TIME if on_time else EventKinds.BILL_PAID_LATE,
-        source=f"{_bill_subject(bill)}:paid",
-        subject=_bill_subject(bill),
+        source=bill_paid_source(bill.pk),
+        subject=bill_subject(bill.pk),
         amount=bill.amount,
         currency=bill.currency,
         description=f"Bill from {merchant.name}",
@@ -147,8 +142,8 @@ def _bill_record_overdue(*, bill_id: Any, today: date) -> bool:
         account=bill.citizen,
         kind=EventKinds.BILL_OVERDUE,
         occurred_at=overdue_since,
-        source=f"{_bill_subject(bill)}:overdue",
-        subject=_bill_subject(bill),
+        source=bill_overdue_source(bill.pk),
+        subject=bill_subject(bill.pk),
         amount=bill.amount,
         currency=bill.currency,
         description=f"Bill from {bill.merchant.name}, due {bill.due_date.isoformat()}",

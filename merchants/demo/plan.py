@@ -54,6 +54,16 @@ from merchants.perks.services import (
 )
 from merchants.services import CONSENT_TTL
 from scoring.facts import EventKinds
+from scoring.subjects import (
+    bill_overdue_source,
+    bill_paid_source,
+    bill_subject,
+    booking_outcome_source,
+    booking_subject,
+    claim_paid_source,
+    claim_subject,
+    claim_unpaid_source,
+)
 from wallet.models import TransferKind
 
 FUNDING = "funding"  # the counterparty of top-ups
@@ -134,7 +144,7 @@ class BillPlan:
 
     @property
     def subject(self) -> str:
-        return f"bill:{self.id}"
+        return bill_subject(self.id)
 
 
 @dataclass(slots=True)
@@ -169,7 +179,7 @@ class ClaimPlan:
 
     @property
     def subject(self) -> str:
-        return f"claim:{self.id}"
+        return claim_subject(self.id)
 
 
 @dataclass(slots=True)
@@ -190,7 +200,7 @@ class BookingPlan:
 
     @property
     def subject(self) -> str:
-        return f"booking:{self.id}"
+        return booking_subject(self.id)
 
 
 @dataclass(slots=True)
@@ -315,7 +325,7 @@ class Planner:
             plan.record_disputes.append(
                 RecordDisputePlan(
                     id=self.new_id(),
-                    source=f"{self._story_bill(plan).subject}:overdue",
+                    source=bill_overdue_source(self._story_bill(plan).id),
                     opened_at=self.now - timedelta(days=2, hours=rng.uniform(0, 12)),
                     reason="I never received this bill; the biller had my old address.",
                 )
@@ -698,7 +708,7 @@ class _Life:
         self._record(
             EventKinds.BILL_OVERDUE,
             night,
-            f"{bill.subject}:overdue",
+            bill_overdue_source(bill.id),
             bill.subject,
             amount=bill.amount,
             description=f"Bill from {name}, due {bill.due_date.isoformat()}",
@@ -720,7 +730,7 @@ class _Life:
         self._record(
             EventKinds.BILL_PAID_ON_TIME if on_time else EventKinds.BILL_PAID_LATE,
             bill.paid_at,
-            f"{bill.subject}:paid",
+            bill_paid_source(bill.id),
             bill.subject,
             amount=bill.amount,
             description=f"Bill from {name}",
@@ -742,7 +752,9 @@ class _Life:
             if booking.outcome == BookingOutcome.OK
             else EventKinds.NO_SHOW
         )
-        self._record(kind, booking.completed_at, booking.subject, booking.subject)
+        self._record(
+            kind, booking.completed_at, booking_outcome_source(booking.id), booking.subject
+        )
 
     def _claim(self, booking: BookingPlan, claim: ClaimPlan) -> None:
         """Charged at the stay's end from the hold, then the balance (together: what the
@@ -767,7 +779,7 @@ class _Life:
             self._record(
                 EventKinds.CLAIM_UNPAID,
                 claim.created_at,
-                f"{claim.subject}:unpaid",
+                claim_unpaid_source(claim.id),
                 claim.subject,
                 amount=unpaid,
                 description=f"Claim by {name}",
@@ -793,7 +805,7 @@ class _Life:
         self._record(
             EventKinds.CLAIM_PAID,
             at,
-            f"{claim.subject}:paid",
+            claim_paid_source(claim.id),
             claim.subject,
             amount=claim.amount,
             description=f"Claim by {city.BY_KEY[booking.merchant].name}",

@@ -46,6 +46,7 @@ from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
 from scoring.models import AccessLogEntry, ScoreSnapshot, SnapshotTrigger
 from scoring.purposes import AccessPurpose
+from scoring.subjects import claim_unpaid_source
 from wallet import services as wallet_services
 from wallet.models import HoldStatus, LedgerAccount, SystemAccount, User
 
@@ -145,8 +146,8 @@ class CityWriter:
             return Written()
         passwords = passwords or {}
         plans = sorted(plans, key=lambda plan: plan.joined_at)
-        users = User.objects.bulk_create(
-            [
+        users = wallet_services.users_create_bulk(
+            users=[
                 User(
                     username=plan.username,
                     display_name=plan.display_name,
@@ -361,7 +362,7 @@ class CityWriter:
                 records.append(
                     scoring_services.DisputeRecord(
                         id=dispute.record_dispute_id,
-                        event_id=event_ids[(citizen, f"{claim.subject}:unpaid")],
+                        event_id=event_ids[(citizen, claim_unpaid_source(claim.id))],
                         citizen_id=citizen,
                         reason=dispute.reason,
                         opened_at=dispute.opened_at,
@@ -663,7 +664,7 @@ class CityWriter:
             resolved_at=booking.completed_at,
             captured_amount=captured,
             capture_transfer_id=claim.charge_id if captured and claim is not None else None,
-            reference=f"booking:{booking.id}",
+            reference=booking.subject,
             description=f"Deposit for {merchant_name}, booking {booking.reference}",
         )
 

@@ -1,10 +1,9 @@
-"""Refusals of perks, decisions, bookings and claims, each with a stable code and HTTP
-status."""
+"""Refusals of perks, decisions, bookings and claims, each with a stable code and kind."""
 
-from common.errors import Conflict, Unprocessable
+from common.domain import Conflict, Refused
 
 
-class PerkUnavailable(Unprocessable):
+class PerkUnavailable(Refused):
     code = "perk_unavailable"
     title = "No such perk"
     default_detail = "This merchant offers no active perk of that kind."

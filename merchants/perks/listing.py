@@ -43,6 +43,7 @@ from scoring import selectors as scoring_selectors
 from scoring.facts import Features
 from scoring.models import DisputeStatus, EventKind, EventStatus
 from scoring.services import DISPUTE_AUTO_UPHOLD_AFTER
+from scoring.subjects import claim_subject
 from wallet.models import User
 
 logger = logging.getLogger(__name__)
@@ -156,7 +157,7 @@ def _situation(citizen: User, features: Features) -> Situation:
         .order_by("occurred_at", "id")
     )
     claims = {
-        f"claim:{claim.pk}": claim
+        claim_subject(claim.pk): claim
         for claim in selectors.claims_for_citizen(citizen=citizen).filter(status=ClaimStatus.UNPAID)
     }
     unpaid, fading, disputes = [], [], []

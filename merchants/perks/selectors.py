@@ -14,6 +14,7 @@ from merchants.models import Merchant
 from merchants.perks.models import Booking, Claim, Decision, Perk
 from scoring import selectors as scoring_selectors
 from scoring.models import CreditEvent
+from scoring.subjects import claim_unpaid_source
 from wallet.models import User
 
 # Read once in every eligibility request: as SQL, because compiling the ORM's query cost
@@ -74,7 +75,7 @@ def claim_unpaid_record(*, claim: Claim) -> CreditEvent | None:
     """The "claim unpaid" credit record a claim left, if it left one."""
     return (
         scoring_selectors.events_for(account=claim.citizen)
-        .filter(source=f"claim:{claim.pk}:unpaid")
+        .filter(source=claim_unpaid_source(claim.pk))
         .first()
     )
 

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from common.errors import InvalidRequest
+from common.domain import FieldError, InvalidRequest
 from merchants import selectors as merchants_selectors
 from merchants import services as merchants_services
 from merchants.models import ConsentScope, Merchant, MerchantCategory
@@ -51,9 +51,16 @@ from scoring import services as scoring_services
 from scoring.facts import EventKinds
 from scoring.models import CreditEvent, DisputeStatus, EventStatus
 from scoring.purposes import AccessPurpose, Purpose
+from scoring.subjects import (
+    booking_outcome_source,
+    booking_subject,
+    claim_paid_source,
+    claim_subject,
+    claim_unpaid_source,
+)
 from wallet import services as wallet_services
 from wallet.errors import InvalidAmount
-from wallet.models import Hold, HoldStatus, LedgerAccount, TransferKind, User
+from wallet.models import Hold, LedgerAccount, TransferKind, User
 
 logger = logging.getLogger(__name__)
 
@@ -214,10 +221,7 @@ def _stay_check(check_in: date, check_out: date) -> None:
     if problems:
         raise InvalidRequest(
             "; ".join(f"{field}: {message}" for field, message, _ in problems),
-            errors=[
-                {"field": field, "message": message, "code": code}
-                for field, message, code in problems
-            ],
+            errors=[FieldError(field, message, code) for field, message, code in problems],
         )
 
 
@@ -250,11 +254,11 @@ def booking_create(
             "The deposit cannot be more than the amount the decision was made for "
             f"({decision.requested_amount}); ask for a new decision.",
             errors=[
-                {
-                    "field": "deposit_amount",
-                    "message": f"At most {decision.requested_amount}, the amount decided on.",
-                    "code": "too_large",
-                }
+                FieldError(
+                    "deposit_amount",
+                    f"At most {decision.requested_amount}, the amount decided on.",
+                    "too_large",
+                )
             ],
         )
     _stay_check(check_in, check_out)
@@ -277,7 +281,7 @@ def booking_create(
             account=wallet_services.wallet_open(user=decision.citizen),
             amount=booking.hold_amount,
             expires_at=_hold_expiry(check_out),
-            reference=f"booking:{booking.pk}",
+            reference=booking_subject(booking.pk),
             description=f"Deposit for {merchant.name}, booking {reference}",
         )
     booking.save(force_insert=True)
@@ -286,21 +290,6 @@ def booking_create(
         extra={"booking_id": str(booking.pk), "waived": waived, "held": booking.hold_amount},
     )
     return booking
-
-
-def _live_hold(hold_id: Any) -> Hold | None:
-    """The booking's hold, locked (so the expiry sweeper passes it by), if it can still
-    be charged; a hold past its expiry is expired now (the sweeper may not have run yet)
-    and its money is the citizen's again."""
-    if hold_id is None:
-        return None
-    hold = Hold.objects.select_for_update().get(pk=hold_id)
-    if hold.status != HoldStatus.ACTIVE:
-        return None
-    if hold.expires_at <= timezone.now():
-        wallet_services.hold_expire(hold_id=hold.pk)
-        return None
-    return hold
 
 
 def _record(citizen: User, kind: str, source: str, subject: str, **extra: Any) -> CreditEvent:
@@ -334,8 +323,13 @@ def booking_complete(
         raise StayNotStarted()
     if outcome not in BookingOutcome.values:
         raise ValueError(f"Unknown outcome {outcome!r}.")
-    subject = f"booking:{booking.pk}"
-    hold = _live_hold(booking.hold_id)
+    subject = booking_subject(booking.pk)
+    # The booking's hold, locked, if it can still be charged (the wallet expires it if due)
+    hold = (
+        wallet_services.hold_lock_live(hold_id=booking.hold_id)
+        if booking.hold_id is not None
+        else None
+    )
     if outcome == BookingOutcome.DAMAGE:
         if not claim_amount or claim_amount <= 0:
             raise InvalidAmount("A damage claim needs a positive claim_amount.")
@@ -344,7 +338,7 @@ def booking_complete(
         if hold is not None:
             wallet_services.hold_release(hold_id=hold.pk)
         kind = EventKinds.BOOKING_COMPLETED if outcome == BookingOutcome.OK else EventKinds.NO_SHOW
-        _record(booking.citizen, kind, source=subject, subject=subject)
+        _record(booking.citizen, kind, source=booking_outcome_source(booking.pk), subject=subject)
     booking.status = BookingStatus.COMPLETED
     booking.outcome = outcome
     booking.completed_at = timezone.now()
@@ -369,7 +363,7 @@ def _claim_make(*, booking: Booking, hold: Hold | None, amount: int, description
         amount=amount,
         hold_id=hold.pk if hold is not None else None,
         description=f"Claim by {booking.merchant.name}: {description}",
-        reference=f"claim:{claim.pk}",
+        reference=claim_subject(claim.pk),
     )
     claim.paid_amount = charge.collected
     claim.status = ClaimStatus.PAID if charge.unpaid == 0 else ClaimStatus.UNPAID
@@ -379,8 +373,8 @@ def _claim_make(*, booking: Booking, hold: Hold | None, amount: int, description
         _record(
             booking.citizen,
             EventKinds.CLAIM_UNPAID,
-            source=f"claim:{claim.pk}:unpaid",
-            subject=f"claim:{claim.pk}",
+            source=claim_unpaid_source(claim.pk),
+            subject=claim_subject(claim.pk),
             amount=charge.unpaid,
             currency=claim.currency,
             description=f"Claim by {booking.merchant.name}",
@@ -396,8 +390,8 @@ def _record_claim_paid(claim: Claim) -> None:
     _record(
         claim.citizen,
         EventKinds.CLAIM_PAID,
-        source=f"claim:{claim.pk}:paid",
-        subject=f"claim:{claim.pk}",
+        source=claim_paid_source(claim.pk),
+        subject=claim_subject(claim.pk),
         amount=claim.amount,
         currency=claim.currency,
         description=f"Claim by {claim.merchant.name}",
@@ -423,7 +417,7 @@ def claim_pay(*, citizen: User, claim: Claim) -> Claim:
         amount=claim.unpaid_amount,
         kind=TransferKind.CLAIM,
         description=f"Claim by {claim.merchant.name}: {claim.description}",
-        reference=f"claim:{claim.pk}",
+        reference=claim_subject(claim.pk),
     )
     claim.paid_amount = claim.amount
     claim.status = ClaimStatus.PAID
@@ -480,7 +474,7 @@ def claim_dispute_resolve(
                 amount=refund,
                 kind=TransferKind.REFUND,
                 description=f"Refund of a disputed claim by {claim.merchant.name}",
-                reference=f"claim:{claim.pk}",
+                reference=claim_subject(claim.pk),
             )
         claim.refunded_amount = claim.paid_amount
         claim.status = ClaimStatus.CANCELLED

@@ -150,14 +150,14 @@ def test_production_storage_hashes_the_modules_and_their_imports(settings, tmp_p
 
 def test_every_error_code_the_server_has_is_a_sentence_in_every_language() -> None:
     # Given every stable code of the API's errors (one exception class each)
-    from common.errors import ApiError
+    from common.domain import DomainError
 
-    def subclasses(cls: type[ApiError]) -> list[type[ApiError]]:
+    def subclasses(cls: type[DomainError]) -> list[type[DomainError]]:
         return [cls, *(sub for child in cls.__subclasses__() for sub in subclasses(child))]
 
     import wallet.errors  # noqa: F401 (the classes register themselves as subclasses)
 
-    codes = {cls.code for cls in subclasses(ApiError)}
+    codes = {cls.code for cls in subclasses(DomainError)}
     # and the ones DRF's own exceptions get, and the ones any HTTP answer may carry
     codes |= {
         "invalid",

@@ -29,6 +29,7 @@ from merchants.perks import services as perks_services
 from merchants.perks.models import Booking, Claim, ClaimDispute, Decision, Perk
 from merchants.perks.rules import DEFAULT_RULES, Rules
 from scoring.models import CreditEvent
+from scoring.subjects import claim_unpaid_source
 from tests.merchants.conftest import (
     PageResponse,
     assert_ledger_consistent,
@@ -731,7 +732,7 @@ def test_uphold_refunds_what_was_collected_and_cancels_the_claim(
         "The check-in photos show the lamp broken.",
         admin_user,
     )
-    assert CreditEvent.objects.get(source=f"claim:{claim.pk}:unpaid").status == "removed"
+    assert CreditEvent.objects.get(source=claim_unpaid_source(claim.pk)).status == "removed"
     assert messages_after(admin_client, response) == [
         "Dispute upheld: the claim is cancelled, 50.00 CNY refunded to the wallet of "
         "Alice Example, and its record removed."
@@ -761,7 +762,7 @@ def test_reject_puts_the_claim_back_to_unpaid(
         "The damage is documented.",
         admin_user,
     )
-    assert CreditEvent.objects.get(source=f"claim:{claim.pk}:unpaid").status == "active"
+    assert CreditEvent.objects.get(source=claim_unpaid_source(claim.pk)).status == "active"
     assert wallet_balance(reliable) == 0
     assert messages_after(admin_client, response) == [
         "Dispute rejected: the claim stands (unpaid, 120.00 CNY left to pay)."

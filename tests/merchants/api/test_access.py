@@ -31,6 +31,7 @@ from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
 from merchants.perks import services as perks_services
 from merchants.perks.models import Booking, Claim, ClaimDispute, Decision
 from scoring.models import AccessLogEntry, CreditEvent, Dispute
+from scoring.subjects import claim_unpaid_source
 from tests.conftest import PASSWORD, client_for
 from tests.merchants.conftest import (
     BOOKINGS_URL,
@@ -454,7 +455,7 @@ def test_citizen_disputes_their_claim(world: World, pair: tuple[str, str]) -> No
     assert (body["claim_id"], body["status"]) == (str(stay.claim.pk), "open")
     stay.claim.refresh_from_db()
     assert stay.claim.status == "disputed"
-    record = CreditEvent.objects.get(source=f"claim:{stay.claim.pk}:unpaid")
+    record = CreditEvent.objects.get(source=claim_unpaid_source(stay.claim.pk))
     assert record.status == "disputed"
     assert ClaimDispute.objects.count() == 1
 

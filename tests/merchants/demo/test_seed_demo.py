@@ -40,6 +40,7 @@ from scoring.models import (
     EventStatus,
     ScoreSnapshot,
 )
+from scoring.subjects import bill_overdue_source, bill_subject, claim_subject, claim_unpaid_source
 from tests.merchants.conftest import (
     ELIGIBILITY_URL,
     assert_ledger_consistent,
@@ -175,7 +176,7 @@ def test_every_row_is_what_the_services_would_have_written() -> None:
         legs = legs_of[bill.payment_id]
         assert bill.payment is not None
         assert bill.payment.kind == TransferKind.PAYMENT
-        assert bill.payment.reference == f"bill:{bill.pk}"
+        assert bill.payment.reference == bill_subject(bill.pk)
         assert bill.paid_at == bill.payment.created_at
         assert {wallets.get(pk): amount for pk, amount in legs.items() if amount < 0} == {
             bill.citizen_id: -bill.amount
@@ -210,8 +211,8 @@ def test_every_row_is_what_the_services_would_have_written() -> None:
         event.subject: event for event in CreditEvent.objects.filter(kind=EventKinds.BILL_OVERDUE)
     }
     for bill in Bill.objects.filter(overdue_recorded_at__isnull=False):
-        overdue = overdue_of[f"bill:{bill.pk}"]
-        assert overdue.source == f"bill:{bill.pk}:overdue"
+        overdue = overdue_of[bill_subject(bill.pk)]
+        assert overdue.source == bill_overdue_source(bill.pk)
         assert overdue.occurred_at.date() == bill.due_date + timedelta(days=1)
         # A late payment settles the overdue record: one late payment, never two
         assert overdue.settled_at == bill.paid_at
@@ -227,7 +228,7 @@ def test_every_row_is_what_the_services_would_have_written() -> None:
     for claim in Claim.objects.all():
         collected = -(
             Entry.objects.filter(
-                transfer__reference=f"claim:{claim.pk}",
+                transfer__reference=claim_subject(claim.pk),
                 transfer__kind=TransferKind.CLAIM,
                 account_id__in=[pk for pk, user in wallets.items() if user == claim.citizen_id],
             ).aggregate(total=Sum("amount"))["total"]
@@ -235,14 +236,14 @@ def test_every_row_is_what_the_services_would_have_written() -> None:
         )
         refunded = (
             Entry.objects.filter(
-                transfer__reference=f"claim:{claim.pk}", transfer__kind=TransferKind.REFUND
+                transfer__reference=claim_subject(claim.pk), transfer__kind=TransferKind.REFUND
             )
             .filter(amount__gt=0)
             .aggregate(total=Sum("amount"))["total"]
             or 0
         )
         assert (claim.paid_amount, claim.refunded_amount) == (collected, refunded)
-        unpaid = CreditEvent.objects.filter(source=f"claim:{claim.pk}:unpaid").first()
+        unpaid = CreditEvent.objects.filter(source=claim_unpaid_source(claim.pk)).first()
         if claim.status == ClaimStatus.UNPAID:
             assert unpaid is not None
             assert unpaid.settled_at is None
@@ -297,7 +298,7 @@ def test_whenever_it_is_made_the_city_has_something_of_every_kind_to_try(
     # An unpaid claim, open to be paid or disputed, with its record counting
     unpaid = Claim.objects.get(status=ClaimStatus.UNPAID, citizen__username="resident000001")
     assert not hasattr(unpaid, "dispute")
-    record = CreditEvent.objects.get(source=f"claim:{unpaid.pk}:unpaid")
+    record = CreditEvent.objects.get(source=claim_unpaid_source(unpaid.pk))
     assert record.status == EventStatus.ACTIVE
     assert unpaid.amount - unpaid.paid_amount == plan.STORY_CLAIM_SHORTFALL
     # An open dispute of a claim, and of its record

@@ -8,6 +8,7 @@ on time", after it one "bill paid late", and a late payment after the overdue re
 still counts as one late payment.
 """
 
+import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from merchants.models import Merchant
 from merchants.perks import services as perks_services
 from scoring.models import CreditEvent
 from scoring.selectors import features_for_accounts
+from scoring.subjects import bill_subject
 from tests.conftest import client_for
 from tests.merchants.conftest import (
     ClientResponse,
@@ -312,8 +314,8 @@ def test_paying_by_the_due_date_moves_the_money_and_records_one_on_time_payment(
     stored = Bill.objects.get(pk=bill["id"])
     assert stored.payment is not None
     assert stored.payment.kind == TransferKind.PAYMENT
-    assert stored.payment.reference == f"bill:{stored.pk}"
-    assert bill_events(citizen) == [("bill_paid_on_time", f"bill:{stored.pk}", True)]
+    assert stored.payment.reference == bill_subject(stored.pk)
+    assert bill_events(citizen) == [("bill_paid_on_time", bill_subject(stored.pk), True)]
     event = CreditEvent.objects.get(account=citizen)
     assert (event.amount, event.currency) == (AMOUNT, CURRENCY)
     assert late_payments(citizen) == 0
@@ -345,7 +347,7 @@ def test_paying_after_the_due_date_records_one_late_payment(
     # Then it is one late payment, and no overdue record
     assert response.status_code == 200, response.content
     assert response.json()["paid_on_time"] is False
-    assert bill_events(citizen) == [("bill_paid_late", f"bill:{bill['id']}", True)]
+    assert bill_events(citizen) == [("bill_paid_late", bill_subject(uuid.UUID(bill["id"])), True)]
     assert late_payments(citizen) == 1
 
 
@@ -359,7 +361,7 @@ def test_the_daily_task_records_overdue_once_and_the_late_payment_does_not_count
     assert record_overdue_bills.delay().get() == 1
     assert record_overdue_bills.delay().get() == 0
     # Then one overdue record counts, dated the first moment after the due date
-    subject = f"bill:{bill['id']}"
+    subject = bill_subject(uuid.UUID(bill["id"]))
     assert bill_events(citizen) == [("bill_overdue", subject, True)]
     overdue = CreditEvent.objects.get(account=citizen)
     assert timezone.localtime(overdue.occurred_at) == datetime.combine(

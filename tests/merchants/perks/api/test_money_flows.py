@@ -11,6 +11,7 @@ no history scores 620 (good: up to 50,000 waived); with one bill paid on time as
 identity is refused and the whole deposit is held.
 """
 
+import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -33,6 +34,7 @@ from merchants.perks.models import (
     Decision,
 )
 from scoring.models import CreditEvent, Dispute, DisputeStatus, EventStatus
+from scoring.subjects import booking_outcome_source, claim_paid_source, claim_unpaid_source
 from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.merchants.conftest import (
@@ -106,8 +108,8 @@ def stay_events(client: APIClient) -> list[tuple[str, int | None, str, bool]]:
 
 
 def claim_record(claim_id: str, kind: str) -> CreditEvent:
-    suffix = "unpaid" if kind == "claim_unpaid" else "paid"
-    return CreditEvent.objects.get(kind=kind, source=f"claim:{claim_id}:{suffix}")
+    source = claim_unpaid_source if kind == "claim_unpaid" else claim_paid_source
+    return CreditEvent.objects.get(kind=kind, source=source(uuid.UUID(claim_id)))
 
 
 def my_claim(client: APIClient, claim_id: str) -> dict[str, Any]:
@@ -298,7 +300,9 @@ def test_a_full_waiver_books_without_a_hold_and_ok_records_a_completed_booking(
     wallet_is(citizen_api, balance=10_000, held=0)
     assert settlement_balance(hotel) == 0
     assert stay_events(citizen_api) == [("booking_completed", None, "active", True)]
-    assert CreditEvent.objects.get(kind="booking_completed").source == f"booking:{booking['id']}"
+    assert CreditEvent.objects.get(kind="booking_completed").source == booking_outcome_source(
+        uuid.UUID(booking["id"])
+    )
     assert_ledger_consistent()
 
 

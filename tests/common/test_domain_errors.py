@@ -1,0 +1,171 @@
+"""Domain errors know no HTTP: the API maps each kind to its status in one table, and
+every error answers with the same status, code and title as when each class named its own
+status."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+from common.domain import DomainError, ErrorKind, FieldError, InvalidRequest
+from common.errors import STATUS_OF_KIND, problem_exception_handler
+
+ROOT = Path(__file__).resolve().parents[2]
+
+ERROR_MODULES = [
+    "common.domain",
+    "wallet.errors",
+    "scoring.errors",
+    "merchants.errors",
+    "merchants.perks.errors",
+    "merchants.bills.errors",
+]
+
+# Every domain error the API can answer with, by module: (class, status, code, title), as
+# clients have seen them since each class carried its own HTTP status.
+CONTRACT_BY_MODULE: dict[str, list[tuple[str, int, str, str]]] = {
+    "common.domain": [
+        ("DomainError", 400, "bad_request", "Bad request"),
+        ("InvalidRequest", 400, "invalid", "Invalid request"),
+        ("Conflict", 409, "conflict", "Conflict"),
+        ("Refused", 422, "unprocessable", "Refused"),
+        ("IdempotencyKeyReused", 409, "idempotency_key_reused", "Idempotency key reused"),
+    ],
+    "merchants.bills.errors": [
+        ("BillAlreadyPaid", 409, "bill_already_paid", "Bill already paid"),
+        ("NotABiller", 403, "not_a_biller", "Not a biller"),
+    ],
+    "merchants.errors": [
+        ("CodeExpired", 422, "code_expired", "Code expired"),
+        ("CodeInvalid", 422, "code_invalid", "Code not recognised"),
+        ("CodeUsed", 422, "code_used", "Code already used"),
+        ("ConsentExpired", 403, "consent_expired", "Consent expired"),
+        ("ConsentRevoked", 403, "consent_revoked", "Consent revoked"),
+        ("ConsentScopeMismatch", 403, "consent_scope", "Consent does not cover this"),
+        ("NotFound", 404, "not_found", "Not found"),
+    ],
+    "merchants.perks.errors": [
+        ("BookingNotConfirmed", 409, "booking_not_confirmed", "Booking already completed"),
+        ("ClaimAlreadyDisputed", 409, "already_disputed", "Already disputed"),
+        ("ClaimDisputeNotOpen", 409, "dispute_not_open", "Dispute already resolved"),
+        ("ClaimDisputed", 409, "claim_disputed", "Claim disputed"),
+        ("ClaimNotPayable", 409, "claim_not_payable", "Nothing to pay"),
+        ("DecisionExpired", 409, "decision_expired", "Decision expired"),
+        ("DecisionUsed", 409, "decision_used", "Decision already used"),
+        ("PerkAlreadyActive", 409, "perk_already_active", "Perk already active"),
+        ("PerkUnavailable", 422, "perk_unavailable", "No such perk"),
+        ("StayNotStarted", 409, "stay_not_started", "Stay not started"),
+    ],
+    "scoring.errors": [
+        ("AccountInactive", 409, "account_inactive", "Account inactive"),
+        ("AlreadyDisputed", 409, "already_disputed", "Already disputed"),
+        ("DisputeNotOpen", 409, "dispute_not_open", "Dispute already resolved"),
+        ("EventSourceConflict", 409, "event_source_conflict", "Source already recorded"),
+        ("InvalidEvent", 400, "invalid_event", "Invalid credit event"),
+        ("NoActiveScorecard", 503, "no_active_scorecard", "No active scorecard"),
+        ("ScorecardNotDraft", 409, "scorecard_not_draft", "Not a draft"),
+    ],
+    "wallet.errors": [
+        ("CurrencyMismatch", 400, "currency_mismatch", "Currency mismatch"),
+        ("HoldNotActive", 409, "hold_not_active", "Hold already resolved"),
+        ("InsufficientFunds", 422, "insufficient_funds", "Insufficient funds"),
+        ("InvalidAmount", 400, "invalid_amount", "Invalid amount"),
+    ],
+}
+CONTRACT = [(module, *row) for module, rows in CONTRACT_BY_MODULE.items() for row in rows]
+
+
+@pytest.mark.parametrize(("module", "name", "status", "code", "title"), CONTRACT)
+def test_each_domain_error_answers_with_its_status_code_and_title(
+    module, name, status, code, title
+):
+    # Given the error raised with a detail of its own
+    error = getattr(importlib.import_module(module), name)("Something specific.")
+    # When the API renders it
+    response = problem_exception_handler(error, {})
+    # Then the answer is the problem it always was
+    assert response is not None
+    assert response.status_code == status
+    assert response.content_type == "application/problem+json"
+    assert response.data == {
+        "type": f"https://opensesame.example/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": "Something specific.",
+        "code": code,
+        "errors": [],
+    }
+
+
+def test_the_contract_names_every_domain_error_the_server_has():
+    for module in ERROR_MODULES:
+        importlib.import_module(module)
+
+    def subclasses(cls: type[DomainError]) -> set[type[DomainError]]:
+        return {cls, *(sub for child in cls.__subclasses__() for sub in subclasses(child))}
+
+    pinned = {(module, name) for module, name, *_ in CONTRACT}
+    # The kinds' own bases that nothing raised before this table existed
+    new_bases = {("common.domain", "NotFound"), ("common.domain", "Forbidden")}
+    new_bases |= {("common.domain", "Unavailable")}
+    found = {
+        (cls.__module__, cls.__name__)
+        for cls in subclasses(DomainError)
+        if not cls.__module__.startswith("tests.")
+    }
+    assert found - new_bases == pinned
+
+
+def test_every_kind_has_one_status():
+    assert set(STATUS_OF_KIND) == set(ErrorKind)
+    assert STATUS_OF_KIND == {
+        ErrorKind.INVALID: 400,
+        ErrorKind.NOT_FOUND: 404,
+        ErrorKind.FORBIDDEN: 403,
+        ErrorKind.CONFLICT: 409,
+        ErrorKind.REFUSED: 422,
+        ErrorKind.UNAVAILABLE: 503,
+    }
+
+
+def test_field_errors_are_typed_data_rendered_in_the_documented_order():
+    error = InvalidRequest(
+        "due_date: Too late.",
+        errors=[FieldError("due_date", "Too late.", "out_of_range"), FieldError("amount", "No.")],
+    )
+    response = problem_exception_handler(error, {})
+    assert response is not None
+    assert response.data["errors"] == [
+        {"field": "due_date", "message": "Too late.", "code": "out_of_range"},
+        {"field": "amount", "message": "No.", "code": "invalid"},
+    ]
+    assert [list(item) for item in response.data["errors"]] == [["field", "message", "code"]] * 2
+
+
+def test_the_default_detail_is_used_when_none_is_given():
+    error = InvalidRequest()
+    assert (error.detail, error.errors, str(error)) == (
+        "Some fields are invalid.",
+        (),
+        error.detail,
+    )
+
+
+def test_the_domain_errors_module_imports_neither_django_nor_drf():
+    tree = ast.parse((ROOT / "common" / "domain.py").read_text())
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    } | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert {name.split(".")[0] for name in imported} <= {
+        "__future__",
+        "enum",
+        "collections",
+        "dataclasses",
+        "typing",
+    }

@@ -1,4 +1,4 @@
-"""Layers import downward only (DESIGN.md, "Layers"):
+"""Layers import downward only (the README's "How it is built"):
 
     common ← wallet ← scoring ← merchants ← {merchants.perks, merchants.bills}
         ← merchants.privacy ← merchants.demo

@@ -1,4 +1,4 @@
-"""Only the wallet writes or locks the wallet's tables (DESIGN.md, "Money and the ledger").
+"""Only the wallet writes or locks the wallet's tables (the README's "Money").
 
 Everything above it (scoring, merchants and its sub-apps, the demo seeder) goes through
 ``wallet.services`` to change a user, an account, a hold, a transfer or an entry, and to

@@ -2,8 +2,8 @@
 
 No database here. A merchant's perk (a deposit waiver) stores its rules as JSON, which
 staff edit in the admin; this module validates them, evaluates them against a citizen's
-facts, and says them in plain words for the citizen before they consent (DESIGN.md,
-"Merchant perks": no hidden admission criteria). Rules are::
+facts, and says them in plain words for the citizen before they consent: a merchant
+has no hidden admission criteria. Rules are::
 
     {"conditions": [
         {"fact": "score", "op": ">=", "value": 600,

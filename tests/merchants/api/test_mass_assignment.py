@@ -1,6 +1,7 @@
-"""Mass assignment: a caller writes exactly the fields API.md documents, nothing else.
+"""Mass assignment: a caller writes exactly the fields the API documents (the README's
+API table and the OpenAPI schema), nothing else.
 
-Each input serializer's writable fields are compared with API.md's list; then, through
+Each input serializer's writable fields are compared with the documented list; then, through
 HTTP, a body padded with the server's own fields (amounts, statuses, owners, ids,
 times) stores what the server decides, and money fields refuse anything but a positive
 JSON integer.
@@ -40,7 +41,7 @@ CONSENTS_URL = "/api/v1/merchant/consents"
 FAR_FUTURE = "2099-01-01T00:00:00Z"
 LONG_AGO = "2000-01-01T00:00:00Z"
 
-# API.md, "Citizens" and "Merchants": the body of each endpoint.
+# The documented body of each endpoint (the README's API table, the OpenAPI schema).
 DOCUMENTED_INPUT: list[tuple[str, type[serializers.Serializer], set[str]]] = [
     ("POST merchant/consents", merchant_serializers.CodeRedeemInputSerializer, {"code"}),
     (
@@ -89,7 +90,7 @@ def test_input_serializers_write_exactly_the_documented_fields(
 
 
 def test_every_merchants_input_serializer_is_checked_against_the_contract() -> None:
-    # A new input serializer must be added to DOCUMENTED_INPUT (and to API.md).
+    # A new input serializer must be added to DOCUMENTED_INPUT (and to the README).
     input_serializers = {
         value
         for module in (merchant_serializers, perk_serializers, bill_serializers)

@@ -2,16 +2,16 @@
 decision made now (``eligibility_decide``) and one recorded in a history are the same
 row for the same citizen, perk, snapshot and amount."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from merchants import services as merchants_services
-from merchants.models import Merchant
+from merchants.models import Consent, Merchant
 from merchants.perks import selectors, services
-from merchants.perks.models import Decision, PerkKind
+from merchants.perks.models import Decision, Perk, PerkKind
 from scoring import services as scoring_services
-from scoring.models import AccessLogEntry
+from scoring.models import AccessLogEntry, ScoreSnapshot
 from tests.merchants.conftest import code_for, make_reliable
 from wallet.models import User
 
@@ -32,6 +32,21 @@ _COMPARED = (
 )
 
 
+def _in_history(
+    hotel: Merchant, consent: Consent, perk: Perk, *, snapshot: ScoreSnapshot, decided_at: datetime
+) -> services.DecisionRecord:
+    """The hotel's decision on 1,500.00 under ``consent``, as of ``decided_at``."""
+    return services.DecisionRecord(
+        merchant=hotel,
+        perk=perk,
+        consent_id=consent.pk,
+        citizen_id=consent.citizen_id,
+        amount=150_000,
+        snapshot=snapshot,
+        decided_at=decided_at,
+    )
+
+
 @pytest.mark.parametrize("reliable", [True, False], ids=["eligible", "refused"])
 def test_a_decision_now_and_the_same_decision_in_a_history_are_the_same_row(
     citizen: User, hotel: Merchant, reliable: bool
@@ -49,17 +64,7 @@ def test_a_decision_now_and_the_same_decision_in_a_history_are_the_same_row(
     )
     at = now.created_at + timedelta(seconds=1)
     [past] = services.decisions_record(
-        decisions=[
-            services.DecisionRecord(
-                merchant=hotel,
-                perk=perk,
-                consent_id=consent.pk,
-                citizen_id=citizen.pk,
-                amount=150_000,
-                snapshot=snapshot,
-                decided_at=at,
-            )
-        ]
+        decisions=[_in_history(hotel, consent, perk, snapshot=snapshot, decided_at=at)]
     )
     # Then both stored the same decision, each logged once with its own id
     rows = {
@@ -90,15 +95,7 @@ def test_a_history_refuses_a_read_no_decision_now_could_make(
     with pytest.raises(ValueError, match="not the citizen's"):
         services.decisions_record(
             decisions=[
-                services.DecisionRecord(
-                    merchant=hotel,
-                    perk=perk,
-                    consent_id=consent.pk,
-                    citizen_id=citizen.pk,
-                    amount=150_000,
-                    snapshot=others,
-                    decided_at=others.computed_at,
-                )
+                _in_history(hotel, consent, perk, snapshot=others, decided_at=others.computed_at)
             ]
         )
     assert not Decision.objects.exists()

@@ -706,6 +706,99 @@ class Disclosure:
     log_entry: AccessLogEntry
 
 
+@dataclass(frozen=True, slots=True)
+class DisclosureRecord:
+    """One read of a citizen's facts by someone else: the arguments of
+    :func:`facts_disclose`. A history's reads (:func:`disclosures_record`) give the
+    snapshot that was current at their moment, and the moment; without them the read is
+    of the current snapshot, now."""
+
+    citizen_id: int
+    accessor_kind: str
+    accessor_id: str
+    accessor_name: str
+    purpose: Purpose
+    fact_keys: Sequence[str]
+    decision_id: Any = None
+    snapshot: ScoreSnapshot | None = None
+    created_at: datetime | None = None
+
+
+def _snapshot_current(citizen_id: int) -> ScoreSnapshot:
+    snapshot = selectors.score_current_disclosed(account_id=citizen_id)
+    if snapshot is None:  # never scored yet: the first snapshot is computed now
+        snapshot = score_current_ensure(account=User.objects.get(pk=citizen_id))
+    return snapshot
+
+
+def _disclosures_write(records: Sequence[DisclosureRecord]) -> list[Disclosure]:
+    """Log reads of citizens' facts and return what each read: the one implementation
+    of a disclosure, for one read now (:func:`facts_disclose`) or a history of them
+    (:func:`disclosures_record`).
+
+    Each read is checked before anything is read or written: a purpose with a code,
+    fact keys that are facts, a given snapshot the citizen's and computed by the read's
+    moment. Inside the caller's transaction (a merchant's decision) it takes no
+    savepoint of its own: if the read or the write fails, the caller's transaction fails
+    with it. One ``INSERT`` for all the access-log rows."""
+    for record in records:
+        checked: object = record.purpose  # callers without type checking may pass a sentence
+        if not isinstance(checked, Purpose) or checked.code == AccessPurpose.OTHER:
+            raise ValueError("A read is logged with a purpose that has a code.")
+        unknown = sorted(set(record.fact_keys) - set(FACTS))
+        if unknown or not record.fact_keys:
+            raise ValueError(f"Not facts: {', '.join(unknown) or '(none asked)'}.")
+        snapshot = record.snapshot
+        if snapshot is not None and snapshot.account_id != record.citizen_id:
+            raise ValueError("The snapshot is not the citizen's.")
+        moment = record.created_at
+        if snapshot is not None and moment is not None and snapshot.computed_at > moment:
+            raise ValueError("A read is of a snapshot computed by its moment.")
+    with transaction.atomic(savepoint=False):
+        snapshots = [record.snapshot or _snapshot_current(record.citizen_id) for record in records]
+        now = timezone.now()
+        entries = AccessLogEntry.objects.bulk_create(
+            [
+                AccessLogEntry(
+                    citizen_id=record.citizen_id,
+                    accessor_kind=record.accessor_kind,
+                    accessor_id=record.accessor_id,
+                    accessor_name=record.accessor_name,
+                    purpose_code=record.purpose.code,
+                    amount=record.purpose.amount,
+                    currency=record.purpose.currency,
+                    facts=list(record.fact_keys),
+                    snapshot=snapshot,
+                    decision_id=record.decision_id,
+                    created_at=record.created_at or now,
+                )
+                for record, snapshot in zip(records, snapshots, strict=True)
+            ]
+        )
+    return [
+        Disclosure(
+            snapshot=snapshot,
+            facts=selectors.facts_of(
+                score=snapshot.score,
+                band=snapshot.band,
+                features=snapshot.features,
+                keys=record.fact_keys,
+            ),
+            log_entry=entry,
+        )
+        for record, snapshot, entry in zip(records, snapshots, entries, strict=True)
+    ]
+
+
+def disclosures_record(*, disclosures: Sequence[DisclosureRecord]) -> list[Disclosure]:
+    """Log many reads at once, each as :func:`facts_disclose` would have logged it (both
+    are :func:`_disclosures_write`, with its transaction and checks): for a merchant's
+    decisions and for histories (the demo's, imports), whose reads give the snapshot
+    current at their moment. Consent is the caller's to have checked. Returns the
+    disclosures in the given order."""
+    return _disclosures_write(disclosures)
+
+
 def facts_disclose(
     *,
     citizen_id: int,
@@ -721,42 +814,26 @@ def facts_disclose(
 
     Reads the current snapshot (or the given one of the citizen's, for staff reviewing
     history) and writes the access-log row the citizen sees, in one transaction: no read
-    without its log row. Consent is the caller's to check first. Inside the caller's
-    transaction (a merchant's decision) it takes no savepoint of its own: if the read or
-    the write fails, the caller's transaction fails with it.
+    without its log row. Consent is the caller's to check first.
 
     ``purpose`` says why, as data: a code, and the amount a deposit waiver is asked for.
+    (:func:`_disclosures_write` applied to one read, now.)
     """
-    checked: object = purpose  # callers without type checking may pass the old sentence
-    if not isinstance(checked, Purpose) or checked.code == AccessPurpose.OTHER:
-        raise ValueError("A read is logged with a purpose that has a code.")
-    unknown = sorted(set(fact_keys) - set(FACTS))
-    if unknown or not fact_keys:
-        raise ValueError(f"Not facts: {', '.join(unknown) or '(none asked)'}.")
-    if snapshot is not None and snapshot.account_id != citizen_id:
-        raise ValueError("The snapshot is not the citizen's.")
-    with transaction.atomic(savepoint=False):
-        if snapshot is None:
-            snapshot = selectors.score_current_disclosed(account_id=citizen_id)
-        if snapshot is None:  # never scored yet: the first snapshot is computed now
-            snapshot = score_current_ensure(account=User.objects.get(pk=citizen_id))
-        entry = AccessLogEntry.objects.create(
-            citizen_id=citizen_id,
-            accessor_kind=accessor_kind,
-            accessor_id=accessor_id,
-            accessor_name=accessor_name,
-            purpose_code=purpose.code,
-            amount=purpose.amount,
-            currency=purpose.currency,
-            facts=list(fact_keys),
-            snapshot=snapshot,
-            decision_id=decision_id,
-            created_at=timezone.now(),
-        )
-    values = selectors.facts_of(
-        score=snapshot.score, band=snapshot.band, features=snapshot.features, keys=fact_keys
+    [disclosure] = _disclosures_write(
+        [
+            DisclosureRecord(
+                citizen_id=citizen_id,
+                accessor_kind=accessor_kind,
+                accessor_id=accessor_id,
+                accessor_name=accessor_name,
+                purpose=purpose,
+                fact_keys=fact_keys,
+                decision_id=decision_id,
+                snapshot=snapshot,
+            )
+        ]
     )
-    return Disclosure(snapshot=snapshot, facts=values, log_entry=entry)
+    return disclosure
 
 
 # --- Scorecards ------------------------------------------------------------------------

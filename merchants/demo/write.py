@@ -38,14 +38,12 @@ from merchants.perks.models import (
     BookingStatus,
     Claim,
     ClaimDispute,
-    Decision,
     Perk,
     PerkKind,
 )
 from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
-from scoring.models import AccessLogEntry, ScoreSnapshot, SnapshotTrigger
-from scoring.purposes import AccessPurpose
+from scoring.models import ScoreSnapshot, SnapshotTrigger
 from scoring.subjects import claim_unpaid_source
 from wallet import services as wallet_services
 from wallet.models import HoldStatus, LedgerAccount, SystemAccount, User
@@ -394,9 +392,9 @@ class CityWriter:
 
     def _snapshot_before(
         self, residents: list[tuple[ResidentPlan, int, int]]
-    ) -> dict[Any, tuple[int, int, str, dict[str, Any]]]:
-        """For each booking, the snapshot that was current when its decision was made:
-        (snapshot id, score, band, features)."""
+    ) -> dict[Any, ScoreSnapshot]:
+        """For each booking, the snapshot that was current when its decision was made
+        (with what a disclosure reads of it)."""
         first_id, last_id = residents[0][1], residents[-1][1]
         history: dict[int, list[tuple[Any, int]]] = defaultdict(list)
         for account_id, computed_at, pk in (
@@ -413,13 +411,15 @@ class CityWriter:
                 if index < 0:
                     raise RuntimeError(f"No score before {booking.decided_at} for {plan.username}.")
                 chosen[booking.id] = history[citizen][index][1]
-        details: dict[int, tuple[int, int, str, dict[str, Any]]] = {}
+        details: dict[int, ScoreSnapshot] = {}
         wanted = sorted(set(chosen.values()))
         for start in range(0, len(wanted), _SNAPSHOTS_PER_QUERY):
-            for pk, score, band, features in ScoreSnapshot.objects.filter(
-                pk__in=wanted[start : start + _SNAPSHOTS_PER_QUERY]
-            ).values_list("id", "score", "band", "features"):
-                details[pk] = (pk, score, band, features)
+            details.update(
+                (snapshot.pk, snapshot)
+                for snapshot in ScoreSnapshot.objects.filter(
+                    pk__in=wanted[start : start + _SNAPSHOTS_PER_QUERY]
+                ).only("id", "account_id", "score", "band", "features", "computed_at")
+            )
         return {booking_id: details[pk] for booking_id, pk in chosen.items()}
 
     def _stays(self, residents: list[tuple[ResidentPlan, int, int]]) -> int:
@@ -434,62 +434,27 @@ class CityWriter:
         if not stays:
             return 0
         snapshots = self._snapshot_before(residents)
-        decisions, log_rows, holds, bookings, claims, disputes = [], [], [], [], [], []
-        for _, citizen, wallet, booking in stays:
+        decisions = perks_services.decisions_record(
+            decisions=[
+                perks_services.DecisionRecord(
+                    merchant=self.merchants[booking.merchant].merchant,
+                    perk=self._perk(booking.merchant),
+                    consent_id=booking.consent.consent_id,
+                    citizen_id=citizen,
+                    amount=booking.deposit,
+                    snapshot=snapshots[booking.id],
+                    decided_at=booking.decided_at,
+                    id=booking.decision_id,
+                )
+                for _, citizen, _, booking in stays
+            ]
+        )
+        holds, bookings, claims, disputes = [], [], [], []
+        for (_, citizen, wallet, booking), decision in zip(stays, decisions, strict=True):
             cm = self.merchants[booking.merchant]
-            perk, rules = cm.perk, cm.rules
-            if perk is None or rules is None:
-                raise RuntimeError(f"{cm.merchant.name} has no deposit waiver to decide on.")
-            snapshot_id, score, band, features = snapshots[booking.id]
-            keys = rules.fact_keys()
-            facts = {
-                key: score if key == "score" else band if key == "band" else features.get(key)
-                for key in keys
-            }
-            outcome = rules_module.evaluate(
-                rules,
-                facts,
-                requested=booking.deposit,
-                max_amount=perk.max_amount,
-                currency=self.currency,
+            waived, hold_amount = perks_services.booking_split(
+                decision=decision, deposit_amount=booking.deposit
             )
-            read_at = booking.decided_at + _MS * 40
-            decided_at = booking.decided_at + _MS * 80
-            decisions.append(
-                (
-                    booking.decision_id,
-                    cm.merchant.pk,
-                    perk.pk,
-                    booking.consent.consent_id,
-                    citizen,
-                    snapshot_id,
-                    booking.deposit,
-                    outcome.eligible,
-                    outcome.waived_amount,
-                    outcome.held_amount,
-                    self.currency,
-                    [{"code": r.code, "message": r.message} for r in outcome.reasons],
-                    decided_at,
-                    decided_at + perks_services.DECISION_TTL,
-                )
-            )
-            log_rows.append(
-                (
-                    citizen,
-                    "merchant",
-                    str(cm.merchant.pk),
-                    cm.merchant.name,
-                    AccessPurpose(perk.kind),
-                    booking.deposit,
-                    self.currency,
-                    list(keys),
-                    snapshot_id,
-                    booking.decision_id,
-                    read_at,
-                )
-            )
-            waived = min(outcome.waived_amount, booking.deposit)
-            hold_amount = booking.deposit - waived
             hold_id = None
             if hold_amount:
                 hold = self._hold(booking, wallet, hold_amount, cm.merchant.name)
@@ -550,43 +515,6 @@ class CityWriter:
                         self.staff_id if dispute.by_staff else None,
                     )
                 )
-        rows_insert(
-            Decision,
-            (
-                "id",
-                "merchant_id",
-                "perk_id",
-                "consent_id",
-                "citizen_id",
-                "snapshot_id",
-                "requested_amount",
-                "eligible",
-                "waived_amount",
-                "held_amount",
-                "currency",
-                "reasons",
-                "created_at",
-                "expires_at",
-            ),
-            decisions,
-        )
-        rows_insert(
-            AccessLogEntry,
-            (
-                "citizen_id",
-                "accessor_kind",
-                "accessor_id",
-                "accessor_name",
-                "purpose_code",
-                "amount",
-                "currency",
-                "facts",
-                "snapshot_id",
-                "decision_id",
-                "created_at",
-            ),
-            log_rows,
-        )
         wallet_services.holds_bulk_record(holds=holds)
         rows_insert(
             Booking,
@@ -645,6 +573,12 @@ class CityWriter:
             disputes,
         )
         return len(stays)
+
+    def _perk(self, merchant: str) -> Perk:
+        cm = self.merchants[merchant]
+        if cm.perk is None:
+            raise RuntimeError(f"{cm.merchant.name} has no deposit waiver to decide on.")
+        return cm.perk
 
     def _hold(
         self, booking: BookingPlan, wallet: int, amount: int, merchant_name: str

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -49,7 +51,7 @@ from merchants.perks.models import (
 )
 from scoring import services as scoring_services
 from scoring.facts import EventKinds
-from scoring.models import CreditEvent, DisputeStatus, EventStatus
+from scoring.models import CreditEvent, DisputeStatus, EventStatus, ScoreSnapshot
 from scoring.purposes import AccessPurpose, Purpose
 from scoring.subjects import (
     booking_outcome_source,
@@ -141,6 +143,87 @@ def perk_update(*, perk: Perk, max_amount: int, rules: dict[str, Any], is_active
 # --- Eligibility decisions -------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """One eligibility decision for :func:`decisions_record`: what :func:`eligibility_decide`
+    decides on once the consent is checked. A history's decisions give the snapshot that
+    was current at their moment, and the moment; without them the decision reads the
+    current snapshot, now."""
+
+    merchant: Merchant
+    perk: Perk
+    consent_id: Any
+    citizen_id: int
+    amount: int
+    snapshot: ScoreSnapshot | None = None
+    decided_at: datetime | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+def decisions_record(*, decisions: Sequence[DecisionRecord]) -> list[Decision]:
+    """Decide: the one implementation of an eligibility decision, for one made now
+    (:func:`eligibility_decide`) or a history of them (the demo's).
+
+    Each reads the citizen's facts through ``scoring.services.disclosures_record`` (one
+    access-log row each, naming the decision), runs the perk's rules on them
+    (``rules.evaluate``: eligible, the amounts waived and held, the reasons) and stores
+    the decision, valid for ``DECISION_TTL`` from its moment. Consents and perks are the
+    caller's to have checked. One ``INSERT`` for all the decisions."""
+    currency = settings.WALLET_CURRENCY
+    compiled: dict[Any, rules_module.Rules] = {}
+    for record in decisions:
+        if record.perk.pk not in compiled:
+            compiled[record.perk.pk] = rules_module.Rules.from_data(record.perk.rules)
+    disclosures = scoring_services.disclosures_record(
+        disclosures=[
+            scoring_services.DisclosureRecord(
+                citizen_id=record.citizen_id,
+                accessor_kind="merchant",
+                accessor_id=str(record.merchant.pk),
+                accessor_name=record.merchant.name,
+                purpose=Purpose(
+                    AccessPurpose(record.perk.kind), amount=record.amount, currency=currency
+                ),
+                fact_keys=compiled[record.perk.pk].fact_keys(),
+                decision_id=record.id,
+                snapshot=record.snapshot,
+                created_at=record.decided_at,
+            )
+            for record in decisions
+        ]
+    )
+    now = timezone.now()
+    written = []
+    for record, disclosure in zip(decisions, disclosures, strict=True):
+        outcome = rules_module.evaluate(
+            compiled[record.perk.pk],
+            disclosure.facts,
+            requested=record.amount,
+            max_amount=record.perk.max_amount,
+            currency=currency,
+        )
+        decided_at = record.decided_at or now
+        written.append(
+            Decision(
+                id=record.id,
+                merchant=record.merchant,
+                perk=record.perk,
+                consent_id=record.consent_id,
+                citizen_id=record.citizen_id,
+                snapshot=disclosure.snapshot,
+                requested_amount=record.amount,
+                eligible=outcome.eligible,
+                waived_amount=outcome.waived_amount,
+                held_amount=outcome.held_amount,
+                currency=currency,
+                reasons=[{"code": r.code, "message": r.message} for r in outcome.reasons],
+                created_at=decided_at,
+                expires_at=decided_at + DECISION_TTL,
+            )
+        )
+    return Decision.objects.bulk_create(written)
+
+
 @transaction.atomic
 def eligibility_decide(
     *,
@@ -152,7 +235,8 @@ def eligibility_decide(
 ) -> Decision:
     """May this guest have the perk, and for how much? One transaction: the code's
     redemption (if a code is given), the access-logged read of the citizen's facts and
-    the stored decision all happen, or none does."""
+    the stored decision all happen, or none does. (:func:`decisions_record` applied to
+    one decision, now.)"""
     if (code is None) == (consent_id is None):
         raise ValueError("Give a code or a consent id, not both.")
     if code is not None:
@@ -163,38 +247,19 @@ def eligibility_decide(
     perk = selectors.perk_active(merchant=merchant, kind=perk_kind)
     if perk is None:
         raise PerkUnavailable()
-    rules = rules_module.Rules.from_data(perk.rules)
-    currency = settings.WALLET_CURRENCY
-    decision_id = uuid.uuid4()
-    disclosure = scoring_services.facts_disclose(
-        citizen_id=consent.citizen_id,
-        accessor_kind="merchant",
-        accessor_id=str(merchant.pk),
-        accessor_name=merchant.name,
-        purpose=Purpose(AccessPurpose(perk.kind), amount=amount, currency=currency),
-        fact_keys=rules.fact_keys(),
-        decision_id=decision_id,
+    [decision] = decisions_record(
+        decisions=[
+            DecisionRecord(
+                merchant=merchant,
+                perk=perk,
+                consent_id=consent.pk,
+                citizen_id=consent.citizen_id,
+                amount=amount,
+            )
+        ]
     )
-    outcome = rules_module.evaluate(
-        rules, disclosure.facts, requested=amount, max_amount=perk.max_amount, currency=currency
-    )
-    now = timezone.now()
-    return Decision.objects.create(
-        id=decision_id,
-        merchant=merchant,
-        perk=perk,
-        consent=consent,
-        citizen_id=consent.citizen_id,
-        snapshot=disclosure.snapshot,
-        requested_amount=amount,
-        eligible=outcome.eligible,
-        waived_amount=outcome.waived_amount,
-        held_amount=outcome.held_amount,
-        currency=currency,
-        reasons=[{"code": r.code, "message": r.message} for r in outcome.reasons],
-        created_at=now,
-        expires_at=now + DECISION_TTL,
-    )
+    decision.consent = consent
+    return decision
 
 
 # --- Bookings and outcomes -------------------------------------------------------------
@@ -223,6 +288,13 @@ def _stay_check(check_in: date, check_out: date) -> None:
             "; ".join(f"{field}: {message}" for field, message, _ in problems),
             errors=[FieldError(field, message, code) for field, message, code in problems],
         )
+
+
+def booking_split(*, decision: Decision, deposit_amount: int) -> tuple[int, int]:
+    """How a booking's deposit splits: (waived, held). The decision waives up to what it
+    said (never more than the deposit), the rest is held on the citizen's wallet."""
+    waived = min(decision.waived_amount, deposit_amount)
+    return waived, deposit_amount - waived
 
 
 def _hold_expiry(check_out: date) -> datetime:
@@ -262,7 +334,7 @@ def booking_create(
             ],
         )
     _stay_check(check_in, check_out)
-    waived = min(decision.waived_amount, deposit_amount)
+    waived, held = booking_split(decision=decision, deposit_amount=deposit_amount)
     booking = Booking(
         merchant=merchant,
         citizen=decision.citizen,
@@ -272,7 +344,7 @@ def booking_create(
         check_out=check_out,
         deposit_amount=deposit_amount,
         waived_amount=waived,
-        hold_amount=deposit_amount - waived,
+        hold_amount=held,
         currency=decision.currency,
         created_at=timezone.now(),
     )

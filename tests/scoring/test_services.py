@@ -424,6 +424,87 @@ def test_unknown_facts_cannot_be_read(citizen):
     assert not AccessLogEntry.objects.exists()
 
 
+def _read(citizen_id: int, **changes: Any) -> dict[str, Any]:
+    return {
+        "citizen_id": citizen_id,
+        "accessor_kind": "merchant",
+        "accessor_id": "m-1",
+        "accessor_name": "Grand Hotel",
+        "purpose": Purpose(AccessPurpose.DEPOSIT_WAIVER, amount=50_000, currency="CNY"),
+        "fact_keys": ["score", "band"],
+        **changes,
+    }
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"fact_keys": ["score", "balance"]}, "Not facts: balance"),
+        ({"fact_keys": []}, "Not facts"),
+        ({"purpose": "Deposit waiver of 500.00 CNY"}, "has a code"),
+        ({"purpose": Purpose(AccessPurpose.OTHER, note="old words")}, "has a code"),
+        ({"snapshot": "others"}, "not the citizen's"),
+    ],
+    ids=["not-a-fact", "no-facts", "a-sentence", "no-code", "anothers-snapshot"],
+)
+def test_one_read_and_a_history_of_reads_refuse_the_same_read(citizen, other_citizen, bad, message):
+    # Given a read that no path may log
+    if bad.get("snapshot") == "others":
+        bad = {"snapshot": services.score_current_ensure(account=other_citizen)}
+    snapshot = services.score_current_ensure(account=citizen)
+    history = {"snapshot": snapshot, "created_at": timezone.now(), **bad}
+    # Then the read now and the read in a history are both refused, and nothing is logged
+    with pytest.raises(ValueError, match=message):
+        services.facts_disclose(**_read(citizen.pk, **bad))
+    with pytest.raises(ValueError, match=message):
+        services.disclosures_record(
+            disclosures=[
+                services.DisclosureRecord(**_read(citizen.pk)),
+                services.DisclosureRecord(**_read(citizen.pk, **history)),
+            ]
+        )
+    assert not AccessLogEntry.objects.exists()
+
+
+def test_a_history_cannot_read_a_snapshot_computed_after_the_read(citizen):
+    snapshot = services.score_current_ensure(account=citizen)
+    with pytest.raises(ValueError, match="computed by its moment"):
+        services.disclosures_record(
+            disclosures=[
+                services.DisclosureRecord(
+                    **_read(
+                        citizen.pk,
+                        snapshot=snapshot,
+                        created_at=snapshot.computed_at - timedelta(seconds=1),
+                    )
+                )
+            ]
+        )
+    assert not AccessLogEntry.objects.exists()
+
+
+def test_one_read_and_a_history_of_it_log_the_same_row(citizen):
+    # Given the citizen's current snapshot
+    snapshot = services.score_current_ensure(account=citizen)
+    # When it is read now, and then recorded as a read of the same snapshot
+    now = services.facts_disclose(**_read(citizen.pk, decision_id=None))
+    [past] = services.disclosures_record(
+        disclosures=[
+            services.DisclosureRecord(
+                **_read(citizen.pk), snapshot=snapshot, created_at=now.log_entry.created_at
+            )
+        ]
+    )
+    # Then both logged the same row and read the same facts
+    columns = [f.attname for f in AccessLogEntry._meta.concrete_fields if f.name != "id"]
+    rows = [
+        [getattr(entry, name) for name in columns]
+        for entry in AccessLogEntry.objects.order_by("id")
+    ]
+    assert rows[0] == rows[1]
+    assert now.facts == past.facts == {"score": snapshot.score, "band": snapshot.band}
+
+
 # --- Scorecards ------------------------------------------------------------------------
 
 

@@ -32,6 +32,8 @@ from scoring.models import (
     AccessLogEntry,
     CreditEvent,
     Dispute,
+    DisputeBase,
+    DisputeResolution,
     DisputeStatus,
     EventKind,
     EventStatus,
@@ -339,6 +341,7 @@ class DisputeRecord:
     reason: str
     opened_at: datetime
     status: str = DisputeStatus.OPEN
+    resolution: str = ""
     resolved_at: datetime | None = None
     resolution_note: str = ""
     resolved_by_id: int | None = None
@@ -353,28 +356,63 @@ _EVENT_STATUS_FOR_DISPUTE: dict[str, EventStatus] = {
 }
 _DISPUTE_ENDS = frozenset({DisputeStatus.UPHELD, DisputeStatus.REJECTED})
 
+# The columns :func:`dispute_transition` writes, for the caller's ``update_fields``.
+DISPUTE_RESOLVED_FIELDS = ("status", "resolution", "resolved_at", "resolution_note", "resolved_by")
+
+
+def dispute_transition(
+    dispute: DisputeBase,
+    *,
+    status: str,
+    resolution: str,
+    by_id: int | None,
+    note: str,
+    at: datetime | None,
+) -> None:
+    """The one way any dispute (of a credit event, of a claim) leaves ``open``: upheld or
+    rejected, once, at a moment, by staff (``by_id`` the staff member, if known) or
+    automatically (the 30-day rule, which only upholds). Changes ``dispute`` in memory:
+    the caller saves :data:`DISPUTE_RESOLVED_FIELDS` and applies what the end does to the
+    dispute's subject. A dispute that is not open is refused with its model's
+    ``not_open_error`` (``dispute_not_open``)."""
+    if not dispute.is_open:
+        raise dispute.not_open_error()
+    if status not in _DISPUTE_ENDS:
+        raise ValueError(f"A dispute ends upheld or rejected, not {status!r}.")
+    if resolution not in DisputeResolution.values:
+        raise ValueError(f"A dispute is resolved by staff or automatically, not {resolution!r}.")
+    if resolution == DisputeResolution.AUTOMATIC and (
+        status != DisputeStatus.UPHELD or by_id is not None
+    ):
+        raise ValueError("Only the 30-day rule resolves automatically, and it only upholds.")
+    if at is None:
+        raise ValueError("A resolved dispute has the moment it was resolved.")
+    dispute.status = status
+    dispute.resolution = resolution
+    dispute.resolved_at = at
+    dispute.resolution_note = note
+    dispute.resolved_by_id = by_id
+
 
 def _dispute_end(
     dispute: Dispute,
     *,
     status: str,
+    resolution: str,
     resolved_at: datetime | None,
     note: str,
     resolved_by_id: int | None,
 ) -> str:
-    """The one way a dispute leaves ``open``: upheld or rejected, once, at a moment.
-    Changes ``dispute`` in memory (the caller saves it) and returns the status it leaves
-    its event with."""
-    if dispute.status != DisputeStatus.OPEN:
-        raise DisputeNotOpen()
-    if status not in _DISPUTE_ENDS:
-        raise ValueError(f"A dispute ends upheld or rejected, not {status!r}.")
-    if resolved_at is None:
-        raise ValueError("A resolved dispute has the moment it was resolved.")
-    dispute.status = status
-    dispute.resolved_at = resolved_at
-    dispute.resolution_note = note
-    dispute.resolved_by_id = resolved_by_id
+    """A dispute of a credit event ends (:func:`dispute_transition`); returns the status
+    it leaves its event with."""
+    dispute_transition(
+        dispute,
+        status=status,
+        resolution=resolution,
+        by_id=resolved_by_id,
+        note=note,
+        at=resolved_at,
+    )
     return _EVENT_STATUS_FOR_DISPUTE[status]
 
 
@@ -416,6 +454,7 @@ def _disputes_write(disputes: Sequence[DisputeRecord]) -> list[Dispute]:
             _dispute_end(
                 dispute,
                 status=record.status,
+                resolution=record.resolution,
                 resolved_at=record.resolved_at,
                 note=record.resolution_note,
                 resolved_by_id=record.resolved_by_id,
@@ -660,21 +699,27 @@ def dispute_open(*, citizen: User, event: CreditEvent, reason: str) -> Dispute:
 
 @transaction.atomic
 def dispute_resolve(
-    *, dispute: Dispute, upheld: bool, note: str, resolved_by: User | None
+    *,
+    dispute: Dispute,
+    upheld: bool,
+    note: str,
+    resolved_by: User | None,
+    resolution: str = DisputeResolution.STAFF,
 ) -> Dispute:
-    """Staff (or the 30-day rule) decide: upheld removes the record for good, rejected
-    makes it count again."""
+    """Staff (or the 30-day rule, ``resolution=automatic``) decide: upheld removes the
+    record for good, rejected makes it count again."""
     dispute = Dispute.objects.select_for_update().select_related("event").get(pk=dispute.pk)
     event = dispute.event
     event.status = _dispute_end(
         dispute,
         status=DisputeStatus.UPHELD if upheld else DisputeStatus.REJECTED,
+        resolution=resolution,
         resolved_at=timezone.now(),
         note=note,
         resolved_by_id=resolved_by.pk if resolved_by is not None else None,
     )
     dispute.resolved_by = resolved_by
-    dispute.save(update_fields=["status", "resolution_note", "resolved_by", "resolved_at"])
+    dispute.save(update_fields=DISPUTE_RESOLVED_FIELDS)
     event.save(update_fields=["status"])
     logger.info("dispute resolved", extra={"dispute_id": str(dispute.pk), "upheld": upheld})
     _schedule_recompute(dispute.citizen_id, SnapshotTrigger.EVENT)
@@ -689,7 +734,13 @@ def disputes_uphold_stale(*, at: datetime | None = None) -> int:
     stale = Dispute.objects.filter(status=DisputeStatus.OPEN, opened_at__lte=cutoff)
     for dispute in stale.order_by("opened_at").iterator():
         try:
-            dispute_resolve(dispute=dispute, upheld=True, note=AUTO_UPHOLD_NOTE, resolved_by=None)
+            dispute_resolve(
+                dispute=dispute,
+                upheld=True,
+                note=AUTO_UPHOLD_NOTE,
+                resolved_by=None,
+                resolution=DisputeResolution.AUTOMATIC,
+            )
         except DisputeNotOpen:
             continue
         upheld += 1

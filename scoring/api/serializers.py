@@ -8,7 +8,14 @@ from rest_framework import serializers
 
 from scoring import selectors
 from scoring.facts import BAND_CODES, FACTS
-from scoring.models import CreditEvent, DisputeStatus, EventKind, EventStatus, SnapshotTrigger
+from scoring.models import (
+    CreditEvent,
+    DisputeResolution,
+    DisputeStatus,
+    EventKind,
+    EventStatus,
+    SnapshotTrigger,
+)
 from scoring.purposes import AccessPurpose
 from scoring.scorecard import ACTIONS, SIMULATED_FACTS
 
@@ -153,11 +160,14 @@ class DisputeOutputSerializer(serializers.Serializer):
     opened_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
     resolution_note = serializers.CharField(allow_blank=True)
-    resolved_automatically = serializers.SerializerMethodField()
-
-    @extend_schema_field(serializers.BooleanField())
-    def get_resolved_automatically(self, dispute: Any) -> bool:
-        return dispute.status != DisputeStatus.OPEN and dispute.resolved_by_id is None
+    resolution = serializers.ChoiceField(
+        choices=DisputeResolution.choices,
+        allow_blank=True,
+        help_text="Who ended the dispute: staff, or the 30-day rule; blank while open.",
+    )
+    resolved_automatically = serializers.BooleanField(
+        read_only=True, help_text="Upheld because nobody decided it within 30 days."
+    )
 
 
 class AccessLogOutputSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from merchants.perks.models import (
     ClaimStatus,
     PerkKind,
 )
+from scoring.models import DisputeResolution
 
 
 class ReasonItemOutputSerializer(serializers.Serializer):
@@ -148,13 +149,14 @@ class ClaimDisputeOutputSerializer(serializers.Serializer):
     opened_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
     resolution_note = serializers.CharField()
-    resolved_automatically = serializers.SerializerMethodField(
-        help_text="Upheld because nobody decided it within 30 days."
+    resolution = serializers.ChoiceField(
+        choices=DisputeResolution.choices,
+        allow_blank=True,
+        help_text="Who ended the dispute: staff, or the 30-day rule; blank while open.",
     )
-
-    @extend_schema_field(serializers.BooleanField())
-    def get_resolved_automatically(self, dispute: Any) -> bool:
-        return dispute.status != ClaimDisputeStatus.OPEN and dispute.resolved_by_id is None
+    resolved_automatically = serializers.BooleanField(
+        read_only=True, help_text="Upheld because nobody decided it within 30 days."
+    )
 
 
 class CitizenClaimOutputSerializer(ClaimOutputSerializer):

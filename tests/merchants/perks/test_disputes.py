@@ -173,3 +173,22 @@ def test_staff_resolve_a_claim_dispute_and_its_records_dispute_alike(
     assert stored.resolved_at is not None
     event_status = CreditEvent.objects.get(pk=record.event_id).status
     assert event_status == (EventStatus.REMOVED if upheld else EventStatus.ACTIVE)
+
+
+def test_a_decision_stays_the_staffs_when_their_account_is_deleted(
+    claim_dispute: ClaimDispute,
+) -> None:
+    # Given a claim dispute (and its record's) rejected by a staff member
+    staff = UserFactory.create(is_staff=True)
+    perks_services.claim_dispute_resolve(
+        dispute=claim_dispute, upheld=False, note="Stands.", resolved_by=staff
+    )
+    # When their account is deleted
+    staff.delete()
+    # Then the decisions lose their actor but are still staff's, not the 30-day rule's
+    for dispute in (
+        ClaimDispute.objects.get(pk=claim_dispute.pk),
+        Dispute.objects.get(pk=claim_dispute.record_dispute_id),
+    ):
+        assert (dispute.resolved_by_id, dispute.resolution) == (None, "staff")
+        assert not dispute.resolved_automatically

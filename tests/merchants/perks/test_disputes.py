@@ -146,7 +146,8 @@ def test_a_claim_dispute_is_not_resolved_automatically_by_someone(
     # Then nothing changed: the dispute, its record's dispute and the claim stay open
     stored = ClaimDispute.objects.get(pk=claim_dispute.pk)
     assert (stored.status, stored.resolution) == ("open", "")
-    assert Dispute.objects.get(pk=claim_dispute.record_dispute_id).status == "open"
+    assert claim_dispute.record_dispute is not None
+    assert Dispute.objects.get(pk=claim_dispute.record_dispute.pk).status == "open"
     assert Claim.objects.get(pk=claim_dispute.claim_id).status == ClaimStatus.DISPUTED
 
 
@@ -186,9 +187,10 @@ def test_a_decision_stays_the_staffs_when_their_account_is_deleted(
     # When their account is deleted
     staff.delete()
     # Then the decisions lose their actor but are still staff's, not the 30-day rule's
+    assert claim_dispute.record_dispute is not None
     for dispute in (
         ClaimDispute.objects.get(pk=claim_dispute.pk),
-        Dispute.objects.get(pk=claim_dispute.record_dispute_id),
+        Dispute.objects.get(pk=claim_dispute.record_dispute.pk),
     ):
         assert (dispute.resolved_by_id, dispute.resolution) == (None, "staff")
         assert not dispute.resolved_automatically

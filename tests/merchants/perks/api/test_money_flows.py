@@ -793,6 +793,7 @@ def test_a_claim_dispute_nobody_resolves_is_upheld_after_30_days_and_not_before(
     assert (claim.status, claim.refunded_amount) == (ClaimStatus.CANCELLED, 80_000)
     assert claim_record(claim_id, "claim_unpaid").status == EventStatus.REMOVED
     # by the rule, and so was the dispute of its record
+    assert dispute.record_dispute is not None
     assert (dispute.resolution, dispute.record_dispute.resolution) == ("automatic", "automatic")
     # and the citizen reads that nobody decided it: it was upheld by the 30-day rule
     shown = my_claim(client_for(citizen), str(claim_id))["dispute"]

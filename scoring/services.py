@@ -7,13 +7,13 @@ import json
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from common.bulk import row_instance, rows_insert
@@ -21,7 +21,6 @@ from scoring import selectors
 from scoring.errors import (
     AccountInactive,
     AlreadyDisputed,
-    DisputeNotOpen,
     EventSourceConflict,
     InvalidEvent,
     ScorecardNotDraft,
@@ -49,6 +48,7 @@ from wallet.models import User
 logger = logging.getLogger(__name__)
 
 DISPUTE_AUTO_UPHOLD_AFTER = timedelta(days=30)
+_Dispute = TypeVar("_Dispute", bound=DisputeBase)
 AUTO_UPHOLD_NOTE = (
     "Upheld automatically: the dispute was not resolved within 30 days, so the record "
     "no longer counts."
@@ -729,19 +729,42 @@ def dispute_resolve(
 def disputes_uphold_stale(*, at: datetime | None = None) -> int:
     """Uphold every dispute open for 30 days or more, as the law asks of an unverified
     record. Safe to run twice or in parallel: a resolved dispute is skipped."""
-    cutoff = (at or timezone.now()) - DISPUTE_AUTO_UPHOLD_AFTER
+    return disputes_sweep_stale(
+        Dispute.objects.all(),
+        resolve=dispute_resolve,
+        note=AUTO_UPHOLD_NOTE,
+        older_than=DISPUTE_AUTO_UPHOLD_AFTER,
+        at=at,
+    )
+
+
+def disputes_sweep_stale(
+    disputes: QuerySet[_Dispute],
+    *,
+    resolve: Callable[..., object],
+    note: str,
+    older_than: timedelta,
+    at: datetime | None,
+) -> int:
+    """The 30-day rule for any kind of dispute: each of ``disputes`` open for
+    ``older_than`` or more, oldest first, is upheld automatically through its kind's
+    resolve service (``resolve(dispute=, upheld=True, note=, resolved_by=None,
+    resolution=automatic)``). One resolved meanwhile (its model's ``not_open_error``) is
+    skipped, so that running it twice or in parallel changes nothing more. Returns how
+    many it upheld."""
+    cutoff = (at or timezone.now()) - older_than
+    stale = disputes.filter(status=DisputeStatus.OPEN, opened_at__lte=cutoff)
     upheld = 0
-    stale = Dispute.objects.filter(status=DisputeStatus.OPEN, opened_at__lte=cutoff)
     for dispute in stale.order_by("opened_at").iterator():
         try:
-            dispute_resolve(
+            resolve(
                 dispute=dispute,
                 upheld=True,
-                note=AUTO_UPHOLD_NOTE,
+                note=note,
                 resolved_by=None,
                 resolution=DisputeResolution.AUTOMATIC,
             )
-        except DisputeNotOpen:
+        except dispute.not_open_error:
             continue
         upheld += 1
     return upheld

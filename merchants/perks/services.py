@@ -27,7 +27,6 @@ from merchants.perks.errors import (
     BookingNotConfirmed,
     ClaimAlreadyDisputed,
     ClaimDisputed,
-    ClaimDisputeNotOpen,
     ClaimNotPayable,
     DecisionExpired,
     DecisionUsed,
@@ -41,7 +40,6 @@ from merchants.perks.models import (
     BookingStatus,
     Claim,
     ClaimDispute,
-    ClaimDisputeStatus,
     ClaimStatus,
     Decision,
     Perk,
@@ -513,19 +511,10 @@ def claim_dispute_resolve(
 def claim_disputes_uphold_stale(*, at: datetime | None = None) -> int:
     """Uphold every claim dispute open for 30 days or more. Safe to run twice or in
     parallel: a resolved dispute is skipped."""
-    cutoff = (at or timezone.now()) - CLAIM_DISPUTE_AUTO_UPHOLD_AFTER
-    upheld = 0
-    stale = ClaimDispute.objects.filter(status=ClaimDisputeStatus.OPEN, opened_at__lte=cutoff)
-    for dispute in stale.order_by("opened_at").iterator():
-        try:
-            claim_dispute_resolve(
-                dispute=dispute,
-                upheld=True,
-                note=AUTO_UPHOLD_NOTE,
-                resolved_by=None,
-                resolution=DisputeResolution.AUTOMATIC,
-            )
-        except ClaimDisputeNotOpen:
-            continue
-        upheld += 1
-    return upheld
+    return scoring_services.disputes_sweep_stale(
+        ClaimDispute.objects.all(),
+        resolve=claim_dispute_resolve,
+        note=AUTO_UPHOLD_NOTE,
+        older_than=CLAIM_DISPUTE_AUTO_UPHOLD_AFTER,
+        at=at,
+    )

@@ -151,10 +151,10 @@ class DisputeInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text="Why the record is wrong.")
 
 
-class DisputeOutputSerializer(serializers.Serializer):
+class DisputeBaseOutputSerializer(serializers.Serializer):
+    """What every dispute says, of a record or of a claim (``scoring.models.DisputeBase``)."""
+
     id = serializers.UUIDField()
-    event_id = serializers.UUIDField()
-    event_kind = serializers.ChoiceField(source="event.kind", choices=EventKind.choices)
     reason = serializers.CharField()
     status = serializers.ChoiceField(choices=DisputeStatus.choices)
     opened_at = serializers.DateTimeField()
@@ -168,6 +168,11 @@ class DisputeOutputSerializer(serializers.Serializer):
     resolved_automatically = serializers.BooleanField(
         read_only=True, help_text="Upheld because nobody decided it within 30 days."
     )
+
+
+class DisputeOutputSerializer(DisputeBaseOutputSerializer):
+    event_id = serializers.UUIDField()
+    event_kind = serializers.ChoiceField(source="event.kind", choices=EventKind.choices)
 
 
 class AccessLogOutputSerializer(serializers.Serializer):

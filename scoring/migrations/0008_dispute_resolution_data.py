@@ -1,4 +1,4 @@
-"""Fill ``resolution`` of the disputes of credit events already ended, from what they say:
+"""Fill ``resolution`` of the disputes of credit events, from what each row says:
 
 - open: blank;
 - ended with ``resolved_by`` set: ``staff``;
@@ -13,12 +13,18 @@ Going back drops the column with the previous migration; nothing to undo here.
 from django.db import migrations
 
 
-def fill(apps, schema_editor):
-    disputes = apps.get_model("scoring", "Dispute").objects.exclude(status="open")
+def resolution_fill(model):
+    """The rule above, for a (historical) dispute model of any kind; claim disputes'
+    migration uses it too."""
+    disputes = model.objects.exclude(status="open")
     disputes.filter(resolved_by__isnull=False).update(resolution="staff")
     unknown = disputes.filter(resolved_by__isnull=True)
     unknown.filter(status="upheld").update(resolution="automatic")
     unknown.filter(status="rejected").update(resolution="staff")
+
+
+def fill(apps, schema_editor):
+    resolution_fill(apps.get_model("scoring", "Dispute"))
 
 
 class Migration(migrations.Migration):

@@ -17,11 +17,10 @@ from merchants.api.serializers import CodeField, MerchantSummaryOutputSerializer
 from merchants.perks.models import (
     BookingOutcome,
     BookingStatus,
-    ClaimDisputeStatus,
     ClaimStatus,
     PerkKind,
 )
-from scoring.models import DisputeResolution
+from scoring.api.serializers import DisputeBaseOutputSerializer
 
 
 class ReasonItemOutputSerializer(serializers.Serializer):
@@ -141,22 +140,8 @@ class CitizenBookingOutputSerializer(BookingOutputSerializer):
     merchant = MerchantSummaryOutputSerializer()
 
 
-class ClaimDisputeOutputSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
+class ClaimDisputeOutputSerializer(DisputeBaseOutputSerializer):
     claim_id = serializers.UUIDField()
-    reason = serializers.CharField()
-    status = serializers.ChoiceField(choices=ClaimDisputeStatus.choices)
-    opened_at = serializers.DateTimeField()
-    resolved_at = serializers.DateTimeField(allow_null=True)
-    resolution_note = serializers.CharField()
-    resolution = serializers.ChoiceField(
-        choices=DisputeResolution.choices,
-        allow_blank=True,
-        help_text="Who ended the dispute: staff, or the 30-day rule; blank while open.",
-    )
-    resolved_automatically = serializers.BooleanField(
-        read_only=True, help_text="Upheld because nobody decided it within 30 days."
-    )
 
 
 class CitizenClaimOutputSerializer(ClaimOutputSerializer):

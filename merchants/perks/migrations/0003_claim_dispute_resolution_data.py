@@ -1,29 +1,26 @@
-"""Fill ``resolution`` of the claim disputes already ended, from what they say:
-
-- open: blank;
-- ended with ``resolved_by`` set: ``staff``;
-- upheld with no ``resolved_by``: ``automatic`` (the 30-day rule; before this column
-  that is how it was told apart);
-- rejected with no ``resolved_by``: ``staff``. The 30-day rule never rejects, so a
-  staff member decided it and their account was deleted since (``SET_NULL``).
+"""Fill ``resolution`` of the claim disputes, from what each row says, by the rule the
+disputes of credit events were filled with (``resolution_fill`` of scoring's migration
+0008, which stays as it is): open, blank; ended with ``resolved_by``, ``staff``; upheld
+without, ``automatic``; rejected without, ``staff`` (whose account was deleted since).
 
 Going back drops the column with the previous migration; nothing to undo here.
 """
 
+from importlib import import_module
+
 from django.db import migrations
+
+resolution_fill = import_module("scoring.migrations.0008_dispute_resolution_data").resolution_fill
 
 
 def fill(apps, schema_editor):
-    disputes = apps.get_model("perks", "ClaimDispute").objects.exclude(status="open")
-    disputes.filter(resolved_by__isnull=False).update(resolution="staff")
-    unknown = disputes.filter(resolved_by__isnull=True)
-    unknown.filter(status="upheld").update(resolution="automatic")
-    unknown.filter(status="rejected").update(resolution="staff")
+    resolution_fill(apps.get_model("perks", "ClaimDispute"))
 
 
 class Migration(migrations.Migration):
     dependencies = [
         ("perks", "0002_claim_dispute_resolution"),
+        ("scoring", "0008_dispute_resolution_data"),
     ]
 
     operations = [

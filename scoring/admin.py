@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -24,13 +25,12 @@ from common.forms import IndentedJSONField
 from common.money import format_money
 from scoring import selectors, services
 from scoring.backtest import scorecard_backtest
-from scoring.errors import DisputeNotOpen, NoActiveScorecard, ScorecardNotDraft
+from scoring.errors import NoActiveScorecard, ScorecardNotDraft
 from scoring.facts import FACTS
 from scoring.models import (
     AccessLogEntry,
     CreditEvent,
     Dispute,
-    DisputeStatus,
     Scorecard,
     ScorecardStatus,
     ScoreSnapshot,
@@ -377,29 +377,113 @@ class ResolutionForm(forms.Form):
     note = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
-        help_text="Why: recorded with the decision on each selected dispute.",
+        help_text="Why: recorded with the decision, and the citizen can read it.",
     )
 
 
+class DisputeResolveAdminMixin:
+    """The one page on which staff uphold or reject disputes of any kind, with a note.
+
+    The admin that uses it says what the page shows about each dispute's subject
+    (``resolve_subject_headings`` and :meth:`resolve_subject_cells`), what the decision
+    does (:meth:`resolve_consequence`) and which service decides
+    (:meth:`resolve_with`); the page and the loop that calls the service, skipping a
+    dispute that is no longer open (its model's ``not_open_error``), are here.
+    """
+
+    resolve_template = "admin/dispute_resolve.html"
+    resolve_subject_headings: tuple[str, ...] = ()
+
+    def resolve_subject_cells(self, dispute: Any) -> list[object]:
+        """What the page shows about the dispute's subject, one cell per heading."""
+        return []
+
+    def resolve_consequence(self, disputes: list[Any], *, upheld: bool) -> str:
+        """What upholding or rejecting these disputes does, in a sentence or two."""
+        raise NotImplementedError
+
+    def resolve_with(self, dispute: Any, *, upheld: bool, note: str, staff: User) -> Any:
+        """Decide one dispute through its service; returns it as the service left it."""
+        raise NotImplementedError
+
+    def resolve_page(
+        self,
+        request: HttpRequest,
+        disputes: list[Any],
+        *,
+        upheld: bool,
+        form: ResolutionForm,
+        title: str,
+        back_url: str,
+        dispute_url: str = "",
+        action: str = "",
+    ) -> TemplateResponse:
+        """The page asking for the note. With ``action`` it posts back to the
+        changelist's action with the selected disputes; without, to its own URL."""
+        admin_site = self.admin_site  # type: ignore[attr-defined]
+        rows = [
+            {
+                "dispute": dispute,
+                "subject": self.resolve_subject_cells(dispute),
+                "skipped": not dispute.is_open,
+            }
+            for dispute in disputes
+        ]
+        context = {
+            **admin_site.each_context(request),
+            "opts": self.opts,  # type: ignore[attr-defined]
+            "title": title,
+            "upheld": upheld,
+            "consequence": self.resolve_consequence(disputes, upheld=upheld),
+            "subject_headings": self.resolve_subject_headings,
+            "rows": rows,
+            "form": form,
+            "back_url": back_url,
+            "dispute_url": dispute_url,
+            "dispute_label": str(disputes[0]) if dispute_url else "",
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, self.resolve_template, context)
+
+    def resolve_each(
+        self, request: HttpRequest, disputes: list[Any], *, upheld: bool, note: str
+    ) -> tuple[list[Any], int]:
+        """Decide each dispute as the signed-in staff member; returns those decided and
+        how many were skipped because they were no longer open."""
+        staff = request.user
+        if not isinstance(staff, User):  # the admin site serves only signed-in staff
+            raise PermissionDenied
+        resolved, skipped = [], 0
+        for dispute in disputes:
+            try:
+                resolved.append(self.resolve_with(dispute, upheld=upheld, note=note, staff=staff))
+            except dispute.not_open_error:
+                skipped += 1
+        return resolved, skipped
+
+
 @admin.register(Dispute)
-class DisputeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only, except that staff decide open disputes through two actions, each
-    asking for a note on an intermediate page."""
+    asking for a note on the disputes' resolve page."""
 
     list_display = (
         "opened_at",
         "citizen",
         "event_kind",
         "status",
+        "resolution",
         "resolved_at",
         "resolved_by",
     )
-    list_filter = ("status",)
+    list_filter = ("status", "resolution")
     search_fields = ("citizen__username", "event__source")
     list_select_related = ("citizen", "event", "resolved_by")
     raw_id_fields = ("citizen", "event", "resolved_by")
     date_hierarchy = "opened_at"
     actions = ("uphold", "reject")
+    resolve_subject_headings = ("Record",)
 
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("scoring.change_dispute")
@@ -416,11 +500,31 @@ class DisputeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def reject(self, request: HttpRequest, queryset: QuerySet[Dispute]) -> TemplateResponse | None:
         return self._resolve(request, queryset, upheld=False)
 
+    def resolve_subject_cells(self, dispute: Dispute) -> list[object]:
+        return [dispute.event]
+
+    def resolve_consequence(self, disputes: list[Dispute], *, upheld: bool) -> str:
+        effect = (
+            "Upholding a dispute removes its record for good: it no longer counts towards "
+            "the score."
+            if upheld
+            else "Rejecting a dispute keeps its record: it counts towards the score again."
+        )
+        return (
+            f"{effect} The score of each citizen is recomputed. Disputes that are already "
+            "resolved are skipped."
+        )
+
+    def resolve_with(self, dispute: Dispute, *, upheld: bool, note: str, staff: User) -> Dispute:
+        return services.dispute_resolve(
+            dispute=dispute, upheld=upheld, note=note, resolved_by=staff
+        )
+
     def _resolve(
         self, request: HttpRequest, queryset: QuerySet[Dispute], *, upheld: bool
     ) -> TemplateResponse | None:
         disputes = list(queryset.select_related("citizen", "event").order_by("opened_at"))
-        if not any(dispute.status == DisputeStatus.OPEN for dispute in disputes):
+        if not any(dispute.is_open for dispute in disputes):
             self.message_user(
                 request, "None of the selected disputes is open: nothing to do.", messages.WARNING
             )
@@ -429,34 +533,20 @@ class DisputeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if form.is_valid():
             self._apply(request, disputes, upheld=upheld, note=form.cleaned_data["note"])
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Uphold disputes" if upheld else "Reject disputes",
-            "upheld": upheld,
-            "action": "uphold" if upheld else "reject",
-            "disputes": disputes,
-            "form": form,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/scoring/dispute/resolve.html", context)
+        return self.resolve_page(
+            request,
+            disputes,
+            upheld=upheld,
+            form=form,
+            title="Uphold disputes" if upheld else "Reject disputes",
+            back_url=reverse("admin:scoring_dispute_changelist"),
+            action="uphold" if upheld else "reject",
+        )
 
     def _apply(
         self, request: HttpRequest, disputes: list[Dispute], *, upheld: bool, note: str
     ) -> None:
-        staff = request.user
-        if not isinstance(staff, User):  # the admin site serves only signed-in staff
-            raise PermissionDenied
-        resolved = skipped = 0
-        for dispute in disputes:
-            try:
-                services.dispute_resolve(
-                    dispute=dispute, upheld=upheld, note=note, resolved_by=staff
-                )
-            except DisputeNotOpen:
-                skipped += 1
-                continue
-            resolved += 1
+        resolved, skipped = self.resolve_each(request, disputes, upheld=upheld, note=note)
         if resolved:
             outcome = (
                 "upheld: the records no longer count"
@@ -465,7 +555,7 @@ class DisputeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             )
             self.message_user(
                 request,
-                f"{resolved} dispute(s) {outcome}; the scores are being recomputed.",
+                f"{len(resolved)} dispute(s) {outcome}; the scores are being recomputed.",
                 messages.SUCCESS,
             )
         if skipped:

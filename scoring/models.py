@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from scoring import facts
+from scoring.errors import DisputeNotOpen
 from scoring.purposes import WITH_AMOUNT, AccessPurpose, Purpose
 from wallet.models import ImmutableModel
 
@@ -196,18 +197,46 @@ class ScoreSnapshot(ImmutableModel):
 
 
 class DisputeStatus(models.TextChoices):
+    """The states of every dispute (of a credit event, of a claim): what upholding or
+    rejecting does to the disputed thing is the concrete model's to say."""
+
     OPEN = "open", "Open"
-    UPHELD = "upheld", "Upheld (record removed)"
-    REJECTED = "rejected", "Rejected (record stands)"
+    UPHELD = "upheld", "Upheld"
+    REJECTED = "rejected", "Rejected"
 
 
-class Dispute(models.Model):
-    """A citizen contests a credit event; while open, the event does not count."""
+class DisputeResolution(models.TextChoices):
+    """Who ended a dispute: staff, or the 30-day rule (which only ever upholds)."""
+
+    STAFF = "staff", "By staff"
+    AUTOMATIC = "automatic", "Automatically (30 days without a decision)"
+
+
+class DisputeBase(models.Model):
+    """What every dispute is: a citizen contests something; while open it does not count
+    against them; it ends once, upheld or rejected, by staff or automatically.
+
+    The database holds the shape together (one check constraint each):
+
+    - open ⇔ no ``resolved_at``, no ``resolution`` and no ``resolved_by``; ended ⇔ both
+      ``resolved_at`` and ``resolution`` are set.
+    - ``automatic`` ⇒ upheld and no ``resolved_by`` (the 30-day rule only upholds).
+    - ``staff`` says nothing about ``resolved_by``: it is the staff member who decided,
+      and empty if their account was deleted since (``SET_NULL``) or a service was called
+      with no actor. Whether a dispute was decided by someone is the ``resolution``
+      column's to say, never inferred from ``resolved_by``.
+
+    Ending a dispute is ``scoring.services.dispute_transition``, the one implementation;
+    the subclass's service applies what ending it does to its subject.
+    """
+
+    # Refused with this when a dispute that is not open is resolved again.
+    not_open_error: ClassVar[type[Exception]] = DisputeNotOpen
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    event = models.OneToOneField(CreditEvent, on_delete=models.PROTECT, related_name="dispute")
+    # Each subclass declares ``citizen`` again with its own ``related_name``.
     citizen = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disputes"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="%(class)s_set"
     )
     reason = models.TextField(max_length=2000)
     status = models.CharField(
@@ -215,6 +244,13 @@ class Dispute(models.Model):
     )
     opened_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(
+        max_length=16,
+        choices=DisputeResolution.choices,
+        blank=True,
+        default="",
+        help_text="Who ended it: staff, or the 30-day rule; blank while open.",
+    )
     resolution_note = models.TextField(blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -222,10 +258,55 @@ class Dispute(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="Empty when upheld automatically after 30 days.",
+        help_text=(
+            "The staff member who decided. Empty while open, when upheld automatically "
+            "after 30 days, or when their account was deleted since."
+        ),
     )
 
     class Meta:
+        abstract = True
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(
+                    status=DisputeStatus.OPEN,
+                    resolved_at__isnull=True,
+                    resolution="",
+                    resolved_by__isnull=True,
+                )
+                | (
+                    ~Q(status=DisputeStatus.OPEN)
+                    & Q(resolved_at__isnull=False)
+                    & Q(resolution__in=sorted(DisputeResolution.values))
+                ),
+                name="%(app_label)s_%(class)s_resolved_once_ended",
+            ),
+            models.CheckConstraint(
+                condition=~Q(resolution=DisputeResolution.AUTOMATIC)
+                | Q(status=DisputeStatus.UPHELD, resolved_by__isnull=True),
+                name="%(app_label)s_%(class)s_automatic_upholds_alone",
+            ),
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == DisputeStatus.OPEN
+
+    @property
+    def resolved_automatically(self) -> bool:
+        """Upheld by the 30-day rule because nobody decided it."""
+        return self.resolution == DisputeResolution.AUTOMATIC
+
+
+class Dispute(DisputeBase):
+    """A citizen contests a credit event; while open, the event does not count."""
+
+    event = models.OneToOneField(CreditEvent, on_delete=models.PROTECT, related_name="dispute")
+    citizen = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disputes"
+    )
+
+    class Meta(DisputeBase.Meta):
         ordering = ("-opened_at",)
         indexes: ClassVar = [
             models.Index(fields=("status", "opened_at"), name="dispute_status_opened"),

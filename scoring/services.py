@@ -7,13 +7,13 @@ import json
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from common.bulk import row_instance, rows_insert
@@ -21,7 +21,6 @@ from scoring import selectors
 from scoring.errors import (
     AccountInactive,
     AlreadyDisputed,
-    DisputeNotOpen,
     EventSourceConflict,
     InvalidEvent,
     ScorecardNotDraft,
@@ -32,6 +31,8 @@ from scoring.models import (
     AccessLogEntry,
     CreditEvent,
     Dispute,
+    DisputeBase,
+    DisputeResolution,
     DisputeStatus,
     EventKind,
     EventStatus,
@@ -47,6 +48,7 @@ from wallet.models import User
 logger = logging.getLogger(__name__)
 
 DISPUTE_AUTO_UPHOLD_AFTER = timedelta(days=30)
+_Dispute = TypeVar("_Dispute", bound=DisputeBase)
 AUTO_UPHOLD_NOTE = (
     "Upheld automatically: the dispute was not resolved within 30 days, so the record "
     "no longer counts."
@@ -339,6 +341,7 @@ class DisputeRecord:
     reason: str
     opened_at: datetime
     status: str = DisputeStatus.OPEN
+    resolution: str = ""
     resolved_at: datetime | None = None
     resolution_note: str = ""
     resolved_by_id: int | None = None
@@ -353,28 +356,63 @@ _EVENT_STATUS_FOR_DISPUTE: dict[str, EventStatus] = {
 }
 _DISPUTE_ENDS = frozenset({DisputeStatus.UPHELD, DisputeStatus.REJECTED})
 
+# The columns :func:`dispute_transition` writes, for the caller's ``update_fields``.
+DISPUTE_RESOLVED_FIELDS = ("status", "resolution", "resolved_at", "resolution_note", "resolved_by")
+
+
+def dispute_transition(
+    dispute: DisputeBase,
+    *,
+    status: str,
+    resolution: str,
+    by_id: int | None,
+    note: str,
+    at: datetime | None,
+) -> None:
+    """The one way any dispute (of a credit event, of a claim) leaves ``open``: upheld or
+    rejected, once, at a moment, by staff (``by_id`` the staff member, if known) or
+    automatically (the 30-day rule, which only upholds). Changes ``dispute`` in memory:
+    the caller saves :data:`DISPUTE_RESOLVED_FIELDS` and applies what the end does to the
+    dispute's subject. A dispute that is not open is refused with its model's
+    ``not_open_error`` (``dispute_not_open``)."""
+    if not dispute.is_open:
+        raise dispute.not_open_error()
+    if status not in _DISPUTE_ENDS:
+        raise ValueError(f"A dispute ends upheld or rejected, not {status!r}.")
+    if resolution not in DisputeResolution.values:
+        raise ValueError(f"A dispute is resolved by staff or automatically, not {resolution!r}.")
+    if resolution == DisputeResolution.AUTOMATIC and (
+        status != DisputeStatus.UPHELD or by_id is not None
+    ):
+        raise ValueError("Only the 30-day rule resolves automatically, and it only upholds.")
+    if at is None:
+        raise ValueError("A resolved dispute has the moment it was resolved.")
+    dispute.status = status
+    dispute.resolution = resolution
+    dispute.resolved_at = at
+    dispute.resolution_note = note
+    dispute.resolved_by_id = by_id
+
 
 def _dispute_end(
     dispute: Dispute,
     *,
     status: str,
+    resolution: str,
     resolved_at: datetime | None,
     note: str,
     resolved_by_id: int | None,
 ) -> str:
-    """The one way a dispute leaves ``open``: upheld or rejected, once, at a moment.
-    Changes ``dispute`` in memory (the caller saves it) and returns the status it leaves
-    its event with."""
-    if dispute.status != DisputeStatus.OPEN:
-        raise DisputeNotOpen()
-    if status not in _DISPUTE_ENDS:
-        raise ValueError(f"A dispute ends upheld or rejected, not {status!r}.")
-    if resolved_at is None:
-        raise ValueError("A resolved dispute has the moment it was resolved.")
-    dispute.status = status
-    dispute.resolved_at = resolved_at
-    dispute.resolution_note = note
-    dispute.resolved_by_id = resolved_by_id
+    """A dispute of a credit event ends (:func:`dispute_transition`); returns the status
+    it leaves its event with."""
+    dispute_transition(
+        dispute,
+        status=status,
+        resolution=resolution,
+        by_id=resolved_by_id,
+        note=note,
+        at=resolved_at,
+    )
     return _EVENT_STATUS_FOR_DISPUTE[status]
 
 
@@ -416,6 +454,7 @@ def _disputes_write(disputes: Sequence[DisputeRecord]) -> list[Dispute]:
             _dispute_end(
                 dispute,
                 status=record.status,
+                resolution=record.resolution,
                 resolved_at=record.resolved_at,
                 note=record.resolution_note,
                 resolved_by_id=record.resolved_by_id,
@@ -660,21 +699,27 @@ def dispute_open(*, citizen: User, event: CreditEvent, reason: str) -> Dispute:
 
 @transaction.atomic
 def dispute_resolve(
-    *, dispute: Dispute, upheld: bool, note: str, resolved_by: User | None
+    *,
+    dispute: Dispute,
+    upheld: bool,
+    note: str,
+    resolved_by: User | None,
+    resolution: str = DisputeResolution.STAFF,
 ) -> Dispute:
-    """Staff (or the 30-day rule) decide: upheld removes the record for good, rejected
-    makes it count again."""
+    """Staff (or the 30-day rule, ``resolution=automatic``) decide: upheld removes the
+    record for good, rejected makes it count again."""
     dispute = Dispute.objects.select_for_update().select_related("event").get(pk=dispute.pk)
     event = dispute.event
     event.status = _dispute_end(
         dispute,
         status=DisputeStatus.UPHELD if upheld else DisputeStatus.REJECTED,
+        resolution=resolution,
         resolved_at=timezone.now(),
         note=note,
         resolved_by_id=resolved_by.pk if resolved_by is not None else None,
     )
     dispute.resolved_by = resolved_by
-    dispute.save(update_fields=["status", "resolution_note", "resolved_by", "resolved_at"])
+    dispute.save(update_fields=DISPUTE_RESOLVED_FIELDS)
     event.save(update_fields=["status"])
     logger.info("dispute resolved", extra={"dispute_id": str(dispute.pk), "upheld": upheld})
     _schedule_recompute(dispute.citizen_id, SnapshotTrigger.EVENT)
@@ -684,13 +729,42 @@ def dispute_resolve(
 def disputes_uphold_stale(*, at: datetime | None = None) -> int:
     """Uphold every dispute open for 30 days or more, as the law asks of an unverified
     record. Safe to run twice or in parallel: a resolved dispute is skipped."""
-    cutoff = (at or timezone.now()) - DISPUTE_AUTO_UPHOLD_AFTER
+    return disputes_sweep_stale(
+        Dispute.objects.all(),
+        resolve=dispute_resolve,
+        note=AUTO_UPHOLD_NOTE,
+        older_than=DISPUTE_AUTO_UPHOLD_AFTER,
+        at=at,
+    )
+
+
+def disputes_sweep_stale(
+    disputes: QuerySet[_Dispute],
+    *,
+    resolve: Callable[..., object],
+    note: str,
+    older_than: timedelta,
+    at: datetime | None,
+) -> int:
+    """The 30-day rule for any kind of dispute: each of ``disputes`` open for
+    ``older_than`` or more, oldest first, is upheld automatically through its kind's
+    resolve service (``resolve(dispute=, upheld=True, note=, resolved_by=None,
+    resolution=automatic)``). One resolved meanwhile (its model's ``not_open_error``) is
+    skipped, so that running it twice or in parallel changes nothing more. Returns how
+    many it upheld."""
+    cutoff = (at or timezone.now()) - older_than
+    stale = disputes.filter(status=DisputeStatus.OPEN, opened_at__lte=cutoff)
     upheld = 0
-    stale = Dispute.objects.filter(status=DisputeStatus.OPEN, opened_at__lte=cutoff)
     for dispute in stale.order_by("opened_at").iterator():
         try:
-            dispute_resolve(dispute=dispute, upheld=True, note=AUTO_UPHOLD_NOTE, resolved_by=None)
-        except DisputeNotOpen:
+            resolve(
+                dispute=dispute,
+                upheld=True,
+                note=note,
+                resolved_by=None,
+                resolution=DisputeResolution.AUTOMATIC,
+            )
+        except dispute.not_open_error:
             continue
         upheld += 1
     return upheld

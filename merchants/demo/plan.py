@@ -54,6 +54,7 @@ from merchants.perks.services import (
 )
 from merchants.services import CONSENT_TTL
 from scoring.facts import EventKinds
+from scoring.models import DisputeResolution
 from scoring.subjects import (
     bill_overdue_source,
     bill_paid_source,
@@ -158,7 +159,7 @@ class DisputePlan:
     status: str = ClaimDisputeStatus.OPEN
     resolved_at: datetime | None = None
     note: str = ""
-    by_staff: bool = False
+    resolution: str = ""  # DisputeResolution: staff or automatic once it ended
     record_dispute_id: uuid.UUID | None = None
 
 
@@ -858,10 +859,10 @@ class _Life:
     def _reject(self, booking: BookingPlan, claim: ClaimPlan, at: datetime, unpaid: bool) -> None:
         dispute = claim.dispute
         assert dispute is not None  # noqa: S101 - scheduled only for disputed claims
-        dispute.status, dispute.resolved_at, dispute.by_staff = (
+        dispute.status, dispute.resolved_at, dispute.resolution = (
             ClaimDisputeStatus.REJECTED,
             at,
-            True,
+            DisputeResolution.STAFF,
         )
         dispute.note = city.DISPUTE_REJECTED_NOTE
         claim.status = ClaimStatus.UNPAID if unpaid else ClaimStatus.PAID
@@ -871,10 +872,11 @@ class _Life:
     def _uphold(self, booking: BookingPlan, claim: ClaimPlan, at: datetime) -> None:
         dispute = claim.dispute
         assert dispute is not None  # noqa: S101 - scheduled only for disputed claims
-        dispute.status, dispute.resolved_at, dispute.note = (
+        dispute.status, dispute.resolved_at, dispute.note, dispute.resolution = (
             ClaimDisputeStatus.UPHELD,
             at,
             AUTO_UPHOLD_NOTE,
+            DisputeResolution.AUTOMATIC,
         )
         refund = claim.paid_amount - claim.refunded_amount
         if refund:

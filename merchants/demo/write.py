@@ -28,7 +28,14 @@ from common.bulk import rows_insert
 from merchants import services
 from merchants.bills.models import Bill, BillStatus
 from merchants.demo import city
-from merchants.demo.plan import FUNDING, BookingPlan, ConsentPlan, Planner, ResidentPlan
+from merchants.demo.plan import (
+    FUNDING,
+    BookingPlan,
+    ConsentPlan,
+    DisputePlan,
+    Planner,
+    ResidentPlan,
+)
 from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
 from merchants.perks import rules as rules_module
 from merchants.perks import selectors
@@ -43,7 +50,7 @@ from merchants.perks.models import (
 )
 from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
-from scoring.models import ScoreSnapshot, SnapshotTrigger
+from scoring.models import DisputeResolution, ScoreSnapshot, SnapshotTrigger
 from scoring.subjects import claim_unpaid_source
 from wallet import services as wallet_services
 from wallet.models import HoldStatus, LedgerAccount, SystemAccount, User
@@ -366,11 +373,17 @@ class CityWriter:
                         opened_at=dispute.opened_at,
                         status=dispute.status,
                         resolved_at=dispute.resolved_at,
+                        resolution=dispute.resolution,
                         resolution_note=dispute.note,
-                        resolved_by_id=self.staff_id if dispute.by_staff else None,
+                        resolved_by_id=self._resolved_by(dispute),
                     )
                 )
         scoring_services.disputes_bulk_record(disputes=records)
+
+    def _resolved_by(self, dispute: DisputePlan) -> int | None:
+        """The demo's staff member decided the disputes staff resolved; nobody the ones
+        the 30-day rule upheld."""
+        return self.staff_id if dispute.resolution == DisputeResolution.STAFF else None
 
     def _nightly_snapshots(self, residents: list[tuple[ResidentPlan, int, int]]) -> int:
         """The nightly batch on each checkpoint night, over the residents who had joined
@@ -511,8 +524,9 @@ class CityWriter:
                         dispute.record_dispute_id,
                         dispute.opened_at,
                         dispute.resolved_at,
+                        dispute.resolution,
                         dispute.note,
-                        self.staff_id if dispute.by_staff else None,
+                        self._resolved_by(dispute),
                     )
                 )
         wallet_services.holds_bulk_record(holds=holds)
@@ -567,6 +581,7 @@ class CityWriter:
                 "record_dispute_id",
                 "opened_at",
                 "resolved_at",
+                "resolution",
                 "resolution_note",
                 "resolved_by_id",
             ),

@@ -18,7 +18,6 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import formats, timezone
 from django.utils.html import escape, format_html, format_html_join
@@ -41,6 +40,7 @@ from merchants.perks.models import (
     Perk,
     PerkKind,
 )
+from scoring.admin import DisputeResolveAdminMixin, ResolutionForm
 from wallet.models import User
 
 # --- Merchants, with their perks -----------------------------------------------------
@@ -361,18 +361,10 @@ class ClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     refunded = money_column("refunded_amount", "Refunded")
 
 
-class ResolutionForm(forms.Form):
-    note = forms.CharField(
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
-        help_text="Why: recorded with the decision, and the citizen can read it.",
-    )
-
-
 @admin.register(ClaimDispute)
-class ClaimDisputeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Read-only, except that staff uphold or reject an open dispute on a page that asks
-    for a note and calls ``services.claim_dispute_resolve``."""
+class ClaimDisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only, except that staff uphold or reject an open dispute on the disputes'
+    resolve page, which asks for a note and calls ``services.claim_dispute_resolve``."""
 
     fields = (
         "id",
@@ -388,6 +380,7 @@ class ClaimDisputeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "record_dispute",
         "opened_at",
         "upheld_automatically_on",
+        "resolution",
         "resolved_at",
         "resolved_by",
         "resolution_note",
@@ -400,10 +393,11 @@ class ClaimDisputeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "claimed",
         "status",
         "upheld_automatically_on",
+        "resolution",
         "resolved_at",
         "resolved_by",
     )
-    list_filter = ("status",)
+    list_filter = ("status", "resolution")
     search_fields = ("citizen__username", "claim__merchant__name", "claim__booking__reference")
     list_select_related = ("citizen", "claim__merchant", "resolved_by")
     date_hierarchy = "opened_at"
@@ -471,6 +465,40 @@ class ClaimDisputeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def reject_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return self._resolve_view(request, object_id, upheld=False)
 
+    resolve_subject_headings = ("Merchant", "Booking", "Claim", "Collected")
+
+    def resolve_subject_cells(self, dispute: ClaimDispute) -> list[object]:
+        claim = dispute.claim
+        return [
+            claim.merchant,
+            claim.booking.reference,
+            f"{money(claim.amount, claim.currency)}: {claim.description}",
+            money(claim.paid_amount, claim.currency),
+        ]
+
+    def resolve_consequence(self, disputes: list[ClaimDispute], *, upheld: bool) -> str:
+        if not upheld:
+            return (
+                "Rejecting keeps the claim as it was: what the citizen has not paid of it is "
+                "owed again and, if a record of it was disputed, that record counts towards "
+                "the score again. The citizen's score is recomputed."
+            )
+        (dispute,) = disputes
+        claim = dispute.claim
+        to_refund = money(claim.paid_amount - claim.refunded_amount, claim.currency)
+        return (
+            f"Upholding cancels the claim: {to_refund} collected for it goes back from "
+            f"{claim.merchant}'s settlement account to the citizen's wallet, and its record "
+            "is removed for good. The citizen's score is recomputed."
+        )
+
+    def resolve_with(
+        self, dispute: ClaimDispute, *, upheld: bool, note: str, staff: User
+    ) -> ClaimDispute:
+        return services.claim_dispute_resolve(
+            dispute=dispute, upheld=upheld, note=note, resolved_by=staff
+        )
+
     def _resolve_view(self, request: HttpRequest, object_id: str, *, upheld: bool) -> HttpResponse:
         dispute = self.get_object(request, unquote(object_id))
         if dispute is None:
@@ -478,42 +506,31 @@ class ClaimDisputeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not self.has_resolve_permission(request):
             raise PermissionDenied
         back = HttpResponseRedirect(change_url(dispute))
-        if request.method != "POST" and dispute.status != ClaimDisputeStatus.OPEN:
+        if request.method != "POST" and not dispute.is_open:
             self.message_user(request, ClaimDisputeNotOpen.default_detail, messages.ERROR)
             return back
         form = ResolutionForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
-            staff = request.user
-            if not isinstance(staff, User):  # the admin site serves only signed-in staff
-                raise PermissionDenied
-            try:
-                resolved = services.claim_dispute_resolve(
-                    dispute=dispute,
-                    upheld=upheld,
-                    note=form.cleaned_data["note"],
-                    resolved_by=staff,
-                )
-            except ClaimDisputeNotOpen as exc:
-                self.message_user(request, f"Nothing was changed: {exc.detail}", messages.ERROR)
+            resolved, _ = self.resolve_each(
+                request, [dispute], upheld=upheld, note=form.cleaned_data["note"]
+            )
+            if not resolved:
+                detail = ClaimDisputeNotOpen.default_detail
+                self.message_user(request, f"Nothing was changed: {detail}", messages.ERROR)
                 return back
-            self.log_change(request, resolved, "Upheld." if upheld else "Rejected.")
-            self.message_user(request, self._resolved_message(resolved), messages.SUCCESS)
+            self.log_change(request, resolved[0], "Upheld." if upheld else "Rejected.")
+            self.message_user(request, self._resolved_message(resolved[0]), messages.SUCCESS)
             return back
-        claim = Claim.objects.select_related("merchant", "booking").get(pk=dispute.claim_id)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "Uphold the claim dispute" if upheld else "Reject the claim dispute",
-            "upheld": upheld,
-            "dispute": dispute,
-            "claim": claim,
-            "claimed": money(claim.amount, claim.currency),
-            "collected": money(claim.paid_amount, claim.currency),
-            "to_refund": money(claim.paid_amount - claim.refunded_amount, claim.currency),
-            "dispute_url": change_url(dispute),
-            "form": form,
-        }
-        return TemplateResponse(request, "admin/perks/claimdispute/resolve.html", context)
+        dispute.claim = Claim.objects.select_related("merchant", "booking").get(pk=dispute.claim_id)
+        return self.resolve_page(
+            request,
+            [dispute],
+            upheld=upheld,
+            form=form,
+            title="Uphold the claim dispute" if upheld else "Reject the claim dispute",
+            back_url=change_url(dispute),
+            dispute_url=change_url(dispute),
+        )
 
     @staticmethod
     def _resolved_message(dispute: ClaimDispute) -> str:

@@ -22,6 +22,8 @@ from django.db import models
 from django.db.models import F, Q
 
 from merchants.models import Consent, Merchant
+from merchants.perks.errors import ClaimDisputeNotOpen
+from scoring.models import DisputeBase, DisputeStatus
 
 
 class PerkKind(models.TextChoices):
@@ -219,24 +221,20 @@ class Claim(models.Model):
         return self.amount - self.paid_amount
 
 
-class ClaimDisputeStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    UPHELD = "upheld", "Upheld (claim cancelled, collected money refunded)"
-    REJECTED = "rejected", "Rejected (claim stands)"
+# A claim dispute's states are every dispute's (the name is kept for its importers).
+ClaimDisputeStatus = DisputeStatus
 
 
-class ClaimDispute(models.Model):
+class ClaimDispute(DisputeBase):
     """A citizen contests a claim: while open it is not collected and its "claim unpaid"
-    record does not count (a scoring dispute of that record, opened with it)."""
+    record does not count (a scoring dispute of that record, opened with it). Upheld, the
+    claim is cancelled and what was collected refunded; rejected, it stands."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    not_open_error: ClassVar[type[Exception]] = ClaimDisputeNotOpen
+
     claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="dispute")
     citizen = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claim_disputes"
-    )
-    reason = models.TextField(max_length=2000)
-    status = models.CharField(
-        max_length=16, choices=ClaimDisputeStatus.choices, default=ClaimDisputeStatus.OPEN
     )
     record_dispute = models.OneToOneField(
         "scoring.Dispute",
@@ -246,19 +244,8 @@ class ClaimDispute(models.Model):
         related_name="claim_dispute",
         help_text="The dispute of the claim's credit record, if it had one.",
     )
-    opened_at = models.DateTimeField()
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolution_note = models.TextField(blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="Empty when upheld automatically after 30 days.",
-    )
 
-    class Meta:
+    class Meta(DisputeBase.Meta):
         db_table = "merchants_claimdispute"
         ordering = ("-opened_at",)
         indexes: ClassVar = [

@@ -29,7 +29,6 @@ from merchants.perks.errors import (
     BookingNotConfirmed,
     ClaimAlreadyDisputed,
     ClaimDisputed,
-    ClaimDisputeNotOpen,
     ClaimNotPayable,
     DecisionExpired,
     DecisionUsed,
@@ -43,7 +42,6 @@ from merchants.perks.models import (
     BookingStatus,
     Claim,
     ClaimDispute,
-    ClaimDisputeStatus,
     ClaimStatus,
     Decision,
     Perk,
@@ -51,7 +49,13 @@ from merchants.perks.models import (
 )
 from scoring import services as scoring_services
 from scoring.facts import EventKinds
-from scoring.models import CreditEvent, DisputeStatus, EventStatus, ScoreSnapshot
+from scoring.models import (
+    CreditEvent,
+    DisputeResolution,
+    DisputeStatus,
+    EventStatus,
+    ScoreSnapshot,
+)
 from scoring.purposes import AccessPurpose, Purpose
 from scoring.subjects import (
     booking_outcome_source,
@@ -527,15 +531,28 @@ def claim_dispute_open(*, citizen: User, claim: Claim, reason: str) -> ClaimDisp
 
 @transaction.atomic
 def claim_dispute_resolve(
-    *, dispute: ClaimDispute, upheld: bool, note: str, resolved_by: User | None
+    *,
+    dispute: ClaimDispute,
+    upheld: bool,
+    note: str,
+    resolved_by: User | None,
+    resolution: str = DisputeResolution.STAFF,
 ) -> ClaimDispute:
-    """Staff (or the 30-day rule) decide. Upheld: the claim is cancelled, what was
-    collected goes back to the wallet from the merchant's settlement account, and its
-    record is removed. Rejected: the claim stands (unpaid again if it was) and its record
-    counts again."""
+    """Staff (or the 30-day rule, ``resolution=automatic``) decide. Upheld: the claim is
+    cancelled, what was collected goes back to the wallet from the merchant's settlement
+    account, and its record is removed. Rejected: the claim stands (unpaid again if it
+    was) and its record counts again. The dispute itself ends as every dispute does
+    (``scoring.services.dispute_transition``; ``dispute_not_open`` if it had ended)."""
     dispute = ClaimDispute.objects.select_for_update().get(pk=dispute.pk)
-    if dispute.status != ClaimDisputeStatus.OPEN:
-        raise ClaimDisputeNotOpen()
+    scoring_services.dispute_transition(
+        dispute,
+        status=DisputeStatus.UPHELD if upheld else DisputeStatus.REJECTED,
+        resolution=resolution,
+        by_id=resolved_by.pk if resolved_by is not None else None,
+        note=note,
+        at=timezone.now(),
+    )
+    dispute.resolved_by = resolved_by
     claim = selectors.claim_for_update(citizen=dispute.citizen, claim_id=dispute.claim_id)
     if upheld:
         refund = claim.paid_amount - claim.refunded_amount
@@ -558,13 +575,13 @@ def claim_dispute_resolve(
         assert record_dispute is not None  # noqa: S101 - its id is set
         if record_dispute.status == DisputeStatus.OPEN:
             scoring_services.dispute_resolve(
-                dispute=record_dispute, upheld=upheld, note=note, resolved_by=resolved_by
+                dispute=record_dispute,
+                upheld=upheld,
+                note=note,
+                resolved_by=resolved_by,
+                resolution=resolution,
             )
-    dispute.status = ClaimDisputeStatus.UPHELD if upheld else ClaimDisputeStatus.REJECTED
-    dispute.resolution_note = note
-    dispute.resolved_by = resolved_by
-    dispute.resolved_at = timezone.now()
-    dispute.save(update_fields=["status", "resolution_note", "resolved_by", "resolved_at"])
+    dispute.save(update_fields=scoring_services.DISPUTE_RESOLVED_FIELDS)
     logger.info("claim dispute resolved", extra={"claim_id": str(claim.pk), "upheld": upheld})
     return dispute
 
@@ -572,15 +589,10 @@ def claim_dispute_resolve(
 def claim_disputes_uphold_stale(*, at: datetime | None = None) -> int:
     """Uphold every claim dispute open for 30 days or more. Safe to run twice or in
     parallel: a resolved dispute is skipped."""
-    cutoff = (at or timezone.now()) - CLAIM_DISPUTE_AUTO_UPHOLD_AFTER
-    upheld = 0
-    stale = ClaimDispute.objects.filter(status=ClaimDisputeStatus.OPEN, opened_at__lte=cutoff)
-    for dispute in stale.order_by("opened_at").iterator():
-        try:
-            claim_dispute_resolve(
-                dispute=dispute, upheld=True, note=AUTO_UPHOLD_NOTE, resolved_by=None
-            )
-        except ClaimDisputeNotOpen:
-            continue
-        upheld += 1
-    return upheld
+    return scoring_services.disputes_sweep_stale(
+        ClaimDispute.objects.all(),
+        resolve=claim_dispute_resolve,
+        note=AUTO_UPHOLD_NOTE,
+        older_than=CLAIM_DISPUTE_AUTO_UPHOLD_AFTER,
+        at=at,
+    )

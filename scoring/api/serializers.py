@@ -8,7 +8,14 @@ from rest_framework import serializers
 
 from scoring import selectors
 from scoring.facts import BAND_CODES, FACTS
-from scoring.models import CreditEvent, DisputeStatus, EventKind, EventStatus, SnapshotTrigger
+from scoring.models import (
+    CreditEvent,
+    DisputeResolution,
+    DisputeStatus,
+    EventKind,
+    EventStatus,
+    SnapshotTrigger,
+)
 from scoring.purposes import AccessPurpose
 from scoring.scorecard import ACTIONS, SIMULATED_FACTS
 
@@ -144,20 +151,28 @@ class DisputeInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text="Why the record is wrong.")
 
 
-class DisputeOutputSerializer(serializers.Serializer):
+class DisputeBaseOutputSerializer(serializers.Serializer):
+    """What every dispute says, of a record or of a claim (``scoring.models.DisputeBase``)."""
+
     id = serializers.UUIDField()
-    event_id = serializers.UUIDField()
-    event_kind = serializers.ChoiceField(source="event.kind", choices=EventKind.choices)
     reason = serializers.CharField()
     status = serializers.ChoiceField(choices=DisputeStatus.choices)
     opened_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
     resolution_note = serializers.CharField(allow_blank=True)
-    resolved_automatically = serializers.SerializerMethodField()
+    resolution = serializers.ChoiceField(
+        choices=DisputeResolution.choices,
+        allow_blank=True,
+        help_text="Who ended the dispute: staff, or the 30-day rule; blank while open.",
+    )
+    resolved_automatically = serializers.BooleanField(
+        read_only=True, help_text="Upheld because nobody decided it within 30 days."
+    )
 
-    @extend_schema_field(serializers.BooleanField())
-    def get_resolved_automatically(self, dispute: Any) -> bool:
-        return dispute.status != DisputeStatus.OPEN and dispute.resolved_by_id is None
+
+class DisputeOutputSerializer(DisputeBaseOutputSerializer):
+    event_id = serializers.UUIDField()
+    event_kind = serializers.ChoiceField(source="event.kind", choices=EventKind.choices)
 
 
 class AccessLogOutputSerializer(serializers.Serializer):

@@ -713,7 +713,7 @@ def test_uphold_refunds_what_was_collected_and_cancels_the_claim(
     # Then it asks for a note, and nothing is decided yet
     assert url in change_page.content.decode()
     assert page.status_code == 200
-    assert page.templates[0].name == "admin/perks/claimdispute/resolve.html"
+    assert page.templates[0].name == "admin/dispute_resolve.html"
     assert 'name="note"' in page.content.decode()
     assert "50.00 CNY collected for it goes back" in page.content.decode()
     assert ClaimDispute.objects.get(pk=dispute.pk).status == "open"
@@ -839,3 +839,40 @@ def test_open_disputes_come_first_oldest_first(
     response = admin_client.get(admin_url(ClaimDispute, "changelist"))
     # Then the open ones come first, oldest first, then the resolved one
     assert list(response.context["cl"].result_list) == [oldest, newest, middle]
+
+
+def test_the_claim_dispute_resolve_page_is_the_disputes_one_with_the_claim_shown(
+    admin_client: Client, hotel: Merchant, reliable: User
+) -> None:
+    # Given a disputed claim of 120.00
+    dispute = disputed_claim(hotel, reliable)
+    # When staff open its reject page
+    page = admin_client.get(admin_url(ClaimDispute, "reject", dispute.pk))
+    # Then it is the one resolve page, with the claim's columns and no changelist action
+    content = page.content.decode()
+    assert page.templates[0].name == "admin/dispute_resolve.html"
+    for cell in (
+        "<th>Merchant</th>",
+        "<th>Booking</th>",
+        "<td>R-1</td>",
+        "120.00 CNY: A broken lamp",
+    ):
+        assert cell in content
+    assert 'name="action"' not in content
+    assert "Reject the dispute" in content
+
+
+def test_the_list_says_who_resolved_each_dispute(
+    admin_client: Client, hotel: Merchant, reliable: User
+) -> None:
+    # Given a claim dispute upheld by the 30-day rule (its sweep run as of 31 days on)
+    dispute = disputed_claim(hotel, reliable)
+    later = timezone.now() + timedelta(days=31)
+    assert perks_services.claim_disputes_uphold_stale(at=later) == 1
+    # When staff open the list, filtered by resolution
+    response = admin_client.get(
+        admin_url(ClaimDispute, "changelist"), {"resolution__exact": "automatic"}
+    )
+    # Then it is there, and says so
+    assert list(response.context["cl"].result_list) == [dispute]
+    assert "Automatically (30 days without a decision)" in response.content.decode()

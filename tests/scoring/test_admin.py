@@ -418,7 +418,7 @@ def test_uphold_asks_for_a_note_then_removes_the_record(
     page = act(staff_client, DISPUTES, "uphold", [dispute])
     # Then a page asks for a note, and nothing is decided yet
     assert page.status_code == 200
-    assert page.templates[0].name == "admin/scoring/dispute/resolve.html"
+    assert page.templates[0].name == "admin/dispute_resolve.html"
     assert 'name="note"' in page.content.decode()
     assert Dispute.objects.get(pk=dispute.pk).status == DisputeStatus.OPEN
     # When they submit it with a note
@@ -544,3 +544,20 @@ def test_an_events_amount_is_money_in_its_currency(
     content = staff_client.get(reverse("admin:scoring_creditevent_changelist")).content.decode()
     assert f'<td class="field-money">{shown}</td>' in content
     assert '<td class="field-money">-</td>' in content
+
+
+def test_the_dispute_resolve_page_shows_each_record_and_what_will_be_skipped(
+    staff_client, disputes
+):
+    # Given Alice's dispute already rejected
+    alice, bob = disputes["alice"], disputes["bob"]
+    services.dispute_resolve(dispute=alice, upheld=False, note="Earlier.", resolved_by=None)
+    # When staff choose "Reject" for both
+    page = act(staff_client, DISPUTES, "reject", [alice, bob])
+    # Then the one resolve page lists both records, Alice's as skipped, and posts back
+    content = page.content.decode()
+    assert page.templates[0].name == "admin/dispute_resolve.html"
+    assert "<th>Record</th>" in content
+    assert content.count("(will be skipped)") == 1
+    assert 'name="action" value="reject"' in content
+    assert "Reject the open disputes" in content

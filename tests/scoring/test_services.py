@@ -18,6 +18,7 @@ from scoring.models import (
     AccessLogEntry,
     CreditEvent,
     Dispute,
+    DisputeResolution,
     DisputeStatus,
     EventStatus,
     Scorecard,
@@ -330,6 +331,7 @@ def test_staff_resolve_a_dispute_and_the_score_follows(
     event.refresh_from_db()
     assert dispute.status == (DisputeStatus.UPHELD if upheld else DisputeStatus.REJECTED)
     assert (dispute.resolved_by, dispute.resolution_note) == (staff, "Checked.")
+    assert (dispute.resolution, dispute.resolved_automatically) == (DisputeResolution.STAFF, False)
     assert event.status == event_status
     assert current_score(citizen) == score
     with pytest.raises(DisputeNotOpen):
@@ -354,6 +356,8 @@ def test_a_dispute_open_for_30_days_is_upheld_automatically(
     dispute.refresh_from_db()
     event.refresh_from_db()
     assert (dispute.status, dispute.resolved_by) == (DisputeStatus.UPHELD, None)
+    assert dispute.resolution == DisputeResolution.AUTOMATIC
+    assert dispute.resolved_automatically
     assert "30 days" in dispute.resolution_note
     assert event.status == EventStatus.REMOVED
     assert current_score(citizen) == 560
@@ -822,6 +826,7 @@ def _dispute_in_history(
                 opened_at=opened_at,
                 status=status,
                 resolved_at=None if status == DisputeStatus.OPEN else opened_at + timedelta(days=5),
+                resolution="" if status == DisputeStatus.OPEN else DisputeResolution.STAFF,
                 resolution_note="" if status == DisputeStatus.OPEN else "Checked.",
                 resolved_by_id=(
                     None if status == DisputeStatus.OPEN or resolved_by is None else resolved_by.pk
@@ -862,6 +867,7 @@ def test_each_state_of_a_dispute_leaves_its_event_so(
     assert (stored.resolved_at is not None, stored.resolved_by, stored.resolution_note) == (
         (True, staff, "Checked.") if resolved else (False, None, "")
     )
+    assert stored.resolution == (DisputeResolution.STAFF if resolved else "")
     event.refresh_from_db()
     assert event.status == event_status
 

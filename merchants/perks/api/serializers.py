@@ -17,10 +17,10 @@ from merchants.api.serializers import CodeField, MerchantSummaryOutputSerializer
 from merchants.perks.models import (
     BookingOutcome,
     BookingStatus,
-    ClaimDisputeStatus,
     ClaimStatus,
     PerkKind,
 )
+from scoring.api.serializers import DisputeBaseOutputSerializer
 
 
 class ReasonItemOutputSerializer(serializers.Serializer):
@@ -140,21 +140,8 @@ class CitizenBookingOutputSerializer(BookingOutputSerializer):
     merchant = MerchantSummaryOutputSerializer()
 
 
-class ClaimDisputeOutputSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
+class ClaimDisputeOutputSerializer(DisputeBaseOutputSerializer):
     claim_id = serializers.UUIDField()
-    reason = serializers.CharField()
-    status = serializers.ChoiceField(choices=ClaimDisputeStatus.choices)
-    opened_at = serializers.DateTimeField()
-    resolved_at = serializers.DateTimeField(allow_null=True)
-    resolution_note = serializers.CharField()
-    resolved_automatically = serializers.SerializerMethodField(
-        help_text="Upheld because nobody decided it within 30 days."
-    )
-
-    @extend_schema_field(serializers.BooleanField())
-    def get_resolved_automatically(self, dispute: Any) -> bool:
-        return dispute.status != ClaimDisputeStatus.OPEN and dispute.resolved_by_id is None
 
 
 class CitizenClaimOutputSerializer(ClaimOutputSerializer):

@@ -427,3 +427,30 @@ def test_the_databases_deferred_checks_accept_the_seed_when_it_commits() -> None
     assert lines[0].startswith("Demo population: 20 new resident(s)")
     assert User.objects.filter(username__startswith="resident").count() == 20
     assert_ledger_consistent()
+
+
+def test_each_dispute_says_who_ended_it_as_the_services_would() -> None:
+    # Given the default city (staff rejected some claim disputes, the 30-day rule upheld
+    # others, some are still open)
+    seed()
+    disputes = ClaimDispute.objects.select_related("record_dispute", "resolved_by")
+    assert {dispute.status for dispute in disputes} == {"open", "upheld", "rejected"}
+    for dispute in disputes:
+        # Then each says who ended it, as claim_dispute_resolve (or its sweep) writes it
+        shape = (dispute.resolution, dispute.resolved_automatically)
+        if dispute.status == DisputeStatus.OPEN:
+            assert (shape, dispute.resolved_by) == (("", False), None)
+        elif dispute.status == DisputeStatus.REJECTED:
+            assert shape == ("staff", False)
+            assert dispute.resolved_by is not None
+            assert dispute.resolved_by.is_staff
+        else:
+            assert (shape, dispute.resolved_by) == (("automatic", True), None)
+        # and the dispute of its record, if it had one, ended the same way
+        record = dispute.record_dispute
+        if record is not None:
+            assert (record.status, record.resolution, record.resolved_by_id) == (
+                dispute.status,
+                dispute.resolution,
+                dispute.resolved_by_id,
+            )

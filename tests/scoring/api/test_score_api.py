@@ -702,6 +702,7 @@ def test_dispute_stops_the_event_counting_and_lifts_the_score(
         "opened_at": iso(dispute.opened_at),
         "resolved_at": None,
         "resolution_note": "",
+        "resolution": "",
         "resolved_automatically": False,
     }
     assert (dispute.citizen_id, dispute.event_id) == (citizen.pk, claim_file.pk)
@@ -748,6 +749,7 @@ def test_disputes_are_listed(citizen_api, citizen, other_citizen, record):
             "opened_at": iso(dispute.opened_at),
             "resolved_at": None,
             "resolution_note": "",
+            "resolution": "",
             "resolved_automatically": False,
         }
     ]

@@ -640,6 +640,7 @@ def test_an_upheld_claim_dispute_refunds_what_was_collected(
         "opened_at": opened["opened_at"],
         "resolved_at": None,
         "resolution_note": "",
+        "resolution": "",
         "resolved_automatically": False,
     }
     claim = my_claim(citizen_api, claim_id)
@@ -689,7 +690,8 @@ def test_an_upheld_claim_dispute_refunds_what_was_collected(
         claim["dispute"]["status"],
         claim["dispute"]["resolution_note"],
         claim["dispute"]["resolved_automatically"],
-    ) == ("upheld", "The lamp was broken before the stay.", False)
+        claim["dispute"]["resolution"],
+    ) == ("upheld", "The lamp was broken before the stay.", False, "staff")
     dispute = ClaimDispute.objects.get(pk=opened["id"])
     assert (dispute.status, dispute.resolved_by_id) == (ClaimDisputeStatus.UPHELD, staff.pk)
     record.refresh_from_db()
@@ -790,9 +792,16 @@ def test_a_claim_dispute_nobody_resolves_is_upheld_after_30_days_and_not_before(
     claim = Claim.objects.get(pk=claim_id)
     assert (claim.status, claim.refunded_amount) == (ClaimStatus.CANCELLED, 80_000)
     assert claim_record(claim_id, "claim_unpaid").status == EventStatus.REMOVED
+    # by the rule, and so was the dispute of its record
+    assert dispute.record_dispute is not None
+    assert (dispute.resolution, dispute.record_dispute.resolution) == ("automatic", "automatic")
     # and the citizen reads that nobody decided it: it was upheld by the 30-day rule
     shown = my_claim(client_for(citizen), str(claim_id))["dispute"]
-    assert (shown["status"], shown["resolved_automatically"]) == ("upheld", True)
+    assert (shown["status"], shown["resolved_automatically"], shown["resolution"]) == (
+        "upheld",
+        True,
+        "automatic",
+    )
     wallet_is(client_for(citizen), balance=80_000, held=0)
     assert settlement_balance(hotel) == 0
     assert_ledger_consistent()

@@ -29,7 +29,7 @@ from merchants import services
 from merchants.bills.models import Bill, BillStatus
 from merchants.demo import city
 from merchants.demo.plan import FUNDING, BookingPlan, ConsentPlan, Planner, ResidentPlan
-from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
+from merchants.models import ApiKey, Merchant
 from merchants.perks import rules as rules_module
 from merchants.perks import selectors
 from merchants.perks import services as perks_services
@@ -210,60 +210,33 @@ class CityWriter:
 
     def _consents(self, consents: list[tuple[int, ConsentPlan]]) -> None:
         """The one-time codes residents gave and the consents they became, redeemed the
-        moment the consent was granted."""
+        moment the consent was granted (``merchants.services.consents_record``)."""
         consents = sorted(consents, key=lambda pair: pair[1].code_id)
         merchant_ids = self.merchant_ids
-        rows_insert(
-            AuthorizationCode,
-            (
-                "id",
-                "citizen_id",
-                "scope",
-                "merchant_id",
-                "digest",
-                "created_at",
-                "expires_at",
-                "redeemed_at",
-            ),
-            (
-                (
-                    c.code_id,
-                    citizen,
-                    c.scope,
-                    None,
-                    c.digest,
-                    c.code_created_at,
-                    c.code_created_at + services.CODE_TTL,
-                    c.granted_at,
+        services.consents_record(
+            codes=[
+                services.CodeRecord(
+                    citizen_id=citizen,
+                    scope=c.scope,
+                    digest=c.digest,
+                    created_at=c.code_created_at,
+                    redeemed_at=c.granted_at,
+                    id=c.code_id,
                 )
                 for citizen, c in consents
-            ),
-        )
-        rows_insert(
-            Consent,
-            (
-                "id",
-                "citizen_id",
-                "merchant_id",
-                "scope",
-                "code_id",
-                "granted_at",
-                "expires_at",
-                "revoked_at",
-            ),
-            (
-                (
-                    c.consent_id,
-                    citizen,
-                    merchant_ids[c.merchant],
-                    c.scope,
-                    c.code_id,
-                    c.granted_at,
-                    c.granted_at + services.CONSENT_TTL,
-                    c.revoked_at,
+            ],
+            consents=[
+                services.ConsentRecord(
+                    citizen_id=citizen,
+                    merchant_id=merchant_ids[c.merchant],
+                    scope=c.scope,
+                    code_id=c.code_id,
+                    granted_at=c.granted_at,
+                    revoked_at=c.revoked_at,
+                    id=c.consent_id,
                 )
                 for citizen, c in consents
-            ),
+            ],
         )
 
     def _bills(self, residents: list[tuple[ResidentPlan, int, int]]) -> int:

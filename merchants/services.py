@@ -193,6 +193,10 @@ class ConsentRecord:
     revoked_at: datetime | None = None
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
+    @property
+    def expires_at(self) -> datetime:
+        return self.granted_at + CONSENT_TTL
+
 
 _CODE_COLUMNS = (
     "id",
@@ -236,7 +240,7 @@ def _consent_check(consent: ConsentRecord) -> None:
     if consent.scope not in ConsentScope.values:
         raise ValueError(f"Unknown scope {consent.scope!r}.")
     if consent.revoked_at is not None and not (
-        consent.granted_at < consent.revoked_at < consent.granted_at + CONSENT_TTL
+        consent.granted_at < consent.revoked_at < consent.expires_at
     ):
         raise ValueError("A consent is revoked after it was granted and before it expired.")
 
@@ -262,7 +266,7 @@ def _consent_row(consent: ConsentRecord) -> tuple[Any, ...]:
         consent.scope,
         consent.code_id,
         consent.granted_at,
-        consent.granted_at + CONSENT_TTL,
+        consent.expires_at,
         consent.revoked_at,
     )
 

@@ -4,7 +4,8 @@ citizen."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from django.db.models import Model, QuerySet
 from django.utils import timezone
@@ -19,6 +20,24 @@ from merchants.models import ApiKey, Consent, Merchant
 from wallet.models import User
 
 Row = TypeVar("Row", bound=Model)
+
+
+class ConsentTerms(Protocol):
+    """What a consent allows, whether a stored row or one a history is about to write
+    (``services.ConsentRecord``)."""
+
+    @property
+    def citizen_id(self) -> int: ...
+    @property
+    def merchant_id(self) -> Any: ...
+    @property
+    def scope(self) -> str: ...
+    @property
+    def granted_at(self) -> datetime: ...
+    @property
+    def expires_at(self) -> datetime: ...
+    @property
+    def revoked_at(self) -> datetime | None: ...
 
 
 def _only_row(queryset: QuerySet[Row]) -> Row | None:
@@ -41,11 +60,14 @@ def consent_live_for(*, merchant: Merchant, consent_id: Any) -> Consent:
     return consent
 
 
-def consent_check(*, consent: Consent, scope: str) -> None:
-    """Refuse a consent that no longer allows the merchant to ask for ``scope``."""
-    if consent.revoked_at is not None:
+def consent_check(*, consent: ConsentTerms, scope: str, at: datetime | None = None) -> None:
+    """Refuse a consent that no longer allows the merchant to ask for ``scope``: now, or
+    at the moment ``at`` of a history (revoked by then, or expired)."""
+    if at is None:
+        at = timezone.now()
+    if consent.revoked_at is not None and consent.revoked_at <= at:
         raise ConsentRevoked()
-    if consent.expires_at <= timezone.now():
+    if consent.expires_at <= at:
         raise ConsentExpired()
     if consent.scope != scope:
         raise ConsentScopeMismatch()

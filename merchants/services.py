@@ -10,12 +10,16 @@ import hmac
 import logging
 import secrets
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string, salted_hmac
 
+from common.bulk import row_instance, rows_insert
 from merchants import selectors
 from merchants.errors import CodeExpired, CodeInvalid, CodeUsed
 from merchants.models import (
@@ -161,6 +165,126 @@ def code_qr_payload(code: str, scope: str) -> str:
     return f"opensesame:consent?code={code}&scope={scope}"
 
 
+@dataclass(frozen=True, slots=True)
+class CodeRecord:
+    """A one-time code as :func:`_codes_write` writes it: the keyed digest of the code
+    (never the code), valid for ``CODE_TTL`` from ``created_at``; redeemed at
+    ``redeemed_at`` if it was."""
+
+    citizen_id: int
+    scope: str
+    digest: str
+    created_at: datetime
+    merchant_id: Any = None  # the only merchant that may redeem it, if set
+    redeemed_at: datetime | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    """A consent as :func:`_codes_write` writes it: granted when its code was
+    redeemed, for ``CONSENT_TTL``; revoked at ``revoked_at`` if it was."""
+
+    citizen_id: int
+    merchant_id: Any
+    scope: str
+    code_id: uuid.UUID
+    granted_at: datetime
+    revoked_at: datetime | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.granted_at + CONSENT_TTL
+
+
+_CODE_COLUMNS = (
+    "id",
+    "citizen_id",
+    "scope",
+    "merchant_id",
+    "digest",
+    "created_at",
+    "expires_at",
+    "redeemed_at",
+)
+_CONSENT_COLUMNS = (
+    "id",
+    "citizen_id",
+    "merchant_id",
+    "scope",
+    "code_id",
+    "granted_at",
+    "expires_at",
+    "revoked_at",
+)
+_DIGEST_LENGTH = 64  # hex of SHA-256
+
+
+def _code_check(code: CodeRecord) -> None:
+    """A code is stored as a digest, never as itself; of a known scope; redeemed, if it
+    was, while it was valid."""
+    if code.scope not in ConsentScope.values:
+        raise ValueError(f"Unknown scope {code.scope!r}.")
+    if len(code.digest) != _DIGEST_LENGTH or code_is_well_formed(code.digest):
+        raise ValueError("A code is stored as its digest, never as the code.")
+    if code.redeemed_at is not None and not (
+        code.created_at <= code.redeemed_at < code.created_at + CODE_TTL
+    ):
+        raise ValueError("A code is redeemed while it is valid.")
+
+
+def _consent_check(consent: ConsentRecord) -> None:
+    """A consent is of a known scope; revoked, if it was, after it was granted and
+    before it expired."""
+    if consent.scope not in ConsentScope.values:
+        raise ValueError(f"Unknown scope {consent.scope!r}.")
+    if consent.revoked_at is not None and not (
+        consent.granted_at < consent.revoked_at < consent.expires_at
+    ):
+        raise ValueError("A consent is revoked after it was granted and before it expired.")
+
+
+def _code_row(code: CodeRecord) -> tuple[Any, ...]:
+    return (
+        code.id,
+        code.citizen_id,
+        code.scope,
+        code.merchant_id,
+        code.digest,
+        code.created_at,
+        code.created_at + CODE_TTL,
+        code.redeemed_at,
+    )
+
+
+def _consent_row(consent: ConsentRecord) -> tuple[Any, ...]:
+    return (
+        consent.id,
+        consent.citizen_id,
+        consent.merchant_id,
+        consent.scope,
+        consent.code_id,
+        consent.granted_at,
+        consent.expires_at,
+        consent.revoked_at,
+    )
+
+
+def _codes_write(codes: Sequence[CodeRecord], consents: Sequence[ConsentRecord]) -> None:
+    """Write codes and consents: the one implementation of what their rows may be
+    (:func:`_code_check`, :func:`_consent_check`), every one checked before any is
+    written."""
+    for code in codes:
+        _code_check(code)
+    for consent in consents:
+        _consent_check(consent)
+    if codes:
+        rows_insert(AuthorizationCode, _CODE_COLUMNS, (_code_row(code) for code in codes))
+    if consents:
+        rows_insert(Consent, _CONSENT_COLUMNS, (_consent_row(consent) for consent in consents))
+
+
 def authorization_code_create(
     *, citizen: User, scope: str, merchant: Merchant | None = None
 ) -> tuple[AuthorizationCode, str]:
@@ -171,18 +295,22 @@ def authorization_code_create(
     now = timezone.now()
     for _ in range(5):
         code = get_random_string(CODE_LENGTH, CODE_ALPHABET)
+        record = CodeRecord(
+            citizen_id=citizen.pk,
+            scope=scope,
+            merchant_id=merchant.pk if merchant is not None else None,
+            digest=_code_digest(code),
+            created_at=now,
+        )
         try:
             with transaction.atomic():
-                row = AuthorizationCode.objects.create(
-                    citizen=citizen,
-                    scope=scope,
-                    merchant=merchant,
-                    digest=_code_digest(code),
-                    created_at=now,
-                    expires_at=now + CODE_TTL,
-                )
+                _codes_write([record], [])
         except IntegrityError:  # the same code was made before: draw again
             continue
+        row: AuthorizationCode = row_instance(AuthorizationCode, _CODE_COLUMNS, _code_row(record))
+        row.citizen = citizen
+        if merchant is not None:
+            row.merchant = merchant
         logger.info("authorization code created", extra={"code_id": str(row.pk), "scope": scope})
         return row, code
     raise RuntimeError("Could not draw an unused code.")
@@ -211,19 +339,42 @@ def code_redeem(*, merchant: Merchant, code: str) -> Consent:
         raise CodeExpired()
     row.redeemed_at = now
     row.save(update_fields=["redeemed_at"])
-    consent = Consent.objects.create(
-        citizen=row.citizen,
-        merchant=merchant,
+    record = ConsentRecord(
+        citizen_id=row.citizen_id,
+        merchant_id=merchant.pk,
         scope=row.scope,
-        code=row,
+        code_id=row.pk,
         granted_at=now,
-        expires_at=now + CONSENT_TTL,
     )
+    _codes_write([], [record])
+    consent: Consent = row_instance(Consent, _CONSENT_COLUMNS, _consent_row(record))
+    consent.citizen, consent.merchant, consent.code = row.citizen, merchant, row
     logger.info(
         "consent granted",
         extra={"consent_id": str(consent.pk), "merchant_id": str(merchant.pk)},
     )
     return consent
+
+
+@transaction.atomic
+def consents_record(*, codes: Sequence[CodeRecord], consents: Sequence[ConsentRecord]) -> int:
+    """Record a history of codes and the consents they became (an import, the demo's
+    city): each is what :func:`authorization_code_create` and :func:`code_redeem` would
+    have written at its moments, and every one is checked before any is written. Each
+    consent's code is among ``codes``, redeemed the moment it was granted, for the same
+    citizen, scope and (if the code named one) merchant. Returns how many consents were
+    written."""
+    by_id = {code.id: code for code in codes}
+    for consent in consents:
+        granted_by = by_id.get(consent.code_id)
+        if granted_by is None or granted_by.redeemed_at != consent.granted_at:
+            raise ValueError("A consent is granted when its code is redeemed.")
+        if (granted_by.citizen_id, granted_by.scope) != (consent.citizen_id, consent.scope) or (
+            granted_by.merchant_id not in (None, consent.merchant_id)
+        ):
+            raise ValueError("A consent is what its code offered: citizen, scope, merchant.")
+    _codes_write(codes, consents)
+    return len(consents)
 
 
 @transaction.atomic

@@ -8,6 +8,9 @@ Money moves only through ``wallet.services`` and scores change only through
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -15,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from common.bulk import row_instance, rows_insert
 from common.domain import FieldError, InvalidRequest
 from merchants import selectors as merchants_selectors
 from merchants.bills import selectors
@@ -49,34 +53,156 @@ def _record(citizen: User, kind: str, source: str, subject: str, **extra: Any) -
 # --- Bills -----------------------------------------------------------------------------
 
 
+def bill_on_time(*, paid_at: datetime, due_date: date) -> bool:
+    """Paid on time: on or before the due date, on the deployment's local date."""
+    return timezone.localdate(paid_at) <= due_date
+
+
+@dataclass(frozen=True, slots=True)
+class BillRecord:
+    """A bill as :func:`_bills_write` writes it: issued at ``issued_at`` under
+    ``consent`` (the stored row, or the one a history writes with it), open, or paid at
+    ``paid_at`` by the transfer ``payment_id``; recorded overdue at
+    ``overdue_recorded_at`` if it was."""
+
+    merchant: Merchant
+    consent: merchants_selectors.ConsentTerms
+    consent_id: Any
+    amount: int
+    description: str
+    due_date: date
+    issued_at: datetime
+    paid_at: datetime | None = None
+    payment_id: Any = None
+    overdue_recorded_at: datetime | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+_BILL_COLUMNS = (
+    "id",
+    "merchant_id",
+    "citizen_id",
+    "consent_id",
+    "amount",
+    "currency",
+    "description",
+    "due_date",
+    "status",
+    "issued_at",
+    "paid_at",
+    "payment_id",
+    "overdue_recorded_at",
+)
+
+
+def _bill_paid_check(*, issued_at: datetime, paid_at: datetime | None, payment_id: Any) -> str:
+    """The status a bill's payment gives it: paid exactly when it has the moment and the
+    transfer that paid it, never before it was issued; open otherwise."""
+    if (paid_at is None) != (payment_id is None):
+        raise ValueError("A paid bill, and only a paid one, has its payment and its moment.")
+    if paid_at is not None and paid_at < issued_at:
+        raise ValueError("A bill is paid after it was issued.")
+    return BillStatus.OPEN if paid_at is None else BillStatus.PAID
+
+
+def _biller_check(merchant: Merchant) -> None:
+    if merchant.category != MerchantCategory.BILLER:
+        raise NotABiller()
+
+
+def _bill_check(bill: BillRecord) -> str:
+    """What a bill is (returns its status): issued by a biller under a billing consent
+    of that biller that was live at the moment of issue; falling due from the day of
+    issue to ``BILL_DUE_WITHIN`` after it (the local dates: for a bill issued now, from
+    today); for a positive amount; its payment and overdue record consistent."""
+    _biller_check(bill.merchant)
+    if bill.consent.merchant_id != bill.merchant.pk or bill.issued_at < bill.consent.granted_at:
+        raise ValueError("A bill is issued under a consent its biller was granted before.")
+    merchants_selectors.consent_check(
+        consent=bill.consent, scope=ConsentScope.BILLING, at=bill.issued_at
+    )
+    issued_on = timezone.localdate(bill.issued_at)
+    if not issued_on <= bill.due_date <= issued_on + BILL_DUE_WITHIN:
+        message = (
+            f"The due date must be from today ({issued_on.isoformat()}) to "
+            f"{(issued_on + BILL_DUE_WITHIN).isoformat()}."
+        )
+        raise InvalidRequest(message, errors=[FieldError("due_date", message, "out_of_range")])
+    if bill.amount <= 0:
+        raise InvalidAmount("The amount must be a positive number of minor units.")
+    status = _bill_paid_check(
+        issued_at=bill.issued_at, paid_at=bill.paid_at, payment_id=bill.payment_id
+    )
+    if bill.overdue_recorded_at is not None and not (
+        timezone.localdate(bill.overdue_recorded_at) > bill.due_date
+        and (bill.paid_at is None or not bill_on_time(paid_at=bill.paid_at, due_date=bill.due_date))
+    ):
+        raise ValueError("A bill is recorded overdue after its due date, if not paid by then.")
+    return status
+
+
+def _bill_row(bill: BillRecord, status: str, currency: str) -> tuple[Any, ...]:
+    return (
+        bill.id,
+        bill.merchant.pk,
+        bill.consent.citizen_id,
+        bill.consent_id,
+        bill.amount,
+        currency,
+        bill.description,
+        bill.due_date,
+        status,
+        bill.issued_at,
+        bill.paid_at,
+        bill.payment_id,
+        bill.overdue_recorded_at,
+    )
+
+
+def _bills_write(bills: Sequence[BillRecord]) -> list[tuple[Any, ...]]:
+    """Write bills: the one implementation of what a bill row may be (:func:`_bill_check`),
+    every bill checked before any is written, in the deployment's currency. Returns the
+    rows written."""
+    currency = settings.WALLET_CURRENCY
+    rows = [_bill_row(bill, _bill_check(bill), currency) for bill in bills]
+    if rows:
+        rows_insert(Bill, _BILL_COLUMNS, rows)
+    return rows
+
+
+@transaction.atomic
+def bills_record(*, bills: Sequence[BillRecord]) -> int:
+    """Record a history of bills (an import, the demo's city), each as
+    :func:`bill_issue` would have issued it at its moment and :func:`bill_pay` and the
+    overdue task left it: the payments (``wallet.services``) and the records
+    (``scoring.services``) are the caller's to write with them. Returns how many."""
+    return len(_bills_write(bills))
+
+
 @transaction.atomic
 def bill_issue(
     *, merchant: Merchant, consent_id: Any, amount: int, due_date: date, description: str
 ) -> Bill:
-    """A biller bills a citizen who gave it a billing consent (live, not revoked)."""
-    if merchant.category != MerchantCategory.BILLER:
-        raise NotABiller()
+    """A biller bills a citizen who gave it a billing consent (live, not revoked):
+    :func:`_bills_write` applied to one bill, issued now."""
+    _biller_check(merchant)  # before the consent is looked up: a non-biller learns nothing
     consent = merchants_selectors.consent_live_for(merchant=merchant, consent_id=consent_id)
-    merchants_selectors.consent_check(consent=consent, scope=ConsentScope.BILLING)
-    today = timezone.localdate()
-    if not today <= due_date <= today + BILL_DUE_WITHIN:
-        message = (
-            f"The due date must be from today ({today.isoformat()}) to "
-            f"{(today + BILL_DUE_WITHIN).isoformat()}."
-        )
-        raise InvalidRequest(message, errors=[FieldError("due_date", message, "out_of_range")])
-    if amount <= 0:
-        raise InvalidAmount("The amount must be a positive number of minor units.")
-    return Bill.objects.create(
-        merchant=merchant,
-        citizen_id=consent.citizen_id,
-        consent=consent,
-        amount=amount,
-        currency=settings.WALLET_CURRENCY,
-        description=description,
-        due_date=due_date,
-        issued_at=timezone.now(),
+    [row] = _bills_write(
+        [
+            BillRecord(
+                merchant=merchant,
+                consent=consent,
+                consent_id=consent.pk,
+                amount=amount,
+                description=description,
+                due_date=due_date,
+                issued_at=timezone.now(),
+            )
+        ]
     )
+    bill: Bill = row_instance(Bill, _BILL_COLUMNS, row)
+    bill.merchant, bill.consent = merchant, consent
+    return bill
 
 
 @transaction.atomic
@@ -99,14 +225,17 @@ def bill_pay(*, citizen: User, bill_id: Any) -> Bill:
         description=f"Bill from {merchant.name}: {bill.description}",
         reference=bill_subject(bill.pk),
     )
-    bill.status = BillStatus.PAID
+    bill.status = _bill_paid_check(
+        issued_at=bill.issued_at, paid_at=transfer.created_at, payment_id=transfer.pk
+    )
     bill.paid_at = transfer.created_at
     bill.payment = transfer
     bill.save(update_fields=["status", "paid_at", "payment"])
-    on_time = timezone.localdate(bill.paid_at) <= bill.due_date
     _record(
         citizen,
-        EventKinds.BILL_PAID_ON_TIME if on_time else EventKinds.BILL_PAID_LATE,
+        EventKinds.BILL_PAID_ON_TIME
+        if bill_on_time(paid_at=bill.paid_at, due_date=bill.due_date)
+        else EventKinds.BILL_PAID_LATE,
         source=bill_paid_source(bill.pk),
         subject=bill_subject(bill.pk),
         amount=bill.amount,

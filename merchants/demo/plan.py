@@ -43,6 +43,7 @@ from typing import Any
 
 from django.conf import settings
 
+from merchants.bills.services import bill_on_time
 from merchants.demo import city
 from merchants.demo.city import MerchantSpec
 from merchants.models import ConsentScope
@@ -727,7 +728,7 @@ class _Life:
             description=f"Bill from {name}: {bill.description}",
             reference=bill.subject,
         )
-        on_time = bill.paid_at.astimezone(self.tz).date() <= bill.due_date
+        on_time = bill_on_time(paid_at=bill.paid_at, due_date=bill.due_date)
         self._record(
             EventKinds.BILL_PAID_ON_TIME if on_time else EventKinds.BILL_PAID_LATE,
             bill.paid_at,

@@ -3,13 +3,15 @@ of rows), and the residents' planned history in bulk.
 
 A chunk of residents is one transaction, written in the order the services would have
 written it: users and wallets, the ledger (``wallet.services.transfers_bulk_create``),
-codes, consents and bills, the credit events (``scoring.services.events_bulk_record``)
+codes and consents (``merchants.services.consents_record``), bills
+(``merchants.bills.services.bills_record``), the credit events
+(``scoring.services.events_bulk_record``)
 and disputes of them, then the nightly batch's snapshots on the history's checkpoint
 nights (``scoring.services.scores_recompute``, as of each night), and last the
 eligibility decisions made from those snapshots, with their access-log rows, holds,
-bookings, claims and claim disputes. Rows without invariants beyond their own columns are
-written with ``common.bulk.rows_insert``; every balance and every event goes through the
-service of its layer.
+bookings, claims and claim disputes. Each row goes through the one implementation of
+its rules in its app (the bulk form of the service that writes one), except bookings,
+claims and claim disputes, still written with ``common.bulk.rows_insert`` here.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from django.db import transaction
 
 from common.bulk import rows_insert
 from merchants import services
-from merchants.bills.models import Bill, BillStatus
+from merchants.bills import services as bills_services
 from merchants.demo import city
 from merchants.demo.plan import (
     FUNDING,
@@ -36,7 +38,7 @@ from merchants.demo.plan import (
     Planner,
     ResidentPlan,
 )
-from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
+from merchants.models import ApiKey, Merchant
 from merchants.perks import rules as rules_module
 from merchants.perks import selectors
 from merchants.perks import services as perks_services
@@ -215,66 +217,43 @@ class CityWriter:
 
     # -- consents and bills --
 
-    def _consents(self, consents: list[tuple[int, ConsentPlan]]) -> None:
+    def _consents(
+        self, consents: list[tuple[int, ConsentPlan]]
+    ) -> dict[Any, services.ConsentRecord]:
         """The one-time codes residents gave and the consents they became, redeemed the
-        moment the consent was granted."""
+        moment the consent was granted (``merchants.services.consents_record``)."""
         consents = sorted(consents, key=lambda pair: pair[1].code_id)
         merchant_ids = self.merchant_ids
-        rows_insert(
-            AuthorizationCode,
-            (
-                "id",
-                "citizen_id",
-                "scope",
-                "merchant_id",
-                "digest",
-                "created_at",
-                "expires_at",
-                "redeemed_at",
-            ),
-            (
-                (
-                    c.code_id,
-                    citizen,
-                    c.scope,
-                    None,
-                    c.digest,
-                    c.code_created_at,
-                    c.code_created_at + services.CODE_TTL,
-                    c.granted_at,
+        records = [
+            services.ConsentRecord(
+                citizen_id=citizen,
+                merchant_id=merchant_ids[c.merchant],
+                scope=c.scope,
+                code_id=c.code_id,
+                granted_at=c.granted_at,
+                revoked_at=c.revoked_at,
+                id=c.consent_id,
+            )
+            for citizen, c in consents
+        ]
+        services.consents_record(
+            codes=[
+                services.CodeRecord(
+                    citizen_id=citizen,
+                    scope=c.scope,
+                    digest=c.digest,
+                    created_at=c.code_created_at,
+                    redeemed_at=c.granted_at,
+                    id=c.code_id,
                 )
                 for citizen, c in consents
-            ),
+            ],
+            consents=records,
         )
-        rows_insert(
-            Consent,
-            (
-                "id",
-                "citizen_id",
-                "merchant_id",
-                "scope",
-                "code_id",
-                "granted_at",
-                "expires_at",
-                "revoked_at",
-            ),
-            (
-                (
-                    c.consent_id,
-                    citizen,
-                    merchant_ids[c.merchant],
-                    c.scope,
-                    c.code_id,
-                    c.granted_at,
-                    c.granted_at + services.CONSENT_TTL,
-                    c.revoked_at,
-                )
-                for citizen, c in consents
-            ),
-        )
+        return {record.id: record for record in records}
 
     def _bills(self, residents: list[tuple[ResidentPlan, int, int]]) -> int:
-        self._consents(
+        consents = self._consents(
             [(citizen, bill.consent) for plan, citizen, _ in residents for bill in plan.bills]
             + [
                 (citizen, booking.consent)
@@ -282,43 +261,25 @@ class CityWriter:
                 for booking in plan.bookings
             ]
         )
-        merchant_ids = self.merchant_ids
-        return rows_insert(
-            Bill,
-            (
-                "id",
-                "merchant_id",
-                "citizen_id",
-                "consent_id",
-                "amount",
-                "currency",
-                "description",
-                "due_date",
-                "status",
-                "issued_at",
-                "paid_at",
-                "payment_id",
-                "overdue_recorded_at",
-            ),
-            (
-                (
-                    bill.id,
-                    merchant_ids[bill.merchant],
-                    citizen,
-                    bill.consent.consent_id,
-                    bill.amount,
-                    self.currency,
-                    bill.description,
-                    bill.due_date,
-                    BillStatus.PAID if bill.paid_at else BillStatus.OPEN,
-                    bill.issued_at,
-                    bill.paid_at,
-                    bill.payment_id,
-                    bill.overdue_recorded_at,
+        merchants = {key: cm.merchant for key, cm in self.merchants.items()}
+        return bills_services.bills_record(
+            bills=[
+                bills_services.BillRecord(
+                    merchant=merchants[bill.merchant],
+                    consent=consents[bill.consent.consent_id],
+                    consent_id=bill.consent.consent_id,
+                    amount=bill.amount,
+                    description=bill.description,
+                    due_date=bill.due_date,
+                    issued_at=bill.issued_at,
+                    paid_at=bill.paid_at,
+                    payment_id=bill.payment_id,
+                    overdue_recorded_at=bill.overdue_recorded_at,
+                    id=bill.id,
                 )
                 for plan, citizen, _ in residents
                 for bill in plan.bills
-            ),
+            ]
         )
 
     # -- records --

@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.db.models.options import Options
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -391,6 +392,10 @@ class DisputeResolveAdminMixin:
     dispute that is no longer open (its model's ``not_open_error``), are here.
     """
 
+    # Set by the ModelAdmin this is mixed into.
+    admin_site: admin.AdminSite
+    opts: Options[Any]
+
     resolve_template = "admin/dispute_resolve.html"
     resolve_subject_headings: tuple[str, ...] = ()
 
@@ -420,7 +425,7 @@ class DisputeResolveAdminMixin:
     ) -> TemplateResponse:
         """The page asking for the note. With ``action`` it posts back to the
         changelist's action with the selected disputes; without, to its own URL."""
-        admin_site = self.admin_site  # type: ignore[attr-defined]
+        admin_site = self.admin_site
         rows = [
             {
                 "dispute": dispute,
@@ -431,7 +436,7 @@ class DisputeResolveAdminMixin:
         ]
         context = {
             **admin_site.each_context(request),
-            "opts": self.opts,  # type: ignore[attr-defined]
+            "opts": self.opts,
             "title": title,
             "upheld": upheld,
             "consequence": self.resolve_consequence(disputes, upheld=upheld),

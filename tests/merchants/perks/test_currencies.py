@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 
 from merchants.models import Merchant
 from merchants.perks import services
@@ -28,10 +29,10 @@ CURRENCIES = [
 
 
 @pytest.fixture(params=CURRENCIES, ids=[row[0] for row in CURRENCIES])
-def deployment(request: pytest.FixtureRequest, settings: object) -> tuple[str, ...]:
+def deployment(request: pytest.FixtureRequest, settings: Settings) -> tuple[str, ...]:
     """A deployment in another currency, set before any account or merchant exists."""
     currency, *_ = request.param
-    settings.WALLET_CURRENCY = currency  # type: ignore[attr-defined]
+    settings.WALLET_CURRENCY = currency
     return request.param
 
 

@@ -64,12 +64,11 @@ _MS = timedelta(milliseconds=1)
 @dataclass(frozen=True)
 class CityMerchant:
     """A merchant of the city as the writer needs it: the row, and for stays the active
-    deposit-waiver perk with its compiled rules."""
+    deposit-waiver perk."""
 
     spec: city.MerchantSpec
     merchant: Merchant
     perk: Perk | None
-    rules: rules_module.Rules | None
 
 
 def city_ensure() -> dict[str, CityMerchant]:
@@ -87,7 +86,7 @@ def city_ensure() -> dict[str, CityMerchant]:
         )
         if merchant is None:
             merchant = perks_services.merchant_onboard(name=spec.name, category=spec.category)
-        perk = rules = None
+        perk = None
         if spec.deposits:
             perk = selectors.perk_active(merchant=merchant, kind=PerkKind.DEPOSIT_WAIVER)
             if perk is None:
@@ -97,8 +96,7 @@ def city_ensure() -> dict[str, CityMerchant]:
                     max_amount=perks_services.DEFAULT_MAX_AMOUNT,
                     rules=rules_module.DEFAULT_RULES,
                 )
-            rules = rules_module.Rules.from_data(perk.rules)
-        merchants[spec.key] = CityMerchant(spec, merchant, perk, rules)
+        merchants[spec.key] = CityMerchant(spec, merchant, perk)
     return merchants
 
 

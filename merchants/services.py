@@ -219,12 +219,14 @@ _CONSENT_COLUMNS = (
     "revoked_at",
 )
 _DIGEST_LENGTH = 64  # hex of SHA-256
+# The known scopes, built once: ``ConsentScope.values`` builds its list on every read.
+_SCOPES = frozenset(ConsentScope.values)
 
 
 def _code_check(code: CodeRecord) -> None:
     """A code is stored as a digest, never as itself; of a known scope; redeemed, if it
     was, while it was valid."""
-    if code.scope not in ConsentScope.values:
+    if code.scope not in _SCOPES:
         raise ValueError(f"Unknown scope {code.scope!r}.")
     if len(code.digest) != _DIGEST_LENGTH or code_is_well_formed(code.digest):
         raise ValueError("A code is stored as its digest, never as the code.")
@@ -237,7 +239,7 @@ def _code_check(code: CodeRecord) -> None:
 def _consent_check(consent: ConsentRecord) -> None:
     """A consent is of a known scope; revoked, if it was, after it was granted and
     before it expired."""
-    if consent.scope not in ConsentScope.values:
+    if consent.scope not in _SCOPES:
         raise ValueError(f"Unknown scope {consent.scope!r}.")
     if consent.revoked_at is not None and not (
         consent.granted_at < consent.revoked_at < consent.expires_at

@@ -51,7 +51,6 @@ from merchants.perks.models import BookingOutcome, ClaimDisputeStatus, ClaimStat
 from merchants.perks.services import (
     AUTO_UPHOLD_NOTE,
     CLAIM_DISPUTE_AUTO_UPHOLD_AFTER,
-    HOLD_GRACE_AFTER_CHECK_OUT,
 )
 from merchants.services import CONSENT_TTL
 from scoring.facts import EventKinds
@@ -597,11 +596,6 @@ class Planner:
                 created_at=completed_at,
             )
         return booking
-
-    def hold_expires_at(self, booking: BookingPlan) -> datetime:
-        """As ``merchants.services`` sets it: a week after the end of check-out day."""
-        end_of_stay = datetime.combine(booking.check_out, time.max, tzinfo=self.tz)
-        return max(end_of_stay + HOLD_GRACE_AFTER_CHECK_OUT, booking.created_at + timedelta(days=1))
 
     # -- living it, in time order --
 

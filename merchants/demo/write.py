@@ -10,15 +10,16 @@ and disputes of them, then the nightly batch's snapshots on the history's checkp
 nights (``scoring.services.scores_recompute``, as of each night), and last the
 eligibility decisions made from those snapshots, with their access-log rows, holds,
 bookings, claims and claim disputes. Each row goes through the one implementation of
-its rules in its app (the bulk form of the service that writes one), except bookings,
-claims and claim disputes, still written with ``common.bulk.rows_insert`` here.
+its rules in its app (the bulk form of the service that writes one), bookings too
+(``merchants.perks.services.bookings_record``), except claims and claim disputes,
+still written with ``common.bulk.rows_insert`` here.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,8 +44,6 @@ from merchants.perks import rules as rules_module
 from merchants.perks import selectors
 from merchants.perks import services as perks_services
 from merchants.perks.models import (
-    Booking,
-    BookingStatus,
     Claim,
     ClaimDispute,
     Perk,
@@ -65,12 +64,11 @@ _MS = timedelta(milliseconds=1)
 @dataclass(frozen=True)
 class CityMerchant:
     """A merchant of the city as the writer needs it: the row, and for stays the active
-    deposit-waiver perk with its compiled rules."""
+    deposit-waiver perk."""
 
     spec: city.MerchantSpec
     merchant: Merchant
     perk: Perk | None
-    rules: rules_module.Rules | None
 
 
 def city_ensure() -> dict[str, CityMerchant]:
@@ -88,7 +86,7 @@ def city_ensure() -> dict[str, CityMerchant]:
         )
         if merchant is None:
             merchant = perks_services.merchant_onboard(name=spec.name, category=spec.category)
-        perk = rules = None
+        perk = None
         if spec.deposits:
             perk = selectors.perk_active(merchant=merchant, kind=PerkKind.DEPOSIT_WAIVER)
             if perk is None:
@@ -98,8 +96,7 @@ def city_ensure() -> dict[str, CityMerchant]:
                     max_amount=perks_services.DEFAULT_MAX_AMOUNT,
                     rules=rules_module.DEFAULT_RULES,
                 )
-            rules = rules_module.Rules.from_data(perk.rules)
-        merchants[spec.key] = CityMerchant(spec, merchant, perk, rules)
+        merchants[spec.key] = CityMerchant(spec, merchant, perk)
     return merchants
 
 
@@ -180,12 +177,20 @@ class CityWriter:
         ]
         written = Written(residents=len(plans))
         written.transfers = self._transfers(residents)
-        written.bills = self._bills(residents)
+        consents = self._consents(
+            [(citizen, bill.consent) for plan, citizen, _ in residents for bill in plan.bills]
+            + [
+                (citizen, booking.consent)
+                for plan, citizen, _ in residents
+                for booking in plan.bookings
+            ]
+        )
+        written.bills = self._bills(residents, consents)
         event_ids = self._events(residents)
         written.events = len(event_ids)
         self._record_disputes(residents, event_ids)
         written.snapshots = self._nightly_snapshots(residents)
-        written.bookings = self._stays(residents)
+        written.bookings = self._stays(residents, consents)
         written.claims = sum(len(plan.claims) for plan in plans)
         return written
 
@@ -252,15 +257,11 @@ class CityWriter:
         )
         return {record.id: record for record in records}
 
-    def _bills(self, residents: list[tuple[ResidentPlan, int, int]]) -> int:
-        consents = self._consents(
-            [(citizen, bill.consent) for plan, citizen, _ in residents for bill in plan.bills]
-            + [
-                (citizen, booking.consent)
-                for plan, citizen, _ in residents
-                for booking in plan.bookings
-            ]
-        )
+    def _bills(
+        self,
+        residents: list[tuple[ResidentPlan, int, int]],
+        consents: dict[Any, services.ConsentRecord],
+    ) -> int:
         merchants = {key: cm.merchant for key, cm in self.merchants.items()}
         return bills_services.bills_record(
             bills=[
@@ -396,7 +397,11 @@ class CityWriter:
             )
         return {booking_id: details[pk] for booking_id, pk in chosen.items()}
 
-    def _stays(self, residents: list[tuple[ResidentPlan, int, int]]) -> int:
+    def _stays(
+        self,
+        residents: list[tuple[ResidentPlan, int, int]],
+        consents: dict[Any, services.ConsentRecord],
+    ) -> int:
         """Decisions (from the snapshot current then, through the perk's rules), their
         access-log rows, the holds for what was not waived, the bookings, claims and
         claim disputes."""
@@ -426,34 +431,27 @@ class CityWriter:
         holds, bookings, claims, disputes = [], [], [], []
         for (_, citizen, wallet, booking), decision in zip(stays, decisions, strict=True):
             cm = self.merchants[booking.merchant]
-            waived, hold_amount = perks_services.booking_split(
+            record = perks_services.BookingRecord(
+                merchant=cm.merchant,
+                decision=decision,
+                consent=consents[booking.consent.consent_id],
+                reference=booking.reference,
+                check_in=booking.check_in,
+                check_out=booking.check_out,
+                deposit_amount=booking.deposit,
+                created_at=booking.created_at,
+                outcome=booking.outcome,
+                completed_at=booking.completed_at,
+                id=booking.id,
+            )
+            _, held = perks_services.booking_split(
                 decision=decision, deposit_amount=booking.deposit
             )
-            hold_id = None
-            if hold_amount:
-                hold = self._hold(booking, wallet, hold_amount, cm.merchant.name)
+            if held:
+                hold = self._hold(booking, record, wallet, held)
                 holds.append(hold)
-                hold_id = hold.id
-            bookings.append(
-                (
-                    booking.id,
-                    cm.merchant.pk,
-                    citizen,
-                    booking.decision_id,
-                    booking.reference,
-                    booking.check_in,
-                    booking.check_out,
-                    booking.deposit,
-                    waived,
-                    hold_amount,
-                    self.currency,
-                    hold_id,
-                    BookingStatus.COMPLETED,
-                    booking.outcome,
-                    booking.created_at,
-                    booking.completed_at,
-                )
-            )
+                record = replace(record, hold_id=hold.id)
+            bookings.append(record)
             claim = booking.claim
             if claim is None:
                 continue
@@ -491,28 +489,7 @@ class CityWriter:
                     )
                 )
         wallet_services.holds_bulk_record(holds=holds)
-        rows_insert(
-            Booking,
-            (
-                "id",
-                "merchant_id",
-                "citizen_id",
-                "decision_id",
-                "reference",
-                "check_in",
-                "check_out",
-                "deposit_amount",
-                "waived_amount",
-                "hold_amount",
-                "currency",
-                "hold_id",
-                "status",
-                "outcome",
-                "created_at",
-                "completed_at",
-            ),
-            bookings,
-        )
+        perks_services.bookings_record(bookings=bookings)
         rows_insert(
             Claim,
             (
@@ -557,10 +534,15 @@ class CityWriter:
         return cm.perk
 
     def _hold(
-        self, booking: BookingPlan, wallet: int, amount: int, merchant_name: str
+        self,
+        booking: BookingPlan,
+        record: perks_services.BookingRecord,
+        wallet: int,
+        amount: int,
     ) -> wallet_services.ResolvedHoldRecord:
         """The deposit's hold, as the outcome left it: released when the stay closed, or
-        captured by the claim for as much as it covered."""
+        captured by the claim for as much as it covered. Its terms are the booking's
+        (``BookingRecord``: as ``booking_create`` places it)."""
         claim = booking.claim
         captured = min(claim.amount, amount) if claim is not None else 0
         if captured and (claim is None or claim.charge_id is None):
@@ -570,12 +552,12 @@ class CityWriter:
             amount=amount,
             status=HoldStatus.CAPTURED if captured else HoldStatus.RELEASED,
             created_at=booking.created_at,
-            expires_at=self.planner.hold_expires_at(booking),
+            expires_at=record.hold_expires_at,
             resolved_at=booking.completed_at,
             captured_amount=captured,
             capture_transfer_id=claim.charge_id if captured and claim is not None else None,
-            reference=booking.subject,
-            description=f"Deposit for {merchant_name}, booking {booking.reference}",
+            reference=record.hold_reference,
+            description=record.hold_description,
         )
 
 

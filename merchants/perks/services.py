@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common.bulk import row_instance, rows_insert
 from common.domain import FieldError, InvalidRequest
 from merchants import selectors as merchants_selectors
 from merchants import services as merchants_services
@@ -269,10 +270,9 @@ def eligibility_decide(
 # --- Bookings and outcomes -------------------------------------------------------------
 
 
-def _stay_check(check_in: date, check_out: date) -> None:
+def _stay_check(check_in: date, check_out: date, *, today: date) -> None:
     """Refuse stays no booking system means: out of order, longer than a year, or
-    starting more than a year ago or two years ahead."""
-    today = timezone.localdate()
+    starting more than a year before ``today`` (the day of booking) or two years ahead."""
     problems = []
     if not today - STAY_WINDOW <= check_in <= today + 2 * STAY_WINDOW:
         problems.append(
@@ -301,9 +301,178 @@ def booking_split(*, decision: Decision, deposit_amount: int) -> tuple[int, int]
     return waived, deposit_amount - waived
 
 
-def _hold_expiry(check_out: date) -> datetime:
+def booking_hold_expiry(*, check_out: date, booked_at: datetime) -> datetime:
+    """When a booking's hold expires: ``HOLD_GRACE_AFTER_CHECK_OUT`` after the end of
+    check-out day (local), and at least a day after it was booked."""
     end_of_stay = datetime.combine(check_out, time.max, tzinfo=timezone.get_current_timezone())
-    return max(end_of_stay + HOLD_GRACE_AFTER_CHECK_OUT, timezone.now() + timedelta(days=1))
+    return max(end_of_stay + HOLD_GRACE_AFTER_CHECK_OUT, booked_at + timedelta(days=1))
+
+
+def booking_hold_description(*, merchant_name: str, reference: str) -> str:
+    """What the citizen's wallet says of a booking's hold."""
+    return f"Deposit for {merchant_name}, booking {reference}"
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRecord:
+    """A booking as :func:`_bookings_write` writes it: booked from ``decision`` under
+    ``consent`` (the stored row, or the one a history writes with it) at ``created_at``,
+    the part not waived held by the hold ``hold_id``; confirmed, or completed with its
+    ``outcome`` at ``completed_at``."""
+
+    merchant: Merchant
+    decision: Decision
+    consent: merchants_selectors.ConsentTerms
+    reference: str
+    check_in: date
+    check_out: date
+    deposit_amount: int
+    created_at: datetime
+    hold_id: Any = None
+    outcome: str = ""
+    completed_at: datetime | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    @property
+    def hold_expires_at(self) -> datetime:
+        return booking_hold_expiry(check_out=self.check_out, booked_at=self.created_at)
+
+    @property
+    def hold_reference(self) -> str:
+        return booking_subject(self.id)
+
+    @property
+    def hold_description(self) -> str:
+        return booking_hold_description(merchant_name=self.merchant.name, reference=self.reference)
+
+
+_BOOKING_COLUMNS = (
+    "id",
+    "merchant_id",
+    "citizen_id",
+    "decision_id",
+    "reference",
+    "check_in",
+    "check_out",
+    "deposit_amount",
+    "waived_amount",
+    "hold_amount",
+    "currency",
+    "hold_id",
+    "status",
+    "outcome",
+    "created_at",
+    "completed_at",
+)
+
+
+def _bookings_check(bookings: Sequence[BookingRecord]) -> list[tuple[int, int]]:
+    """What each booking may be, before its hold is placed (returns each split, waived
+    and held, :func:`booking_split`): from a decision of its merchant not booked before
+    (``decision_used``: one query for all) and valid at the moment of booking
+    (``decision_expired``), under that decision's consent, live then and for deposit
+    waivers; for at most the amount decided on; for a stay a booking system means
+    (:func:`_stay_check`, from the day of booking)."""
+    decision_ids = [booking.decision.pk for booking in bookings]
+    if (
+        len(set(decision_ids)) != len(decision_ids)
+        or Booking.objects.filter(decision_id__in=decision_ids).exists()
+    ):
+        raise DecisionUsed()
+    splits = []
+    for booking in bookings:
+        decision = booking.decision
+        if decision.merchant_id != booking.merchant.pk:
+            raise ValueError("A booking is made from a decision of its merchant.")
+        if not decision.created_at <= booking.created_at < decision.expires_at:
+            raise DecisionExpired()
+        if booking.consent.merchant_id != booking.merchant.pk or (
+            booking.consent.citizen_id != decision.citizen_id
+        ):
+            raise ValueError("A booking is made under its decision's consent.")
+        merchants_selectors.consent_check(
+            consent=booking.consent, scope=ConsentScope.DEPOSIT_WAIVER, at=booking.created_at
+        )
+        if booking.deposit_amount > decision.requested_amount:
+            raise InvalidAmount(
+                "The deposit cannot be more than the amount the decision was made for "
+                f"({decision.requested_amount}); ask for a new decision.",
+                errors=[
+                    FieldError(
+                        "deposit_amount",
+                        f"At most {decision.requested_amount}, the amount decided on.",
+                        "too_large",
+                    )
+                ],
+            )
+        _stay_check(
+            booking.check_in, booking.check_out, today=timezone.localdate(booking.created_at)
+        )
+        splits.append(booking_split(decision=decision, deposit_amount=booking.deposit_amount))
+    return splits
+
+
+def _booking_status(booking: BookingRecord) -> str:
+    """Confirmed, or completed exactly when it has an outcome and the moment it closed
+    (after it was booked, once the stay had started)."""
+    if not booking.outcome:
+        if booking.completed_at is not None:
+            raise ValueError("A booking without an outcome has not been completed.")
+        return BookingStatus.CONFIRMED
+    if booking.outcome not in BookingOutcome.values:
+        raise ValueError(f"Unknown outcome {booking.outcome!r}.")
+    if booking.completed_at is None or booking.completed_at < booking.created_at:
+        raise ValueError("A completed booking has the moment it closed, after it was booked.")
+    if timezone.localdate(booking.completed_at) < booking.check_in:
+        raise StayNotStarted()
+    return BookingStatus.COMPLETED
+
+
+def _bookings_write(
+    bookings: Sequence[BookingRecord], splits: Sequence[tuple[int, int]]
+) -> list[tuple[Any, ...]]:
+    """Write bookings that passed :func:`_bookings_check` (their splits): the one
+    implementation of a booking row, for one booked now (:func:`booking_create`) or a
+    history (:func:`bookings_record`). A hold holds what was not waived, and only then
+    is there one. In the deployment's currency; returns the rows written."""
+    currency = settings.WALLET_CURRENCY
+    rows = []
+    for booking, (waived, held) in zip(bookings, splits, strict=True):
+        if (held > 0) != (booking.hold_id is not None):
+            raise ValueError("A booking has a hold exactly when part of its deposit is held.")
+        rows.append(
+            (
+                booking.id,
+                booking.merchant.pk,
+                booking.decision.citizen_id,
+                booking.decision.pk,
+                booking.reference,
+                booking.check_in,
+                booking.check_out,
+                booking.deposit_amount,
+                waived,
+                held,
+                currency,
+                booking.hold_id,
+                _booking_status(booking),
+                booking.outcome,
+                booking.created_at,
+                booking.completed_at,
+            )
+        )
+    if rows:
+        rows_insert(Booking, _BOOKING_COLUMNS, rows)
+    return rows
+
+
+@transaction.atomic
+def bookings_record(*, bookings: Sequence[BookingRecord]) -> int:
+    """Record a history of bookings (the demo's city), each as :func:`booking_create`
+    would have booked it at its moment and :func:`booking_complete` closed it: the holds
+    (``wallet.services.holds_bulk_record``, with each record's ``hold_expires_at``,
+    ``hold_reference`` and ``hold_description``), claims and records are the caller's to
+    write with them. Returns how many."""
+    return len(_bookings_write(bookings, _bookings_check(bookings)))
 
 
 @transaction.atomic
@@ -318,52 +487,37 @@ def booking_create(
 ) -> Booking:
     """Book from a decision: the waived part of the deposit needs no money, the rest is
     held on the citizen's wallet (``insufficient_funds`` if it cannot be, and then
-    nothing is written). A decision books once and only while it is valid."""
+    nothing is written). A decision books once and only while it is valid.
+    (:func:`_bookings_check` and :func:`_bookings_write` applied to one booking, now.)"""
     decision = selectors.decision_for_update(merchant=merchant, decision_id=decision_id)
-    if Booking.objects.filter(decision=decision).exists():
-        raise DecisionUsed()
-    if decision.expires_at <= timezone.now():
-        raise DecisionExpired()
-    merchants_selectors.consent_check(consent=decision.consent, scope=ConsentScope.DEPOSIT_WAIVER)
-    if deposit_amount > decision.requested_amount:
-        raise InvalidAmount(
-            "The deposit cannot be more than the amount the decision was made for "
-            f"({decision.requested_amount}); ask for a new decision.",
-            errors=[
-                FieldError(
-                    "deposit_amount",
-                    f"At most {decision.requested_amount}, the amount decided on.",
-                    "too_large",
-                )
-            ],
-        )
-    _stay_check(check_in, check_out)
-    waived, held = booking_split(decision=decision, deposit_amount=deposit_amount)
-    booking = Booking(
+    record = BookingRecord(
         merchant=merchant,
-        citizen=decision.citizen,
         decision=decision,
+        consent=decision.consent,
         reference=reference,
         check_in=check_in,
         check_out=check_out,
         deposit_amount=deposit_amount,
-        waived_amount=waived,
-        hold_amount=held,
-        currency=decision.currency,
         created_at=timezone.now(),
     )
-    if booking.hold_amount:
-        booking.hold = wallet_services.hold_place(
+    [split] = _bookings_check([record])
+    hold = None
+    if split[1]:
+        hold = wallet_services.hold_place(
             account=wallet_services.wallet_open(user=decision.citizen),
-            amount=booking.hold_amount,
-            expires_at=_hold_expiry(check_out),
-            reference=booking_subject(booking.pk),
-            description=f"Deposit for {merchant.name}, booking {reference}",
+            amount=split[1],
+            expires_at=record.hold_expires_at,
+            reference=record.hold_reference,
+            description=record.hold_description,
         )
-    booking.save(force_insert=True)
+        record = replace(record, hold_id=hold.pk)
+    [row] = _bookings_write([record], [split])
+    booking: Booking = row_instance(Booking, _BOOKING_COLUMNS, row)
+    booking.merchant, booking.citizen, booking.decision = merchant, decision.citizen, decision
+    booking.hold = hold
     logger.info(
         "booking created",
-        extra={"booking_id": str(booking.pk), "waived": waived, "held": booking.hold_amount},
+        extra={"booking_id": str(booking.pk), "waived": split[0], "held": split[1]},
     )
     return booking
 

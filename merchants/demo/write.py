@@ -10,9 +10,9 @@ and disputes of them, then the nightly batch's snapshots on the history's checkp
 nights (``scoring.services.scores_recompute``, as of each night), and last the
 eligibility decisions made from those snapshots, with their access-log rows, holds,
 bookings, claims and claim disputes. Each row goes through the one implementation of
-its rules in its app (the bulk form of the service that writes one), bookings too
-(``merchants.perks.services.bookings_record``), except claims and claim disputes,
-still written with ``common.bulk.rows_insert`` here.
+its rules in its app (the bulk form of the service that writes one), bookings and claims
+too (``merchants.perks.services.bookings_record`` and ``claims_record``), except claim
+disputes, still written with ``common.bulk.rows_insert`` here.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ from merchants.perks import rules as rules_module
 from merchants.perks import selectors
 from merchants.perks import services as perks_services
 from merchants.perks.models import (
-    Claim,
     ClaimDispute,
     Perk,
     PerkKind,
@@ -456,19 +455,18 @@ class CityWriter:
             if claim is None:
                 continue
             claims.append(
-                (
-                    claim.id,
-                    booking.id,
-                    cm.merchant.pk,
-                    citizen,
-                    claim.amount,
-                    claim.paid_amount,
-                    claim.refunded_amount,
-                    self.currency,
-                    claim.description,
-                    claim.status,
-                    claim.created_at,
-                    claim.paid_at,
+                perks_services.ClaimRecord(
+                    booking_id=booking.id,
+                    merchant_id=cm.merchant.pk,
+                    citizen_id=citizen,
+                    amount=claim.amount,
+                    description=claim.description,
+                    created_at=claim.created_at,
+                    paid_amount=claim.paid_amount,
+                    refunded_amount=claim.refunded_amount,
+                    status=claim.status,
+                    paid_at=claim.paid_at,
+                    id=claim.id,
                 )
             )
             dispute = claim.dispute
@@ -490,24 +488,7 @@ class CityWriter:
                 )
         wallet_services.holds_bulk_record(holds=holds)
         perks_services.bookings_record(bookings=bookings)
-        rows_insert(
-            Claim,
-            (
-                "id",
-                "booking_id",
-                "merchant_id",
-                "citizen_id",
-                "amount",
-                "paid_amount",
-                "refunded_amount",
-                "currency",
-                "description",
-                "status",
-                "created_at",
-                "paid_at",
-            ),
-            claims,
-        )
+        perks_services.claims_record(claims=claims)
         rows_insert(
             ClaimDispute,
             (

@@ -561,8 +561,7 @@ def booking_complete(
         else None
     )
     if outcome == BookingOutcome.DAMAGE:
-        if not claim_amount or claim_amount <= 0:
-            raise InvalidAmount("A damage claim needs a positive claim_amount.")
+        claim_amount = _claim_amount_check(claim_amount)
         _claim_make(booking=booking, hold=hold, amount=claim_amount, description=description)
     else:
         if hold is not None:
@@ -577,13 +576,127 @@ def booking_complete(
     return booking
 
 
+def _claim_amount_check(amount: int | None) -> int:
+    """A claim is for a positive amount (``invalid_amount``)."""
+    if amount is None or isinstance(amount, bool) or amount <= 0:
+        raise InvalidAmount("A damage claim needs a positive claim_amount.")
+    return amount
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRecord:
+    """A damage claim as :func:`_claims_write` writes it: the merchant's claim on the
+    booking ``booking_id`` of ``citizen_id``, made at ``created_at``; ``paid_amount``
+    collected of it (``paid_at``, the moment it was paid in full), ``refunded_amount``
+    given back, and the ``status`` that leaves it in."""
+
+    booking_id: Any
+    merchant_id: Any
+    citizen_id: int
+    amount: int
+    description: str
+    created_at: datetime
+    paid_amount: int = 0
+    refunded_amount: int = 0
+    status: str = ClaimStatus.UNPAID
+    paid_at: datetime | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+_CLAIM_COLUMNS = (
+    "id",
+    "booking_id",
+    "merchant_id",
+    "citizen_id",
+    "amount",
+    "paid_amount",
+    "refunded_amount",
+    "currency",
+    "description",
+    "status",
+    "created_at",
+    "paid_at",
+)
+
+
+def _claims_check(claims: Sequence[ClaimRecord]) -> None:
+    """What each claim may be: for a positive amount (:func:`_claim_amount_check`), one
+    per booking (within the batch here; against the stored claims, the booking's unique
+    constraint, so the live path reads nothing more), collected at most in full and
+    refunded at most what was collected. Its status agrees with its amounts: ``paid``
+    is paid in full, ``unpaid`` is not, ``cancelled`` (an upheld dispute) has refunded
+    all that was collected and only it has refunded anything; a claim has ``paid_at``
+    exactly when it was paid in full, not before it was made."""
+    booking_ids = [claim.booking_id for claim in claims]
+    if len(set(booking_ids)) != len(booking_ids):
+        raise ValueError("A booking has one claim.")
+    for claim in claims:
+        _claim_amount_check(claim.amount)
+        if not 0 <= claim.paid_amount <= claim.amount:
+            raise ValueError("A claim is collected at most in full.")
+        if not 0 <= claim.refunded_amount <= claim.paid_amount:
+            raise ValueError("A claim refunds at most what was collected.")
+        if claim.status not in ClaimStatus.values:
+            raise ValueError(f"Unknown claim status {claim.status!r}.")
+        in_full = claim.paid_amount == claim.amount
+        if (claim.status == ClaimStatus.PAID and not in_full) or (
+            claim.status == ClaimStatus.UNPAID and in_full
+        ):
+            raise ValueError("A claim is paid exactly when it is paid in full.")
+        refunded = claim.paid_amount if claim.status == ClaimStatus.CANCELLED else 0
+        if claim.refunded_amount != refunded:
+            raise ValueError("A cancelled claim refunded what was collected, and only it.")
+        if in_full != (claim.paid_at is not None) or (
+            claim.paid_at is not None and claim.paid_at < claim.created_at
+        ):
+            raise ValueError("A claim paid in full has the moment it was, after it was made.")
+
+
+def _claims_write(claims: Sequence[ClaimRecord]) -> list[tuple[Any, ...]]:
+    """Write claims that passed :func:`_claims_check`: the one implementation of a claim
+    row, for one made now (:func:`_claim_make`) or a history (:func:`claims_record`). In
+    the deployment's currency; returns the rows written."""
+    currency = settings.WALLET_CURRENCY
+    rows = [
+        (
+            claim.id,
+            claim.booking_id,
+            claim.merchant_id,
+            claim.citizen_id,
+            claim.amount,
+            claim.paid_amount,
+            claim.refunded_amount,
+            currency,
+            claim.description,
+            claim.status,
+            claim.created_at,
+            claim.paid_at,
+        )
+        for claim in claims
+    ]
+    if rows:
+        rows_insert(Claim, _CLAIM_COLUMNS, rows)
+    return rows
+
+
+@transaction.atomic
+def claims_record(*, claims: Sequence[ClaimRecord]) -> int:
+    """Record a history of claims (the demo's city), each as :func:`booking_complete`
+    made it and :func:`claim_pay` and the resolution of its dispute left it: the charges,
+    refunds and records are the caller's to write with them. Returns how many."""
+    _claims_check(claims)
+    return len(_claims_write(claims))
+
+
 def _claim_make(*, booking: Booking, hold: Hold | None, amount: int, description: str) -> Claim:
-    claim = Claim(
-        booking=booking,
-        merchant=booking.merchant,
-        citizen=booking.citizen,
+    """The claim, collected from the hold first, then the wallet (``claim_charge``);
+    paid if all of it was collected, else unpaid with a "claim unpaid" record.
+    (:func:`_claims_check` and :func:`_claims_write` applied to one claim, now.)"""
+    record = ClaimRecord(
+        booking_id=booking.pk,
+        merchant_id=booking.merchant_id,
+        citizen_id=booking.citizen_id,
         amount=amount,
-        currency=booking.currency,
         description=description,
         created_at=timezone.now(),
     )
@@ -593,12 +706,18 @@ def _claim_make(*, booking: Booking, hold: Hold | None, amount: int, description
         amount=amount,
         hold_id=hold.pk if hold is not None else None,
         description=f"Claim by {booking.merchant.name}: {description}",
-        reference=claim_subject(claim.pk),
+        reference=claim_subject(record.id),
     )
-    claim.paid_amount = charge.collected
-    claim.status = ClaimStatus.PAID if charge.unpaid == 0 else ClaimStatus.UNPAID
-    claim.paid_at = claim.created_at if charge.unpaid == 0 else None
-    claim.save(force_insert=True)
+    record = replace(
+        record,
+        paid_amount=charge.collected,
+        status=ClaimStatus.PAID if charge.unpaid == 0 else ClaimStatus.UNPAID,
+        paid_at=record.created_at if charge.unpaid == 0 else None,
+    )
+    _claims_check([record])
+    [row] = _claims_write([record])
+    claim: Claim = row_instance(Claim, _CLAIM_COLUMNS, row)
+    claim.booking, claim.merchant, claim.citizen = booking, booking.merchant, booking.citizen
     if charge.unpaid:
         _record(
             booking.citizen,

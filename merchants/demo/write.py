@@ -10,10 +10,9 @@ and disputes of them, then the nightly batch's snapshots on the history's checkp
 nights (``scoring.services.scores_recompute``, as of each night), and last the
 eligibility decisions made from those snapshots, with their access-log rows, holds,
 bookings, claims and claim disputes. Each row goes through the one implementation of
-its rules in its app (the bulk form of the service that writes one), bookings and claims
-too (``merchants.perks.services.bookings_record`` and ``claims_record``), except claim
-disputes, still written with ``common.bulk.rows_insert`` here.
-"""
+its rules in its app (the bulk form of the service that writes one), bookings, claims
+and claim disputes too (``merchants.perks.services.bookings_record``,
+``claims_record`` and ``claim_disputes_record``)."""
 
 from __future__ import annotations
 
@@ -27,7 +26,6 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from common.bulk import rows_insert
 from merchants import services
 from merchants.bills import services as bills_services
 from merchants.demo import city
@@ -43,11 +41,7 @@ from merchants.models import ApiKey, Merchant
 from merchants.perks import rules as rules_module
 from merchants.perks import selectors
 from merchants.perks import services as perks_services
-from merchants.perks.models import (
-    ClaimDispute,
-    Perk,
-    PerkKind,
-)
+from merchants.perks.models import Perk, PerkKind
 from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
 from scoring.models import DisputeResolution, ScoreSnapshot, SnapshotTrigger
@@ -472,40 +466,24 @@ class CityWriter:
             dispute = claim.dispute
             if dispute is not None:
                 disputes.append(
-                    (
-                        dispute.id,
-                        claim.id,
-                        citizen,
-                        dispute.reason,
-                        dispute.status,
-                        dispute.record_dispute_id,
-                        dispute.opened_at,
-                        dispute.resolved_at,
-                        dispute.resolution,
-                        dispute.note,
-                        self._resolved_by(dispute),
+                    perks_services.ClaimDisputeRecord(
+                        claim_id=claim.id,
+                        citizen_id=citizen,
+                        reason=dispute.reason,
+                        opened_at=dispute.opened_at,
+                        record_dispute_id=dispute.record_dispute_id,
+                        status=dispute.status,
+                        resolution=dispute.resolution,
+                        resolved_at=dispute.resolved_at,
+                        resolution_note=dispute.note,
+                        resolved_by_id=self._resolved_by(dispute),
+                        id=dispute.id,
                     )
                 )
         wallet_services.holds_bulk_record(holds=holds)
         perks_services.bookings_record(bookings=bookings)
         perks_services.claims_record(claims=claims)
-        rows_insert(
-            ClaimDispute,
-            (
-                "id",
-                "claim_id",
-                "citizen_id",
-                "reason",
-                "status",
-                "record_dispute_id",
-                "opened_at",
-                "resolved_at",
-                "resolution",
-                "resolution_note",
-                "resolved_by_id",
-            ),
-            disputes,
-        )
+        perks_services.claim_disputes_record(disputes=disputes)
         return len(stays)
 
     def _perk(self, merchant: str) -> Perk:

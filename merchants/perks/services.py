@@ -52,6 +52,7 @@ from scoring import services as scoring_services
 from scoring.facts import EventKinds
 from scoring.models import (
     CreditEvent,
+    Dispute,
     DisputeResolution,
     DisputeStatus,
     EventStatus,
@@ -776,26 +777,159 @@ def claim_pay(*, citizen: User, claim: Claim) -> Claim:
     return claim
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimDisputeRecord:
+    """A dispute of a claim as :func:`_claim_disputes_write` writes it: opened by the
+    claim's citizen at ``opened_at``, with ``record_dispute_id`` the dispute of the
+    claim's "claim unpaid" record opened with it (or before it) if there is one; and
+    ended since as every dispute ends (``scoring.services.dispute_transition``) unless
+    it is still open."""
+
+    claim_id: Any
+    citizen_id: int
+    reason: str
+    opened_at: datetime
+    record_dispute_id: Any = None
+    status: str = DisputeStatus.OPEN
+    resolution: str = ""
+    resolved_at: datetime | None = None
+    resolution_note: str = ""
+    resolved_by_id: int | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+# The statuses a claim may have while its dispute is in each state.
+_CLAIM_STATUSES_FOR_DISPUTE: dict[str, frozenset[str]] = {
+    DisputeStatus.OPEN: frozenset({ClaimStatus.DISPUTED}),
+    DisputeStatus.UPHELD: frozenset({ClaimStatus.CANCELLED}),
+    DisputeStatus.REJECTED: frozenset({ClaimStatus.PAID, ClaimStatus.UNPAID}),
+}
+
+
+def _claim_disputes_check(disputes: Sequence[ClaimDisputeRecord]) -> None:
+    """A claim is disputed once (``already_disputed``): within the batch, and against
+    the stored disputes (one query for all)."""
+    claim_ids = [dispute.claim_id for dispute in disputes]
+    if (
+        len(set(claim_ids)) != len(claim_ids)
+        or ClaimDispute.objects.filter(claim_id__in=claim_ids).exists()
+    ):
+        raise ClaimAlreadyDisputed()
+
+
+def _claim_disputes_write(disputes: Sequence[ClaimDisputeRecord]) -> list[ClaimDispute]:
+    """Write disputes of claims that passed :func:`_claim_disputes_check`: the one
+    implementation of a claim dispute row, for one opened now
+    (:func:`claim_dispute_open`) or a history (:func:`claim_disputes_record`). Each is
+    opened, and one that ended is taken to its end by the one transition
+    (``scoring.services.dispute_transition``: upheld or rejected, by staff or the 30-day
+    rule, which only upholds, at a moment). One ``INSERT``; returns the disputes written,
+    in the given order."""
+    written = []
+    for record in disputes:
+        dispute = ClaimDispute(
+            id=record.id,
+            claim_id=record.claim_id,
+            citizen_id=record.citizen_id,
+            reason=record.reason,
+            status=DisputeStatus.OPEN,
+            record_dispute_id=record.record_dispute_id,
+            opened_at=record.opened_at,
+        )
+        if record.status != DisputeStatus.OPEN:
+            scoring_services.dispute_transition(
+                dispute,
+                status=record.status,
+                resolution=record.resolution,
+                by_id=record.resolved_by_id,
+                note=record.resolution_note,
+                at=record.resolved_at,
+            )
+        elif (
+            record.resolved_at is not None
+            or record.resolution
+            or record.resolution_note
+            or record.resolved_by_id is not None
+        ):
+            raise ValueError("An open dispute has not been resolved.")
+        written.append(dispute)
+    return ClaimDispute.objects.bulk_create(written)
+
+
+@transaction.atomic
+def claim_disputes_record(*, disputes: Sequence[ClaimDisputeRecord]) -> int:
+    """Record a history of disputes of claims (the demo's city), each as
+    :func:`claim_dispute_open` opened it and :func:`claim_dispute_resolve` ended it:
+    disputed once, by the claim's citizen, resolved after it was opened, the claim left
+    in the status its dispute gives it (disputed while open, cancelled once upheld, paid
+    or unpaid once rejected), and linked to a dispute of the claim's own "claim unpaid"
+    record by that citizen, opened with it or before, and not open once the claim's
+    has ended. The claims, the record disputes, refunds and records are the caller's to
+    write first. Returns how many."""
+    if not disputes:
+        return 0
+    _claim_disputes_check(disputes)
+    claims = {
+        pk: (citizen_id, status)
+        for pk, citizen_id, status in Claim.objects.filter(
+            pk__in=[dispute.claim_id for dispute in disputes]
+        ).values_list("pk", "citizen_id", "status")
+    }
+    linked = {
+        pk: (source, citizen_id, status, opened_at)
+        for pk, source, citizen_id, status, opened_at in Dispute.objects.filter(
+            pk__in=[d.record_dispute_id for d in disputes if d.record_dispute_id is not None]
+        ).values_list("pk", "event__source", "citizen_id", "status", "opened_at")
+    }
+    for record in disputes:
+        if record.resolved_at is not None and record.resolved_at < record.opened_at:
+            raise ValueError("A dispute is resolved after it was opened.")
+        claim = claims.get(record.claim_id)
+        if claim is None or claim[0] != record.citizen_id:
+            raise Claim.DoesNotExist(f"No claim {record.claim_id} of that citizen.")
+        if claim[1] not in _CLAIM_STATUSES_FOR_DISPUTE.get(record.status, ()):
+            raise ValueError(f"A claim {claim[1]} is not one whose dispute is {record.status}.")
+        if record.record_dispute_id is None:
+            continue
+        link = linked.get(record.record_dispute_id)
+        if (
+            link is None
+            or link[:2] != (claim_unpaid_source(record.claim_id), record.citizen_id)
+            or link[3] > record.opened_at
+            or (link[2] == DisputeStatus.OPEN and record.status != DisputeStatus.OPEN)
+        ):
+            raise ValueError(
+                'A claim\'s dispute links an earlier dispute of its "claim unpaid" record, '
+                "open only while the claim's is."
+            )
+    return len(_claim_disputes_write(disputes))
+
+
 @transaction.atomic
 def claim_dispute_open(*, citizen: User, claim: Claim, reason: str) -> ClaimDispute:
     """The citizen contests a claim: it is not collected further and, if it left a
-    "claim unpaid" record, that record stops counting (a dispute of it is opened too)."""
+    "claim unpaid" record, that record stops counting (a dispute of it is opened too).
+    (:func:`_claim_disputes_check` and :func:`_claim_disputes_write` applied to one
+    dispute, now.)"""
     claim = selectors.claim_for_update(citizen=citizen, claim_id=claim.pk)
-    if ClaimDispute.objects.filter(claim=claim).exists():
-        raise ClaimAlreadyDisputed()
-    record = selectors.claim_unpaid_record(claim=claim)
+    record = ClaimDisputeRecord(
+        claim_id=claim.pk, citizen_id=citizen.pk, reason=reason, opened_at=timezone.now()
+    )
+    _claim_disputes_check([record])
+    unpaid = selectors.claim_unpaid_record(claim=claim)
     record_dispute = None
-    if record is not None and record.status == EventStatus.ACTIVE:
-        record_dispute = scoring_services.dispute_open(citizen=citizen, event=record, reason=reason)
-    elif record is not None and record.status == EventStatus.DISPUTED:
-        record_dispute = record.dispute  # the citizen disputed the record itself before
-    dispute = ClaimDispute.objects.create(
-        claim=claim,
-        citizen=citizen,
-        reason=reason,
-        record_dispute=record_dispute,
+    if unpaid is not None and unpaid.status == EventStatus.ACTIVE:
+        record_dispute = scoring_services.dispute_open(citizen=citizen, event=unpaid, reason=reason)
+    elif unpaid is not None and unpaid.status == EventStatus.DISPUTED:
+        record_dispute = unpaid.dispute  # the citizen disputed the record itself before
+    # Opened now, with (or after) the dispute of its record
+    record = replace(
+        record,
+        record_dispute_id=record_dispute.pk if record_dispute is not None else None,
         opened_at=timezone.now(),
     )
+    [dispute] = _claim_disputes_write([record])
+    dispute.claim, dispute.citizen, dispute.record_dispute = claim, citizen, record_dispute
     claim.status = ClaimStatus.DISPUTED
     claim.save(update_fields=["status"])
     logger.info("claim disputed", extra={"claim_id": str(claim.pk)})

@@ -5,14 +5,17 @@ A chunk of residents is one transaction, written in the order the services would
 written it: users and wallets, the ledger (``wallet.services.transfers_bulk_create``),
 codes and consents (``merchants.services.consents_record``), bills
 (``merchants.bills.services.bills_record``), the credit events
-(``scoring.services.events_bulk_record``)
-and disputes of them, then the nightly batch's snapshots on the history's checkpoint
-nights (``scoring.services.scores_recompute``, as of each night), and last the
-eligibility decisions made from those snapshots, with their access-log rows, holds,
-bookings, claims and claim disputes. Each row goes through the one implementation of
-its rules in its app (the bulk form of the service that writes one), bookings, claims
-and claim disputes too (``merchants.perks.services.bookings_record``,
-``claims_record`` and ``claim_disputes_record``)."""
+(``scoring.services.events_bulk_record``) and disputes of them
+(``scoring.services.disputes_bulk_record``), then the nightly batch's snapshots on the
+history's checkpoint nights (``scoring.services.scores_recompute``, as of each night),
+and last the stays: the eligibility decisions made from those snapshots with their
+access-log rows (``merchants.perks.services.decisions_record``), the holds
+(``wallet.services.holds_bulk_record``), bookings, claims and claim disputes
+(``bookings_record``, ``claims_record`` and ``claim_disputes_record`` of
+``merchants.perks.services``). Every row goes through the one
+implementation of its rules in its app, the bulk form of the service that writes one:
+nothing here writes a row itself.
+"""
 
 from __future__ import annotations
 
@@ -397,7 +400,8 @@ class CityWriter:
     ) -> int:
         """Decisions (from the snapshot current then, through the perk's rules), their
         access-log rows, the holds for what was not waived, the bookings, claims and
-        claim disputes."""
+        claim disputes, each through its app's bulk service (claim disputes after the
+        disputes of their records, which :meth:`_record_disputes` wrote)."""
         stays = [
             (plan, citizen, wallet, booking)
             for plan, citizen, wallet in residents

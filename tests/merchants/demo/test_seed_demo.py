@@ -244,6 +244,10 @@ def test_every_row_is_what_the_services_would_have_written() -> None:
             assert unpaid is not None
             assert unpaid.settled_at is None
             assert unpaid.status == EventStatus.ACTIVE
+    # (Each claim's amounts, status and moment of payment, and each claim dispute's end,
+    # its claim's status and its record's dispute, as the services leave them:
+    # claims_record and claim_disputes_record refuse any other,
+    # tests/merchants/perks/test_claims_record.py and test_claim_disputes_record.py.)
     # Every decision stands on the snapshot its citizen had then, and was logged (what
     # it held is its booking's: bookings_record splits the deposit as booking_create
     # does, tests/merchants/perks/test_bookings_record.py)

@@ -282,14 +282,15 @@ def record_event(
     *,
     account: User,
     kind: str,
-    occurred_at: datetime,
     source: str,
+    occurred_at: datetime | None = None,
     amount: int | None = None,
     currency: str = "",
     subject: str = "",
     description: str = "",
 ) -> CreditEvent:
-    """Record a credit event: the one way anything enters scoring.
+    """Record a credit event (that happened at ``occurred_at``, or now): the one way
+    anything enters scoring.
 
     Idempotent on ``source``: recording the same source for the account again returns
     the first event and changes nothing. An event that settles an earlier one about the
@@ -297,17 +298,18 @@ def record_event(
     overdue) marks that one settled, in whichever order the two arrive. A recompute of
     the account runs after commit. (:func:`_events_write` applied to one event.)
     """
+    now = timezone.now()
     record = EventRecord(
         account_id=account.pk,
         kind=kind,
-        occurred_at=occurred_at,
+        occurred_at=now if occurred_at is None else occurred_at,
         source=source,
         amount=amount,
         currency=currency,
         subject=subject,
         description=description,
     )
-    written = _events_write([record], now=timezone.now())
+    written = _events_write([record], now=now)
     if record.id not in written.fresh:
         return CreditEvent.objects.get(pk=written.ids[(account.pk, source)])
     event: CreditEvent = row_instance(CreditEvent, _EVENT_COLUMNS, written.row(record.id))

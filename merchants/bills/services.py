@@ -27,7 +27,6 @@ from merchants.bills.models import Bill, BillStatus
 from merchants.models import ConsentScope, Merchant, MerchantCategory
 from scoring import services as scoring_services
 from scoring.facts import EventKinds
-from scoring.models import CreditEvent
 from scoring.subjects import bill_overdue_source, bill_paid_source, bill_subject
 from wallet import services as wallet_services
 from wallet.errors import InvalidAmount
@@ -37,17 +36,6 @@ logger = logging.getLogger(__name__)
 
 # How far ahead a bill may fall due: a year and a day covers an annual bill.
 BILL_DUE_WITHIN = timedelta(days=366)
-
-
-def _record(citizen: User, kind: str, source: str, subject: str, **extra: Any) -> CreditEvent:
-    return scoring_services.record_event(
-        account=citizen,
-        kind=kind,
-        occurred_at=timezone.now(),
-        source=source,
-        subject=subject,
-        **extra,
-    )
 
 
 # --- Bills -----------------------------------------------------------------------------
@@ -231,9 +219,9 @@ def bill_pay(*, citizen: User, bill_id: Any) -> Bill:
     bill.paid_at = transfer.created_at
     bill.payment = transfer
     bill.save(update_fields=["status", "paid_at", "payment"])
-    _record(
-        citizen,
-        EventKinds.BILL_PAID_ON_TIME
+    scoring_services.record_event(
+        account=citizen,
+        kind=EventKinds.BILL_PAID_ON_TIME
         if bill_on_time(paid_at=bill.paid_at, due_date=bill.due_date)
         else EventKinds.BILL_PAID_LATE,
         source=bill_paid_source(bill.pk),

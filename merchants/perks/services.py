@@ -51,7 +51,6 @@ from merchants.perks.models import (
 from scoring import services as scoring_services
 from scoring.facts import EventKinds
 from scoring.models import (
-    CreditEvent,
     Dispute,
     DisputeResolution,
     DisputeStatus,
@@ -523,17 +522,6 @@ def booking_create(
     return booking
 
 
-def _record(citizen: User, kind: str, source: str, subject: str, **extra: Any) -> CreditEvent:
-    return scoring_services.record_event(
-        account=citizen,
-        kind=kind,
-        occurred_at=timezone.now(),
-        source=source,
-        subject=subject,
-        **extra,
-    )
-
-
 @transaction.atomic
 def booking_complete(
     *,
@@ -568,7 +556,12 @@ def booking_complete(
         if hold is not None:
             wallet_services.hold_release(hold_id=hold.pk)
         kind = EventKinds.BOOKING_COMPLETED if outcome == BookingOutcome.OK else EventKinds.NO_SHOW
-        _record(booking.citizen, kind, source=booking_outcome_source(booking.pk), subject=subject)
+        scoring_services.record_event(
+            account=booking.citizen,
+            kind=kind,
+            source=booking_outcome_source(booking.pk),
+            subject=subject,
+        )
     booking.status = BookingStatus.COMPLETED
     booking.outcome = outcome
     booking.completed_at = timezone.now()
@@ -720,9 +713,9 @@ def _claim_make(*, booking: Booking, hold: Hold | None, amount: int, description
     claim: Claim = row_instance(Claim, _CLAIM_COLUMNS, row)
     claim.booking, claim.merchant, claim.citizen = booking, booking.merchant, booking.citizen
     if charge.unpaid:
-        _record(
-            booking.citizen,
-            EventKinds.CLAIM_UNPAID,
+        scoring_services.record_event(
+            account=booking.citizen,
+            kind=EventKinds.CLAIM_UNPAID,
             source=claim_unpaid_source(claim.pk),
             subject=claim_subject(claim.pk),
             amount=charge.unpaid,
@@ -737,9 +730,9 @@ def _claim_make(*, booking: Booking, hold: Hold | None, amount: int, description
 def _record_claim_paid(claim: Claim) -> None:
     """The claim is paid in full: a kept commitment, which ends its "claim unpaid"
     record if it had one."""
-    _record(
-        claim.citizen,
-        EventKinds.CLAIM_PAID,
+    scoring_services.record_event(
+        account=claim.citizen,
+        kind=EventKinds.CLAIM_PAID,
         source=claim_paid_source(claim.pk),
         subject=claim_subject(claim.pk),
         amount=claim.amount,

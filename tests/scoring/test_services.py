@@ -3,10 +3,11 @@ the access-logged read and scorecard activation."""
 
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -920,3 +921,14 @@ def test_disputes_bulk_record_refuses_a_second_dispute_of_an_event(citizen, reco
     with pytest.raises(AlreadyDisputed):
         services.disputes_bulk_record(disputes=[again])
     assert Dispute.objects.count() == 1
+
+
+def test_an_event_recorded_without_its_moment_happened_now(citizen: User) -> None:
+    # Given a pinned clock
+    moment = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    with time_machine.travel(moment, tick=False):
+        # When an event is recorded without occurred_at
+        event = services.record_event(account=citizen, kind=EventKinds.NO_SHOW, source="b:1")
+    # Then it happened, and counts from, that moment
+    assert event.occurred_at == moment
+    assert event.counts_until == moment + timedelta(days=EVENT_WINDOW_DAYS[EventKinds.NO_SHOW])

@@ -20,8 +20,7 @@ its outcome        ``booking:<id>``            :func:`booking_outcome_source`
 =================  ==========================  ==============================
 
 The ids are the objects' UUID primary keys. Scoring owns credit events and sits below
-every app that records them, so the keys are built here and nowhere else; a subject is
-read back with :meth:`Subject.parse`, never by splitting the string by hand.
+every app that records them, so the keys are built here and nowhere else.
 """
 
 from __future__ import annotations
@@ -46,27 +45,6 @@ class Subject:
 
     def __str__(self) -> str:
         return f"{self.kind.value}:{self.id}"
-
-    @classmethod
-    def parse(cls, text: str) -> Subject:
-        """The subject a stored key names; ``ValueError`` if it names none."""
-        kind, separator, id_text = text.partition(":")
-        if not separator:
-            raise ValueError(f"Not a subject: {text!r} has no kind.")
-        try:
-            subject_kind = SubjectKind(kind)
-        except ValueError:
-            raise ValueError(f"Not a subject: {text!r} has an unknown kind.") from None
-        try:
-            subject_id = uuid.UUID(id_text)
-        except ValueError:
-            raise ValueError(f"Not a subject: {text!r} has no valid id.") from None
-        subject = cls(subject_kind, subject_id)
-        if str(subject) != text:
-            # Other spellings of the same UUID (upper case, braces, no hyphens) or a
-            # source's suffix: not a key this module ever wrote.
-            raise ValueError(f"Not a subject: {text!r} is not in its stored form.")
-        return subject
 
 
 def bill_subject(bill_id: uuid.UUID) -> str:

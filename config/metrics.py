@@ -55,7 +55,7 @@ def queue_depths() -> dict[str, int]:
     from config.celery_app import app
 
     depths: dict[str, int] = {}
-    with app.connection_for_read() as conn:
+    with app.connection_for_read(settings.CELERY_BROKER_URL) as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
         for name in queue_names():
             channel: Any = conn.channel()

@@ -20,7 +20,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from django.apps import apps
 from django.db import transaction
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, Histogram, multiprocess
@@ -132,7 +134,8 @@ class CollectorSet(Collector):
 
 
 class BeatCollector(DatabaseCollector):
-    """When beat's heartbeat task last ran (``common.beat_heartbeat``)."""
+    """When beat's heartbeat task last ran (``common.beat_heartbeat``), and the dead
+    letters (tasks that failed for good) no operator has resolved yet."""
 
     def read(self) -> Iterable[Any]:
         last = selectors.beat_last_heartbeat()
@@ -153,3 +156,25 @@ class BeatCollector(DatabaseCollector):
             age.add_metric([], (timezone.now() - last).total_seconds())
         yield timestamp
         yield age
+        dead_letters = _dead_letters_unresolved()
+        if dead_letters is not None:
+            family = GaugeMetricFamily(
+                f"{PREFIX}_dead_letters_unresolved",
+                "Tasks that failed for good and no operator has resolved, by task.",
+                labels=["task"],
+            )
+            for task, count in dead_letters.items():
+                family.add_metric([task], count)
+            yield family
+
+
+def _dead_letters_unresolved() -> dict[str, int] | None:
+    """Unresolved dead letters by task name, or None where they are not recorded."""
+    try:
+        model = apps.get_model("common", "FailedTask")
+    except LookupError:
+        return None
+    rows = (
+        model.objects.filter(resolved=False).values("task_name").annotate(n=Count("pk")).order_by()
+    )
+    return {row["task_name"]: row["n"] for row in rows}

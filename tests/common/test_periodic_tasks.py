@@ -31,6 +31,7 @@ def retime(name: str, *, minutes: int) -> None:
 
 def interval_of(name: str) -> tuple[int, str]:
     interval = PeriodicTask.objects.get(name=name).interval
+    assert interval is not None
     return interval.every, interval.period
 
 

@@ -21,7 +21,6 @@ from wallet.models import LedgerAccount
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
-pytestmark = pytest.mark.postgres
 
 
 def other_session() -> psycopg.Connection:
@@ -42,6 +41,7 @@ def show(name: str) -> str:
         return cursor.fetchone()[0]
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_every_connection_has_the_configured_timeouts():
     # The web process's defaults (the test settings keep them but the idle one)
@@ -52,6 +52,7 @@ def test_every_connection_has_the_configured_timeouts():
     assert settings.DATABASES["default"]["OPTIONS"]["connect_timeout"] == 5
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_statement_past_the_timeout_is_cancelled():
     with transaction.atomic(), statement_timeout(0.2):
@@ -65,6 +66,7 @@ def test_a_statement_past_the_timeout_is_cancelled():
         assert time.monotonic() - started < 2
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_statement_timeout_is_for_the_block_only_and_needs_a_transaction():
     with pytest.raises(TransactionManagementError), statement_timeout(60):
@@ -76,6 +78,7 @@ def test_statement_timeout_is_for_the_block_only_and_needs_a_transaction():
         assert show("statement_timeout") == "10s"
 
 
+@pytest.mark.postgres
 @pytest.mark.slow
 def test_the_environment_sets_the_timeouts_of_a_worker_and_they_cancel():
     # A worker process (PROCESS_TYPE=worker) with its statement timeout set to 1 s
@@ -120,6 +123,7 @@ except OperationalError as error:
     ]
 
 
+@pytest.mark.postgres
 @pytest.mark.slow
 @pytest.mark.django_db
 def test_a_lock_wait_ends_at_the_lock_timeout():
@@ -138,6 +142,7 @@ def test_a_lock_wait_ends_at_the_lock_timeout():
         assert 2.9 <= time.monotonic() - started < 6
 
 
+@pytest.mark.postgres
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_request_that_waits_past_the_lock_timeout_answers_503_and_changes_nothing(

@@ -22,7 +22,6 @@ from wallet.models import LedgerAccount
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-
 def other_session() -> psycopg.Connection:
     """A session of the test database apart from Django's connections."""
     db = settings.DATABASES["default"]

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install lock demo test screenshots browser lint typecheck format clean
+.PHONY: install lock demo production test screenshots browser lint typecheck format clean
 
 install: $(STAMP)
 
@@ -40,6 +40,12 @@ demo: install
 	@echo "Serving on http://$(HOST):$(PORT)/  (citizen app: /app/, API docs: /api/docs/, admin: /admin/)"
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# Production-like, on this machine: DEBUG=0, web (gunicorn), worker and beat from the
+# Procfile under honcho, against PostgreSQL and RabbitMQ (scripts/production says which
+# variables it sets; any of them can be set in the environment instead). Ctrl-C stops all.
+production: install
+	./scripts/production
+
 test: install browser
 	$(BIN)/python -m pytest
 
@@ -66,4 +72,4 @@ format: install
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .run .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -7,3 +7,6 @@ class CommonConfig(AppConfig):
     name = "common"
     label = "common"
     verbose_name = "Common"
+
+    def ready(self) -> None:
+        from common import checks  # noqa: F401 - registers the system checks

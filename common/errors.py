@@ -14,9 +14,11 @@ raise them without knowing about HTTP or DRF.
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -64,6 +66,25 @@ def problem(
         "code": code,
         "errors": errors or [],
     }
+
+
+# The database did not answer in time (statement_timeout, lock_timeout), refused the
+# connection, or lost it mid-request: the client may retry (a write with its
+# Idempotency-Key, which makes a retry take effect once).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS = 1
+
+
+def database_unavailable_problem() -> dict[str, Any]:
+    return problem(
+        status_code=503,
+        code="temporarily_unavailable",
+        title="Temporarily unavailable",
+        detail=(
+            "The service could not complete this request in time. Try again shortly; "
+            "repeat a write with the same Idempotency-Key."
+        ),
+    )
 
 
 def flatten_validation_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
@@ -159,6 +180,11 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         wait = getattr(exc, "wait", None)
         if wait is not None:
             headers["Retry-After"] = str(int(wait))
+    elif isinstance(exc, DATABASE_UNAVAILABLE):
+        logger.warning("database unavailable during a request: %s", exc, exc_info=True)
+        status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        body = database_unavailable_problem()
+        headers["Retry-After"] = str(DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS)
     else:
         return None
 
@@ -186,9 +212,18 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """handler500: problem details under /api/, Django's page elsewhere."""
+    """handler500: problem details under /api/, Django's page elsewhere.
+
+    Django calls it while handling the exception: one from the database outside a DRF
+    view (a middleware, a commit) answers 503 like one inside a view."""
     if not _is_api(request):
         return defaults.server_error(request)
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
+        response = JsonResponse(
+            database_unavailable_problem(), status=503, content_type=PROBLEM_CONTENT_TYPE
+        )
+        response["Retry-After"] = str(DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS)
+        return response
     body = problem(
         status_code=500,
         code="server_error",

@@ -38,3 +38,21 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"
+
+
+class BeatHeartbeat(models.Model):
+    """When beat's heartbeat task (``common.beat_heartbeat``, every 30 s) last ran: one
+    row, id 1, overwritten each time. ``/readyz`` and ``/metrics`` read it to say when
+    beat last ran; a stale one means beat, the broker or every worker of the default
+    queue is down."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    beaten_at = models.DateTimeField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=models.Q(id=1), name="beat_heartbeat_one_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Beat heartbeat at {self.beaten_at:%Y-%m-%d %H:%M:%S}"

@@ -1,8 +1,10 @@
-"""Writes of the shared HTTP plumbing: idempotency keys."""
+"""Writes of the shared plumbing: idempotency keys, the periodic tasks' defaults, beat's
+heartbeat."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from common.models import IdempotencyKey
+from common.models import BeatHeartbeat, IdempotencyKey
 
 # --- Idempotency -----------------------------------------------------------------------
 
@@ -59,3 +61,48 @@ def idempotency_keys_prune(*, now: datetime | None = None) -> int:
     cutoff = (now or timezone.now()) - settings.IDEMPOTENCY_KEY_TTL
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+# --- Periodic tasks --------------------------------------------------------------------
+
+
+def periodic_tasks_sync(*, defaults: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Create the periodic tasks of ``defaults`` (``config.schedule``) that the database
+    lacks, by name; an entry that exists is never changed, so an admin's re-timing or
+    pausing survives. Returns the names created.
+
+    Safe to run concurrently (two beats starting): ``get_or_create`` settles the race.
+    """
+    from django_celery_beat.models import PeriodicTask
+    from django_celery_beat.schedulers import ModelEntry
+
+    existing = set(
+        PeriodicTask.objects.filter(name__in=list(defaults)).values_list("name", flat=True)
+    )
+    created: list[str] = []
+    for name, entry in defaults.items():
+        if name in existing:
+            continue
+        with transaction.atomic():
+            # The schedule row (interval or crontab) and the task, the way
+            # django-celery-beat turns a CELERY_BEAT_SCHEDULE entry into rows.
+            fields = ModelEntry._unpack_fields(**entry)
+            _, made = PeriodicTask.objects.get_or_create(name=name, defaults=fields)
+        if made:
+            created.append(name)
+    return created
+
+
+# --- Beat's heartbeat ------------------------------------------------------------------
+
+
+def beat_heartbeat_record(*, now: datetime | None = None) -> datetime:
+    """Write the moment of beat's heartbeat (one upsert of the single row)."""
+    moment = now or timezone.now()
+    BeatHeartbeat.objects.bulk_create(
+        [BeatHeartbeat(id=1, beaten_at=moment)],
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=["beaten_at"],
+    )
+    return moment

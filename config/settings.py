@@ -13,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -61,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that a request's time includes every other middleware.
+    "common.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -107,10 +108,67 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 
+# Timeouts of every PostgreSQL connection, in seconds, so that nothing waits without end
+# on the database: a web request must answer (or fail with a 503 the client can retry)
+# well inside gunicorn's 30 s, and a worker must not hold locks that requests wait for.
+# PROCESS_TYPE (web, the default, or worker: the Celery worker and beat, as the Procfile
+# sets it) picks the defaults; each DB_* variable overrides one value.
+#   connect: a reachable server accepts in milliseconds; 5 s rides out a busy one and still
+#     fails a request long before gunicorn kills it.
+#   statement: web 10 s (a decision takes milliseconds; an admin changelist over a large
+#     table may take seconds); worker 60 s (pruning and periodic sweeps). The nightly
+#     batch's chunks set a longer one in their own transaction (common.db.statement_timeout).
+#   lock: web 3 s: a request that waits longer behind a lock answers 503 and is retried
+#     with its Idempotency-Key instead of piling up behind the holder; worker 10 s.
+#   idle in transaction: web 30 s, worker 60 s: a process stuck mid-transaction (paused,
+#     waiting on something outside the database) loses its connection, and the row locks
+#     it held are released for everyone else.
+PROCESS_TYPE = env.str("PROCESS_TYPE", default="web")
+if PROCESS_TYPE not in {"web", "worker"}:
+    raise ImproperlyConfigured(f"PROCESS_TYPE={PROCESS_TYPE!r}: use web or worker.")
+_DB_TIMEOUT_DEFAULTS = {
+    "web": {"CONNECT": 5, "STATEMENT": 10, "LOCK": 3, "IDLE_IN_TRANSACTION": 30},
+    "worker": {"CONNECT": 5, "STATEMENT": 60, "LOCK": 10, "IDLE_IN_TRANSACTION": 60},
+}[PROCESS_TYPE]
+DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=_DB_TIMEOUT_DEFAULTS["CONNECT"])
+DB_STATEMENT_TIMEOUT = env.float("DB_STATEMENT_TIMEOUT", default=_DB_TIMEOUT_DEFAULTS["STATEMENT"])
+DB_LOCK_TIMEOUT = env.float("DB_LOCK_TIMEOUT", default=_DB_TIMEOUT_DEFAULTS["LOCK"])
+DB_IDLE_IN_TRANSACTION_TIMEOUT = env.float(
+    "DB_IDLE_IN_TRANSACTION_TIMEOUT", default=_DB_TIMEOUT_DEFAULTS["IDLE_IN_TRANSACTION"]
+)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # libpq's connect_timeout, and the server settings as start-up options (through a
+    # pooler such as PgBouncer in transaction mode, set them on the database role instead:
+    # ALTER ROLE ... SET statement_timeout = ...). 0 turns one off.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": DB_CONNECT_TIMEOUT,
+            "options": " ".join(
+                f"-c {name}={round(seconds * 1000)}"
+                for name, seconds in (
+                    ("statement_timeout", DB_STATEMENT_TIMEOUT),
+                    ("lock_timeout", DB_LOCK_TIMEOUT),
+                    ("idle_in_transaction_session_timeout", DB_IDLE_IN_TRANSACTION_TIMEOUT),
+                )
+            ),
+        }
+    )
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "wallet.User"
 
+# --- Cache ---------------------------------------------------------------------------
+# Only throttles use it (common.throttling). In production a Redis of its own, apart from
+# a Redis broker (see the README, "Operations"): redis://host:6379/0 uses Django's own
+# Redis backend. A cache that does not answer fails fast (CACHE_SOCKET_TIMEOUT) and the
+# throttles then fail open or closed as each endpoint declares; never a 500.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHE_SOCKET_TIMEOUT = env.float("CACHE_SOCKET_TIMEOUT", default=0.5)
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
+    CACHES["default"].setdefault("OPTIONS", {})
+    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", CACHE_SOCKET_TIMEOUT)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", CACHE_SOCKET_TIMEOUT)
 
 # --- Auth ----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -190,9 +248,15 @@ REST_FRAMEWORK: dict[str, Any] = {
         # on its own.
         "merchant_key": env.str("THROTTLE_MERCHANT_KEY_RATE", default="600/min"),
     },
+    # A throttle whose cache does not answer never answers 500: login, token, register
+    # and redeeming a citizen's code fail closed (429 with Retry-After), the rest fail
+    # open (common.throttling; the README, "Operations").
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# After a cache failure, a process treats the cache as down for this many seconds (no
+# request waits on a hung cache again), and a closed throttle asks clients to retry after it.
+THROTTLE_CACHE_OUTAGE_SECONDS = env.int("THROTTLE_CACHE_OUTAGE_SECONDS", default=5)
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
         "rest_framework.renderers.BrowsableAPIRenderer"
@@ -267,38 +331,40 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {"scoring.*": {"queue": "scoring"}}
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Defined in code; django-celery-beat copies it into the database on start, where admins
-# see it (and may pause or re-time an entry) under "Periodic tasks".
-CELERY_BEAT_SCHEDULE = {
-    "wallet: expire holds past their expiry": {
-        "task": "wallet.expire_due_holds",
-        "schedule": timedelta(minutes=1),
-    },
-    "wallet: prune old idempotency keys": {
-        "task": "wallet.prune_idempotency_keys",
-        "schedule": crontab(minute=17),
-    },
-    "scoring: nightly recompute of every score": {
-        "task": "scoring.recompute_all",
-        "schedule": crontab(hour=3, minute=5),
-    },
-    "scoring: uphold disputes open for 30 days": {
-        "task": "scoring.uphold_stale_disputes",
-        "schedule": crontab(hour=4, minute=10),
-    },
-    "merchants: uphold claim disputes open for 30 days": {
-        "task": "merchants.uphold_stale_claim_disputes",
-        "schedule": crontab(hour=4, minute=5),
-    },
-    # Early, so that the nightly recompute already counts yesterday's overdue bills.
-    "merchants: record bills left unpaid past their due date": {
-        "task": "merchants.record_overdue_bills",
-        "schedule": crontab(hour=0, minute=15),
-    },
+# Broker timeouts, so that neither a request nor /readyz waits without end on a broker
+# that is down or paused: connecting gives up after CELERY_BROKER_CONNECTION_TIMEOUT
+# (both transports), a Redis command after socket_timeout (it must stay above kombu's
+# 1 s BRPOP wait, or idle workers would see timeouts), and a publish is retried once,
+# at once, then fails to the caller.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+    "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_CONNECT_TIMEOUT", default=1.0),
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
 }
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# Periodic tasks: their defaults are defined once, in config/schedule.py, and written to
+# the database only where missing (config.beat.Scheduler at beat start, or
+# `manage.py sync_periodic_tasks`), so an admin's changes under "Periodic tasks" survive
+# restarts. django-celery-beat would overwrite them from CELERY_BEAT_SCHEDULE on every
+# start: it stays empty.
+CELERY_BEAT_SCHEDULER = "config.beat:Scheduler"
+CELERY_BEAT_SCHEDULE: dict[str, Any] = {}
+# Beat's heartbeat (common.beat_heartbeat, every 30 s) older than this is reported late
+# by /readyz and /metrics.
+BEAT_HEARTBEAT_LATE_SECONDS = env.int("BEAT_HEARTBEAT_LATE_SECONDS", default=120)
 # The nightly batch: accounts per recompute_chunk task (an id range).
 SCORING_BATCH_CHUNK_SIZE = env.int("SCORING_BATCH_CHUNK_SIZE", default=10_000)
+
+# --- Metrics -------------------------------------------------------------------------
+# /metrics (Prometheus text format) answers only a scraper sending
+# "Authorization: Bearer <METRICS_TOKEN>"; unset, the endpoint is a 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- Logging -------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -7,6 +7,9 @@ suite against PostgreSQL and Redis that a laptop runs against SQLite.
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
+# The web process's database timeouts apply in tests too, but one: a test's whole body
+# runs in one transaction, which a slow machine or a debugger may leave idle for a while.
+os.environ.setdefault("DB_IDLE_IN_TRANSACTION_TIMEOUT", "600")
 
 from config.settings import *  # noqa: F403
 from config.settings import REST_FRAMEWORK

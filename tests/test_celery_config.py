@@ -4,12 +4,14 @@ import pytest
 from django.conf import settings
 
 from config.celery_app import app
+from config.schedule import PERIODIC_TASKS
 
 
 def test_every_periodic_task_in_the_schedule_is_registered():
     app.loader.import_default_modules()
-    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    scheduled = {entry["task"] for entry in PERIODIC_TASKS.values()}
     assert scheduled == {
+        "common.beat_heartbeat",
         "wallet.expire_due_holds",
         "wallet.prune_idempotency_keys",
         "scoring.recompute_all",

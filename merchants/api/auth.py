@@ -12,8 +12,8 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
 
+from common.throttling import SimpleRateThrottle
 from merchants import services
 from merchants.models import ApiKey, Merchant
 
@@ -80,7 +80,9 @@ class IsMerchant(permissions.BasePermission):
 
 
 class ApiKeyRateThrottle(SimpleRateThrottle):
-    """Requests per API key (``DEFAULT_THROTTLE_RATES['merchant_key']``)."""
+    """Requests per API key (``DEFAULT_THROTTLE_RATES['merchant_key']``). With its cache
+    down it lets requests through, except on views that redeem a citizen's code
+    (``throttle_fails_closed``; ``common.throttling``)."""
 
     scope = "merchant_key"
 

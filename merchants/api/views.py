@@ -58,6 +58,9 @@ class MerchantAPIView(APIView):
 class MerchantConsentRedeemView(MerchantAPIView):
     """Redeem a citizen's one-time code without a decision (billers use it)."""
 
+    # Code guessing: with the throttle's cache down, 429 rather than unlimited tries.
+    throttle_fails_closed = True
+
     @extend_schema(
         operation_id="merchant_consent_redeem",
         request=CodeRedeemInputSerializer,

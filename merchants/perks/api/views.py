@@ -42,6 +42,13 @@ class EligibilityView(MerchantAPIView):
     uses a live consent), reads the guest's facts (logged where the guest sees it) and
     answers with reasons, never the score. The decision books once, before it expires."""
 
+    @property
+    def throttle_fails_closed(self) -> bool:
+        """A request that redeems a code fails closed when the throttle's cache is down
+        (code guessing); one by a live consent goes through."""
+        data: Any = self.request.data
+        return not isinstance(data, dict) or bool(data.get("code"))
+
     @extend_schema(
         operation_id="merchant_eligibility",
         request=EligibilityInputSerializer,

@@ -1,0 +1,53 @@
+"""The periodic tasks' defaults, defined once.
+
+They are written to django-celery-beat's tables only where an entry of that name is
+missing (``common.services.periodic_tasks_sync``: at beat's start and by
+``manage.py sync_periodic_tasks``); an entry that exists is never overwritten, so what an
+admin changes under *Periodic tasks* (re-timed, paused) survives restarts and deploys.
+Changing a default here therefore reaches new databases only; to change an existing
+deployment's entry, an admin edits it (or a data migration does, on purpose).
+
+Entries have django-celery-beat's ``CELERY_BEAT_SCHEDULE`` shape: ``task``,
+``schedule`` (a ``timedelta`` or a ``crontab``), optional ``args``, ``kwargs``,
+``options``.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from celery.schedules import crontab
+
+PERIODIC_TASKS: dict[str, dict[str, Any]] = {
+    "wallet: expire holds past their expiry": {
+        "task": "wallet.expire_due_holds",
+        "schedule": timedelta(minutes=1),
+    },
+    "wallet: prune old idempotency keys": {
+        "task": "wallet.prune_idempotency_keys",
+        "schedule": crontab(minute=17),
+    },
+    "scoring: nightly recompute of every score": {
+        "task": "scoring.recompute_all",
+        "schedule": crontab(hour=3, minute=5),
+    },
+    "scoring: uphold disputes open for 30 days": {
+        "task": "scoring.uphold_stale_disputes",
+        "schedule": crontab(hour=4, minute=10),
+    },
+    "merchants: uphold claim disputes open for 30 days": {
+        "task": "merchants.uphold_stale_claim_disputes",
+        "schedule": crontab(hour=4, minute=5),
+    },
+    # Early, so that the nightly recompute already counts yesterday's overdue bills.
+    "merchants: record bills left unpaid past their due date": {
+        "task": "merchants.record_overdue_bills",
+        "schedule": crontab(hour=0, minute=15),
+    },
+    # Tells /readyz and /metrics that beat (and a worker on the default queue) is alive.
+    # A heartbeat not run within its period is dropped, never run late in a burst.
+    "common: beat heartbeat": {
+        "task": "common.beat_heartbeat",
+        "schedule": timedelta(seconds=30),
+        "options": {"expire_seconds": 30},
+    },
+}

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -264,8 +265,37 @@ CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Every task is idempotent: its message is acked when it ends, and put back on the queue
+# if its worker process dies, so a killed worker loses no work (config/celery_app.py
+# retries database errors and records what still fails).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Redis: a message taken but not acked is handed out again after visibility_timeout,
+# whoever holds it. So it must exceed the longest a task may hold one: the hard time limit
+# (15 min) plus the longest retry countdown (60 s, ProjectTask.retry_backoff_max), or a
+# slow task would run twice. 20 min; a chunk lost with its worker comes back after at
+# most that (batch_watch resumes an overdue run too). RabbitMQ ignores it: it redelivers
+# as soon as the consumer's connection closes.
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+    "visibility_timeout": env.int("BROKER_VISIBILITY_TIMEOUT", default=20 * 60),
+}
+# Three queues: per-account work (the recompute after an event) on "scoring", the nightly
+# batch (recompute_all and its chunks) on "scoring-batch" so that it never holds up
+# per-account work, the rest on "celery" (batch_watch too: it alerts even when no batch
+# worker runs). Declared explicitly: durable on RabbitMQ (they and their persistent
+# messages survive a broker restart).
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_ROUTES = {"scoring.*": {"queue": "scoring"}}
+CELERY_TASK_QUEUES = (
+    Queue("celery", routing_key="celery", durable=True),
+    Queue("scoring", routing_key="scoring", durable=True),
+    Queue("scoring-batch", routing_key="scoring-batch", durable=True),
+)
+CELERY_TASK_ROUTES = {
+    "scoring.recompute_all": {"queue": "scoring-batch"},
+    "scoring.recompute_chunk": {"queue": "scoring-batch"},
+    "scoring.recompute_account": {"queue": "scoring"},
+    "scoring.relay_recomputes": {"queue": "scoring"},
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Defined in code; django-celery-beat copies it into the database on start, where admins
@@ -283,6 +313,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scoring.recompute_all",
         "schedule": crontab(hour=3, minute=5),
     },
+    "scoring: resume batch runs past their deadline": {
+        "task": "scoring.batch_watch",
+        "schedule": timedelta(minutes=5),
+    },
     "scoring: uphold disputes open for 30 days": {
         "task": "scoring.uphold_stale_disputes",
         "schedule": crontab(hour=4, minute=10),
@@ -299,6 +333,17 @@ CELERY_BEAT_SCHEDULE = {
 }
 # The nightly batch: accounts per recompute_chunk task (an id range).
 SCORING_BATCH_CHUNK_SIZE = env.int("SCORING_BATCH_CHUNK_SIZE", default=10_000)
+# A batch run not complete this long after it started is overdue: an error in the log,
+# "needs attention" in the admin, and its unfinished chunks are sent again (at most once
+# per SCORING_BATCH_RESUME_EVERY, so slow chunks are not piled up in copies).
+SCORING_BATCH_DEADLINE = timedelta(minutes=env.int("SCORING_BATCH_DEADLINE_MINUTES", default=60))
+SCORING_BATCH_RESUME_EVERY = timedelta(
+    minutes=env.int("SCORING_BATCH_RESUME_EVERY_MINUTES", default=20)
+)
+# A chunk's own database limits, longer than a request's: below the task's soft time
+# limit (14 min), and a lock held longer than 30 s fails the attempt, which is retried.
+SCORING_BATCH_STATEMENT_TIMEOUT_MS = env.int("SCORING_BATCH_STATEMENT_TIMEOUT_MS", default=600_000)
+SCORING_BATCH_LOCK_TIMEOUT_MS = env.int("SCORING_BATCH_LOCK_TIMEOUT_MS", default=30_000)
 
 # --- Logging -------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Queue
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -285,10 +285,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
 # worker runs). Declared explicitly: durable on RabbitMQ (they and their persistent
 # messages survive a broker restart).
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = (
-    Queue("celery", routing_key="celery", durable=True),
-    Queue("scoring", routing_key="scoring", durable=True),
-    Queue("scoring-batch", routing_key="scoring-batch", durable=True),
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, Exchange("celery", type="direct", durable=True), routing_key=name, durable=True)
+    for name in ("celery", "scoring", "scoring-batch")
 )
 CELERY_TASK_ROUTES = {
     "scoring.recompute_all": {"queue": "scoring-batch"},

@@ -478,7 +478,7 @@ class BatchChunk(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ("run", "first_id")
+        ordering = ("run_id", "first_id")
         constraints: ClassVar = [
             models.UniqueConstraint(fields=("run", "first_id"), name="batch_chunk_once"),
             models.CheckConstraint(

@@ -31,7 +31,7 @@ class ProjectTask(Task):
     max_retries = 5
 
 
-app = Celery("open_sesame", task_cls=ProjectTask)
+app: Celery = Celery("open_sesame", task_cls=ProjectTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from kombu import Connection, Queue
+from kombu import Connection, Queue, pools
 
 from config.celery_app import app
 
@@ -60,7 +60,7 @@ def private_redis() -> Iterator[str]:
     if server is None:
         pytest.skip("needs redis-server on the PATH")
     port = free_port()
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 (a fixed command)
         [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -93,12 +93,10 @@ def unique_suffix() -> str:
 def _reset_connections() -> None:
     """Forget the app's broker connections and the routing it derived from its settings
     (Celery caches both): the next message goes to the broker and queues now set."""
-    pool = app._pool
-    if pool is not None:
-        pool.force_close_all()
-    app._pool = None
+    pools.reset()  # closes kombu's pools and forgets them (it keeps one per broker URL)
+    app._pool = None  # type: ignore[attr-defined]
     amqp = app.amqp
-    amqp._producer_pool = None
+    amqp._producer_pool = None  # type: ignore[attr-defined]
     for cached in ("queues", "default_queue", "default_exchange", "router", "send_task_message"):
         amqp.__dict__.pop(cached, None)
     amqp.flush_routes()
@@ -215,7 +213,7 @@ class WorkerProcess:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
+            self.process = subprocess.Popen(  # noqa: S603 (a fixed command)
                 command,
                 env=self.env,
                 stdout=out,

@@ -149,7 +149,7 @@ def backend_gone(pid: int) -> bool:
 
 
 def scored_accounts(count: int = ACCOUNTS) -> list[User]:
-    users = [UserFactory() for _ in range(count)]
+    users = [UserFactory.create() for _ in range(count)]
     for user in users:
         services.score_current_ensure(account=user)
     return users
@@ -167,14 +167,11 @@ def assert_every_account_once_on(scorecard: Scorecard, trigger: str) -> None:
     written = ScoreSnapshot.objects.filter(scorecard=scorecard, trigger=trigger)
     assert written.count() == active
     assert not written.values("account").annotate(n=Count("id")).filter(n__gt=1).exists()
-    current = {
-        account: scorecard_id
-        for account, scorecard_id in ScoreSnapshot.objects.order_by(
-            "account_id", "-computed_at", "-id"
-        )
+    current = dict(
+        ScoreSnapshot.objects.order_by("account_id", "-computed_at", "-id")
         .distinct("account_id")
         .values_list("account_id", "scorecard_id")
-    }
+    )
     assert set(current.values()) == {scorecard.pk}
     assert len(current) == active
 
@@ -220,7 +217,7 @@ def test_a_worker_killed_mid_chunk_loses_nothing_and_writes_nothing_twice(settin
 def test_a_worker_killed_mid_recompute_all_loses_nothing(settings, workers):
     # Given accounts never scored
     settings.SCORING_BATCH_CHUNK_SIZE = 10
-    users = [UserFactory() for _ in range(ACCOUNTS)]
+    users = [UserFactory.create() for _ in range(ACCOUNTS)]
     assert not ScoreSnapshot.objects.exists()
     # When recompute_all is sent, and its worker is killed while it starts the run (it
     # waits for the batch-run table, which the test holds)

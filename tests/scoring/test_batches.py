@@ -36,7 +36,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def accounts(settings) -> list[User]:
     settings.SCORING_BATCH_CHUNK_SIZE = 3
-    return [UserFactory() for _ in range(8)]
+    return [UserFactory.create() for _ in range(8)]
 
 
 def active_accounts() -> int:

@@ -236,3 +236,53 @@ def test_a_task_that_fails_for_good_is_a_dead_letter_that_the_admin_sends_again(
     assert letter.resent_as
     assert selectors.score_current(account=citizen).score == 560
     assert timezone.now() - letter.failed_at < timedelta(minutes=1)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_that_keeps_failing_is_retried_then_a_dead_letter_and_resumed_later(settings):
+    import psycopg
+
+    from config.celery_app import app
+
+    # Given a run whose chunk cannot settle: another connection holds the run's row, and
+    # a chunk waits 50 ms for a lock
+    settings.SCORING_BATCH_CHUNK_SIZE = 1_000
+    settings.SCORING_BATCH_LOCK_TIMEOUT_MS = 50
+    users = [UserFactory.create() for _ in range(3)]
+    run, (chunk_id,) = services.batch_run_start(trigger=SnapshotTrigger.BATCH)
+    database = settings.DATABASES["default"]
+    with psycopg.connect(
+        host=database["HOST"] or "127.0.0.1",
+        port=database["PORT"] or 5432,
+        user=database["USER"],
+        dbname=database["NAME"],
+    ) as locker:
+        locker.execute(f"SELECT 1 FROM scoring_batchrun WHERE id = {run.pk:d} FOR UPDATE")  # noqa: S608
+        # When its task runs (as a worker runs it: every retry, then the outcome)
+        app.conf.task_eager_propagates = False
+        try:
+            result = tasks.recompute_chunk.apply(args=[chunk_id])
+        finally:
+            app.conf.task_eager_propagates = True
+        locker.rollback()
+    # Then it was tried 6 times (5 retries), each attempt recorded, and it is a dead letter
+    assert result.failed()
+    chunk = BatchChunk.objects.get(pk=chunk_id)
+    assert (chunk.status, chunk.attempts) == (BatchChunkStatus.FAILED, 6)
+    assert "lock timeout" in chunk.last_error
+    letter = FailedTask.objects.get()
+    assert (letter.task_name, letter.args, letter.attempts) == (
+        "scoring.recompute_chunk",
+        [chunk_id],
+        6,
+    )
+    assert letter.exception_type == "OperationalError"
+    assert not ScoreSnapshot.objects.exists()
+    # and once the run is overdue, the watcher sends the chunk again and the run completes
+    due = services.batches_watch(now=run.deadline + timedelta(seconds=1))
+    assert due == [chunk_id]
+    tasks.batch_chunks_send(due)
+    run.refresh_from_db()
+    assert run.status == BatchRunStatus.COMPLETE
+    assert ScoreSnapshot.objects.count() == active_accounts() == len(users)

@@ -410,13 +410,14 @@ def _profiled(profile: Profile) -> Iterator[None]:
     timed(selectors, "snapshots_latest", "snapshots_latest")
     timed(services, "_snapshot_rows", "scoring")
     timed(services, "_snapshots_insert", "copy")
-    recompute = services.scores_recompute
-    services.scores_recompute = chunk
+    # A chunk: its claim, its recompute, marking it done and settling the run, committed.
+    recompute = services.batch_chunk_run
+    services.batch_chunk_run = chunk
     try:
         with connection.execute_wrapper(sql_timer):
             yield
     finally:
-        services.scores_recompute = recompute
+        services.batch_chunk_run = recompute
         for module, name, original in originals:
             setattr(module, name, original)
 

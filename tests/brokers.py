@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -53,9 +54,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass
+class PrivateRedis:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
 @contextlib.contextmanager
-def private_redis() -> Iterator[str]:
-    """A ``redis-server`` of this test's own, on a free port; stopped at the end."""
+def private_redis() -> Iterator[PrivateRedis]:
+    """A ``redis-server`` of this test's own, on a free port; stopped at the end (the test
+    may pause it with SIGSTOP: it is its own)."""
     server = shutil.which("redis-server")
     if server is None:
         pytest.skip("needs redis-server on the PATH")
@@ -73,8 +81,9 @@ def private_redis() -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError("the private redis-server did not start")
             time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield PrivateRedis(url=f"redis://127.0.0.1:{port}/0", process=process)
     finally:
+        process.send_signal(signal.SIGCONT)
         process.terminate()
         process.wait(timeout=10)
 

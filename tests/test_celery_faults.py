@@ -1,5 +1,6 @@
-"""Batches survive their workers: real worker processes, killed with SIGKILL mid-chunk and
-mid-``recompute_all``, and a chunk whose database work fails twice before it succeeds.
+"""Batches survive their workers: real worker processes killed with SIGKILL mid-chunk and
+mid-``recompute_all`` (before it wrote its run, and after, while it sent the chunks to a
+paused broker), and a chunk whose database work fails twice before it succeeds.
 
 Each test runs on two brokers:
 
@@ -19,6 +20,7 @@ the test holds a PostgreSQL lock the task needs, and kills the worker while it w
 from __future__ import annotations
 
 import contextlib
+import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,6 +45,7 @@ from scoring.models import (
 )
 from tests.brokers import (
     Broker,
+    PrivateRedis,
     WorkerProcess,
     amqp_url,
     app_on,
@@ -63,20 +66,31 @@ pytestmark = [
 ACCOUNTS = 24
 
 
+# A lost worker's message is handed out again 3 s after it was taken (swept every second).
+SHORT_VISIBILITY = {
+    "visibility_timeout": 3,
+    "unacked_restore_interval": 1,
+    "unacked_restore_throttle": 1,
+}
+
+
+@pytest.fixture
+def redis_server() -> Iterator[PrivateRedis]:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    with private_redis() as server:
+        yield server
+
+
 @pytest.fixture(params=["redis", "amqp"])
 def broker(request: pytest.FixtureRequest) -> Iterator[Broker]:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
     if request.param == "redis":
-        with private_redis() as url:
-            options = {
-                "visibility_timeout": 3,
-                "unacked_restore_interval": 1,
-                "unacked_restore_throttle": 1,
-            }
-            broker = Broker(url=url, suffix=unique_suffix(), transport_options=options)
-            with app_on(broker):
-                yield broker
+        server = request.getfixturevalue("redis_server")
+        broker = Broker(url=server.url, suffix=unique_suffix(), transport_options=SHORT_VISIBILITY)
+        with app_on(broker):
+            yield broker
     else:
         broker = Broker(url=amqp_url(), suffix=unique_suffix())
         try:
@@ -88,20 +102,47 @@ def broker(request: pytest.FixtureRequest) -> Iterator[Broker]:
 
 
 @pytest.fixture
-def workers(broker: Broker, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
-    """Start workers on the test's broker; every one still running is stopped at the end
-    (before the test database is flushed)."""
-    started: list[WorkerProcess] = []
+def redis_broker(redis_server: PrivateRedis) -> Iterator[Broker]:
+    """The private Redis alone, for a test that pauses it."""
+    broker = Broker(
+        url=redis_server.url, suffix=unique_suffix(), transport_options=SHORT_VISIBILITY
+    )
+    with app_on(broker):
+        yield broker
+    connections.close_all()
 
-    def start(**env: str) -> WorkerProcess:
-        worker = WorkerProcess(broker, tmp_path / "worker.log", env=env)
-        started.append(worker)
+
+class Workers:
+    """Starts workers on a broker; every one still running is stopped at the end (before
+    the test database is flushed)."""
+
+    def __init__(self, broker: Broker, log: Path) -> None:
+        self.broker, self.log = broker, log
+        self.started: list[WorkerProcess] = []
+
+    def __call__(self, **env: str) -> WorkerProcess:
+        worker = WorkerProcess(self.broker, self.log, env=env)
+        self.started.append(worker)
         worker.start()
         return worker
 
-    yield start
-    for worker in started:
-        worker.stop()
+    def stop(self) -> None:
+        for worker in self.started:
+            worker.stop()
+
+
+@pytest.fixture
+def workers(broker: Broker, tmp_path: Path) -> Iterator[Workers]:
+    started = Workers(broker, tmp_path / "worker.log")
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def redis_workers(redis_broker: Broker, tmp_path: Path) -> Iterator[Workers]:
+    started = Workers(redis_broker, tmp_path / "worker.log")
+    yield started
+    started.stop()
 
 
 @contextlib.contextmanager
@@ -217,7 +258,7 @@ def test_a_worker_killed_mid_chunk_loses_nothing_and_writes_nothing_twice(settin
 def test_a_worker_killed_mid_recompute_all_loses_nothing(settings, workers):
     # Given accounts never scored
     settings.SCORING_BATCH_CHUNK_SIZE = 10
-    users = [UserFactory.create() for _ in range(ACCOUNTS)]
+    users = UserFactory.create_batch(ACCOUNTS)
     assert not ScoreSnapshot.objects.exists()
     # When recompute_all is sent, and its worker is killed while it starts the run (it
     # waits for the batch-run table, which the test holds)
@@ -246,6 +287,42 @@ def test_a_worker_killed_mid_recompute_all_loses_nothing(settings, workers):
 def _others() -> int:
     """Active accounts the test did not create (a migration's, say)."""
     return User.objects.filter(is_active=True).exclude(username__startswith="citizen").count()
+
+
+def test_a_worker_killed_after_recompute_all_wrote_its_run_resumes_that_run(
+    settings, redis_server, redis_workers
+):
+    # Given accounts never scored
+    settings.SCORING_BATCH_CHUNK_SIZE = 10
+    UserFactory.create_batch(ACCOUNTS)
+    # When recompute_all runs, writes its run and its chunks, and its worker is killed
+    # while it sends the chunks (the broker is paused: the test stops its own Redis with
+    # SIGSTOP while the run's chunks wait for a table the test holds, then lets them go)
+    with holding("LOCK TABLE scoring_batchchunk IN EXCLUSIVE MODE"):
+        sent = tasks.recompute_all.delay()
+        first = redis_workers()
+        wait_for(lambda: backend_waiting_on_a_lock("scoring_batchchunk"), what="the chunks")
+        redis_server.process.send_signal(signal.SIGSTOP)
+    try:
+        wait_for(lambda: BatchRun.objects.exists(), what="the run to be committed")
+        first.kill()
+    finally:
+        redis_server.process.send_signal(signal.SIGCONT)
+    run = BatchRun.objects.get()
+    assert run.key == sent.id
+    assert not run.chunks.filter(status=BatchChunkStatus.DONE).exists()
+    # and another worker starts
+    redis_workers()
+    # Then the same recompute_all runs again and resumes its run: it sends the chunks
+    # that are not done; one run, complete, one snapshot per account
+    wait_for(
+        lambda: BatchRun.objects.get(pk=run.pk).status == BatchRunStatus.COMPLETE,
+        what="the run to complete",
+    )
+    run.refresh_from_db()
+    assert (BatchRun.objects.count(), run.resumes) == (1, 1)
+    assert_every_account_once_on(Scorecard.objects.get(status="active"), SnapshotTrigger.BATCH)
+    assert not FailedTask.objects.exists()
 
 
 def test_a_chunk_that_fails_twice_is_retried_recorded_and_completes(settings, workers):

@@ -223,6 +223,8 @@ def test_a_task_that_fails_for_good_is_a_dead_letter_that_the_admin_sends_again(
     assert "NoActiveScorecard" in letter.traceback
     url = reverse("admin:common_failedtask_changelist")
     assert staff_client.get(url).status_code == 200
+    change = reverse("admin:common_failedtask_change", args=[letter.pk])
+    assert staff_client.get(change).status_code == 200
     # When the cause is fixed and an operator sends it again from the admin
     Scorecard.objects.filter(pk=active.pk).update(status=ScorecardStatus.ACTIVE)
     response = staff_client.post(

@@ -3,17 +3,17 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/open_sesame \\
         python -m bench.recompute --accounts 100000 --repeat 3 [--workers 2]
 
-Uses a database of its own (``bench_open_sesame``, created and migrated like the test
-database; never the one DATABASE_URL names). PostgreSQL only.
+Uses a database of its own (``bench_open_sesame``, or ``BENCH_DATABASE``; created and
+migrated like the test database; never the one DATABASE_URL names). PostgreSQL only.
 
 1. Generates N synthetic accounts with about ten credit events each, in SQL
    (INSERT ... SELECT over generate_series; no ORM), inserted in the order they happened
    as a live system records them, then VACUUM ANALYZE. ``--reuse`` keeps the database
    and its data for the next run with the same N.
 2. Runs the project's full recompute, the nightly batch's code path:
-   ``scoring.tasks.recompute_all`` and its group of ``recompute_chunk`` tasks. With
-   ``--workers K`` as production runs it: sent through Redis to a Celery worker of K
-   processes that runs the chunks K at a time. Without, Celery runs them eagerly in this
+   ``scoring.tasks.recompute_all``, its batch run and a ``recompute_chunk`` task per
+   chunk. With ``--workers K`` as production runs it: sent through Redis to a Celery
+   worker of K processes that runs the chunks K at a time. Without, Celery runs them eagerly in this
    process, one after the other (and the bench shows where the time goes). Timed (X).
 3. Computes the same scores with one hand-written ``INSERT INTO bench_raw_scores ...
    SELECT`` (the features as ``scoring.selectors.features_for_accounts`` counts them,
@@ -68,7 +68,7 @@ from scoring import facts, selectors, services, tasks  # noqa: E402
 from scoring.facts import EventKinds  # noqa: E402
 from scoring.scorecard import SCORE_MAX, SCORE_MIN  # noqa: E402
 
-BENCH_DATABASE = "bench_open_sesame"
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE") or "bench_open_sesame"
 # Bump when the generated data changes, so that --reuse regenerates it.
 GENERATOR_VERSION = 1
 SEED = 0.42
@@ -410,13 +410,14 @@ def _profiled(profile: Profile) -> Iterator[None]:
     timed(selectors, "snapshots_latest", "snapshots_latest")
     timed(services, "_snapshot_rows", "scoring")
     timed(services, "_snapshots_insert", "copy")
-    recompute = services.scores_recompute
-    services.scores_recompute = chunk
+    # A chunk: its claim, its recompute, marking it done and settling the run, committed.
+    recompute = services.batch_chunk_run
+    services.batch_chunk_run = chunk
     try:
         with connection.execute_wrapper(sql_timer):
             yield
     finally:
-        services.scores_recompute = recompute
+        services.batch_chunk_run = recompute
         for module, name, original in originals:
             setattr(module, name, original)
 
@@ -464,7 +465,7 @@ def _broker_redis(app: Celery) -> Any:
 class _Workers:
     """``--workers K``: the batch as production runs it, on a Celery worker (prefork, K
     processes) fed through Redis. ``scoring.recompute_all`` is sent through the broker;
-    the worker splits it into its group of chunk tasks and runs them K at a time. Done
+    the worker starts a batch run and sends its chunk tasks, which it runs K at a time. Done
     when every account has its snapshot (the bench starts each batch with none)."""
 
     def __init__(self) -> None:
@@ -489,7 +490,7 @@ class _Workers:
             "SCORING_BATCH_CHUNK_SIZE": str(chunk_size),
         }
         command = [sys.executable, "-m", "celery", "-A", "config.celery_app", "worker"]
-        command += ["-Q", "scoring", "-c", str(count), "--pool", "prefork", "-l", "WARNING"]
+        command += ["-Q", "scoring-batch", "-c", str(count), "--pool", "prefork", "-l", "WARNING"]
         command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
         self.accounts, self.broker = accounts, broker
         self.sender = Celery("bench", broker=broker)
@@ -506,7 +507,7 @@ class _Workers:
         queue only the queue's length is polled (a Redis call); counting snapshots, which
         costs the database a scan, starts once the queue is empty."""
         redis = _broker_redis(self.sender)
-        self.sender.send_task("scoring.recompute_all", queue="scoring")
+        self.sender.send_task("scoring.recompute_all", queue="scoring-batch")
         started = time.monotonic()
         queued_seen = False
         while True:
@@ -514,7 +515,7 @@ class _Workers:
                 sys.exit("the Celery worker stopped")
             if time.monotonic() - started > 3600:
                 sys.exit("the batch did not finish within an hour")
-            waiting = redis.llen("scoring")
+            waiting = redis.llen("scoring-batch")
             queued_seen = queued_seen or waiting > 0
             if waiting == 0 and (queued_seen or time.monotonic() - started > 2):
                 written = _execute("SELECT count(*) FROM scoring_scoresnapshot")[0][0]

@@ -1,4 +1,4 @@
-"""Models of the HTTP plumbing every app shares.
+"""Models of the plumbing every app shares: idempotency keys, dead letters of tasks.
 
 ``IdempotencyKey`` came from ``wallet`` and keeps its table (``wallet_idempotencykey``):
 the move changed where the model lives, not a row of data.
@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Q
 
 
 class IdempotencyKey(models.Model):
@@ -56,3 +57,37 @@ class BeatHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"Beat heartbeat at {self.beaten_at:%Y-%m-%d %H:%M:%S}"
+
+
+class FailedTask(models.Model):
+    """A Celery task that failed for good: its retries were spent, it raised an error
+    that is not retried, or it ran out of time. The dead letter an operator sees in the
+    admin and can send again; nothing fails silently."""
+
+    task_name = models.CharField(max_length=200, db_index=True)
+    task_id = models.CharField(max_length=64)
+    args = models.JSONField(default=list, encoder=DjangoJSONEncoder)
+    kwargs = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    exception_type = models.CharField(max_length=200)
+    exception_message = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(help_text="Runs, the first included.")
+    failed_at = models.DateTimeField(db_index=True)
+    resolved = models.BooleanField(default=False)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resent_as = models.CharField(
+        max_length=64, blank=True, help_text="The task id it was sent again as."
+    )
+
+    class Meta:
+        ordering = ("-failed_at", "-id")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(resolved=False, resolved_at__isnull=True)
+                | Q(resolved=True, resolved_at__isnull=False),
+                name="failed_task_resolved_when",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} [{self.task_id}] {self.exception_type}"

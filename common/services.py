@@ -1,19 +1,22 @@
 """Writes of the shared plumbing: idempotency keys, the periodic tasks' defaults, beat's
-heartbeat."""
+heartbeat, the dead letters of tasks."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+import logging
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from common.models import BeatHeartbeat, IdempotencyKey
+from common.models import BeatHeartbeat, FailedTask, IdempotencyKey
+
+logger = logging.getLogger(__name__)
 
 # --- Idempotency -----------------------------------------------------------------------
 
@@ -106,3 +109,67 @@ def beat_heartbeat_record(*, now: datetime | None = None) -> datetime:
         update_fields=["beaten_at"],
     )
     return moment
+
+
+# --- Dead letters ----------------------------------------------------------------------
+
+
+def failed_task_record(
+    *,
+    task_name: str,
+    task_id: str,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    exception: BaseException | None,
+    traceback: str,
+    attempts: int,
+) -> FailedTask | None:
+    """Record a task that failed for good. Logs the failure first and never raises: it
+    runs in the worker's failure path, where the database may be the thing that failed
+    (then the log line is the record)."""
+    exception_type = type(exception).__name__ if exception is not None else "unknown"
+    message = str(exception) if exception is not None else ""
+    logger.error(
+        "task failed for good",
+        extra={
+            "task": task_name,
+            "task_id": task_id,
+            "exception": f"{exception_type}: {message}"[:1000],
+            "attempts": attempts,
+        },
+    )
+    try:
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()  # the failure may have broken it
+        return FailedTask.objects.create(
+            task_name=task_name[:200],
+            task_id=task_id[:64],
+            args=args,
+            kwargs=kwargs,
+            exception_type=exception_type[:200],
+            exception_message=message[:10_000],
+            traceback=traceback[:50_000],
+            attempts=attempts,
+            failed_at=timezone.now(),
+        )
+    except Exception:
+        logger.exception("could not record a failed task", extra={"task_id": task_id})
+        return None
+
+
+def failed_task_resend(*, failed_task: FailedTask) -> str:
+    """Send the task again with its arguments and mark the dead letter resolved; returns
+    the new task's id. Sent first: if the broker refuses, the letter stays unresolved."""
+    from celery import current_app
+
+    task = current_app.tasks.get(failed_task.task_name)
+    if task is not None:
+        result = task.apply_async(args=failed_task.args, kwargs=failed_task.kwargs)
+    else:  # a task this process does not know: sent by name
+        result = current_app.send_task(
+            failed_task.task_name, args=failed_task.args, kwargs=failed_task.kwargs
+        )
+    FailedTask.objects.filter(pk=failed_task.pk, resolved=False).update(
+        resolved=True, resolved_at=timezone.now(), resent_as=str(result.id)
+    )
+    return str(result.id)

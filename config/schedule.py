@@ -30,6 +30,10 @@ PERIODIC_TASKS: dict[str, dict[str, Any]] = {
         "task": "scoring.recompute_all",
         "schedule": crontab(hour=3, minute=5),
     },
+    "scoring: resume batch runs past their deadline": {
+        "task": "scoring.batch_watch",
+        "schedule": timedelta(minutes=5),
+    },
     "scoring: uphold disputes open for 30 days": {
         "task": "scoring.uphold_stale_disputes",
         "schedule": crontab(hour=4, minute=10),

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -328,8 +329,36 @@ CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Every task is idempotent: its message is acked when it ends, and put back on the queue
+# if its worker process dies, so a killed worker loses no work (config/celery_app.py
+# retries database errors and records what still fails).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Redis: a message taken but not acked is handed out again after visibility_timeout,
+# whoever holds it. So it must exceed the longest a task may hold one: the hard time limit
+# (15 min) plus the longest retry countdown (60 s, ProjectTask.retry_backoff_max), or a
+# slow task would run twice. 20 min; a chunk lost with its worker comes back after at
+# most that (batch_watch resumes an overdue run too). RabbitMQ ignores it: it redelivers
+# as soon as the consumer's connection closes.
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+    "visibility_timeout": env.int("BROKER_VISIBILITY_TIMEOUT", default=20 * 60),
+}
+# Three queues: per-account work (the recompute after an event) on "scoring", the nightly
+# batch (recompute_all and its chunks) on "scoring-batch" so that it never holds up
+# per-account work, the rest on "celery" (batch_watch too: it alerts even when no batch
+# worker runs). Declared explicitly: durable on RabbitMQ (they and their persistent
+# messages survive a broker restart).
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_ROUTES = {"scoring.*": {"queue": "scoring"}}
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, Exchange("celery", type="direct", durable=True), routing_key=name, durable=True)
+    for name in ("celery", "scoring", "scoring-batch")
+)
+CELERY_TASK_ROUTES = {
+    "scoring.recompute_all": {"queue": "scoring-batch"},
+    "scoring.recompute_chunk": {"queue": "scoring-batch"},
+    "scoring.recompute_account": {"queue": "scoring"},
+    "scoring.relay_recomputes": {"queue": "scoring"},
+}
 CELERY_TIMEZONE = TIME_ZONE
 # Broker timeouts, so that neither a request nor /readyz waits without end on a broker
 # that is down or paused: connecting gives up after CELERY_BROKER_CONNECTION_TIMEOUT
@@ -337,10 +366,12 @@ CELERY_TIMEZONE = TIME_ZONE
 # 1 s BRPOP wait, or idle workers would see timeouts), and a publish is retried once,
 # at once, then fails to the caller.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
-    "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_CONNECT_TIMEOUT", default=1.0),
-    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
-}
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    {
+        "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_CONNECT_TIMEOUT", default=1.0),
+        "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
+    }
+)
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
@@ -360,6 +391,17 @@ CELERY_BEAT_SCHEDULE: dict[str, Any] = {}
 BEAT_HEARTBEAT_LATE_SECONDS = env.int("BEAT_HEARTBEAT_LATE_SECONDS", default=120)
 # The nightly batch: accounts per recompute_chunk task (an id range).
 SCORING_BATCH_CHUNK_SIZE = env.int("SCORING_BATCH_CHUNK_SIZE", default=10_000)
+# A batch run not complete this long after it started is overdue: an error in the log,
+# "needs attention" in the admin, and its unfinished chunks are sent again (at most once
+# per SCORING_BATCH_RESUME_EVERY, so slow chunks are not piled up in copies).
+SCORING_BATCH_DEADLINE = timedelta(minutes=env.int("SCORING_BATCH_DEADLINE_MINUTES", default=60))
+SCORING_BATCH_RESUME_EVERY = timedelta(
+    minutes=env.int("SCORING_BATCH_RESUME_EVERY_MINUTES", default=20)
+)
+# A chunk's own database limits, longer than a request's: below the task's soft time
+# limit (14 min), and a lock held longer than 30 s fails the attempt, which is retried.
+SCORING_BATCH_STATEMENT_TIMEOUT_MS = env.int("SCORING_BATCH_STATEMENT_TIMEOUT_MS", default=600_000)
+SCORING_BATCH_LOCK_TIMEOUT_MS = env.int("SCORING_BATCH_LOCK_TIMEOUT_MS", default=30_000)
 
 # --- Metrics -------------------------------------------------------------------------
 # /metrics (Prometheus text format) answers only a scraper sending

@@ -1,6 +1,7 @@
-"""Admin for scoring. Events, snapshots and the access log are read-only records;
-scorecards change only while they are drafts, and every change, activation and dispute
-decision goes through ``scoring.services``: the admin never writes a model itself."""
+"""Admin for scoring. Events, snapshots, the access log and batch runs are read-only
+records; scorecards change only while they are drafts, and every change, activation and
+dispute decision goes through ``scoring.services``: the admin never writes a model
+itself."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.options import Options
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -30,6 +32,10 @@ from scoring.errors import NoActiveScorecard, ScorecardNotDraft
 from scoring.facts import FACTS
 from scoring.models import (
     AccessLogEntry,
+    BatchChunk,
+    BatchChunkStatus,
+    BatchRun,
+    BatchRunStatus,
     CreditEvent,
     Dispute,
     Scorecard,
@@ -569,3 +575,92 @@ class DisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
                 f"{skipped} dispute(s) skipped: already resolved.",
                 messages.WARNING,
             )
+
+
+# --- Batch runs ------------------------------------------------------------------------
+
+
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    """Admin messages last one request; an overdue or failed run stays listed here."""
+
+    title = "attention"
+    parameter_name = "attention"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("needed", "Needs attention (overdue or failed)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[BatchRun]) -> QuerySet[BatchRun]:
+        if self.value() == "needed":
+            return queryset & selectors.batch_runs_needing_attention()
+        return queryset
+
+
+_STATUS_COLOURS = {"complete": "#2e7d32", "running": "#1565c0", "overdue": "#c62828"}
+
+
+@admin.register(BatchRun)
+class BatchRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "id",
+        "at",
+        "trigger",
+        "state",
+        "chunks_done",
+        "accounts",
+        "snapshots_written",
+        "deadline",
+        "resumes",
+        "completed_at",
+    )
+    list_filter = (NeedsAttentionFilter, "status", "trigger")
+    list_select_related = ("scorecard",)
+    date_hierarchy = "created_at"
+    readonly_fields = ("state",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BatchRun]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                chunk_count=Count("chunks"),
+                chunks_finished=Count("chunks", filter=Q(chunks__status=BatchChunkStatus.DONE)),
+            )
+        )
+
+    @admin.display(description="Status", ordering="status")
+    def state(self, obj: BatchRun) -> SafeString:
+        """Red when the run needs someone: overdue (it is being resumed) or failed."""
+        if obj.status == BatchRunStatus.RUNNING and obj.deadline < timezone.now():
+            label, colour = "Overdue: incomplete, resumed", _STATUS_COLOURS["overdue"]
+        elif obj.status == BatchRunStatus.FAILED:
+            label, colour = obj.get_status_display(), _STATUS_COLOURS["overdue"]
+        else:
+            label, colour = obj.get_status_display(), _STATUS_COLOURS[obj.status]
+        return format_html("<strong style='color: {}'>{}</strong>", colour, label)
+
+    @admin.display(description="Chunks done")
+    def chunks_done(self, obj: BatchRun) -> str:
+        return f"{obj.chunks_finished} / {obj.chunk_count}"  # type: ignore[attr-defined]
+
+    @admin.display(description="Accounts seen / expected")
+    def accounts(self, obj: BatchRun) -> str:
+        return f"{obj.accounts_seen} / {obj.accounts_expected}"
+
+
+@admin.register(BatchChunk)
+class BatchChunkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "run",
+        "first_id",
+        "last_id",
+        "status",
+        "accounts_in_range",
+        "accounts_seen",
+        "snapshots_written",
+        "attempts",
+        "finished_at",
+    )
+    list_filter = ("status",)
+    list_select_related = ("run",)
+    raw_id_fields = ("run",)
+    search_fields = ("=run__id",)

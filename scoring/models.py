@@ -385,3 +385,111 @@ class AccessLogEntry(ImmutableModel):
     def purpose(self) -> str:
         """Why, in English, rendered from the typed fields."""
         return self.purpose_typed.text
+
+
+# --- Batch runs --------------------------------------------------------------------------
+
+
+class BatchRunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    COMPLETE = "complete", "Complete"
+    FAILED = "failed", "Failed: control totals disagree"
+
+
+class BatchRun(models.Model):
+    """One recompute of every account as of one moment ``at``, split into id-range chunks.
+
+    Complete only when every chunk is done and each chunk saw as many accounts as its
+    range held when the run was created (the control totals): a missing or partial chunk
+    cannot pass for a finished batch. ``key`` makes starting a run idempotent (the id of
+    the task that started it: a redelivered ``recompute_all`` resumes its run).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    at = models.DateTimeField(help_text="The moment every score of the run describes.")
+    trigger = models.CharField(max_length=24, choices=SnapshotTrigger.choices)
+    scorecard = models.ForeignKey(
+        Scorecard, on_delete=models.PROTECT, related_name="batch_runs", null=True, blank=True
+    )
+    status = models.CharField(
+        max_length=16, choices=BatchRunStatus.choices, default=BatchRunStatus.RUNNING
+    )
+    created_at = models.DateTimeField()
+    deadline = models.DateTimeField(help_text="Overdue (an alert, then resumed) after this.")
+    accounts_expected = models.PositiveIntegerField(
+        help_text="Active accounts in the chunks' ranges when the run was created."
+    )
+    accounts_seen = models.PositiveIntegerField(default=0)
+    snapshots_written = models.PositiveIntegerField(default=0)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    resumes = models.PositiveIntegerField(
+        default=0, help_text="How many times its unfinished chunks were sent again."
+    )
+    resumed_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes: ClassVar = [
+            models.Index(
+                fields=("deadline",),
+                condition=Q(status="running"),
+                name="batch_run_unfinished",
+            ),
+        ]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=~Q(status="complete")
+                | (Q(completed_at__isnull=False) & Q(accounts_seen=F("accounts_expected"))),
+                name="batch_run_complete_totals_agree",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} at {self.at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+
+class BatchChunkStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed (retried or resumed)"
+
+
+class BatchChunk(models.Model):
+    """The accounts ``first_id..last_id`` of a run. Marked done in the same transaction as
+    its snapshots, so a done chunk's scores are written and a chunk run again after it
+    is done writes nothing."""
+
+    id = models.BigAutoField(primary_key=True)
+    run = models.ForeignKey(BatchRun, on_delete=models.CASCADE, related_name="chunks")
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    status = models.CharField(
+        max_length=16, choices=BatchChunkStatus.choices, default=BatchChunkStatus.PENDING
+    )
+    accounts_in_range = models.PositiveIntegerField()
+    accounts_seen = models.PositiveIntegerField(null=True, blank=True)
+    snapshots_written = models.PositiveIntegerField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("run_id", "first_id")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("run", "first_id"), name="batch_chunk_once"),
+            models.CheckConstraint(
+                condition=Q(first_id__lte=F("last_id")), name="batch_chunk_range"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done")
+                | Q(finished_at__isnull=False, accounts_seen__isnull=False),
+                name="batch_chunk_done_counted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"accounts {self.first_id}..{self.last_id} ({self.get_status_display()})"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import F, Max, Min, QuerySet, Window
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -21,6 +21,8 @@ from scoring.errors import AccountInactive, NoActiveScorecard
 from scoring.facts import FACTS, Features
 from scoring.models import (
     AccessLogEntry,
+    BatchRun,
+    BatchRunStatus,
     CreditEvent,
     Dispute,
     EventKind,
@@ -120,6 +122,24 @@ def account_id_chunks(*, size: int) -> list[tuple[int, int]]:
         (first, min(first + size - 1, bounds["high"]))
         for first in range(bounds["low"], bounds["high"] + 1, size)
     ]
+
+
+def account_id_chunks_counted(*, size: int) -> list[tuple[int, int, int]]:
+    """``account_id_chunks`` with the number of active accounts in each range, counted in
+    one statement: the control totals a batch run is checked against."""
+    chunks = account_id_chunks(size=size)
+    if not chunks:
+        return []
+    low = chunks[0][0]
+    counts = dict(
+        get_user_model()
+        .objects.filter(is_active=True)
+        .annotate(chunk=(F("pk") - low) / size)
+        .values_list("chunk")
+        .annotate(accounts=Count("pk"))
+        .values_list("chunk", "accounts")
+    )
+    return [(first, last, counts.get(n, 0)) for n, (first, last) in enumerate(chunks)]
 
 
 # --- Scorecards ------------------------------------------------------------------------
@@ -365,4 +385,16 @@ def facts_current(*, account: User) -> CurrentFacts:
         facts=facts_of(score=score, band=band, features=stored),
         snapshot=snapshot,
         scorecard=card,
+    )
+
+
+# --- Batch runs ------------------------------------------------------------------------
+
+
+def batch_runs_needing_attention(*, now: datetime | None = None) -> QuerySet[BatchRun]:
+    """Runs an operator should look at: running past their deadline (they are being
+    resumed) or finished with control totals that disagree."""
+    now = now or timezone.now()
+    return BatchRun.objects.filter(
+        Q(status=BatchRunStatus.RUNNING, deadline__lt=now) | Q(status=BatchRunStatus.FAILED)
     )

@@ -10,10 +10,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q, QuerySet
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from common.bulk import row_instance, rows_insert
@@ -29,6 +31,10 @@ from scoring.facts import EVENT_WINDOW_DAYS, FACTS, SETTLES, Features
 from scoring.fingerprint import Fingerprinter
 from scoring.models import (
     AccessLogEntry,
+    BatchChunk,
+    BatchChunkStatus,
+    BatchRun,
+    BatchRunStatus,
     CreditEvent,
     Dispute,
     DisputeBase,
@@ -508,11 +514,26 @@ _SNAPSHOT_COLUMNS = (
 )
 
 
+class Recomputed(NamedTuple):
+    accounts: int  # active accounts in the range: each was scored
+    written: int  # new snapshots (the others were already current)
+
+
 def scores_recompute(
     *, first_id: int, last_id: int, trigger: str, at: datetime | None = None
 ) -> int:
     """Recompute the score of every account with ``first_id <= id <= last_id`` as of
-    ``at``; returns how many new snapshots were written.
+    ``at``; returns how many new snapshots were written."""
+    return scores_recompute_counted(
+        first_id=first_id, last_id=last_id, trigger=trigger, at=at
+    ).written
+
+
+def scores_recompute_counted(
+    *, first_id: int, last_id: int, trigger: str, at: datetime | None = None
+) -> Recomputed:
+    """Recompute the score of every account with ``first_id <= id <= last_id`` as of
+    ``at``; returns how many accounts it scored and how many new snapshots it wrote.
 
     The same code serves one account and a chunk of the nightly batch. An account whose
     new snapshot would say the same as its current one gets none, so running it twice
@@ -530,7 +551,7 @@ def scores_recompute(
         current = selectors.snapshots_latest(first_id=first_id, last_id=last_id)
         rows = _snapshot_rows(features, current, explainer)
         _snapshots_insert(rows, explainer)
-    return len(rows)
+    return Recomputed(accounts=len(features), written=len(rows))
 
 
 def _copy_text(value: str) -> str:
@@ -941,7 +962,7 @@ def scorecard_draft_update(
 @transaction.atomic
 def scorecard_activate(*, scorecard: Scorecard) -> Scorecard:
     """Make a draft the one active version; the previous one retires. Every score is
-    recomputed under it after commit."""
+    recomputed under it: a batch run starts in the same transaction."""
     scorecard = Scorecard.objects.select_for_update().get(pk=scorecard.pk)
     if scorecard.status != ScorecardStatus.DRAFT:
         raise ScorecardNotDraft()
@@ -953,8 +974,231 @@ def scorecard_activate(*, scorecard: Scorecard) -> Scorecard:
     scorecard.status, scorecard.activated_at = ScorecardStatus.ACTIVE, now
     scorecard.save(update_fields=["status", "activated_at"])
     logger.info("scorecard activated", extra={"version": scorecard.version})
+    # The run is written with the activation; its chunks are sent after the commit. If
+    # that send is lost (the broker is down), the run is overdue and resumed later.
+    _, chunk_ids = batch_run_start(trigger=SnapshotTrigger.SCORECARD_ACTIVATION)
 
     from scoring import tasks
 
-    transaction.on_commit(lambda: tasks.recompute_all.delay(SnapshotTrigger.SCORECARD_ACTIVATION))
+    transaction.on_commit(lambda: tasks.batch_chunks_send(chunk_ids), robust=True)
     return scorecard
+
+
+# --- Batch runs ------------------------------------------------------------------------
+#
+# A recompute of every account is a ``BatchRun`` row with a ``BatchChunk`` row per id
+# range, written in one transaction before any chunk task is sent: a chunk whose message
+# is lost is still a row that is not done, and ``batches_watch`` sends it again once the
+# run is overdue. A chunk is marked done in the transaction that writes its snapshots,
+# and the last chunk to finish checks the control totals and completes the run.
+
+
+@transaction.atomic
+def batch_run_start(
+    *, trigger: str, key: str | None = None, at: datetime | None = None
+) -> tuple[BatchRun, list[int]]:
+    """Start a run of every account as of ``at`` (now); returns it and the ids of its
+    chunks to send. With a ``key`` (the starting task's id) it is idempotent: the run
+    that key already started is returned with its chunks that are not done."""
+    now = timezone.now()
+    if key is not None:
+        run = BatchRun.objects.select_for_update().filter(key=key).first()
+        if run is not None:
+            pending = _batch_chunks_not_done(run)
+            if pending:
+                run.resumes, run.resumed_at = run.resumes + 1, now
+                run.save(update_fields=["resumes", "resumed_at"])
+                logger.warning(
+                    "batch run started again: its unfinished chunks are sent again",
+                    extra={"run": run.pk, "chunks": len(pending)},
+                )
+            return run, pending
+    at = at or now
+    ranges = selectors.account_id_chunks_counted(size=settings.SCORING_BATCH_CHUNK_SIZE)
+    run = BatchRun.objects.create(
+        key=key,
+        at=at,
+        trigger=trigger,
+        scorecard=selectors.scorecard_active(),
+        created_at=now,
+        deadline=now + settings.SCORING_BATCH_DEADLINE,
+        accounts_expected=sum(accounts for _, _, accounts in ranges),
+    )
+    chunks = BatchChunk.objects.bulk_create(
+        BatchChunk(run=run, first_id=first, last_id=last, accounts_in_range=accounts)
+        for first, last, accounts in ranges
+    )
+    if not chunks:
+        _batch_run_settle(run, now=now)
+    logger.info(
+        "batch run started",
+        extra={"run": run.pk, "chunks": len(chunks), "accounts": run.accounts_expected},
+    )
+    return run, [chunk.pk for chunk in chunks]
+
+
+def _batch_chunks_not_done(run: BatchRun) -> list[int]:
+    return list(
+        run.chunks.exclude(status=BatchChunkStatus.DONE)
+        .order_by("first_id")
+        .values_list("pk", flat=True)
+    )
+
+
+def batch_chunk_run(*, chunk_id: int) -> int:
+    """Recompute one chunk of a run; returns the snapshots it wrote.
+
+    Safe to run twice or concurrently: a chunk that is done, or being run by another
+    worker right now (its row is locked), is left alone. Two transactions on purpose:
+    the first records the attempt and commits, so that ``running``, ``attempts`` and
+    ``last_error`` survive a failure of the second, which writes the snapshots and marks
+    the chunk done together."""
+    if not _batch_chunk_claim(chunk_id):
+        return 0
+    try:
+        return _batch_chunk_work(chunk_id)
+    except Exception as error:
+        _batch_chunk_failed(chunk_id, error)
+        raise
+
+
+@transaction.atomic
+def _batch_chunk_claim(chunk_id: int) -> bool:
+    free = (
+        BatchChunk.objects.select_for_update(skip_locked=True)
+        .filter(pk=chunk_id)
+        .exclude(status=BatchChunkStatus.DONE)
+        .values_list("pk", flat=True)
+    )
+    if not list(free):  # done, or another worker is running it right now
+        return False
+    BatchChunk.objects.filter(pk=chunk_id).update(
+        status=BatchChunkStatus.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now()
+    )
+    return True
+
+
+@transaction.atomic
+def _batch_chunk_work(chunk_id: int) -> int:
+    if connection.vendor == "postgresql":
+        # A chunk's own limits, longer than a request's: it reads a whole id range.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('statement_timeout', %s, true), "
+                "set_config('lock_timeout', %s, true)",
+                [
+                    f"{settings.SCORING_BATCH_STATEMENT_TIMEOUT_MS:d}",
+                    f"{settings.SCORING_BATCH_LOCK_TIMEOUT_MS:d}",
+                ],
+            )
+    chunk = (
+        BatchChunk.objects.select_for_update(skip_locked=True)
+        .filter(pk=chunk_id)
+        .exclude(status=BatchChunkStatus.DONE)
+        .first()
+    )
+    if chunk is None:  # done meanwhile, or another worker is on it
+        return 0
+    run = BatchRun.objects.get(pk=chunk.run_id)
+    recomputed = scores_recompute_counted(
+        first_id=chunk.first_id, last_id=chunk.last_id, trigger=run.trigger, at=run.at
+    )
+    now = timezone.now()
+    chunk.status, chunk.finished_at = BatchChunkStatus.DONE, now
+    chunk.accounts_seen, chunk.snapshots_written = recomputed.accounts, recomputed.written
+    chunk.save(update_fields=["status", "finished_at", "accounts_seen", "snapshots_written"])
+    if recomputed.accounts != chunk.accounts_in_range:
+        logger.error(
+            "batch chunk control totals disagree",
+            extra={
+                "run": run.pk,
+                "chunk": chunk.pk,
+                "accounts_in_range": chunk.accounts_in_range,
+                "accounts_seen": recomputed.accounts,
+            },
+        )
+    _batch_run_settle(BatchRun.objects.select_for_update().get(pk=run.pk), now=now)
+    return recomputed.written
+
+
+def _batch_chunk_failed(chunk_id: int, error: Exception) -> None:
+    """Record a failed attempt; the task retries it (or the watcher resumes it)."""
+    message = f"{type(error).__name__}: {error}"[:2000]
+    try:
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()  # a terminated connection
+        BatchChunk.objects.filter(pk=chunk_id, status=BatchChunkStatus.RUNNING).update(
+            status=BatchChunkStatus.FAILED, last_error=message
+        )
+    except DatabaseError:
+        logger.exception("could not record a failed batch chunk", extra={"chunk": chunk_id})
+    logger.warning("batch chunk failed", extra={"chunk": chunk_id, "error": message})
+
+
+def _batch_run_settle(run: BatchRun, *, now: datetime) -> None:
+    """Complete a running run whose chunks are all done (or fail it if its control totals
+    disagree). The caller holds the run's row lock, so the last chunk to finish sees
+    every other chunk's commit."""
+    if run.status != BatchRunStatus.RUNNING:
+        return
+    totals = run.chunks.aggregate(
+        unfinished=Count("pk", filter=~Q(status=BatchChunkStatus.DONE)),
+        disagreeing=Count("pk", filter=~Q(accounts_seen=F("accounts_in_range"))),
+        seen=Coalesce(Sum("accounts_seen"), 0),
+        written=Coalesce(Sum("snapshots_written"), 0),
+    )
+    if totals["unfinished"]:
+        return
+    run.accounts_seen, run.snapshots_written = totals["seen"], totals["written"]
+    if totals["disagreeing"] or run.accounts_seen != run.accounts_expected:
+        run.status = BatchRunStatus.FAILED
+        run.note = (
+            f"Control totals disagree: {run.accounts_seen} accounts seen of "
+            f"{run.accounts_expected} in range, in {totals['disagreeing']} chunk(s)."
+        )
+        logger.error("batch run failed its control totals", extra={"run": run.pk})
+    else:
+        run.status, run.completed_at = BatchRunStatus.COMPLETE, now
+        logger.info(
+            "batch run complete",
+            extra={"run": run.pk, "accounts": run.accounts_seen, "written": run.snapshots_written},
+        )
+    run.save(update_fields=["status", "completed_at", "accounts_seen", "snapshots_written", "note"])
+
+
+def batches_watch(*, now: datetime | None = None) -> list[int]:
+    """Check every run past its deadline: settle it if its chunks are all done, else
+    log an error and return its unfinished chunks to send again (resumed, not restarted:
+    done chunks stay done). A run is resumed at most once per resume interval, so a run
+    whose chunks are slow is not flooded with copies of them."""
+    now = now or timezone.now()
+    resend: list[int] = []
+    overdue = BatchRun.objects.filter(status=BatchRunStatus.RUNNING, deadline__lt=now)
+    for run_id in overdue.order_by("pk").values_list("pk", flat=True):
+        resend += _batch_run_check(run_id, now=now)
+    return resend
+
+
+@transaction.atomic
+def _batch_run_check(run_id: int, *, now: datetime) -> list[int]:
+    run = BatchRun.objects.select_for_update(skip_locked=True).filter(pk=run_id).first()
+    if run is None:  # a chunk is settling it right now
+        return []
+    _batch_run_settle(run, now=now)
+    if run.status != BatchRunStatus.RUNNING:
+        return []
+    if run.resumed_at is not None and run.resumed_at > now - settings.SCORING_BATCH_RESUME_EVERY:
+        return []
+    pending = _batch_chunks_not_done(run)
+    run.resumes, run.resumed_at = run.resumes + 1, now
+    run.save(update_fields=["resumes", "resumed_at"])
+    logger.error(
+        "batch run overdue: its unfinished chunks are sent again",
+        extra={
+            "run": run.pk,
+            "deadline": run.deadline.isoformat(),
+            "chunks_unfinished": len(pending),
+            "resumes": run.resumes,
+        },
+    )
+    return pending

@@ -1,15 +1,16 @@
 """Scoring's Celery tasks: thin wrappers, ids in, one service call each, idempotent.
 
-They run on the ``scoring`` queue (``CELERY_TASK_ROUTES``).
+Per-account work runs on the ``scoring`` queue; the batch (``recompute_all`` and its
+chunks) on ``scoring-batch``, so that a night's chunks never delay the recompute that
+follows a citizen's payment; the rest on ``celery`` (``CELERY_TASK_ROUTES``). Every task
+acks late and retries database errors (``config.celery_app.ProjectTask``).
 """
 
-from datetime import datetime
+from collections.abc import Sequence
 
-from celery import group, shared_task
-from django.conf import settings
-from django.utils import timezone
+from celery import Task, shared_task
 
-from scoring import selectors, services
+from scoring import services
 from scoring.models import SnapshotTrigger
 
 
@@ -20,22 +21,34 @@ def recompute_account(account_id: int, trigger: str = SnapshotTrigger.EVENT) -> 
 
 
 @shared_task(name="scoring.recompute_chunk", acks_late=True, reject_on_worker_lost=True)
-def recompute_chunk(first_id: int, last_id: int, at: str, trigger: str) -> int:
-    """One id range of the batch, as of the batch's moment ``at`` (ISO 8601)."""
-    return services.scores_recompute(
-        first_id=first_id, last_id=last_id, trigger=trigger, at=datetime.fromisoformat(at)
-    )
+def recompute_chunk(chunk_id: int) -> int:
+    """One chunk (an id range) of a batch run, as of the run's moment; nothing if done."""
+    return services.batch_chunk_run(chunk_id=chunk_id)
 
 
-@shared_task(name="scoring.recompute_all")
-def recompute_all(trigger: str = SnapshotTrigger.BATCH) -> int:
-    """Split every account into id ranges and recompute them as a group of chunk tasks,
-    all as of one moment (so that running the batch twice gives the same scores).
-    Returns the number of chunks."""
-    at = timezone.now().isoformat()
-    chunks = selectors.account_id_chunks(size=settings.SCORING_BATCH_CHUNK_SIZE)
-    group(recompute_chunk.si(first, last, at, trigger) for first, last in chunks).apply_async()
-    return len(chunks)
+@shared_task(bind=True, name="scoring.recompute_all", acks_late=True, reject_on_worker_lost=True)
+def recompute_all(self: Task, trigger: str = SnapshotTrigger.BATCH) -> int:
+    """Start a batch run of every account, all as of one moment (so that running the
+    batch twice gives the same scores), and send its chunks. Keyed by this task's id: run
+    again after its worker was lost, it sends the same run's unfinished chunks.
+    Returns the number of chunks sent."""
+    _, chunk_ids = services.batch_run_start(trigger=trigger, key=self.request.id)
+    batch_chunks_send(chunk_ids)
+    return len(chunk_ids)
+
+
+@shared_task(name="scoring.batch_watch", acks_late=True, reject_on_worker_lost=True)
+def batch_watch() -> int:
+    """Resume the runs past their deadline (an error in the log); returns chunks sent."""
+    chunk_ids = services.batches_watch()
+    batch_chunks_send(chunk_ids)
+    return len(chunk_ids)
+
+
+def batch_chunks_send(chunk_ids: Sequence[int]) -> None:
+    """Send a chunk task for each chunk, after the commit that wrote the chunks."""
+    for chunk_id in chunk_ids:
+        recompute_chunk.delay(chunk_id)
 
 
 @shared_task(name="scoring.uphold_stale_disputes", acks_late=True, reject_on_worker_lost=True)

@@ -1,4 +1,5 @@
-"""The Celery set-up: eager without a broker, every scheduled task registered, routing."""
+"""The Celery set-up: eager without a broker, every scheduled task registered, routing,
+acking late and retrying database errors."""
 
 import pytest
 from django.conf import settings
@@ -15,6 +16,7 @@ def test_every_periodic_task_in_the_schedule_is_registered():
         "wallet.expire_due_holds",
         "wallet.prune_idempotency_keys",
         "scoring.recompute_all",
+        "scoring.batch_watch",
         "scoring.uphold_stale_disputes",
         "merchants.uphold_stale_claim_disputes",
         "merchants.record_overdue_bills",
@@ -22,30 +24,72 @@ def test_every_periodic_task_in_the_schedule_is_registered():
     assert scheduled <= set(app.tasks)
 
 
-def test_tasks_are_json_only_and_idempotent_tasks_ack_late():
+def _project_tasks() -> list[str]:
     app.loader.import_default_modules()
+    return sorted(name for name in app.tasks if not name.startswith("celery."))
+
+
+def test_tasks_are_json_only_and_every_task_acks_late_and_retries_database_errors():
+    from django.db import InterfaceError, OperationalError
+
     assert app.conf.accept_content == ["json"]
     assert app.conf.task_serializer == "json"
-    for name in (
+    assert (app.conf.task_acks_late, app.conf.task_reject_on_worker_lost) == (True, True)
+    names = _project_tasks()
+    assert {
         "wallet.expire_due_holds",
         "wallet.prune_idempotency_keys",
         "scoring.recompute_account",
         "scoring.recompute_chunk",
+        "scoring.recompute_all",
+        "scoring.batch_watch",
         "scoring.uphold_stale_disputes",
         "merchants.uphold_stale_claim_disputes",
         "merchants.record_overdue_bills",
-    ):
+    } <= set(names)
+    for name in names:
         task = app.tasks[name]
-        assert task.acks_late is True
-        assert task.reject_on_worker_lost is True
+        assert task.acks_late is True, name
+        assert task.reject_on_worker_lost is True, name
+        assert set(task.autoretry_for) == {OperationalError, InterfaceError}, name
+        assert (task.retry_backoff, task.retry_jitter, task.max_retries) == (1, True, 5), name
+        assert task.retry_backoff_max == 60, name
 
 
-def test_scoring_tasks_are_routed_to_the_scoring_queue():
-    assert settings.CELERY_TASK_ROUTES == {"scoring.*": {"queue": "scoring"}}
+def test_the_visibility_timeout_outlasts_the_longest_task_and_its_retry_countdown():
+    timeout = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert timeout > settings.CELERY_TASK_TIME_LIMIT + 60
+
+
+def test_the_three_queues_are_declared_durable():
+    queues = {queue.name: queue for queue in app.conf.task_queues}
+    assert set(queues) == {"celery", "scoring", "scoring-batch"}
+    assert all(queue.durable for queue in queues.values())
+
+
+@pytest.mark.parametrize(
+    ("name", "queue"),
+    [
+        ("scoring.recompute_account", "scoring"),
+        ("scoring.relay_recomputes", "scoring"),
+        ("scoring.recompute_all", "scoring-batch"),
+        ("scoring.recompute_chunk", "scoring-batch"),
+        ("scoring.batch_watch", "celery"),
+        ("scoring.uphold_stale_disputes", "celery"),
+        ("wallet.expire_due_holds", "celery"),
+        ("merchants.record_overdue_bills", "celery"),
+    ],
+)
+def test_per_account_work_and_the_batch_have_their_own_queues(name, queue):
     app.loader.import_default_modules()
-    for name in ("scoring.recompute_account", "scoring.recompute_chunk", "scoring.recompute_all"):
-        route = app.amqp.router.route({}, name)
-        assert route["queue"].name == "scoring"
+    assert app.amqp.router.route({}, name)["queue"].name == queue
+
+
+def test_the_procfile_worker_consumes_every_queue():
+    from pathlib import Path
+
+    procfile = (Path(settings.BASE_DIR) / "Procfile").read_text()
+    assert "--queues celery,scoring,scoring-batch " in procfile
 
 
 @pytest.mark.django_db

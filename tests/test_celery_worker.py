@@ -1,15 +1,18 @@
-"""A real Celery worker on the real broker runs the project's tasks against the database.
+"""A real Celery worker on a real broker runs the project's tasks against the database.
 
 The worker runs in a thread of this process with its own database connection, consuming
-a queue of its own so that it never picks up another run's messages.
+queues of its own so that it never picks up another run's messages. Every test runs on
+Redis (``CELERY_BROKER_URL``) and on RabbitMQ (``CELERY_TEST_AMQP_URL``; skipped, with
+the reason, when that is unset).
 """
 
 import time
-import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
 
@@ -18,23 +21,32 @@ from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
 from scoring.facts import EventKinds
 from scoring.models import ScoreSnapshot, SnapshotTrigger
+from tests.brokers import Broker, amqp_url, app_on, delete_queues, unique_suffix
 from wallet import services, tasks
 from wallet.models import Hold, HoldStatus, LedgerAccount
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(params=["redis", "amqp"])
+def broker(request: pytest.FixtureRequest) -> Iterator[Broker]:
+    url = str(settings.CELERY_BROKER_URL) if request.param == "redis" else amqp_url()
+    broker = Broker(url=url, suffix=unique_suffix())
+    try:
+        with app_on(broker):
+            yield broker
+    finally:
+        delete_queues(broker)
+
+
 @pytest.fixture
-def real_worker():
-    queue = f"test-{uuid.uuid4().hex[:12]}"
-    app.conf.task_always_eager = False
+def real_worker(broker: Broker) -> Iterator[Broker]:
     try:
         with start_worker(
-            app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=30
+            app, pool="solo", perform_ping_check=False, queues=broker.queues, shutdown_timeout=30
         ):
-            yield queue
+            yield broker
     finally:
-        app.conf.task_always_eager = True
         connections.close_all()
 
 
@@ -56,32 +68,14 @@ def test_worker_expires_a_due_hold_committed_before_the_task_ran(real_worker):
         account=wallet, amount=400, expires_at=timezone.now() - timedelta(minutes=1)
     )
     # When the periodic task is sent through the broker to the worker
-    tasks.expire_due_holds.apply_async(queue=real_worker)
+    tasks.expire_due_holds.delay()
     # Then the worker expires it and gives the money back to the available balance
     assert wait_for(lambda: Hold.objects.get(pk=hold.pk).status == HoldStatus.EXPIRED)
     wallet.refresh_from_db()
     assert (wallet.balance, wallet.held) == (1_000, 0)
 
 
-@pytest.fixture
-def scoring_worker(real_worker):
-    """The scoring tasks routed to the test worker's own queue for the test."""
-    routes = app.conf.task_routes
-    app.conf.task_routes = {"scoring.*": {"queue": real_worker}}
-    _reload_routes()
-    try:
-        yield real_worker
-    finally:
-        app.conf.task_routes = routes
-        _reload_routes()
-
-
-def _reload_routes() -> None:
-    app.amqp.flush_routes()
-    app.amqp.__dict__.pop("router", None)  # the router caches the routes it was built with
-
-
-def test_an_event_recorded_in_a_committed_transaction_produces_a_new_snapshot(scoring_worker):
+def test_an_event_recorded_in_a_committed_transaction_produces_a_new_snapshot(real_worker):
     # Given a citizen with a score
     user = services.user_register(username="worker-score", password="correct-horse-battery")
     scoring_services.score_current_ensure(account=user)

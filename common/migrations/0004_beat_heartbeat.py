@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('common', '0002_idempotency_fingerprint_help_text'),
+        ('common', '0003_dead_letter'),
     ]
 
     operations = [

@@ -3,10 +3,8 @@
 import uuid
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
 from scoring import selectors, services
 from scoring.errors import NoActiveScorecard
@@ -16,7 +14,8 @@ from scoring.models import SnapshotTrigger
 class Command(BaseCommand):
     help = (
         "Recompute scores now, in this process: every account in id-range chunks (--all, "
-        "the nightly batch's code) or one account (--account, by username or public id). "
+        "a batch run like the nightly one, recorded with its control totals) or one "
+        "account (--account, by username or public id). "
         "A score that would not change gets no new snapshot."
     )
 
@@ -35,17 +34,15 @@ class Command(BaseCommand):
             raise CommandError(error.detail) from error
 
     def _recompute_all(self) -> None:
-        at = timezone.now()
-        chunks = selectors.account_id_chunks(size=settings.SCORING_BATCH_CHUNK_SIZE)
-        written = 0
-        for first_id, last_id in chunks:
-            written += services.scores_recompute(
-                first_id=first_id, last_id=last_id, trigger=SnapshotTrigger.MANUAL, at=at
-            )
+        run, chunk_ids = services.batch_run_start(trigger=SnapshotTrigger.MANUAL)
+        written = sum(services.batch_chunk_run(chunk_id=chunk_id) for chunk_id in chunk_ids)
+        run.refresh_from_db()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Recomputed {len(chunks)} chunk(s): {written} score(s) changed, "
-                "the others were already current."
+                f"Recomputed {len(chunk_ids)} chunk(s): {written} score(s) changed, "
+                "the others were already current. "
+                f"Batch run {run.pk}: {run.get_status_display().lower()}, "
+                f"{run.accounts_seen} of {run.accounts_expected} account(s) seen."
             )
         )
 

@@ -4,8 +4,8 @@ heartbeat, the dead letters of tasks."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 

@@ -1,4 +1,4 @@
-"""Writes of the shared HTTP plumbing: idempotency keys."""
+"""Writes of the shared plumbing: idempotency keys, the configuration generation."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from common.config_cache import CONFIG_GENERATION_ID, config_cache
 from common.models import IdempotencyKey
 
 # --- Idempotency -----------------------------------------------------------------------
@@ -59,3 +60,23 @@ def idempotency_keys_prune(*, now: datetime | None = None) -> int:
     cutoff = (now or timezone.now()) - settings.IDEMPOTENCY_KEY_TTL
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+# --- What processes cache --------------------------------------------------------------
+
+_CONFIG_GENERATION_BUMP_SQL = """
+INSERT INTO common_configgeneration (id, value) VALUES (%s, 1)
+ON CONFLICT (id) DO UPDATE SET value = common_configgeneration.value + 1
+"""
+
+
+def config_generation_bump() -> None:
+    """Tell every process that something it may cache changed (``common.config_cache``).
+
+    Call it inside the transaction of the write: the new generation becomes visible
+    with the change, never before it. The row is locked until that transaction ends, so
+    two staff writes at once queue on it (they are rare). One statement; the row is
+    made if it is missing (a database emptied by a test)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CONFIG_GENERATION_BUMP_SQL, [CONFIG_GENERATION_ID])
+    config_cache.clear()

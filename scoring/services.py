@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
+from common import services as common_services
 from common.bulk import row_instance, rows_insert
 from scoring import selectors
 from scoring.errors import (
@@ -952,6 +953,9 @@ def scorecard_activate(*, scorecard: Scorecard) -> Scorecard:
     )
     scorecard.status, scorecard.activated_at = ScorecardStatus.ACTIVE, now
     scorecard.save(update_fields=["status", "activated_at"])
+    # Every process's cached active scorecard (``selectors.scorecard_active``) is dropped
+    # when this commits.
+    common_services.config_generation_bump()
     logger.info("scorecard activated", extra={"version": scorecard.version})
 
     from scoring import tasks

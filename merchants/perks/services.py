@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common import services as common_services
 from common.bulk import row_instance, rows_insert
 from common.domain import FieldError, InvalidRequest
 from merchants import selectors as merchants_selectors
@@ -110,11 +111,13 @@ def _perk_rules(rules: dict[str, Any], max_amount: int) -> dict[str, Any]:
 
 
 def _perk_save(perk: Perk, *, update_fields: list[str] | None = None) -> None:
+    """Save the perk; every process's cached perks are dropped when this commits."""
     try:
         with transaction.atomic():
             perk.save(update_fields=update_fields)
     except IntegrityError as error:
         raise PerkAlreadyActive() from error
+    common_services.config_generation_bump()
 
 
 @transaction.atomic
@@ -160,6 +163,8 @@ class DecisionRecord:
     consent_id: Any
     citizen_id: int
     amount: int
+    # The snapshot current at the decision's moment: a history's, or the one a decision
+    # made now read with its consent (``eligibility_decide``); None reads it now.
     snapshot: ScoreSnapshot | None = None
     decided_at: datetime | None = None
     id: uuid.UUID = field(default_factory=uuid.uuid4)
@@ -178,7 +183,7 @@ def decisions_record(*, decisions: Sequence[DecisionRecord]) -> list[Decision]:
     compiled: dict[Any, rules_module.Rules] = {}
     for record in decisions:
         if record.perk.pk not in compiled:
-            compiled[record.perk.pk] = rules_module.Rules.from_data(record.perk.rules)
+            compiled[record.perk.pk] = selectors.perk_rules(record.perk)
     disclosures = scoring_services.disclosures_record(
         disclosures=[
             scoring_services.DisclosureRecord(
@@ -241,15 +246,21 @@ def eligibility_decide(
     """May this guest have the perk, and for how much? One transaction: the code's
     redemption (if a code is given), the access-logged read of the citizen's facts and
     the stored decision all happen, or none does. (:func:`decisions_record` applied to
-    one decision, now.)"""
+    one decision, now.)
+
+    Reads the consent, the citizen's current snapshot and the configuration generation in
+    one statement (``selectors.decision_inputs``); the perk and its compiled rules come
+    from this process's memory while that generation lasts (``selectors.perk_active``),
+    so a perk edited by staff is used from the first decision that starts after the edit
+    commits, in every process."""
     if (code is None) == (consent_id is None):
         raise ValueError("Give a code or a consent id, not both.")
     if code is not None:
-        consent = merchants_services.code_redeem(merchant=merchant, code=code)
-    else:
-        consent = merchants_selectors.consent_live_for(merchant=merchant, consent_id=consent_id)
+        consent_id = merchants_services.code_redeem(merchant=merchant, code=code).pk
+    inputs = selectors.decision_inputs(merchant=merchant, consent_id=consent_id)
+    consent = inputs.consent
     merchants_selectors.consent_check(consent=consent, scope=ConsentScope.DEPOSIT_WAIVER)
-    perk = selectors.perk_active(merchant=merchant, kind=perk_kind)
+    perk = selectors.perk_active(merchant=merchant, kind=perk_kind, generation=inputs.generation)
     if perk is None:
         raise PerkUnavailable()
     [decision] = decisions_record(
@@ -260,6 +271,7 @@ def eligibility_decide(
                 consent_id=consent.pk,
                 citizen_id=consent.citizen_id,
                 amount=amount,
+                snapshot=inputs.snapshot,
             )
         ]
     )

@@ -25,7 +25,6 @@ from scoring.facts import EventKinds
 from scoring.models import CreditEvent, ScoreSnapshot
 from tests.conftest import PASSWORD
 from tests.merchants.conftest import (
-    BOOKINGS_URL,
     ELIGIBILITY_URL,
     ClientResponse,
     code_for,

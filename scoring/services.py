@@ -17,7 +17,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from common import services as common_services
-from common.bulk import row_instance, rows_insert
+from common.bulk import row_instance, rows_insert, rows_insert_returning
 from scoring import selectors
 from scoring.errors import (
     AccountInactive,
@@ -808,6 +808,22 @@ def _snapshot_current(citizen_id: int) -> ScoreSnapshot:
     return snapshot
 
 
+_ACCESS_LOG_COLUMNS = (
+    "citizen_id",
+    "accessor_kind",
+    "accessor_id",
+    "accessor_name",
+    "purpose_code",
+    "amount",
+    "currency",
+    "purpose_note",
+    "facts",
+    "snapshot_id",
+    "decision_id",
+    "created_at",
+)
+
+
 def _disclosures_write(records: Sequence[DisclosureRecord]) -> list[Disclosure]:
     """Log reads of citizens' facts and return what each read: the one implementation
     of a disclosure, for one read now (:func:`facts_disclose`) or a history of them
@@ -817,7 +833,9 @@ def _disclosures_write(records: Sequence[DisclosureRecord]) -> list[Disclosure]:
     fact keys that are facts, a given snapshot the citizen's and computed by the read's
     moment. Inside the caller's transaction (a merchant's decision) it takes no
     savepoint of its own: if the read or the write fails, the caller's transaction fails
-    with it. One ``INSERT`` for all the access-log rows."""
+    with it. One ``INSERT`` for all the access-log rows (``rows_insert_returning``: one
+    statement that also returns their ids, without a model instance built to write
+    each)."""
     for record in records:
         checked: object = record.purpose  # callers without type checking may pass a sentence
         if not isinstance(checked, Purpose) or checked.code == AccessPurpose.OTHER:
@@ -834,24 +852,28 @@ def _disclosures_write(records: Sequence[DisclosureRecord]) -> list[Disclosure]:
     with transaction.atomic(savepoint=False):
         snapshots = [record.snapshot or _snapshot_current(record.citizen_id) for record in records]
         now = timezone.now()
-        entries = AccessLogEntry.objects.bulk_create(
-            [
-                AccessLogEntry(
-                    citizen_id=record.citizen_id,
-                    accessor_kind=record.accessor_kind,
-                    accessor_id=record.accessor_id,
-                    accessor_name=record.accessor_name,
-                    purpose_code=record.purpose.code,
-                    amount=record.purpose.amount,
-                    currency=record.purpose.currency,
-                    facts=list(record.fact_keys),
-                    snapshot=snapshot,
-                    decision_id=record.decision_id,
-                    created_at=record.created_at or now,
-                )
-                for record, snapshot in zip(records, snapshots, strict=True)
-            ]
-        )
+        rows = [
+            (
+                record.citizen_id,
+                record.accessor_kind,
+                record.accessor_id,
+                record.accessor_name,
+                record.purpose.code,
+                record.purpose.amount,
+                record.purpose.currency,
+                record.purpose.note,
+                list(record.fact_keys),
+                snapshot.pk,
+                record.decision_id,
+                record.created_at or now,
+            )
+            for record, snapshot in zip(records, snapshots, strict=True)
+        ]
+        ids = rows_insert_returning(AccessLogEntry, _ACCESS_LOG_COLUMNS, rows)
+    entries = [
+        row_instance(AccessLogEntry, ("id", *_ACCESS_LOG_COLUMNS), (entry_id, *row))
+        for entry_id, row in zip(ids, rows, strict=True)
+    ]
     return [
         Disclosure(
             snapshot=snapshot,

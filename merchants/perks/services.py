@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from common import services as common_services
-from common.bulk import row_instance, rows_insert
+from common.bulk import row_instance, rows_insert, rows_insert_returning
 from common.domain import FieldError, InvalidRequest
 from merchants import selectors as merchants_selectors
 from merchants import services as merchants_services
@@ -170,6 +170,24 @@ class DecisionRecord:
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
+_DECISION_COLUMNS = (
+    "id",
+    "merchant_id",
+    "perk_id",
+    "consent_id",
+    "citizen_id",
+    "snapshot_id",
+    "requested_amount",
+    "eligible",
+    "waived_amount",
+    "held_amount",
+    "currency",
+    "reasons",
+    "created_at",
+    "expires_at",
+)
+
+
 def decisions_record(*, decisions: Sequence[DecisionRecord]) -> list[Decision]:
     """Decide: the one implementation of an eligibility decision, for one made now
     (:func:`eligibility_decide`) or a history of them (the demo's).
@@ -178,7 +196,8 @@ def decisions_record(*, decisions: Sequence[DecisionRecord]) -> list[Decision]:
     access-log row each, naming the decision), runs the perk's rules on them
     (``rules.evaluate``: eligible, the amounts waived and held, the reasons) and stores
     the decision, valid for ``DECISION_TTL`` from its moment. Consents and perks are the
-    caller's to have checked. One ``INSERT`` for all the decisions."""
+    caller's to have checked. One ``INSERT`` for all the decisions (``rows_insert_returning``:
+    one statement, without a model instance built to write each)."""
     currency = settings.WALLET_CURRENCY
     compiled: dict[Any, rules_module.Rules] = {}
     for record in decisions:
@@ -203,7 +222,7 @@ def decisions_record(*, decisions: Sequence[DecisionRecord]) -> list[Decision]:
         ]
     )
     now = timezone.now()
-    written = []
+    rows = []
     for record, disclosure in zip(decisions, disclosures, strict=True):
         outcome = rules_module.evaluate(
             compiled[record.perk.pk],
@@ -213,25 +232,32 @@ def decisions_record(*, decisions: Sequence[DecisionRecord]) -> list[Decision]:
             currency=currency,
         )
         decided_at = record.decided_at or now
-        written.append(
-            Decision(
-                id=record.id,
-                merchant=record.merchant,
-                perk=record.perk,
-                consent_id=record.consent_id,
-                citizen_id=record.citizen_id,
-                snapshot=disclosure.snapshot,
-                requested_amount=record.amount,
-                eligible=outcome.eligible,
-                waived_amount=outcome.waived_amount,
-                held_amount=outcome.held_amount,
-                currency=currency,
-                reasons=[{"code": r.code, "message": r.message} for r in outcome.reasons],
-                created_at=decided_at,
-                expires_at=decided_at + DECISION_TTL,
+        rows.append(
+            (
+                record.id,
+                record.merchant.pk,
+                record.perk.pk,
+                record.consent_id,
+                record.citizen_id,
+                disclosure.snapshot.pk,
+                record.amount,
+                outcome.eligible,
+                outcome.waived_amount,
+                outcome.held_amount,
+                currency,
+                [{"code": r.code, "message": r.message} for r in outcome.reasons],
+                decided_at,
+                decided_at + DECISION_TTL,
             )
         )
-    return Decision.objects.bulk_create(written)
+    rows_insert_returning(Decision, _DECISION_COLUMNS, rows)
+    written = []
+    for record, disclosure, row in zip(decisions, disclosures, rows, strict=True):
+        decision: Decision = row_instance(Decision, _DECISION_COLUMNS, row)
+        decision.merchant, decision.perk = record.merchant, record.perk
+        decision.snapshot = disclosure.snapshot
+        written.append(decision)
+    return written
 
 
 @transaction.atomic

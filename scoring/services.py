@@ -510,17 +510,24 @@ _SNAPSHOT_COLUMNS = (
 
 
 def scores_recompute(
-    *, first_id: int, last_id: int, trigger: str, at: datetime | None = None
+    *,
+    first_id: int,
+    last_id: int,
+    trigger: str,
+    at: datetime | None = None,
+    generation: int | None = None,
 ) -> int:
     """Recompute the score of every account with ``first_id <= id <= last_id`` as of
     ``at``; returns how many new snapshots were written.
 
     The same code serves one account and a chunk of the nightly batch. An account whose
     new snapshot would say the same as its current one gets none, so running it twice
-    changes nothing.
+    changes nothing. A caller that has just read the configuration generation (a
+    decision recomputing a stale score) passes it: the active scorecard then comes from
+    the process's memory (``selectors.scorecard_active``).
     """
     at = at or timezone.now()
-    scorecard = selectors.scorecard_active()
+    scorecard = selectors.scorecard_active(generation=generation)
     explainer = _Explainer(scorecard.pk, selectors.scorecard_compiled(scorecard), trigger, at)
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -666,9 +673,16 @@ def _snapshots_insert(rows: list[_Row], explainer: _Explainer) -> None:
         copy.write(text)
 
 
-def score_recompute(*, account_id: int, trigger: str, at: datetime | None = None) -> bool:
+def score_recompute(
+    *, account_id: int, trigger: str, at: datetime | None = None, generation: int | None = None
+) -> bool:
     """Recompute one account's score; True if a new snapshot was written."""
-    return scores_recompute(first_id=account_id, last_id=account_id, trigger=trigger, at=at) > 0
+    return (
+        scores_recompute(
+            first_id=account_id, last_id=account_id, trigger=trigger, at=at, generation=generation
+        )
+        > 0
+    )
 
 
 def score_current_ensure(*, account: User) -> ScoreSnapshot:

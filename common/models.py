@@ -91,3 +91,16 @@ class FailedTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} [{self.task_id}] {self.exception_type}"
+
+
+class ConfigGeneration(models.Model):
+    """One row (``id`` 1): a counter that every write of what processes cache in memory
+    bumps, in the write's own transaction (``common.services.config_generation_bump``):
+    a merchant, a perk, the active scorecard. A process compares the value it read with
+    the one its cached entries were loaded under (``common.config_cache``): equal, they
+    are current; different, they are dropped and read again. A missing row reads as 0."""
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"configuration generation {self.value}"

@@ -7,6 +7,7 @@ qualify, the access log, admin columns) goes through ``format_money``.
 """
 
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision
 
@@ -27,6 +28,10 @@ def to_major(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-minor_unit_exponent(currency))
 
 
+# A pure function of its arguments, called by every eligibility decision's reasons with
+# the few amounts merchants ask for and their perks' tiers: Babel's formatting cost more
+# than the rest of the rules together (bench/eligibility.py).
+@lru_cache(maxsize=4096)
 def format_money(amount_minor: int, currency: str, locale: str = DEFAULT_LOCALE) -> str:
     """Minor units as the citizen reads them: 123456 CNY → "1,234.56 CNY", 50000 JPY →
     "50,000 JPY", 1234 KWD → "1.234 KWD"."""

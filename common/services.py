@@ -1,5 +1,5 @@
 """Writes of the shared plumbing: idempotency keys, the periodic tasks' defaults, beat's
-heartbeat, the dead letters of tasks."""
+heartbeat, the dead letters of tasks, the configuration generation."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from common.config_cache import CONFIG_GENERATION_ID, config_cache
 from common.models import BeatHeartbeat, FailedTask, IdempotencyKey
 
 logger = logging.getLogger(__name__)
@@ -173,3 +174,23 @@ def failed_task_resend(*, failed_task: FailedTask) -> str:
         resolved=True, resolved_at=timezone.now(), resent_as=str(result.id)
     )
     return str(result.id)
+
+
+# --- What processes cache --------------------------------------------------------------
+
+_CONFIG_GENERATION_BUMP_SQL = """
+INSERT INTO common_configgeneration (id, value) VALUES (%s, 1)
+ON CONFLICT (id) DO UPDATE SET value = common_configgeneration.value + 1
+"""
+
+
+def config_generation_bump() -> None:
+    """Tell every process that something it may cache changed (``common.config_cache``).
+
+    Call it inside the transaction of the write: the new generation becomes visible
+    with the change, never before it. The row is locked until that transaction ends, so
+    two staff writes at once queue on it (they are rare). One statement; the row is
+    made if it is missing (a database emptied by a test)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CONFIG_GENERATION_BUMP_SQL, [CONFIG_GENERATION_ID])
+    config_cache.clear()

@@ -90,7 +90,13 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
 
 
 def api_key_use(*, raw_key: str) -> ApiKey | None:
-    """The live key ``raw_key`` is, or None. Records its use (at most once a minute)."""
+    """The live key ``raw_key`` is, or None. Records its use (at most once a minute).
+
+    The key and its merchant are read on every request, in one statement by the key's
+    unique prefix (``selectors.api_key_by_prefix``), never from a process's memory: a
+    key revoked or expired, or its merchant deactivated, is refused from the first
+    request that starts after the change commits, in every process. (A cache would still
+    have to read the key's row to know that; the read is the whole cost.)"""
     prefix = api_key_parse_prefix(raw_key)
     if prefix is None:
         return None

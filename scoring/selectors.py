@@ -16,6 +16,8 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from common.config_cache import config_cache
+from common.rows import ModelColumns
 from scoring import facts
 from scoring.errors import AccountInactive, NoActiveScorecard
 from scoring.facts import FACTS, Features
@@ -157,11 +159,22 @@ def scorecard_compiled(scorecard: Scorecard) -> CompiledScorecard:
     return compiled
 
 
-def scorecard_active() -> Scorecard:
+def _scorecard_active_read() -> Scorecard:
     scorecard = Scorecard.objects.filter(status=ScorecardStatus.ACTIVE).first()
     if scorecard is None:
         raise NoActiveScorecard()
     return scorecard
+
+
+def scorecard_active(*, generation: int | None = None) -> Scorecard:
+    """The active scorecard. Given the configuration generation a statement of the
+    caller's just read (``common.config_cache``), from this process's memory while that
+    generation lasts (``services.scorecard_activate`` bumps it); without one, read now."""
+    if generation is None:
+        return _scorecard_active_read()
+    return config_cache.get(
+        ("scorecard_active",), generation=generation, load=_scorecard_active_read
+    )
 
 
 # --- Snapshots -------------------------------------------------------------------------
@@ -198,20 +211,40 @@ def score_current(*, account: User) -> ScoreSnapshot | None:
 # request. Written as SQL rather than with the ORM because compiling that query cost
 # several times what running it did (bench/eligibility.py), and without the scorecard:
 # its definition was the largest value the request decoded, and a disclosure reads none
-# of it. Runs on PostgreSQL and SQLite alike; ``snapshot_current`` covers it.
-_SNAPSHOT_DISCLOSED_SQL = """
-SELECT id, account_id, scorecard_id, score, band, features, computed_at
-  FROM scoring_scoresnapshot
- WHERE account_id = %s
- ORDER BY computed_at DESC, id DESC
- LIMIT 1
-"""
+# of it. Runs on PostgreSQL and SQLite alike; ``snapshot_current`` covers it. A statement
+# that reads more than the snapshot (the decision's, ``merchants.perks.selectors``) joins
+# ``scoring_scoresnapshot`` as ``snapshot`` on ``snapshot_current_id_sql`` and selects
+# ``SNAPSHOT_DISCLOSED.sql``.
+SNAPSHOT_DISCLOSED = ModelColumns(
+    ScoreSnapshot,
+    ("id", "account", "scorecard", "score", "band", "features", "computed_at"),
+    alias="snapshot",
+)
+
+
+def snapshot_current_id_sql(account_id: str) -> str:
+    """The id of the current snapshot of the account ``account_id`` (an SQL expression:
+    a placeholder, or a column of the outer statement), as a scalar subquery."""
+    return (
+        "(SELECT id FROM scoring_scoresnapshot"  # noqa: S608 (a placeholder or a column)
+        f" WHERE account_id = {account_id} ORDER BY computed_at DESC, id DESC LIMIT 1)"
+    )
+
+
+_SNAPSHOT_DISCLOSED_SQL = f"""
+SELECT {SNAPSHOT_DISCLOSED.sql}
+  FROM scoring_scoresnapshot snapshot
+ WHERE snapshot.id = {snapshot_current_id_sql("%s")}
+"""  # noqa: S608 (names from the models, no input)
 
 
 def score_current_disclosed(*, account_id: int) -> ScoreSnapshot | None:
     """The current snapshot with what a disclosure reads, in one statement. Its
     explanation (``points``, ``reasons``) loads only if something reads it."""
-    return next(iter(ScoreSnapshot.objects.raw(_SNAPSHOT_DISCLOSED_SQL, [account_id])), None)
+    with connection.cursor() as cursor:
+        cursor.execute(_SNAPSHOT_DISCLOSED_SQL, [account_id])
+        row = cursor.fetchone()
+    return SNAPSHOT_DISCLOSED.instance(row) if row is not None else None
 
 
 # --- Events, disputes, access log ------------------------------------------------------

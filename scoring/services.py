@@ -18,7 +18,8 @@ from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from common.bulk import row_instance, rows_insert
+from common import services as common_services
+from common.bulk import row_instance, rows_insert, rows_insert_returning
 from scoring import selectors
 from scoring.errors import (
     AccountInactive,
@@ -520,27 +521,39 @@ class Recomputed(NamedTuple):
 
 
 def scores_recompute(
-    *, first_id: int, last_id: int, trigger: str, at: datetime | None = None
+    *,
+    first_id: int,
+    last_id: int,
+    trigger: str,
+    at: datetime | None = None,
+    generation: int | None = None,
 ) -> int:
     """Recompute the score of every account with ``first_id <= id <= last_id`` as of
     ``at``; returns how many new snapshots were written."""
     return scores_recompute_counted(
-        first_id=first_id, last_id=last_id, trigger=trigger, at=at
+        first_id=first_id, last_id=last_id, trigger=trigger, at=at, generation=generation
     ).written
 
 
 def scores_recompute_counted(
-    *, first_id: int, last_id: int, trigger: str, at: datetime | None = None
+    *,
+    first_id: int,
+    last_id: int,
+    trigger: str,
+    at: datetime | None = None,
+    generation: int | None = None,
 ) -> Recomputed:
     """Recompute the score of every account with ``first_id <= id <= last_id`` as of
     ``at``; returns how many accounts it scored and how many new snapshots it wrote.
 
     The same code serves one account and a chunk of the nightly batch. An account whose
     new snapshot would say the same as its current one gets none, so running it twice
-    changes nothing.
+    changes nothing. A caller that has just read the configuration generation (a
+    decision recomputing a stale score) passes it: the active scorecard then comes from
+    the process's memory (``selectors.scorecard_active``).
     """
     at = at or timezone.now()
-    scorecard = selectors.scorecard_active()
+    scorecard = selectors.scorecard_active(generation=generation)
     explainer = _Explainer(scorecard.pk, selectors.scorecard_compiled(scorecard), trigger, at)
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -686,9 +699,16 @@ def _snapshots_insert(rows: list[_Row], explainer: _Explainer) -> None:
         copy.write(text)
 
 
-def score_recompute(*, account_id: int, trigger: str, at: datetime | None = None) -> bool:
+def score_recompute(
+    *, account_id: int, trigger: str, at: datetime | None = None, generation: int | None = None
+) -> bool:
     """Recompute one account's score; True if a new snapshot was written."""
-    return scores_recompute(first_id=account_id, last_id=account_id, trigger=trigger, at=at) > 0
+    return (
+        scores_recompute(
+            first_id=account_id, last_id=account_id, trigger=trigger, at=at, generation=generation
+        )
+        > 0
+    )
 
 
 def score_current_ensure(*, account: User) -> ScoreSnapshot:
@@ -828,6 +848,22 @@ def _snapshot_current(citizen_id: int) -> ScoreSnapshot:
     return snapshot
 
 
+_ACCESS_LOG_COLUMNS = (
+    "citizen_id",
+    "accessor_kind",
+    "accessor_id",
+    "accessor_name",
+    "purpose_code",
+    "amount",
+    "currency",
+    "purpose_note",
+    "facts",
+    "snapshot_id",
+    "decision_id",
+    "created_at",
+)
+
+
 def _disclosures_write(records: Sequence[DisclosureRecord]) -> list[Disclosure]:
     """Log reads of citizens' facts and return what each read: the one implementation
     of a disclosure, for one read now (:func:`facts_disclose`) or a history of them
@@ -837,7 +873,9 @@ def _disclosures_write(records: Sequence[DisclosureRecord]) -> list[Disclosure]:
     fact keys that are facts, a given snapshot the citizen's and computed by the read's
     moment. Inside the caller's transaction (a merchant's decision) it takes no
     savepoint of its own: if the read or the write fails, the caller's transaction fails
-    with it. One ``INSERT`` for all the access-log rows."""
+    with it. One ``INSERT`` for all the access-log rows (``rows_insert_returning``: one
+    statement that also returns their ids, without a model instance built to write
+    each)."""
     for record in records:
         checked: object = record.purpose  # callers without type checking may pass a sentence
         if not isinstance(checked, Purpose) or checked.code == AccessPurpose.OTHER:
@@ -854,24 +892,28 @@ def _disclosures_write(records: Sequence[DisclosureRecord]) -> list[Disclosure]:
     with transaction.atomic(savepoint=False):
         snapshots = [record.snapshot or _snapshot_current(record.citizen_id) for record in records]
         now = timezone.now()
-        entries = AccessLogEntry.objects.bulk_create(
-            [
-                AccessLogEntry(
-                    citizen_id=record.citizen_id,
-                    accessor_kind=record.accessor_kind,
-                    accessor_id=record.accessor_id,
-                    accessor_name=record.accessor_name,
-                    purpose_code=record.purpose.code,
-                    amount=record.purpose.amount,
-                    currency=record.purpose.currency,
-                    facts=list(record.fact_keys),
-                    snapshot=snapshot,
-                    decision_id=record.decision_id,
-                    created_at=record.created_at or now,
-                )
-                for record, snapshot in zip(records, snapshots, strict=True)
-            ]
-        )
+        rows = [
+            (
+                record.citizen_id,
+                record.accessor_kind,
+                record.accessor_id,
+                record.accessor_name,
+                record.purpose.code,
+                record.purpose.amount,
+                record.purpose.currency,
+                record.purpose.note,
+                list(record.fact_keys),
+                snapshot.pk,
+                record.decision_id,
+                record.created_at or now,
+            )
+            for record, snapshot in zip(records, snapshots, strict=True)
+        ]
+        ids = rows_insert_returning(AccessLogEntry, _ACCESS_LOG_COLUMNS, rows)
+    entries = [
+        row_instance(AccessLogEntry, ("id", *_ACCESS_LOG_COLUMNS), (entry_id, *row))
+        for entry_id, row in zip(ids, rows, strict=True)
+    ]
     return [
         Disclosure(
             snapshot=snapshot,
@@ -973,6 +1015,9 @@ def scorecard_activate(*, scorecard: Scorecard) -> Scorecard:
     )
     scorecard.status, scorecard.activated_at = ScorecardStatus.ACTIVE, now
     scorecard.save(update_fields=["status", "activated_at"])
+    # Every process's cached active scorecard (``selectors.scorecard_active``) is dropped
+    # when this commits.
+    common_services.config_generation_bump()
     logger.info("scorecard activated", extra={"version": scorecard.version})
     # The run is written with the activation; its chunks are sent after the commit. If
     # that send is lost (the broker is down), the run is overdue and resumed later.

@@ -11,6 +11,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from common.config_cache import config_cache
 from tests.factories import SettlementAccountFactory
 from wallet import services
 from wallet.models import LedgerAccount, User
@@ -115,6 +116,13 @@ def travel() -> Iterator[Callable[[timedelta], None]]:
     yield to
     for traveller in reversed(travellers):
         traveller.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_config_cache() -> None:
+    """Each test starts with nothing in the process's memory of perks and scorecards
+    (``common.config_cache``), as a newly started process does."""
+    config_cache.clear()
 
 
 @pytest.fixture(autouse=True)

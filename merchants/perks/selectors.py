@@ -4,22 +4,86 @@ citizen-facing read by the citizen."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
 
+from common.config_cache import CONFIG_GENERATION_SQL, config_cache, generation_of
+from common.rows import ModelColumns
 from merchants.errors import NotFound
-from merchants.models import Merchant
+from merchants.models import Consent, Merchant
+from merchants.perks import rules as rules_module
 from merchants.perks.models import Booking, Claim, Decision, Perk
 from scoring import selectors as scoring_selectors
-from scoring.models import CreditEvent
+from scoring.models import CreditEvent, ScoreSnapshot
 from scoring.subjects import claim_unpaid_source
 from wallet.models import User
 
-# Read once in every eligibility request: as SQL, because compiling the ORM's query cost
-# several times what running it did (bench/eligibility.py). At most one row matches (a
-# partial unique index).
+# --- What a decision reads -------------------------------------------------------------
+
+_CONSENT = ModelColumns(
+    Consent,
+    ("id", "citizen", "merchant", "scope", "granted_at", "expires_at", "revoked_at"),
+    alias="consent",
+)
+
+# Every eligibility decision's one read before it writes: the merchant's consent, the
+# citizen's current snapshot (as a disclosure reads it) and the configuration generation
+# (which the cached perk is checked against), in one statement. Raw SQL, because
+# compiling the ORM's queries cost more than running them (bench/eligibility.py); runs on
+# PostgreSQL and SQLite alike (``snapshot_current`` covers the snapshot's subquery). What
+# else a decision must know of the citizen before it decides belongs here too, as more
+# columns of this one row.
+_DECISION_INPUTS_SQL = f"""
+SELECT {CONFIG_GENERATION_SQL}, {_CONSENT.sql}, {scoring_selectors.SNAPSHOT_DISCLOSED.sql}
+  FROM merchants_consent consent
+  LEFT JOIN scoring_scoresnapshot snapshot
+    ON snapshot.id = {scoring_selectors.snapshot_current_id_sql("consent.citizen_id")}
+ WHERE consent.id = %s AND consent.merchant_id = %s
+"""  # noqa: S608 (names from the models, no input)
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionInputs:
+    """What :func:`decision_inputs` read: the configuration generation, the consent and
+    the citizen's current snapshot (None if they were never scored)."""
+
+    generation: int
+    consent: Consent
+    snapshot: ScoreSnapshot | None
+
+
+def _uuid_param(model: type[Any], field: str, value: Any) -> Any:
+    return model._meta.get_field(field).get_db_prep_value(value, connection)
+
+
+def decision_inputs(*, merchant: Merchant, consent_id: Any) -> DecisionInputs:
+    """The merchant's consent (404 for anyone else's, not yet checked live: see
+    ``merchants.selectors.consent_check``), with its citizen's current snapshot and the
+    configuration generation, in one statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _DECISION_INPUTS_SQL,
+            [
+                _uuid_param(Consent, "id", consent_id),
+                _uuid_param(Consent, "merchant", merchant.pk),
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound("No such consent.")
+    consent_end = 1 + len(_CONSENT)
+    return DecisionInputs(
+        generation=generation_of(row[0]),
+        consent=_CONSENT.found(row[1:consent_end]),
+        snapshot=scoring_selectors.SNAPSHOT_DISCLOSED.instance(row[consent_end:]),
+    )
+
+
+# As SQL, because compiling the ORM's query cost several times what running it did
+# (bench/eligibility.py). At most one row matches (a partial unique index).
 _PERK_ACTIVE_SQL = """
 SELECT id, merchant_id, kind, max_amount, rules, is_active, created_at, updated_at
   FROM merchants_perk
@@ -27,9 +91,40 @@ SELECT id, merchant_id, kind, max_amount, rules, is_active, created_at, updated_
 """
 
 
-def perk_active(*, merchant: Merchant, kind: str) -> Perk | None:
-    merchant_id = Perk._meta.get_field("merchant").get_db_prep_value(merchant.pk, connection)
-    return next(iter(Perk.objects.raw(_PERK_ACTIVE_SQL, [merchant_id, kind])), None)
+def _perk_active_read(merchant_id: Any, kind: str) -> Perk | None:
+    prepared = _uuid_param(Perk, "merchant", merchant_id)
+    return next(iter(Perk.objects.raw(_PERK_ACTIVE_SQL, [prepared, kind])), None)
+
+
+def perk_active(*, merchant: Merchant, kind: str, generation: int | None = None) -> Perk | None:
+    """The merchant's active perk of ``kind``, or None. Given the configuration
+    generation a statement of the caller's just read (:func:`decision_inputs`), from this
+    process's memory while that generation lasts (``services.perk_create`` and
+    ``perk_update`` bump it); without one, read now. A cached perk is shared: read-only."""
+    if generation is None:
+        return _perk_active_read(merchant.pk, kind)
+    return config_cache.get(
+        ("perk_active", merchant.pk, kind),
+        generation=generation,
+        load=lambda: _perk_active_read(merchant.pk, kind),
+    )
+
+
+_compiled_rules: dict[Any, tuple[Any, rules_module.Rules]] = {}
+
+
+def perk_rules(perk: Perk) -> rules_module.Rules:
+    """The perk's rules, validated and compiled (kept while unchanged: the same stored
+    rules, at once if they are the very value compiled, as a cached perk's are)."""
+    cached = _compiled_rules.get(perk.pk)
+    if cached is not None and (cached[0] is perk.rules or cached[0] == perk.rules):
+        return cached[1]
+    compiled = rules_module.Rules.from_data(perk.rules)
+    _compiled_rules[perk.pk] = (perk.rules, compiled)
+    return compiled
+
+
+# --- Locks of what a merchant's request changes ----------------------------------------
 
 
 def decision_for_update(*, merchant: Merchant, decision_id: Any) -> Decision:

@@ -19,7 +19,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from common.bulk import row_instance, rows_insert
+from common import services as common_services
+from common.bulk import row_instance, rows_insert, rows_insert_returning
 from common.domain import FieldError, InvalidRequest
 from merchants import selectors as merchants_selectors
 from merchants import services as merchants_services
@@ -110,11 +111,13 @@ def _perk_rules(rules: dict[str, Any], max_amount: int) -> dict[str, Any]:
 
 
 def _perk_save(perk: Perk, *, update_fields: list[str] | None = None) -> None:
+    """Save the perk; every process's cached perks are dropped when this commits."""
     try:
         with transaction.atomic():
             perk.save(update_fields=update_fields)
     except IntegrityError as error:
         raise PerkAlreadyActive() from error
+    common_services.config_generation_bump()
 
 
 @transaction.atomic
@@ -160,9 +163,29 @@ class DecisionRecord:
     consent_id: Any
     citizen_id: int
     amount: int
+    # The snapshot current at the decision's moment: a history's, or the one a decision
+    # made now read with its consent (``eligibility_decide``); None reads it now.
     snapshot: ScoreSnapshot | None = None
     decided_at: datetime | None = None
     id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+_DECISION_COLUMNS = (
+    "id",
+    "merchant_id",
+    "perk_id",
+    "consent_id",
+    "citizen_id",
+    "snapshot_id",
+    "requested_amount",
+    "eligible",
+    "waived_amount",
+    "held_amount",
+    "currency",
+    "reasons",
+    "created_at",
+    "expires_at",
+)
 
 
 def decisions_record(*, decisions: Sequence[DecisionRecord]) -> list[Decision]:
@@ -173,12 +196,13 @@ def decisions_record(*, decisions: Sequence[DecisionRecord]) -> list[Decision]:
     access-log row each, naming the decision), runs the perk's rules on them
     (``rules.evaluate``: eligible, the amounts waived and held, the reasons) and stores
     the decision, valid for ``DECISION_TTL`` from its moment. Consents and perks are the
-    caller's to have checked. One ``INSERT`` for all the decisions."""
+    caller's to have checked. One ``INSERT`` for all the decisions (``rows_insert_returning``:
+    one statement, without a model instance built to write each)."""
     currency = settings.WALLET_CURRENCY
     compiled: dict[Any, rules_module.Rules] = {}
     for record in decisions:
         if record.perk.pk not in compiled:
-            compiled[record.perk.pk] = rules_module.Rules.from_data(record.perk.rules)
+            compiled[record.perk.pk] = selectors.perk_rules(record.perk)
     disclosures = scoring_services.disclosures_record(
         disclosures=[
             scoring_services.DisclosureRecord(
@@ -198,7 +222,7 @@ def decisions_record(*, decisions: Sequence[DecisionRecord]) -> list[Decision]:
         ]
     )
     now = timezone.now()
-    written = []
+    rows = []
     for record, disclosure in zip(decisions, disclosures, strict=True):
         outcome = rules_module.evaluate(
             compiled[record.perk.pk],
@@ -208,25 +232,32 @@ def decisions_record(*, decisions: Sequence[DecisionRecord]) -> list[Decision]:
             currency=currency,
         )
         decided_at = record.decided_at or now
-        written.append(
-            Decision(
-                id=record.id,
-                merchant=record.merchant,
-                perk=record.perk,
-                consent_id=record.consent_id,
-                citizen_id=record.citizen_id,
-                snapshot=disclosure.snapshot,
-                requested_amount=record.amount,
-                eligible=outcome.eligible,
-                waived_amount=outcome.waived_amount,
-                held_amount=outcome.held_amount,
-                currency=currency,
-                reasons=[{"code": r.code, "message": r.message} for r in outcome.reasons],
-                created_at=decided_at,
-                expires_at=decided_at + DECISION_TTL,
+        rows.append(
+            (
+                record.id,
+                record.merchant.pk,
+                record.perk.pk,
+                record.consent_id,
+                record.citizen_id,
+                disclosure.snapshot.pk,
+                record.amount,
+                outcome.eligible,
+                outcome.waived_amount,
+                outcome.held_amount,
+                currency,
+                [{"code": r.code, "message": r.message} for r in outcome.reasons],
+                decided_at,
+                decided_at + DECISION_TTL,
             )
         )
-    return Decision.objects.bulk_create(written)
+    rows_insert_returning(Decision, _DECISION_COLUMNS, rows)
+    written = []
+    for record, disclosure, row in zip(decisions, disclosures, rows, strict=True):
+        decision: Decision = row_instance(Decision, _DECISION_COLUMNS, row)
+        decision.merchant, decision.perk = record.merchant, record.perk
+        decision.snapshot = disclosure.snapshot
+        written.append(decision)
+    return written
 
 
 @transaction.atomic
@@ -241,15 +272,21 @@ def eligibility_decide(
     """May this guest have the perk, and for how much? One transaction: the code's
     redemption (if a code is given), the access-logged read of the citizen's facts and
     the stored decision all happen, or none does. (:func:`decisions_record` applied to
-    one decision, now.)"""
+    one decision, now.)
+
+    Reads the consent, the citizen's current snapshot and the configuration generation in
+    one statement (``selectors.decision_inputs``); the perk and its compiled rules come
+    from this process's memory while that generation lasts (``selectors.perk_active``),
+    so a perk edited by staff is used from the first decision that starts after the edit
+    commits, in every process."""
     if (code is None) == (consent_id is None):
         raise ValueError("Give a code or a consent id, not both.")
     if code is not None:
-        consent = merchants_services.code_redeem(merchant=merchant, code=code)
-    else:
-        consent = merchants_selectors.consent_live_for(merchant=merchant, consent_id=consent_id)
+        consent_id = merchants_services.code_redeem(merchant=merchant, code=code).pk
+    inputs = selectors.decision_inputs(merchant=merchant, consent_id=consent_id)
+    consent = inputs.consent
     merchants_selectors.consent_check(consent=consent, scope=ConsentScope.DEPOSIT_WAIVER)
-    perk = selectors.perk_active(merchant=merchant, kind=perk_kind)
+    perk = selectors.perk_active(merchant=merchant, kind=perk_kind, generation=inputs.generation)
     if perk is None:
         raise PerkUnavailable()
     [decision] = decisions_record(
@@ -260,6 +297,7 @@ def eligibility_decide(
                 consent_id=consent.pk,
                 citizen_id=consent.citizen_id,
                 amount=amount,
+                snapshot=inputs.snapshot,
             )
         ]
     )

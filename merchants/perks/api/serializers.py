@@ -12,7 +12,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.fields import MinorUnitsField
+from common.fields import MinorUnitsField, PlainFieldsSerializer
 from merchants.api.serializers import CodeField, MerchantSummaryOutputSerializer
 from merchants.perks.models import (
     BookingOutcome,
@@ -73,7 +73,7 @@ class BookingOutputSerializer(serializers.Serializer):
         return ClaimOutputSerializer(claim).data if claim is not None else None
 
 
-class EligibilityInputSerializer(serializers.Serializer):
+class EligibilityInputSerializer(PlainFieldsSerializer):
     code = CodeField(required=False)
     consent_id = serializers.UUIDField(required=False, help_text="A consent already granted.")
     perk = serializers.ChoiceField(choices=PerkKind.choices)
@@ -87,7 +87,7 @@ class EligibilityInputSerializer(serializers.Serializer):
         return attrs
 
 
-class DecisionOutputSerializer(serializers.Serializer):
+class DecisionOutputSerializer(PlainFieldsSerializer):
     decision_id = serializers.UUIDField(source="id")
     consent_id = serializers.UUIDField()
     perk = serializers.CharField(source="perk.kind")

@@ -297,6 +297,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=15),
     },
 }
+# --- The recompute outbox (scoring.relay_recomputes; see the README) ---
+# The relay claims this many accounts per transaction and drains the outbox for at most
+# this long per run; beat runs it every 5 s (and each commit that wants a recompute
+# kicks it, from a thread, at most every KICK_INTERVAL s per process). A relay that
+# does not start before it expires is dropped: the next one does its work.
+SCORING_RELAY_CHUNK = env.int("SCORING_RELAY_CHUNK", default=200)
+SCORING_RELAY_BUDGET_SECONDS = 20.0
+SCORING_RELAY_KICK_INTERVAL = 0.1
+SCORING_RELAY_KICK_EXPIRES = 30
+CELERY_BEAT_SCHEDULE["scoring: relay the recompute outbox"] = {
+    "task": "scoring.relay_recomputes",
+    "schedule": timedelta(seconds=5),
+    "options": {"expires": 10},
+}
+# --- end of the recompute outbox ---
 # The nightly batch: accounts per recompute_chunk task (an id range).
 SCORING_BATCH_CHUNK_SIZE = env.int("SCORING_BATCH_CHUNK_SIZE", default=10_000)
 

@@ -105,14 +105,15 @@ def features_for_accounts(
         "unpaid": EventKind.CLAIM_UNPAID,
     }
     if account_ids is not None:
-        sql, ids = _FEATURES_IN_LIST_SQL, list(account_ids)
-        if connection.vendor != "postgresql":  # no arrays: one parameter per account
+        ids = list(account_ids)
+        if connection.vendor == "postgresql":
+            sql, params["ids"] = _FEATURES_IN_LIST_SQL, ids
+        else:  # no arrays: one parameter per account
             names = [f"id{index}" for index in range(len(ids))]
             sql = _FEATURES_SQL.format(
                 accounts=f"IN ({', '.join(f'%({name})s' for name in names) or 'NULL'})"
             )
             params.update(zip(names, ids, strict=True))
-        params["ids"] = ids
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

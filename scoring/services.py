@@ -151,9 +151,9 @@ def _outbox_delete(versions: dict[int, int]) -> None:
                 [ids, ids, numbers],
             )
         else:
-            pairs = ", ".join(["(%s, %s)"] * len(ids))
+            pairs = ", ".join(["(%s, %s)"] * len(ids))  # placeholders only
             cursor.execute(
-                f"DELETE FROM scoring_recomputewanted WHERE (account_id, version) IN "
+                "DELETE FROM scoring_recomputewanted WHERE (account_id, version) IN "  # noqa: S608
                 f"(VALUES {pairs})",
                 [value for pair in versions.items() for value in pair],
             )
@@ -167,9 +167,7 @@ def _outbox_claim(*, limit: int) -> list[int]:
     now = timezone.now()
     with transaction.atomic():
         account_ids = sorted(
-            RecomputeWanted.objects.filter(
-                Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-            )
+            RecomputeWanted.objects.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
             .order_by("first_wanted_at")
             .select_for_update(skip_locked=True)
             .values_list("account_id", flat=True)[:limit]

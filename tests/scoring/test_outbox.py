@@ -39,16 +39,26 @@ def relay() -> services.Relayed:
     return services.recomputes_relay(chunk=50, budget=30)
 
 
+def current(user: User) -> ScoreSnapshot:
+    snapshot = selectors.score_current(account=user)
+    assert snapshot is not None
+    return snapshot
+
+
 def snapshots(user: User) -> int:
     return ScoreSnapshot.objects.filter(account=user).count()
 
 
 def test_an_event_writes_its_outbox_row_in_its_own_transaction(citizen: User) -> None:
     # Given an event recorded in a transaction that then fails
-    with pytest.raises(RuntimeError), transaction.atomic():
-        record(citizen, "bill:1")
-        assert RecomputeWanted.objects.filter(account=citizen).exists()
-        raise RuntimeError("the payment failed after the event")
+    def pay_and_fail() -> None:
+        with transaction.atomic():
+            record(citizen, "bill:1")
+            assert RecomputeWanted.objects.filter(account=citizen).exists()
+            raise RuntimeError("the payment failed after the event")
+
+    with pytest.raises(RuntimeError):
+        pay_and_fail()
     # Then the row went with the event
     assert not RecomputeWanted.objects.filter(account=citizen).exists()
     # And an event that commits leaves its row
@@ -86,7 +96,7 @@ def test_many_events_of_one_account_coalesce_into_one_row_and_one_recompute(
     # Then each account was recomputed once, into one snapshot, and the outbox is empty
     assert (relayed.accounts, relayed.snapshots, relayed.chunks) == (2, 2, 1)
     assert (snapshots(citizen), snapshots(other_citizen)) == (1, 1)
-    assert selectors.score_current(account=citizen).features["on_time_payments_12m"] == 5
+    assert current(citizen).features["on_time_payments_12m"] == 5
     assert not RecomputeWanted.objects.exists()
     # And running it again does nothing
     assert relay().accounts == 0
@@ -115,7 +125,7 @@ def test_a_change_committed_during_a_recompute_keeps_its_row(
     # And the relay's next claim recomputes it and empties the outbox
     assert relay().accounts == 1
     assert not RecomputeWanted.objects.exists()
-    assert selectors.score_current(account=citizen).features["on_time_payments_12m"] == 2
+    assert current(citizen).features["on_time_payments_12m"] == 2
 
 
 def test_a_row_is_deleted_only_with_its_snapshot(
@@ -154,7 +164,7 @@ def test_score_fresh_recomputes_an_account_whose_change_was_not_relayed(citizen:
     # Given a reliable score, then an unpaid claim whose recompute was never relayed
     record(citizen, "bill:1")
     relay()
-    before = selectors.score_current(account=citizen)
+    before = current(citizen)
     record(citizen, "claim:1", kind=EventKinds.CLAIM_UNPAID, amount=70_000)
     # When the score is read
     snapshot = services.score_fresh(account_id=citizen.pk)
@@ -211,7 +221,7 @@ def test_concurrent_recomputes_of_a_changed_account_write_one_snapshot(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given an account with a change nobody recomputed yet (its kick not run)
-    citizen = UserFactory()
+    citizen: User = UserFactory.create()
     with transaction.atomic():
         services._recompute_want(citizen.pk)  # no snapshot yet: the first one is wanted
         transaction.get_connection().run_on_commit.clear()  # as if the broker were down
@@ -238,7 +248,7 @@ def test_concurrent_recomputes_of_a_changed_account_write_one_snapshot(
 @pytest.mark.django_db(transaction=True)
 def test_relays_in_parallel_share_the_outbox(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given 60 accounts each with a change waiting (their kicks not run)
-    users = [UserFactory() for _ in range(60)]
+    users: list[User] = UserFactory.create_batch(60)
     with transaction.atomic():
         for user in users:
             services._recompute_want(user.pk)

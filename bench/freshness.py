@@ -23,9 +23,10 @@ the test database) and a broker of its own: a ``redis-server`` it starts on a fr
    taken once the recompute holds the account's lock, just before it reads the events),
    and how many recomputes the outbox saved (1 - snapshots written / events).
 
-Ends with::
+Ends with one line (here in two)::
 
-    freshness: R events/s for S s; lag p50 A ms, p99 B ms, max C ms; coalesced K%; reflected: true|false
+    freshness: R events/s for S s; lag p50 A ms, p99 B ms, max C ms;
+    coalesced K%; reflected: true|false
 
 ``reflected`` is true when every account's latest snapshot counts all of its events.
 """
@@ -111,7 +112,7 @@ class Redis:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 (our own arguments)
+        self.process = subprocess.Popen(
             [REDIS_SERVER, "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", ""],
             stdout=subprocess.DEVNULL,
         )
@@ -149,19 +150,25 @@ class Celery:
     def start(self) -> None:
         base = [sys.executable, "-m", "celery", "-A", "config.celery_app"]
         commands = [
-            [*base, "worker", "-Q", "scoring", "-c", "1", "--pool", "prefork", "-l", "WARNING"]
-            + ["-n", f"bench-freshness-{index}@%h", "--without-gossip", "--without-mingle"]
+            [
+                *base,
+                *("worker", "-Q", "scoring", "-c", "1", "--pool", "prefork", "-l", "WARNING"),
+                *("-n", f"bench-freshness-{index}@%h", "--without-gossip", "--without-mingle"),
+            ]
             for index in range(self.workers)
         ]
         schedule = self.log_dir / "beat-schedule"
         commands.append(
-            [*base, "beat", "-l", "WARNING", "-S", "celery.beat:PersistentScheduler"]
-            + ["-s", str(schedule)]
+            [
+                *base,
+                *("beat", "-l", "WARNING", "-S", "celery.beat:PersistentScheduler"),
+                *("--schedule", str(schedule)),
+            ]
         )
         for number, command in enumerate(commands):
             log = (self.log_dir / f"celery-{number}.log").open("wb")
             self.processes.append(
-                subprocess.Popen(  # noqa: S603 (our own arguments)
+                subprocess.Popen(
                     command,
                     cwd=PROJECT_DIR,
                     env=self.environment(),
@@ -172,7 +179,7 @@ class Celery:
                 )
             )
         deadline = time.monotonic() + 60
-        while len(app.control.ping(timeout=1.0)) < self.workers:
+        while len(app.control.ping(timeout=1.0) or []) < self.workers:
             if time.monotonic() > deadline or any(p.poll() is not None for p in self.processes):
                 self.stop()
                 sys.exit(f"the Celery workers did not start (logs in {self.log_dir})")
@@ -227,7 +234,7 @@ class Stream:
 
 def _record(stream: Stream, accounts: list[int], *, rate: float, until: float, seed: int) -> None:
     """One thread's share of the stream, paced to ``rate`` events/s."""
-    rng = random.Random(seed)  # noqa: S311 (a benchmark's choice of accounts)
+    rng = random.Random(seed)
     hot = accounts[:HOT_ACCOUNTS]
     users = {pk: User(pk=pk) for pk in accounts}
     interval, next_at, number = 1.0 / rate, time.monotonic(), 0

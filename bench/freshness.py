@@ -11,8 +11,9 @@ the test database) and a broker of its own: a ``redis-server`` it starts on a fr
 2. Starts the production topology for scores: two Celery worker processes on the
    ``scoring`` queue and beat (its periodic relay every 5 s), against that broker.
 3. Records a sustained stream of credit events (a bill paid on time, which always
-   changes the score) through ``scoring.services.record_event`` from ``--threads``
-   threads at ``--rate`` events/s in all, over the accounts, a share of them on a few
+   changes the score) through ``scoring.services.record_event`` from ``--processes``
+   processes of ``--threads`` threads each (as web workers would), ``--rate`` events/s
+   in all, over the accounts, a share of them on a few
    hot accounts (repeats, which the outbox coalesces). Each event commits its outbox row
    with it; the commit kicks the relay through the broker, and the workers' relay
    recomputes. With ``--broker-outage S`` the broker is killed for S seconds in the
@@ -37,6 +38,7 @@ import argparse
 import contextlib
 import io
 import logging
+import multiprocessing
 import os
 import random
 import secrets
@@ -55,6 +57,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import django
@@ -66,7 +69,8 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-REDIS_PORT = _free_port()
+# Chosen once, by the bench's first process; its recording processes inherit it.
+REDIS_PORT = int(os.environ.setdefault("BENCH_FRESHNESS_REDIS_PORT", str(_free_port())))
 BROKER_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
 os.environ["CELERY_BROKER_URL"] = BROKER_URL
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/open_sesame")
@@ -237,9 +241,9 @@ def _record(stream: Stream, accounts: list[int], *, rate: float, until: float, s
     rng = random.Random(seed)
     hot = accounts[:HOT_ACCOUNTS]
     users = {pk: User(pk=pk) for pk in accounts}
-    interval, next_at, number = 1.0 / rate, time.monotonic(), 0
+    interval, next_at, number = 1.0 / rate, time.time(), 0
     try:
-        while (now := time.monotonic()) < until:
+        while (now := time.time()) < until:
             if now < next_at:
                 time.sleep(next_at - now)
             next_at += interval
@@ -261,6 +265,41 @@ def _record(stream: Stream, accounts: list[int], *, rate: float, until: float, s
                 stream.committed.append((account, committed))
     finally:
         connection.close()
+
+
+def _recorder(
+    results: multiprocessing.Queue[tuple[list[tuple[int, float]], int]],
+    ready: multiprocessing.Queue[int],
+    window: Any,
+    accounts: list[int],
+    *,
+    threads: int,
+    rate: float,
+    seed: int,
+) -> None:
+    """A recording process (the stream is spread over processes as over web workers):
+    ``threads`` threads sharing ``rate``; sends back what they committed."""
+    app.conf.task_always_eager = False
+    for name in ("scoring", "celery", "kombu"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    stream = Stream()
+    ready.put(os.getpid())
+    while not window[0]:  # every recorder starts at once
+        time.sleep(0.01)
+    until = window[1]
+    running = [
+        threading.Thread(
+            target=_record,
+            args=(stream, accounts),
+            kwargs={"rate": rate / threads, "until": until, "seed": seed + index},
+        )
+        for index in range(threads)
+    ]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join()
+    results.put((stream.committed, stream.failed))
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -344,18 +383,31 @@ def run(args: argparse.Namespace, redis: Redis, log_dir: Path) -> Result:
     celery.start()
     try:
         stream = Stream()
-        started = time.time()
-        until = time.monotonic() + args.duration
-        threads = [
-            threading.Thread(
-                target=_record,
-                args=(stream, accounts),
-                kwargs={"rate": args.rate / args.threads, "until": until, "seed": index},
+        # Fresh processes (not forks of this one and its threads), on the bench database.
+        os.environ["DATABASE_URL"] = _database_url()
+        context = multiprocessing.get_context("spawn")
+        results: multiprocessing.Queue[tuple[list[tuple[int, float]], int]] = context.Queue()
+        ready: multiprocessing.Queue[int] = context.Queue()
+        window = context.Array("d", 2)  # (start, end) of the stream, once all are ready
+        recorders = [
+            context.Process(
+                target=_recorder,
+                args=(results, ready, window, accounts),
+                kwargs={
+                    "threads": args.threads,
+                    "rate": args.rate / args.processes,
+                    "seed": index * 1000,
+                },
             )
-            for index in range(args.threads)
+            for index in range(args.processes)
         ]
-        for thread in threads:
-            thread.start()
+        for recorder in recorders:
+            recorder.start()
+        for _ in recorders:
+            ready.get(timeout=120)
+        started = time.time()
+        window[1] = started + args.duration
+        window[0] = started
         outage = None
         if args.broker_outage:
             time.sleep(max(0.0, (args.duration - args.broker_outage) / 2))
@@ -369,8 +421,12 @@ def run(args: argparse.Namespace, redis: Redis, log_dir: Path) -> Result:
                 f"broker: back; outbox holds {RecomputeWanted.objects.count()} accounts",
                 flush=True,
             )
-        for thread in threads:
-            thread.join()
+        for _ in recorders:
+            committed, failed = results.get()
+            stream.committed.extend(committed)
+            stream.failed += failed
+        for recorder in recorders:
+            recorder.join()
         drained = _drain(time.monotonic() + DRAIN_TIMEOUT)
         result = _measure(stream, started, outage)
         result.reflected = result.reflected and drained and not stream.failed
@@ -396,7 +452,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rate", type=float, default=300.0, help="events/s, in all")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of the stream")
-    parser.add_argument("--threads", type=int, default=8, help="recording threads")
+    parser.add_argument("--processes", type=int, default=2, help="recording processes")
+    parser.add_argument("--threads", type=int, default=4, help="recording threads in each")
     parser.add_argument("--accounts", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
     parser.add_argument(

@@ -260,3 +260,10 @@ def test_relays_in_parallel_share_the_outbox(monkeypatch: pytest.MonkeyPatch) ->
     assert sum(r.snapshots for r in relayed) == 60
     assert ScoreSnapshot.objects.count() == 60
     assert not RecomputeWanted.objects.exists()
+
+
+def test_staff_see_the_outbox_in_the_admin(citizen: User, admin_client: Any) -> None:
+    record(citizen, "bill:1")
+    response = admin_client.get("/admin/scoring/recomputewanted/")
+    assert response.status_code == 200
+    assert str(citizen) in response.content.decode()

@@ -313,6 +313,8 @@ class Result:
     seconds: float
     lags_ms: list[float]
     outage_lags_ms: list[float]
+    # Of the events committed while the broker was down: from its return to the snapshot.
+    after_back_ms: list[float]
     coalesced: float
     reflected: bool
 
@@ -341,7 +343,7 @@ def _measure(stream: Stream, started: float, outage: tuple[float, float] | None)
     events: dict[int, list[float]] = defaultdict(list)
     for account_id, committed in stream.committed:
         events[account_id].append(committed)
-    lags, outage_lags, reflected = [], [], True
+    lags, outage_lags, after_back, reflected = [], [], [], True
     for account_id, commits in events.items():
         commits.sort()
         written_for = sorted(snapshots[account_id])
@@ -354,6 +356,7 @@ def _measure(stream: Stream, started: float, outage: tuple[float, float] | None)
             lags.append(lag)
             if outage and outage[0] <= committed <= outage[1]:
                 outage_lags.append(lag)
+                after_back.append(max(0.0, counting[0] - outage[1]) * 1000)
         latest = max(written_for, default=(0.0, 0))[1]
         reflected = reflected and latest == len(commits)
     count = len(stream.committed)
@@ -363,6 +366,7 @@ def _measure(stream: Stream, started: float, outage: tuple[float, float] | None)
         seconds=seconds,
         lags_ms=lags,
         outage_lags_ms=outage_lags,
+        after_back_ms=after_back,
         coalesced=1 - written / count if count else 0.0,
         reflected=reflected,
     )
@@ -440,7 +444,9 @@ def run(args: argparse.Namespace, redis: Redis, log_dir: Path) -> Result:
             print(
                 f"outage: {len(lags)} events committed while the broker was down; lag "
                 f"p50 {_percentile(lags, 0.5):.0f} ms, p99 {_percentile(lags, 0.99):.0f} ms, "
-                f"max {max(lags, default=0):.0f} ms",
+                f"max {max(lags, default=0):.0f} ms; in the snapshot after the broker's "
+                f"return: p50 {_percentile(result.after_back_ms, 0.5):.0f} ms, "
+                f"max {max(result.after_back_ms, default=0):.0f} ms",
                 flush=True,
             )
         return result

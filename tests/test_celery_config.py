@@ -13,6 +13,7 @@ def test_every_periodic_task_in_the_schedule_is_registered():
         "wallet.expire_due_holds",
         "wallet.prune_idempotency_keys",
         "scoring.recompute_all",
+        "scoring.relay_recomputes",
         "scoring.uphold_stale_disputes",
         "merchants.uphold_stale_claim_disputes",
         "merchants.record_overdue_bills",

@@ -472,6 +472,8 @@ def main() -> None:
     # A log line per event (and the kicks' warnings while the broker is down) is noise.
     for name in ("scoring", "celery", "kombu"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    # Stopped from outside (SIGTERM), it still stops the broker and the workers it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench.freshness: terminated"))
     redis = Redis()
     redis.start()
     try:

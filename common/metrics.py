@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from django.apps import apps
 from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -31,6 +30,7 @@ from prometheus_client.registry import Collector
 
 from common import selectors
 from common.db import statement_timeout
+from common.models import FailedTask
 
 logger = logging.getLogger(__name__)
 
@@ -156,25 +156,22 @@ class BeatCollector(DatabaseCollector):
             age.add_metric([], (timezone.now() - last).total_seconds())
         yield timestamp
         yield age
-        dead_letters = _dead_letters_unresolved()
-        if dead_letters is not None:
-            family = GaugeMetricFamily(
-                f"{PREFIX}_dead_letters_unresolved",
-                "Tasks that failed for good and no operator has resolved, by task.",
-                labels=["task"],
-            )
-            for task, count in dead_letters.items():
-                family.add_metric([task], count)
-            yield family
+        family = GaugeMetricFamily(
+            f"{PREFIX}_dead_letters_unresolved",
+            "Tasks that failed for good and no operator has resolved, by task.",
+            labels=["task"],
+        )
+        for task, count in _dead_letters_unresolved().items():
+            family.add_metric([task], count)
+        yield family
 
 
-def _dead_letters_unresolved() -> dict[str, int] | None:
-    """Unresolved dead letters by task name, or None where they are not recorded."""
-    try:
-        model = apps.get_model("common", "FailedTask")
-    except LookupError:
-        return None
+def _dead_letters_unresolved() -> dict[str, int]:
+    """Unresolved dead letters by task name."""
     rows = (
-        model.objects.filter(resolved=False).values("task_name").annotate(n=Count("pk")).order_by()
+        FailedTask.objects.filter(resolved=False)
+        .values("task_name")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
     return {row["task_name"]: row["n"] for row in rows}

@@ -30,6 +30,13 @@ PERIODIC_TASKS: dict[str, dict[str, Any]] = {
         "task": "scoring.recompute_all",
         "schedule": crontab(hour=3, minute=5),
     },
+    # Drains the recompute outbox; each commit that wants a recompute also kicks it. A
+    # relay that does not start before it expires is dropped: the next one does its work.
+    "scoring: relay the recompute outbox": {
+        "task": "scoring.relay_recomputes",
+        "schedule": timedelta(seconds=5),
+        "options": {"expire_seconds": 10},
+    },
     "scoring: resume batch runs past their deadline": {
         "task": "scoring.batch_watch",
         "schedule": timedelta(minutes=5),

@@ -38,6 +38,7 @@ from scoring.models import (
     BatchRunStatus,
     CreditEvent,
     Dispute,
+    RecomputeWanted,
     Scorecard,
     ScorecardStatus,
     ScoreSnapshot,
@@ -358,6 +359,17 @@ class ScoreSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 snapshot=snapshot,
             )
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(RecomputeWanted)
+class RecomputeWantedAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The recompute outbox, as the relay sees it: rows that stay long mean no relay
+    runs (beat or the workers are down)."""
+
+    list_display = ("account", "first_wanted_at", "wanted_at", "version", "claimed_until")
+    search_fields = ("account__username",)
+    list_select_related = ("account",)
+    ordering = ("first_wanted_at",)
 
 
 @admin.register(AccessLogEntry)

@@ -16,14 +16,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.apps import apps
 from django.db import connection
 from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
 from common.metrics import PREFIX, DatabaseCollector
-from scoring.models import CreditEvent, ScoreSnapshot
+from scoring.models import (
+    BatchRun,
+    BatchRunStatus,
+    CreditEvent,
+    RecomputeWanted,
+    ScoreSnapshot,
+)
 
 
 def stale_accounts_count() -> int:
@@ -48,41 +53,32 @@ def stale_accounts_count() -> int:
         return int(cursor.fetchone()[0])
 
 
-def _model(name: str) -> Any | None:
-    try:
-        return apps.get_model("scoring", name)
-    except LookupError:
-        return None
-
-
-def outbox_state() -> tuple[int, float | None] | None:
-    """(rows waiting, age in seconds of the oldest) of the recompute outbox, or None
-    where the outbox does not exist yet."""
-    model = _model("RecomputeWanted")
-    if model is None:
-        return None
-    row = model.objects.aggregate(depth=Count("pk"), oldest=Min("first_wanted_at"))
+def outbox_state() -> tuple[int, float | None]:
+    """(rows waiting, age in seconds of the oldest) of the recompute outbox."""
+    row = RecomputeWanted.objects.aggregate(depth=Count("pk"), oldest=Min("first_wanted_at"))
     oldest = row["oldest"]
     return row["depth"], (timezone.now() - oldest).total_seconds() if oldest else None
 
 
-def batch_state() -> dict[str, float] | None:
-    """The latest batch run's completeness, or None where batch runs are not recorded."""
-    run_model = _model("BatchRun")
-    if run_model is None:
-        return None
+def batch_state() -> dict[str, float]:
+    """The latest batch run's completeness, and how many runs are overdue."""
+    run_model = BatchRun
     now = timezone.now()
     state: dict[str, float] = {
-        "overdue": run_model.objects.filter(status="running", deadline__lt=now).count(),
+        "overdue": run_model.objects.filter(
+            status=BatchRunStatus.RUNNING, deadline__lt=now
+        ).count(),
     }
     latest = run_model.objects.order_by("-created_at", "-id").first()
     if latest is not None:
-        state["complete"] = 1.0 if latest.status == "complete" else 0.0
+        state["complete"] = 1.0 if latest.status == BatchRunStatus.COMPLETE else 0.0
         state["seen_ratio"] = (
             latest.accounts_seen / latest.accounts_expected if latest.accounts_expected else 1.0
         )
         state["started"] = latest.created_at.timestamp()
-    completed = run_model.objects.filter(status="complete").order_by("-completed_at").first()
+    completed = (
+        run_model.objects.filter(status=BatchRunStatus.COMPLETE).order_by("-completed_at").first()
+    )
     if completed is not None:
         state["last_complete"] = completed.completed_at.timestamp()
     return state
@@ -99,34 +95,31 @@ class ScoringCollector(DatabaseCollector):
             "Accounts whose latest snapshot is older than their latest credit event.",
             stale_accounts_count(),
         )
-        outbox = outbox_state()
-        if outbox is not None:
-            depth, oldest_age = outbox
-            yield _gauge("outbox_depth", "Recomputes wanted and not yet done.", depth)
-            yield _gauge(
-                "outbox_oldest_age_seconds",
-                "How long the oldest wanted recompute has waited (0 when none).",
-                oldest_age or 0.0,
-            )
+        depth, oldest_age = outbox_state()
+        yield _gauge("outbox_depth", "Recomputes wanted and not yet done.", depth)
+        yield _gauge(
+            "outbox_oldest_age_seconds",
+            "How long the oldest wanted recompute has waited (0 when none).",
+            oldest_age or 0.0,
+        )
         batch = batch_state()
-        if batch is not None:
-            yield _gauge(
-                "batch_runs_overdue",
-                "Batch runs still running past their deadline.",
-                batch["overdue"],
-            )
-            described = {
-                "complete": "1 if the latest batch run is complete, else 0.",
-                "seen_ratio": "Accounts seen over accounts expected, latest batch run.",
-                "started": "Unix time the latest batch run was created.",
-                "last_complete": "Unix time the latest complete batch run completed.",
-            }
-            names = {
-                "complete": "batch_last_run_complete",
-                "seen_ratio": "batch_last_run_accounts_seen_ratio",
-                "started": "batch_last_run_created_timestamp_seconds",
-                "last_complete": "batch_last_complete_timestamp_seconds",
-            }
-            for key, help_text in described.items():
-                if key in batch:
-                    yield _gauge(names[key], help_text, batch[key])
+        yield _gauge(
+            "batch_runs_overdue",
+            "Batch runs still running past their deadline.",
+            batch["overdue"],
+        )
+        described = {
+            "complete": "1 if the latest batch run is complete, else 0.",
+            "seen_ratio": "Accounts seen over accounts expected, latest batch run.",
+            "started": "Unix time the latest batch run was created.",
+            "last_complete": "Unix time the latest complete batch run completed.",
+        }
+        names = {
+            "complete": "batch_last_run_complete",
+            "seen_ratio": "batch_last_run_accounts_seen_ratio",
+            "started": "batch_last_run_created_timestamp_seconds",
+            "last_complete": "batch_last_complete_timestamp_seconds",
+        }
+        for key, help_text in described.items():
+            if key in batch:
+                yield _gauge(names[key], help_text, batch[key])

@@ -493,3 +493,37 @@ class BatchChunk(models.Model):
 
     def __str__(self) -> str:
         return f"accounts {self.first_id}..{self.last_id} ({self.get_status_display()})"
+
+
+class RecomputeWanted(models.Model):
+    """The outbox of recomputes: the account's score must be recomputed.
+
+    Written in the same transaction as whatever changed the score (an event recorded, a
+    dispute opened or ended), so that it commits or rolls back with it; one row per
+    account, however many changes are waiting (they coalesce into one recompute).
+    ``version`` grows with every change: a recompute deletes the row only at the version
+    it read before it read the account's events, so that a change committed meanwhile
+    keeps it. ``claimed_until`` is a relay's lease on it (``scoring.services``); a new
+    change clears it. Written and deleted only by ``scoring.services``, in SQL.
+    """
+
+    account = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+    )
+    first_wanted_at = models.DateTimeField(help_text="The oldest change waiting.")
+    wanted_at = models.DateTimeField(help_text="The newest change waiting.")
+    version = models.BigIntegerField(default=1)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "recompute wanted"
+        verbose_name_plural = "recomputes wanted (outbox)"
+        indexes: ClassVar = [
+            models.Index(fields=("first_wanted_at",), name="recompute_wanted_oldest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"account {self.account_id} since {self.first_wanted_at:%Y-%m-%d %H:%M:%S}"

@@ -6,9 +6,10 @@ These are the citizen's own reads (and the batch's). A read by anyone else goes 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -66,27 +67,34 @@ SELECT u.id, u.identity_level, u.date_joined,
                (status = %(active)s AND occurred_at <= %(at)s AND counts_until > %(at)s
                 AND (settled_at IS NULL OR settled_at > %(at)s)) AS counts
           FROM scoring_creditevent
-         WHERE account_id BETWEEN %(first_id)s AND %(last_id)s
+         WHERE account_id {accounts}
       ) event
      GROUP BY account_id
   ) e ON e.account_id = u.id
- WHERE u.id BETWEEN %(first_id)s AND %(last_id)s AND u.is_active
+ WHERE u.id {accounts} AND u.is_active
  ORDER BY u.id
 """
+_IN_RANGE = "BETWEEN %(first_id)s AND %(last_id)s"
+_FEATURES_IN_RANGE_SQL = _FEATURES_SQL.format(accounts=_IN_RANGE)
+# A list of accounts (the outbox's relay, one account in a request): on PostgreSQL one
+# array parameter, so that the statement is the same whatever the list's length.
+_FEATURES_IN_LIST_SQL = _FEATURES_SQL.format(accounts="= ANY(%(ids)s)")
 
 
 def features_for_accounts(
-    *, first_id: int, last_id: int, at: datetime
+    *, first_id: int, last_id: int, at: datetime, account_ids: Sequence[int] | None = None
 ) -> list[tuple[int, Features]]:
-    """The features of every active account with ``first_id <= id <= last_id`` at ``at``.
+    """The features of every active account with ``first_id <= id <= last_id`` (or,
+    given ``account_ids``, of those accounts) at ``at``.
 
     One set-based query, whatever the number of accounts or events: the same function
-    serves one account after an event (``first_id == last_id``) and a chunk of the
-    nightly batch. An event counts while it is active, has happened, is inside its window
-    and is not settled. Ordered by account id.
+    serves one account or a list of them (the outbox's relay) and a chunk of the nightly
+    batch. An event counts while it is active, has happened, is inside its window and is
+    not settled. Ordered by account id.
     """
     adapt = connection.ops.adapt_datetimefield_value
-    params = {
+    sql = _FEATURES_IN_RANGE_SQL
+    params: dict[str, Any] = {
         "first_id": first_id,
         "last_id": last_id,
         "at": adapt(at),
@@ -100,8 +108,18 @@ def features_for_accounts(
         "no_show": EventKind.NO_SHOW,
         "unpaid": EventKind.CLAIM_UNPAID,
     }
+    if account_ids is not None:
+        ids = list(account_ids)
+        if connection.vendor == "postgresql":
+            sql, params["ids"] = _FEATURES_IN_LIST_SQL, ids
+        else:  # no arrays: one parameter per account
+            names = [f"id{index}" for index in range(len(ids))]
+            sql = _FEATURES_SQL.format(
+                accounts=f"IN ({', '.join(f'%({name})s' for name in names) or 'NULL'})"
+            )
+            params.update(zip(names, ids, strict=True))
     with connection.cursor() as cursor:
-        cursor.execute(_FEATURES_SQL, params)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     make = Features._make
     return [
@@ -180,11 +198,16 @@ def scorecard_active(*, generation: int | None = None) -> Scorecard:
 # --- Snapshots -------------------------------------------------------------------------
 
 
-def snapshots_latest(*, first_id: int, last_id: int) -> dict[int, int]:
-    """The fingerprint of each account's current snapshot, for accounts in the range."""
+def snapshots_latest(
+    *, first_id: int, last_id: int, account_ids: Sequence[int] | None = None
+) -> dict[int, int]:
+    """The fingerprint of each account's current snapshot, for accounts in the range
+    (or, given ``account_ids``, those accounts)."""
+    snapshots = ScoreSnapshot.objects.filter(account_id__gte=first_id, account_id__lte=last_id)
+    if account_ids is not None:
+        snapshots = ScoreSnapshot.objects.filter(account_id__in=account_ids)
     latest = (
-        ScoreSnapshot.objects.filter(account_id__gte=first_id, account_id__lte=last_id)
-        .annotate(
+        snapshots.annotate(
             rank=Window(
                 RowNumber(),
                 partition_by=F("account_id"),
@@ -245,6 +268,76 @@ def score_current_disclosed(*, account_id: int) -> ScoreSnapshot | None:
         cursor.execute(_SNAPSHOT_DISCLOSED_SQL, [account_id])
         row = cursor.fetchone()
     return SNAPSHOT_DISCLOSED.instance(row) if row is not None else None
+
+
+# What says whether an account's current snapshot is still its score: the outbox row's
+# version (if a recompute is wanted), the account's identity level now and the active
+# scorecard, as three columns of a statement about the account ``account_id`` (an SQL
+# expression). A statement that reads the snapshot (``score_current_checked``, and the
+# decision's own in ``merchants.perks.selectors``) adds them, so that whether the score is
+# fresh costs no statement of its own (``scoring.services.score_fresh``).
+STALENESS_COLUMNS = 3
+
+
+def snapshot_staleness_sql(account_id: str) -> str:
+    return (
+        "(SELECT w.version FROM scoring_recomputewanted w"  # noqa: S608 (a column or placeholder)
+        f" WHERE w.account_id = {account_id}),"
+        f" (SELECT u.identity_level FROM wallet_user u WHERE u.id = {account_id}),"
+        " (SELECT c.id FROM scoring_scorecard c"
+        f" WHERE c.status = '{ScorecardStatus.ACTIVE.value}')"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotChecked:
+    """The current snapshot (None: never scored) and why it may no longer be the score."""
+
+    snapshot: ScoreSnapshot | None
+    outbox_version: int | None = None
+    level_now: int | None = None
+    scorecard_now: int | None = None
+
+    @classmethod
+    def of(cls, snapshot: ScoreSnapshot | None, staleness: Sequence[Any]) -> SnapshotChecked:
+        """From the snapshot and the values of :func:`snapshot_staleness_sql`'s columns."""
+        outbox_version, level_now, scorecard_now = staleness
+        return cls(snapshot, outbox_version, level_now, scorecard_now)
+
+    @property
+    def stale_because(self) -> str | None:
+        """Why the snapshot is not the account's score now, or None if it is: a
+        recompute is wanted (the outbox), the identity level changed since, or another
+        scorecard is active."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return "never scored"
+        if self.outbox_version is not None:
+            return "recompute wanted"
+        if snapshot.features.get("identity_level") != self.level_now:
+            return "identity level changed"
+        if snapshot.scorecard_id != self.scorecard_now:
+            return "scorecard changed"
+        return None
+
+
+_SNAPSHOT_CHECKED_SQL = f"""
+SELECT {SNAPSHOT_DISCLOSED.sql}, {snapshot_staleness_sql("snapshot.account_id")}
+  FROM scoring_scoresnapshot snapshot
+ WHERE snapshot.id = {snapshot_current_id_sql("%s")}
+"""  # noqa: S608 (names from the models, no input)
+
+
+def score_current_checked(*, account_id: int) -> SnapshotChecked:
+    """The current snapshot with what a disclosure reads, and whether it is stale, in one
+    statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SNAPSHOT_CHECKED_SQL, [account_id])
+        row = cursor.fetchone()
+    if row is None:
+        return SnapshotChecked(snapshot=None)
+    width = len(SNAPSHOT_DISCLOSED)
+    return SnapshotChecked.of(SNAPSHOT_DISCLOSED.instance(row[:width]), row[width:])
 
 
 # --- Events, disputes, access log ------------------------------------------------------

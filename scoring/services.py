@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -43,6 +44,7 @@ from scoring.models import (
     DisputeStatus,
     EventKind,
     EventStatus,
+    RecomputeWanted,
     Scorecard,
     ScorecardStatus,
     ScoreSnapshot,
@@ -64,10 +66,156 @@ AUTO_UPHOLD_NOTE = (
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def _schedule_recompute(account_id: int, trigger: str) -> None:
+# --- The recompute outbox --------------------------------------------------------------
+#
+# Whatever changes a score (an event recorded, a dispute opened or ended) writes a
+# "recompute wanted" row for the account in its own transaction (``_recompute_want``):
+# it commits or rolls back with the change, and many changes of one account coalesce
+# into one row. After commit a best-effort kick asks for the relay; the relay
+# (``recomputes_relay``, also run every few seconds by beat) claims rows oldest first,
+# recomputes their accounts through ``scores_recompute_accounts`` and deletes each row
+# in the transaction that wrote the snapshot, unless a change came in meanwhile. No
+# broker in a request: a request commits whatever the broker does, and a decision
+# recomputes a stale account itself (``score_fresh``).
+#
+# Histories written in bulk (``events_bulk_record``, ``disputes_bulk_record``) write
+# no rows: their callers recompute the accounts with the batch. A new scorecard is the
+# batch's too (``scorecard_activate``); until it reaches an account, ``score_fresh``
+# finds the account's snapshot of another scorecard and recomputes it. An identity level
+# set by staff (``wallet``, which knows nothing of scoring) writes no row either:
+# ``score_fresh`` compares it with the snapshot's, so no decision uses the old one.
+
+_WANT_SQL = """
+INSERT INTO scoring_recomputewanted
+       (account_id, first_wanted_at, wanted_at, version, claimed_until)
+VALUES (%s, %s, %s, 1, NULL)
+    ON CONFLICT (account_id) DO UPDATE
+   SET wanted_at = excluded.wanted_at,
+       version = scoring_recomputewanted.version + 1,
+       claimed_until = NULL
+"""
+# Keys of the per-account advisory locks of recomputes: the account id in this space.
+_RECOMPUTE_LOCK_SPACE = 0x5C0E << 32
+# A relay's claim on outbox rows lapses after this (a relay killed mid-chunk).
+_RELAY_LEASE = timedelta(seconds=60)
+
+
+def _recompute_want(account_id: int) -> None:
+    """The account's score must be recomputed: its outbox row, in the caller's
+    transaction (a new one, or the newer version of the one waiting), and the relay
+    kicked once it commits. Concurrent writers of one account never fail: the second
+    waits for the first's row and bumps its version."""
     from scoring import tasks  # tasks import this module
 
-    transaction.on_commit(lambda: tasks.recompute_account.delay(account_id, trigger))
+    now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(_WANT_SQL, [account_id, adapt(now), adapt(now)])
+    transaction.on_commit(tasks.relay_kick, robust=True)
+
+
+def _accounts_lock(account_ids: Sequence[int]) -> None:
+    """One recompute of each account at a time (PostgreSQL): a transaction-level
+    advisory lock per account, taken in id order (``account_ids`` is sorted) so that two
+    recomputes of overlapping lists never deadlock. The second recompute of an account
+    then reads the first one's snapshot and writes none if nothing changed since."""
+    if connection.vendor != "postgresql":
+        return  # SQLite runs one writing transaction at a time
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # And ``SET LOCAL jit = off`` (see ``_scores_recompute``), in the same statement.
+            "SELECT set_config('jit', 'off', true), pg_advisory_xact_lock(%s + id)"
+            "  FROM unnest(%s::bigint[]) AS id",
+            [_RECOMPUTE_LOCK_SPACE, list(account_ids)],
+        )
+
+
+def _outbox_versions(account_ids: Sequence[int]) -> dict[int, int]:
+    return dict(
+        RecomputeWanted.objects.filter(account_id__in=account_ids).values_list(
+            "account_id", "version"
+        )
+    )
+
+
+def _outbox_delete(versions: dict[int, int]) -> None:
+    """Delete the outbox rows still at the versions read before the recompute read the
+    accounts' events (a change committed since bumped its row's, which stays). A row
+    that a writer holds (a change not yet committed) is left alone: it is wanted
+    again."""
+    if not versions:
+        return
+    ids, numbers = list(versions), list(versions.values())
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                """
+                DELETE FROM scoring_recomputewanted
+                 WHERE account_id IN (SELECT account_id FROM scoring_recomputewanted
+                                       WHERE account_id = ANY(%s) FOR UPDATE SKIP LOCKED)
+                   AND (account_id, version) IN (SELECT * FROM unnest(%s::bigint[], %s::bigint[]))
+                """,
+                [ids, ids, numbers],
+            )
+        else:
+            pairs = ", ".join(["(%s, %s)"] * len(ids))  # placeholders only
+            cursor.execute(
+                "DELETE FROM scoring_recomputewanted WHERE (account_id, version) IN "  # noqa: S608
+                f"(VALUES {pairs})",
+                [value for pair in versions.items() for value in pair],
+            )
+
+
+def _outbox_claim(*, limit: int) -> list[int]:
+    """Claim up to ``limit`` outbox rows, the longest waiting first, skipping those
+    another relay holds or leases; returns their accounts, sorted. A short transaction
+    of its own: the lease, not a lock, keeps other relays off them while they are
+    recomputed, so a writer never waits for a relay."""
+    now = timezone.now()
+    with transaction.atomic():
+        account_ids = sorted(
+            RecomputeWanted.objects.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .order_by("first_wanted_at")
+            .select_for_update(skip_locked=True)
+            .values_list("account_id", flat=True)[:limit]
+        )
+        if account_ids:
+            RecomputeWanted.objects.filter(account_id__in=account_ids).update(
+                claimed_until=now + _RELAY_LEASE
+            )
+    return account_ids
+
+
+@dataclass(frozen=True, slots=True)
+class Relayed:
+    """What a run of the relay did."""
+
+    accounts: int
+    snapshots: int
+    chunks: int
+
+
+def recomputes_relay(*, chunk: int, budget: float) -> Relayed:
+    """Drain the outbox: claim ``chunk`` rows at a time and recompute their accounts,
+    until none is left to claim or ``budget`` seconds have passed. Safe to run in
+    several processes at once (each claims its own rows)."""
+    deadline = time.monotonic() + budget
+    accounts = snapshots = chunks = 0
+    while time.monotonic() < deadline:
+        account_ids = _outbox_claim(limit=chunk)
+        if not account_ids:
+            break
+        snapshots += scores_recompute_accounts(
+            account_ids=account_ids, trigger=SnapshotTrigger.EVENT
+        )
+        accounts += len(account_ids)
+        chunks += 1
+    if accounts:
+        logger.info(
+            "outbox relayed",
+            extra={"accounts": accounts, "snapshots": snapshots, "chunks": chunks},
+        )
+    return Relayed(accounts=accounts, snapshots=snapshots, chunks=chunks)
 
 
 # --- Credit events ---------------------------------------------------------------------
@@ -303,7 +451,8 @@ def record_event(
     the first event and changes nothing. An event that settles an earlier one about the
     same ``subject`` (a claim paid after it went unpaid, a bill paid late after it was
     overdue) marks that one settled, in whichever order the two arrive. A recompute of
-    the account runs after commit. (:func:`_events_write` applied to one event.)
+    the account is wanted in the same transaction (the outbox) and done after commit.
+    (:func:`_events_write` applied to one event.)
     """
     now = timezone.now()
     record = EventRecord(
@@ -322,7 +471,7 @@ def record_event(
     event: CreditEvent = row_instance(CreditEvent, _EVENT_COLUMNS, written.row(record.id))
     event.account = account
     logger.info("credit event recorded", extra={"account_id": account.pk, "kind": kind})
-    _schedule_recompute(account.pk, SnapshotTrigger.EVENT)
+    _recompute_want(account.pk)
     return event
 
 
@@ -546,24 +695,71 @@ def scores_recompute_counted(
     """Recompute the score of every account with ``first_id <= id <= last_id`` as of
     ``at``; returns how many accounts it scored and how many new snapshots it wrote.
 
-    The same code serves one account and a chunk of the nightly batch. An account whose
-    new snapshot would say the same as its current one gets none, so running it twice
-    changes nothing. A caller that has just read the configuration generation (a
-    decision recomputing a stale score) passes it: the active scorecard then comes from
-    the process's memory (``selectors.scorecard_active``).
+    The same code serves a chunk of the nightly batch and a list of accounts
+    (:func:`scores_recompute_accounts`). An account whose new snapshot would say the same
+    as its current one gets none, so running it twice changes nothing. A caller that has
+    just read the configuration generation (a decision recomputing a stale score) passes
+    it: the active scorecard then comes from the process's memory
+    (``selectors.scorecard_active``).
     """
-    at = at or timezone.now()
+    return _scores_recompute(first_id, last_id, None, trigger=trigger, at=at, generation=generation)
+
+
+def scores_recompute_accounts(
+    *,
+    account_ids: Sequence[int],
+    trigger: str,
+    at: datetime | None = None,
+    generation: int | None = None,
+) -> int:
+    """Recompute the scores of these accounts (:func:`scores_recompute`, for a list):
+    one at a time per account (an advisory lock each, on PostgreSQL), so that concurrent
+    recomputes of an account write one snapshot per change. Recomputed as of now (no
+    ``at``), it also deletes the accounts' outbox rows that it covered. Returns how many
+    new snapshots were written."""
+    if not account_ids:
+        return 0
+    ordered = sorted(set(account_ids))
+    return _scores_recompute(
+        ordered[0], ordered[-1], ordered, trigger=trigger, at=at, generation=generation
+    ).written
+
+
+def _scores_recompute(
+    first_id: int,
+    last_id: int,
+    account_ids: Sequence[int] | None,
+    *,
+    trigger: str,
+    at: datetime | None,
+    generation: int | None = None,
+) -> Recomputed:
+    """The one implementation of recomputing: an id range (the batch) or a sorted list
+    of accounts."""
     scorecard = selectors.scorecard_active(generation=generation)
-    explainer = _Explainer(scorecard.pk, selectors.scorecard_compiled(scorecard), trigger, at)
+    card = selectors.scorecard_compiled(scorecard)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        versions: dict[int, int] = {}
+        if account_ids is None and connection.vendor == "postgresql":
             # Compiling these short queries costs more than running them.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
-        features = selectors.features_for_accounts(first_id=first_id, last_id=last_id, at=at)
-        current = selectors.snapshots_latest(first_id=first_id, last_id=last_id)
+        if account_ids is not None:
+            _accounts_lock(account_ids)
+            if at is None:  # as of now: what is wanted before the events are read is done
+                versions = _outbox_versions(account_ids)
+        # Taken once the locks are held: a change committed before is counted.
+        at = at or timezone.now()
+        explainer = _Explainer(scorecard.pk, card, trigger, at)
+        features = selectors.features_for_accounts(
+            first_id=first_id, last_id=last_id, at=at, account_ids=account_ids
+        )
+        current = selectors.snapshots_latest(
+            first_id=first_id, last_id=last_id, account_ids=account_ids
+        )
         rows = _snapshot_rows(features, current, explainer)
         _snapshots_insert(rows, explainer)
+        _outbox_delete(versions)
     return Recomputed(accounts=len(features), written=len(rows))
 
 
@@ -704,19 +900,58 @@ def score_recompute(
 ) -> bool:
     """Recompute one account's score; True if a new snapshot was written."""
     return (
-        scores_recompute(
-            first_id=account_id, last_id=account_id, trigger=trigger, at=at, generation=generation
+        scores_recompute_accounts(
+            account_ids=[account_id], trigger=trigger, at=at, generation=generation
         )
         > 0
     )
 
 
-def score_current_ensure(*, account: User) -> ScoreSnapshot:
-    """The current snapshot, computed now if the account never had one."""
-    snapshot = selectors.score_current(account=account)
+# Why a snapshot is stale → the trigger of the snapshot that replaces it.
+_FRESH_TRIGGERS = {
+    "never scored": SnapshotTrigger.INITIAL,
+    "scorecard changed": SnapshotTrigger.SCORECARD_ACTIVATION,
+}
+
+
+def score_fresh(
+    *,
+    account_id: int,
+    checked: selectors.SnapshotChecked | None = None,
+    generation: int | None = None,
+) -> ScoreSnapshot:
+    """The account's current snapshot, never a stale one: what every decision and every
+    read of a score uses. In one statement when it is fresh; when a recompute is wanted
+    (its outbox row), the identity level changed since, another scorecard is active or
+    the account was never scored, the account is recomputed here and now (one account,
+    the fixed-query path) and the new snapshot read. Has what a disclosure reads (see
+    ``selectors.score_current_disclosed``).
+
+    A caller whose own statement already read the snapshot with its staleness columns
+    (``selectors.snapshot_staleness_sql``: a merchant's decision) passes what it read as
+    ``checked``, and the configuration generation it read, so that a fresh score costs
+    no statement here and a stale one is recomputed under the cached scorecard."""
+    if checked is None:
+        checked = selectors.score_current_checked(account_id=account_id)
+    reason = checked.stale_because
+    if reason is None and checked.snapshot is not None:
+        return checked.snapshot
+    score_recompute(
+        account_id=account_id,
+        trigger=_FRESH_TRIGGERS.get(reason or "", SnapshotTrigger.EVENT),
+        generation=generation,
+    )
+    snapshot = selectors.score_current_disclosed(account_id=account_id)
     if snapshot is None:
-        score_recompute(account_id=account.pk, trigger=SnapshotTrigger.INITIAL)
-        snapshot = selectors.score_current(account=account)
+        raise AccountInactive()
+    return snapshot
+
+
+def score_current_ensure(*, account: User) -> ScoreSnapshot:
+    """The current snapshot (with its scorecard), fresh (:func:`score_fresh`): computed
+    now if the account never had one or its score changed since."""
+    score_fresh(account_id=account.pk)
+    snapshot = selectors.score_current(account=account)
     if snapshot is None:
         raise AccountInactive()
     return snapshot
@@ -736,7 +971,7 @@ def dispute_open(*, citizen: User, event: CreditEvent, reason: str) -> Dispute:
         ]
     )
     logger.info("dispute opened", extra={"account_id": citizen.pk, "dispute_id": str(dispute.pk)})
-    _schedule_recompute(citizen.pk, SnapshotTrigger.EVENT)
+    _recompute_want(citizen.pk)
     return dispute
 
 
@@ -765,7 +1000,7 @@ def dispute_resolve(
     dispute.save(update_fields=DISPUTE_RESOLVED_FIELDS)
     event.save(update_fields=["status"])
     logger.info("dispute resolved", extra={"dispute_id": str(dispute.pk), "upheld": upheld})
-    _schedule_recompute(dispute.citizen_id, SnapshotTrigger.EVENT)
+    _recompute_want(dispute.citizen_id)
     return dispute
 
 
@@ -842,10 +1077,7 @@ class DisclosureRecord:
 
 
 def _snapshot_current(citizen_id: int) -> ScoreSnapshot:
-    snapshot = selectors.score_current_disclosed(account_id=citizen_id)
-    if snapshot is None:  # never scored yet: the first snapshot is computed now
-        snapshot = score_current_ensure(account=User.objects.get(pk=citizen_id))
-    return snapshot
+    return score_fresh(account_id=citizen_id)
 
 
 _ACCESS_LOG_COLUMNS = (
@@ -1023,6 +1255,8 @@ def scorecard_activate(*, scorecard: Scorecard) -> Scorecard:
     # that send is lost (the broker is down), the run is overdue and resumed later.
     _, chunk_ids = batch_run_start(trigger=SnapshotTrigger.SCORECARD_ACTIVATION)
 
+    # Every account, through the batch rather than an outbox row each; until it reaches
+    # an account, ``score_fresh`` recomputes the account's snapshot of the old version.
     from scoring import tasks
 
     transaction.on_commit(lambda: tasks.batch_chunks_send(chunk_ids), robust=True)

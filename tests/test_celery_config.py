@@ -17,6 +17,7 @@ def test_every_periodic_task_in_the_schedule_is_registered():
         "wallet.prune_idempotency_keys",
         "scoring.recompute_all",
         "scoring.batch_watch",
+        "scoring.relay_recomputes",
         "scoring.uphold_stale_disputes",
         "merchants.uphold_stale_claim_disputes",
         "merchants.record_overdue_bills",

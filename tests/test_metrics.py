@@ -200,3 +200,43 @@ def test_gunicorn_workers_latencies_add_up_in_multiprocess_mode(tmp_path):
         (("method", "GET"), ("status", "2xx"), ("view", "healthz")),
     )
     assert samples[key] == 2
+
+
+@pytest.mark.django_db
+def test_the_outbox_the_batch_runs_and_the_dead_letters(client, token, settings, citizen):
+    settings.CELERY_BROKER_URL = None
+    # An event whose transaction has committed (the test's own never does: its relay is
+    # not run), so its account waits in the outbox
+    scoring_services.record_event(
+        account=citizen, kind=EventKinds.BILL_PAID_ON_TIME, source="metrics-test:outbox"
+    )
+    samples = scrape(client)
+    assert samples["open_sesame_outbox_depth"][()] == 1
+    assert 0 <= samples["open_sesame_outbox_oldest_age_seconds"][()] < 60
+    # The relay drains it
+    scoring_services.recomputes_relay(chunk=10, budget=5)
+    samples = scrape(client)
+    assert samples["open_sesame_outbox_depth"][()] == 0
+    assert samples["open_sesame_outbox_oldest_age_seconds"][()] == 0
+    # A batch run started, not yet complete; then its chunks run: complete
+    run, chunk_ids = scoring_services.batch_run_start(trigger="batch")
+    samples = scrape(client)
+    assert samples["open_sesame_batch_last_run_complete"][()] == 0
+    assert samples["open_sesame_batch_runs_overdue"][()] == 0
+    for chunk_id in chunk_ids:
+        scoring_services.batch_chunk_run(chunk_id=chunk_id)
+    samples = scrape(client)
+    assert samples["open_sesame_batch_last_run_complete"][()] == 1
+    assert samples["open_sesame_batch_last_run_accounts_seen_ratio"][()] == 1
+    # A task that failed for good is a dead letter until an operator resolves it
+    common_services.failed_task_record(
+        task_name="scoring.recompute_chunk",
+        task_id="metrics-test",
+        args=[1],
+        kwargs={},
+        exception=RuntimeError("boom"),
+        traceback="",
+        attempts=6,
+    )
+    letters = scrape(client)["open_sesame_dead_letters_unresolved"]
+    assert letters == {(("task", "scoring.recompute_chunk"),): 1}

@@ -17,7 +17,7 @@ from merchants.models import Consent, Merchant
 from merchants.perks import rules as rules_module
 from merchants.perks.models import Booking, Claim, Decision, Perk
 from scoring import selectors as scoring_selectors
-from scoring.models import CreditEvent, ScoreSnapshot
+from scoring.models import CreditEvent
 from scoring.subjects import claim_unpaid_source
 from wallet.models import User
 
@@ -37,7 +37,8 @@ _CONSENT = ModelColumns(
 # else a decision must know of the citizen before it decides belongs here too, as more
 # columns of this one row.
 _DECISION_INPUTS_SQL = f"""
-SELECT {CONFIG_GENERATION_SQL}, {_CONSENT.sql}, {scoring_selectors.SNAPSHOT_DISCLOSED.sql}
+SELECT {CONFIG_GENERATION_SQL}, {_CONSENT.sql}, {scoring_selectors.SNAPSHOT_DISCLOSED.sql},
+       {scoring_selectors.snapshot_staleness_sql("consent.citizen_id")}
   FROM merchants_consent consent
   LEFT JOIN scoring_scoresnapshot snapshot
     ON snapshot.id = {scoring_selectors.snapshot_current_id_sql("consent.citizen_id")}
@@ -48,11 +49,12 @@ SELECT {CONFIG_GENERATION_SQL}, {_CONSENT.sql}, {scoring_selectors.SNAPSHOT_DISC
 @dataclass(frozen=True, slots=True)
 class DecisionInputs:
     """What :func:`decision_inputs` read: the configuration generation, the consent and
-    the citizen's current snapshot (None if they were never scored)."""
+    the citizen's current snapshot (None if they were never scored) with whether it is
+    still their score (``scoring.services.score_fresh`` decides on it)."""
 
     generation: int
     consent: Consent
-    snapshot: ScoreSnapshot | None
+    snapshot: scoring_selectors.SnapshotChecked
 
 
 def _uuid_param(model: type[Any], field: str, value: Any) -> Any:
@@ -62,7 +64,8 @@ def _uuid_param(model: type[Any], field: str, value: Any) -> Any:
 def decision_inputs(*, merchant: Merchant, consent_id: Any) -> DecisionInputs:
     """The merchant's consent (404 for anyone else's, not yet checked live: see
     ``merchants.selectors.consent_check``), with its citizen's current snapshot and the
-    configuration generation, in one statement."""
+    configuration generation, in one statement; whether that snapshot is still the
+    citizen's score is read in the same statement."""
     with connection.cursor() as cursor:
         cursor.execute(
             _DECISION_INPUTS_SQL,
@@ -75,10 +78,14 @@ def decision_inputs(*, merchant: Merchant, consent_id: Any) -> DecisionInputs:
     if row is None:
         raise NotFound("No such consent.")
     consent_end = 1 + len(_CONSENT)
+    snapshot_end = consent_end + len(scoring_selectors.SNAPSHOT_DISCLOSED)
     return DecisionInputs(
         generation=generation_of(row[0]),
         consent=_CONSENT.found(row[1:consent_end]),
-        snapshot=scoring_selectors.SNAPSHOT_DISCLOSED.instance(row[consent_end:]),
+        snapshot=scoring_selectors.SnapshotChecked.of(
+            scoring_selectors.SNAPSHOT_DISCLOSED.instance(row[consent_end:snapshot_end]),
+            row[snapshot_end:],
+        ),
     )
 
 

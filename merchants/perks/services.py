@@ -274,11 +274,12 @@ def eligibility_decide(
     the stored decision all happen, or none does. (:func:`decisions_record` applied to
     one decision, now.)
 
-    Reads the consent, the citizen's current snapshot and the configuration generation in
-    one statement (``selectors.decision_inputs``); the perk and its compiled rules come
-    from this process's memory while that generation lasts (``selectors.perk_active``),
-    so a perk edited by staff is used from the first decision that starts after the edit
-    commits, in every process."""
+    Reads the consent, the citizen's current snapshot (and whether it is still their
+    score: if not, it is recomputed first, ``scoring.services.score_fresh``) and the
+    configuration generation in one statement (``selectors.decision_inputs``); the perk
+    and its compiled rules come from this process's memory while that generation lasts
+    (``selectors.perk_active``), so a perk edited by staff is used from the first decision
+    that starts after the edit commits, in every process."""
     if (code is None) == (consent_id is None):
         raise ValueError("Give a code or a consent id, not both.")
     if code is not None:
@@ -289,6 +290,11 @@ def eligibility_decide(
     perk = selectors.perk_active(merchant=merchant, kind=perk_kind, generation=inputs.generation)
     if perk is None:
         raise PerkUnavailable()
+    # Never on a stale score: an account with a recompute wanted (or another scorecard
+    # active, or its identity level changed) is recomputed first, here.
+    snapshot = scoring_services.score_fresh(
+        account_id=consent.citizen_id, checked=inputs.snapshot, generation=inputs.generation
+    )
     [decision] = decisions_record(
         decisions=[
             DecisionRecord(
@@ -297,7 +303,7 @@ def eligibility_decide(
                 consent_id=consent.pk,
                 citizen_id=consent.citizen_id,
                 amount=amount,
-                snapshot=inputs.snapshot,
+                snapshot=snapshot,
             )
         ]
     )

@@ -1,0 +1,260 @@
+"""Scores stay fresh whatever the broker does, on a real Redis broker that each test
+starts for itself (``redis-server`` on a free port) and stops, pauses or kills: never the
+machine's.
+
+- Down at commit: a bill payment answers 200 at once, its recompute waits in the outbox,
+  a decision made meanwhile recomputes the stale score itself, and once the broker is
+  back the relay (a real worker) empties the outbox within seconds.
+- Paused (SIGSTOP): requests answer in their normal time; nothing waits on the broker.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import connections, transaction
+from django.utils import timezone
+from kombu import pools
+from rest_framework.test import APIClient
+
+from config.celery_app import app
+from merchants.models import Merchant
+from merchants.perks.models import Decision
+from scoring import selectors as scoring_selectors
+from scoring import services as scoring_services
+from scoring import tasks as scoring_tasks
+from scoring.facts import EventKinds
+from scoring.models import RecomputeWanted
+from tests.conftest import client_for
+from tests.merchants.conftest import billing_consent, make_reliable
+from wallet import services as wallet_services
+from wallet.models import User
+
+pytestmark = [
+    pytest.mark.broker,
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
+
+REDIS_SERVER = shutil.which("redis-server") or "redis-server"
+# What a request takes on this machine with a healthy broker is well under this.
+NORMAL_TIME = 1.5
+WAIVER = 50_000  # 500.00: waived for a reliable guest (740), not with an unpaid claim (400)
+
+
+class PrivateRedis:
+    """A ``redis-server`` of the test's own, on a free port."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 (our own arguments)
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()  # SIGKILL of the process this test started, by its id
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def pause(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGCONT)
+
+
+def _reset_pools() -> None:
+    """New connections to the broker from now on (the app's pools are global)."""
+    pools.reset()
+    vars(app)["_pool"] = None
+    vars(app.amqp)["_producer_pool"] = None
+
+
+@pytest.fixture
+def broker() -> Iterator[PrivateRedis]:
+    """The app pointed at a private Redis (started), tasks sent through it."""
+    redis = PrivateRedis()
+    redis.start()
+    saved = (app.conf.broker_url, app.conf.broker_transport_options, app.conf.task_routes)
+    app.conf.update(
+        broker_url=redis.url,
+        broker_transport_options={"socket_timeout": 2, "socket_connect_timeout": 2},
+        task_always_eager=False,
+    )
+    _reset_pools()
+    try:
+        yield redis
+    finally:
+        redis.resume() if redis.process is not None else None
+        redis.stop()
+        app.conf.update(
+            broker_url=saved[0],
+            broker_transport_options=saved[1],
+            task_routes=saved[2],
+            task_always_eager=True,
+        )
+        _reset_pools()
+        connections.close_all()
+
+
+@contextmanager
+def worker() -> Iterator[None]:
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, queues=["scoring"], shutdown_timeout=30
+    ):
+        yield
+    connections.close_all()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def timed(call: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = call()
+    return result, time.perf_counter() - started
+
+
+@pytest.fixture
+def pay_a_bill(biller: Merchant, biller_api: APIClient) -> Callable[[User], tuple[Any, float]]:
+    """The citizen pays a new bill through the API; returns the response and its time."""
+
+    def pay(citizen: User) -> tuple[Any, float]:
+        wallet_services.top_up_create(user=citizen, amount=20_000)
+        issued = biller_api.post(
+            "/api/v1/merchant/bills",
+            {
+                "consent_id": str(billing_consent(citizen, biller).pk),
+                "amount": 4_200,
+                "due_date": str(timezone.localdate() + timedelta(days=10)),
+                "description": "Water",
+            },
+            format="json",
+        )
+        assert issued.status_code == 201, issued.content
+        url = f"/api/v1/me/bills/{issued.json()['id']}/pay"
+        return timed(lambda: client_for(citizen).post(url, HTTP_IDEMPOTENCY_KEY="pay-1"))
+
+    return pay
+
+
+def record_unpaid_claim(citizen: User) -> None:
+    with transaction.atomic():
+        scoring_services.record_event(
+            account=citizen,
+            kind=EventKinds.CLAIM_UNPAID,
+            occurred_at=timezone.now(),
+            source="claim:damage",
+            amount=70_000,
+        )
+
+
+def test_broker_down_at_commit_the_payment_answers_and_decisions_use_the_fresh_score(
+    broker: PrivateRedis,
+    citizen: User,
+    other_citizen: User,
+    pay_a_bill: Callable[[User], tuple[Any, float]],
+    decide: Callable[..., dict[str, Any]],
+) -> None:
+    # Given two reliable citizens (740), and the broker down
+    make_reliable(citizen)
+    make_reliable(other_citizen)
+    broker.stop()
+    # When one pays a bill
+    response, took = pay_a_bill(citizen)
+    # Then the payment answers 200 in its normal time and its recompute waits in the outbox
+    assert response.status_code == 200, response.content
+    assert took < NORMAL_TIME
+    assert RecomputeWanted.objects.filter(account=citizen).exists()
+    # When the other leaves a 700.00 damage claim unpaid (true score 400) and a hotel asks
+    record_unpaid_claim(other_citizen)
+    decision = decide(other_citizen, WAIVER)
+    # Then the waiver is refused, on the fresh score, which the decision records
+    assert decision["eligible"] is False
+    used = Decision.objects.get(pk=decision["decision_id"]).snapshot
+    assert (used.features["unpaid_claims"], used.score) == (1, 400)
+    assert not RecomputeWanted.objects.filter(account=other_citizen).exists()
+    # When the broker is back and beat's periodic relay reaches a worker
+    broker.start()
+    _reset_pools()
+    with worker():
+        scoring_tasks.relay_recomputes.apply_async()
+        # Then the payer's score is fresh within seconds, the outbox empty
+        assert wait_for(lambda: not RecomputeWanted.objects.exists())
+    snapshot = scoring_selectors.score_current(account=citizen)
+    assert snapshot is not None
+    assert snapshot.features["on_time_payments_12m"] == 2
+
+
+def test_an_unpaid_claim_recorded_while_the_broker_is_down_refuses_the_next_waiver(
+    broker: PrivateRedis, citizen: User, decide: Callable[..., dict[str, Any]]
+) -> None:
+    # Given a reliable guest whom the hotel would waive 500.00
+    make_reliable(citizen)
+    assert decide(citizen, WAIVER)["eligible"] is True
+    # When a 700.00 damage claim goes unpaid while the broker is down
+    broker.stop()
+    record_unpaid_claim(citizen)
+    # Then the next decision refuses the waiver
+    assert decide(citizen, WAIVER)["eligible"] is False
+
+
+def test_broker_paused_requests_answer_in_their_normal_time(
+    broker: PrivateRedis,
+    citizen: User,
+    other_citizen: User,
+    pay_a_bill: Callable[[User], tuple[Any, float]],
+    decide: Callable[..., dict[str, Any]],
+) -> None:
+    # Given a reliable citizen, and the broker paused (it accepts connections, never answers)
+    make_reliable(citizen)
+    make_reliable(other_citizen)
+    broker.pause()
+    try:
+        # When a bill is paid, a claim recorded and a decision asked for
+        response, took = pay_a_bill(citizen)
+        _, recorded_in = timed(lambda: record_unpaid_claim(other_citizen))
+        decision, decided_in = timed(lambda: decide(other_citizen, WAIVER))
+        score, read_in = timed(lambda: client_for(citizen).get("/api/v1/me/score"))
+    finally:
+        broker.resume()
+    # Then each answers in its normal time, from the fresh score
+    assert response.status_code == 200, response.content
+    assert max(took, recorded_in, decided_in, read_in) < NORMAL_TIME
+    assert decision["eligible"] is False
+    assert score.status_code == 200
+    assert score.json()["score"] == scoring_selectors.score_current(account=citizen).score  # type: ignore[union-attr]

@@ -219,7 +219,7 @@ def test_the_outbox_the_batch_runs_and_the_dead_letters(client, token, settings,
     assert samples["open_sesame_outbox_depth"][()] == 0
     assert samples["open_sesame_outbox_oldest_age_seconds"][()] == 0
     # A batch run started, not yet complete; then its chunks run: complete
-    run, chunk_ids = scoring_services.batch_run_start(trigger="batch")
+    _, chunk_ids = scoring_services.batch_run_start(trigger="batch")
     samples = scrape(client)
     assert samples["open_sesame_batch_last_run_complete"][()] == 0
     assert samples["open_sesame_batch_runs_overdue"][()] == 0

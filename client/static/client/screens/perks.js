@@ -3,7 +3,7 @@
 // now and how much would be waived, why, and the cheapest plan that would make them qualify.
 import { formatDate, formatMoney, formatNumber, has, register, t } from "../i18n.js";
 import { FACTS } from "../strings.js";
-import { Badge, Empty, html, Loaded, Pager, Screen, usePaged } from "../ui.js";
+import { Badge, Card, Empty, html, Loaded, Pager, Screen, usePaged } from "../ui.js";
 
 register({
   en: {
@@ -474,7 +474,7 @@ function qualifyNote(perk, tiers, steps) {
   return null;
 }
 
-function ToQualify({ perk, tiers }) {
+function ToQualify({ perk, conditions, tiers }) {
   if (perk.eligible_now || perk.to_qualify_status === "eligible") return null;
   const steps = perk.to_qualify || [];
   const note = qualifyNote(perk, tiers, steps);
@@ -519,7 +519,7 @@ function PerkCard({ perk }) {
     </p>
     <${Requirements} perk=${perk} conditions=${conditions} tiers=${tiers} />
     <${Reasons} perk=${perk} conditions=${conditions} />
-    <${ToQualify} perk=${perk} tiers=${tiers} />
+    <${ToQualify} perk=${perk} conditions=${conditions} tiers=${tiers} />
     ${perk.eligible_now && perk.kind === "deposit_waiver"
       ? html`<p class="perk-use">
           <a

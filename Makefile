@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install lock demo production test screenshots browser lint typecheck format clean
+.PHONY: install lock demo production test screenshots browser lint typecheck format clean jsinstall jslint jstest
 
 install: $(STAMP)
 
@@ -67,9 +67,29 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The app's JavaScript: nothing is built or bundled; Node runs only the checks. `npm ci`
+# installs the dev tools pinned in package-lock.json (ESLint and its plugins) into
+# node_modules/. Node and npm: Debian's `nodejs` and `npm` packages (Node 18.18 or later).
+NODE_STAMP := node_modules/.installed-stamp
+
+jsinstall: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci
+	touch $(NODE_STAMP)
+
+# ESLint (recommended + react-hooks) over the app's own files (eslint.config.js); any
+# warning fails too.
+jslint: jsinstall
+	node_modules/.bin/eslint --max-warnings 0 .
+
+# The app's pure modules (money, dates, ...) under Node's own test runner: no packages.
+jstest:
+	node --test tests/js/*.test.mjs
+
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .run .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) node_modules db.sqlite3 db.sqlite3-* staticfiles .run .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -35,7 +35,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Request, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -128,15 +129,19 @@ def one_run(browser: Browser, base: str, network: dict | None) -> dict[str, floa
         if network:
             context.new_cdp_session(page).send("Network.emulateNetworkConditions", network)
         _log_in(context, base)
-        transferred = []
-        page.on(
-            "requestfinished",
-            lambda request: transferred.append(
-                request.sizes()["responseBodySize"] + request.sizes()["responseHeadersSize"]
-            ),
-        )
+        transferred: list[int] = []
+
+        def finished(request: Request) -> None:
+            # A request may finish as the context closes (a retry, an update check): its
+            # sizes are gone then, and it is not part of the first visit anyway.
+            with contextlib.suppress(PlaywrightError):
+                sizes = request.sizes()
+                transferred.append(sizes["responseBodySize"] + sizes["responseHeadersSize"])
+
+        page.on("requestfinished", finished)
         cold = _until_dial(page, f"{base}/app/")
         page.wait_for_load_state("networkidle")
+        page.remove_listener("requestfinished", finished)
         cold_bytes = sum(transferred)
         requests = len(transferred)
         page.evaluate("async () => { await navigator.serviceWorker.ready; }")

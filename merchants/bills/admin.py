@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from common.admin import ReadOnlyAdminMixin
 from merchants.admin import money_column
-from merchants.bills.models import Bill, BillStatus
+from merchants.bills.models import Bill, overdue_on
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -20,7 +20,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("yes", "Unpaid past due"), ("no", "Not overdue")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Bill]) -> QuerySet[Bill]:
-        overdue = Q(status=BillStatus.OPEN, due_date__lt=timezone.localdate())
+        overdue = overdue_on(timezone.localdate())
         if self.value() == "yes":
             return queryset.filter(overdue)
         if self.value() == "no":

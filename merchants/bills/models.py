@@ -7,11 +7,13 @@ The table kept the name it had when the model lived in ``merchants``
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime, time, timedelta
 from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from merchants.models import Consent, Merchant
 
@@ -19,6 +21,33 @@ from merchants.models import Consent, Merchant
 class BillStatus(models.TextChoices):
     OPEN = "open", "Open"
     PAID = "paid", "Paid"
+
+
+def overdue_at(due_date: date) -> datetime:
+    """The instant a bill due on ``due_date`` becomes overdue: the end of its due date in
+    the deployment's time zone (``TIME_ZONE``), i.e. the first moment of the next day
+    there. The one statement of the overdue rule: paid before this instant, a bill was
+    paid on time; unpaid at it or after, it is overdue (:func:`is_overdue`,
+    :func:`paid_on_time`, and :func:`overdue_on` for a whole local date)."""
+    return datetime.combine(
+        due_date + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
+    )
+
+
+def paid_on_time(*, paid_at: datetime, due_date: date) -> bool:
+    """Paid before the bill became overdue (on or before its due date, locally)."""
+    return paid_at < overdue_at(due_date)
+
+
+def is_overdue(*, due_date: date, at: datetime) -> bool:
+    """Whether a bill due on ``due_date`` is past due at the instant ``at``."""
+    return at >= overdue_at(due_date)
+
+
+def overdue_on(today: date) -> Q:
+    """The open bills overdue on the local date ``today``: due before it (the overdue
+    instant of a bill due the day before ``today`` is ``today``'s first moment)."""
+    return Q(status=BillStatus.OPEN, due_date__lt=today)
 
 
 class Bill(models.Model):
@@ -78,3 +107,8 @@ class Bill(models.Model):
 
     def __str__(self) -> str:
         return f"Bill {self.amount} {self.currency} by {self.merchant} due {self.due_date}"
+
+    @property
+    def overdue_at(self) -> datetime:
+        """When it becomes overdue if unpaid (:func:`overdue_at`)."""
+        return overdue_at(self.due_date)

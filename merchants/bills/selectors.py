@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from merchants.bills.models import Bill, BillStatus
+from merchants.bills.models import Bill, overdue_on
 from merchants.errors import NotFound
 from merchants.models import Merchant
 from wallet.models import User
@@ -40,9 +40,7 @@ def bills_overdue_unrecorded(*, today: date) -> list[Any]:
     """Ids of the bills unpaid after their due date whose overdue record is not written
     yet, oldest due first (a partial index covers exactly these rows)."""
     return list(
-        Bill.objects.filter(
-            status=BillStatus.OPEN, overdue_recorded_at__isnull=True, due_date__lt=today
-        )
+        Bill.objects.filter(overdue_on(today), overdue_recorded_at__isnull=True)
         .order_by("due_date", "pk")
         .values_list("pk", flat=True)
     )

@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -19,11 +19,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.bulk import row_instance, rows_insert
+from common.descriptions import bill_description
 from common.domain import FieldError, InvalidRequest
 from merchants import selectors as merchants_selectors
 from merchants.bills import selectors
 from merchants.bills.errors import BillAlreadyPaid, NotABiller
-from merchants.bills.models import Bill, BillStatus
+from merchants.bills.models import Bill, BillStatus, is_overdue, paid_on_time
 from merchants.models import ConsentScope, Merchant, MerchantCategory
 from scoring import services as scoring_services
 from scoring.facts import EventKinds
@@ -42,8 +43,8 @@ BILL_DUE_WITHIN = timedelta(days=366)
 
 
 def bill_on_time(*, paid_at: datetime, due_date: date) -> bool:
-    """Paid on time: on or before the due date, on the deployment's local date."""
-    return timezone.localdate(paid_at) <= due_date
+    """Paid on time: before the bill's overdue instant (:func:`models.overdue_at`)."""
+    return paid_on_time(paid_at=paid_at, due_date=due_date)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +123,7 @@ def _bill_check(bill: BillRecord) -> str:
         issued_at=bill.issued_at, paid_at=bill.paid_at, payment_id=bill.payment_id
     )
     if bill.overdue_recorded_at is not None and not (
-        timezone.localdate(bill.overdue_recorded_at) > bill.due_date
+        is_overdue(due_date=bill.due_date, at=bill.overdue_recorded_at)
         and (bill.paid_at is None or not bill_on_time(paid_at=bill.paid_at, due_date=bill.due_date))
     ):
         raise ValueError("A bill is recorded overdue after its due date, if not paid by then.")
@@ -210,7 +211,7 @@ def bill_pay(*, citizen: User, bill_id: Any) -> Bill:
         destination=merchant.settlement,
         amount=bill.amount,
         kind=TransferKind.PAYMENT,
-        description=f"Bill from {merchant.name}: {bill.description}",
+        description=bill_description(merchant=merchant.name, what=bill.description),
         reference=bill_subject(bill.pk),
     )
     bill.status = _bill_paid_check(
@@ -228,7 +229,7 @@ def bill_pay(*, citizen: User, bill_id: Any) -> Bill:
         subject=bill_subject(bill.pk),
         amount=bill.amount,
         currency=bill.currency,
-        description=f"Bill from {merchant.name}",
+        description=bill_description(merchant=merchant.name),
     )
     return bill
 
@@ -251,10 +252,8 @@ def _bill_record_overdue(*, bill_id: Any, today: date) -> bool:
         or bill.due_date >= today
     ):
         return False  # paid or recorded meanwhile
-    # Overdue from the first moment after the due date, whenever the task gets to it.
-    overdue_since = datetime.combine(
-        bill.due_date + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
-    )
+    # Overdue from its overdue instant, whenever the task gets to it.
+    overdue_since = bill.overdue_at
     scoring_services.record_event(
         account=bill.citizen,
         kind=EventKinds.BILL_OVERDUE,
@@ -263,7 +262,7 @@ def _bill_record_overdue(*, bill_id: Any, today: date) -> bool:
         subject=bill_subject(bill.pk),
         amount=bill.amount,
         currency=bill.currency,
-        description=f"Bill from {bill.merchant.name}, due {bill.due_date.isoformat()}",
+        description=bill_description(merchant=bill.merchant.name, due_date=bill.due_date),
     )
     bill.overdue_recorded_at = timezone.now()
     bill.save(update_fields=["overdue_recorded_at"])

@@ -43,6 +43,7 @@ from typing import Any
 
 from django.conf import settings
 
+from common.descriptions import bill_description, claim_description, claim_refund_description
 from merchants.bills.services import bill_on_time
 from merchants.demo import city
 from merchants.demo.city import MerchantSpec
@@ -707,7 +708,7 @@ class _Life:
             bill_overdue_source(bill.id),
             bill.subject,
             amount=bill.amount,
-            description=f"Bill from {name}, due {bill.due_date.isoformat()}",
+            description=bill_description(merchant=name, due_date=bill.due_date),
         )
 
     def _bill_pay(self, bill: BillPlan) -> None:
@@ -719,7 +720,7 @@ class _Life:
             bill.paid_at,
             -bill.amount,
             bill.merchant,
-            description=f"Bill from {name}: {bill.description}",
+            description=bill_description(merchant=name, what=bill.description),
             reference=bill.subject,
         )
         on_time = bill_on_time(paid_at=bill.paid_at, due_date=bill.due_date)
@@ -729,7 +730,7 @@ class _Life:
             bill_paid_source(bill.id),
             bill.subject,
             amount=bill.amount,
-            description=f"Bill from {name}",
+            description=bill_description(merchant=name),
         )
 
     # -- stays --
@@ -765,7 +766,7 @@ class _Life:
                 claim.created_at,
                 -collected,
                 booking.merchant,
-                description=f"Claim by {name}: {claim.description}",
+                description=claim_description(merchant=name, what=claim.description),
                 reference=claim.subject,
             )
         claim.paid_amount = collected
@@ -778,7 +779,7 @@ class _Life:
                 claim_unpaid_source(claim.id),
                 claim.subject,
                 amount=unpaid,
-                description=f"Claim by {name}",
+                description=claim_description(merchant=name),
             )
         else:
             claim.status, claim.paid_at = ClaimStatus.PAID, claim.created_at
@@ -804,7 +805,7 @@ class _Life:
             claim_paid_source(claim.id),
             claim.subject,
             amount=claim.amount,
-            description=f"Claim by {city.BY_KEY[booking.merchant].name}",
+            description=claim_description(merchant=city.BY_KEY[booking.merchant].name),
         )
 
     def _maybe_pay_later(self, booking: BookingPlan, claim: ClaimPlan, *, after: datetime) -> None:
@@ -820,7 +821,9 @@ class _Life:
             moment,
             -rest,
             booking.merchant,
-            description=f"Claim by {city.BY_KEY[booking.merchant].name}: {claim.description}",
+            description=claim_description(
+                merchant=city.BY_KEY[booking.merchant].name, what=claim.description
+            ),
             reference=claim.subject,
         )
         claim.paid_amount, claim.status, claim.paid_at = claim.amount, ClaimStatus.PAID, moment
@@ -880,7 +883,7 @@ class _Life:
                 at,
                 refund,
                 booking.merchant,
-                description=f"Refund of a disputed claim by {city.BY_KEY[booking.merchant].name}",
+                description=claim_refund_description(merchant=city.BY_KEY[booking.merchant].name),
                 reference=claim.subject,
             )
         claim.refunded_amount, claim.status = claim.paid_amount, ClaimStatus.CANCELLED

@@ -106,6 +106,25 @@ class QualifyStatus:
     OUT_OF_REACH = "out_of_reach"  # they do not (or there are none); the note says why
 
 
+class NoteCode:
+    """Which note a qualification carries (``Qualification.note_code``)."""
+
+    RESCORING = "rescoring"  # reachable with no steps: the score is being brought up to date
+    BLOCKED_BY_DISPUTE = "blocked_by_dispute"  # a condition only a dispute's end can meet
+    NO_TIER_WAIVES = "no_tier_waives"  # no band waives any part of a deposit
+    OUT_OF_REACH = "out_of_reach"  # nothing within the bounds flips the decision
+
+
+NOTE_CODES: tuple[str, ...] = (
+    "",
+    NoteCode.RESCORING,
+    NoteCode.BLOCKED_BY_DISPUTE,
+    NoteCode.NO_TIER_WAIVES,
+    NoteCode.OUT_OF_REACH,
+)
+# What a wait can bring about (``Step.waits_for``), in the order its text names them.
+WAITS_FOR: tuple[str, ...] = ("no_shows_12m", "late_payments_24m", "account_age_days")
+
 QUALIFY_STATUSES: tuple[str, ...] = (
     QualifyStatus.ELIGIBLE,
     QualifyStatus.REACHABLE,
@@ -237,6 +256,7 @@ class Step:
     changes: Mapping[str, int] = field(default_factory=dict)
     on: date | None = None  # the day a wait ends, or a dispute is resolved at the latest
     claims: tuple[UnpaidClaim, ...] = ()
+    waits_for: tuple[str, ...] = ()  # a wait's: the facts it brings about (WAITS_FOR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +264,7 @@ class Qualification:
     status: str
     steps: tuple[Step, ...] = ()
     note: str = ""
+    note_code: str = ""  # one of NOTE_CODES: which note ``note`` is
 
     @property
     def changes(self) -> dict[str, int]:
@@ -401,11 +422,10 @@ class Planner:
                 status=QualifyStatus.OUT_OF_REACH,
                 steps=(steps or ()) + self._dispute_steps(),
                 note=self._blocked_note(blocked, steps),
+                note_code=NoteCode.BLOCKED_BY_DISPUTE,
             )
         if steps is None:
-            return Qualification(
-                status=QualifyStatus.OUT_OF_REACH, note=self._unreachable_note(rules, max_amount)
-            )
+            return self._unreachable(rules, max_amount)
         outcome = outcome_simulated(
             self.card,
             self.situation.features,
@@ -416,16 +436,27 @@ class Planner:
         )
         if not outcome.eligible:  # the search and the simulation disagree: promise nothing
             logger.error("perk plan does not flip the decision", extra={"steps": len(steps)})
-            return Qualification(
-                status=QualifyStatus.OUT_OF_REACH, note=self._unreachable_note(rules, max_amount)
-            )
+            return self._unreachable(rules, max_amount)
         note = (
             ""
             if steps
             else "Your score is being brought up to date under the current scorecard; the "
             "perk opens once it is."
         )
-        return Qualification(status=QualifyStatus.REACHABLE, steps=steps, note=note)
+        return Qualification(
+            status=QualifyStatus.REACHABLE,
+            steps=steps,
+            note=note,
+            note_code=NoteCode.RESCORING if note else "",
+        )
+
+    def _unreachable(self, rules: Rules, max_amount: int) -> Qualification:
+        no_tier = all(min(tier.max_amount, max_amount) == 0 for tier in rules.tiers)
+        return Qualification(
+            status=QualifyStatus.OUT_OF_REACH,
+            note=self._unreachable_note(rules, max_amount),
+            note_code=NoteCode.NO_TIER_WAIVES if no_tier else NoteCode.OUT_OF_REACH,
+        )
 
     def _cheapest(
         self, moment: _Moment, conditions: Sequence[Condition], score_ok: _ScoreTest
@@ -645,7 +676,7 @@ class Planner:
         self, at: datetime, changes: Mapping[str, int], age_marks: frozenset[int]
     ) -> Step:
         features, situation = self.situation.features, self.situation
-        clauses = []
+        clauses, waits_for = [], []
         for fact, name in (("no_shows_12m", "no-show"), ("late_payments_24m", "late payment")):
             gone = sorted(
                 record.occurred_at
@@ -657,14 +688,22 @@ class Planner:
                 plural = "s" if len(gone) > 1 else ""
                 verb = "no longer count" if len(gone) > 1 else "no longer counts"
                 clauses.append(f"your {name}{plural} of {days} {verb}")
+                waits_for.append(fact)
         age = changes["account_age_days"]
         if any(features.account_age_days < mark <= age for mark in age_marks):
             clauses.append(f"your account is {age} days old")
+            waits_for.append("account_age_days")
         when = at.astimezone(self.tz).date()
         text = f"Wait until {_date_text(when)}"
         if clauses:
             text += f": by then {_and_list(clauses)}"
-        return Step(code=StepCode.WAIT_UNTIL, text=text, changes=dict(changes), on=when)
+        return Step(
+            code=StepCode.WAIT_UNTIL,
+            text=text,
+            changes=dict(changes),
+            on=when,
+            waits_for=tuple(waits_for),
+        )
 
     def _dispute_steps(self) -> tuple[Step, ...]:
         return tuple(

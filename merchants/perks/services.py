@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from common import services as common_services
 from common.bulk import row_instance, rows_insert, rows_insert_returning
+from common.descriptions import claim_description, claim_refund_description, deposit_description
 from common.domain import FieldError, InvalidRequest
 from merchants import selectors as merchants_selectors
 from merchants import services as merchants_services
@@ -354,7 +355,7 @@ def booking_hold_expiry(*, check_out: date, booked_at: datetime) -> datetime:
 
 def booking_hold_description(*, merchant_name: str, reference: str) -> str:
     """What the citizen's wallet says of a booking's hold."""
-    return f"Deposit for {merchant_name}, booking {reference}"
+    return deposit_description(merchant=merchant_name, reference=reference)
 
 
 @dataclass(frozen=True, slots=True)
@@ -743,7 +744,7 @@ def _claim_make(*, booking: Booking, hold: Hold | None, amount: int, description
         destination=booking.merchant.settlement,
         amount=amount,
         hold_id=hold.pk if hold is not None else None,
-        description=f"Claim by {booking.merchant.name}: {description}",
+        description=claim_description(merchant=booking.merchant.name, what=description),
         reference=claim_subject(record.id),
     )
     record = replace(
@@ -764,7 +765,7 @@ def _claim_make(*, booking: Booking, hold: Hold | None, amount: int, description
             subject=claim_subject(claim.pk),
             amount=charge.unpaid,
             currency=claim.currency,
-            description=f"Claim by {booking.merchant.name}",
+            description=claim_description(merchant=booking.merchant.name),
         )
     else:
         _record_claim_paid(claim)
@@ -781,7 +782,7 @@ def _record_claim_paid(claim: Claim) -> None:
         subject=claim_subject(claim.pk),
         amount=claim.amount,
         currency=claim.currency,
-        description=f"Claim by {claim.merchant.name}",
+        description=claim_description(merchant=claim.merchant.name),
     )
 
 
@@ -803,7 +804,7 @@ def claim_pay(*, citizen: User, claim: Claim) -> Claim:
         destination=settlement,
         amount=claim.unpaid_amount,
         kind=TransferKind.CLAIM,
-        description=f"Claim by {claim.merchant.name}: {claim.description}",
+        description=claim_description(merchant=claim.merchant.name, what=claim.description),
         reference=claim_subject(claim.pk),
     )
     claim.paid_amount = claim.amount
@@ -1006,7 +1007,7 @@ def claim_dispute_resolve(
                 destination=wallet_services.wallet_open(user=claim.citizen),
                 amount=refund,
                 kind=TransferKind.REFUND,
-                description=f"Refund of a disputed claim by {claim.merchant.name}",
+                description=claim_refund_description(merchant=claim.merchant.name),
                 reference=claim_subject(claim.pk),
             )
         claim.refunded_amount = claim.paid_amount

@@ -6,6 +6,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common import descriptions
 from scoring import selectors
 from scoring.facts import BAND_CODES, FACTS
 from scoring.models import (
@@ -120,6 +121,9 @@ class SimulationOutputSerializer(serializers.Serializer):
     reasons = ReasonOutputSerializer(many=True)
 
 
+_EVENT_KIND_LABELS = frozenset(str(label) for label in EventKind.labels)
+
+
 class EventOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=EventKind.choices)
@@ -128,6 +132,14 @@ class EventOutputSerializer(serializers.Serializer):
     currency = serializers.CharField(allow_blank=True)
     source = serializers.CharField()  # type: ignore[assignment]  # a field, see above
     description = serializers.CharField(allow_blank=True)
+    description_code = serializers.SerializerMethodField(
+        help_text="`description` as a code, with its parts in `description_params`: "
+        "`bill` (merchant, and due_date on an overdue record), `claim` (merchant), "
+        "`kind_only` (nothing beyond the kind); null for free text."
+    )
+    description_params = serializers.SerializerMethodField(
+        help_text="The parts of `description` its code names; empty when it is null."
+    )
     status = serializers.ChoiceField(choices=EventStatus.choices)
     counts = serializers.SerializerMethodField(
         help_text="Whether it counts towards the score now (false while disputed)."
@@ -135,6 +147,16 @@ class EventOutputSerializer(serializers.Serializer):
     counts_until = serializers.DateTimeField(help_text="When it stops counting.")
     settled_at = serializers.DateTimeField(allow_null=True)
     dispute_id = serializers.SerializerMethodField()
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=descriptions.DESCRIPTION_CODES, allow_null=True)
+    )
+    def get_description_code(self, event: CreditEvent) -> str | None:
+        return descriptions.read(event.description, kind_labels=_EVENT_KIND_LABELS).code
+
+    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
+    def get_description_params(self, event: CreditEvent) -> dict[str, str]:
+        return descriptions.read(event.description, kind_labels=_EVENT_KIND_LABELS).params
 
     @extend_schema_field(serializers.BooleanField())
     def get_counts(self, event: CreditEvent) -> bool:

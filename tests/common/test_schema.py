@@ -77,3 +77,26 @@ def test_every_citizen_list_documents_404_past_the_last_page(client, django_user
     }
     for path, operation in lists.items():
         assert "application/problem+json" in operation["responses"]["404"]["content"], path
+
+
+def test_the_schema_documents_the_fields_that_spare_clients_reading_english(client):
+    """Typed fields beside the English texts: the overdue instant, the server's date,
+    the currency's decimals, descriptions and perks' notes as codes."""
+    schemas = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()[
+        "components"
+    ]["schemas"]
+
+    def properties(name: str) -> dict:
+        return schemas[name]["properties"]
+
+    assert properties("CitizenBillOutput")["overdue_at"]["format"] == "date-time"
+    assert properties("BillOutput")["overdue_at"]["format"] == "date-time"
+    assert properties("MeOutput")["business_date"]["format"] == "date"
+    assert properties("MeOutput")["time_zone"]["type"] == "string"
+    assert properties("WalletOutput")["currency_decimals"]["type"] == "integer"
+    assert properties("WalletOutput")["max_top_up"]["type"] == "integer"
+    for name in ("TransactionOutput", "EventOutput"):
+        assert "description_code" in properties(name)
+        assert properties(name)["description_params"]["type"] == "object"
+    assert "to_qualify_note_code" in properties("PerkViewOutput")
+    assert properties("PerkQualifyStepOutput")["waits_for"]["type"] == "array"

@@ -26,6 +26,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import Sum
 from django.utils import timezone
@@ -209,6 +210,8 @@ def test_concurrent_top_ups_with_one_idempotency_key_take_effect_once(citizen):
         "balance": amount,
         "held": 0,
         "available": amount,
+        "currency_decimals": 2,
+        "max_top_up": settings.WALLET_MAX_TOP_UP,
     }
     assert Counter(replayed for _, _, replayed in responses) == Counter(
         {None: 1, "true": workers - 1}

@@ -1,13 +1,20 @@
 """Input and output serializers of the wallet API (separate, uniquely named)."""
 
+from datetime import date
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common import descriptions
 from common.fields import MinorUnitsField
-from wallet.models import IdentityLevel, TransferKind
+from common.money import minor_unit_exponent
+from wallet.models import Entry, IdentityLevel, TransferKind
 
 User = get_user_model()
 
@@ -61,6 +68,24 @@ class ProfileOutputSerializer(serializers.Serializer):
     date_joined = serializers.DateTimeField()
 
 
+class MeOutputSerializer(ProfileOutputSerializer):
+    """The profile, and what "today" is on the server."""
+
+    business_date = serializers.SerializerMethodField(
+        help_text="Today in the server's time zone (`time_zone`): the date due dates are "
+        "compared with (a bill is overdue once its `due_date` is before it)."
+    )
+    time_zone = serializers.SerializerMethodField(
+        help_text="The IANA name of the server's time zone, e.g. `Asia/Shanghai`."
+    )
+
+    def get_business_date(self, user: Any) -> date:
+        return timezone.localdate()
+
+    def get_time_zone(self, user: Any) -> str:
+        return str(timezone.get_current_timezone_name())
+
+
 class TokenOutputSerializer(serializers.Serializer):
     token = serializers.CharField()
 
@@ -77,6 +102,19 @@ class WalletOutputSerializer(serializers.Serializer):
     balance = serializers.IntegerField(help_text="Minor units.")
     held = serializers.IntegerField(help_text="Minor units set aside by active holds.")
     available = serializers.IntegerField(help_text="balance - held; never below zero.")
+    currency_decimals = serializers.SerializerMethodField(
+        help_text="How many decimal places `currency`'s minor unit is (2 for CNY, 0 for "
+        "JPY, 3 for KWD): 30000 with 2 is 300.00."
+    )
+    max_top_up = serializers.SerializerMethodField(
+        help_text="The largest single top-up accepted, minor units."
+    )
+
+    def get_currency_decimals(self, wallet: Any) -> int:
+        return minor_unit_exponent(wallet.currency)
+
+    def get_max_top_up(self, wallet: Any) -> int:
+        return int(settings.WALLET_MAX_TOP_UP)
 
 
 class TransactionOutputSerializer(serializers.Serializer):
@@ -85,7 +123,34 @@ class TransactionOutputSerializer(serializers.Serializer):
     amount = serializers.IntegerField(help_text="Signed, for this wallet: + in, - out.")
     currency = serializers.CharField(source="transfer.currency")
     description = serializers.CharField(source="transfer.description")
+    description_code = serializers.SerializerMethodField(
+        help_text="`description` as a code, with its parts in `description_params`: "
+        "`bill` (merchant, what), `claim` (merchant, what), `claim_refund` (merchant), "
+        "`deposit` (merchant, reference), `kind_only` (it only repeats the kind); null "
+        "for free text."
+    )
+    description_params = serializers.SerializerMethodField(
+        help_text="The parts of `description` its code names (`what` may be absent); "
+        "empty when the code is null."
+    )
     created_at = serializers.DateTimeField()
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=descriptions.DESCRIPTION_CODES, allow_null=True)
+    )
+    def get_description_code(self, entry: Entry) -> str | None:
+        return _described(entry).code
+
+    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
+    def get_description_params(self, entry: Entry) -> dict[str, str]:
+        return _described(entry).params
+
+
+_KIND_LABELS = frozenset(str(label) for label in TransferKind.labels)
+
+
+def _described(entry: Entry) -> descriptions.Described:
+    return descriptions.read(entry.transfer.description, kind_labels=_KIND_LABELS)
 
 
 class TopUpInputSerializer(serializers.Serializer):

@@ -27,6 +27,7 @@ from wallet.api.filters import TransactionFilter
 from wallet.api.serializers import (
     CredentialsInputSerializer,
     CsrfOutputSerializer,
+    MeOutputSerializer,
     ProfileOutputSerializer,
     RegisterInputSerializer,
     TokenOutputSerializer,
@@ -154,10 +155,10 @@ class LogoutView(APIView):
 class MeView(APIView):
     @extend_schema(
         operation_id="me_profile",
-        responses={200: ProfileOutputSerializer, **problem_responses(401)},
+        responses={200: MeOutputSerializer, **problem_responses(401)},
     )
     def get(self, request: Request) -> Response:
-        return Response(ProfileOutputSerializer(request.user).data)
+        return Response(MeOutputSerializer(request.user).data)
 
 
 @extend_schema(tags=["wallet"])

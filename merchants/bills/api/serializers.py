@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from common.fields import MinorUnitsField
 from merchants.api.serializers import MerchantSummaryOutputSerializer
-from merchants.bills.models import Bill, BillStatus
+from merchants.bills.models import Bill, BillStatus, is_overdue, paid_on_time
 
 
 class BillInputSerializer(serializers.Serializer):
@@ -40,14 +40,22 @@ class _BillOutputFields(serializers.Serializer):
     paid_on_time = serializers.SerializerMethodField(
         help_text="Whether it was paid by its due date; null while unpaid."
     )
+    overdue_at = serializers.DateTimeField(
+        read_only=True,
+        help_text="The instant it becomes overdue if unpaid: the end of `due_date` in the "
+        "server's time zone. Paid before it, a bill is paid on time; `is_overdue` is "
+        "`now >= overdue_at` for an open bill.",
+    )
 
     def get_is_overdue(self, bill: Bill) -> bool:
-        return bill.status == BillStatus.OPEN and bill.due_date < timezone.localdate()
+        return bill.status == BillStatus.OPEN and is_overdue(
+            due_date=bill.due_date, at=timezone.now()
+        )
 
     def get_paid_on_time(self, bill: Bill) -> bool | None:
         if bill.paid_at is None:
             return None
-        return timezone.localdate(bill.paid_at) <= bill.due_date
+        return paid_on_time(paid_at=bill.paid_at, due_date=bill.due_date)
 
 
 class BillOutputSerializer(_BillOutputFields):

@@ -18,7 +18,7 @@ from merchants.api.serializers import MerchantSummaryOutputSerializer
 from merchants.perks import listing
 from merchants.perks.api.serializers import ReasonItemOutputSerializer
 from merchants.perks.models import Perk, PerkKind
-from merchants.perks.qualify import QUALIFY_STATUSES, STEP_CODES
+from merchants.perks.qualify import NOTE_CODES, QUALIFY_STATUSES, STEP_CODES, WAITS_FOR
 from merchants.perks.rules import OPERATORS
 from scoring.facts import BAND_CODES, FACTS
 from wallet.api.citizen import request_citizen
@@ -82,6 +82,11 @@ class PerkQualifyStepOutputSerializer(serializers.Serializer):
     claims = PerkQualifyClaimOutputSerializer(
         many=True, help_text="The unpaid claims a settle step names, smallest first."
     )
+    waits_for = serializers.ListField(
+        child=serializers.ChoiceField(choices=WAITS_FOR),
+        help_text="A `wait_until` step's: what the wait brings about (a no-show or a late "
+        "payment stops counting, the account reaches an age that scores); empty otherwise.",
+    )
 
 
 class PerkViewOutputSerializer(serializers.Serializer):
@@ -118,6 +123,14 @@ class PerkViewOutputSerializer(serializers.Serializer):
         "within reach does; to_qualify holds what still helps, to_qualify_note says why.",
     )
     to_qualify_note = serializers.CharField(source="qualification.note", allow_blank=True)
+    to_qualify_note_code = serializers.ChoiceField(
+        source="qualification.note_code",
+        choices=NOTE_CODES,
+        help_text="Which note `to_qualify_note` is: empty (none), `rescoring` (reachable "
+        "with no steps: the score is being brought up to date), `blocked_by_dispute` "
+        "(only an open dispute's end can meet a condition), `no_tier_waives` (no band "
+        "waives anything), `out_of_reach` (nothing within reach flips the decision).",
+    )
 
 
 class PerksView(generics.ListAPIView):

@@ -180,3 +180,49 @@ def test_a_due_date_is_checked_against_the_local_day(
     assert not Bill.objects.exists()
     accepted = issue(biller_api, citizen, biller, due)
     assert accepted.status_code == 201, accepted.content
+
+
+def test_each_bill_says_the_instant_it_becomes_overdue_and_me_says_the_servers_date(
+    citizen: User,
+    citizen_api: APIClient,
+    biller_api: APIClient,
+    bill: dict[str, Any],
+    due: date,
+    pinned: Any,
+) -> None:
+    # Given the bill due on D, and a phone anywhere: the server says when it is overdue
+    midnight = shanghai(due + timedelta(days=1), 0, 0)  # 16:00 UTC on D
+    assert datetime.fromisoformat(bill["overdue_at"]) == midnight
+    # At 23:59 on D in Shanghai: not overdue; the server's date is D
+    pinned(shanghai(due, 23, 59))
+    [mine] = citizen_api.get("/api/v1/me/bills").json()["results"]
+    assert (datetime.fromisoformat(mine["overdue_at"]), mine["is_overdue"]) == (midnight, False)
+    me = citizen_api.get("/api/v1/me").json()
+    assert (me["business_date"], me["time_zone"]) == (due.isoformat(), "Asia/Shanghai")
+    # At the overdue instant itself (still D in UTC): overdue, and the server's date is D+1
+    pinned(midnight)
+    assert timezone.now().astimezone(UTC).date() == due
+    [mine] = citizen_api.get("/api/v1/me/bills").json()["results"]
+    assert mine["is_overdue"] is True
+    assert biller_api.get(f"{BILLS_URL}/{bill['id']}").json()["overdue_at"] == mine["overdue_at"]
+    me = citizen_api.get("/api/v1/me").json()
+    assert me["business_date"] == (due + timedelta(days=1)).isoformat()
+    # And paid then, the payment is late: the same instant decides both
+    response = citizen_api.post(f"/api/v1/me/bills/{bill['id']}/pay")
+    assert response.status_code == 200, response.content
+    assert (response.json()["paid_on_time"], response.json()["overdue_at"]) == (
+        False,
+        mine["overdue_at"],
+    )
+    assert bill_events(citizen) == [(EventKinds.BILL_PAID_LATE, midnight)]
+
+
+def test_a_payment_one_microsecond_before_the_overdue_instant_is_on_time(
+    citizen: User, citizen_api: APIClient, bill: dict[str, Any], due: date, pinned: Any
+) -> None:
+    moment = datetime.fromisoformat(bill["overdue_at"]) - timedelta(microseconds=1)
+    pinned(moment)
+    response = citizen_api.post(f"/api/v1/me/bills/{bill['id']}/pay")
+    assert response.status_code == 200, response.content
+    assert response.json()["paid_on_time"] is True
+    assert bill_events(citizen) == [(EventKinds.BILL_PAID_ON_TIME, moment)]

@@ -133,7 +133,7 @@ def test_a_thin_file_verifies_a_phone_number() -> None:
     assert outline(answer) == [
         ("identity_level", "Verify your phone number", {"identity_level": 1})
     ]
-    assert answer.note == ""
+    assert (answer.note, answer.note_code) == ("", "")
 
 
 def test_unpaid_claims_are_named_smallest_first() -> None:
@@ -236,6 +236,8 @@ def test_a_no_show_only_time_removes_is_waited_for() -> None:
         )
     ]
     assert answer.steps[0].on == date(2026, 4, 1)
+    # (what the wait brings about, as facts: the age is not what is waited for)
+    assert answer.steps[0].waits_for == ("no_shows_12m",)
     # And the wait, simulated, flips the decision
     assert decided(V1, values, answer.changes, rules, HOTEL_MAX).eligible
     assert not decided(V1, values, {"account_age_days": 40}, rules, HOTEL_MAX).eligible
@@ -251,6 +253,7 @@ def test_an_account_age_condition_waits_for_the_age_and_nothing_longer() -> None
     assert step.on == (opened + timedelta(days=90)).date() + timedelta(days=1)
     assert step.changes == {"account_age_days": 90}
     assert step.text == "Wait until 21 May 2026: by then your account is 90 days old"
+    assert step.waits_for == ("account_age_days",)
 
 
 def test_an_open_dispute_is_out_of_reach_with_the_plan_for_the_rest() -> None:
@@ -275,6 +278,7 @@ def test_an_open_dispute_is_out_of_reach_with_the_plan_for_the_rest() -> None:
         "dispute is resolved can change that: staff decide it, or it is upheld "
         "automatically 30 days after you opened it."
     )
+    assert answer.note_code == "blocked_by_dispute"
 
 
 def test_an_open_dispute_alone_in_the_way_is_said_plainly() -> None:
@@ -289,6 +293,7 @@ def test_an_open_dispute_alone_in_the_way_is_said_plainly() -> None:
         "No open disputes. Only how your open dispute is resolved can change that: staff "
         "decide it, or it is upheld automatically 30 days after you opened it."
     )
+    assert answer.note_code == "blocked_by_dispute"
 
 
 def test_nothing_within_reach_says_so() -> None:
@@ -301,6 +306,7 @@ def test_nothing_within_reach_says_so() -> None:
             "completing 12 bookings, settling your unpaid claims, verifying your identity "
             "and waiting up to 3 years would not be enough."
         ),
+        note_code="out_of_reach",
     )
 
 
@@ -308,6 +314,7 @@ def test_a_perk_that_waives_nothing_has_no_plan() -> None:
     answer = plan(features(identity_level=2, on_time_payments_12m=1), max_amount=0)
     assert (answer.status, answer.steps) == (QualifyStatus.OUT_OF_REACH, ())
     assert answer.note == "This perk waives no part of a deposit at any level at the moment."
+    assert answer.note_code == "no_tier_waives"
 
 
 def test_a_score_about_to_be_recomputed_needs_no_step() -> None:
@@ -316,6 +323,7 @@ def test_a_score_about_to_be_recomputed_needs_no_step() -> None:
     answer = plan(features(identity_level=2, on_time_payments_12m=1, history_events=1))
     assert (answer.status, answer.steps) == (QualifyStatus.REACHABLE, ())
     assert answer.note.startswith("Your score is being brought up to date")
+    assert answer.note_code == "rescoring"
 
 
 # --- Ties and costs, on a scorecard made for them --------------------------------------

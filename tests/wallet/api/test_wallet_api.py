@@ -3,11 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
 from common.models import IdempotencyKey
-from tests.conftest import client_for
+from tests.conftest import PASSWORD, client_for
 from wallet import services
 from wallet.models import Entry, LedgerAccount, Transfer
 
@@ -25,7 +26,14 @@ def ledger_counts() -> tuple[int, int, int]:
 def test_wallet_of_a_new_citizen_is_empty(citizen_api):
     response = citizen_api.get(WALLET)
     assert response.status_code == 200
-    assert response.json() == {"currency": "CNY", "balance": 0, "held": 0, "available": 0}
+    assert response.json() == {
+        "currency": "CNY",
+        "balance": 0,
+        "held": 0,
+        "available": 0,
+        "currency_decimals": 2,
+        "max_top_up": settings.WALLET_MAX_TOP_UP,
+    }
 
 
 def test_wallet_shows_held_and_available(citizen_api, citizen, funded):
@@ -40,6 +48,8 @@ def test_wallet_shows_held_and_available(citizen_api, citizen, funded):
         "balance": 30_000,
         "held": 12_000,
         "available": 18_000,
+        "currency_decimals": 2,
+        "max_top_up": settings.WALLET_MAX_TOP_UP,
     }
 
 
@@ -62,9 +72,18 @@ def test_top_up_answers_the_transaction_and_the_new_wallet(citizen_api, citizen)
         "amount": 30_000,
         "currency": "CNY",
         "description": "Top-up",
+        "description_code": "kind_only",
+        "description_params": {},
         "created_at": body["transaction"]["created_at"],
     }
-    assert body["wallet"] == {"currency": "CNY", "balance": 30_000, "held": 0, "available": 30_000}
+    assert body["wallet"] == {
+        "currency": "CNY",
+        "balance": 30_000,
+        "held": 0,
+        "available": 30_000,
+        "currency_decimals": 2,
+        "max_top_up": settings.WALLET_MAX_TOP_UP,
+    }
     assert LedgerAccount.objects.get(user=citizen).balance == 30_000
     assert sorted(transfer.entries.values_list("amount", flat=True)) == [-30_000, 30_000]
 
@@ -313,3 +332,15 @@ def test_transactions_list_costs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(4):
         response = citizen_api.get(TRANSACTIONS)
     assert len(response.json()["results"]) == 20
+
+
+@override_settings(WALLET_CURRENCY="JPY", WALLET_MAX_TOP_UP=90_000)
+def test_the_wallet_says_its_currencys_decimals_and_the_largest_top_up(db):
+    # A yen has no minor unit: 5000 is ¥5,000, not ¥50.00
+    api = client_for(services.user_register(username="kenji", password=PASSWORD))
+    body = api.get(WALLET).json()
+    assert (body["currency"], body["currency_decimals"], body["max_top_up"]) == ("JPY", 0, 90_000)
+    # And a top-up over it is refused on its field
+    response = api.post(TOP_UPS, {"amount": 90_001}, format="json")
+    assert response.status_code == 400
+    assert [error["field"] for error in response.json()["errors"]] == ["amount"]

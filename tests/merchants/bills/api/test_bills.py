@@ -133,7 +133,12 @@ def test_a_biller_redeems_a_billing_code_and_issues_a_bill_the_citizen_sees(
         "paid_at": None,
         "is_overdue": False,
         "paid_on_time": None,
+        "overdue_at": body["overdue_at"],
     }
+    # overdue from the end of the due date, in the server's time zone
+    assert datetime.fromisoformat(body["overdue_at"]) == datetime.combine(
+        due + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
+    )
     assert (bill.citizen_id, bill.merchant_id) == (citizen.pk, biller.pk)
     mine = citizen_api.get(MY_BILLS_URL).json()
     assert mine["count"] == 1
@@ -461,3 +466,32 @@ def test_bills_need_a_signed_in_citizen(api: APIClient, bill: dict[str, Any]) ->
     assert api.get(MY_BILLS_URL).status_code == 401
     assert api.post(pay_url(bill["id"])).status_code == 401
     assert api.post(BILLS_URL, {}, format="json").status_code == 401
+
+
+def test_the_wallet_and_the_records_say_what_a_bill_was_as_a_code_and_parameters(
+    citizen: User, citizen_api: APIClient, bill: dict[str, Any], travel: Any
+) -> None:
+    # Given the bill left overdue, then paid late
+    travel(timedelta(days=11))
+    assert record_overdue_bills.delay().get() == 1
+    wallet_services.top_up_create(user=citizen, amount=AMOUNT)
+    assert citizen_api.post(pay_url(bill["id"])).status_code == 200
+    # When the citizen reads the wallet's transactions and the records
+    transactions = citizen_api.get("/api/v1/me/transactions").json()["results"]
+    events = citizen_api.get("/api/v1/me/events").json()["results"]
+    # Then each says what it was as a code and parameters, beside the English text
+    merchant = "City Water"
+    assert [
+        (t["description"], t["description_code"], t["description_params"]) for t in transactions
+    ] == [
+        (
+            f"Bill from {merchant}: Water, November",
+            "bill",
+            {"merchant": merchant, "what": "Water, November"},
+        ),
+        ("Top-up", "kind_only", {}),
+    ]
+    assert [(e["kind"], e["description_code"], e["description_params"]) for e in events] == [
+        ("bill_paid_late", "bill", {"merchant": merchant}),
+        ("bill_overdue", "bill", {"merchant": merchant, "due_date": bill["due_date"]}),
+    ]

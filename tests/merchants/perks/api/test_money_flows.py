@@ -88,6 +88,8 @@ def wallet_is(client: APIClient, *, balance: int, held: int) -> None:
         "balance": balance,
         "held": held,
         "available": balance - held,
+        "currency_decimals": 2,
+        "max_top_up": settings.WALLET_MAX_TOP_UP,
     }
 
 

@@ -385,6 +385,7 @@ def test_an_account_age_condition_is_met_by_waiting(citizen: User, hotel: Mercha
             "changes": {"account_age_days": age},
             "date": ends.date().isoformat(),
             "claims": [],
+            "waits_for": ["account_age_days"],
         }
     ]
     # And the wait, simulated, flips the decision; a day less does not

@@ -1,0 +1,49 @@
+"""What the citizen app costs a phone to download: every JavaScript and CSS file it
+fetches (its own modules, the vendored libraries it preloads, the style sheets),
+compressed as they are served (gzip, as WhiteNoise stores them), file by file.
+
+The budgets sit about 8% above the sizes measured when they were set (96,303 bytes of
+JavaScript and 8,444 bytes of CSS gzipped; the largest module, screens/score.js, 11,153
+bytes), so growth is a decision made here, not an accident. The service worker, a
+template rendered per deploy, is not counted. No browser, no database."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+from client.views import STATIC_DIR, _static_names
+
+JS_BUDGET = 104_000  # bytes gzipped, all modules together
+CSS_BUDGET = 9_100  # bytes gzipped, all style sheets together
+MODULE_BUDGET = 12_000  # bytes gzipped, any one module
+
+
+def gzipped(path: Path) -> int:
+    return len(gzip.compress(path.read_bytes(), compresslevel=9, mtime=0))
+
+
+def sizes(suffix: str) -> dict[str, int]:
+    """Each file the app downloads with this suffix, gzipped, by its static name."""
+    return {name: gzipped(STATIC_DIR / name) for name in _static_names() if name.endswith(suffix)}
+
+
+def test_the_apps_javascript_fits_its_budget() -> None:
+    modules = sizes(".js")
+    assert "client/app.js" in modules
+    assert "client/vendor/preact-htm.js" in modules
+    total = sum(modules.values())
+    assert total <= JS_BUDGET, f"{total} bytes of JavaScript gzipped, budget {JS_BUDGET}"
+
+
+def test_the_apps_css_fits_its_budget() -> None:
+    sheets = sizes(".css")
+    assert "client/style.css" in sheets
+    total = sum(sheets.values())
+    assert total <= CSS_BUDGET, f"{total} bytes of CSS gzipped, budget {CSS_BUDGET}"
+
+
+def test_no_module_is_too_large_to_start_from() -> None:
+    modules = sizes(".js")
+    name, largest = max(modules.items(), key=lambda item: item[1])
+    assert largest <= MODULE_BUDGET, f"{name}: {largest} bytes gzipped, budget {MODULE_BUDGET}"

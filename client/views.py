@@ -116,6 +116,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
             "version": version,
             "shell_url": reverse("client:shell"),
             "precache": json.dumps([reverse("client:shell"), *urls]),
+            # Files of an older version (a page of it may still be open) are under here.
+            "static_prefix": static(f"{APP_STATIC}/"),
         },
     ).content
     response = HttpResponse(body, content_type="text/javascript; charset=utf-8")

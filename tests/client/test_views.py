@@ -49,7 +49,7 @@ def test_the_shell_is_one_page_with_its_config_and_a_csrf_cookie(client_: Client
     # and it asks for all its modules at once, not one import after another
     preloaded = re.findall(r'<link rel="modulepreload" href="([^"]+)">', body)
     assert "/static/client/vendor/preact-htm.js" in preloaded
-    assert "/static/client/screens/records.js" in preloaded
+    assert "/static/client/screens/records/index.js" in preloaded
     assert sorted(preloaded) == sorted(
         f"/static/{name}" for name in _static_names() if name.endswith(".js")
     )

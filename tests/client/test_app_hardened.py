@@ -27,7 +27,14 @@ DIAL = re.compile(r"Score \d+, band ")
 
 
 def kept(page: Page, key: str) -> object:
-    return page.evaluate("(key) => JSON.parse(localStorage.getItem(key))", key)
+    """What the phone keeps under ``key``: its JSON read, or the text itself."""
+    return page.evaluate(
+        """(key) => {
+            const text = localStorage.getItem(key);
+            try { return JSON.parse(text); } catch { return text; }
+        }""",
+        key,
+    )
 
 
 def signed_in_on_server(page: Page) -> bool:
@@ -410,8 +417,7 @@ def test_focus_and_announcements_beyond_axe(phone, citizen) -> None:
     picker = page.get_by_label("Idioma")
     picker.select_option("en")
     # The top bar's focus ring stands out from the bar (3:1 at least)
-    page.evaluate("() => document.activeElement?.blur()")
-    page.keyboard.press("Tab")  # the skip link
+    page.locator(".skip-link").focus()
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.matches('.brand:focus-visible')")
     ring = page.evaluate(

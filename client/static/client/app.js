@@ -183,7 +183,9 @@ async function serverLogout() {
   return true;
 }
 
-/** The signed-out state, and what ends the session here: forgetting who it was. */
+const LOGOUT_RETRY_MS = 30_000;
+
+/** The signed-out state. */
 const SIGNED_OUT = { status: "out", me: null, error: null, logoutPending: false };
 
 /**
@@ -300,17 +302,23 @@ function App() {
   useEffect(() => {
     if (online && session.status === "offline") check();
   }, [online]);
-  // A logout still pending: finish it as soon as the network is back.
+  // A logout still pending: try again as soon as the network is back, and every half
+  // minute meanwhile; once the server confirms, the session ends here too.
   useEffect(() => {
-    if (!online || !session.logoutPending) return undefined;
+    if (!session.logoutPending) return undefined;
     let cancelled = false;
-    serverLogout().then((done) => {
-      if (cancelled || !done) return;
-      setSession((previous) => (previous.status === "in" ? { ...SIGNED_OUT } : { ...previous, logoutPending: false }));
-      if (session.status === "in") navigate("login");
-    });
+    const attempt = () =>
+      serverLogout().then((done) => {
+        if (cancelled || !done) return;
+        const wasIn = session.status === "in";
+        setSession({ ...SIGNED_OUT });
+        if (wasIn) navigate("login");
+      });
+    if (online) attempt();
+    const timer = setInterval(() => navigator.onLine && attempt(), LOGOUT_RETRY_MS);
     return () => {
       cancelled = true;
+      clearInterval(timer);
     };
   }, [online, session.logoutPending]);
 

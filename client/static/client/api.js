@@ -181,6 +181,8 @@ export function withQuery(path, params) {
 // --- Loads started early -----------------------------------------------------------------
 
 const prefetched = new Map();
+// An early load not taken over by then is stale (the citizen went elsewhere first).
+const PREFETCH_FRESH_MS = 10_000;
 
 /**
  * Start GET loads now, before the screen that shows them exists (Home's, together with the
@@ -190,15 +192,15 @@ export function prefetch(paths) {
   for (const path of paths) {
     const load = request(path);
     load.catch(() => undefined); // Whoever takes it over sees the failure.
-    prefetched.set(path, load);
+    prefetched.set(path, { load, at: Date.now() });
   }
 }
 
 /** The early load of `path`, once (a later load asks the server again); else null. */
 export function takePrefetched(path) {
-  const load = prefetched.get(path) || null;
+  const early = prefetched.get(path);
   prefetched.delete(path);
-  return load;
+  return early && Date.now() - early.at < PREFETCH_FRESH_MS ? early.load : null;
 }
 
 /** Forget the early loads (the session check failed: they are not to be shown). */

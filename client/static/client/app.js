@@ -298,10 +298,13 @@ function App() {
     window.addEventListener(SIGNED_OUT_EVENT, signedOut);
     return () => window.removeEventListener(SIGNED_OUT_EVENT, signedOut);
   }, []);
+  // What the session is now, for the effects below to read without running again on it.
+  const status = useRef(session.status);
+  status.current = session.status;
   // Coming back online after starting offline: check the session again.
   useEffect(() => {
-    if (online && session.status === "offline") check();
-  }, [online]);
+    if (online && status.current === "offline") check();
+  }, [online, check]);
   // A logout still pending: try again as soon as the network is back, and every half
   // minute meanwhile; once the server confirms, the session ends here too.
   useEffect(() => {
@@ -310,7 +313,7 @@ function App() {
     const attempt = () =>
       serverLogout().then((done) => {
         if (cancelled || !done) return;
-        const wasIn = session.status === "in";
+        const wasIn = status.current === "in";
         setSession({ ...SIGNED_OUT });
         if (wasIn) navigate("login");
       });

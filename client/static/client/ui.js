@@ -42,8 +42,13 @@ export function useLoad(load, deps) {
   const [state, setState] = useState({ data: null, error: null, loading: Boolean(load) });
   const [generation, setGeneration] = useState(0);
   const latest = useRef(0);
+  // The latest `load` is the one to run; `deps` (plain values) say when to run it again.
+  const loader = useRef(load);
+  loader.current = load;
+  const key = JSON.stringify(deps);
   useEffect(() => {
     const id = ++latest.current;
+    const load = loader.current;
     if (!load) return undefined;
     const controller = new AbortController();
     const current = () => id === latest.current && !controller.signal.aborted;
@@ -57,7 +62,7 @@ export function useLoad(load, deps) {
       },
     );
     return () => controller.abort();
-  }, [...deps, generation]);
+  }, [key, generation]);
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
   return { ...state, reload };
 }
@@ -125,7 +130,7 @@ export function usePaged(path) {
     if (!gone) return;
     setPagePath(path);
     setPageNumber(1);
-  }, [gone]);
+  }, [gone, path]);
   const data = result.data;
   // The first page is a full page whenever there is a next one: its size is the page size.
   const pageSize = useRef(null);

@@ -143,7 +143,7 @@ function OpenBill({ bill, timeZone, onPaid }) {
     notify(t("error.bill_already_paid"));
     pay.reset();
     onPaid();
-  }, [error]);
+  }, [error, onPaid, pay.reset]);
   const amount = formatMoney(bill.amount, bill.currency);
   const overdue = billDue(bill, Date.now(), timeZone).overdue;
   return html`<li class=${`bill${overdue ? " bill-overdue" : ""}`}>

@@ -125,7 +125,7 @@ export function HomeScreen({ me, navigate }) {
   const bills = useApi(OPEN_BILLS);
   useEffect(() => {
     if (score.data) rememberScore(me.username, score.data);
-  }, [score.data]);
+  }, [score.data, me.username]);
   return html`<${Screen} title=${t("home.hello", { name: me.display_name || me.username })}>
     <${Loaded} result=${score}>${(data) => html`<${ScoreCard} score=${data} navigate=${navigate} />`}<//>
     <${Card} title=${t("home.available")} class="balance-card">

@@ -3,10 +3,9 @@
 // now and how much would be waived, why, and the cheapest plan that would make them qualify.
 // The requirements in words are in ./requirements.js, the messages in ./messages.js.
 import { formatDate, formatMoney, t } from "../../i18n.js";
-import { Badge, Card, Empty, html, Loaded, Pager, Screen, usePaged } from "../../ui.js";
+import { Badge, Empty, html, Loaded, Pager, Screen, usePaged } from "../../ui.js";
 
 import {
-  bandLabel,
   categoryLabel,
   conditionStates,
   known,
@@ -154,7 +153,7 @@ function qualifyNote(perk) {
   return perk.to_qualify_note ? { text: perk.to_qualify_note, lang: "en" } : null;
 }
 
-function ToQualify({ perk, conditions, tiers }) {
+function ToQualify({ perk }) {
   if (perk.eligible_now || perk.to_qualify_status === "eligible") return null;
   const steps = perk.to_qualify || [];
   const note = qualifyNote(perk);
@@ -197,7 +196,7 @@ function PerkCard({ perk }) {
     </p>
     <${Requirements} perk=${perk} conditions=${conditions} tiers=${tiers} />
     <${Reasons} perk=${perk} conditions=${conditions} />
-    <${ToQualify} perk=${perk} conditions=${conditions} tiers=${tiers} />
+    <${ToQualify} perk=${perk} />
     ${perk.eligible_now && perk.kind === "deposit_waiver"
       ? html`<p class="perk-use">
           <a

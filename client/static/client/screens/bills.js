@@ -136,14 +136,14 @@ function OpenBill({ bill, timeZone, onPaid }) {
     notify(paid.paid_on_time === false ? t("bills.paidLate") : t("bills.paidOnTime"));
     onPaid();
   };
-  const error = pay.error;
+  const { error, reset } = pay;
   // Paid meanwhile (another tab, another phone): say so and show the list as it is now.
   useEffect(() => {
     if (error?.code !== "bill_already_paid") return;
     notify(t("error.bill_already_paid"));
-    pay.reset();
+    reset();
     onPaid();
-  }, [error, onPaid, pay.reset]);
+  }, [error, onPaid, reset]);
   const amount = formatMoney(bill.amount, bill.currency);
   const overdue = billDue(bill, Date.now(), timeZone).overdue;
   return html`<li class=${`bill${overdue ? " bill-overdue" : ""}`}>

@@ -472,3 +472,39 @@ def test_focus_and_announcements_beyond_axe(phone, citizen) -> None:
     page.get_by_role("button", name="Pay now").click()
     expect(page.get_by_text("Your available balance is too low")).to_be_visible()
     assert page.evaluate("() => document.activeElement !== document.body")
+
+
+def test_the_servers_words_come_as_codes_said_in_the_citizens_language(
+    phone, citizen, settings
+) -> None:
+    # Given a paid bill in alice's wallet, and a largest top-up of CN¥500.00
+    settings.WALLET_MAX_TOP_UP = 50_000
+    from wallet import services as wallet_services
+
+    wallet_services.top_up_create(user=citizen, amount=40_000)
+    biller, consent = billing_consent(citizen)
+    bill = bills_services.bill_issue(
+        merchant=biller,
+        consent_id=consent.pk,
+        amount=1_234,
+        due_date=timezone.localdate() + timedelta(days=3),
+        description="Electricity",
+    )
+    bills_services.bill_pay(citizen=citizen, bill_id=bill.pk)
+    log_in(phone, "alice")
+    page = phone.page
+    expect(page.get_by_role("img", name=DIAL)).to_be_visible()
+    # When she reads her wallet in Spanish
+    page.get_by_label("Language").select_option("es")
+    page.goto(f"{phone.base_url}/app/#/wallet")
+    # Then the payment's description is said in Spanish, from its code and parameters
+    description = page.locator(".txn-description").filter(has_text="City Power & Water")
+    expect(description).to_have_text("Factura de City Power & Water: Electricity")
+    assert description.get_attribute("lang") is None
+    # and an amount over the largest top-up is refused here, in her words, before sending
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+    page.locator("input[name=amount]").fill("600")
+    page.locator(".top-up button[type=submit]").click()
+    expect(page.get_by_text("Una sola recarga puede ser como máximo de")).to_be_visible()
+    assert sent == []

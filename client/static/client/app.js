@@ -265,8 +265,10 @@ function App() {
       setSession({ ...SIGNED_OUT, logoutPending: !done });
       return;
     }
-    // Someone was signed in here: Home's loads start with the session check, not after it.
-    if (lastUser() && parseHash().route === "home") prefetch(HOME_LOADS);
+    // Home's loads start together with the session check, not after it: a signed-in
+    // citizen waits for one round trip, not two. (If the session check fails, they fail
+    // with it, and are dropped.)
+    if (parseHash().route === "home") prefetch(HOME_LOADS);
     try {
       const me = await api("me");
       rememberUser(me.username);

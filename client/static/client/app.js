@@ -22,35 +22,77 @@ import {
   setPendingLogout,
 } from "./offline.js";
 import "./strings.js";
-import { Button, notify, Notices } from "./ui.js";
+import { Button, Loading, notify, Notices } from "./ui.js";
 import { applyUpdate, watchForUpdates } from "./updates.js";
 
-import { AccessScreen } from "./screens/access/index.js";
 import { LoginScreen, SignupScreen } from "./screens/auth.js";
-import { BillsScreen } from "./screens/bills.js";
-import { ConsentsScreen } from "./screens/consents.js";
-import { CreditScreen } from "./screens/credit.js";
-import { DataScreen } from "./screens/data.js";
 import { HOME_LOADS, HomeScreen, OfflineHome } from "./screens/home.js";
 import { MoreScreen } from "./screens/more.js";
-import { PerksScreen } from "./screens/perks/index.js";
-import { RecordsScreen } from "./screens/records/index.js";
-import { ScoreScreen } from "./screens/score/index.js";
-import { WalletScreen } from "./screens/wallet.js";
 
-const SCREENS = {
-  home: HomeScreen,
-  score: ScoreScreen,
-  wallet: WalletScreen,
-  bills: BillsScreen,
-  perks: PerksScreen,
-  credit: CreditScreen,
-  consents: ConsentsScreen,
-  access: AccessScreen,
-  records: RecordsScreen,
-  data: DataScreen,
-  more: MoreScreen,
+// The first screens (home, login, more) come with the app; every other one is loaded when
+// first opened (and in the background once the first screen shows), so a first visit
+// downloads only what it shows. The service worker keeps them all for offline use.
+const LAZY = {
+  score: [() => import("./screens/score/index.js"), "ScoreScreen"],
+  wallet: [() => import("./screens/wallet.js"), "WalletScreen"],
+  bills: [() => import("./screens/bills.js"), "BillsScreen"],
+  perks: [() => import("./screens/perks/index.js"), "PerksScreen"],
+  credit: [() => import("./screens/credit.js"), "CreditScreen"],
+  consents: [() => import("./screens/consents.js"), "ConsentsScreen"],
+  access: [() => import("./screens/access/index.js"), "AccessScreen"],
+  records: [() => import("./screens/records/index.js"), "RecordsScreen"],
+  data: [() => import("./screens/data.js"), "DataScreen"],
 };
+const loaded = {};
+
+/** The module of a lazy screen: one load each, a failed one tried again next time. */
+function loadScreen(route) {
+  const [load, name] = LAZY[route];
+  if (!loaded[route]) {
+    loaded[route] = load().then(
+      (module) => module[name],
+      (error) => {
+        delete loaded[route];
+        throw error;
+      },
+    );
+  }
+  return loaded[route];
+}
+
+/** Load every other screen in the background, once the first one is shown. */
+function warmScreens() {
+  const idle = window.requestIdleCallback || ((run) => setTimeout(run, 1000));
+  idle(() => Object.keys(LAZY).forEach((route) => loadScreen(route).catch(() => undefined)));
+}
+
+/** A screen loaded on first use: a spinner meanwhile, an error with a retry if it fails. */
+function LazyScreen({ route, ...props }) {
+  const [state, setState] = useState({ Screen: null, error: null });
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    let current = true;
+    setState({ Screen: null, error: null });
+    loadScreen(route).then(
+      (Screen) => current && setState({ Screen, error: null }),
+      (error) => current && setState({ Screen: null, error }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [route, attempt]);
+  if (state.error) {
+    return html`<${RetryScreen}
+      title=${t("app.crashTitle")}
+      text=${t("error.network_error")}
+      onRetry=${() => setAttempt((n) => n + 1)}
+    />`;
+  }
+  if (!state.Screen) return html`<${Loading} />`;
+  return html`<${state.Screen} ...${props} />`;
+}
+
+const SCREENS = { home: HomeScreen, more: MoreScreen };
 const PUBLIC = { login: LoginScreen, signup: SignupScreen };
 const TABS = [
   { route: "home", icon: "M3 11.5 12 4l9 7.5V20a1 1 0 0 1-1 1h-5v-6H9v6H4a1 1 0 0 1-1-1z" },
@@ -273,6 +315,7 @@ function App() {
       const me = await api("me");
       rememberUser(me.username);
       setSession({ status: "in", me, error: null, logoutPending: false });
+      warmScreens();
     } catch (error) {
       dropPrefetched();
       if (error instanceof ApiError && error.isNetwork) {
@@ -335,6 +378,7 @@ function App() {
     rememberUser(me.username);
     setSession({ status: "in", me, error: null, logoutPending: false });
     navigate("home");
+    warmScreens();
   }, []);
 
   /**
@@ -369,18 +413,19 @@ function App() {
       <${RetryScreen} title=${t("app.unavailableTitle")} text=${t("app.unavailable")} onRetry=${check} />
     </main>`;
   } else if (session.status === "in") {
-    const Screen = SCREENS[route] || HomeScreen;
+    const props = {
+      me: session.me,
+      params,
+      navigate,
+      onLogout: logout,
+      logoutPending: session.logoutPending,
+    };
+    const shown = LAZY[route]
+      ? html`<${LazyScreen} route=${route} ...${props} />`
+      : html`<${SCREENS[route] || HomeScreen} ...${props} />`;
     body = html`<main id="main" tabindex="-1" class="main">
         ${online ? null : html`<p class="banner" role="status">${t("app.offline")}</p>`}
-        <${ErrorBoundary} key=${route}>
-          <${Screen}
-            me=${session.me}
-            params=${params}
-            navigate=${navigate}
-            onLogout=${logout}
-            logoutPending=${session.logoutPending}
-          />
-        <//>
+        <${ErrorBoundary} key=${route}>${shown}<//>
       </main>
       <${TabBar} current=${route} />`;
   } else {

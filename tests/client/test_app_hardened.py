@@ -391,12 +391,13 @@ def test_a_deploy_while_the_app_is_open_offers_the_new_version(
     expect(reload).to_be_visible()
     expect(page.locator(".toast")).to_contain_text("A new version of Open Sesame is ready.")
     assert old in page.evaluate("async () => await caches.keys()")
-    # When she takes it
-    reload.click()
+    # When she takes it, the page loads again
+    with page.expect_navigation():
+        reload.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Alice Example")
     page.wait_for_function(
         "async () => (await navigator.serviceWorker.getRegistration()).waiting === null"
     )
-    expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Alice Example")
     # Then the new version runs, and the previous cache is kept until the next activation
     keys = page.evaluate("async () => await caches.keys()")
     assert "open-sesame-shell-0123456789abcdef" in keys

@@ -136,7 +136,8 @@ def test_logging_out_forgets_the_score_kept_for_offline(phone, citizen) -> None:
     log_in(phone, "alice")
     page = phone.page
     expect(page.get_by_role("img", name=re.compile(r"Score \d+"))).to_be_visible()
-    assert page.evaluate("() => localStorage.getItem('open-sesame.last-score')") is not None
+    # (Home keeps the score once it has shown it)
+    page.wait_for_function("() => localStorage.getItem('open-sesame.last-score') !== null")
     page.get_by_role("navigation", name="Main menu").get_by_role("link", name="More").click()
     expect(page.get_by_text("Logged in as Alice Example (alice).")).to_be_visible()
     page.get_by_role("button", name="Log out").click()

@@ -273,19 +273,28 @@ class ErrorBoundary extends Component {
 
 /**
  * Focus never falls to the page: when the focused element is removed (a paid bill leaves
- * its list, a form closes), the screen's heading takes it.
+ * its list, a form closes), the screen's heading takes it. (Browsers do not all say when
+ * the focused element goes: the removal itself is watched.)
  */
 function useFocusGuard() {
   useEffect(() => {
-    const lost = (event) => {
-      const left = event.target;
-      setTimeout(() => {
-        if (left.isConnected || (document.activeElement && document.activeElement !== document.body)) return;
-        document.querySelector("main h1")?.focus({ preventScroll: true });
-      }, 0);
+    let last = null;
+    const track = (event) => {
+      last = event.target;
     };
-    document.addEventListener("focusout", lost);
-    return () => document.removeEventListener("focusout", lost);
+    const rescue = () => {
+      const active = document.activeElement;
+      if (!last || last.isConnected || (active && active !== document.body)) return;
+      last = null;
+      document.querySelector("main h1")?.focus({ preventScroll: true });
+    };
+    const watcher = new MutationObserver(rescue);
+    watcher.observe(document.getElementById("app"), { childList: true, subtree: true });
+    document.addEventListener("focusin", track);
+    return () => {
+      watcher.disconnect();
+      document.removeEventListener("focusin", track);
+    };
   }, []);
 }
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
+import re
 from functools import cache
 from pathlib import Path
 
@@ -70,10 +72,36 @@ def _shell_files() -> tuple[list[str], str]:
 _shell_files_cached = cache(_shell_files)
 
 
+# The static imports of an ES module: `import ... from "./x.js"`, `import "./x.js"`,
+# `export ... from "./x.js"` (not `import("./x.js")`: those load later, on demand).
+_STATIC_IMPORT = re.compile(
+    r"""^\s*(?:import|export)\b[^"';()]*?(?:\bfrom\s*)?["'](\.{1,2}/[^"']+)["']""", re.M
+)
+
+
+def _first_modules(entry: str = f"{APP_STATIC}/app.js") -> list[str]:
+    """The modules the app needs before it shows its first screen: ``app.js`` and
+    everything it imports statically, transitively (static names, sorted)."""
+    root = STATIC_DIR
+    seen: set[str] = set()
+    todo = [entry]
+    while todo:
+        name = todo.pop()
+        if name in seen or not (root / name).is_file():
+            continue
+        seen.add(name)
+        folder = posixpath.dirname(name)
+        for target in _STATIC_IMPORT.findall((root / name).read_text(encoding="utf-8")):
+            todo.append(posixpath.normpath(posixpath.join(folder, target)))
+    return sorted(seen)
+
+
 def _module_urls() -> list[str]:
-    """Every ES module of the app, for ``<link rel="modulepreload">``: the browser fetches
-    them all at once instead of discovering each import only after the previous file."""
-    return [staticfiles_storage.url(name) for name in _static_names() if name.endswith(".js")]
+    """The modules of the first screen, for ``<link rel="modulepreload">``: the browser
+    fetches them all at once instead of discovering each import only after the previous
+    file. The other screens' modules are not preloaded: the app loads them on demand (and
+    the service worker keeps them all)."""
+    return [staticfiles_storage.url(name) for name in _first_modules()]
 
 
 _module_urls_cached = cache(_module_urls)
@@ -116,6 +144,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
             "version": version,
             "shell_url": reverse("client:shell"),
             "precache": json.dumps([reverse("client:shell"), *urls]),
+            # Files of an older version (a page of it may still be open) are under here.
+            "static_prefix": static(f"{APP_STATIC}/"),
         },
     ).content
     response = HttpResponse(body, content_type="text/javascript; charset=utf-8")

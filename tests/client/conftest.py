@@ -97,12 +97,14 @@ class Phone:
         raise AssertionError(f"requests still in flight: {[r.url for r in self.in_flight]}")
 
 
-def _phone(browser: Browser, base_url: str, locale: str) -> Iterator[Phone]:
+def _phone(
+    browser: Browser, base_url: str, locale: str, timezone_id: str = "Asia/Shanghai"
+) -> Iterator[Phone]:
     context = browser.new_context(
         viewport=PHONE,
         device_scale_factor=2,
         locale=locale,
-        timezone_id="Asia/Shanghai",
+        timezone_id=timezone_id,
         has_touch=True,
     )
     context.set_default_timeout(15_000)
@@ -139,8 +141,8 @@ def phone(browser: Browser, live_server: Any) -> Iterator[Phone]:
 def phone_factory(browser: Browser, live_server: Any) -> Iterator[Any]:
     made: list[Iterator[Phone]] = []
 
-    def make(locale: str) -> Phone:
-        generator = _phone(browser, live_server.url, locale)
+    def make(locale: str, timezone_id: str = "Asia/Shanghai") -> Phone:
+        generator = _phone(browser, live_server.url, locale, timezone_id)
         made.append(generator)
         return next(generator)
 

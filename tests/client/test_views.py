@@ -2,6 +2,7 @@
 reads the database, and static files whose ES-module imports survive hashing."""
 
 import json
+import posixpath
 import re
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.test import Client
 
-from client.views import _static_names
+from client.views import STATIC_DIR, _first_modules, _static_names
 
 
 def first_group(pattern: str, text: str) -> str:
@@ -46,13 +47,20 @@ def test_the_shell_is_one_page_with_its_config_and_a_csrf_cookie(client_: Client
     # and it sets the CSRF cookie that session login needs, and is never cached stale
     assert response.cookies["csrftoken"].value
     assert "no-cache" in response["Cache-Control"]
-    # and it asks for all its modules at once, not one import after another
+    # and it asks at once for every module its first screen needs (app.js and all it
+    # imports), not one import after another, and for no other screen's
     preloaded = re.findall(r'<link rel="modulepreload" href="([^"]+)">', body)
     assert "/static/client/vendor/preact-htm.js" in preloaded
-    assert "/static/client/screens/records.js" in preloaded
-    assert sorted(preloaded) == sorted(
-        f"/static/{name}" for name in _static_names() if name.endswith(".js")
-    )
+    assert "/static/client/screens/home.js" in preloaded
+    assert "/static/client/screens/auth.js" in preloaded
+    assert "/static/client/screens/records/index.js" not in preloaded
+    first = {f"/static/{name}" for name in _first_modules()}
+    assert set(preloaded) == first
+    for name in _first_modules():
+        source = (STATIC_DIR / name).read_text()
+        for target in re.findall(r'^(?:import|export)\b[^"]*?"(\.[^"]+)"', source, re.M):
+            imported = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
+            assert f"/static/{imported}" in first, (name, target)
     # and it may run only its own scripts
     assert "script-src 'self'" in response["Content-Security-Policy"]
 

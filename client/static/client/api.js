@@ -2,15 +2,24 @@
 // client uses it. Session cookie for who we are, the CSRF token on every unsafe request,
 // an Idempotency-Key on every request that moves money or books.
 
+import { rememberCurrencyDecimals } from "./lib/money.js";
+
 const CONFIG = JSON.parse(document.getElementById("app-config").textContent);
 export const API_ROOT = CONFIG.api;
 export const APP_ROOT = CONFIG.appRoot;
 export const SERVICE_WORKER_URL = CONFIG.serviceWorker;
 export const ICON_URL = CONFIG.icon;
 
+// The session ended on the server (a 401 from an API call): the app shows the login and
+// forgets what it kept for the person who was signed in.
 export const SIGNED_OUT_EVENT = "open-sesame:signed-out";
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** Whether an error is an aborted request (a newer load replaced it): never shown. */
+export function isAbort(error) {
+  return error?.name === "AbortError";
+}
 
 /** A refusal or failure, in the API's problem shape (RFC 9457 with a stable code). */
 export class ApiError extends Error {
@@ -66,6 +75,19 @@ function urlFor(path) {
   return path.startsWith("/") ? path : API_ROOT + path;
 }
 
+function abortError() {
+  return new DOMException("The load was replaced by a newer one", "AbortError");
+}
+
+/** The server says how many decimals a currency has (the wallet's `currency_decimals`). */
+function learnCurrencies(data) {
+  for (const wallet of [data, data?.wallet]) {
+    if (wallet && typeof wallet === "object" && wallet.currency) {
+      rememberCurrencyDecimals(wallet.currency, wallet.currency_decimals);
+    }
+  }
+}
+
 async function request(path, { method = "GET", body, idempotencyKey, signal } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -81,21 +103,29 @@ async function request(path, { method = "GET", body, idempotencyKey, signal } = 
       signal,
     });
   } catch (error) {
-    if (error.name === "AbortError") throw error;
+    if (isAbort(error) || signal?.aborted) throw abortError();
     throw new ApiError({ status: 0, code: "network_error" });
   }
   if (response.status === 204) return null;
-  let data = null;
+  let data;
+  let readable = true;
   try {
     data = await response.json();
-  } catch {
-    data = null;
+  } catch (error) {
+    // A load aborted while its body was read is an abort, never an answer.
+    if (isAbort(error) || signal?.aborted) throw abortError();
+    readable = false;
+  }
+  if (response.ok && (!readable || data === null || typeof data !== "object")) {
+    // A 2xx whose body is not the JSON object expected (a proxy's HTML page, a cut-off
+    // body): a failure, never a successful `null`.
+    throw new ApiError({ status: response.status, code: "unreadable_response" });
   }
   if (!response.ok) {
-    const problem = data && typeof data === "object" ? data : {};
+    const problem = readable && data && typeof data === "object" ? data : {};
     if (response.status === 401 && !path.startsWith("auth/")) {
       // The session ended (logged out elsewhere, or expired): the app shows the login.
-      window.dispatchEvent(new CustomEvent(SIGNED_OUT_EVENT));
+      window.dispatchEvent(new CustomEvent(SIGNED_OUT_EVENT, { detail: { expired: true } }));
     }
     throw new ApiError({
       status: response.status,
@@ -105,6 +135,7 @@ async function request(path, { method = "GET", body, idempotencyKey, signal } = 
       errors: Array.isArray(problem.errors) ? problem.errors : [],
     });
   }
+  learnCurrencies(data);
   return data;
 }
 
@@ -145,4 +176,34 @@ export function withQuery(path, params) {
   }
   const text = query.toString();
   return text ? `${path}?${text}` : path;
+}
+
+// --- Loads started early -----------------------------------------------------------------
+
+const prefetched = new Map();
+// An early load not taken over by then is stale (the citizen went elsewhere first).
+const PREFETCH_FRESH_MS = 10_000;
+
+/**
+ * Start GET loads now, before the screen that shows them exists (Home's, together with the
+ * session check at launch, instead of after it). The screen's `useApi` takes each over.
+ */
+export function prefetch(paths) {
+  for (const path of paths) {
+    const load = request(path);
+    load.catch(() => undefined); // Whoever takes it over sees the failure.
+    prefetched.set(path, { load, at: Date.now() });
+  }
+}
+
+/** The early load of `path`, once (a later load asks the server again); else null. */
+export function takePrefetched(path) {
+  const early = prefetched.get(path);
+  prefetched.delete(path);
+  return early && Date.now() - early.at < PREFETCH_FRESH_MS ? early.load : null;
+}
+
+/** Forget the early loads (the session check failed: they are not to be shown). */
+export function dropPrefetched() {
+  prefetched.clear();
 }

@@ -1,46 +1,98 @@
 // The citizen app: the frame (header, tabs, language), the router, and the session.
 // Screens live in ./screens/, one module each, with their own messages.
-import { html, render, useCallback, useEffect, useState } from "./vendor/preact-htm.js";
+import { Component, html, render, useCallback, useEffect, useRef, useState } from "./vendor/preact-htm.js";
 
 import {
   api,
   ApiError,
+  dropPrefetched,
   ICON_URL,
   forgetCsrfToken,
+  prefetch,
   SERVICE_WORKER_URL,
   SIGNED_OUT_EVENT,
 } from "./api.js";
 import { detectLanguage, language, LANGUAGES, onLanguageChange, setLanguage, t } from "./i18n.js";
-import { forgetScore } from "./offline.js";
+import {
+  forgetScore,
+  forgetUser,
+  lastUser,
+  pendingLogout,
+  rememberUser,
+  setPendingLogout,
+} from "./offline.js";
 import "./strings.js";
-import { Notices } from "./ui.js";
+import { Button, Loading, notify, Notices } from "./ui.js";
+import { applyUpdate, watchForUpdates } from "./updates.js";
 
-import { AccessScreen } from "./screens/access.js";
 import { LoginScreen, SignupScreen } from "./screens/auth.js";
-import { BillsScreen } from "./screens/bills.js";
-import { ConsentsScreen } from "./screens/consents.js";
-import { CreditScreen } from "./screens/credit.js";
-import { DataScreen } from "./screens/data.js";
-import { HomeScreen, OfflineHome } from "./screens/home.js";
+import { HOME_LOADS, HomeScreen, OfflineHome } from "./screens/home.js";
 import { MoreScreen } from "./screens/more.js";
-import { PerksScreen } from "./screens/perks.js";
-import { RecordsScreen } from "./screens/records.js";
-import { ScoreScreen } from "./screens/score.js";
-import { WalletScreen } from "./screens/wallet.js";
 
-const SCREENS = {
-  home: HomeScreen,
-  score: ScoreScreen,
-  wallet: WalletScreen,
-  bills: BillsScreen,
-  perks: PerksScreen,
-  credit: CreditScreen,
-  consents: ConsentsScreen,
-  access: AccessScreen,
-  records: RecordsScreen,
-  data: DataScreen,
-  more: MoreScreen,
+// The first screens (home, login, more) come with the app; every other one is loaded when
+// first opened (and in the background once the first screen shows), so a first visit
+// downloads only what it shows. The service worker keeps them all for offline use.
+const LAZY = {
+  score: [() => import("./screens/score/index.js"), "ScoreScreen"],
+  wallet: [() => import("./screens/wallet.js"), "WalletScreen"],
+  bills: [() => import("./screens/bills.js"), "BillsScreen"],
+  perks: [() => import("./screens/perks/index.js"), "PerksScreen"],
+  credit: [() => import("./screens/credit.js"), "CreditScreen"],
+  consents: [() => import("./screens/consents.js"), "ConsentsScreen"],
+  access: [() => import("./screens/access/index.js"), "AccessScreen"],
+  records: [() => import("./screens/records/index.js"), "RecordsScreen"],
+  data: [() => import("./screens/data.js"), "DataScreen"],
 };
+const loaded = {};
+
+/** The module of a lazy screen: one load each, a failed one tried again next time. */
+function loadScreen(route) {
+  const [load, name] = LAZY[route];
+  if (!loaded[route]) {
+    loaded[route] = load().then(
+      (module) => module[name],
+      (error) => {
+        delete loaded[route];
+        throw error;
+      },
+    );
+  }
+  return loaded[route];
+}
+
+/** Load every other screen in the background, once the first one is shown. */
+function warmScreens() {
+  const idle = window.requestIdleCallback || ((run) => setTimeout(run, 1000));
+  idle(() => Object.keys(LAZY).forEach((route) => loadScreen(route).catch(() => undefined)));
+}
+
+/** A screen loaded on first use: a spinner meanwhile, an error with a retry if it fails. */
+function LazyScreen({ route, ...props }) {
+  const [state, setState] = useState({ Screen: null, error: null });
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    let current = true;
+    setState({ Screen: null, error: null });
+    loadScreen(route).then(
+      (Screen) => current && setState({ Screen, error: null }),
+      (error) => current && setState({ Screen: null, error }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [route, attempt]);
+  if (state.error) {
+    return html`<${RetryScreen}
+      title=${t("app.crashTitle")}
+      text=${t("error.network_error")}
+      onRetry=${() => setAttempt((n) => n + 1)}
+    />`;
+  }
+  if (!state.Screen) return html`<${Loading} />`;
+  return html`<${state.Screen} ...${props} />`;
+}
+
+const SCREENS = { home: HomeScreen, more: MoreScreen };
 const PUBLIC = { login: LoginScreen, signup: SignupScreen };
 const TABS = [
   { route: "home", icon: "M3 11.5 12 4l9 7.5V20a1 1 0 0 1-1 1h-5v-6H9v6H4a1 1 0 0 1-1-1z" },
@@ -157,57 +209,203 @@ function SkipLink() {
   >`;
 }
 
+/**
+ * Ask the server to end the session. True once it has (or there was none); false when it
+ * could not be asked (offline, or a server error): the logout stays pending.
+ */
+async function serverLogout() {
+  try {
+    await api("auth/logout", { method: "POST" });
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) return false;
+  }
+  setPendingLogout(false);
+  forgetUser();
+  forgetCsrfToken();
+  return true;
+}
+
+const LOGOUT_RETRY_MS = 30_000;
+
+/** The signed-out state. */
+const SIGNED_OUT = { status: "out", me: null, error: null, logoutPending: false };
+
+/**
+ * The retry screen of a failure that no form can fix (the server is unwell, or this app
+ * could not show what it got): never the login form for someone who is signed in.
+ */
+function RetryScreen({ title, text, onRetry }) {
+  const heading = useRef(null);
+  useEffect(() => heading.current?.focus({ preventScroll: true }), []);
+  return html`<section class="screen retry-screen" aria-labelledby="retry-title">
+    <header class="screen-head">
+      <h1 id="retry-title" tabindex="-1" ref=${heading}>${title}</h1>
+    </header>
+    <div class="notice notice-error" role="alert"><p>${text}</p></div>
+    <${Button} onClick=${onRetry}>${t("common.retry")}<//>
+  </section>`;
+}
+
+/** The top-level error boundary: a screen that throws shows a retry, not a frozen app. */
+class ErrorBoundary extends Component {
+  constructor(props) {
+    super(props);
+    this.state = { error: null };
+  }
+
+  static getDerivedStateFromError(error) {
+    return { error };
+  }
+
+  componentDidCatch(error) {
+    this.setState({ error });
+  }
+
+  render() {
+    if (!this.state.error) return this.props.children;
+    return html`<${RetryScreen}
+      title=${t("app.crashTitle")}
+      text=${t("app.crash")}
+      onRetry=${() => this.setState({ error: null })}
+    />`;
+  }
+}
+
+/**
+ * Focus never falls to the page: when the focused element is removed (a paid bill leaves
+ * its list, a form closes), the screen's heading takes it. (Browsers do not all say when
+ * the focused element goes: the removal itself is watched.)
+ */
+function useFocusGuard() {
+  useEffect(() => {
+    let last = null;
+    const track = (event) => {
+      last = event.target;
+    };
+    const rescue = () => {
+      const active = document.activeElement;
+      if (!last || last.isConnected || (active && active !== document.body)) return;
+      last = null;
+      document.querySelector("main h1")?.focus({ preventScroll: true });
+    };
+    const watcher = new MutationObserver(rescue);
+    watcher.observe(document.getElementById("app"), { childList: true, subtree: true });
+    document.addEventListener("focusin", track);
+    return () => {
+      watcher.disconnect();
+      document.removeEventListener("focusin", track);
+    };
+  }, []);
+}
+
 function App() {
   const [, setLanguageShown] = useState(language());
-  const [session, setSession] = useState({ status: "checking", me: null, error: null });
+  const [session, setSession] = useState({ status: "checking", me: null, error: null, logoutPending: false });
   const { route, params } = useRoute();
   const online = useOnline();
 
   useEffect(() => onLanguageChange(setLanguageShown), []);
+  useFocusGuard();
 
-  const check = useCallback(() => {
+  const check = useCallback(async () => {
     setSession((previous) => ({ ...previous, status: "checking" }));
-    api("me").then(
-      (me) => setSession({ status: "in", me, error: null }),
-      (error) => {
-        if (error instanceof ApiError && error.isNetwork) {
-          setSession({ status: "offline", me: null, error });
-        } else if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
-          setSession({ status: "out", me: null, error: null });
-        } else {
-          setSession({ status: "error", me: null, error });
-        }
-      },
-    );
+    // A logout the server has not confirmed runs before anything else.
+    if (pendingLogout()) {
+      forgetScore();
+      const done = await serverLogout();
+      setSession({ ...SIGNED_OUT, logoutPending: !done });
+      return;
+    }
+    // Home's loads start together with the session check, not after it: a signed-in
+    // citizen waits for one round trip, not two. (If the session check fails, they fail
+    // with it, and are dropped.)
+    if (parseHash().route === "home") prefetch(HOME_LOADS);
+    try {
+      const me = await api("me");
+      rememberUser(me.username);
+      setSession({ status: "in", me, error: null, logoutPending: false });
+      warmScreens();
+    } catch (error) {
+      dropPrefetched();
+      if (error instanceof ApiError && error.isNetwork) {
+        setSession({ status: "offline", me: null, error, logoutPending: false });
+      } else if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+        forgetUser();
+        setSession(SIGNED_OUT);
+      } else {
+        // A 5xx (a deploy's 502), or an answer that could not be read: the session may
+        // well be fine; say so and offer a retry, never the login form.
+        setSession({ status: "unavailable", me: null, error, logoutPending: false });
+      }
+    }
   }, []);
 
-  useEffect(check, [check]);
   useEffect(() => {
-    const signedOut = () => setSession({ status: "out", me: null, error: null });
+    check();
+  }, [check]);
+  useEffect(() => {
+    // The session ended on the server (expired, or logged out elsewhere): forget it here.
+    const signedOut = () => {
+      forgetUser();
+      setSession(SIGNED_OUT);
+    };
     window.addEventListener(SIGNED_OUT_EVENT, signedOut);
     return () => window.removeEventListener(SIGNED_OUT_EVENT, signedOut);
   }, []);
+  // What the session is now, for the effects below to read without running again on it.
+  const status = useRef(session.status);
+  status.current = session.status;
   // Coming back online after starting offline: check the session again.
   useEffect(() => {
-    if (online && session.status === "offline") check();
-  }, [online]);
+    if (online && status.current === "offline") check();
+  }, [online, check]);
+  // A logout still pending: try again as soon as the network is back, and every half
+  // minute meanwhile; once the server confirms, the session ends here too.
+  useEffect(() => {
+    if (!session.logoutPending) return undefined;
+    let cancelled = false;
+    const attempt = () =>
+      serverLogout().then((done) => {
+        if (cancelled || !done) return;
+        const wasIn = status.current === "in";
+        setSession({ ...SIGNED_OUT });
+        if (wasIn) navigate("login");
+      });
+    if (online) attempt();
+    const timer = setInterval(() => navigator.onLine && attempt(), LOGOUT_RETRY_MS);
+    return () => {
+      cancelled = true;
+      clearInterval(timer);
+    };
+  }, [online, session.logoutPending]);
 
   const signedIn = useCallback((me) => {
     forgetCsrfToken(); // Django rotates the CSRF token at login.
-    setSession({ status: "in", me, error: null });
+    // Logging in replaced the old session on the server: a pending logout is done with,
+    // and someone else's kept score is forgotten.
+    setPendingLogout(false);
+    rememberUser(me.username);
+    setSession({ status: "in", me, error: null, logoutPending: false });
     navigate("home");
+    warmScreens();
   }, []);
 
+  /**
+   * Log out: the session here ends only once the server has ended it. Until then the
+   * citizen stays signed in, is told so, and the logout is retried (at once when the
+   * network comes back, and first thing at the next launch). The kept score goes at once.
+   */
   const logout = useCallback(async () => {
-    try {
-      await api("auth/logout", { method: "POST" });
-    } catch {
-      // Logged out already, or offline: either way, forget this session here.
-    }
-    forgetCsrfToken();
+    setPendingLogout(true);
     forgetScore();
-    setSession({ status: "out", me: null, error: null });
+    const done = await serverLogout();
+    if (!done) {
+      setSession((previous) => ({ ...previous, logoutPending: true }));
+      return false;
+    }
+    setSession(SIGNED_OUT);
     navigate("login");
+    return true;
   }, []);
 
   let body;
@@ -217,22 +415,35 @@ function App() {
     </main>`;
   } else if (session.status === "offline") {
     body = html`<main id="main" tabindex="-1" class="main">
-      <${OfflineHome} onRetry=${check} />
+      <${OfflineHome} username=${lastUser()} onRetry=${check} />
+    </main>`;
+  } else if (session.status === "unavailable") {
+    body = html`<main id="main" tabindex="-1" class="main">
+      <${RetryScreen} title=${t("app.unavailableTitle")} text=${t("app.unavailable")} onRetry=${check} />
     </main>`;
   } else if (session.status === "in") {
-    const Screen = SCREENS[route] || HomeScreen;
+    const props = {
+      me: session.me,
+      params,
+      navigate,
+      onLogout: logout,
+      logoutPending: session.logoutPending,
+    };
+    const shown = LAZY[route]
+      ? html`<${LazyScreen} route=${route} ...${props} />`
+      : html`<${SCREENS[route] || HomeScreen} ...${props} />`;
     body = html`<main id="main" tabindex="-1" class="main">
         ${online ? null : html`<p class="banner" role="status">${t("app.offline")}</p>`}
-        <${Screen} me=${session.me} params=${params} navigate=${navigate} onLogout=${logout} />
+        <${ErrorBoundary} key=${route}>${shown}<//>
       </main>
       <${TabBar} current=${route} />`;
   } else {
     const Screen = PUBLIC[route] || LoginScreen;
     body = html`<main id="main" tabindex="-1" class="main main-public">
-      ${session.status === "error"
-        ? html`<p class="banner" role="alert">${t("error.unknown")}</p>`
-        : null}
-      <${Screen} onSignedIn=${signedIn} navigate=${navigate} />
+      ${session.logoutPending ? html`<p class="banner" role="alert">${t("app.logoutFailed")}</p>` : null}
+      <${ErrorBoundary} key=${route}>
+        <${Screen} onSignedIn=${signedIn} navigate=${navigate} />
+      <//>
     </main>`;
   }
 
@@ -251,8 +462,15 @@ render(html`<${App} />`, root);
 
 if ("serviceWorker" in navigator) {
   window.addEventListener("load", () => {
-    navigator.serviceWorker.register(SERVICE_WORKER_URL).catch(() => {
-      // Without a service worker the app still works online; only offline start is lost.
-    });
+    navigator.serviceWorker
+      .register(SERVICE_WORKER_URL)
+      .then((registration) =>
+        watchForUpdates(registration, () =>
+          notify(t("app.updatedText"), { label: t("app.updated"), run: () => applyUpdate(registration) }),
+        ),
+      )
+      .catch(() => {
+        // Without a service worker the app still works online; only offline start is lost.
+      });
   });
 }

@@ -3,17 +3,9 @@
 import { html } from "./vendor/preact-htm.js";
 
 import { formatNumber, t } from "./i18n.js";
+import { BANDS, SCORE_MAX, SCORE_MIN } from "./lib/bands.js";
 
-export const SCORE_MIN = 350;
-export const SCORE_MAX = 950;
-// The lowest score of each band, worst first (the scorecard's bands).
-export const BANDS = [
-  { code: "poor", from: 350 },
-  { code: "fair", from: 550 },
-  { code: "good", from: 600 },
-  { code: "very_good", from: 650 },
-  { code: "excellent", from: 700 },
-];
+export { BANDS, SCORE_MAX, SCORE_MIN } from "./lib/bands.js";
 
 const START = 225; // degrees clockwise from 12 o'clock: the dial opens at the bottom
 const SWEEP = 270;

@@ -4,6 +4,10 @@
 // A message is a string with {placeholders}, or an object of plural forms chosen by
 // Intl.PluralRules from `vars.count` ({one: "...", other: "..."}). A key missing in a
 // language falls back to English, then to the key itself.
+//
+// Pure at import time (no DOM, no storage): the node tests import it and the modules
+// built on it.
+import * as money from "./lib/money.js";
 
 export const LANGUAGES = [
   { code: "en", name: "English" },
@@ -53,8 +57,8 @@ export function language() {
 export function setLanguage(code, { remember = true } = {}) {
   if (!CODES.includes(code)) return;
   current = code;
-  document.documentElement.lang = code;
-  if (remember) {
+  if (typeof document !== "undefined") document.documentElement.lang = code;
+  if (remember && typeof localStorage !== "undefined") {
     try {
       localStorage.setItem(STORAGE_KEY, code);
     } catch {
@@ -101,29 +105,11 @@ export function formatList(items) {
   }
 }
 
-/** How many minor units a currency has (2 for CNY and EUR, 0 for JPY). */
-export function currencyDigits(currency) {
-  try {
-    return new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions()
-      .maximumFractionDigits;
-  } catch {
-    return 2;
-  }
-}
+export { currencyDigits, rememberCurrencyDecimals } from "./lib/money.js";
 
 /** An amount in minor units, as money in the current language: 123456 CNY → ¥1,234.56. */
 export function formatMoney(amount, currency, { signed = false } = {}) {
-  const digits = currencyDigits(currency);
-  const major = amount / 10 ** digits;
-  try {
-    return new Intl.NumberFormat(current, {
-      style: "currency",
-      currency,
-      signDisplay: signed ? "exceptZero" : "auto",
-    }).format(major);
-  } catch {
-    return `${formatNumber(major, { minimumFractionDigits: digits })} ${currency}`;
-  }
+  return money.formatMoney(amount, currency, { language: current, signed });
 }
 
 /**
@@ -131,34 +117,7 @@ export function formatMoney(amount, currency, { signed = false } = {}) {
  * if it is not a plain positive amount with at most the currency's decimals.
  */
 export function parseMoney(text, currency) {
-  const digits = currencyDigits(currency);
-  const cleaned = String(text).trim().replace(/[\s\u00a0\u202f']/g, "");
-  if (!cleaned) return null;
-  const separator = new Intl.NumberFormat(current).formatToParts(1.5).find((p) => p.type === "decimal")
-    ?.value;
-  let normalised = cleaned;
-  const lastDot = cleaned.lastIndexOf(".");
-  const lastComma = cleaned.lastIndexOf(",");
-  if (lastDot >= 0 && lastComma >= 0) {
-    // Both: the later one is the decimal separator, the other groups thousands.
-    const decimal = lastDot > lastComma ? "." : ",";
-    const group = decimal === "." ? "," : ".";
-    normalised = cleaned.split(group).join("").replace(decimal, ".");
-  } else if (lastComma >= 0) {
-    const decimals = cleaned.length - lastComma - 1;
-    const commaIsDecimal =
-      cleaned.indexOf(",") === lastComma && (separator === "," || decimals !== 3);
-    normalised = commaIsDecimal ? cleaned.replace(",", ".") : cleaned.split(",").join("");
-  } else if (lastDot >= 0) {
-    const decimals = cleaned.length - lastDot - 1;
-    const dotIsDecimal = cleaned.indexOf(".") === lastDot && (separator === "." || decimals !== 3);
-    normalised = dotIsDecimal ? cleaned : cleaned.split(".").join("");
-  }
-  if (!/^\d+(\.\d+)?$/.test(normalised)) return null;
-  const [whole, fraction = ""] = normalised.split(".");
-  if (fraction.length > digits) return null;
-  const minor = Number(whole) * 10 ** digits + Number(fraction.padEnd(digits, "0") || 0);
-  return Number.isSafeInteger(minor) && minor > 0 ? minor : null;
+  return money.parseMoney(text, currency, { language: current });
 }
 
 /** A calendar date from the API ("2026-12-01") is a day, not an instant: no time zone. */

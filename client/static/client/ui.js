@@ -2,7 +2,7 @@
 // idempotency keys, errors as sentences, and the small accessible components.
 import { html, useCallback, useEffect, useRef, useState } from "./vendor/preact-htm.js";
 
-import { api, ApiError, newIdempotencyKey } from "./api.js";
+import { api, ApiError, isAbort, newIdempotencyKey, takePrefetched } from "./api.js";
 import { formatMoney, has, t } from "./i18n.js";
 
 export { html };
@@ -35,33 +35,48 @@ export function fieldMessage(error) {
 /**
  * Load something: {data, error, loading, reload}. `load(signal)` returns a promise of the
  * data; it runs again when a value in `deps` changes or on reload(), aborting the load
- * before. A null `load` loads nothing. The data stays while it loads again.
+ * before. A null `load` loads nothing. The data stays while it loads again. Only the
+ * latest load's result is ever shown: a superseded one (aborted or not) is ignored.
  */
 export function useLoad(load, deps) {
   const [state, setState] = useState({ data: null, error: null, loading: Boolean(load) });
   const [generation, setGeneration] = useState(0);
+  const latest = useRef(0);
+  // The latest `load` is the one to run; `deps` (plain values) say when to run it again.
+  const loader = useRef(load);
+  loader.current = load;
+  const key = JSON.stringify(deps);
   useEffect(() => {
+    const id = ++latest.current;
+    const load = loader.current;
     if (!load) return undefined;
     const controller = new AbortController();
+    const current = () => id === latest.current && !controller.signal.aborted;
     setState((previous) => ({ ...previous, error: null, loading: true }));
     load(controller.signal).then(
-      (data) => setState({ data, error: null, loading: false }),
+      (data) => {
+        if (current()) setState({ data, error: null, loading: false });
+      },
       (error) => {
-        if (error.name !== "AbortError") setState({ data: null, error, loading: false });
+        if (current() && !isAbort(error)) setState((previous) => ({ ...previous, error, loading: false }));
       },
     );
     return () => controller.abort();
-  }, [...deps, generation]);
+  }, [key, generation]);
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
   return { ...state, reload };
 }
 
 /**
  * Load an API path: {data, error, loading, reload}. Loads again when `path` changes;
- * a null path loads nothing.
+ * a null path loads nothing. A load the app started early for this path (see
+ * `prefetch` in api.js) is taken over instead of asking again.
  */
 export function useApi(path) {
-  return useLoad(path ? (signal) => api(path, { signal }) : null, [path]);
+  return useLoad(
+    path ? (signal) => takePrefetched(path) || api(path, { signal }) : null,
+    [path],
+  );
 }
 
 /**
@@ -108,12 +123,22 @@ export function usePaged(path) {
     setPageNumber(1);
   }, [path]);
   const result = useApi(pagePath);
+  // A page that is gone when the list is loaded again (its last row was paid, removed...):
+  // back to the first page rather than an error that no retry can fix.
+  const gone = result.error instanceof ApiError && result.error.status === 404 && pagePath !== path;
+  useEffect(() => {
+    if (!gone) return;
+    setPagePath(path);
+    setPageNumber(1);
+  }, [gone, path]);
   const data = result.data;
   // The first page is a full page whenever there is a next one: its size is the page size.
   const pageSize = useRef(null);
   if (pageNumber === 1 && data?.next) pageSize.current = data.results.length;
   return {
     ...result,
+    error: gone ? null : result.error,
+    loading: result.loading || gone,
     page: pageNumber,
     pageSize: pageSize.current,
     next: data?.next
@@ -170,19 +195,26 @@ export function useAction(perform) {
 
 const noticeListeners = new Set();
 
-/** Say something briefly (and to screen readers): "Bill paid". */
-export function notify(message) {
-  for (const listener of noticeListeners) listener(message);
+/**
+ * Say something briefly (and to screen readers): "Bill paid". `action` ({label, run})
+ * adds a button, and keeps the notice until it is used ("Updated — reload").
+ */
+export function notify(message, action = null) {
+  for (const listener of noticeListeners) listener({ message, action });
 }
 
+/**
+ * The notices' live region: always in the page (a region that appears only with its text
+ * is often not announced), out of sight while it is empty.
+ */
 export function Notices() {
-  const [message, setMessage] = useState("");
+  const [notice, setNotice] = useState({ message: "", action: null });
   useEffect(() => {
     let timer = null;
-    const listener = (text) => {
-      setMessage(text);
+    const listener = (next) => {
+      setNotice(next);
       clearTimeout(timer);
-      timer = setTimeout(() => setMessage(""), 5000);
+      if (!next.action) timer = setTimeout(() => setNotice({ message: "", action: null }), 5000);
     };
     noticeListeners.add(listener);
     return () => {
@@ -190,18 +222,27 @@ export function Notices() {
       clearTimeout(timer);
     };
   }, []);
+  const { message, action } = notice;
   return html`<div class=${message ? "toast" : "toast toast-hidden"} role="status" aria-live="polite">
     ${message}
+    ${action
+      ? html`<button type="button" class="toast-action" onClick=${action.run}>${action.label}</button>`
+      : null}
   </div>`;
 }
 
 // --- Components ------------------------------------------------------------------------
 
-/** A screen: its heading takes the focus when it opens, so screen readers announce it. */
+/**
+ * A screen: its heading takes the focus when it opens, so screen readers announce it (only
+ * then: a new language or a name loaded later changes the words, not where the focus is).
+ */
 export function Screen({ title, children, actions = null }) {
   const heading = useRef(null);
   useEffect(() => {
     heading.current?.focus({ preventScroll: true });
+  }, []);
+  useEffect(() => {
     document.title = `${title} · ${t("app.name")}`;
   }, [title]);
   return html`<section class="screen" aria-labelledby="screen-title">
@@ -258,13 +299,26 @@ export function Money({ amount, currency, signed = false }) {
   </span>`;
 }
 
-export function Button({ busy = false, variant = "primary", type = "button", children, ...rest }) {
+/**
+ * A button. While `busy` it keeps the focus (it is marked aria-disabled, not disabled: a
+ * disabled button drops the focus to the page) and ignores presses.
+ */
+export function Button({ busy = false, variant = "primary", type = "button", children, onClick, ...rest }) {
+  const press = (event) => {
+    if (busy) {
+      event.preventDefault();
+      return;
+    }
+    onClick?.(event);
+  };
   return html`<button
     type=${type}
-    class=${`button button-${variant}`}
+    class=${`button button-${variant}${busy ? " button-busy" : ""}`}
     aria-busy=${busy ? "true" : "false"}
-    disabled=${busy || rest.disabled}
+    aria-disabled=${busy ? "true" : undefined}
     ...${rest}
+    disabled=${rest.disabled}
+    onClick=${press}
   >
     ${busy ? html`<span class="spinner spinner-small" aria-hidden="true"></span>` : null}
     ${children}
@@ -367,29 +421,34 @@ export function Badge({ tone = "neutral", children }) {
 export function ConfirmButton({ question, confirmLabel, onConfirm, busy = false, children, variant = "primary" }) {
   const [asking, setAsking] = useState(false);
   const confirmRef = useRef(null);
+  const wrapper = useRef(null);
+  const wasAsking = useRef(false);
   useEffect(() => {
+    // Asking: the focus goes to "confirm"; answered: back to the button that asked (which
+    // shows the action as busy), never to the page.
     if (asking) confirmRef.current?.focus();
+    else if (wasAsking.current) wrapper.current?.querySelector("button")?.focus();
+    wasAsking.current = asking;
   }, [asking]);
-  if (!asking) {
-    return html`<${Button} variant=${variant} busy=${busy} onClick=${() => setAsking(true)}>
-      ${children}
-    <//>`;
-  }
-  return html`<div class="confirm" role="group" aria-label=${question}>
-    <p>${question}</p>
-    <div class="button-row">
-      <button
-        type="button"
-        class=${`button button-${variant === "danger" ? "danger" : "primary"}`}
-        ref=${confirmRef}
-        onClick=${() => {
-          setAsking(false);
-          onConfirm();
-        }}
-      >
-        ${confirmLabel}
-      </button>
-      <${Button} variant="secondary" onClick=${() => setAsking(false)}>${t("common.cancel")}<//>
-    </div>
+  return html`<div class="confirm-wrap" ref=${wrapper}>
+    ${asking
+      ? html`<div class="confirm" role="group" aria-label=${question}>
+          <p>${question}</p>
+          <div class="button-row">
+            <button
+              type="button"
+              class=${`button button-${variant === "danger" ? "danger" : "primary"}`}
+              ref=${confirmRef}
+              onClick=${() => {
+                setAsking(false);
+                onConfirm();
+              }}
+            >
+              ${confirmLabel}
+            </button>
+            <${Button} variant="secondary" onClick=${() => setAsking(false)}>${t("common.cancel")}<//>
+          </div>
+        </div>`
+      : html`<${Button} variant=${variant} busy=${busy} onClick=${() => setAsking(true)}>${children}<//>`}
   </div>`;
 }

@@ -5,6 +5,7 @@ import { useEffect } from "../vendor/preact-htm.js";
 
 import { api } from "../api.js";
 import { formatDate, formatMoney, register, t } from "../i18n.js";
+import { billDue } from "../lib/dates.js";
 import {
   Badge,
   ConfirmButton,
@@ -100,19 +101,14 @@ register({
   },
 });
 
-/** Whole days from today (this phone's calendar) to a calendar date: 0 today, -2 two days ago. */
-function daysUntil(date) {
-  const [year, month, day] = date.split("-").map(Number);
-  const now = new Date();
-  const today = Date.UTC(now.getFullYear(), now.getMonth(), now.getDate());
-  return Math.round((Date.UTC(year, month - 1, day) - today) / 86_400_000);
-}
-
-/** How soon an open bill is due, as a badge: danger when overdue, warning within 3 days. */
-function DueBadge({ bill }) {
-  const days = daysUntil(bill.due_date);
-  if (bill.is_overdue || days < 0) {
-    return html`<${Badge} tone="danger">${t("bills.overdueBy", { count: Math.max(1, -days) })}<//>`;
+/**
+ * How soon an open bill is due, as a badge: danger when overdue, warning within 3 days.
+ * The server says when it becomes overdue (`overdue_at`) and in which zone its days run.
+ */
+function DueBadge({ bill, timeZone }) {
+  const { overdue, days } = billDue(bill, Date.now(), timeZone);
+  if (overdue) {
+    return html`<${Badge} tone="danger">${t("bills.overdueBy", { count: days })}<//>`;
   }
   const tone = days <= 3 ? "warning" : "neutral";
   let text;
@@ -130,7 +126,7 @@ function BillHead({ bill }) {
     ${bill.description ? html`<p class="bill-description">${bill.description}</p>` : null}`;
 }
 
-function OpenBill({ bill, onPaid }) {
+function OpenBill({ bill, timeZone, onPaid }) {
   const pay = useAction((idempotencyKey) =>
     api(`me/bills/${bill.id}/pay`, { method: "POST", idempotencyKey }),
   );
@@ -140,22 +136,23 @@ function OpenBill({ bill, onPaid }) {
     notify(paid.paid_on_time === false ? t("bills.paidLate") : t("bills.paidOnTime"));
     onPaid();
   };
-  const error = pay.error;
+  const { error, reset } = pay;
   // Paid meanwhile (another tab, another phone): say so and show the list as it is now.
   useEffect(() => {
     if (error?.code !== "bill_already_paid") return;
     notify(t("error.bill_already_paid"));
-    pay.reset();
+    reset();
     onPaid();
-  }, [error]);
+  }, [error, onPaid, reset]);
   const amount = formatMoney(bill.amount, bill.currency);
-  return html`<li class=${`bill${bill.is_overdue ? " bill-overdue" : ""}`}>
+  const overdue = billDue(bill, Date.now(), timeZone).overdue;
+  return html`<li class=${`bill${overdue ? " bill-overdue" : ""}`}>
     <${BillHead} bill=${bill} />
     <p class="row bill-due">
       <span class="muted">
         <time datetime=${bill.due_date}>${t("bills.dueOn", { date: formatDate(bill.due_date) })}</time>
       </span>
-      <${DueBadge} bill=${bill} />
+      <${DueBadge} bill=${bill} timeZone=${timeZone} />
     </p>
     ${error
       ? html`<div class="bill-error">
@@ -194,7 +191,7 @@ function PaidBill({ bill }) {
   </li>`;
 }
 
-function BillList({ status, onPaid }) {
+function BillList({ status, timeZone, onPaid }) {
   const list = usePaged(`me/bills?status=${status}`);
   const paid = () => {
     list.reload();
@@ -213,7 +210,7 @@ function BillList({ status, onPaid }) {
       return html`<ul class="list bill-list" aria-busy=${list.loading ? "true" : "false"}>
           ${data.results.map((bill) =>
             status === "open"
-              ? html`<${OpenBill} key=${bill.id} bill=${bill} onPaid=${paid} />`
+              ? html`<${OpenBill} key=${bill.id} bill=${bill} timeZone=${timeZone} onPaid=${paid} />`
               : html`<${PaidBill} key=${bill.id} bill=${bill} />`,
           )}
         </ul>
@@ -222,7 +219,7 @@ function BillList({ status, onPaid }) {
   <//>`;
 }
 
-export function BillsScreen({ params = {}, navigate }) {
+export function BillsScreen({ me, params = {}, navigate }) {
   const tab = params.tab === "paid" ? "paid" : "open";
   const wallet = useApi("me/wallet");
   const select = (next) => {
@@ -251,7 +248,7 @@ export function BillsScreen({ params = {}, navigate }) {
             <p class="muted">${t("bills.onTimeTip")}</p>
           </div>`
         : null}
-      <${BillList} key=${tab} status=${tab} onPaid=${wallet.reload} />
+      <${BillList} key=${tab} status=${tab} timeZone=${me?.time_zone || null} onPaid=${wallet.reload} />
     </div>
   <//>`;
 }

@@ -196,7 +196,7 @@ function CodeForm({ initialScope, initialMerchant, onCode }) {
     if (merchants.data && merchantId && !choices.some((merchant) => merchant.id === merchantId)) {
       setMerchantId("");
     }
-  }, [merchants.data, scope]);
+  }, [merchants.data, scope, merchantId, choices]);
 
   const chooseScope = (value) => {
     setScope(value);
@@ -313,10 +313,13 @@ function CodeCard({ code, onNew, onDone, renewing }) {
   const expired = seconds <= 0;
   const [announcement, setAnnouncement] = useState("");
   const announced = useRef({ minute: false, expired: false });
+  // The seconds left when a new code arrives (read, not a reason to run again).
+  const secondsNow = useRef(seconds);
+  secondsNow.current = seconds;
 
   useEffect(() => {
     heading.current?.focus();
-    announced.current = { minute: seconds <= 60, expired: false };
+    announced.current = { minute: secondsNow.current <= 60, expired: false };
     setAnnouncement("");
   }, [code.id]);
 

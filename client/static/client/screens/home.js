@@ -30,7 +30,6 @@ register({
     "home.records": "My records",
     "home.offlineTitle": "You are offline",
     "home.offlineNoScore": "This phone has not seen your score yet. Connect to the internet to see it.",
-    "home.seen": "Seen on this phone {when}",
   },
   es: {
     "home.title": "Inicio",
@@ -54,7 +53,6 @@ register({
     "home.records": "Mis registros",
     "home.offlineTitle": "Estás sin conexión",
     "home.offlineNoScore": "Este teléfono aún no ha visto tu puntuación. Conéctate a internet para verla.",
-    "home.seen": "Vista en este teléfono {when}",
   },
   "zh-Hans": {
     "home.title": "首页",
@@ -78,7 +76,6 @@ register({
     "home.records": "我的记录",
     "home.offlineTitle": "您已离线",
     "home.offlineNoScore": "本机还没有看到过您的评分，请联网后查看。",
-    "home.seen": "本机查看于{when}",
   },
 });
 
@@ -107,6 +104,12 @@ function ScoreCard({ score, navigate }) {
   <//>`;
 }
 
+// What Home shows, loaded at launch together with the session check (see app.js).
+const SCORE = "me/score";
+const WALLET = "me/wallet";
+const OPEN_BILLS = "me/bills?status=open&page_size=1"; // only its count is shown
+export const HOME_LOADS = [SCORE, WALLET, OPEN_BILLS];
+
 const SHORTCUTS = [
   ["wallet", "home.topUp"],
   ["bills", "home.payBills"],
@@ -117,12 +120,12 @@ const SHORTCUTS = [
 ];
 
 export function HomeScreen({ me, navigate }) {
-  const score = useApi("me/score");
-  const wallet = useApi("me/wallet");
-  const bills = useApi("me/bills?status=open&page_size=1"); // only its count is shown
+  const score = useApi(SCORE);
+  const wallet = useApi(WALLET);
+  const bills = useApi(OPEN_BILLS);
   useEffect(() => {
     if (score.data) rememberScore(me.username, score.data);
-  }, [score.data]);
+  }, [score.data, me.username]);
   return html`<${Screen} title=${t("home.hello", { name: me.display_name || me.username })}>
     <${Loaded} result=${score}>${(data) => html`<${ScoreCard} score=${data} navigate=${navigate} />`}<//>
     <${Card} title=${t("home.available")} class="balance-card">
@@ -141,18 +144,21 @@ export function HomeScreen({ me, navigate }) {
   <//>`;
 }
 
-/** Started without a network: the last score this phone saw, clearly dated. */
-export function OfflineHome({ onRetry }) {
-  const kept = lastScore();
+/**
+ * Started without a network: the last score this phone saw, clearly dated, and only if it
+ * is the score of whoever was signed in here last.
+ */
+export function OfflineHome({ username, onRetry }) {
+  const kept = lastScore(username);
   return html`<${Screen} title=${t("home.offlineTitle")}>
     ${kept
       ? html`<${Card} title=${t("home.score")} class="score-card score-card-offline">
           <p class="banner" role="status">
-            ${t("app.offlineScore", { when: formatDateTime(kept.score.computed_at) })}
+            ${t("app.offlineScore", { when: formatDateTime(kept.computed_at) })}
           </p>
-          <${ScoreDial} score=${kept.score.score} band=${kept.score.band} />
+          <${ScoreDial} score=${kept.score} band=${kept.band} />
           <p class="muted">
-            <time datetime=${kept.seenAt}>${t("home.seen", { when: formatRelative(kept.seenAt) })}</time>
+            <time datetime=${kept.computed_at}>${t("home.computed", { when: formatRelative(kept.computed_at) })}</time>
           </p>
         <//>`
       : html`<p class="notice">${t("home.offlineNoScore")}</p>`}

@@ -1,5 +1,7 @@
 // Everything else the app does, one tap away.
 import { register, t } from "../i18n.js";
+import { useState } from "../vendor/preact-htm.js";
+
 import { Button, Card, html, Screen } from "../ui.js";
 
 register({
@@ -40,7 +42,13 @@ register({
 
 const ITEMS = ["bills", "perks", "consents", "access", "records", "data"];
 
-export function MoreScreen({ me, onLogout }) {
+export function MoreScreen({ me, onLogout, logoutPending = false }) {
+  const [busy, setBusy] = useState(false);
+  const logout = async () => {
+    setBusy(true);
+    const done = await onLogout();
+    if (!done) setBusy(false);
+  };
   return html`<${Screen} title=${t("app.more")}>
     <ul class="menu">
       ${ITEMS.map(
@@ -55,7 +63,8 @@ export function MoreScreen({ me, onLogout }) {
     <${Card} title=${t("more.account")}>
       <p>${t("more.signedInAs", { name: me.display_name || me.username, username: me.username })}</p>
       <p class="muted">${t("more.logoutHint")}</p>
-      <${Button} variant="secondary" onClick=${onLogout}>${t("app.logout")}<//>
+      ${logoutPending && !busy ? html`<p class="notice notice-error" role="alert">${t("app.logoutFailed")}</p>` : null}
+      <${Button} variant="secondary" busy=${busy} onClick=${logout}>${t("app.logout")}<//>
     <//>
   <//>`;
 }

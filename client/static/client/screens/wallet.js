@@ -163,45 +163,43 @@ function readAmount(text, currency) {
 }
 
 /** A problem found here, as a field error in the current language. */
-function problemError(problem, currency) {
+function problemError(problem, currency, maxTopUp) {
   if (problem === "required") return { code: "required" };
+  if (problem === "tooMuch") return { message: t("wallet.amountMax", { max: formatMoney(maxTopUp, currency) }) };
   if (problem === "zero") return { message: t("wallet.amountZero") };
   return { message: t("wallet.amountUnreadable", { example: typedAmount(25.5, currency) }) };
 }
 
-/** The server's error on `amount`, in the person's language where we know what it means. */
-function serverAmountError(error, currency) {
-  const field = error?.fields?.amount;
-  if (!field) return null;
-  const cap = /at most (\d+) minor units/.exec(field.message || "");
-  if (cap) return { message: t("wallet.amountMax", { max: formatMoney(Number(cap[1]), currency) }) };
-  return field;
+/**
+ * The server's error on `amount` (by its code when this app knows it). An amount over the
+ * largest top-up never gets there: the wallet's `max_top_up` is checked here first.
+ */
+function serverAmountError(error) {
+  return error?.fields?.amount || null;
 }
 
-// --- Descriptions: the server writes them in English from a few patterns -------------------
+// --- Descriptions: typed by the server (`description_code` and its parameters) ------------
 
-const DESCRIPTIONS = [
-  [/^Bill from (.+?): (.+)$/s, "wallet.desc.billFrom", ["merchant", "what"]],
-  [/^Bill from (.+)$/s, "wallet.desc.billFromOnly", ["merchant"]],
-  [/^Claim by (.+?): (.+)$/s, "wallet.desc.claimBy", ["merchant", "what"]],
-  [/^Claim by (.+)$/s, "wallet.desc.claimByOnly", ["merchant"]],
-  [/^Refund of a disputed claim by (.+)$/s, "wallet.desc.refund", ["merchant"]],
-  [/^Deposit for (.+), booking (.+)$/s, "wallet.desc.deposit", ["merchant", "reference"]],
-];
-// What the server writes when a description only repeats the kind.
-const KIND_ONLY = new Set(["top-up", "payment", "deposit captured", "claim charged", "refund", "adjustment"]);
+const DESCRIPTIONS = {
+  bill: (p) => (p.what ? ["wallet.desc.billFrom", p] : ["wallet.desc.billFromOnly", p]),
+  claim: (p) => (p.what ? ["wallet.desc.claimBy", p] : ["wallet.desc.claimByOnly", p]),
+  claim_refund: (p) => ["wallet.desc.refund", p],
+  deposit: (p) => ["wallet.desc.deposit", p],
+};
 
+/**
+ * A transaction's description in the reader's language, from its code and parameters;
+ * nothing when it only repeats the kind; free text (no code) as it came, in English.
+ */
 function describe(transaction) {
+  const code = transaction.description_code;
   const text = (transaction.description || "").trim();
-  if (!text || KIND_ONLY.has(text.toLowerCase())) return null;
-  for (const [pattern, key, names] of DESCRIPTIONS) {
-    const match = pattern.exec(text);
-    if (match) {
-      const vars = Object.fromEntries(names.map((name, i) => [name, match[i + 1]]));
-      return { text: t(key, vars), lang: null };
-    }
+  if (code === "kind_only") return null;
+  if (code && DESCRIPTIONS[code]) {
+    const [key, vars] = DESCRIPTIONS[code](transaction.description_params || {});
+    return { text: t(key, vars), lang: null };
   }
-  return { text, lang: "en" };
+  return text ? { text, lang: "en" } : null;
 }
 
 // --- Parts --------------------------------------------------------------------------------
@@ -226,7 +224,7 @@ function Summary({ wallet }) {
   <//>`;
 }
 
-function TopUpForm({ currency, onDone }) {
+function TopUpForm({ currency, maxTopUp, onDone }) {
   const [text, setText] = useState("");
   const [invalid, setInvalid] = useState(null);
   const action = useAction(
@@ -245,8 +243,9 @@ function TopUpForm({ currency, onDone }) {
   const submit = async (event) => {
     event.preventDefault();
     const read = readAmount(text, currency);
-    if (read.problem) {
-      setInvalid(read.problem);
+    const problem = read.problem || (Number.isInteger(maxTopUp) && read.amount > maxTopUp ? "tooMuch" : null);
+    if (problem) {
+      setInvalid(problem);
       event.currentTarget.querySelector("input")?.focus();
       return;
     }
@@ -257,7 +256,9 @@ function TopUpForm({ currency, onDone }) {
     onDone(result);
   };
 
-  const fieldError = invalid ? problemError(invalid, currency) : serverAmountError(action.error, currency);
+  const fieldError = invalid
+    ? problemError(invalid, currency, maxTopUp)
+    : serverAmountError(action.error);
   const example = typedAmount(25.5, currency);
   return html`<${Card} title=${t("wallet.topUpTitle")} class="top-up">
     <form class="form" onSubmit=${submit} novalidate>
@@ -356,7 +357,7 @@ export function WalletScreen() {
   return html`<${Screen} title=${t("nav.wallet")}>
     <${Loaded} result=${wallet}>
       ${(data) => html`<${Summary} wallet=${data} />
-        <${TopUpForm} currency=${data.currency} onDone=${reloadAll} />`}
+        <${TopUpForm} currency=${data.currency} maxTopUp=${data.max_top_up} onDone=${reloadAll} />`}
     <//>
     <${Transactions} list=${list} kind=${kind} onKind=${setKind} />
   <//>`;

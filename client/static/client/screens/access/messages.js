@@ -1,8 +1,5 @@
-// Who looked: every read of my score or facts by someone else (a merchant with my consent,
-// or Open Sesame support), why, and which facts, newest first.
-import { formatDateTime, formatList, formatMoney, formatRelative, has, register, t } from "../i18n.js";
-import { FACTS } from "../strings.js";
-import { Badge, Card, Empty, html, Loaded, Pager, Screen, usePaged } from "../ui.js";
+// The access log's messages, in every language the app speaks.
+import { register } from "../../i18n.js";
 
 register({
   en: {
@@ -80,88 +77,3 @@ register({
     "access.fact.open_disputes": "未决异议",
   },
 });
-
-/**
- * The purpose as a sentence with a `{who}` slot, in the current language, from the entry's
- * typed fields: `purpose_code`, and the `amount` (minor units) and `currency` it was about.
- * The server's English `purpose` is shown only for a purpose this app has no words for.
- */
-function purposeSentence(entry) {
-  const code = entry.purpose_code;
-  if (code === "deposit_waiver" && Number.isInteger(entry.amount) && entry.currency) {
-    return t("access.purpose.deposit_waiver", { amount: formatMoney(entry.amount, entry.currency) });
-  }
-  if (code === "support_review") return t("access.purpose.support_review");
-  return t("access.purpose.other", { purpose: entry.purpose });
-}
-
-/** A translated sentence with the accessor's name, in bold, where `{who}` stands. */
-function withName(sentence, name) {
-  const at = sentence.indexOf("{who}");
-  if (at < 0) return html`<strong>${name}</strong> ${sentence}`;
-  return html`${sentence.slice(0, at)}<strong class="access-who">${name}</strong>${sentence.slice(at + 5)}`;
-}
-
-/**
- * A fact's name inside the sentence "Read: …" (lower case, worded for that list): these
- * are this screen's own, not the names "fact.<key>" that head a line elsewhere.
- */
-function factName(key) {
-  return has(`access.fact.${key}`) ? t(`access.fact.${key}`) : key.replace(/_/g, " ");
-}
-
-function factsRead(facts) {
-  if (!facts?.length) return t("access.readNothing");
-  // In the order the score explains them, whatever order they were read in.
-  const ordered = [...facts].sort((a, b) => {
-    const rank = (key) => (FACTS.includes(key) ? FACTS.indexOf(key) : FACTS.length);
-    return rank(a) - rank(b);
-  });
-  const names = ordered.map(factName);
-  const list = formatList(names);
-  return t("access.read", { facts: list });
-}
-
-function KindBadge({ kind }) {
-  if (!kind) return null;
-  const label = has(`access.kind.${kind}`) ? t(`access.kind.${kind}`) : kind;
-  return html`<${Badge} tone=${kind === "merchant" ? "neutral" : "warning"}>${label}<//>`;
-}
-
-function AccessRow({ entry }) {
-  return html`<li class="access-entry">
-    <div class="access-head">
-      <p class="access-what">${withName(purposeSentence(entry), entry.accessor)}</p>
-      <${KindBadge} kind=${entry.accessor_kind} />
-    </div>
-    <p class="muted">
-      <time datetime=${entry.created_at}>
-        ${formatDateTime(entry.created_at)} · ${formatRelative(entry.created_at)}
-      </time>
-    </p>
-    <p>${factsRead(entry.facts)}</p>
-    ${entry.decision_id
-      ? html`<p class="access-decision">${t("access.decision", { id: entry.decision_id })}</p>`
-      : null}
-  </li>`;
-}
-
-export function AccessScreen() {
-  const list = usePaged("me/access-log");
-  return html`<${Screen} title=${t("nav.access")}>
-    <p class="lead">${t("access.intro")}</p>
-    <p><a href="#/consents">${t("access.consentsLink")}</a></p>
-    <${Card}>
-      <${Loaded} result=${list}>
-        ${(data) =>
-          data.results.length
-            ? html`<p class="muted">${t("access.total", { count: data.count })}</p>
-                <ul class="list" aria-busy=${list.loading ? "true" : "false"}>
-                  ${data.results.map((entry) => html`<${AccessRow} key=${entry.id} entry=${entry} />`)}
-                </ul>
-                <${Pager} list=${list} />`
-            : html`<${Empty}>${t("access.empty")}<//>`}
-      <//>
-    <//>
-  <//>`;
-}

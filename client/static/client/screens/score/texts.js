@@ -1,0 +1,61 @@
+// The score's parts in words, by code; the server's English only as the fallback.
+// Pure (no DOM): the node tests import it.
+import { formatNumber, has, t } from "../../i18n.js";
+import "../../strings.js";
+
+import "./messages.js";
+
+/**
+ * A factor's name: this screen's own words for the factor when it has them, else the
+ * name of the fact it scores (the same words everywhere), else the server's.
+ */
+export function factorLabel(factor) {
+  for (const key of [`score.factor.${factor.key}`, `fact.${factor.fact}`]) {
+    if (has(key)) return t(key);
+  }
+  return factor.label;
+}
+
+export function reasonTexts(reason) {
+  const label = `score.reason.${reason.code}`;
+  const tip = `score.tip.${reason.code}`;
+  return {
+    label: has(label) ? t(label) : reason.label,
+    tip: has(tip) ? t(tip) : reason.tip,
+  };
+}
+
+export function identityName(level) {
+  const key = `score.identity.${level}`;
+  return has(key) ? t(key) : formatNumber(level);
+}
+
+/** A factor's value in words, by the fact it scores (null: no history yet). */
+export function factorValue(factor) {
+  const value = factor.value;
+  if (value === null || value === undefined) return t("score.value.none");
+  const count = (some, none) => (value === 0 ? t(none) : t(some, { count: value }));
+  switch (factor.fact) {
+    case "on_time_ratio_12m":
+      return t("score.value.onTime", { percent: formatNumber(value / 100, { style: "percent" }) });
+    case "late_payments_24m":
+      return count("score.value.late", "score.value.lateNone");
+    case "bookings_completed":
+      return count("score.value.bookings", "score.value.bookingsNone");
+    case "no_shows_12m":
+      return count("score.value.noShows", "score.value.noShowsNone");
+    case "unpaid_claims":
+      return count("score.value.claims", "score.value.claimsNone");
+    case "account_age_days":
+      return t("score.value.age", { count: value });
+    case "identity_level":
+      return identityName(value);
+    default:
+      return formatNumber(value);
+  }
+}
+
+export function factValue(score, fact, fallback) {
+  const factor = score.factors.find((f) => f.fact === fact);
+  return factor && factor.value !== null && factor.value !== undefined ? factor.value : fallback;
+}

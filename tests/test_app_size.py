@@ -2,10 +2,16 @@
 fetches (its own modules, the vendored libraries it preloads, the style sheets),
 compressed as they are served (gzip, as WhiteNoise stores them), file by file.
 
-The budgets sit about 8% above the sizes measured when they were set (96,303 bytes of
-JavaScript and 8,444 bytes of CSS gzipped; the largest module, screens/score.js, 11,153
-bytes), so growth is a decision made here, not an accident. The service worker, a
-template rendered per deploy, is not counted. No browser, no database."""
+Two budgets for the JavaScript. The code itself, gzipped as one stream (what it would
+cost served as one file), sits about 8% above the app's size when the budgets were set
+(96,303 bytes gzipped then, in 24 files). Served file by file it costs more: the app was
+then split into 43 modules (one per panel, the pure ones testable under Node), and each
+file compresses on its own, about 16 KB more in all (112,139 bytes against 96,171 as one
+stream). That budget sits about 5% above it. A first visit downloads only its first
+screen's modules (the others load on first use), which is why it got faster
+(``bench.app_load``). CSS: 8,444 bytes then, 9,100 budget; the largest module: 12,000.
+Growth is a decision made here, not an accident. The service worker, a template rendered
+per deploy, is not counted. No browser, no database."""
 
 from __future__ import annotations
 
@@ -14,7 +20,8 @@ from pathlib import Path
 
 from client.views import STATIC_DIR, _static_names
 
-JS_BUDGET = 104_000  # bytes gzipped, all modules together
+JS_CODE_BUDGET = 104_000  # bytes, all modules gzipped as one stream
+JS_BUDGET = 118_000  # bytes gzipped, all modules together, each file on its own
 CSS_BUDGET = 9_100  # bytes gzipped, all style sheets together
 MODULE_BUDGET = 12_000  # bytes gzipped, any one module
 
@@ -34,6 +41,13 @@ def test_the_apps_javascript_fits_its_budget() -> None:
     assert "client/vendor/preact-htm.js" in modules
     total = sum(modules.values())
     assert total <= JS_BUDGET, f"{total} bytes of JavaScript gzipped, budget {JS_BUDGET}"
+
+
+def test_the_apps_code_fits_its_budget() -> None:
+    names = sorted(name for name in _static_names() if name.endswith(".js"))
+    code = b"".join((STATIC_DIR / name).read_bytes() for name in names)
+    total = len(gzip.compress(code, compresslevel=9, mtime=0))
+    assert total <= JS_CODE_BUDGET, f"{total} bytes of code gzipped, budget {JS_CODE_BUDGET}"
 
 
 def test_the_apps_css_fits_its_budget() -> None:

@@ -23,7 +23,9 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="scoring.recompute_account", acks_late=True, reject_on_worker_lost=True)
 def recompute_account(account_id: int, trigger: str = SnapshotTrigger.EVENT) -> bool:
-    """Recompute one account now; writes nothing if its score would not change."""
+    """Recompute one account now; writes nothing if its score would not change. Nothing
+    sends it any more (the outbox's relay recomputes after events); kept so that the
+    messages queued by the previous release still run after a deploy."""
     return services.score_recompute(account_id=account_id, trigger=trigger)
 
 

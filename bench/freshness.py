@@ -161,14 +161,10 @@ class Celery:
             ]
             for index in range(self.workers)
         ]
-        schedule = self.log_dir / "beat-schedule"
-        commands.append(
-            [
-                *base,
-                *("beat", "-l", "WARNING", "-S", "celery.beat:PersistentScheduler"),
-                *("--schedule", str(schedule)),
-            ]
-        )
+        # Beat as production runs it: the project's scheduler, whose defaults
+        # (config/schedule.py, the relay every 5 s among them) it writes to the bench
+        # database at its start.
+        commands.append([*base, "beat", "-l", "WARNING"])
         for number, command in enumerate(commands):
             log = (self.log_dir / f"celery-{number}.log").open("wb")
             self.processes.append(

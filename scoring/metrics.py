@@ -79,7 +79,7 @@ def batch_state() -> dict[str, float]:
     completed = (
         run_model.objects.filter(status=BatchRunStatus.COMPLETE).order_by("-completed_at").first()
     )
-    if completed is not None:
+    if completed is not None and completed.completed_at is not None:
         state["last_complete"] = completed.completed_at.timestamp()
     return state
 

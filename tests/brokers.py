@@ -12,9 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -46,46 +43,6 @@ class Broker:
     @property
     def queues(self) -> list[str]:
         return [self.queue(name) for name in QUEUES]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class PrivateRedis:
-    url: str
-    process: subprocess.Popen[bytes]
-
-
-@contextlib.contextmanager
-def private_redis() -> Iterator[PrivateRedis]:
-    """A ``redis-server`` of this test's own, on a free port; stopped at the end (the test
-    may pause it with SIGSTOP: it is its own)."""
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("needs redis-server on the PATH")
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603 (a fixed command)
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("the private redis-server did not start")
-            time.sleep(0.05)
-        yield PrivateRedis(url=f"redis://127.0.0.1:{port}/0", process=process)
-    finally:
-        process.send_signal(signal.SIGCONT)
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def amqp_url() -> str:

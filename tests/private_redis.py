@@ -1,6 +1,7 @@
 """A Redis server of a test's own, for fault tests: started on a free port, paused
-(SIGSTOP), resumed or stopped, and always killed at the end. Only the process it started
-is ever signalled: the machine's shared Redis is never touched."""
+(SIGSTOP), resumed, stopped and started again on the same port, and always killed at the
+end. Only the process it started is ever signalled: the machine's shared Redis is never
+touched. Skipped, with the reason, where ``redis-server`` is not installed."""
 
 from __future__ import annotations
 
@@ -23,33 +24,31 @@ def free_port() -> int:
 
 
 class PrivateRedis:
-    def __init__(self) -> None:
+    """Started on construction unless ``start=False``; :meth:`close` at the end."""
+
+    def __init__(self, *, start: bool = True) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.skip("needs redis-server (apt-get install redis-server)")
+        self._binary = binary
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._dir = tempfile.mkdtemp(prefix="private-redis-")
+        self.process: subprocess.Popen[bytes] | None = None
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start it (again, on the same port, empty: it keeps nothing on disk)."""
         self.process = subprocess.Popen(  # noqa: S603 - fixed arguments
             [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                self._dir,
+                self._binary,
+                *("--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", self._dir),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self._wait_until_up()
-
-    def _wait_until_up(self) -> None:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -59,21 +58,29 @@ class PrivateRedis:
                         return
             except OSError:
                 time.sleep(0.05)
-        self.stop()
+        self.close()
         raise RuntimeError("the private redis-server did not start")
 
     def pause(self) -> None:
         """SIGSTOP: connections are accepted by the kernel, nothing is answered."""
+        assert self.process is not None
         self.process.send_signal(signal.SIGSTOP)
 
     def resume(self) -> None:
+        assert self.process is not None
         self.process.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGCONT)
-            self.process.kill()
+        """Kill it (SIGKILL of the process this test started); :meth:`start` again."""
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGCONT)
+                self.process.kill()
             self.process.wait(timeout=10)
+            self.process = None
+
+    def close(self) -> None:
+        self.stop()
         shutil.rmtree(self._dir, ignore_errors=True)
 
     def command(self, *args: str) -> bytes:
@@ -92,4 +99,4 @@ def private_redis() -> Iterator[PrivateRedis]:
     try:
         yield server
     finally:
-        server.stop()
+        server.close()

@@ -45,15 +45,14 @@ from scoring.models import (
 )
 from tests.brokers import (
     Broker,
-    PrivateRedis,
     WorkerProcess,
     amqp_url,
     app_on,
     delete_queues,
-    private_redis,
     unique_suffix,
 )
 from tests.factories import UserFactory
+from tests.private_redis import PrivateRedis, private_redis
 from wallet.models import User
 
 pytestmark = [

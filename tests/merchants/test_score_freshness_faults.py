@@ -8,11 +8,6 @@ machine's.
 - Paused (SIGSTOP): requests answer in their normal time; nothing waits on the broker.
 """
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +31,7 @@ from scoring.facts import EventKinds
 from scoring.models import RecomputeWanted
 from tests.conftest import client_for
 from tests.merchants.conftest import billing_consent, make_reliable
+from tests.private_redis import PrivateRedis
 from wallet import services as wallet_services
 from wallet.models import User
 
@@ -46,49 +42,9 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-REDIS_SERVER = shutil.which("redis-server") or "redis-server"
 # What a request takes on this machine with a healthy broker is well under this.
 NORMAL_TIME = 1.5
 WAIVER = 50_000  # 500.00: waived for a reliable guest (740), not with an unpaid claim (400)
-
-
-class PrivateRedis:
-    """A ``redis-server`` of the test's own, on a free port."""
-
-    def __init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 (our own arguments)
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()  # SIGKILL of the process this test started, by its id
-            self.process.wait(timeout=10)
-            self.process = None
-
-    def pause(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGSTOP)
-
-    def resume(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGCONT)
 
 
 def _reset_pools() -> None:
@@ -102,7 +58,6 @@ def _reset_pools() -> None:
 def broker() -> Iterator[PrivateRedis]:
     """The app pointed at a private Redis (started), tasks sent through it."""
     redis = PrivateRedis()
-    redis.start()
     saved = (app.conf.broker_url, app.conf.broker_transport_options, app.conf.task_routes)
     app.conf.update(
         broker_url=redis.url,
@@ -113,8 +68,7 @@ def broker() -> Iterator[PrivateRedis]:
     try:
         yield redis
     finally:
-        redis.resume() if redis.process is not None else None
-        redis.stop()
+        redis.close()
         app.conf.update(
             broker_url=saved[0],
             broker_transport_options=saved[1],

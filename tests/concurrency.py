@@ -1,10 +1,14 @@
-"""Running work in threads released together, for concurrency tests on PostgreSQL."""
+"""Running work in threads released together, and sessions of the test database apart
+from Django's, for concurrency and fault tests on PostgreSQL."""
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+import psycopg
+from django.conf import settings
 from django.db import connection
 
 THREAD_TIMEOUT = 300
@@ -48,3 +52,27 @@ def run_together(workers: int, work: Callable[[int], T]) -> tuple[list[T], float
     assert [thread for thread in threads if thread.is_alive()] == []
     assert escaped == []
     return results, finished - started[0]
+
+
+def other_session() -> psycopg.Connection:
+    """A session of the test database apart from Django's connections."""
+    db = settings.DATABASES["default"]
+    return psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"] or None,
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+    )
+
+
+@contextlib.contextmanager
+def holding(statement: str) -> Iterator[psycopg.Connection]:
+    """A lock taken by ``statement`` in a session of the test's own, held until the
+    block ends (then rolled back)."""
+    with other_session() as locker:
+        locker.execute(statement)
+        try:
+            yield locker
+        finally:
+            locker.rollback()

@@ -19,15 +19,12 @@ the test holds a PostgreSQL lock the task needs, and kills the worker while it w
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from django.conf import settings
 from django.db import connection, connections
 from django.db.models import Count, Q
 
@@ -51,6 +48,7 @@ from tests.brokers import (
     delete_queues,
     unique_suffix,
 )
+from tests.concurrency import holding
 from tests.factories import UserFactory
 from tests.private_redis import PrivateRedis, private_redis
 from wallet.models import User
@@ -143,24 +141,6 @@ def redis_workers(redis_broker: Broker, tmp_path: Path) -> Iterator[Workers]:
     started = Workers(redis_broker, tmp_path / "worker.log")
     yield started
     started.stop()
-
-
-@contextlib.contextmanager
-def holding(statement: str) -> Iterator[psycopg.Connection]:
-    """A lock taken by a connection of the test's own, held until the block ends."""
-    database = settings.DATABASES["default"]
-    with psycopg.connect(
-        host=database["HOST"] or "127.0.0.1",
-        port=database["PORT"] or 5432,
-        user=database["USER"],
-        password=database["PASSWORD"] or None,
-        dbname=database["NAME"],
-    ) as locker:
-        locker.execute(statement)
-        try:
-            yield locker
-        finally:
-            locker.rollback()
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 60.0, what: str = "") -> None:

@@ -4,11 +4,9 @@ is cancelled, and the API answers such a failure with a 503 problem, never a 500
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-import psycopg
 import pytest
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
@@ -17,21 +15,10 @@ from django.test import RequestFactory
 
 from common.db import statement_timeout
 from common.errors import server_error
+from tests.concurrency import holding, other_session
 from wallet.models import LedgerAccount
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-def other_session() -> psycopg.Connection:
-    """A session of the test database apart from Django's connections."""
-    db = settings.DATABASES["default"]
-    return psycopg.connect(
-        host=db["HOST"] or None,
-        port=db["PORT"] or None,
-        user=db["USER"] or None,
-        password=db["PASSWORD"] or None,
-        dbname=db["NAME"],
-    )
 
 
 def show(name: str) -> str:
@@ -149,27 +136,11 @@ def test_a_request_that_waits_past_the_lock_timeout_answers_503_and_changes_noth
 ):
     # Given a committed wallet, and another session holding its table locked
     wallet = funded(10_000)
-    locked = threading.Event()
-    release = threading.Event()
-
-    def hold_lock() -> None:
-        with other_session() as other:
-            other.execute(f"LOCK TABLE {LedgerAccount._meta.db_table} IN ACCESS EXCLUSIVE MODE")
-            locked.set()
-            release.wait(20)
-            other.rollback()
-
-    holder = threading.Thread(target=hold_lock)
-    holder.start()
-    try:
-        assert locked.wait(10)
+    with holding(f"LOCK TABLE {LedgerAccount._meta.db_table} IN ACCESS EXCLUSIVE MODE"):
         # When the citizen tops up
         response = citizen_api.post(
             "/api/v1/me/top-ups", {"amount": 500}, HTTP_IDEMPOTENCY_KEY="locked-out"
         )
-    finally:
-        release.set()
-        holder.join()
     # Then the answer is a 503 problem the client can retry, not a 500
     assert response.status_code == 503
     assert response["Content-Type"] == "application/problem+json"

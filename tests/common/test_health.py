@@ -1,32 +1,17 @@
 """Liveness and readiness probes: /readyz answers within its deadline whatever hangs."""
 
-import threading
 import time
 from datetime import timedelta
 
-import psycopg
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
 from common import services
 from common.models import BeatHeartbeat
+from tests.concurrency import holding
 from tests.private_redis import private_redis
-
-
-def other_session() -> psycopg.Connection:
-    """A session of the test database apart from Django's connections."""
-    db = django_settings.DATABASES["default"]
-    return psycopg.connect(
-        host=db["HOST"] or None,
-        port=db["PORT"] or None,
-        user=db["USER"] or None,
-        password=db["PASSWORD"] or None,
-        dbname=db["NAME"],
-    )
-
 
 # The probe's own timeout is 2 s; the answer must come well inside it.
 WITHIN = 2.5
@@ -107,27 +92,11 @@ def test_readyz_answers_in_time_with_the_database_check_stuck(client):
     # Given another session holding a lock that the check's query waits for (its
     # lock_timeout, 3 s, is longer than the probe's deadline)
     table = BeatHeartbeat._meta.db_table
-    locked = threading.Event()
-    release = threading.Event()
-
-    def hold_lock() -> None:
-        with other_session() as other:
-            other.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-            locked.set()
-            release.wait(10)
-            other.rollback()
-
-    holder = threading.Thread(target=hold_lock)
-    holder.start()
-    try:
-        assert locked.wait(10)
+    with holding(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"):
         # When the probe asks
         started = time.monotonic()
         response = client.get("/readyz")
         elapsed = time.monotonic() - started
-    finally:
-        release.set()
-        holder.join()
     # Then it answers within its deadline that the database did not answer in time
     assert elapsed < WITHIN, elapsed
     assert response.status_code == 503

@@ -54,6 +54,7 @@ describe("calendar dates", () => {
     assert.equal(daysBetween("2026-12-05", "2026-12-06"), 1);
     assert.equal(daysBetween("2026-12-31", "2027-01-01"), 1);
     assert.equal(daysBetween("2026-03-10", "2026-03-01"), -9);
+    assert.equal(daysBetween("2026-03-07", "2026-03-09"), 2); // across a daylight-saving change
   });
 
   test("the date in a zone at an instant", () => {

@@ -56,7 +56,7 @@ def unique_suffix() -> str:
     return f"-test-{uuid.uuid4().hex[:10]}"
 
 
-def _reset_connections() -> None:
+def reset_connections() -> None:
     """Forget the app's broker connections and the routing it derived from its settings
     (Celery caches both): the next message goes to the broker and queues now set."""
     pools.reset()  # closes kombu's pools and forgets them (it keeps one per broker URL)
@@ -92,12 +92,12 @@ def app_on(broker: Broker) -> Iterator[None]:
         task_routes=suffixed_routes(broker.suffix),
         task_default_queue=broker.queue("celery"),
     )
-    _reset_connections()
+    reset_connections()
     try:
         yield
     finally:
         app.conf.update(saved)
-        _reset_connections()
+        reset_connections()
 
 
 def suffixed_queues(suffix: str) -> tuple[Queue, ...]:

@@ -18,7 +18,6 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.db import connections, transaction
 from django.utils import timezone
-from kombu import pools
 from rest_framework.test import APIClient
 
 from config.celery_app import app
@@ -29,6 +28,7 @@ from scoring import services as scoring_services
 from scoring import tasks as scoring_tasks
 from scoring.facts import EventKinds
 from scoring.models import RecomputeWanted
+from tests.brokers import reset_connections
 from tests.conftest import client_for
 from tests.merchants.conftest import billing_consent, make_reliable
 from tests.private_redis import PrivateRedis
@@ -47,13 +47,6 @@ NORMAL_TIME = 1.5
 WAIVER = 50_000  # 500.00: waived for a reliable guest (740), not with an unpaid claim (400)
 
 
-def _reset_pools() -> None:
-    """New connections to the broker from now on (the app's pools are global)."""
-    pools.reset()
-    vars(app)["_pool"] = None
-    vars(app.amqp)["_producer_pool"] = None
-
-
 @pytest.fixture
 def broker() -> Iterator[PrivateRedis]:
     """The app pointed at a private Redis (started), tasks sent through it."""
@@ -64,7 +57,7 @@ def broker() -> Iterator[PrivateRedis]:
         broker_transport_options={"socket_timeout": 2, "socket_connect_timeout": 2},
         task_always_eager=False,
     )
-    _reset_pools()
+    reset_connections()
     try:
         yield redis
     finally:
@@ -75,7 +68,7 @@ def broker() -> Iterator[PrivateRedis]:
             task_routes=saved[2],
             task_always_eager=True,
         )
-        _reset_pools()
+        reset_connections()
         connections.close_all()
 
 
@@ -164,7 +157,7 @@ def test_broker_down_at_commit_the_payment_answers_and_decisions_use_the_fresh_s
     assert not RecomputeWanted.objects.filter(account=other_citizen).exists()
     # When the broker is back and beat's periodic relay reaches a worker
     broker.start()
-    _reset_pools()
+    reset_connections()
     with worker():
         scoring_tasks.relay_recomputes.apply_async()
         # Then the payer's score is fresh within seconds, the outbox empty

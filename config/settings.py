@@ -288,6 +288,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TransferKindEnum": "wallet.models.TransferKind",
         "HoldStatusEnum": "wallet.models.HoldStatus",
+        "TopUpStatusEnum": "wallet.models.TopUpStatus",
+        "PayoutStatusEnum": "wallet.models.PayoutStatus",
         "EventKindEnum": "scoring.models.EventKind",
         "EventStatusEnum": "scoring.models.EventStatus",
         "DisputeStatusEnum": "scoring.models.DisputeStatus",

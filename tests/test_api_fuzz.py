@@ -184,6 +184,8 @@ class Aimed:
     headers: dict[str, str] = field(default_factory=dict)
     cookies: dict[str, str] = field(default_factory=dict)
     names_other_party: bool = False
+    # The exact bytes to send instead of the generated body (a signed one), if any.
+    body: bytes | None = None
 
 
 def aim(case: Any, world: SeededWorld, turn: str) -> Aimed:
@@ -210,6 +212,9 @@ def aim(case: Any, world: SeededWorld, turn: str) -> Aimed:
     if turn != "generated":
         aimed.headers.update(world.headers_by_path.get(operation.path, {}))
         aimed.cookies.update(world.cookies_by_path.get(operation.path, {}))
+    if turn != "generated" and body_valid and (sign := world.signed_bodies.get(operation.path)):
+        aimed.body, signature = sign(case.body)
+        aimed.headers.update(signature)
     authorization = _authorization(world, operation)
     if authorization is not None:
         aimed.headers["Authorization"] = authorization
@@ -231,7 +236,8 @@ def test_every_operation_conforms_to_the_schema(case, world, tally):
         is_own_method = case.method.upper() == operation.method.upper()
         aimed = aim(case, world, _turn(case) if is_own_method else "generated")
         with rolled_back():
-            response = case.call(headers=aimed.headers, cookies=aimed.cookies)
+            body = {} if aimed.body is None else {"data": aimed.body}
+            response = case.call(headers=aimed.headers, cookies=aimed.cookies, **body)
             if case.meta is None or case.meta.generation.mode.is_positive:
                 tally.positive[response.status_code] += 1
             case.validate_response(response, headers=aimed.headers)

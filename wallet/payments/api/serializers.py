@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -14,6 +15,15 @@ from wallet.payments.limits import Period
 
 class AmountInputSerializer(serializers.Serializer):
     amount = MinorUnitsField(help_text="Minor units (30000 is 300.00).")
+
+
+class TopUpInputSerializer(AmountInputSerializer):
+    def validate_amount(self, value: int) -> int:
+        if value > settings.WALLET_MAX_TOP_UP:
+            raise serializers.ValidationError(
+                f"A single top-up is at most {settings.WALLET_MAX_TOP_UP} minor units."
+            )
+        return value
 
 
 class TopUpOutputSerializer(serializers.Serializer):
@@ -72,10 +82,14 @@ class PayoutOutputSerializer(WithdrawalOutputSerializer):
 class LimitProblemSerializer(ProblemSerializer):
     """A refusal by a limit (`top_up_limit`, `withdrawal_limit`): which limit, over what."""
 
-    limit = serializers.IntegerField(help_text="The limit, minor units.")
+    limit = serializers.IntegerField(
+        required=False, help_text="The limit, minor units (a limit's refusals only)."
+    )
     period = serializers.ChoiceField(
         choices=[p.value for p in Period],
-        help_text="What the limit is per: `day`, `month`, or `balance` (the wallet's ceiling).",
+        required=False,
+        help_text="What the limit is per: `day`, `month`, or `balance` (the wallet's ceiling); "
+        "a limit's refusals only.",
     )
 
 

@@ -5,7 +5,7 @@ from wallet.models import LedgerAccount
 
 
 @pytest.mark.django_db
-def test_top_up_moves_money_from_funding(citizen):
+def test_a_paid_top_up_credits_the_wallet(citizen):
     top_up_paid(citizen, 500)
     wallet = LedgerAccount.objects.get(user=citizen)
     assert wallet.balance == 500

@@ -26,7 +26,6 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import Sum
 from django.utils import timezone
@@ -35,7 +34,7 @@ from rest_framework.test import APIClient
 from common.models import IdempotencyKey
 from tests.concurrency import run_together
 from tests.factories import SettlementAccountFactory, UserFactory
-from tests.money import top_up_paid
+from tests.money import top_up_paid, wallet_body
 from wallet import services
 from wallet.errors import InsufficientFunds
 from wallet.models import (
@@ -43,6 +42,7 @@ from wallet.models import (
     Hold,
     HoldStatus,
     LedgerAccount,
+    TopUp,
     Transfer,
     TransferKind,
 )
@@ -199,6 +199,7 @@ def test_concurrent_top_ups_with_one_idempotency_key_take_effect_once(citizen):
     wallet = LedgerAccount.objects.get(user=citizen)
     assert (wallet.balance, wallet.held) == (amount, 0)
     assert IdempotencyKey.objects.count() == 1
+    assert TopUp.objects.count() == 1
     replays = sum(replayed == "true" for _, _, replayed in responses)
     print(f"\nsame key, same body: 1 effect, {replays} replays of {workers} in {elapsed:.2f}s")
     assert [status for status, _, _ in responses] == [201] * workers
@@ -206,14 +207,8 @@ def test_concurrent_top_ups_with_one_idempotency_key_take_effect_once(citizen):
     body = responses[0][1]
     assert body["transaction"]["id"] == str(transfer.id)
     assert body["transaction"]["amount"] == amount
-    assert body["wallet"] == {
-        "currency": wallet.currency,
-        "balance": amount,
-        "held": 0,
-        "available": amount,
-        "currency_decimals": 2,
-        "max_top_up": settings.WALLET_MAX_TOP_UP,
-    }
+    assert body["wallet"] == wallet_body(citizen, balance=amount, held=0)
+    assert (body["id"], body["status"]) == (str(TopUp.objects.get().pk), "succeeded")
     assert Counter(replayed for _, _, replayed in responses) == Counter(
         {None: 1, "true": workers - 1}
     )
@@ -238,6 +233,7 @@ def test_concurrent_requests_reusing_a_key_for_another_amount_get_409(citizen):
     wallet = LedgerAccount.objects.get(user=citizen)
     assert wallet.balance == won
     assert IdempotencyKey.objects.count() == 1
+    assert list(TopUp.objects.values_list("amount", "status")) == [(won, "succeeded")]
 
     # and: the same request got the same answer (the first, then replays); the other
     # request got 409 idempotency_key_reused, every time

@@ -18,11 +18,15 @@ from wallet.models import (
     Hold,
     HoldStatus,
     LedgerAccount,
+    SandboxMovement,
     SystemAccount,
+    TopUp,
+    TopUpStatus,
     Transfer,
     TransferKind,
     User,
 )
+from wallet.payments import services as payments
 
 
 def ledger_snapshot():
@@ -68,28 +72,35 @@ def later(minutes=60):
 
 
 @pytest.mark.django_db
-def test_top_up_moves_money_from_funding_to_the_wallet(citizen):
+def test_top_up_moves_money_from_the_providers_account_to_the_wallet(citizen):
     # given
     funding_before = balance_of(funding())
 
-    # when
-    transfer = top_up_paid(citizen, 500)
+    # when (the sandbox confirms at once under the test settings)
+    top_up = payments.top_up_start(user=citizen, amount=500)
 
-    # then
+    # then: the wallet is credited once, from the account mirroring the money at the
+    # provider; the funding account (money booked before providers) is left alone
     wallet = LedgerAccount.objects.get(user=citizen)
+    provider = services.provider_account("sandbox")
+    transfer = top_up.transfer
+    assert top_up.status == TopUpStatus.SUCCEEDED
     assert (wallet.balance, wallet.held) == (500, 0)
-    assert balance_of(funding()) == funding_before - 500
+    assert balance_of(provider) == -500
+    assert balance_of(funding()) == funding_before
     assert transfer.kind == TransferKind.TOP_UP
     assert transfer.currency == settings.WALLET_CURRENCY
-    assert legs_of(transfer) == {funding().pk: -500, wallet.pk: 500}
+    assert transfer.reference == f"sandbox:{top_up.provider_reference}"
+    assert legs_of(transfer) == {provider.pk: -500, wallet.pk: 500}
     assert Transfer.objects.count() == 1
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("amount", [1, settings.WALLET_MAX_TOP_UP])
 def test_top_up_accepts_the_limits(citizen, amount):
-    top_up_paid(citizen, amount)
+    top_up = payments.top_up_start(user=citizen, amount=amount)
 
+    assert (top_up.status, top_up.amount) == (TopUpStatus.SUCCEEDED, amount)
     assert LedgerAccount.objects.get(user=citizen).balance == amount
 
 
@@ -99,12 +110,14 @@ def test_top_up_outside_the_limits_is_refused_and_writes_nothing(citizen, amount
     # given
     before = ledger_snapshot()
 
-    # when / then
+    # when / then: refused before anything is asked of the provider
     with pytest.raises(InvalidAmount):
-        top_up_paid(citizen, amount)
+        payments.top_up_start(user=citizen, amount=amount)
     assert ledger_snapshot() == before
     assert Transfer.objects.count() == 0
     assert Entry.objects.count() == 0
+    assert not TopUp.objects.exists()
+    assert not SandboxMovement.objects.exists()
 
 
 # --- Payments and transfers ------------------------------------------------------------

@@ -1,6 +1,6 @@
 """/me/wallet, /me/transactions and /me/top-ups through the HTTP API."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.conf import settings
@@ -11,7 +11,8 @@ from common.models import IdempotencyKey
 from tests.conftest import PASSWORD, client_for
 from tests.money import top_up_paid
 from wallet import services
-from wallet.models import Entry, LedgerAccount, Transfer
+from wallet.models import Entry, LedgerAccount, TopUp, TopUpStatus, Transfer
+from wallet.payments import sandbox
 
 WALLET = "/api/v1/me/wallet"
 TRANSACTIONS = "/api/v1/me/transactions"
@@ -34,6 +35,10 @@ def test_wallet_of_a_new_citizen_is_empty(citizen_api):
         "available": 0,
         "currency_decimals": 2,
         "max_top_up": settings.WALLET_MAX_TOP_UP,
+        "top_up_limit": settings.WALLET_MAX_TOP_UP,
+        "withdrawal_limit": 0,
+        # Nowhere to withdraw to before the first top-up
+        "payout_destination": None,
     }
 
 
@@ -43,7 +48,7 @@ def test_wallet_shows_held_and_available(citizen_api, citizen, funded):
     services.hold_place(
         account=wallet, amount=12_000, expires_at=timezone.now() + timedelta(days=3)
     )
-    # Then
+    # Then (what is held cannot be withdrawn; withdrawals go where the top-up came from)
     assert citizen_api.get(WALLET).json() == {
         "currency": "CNY",
         "balance": 30_000,
@@ -51,6 +56,9 @@ def test_wallet_shows_held_and_available(citizen_api, citizen, funded):
         "available": 18_000,
         "currency_decimals": 2,
         "max_top_up": settings.WALLET_MAX_TOP_UP,
+        "top_up_limit": settings.WALLET_MAX_TOP_UP,
+        "withdrawal_limit": 18_000,
+        "payout_destination": sandbox.payer_label(TopUp.objects.get(user=citizen).pk),
     }
 
 
@@ -61,32 +69,83 @@ def test_wallet_needs_credentials(api):
 
 
 def test_top_up_answers_the_transaction_and_the_new_wallet(citizen_api, citizen):
-    # When
+    # When (the sandbox confirms at once under the test settings)
     response = citizen_api.post(TOP_UPS, {"amount": 30_000}, format="json")
-    # Then
+    # Then the top-up succeeded, paid from the sandbox's account and credited once
     assert response.status_code == 201
     body = response.json()
+    top_up = TopUp.objects.get()
     transfer = Transfer.objects.get()
-    assert body["transaction"] == {
-        "id": str(transfer.id),
-        "kind": "top_up",
+    assert (top_up.user, top_up.status, top_up.transfer) == (
+        citizen,
+        TopUpStatus.SUCCEEDED,
+        transfer,
+    )
+    assert body == {
+        "id": str(top_up.id),
+        "status": "succeeded",
         "amount": 30_000,
         "currency": "CNY",
-        "description": "Top-up",
-        "description_code": "kind_only",
-        "description_params": {},
-        "created_at": body["transaction"]["created_at"],
+        "provider": "sandbox",
+        # Only a pending top-up has somewhere to pay
+        "checkout_url": None,
+        "failure_reason": "",
+        "created_at": body["created_at"],
+        "expires_at": body["expires_at"],
+        "resolved_at": body["resolved_at"],
+        "transaction": {
+            "id": str(transfer.id),
+            "kind": "top_up",
+            "amount": 30_000,
+            "currency": "CNY",
+            "description": "Top-up",
+            "description_code": "kind_only",
+            "description_params": {},
+            "created_at": body["transaction"]["created_at"],
+        },
+        "wallet": {
+            "currency": "CNY",
+            "balance": 30_000,
+            "held": 0,
+            "available": 30_000,
+            "currency_decimals": 2,
+            "max_top_up": settings.WALLET_MAX_TOP_UP,
+            "top_up_limit": settings.WALLET_MAX_TOP_UP,
+            "withdrawal_limit": 30_000,
+            "payout_destination": sandbox.payer_label(top_up.pk),
+        },
     }
-    assert body["wallet"] == {
-        "currency": "CNY",
-        "balance": 30_000,
-        "held": 0,
-        "available": 30_000,
-        "currency_decimals": 2,
-        "max_top_up": settings.WALLET_MAX_TOP_UP,
-    }
+    created_at, expires_at, resolved_at = (
+        datetime.fromisoformat(body[name]) for name in ("created_at", "expires_at", "resolved_at")
+    )
+    assert expires_at - created_at == settings.PAYMENTS_TOP_UP_EXPIRES_AFTER
+    assert created_at <= resolved_at < expires_at
     assert LedgerAccount.objects.get(user=citizen).balance == 30_000
     assert sorted(transfer.entries.values_list("amount", flat=True)) == [-30_000, 30_000]
+    assert transfer.entries.get(amount=-30_000).account.code == "system:provider:sandbox"
+    assert transfer.reference == f"sandbox:{top_up.provider_reference}"
+
+
+@override_settings(PAYMENTS_SANDBOX_AUTO_CONFIRM=False)
+def test_a_top_up_waiting_for_its_checkout_answers_where_to_pay_and_credits_nothing(
+    citizen_api, citizen
+):
+    # When the provider does not confirm at once
+    response = citizen_api.post(TOP_UPS, {"amount": 30_000}, format="json")
+    # Then the top-up is pending, with the checkout page to pay on, and the wallet as it was
+    assert response.status_code == 201
+    body = response.json()
+    top_up = TopUp.objects.get()
+    assert (body["id"], body["status"], body["transaction"], body["resolved_at"]) == (
+        str(top_up.id),
+        "pending",
+        None,
+        None,
+    )
+    assert body["checkout_url"] == f"/sandbox/checkout/{top_up.provider_reference}"
+    assert body["wallet"]["balance"] == 0
+    assert body["wallet"]["payout_destination"] is None
+    assert ledger_counts() == (0, 0, 0)
 
 
 @pytest.mark.parametrize(
@@ -102,7 +161,7 @@ def test_top_up_answers_the_transaction_and_the_new_wallet(citizen_api, citizen)
         ({"amount": None}, "null"),
         ({"amount": [100]}, "not_integer"),
         ({"amount": 10**30}, "max_value"),
-        ({"amount": 5_000_001}, "invalid"),
+        ({"amount": settings.WALLET_MAX_TOP_UP + 1}, "invalid"),
         ({}, "required"),
     ],
 )
@@ -116,6 +175,7 @@ def test_top_up_refuses_bad_amounts_and_writes_nothing(citizen_api, citizen, pay
     assert [(e["field"], e["code"]) for e in body["errors"]] == [("amount", code)]
     assert ledger_counts() == before
     assert LedgerAccount.objects.get(user=citizen).balance == 0
+    assert not TopUp.objects.exists()
 
 
 def test_top_up_refuses_malformed_json_and_writes_nothing(citizen_api, citizen):
@@ -341,6 +401,7 @@ def test_the_wallet_says_its_currencys_decimals_and_the_largest_top_up(db):
     api = client_for(services.user_register(username="kenji", password=PASSWORD))
     body = api.get(WALLET).json()
     assert (body["currency"], body["currency_decimals"], body["max_top_up"]) == ("JPY", 0, 90_000)
+    assert body["top_up_limit"] == 90_000
     # And a top-up over it is refused on its field
     response = api.post(TOP_UPS, {"amount": 90_001}, format="json")
     assert response.status_code == 400

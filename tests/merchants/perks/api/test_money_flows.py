@@ -44,10 +44,12 @@ from tests.merchants.conftest import (
     booking_body,
     make_reliable,
 )
+from tests.money import wallet_body
 from wallet.models import Entry, Hold, HoldStatus, LedgerAccount, Transfer, TransferKind, User
 
 pytestmark = pytest.mark.django_db
 
+ME_URL = "/api/v1/me"
 WALLET_URL = "/api/v1/me/wallet"
 EVENTS_URL = "/api/v1/me/events"
 TOP_UPS_URL = "/api/v1/me/top-ups"
@@ -83,14 +85,10 @@ def wallet_of(client: APIClient) -> dict[str, Any]:
 
 
 def wallet_is(client: APIClient, *, balance: int, held: int) -> None:
-    assert wallet_of(client) == {
-        "currency": CURRENCY,
-        "balance": balance,
-        "held": held,
-        "available": balance - held,
-        "currency_decimals": 2,
-        "max_top_up": settings.WALLET_MAX_TOP_UP,
-    }
+    me = client.get(ME_URL)
+    assert me.status_code == 200, me.json()
+    guest = User.objects.get(public_id=me.json()["id"])
+    assert wallet_of(client) == wallet_body(guest, balance=balance, held=held)
 
 
 def settlement_balance(merchant: Merchant) -> int:

@@ -15,12 +15,18 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
     "ALLOWED_HOSTS": "wallet.example.com",
     "DJANGO_SETTINGS_MODULE": "config.settings",
+    # No real payment provider here: the sandbox, on purpose (as scripts/production says)
+    "PAYMENTS_SANDBOX": "1",
 }
 
 
 def run_python(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     """Run Python in a fresh process with ``env`` instead of the test settings."""
-    clean_env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    clean_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DEBUG"} and not k.startswith("PAYMENTS_")
+    }
     clean_env.pop("DJANGO_SETTINGS_MODULE", None)
     return subprocess.run(  # noqa: S603 - fixed arguments
         [sys.executable, *args],
@@ -38,10 +44,26 @@ def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_deploy_checklist_reports_nothing_in_production():
+def test_deploy_checklist_reports_nothing_in_production_but_the_sandbox():
+    """Everything on the checklist passes; the one warning left is the payment provider:
+    the sandbox moves no real money, and no real provider is configured here."""
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
-    assert result.returncode == 0, result.stderr
-    assert "System check identified no issues (0 silenced)." in result.stdout
+    assert result.returncode == 1
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("?: (")]
+    assert warnings == [
+        "?: (wallet.W001) The payment provider is the sandbox: top-ups are confirmed on a "
+        "page of ours and no real money moves."
+    ], result.stderr
+    assert "System check identified 1 issue (0 silenced)." in result.stderr
+
+
+@pytest.mark.slow
+def test_production_refuses_to_start_on_the_sandbox_unless_told_so():
+    env = {**PRODUCTION_ENV}
+    del env["PAYMENTS_SANDBOX"]
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "The payment provider is the sandbox, which moves no real money" in result.stderr
 
 
 @pytest.mark.slow

@@ -12,6 +12,7 @@ import pytest
 
 from common.domain import DomainError, ErrorKind, FieldError, InvalidRequest
 from common.errors import STATUS_OF_KIND, problem_exception_handler
+from wallet.payments import limits
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,6 +23,9 @@ ERROR_MODULES = [
     "merchants.errors",
     "merchants.perks.errors",
     "merchants.bills.errors",
+    "wallet.payments.providers",
+    "wallet.payments.services",
+    "wallet.payments.limits",
 ]
 
 # Every domain error the API can answer with, by module: (class, status, code, title), as
@@ -74,7 +78,26 @@ CONTRACT_BY_MODULE: dict[str, list[tuple[str, int, str, str]]] = {
         ("InsufficientFunds", 422, "insufficient_funds", "Insufficient funds"),
         ("InvalidAmount", 400, "invalid_amount", "Invalid amount"),
     ],
+    "wallet.payments.providers": [
+        ("InvalidSignature", 400, "invalid_signature", "Invalid signature"),
+        (
+            "ProviderUnavailable",
+            503,
+            "payment_provider_unavailable",
+            "Payment provider unavailable",
+        ),
+        ("UnknownProvider", 404, "not_found", "Not found"),
+    ],
+    "wallet.payments.services": [
+        ("NoPayoutDestination", 422, "no_payout_destination", "No payout destination"),
+        ("TopUpNotPending", 409, "top_up_not_pending", "Top-up already resolved"),
+    ],
 }
+# The limits' refusals carry which limit and its period: (class, status, code, title).
+LIMIT_CONTRACT = [
+    ("TopUpLimit", 422, "top_up_limit", "Top-up limit reached"),
+    ("WithdrawalLimit", 422, "withdrawal_limit", "Withdrawal limit reached"),
+]
 CONTRACT = [(module, *row) for module, rows in CONTRACT_BY_MODULE.items() for row in rows]
 
 
@@ -100,6 +123,30 @@ def test_each_domain_error_answers_with_its_status_code_and_title(
     }
 
 
+@pytest.mark.parametrize(("name", "status", "code", "title"), LIMIT_CONTRACT)
+def test_a_limits_refusal_names_the_limit_and_its_period_beside_the_problem(
+    name, status, code, title
+):
+    # Given a limit of 200,000 a day refusing an amount
+    error = getattr(limits, name)(limit=200_000, period=limits.Period.DAY, detail="Too much.")
+    # When the API renders it
+    response = problem_exception_handler(error, {})
+    # Then the problem has the limit and its period as members of its own, and the amount
+    # as the field refused
+    assert response is not None
+    assert response.status_code == status
+    assert response.data == {
+        "type": f"https://opensesame.example/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": "Too much.",
+        "code": code,
+        "errors": [{"field": "amount", "message": "Too much.", "code": code}],
+        "limit": 200_000,
+        "period": "day",
+    }
+
+
 def test_the_contract_names_every_domain_error_the_server_has():
     for module in ERROR_MODULES:
         importlib.import_module(module)
@@ -108,9 +155,12 @@ def test_the_contract_names_every_domain_error_the_server_has():
         return {cls, *(sub for child in cls.__subclasses__() for sub in subclasses(child))}
 
     pinned = {(module, name) for module, name, *_ in CONTRACT}
+    pinned |= {("wallet.payments.limits", name) for name, *_ in LIMIT_CONTRACT}
     # The kinds' own bases that nothing raised before this table existed
     new_bases = {("common.domain", "NotFound"), ("common.domain", "Forbidden")}
     new_bases |= {("common.domain", "Unavailable")}
+    # The base of the limits' refusals, never raised itself
+    new_bases |= {("wallet.payments.limits", "LimitExceeded")}
     found = {
         (cls.__module__, cls.__name__)
         for cls in subclasses(DomainError)

@@ -20,12 +20,47 @@ def test_schema_describes_the_wallet_endpoints(client):
         "/api/v1/me/wallet",
         "/api/v1/me/transactions",
         "/api/v1/me/top-ups",
+        "/api/v1/me/top-ups/{top_up_id}",
+        "/api/v1/me/withdrawals",
+        "/api/v1/payments/{provider}/webhook",
     ):
         assert expected in paths
+    components = schema["components"]["schemas"]
+
+    def component(response: dict, media_type: str = "application/json") -> dict:
+        return components[response["content"][media_type]["schema"]["$ref"].rsplit("/", 1)[1]]
+
     top_up = paths["/api/v1/me/top-ups"]["post"]
     assert {p["name"] for p in top_up["parameters"]} == {"Idempotency-Key"}
-    assert set(top_up["responses"]) == {"201", "400", "401", "409"}
-    assert "application/problem+json" in top_up["responses"]["400"]["content"]
+    # 422: a limit refuses it; 503: the payment provider cannot be reached
+    assert set(top_up["responses"]) == {"201", "400", "401", "409", "422", "503"}
+    for status in ("400", "422", "503"):
+        assert "application/problem+json" in top_up["responses"][status]["content"]
+    assert set(component(top_up["responses"]["201"])["properties"]) == {
+        "id",
+        "status",
+        "amount",
+        "currency",
+        "provider",
+        "checkout_url",
+        "created_at",
+        "expires_at",
+        "resolved_at",
+        "failure_reason",
+        "transaction",
+        "wallet",
+    }
+    refused = component(top_up["responses"]["422"], "application/problem+json")
+    assert {"limit", "period"} <= set(refused["properties"])
+    period = refused["properties"]["period"]["allOf"][0]["$ref"].rsplit("/", 1)[1]
+    assert components[period]["enum"] == ["day", "month", "balance"]
+    wallet = paths["/api/v1/me/wallet"]["get"]["responses"]["200"]
+    assert {"top_up_limit", "withdrawal_limit", "payout_destination"} <= set(
+        component(wallet)["properties"]
+    )
+    withdraw = paths["/api/v1/me/withdrawals"]["post"]
+    assert {p["name"] for p in withdraw["parameters"]} == {"Idempotency-Key"}
+    assert set(withdraw["responses"]) == {"201", "400", "401", "409", "422"}
     transactions = paths["/api/v1/me/transactions"]["get"]
     assert {p["name"] for p in transactions["parameters"]} >= {"kind", "since", "until", "page"}
     page_ref = transactions["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]

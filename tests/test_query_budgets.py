@@ -9,7 +9,8 @@ Each request is measured warm, after the same request once: a merchant key recor
 use and a token its refresh at most once a minute, and neither belongs to the list.
 Every row of the larger world fits on one page (N = 3, 3N = 9 of 20), so every row is
 serialized, and half of the rows carry each optional relation (a claim, a dispute, a
-payment, a revocation, a refusal) so that a relation read without its join shows too.
+payment, a revocation, a refusal, a top-up's credit) so that a relation read without its
+join shows too.
 """
 
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -39,6 +41,7 @@ from tests.merchants.conftest import code_for, make_reliable, merchant_client
 from tests.money import top_up_paid
 from wallet import services as wallet_services
 from wallet.models import User
+from wallet.payments import services as payments
 
 pytestmark = pytest.mark.django_db
 
@@ -105,6 +108,20 @@ def world(db: None) -> Iterator[World]:
 def top_ups(world: World, n: int) -> None:
     for index in range(n):
         top_up_paid(world.citizen, 1_000 + index)
+
+
+def top_ups_half_paid(world: World, n: int) -> None:
+    """Top-ups, every other one still waiting for its checkout (no credit yet)."""
+    for index in range(n):
+        with override_settings(PAYMENTS_SANDBOX_AUTO_CONFIRM=bool(index % 2)):
+            payments.top_up_start(user=world.citizen, amount=1_000 + index)
+
+
+def withdrawals(world: World, n: int) -> None:
+    """Withdrawals, the first half paid out and the rest still pending."""
+    for _ in range(n):
+        payments.withdrawal_create(user=world.citizen, amount=1_000)
+    payments.payouts_send(limit=n // 2)
 
 
 def event_recorded(world: World, days_ago: int = 1) -> CreditEvent:
@@ -248,10 +265,12 @@ def perks(world: World, n: int) -> None:
 
 
 def everything(world: World, n: int) -> None:
-    """A row in every section of the export: a top-up, a bill paid, a disputed record and
-    a recompute, a decision by code booked and closed with a disputed claim."""
+    """A row in every section of the export: a top-up, a withdrawal, a bill paid, a
+    disputed record and a recompute, a decision by code booked and closed with a disputed
+    claim."""
     for _ in range(n):
         top_ups(world, 1)
+        withdrawals(world, 1)
         bills_services.bill_pay(citizen=world.citizen, bill_id=bill_issued(world).pk)
         disputes(world, 1)
         assert scoring_services.score_recompute(account_id=world.citizen.pk, trigger="event")
@@ -271,6 +290,8 @@ def page_rows(body: dict[str, Any]) -> tuple[int, ...]:
 EXPORT_SECTIONS = (
     "transactions",
     "holds",
+    "top_ups",
+    "withdrawals",
     "bills",
     "credit_events",
     "score_history",
@@ -307,6 +328,12 @@ MERCHANT_PAGE = 3
 
 ENDPOINTS = {
     "me/transactions": ListEndpoint("/api/v1/me/transactions", "citizen", top_ups, CITIZEN_PAGE),
+    # The page of top-ups with their transfers, then the credits' entries in the wallet, all
+    # at once.
+    "me/top-ups": ListEndpoint(
+        "/api/v1/me/top-ups", "citizen", top_ups_half_paid, CITIZEN_PAGE + 1
+    ),
+    "me/withdrawals": ListEndpoint("/api/v1/me/withdrawals", "citizen", withdrawals, CITIZEN_PAGE),
     "me/score/history": ListEndpoint(
         "/api/v1/me/score/history", "citizen", snapshots, CITIZEN_PAGE
     ),
@@ -320,8 +347,11 @@ ENDPOINTS = {
     # The page of perks, then the current snapshot with its scorecard and, as some perk
     # is refused, the citizen's unpaid claims and fading records (``merchants.perks.listing``).
     "me/perks": ListEndpoint("/api/v1/me/perks", "citizen", perks, CITIZEN_PAGE + 3),
-    # The token, then one query per section: the wallet and the thirteen lists.
-    "me/export": ListEndpoint("/api/v1/me/export", "citizen", everything, 16, export_rows),
+    # The token, then one query per section: the wallet and the fifteen lists; then three
+    # for what the wallet says of the limits and the payout destination (today's and this
+    # month's top-ups in one, today's withdrawals, the latest payment source) and one for
+    # the top-ups' credits (as for me/top-ups).
+    "me/export": ListEndpoint("/api/v1/me/export", "citizen", everything, 22, export_rows),
     "merchant/bookings": ListEndpoint(
         "/api/v1/merchant/bookings", "hotel", bookings, MERCHANT_PAGE
     ),

@@ -4,10 +4,13 @@ The export is the citizen's right to see all their data in one document they can
 It holds, for that citizen only:
 
 - the profile (login name, names, email, identity level, when they joined) and the
-  wallet (balance, held, available);
+  wallet (balance, held, available, what the limits leave them to top up and withdraw,
+  where withdrawals go);
 - every entry of their wallet with its transfer's kind, description and time (never the
   other side of a transfer: settlement and system accounts are not theirs), and every
   hold placed on it;
+- every top-up (with the payment source the provider named, and the transaction that
+  credited it) and every withdrawal (with where it went);
 - bills issued to them, their credit events (whether each counts, until when, disputed),
   every score snapshot explained as the score endpoint explains it, and their disputes of
   records and of claims;
@@ -28,8 +31,8 @@ API shows.
 
 It reads and never writes: no access-log row (the citizen reading their own data is not
 a disclosure) and no snapshot (a citizen who never had a score exports an empty history).
-Each section is one query with its joins, so the export costs the same fixed number of
-queries however long the history is.
+Each section is one query with its joins (a top-up's credit: one more for all of them),
+so the export costs the same fixed number of queries however long the history is.
 """
 
 from __future__ import annotations
@@ -51,13 +54,16 @@ from scoring import selectors as scoring_selectors
 from scoring.models import AccessLogEntry, CreditEvent, Dispute
 from scoring.selectors import ExplainedScore
 from wallet import selectors as wallet_selectors
-from wallet.models import Entry, Hold, User
+from wallet.models import Entry, Hold, Payout, TopUp, User
+from wallet.payments import selectors as payments_selectors
 from wallet.selectors import WalletSummary
 
 # The version of the document's shape. Bump it whenever a section or field is added,
 # renamed or removed, or a value changes meaning, so that anyone reading a saved export
 # knows which shape they hold. (Values changing with the citizen's data do not count.)
-EXPORT_SCHEMA_VERSION = 1
+# 2: the wallet's top_up_limit, withdrawal_limit and payout_destination; top_ups and
+# withdrawals.
+EXPORT_SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,8 @@ class CitizenExport:
     wallet: WalletSummary
     transactions: list[Entry]
     holds: list[Hold]
+    top_ups: list[TopUp]
+    withdrawals: list[Payout]
     bills: list[Bill]
     credit_events: list[CreditEvent]
     score_history: list[ExplainedScore]
@@ -87,8 +95,9 @@ class CitizenExport:
 def export_for_citizen(*, citizen: User) -> CitizenExport:
     """Everything held about ``citizen``, newest first in every section.
 
-    One query per section (fourteen in all), whatever the number of rows: every
-    relation a serializer follows is joined here. Writes nothing.
+    One query per section, whatever the number of rows: every relation a serializer
+    follows is joined here (the wallet's limits and payout destination read three more,
+    the top-ups' credits one). Writes nothing.
     """
     wallet = wallet_selectors.wallet_summary(user=citizen)
     return CitizenExport(
@@ -102,6 +111,10 @@ def export_for_citizen(*, citizen: User) -> CitizenExport:
             Hold.objects.filter(account__user=citizen)
             .annotate(currency=F("account__currency"), booking_id=F("booking__id"))
             .order_by("-created_at", "-pk")
+        ),
+        top_ups=list(payments_selectors.top_ups_of(user=citizen).order_by("-created_at", "-pk")),
+        withdrawals=list(
+            payments_selectors.withdrawals_of(user=citizen).order_by("-created_at", "-pk")
         ),
         bills=list(
             bills_selectors.bills_for_citizen(citizen=citizen).order_by("-issued_at", "-pk")

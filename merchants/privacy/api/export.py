@@ -3,7 +3,8 @@ download and keep.
 
 Each section reuses the output serializer of the endpoint that shows it elsewhere, so a
 bill, an event or a booking reads the same in the export as in ``/me/bills``,
-``/me/events`` or ``/me/bookings``. Sections no other citizen endpoint shows (holds,
+``/me/events`` or ``/me/bookings``, a top-up or a withdrawal as in ``/me/top-ups`` or
+``/me/withdrawals``. Sections no other citizen endpoint shows (holds,
 one-time codes, decisions, the whole score history explained) have serializers of their
 own below. The whole document is declared with serializers, so the OpenAPI schema
 describes the response field by field.
@@ -49,6 +50,7 @@ from wallet.api.serializers import (
     WalletOutputSerializer,
 )
 from wallet.models import HoldStatus, User
+from wallet.payments.api.serializers import TopUpOutputSerializer, WithdrawalOutputSerializer
 
 # --- The document ----------------------------------------------------------------------
 
@@ -85,6 +87,17 @@ class ExportHoldOutputSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(
         allow_null=True, help_text="When it was captured, released or expired."
+    )
+
+
+class ExportTopUpOutputSerializer(TopUpOutputSerializer):
+    """A top-up as ``/me/top-ups`` shows it, with the payment source it came from."""
+
+    payment_source = serializers.CharField(
+        source="payer_label",
+        allow_blank=True,
+        help_text="The account it was paid from, as the provider names it; empty unless "
+        "it succeeded.",
     )
 
 
@@ -129,6 +142,8 @@ class ExportOutputSerializer(serializers.Serializer):
     wallet = WalletOutputSerializer()
     transactions = TransactionOutputSerializer(many=True, help_text="Every wallet entry.")
     holds = ExportHoldOutputSerializer(many=True)
+    top_ups = ExportTopUpOutputSerializer(many=True)
+    withdrawals = WithdrawalOutputSerializer(many=True)
     bills = CitizenBillOutputSerializer(many=True)
     credit_events = EventOutputSerializer(many=True)
     score_history = ExportScoreOutputSerializer(many=True, help_text="Every snapshot.")

@@ -48,10 +48,16 @@ class TopUpOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(TransactionOutputSerializer(allow_null=True))
     def get_transaction(self, top_up: TopUp) -> dict[str, Any] | None:
-        if top_up.transfer_id is None:
+        if top_up.transfer is None:
             return None
-        entry = top_up.transfer.entries.select_related("transfer").get(  # type: ignore[union-attr]
-            account__user_id=top_up.user_id
+        # Read with the top-up by the selectors (a list's rows: one query for all).
+        prefetched = getattr(top_up.transfer, "own_entries", None)
+        entry = (
+            prefetched[0]
+            if prefetched
+            else top_up.transfer.entries.select_related("transfer").get(
+                account__user_id=top_up.user_id
+            )
         )
         return TransactionOutputSerializer(entry).data
 

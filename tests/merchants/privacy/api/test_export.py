@@ -4,15 +4,16 @@ else, as one document that matches its schema.
 The world: a hotel and a biller; each citizen populated through the services with
 ``rows`` rows (or more) in every section: verified identity and on-time records (each
 disputed later), top-ups, bills issued under a billing consent and paid (the consent then
-revoked), a score recomputed after each bill, eligibility decisions (each with its
-access-log row) booked with a deposit hold, each stay closed with a damage claim that the
-citizen disputes, and a one-time code never redeemed.
+revoked), withdrawals paid out, a score recomputed after each bill, eligibility decisions
+(each with its access-log row) booked with a deposit hold, each stay closed with a damage
+claim that the citizen disputes, and a one-time code never redeemed.
 
 Amounts: a reliable citizen asking for 250,000 gets 200,000 waived and 50,000 held; a
 claim of 80,000 takes the 50,000 hold and 30,000 from the wallet.
 """
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -42,7 +43,9 @@ from tests.conftest import PASSWORD, client_for
 from tests.merchants.conftest import code_for, make_reliable, merchant_client
 from tests.money import top_up_paid
 from wallet import services as wallet_services
-from wallet.models import Entry, Hold, HoldStatus, User
+from wallet.models import Entry, Hold, HoldStatus, Payout, TopUp, User
+from wallet.payments import sandbox
+from wallet.payments import services as payments
 
 pytestmark = pytest.mark.django_db
 
@@ -51,10 +54,13 @@ ASKED = 250_000
 HELD = 50_000
 CLAIMED = 80_000
 BILL = 12_345
+WITHDRAWN = 10_000
 
 SECTIONS = (
     "transactions",
     "holds",
+    "top_ups",
+    "withdrawals",
     "bills",
     "credit_events",
     "score_history",
@@ -69,9 +75,12 @@ SECTIONS = (
 )
 
 # Measured, the same on SQLite and PostgreSQL: two for the token (knox reads it with its
-# user, then the user's tokens), then one per section of the document (fourteen: the
-# wallet summary and the thirteen lists; the profile is the authenticated user).
-QUERIES = 16
+# user, then the user's tokens), then one per section of the document (sixteen: the
+# wallet summary and the fifteen lists; the profile is the authenticated user), three for
+# what the wallet says of the limits and the payout destination (today's and this month's
+# top-ups, today's withdrawals, the latest payment source) and one for the top-ups'
+# credits (their entries in the wallet, all at once).
+QUERIES = 22
 
 
 @pytest.fixture
@@ -94,7 +103,10 @@ def populate(user: User, *, hotel: Merchant, biller: Merchant, rows: int) -> Use
             description=f"Electricity, month {index + 1}",
         )
         bills_services.bill_pay(citizen=user, bill_id=bill.pk)
+        payments.withdrawal_create(user=user, amount=WITHDRAWN)
         scoring_services.score_recompute(account_id=user.pk, trigger="event")
+    # The relay pays the withdrawals out, as it does after commit
+    assert payments.payouts_send() == rows
     for index in range(rows):
         decision = perks_services.eligibility_decide(
             merchant=hotel, perk_kind="deposit_waiver", amount=ASKED, code=code_for(user)
@@ -157,6 +169,8 @@ class Owned:
 
     transactions: list[str]
     holds: list[str]
+    top_ups: list[str]
+    withdrawals: list[str]
     bills: list[str]
     credit_events: list[str]
     disputes: list[str]
@@ -179,6 +193,8 @@ class Owned:
                 .values_list("transfer_id", flat=True)
             ],
             holds=uuids(Hold.objects.filter(account__user=user).order_by("-created_at")),
+            top_ups=uuids(TopUp.objects.filter(user=user).order_by("-created_at")),
+            withdrawals=uuids(Payout.objects.filter(account__user=user).order_by("-created_at")),
             bills=uuids(Bill.objects.filter(citizen=user).order_by("-issued_at")),
             credit_events=uuids(CreditEvent.objects.filter(account=user)),
             disputes=uuids(Dispute.objects.filter(citizen=user)),
@@ -200,6 +216,8 @@ class Owned:
             for section in (
                 self.transactions,
                 self.holds,
+                self.top_ups,
+                self.withdrawals,
                 self.bills,
                 self.credit_events,
                 self.disputes,
@@ -239,7 +257,7 @@ def test_export_round_trips_every_section_with_what_the_api_shows(
         "wallet",
         *SECTIONS,
     ]
-    assert document["schema_version"] == EXPORT_SCHEMA_VERSION == 1
+    assert document["schema_version"] == EXPORT_SCHEMA_VERSION == 2
     generated_at = datetime.fromisoformat(document["generated_at"])
     assert abs(timezone.now() - generated_at) < timedelta(minutes=1)
     assert document["currency"] == "CNY"
@@ -260,6 +278,7 @@ def test_export_round_trips_every_section_with_what_the_api_shows(
     # every section that a list endpoint shows is exactly that list, row for row
     for section, url in (
         ("transactions", "/api/v1/me/transactions"),
+        ("withdrawals", "/api/v1/me/withdrawals"),
         ("bills", "/api/v1/me/bills"),
         ("credit_events", "/api/v1/me/events"),
         ("disputes", "/api/v1/me/disputes"),
@@ -272,7 +291,27 @@ def test_export_round_trips_every_section_with_what_the_api_shows(
 
     # ... and they are exactly the citizen's rows in the database
     assert ids(document["transactions"]) == owned.transactions
-    assert len(owned.transactions) == 2 * 3  # per row: a top-up, a bill paid, a claim
+    # per row: a top-up, a bill paid, a withdrawal, a claim
+    assert len(owned.transactions) == 2 * 4
+
+    # top-ups are /me/top-ups, each with the payment source it came from, and its credit
+    # among the transactions
+    assert [
+        {key: value for key, value in top_up.items() if key != "payment_source"}
+        for top_up in document["top_ups"]
+    ] == list_all(citizen_api, "/api/v1/me/top-ups")
+    assert ids(document["top_ups"]) == owned.top_ups
+    assert len(owned.top_ups) == 2
+    for top_up in document["top_ups"]:
+        assert top_up["status"] == "succeeded"
+        assert top_up["payment_source"] == sandbox.payer_label(uuid.UUID(top_up["id"]))
+        assert top_up["transaction"] in document["transactions"]
+    # withdrawals were paid, each where the top-up made just before it came from
+    assert ids(document["withdrawals"]) == owned.withdrawals
+    assert [(w["amount"], w["status"], w["destination"]) for w in document["withdrawals"]] == [
+        (WITHDRAWN, "paid", top_up["payment_source"]) for top_up in document["top_ups"]
+    ]
+    assert document["wallet"]["payout_destination"] == document["top_ups"][0]["payment_source"]
     assert ids(document["bills"]) == owned.bills
     assert [(b["status"], b["paid_on_time"]) for b in document["bills"]] == [("paid", True)] * 2
     assert sorted(ids(document["credit_events"])) == sorted(owned.credit_events)
@@ -396,6 +435,9 @@ def test_a_new_citizen_exports_an_empty_history(citizen, citizen_api):
         "available": 0,
         "currency_decimals": 2,
         "max_top_up": settings.WALLET_MAX_TOP_UP,
+        "top_up_limit": settings.WALLET_MAX_TOP_UP,
+        "withdrawal_limit": 0,
+        "payout_destination": None,
     }
     assert {section: document[section] for section in SECTIONS} == {key: [] for key in SECTIONS}
     assert document["profile"]["display_name"] == "Alice Example"

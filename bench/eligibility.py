@@ -89,6 +89,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.funding import top_up_paid  # noqa: E402
 from bench.limit import LIMIT_ACCESSOR_KIND, LIMIT_PURPOSE  # noqa: E402
 from merchants import services as merchant_services  # noqa: E402
 from merchants.models import ConsentScope  # noqa: E402
@@ -165,7 +166,7 @@ def _seed(citizens: int) -> Seeded:
         level = rng.choices((0, 1, 2), weights=(10, 45, 45))[0]
         if level:
             wallet_services.user_identity_level_set(user=citizen, level=IdentityLevel(level))
-        wallet_services.top_up_create(user=citizen, amount=rng.randint(10_000, 500_000))
+        top_up_paid(citizen, rng.randint(10_000, 500_000))
         for index, (kind, days_ago) in enumerate(_history(rng)):
             with_amount = kind != EventKinds.BOOKING_COMPLETED and kind != EventKinds.NO_SHOW
             scoring_services.record_event(
@@ -228,6 +229,9 @@ class Server:
             "SECURE_SSL_REDIRECT": "0",
             "CELERY_BROKER_URL": "",
             "THROTTLE_MERCHANT_KEY_RATE": THROTTLE_RATE,
+            # No real payment provider here: the sandbox, on purpose (it refuses to start
+            # on it with DEBUG=0 otherwise).
+            "PAYMENTS_SANDBOX": "1",
         }
 
     def start(self) -> None:

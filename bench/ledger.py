@@ -32,6 +32,7 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
+from bench.funding import top_up_paid  # noqa: E402
 from wallet import services  # noqa: E402
 from wallet.errors import InsufficientFunds  # noqa: E402
 from wallet.models import LedgerAccount, User  # noqa: E402
@@ -88,7 +89,7 @@ def _run(pairs: list[tuple[User, LedgerAccount]], seconds: float) -> Result:
 
 def _citizen(name: str) -> User:
     user = services.user_register(username=name, password="bench-password-123")  # noqa: S106
-    services.top_up_create(user=user, amount=5_000_000)
+    top_up_paid(user, 5_000_000)
     return user
 
 

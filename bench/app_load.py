@@ -74,6 +74,9 @@ def serve(folder: Path) -> Iterator[str]:
         "SESSION_COOKIE_SECURE": "0",
         "CSRF_COOKIE_SECURE": "0",
         "CELERY_BROKER_URL": "",
+        # No real payment provider here: the sandbox, on purpose (it refuses to start on
+        # it with DEBUG=0 otherwise).
+        "PAYMENTS_SANDBOX": "1",
     }
     manage = [sys.executable, "manage.py"]
     for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):

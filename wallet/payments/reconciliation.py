@@ -58,7 +58,7 @@ class Problem:
     actual: int
 
 
-def _rows(sql: str, params: tuple[object, ...] = ()) -> list[tuple]:
+def _rows(sql: str, params: tuple[int | str, ...] = ()) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())

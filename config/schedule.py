@@ -54,6 +54,22 @@ PERIODIC_TASKS: dict[str, dict[str, Any]] = {
         "task": "merchants.record_overdue_bills",
         "schedule": crontab(hour=0, minute=15),
     },
+    # Payments. Pending top-ups past their time expire (a late confirmation is refused).
+    "payments: expire pending top-ups": {
+        "task": "payments.expire_top_ups",
+        "schedule": timedelta(minutes=1),
+    },
+    # The payouts' outbox relay: each payout's commit also kicks it; this sends what a
+    # lost kick (a broker down, a crash) left pending.
+    "payments: send payouts": {
+        "task": "payments.send_payouts",
+        "schedule": timedelta(minutes=1),
+    },
+    # Early morning, once the day's payments and the providers' reports are in.
+    "payments: daily reconciliation": {
+        "task": "payments.reconcile",
+        "schedule": crontab(hour=5, minute=30),
+    },
     # Tells /readyz and /metrics that beat (and a worker on the default queue) is alive.
     # A heartbeat not run within its period is dropped, never run late in a burst.
     "common: beat heartbeat": {

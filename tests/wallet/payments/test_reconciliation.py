@@ -292,9 +292,7 @@ def test_an_entry_added_to_a_booked_transfer_is_named(busy_ledger):
     wallet = busy_ledger["wallet"]
     top_up = Transfer.objects.filter(kind=TransferKind.TOP_UP).order_by("created_at").first()
     with triggers_off():
-        Entry.objects.create(
-            transfer=top_up, account=wallet, amount=5, created_at=timezone.now()
-        )
+        Entry.objects.create(transfer=top_up, account=wallet, amount=5, created_at=timezone.now())
 
     report = reconcile()
 

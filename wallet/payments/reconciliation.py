@@ -96,13 +96,13 @@ class _Run:
         self.found[check] = len(problems) if found is None else found
 
 
-def _rows(sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+def _rows(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
 
 
-def _offenders(sql: str, params: Sequence[object] = ()) -> tuple[list[tuple[Any, ...]], int]:
+def _offenders(sql: str, params: Sequence[Any] = ()) -> tuple[list[tuple[Any, ...]], int]:
     """The first ``NAMED_AT_MOST`` rows of an offenders' query and how many there are.
     ``sql`` selects its columns then ``COUNT(*) OVER ()`` last, and ends with LIMIT %s."""
     rows = _rows(sql, [*params, NAMED_AT_MOST])

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -39,6 +40,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from common.db import statement_timeout
 from common.money import format_money
 from wallet.models import (
     AccountKind,
@@ -58,6 +60,10 @@ logger = logging.getLogger(__name__)
 
 # At most this many offenders of one check are named in a report (all are counted).
 NAMED_AT_MOST = 50
+# The checks read the whole ledger: seconds at a million accounts, from a web request
+# (the admin's button) as from the worker, whose default statement limits are shorter.
+STATEMENT_TIMEOUT_SECONDS = 600
+FULL_SCAN_WORK_MEM = "64MB"
 PROVIDER_PREFIX = provider_account_code("")
 
 # The checks, in the order they run, and what each means (the admin shows these).
@@ -102,24 +108,37 @@ def _rows(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(cursor.fetchall())
 
 
-def _offenders(sql: str, params: Sequence[Any] = ()) -> tuple[list[tuple[Any, ...]], int]:
-    """The first ``NAMED_AT_MOST`` rows of an offenders' query and how many there are.
-    ``sql`` selects its columns then ``COUNT(*) OVER ()`` last, and ends with LIMIT %s."""
-    rows = _rows(sql, [*params, NAMED_AT_MOST])
+def _offenders(
+    sql: str, params: Sequence[Any] = (), *, columns: str, order_by: str
+) -> tuple[list[tuple[Any, ...]], int]:
+    """The first ``NAMED_AT_MOST`` offenders (``columns`` of the rows ``sql`` selects, in
+    ``order_by`` order) and how many there are in all.
+
+    The offenders are found first, in full (on PostgreSQL a materialized CTE: with the
+    LIMIT in sight the planner would otherwise walk the accounts in order and join each
+    to the aggregate, which at a million accounts never finishes), then few are named.
+    """
+    materialized = "MATERIALIZED" if connection.vendor == "postgresql" else ""
+    # Every piece is a constant of this module; the values go as parameters.
+    rows = _rows(
+        f"WITH offenders AS {materialized} ({sql}) "  # noqa: S608
+        f"SELECT {columns}, COUNT(*) OVER () FROM offenders ORDER BY {order_by} LIMIT %s",
+        [*params, NAMED_AT_MOST],
+    )
     return [row[:-1] for row in rows], (int(rows[0][-1]) if rows else 0)
 
 
 def _unbalanced_transfers(run: _Run) -> None:
     rows, found = _offenders(
         """
-        SELECT t.id, COALESCE(e.total, 0), COALESCE(e.legs, 0), COUNT(*) OVER ()
+        SELECT t.id, t.created_at, COALESCE(e.total, 0) AS total, COALESCE(e.legs, 0) AS legs
           FROM wallet_transfer t
           LEFT JOIN (SELECT transfer_id, SUM(amount) AS total, COUNT(*) AS legs
                        FROM wallet_entry GROUP BY transfer_id) e ON e.transfer_id = t.id
          WHERE COALESCE(e.total, 0) <> 0 OR COALESCE(e.legs, 0) < 2
-         ORDER BY t.created_at, t.id
-         LIMIT %s
-        """
+        """,
+        columns="id, total, legs",
+        order_by="created_at, id",
     )
     run.add(
         "transfer_balanced",
@@ -140,14 +159,14 @@ def _uuid_text(value: object) -> str:
 def _balances_off(run: _Run) -> None:
     rows, found = _offenders(
         """
-        SELECT a.code, COALESCE(s.total, 0), a.balance, COUNT(*) OVER ()
+        SELECT a.code, COALESCE(s.total, 0) AS expected, a.balance AS actual
           FROM wallet_ledgeraccount a
           LEFT JOIN (SELECT account_id, SUM(amount) AS total
                        FROM wallet_entry GROUP BY account_id) s ON s.account_id = a.id
          WHERE a.balance <> COALESCE(s.total, 0)
-         ORDER BY a.code
-         LIMIT %s
-        """
+        """,
+        columns="code, expected, actual",
+        order_by="code",
     )
     run.add(
         "balance_is_sum_of_entries",
@@ -159,16 +178,16 @@ def _balances_off(run: _Run) -> None:
 def _held_off(run: _Run) -> None:
     rows, found = _offenders(
         """
-        SELECT a.code, COALESCE(h.total, 0), a.held, COUNT(*) OVER ()
+        SELECT a.code, COALESCE(h.total, 0) AS expected, a.held AS actual
           FROM wallet_ledgeraccount a
           LEFT JOIN (SELECT account_id, SUM(amount) AS total
                        FROM wallet_hold WHERE status = %s
                       GROUP BY account_id) h ON h.account_id = a.id
          WHERE a.held <> COALESCE(h.total, 0)
-         ORDER BY a.code
-         LIMIT %s
         """,
         [HoldStatus.ACTIVE.value],
+        columns="code, expected, actual",
+        order_by="code",
     )
     run.add(
         "held_is_sum_of_active_holds",
@@ -247,7 +266,8 @@ def reconcile(*, business_date: date | None = None) -> ReconciliationReport:
         if snapshot:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        report = _reconcile(business_date=business_date)
+        with statement_timeout(STATEMENT_TIMEOUT_SECONDS), _full_scans():
+            report = _reconcile(business_date=business_date)
     if report.ok:
         logger.info("reconciliation balanced", extra={"report_id": str(report.pk)})
     else:
@@ -260,6 +280,28 @@ def reconcile(*, business_date: date | None = None) -> ReconciliationReport:
             },
         )
     return report
+
+
+@contextmanager
+def _full_scans() -> Iterator[None]:
+    """On PostgreSQL, plan the checks as the full scans they are: aggregate in memory
+    (``work_mem``) over sequential scans, rather than walk an index in random order (at
+    four million entries: 3 s instead of 20). Transaction-local, put back afterwards."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    settings_ = {"work_mem": FULL_SCAN_WORK_MEM, "enable_indexscan": "off"}
+    with connection.cursor() as cursor:
+        previous = {}
+        for name, value in settings_.items():
+            cursor.execute(
+                "SELECT current_setting(%s), set_config(%s, %s, true)", [name, name, value]
+            )
+            previous[name] = cursor.fetchone()[0]
+    yield
+    with connection.cursor() as cursor:
+        for name, value in previous.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 
 def _reconcile(*, business_date: date | None) -> ReconciliationReport:

@@ -19,6 +19,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from common.domain import FieldError, Refused
+from common.money import format_money
 from wallet.models import Payout, PayoutStatus, TopUp, TopUpStatus, User
 
 
@@ -134,15 +135,44 @@ def headroom(*, user: User, balance: int, now: datetime | None = None) -> Headro
     )
 
 
+# How each period's limit reads in a refusal: the limit's name, and when what is left is.
+_TOP_UP_LIMIT_NAMES = {
+    Period.DAY: ("daily top-up limit", " today"),
+    Period.MONTH: ("monthly top-up limit", " this month"),
+    Period.BALANCE: ("wallet's balance ceiling (pending top-ups included)", ""),
+}
+
+
 def top_up_check(*, user: User, amount: int, balance: int, now: datetime) -> None:
-    """Refuse a top-up that a limit does not leave room for (``TopUpLimit``)."""
+    """Refuse a top-up that a limit does not leave room for (``TopUpLimit``), saying which
+    limit and how much is left."""
     room = headroom(user=user, balance=balance, now=now)
     if amount > room.top_up:
-        raise TopUpLimit(limit=room.top_up_limit, period=room.top_up_period)
+        currency = settings.WALLET_CURRENCY
+        name, when = _TOP_UP_LIMIT_NAMES[room.top_up_period]
+        raise TopUpLimit(
+            limit=room.top_up_limit,
+            period=room.top_up_period,
+            detail=(
+                f"A top-up of {format_money(amount, currency)} would go over your {name} "
+                f"of {format_money(room.top_up_limit, currency)}: you can top up "
+                f"{format_money(room.top_up, currency)} more{when}."
+            ),
+        )
 
 
 def withdrawal_check(*, user: User, amount: int, now: datetime) -> None:
-    """Refuse a withdrawal over what is left of today's limit (``WithdrawalLimit``)."""
+    """Refuse a withdrawal over what is left of today's limit (``WithdrawalLimit``), saying
+    how much is left."""
     room = headroom(user=user, balance=0, now=now)
     if amount > room.withdrawal:
-        raise WithdrawalLimit(limit=room.withdrawal_limit, period=Period.DAY)
+        currency = settings.WALLET_CURRENCY
+        raise WithdrawalLimit(
+            limit=room.withdrawal_limit,
+            period=Period.DAY,
+            detail=(
+                f"A withdrawal of {format_money(amount, currency)} would go over your daily "
+                f"withdrawal limit of {format_money(room.withdrawal_limit, currency)}: you "
+                f"can withdraw {format_money(room.withdrawal, currency)} more today."
+            ),
+        )

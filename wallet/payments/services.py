@@ -347,6 +347,9 @@ def payouts_send(*, limit: int = 100) -> int:
     """The outbox relay: ask the provider to pay each pending payout not sent yet, oldest
     first. Each is claimed under a skip-locked row lock, so relays run side by side; the
     provider is idempotent on the payout's id, so one sent twice after a crash pays once.
+    A notification the provider answers with at once (the sandbox's) is acted on in the
+    same transaction as ``sent_at``: a crash before the commit leaves the payout unsent, to
+    be sent (and its outcome told) again, never sent with its outcome lost.
     Returns how many were sent."""
     sent = 0
     for _ in range(limit):
@@ -372,9 +375,9 @@ def payouts_send(*, limit: int = 100) -> int:
             payout.provider_reference = started.reference
             payout.sent_at = timezone.now()
             payout.save(update_fields=["provider_reference", "sent_at"])
+            if started.notification is not None:
+                notification_receive(provider_name=payout.provider, signed=started.notification)
         sent += 1
-        if started.notification is not None:
-            notification_receive(provider_name=payout.provider, signed=started.notification)
     return sent
 
 

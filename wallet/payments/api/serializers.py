@@ -10,6 +10,7 @@ from common.schema import ProblemSerializer
 from wallet.api.serializers import TransactionOutputSerializer, WalletOutputSerializer
 from wallet.models import PayoutStatus, TopUp, TopUpStatus
 from wallet.payments.limits import Period
+from wallet.payments.providers import NotificationKind
 
 
 class AmountInputSerializer(serializers.Serializer):
@@ -72,11 +73,33 @@ class PayoutOutputSerializer(WithdrawalOutputSerializer):
 class LimitProblemSerializer(ProblemSerializer):
     """A refusal by a limit (`top_up_limit`, `withdrawal_limit`): which limit, over what."""
 
-    limit = serializers.IntegerField(help_text="The limit, minor units.")
+    limit = serializers.IntegerField(
+        required=False, help_text="The limit, minor units (a limit's refusals only)."
+    )
     period = serializers.ChoiceField(
         choices=[p.value for p in Period],
-        help_text="What the limit is per: `day`, `month`, or `balance` (the wallet's ceiling).",
+        required=False,
+        help_text="What the limit is per: `day`, `month`, or `balance` (the wallet's "
+        "ceiling); a limit's refusals only.",
     )
+
+
+class NotificationDataSerializer(serializers.Serializer):
+    reference = serializers.CharField(help_text="The provider's reference of the checkout or payout.")
+    amount = serializers.IntegerField(help_text="What the provider moved, minor units.")
+    currency = serializers.CharField()
+    payer_label = serializers.CharField(
+        required=False, help_text="Where a top-up's money came from (the payout destination)."
+    )
+    reason = serializers.CharField(required=False, help_text="Why it failed.")
+
+
+class NotificationInputSerializer(serializers.Serializer):
+    """A provider's notification as the sandbox sends it (a real provider's body is its
+    own). Only its exact bytes, with a valid signature, are read."""
+
+    type = serializers.ChoiceField(choices=[kind.value for kind in NotificationKind])
+    data = NotificationDataSerializer()
 
 
 class WebhookOutputSerializer(serializers.Serializer):

@@ -70,13 +70,18 @@ def sign(
     """A notification as the sandbox sends it: the JSON body and its Standard Webhooks
     headers, signed with ``PAYMENTS_SANDBOX_SECRET`` at ``at`` (now by default)."""
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True)
+    return sign_body(body.encode(), event_id=event_id, at=at)
+
+
+def sign_body(body: bytes, *, event_id: str, at: datetime | None = None) -> SignedNotification:
+    """Any bytes signed as the sandbox signs a notification's body."""
     at = at or timezone.now()
     headers = {
         "webhook-id": event_id,
         "webhook-timestamp": str(int(at.timestamp())),
         "webhook-signature": _webhook().sign(msg_id=event_id, timestamp=at, data=body),
     }
-    return SignedNotification(headers=headers, body=body.encode())
+    return SignedNotification(headers=headers, body=body)
 
 
 def notification_for(

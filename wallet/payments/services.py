@@ -26,7 +26,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from common.domain import Conflict, Refused
+from common.domain import Conflict, FieldError, Refused
+from common.money import format_money
 from wallet import services as ledger
 from wallet.errors import InvalidAmount
 from wallet.models import (
@@ -80,9 +81,11 @@ def top_up_start(*, user: User, amount: int, return_url: str = "") -> TopUp:
     cannot be reached (nothing is kept then).
     """
     if not 1 <= amount <= settings.WALLET_MAX_TOP_UP:
-        raise InvalidAmount(
-            f"A top-up must be between 1 and {settings.WALLET_MAX_TOP_UP} minor units."
+        message = (
+            f"A top-up must be between {format_money(1, settings.WALLET_CURRENCY)} and "
+            f"{format_money(settings.WALLET_MAX_TOP_UP, settings.WALLET_CURRENCY)}."
         )
+        raise InvalidAmount(message, errors=[FieldError("amount", message, "out_of_range")])
     gateway = provider()
     now = timezone.now()
     with transaction.atomic():
@@ -295,7 +298,8 @@ def withdrawal_create(*, user: User, amount: int) -> Payout:
     at once; the provider is asked after commit.
     """
     if amount <= 0:
-        raise InvalidAmount("The amount must be a positive number of minor units.")
+        message = "The amount must be a positive number of minor units."
+        raise InvalidAmount(message, errors=[FieldError("amount", message, "min_value")])
     with transaction.atomic():
         locked_user = User.objects.select_for_update().get(pk=user.pk)
         destination = selectors.payout_destination(user=locked_user)

@@ -42,9 +42,7 @@ def test_a_confirmation_after_the_sweeper_is_refused(citizen, travel, deliver):
     assert [outcome for _, outcome in events()] == ["refused"]
 
 
-def test_a_confirmation_after_the_time_but_before_the_sweeper_is_refused(
-    citizen, travel, deliver
-):
+def test_a_confirmation_after_the_time_but_before_the_sweeper_is_refused(citizen, travel, deliver):
     top_up = pending_top_up(citizen, 5_000)
     travel(settings.PAYMENTS_TOP_UP_EXPIRES_AFTER + timedelta(seconds=1))
 

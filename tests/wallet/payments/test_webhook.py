@@ -173,15 +173,15 @@ def shaped(top_up, **changes):
             id="a NUL character",
         ),
         pytest.param(
-            lambda t: b'{"type":"top_up.succeeded","data":{"reference":"\\ud800","amount":1,'
-            b'"currency":"CNY"}}',
+            lambda t: (
+                b'{"type":"top_up.succeeded","data":{"reference":"\\ud800","amount":1,'
+                b'"currency":"CNY"}}'
+            ),
             id="half a surrogate pair",
         ),
     ],
 )
-def test_a_signed_body_of_the_wrong_shape_is_refused_and_recorded_nowhere(
-    top_up, deliver, body
-):
+def test_a_signed_body_of_the_wrong_shape_is_refused_and_recorded_nowhere(top_up, deliver, body):
     """Even signed with the secret (a provider's bug, a leaked secret), a body that is not
     a notification is refused the same way, never a server error."""
     assert_refused_as_forged(deliver(signed_bytes(body(top_up))))
@@ -207,9 +207,7 @@ def test_a_notification_signed_within_five_minutes_counts(citizen, top_up, deliv
     assert balance_of(citizen) == 12_345
 
 
-@pytest.mark.parametrize(
-    "change", [{"amount": 12_344}, {"amount": 1_234_500}, {"currency": "USD"}]
-)
+@pytest.mark.parametrize("change", [{"amount": 12_344}, {"amount": 1_234_500}, {"currency": "USD"}])
 def test_a_confirmation_of_another_amount_is_refused_and_logged(
     citizen, top_up, deliver, caplog, change
 ):

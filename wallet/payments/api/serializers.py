@@ -85,7 +85,9 @@ class LimitProblemSerializer(ProblemSerializer):
 
 
 class NotificationDataSerializer(serializers.Serializer):
-    reference = serializers.CharField(help_text="The provider's reference of the checkout or payout.")
+    reference = serializers.CharField(
+        help_text="The provider's reference of the checkout or payout."
+    )
     amount = serializers.IntegerField(help_text="What the provider moved, minor units.")
     currency = serializers.CharField()
     payer_label = serializers.CharField(

@@ -32,6 +32,7 @@ from wallet.payments.api.serializers import (
 )
 from wallet.payments.providers import SignedNotification
 
+
 def _refused(description: str) -> dict[Any, OpenApiResponse]:
     return {(422, "application/problem+json"): OpenApiResponse(LimitProblemSerializer, description)}
 

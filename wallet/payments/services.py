@@ -12,7 +12,9 @@
   back to the account, once.
 
 Locking order (as everywhere): the user row (a citizen's limits), then the top-up or payout
-row, then ledger accounts in primary-key order (inside ``wallet.services``).
+row, then ledger accounts in primary-key order (inside ``wallet.services``). Rows that other
+rows name (users, accounts) are locked ``FOR NO KEY UPDATE``, so that writing a row that
+names them (a top-up, a login's token, a payout) never waits for the lock.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ def top_up_start(*, user: User, amount: int, return_url: str = "") -> TopUp:
     now = timezone.now()
     with transaction.atomic():
         # One citizen's top-ups are checked against the limits one after the other.
-        locked_user = User.objects.select_for_update().get(pk=user.pk)
+        locked_user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
         wallet = ledger.wallet_open(user=locked_user)
         limits.top_up_check(user=locked_user, amount=amount, balance=wallet.balance, now=now)
         top_up = TopUp.objects.create(
@@ -301,7 +303,7 @@ def withdrawal_create(*, user: User, amount: int) -> Payout:
         message = "The amount must be a positive number of minor units."
         raise InvalidAmount(message, errors=[FieldError("amount", message, "min_value")])
     with transaction.atomic():
-        locked_user = User.objects.select_for_update().get(pk=user.pk)
+        locked_user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
         destination = selectors.payout_destination(user=locked_user)
         if destination is None:
             raise NoPayoutDestination()
@@ -329,7 +331,7 @@ def settlement_payout_create(
     threshold = settings.PAYMENTS_PAYOUT_THRESHOLD if threshold is None else max(threshold, 1)
     with transaction.atomic():
         # The balance read under the account's lock cannot change before the transfer.
-        locked = LedgerAccount.objects.select_for_update().get(pk=account.pk)
+        locked = LedgerAccount.objects.select_for_update(no_key=True).get(pk=account.pk)
         if locked.balance < threshold:
             return None
         return _payout_create(

@@ -52,9 +52,9 @@ def test_twenty_confirmations_of_one_top_up_at_once_credit_once(citizen):
 
     results, _ = run_together(
         WORKERS,
-        lambda index: payments.notification_receive(
-            provider_name="sandbox", signed=deliveries[index]
-        ).outcome,
+        lambda index: (
+            payments.notification_receive(provider_name="sandbox", signed=deliveries[index]).outcome
+        ),
     )
 
     assert Counter(results) == Counter(applied=1, ignored=WORKERS - 1)
@@ -89,7 +89,9 @@ def test_withdrawals_racing_payments_never_take_the_wallet_below_zero(citizen):
     assert merchant.balance + withdrawn == 10_000
     # Each withdrawal was sent after its commit (eager relays, side by side) and paid once.
     assert set(Payout.objects.values_list("status", flat=True)) <= {PayoutStatus.PAID}
-    assert Transfer.objects.filter(kind=TransferKind.PAYOUT_SETTLED).count() == Payout.objects.count()
+    assert (
+        Transfer.objects.filter(kind=TransferKind.PAYOUT_SETTLED).count() == Payout.objects.count()
+    )
 
 
 @pytest.mark.parametrize("auto_confirm", [False, True], ids=["pending", "confirmed at once"])

@@ -26,9 +26,12 @@ def _time_zone():
         yield
 
 
-def at(*args: int) -> time_machine.travel:
+def at(
+    year: int, month: int, day: int, hour: int, minute: int, second: int = 0
+) -> time_machine.travel:
     """The clock pinned at a wall-clock time in ZONE."""
-    return time_machine.travel(datetime(*args, tzinfo=ZONE), tick=False)
+    moment = datetime(year, month, day, hour, minute, second, tzinfo=ZONE)
+    return time_machine.travel(moment, tick=False)
 
 
 def top_up(api, amount: int):

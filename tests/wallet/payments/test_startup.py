@@ -68,7 +68,8 @@ class Acme(SandboxProvider):
 
 def payment_checks() -> list[str]:
     found = checks.run_checks(include_deployment_checks=True)
-    return [message.id for message in found if message.id.startswith("wallet.")]
+    ids = (message.id or "" for message in found)
+    return [name for name in ids if name.startswith("wallet.")]
 
 
 def test_the_checks_are_silent_about_a_real_provider_without_the_sandbox():

@@ -39,11 +39,10 @@ class TopUpOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(TransactionOutputSerializer(allow_null=True))
     def get_transaction(self, top_up: TopUp) -> dict[str, Any] | None:
-        if top_up.transfer_id is None:
+        transfer = top_up.transfer
+        if transfer is None:
             return None
-        entry = top_up.transfer.entries.select_related("transfer").get(  # type: ignore[union-attr]
-            account__user_id=top_up.user_id
-        )
+        entry = transfer.entries.select_related("transfer").get(account__user_id=top_up.user_id)
         return TransactionOutputSerializer(entry).data
 
 
@@ -101,7 +100,9 @@ class NotificationInputSerializer(serializers.Serializer):
     own). Only its exact bytes, with a valid signature, are read."""
 
     type = serializers.ChoiceField(choices=[kind.value for kind in NotificationKind])
-    data = NotificationDataSerializer()
+    # The body's member is named `data`, as Serializer's output property is (never used:
+    # this serializer only documents the body).
+    data = NotificationDataSerializer()  # type: ignore[assignment]
 
 
 class WebhookOutputSerializer(serializers.Serializer):

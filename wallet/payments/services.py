@@ -74,6 +74,18 @@ class TopUpNotPending(Conflict):
 # --- Top-ups ---------------------------------------------------------------------------
 
 
+def top_up_amount_refusal(amount: int) -> str | None:
+    """Why a single top-up of ``amount`` is not accepted (outside 1..``WALLET_MAX_TOP_UP``),
+    or None."""
+    if 1 <= amount <= settings.WALLET_MAX_TOP_UP:
+        return None
+    currency = settings.WALLET_CURRENCY
+    return (
+        f"A single top-up is between {format_money(1, currency)} and "
+        f"{format_money(settings.WALLET_MAX_TOP_UP, currency)}."
+    )
+
+
 def top_up_start(*, user: User, amount: int, return_url: str = "") -> TopUp:
     """Open a top-up of ``amount`` through the configured provider and return it: pending
     with its ``checkout_url``, or already succeeded when the provider settled at once.
@@ -82,12 +94,8 @@ def top_up_start(*, user: User, amount: int, return_url: str = "") -> TopUp:
     of the citizen's level (``TopUpLimit``); ``ProviderUnavailable`` when the provider
     cannot be reached (nothing is kept then).
     """
-    if not 1 <= amount <= settings.WALLET_MAX_TOP_UP:
-        message = (
-            f"A top-up must be between {format_money(1, settings.WALLET_CURRENCY)} and "
-            f"{format_money(settings.WALLET_MAX_TOP_UP, settings.WALLET_CURRENCY)}."
-        )
-        raise InvalidAmount(message, errors=[FieldError("amount", message, "out_of_range")])
+    if (message := top_up_amount_refusal(amount)) is not None:
+        raise InvalidAmount(message, errors=[FieldError("amount", message, "invalid")])
     gateway = provider()
     now = timezone.now()
     with transaction.atomic():

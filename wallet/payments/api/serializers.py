@@ -9,12 +9,20 @@ from common.fields import MinorUnitsField
 from common.schema import ProblemSerializer
 from wallet.api.serializers import TransactionOutputSerializer, WalletOutputSerializer
 from wallet.models import PayoutStatus, TopUp, TopUpStatus
+from wallet.payments import services
 from wallet.payments.limits import Period
 from wallet.payments.providers import NotificationKind
 
 
 class AmountInputSerializer(serializers.Serializer):
     amount = MinorUnitsField(help_text="Minor units (30000 is 300.00).")
+
+
+class TopUpInputSerializer(AmountInputSerializer):
+    def validate_amount(self, value: int) -> int:
+        if (message := services.top_up_amount_refusal(value)) is not None:
+            raise serializers.ValidationError(message)
+        return value
 
 
 class TopUpOutputSerializer(serializers.Serializer):

@@ -25,6 +25,7 @@ from wallet.payments.api.serializers import (
     LimitProblemSerializer,
     NotificationInputSerializer,
     TopUpCreatedOutputSerializer,
+    TopUpInputSerializer,
     TopUpOutputSerializer,
     WebhookOutputSerializer,
     WithdrawalCreatedOutputSerializer,
@@ -72,7 +73,7 @@ class TopUpListCreateView(CitizenListView):
 
     @extend_schema(
         operation_id="me_top_up",
-        request=AmountInputSerializer,
+        request=TopUpInputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={
             201: TOP_UP_CREATED,
@@ -85,7 +86,7 @@ class TopUpListCreateView(CitizenListView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        data = AmountInputSerializer(data=request.data)
+        data = TopUpInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         citizen = request_citizen(request)
         top_up = services.top_up_start(user=citizen, amount=data.validated_data["amount"])

@@ -138,12 +138,16 @@ def test_the_balance_ceiling_counts_the_balance_and_pending_top_ups(
     assert balance_of(citizen) == 970_000
 
 
-def test_pending_top_ups_count_until_they_expire(citizen, citizen_api, settings):
+@pytest.mark.parametrize("swept", [True, False], ids=["swept", "not swept yet"])
+def test_pending_top_ups_count_until_they_expire(citizen, citizen_api, swept):
     with at(2026, 3, 10, 9, 0):
         pending_top_up(citizen, 150_000)
         assert top_up(citizen_api, 60_000).json()["period"] == "day"
-    with at(2026, 3, 10, 9, 45):
-        tasks.expire_top_ups.apply()
+    with at(2026, 3, 10, 9, 29, 59):
+        assert top_up(citizen_api, 60_000).json()["period"] == "day"
+    with at(2026, 3, 10, 9, 30, 0):  # PAYMENTS_TOP_UP_EXPIRES_AFTER later
+        if swept:
+            tasks.expire_top_ups.apply()
         assert top_up(citizen_api, 200_000).status_code == 201
     assert balance_of(citizen) == 200_000
 

@@ -214,7 +214,7 @@ def build_world() -> SeededWorld:
             "/api/v1/me/bills/{id}": Ref(alices_bill.pk, bobs_bill.pk),
             "/api/v1/merchant/bills/{id}": Ref(alices_bill.pk, bobs_bill.pk),
             "/api/v1/me/top-ups/{top_up_id}": Ref(alices_top_up.pk, bobs_top_up.pk),
-            "/api/v1/payments/{provider}/webhook": Ref(sandbox.NAME),
+            "/api/v1/payments/{provider}": Ref(sandbox.NAME),
         },
         body_refs={
             "/api/v1/auth/login": credentials,

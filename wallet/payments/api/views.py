@@ -3,8 +3,9 @@ selector, serialize."""
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -152,19 +153,57 @@ class WebhookView(APIView):
     @extend_schema(
         operation_id="payments_webhook",
         request=NotificationInputSerializer,
+        examples=[
+            OpenApiExample(
+                "A top-up paid",
+                request_only=True,
+                value={
+                    "type": "top_up.succeeded",
+                    "data": {
+                        "reference": "cs_3f2b9c1e5d7a4b8c9e0f1a2b3c4d5e6f",
+                        "amount": 30000,
+                        "currency": "CNY",
+                        "payer_label": "Sandbox account ···4821",
+                    },
+                },
+            ),
+            OpenApiExample(
+                "A payout failed",
+                request_only=True,
+                value={
+                    "type": "payout.failed",
+                    "data": {
+                        "reference": "po_8d1c2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
+                        "amount": 20000,
+                        "currency": "CNY",
+                        "reason": "The destination account refused the payment.",
+                    },
+                },
+            ),
+        ],
         parameters=[
             OpenApiParameter(
-                header,
+                "provider",
                 str,
-                OpenApiParameter.HEADER,
-                required=True,
-                description=description + " (Standard Webhooks).",
-            )
-            for header, description in (
-                ("webhook-id", "The provider's event id, unique at the provider"),
-                ("webhook-timestamp", "When it was signed, seconds since the epoch"),
-                ("webhook-signature", "`v1,` and the base64 HMAC-SHA256 of id, time and body"),
-            )
+                OpenApiParameter.PATH,
+                enum=sorted(settings.PAYMENTS_PROVIDERS),
+                description="The provider's name, as the settings list it "
+                "(`PAYMENTS_PROVIDERS`); any other answers 404.",
+            ),
+            *(
+                OpenApiParameter(
+                    header,
+                    str,
+                    OpenApiParameter.HEADER,
+                    required=True,
+                    description=description + " (Standard Webhooks).",
+                )
+                for header, description in (
+                    ("webhook-id", "The provider's event id, unique at the provider"),
+                    ("webhook-timestamp", "When it was signed, seconds since the epoch"),
+                    ("webhook-signature", "`v1,` and the base64 HMAC-SHA256 of id, time and body"),
+                )
+            ),
         ],
         responses={
             200: OpenApiResponse(

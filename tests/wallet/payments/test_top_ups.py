@@ -1,7 +1,9 @@
 """POST/GET /me/top-ups: a top-up is paid for before the wallet is credited."""
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from common.models import IdempotencyKey
 from tests.conftest import client_for
@@ -124,3 +126,19 @@ def test_a_declined_top_up_has_no_checkout_and_says_why(citizen, citizen_api):
     assert (body["status"], body["checkout_url"]) == ("failed", None)
     assert body["failure_reason"] == "The payer declined the payment."
     assert balance_of(citizen) == 0
+
+
+def test_a_page_of_top_ups_costs_the_same_queries_however_many(
+    citizen, citizen_api, django_assert_max_num_queries
+):
+    for amount in (1_000, 2_000):
+        top_up_paid(citizen, amount)
+    with CaptureQueriesContext(connection) as two:
+        citizen_api.get(TOP_UPS)
+    for amount in range(1, 9):
+        top_up_paid(citizen, amount)
+    pending_top_up(citizen, 5)
+
+    with django_assert_max_num_queries(len(two.captured_queries)):
+        page = citizen_api.get(TOP_UPS).json()["results"]
+    assert len(page) == 11

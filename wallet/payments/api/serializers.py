@@ -50,7 +50,12 @@ class TopUpOutputSerializer(serializers.Serializer):
         transfer = top_up.transfer
         if transfer is None:
             return None
-        entry = transfer.entries.select_related("transfer").get(account__user_id=top_up.user_id)
+        prefetched = getattr(transfer, "wallet_entries", None)  # selectors.top_ups_of
+        entry = (
+            prefetched[0]
+            if prefetched
+            else transfer.entries.select_related("transfer").get(account__user_id=top_up.user_id)
+        )
         return TransactionOutputSerializer(entry).data
 
 

@@ -26,6 +26,16 @@ PERIODIC_TASKS: dict[str, dict[str, Any]] = {
         "task": "wallet.prune_idempotency_keys",
         "schedule": crontab(minute=17),
     },
+    "payments: expire top-ups not paid in time": {
+        "task": "payments.expire_top_ups",
+        "schedule": timedelta(minutes=1),
+    },
+    # Sends the payouts a lost kick left unsent (each commit of a payout also kicks it).
+    "payments: send pending payouts": {
+        "task": "payments.send_payouts",
+        "schedule": timedelta(seconds=30),
+        "options": {"expire_seconds": 30},
+    },
     "scoring: nightly recompute of every score": {
         "task": "scoring.recompute_all",
         "schedule": crontab(hour=3, minute=5),

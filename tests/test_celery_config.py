@@ -16,6 +16,8 @@ def test_every_periodic_task_in_the_schedule_is_registered():
         "common.beat_heartbeat",
         "wallet.expire_due_holds",
         "wallet.prune_idempotency_keys",
+        "payments.expire_top_ups",
+        "payments.send_payouts",
         "scoring.recompute_all",
         "scoring.batch_watch",
         "scoring.relay_recomputes",

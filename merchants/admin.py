@@ -36,7 +36,7 @@ from common.admin import ReadOnlyAdminMixin
 from common.money import format_money
 from merchants import selectors, services
 from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
-from wallet.models import PayoutStatus
+from wallet.models import PayoutStatus, User
 
 
 def adopt(obj: Model, saved: Model) -> None:
@@ -282,9 +282,10 @@ class MerchantAdmin(admin.ModelAdmin):
     def pay_out_one(self, request: HttpRequest, merchant: Merchant) -> None:
         """Pay out any balance of 1 minor unit or more, as ``request.user``; say what was
         paid or why nothing was, and write it in the merchant's history."""
-        result = services.settlement_pay_out(
-            merchant=merchant, threshold=1, requested_by=request.user
-        )
+        staff = request.user
+        if not isinstance(staff, User):  # the admin site serves only signed-in staff
+            raise PermissionDenied
+        result = services.settlement_pay_out(merchant=merchant, threshold=1, requested_by=staff)
         text, level = payout_message(result)
         if result.payout is not None:
             self.log_change(request, result.merchant, text)

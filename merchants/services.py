@@ -168,14 +168,11 @@ def merchant_update(
     if payout_destination is not None:
         payout_destination = _payout_destination_clean(payout_destination)
         if payout_destination != merchant.payout_destination:
-            # Where the money goes is worth an audit line of its own.
+            # Where the money goes is worth an audit line of its own (without the
+            # account's name: the admin's history of the merchant keeps who changed it).
             logger.info(
                 "merchant payout destination changed",
-                extra={
-                    "merchant_id": str(merchant.pk),
-                    "old": merchant.payout_destination,
-                    "new": payout_destination,
-                },
+                extra={"merchant_id": str(merchant.pk), "cleared": not payout_destination},
             )
         merchant.payout_destination = payout_destination
         fields.append("payout_destination")

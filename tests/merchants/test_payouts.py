@@ -5,6 +5,7 @@ The sandbox pays a payout at once, unless its destination's label starts with "f
 the relay that asks it runs after the payout's transaction commits (here, in-process).
 """
 
+import io
 import logging
 import re
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.utils import timezone
 
 from merchants import services, tasks
@@ -396,3 +398,11 @@ def test_a_refund_after_a_payout_is_made_and_the_merchant_owes_it_until_it_colle
     assert daily() == summary(paid=1, amount=15_000)
     assert balance(hotel) == 0
     assert_books_balance()
+
+
+def test_create_merchant_registers_a_sandbox_destination_and_says_so(db: None) -> None:
+    out = io.StringIO()
+    call_command("create_merchant", "Seaside Inn", category="hotel", stdout=out)
+    merchant = Merchant.objects.get()
+    assert merchant.payout_destination.startswith("Sandbox bank account ···")
+    assert f"Payouts to: {merchant.payout_destination}" in out.getvalue().splitlines()

@@ -1,6 +1,7 @@
 """The merchants API: merchants' systems (API key) redeem codes and list their payouts;
-citizens make codes and see and revoke their consents. Thin: validate, call a service or selector, serialize.
-``MerchantAPIView`` is the base of every merchant endpoint, here and in the sub-apps."""
+citizens make codes and see and revoke their consents. Thin: validate, call a service or
+selector, serialize. ``MerchantAPIView`` is the base of every merchant endpoint, here
+and in the sub-apps."""
 
 from __future__ import annotations
 

@@ -64,6 +64,11 @@ PERIODIC_TASKS: dict[str, dict[str, Any]] = {
         "task": "merchants.record_overdue_bills",
         "schedule": crontab(hour=0, minute=15),
     },
+    # After the night's work (overdue bills, upheld claim disputes and their refunds).
+    "merchants: pay out settlement balances": {
+        "task": "merchants.pay_out_settlements",
+        "schedule": crontab(hour=5, minute=30),
+    },
     # Tells /readyz and /metrics that beat (and a worker on the default queue) is alive.
     # A heartbeat not run within its period is dropped, never run late in a burst.
     "common: beat heartbeat": {

@@ -148,7 +148,7 @@ def build_world() -> SeededWorld:
     """Two citizens (alice, the caller, and bob, another party), a hotel and a biller
     with their keys, bob's hotel and biller, and between them every kind of object the
     API names by id: consents, decisions, bookings, claims, bills, credit events, record
-    disputes, access-log rows and score snapshots."""
+    disputes, access-log rows, score snapshots and payouts."""
     alice, bob = _citizen("alice"), _citizen("bob")
     hotel = perks_services.merchant_onboard(name="Harbour Hotel", category="hotel")
     other_hotel = perks_services.merchant_onboard(name="Hill Hotel", category="hotel")
@@ -160,6 +160,10 @@ def build_world() -> SeededWorld:
     bob_stay = _stay(bob, other_hotel, "bob")
     for user in (alice, bob):
         top_up_paid(user, TOP_UP)
+    # The hotels' claims collected their holds: each pays its settlement balance out (the
+    # hotel's payouts list has a row; bob's hotel's is another party's).
+    for merchant in (hotel, other_hotel):
+        merchant_services.settlement_pay_out(merchant=merchant, threshold=1)
     billing_consent = merchant_services.consent_redeem(
         merchant=biller, code=code_for(alice, scope="billing")
     )

@@ -24,6 +24,7 @@ def test_every_periodic_task_in_the_schedule_is_registered():
         "scoring.uphold_stale_disputes",
         "merchants.uphold_stale_claim_disputes",
         "merchants.record_overdue_bills",
+        "merchants.pay_out_settlements",
     }
     assert scheduled <= set(app.tasks)
 
@@ -50,6 +51,7 @@ def test_tasks_are_json_only_and_every_task_acks_late_and_retries_database_error
         "scoring.uphold_stale_disputes",
         "merchants.uphold_stale_claim_disputes",
         "merchants.record_overdue_bills",
+        "merchants.pay_out_settlements",
     } <= set(names)
     for name in names:
         task = app.tasks[name]

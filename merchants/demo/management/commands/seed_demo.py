@@ -1,9 +1,10 @@
 """``manage.py seed_demo [--accounts N] [--seed S]``: a demo city with two years of history.
 
 Writes the city's merchants (three hotels, a rental, two billers), ``N`` residents with
-bills, stays, claims and the records and scores they earned (``merchants.demo``), the
-demo citizen ``demo`` / ``open-sesame-demo`` and the admin ``admin`` /
-``open-sesame-admin``. Prints a new key of the demo biller and of the demo hotel; the
+bills, stays, claims and the records and scores they earned (``merchants.demo``), their
+top-ups paid in through the sandbox payment provider, the demo citizen ``demo`` /
+``open-sesame-demo`` (with two withdrawals: one returned, one paid out) and the admin
+``admin`` / ``open-sesame-admin``. Prints a new key of the demo biller and of the demo hotel; the
 hotel's key is also the last line of the output, alone, so that
 ``KEY=$(python manage.py seed_demo | tail -1)`` captures it.
 
@@ -38,7 +39,7 @@ from wallet.models import LedgerAccount, User
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "open-sesame-demo"  # noqa: S105 - printed for the demo, never in production
 DEMO_DISPLAY_NAME = "Demo Citizen"
-DEMO_BALANCE = 250_000  # 2,500.00 available at the end of the demo citizen's history
+DEMO_BALANCE = 250_000  # 2,500.00 available at the end, after the demo's withdrawals
 DEMO_STAFF_USERNAME = "admin"
 DEMO_STAFF_PASSWORD = "open-sesame-admin"  # noqa: S105 - demo only
 POPULATION_PREFIX = "resident"
@@ -160,12 +161,23 @@ class Command(BaseCommand):
                     "The demo citizen has no history: this database was seeded by an older "
                     "seed_demo. Delete db.sqlite3 and run it again for the full demo."
                 )
+            elif write.demo_payout_destination(user=demo) is None:
+                self.stderr.write(
+                    "The demo citizen's top-ups did not go through a payment provider: this "
+                    "database was seeded by an older seed_demo, and withdrawing has nowhere "
+                    "to pay out to. Delete db.sqlite3 and run it again for the full demo."
+                )
             return demo
+        # The history ends with what the withdrawals then take out on top of the balance.
         plan = planner.demo(
-            username=DEMO_USERNAME, display_name=DEMO_DISPLAY_NAME, balance=DEMO_BALANCE
+            username=DEMO_USERNAME,
+            display_name=DEMO_DISPLAY_NAME,
+            balance=DEMO_BALANCE + write.DEMO_WITHDRAWAL_PAID,
         )
         writer.write([plan], passwords={DEMO_USERNAME: make_password(DEMO_PASSWORD)})
-        return User.objects.get(username=DEMO_USERNAME)
+        demo = User.objects.get(username=DEMO_USERNAME)
+        write.demo_withdrawals(user=demo)
+        return demo
 
     def _demo_summary(self, demo: User) -> str:
         wallet = LedgerAccount.objects.get(user=demo)

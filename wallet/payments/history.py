@@ -99,7 +99,7 @@ def _top_up_check(top_up: TopUpRecord) -> None:
     before it expired (``_top_up_succeeded`` refuses a late confirmation)."""
     if top_up.status != TopUpStatus.SUCCEEDED:
         raise ValueError(
-            f"Only succeeded top-ups are recorded in bulk, not {top_up.status!r} ones."
+            f"Only succeeded top-ups are recorded in bulk, not {str(top_up.status)!r} ones."
         )
     if not 1 <= top_up.amount <= settings.WALLET_MAX_TOP_UP:
         raise InvalidAmount(

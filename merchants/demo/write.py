@@ -5,7 +5,8 @@ A chunk of residents is one transaction, written in the order the services would
 written it: users and wallets, the ledger (``wallet.services.transfers_bulk_create``)
 and the top-ups it credits, paid in through the sandbox payment provider
 (``wallet.payments.history.top_ups_bulk_record``: the ``TopUp`` rows and the sandbox's
-books of what it received), codes and consents (``merchants.services.consents_record``), bills
+books of what it received), codes and consents
+(``merchants.services.consents_record``), bills
 (``merchants.bills.services.bills_record``), the credit events
 (``scoring.services.events_bulk_record``) and disputes of them
 (``scoring.services.disputes_bulk_record``), then the nightly batch's snapshots on the
@@ -55,7 +56,6 @@ from scoring.subjects import claim_unpaid_source
 from wallet import services as wallet_services
 from wallet.models import HoldStatus, LedgerAccount, Payout, User
 from wallet.payments import history, sandbox
-from wallet.payments import selectors as payments_selectors
 from wallet.payments import services as payments_services
 
 DEMO_KEY_NAME = "seed_demo"
@@ -579,12 +579,6 @@ def demo_withdrawals(*, user: User) -> list[Payout]:
     payments_services.payouts_send()
     paid.refresh_from_db()
     return [returned, paid]
-
-
-def demo_payout_destination(*, user: User) -> str | None:
-    """Where the demo citizen's withdrawals go (None in a city seeded before top-ups went
-    through a payment provider)."""
-    return payments_selectors.payout_destination(user=user)
 
 
 def scores_recompute_all(*, at: datetime) -> int:

@@ -429,6 +429,15 @@ def test_an_out_of_range_count_is_refused_with_a_helpful_message(accounts: str) 
     assert User.objects.count() == 0
 
 
+def test_a_city_is_not_seeded_with_another_payment_provider(settings: Any) -> None:
+    # Given a deployment configured for another provider
+    settings.PAYMENTS_PROVIDER = "acme"
+    # Then the command refuses, before writing anything
+    with pytest.raises(CommandError, match="PAYMENTS_PROVIDER=sandbox"):
+        seed("--accounts", "1")
+    assert User.objects.count() == 0
+
+
 def test_a_demo_citizen_from_an_older_seed_keeps_their_data_and_gets_a_hint() -> None:
     # Given a database seeded before the city existed: a demo citizen without history
     wallet_services.user_register(

@@ -10,7 +10,7 @@ module that only defines or raises domain errors.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -59,6 +59,12 @@ class DomainError(Exception):
         self.detail = detail or self.default_detail
         self.errors = tuple(errors)
         super().__init__(self.detail)
+
+    @property
+    def extras(self) -> Mapping[str, object]:
+        """Members of the problem beside the standard ones (e.g. a limit's ``limit`` and
+        ``period``); none by default."""
+        return {}
 
 
 class InvalidRequest(DomainError):

@@ -158,6 +158,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             detail=exc.detail,
             errors=[error.as_dict() for error in exc.errors],
         )
+        body.update({key: value for key, value in exc.extras.items() if key not in body})
     elif isinstance(exc, exceptions.APIException):
         code, title = _drf_code_and_title(exc)
         if isinstance(exc, exceptions.ValidationError):

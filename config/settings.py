@@ -312,6 +312,62 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 WALLET_CURRENCY = env.str("WALLET_CURRENCY", default="CNY").upper()
 # The largest single top-up, in minor units (default 50,000.00).
 WALLET_MAX_TOP_UP = env.int("WALLET_MAX_TOP_UP", default=5_000_000)
+# --- Payments: money in and out through a payment provider ----------------------------
+# The provider behind top-ups, withdrawals and merchant payouts (wallet/payments/). The
+# sandbox is the reference implementation: a checkout page of our own and signed
+# notifications through the same webhook a real provider calls. With DEBUG=0 the process
+# refuses to start on it unless PAYMENTS_SANDBOX=1 says so on purpose.
+PAYMENTS_PROVIDER = env.str("PAYMENTS_PROVIDER", default="sandbox")
+PAYMENTS_PROVIDERS = {"sandbox": "wallet.payments.sandbox.SandboxProvider"}
+PAYMENTS_SANDBOX = env.bool("PAYMENTS_SANDBOX", default=DEBUG)
+if PAYMENTS_PROVIDER == "sandbox" and not DEBUG and not PAYMENTS_SANDBOX:
+    raise ImproperlyConfigured(
+        "The payment provider is the sandbox, which moves no real money, and DEBUG=0. "
+        "Set PAYMENTS_PROVIDER to a real provider, or PAYMENTS_SANDBOX=1 to run on the "
+        "sandbox on purpose (a staging system)."
+    )
+# The sandbox confirms a top-up at once, without its checkout page (the demo: DEBUG=1).
+PAYMENTS_SANDBOX_AUTO_CONFIRM = env.bool("PAYMENTS_SANDBOX_AUTO_CONFIRM", default=DEBUG)
+# The secret the sandbox signs its notifications with (Standard Webhooks: whsec_ + base64).
+PAYMENTS_SANDBOX_SECRET = env.str(
+    "PAYMENTS_SANDBOX_SECRET", default="whsec_c2FuZGJveC1ub3RpZmljYXRpb25zLW5vdC1zZWNyZXQ="
+)
+# A top-up the payer has not completed by then expires; a later confirmation is refused.
+PAYMENTS_TOP_UP_EXPIRES_AFTER = timedelta(
+    minutes=env.int("PAYMENTS_TOP_UP_EXPIRES_MINUTES", default=30)
+)
+# The daily merchant payout pays a settlement balance of at least this (minor units).
+PAYMENTS_PAYOUT_THRESHOLD = env.int("PAYMENTS_PAYOUT_THRESHOLD", default=10_000)
+# Limits by identity level (0 none, 1 phone, 2 identity document), minor units: top-ups
+# per day and per calendar month (in TIME_ZONE, pending ones included), the wallet's
+# balance ceiling, and withdrawals per day. PAYMENTS_LIMITS (JSON, same shape) replaces
+# them.
+PAYMENTS_LIMITS: dict[int, dict[str, int]] = {
+    int(level): limits
+    for level, limits in env.json(
+        "PAYMENTS_LIMITS",
+        default={
+            0: {
+                "top_up_daily": 200_000,
+                "top_up_monthly": 1_000_000,
+                "balance_max": 1_000_000,
+                "withdrawal_daily": 200_000,
+            },
+            1: {
+                "top_up_daily": 500_000,
+                "top_up_monthly": 2_000_000,
+                "balance_max": 5_000_000,
+                "withdrawal_daily": 500_000,
+            },
+            2: {
+                "top_up_daily": 5_000_000,
+                "top_up_monthly": 20_000_000,
+                "balance_max": 50_000_000,
+                "withdrawal_daily": 5_000_000,
+            },
+        },
+    ).items()
+}
 # Idempotency keys are kept at least this long, 48 hours by default (as the README says);
 # the hourly wallet.prune_idempotency_keys (below) deletes older ones.
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48))

@@ -10,6 +10,8 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
 # The web process's database timeouts apply in tests too, but one: a test's whole body
 # runs in one transaction, which a slow machine or a debugger may leave idle for a while.
 os.environ.setdefault("DB_IDLE_IN_TRANSACTION_TIMEOUT", "600")
+# The tests run on the sandbox payment provider, on purpose.
+os.environ.setdefault("PAYMENTS_SANDBOX", "1")
 
 from config.settings import *  # noqa: F403
 from config.settings import REST_FRAMEWORK
@@ -38,4 +40,18 @@ REST_FRAMEWORK = {
         "auth": "1000/min",
         "merchant_key": "10000/min",
     },
+}
+
+# The sandbox provider confirms top-ups at once, so tests fund citizens through the real
+# path (tests.money.top_up_paid); tests of the checkout page turn it off.
+PAYMENTS_SANDBOX = True
+PAYMENTS_SANDBOX_AUTO_CONFIRM = True
+# Tests fund their citizens freely; the tests of the limits set PAYMENTS_LIMITS themselves
+# (config.settings.PAYMENTS_LIMITS are the production defaults).
+_UNLIMITED = 10**15
+PAYMENTS_LIMITS = {
+    level: dict.fromkeys(
+        ("top_up_daily", "top_up_monthly", "balance_max", "withdrawal_daily"), _UNLIMITED
+    )
+    for level in (0, 1, 2)
 }

@@ -11,6 +11,7 @@ from config import metrics
 
 api_v1 = [
     path("", include("wallet.api.urls")),
+    path("", include("wallet.payments.api.urls")),
     path("", include("scoring.api.urls")),
     path("", include("merchants.api.urls")),
     path("", include("merchants.perks.api.urls")),
@@ -21,6 +22,7 @@ api_v1 = [
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="client:shell"), name="home"),
     path("app/", include("client.urls")),
+    path("sandbox/", include("wallet.payments.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),

@@ -7,14 +7,12 @@ acks late and retries database errors (``config.celery_app.ProjectTask``).
 """
 
 import logging
-import os
-import threading
-import time
 from collections.abc import Sequence
 
 from celery import Task, shared_task
 from django.conf import settings
 
+from common.kick import Kicker
 from scoring import services
 from scoring.models import SnapshotTrigger
 
@@ -39,53 +37,16 @@ def relay_recomputes() -> int:
     ).accounts
 
 
-class _Kicker:
-    """Publishes ``relay_recomputes`` from a thread of its own, so that a request never
-    waits for the broker (down, it refuses at once; paused, it would hold a publish
-    until the socket times out). Kicks coalesce: while one is being published, the next
-    ones make one more. Best effort: the periodic relay drains whatever a lost kick
-    leaves."""
-
-    def __init__(self) -> None:
-        self._wanted = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._pid = 0
-
-    def kick(self) -> None:
-        self._wanted.set()
-        if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
-            return
-        with self._lock:  # one thread per process (a forked child starts its own)
-            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
-                self._pid = os.getpid()
-                self._thread = threading.Thread(
-                    target=self._run, name="scoring-relay-kicker", daemon=True
-                )
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            self._wanted.wait()
-            self._wanted.clear()
-            try:
-                relay_recomputes.apply_async(
-                    retry=False, expires=settings.SCORING_RELAY_KICK_EXPIRES
-                )
-            except Exception:  # the broker is down: the periodic relay will do it
-                logger.warning("outbox relay not kicked: broker unavailable", exc_info=True)
-            time.sleep(settings.SCORING_RELAY_KICK_INTERVAL)  # a burst makes one kick
-
-
-_kicker = _Kicker()
+_kicker = Kicker(
+    relay_recomputes,
+    expires=lambda: settings.SCORING_RELAY_KICK_EXPIRES,
+    interval=lambda: settings.SCORING_RELAY_KICK_INTERVAL,
+)
 
 
 def relay_kick() -> None:
     """After a commit that wants a recompute: ask for the relay, never failing or
     waiting. Without a broker (eager mode: the demo, most tests) the relay runs here."""
-    if relay_recomputes.app.conf.task_always_eager:
-        relay_recomputes.apply()
-        return
     _kicker.kick()
 
 

@@ -39,6 +39,7 @@ from scoring import services as scoring_services
 from scoring.facts import EventKinds
 from tests.conftest import PASSWORD
 from tests.merchants.conftest import code_for, make_reliable
+from tests.money import top_up_paid
 from wallet import services as wallet_services
 from wallet.models import User
 
@@ -128,7 +129,7 @@ def _citizen(username: str) -> User:
             username=username, password=PASSWORD, display_name=username.title()
         )
     )
-    wallet_services.top_up_create(user=user, amount=2 * HELD)
+    top_up_paid(user, 2 * HELD)
     return user
 
 
@@ -147,7 +148,7 @@ def build_world() -> SeededWorld:
     alice_stay = _stay(alice, hotel, "alice")
     bob_stay = _stay(bob, other_hotel, "bob")
     for user in (alice, bob):
-        wallet_services.top_up_create(user=user, amount=TOP_UP)
+        top_up_paid(user, TOP_UP)
     billing_consent = merchant_services.consent_redeem(
         merchant=biller, code=code_for(alice, scope="billing")
     )

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from common.config_cache import config_cache
 from tests.factories import SettlementAccountFactory
+from tests.money import top_up_paid
 from wallet import services
 from wallet.models import LedgerAccount, User
 
@@ -96,7 +97,7 @@ def funded(citizen: User) -> Callable[[int], LedgerAccount]:
     """Top up the citizen's wallet by ``amount`` and return the wallet account."""
 
     def fund(amount: int) -> LedgerAccount:
-        services.top_up_create(user=citizen, amount=amount)
+        top_up_paid(citizen, amount)
         return LedgerAccount.objects.get(user=citizen)
 
     return fund

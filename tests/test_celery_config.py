@@ -6,6 +6,7 @@ from django.conf import settings
 
 from config.celery_app import app
 from config.schedule import PERIODIC_TASKS
+from tests.money import top_up_paid
 
 
 def test_every_periodic_task_in_the_schedule_is_registered():
@@ -102,7 +103,7 @@ def test_eager_periodic_task_runs_its_service(citizen):
     from wallet import services, tasks
     from wallet.models import HoldStatus, LedgerAccount
 
-    services.top_up_create(user=citizen, amount=100)
+    top_up_paid(citizen, 100)
     wallet = LedgerAccount.objects.get(user=citizen)
     hold = services.hold_place(
         account=wallet, amount=100, expires_at=timezone.now() - timedelta(seconds=1)

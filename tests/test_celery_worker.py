@@ -22,6 +22,7 @@ from scoring import services as scoring_services
 from scoring.facts import EventKinds
 from scoring.models import ScoreSnapshot, SnapshotTrigger
 from tests.brokers import Broker, amqp_url, app_on, delete_queues, unique_suffix
+from tests.money import top_up_paid
 from wallet import services, tasks
 from wallet.models import Hold, HoldStatus, LedgerAccount
 
@@ -62,7 +63,7 @@ def wait_for(condition, timeout: float = 30.0) -> bool:
 def test_worker_expires_a_due_hold_committed_before_the_task_ran(real_worker):
     # Given a committed wallet with a hold that expired a minute ago
     user = services.user_register(username="worker-test", password="correct-horse-battery")
-    services.top_up_create(user=user, amount=1_000)
+    top_up_paid(user, 1_000)
     wallet = LedgerAccount.objects.get(user=user)
     hold = services.hold_place(
         account=wallet, amount=400, expires_at=timezone.now() - timedelta(minutes=1)

@@ -36,6 +36,7 @@ from scoring.facts import EventKinds
 from scoring.models import CreditEvent
 from tests.conftest import PASSWORD, client_for
 from tests.merchants.conftest import code_for, make_reliable, merchant_client
+from tests.money import top_up_paid
 from wallet import services as wallet_services
 from wallet.models import User
 
@@ -77,7 +78,7 @@ def world(db: None) -> Iterator[World]:
                 username="alice", password=PASSWORD, display_name="Alice Example"
             )
         )
-        wallet_services.top_up_create(user=citizen, amount=FUNDS)
+        top_up_paid(citizen, FUNDS)
         hotel = perks_services.merchant_onboard(name="Harbour Hotel", category="hotel")
         biller = perks_services.merchant_onboard(name="City Water", category="biller")
         yield World(
@@ -103,7 +104,7 @@ def world(db: None) -> Iterator[World]:
 
 def top_ups(world: World, n: int) -> None:
     for index in range(n):
-        wallet_services.top_up_create(user=world.citizen, amount=1_000 + index)
+        top_up_paid(world.citizen, 1_000 + index)
 
 
 def event_recorded(world: World, days_ago: int = 1) -> CreditEvent:

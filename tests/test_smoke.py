@@ -1,11 +1,11 @@
 import pytest
 
-from wallet import services
+from tests.money import top_up_paid
 from wallet.models import LedgerAccount
 
 
 @pytest.mark.django_db
 def test_top_up_moves_money_from_funding(citizen):
-    services.top_up_create(user=citizen, amount=500)
+    top_up_paid(citizen, 500)
     wallet = LedgerAccount.objects.get(user=citizen)
     assert wallet.balance == 500

@@ -69,6 +69,13 @@ class SystemAccount(models.TextChoices):
     FUNDING = "system:funding", "Funding (money coming in from outside)"
     CLAIMS_RECEIVABLE = "system:claims_receivable", "Claims receivable"
     WRITE_OFFS = "system:write_offs", "Write-offs"
+    PAYOUTS_IN_TRANSIT = "system:payouts_in_transit", "Payouts in transit"
+
+
+def provider_account_code(provider: str) -> str:
+    """The system account mirroring the money held at a payment provider (negative, like
+    funding: it is what came in through that provider minus what went out)."""
+    return f"system:provider:{provider}"
 
 
 class LedgerAccount(models.Model):
@@ -124,6 +131,21 @@ class TransferKind(models.TextChoices):
     CLAIM = "claim", "Claim charged"
     REFUND = "refund", "Refund"
     ADJUSTMENT = "adjustment", "Adjustment"
+    WITHDRAWAL = "withdrawal", "Withdrawal"
+    PAYOUT = "payout", "Payout"
+    PAYOUT_SETTLED = "payout_settled", "Payout settled"
+    PAYOUT_RETURNED = "payout_returned", "Payout returned"
+
+
+# Kinds whose ``reference`` names an outside event (a provider's payment, or a payout of
+# ours): each is booked at most once per kind (a unique constraint on the two).
+OUTSIDE_EVENT_KINDS = (
+    TransferKind.TOP_UP,
+    TransferKind.WITHDRAWAL,
+    TransferKind.PAYOUT,
+    TransferKind.PAYOUT_SETTLED,
+    TransferKind.PAYOUT_RETURNED,
+)
 
 
 class ImmutableQuerySet(models.QuerySet):
@@ -181,6 +203,13 @@ class Transfer(ImmutableModel):
 
     class Meta:
         ordering = ("-created_at",)
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["kind", "reference"],
+                condition=Q(kind__in=OUTSIDE_EVENT_KINDS) & ~Q(reference=""),
+                name="transfer_outside_event_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.id}"
@@ -258,3 +287,217 @@ class Hold(models.Model):
 
     def __str__(self) -> str:
         return f"Hold {self.amount} on {self.account_id} ({self.status})"
+
+
+# --- Payments: money in and out through a payment provider ----------------------------
+
+
+class TopUpStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired"
+
+
+class TopUp(models.Model):
+    """Money a citizen pays in through a provider: pending → succeeded | failed | expired.
+
+    The wallet is credited only when the provider confirms (``transfer`` is then set),
+    exactly once: the transfer's reference is unique per kind, and the row leaves
+    ``pending`` once, under its row lock.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="top_ups"
+    )
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    provider = models.CharField(max_length=32)
+    provider_reference = models.CharField(
+        max_length=255, blank=True, help_text="The provider's id of the payment (its checkout)."
+    )
+    checkout_url = models.CharField(max_length=500, blank=True)
+    status = models.CharField(
+        max_length=16, choices=TopUpStatus.choices, default=TopUpStatus.PENDING
+    )
+    payer_label = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Where the money came from, as the provider names it (a card, an account).",
+    )
+    failure_reason = models.CharField(max_length=255, blank=True)
+    transfer = models.OneToOneField(
+        Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="top_up"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="top_up_amount_positive"),
+            models.UniqueConstraint(
+                fields=["provider", "provider_reference"],
+                condition=~Q(provider_reference=""),
+                name="top_up_provider_reference_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=TopUpStatus.SUCCEEDED, transfer__isnull=False)
+                | (~Q(status=TopUpStatus.SUCCEEDED) & Q(transfer__isnull=True)),
+                name="top_up_credited_iff_succeeded",
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["user", "-created_at"], name="top_up_user_created"),
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(status=TopUpStatus.PENDING),
+                name="top_up_pending_expiry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Top-up {self.amount} {self.currency} ({self.status})"
+
+
+class PayoutStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Failed"
+
+
+class Payout(models.Model):
+    """Money paid out through a provider: a citizen's withdrawal (from a wallet) or a
+    merchant's payout (from its settlement account). The amount leaves the account at
+    once (to payouts in transit); paid, it goes to the provider; failed, it comes back.
+
+    A pending payout with no ``sent_at`` is the outbox of the provider call: the relay
+    (``payouts_send``) sends it after its transaction commits, and again after a crash.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="payouts")
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    provider = models.CharField(max_length=32)
+    provider_reference = models.CharField(max_length=255, blank=True)
+    destination = models.CharField(
+        max_length=200, help_text="Where it is paid, as the provider labels it."
+    )
+    status = models.CharField(
+        max_length=16, choices=PayoutStatus.choices, default=PayoutStatus.PENDING
+    )
+    failure_reason = models.CharField(max_length=255, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Staff who asked for it from the admin; empty for the citizen's own and "
+        "the daily run.",
+    )
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),
+            models.UniqueConstraint(
+                fields=["provider", "provider_reference"],
+                condition=~Q(provider_reference=""),
+                name="payout_provider_reference_unique",
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["account", "-created_at"], name="payout_account_created"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status=PayoutStatus.PENDING, sent_at__isnull=True),
+                name="payout_unsent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payout {self.amount} {self.currency} ({self.status})"
+
+
+class ProviderEvent(models.Model):
+    """Every verified notification of a provider, once: the provider's event id is
+    unique, so a replay finds its row and changes nothing."""
+
+    provider = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=255)
+    kind = models.CharField(max_length=64)
+    reference = models.CharField(max_length=255)
+    payload = models.JSONField()
+    outcome = models.CharField(max_length=32)
+    detail = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("-received_at",)
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="provider_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.kind} {self.event_id} ({self.outcome})"
+
+
+class SandboxMovementKind(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PAID_OUT = "paid_out", "Paid out"
+
+
+class SandboxMovement(models.Model):
+    """The sandbox provider's own books: what it received from payers and paid out. The
+    reconciliation compares our ledger with them, as it would with a real provider's
+    balance report."""
+
+    reference = models.CharField(max_length=255, unique=True)
+    kind = models.CharField(max_length=16, choices=SandboxMovementKind.choices)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="sandbox_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sandbox {self.kind} {self.amount} {self.currency}"
+
+
+class ReconciliationReport(models.Model):
+    """One run of the daily reconciliation: the trial balance and the safeguarding
+    comparison, with every difference found (``problems``, each naming what differs)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    business_date = models.DateField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    ok = models.BooleanField()
+    currency = models.CharField(max_length=3)
+    customer_funds = models.BigIntegerField(
+        help_text="Citizens' wallets, merchants' settlement accounts and payouts in transit."
+    )
+    provider_funds = models.BigIntegerField(
+        help_text="What the providers report as received minus paid out, plus funds booked "
+        "before providers (the funding account)."
+    )
+    difference = models.BigIntegerField()
+    checks = models.JSONField(default=list)
+    problems = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ("-started_at",)
+
+    def __str__(self) -> str:
+        return f"Reconciliation {self.business_date} ({'ok' if self.ok else 'differences'})"

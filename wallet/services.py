@@ -36,6 +36,7 @@ from wallet.models import (
     Transfer,
     TransferKind,
     User,
+    provider_account_code,
 )
 
 logger = logging.getLogger(__name__)
@@ -155,6 +156,20 @@ def system_account(code: SystemAccount) -> LedgerAccount:
         defaults={
             "kind": AccountKind.SYSTEM,
             "name": code.label,
+            "currency": settings.WALLET_CURRENCY,
+        },
+    )
+    return account
+
+
+def provider_account(provider: str) -> LedgerAccount:
+    """The system account mirroring the money held at a payment provider (created on
+    first use)."""
+    account, _ = LedgerAccount.objects.get_or_create(
+        code=provider_account_code(provider),
+        defaults={
+            "kind": AccountKind.SYSTEM,
+            "name": f"Money at the payment provider {provider}",
             "currency": settings.WALLET_CURRENCY,
         },
     )
@@ -325,32 +340,6 @@ def transfer_funds(
         ),
         locked=locked,
     )
-
-
-def top_up_create(
-    *, user: User, amount: int, description: str = "Top-up", reference: str = ""
-) -> Transfer:
-    """Add money to a wallet from the (simulated) funding source.
-
-    Not yet safe to call from a payment provider's webhook: providers deliver a webhook
-    more than once, and ``Transfer.reference`` is not unique, so a repeated delivery would
-    credit the wallet again. That first needs a unique provider reference (a constraint on
-    the provider's charge id, with a repeat answered by the transfer already made).
-    """
-    if amount <= 0 or amount > settings.WALLET_MAX_TOP_UP:
-        raise InvalidAmount(
-            f"A top-up must be between 1 and {settings.WALLET_MAX_TOP_UP} minor units."
-        )
-    with transaction.atomic():
-        wallet = wallet_open(user=user)
-        return transfer_funds(
-            source=system_account(SystemAccount.FUNDING),
-            destination=wallet,
-            amount=amount,
-            kind=TransferKind.TOP_UP,
-            description=description,
-            reference=reference,
-        )
 
 
 def payment_create(

@@ -9,3 +9,8 @@ from wallet import services
 def expire_due_holds() -> int:
     """Expire active holds past their expiry; safe to run twice or in parallel."""
     return services.holds_expire_due()
+
+
+# The payments' tasks live beside their services; importing them here registers them with
+# the autodiscovery that looks for each app's ``tasks`` module.
+from wallet.payments import tasks as payments_tasks  # noqa: E402, F401

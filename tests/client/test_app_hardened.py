@@ -21,6 +21,7 @@ from merchants.perks import services as perks_services
 from tests.client.test_app_basics import log_in
 from tests.conftest import PASSWORD
 from tests.merchants.conftest import code_for
+from tests.money import top_up_paid
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -317,9 +318,8 @@ def test_home_asks_for_everything_with_the_session_check(phone, citizen) -> None
 def test_paying_the_last_bill_of_the_last_page_goes_back_to_the_first(phone, citizen) -> None:
     # Given 21 open bills: a full first page, and one on the second
     biller, consent = billing_consent(citizen)
-    from wallet import services as wallet_services
 
-    wallet_services.top_up_create(user=citizen, amount=1_000_000)
+    top_up_paid(citizen, 1_000_000)
     for number in range(21):
         bills_services.bill_issue(
             merchant=biller,
@@ -495,9 +495,8 @@ def test_the_servers_words_come_as_codes_said_in_the_citizens_language(
 ) -> None:
     # Given a paid bill in alice's wallet, and a largest top-up of CN¥500.00
     settings.WALLET_MAX_TOP_UP = 50_000
-    from wallet import services as wallet_services
 
-    wallet_services.top_up_create(user=citizen, amount=40_000)
+    top_up_paid(citizen, 40_000)
     biller, consent = billing_consent(citizen)
     bill = bills_services.bill_issue(
         merchant=biller,

@@ -34,7 +34,7 @@ from tests.merchants.conftest import (
     make_reliable,
     merchant_client,
 )
-from wallet import services as wallet_services
+from tests.money import top_up_paid
 from wallet.models import Hold, HoldStatus, LedgerAccount, Transfer, TransferKind, User
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -114,7 +114,7 @@ def test_twenty_concurrent_bookings_from_one_decision_book_and_hold_once(
 ) -> None:
     # Given a good guest with 100,000 and a decision holding 30,000 of 80,000
     make_reliable(citizen, on_time_bills=0)
-    wallet_services.top_up_create(user=citizen, amount=100_000)
+    top_up_paid(citizen, 100_000)
     decision = perks_services.eligibility_decide(
         merchant=hotel, perk_kind="deposit_waiver", amount=80_000, code=code_for(citizen)
     )
@@ -179,7 +179,7 @@ def test_two_concurrent_payments_of_one_claim_pay_it_once(citizen: User, hotel: 
     claim = Claim.objects.get()
     assert (claim.status, claim.paid_amount) == (ClaimStatus.UNPAID, 0)
     assert Transfer.objects.filter(kind=TransferKind.CLAIM).count() == 0
-    wallet_services.top_up_create(user=citizen, amount=60_000)
+    top_up_paid(citizen, 60_000)
 
     # When the guest pays it twice at once
     outcomes, elapsed = run_together(
@@ -218,7 +218,7 @@ def test_concurrent_payments_of_one_bill_and_the_overdue_task_pay_and_record_onc
         due_date=timezone.localdate(),
         description="Water",
     )
-    wallet_services.top_up_create(user=citizen, amount=50_000)
+    top_up_paid(citizen, 50_000)
     travel(timedelta(days=1))
 
     # When the citizen pays it from five devices at once while the daily task runs

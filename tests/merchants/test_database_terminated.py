@@ -31,6 +31,7 @@ from scoring.subjects import bill_paid_source
 from tests.concurrency import other_session
 from tests.conftest import client_for
 from tests.merchants.conftest import billing_consent
+from tests.money import top_up_paid
 from wallet import services as wallet_services
 from wallet.models import LedgerAccount, Transfer, TransferKind, User
 
@@ -60,7 +61,7 @@ def test_every_payment_lands_once_and_every_score_counts_it(biller: Merchant) ->
         citizen = wallet_services.user_register(
             username=f"terminated-{index}", password="correct-horse-battery"
         )
-        wallet_services.top_up_create(user=citizen, amount=TOP_UP)
+        top_up_paid(citizen, TOP_UP)
         consent = billing_consent(citizen, biller)
         bills = [
             str(

@@ -31,8 +31,8 @@ from scoring.models import RecomputeWanted
 from tests.brokers import reset_connections
 from tests.conftest import client_for
 from tests.merchants.conftest import billing_consent, make_reliable
+from tests.money import top_up_paid
 from tests.private_redis import PrivateRedis
-from wallet import services as wallet_services
 from wallet.models import User
 
 pytestmark = [
@@ -101,7 +101,7 @@ def pay_a_bill(biller: Merchant, biller_api: APIClient) -> Callable[[User], tupl
     """The citizen pays a new bill through the API; returns the response and its time."""
 
     def pay(citizen: User) -> tuple[Any, float]:
-        wallet_services.top_up_create(user=citizen, amount=20_000)
+        top_up_paid(citizen, 20_000)
         issued = biller_api.post(
             "/api/v1/merchant/bills",
             {

@@ -41,7 +41,7 @@ from tests.merchants.conftest import (
     make_reliable,
     merchant_client,
 )
-from wallet import services as wallet_services
+from tests.money import top_up_paid
 from wallet.models import User
 
 pytestmark = pytest.mark.django_db
@@ -133,7 +133,7 @@ def test_no_key_or_code_is_stored_or_logged(
 ) -> None:
     # Given every log at DEBUG, SQL with its parameters included
     make_reliable(citizen)
-    wallet_services.top_up_create(user=citizen, amount=50_000)
+    top_up_paid(citizen, 50_000)
     with CaptureQueriesContext(connection) as queries:
         # keys: made by the operator's command and by the service
         output = io.StringIO()

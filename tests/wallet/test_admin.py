@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common.models import IdempotencyKey
+from tests.money import top_up_paid
 from wallet import services
 from wallet.models import Entry, Hold, LedgerAccount, Transfer, User
 
@@ -23,7 +24,7 @@ def staff_client(client):
 
 @pytest.fixture
 def ledger_rows(citizen, settlement):
-    services.top_up_create(user=citizen, amount=10_000)
+    top_up_paid(citizen, 10_000)
     wallet = LedgerAccount.objects.get(user=citizen)
     services.hold_place(account=wallet, amount=500, expires_at=timezone.now() + timedelta(days=1))
     IdempotencyKey.objects.create(scope="user:1", key="k", fingerprint="f" * 64)
@@ -82,7 +83,7 @@ def test_user_page_shows_the_wallet_balance_in_the_currencys_precision(staff_cli
     settings.WALLET_CURRENCY = "JPY"
     LedgerAccount.objects.filter(kind="system").update(currency="JPY")
     yen = services.user_register(username="kenji", password="kenji-password-123")
-    services.top_up_create(user=yen, amount=12_500)
+    top_up_paid(yen, 12_500)
     # When staff open the user, then the balance has no decimals
     response = staff_client.get(reverse("admin:wallet_user_change", args=[yen.pk]))
     assert "12,500 JPY / 12,500 JPY" in response.content.decode()

@@ -35,6 +35,7 @@ from rest_framework.test import APIClient
 from common.models import IdempotencyKey
 from tests.concurrency import run_together
 from tests.factories import SettlementAccountFactory, UserFactory
+from tests.money import top_up_paid
 from wallet import services
 from wallet.errors import InsufficientFunds
 from wallet.models import (
@@ -97,7 +98,7 @@ def canonical(body):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_debits_spend_the_balance_exactly_once(citizen):
     # given: a wallet of 5,000 minor units and a merchant's settlement account
-    services.top_up_create(user=citizen, amount=5_000)
+    top_up_paid(citizen, 5_000)
     settlement = SettlementAccountFactory()
     workers, debits_each = 50, 200
 
@@ -132,7 +133,7 @@ def test_without_the_row_lock_the_debit_race_is_caught_only_by_the_check_constra
 ):
     # given: the same workload, smaller, with the row lock taken out: the accounts are
     # read with a plain SELECT and the thread sleeps before it writes
-    services.top_up_create(user=citizen, amount=500)
+    top_up_paid(citizen, 500)
     settlement = SettlementAccountFactory()
     workers, debits_each = 20, 50
 
@@ -269,7 +270,7 @@ def test_two_concurrent_sweepers_expire_each_hold_exactly_once():
     now = timezone.now()
     users = UserFactory.create_batch(5)
     for user in users:
-        services.top_up_create(user=user, amount=100_000)
+        top_up_paid(user, 100_000)
     wallets = [services.wallet_open(user=user) for user in users]
     for index in range(200):
         services.hold_place(

@@ -38,6 +38,7 @@ from hypothesis.stateful import (
 
 from tests.conftest import PASSWORD
 from tests.factories import SettlementAccountFactory
+from tests.money import top_up_paid
 from wallet import services
 from wallet.errors import HoldNotActive, InsufficientFunds, InvalidAmount
 from wallet.models import (
@@ -172,7 +173,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.wallet_of[user.pk] = wallet
             self.balances[wallet.pk] = 0
             if amount:
-                services.top_up_create(user=user, amount=amount)
+                top_up_paid(user, amount)
                 self.moved(self.funding_pk, wallet.pk, amount)
             if amount * hold_percent // 100:
                 self.hold_placed(
@@ -203,9 +204,9 @@ class LedgerMachine(RuleBasedStateMachine):
         wallet = self.wallet_of[citizen.pk]
         if not 1 <= amount <= settings.WALLET_MAX_TOP_UP:
             with self.refused(InvalidAmount):
-                services.top_up_create(user=citizen, amount=amount)
+                top_up_paid(citizen, amount)
             return
-        transfer = services.top_up_create(user=citizen, amount=amount)
+        transfer = top_up_paid(citizen, amount)
         assert transfer.kind == TransferKind.TOP_UP
         self.moved(self.funding_pk, wallet.pk, amount)
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from tests.factories import SettlementAccountFactory
+from tests.money import top_up_paid
 from wallet import services
 from wallet.errors import CurrencyMismatch, HoldNotActive, InsufficientFunds, InvalidAmount
 from wallet.models import (
@@ -72,7 +73,7 @@ def test_top_up_moves_money_from_funding_to_the_wallet(citizen):
     funding_before = balance_of(funding())
 
     # when
-    transfer = services.top_up_create(user=citizen, amount=500)
+    transfer = top_up_paid(citizen, 500)
 
     # then
     wallet = LedgerAccount.objects.get(user=citizen)
@@ -87,7 +88,7 @@ def test_top_up_moves_money_from_funding_to_the_wallet(citizen):
 @pytest.mark.django_db
 @pytest.mark.parametrize("amount", [1, settings.WALLET_MAX_TOP_UP])
 def test_top_up_accepts_the_limits(citizen, amount):
-    services.top_up_create(user=citizen, amount=amount)
+    top_up_paid(citizen, amount)
 
     assert LedgerAccount.objects.get(user=citizen).balance == amount
 
@@ -100,7 +101,7 @@ def test_top_up_outside_the_limits_is_refused_and_writes_nothing(citizen, amount
 
     # when / then
     with pytest.raises(InvalidAmount):
-        services.top_up_create(user=citizen, amount=amount)
+        top_up_paid(citizen, amount)
     assert ledger_snapshot() == before
     assert Transfer.objects.count() == 0
     assert Entry.objects.count() == 0
@@ -449,7 +450,7 @@ def test_holds_expire_due_expires_only_past_due_active_holds(funded, other_citiz
     now = timezone.now()
     wallet = funded(1000)
     other_wallet = LedgerAccount.objects.get(user=other_citizen)
-    services.top_up_create(user=other_citizen, amount=1000)
+    top_up_paid(other_citizen, 1000)
     due = services.hold_place(account=wallet, amount=100, expires_at=now - timedelta(minutes=5))
     due_exactly = services.hold_place(account=other_wallet, amount=150, expires_at=now)
     not_due = services.hold_place(
@@ -640,7 +641,7 @@ def test_claim_charge_of_a_non_positive_amount_is_refused(funded, settlement, am
 def test_claim_charge_with_a_hold_of_another_wallet_is_refused(funded, other_citizen, settlement):
     # given
     wallet = funded(300)
-    services.top_up_create(user=other_citizen, amount=500)
+    top_up_paid(other_citizen, 500)
     other_wallet = LedgerAccount.objects.get(user=other_citizen)
     other_hold = services.hold_place(account=other_wallet, amount=200, expires_at=later())
     before = ledger_snapshot()

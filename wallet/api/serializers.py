@@ -12,7 +12,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common import descriptions
-from common.fields import MinorUnitsField
 from common.money import minor_unit_exponent
 from wallet.models import Entry, IdentityLevel, TransferKind
 
@@ -110,6 +109,21 @@ class WalletOutputSerializer(serializers.Serializer):
         help_text="The largest single top-up accepted, minor units."
     )
 
+    top_up_limit = serializers.IntegerField(
+        help_text="The most that can be topped up now, minor units: the single top-up cap, "
+        "and what the day's and month's limits and the balance ceiling of the citizen's "
+        "identity level leave."
+    )
+    withdrawal_limit = serializers.IntegerField(
+        help_text="The most that can be withdrawn now: the available balance, at most what "
+        "is left of today's withdrawal limit."
+    )
+    payout_destination = serializers.CharField(
+        allow_null=True,
+        help_text="Where withdrawals go (the payment source of the latest top-up), or null "
+        "before the first top-up.",
+    )
+
     def get_currency_decimals(self, wallet: Any) -> int:
         return minor_unit_exponent(wallet.currency)
 
@@ -151,19 +165,3 @@ _KIND_LABELS = frozenset(str(label) for label in TransferKind.labels)
 
 def _described(entry: Entry) -> descriptions.Described:
     return descriptions.read(entry.transfer.description, kind_labels=_KIND_LABELS)
-
-
-class TopUpInputSerializer(serializers.Serializer):
-    amount = MinorUnitsField(help_text="Minor units (30000 is 300.00).")
-
-    def validate_amount(self, value: int) -> int:
-        if value > settings.WALLET_MAX_TOP_UP:
-            raise serializers.ValidationError(
-                f"A single top-up is at most {settings.WALLET_MAX_TOP_UP} minor units."
-            )
-        return value
-
-
-class TopUpOutputSerializer(serializers.Serializer):
-    transaction = TransactionOutputSerializer()
-    wallet = WalletOutputSerializer()

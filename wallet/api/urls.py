@@ -11,5 +11,4 @@ urlpatterns = [
     path("me", views.MeView.as_view(), name="me"),
     path("me/wallet", views.WalletView.as_view(), name="me-wallet"),
     path("me/transactions", views.TransactionListView.as_view(), name="me-transactions"),
-    path("me/top-ups", views.TopUpView.as_view(), name="me-top-ups"),
 ]

@@ -18,7 +18,6 @@ from rest_framework.views import APIView
 
 from common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from common.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_MAX_KEY_LENGTH
-from common.idempotency import idempotent
 from common.schema import PAGE_NOT_FOUND, problem_responses
 from common.throttling import ScopedRateThrottle
 from wallet import selectors, services
@@ -31,8 +30,6 @@ from wallet.api.serializers import (
     ProfileOutputSerializer,
     RegisterInputSerializer,
     TokenOutputSerializer,
-    TopUpInputSerializer,
-    TopUpOutputSerializer,
     TransactionOutputSerializer,
     WalletOutputSerializer,
 )
@@ -192,25 +189,3 @@ class TransactionListView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
             return Entry.objects.none()
         return selectors.wallet_entries(user=request_citizen(self.request))
-
-
-@extend_schema(tags=["wallet"])
-class TopUpView(APIView):
-    @extend_schema(
-        operation_id="me_top_up",
-        request=TopUpInputSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: TopUpOutputSerializer, **problem_responses(400, 401, 409)},
-    )
-    @idempotent
-    def post(self, request: Request) -> Response:
-        data = TopUpInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        citizen = request_citizen(request)
-        transfer = services.top_up_create(user=citizen, amount=data.validated_data["amount"])
-        entry = transfer.entries.select_related("transfer").get(account__user=citizen)
-        body = {
-            "transaction": TransactionOutputSerializer(entry).data,
-            "wallet": WalletOutputSerializer(selectors.wallet_summary(user=citizen)).data,
-        }
-        return Response(body, status=status.HTTP_201_CREATED)

@@ -43,6 +43,7 @@ from tests.merchants.conftest import (
     make_reliable,
     merchant_client,
 )
+from tests.money import top_up_paid
 from wallet import services as wallet_services
 from wallet.models import Hold, LedgerAccount, Transfer, User
 
@@ -99,7 +100,7 @@ def world(
     today = timezone.localdate()
     for user in citizens.values():
         make_reliable(user)
-        wallet_services.top_up_create(user=user, amount=4 * HELD)
+        top_up_paid(user, 4 * HELD)
     parts: dict[tuple[str, str], dict[str, Any]] = {}
     for citizen_name, merchant_name in PAIRS:
         user, merchant = citizens[citizen_name], merchants[merchant_name]
@@ -146,7 +147,7 @@ def world(
         part["claim"] = Claim.objects.get(booking=part["closed_booking"])
         assert (part["claim"].paid_amount, part["claim"].status) == (HELD, "unpaid")
     for user in citizens.values():
-        wallet_services.top_up_create(user=user, amount=100_000)
+        top_up_paid(user, 100_000)
         wallet = LedgerAccount.objects.get(user=user)
         assert (wallet.balance, wallet.held) == (200_000, 2 * HELD)
     clients = {
@@ -757,7 +758,7 @@ def test_revoked_consent_refuses_booking_from_a_decision_made_before(
 ) -> None:
     # Given a decision that needs a hold, then the consent revoked
     make_reliable(citizen)
-    wallet_services.top_up_create(user=citizen, amount=HELD)
+    top_up_paid(citizen, HELD)
     decision = decide(citizen, ASKED)
     assert (decision["eligible"], decision["held_amount"]) == (True, HELD)
     assert citizen_api.post(f"{ME}/consents/{decision['consent_id']}/revoke").status_code == 200

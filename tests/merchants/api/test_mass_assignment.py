@@ -32,7 +32,7 @@ from tests.merchants.conftest import (
     code_for,
     make_reliable,
 )
-from wallet import services as wallet_services
+from tests.money import top_up_paid
 from wallet.models import Hold, LedgerAccount, Transfer, User
 
 pytestmark = pytest.mark.django_db
@@ -200,7 +200,7 @@ def test_eligibility_ignores_extra_fields(
 def decision(citizen: User, hotel: Merchant) -> Decision:
     """A reliable citizen with 50,000 in the wallet: of 250,000, 200,000 is waived."""
     make_reliable(citizen)
-    wallet_services.top_up_create(user=citizen, amount=50_000)
+    top_up_paid(citizen, 50_000)
     made = services.eligibility_decide(
         merchant=hotel, perk_kind="deposit_waiver", amount=250_000, code=code_for(citizen)
     )
@@ -402,7 +402,7 @@ def test_claim_dispute_ignores_extra_fields(
 
 def test_paying_a_claim_ignores_a_body(citizen: User, claim: Claim) -> None:
     # Given 100,000 in the wallet and a body offering to pay 1
-    wallet_services.top_up_create(user=citizen, amount=100_000)
+    top_up_paid(citizen, 100_000)
     body = {"amount": 1, "paid_amount": 1, "status": "cancelled", "refunded_amount": 30_000}
     # When
     response = client_for(citizen).post(f"/api/v1/me/claims/{claim.pk}/pay", body, format="json")

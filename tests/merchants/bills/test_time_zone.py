@@ -25,7 +25,7 @@ from merchants.models import Merchant
 from scoring.facts import EventKinds
 from scoring.models import CreditEvent
 from tests.merchants.conftest import billing_consent
-from wallet import services as wallet_services
+from tests.money import top_up_paid
 from wallet.models import User
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +87,7 @@ def bill(
 ) -> dict[str, Any]:
     """A bill of AMOUNT due on D, issued five days before, with the money to pay it."""
     pinned(shanghai(due - timedelta(days=5), 10, 0))
-    wallet_services.top_up_create(user=citizen, amount=AMOUNT)
+    top_up_paid(citizen, AMOUNT)
     response = issue(biller_api, citizen, biller, due)
     assert response.status_code == 201, response.content
     return response.json()

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from common.models import IdempotencyKey
 from tests.conftest import PASSWORD, client_for
+from tests.money import top_up_paid
 from wallet import services
 from wallet.models import Entry, LedgerAccount, Transfer
 
@@ -246,8 +247,8 @@ def test_transactions_are_signed_for_this_wallet_newest_first(
 
 
 def test_transactions_hold_only_the_callers(citizen_api, citizen, other_citizen):
-    services.top_up_create(user=other_citizen, amount=777)
-    services.top_up_create(user=citizen, amount=111)
+    top_up_paid(other_citizen, 777)
+    top_up_paid(citizen, 111)
     results = citizen_api.get(TRANSACTIONS).json()["results"]
     assert [t["amount"] for t in results] == [111]
 
@@ -314,7 +315,7 @@ def test_transactions_answer_404_past_the_last_page_as_documented(citizen_api, c
 
 def test_transactions_are_paginated(citizen_api, citizen):
     for amount in range(1, 26):
-        services.top_up_create(user=citizen, amount=amount)
+        top_up_paid(citizen, amount)
     first = citizen_api.get(TRANSACTIONS).json()
     assert first["count"] == 25
     assert len(first["results"]) == 20
@@ -328,7 +329,7 @@ def test_transactions_list_costs_a_fixed_number_of_queries(
     citizen_api, citizen, django_assert_max_num_queries
 ):
     for amount in range(1, 21):
-        services.top_up_create(user=citizen, amount=amount)
+        top_up_paid(citizen, amount)
     with django_assert_max_num_queries(4):
         response = citizen_api.get(TRANSACTIONS)
     assert len(response.json()["results"]) == 20

@@ -34,6 +34,7 @@ from tests.merchants.conftest import (
     code_for,
     merchant_client,
 )
+from tests.money import top_up_paid
 from wallet import services as wallet_services
 from wallet.models import LedgerAccount, Transfer, TransferKind, User
 
@@ -270,7 +271,7 @@ def test_the_citizen_filters_bills_by_status_and_sees_only_their_own(
     biller_api: APIClient,
     citizen_api: APIClient,
 ) -> None:
-    wallet_services.top_up_create(user=citizen, amount=AMOUNT)
+    top_up_paid(citizen, AMOUNT)
     paid = issue(biller_api, billing_consent(citizen, biller).pk).json()
     bills_services.bill_pay(citizen=citizen, bill_id=paid["id"])
     open_ = issue(biller_api, billing_consent(citizen, biller).pk).json()
@@ -306,7 +307,7 @@ def test_paying_by_the_due_date_moves_the_money_and_records_one_on_time_payment(
     citizen: User, biller: Merchant, citizen_api: APIClient, bill: dict[str, Any]
 ) -> None:
     # Given 200.00 in the wallet
-    wallet_services.top_up_create(user=citizen, amount=20_000)
+    top_up_paid(citizen, 20_000)
     wallet = LedgerAccount.objects.get(user=citizen)
     # When the citizen pays the bill
     response = citizen_api.post(pay_url(bill["id"]), HTTP_IDEMPOTENCY_KEY="pay-1")
@@ -330,7 +331,7 @@ def test_paying_by_the_due_date_moves_the_money_and_records_one_on_time_payment(
 def test_paying_on_the_due_date_itself_is_on_time(
     citizen: User, biller: Merchant, biller_api: APIClient, citizen_api: APIClient, travel: Any
 ) -> None:
-    wallet_services.top_up_create(user=citizen, amount=AMOUNT)
+    top_up_paid(citizen, AMOUNT)
     bill = issue(biller_api, billing_consent(citizen, biller).pk, due_in_days=3).json()
     due = date.fromisoformat(bill["due_date"])
     # The last hour of the due date, in the deployment's time zone
@@ -345,7 +346,7 @@ def test_paying_after_the_due_date_records_one_late_payment(
     citizen: User, citizen_api: APIClient, bill: dict[str, Any], travel: Any
 ) -> None:
     # Given the due date passed and the overdue task has not run yet
-    wallet_services.top_up_create(user=citizen, amount=AMOUNT)
+    top_up_paid(citizen, AMOUNT)
     travel(timedelta(days=11))
     # When the citizen pays
     response = citizen_api.post(pay_url(bill["id"]))
@@ -376,7 +377,7 @@ def test_the_daily_task_records_overdue_once_and_the_late_payment_does_not_count
     assert late_payments(citizen) == 1
     # When the citizen pays it later
     travel(timedelta(days=5))
-    wallet_services.top_up_create(user=citizen, amount=AMOUNT)
+    top_up_paid(citizen, AMOUNT)
     response = citizen_api.post(pay_url(bill["id"]))
     assert response.status_code == 200, response.content
     # Then the late payment replaces the overdue record: one late payment, not two
@@ -400,7 +401,7 @@ def test_the_task_skips_bills_not_yet_past_their_due_date(
 def test_paying_twice_with_one_key_pays_once(
     citizen: User, biller: Merchant, citizen_api: APIClient, bill: dict[str, Any]
 ) -> None:
-    wallet_services.top_up_create(user=citizen, amount=50_000)
+    top_up_paid(citizen, 50_000)
     wallet = LedgerAccount.objects.get(user=citizen)
     first = citizen_api.post(pay_url(bill["id"]), HTTP_IDEMPOTENCY_KEY="pay-water-nov")
     second = citizen_api.post(pay_url(bill["id"]), HTTP_IDEMPOTENCY_KEY="pay-water-nov")
@@ -422,7 +423,7 @@ def test_without_enough_money_nothing_is_written(
     citizen: User, biller: Merchant, citizen_api: APIClient, bill: dict[str, Any]
 ) -> None:
     # Given less than the bill in the wallet
-    wallet_services.top_up_create(user=citizen, amount=AMOUNT - 1)
+    top_up_paid(citizen, AMOUNT - 1)
     wallet = LedgerAccount.objects.get(user=citizen)
     transfers = Transfer.objects.count()
     # When the citizen tries to pay
@@ -435,14 +436,14 @@ def test_without_enough_money_nothing_is_written(
     assert Transfer.objects.count() == transfers
     assert bill_events(citizen) == []
     # And the same key works once the money is there
-    wallet_services.top_up_create(user=citizen, amount=1)
+    top_up_paid(citizen, 1)
     assert citizen_api.post(pay_url(bill["id"]), HTTP_IDEMPOTENCY_KEY="k").status_code == 200
 
 
 def test_held_money_cannot_pay_a_bill(
     citizen: User, citizen_api: APIClient, bill: dict[str, Any]
 ) -> None:
-    wallet_services.top_up_create(user=citizen, amount=AMOUNT)
+    top_up_paid(citizen, AMOUNT)
     wallet = LedgerAccount.objects.get(user=citizen)
     wallet_services.hold_place(
         account=wallet, amount=1, description="deposit", expires_at=timezone.now() + timedelta(1)
@@ -453,7 +454,7 @@ def test_held_money_cannot_pay_a_bill(
 
 
 def test_nobody_else_can_pay_or_see_the_bill(other_citizen: User, bill: dict[str, Any]) -> None:
-    wallet_services.top_up_create(user=other_citizen, amount=50_000)
+    top_up_paid(other_citizen, 50_000)
     client = client_for(other_citizen)
     response = client.post(pay_url(bill["id"]))
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
@@ -474,7 +475,7 @@ def test_the_wallet_and_the_records_say_what_a_bill_was_as_a_code_and_parameters
     # Given the bill left overdue, then paid late
     travel(timedelta(days=11))
     assert record_overdue_bills.delay().get() == 1
-    wallet_services.top_up_create(user=citizen, amount=AMOUNT)
+    top_up_paid(citizen, AMOUNT)
     assert citizen_api.post(pay_url(bill["id"])).status_code == 200
     # When the citizen reads the wallet's transactions and the records
     transactions = citizen_api.get("/api/v1/me/transactions").json()["results"]

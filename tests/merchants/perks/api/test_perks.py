@@ -36,6 +36,7 @@ from scoring.scorecard import simulate
 from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.merchants.conftest import BOOKINGS_URL, booking_body, make_reliable
+from tests.money import top_up_paid
 from wallet import services as wallet_services
 from wallet.models import IdentityLevel, User
 
@@ -332,7 +333,7 @@ def test_a_plan_made_then_done_flips_the_real_decision(
 ) -> None:
     # Given a citizen with an unpaid claim and some money
     user = with_unpaid_claim(citizen, hotel_api, decide)
-    wallet_services.top_up_create(user=user, amount=12_000)
+    top_up_paid(user, 12_000)
     client = client_for(user)
     (step,) = perk_of(client, hotel)["to_qualify"]
     # When they settle the claim the step names

@@ -40,6 +40,7 @@ from scoring import services as scoring_services
 from scoring.models import AccessLogEntry, CreditEvent, Dispute, ScoreSnapshot
 from tests.conftest import PASSWORD, client_for
 from tests.merchants.conftest import code_for, make_reliable, merchant_client
+from tests.money import top_up_paid
 from wallet import services as wallet_services
 from wallet.models import Entry, Hold, HoldStatus, User
 
@@ -84,7 +85,7 @@ def populate(user: User, *, hotel: Merchant, biller: Merchant, rows: int) -> Use
     make_reliable(user, on_time_bills=rows)
     billing = services.consent_redeem(merchant=biller, code=code_for(user, "billing"))
     for index in range(rows):
-        wallet_services.top_up_create(user=user, amount=HELD + CLAIMED + BILL)
+        top_up_paid(user, HELD + CLAIMED + BILL)
         bill = bills_services.bill_issue(
             merchant=biller,
             consent_id=billing.pk,
@@ -468,7 +469,7 @@ def test_export_costs_the_same_queries_for_one_row_or_twenty(citizen, other_citi
 def test_export_writes_nothing(citizen, other_citizen, hotel, biller, citizen_api):
     # given alice with history, and a citizen who never had a score computed
     populate(citizen, hotel=hotel, biller=biller, rows=1)
-    wallet_services.top_up_create(user=other_citizen, amount=1_000)
+    top_up_paid(other_citizen, 1_000)
     newcomer_api = client_for(other_citizen)
     before = (AccessLogEntry.objects.count(), ScoreSnapshot.objects.count())
 

@@ -139,6 +139,14 @@ describe("refusalSentence", () => {
     );
   });
 
+  test("in Chinese, the two sentences with no space between them", () => {
+    const error = refusal("top_up_limit", { limit: 200_000, period: "day" });
+    assert.equal(
+      say("zh-Hans", () => refusalSentence(error, "CNY", 40_000)),
+      "按您的验证等级，每天最多可充值 ¥2,000.00。目前最多可充值 ¥400.00。",
+    );
+  });
+
   test("a limit without its fields: the general sentence", () => {
     assert.equal(refusalSentence(refusal("withdrawal_limit"), "CNY"), "That is over your withdrawal limit.");
   });

@@ -200,13 +200,14 @@ function TopUpForm({ wallet, onDone, onRefused }) {
     over: single ? "wallet.amountMax" : "wallet.topUpOver",
   });
   const example = typedAmount(25.5, currency);
-  const hint = [t("wallet.amountHint", { currency, example })];
-  if (max !== null && !single) hint.push(max > 0 ? t("wallet.topUpNow", { max: formatMoney(max, currency) }) : t("wallet.topUpNone"));
+  let now = null;
+  if (max !== null && !single) now = max > 0 ? t("wallet.topUpNow", { max: formatMoney(max, currency) }) : t("wallet.topUpNone");
+  const hint = t("wallet.amountHint", { currency, example });
   return html`<${Card} title=${t("wallet.topUpTitle")} class="top-up">
     <form class="form" onSubmit=${submit} novalidate>
       <${Field}
         label=${t("wallet.amount")}
-        hint=${hint.join(" ")}
+        hint=${now ? html`${hint}<br />${now}` : hint}
         error=${fieldError}
         name="amount"
         type="text"
@@ -263,7 +264,7 @@ function WithdrawForm({ wallet, onDone, onRefused }) {
 
   if (!destination) {
     return html`<${Card} title=${t("wallet.withdrawTitle")} class="withdraw">
-      <p class="muted">${t("wallet.withdrawNeedsSource")}</p>
+      <p class="muted">${t("error.no_payout_destination")}</p>
     <//>`;
   }
 

@@ -1,6 +1,6 @@
 // Amounts as the citizen types them, and the limits on moving money in and out, said in
 // the citizen's language. Pure (no DOM): the node tests import it.
-import { currencyDigits, formatMoney, formatNumber, has, parseMoney, t } from "../../i18n.js";
+import { currencyDigits, formatMoney, formatNumber, has, language, parseMoney, t } from "../../i18n.js";
 
 import "../../strings.js";
 import "./messages.js";
@@ -63,9 +63,12 @@ export function refusalSentence(error, currency, now = null) {
     const sentence = limitSentence(error.code, problem.limit, problem.period, currency) || t(`error.${error.code}`);
     if (!Number.isInteger(now)) return sentence;
     const key = error.code === "top_up_limit" ? "wallet.topUpNow" : "wallet.withdrawNow";
-    return now > 0 ? `${sentence} ${t(key, { max: formatMoney(now, currency) })}` : sentence;
+    if (now <= 0) return sentence;
+    // Chinese sentences follow each other with no space between them.
+    const gap = language().startsWith("zh") ? "" : " ";
+    return `${sentence}${gap}${t(key, { max: formatMoney(now, currency) })}`;
   }
   if (error?.code === "insufficient_funds") return t("wallet.notEnough");
-  if (error?.code === "no_payout_destination") return t("wallet.withdrawNeedsSource");
+  if (error?.code === "no_payout_destination") return t("error.no_payout_destination");
   return null;
 }

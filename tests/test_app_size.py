@@ -12,7 +12,7 @@ screen's modules (the others load on first use), which is why it got faster
 (``bench.app_load``). CSS: 8,444 bytes then, 9,100 budget; the largest module: 12,000.
 Money in and out through the payment provider (a top-up's outcome after the provider's
 page, withdrawals, their history, the limits said as sentences, in three languages) took
-the files to 119,167 bytes (46 files; 101,969 as one stream, within its budget): the
+the files to 119,588 bytes (46 files; 102,348 as one stream, within its budget): the
 file-by-file budget went from 118,000 to 123,000, about 3% above.
 Growth is a decision made here, not an accident. The service worker, a template rendered
 per deploy, is not counted. No browser, no database."""

@@ -30,11 +30,14 @@ const withdrawal = (id, created_at, extra = {}) => ({
   ...extra,
 });
 
+const page = (results, next = null) => ({ count: results.length, next, previous: null, results });
+const MORE = "https://example.test/api/v1/me/top-ups?page=2";
+
 describe("mergeMoves", () => {
   test("both lists as one, newest first, whatever the zone of their times", () => {
     const merged = mergeMoves(
-      [topUp("t2", "2026-12-05T10:00:00+00:00"), topUp("t1", "2026-12-01T10:00:00+00:00")],
-      [withdrawal("w2", "2026-12-06T02:00:00+08:00"), withdrawal("w1", "2026-12-03T09:00:00Z")],
+      page([topUp("t2", "2026-12-05T10:00:00+00:00"), topUp("t1", "2026-12-01T10:00:00+00:00")]),
+      page([withdrawal("w2", "2026-12-06T02:00:00+08:00"), withdrawal("w1", "2026-12-03T09:00:00Z")]),
     );
     assert.deepEqual(
       merged.map((row) => [row.type, row.id]),
@@ -48,21 +51,41 @@ describe("mergeMoves", () => {
   });
 
   test("a withdrawal is money out; a top-up money in", () => {
-    const [out, into] = mergeMoves([topUp("t", "2026-12-01T00:00:00Z")], [withdrawal("w", "2026-12-02T00:00:00Z")]);
+    const [out, into] = mergeMoves(
+      page([topUp("t", "2026-12-01T00:00:00Z")]),
+      page([withdrawal("w", "2026-12-02T00:00:00Z")]),
+    );
     assert.equal(out.amount, -2_500);
     assert.equal(out.destination, "Sandbox account ···4821");
     assert.equal(into.amount, 10_000);
   });
 
-  test("the same instant keeps each list's own order", () => {
+  test("a list with more pages: nothing older than its oldest row, so no gap", () => {
+    const topUps = page([topUp("t3", "2026-12-05T00:00:00Z"), topUp("t2", "2026-12-04T00:00:00Z")], MORE);
+    const withdrawals = page([
+      withdrawal("w2", "2026-12-04T12:00:00Z"),
+      withdrawal("w1", "2026-12-04T00:00:00Z"),
+      withdrawal("w0", "2026-12-01T00:00:00Z"), // (older top-ups may be on the next page)
+    ]);
+    assert.deepEqual(
+      mergeMoves(topUps, withdrawals).map((row) => row.id),
+      ["t3", "w2", "w1", "t2"],
+    );
+    // and with more pages of both, the later of their oldest rows is where it stops
+    const more = { ...withdrawals, next: MORE };
+    assert.deepEqual(mergeMoves(topUps, more).map((row) => row.id), ["t3", "w2", "w1", "t2"]);
+  });
+
+  test("the same instant keeps withdrawals first, then each list's own order", () => {
     const at = "2026-12-01T00:00:00Z";
-    const merged = mergeMoves([topUp("t1", at), topUp("t2", at)], [withdrawal("w1", at)]);
+    const merged = mergeMoves(page([topUp("t1", at), topUp("t2", at)]), page([withdrawal("w1", at)]));
     assert.deepEqual(merged.map((row) => row.id), ["w1", "t1", "t2"]);
   });
 
   test("nothing yet, or a list missing", () => {
-    assert.deepEqual(mergeMoves([], []), []);
-    assert.deepEqual(mergeMoves(undefined, [withdrawal("w", "2026-12-01T00:00:00Z")]).length, 1);
+    assert.deepEqual(mergeMoves(page([]), page([])), []);
+    assert.deepEqual(mergeMoves(page([], MORE), page([])), []);
+    assert.equal(mergeMoves(undefined, page([withdrawal("w", "2026-12-01T00:00:00Z")])).length, 1);
   });
 });
 

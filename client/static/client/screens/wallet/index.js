@@ -153,6 +153,13 @@ function TopUpForm({ wallet, onDone, onRefused }) {
     (idempotencyKey, amount) =>
       api("me/top-ups", { method: "POST", body: { amount }, idempotencyKey }),
   );
+  useEffect(() => {
+    // Back from the provider's page with the browser's Back button (the page as it was
+    // left, from the back-forward cache): the form is usable again.
+    const back = (event) => event.persisted && setLeaving(false);
+    window.addEventListener("pageshow", back);
+    return () => window.removeEventListener("pageshow", back);
+  }, []);
 
   const change = (value) => {
     if (value === text) return;
@@ -339,10 +346,13 @@ function WithdrawForm({ wallet, onDone, onRefused }) {
   <//>`;
 }
 
-/** The first page of top-ups and of withdrawals, as one list, newest first. */
+const MOVES_PAGE = 10;
+
+/** The latest top-ups and withdrawals (a first page of each), as one list, newest first. */
 function loadMoves(signal) {
-  return Promise.all([api("me/top-ups", { signal }), api("me/withdrawals", { signal })]).then(
-    ([topUps, withdrawals]) => mergeMoves(topUps.results, withdrawals.results),
+  const load = (path) => api(withQuery(path, { page_size: MOVES_PAGE }), { signal });
+  return Promise.all([load("me/top-ups"), load("me/withdrawals")]).then(([topUps, withdrawals]) =>
+    mergeMoves(topUps, withdrawals),
   );
 }
 

@@ -13,23 +13,34 @@ const TONES = {
   expired: "neutral",
 };
 
+/** A row's time, for ordering (a time that cannot be read sorts last). */
+function when(row) {
+  const time = Date.parse(row.created_at);
+  return Number.isNaN(time) ? -Infinity : time;
+}
+
 /**
- * Top-ups and withdrawals (each the first page of its list) as one list, newest first:
- * each row is the API's item with `type` "top_up" or "withdrawal", and a signed `amount`
- * (a withdrawal is money out). Rows at the same instant keep top-ups after withdrawals,
- * and otherwise their lists' order.
+ * The first page of top-ups and the first page of withdrawals (the API's pages:
+ * {results, next}) as one list, newest first: each row is the API's item with `type`
+ * "top_up" or "withdrawal", and a signed `amount` (a withdrawal is money out). A list with
+ * more pages says nothing of what came before its oldest row: rows of the other list
+ * older than that are left out, so the list has no gap. Rows at the same instant keep
+ * withdrawals first, and otherwise their lists' order.
  */
-export function mergeMoves(topUps = [], withdrawals = []) {
-  const rows = [
-    ...withdrawals.map((row) => ({ ...row, type: "withdrawal", amount: -Math.abs(row.amount) })),
-    ...topUps.map((row) => ({ ...row, type: "top_up" })),
+export function mergeMoves(topUps = {}, withdrawals = {}) {
+  const pages = [
+    [withdrawals, (row) => ({ ...row, type: "withdrawal", amount: -Math.abs(row.amount) })],
+    [topUps, (row) => ({ ...row, type: "top_up" })],
   ];
-  const when = (row) => {
-    const time = Date.parse(row.created_at);
-    return Number.isNaN(time) ? -Infinity : time;
-  };
-  return rows
+  let since = -Infinity;
+  for (const [page] of pages) {
+    const results = page.results || [];
+    if (page.next && results.length) since = Math.max(since, Math.min(...results.map(when)));
+  }
+  return pages
+    .flatMap(([page, shape]) => (page.results || []).map(shape))
     .map((row, index) => ({ row, index }))
+    .filter(({ row }) => when(row) >= since)
     .sort((a, b) => when(b.row) - when(a.row) || a.index - b.index)
     .map(({ row }) => row);
 }

@@ -202,10 +202,9 @@ function TopUpForm({ wallet, onDone, onRefused }) {
   // The single top-up's cap says so; a lower limit (today's, this month's, the balance's)
   // says what is left now.
   const single = max !== null && max === limitOf(wallet.max_top_up);
-  const fieldError = amountFieldError(invalid, action.error, currency, {
-    max,
-    over: single ? "wallet.amountMax" : "wallet.topUpOver",
-  });
+  let over = single ? "wallet.amountMax" : "wallet.topUpOver";
+  if (max === 0) over = "wallet.topUpNone";
+  const fieldError = amountFieldError(invalid, action.error, currency, { max, over });
   const example = typedAmount(25.5, currency);
   let now = null;
   if (max !== null && !single) now = max > 0 ? t("wallet.topUpNow", { max: formatMoney(max, currency) }) : t("wallet.topUpNone");

@@ -211,6 +211,13 @@ def _lock_accounts(account_ids: set[int]) -> dict[int, LedgerAccount]:
     return locked
 
 
+def accounts_lock(*, account_ids: set[int]) -> dict[int, LedgerAccount]:
+    """Lock ledger accounts in the ledger's one order (ascending primary key), for a
+    caller that must read a balance before it decides what to transfer (a payout of a
+    whole settlement balance). Call it inside a transaction."""
+    return _lock_accounts(account_ids)
+
+
 @dataclass(frozen=True, slots=True)
 class TransferRecord:
     """One transfer as :func:`_transfers_write` writes it: one of a live payment's, or of

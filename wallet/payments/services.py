@@ -291,7 +291,7 @@ def _payout_create(
         destination=ledger.system_account(SystemAccount.PAYOUTS_IN_TRANSIT),
         amount=amount,
         kind=kind,
-        description="Withdrawal" if kind == TransferKind.WITHDRAWAL else "Payout",
+        description=kind.label,
         reference=f"payout:{payout.pk}",
     )
     payout.save(force_insert=True)
@@ -339,7 +339,9 @@ def settlement_payout_create(
     threshold = settings.PAYMENTS_PAYOUT_THRESHOLD if threshold is None else max(threshold, 1)
     with transaction.atomic():
         # The balance read under the account's lock cannot change before the transfer.
-        locked = LedgerAccount.objects.select_for_update(no_key=True).get(pk=account.pk)
+        # Both accounts the transfer posts to are locked now, in the ledger's one order.
+        in_transit = ledger.system_account(SystemAccount.PAYOUTS_IN_TRANSIT)
+        locked = ledger.accounts_lock(account_ids={account.pk, in_transit.pk})[account.pk]
         if locked.balance < threshold:
             return None
         return _payout_create(
@@ -419,7 +421,7 @@ def _payout_paid(provider_name: str, notification: Notification) -> tuple[str, s
         destination=ledger.provider_account(provider_name),
         amount=payout.amount,
         kind=TransferKind.PAYOUT_SETTLED,
-        description="Payout paid",
+        description=TransferKind.PAYOUT_SETTLED.label,
         reference=f"payout:{payout.pk}",
     )
     payout.status = PayoutStatus.PAID
@@ -439,9 +441,7 @@ def _payout_failed(provider_name: str, notification: Notification) -> tuple[str,
         destination=payout.account,
         amount=payout.amount,
         kind=TransferKind.PAYOUT_RETURNED,
-        description="Withdrawal returned"
-        if payout.account.user_id is not None
-        else "Payout returned",
+        description=TransferKind.PAYOUT_RETURNED.label,
         reference=f"payout:{payout.pk}",
     )
     payout.status = PayoutStatus.FAILED

@@ -26,6 +26,23 @@ PERIODIC_TASKS: dict[str, dict[str, Any]] = {
         "task": "wallet.prune_idempotency_keys",
         "schedule": crontab(minute=17),
     },
+    "payments: expire top-ups not paid in time": {
+        "task": "payments.expire_top_ups",
+        "schedule": timedelta(minutes=1),
+    },
+    # Sends the payouts a lost kick left unsent (each commit of a payout also kicks it).
+    "payments: send pending payouts": {
+        "task": "payments.send_payouts",
+        "schedule": timedelta(seconds=30),
+        "options": {"expire_seconds": 30},
+    },
+    # Early morning, after the night's payouts were asked for: the trial balance and the
+    # safeguarding comparison with the providers' reports (``manage.py reconcile`` runs
+    # it by hand).
+    "payments: daily reconciliation": {
+        "task": "payments.reconcile",
+        "schedule": crontab(hour=6, minute=15),
+    },
     "scoring: nightly recompute of every score": {
         "task": "scoring.recompute_all",
         "schedule": crontab(hour=3, minute=5),
@@ -54,20 +71,9 @@ PERIODIC_TASKS: dict[str, dict[str, Any]] = {
         "task": "merchants.record_overdue_bills",
         "schedule": crontab(hour=0, minute=15),
     },
-    # Payments. Pending top-ups past their time expire (a late confirmation is refused).
-    "payments: expire pending top-ups": {
-        "task": "payments.expire_top_ups",
-        "schedule": timedelta(minutes=1),
-    },
-    # The payouts' outbox relay: each payout's commit also kicks it; this sends what a
-    # lost kick (a broker down, a crash) left pending.
-    "payments: send payouts": {
-        "task": "payments.send_payouts",
-        "schedule": timedelta(minutes=1),
-    },
-    # Early morning, once the day's payments and the providers' reports are in.
-    "payments: daily reconciliation": {
-        "task": "payments.reconcile",
+    # After the night's work (overdue bills, upheld claim disputes and their refunds).
+    "merchants: pay out settlement balances": {
+        "task": "merchants.pay_out_settlements",
         "schedule": crontab(hour=5, minute=30),
     },
     # Tells /readyz and /metrics that beat (and a worker on the default queue) is alive.

@@ -15,6 +15,8 @@ each of its references means:
   key for billing).
 - ``headers_by_path`` and ``cookies_by_path``: anything else a valid request of an
   operation carries (the CSRF pair of the session login).
+- ``signers_by_path``: for an operation whose caller signs the body (a payment provider's
+  webhook), the headers that sign a valid request's exact bytes.
 
 Each reference is a :class:`Ref`: the caller's own object and, where one exists,
 another party's, which must be answered like an unknown id. Every generated request runs
@@ -22,6 +24,7 @@ in a savepoint that is rolled back, so one object serves them all: a one-time co
 decision not booked yet or an unpaid claim is as good as new for each request.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -41,7 +44,8 @@ from tests.conftest import PASSWORD
 from tests.merchants.conftest import code_for, make_reliable
 from tests.money import top_up_paid
 from wallet import services as wallet_services
-from wallet.models import User
+from wallet.models import TopUp, User
+from wallet.payments import sandbox
 
 # A reliable citizen (740, excellent) asking for 250,000 gets 200,000 waived and 50,000
 # held. Each citizen tops up what their two bookings hold, so a damage claim of 80,000
@@ -71,6 +75,13 @@ class SeededWorld:
     body_refs: dict[str, dict[str, Ref]] = field(default_factory=dict)
     headers_by_path: dict[str, dict[str, str]] = field(default_factory=dict)
     cookies_by_path: dict[str, dict[str, str]] = field(default_factory=dict)
+    signers_by_path: dict[str, Callable[[bytes], dict[str, str]]] = field(default_factory=dict)
+
+
+def _sandbox_signature(body: bytes) -> dict[str, str]:
+    """The sandbox's signature of ``body``: a valid request reaches the notification's
+    parsing and its handling, not only the signature check."""
+    return dict(sandbox.sign_body(body, event_id="evt_fuzz").headers)
 
 
 @dataclass
@@ -137,7 +148,7 @@ def build_world() -> SeededWorld:
     """Two citizens (alice, the caller, and bob, another party), a hotel and a biller
     with their keys, bob's hotel and biller, and between them every kind of object the
     API names by id: consents, decisions, bookings, claims, bills, credit events, record
-    disputes, access-log rows and score snapshots."""
+    disputes, access-log rows, score snapshots and payouts."""
     alice, bob = _citizen("alice"), _citizen("bob")
     hotel = perks_services.merchant_onboard(name="Harbour Hotel", category="hotel")
     other_hotel = perks_services.merchant_onboard(name="Hill Hotel", category="hotel")
@@ -149,6 +160,10 @@ def build_world() -> SeededWorld:
     bob_stay = _stay(bob, other_hotel, "bob")
     for user in (alice, bob):
         top_up_paid(user, TOP_UP)
+    # The hotels' claims collected their holds: each pays its settlement balance out (the
+    # hotel's payouts list has a row; bob's hotel's is another party's).
+    for merchant in (hotel, other_hotel):
+        merchant_services.settlement_pay_out(merchant=merchant, threshold=1)
     billing_consent = merchant_services.consent_redeem(
         merchant=biller, code=code_for(alice, scope="billing")
     )
@@ -180,6 +195,9 @@ def build_world() -> SeededWorld:
         )
         for user, days in ((alice, 3), (alice, 2), (bob, 2))
     )
+    alices_top_up, bobs_top_up = (
+        TopUp.objects.filter(user=user).latest("created_at") for user in (alice, bob)
+    )
     scoring_services.dispute_open(citizen=alice, event=disputed, reason="I was there.")
     scoring_services.score_recompute(account_id=alice.pk, trigger="manual")
 
@@ -199,6 +217,8 @@ def build_world() -> SeededWorld:
             ),
             "/api/v1/me/bills/{id}": Ref(alices_bill.pk, bobs_bill.pk),
             "/api/v1/merchant/bills/{id}": Ref(alices_bill.pk, bobs_bill.pk),
+            "/api/v1/me/top-ups/{top_up_id}": Ref(alices_top_up.pk, bobs_top_up.pk),
+            "/api/v1/payments/{provider}": Ref(sandbox.NAME),
         },
         body_refs={
             "/api/v1/auth/login": credentials,
@@ -223,4 +243,5 @@ def build_world() -> SeededWorld:
         # The web client's session login enforces CSRF: the cookie and the header.
         headers_by_path={"/api/v1/auth/login": {"X-CSRFToken": csrf_token}},
         cookies_by_path={"/api/v1/auth/login": {"csrftoken": csrf_token}},
+        signers_by_path={"/api/v1/payments/{provider}/webhook": _sandbox_signature},
     )

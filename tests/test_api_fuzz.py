@@ -19,6 +19,7 @@ Each generated request runs in a savepoint that is rolled back, so requests are
 independent: a logout does not log out the next request, a paid claim is unpaid again.
 """
 
+import json
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -210,6 +211,11 @@ def aim(case: Any, world: SeededWorld, turn: str) -> Aimed:
     if turn != "generated":
         aimed.headers.update(world.headers_by_path.get(operation.path, {}))
         aimed.cookies.update(world.cookies_by_path.get(operation.path, {}))
+        signer = world.signers_by_path.get(operation.path)
+        if signer is not None and body_valid:
+            # The exact bytes sent are the ones signed.
+            case.body = json.dumps(case.body).encode()
+            aimed.headers.update(signer(case.body))
     authorization = _authorization(world, operation)
     if authorization is not None:
         aimed.headers["Authorization"] = authorization

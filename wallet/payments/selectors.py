@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from common.domain import NotFound
-from wallet.models import LedgerAccount, Payout, TopUp, TopUpStatus, User
+from wallet.models import Entry, LedgerAccount, Payout, TopUp, TopUpStatus, User
 
 
 def top_ups_of(*, user: User) -> QuerySet[TopUp]:
-    """The citizen's top-ups, newest first, with the transfer that credited each."""
-    return TopUp.objects.filter(user=user).select_related("transfer").order_by("-created_at")
+    """The citizen's top-ups, newest first, with the transfer that credited each and its
+    entry on the citizen's wallet (``transfer.wallet_entries``): a page in three queries."""
+    wallet_entries = Prefetch(
+        "transfer__entries",
+        queryset=Entry.objects.filter(account__user=user).select_related("transfer"),
+        to_attr="wallet_entries",
+    )
+    return (
+        TopUp.objects.filter(user=user)
+        .select_related("transfer")
+        .prefetch_related(wallet_entries)
+        .order_by("-created_at")
+    )
 
 
 def top_up_of(*, user: User, top_up_id: Any) -> TopUp:

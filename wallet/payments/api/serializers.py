@@ -9,11 +9,20 @@ from common.fields import MinorUnitsField
 from common.schema import ProblemSerializer
 from wallet.api.serializers import TransactionOutputSerializer, WalletOutputSerializer
 from wallet.models import PayoutStatus, TopUp, TopUpStatus
+from wallet.payments import services
 from wallet.payments.limits import Period
+from wallet.payments.providers import NotificationKind
 
 
 class AmountInputSerializer(serializers.Serializer):
     amount = MinorUnitsField(help_text="Minor units (30000 is 300.00).")
+
+
+class TopUpInputSerializer(AmountInputSerializer):
+    def validate_amount(self, value: int) -> int:
+        if (message := services.top_up_amount_refusal(value)) is not None:
+            raise serializers.ValidationError(message)
+        return value
 
 
 class TopUpOutputSerializer(serializers.Serializer):
@@ -38,10 +47,14 @@ class TopUpOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(TransactionOutputSerializer(allow_null=True))
     def get_transaction(self, top_up: TopUp) -> dict[str, Any] | None:
-        if top_up.transfer_id is None:
+        transfer = top_up.transfer
+        if transfer is None:
             return None
-        entry = top_up.transfer.entries.select_related("transfer").get(  # type: ignore[union-attr]
-            account__user_id=top_up.user_id
+        prefetched = getattr(transfer, "wallet_entries", None)  # selectors.top_ups_of
+        entry = (
+            prefetched[0]
+            if prefetched
+            else transfer.entries.select_related("transfer").get(account__user_id=top_up.user_id)
         )
         return TransactionOutputSerializer(entry).data
 
@@ -72,11 +85,37 @@ class PayoutOutputSerializer(WithdrawalOutputSerializer):
 class LimitProblemSerializer(ProblemSerializer):
     """A refusal by a limit (`top_up_limit`, `withdrawal_limit`): which limit, over what."""
 
-    limit = serializers.IntegerField(help_text="The limit, minor units.")
+    limit = serializers.IntegerField(
+        required=False, help_text="The limit, minor units (a limit's refusals only)."
+    )
     period = serializers.ChoiceField(
         choices=[p.value for p in Period],
-        help_text="What the limit is per: `day`, `month`, or `balance` (the wallet's ceiling).",
+        required=False,
+        help_text="What the limit is per: `day`, `month`, or `balance` (the wallet's "
+        "ceiling); a limit's refusals only.",
     )
+
+
+class NotificationDataSerializer(serializers.Serializer):
+    reference = serializers.CharField(
+        help_text="The provider's reference of the checkout or payout."
+    )
+    amount = serializers.IntegerField(help_text="What the provider moved, minor units.")
+    currency = serializers.CharField()
+    payer_label = serializers.CharField(
+        required=False, help_text="Where a top-up's money came from (the payout destination)."
+    )
+    reason = serializers.CharField(required=False, help_text="Why it failed.")
+
+
+class NotificationInputSerializer(serializers.Serializer):
+    """A provider's notification as the sandbox sends it (a real provider's body is its
+    own). Only its exact bytes, with a valid signature, are read."""
+
+    type = serializers.ChoiceField(choices=[kind.value for kind in NotificationKind])
+    # The body's member is named `data`, as Serializer's output property is (never used:
+    # this serializer only documents the body).
+    data = NotificationDataSerializer()  # type: ignore[assignment]
 
 
 class WebhookOutputSerializer(serializers.Serializer):

@@ -508,8 +508,8 @@ def test_after_a_seed_and_a_second_run_the_reconciliation_finds_no_difference() 
     funding = wallet_services.system_account(SystemAccount.FUNDING)
     assert funding.balance == 0
     report = reconcile()
-    assert report.checks[0]["funding"] == 0
-    sandbox_totals = report.checks[0]["providers"][sandbox.NAME]
+    assert report.legacy_funds == 0
+    sandbox_totals = report.providers[sandbox.NAME]
     assert sandbox_totals["received"] - sandbox_totals["paid_out"] == sandbox_totals["booked"]
     assert sandbox_totals["booked"] == report.customer_funds
     # And after a second run (and one that adds residents) it still does

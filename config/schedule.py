@@ -26,6 +26,23 @@ PERIODIC_TASKS: dict[str, dict[str, Any]] = {
         "task": "wallet.prune_idempotency_keys",
         "schedule": crontab(minute=17),
     },
+    "payments: expire top-ups not paid in time": {
+        "task": "payments.expire_top_ups",
+        "schedule": timedelta(minutes=1),
+    },
+    # Sends the payouts a lost kick left unsent (each commit of a payout also kicks it).
+    "payments: send pending payouts": {
+        "task": "payments.send_payouts",
+        "schedule": timedelta(seconds=30),
+        "options": {"expire_seconds": 30},
+    },
+    # Early morning, after the night's payouts were asked for: the trial balance and the
+    # safeguarding comparison with the providers' reports (``manage.py reconcile`` runs
+    # it by hand).
+    "payments: daily reconciliation": {
+        "task": "payments.reconcile",
+        "schedule": crontab(hour=6, minute=15),
+    },
     "scoring: nightly recompute of every score": {
         "task": "scoring.recompute_all",
         "schedule": crontab(hour=3, minute=5),
@@ -53,6 +70,11 @@ PERIODIC_TASKS: dict[str, dict[str, Any]] = {
     "merchants: record bills left unpaid past their due date": {
         "task": "merchants.record_overdue_bills",
         "schedule": crontab(hour=0, minute=15),
+    },
+    # After the night's work (overdue bills, upheld claim disputes and their refunds).
+    "merchants: pay out settlement balances": {
+        "task": "merchants.pay_out_settlements",
+        "schedule": crontab(hour=5, minute=30),
     },
     # Tells /readyz and /metrics that beat (and a worker on the default queue) is alive.
     # A heartbeat not run within its period is dropped, never run late in a burst.

@@ -331,9 +331,9 @@ if PAYMENTS_PROVIDER == "sandbox" and not DEBUG and not PAYMENTS_SANDBOX:
 # The sandbox confirms a top-up at once, without its checkout page (the demo: DEBUG=1).
 PAYMENTS_SANDBOX_AUTO_CONFIRM = env.bool("PAYMENTS_SANDBOX_AUTO_CONFIRM", default=DEBUG)
 # The secret the sandbox signs its notifications with (Standard Webhooks: whsec_ + base64).
-PAYMENTS_SANDBOX_SECRET = env.str(
-    "PAYMENTS_SANDBOX_SECRET", default="whsec_c2FuZGJveC1ub3RpZmljYXRpb25zLW5vdC1zZWNyZXQ="
-)
+# The default is public (it is here): `check --deploy` warns while it is in use.
+PAYMENTS_SANDBOX_PUBLIC_SECRET = "whsec_c2FuZGJveC1ub3RpZmljYXRpb25zLW5vdC1zZWNyZXQ="  # noqa: S105
+PAYMENTS_SANDBOX_SECRET = env.str("PAYMENTS_SANDBOX_SECRET", default=PAYMENTS_SANDBOX_PUBLIC_SECRET)
 # A top-up the payer has not completed by then expires; a later confirmation is refused.
 PAYMENTS_TOP_UP_EXPIRES_AFTER = timedelta(
     minutes=env.int("PAYMENTS_TOP_UP_EXPIRES_MINUTES", default=30)

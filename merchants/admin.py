@@ -3,7 +3,9 @@ codes and consents are records: read-only here. Every write goes through
 ``merchants.services``: a merchant is created with its settlement account (through
 ``MerchantAdmin.merchant_create``, which ``merchants.perks.admin`` points at the service
 that also gives a hotel its default perk), a key is created on its own page and shown
-once, and keys are revoked by an action. The admin never writes those rows itself.
+once, and keys are revoked by an action. A merchant's settlement balance is paid out
+(``services.settlement_pay_out``, as the staff user who asked) from a button on its page
+or an action on the list. The admin never writes those rows itself.
 
 Secrets stay secret: an API key is shown on the page that created it and nowhere else
 (not in a message, which may be kept in the session table), and no digest is shown.
@@ -23,15 +25,18 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 
 from common.admin import ReadOnlyAdminMixin
 from common.money import format_money
-from merchants import services
+from merchants import selectors, services
 from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
+from wallet.models import PayoutStatus, User
 
 
 def adopt(obj: Model, saved: Model) -> None:
@@ -67,6 +72,64 @@ def change_url(obj: Model) -> str:
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
 
 
+# --- Settlement payouts ----------------------------------------------------------------
+
+PAYOUTS_SHOWN = 5
+
+
+def payouts_url(merchant: Merchant) -> str | None:
+    """The payouts' admin list filtered to the merchant's settlement account (None
+    where the payouts have no admin list)."""
+    try:
+        url = reverse("admin:wallet_payout_changelist")
+    except NoReverseMatch:
+        return None
+    return f"{url}?account__id__exact={merchant.settlement_id}"
+
+
+def payout_message(result: services.SettlementPayout) -> tuple[str, int]:
+    """What staff read after asking for a payout, and the message's level."""
+    merchant = result.merchant
+    currency = merchant.settlement.currency
+    payout = result.payout
+    if payout is not None:
+        payout.refresh_from_db(fields=["status", "failure_reason"])
+        paid = f"{money(payout.amount, payout.currency)} of {merchant}'s settlement balance"
+        if payout.status == PayoutStatus.PAID:
+            return f"Paid out {paid} to {payout.destination}.", messages.SUCCESS
+        if payout.status == PayoutStatus.FAILED:
+            return (
+                f"The payout of {paid} to {payout.destination} failed "
+                f"({payout.failure_reason or 'no reason given'}); the money is back on the "
+                "settlement balance.",
+                messages.ERROR,
+            )
+        return (
+            f"Paying out {paid} to {payout.destination}: the payment provider has been "
+            "asked and the payout is pending.",
+            messages.SUCCESS,
+        )
+    balance = money(result.balance, currency)
+    if result.reason == services.NoPayout.NO_DESTINATION:
+        return (
+            f"Nothing paid out to {merchant}: it has no payout destination (its settlement "
+            f"balance is {balance}). Enter one on its page first.",
+            messages.WARNING,
+        )
+    if result.balance < 0:
+        return (
+            f"Nothing paid out to {merchant}: its settlement balance is {balance} (refunds "
+            "made after its last payout, made up from what it collects next).",
+            messages.WARNING,
+        )
+    if result.balance < result.threshold:
+        return (
+            f"Nothing paid out to {merchant}: its settlement balance is {balance}.",
+            messages.WARNING,
+        )
+    return f"Nothing paid out to {merchant}.", messages.WARNING
+
+
 # --- Merchants and API keys ------------------------------------------------------------
 
 
@@ -80,12 +143,12 @@ class MerchantAddForm(forms.ModelForm):
 
 
 class MerchantChangeForm(forms.ModelForm):
-    """There is no service for renaming or pausing a merchant: those two fields are
-    saved as they are, and nothing else is."""
+    """What staff may change: the name, whether it is active, and where its payouts go
+    (``services.merchant_update`` saves them; nothing else is)."""
 
     class Meta:
         model = Merchant
-        fields = ("name", "is_active")
+        fields = ("name", "is_active", "payout_destination")
 
 
 class ApiKeyInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -125,19 +188,23 @@ class MerchantAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     list_select_related = ("settlement",)
     date_hierarchy = "created_at"
+    actions = ("pay_out",)
 
     def get_fieldsets(self, request: HttpRequest, obj: Merchant | None = None) -> Any:
         if obj is None:
             return ((None, {"fields": ("name", "category")}),)
         return (
             (None, {"fields": ("name", "category", "is_active", "created_at")}),
-            ("Settlement", {"fields": ("settlement", "settlement_balance")}),
+            (
+                "Settlement",
+                {"fields": ("settlement", "settlement_balance", "payout_destination", "payouts")},
+            ),
         )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Merchant | None = None) -> Any:
         if obj is None:
             return ()
-        return ("category", "created_at", "settlement", "settlement_balance")
+        return ("category", "created_at", "settlement", "settlement_balance", "payouts")
 
     def get_form(
         self, request: HttpRequest, obj: Merchant | None = None, change: bool = False, **kwargs: Any
@@ -162,6 +229,7 @@ class MerchantAdmin(admin.ModelAdmin):
                     merchant=obj,
                     name=form.cleaned_data["name"],
                     is_active=form.cleaned_data["is_active"],
+                    payout_destination=form.cleaned_data["payout_destination"],
                 ),
             )
             return
@@ -177,11 +245,62 @@ class MerchantAdmin(admin.ModelAdmin):
     def settlement_balance(self, obj: Merchant) -> str:
         return money(obj.settlement.balance, obj.settlement.currency)
 
+    @admin.display(description="Payouts")
+    def payouts(self, obj: Merchant) -> str:
+        """The latest payouts, and a link to all of them on the payouts' list."""
+        latest = list(selectors.payouts_for_merchant(merchant=obj)[:PAYOUTS_SHOWN])
+        items = format_html_join(
+            "",
+            "<li>{} · {} · {} · {}</li>",
+            (
+                (
+                    date_format(timezone.localtime(payout.created_at), "DATETIME_FORMAT"),
+                    money(payout.amount, payout.currency),
+                    payout.get_status_display(),
+                    payout.destination,
+                )
+                for payout in latest
+            ),
+        )
+        url = payouts_url(obj)
+        every = format_html('<a href="{}">Every payout of {}</a>', url, obj) if url else ""
+        if not latest:
+            return format_html("None yet. {}", every)
+        return format_html('<ul style="margin-left: 0">{}</ul>{}', items, every)
+
+    # Paying the settlement balance out now: a button on the page (a confirmation page,
+    # then a POST) and an action on the list, for staff who may change merchants.
+
+    def has_pay_out_permission(self, request: HttpRequest, obj: Merchant | None = None) -> bool:
+        return self.has_change_permission(request, obj)
+
+    @admin.action(description="Pay out the settlement balance now", permissions=("pay_out",))
+    def pay_out(self, request: HttpRequest, queryset: QuerySet[Merchant]) -> None:
+        for merchant in queryset.order_by("pk"):
+            self.pay_out_one(request, merchant)
+
+    def pay_out_one(self, request: HttpRequest, merchant: Merchant) -> None:
+        """Pay out any balance of 1 minor unit or more, as ``request.user``; say what was
+        paid or why nothing was, and write it in the merchant's history."""
+        staff = request.user
+        if not isinstance(staff, User):  # the admin site serves only signed-in staff
+            raise PermissionDenied
+        result = services.settlement_pay_out(merchant=merchant, threshold=1, requested_by=staff)
+        text, level = payout_message(result)
+        if result.payout is not None:
+            self.log_change(request, result.merchant, text)
+        self.message_user(request, text, level)
+
     # The "Create API key" page: a form, then the key, once.
 
     def get_urls(self) -> list[URLPattern]:
         opts = self.opts
         return [
+            path(
+                "<path:object_id>/pay-out/",
+                self.admin_site.admin_view(self.pay_out_view),
+                name=f"{opts.app_label}_{opts.model_name}_pay_out",
+            ),
             path(
                 "<path:object_id>/api-keys/new/",
                 self.admin_site.admin_view(self.api_key_create_view),
@@ -189,6 +308,29 @@ class MerchantAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def pay_out_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """GET: what would be paid, where, and a button. POST: pay it out, then back to
+        the merchant's page with a message saying what was paid or why nothing was."""
+        merchant = self.get_object(request, unquote(object_id))
+        if merchant is None:
+            raise Http404("No such merchant.")
+        if not self.has_pay_out_permission(request, merchant):
+            raise PermissionDenied
+        if request.method == "POST":
+            self.pay_out_one(request, merchant)
+            return HttpResponseRedirect(change_url(merchant))
+        settlement = merchant.settlement
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Pay out the settlement balance of {merchant}",
+            "merchant": merchant,
+            "merchant_url": change_url(merchant),
+            "balance": money(settlement.balance, settlement.currency),
+            "can_pay": settlement.balance > 0 and bool(merchant.payout_destination),
+        }
+        return TemplateResponse(request, "admin/merchants/merchant/pay_out.html", context)
 
     def api_key_create_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """GET: the form. POST: the key is created and shown on this response only.

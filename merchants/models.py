@@ -23,7 +23,9 @@ class MerchantCategory(models.TextChoices):
 
 
 class Merchant(models.Model):
-    """A hotel, rental or biller; money it collects lands on its settlement account."""
+    """A hotel, rental or biller; money it collects lands on its settlement account,
+    which is paid out to its ``payout_destination`` (daily, above a threshold, or when
+    staff ask)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
@@ -33,6 +35,12 @@ class Merchant(models.Model):
     )
     settlement = models.OneToOneField(
         "wallet.LedgerAccount", on_delete=models.PROTECT, related_name="merchant"
+    )
+    payout_destination = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Where its settlement balance is paid out, as the payment provider names "
+        "it (a bank account). Empty: its balance is never paid out.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -19,7 +19,7 @@ from merchants.errors import (
     NotFound,
 )
 from merchants.models import ApiKey, Consent, Merchant
-from wallet.models import User
+from wallet.models import Payout, User
 
 Row = TypeVar("Row", bound=Model)
 
@@ -120,3 +120,9 @@ def consents_for_citizen(*, citizen: User) -> QuerySet[Consent]:
         .select_related("merchant")
         .order_by("-granted_at", "-id")
     )
+
+
+def payouts_for_merchant(*, merchant: Merchant) -> QuerySet[Payout]:
+    """The merchant's payouts (of its settlement account), newest first. By the account's
+    id, which the merchant's row holds: no read of the account itself."""
+    return Payout.objects.filter(account_id=merchant.settlement_id).order_by("-created_at", "-id")

@@ -1,6 +1,6 @@
-"""Every write of the merchants app, one transaction each: merchants and keys, one-time
-codes and consents. Perks, decisions, bookings and claims are ``merchants.perks``'s;
-bills are ``merchants.bills``'s.
+"""Every write of the merchants app, one transaction each: merchants and keys, settlement
+payouts, one-time codes and consents. Perks, decisions, bookings and claims are
+``merchants.perks``'s; bills are ``merchants.bills``'s.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string, salted_hmac
 
@@ -31,7 +33,9 @@ from merchants.models import (
     MerchantCategory,
 )
 from wallet import services as wallet_services
-from wallet.models import User
+from wallet.models import LedgerAccount, Payout, User
+from wallet.payments import sandbox
+from wallet.payments import services as payments
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +46,7 @@ CODE_TTL = timedelta(minutes=10)
 CONSENT_TTL = timedelta(days=30)
 # ``last_used_at`` is written at most this often per key, not on every request.
 KEY_USE_RESOLUTION = timedelta(minutes=1)
+PAYOUT_DESTINATION_MAX_LENGTH = Merchant._meta.get_field("payout_destination").max_length or 200
 
 
 # --- Merchants and API keys ------------------------------------------------------------
@@ -117,37 +122,214 @@ def api_key_use(*, raw_key: str) -> ApiKey | None:
 
 
 @transaction.atomic
-def merchant_create(*, name: str, category: str) -> Merchant:
+def merchant_create(*, name: str, category: str, payout_destination: str | None = None) -> Merchant:
     """A merchant with its settlement account. Staff and ``create_merchant`` take a
     merchant on with ``merchants.perks.services.merchant_onboard``, which calls this and
-    gives a hotel or rental its default perk."""
+    gives a hotel or rental its default perk. Its payouts go to ``payout_destination``;
+    by default (None) a sandbox bank account of its own on the sandbox provider, and
+    nowhere on a real one (staff enter the merchant's account in the admin)."""
     name = name.strip()
     if not name or len(name) > 200:
         raise ValueError("A merchant's name is 1 to 200 characters.")
     if category not in MerchantCategory.values:
         raise ValueError(f"Unknown category {category!r}; one of {', '.join(MerchantCategory)}.")
     merchant_id = uuid.uuid4()
+    if payout_destination is None:
+        payout_destination = payout_destination_default(merchant_id=merchant_id)
     settlement = wallet_services.settlement_account_open(code=str(merchant_id), name=name)
     merchant = Merchant.objects.create(
-        id=merchant_id, name=name, category=category, settlement=settlement
+        id=merchant_id,
+        name=name,
+        category=category,
+        settlement=settlement,
+        payout_destination=_payout_destination_clean(payout_destination),
     )
     logger.info("merchant created", extra={"merchant_id": str(merchant.pk), "category": category})
     return merchant
 
 
 @transaction.atomic
-def merchant_update(*, merchant: Merchant, name: str, is_active: bool) -> Merchant:
-    """Rename or (de)activate a merchant; its settlement account takes the new name. An
-    inactive merchant's keys stop working at once."""
+def merchant_update(
+    *,
+    merchant: Merchant,
+    name: str,
+    is_active: bool,
+    payout_destination: str | None = None,
+) -> Merchant:
+    """Rename or (de)activate a merchant, and change where its payouts go (None keeps
+    it; empty stops its payouts); its settlement account takes the new name. An
+    inactive merchant's keys stop working at once; its balance is still paid out."""
     name = name.strip()
     if not name or len(name) > 200:
         raise ValueError("A merchant's name is 1 to 200 characters.")
     merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
     merchant.name, merchant.is_active = name, is_active
-    merchant.save(update_fields=["name", "is_active"])
+    fields = ["name", "is_active"]
+    if payout_destination is not None:
+        payout_destination = _payout_destination_clean(payout_destination)
+        if payout_destination != merchant.payout_destination:
+            # Where the money goes is worth an audit line of its own (without the
+            # account's name: the admin's history of the merchant keeps who changed it).
+            logger.info(
+                "merchant payout destination changed",
+                extra={"merchant_id": str(merchant.pk), "cleared": not payout_destination},
+            )
+        merchant.payout_destination = payout_destination
+        fields.append("payout_destination")
+    merchant.save(update_fields=fields)
     wallet_services.settlement_account_rename(account_id=merchant.settlement_id, name=name)
     logger.info("merchant updated", extra={"merchant_id": str(merchant.pk), "is_active": is_active})
     return merchant
+
+
+# --- Settlement payouts ----------------------------------------------------------------
+
+
+def payout_destination_default(*, merchant_id: uuid.UUID) -> str:
+    """Where a new merchant's payouts go until staff say otherwise: on the sandbox
+    provider, a made-up bank account of its own (stable per merchant; the sandbox pays
+    it); on a real provider, nowhere (empty)."""
+    if settings.PAYMENTS_PROVIDER != sandbox.NAME:
+        return ""
+    digits = int.from_bytes(hashlib.sha256(merchant_id.bytes).digest()[:4], "big") % 10_000
+    return f"Sandbox bank account ···{digits:04d}"
+
+
+def _payout_destination_clean(destination: str) -> str:
+    destination = destination.strip()
+    if len(destination) > PAYOUT_DESTINATION_MAX_LENGTH:
+        raise ValueError(
+            f"A payout destination is at most {PAYOUT_DESTINATION_MAX_LENGTH} characters."
+        )
+    return destination
+
+
+class NoPayout(StrEnum):
+    """Why a merchant's settlement balance was not paid out."""
+
+    NO_DESTINATION = "no_destination"  # the merchant has no payout destination
+    BELOW_THRESHOLD = "below_threshold"  # the balance is less than the threshold
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementPayout:
+    """What paying out one merchant did: the payout, or why there is none (``reason``).
+
+    ``balance`` is the settlement balance the decision was made on (what was paid, when
+    something was); ``threshold`` the least that is paid out."""
+
+    merchant: Merchant
+    balance: int
+    threshold: int
+    payout: Payout | None = None
+    reason: NoPayout | None = None
+
+
+def settlement_pay_out(
+    *, merchant: Merchant, threshold: int | None = None, requested_by: User | None = None
+) -> SettlementPayout:
+    """Pay out the merchant's whole settlement balance to its payout destination, if it
+    is at least ``threshold`` (``PAYMENTS_PAYOUT_THRESHOLD`` by default; staff's button
+    pays any balance of 1 minor unit or more). ``requested_by``: the staff user who
+    asked, None for the daily run.
+
+    One transaction. The merchant's row is locked first, so the destination paid to is
+    the one registered when the money leaves; the settlement account is locked next
+    (``wallet.payments.services.settlement_payout_create``), so nothing paid into or
+    refunded from it meanwhile is lost or paid twice. A balance below zero (refunds
+    after a payout: the merchant owes them) is never paid out, and is made up from what
+    the merchant collects next. The provider is asked after commit."""
+    threshold = settings.PAYMENTS_PAYOUT_THRESHOLD if threshold is None else max(threshold, 1)
+    with transaction.atomic():
+        merchant = (
+            Merchant.objects.select_for_update(of=("self",))
+            .select_related("settlement")
+            .get(pk=merchant.pk)
+        )
+        payout = None
+        if merchant.payout_destination:
+            payout = payments.settlement_payout_create(
+                account=merchant.settlement,
+                destination=merchant.payout_destination,
+                threshold=threshold,
+                requested_by=requested_by,
+            )
+        if payout is None:
+            # As the payout service saw it (it holds the account's lock until commit).
+            balance = LedgerAccount.objects.values_list("balance", flat=True).get(
+                pk=merchant.settlement_id
+            )
+            reason = (
+                NoPayout.BELOW_THRESHOLD if merchant.payout_destination else NoPayout.NO_DESTINATION
+            )
+            return SettlementPayout(merchant, balance, threshold, reason=reason)
+    logger.info(
+        "settlement paid out",
+        extra={
+            "merchant_id": str(merchant.pk),
+            "payout_id": str(payout.pk),
+            "amount": payout.amount,
+            "requested_by": requested_by.pk if requested_by is not None else None,
+        },
+    )
+    return SettlementPayout(merchant, payout.amount, threshold, payout=payout)
+
+
+@dataclass(slots=True)
+class PayoutRun:
+    """What a daily run did: how many merchants were paid and how much in all, how many
+    had enough to pay but no destination, and how many failed (logged each)."""
+
+    paid: int = 0
+    amount: int = 0
+    no_destination: int = 0
+    failed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "paid": self.paid,
+            "amount": self.amount,
+            "no_destination": self.no_destination,
+            "failed": self.failed,
+        }
+
+
+def settlements_pay_out() -> PayoutRun:
+    """The daily run: pay out every merchant's settlement balance that has reached
+    ``PAYMENTS_PAYOUT_THRESHOLD``, each merchant in a transaction of its own.
+
+    Safe to run twice or in parallel: a payout empties the balance it pays, so a second
+    run finds nothing left to pay (only what came in since). A merchant that fails is
+    logged and the others are still paid; a lost or busy database connection stops the
+    run (the task is retried and pays only what is still due). A merchant with enough
+    to pay but no destination is logged, and paid once staff register one."""
+    threshold = settings.PAYMENTS_PAYOUT_THRESHOLD
+    run = PayoutRun()
+    due = list(
+        Merchant.objects.filter(settlement__balance__gte=threshold)
+        .order_by("pk")
+        .only("pk", "name")
+    )
+    for merchant in due:
+        try:
+            result = settlement_pay_out(merchant=merchant, threshold=threshold)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception:  # one merchant's failure must not stop the rest
+            logger.exception("settlement payout failed", extra={"merchant_id": str(merchant.pk)})
+            run.failed += 1
+            continue
+        if result.payout is not None:
+            run.paid += 1
+            run.amount += result.payout.amount
+        elif result.reason == NoPayout.NO_DESTINATION:
+            run.no_destination += 1
+            logger.warning(
+                "settlement not paid out: the merchant has no payout destination",
+                extra={"merchant_id": str(merchant.pk), "balance": result.balance},
+            )
+    logger.info("settlements paid out", extra=run.as_dict())
+    return run
 
 
 # --- One-time codes and consents -------------------------------------------------------

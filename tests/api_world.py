@@ -15,9 +15,8 @@ each of its references means:
   key for billing).
 - ``headers_by_path`` and ``cookies_by_path``: anything else a valid request of an
   operation carries (the CSRF pair of the session login).
-- ``signed_bodies``: operations whose body is valid only as its sender signs it (a
-  payment provider's notification), keyed by the operation's path: given the generated
-  body, the exact bytes to send and the headers that sign them.
+- ``signers_by_path``: for an operation whose caller signs the body (a payment provider's
+  webhook), the headers that sign a valid request's exact bytes.
 
 Each reference is a :class:`Ref`: the caller's own object and, where one exists,
 another party's, which must be answered like an unknown id. Every generated request runs
@@ -31,7 +30,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
-from django.test import override_settings
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
@@ -48,8 +46,6 @@ from tests.money import top_up_paid
 from wallet import services as wallet_services
 from wallet.models import TopUp, User
 from wallet.payments import sandbox
-from wallet.payments import services as payments_services
-from wallet.payments.providers import NotificationKind
 
 # A reliable citizen (740, excellent) asking for 250,000 gets 200,000 waived and 50,000
 # held. Each citizen tops up what their two bookings hold, so a damage claim of 80,000
@@ -79,9 +75,13 @@ class SeededWorld:
     body_refs: dict[str, dict[str, Ref]] = field(default_factory=dict)
     headers_by_path: dict[str, dict[str, str]] = field(default_factory=dict)
     cookies_by_path: dict[str, dict[str, str]] = field(default_factory=dict)
-    signed_bodies: dict[str, Callable[[Any], tuple[bytes, dict[str, str]]]] = field(
-        default_factory=dict
-    )
+    signers_by_path: dict[str, Callable[[bytes], dict[str, str]]] = field(default_factory=dict)
+
+
+def _sandbox_signature(body: bytes) -> dict[str, str]:
+    """The sandbox's signature of ``body``: a valid request reaches the notification's
+    parsing and its handling, not only the signature check."""
+    return dict(sandbox.sign_body(body, event_id="evt_fuzz").headers)
 
 
 @dataclass
@@ -144,35 +144,11 @@ def _citizen(username: str) -> User:
     return user
 
 
-def _checkout_confirmation(top_up: TopUp) -> Callable[[Any], tuple[bytes, dict[str, str]]]:
-    """The sandbox's signed confirmation of ``top_up``'s checkout, carrying whatever other
-    members the generated body has: the body as sent and its signature headers."""
-
-    def sign(generated: Any) -> tuple[bytes, dict[str, str]]:
-        extra = generated if isinstance(generated, dict) else {}
-        payload = {
-            **extra,
-            "type": NotificationKind.TOP_UP_SUCCEEDED.value,
-            "data": {
-                "reference": top_up.provider_reference,
-                "amount": top_up.amount,
-                "currency": top_up.currency,
-                "payer_label": sandbox.payer_label(top_up.pk),
-                "reason": "",
-            },
-        }
-        signed = sandbox.sign(payload, event_id=f"evt_fuzz_{top_up.pk.hex}")
-        return signed.body, dict(signed.headers)
-
-    return sign
-
-
 def build_world() -> SeededWorld:
     """Two citizens (alice, the caller, and bob, another party), a hotel and a biller
     with their keys, bob's hotel and biller, and between them every kind of object the
     API names by id: consents, decisions, bookings, claims, bills, credit events, record
-    disputes, access-log rows, score snapshots and top-ups (alice's last one still waiting
-    for its checkout, which the provider's webhook confirms)."""
+    disputes, access-log rows, score snapshots and payouts."""
     alice, bob = _citizen("alice"), _citizen("bob")
     hotel = perks_services.merchant_onboard(name="Harbour Hotel", category="hotel")
     other_hotel = perks_services.merchant_onboard(name="Hill Hotel", category="hotel")
@@ -184,6 +160,10 @@ def build_world() -> SeededWorld:
     bob_stay = _stay(bob, other_hotel, "bob")
     for user in (alice, bob):
         top_up_paid(user, TOP_UP)
+    # The hotels' claims collected their holds: each pays its settlement balance out (the
+    # hotel's payouts list has a row; bob's hotel's is another party's).
+    for merchant in (hotel, other_hotel):
+        merchant_services.settlement_pay_out(merchant=merchant, threshold=1)
     billing_consent = merchant_services.consent_redeem(
         merchant=biller, code=code_for(alice, scope="billing")
     )
@@ -215,10 +195,11 @@ def build_world() -> SeededWorld:
         )
         for user, days in ((alice, 3), (alice, 2), (bob, 2))
     )
+    alices_top_up, bobs_top_up = (
+        TopUp.objects.filter(user=user).latest("created_at") for user in (alice, bob)
+    )
     scoring_services.dispute_open(citizen=alice, event=disputed, reason="I was there.")
     scoring_services.score_recompute(account_id=alice.pk, trigger="manual")
-    with override_settings(PAYMENTS_SANDBOX_AUTO_CONFIRM=False):
-        pending_top_up = payments_services.top_up_start(user=alice, amount=5_000)
 
     csrf_token = get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS)
     credentials = {"username": Ref(alice.username), "password": Ref(PASSWORD)}
@@ -236,10 +217,8 @@ def build_world() -> SeededWorld:
             ),
             "/api/v1/me/bills/{id}": Ref(alices_bill.pk, bobs_bill.pk),
             "/api/v1/merchant/bills/{id}": Ref(alices_bill.pk, bobs_bill.pk),
-            "/api/v1/me/top-ups/{top_up_id}": Ref(
-                pending_top_up.pk, TopUp.objects.filter(user=bob).latest("created_at").pk
-            ),
-            "/api/v1/payments/{provider}": Ref("sandbox"),
+            "/api/v1/me/top-ups/{top_up_id}": Ref(alices_top_up.pk, bobs_top_up.pk),
+            "/api/v1/payments/{provider}": Ref(sandbox.NAME),
         },
         body_refs={
             "/api/v1/auth/login": credentials,
@@ -264,7 +243,5 @@ def build_world() -> SeededWorld:
         # The web client's session login enforces CSRF: the cookie and the header.
         headers_by_path={"/api/v1/auth/login": {"X-CSRFToken": csrf_token}},
         cookies_by_path={"/api/v1/auth/login": {"csrftoken": csrf_token}},
-        signed_bodies={
-            "/api/v1/payments/{provider}/webhook": _checkout_confirmation(pending_top_up)
-        },
+        signers_by_path={"/api/v1/payments/{provider}/webhook": _sandbox_signature},
     )

@@ -10,6 +10,10 @@ file compresses on its own, about 16 KB more in all (112,139 bytes against 96,17
 stream). That budget sits about 5% above it. A first visit downloads only its first
 screen's modules (the others load on first use), which is why it got faster
 (``bench.app_load``). CSS: 8,444 bytes then, 9,100 budget; the largest module: 12,000.
+Money in and out through the payment provider (a top-up's outcome after the provider's
+page, withdrawals, their history, the limits said as sentences, in three languages) took
+the files to 119,588 bytes (46 files; 102,348 as one stream, within its budget): the
+file-by-file budget went from 118,000 to 123,000, about 3% above.
 Growth is a decision made here, not an accident. The service worker, a template rendered
 per deploy, is not counted. No browser, no database."""
 
@@ -21,7 +25,7 @@ from pathlib import Path
 from client.views import STATIC_DIR, _static_names
 
 JS_CODE_BUDGET = 104_000  # bytes, all modules gzipped as one stream
-JS_BUDGET = 118_000  # bytes gzipped, all modules together, each file on its own
+JS_BUDGET = 123_000  # bytes gzipped, all modules together, each file on its own
 CSS_BUDGET = 9_100  # bytes gzipped, all style sheets together
 MODULE_BUDGET = 12_000  # bytes gzipped, any one module
 

@@ -16,12 +16,16 @@ def test_every_periodic_task_in_the_schedule_is_registered():
         "common.beat_heartbeat",
         "wallet.expire_due_holds",
         "wallet.prune_idempotency_keys",
+        "payments.expire_top_ups",
+        "payments.send_payouts",
+        "payments.reconcile",
         "scoring.recompute_all",
         "scoring.batch_watch",
         "scoring.relay_recomputes",
         "scoring.uphold_stale_disputes",
         "merchants.uphold_stale_claim_disputes",
         "merchants.record_overdue_bills",
+        "merchants.pay_out_settlements",
     }
     assert scheduled <= set(app.tasks)
 
@@ -48,6 +52,7 @@ def test_tasks_are_json_only_and_every_task_acks_late_and_retries_database_error
         "scoring.uphold_stale_disputes",
         "merchants.uphold_stale_claim_disputes",
         "merchants.record_overdue_bills",
+        "merchants.pay_out_settlements",
     } <= set(names)
     for name in names:
         task = app.tasks[name]

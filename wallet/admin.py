@@ -117,3 +117,8 @@ class HoldAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("id", "reference", "account__code")
     list_select_related = ("account",)
+
+
+# The payments' admins (reports, top-ups, payouts, provider events) live beside their
+# services; importing them here registers them.
+from wallet.payments import admin as payments_admin  # noqa: E402, F401

@@ -492,12 +492,39 @@ class ReconciliationReport(models.Model):
         help_text="What the providers report as received minus paid out, plus funds booked "
         "before providers (the funding account)."
     )
-    difference = models.BigIntegerField()
-    checks = models.JSONField(default=list)
-    problems = models.JSONField(default=list)
+    difference = models.BigIntegerField(help_text="Customer funds minus provider funds.")
+    legacy_funds = models.BigIntegerField(
+        default=0,
+        help_text="Money booked before any provider (minus the funding account's balance).",
+    )
+    in_transit = models.BigIntegerField(
+        default=0, help_text="The payouts-in-transit account's balance."
+    )
+    pending_payouts = models.BigIntegerField(
+        default=0, help_text="The pending payouts' total (what should be in transit)."
+    )
+    providers = models.JSONField(
+        default=dict,
+        help_text="Per provider: received, paid out and net as it reports them, booked on its "
+        "ledger account, and our own succeeded top-ups and paid payouts.",
+    )
+    system_accounts = models.JSONField(
+        default=dict, help_text="Every system account's balance, by code."
+    )
+    checks = models.JSONField(
+        default=list, help_text="Each check: whether it passed and how many offenders it found."
+    )
+    problems = models.JSONField(
+        default=list,
+        help_text="Each difference: check, subject (account code, transfer id, provider), "
+        "expected, actual.",
+    )
 
     class Meta:
         ordering = ("-started_at",)
+        indexes: ClassVar = [
+            models.Index(fields=["-started_at"], name="reconciliation_started"),
+        ]
 
     def __str__(self) -> str:
         return f"Reconciliation {self.business_date} ({'ok' if self.ok else 'differences'})"

@@ -189,17 +189,33 @@ _ANALYZE_FROM = 1_000
 
 def _lock_accounts(account_ids: set[int]) -> dict[int, LedgerAccount]:
     """Lock ledger accounts for update, in ascending primary key order (in chunks of ids
-    for many accounts, still in that one global order)."""
+    for many accounts, still in that one global order).
+
+    The lock is PostgreSQL's ``FOR NO KEY UPDATE``: writers of an account still wait for
+    each other, but a foreign-key check on it (a row written elsewhere that names the
+    account: a payout, a hold) does not wait for them. With ``FOR UPDATE`` it would, and a
+    transaction holding one account while it names another at commit (the payouts' relay
+    names the citizen's wallet) deadlocked with a payment holding that wallet and waiting
+    for the first account."""
     ordered = sorted(account_ids)
     locked: dict[int, LedgerAccount] = {}
     for start in range(0, len(ordered), _LOCK_CHUNK):
         chunk = ordered[start : start + _LOCK_CHUNK]
-        accounts = LedgerAccount.objects.select_for_update().filter(pk__in=chunk).order_by("pk")
+        accounts = (
+            LedgerAccount.objects.select_for_update(no_key=True).filter(pk__in=chunk).order_by("pk")
+        )
         locked.update((account.pk, account) for account in accounts)
     missing = account_ids - locked.keys()
     if missing:
         raise LedgerAccount.DoesNotExist(f"No ledger account {sorted(missing)}")
     return locked
+
+
+def accounts_lock(*, account_ids: set[int]) -> dict[int, LedgerAccount]:
+    """Lock ledger accounts in the ledger's one order (ascending primary key), for a
+    caller that must read a balance before it decides what to transfer (a payout of a
+    whole settlement balance). Call it inside a transaction."""
+    return _lock_accounts(account_ids)
 
 
 @dataclass(frozen=True, slots=True)

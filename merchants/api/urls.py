@@ -5,6 +5,7 @@ from merchants.api import views
 urlpatterns = [
     # Merchants' systems (API key)
     path("merchant/consents", views.MerchantConsentRedeemView.as_view(), name="merchant-consents"),
+    path("merchant/payouts", views.MerchantPayoutListView.as_view(), name="merchant-payouts"),
     # Citizens
     path(
         "me/authorization-codes",

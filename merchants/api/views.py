@@ -1,6 +1,7 @@
-"""The merchants API: merchants' systems (API key) redeem codes; citizens make codes and
-see and revoke their consents. Thin: validate, call a service or selector, serialize.
-``MerchantAPIView`` is the base of every merchant endpoint, here and in the sub-apps."""
+"""The merchants API: merchants' systems (API key) redeem codes and list their payouts;
+citizens make codes and see and revoke their consents. Thin: validate, call a service or
+selector, serialize. ``MerchantAPIView`` is the base of every merchant endpoint, here
+and in the sub-apps."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.idempotency import idempotent
-from common.schema import problem_responses
+from common.schema import PAGE_NOT_FOUND, problem_responses
 from common.views import list_schema
 from merchants import selectors, services
 from merchants.api.auth import (
@@ -34,7 +35,8 @@ from merchants.api.serializers import (
 from merchants.models import Consent, Merchant
 from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.views import IDEMPOTENCY_PARAMETER
-from wallet.models import User
+from wallet.models import Payout, User
+from wallet.payments.api.serializers import PayoutOutputSerializer
 
 # --- Merchant side ---------------------------------------------------------------------
 
@@ -78,6 +80,28 @@ class MerchantConsentRedeemView(MerchantAPIView):
         return Response(
             MerchantConsentOutputSerializer(consent).data, status=status.HTTP_201_CREATED
         )
+
+
+@extend_schema(tags=["merchant"])
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="merchant_payouts",
+        responses={
+            200: PayoutOutputSerializer(many=True),
+            **problem_responses(401, 404, 429, descriptions={404: PAGE_NOT_FOUND}),
+        },
+    )
+)
+class MerchantPayoutListView(MerchantAPIView, generics.ListAPIView):
+    """The merchant's payouts of its settlement balance, newest first: paid daily when
+    the balance reaches the threshold, or when staff pay it out."""
+
+    serializer_class = PayoutOutputSerializer
+
+    def get_queryset(self) -> QuerySet[Payout]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
+            return Payout.objects.none()
+        return selectors.payouts_for_merchant(merchant=self.merchant)
 
 
 # --- Citizen side ----------------------------------------------------------------------

@@ -17,7 +17,10 @@ wallet) and identity level. What they do follows from those traits:
   a damage claim collected from the wallet. What the wallet cannot cover stays unpaid
   until the resident pays it, or disputes it: staff reject a dispute or it is upheld
   after 30 days (the collected money refunded).
-- Money: an opening top-up, then a top-up whenever a payment would not be covered.
+- Money: an opening top-up, then a top-up whenever a payment would not be covered, each
+  paid in through the sandbox payment provider as a live one is (a checkout of the
+  sandbox's, confirmed a moment after it started, crediting the wallet from the
+  provider's account).
   Everything that moves money is simulated in time order, with each stay's deposit held
   as if nothing were waived, so the wallet's available balance never goes below zero
   whatever the decision waives.
@@ -67,8 +70,13 @@ from scoring.subjects import (
     claim_unpaid_source,
 )
 from wallet.models import TransferKind
+from wallet.payments import sandbox
+from wallet.payments.history import top_up_transfer_reference
 
-FUNDING = "funding"  # the counterparty of top-ups
+PROVIDER = "provider"  # the counterparty of top-ups: the payment provider's account
+# How long a payer takes at the sandbox's checkout: a top-up starts this long before the
+# provider confirms it and the wallet is credited.
+CHECKOUT_TAKES = timedelta(seconds=40)
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -207,7 +215,7 @@ class BookingPlan:
 
 @dataclass(slots=True)
 class TransferPlan:
-    """A two-legged transfer between the wallet and a counterparty (``FUNDING`` or a
+    """A two-legged transfer between the wallet and a counterparty (``PROVIDER`` or a
     merchant's key); ``amount`` is signed for the wallet."""
 
     id: uuid.UUID
@@ -217,6 +225,21 @@ class TransferPlan:
     counterparty: str
     description: str
     reference: str = ""
+
+
+@dataclass(slots=True)
+class TopUpPlan:
+    """A top-up paid in at the sandbox's checkout (``provider_reference``, from the
+    payer's ``payer_label``): started at ``created_at``, confirmed at ``resolved_at``,
+    when the transfer ``transfer_id`` credited the wallet."""
+
+    id: uuid.UUID
+    transfer_id: uuid.UUID
+    amount: int
+    created_at: datetime
+    resolved_at: datetime
+    provider_reference: str
+    payer_label: str
 
 
 @dataclass(slots=True)
@@ -258,6 +281,7 @@ class ResidentPlan:
     bills: list[BillPlan] = field(default_factory=list)
     bookings: list[BookingPlan] = field(default_factory=list)
     transfers: list[TransferPlan] = field(default_factory=list)
+    top_ups: list[TopUpPlan] = field(default_factory=list)
     events: list[EventPlan] = field(default_factory=list)
     record_disputes: list[RecordDisputePlan] = field(default_factory=list)
 
@@ -670,9 +694,33 @@ class _Life:
         return transfer.id
 
     def top_up(self, *, at: datetime, amount: int) -> None:
+        """Top up ``amount``, confirmed at ``at``: one checkout of the sandbox for each
+        single top-up's worth (``WALLET_MAX_TOP_UP``)."""
         while amount > 0:
             part = min(amount, settings.WALLET_MAX_TOP_UP)
-            self._transfer(TransferKind.TOP_UP, at, part, FUNDING, description="Top-up")
+            top_up_id = self.new_id()
+            reference = sandbox.checkout_reference(top_up_id)
+            transfer_id = self._transfer(
+                TransferKind.TOP_UP,
+                at,
+                part,
+                PROVIDER,
+                description="Top-up",
+                reference=top_up_transfer_reference(
+                    provider=sandbox.NAME, provider_reference=reference
+                ),
+            )
+            self.plan.top_ups.append(
+                TopUpPlan(
+                    id=top_up_id,
+                    transfer_id=transfer_id,
+                    amount=part,
+                    created_at=at - CHECKOUT_TAKES,
+                    resolved_at=at,
+                    provider_reference=reference,
+                    payer_label=sandbox.payer_label(top_up_id),
+                )
+            )
             amount -= part
 
     def _cover(self, moment: datetime, amount: int) -> None:

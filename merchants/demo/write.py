@@ -2,8 +2,11 @@
 of rows), and the residents' planned history in bulk.
 
 A chunk of residents is one transaction, written in the order the services would have
-written it: users and wallets, the ledger (``wallet.services.transfers_bulk_create``),
-codes and consents (``merchants.services.consents_record``), bills
+written it: users and wallets, the ledger (``wallet.services.transfers_bulk_create``)
+and the top-ups it credits, paid in through the sandbox payment provider
+(``wallet.payments.history.top_ups_bulk_record``: the ``TopUp`` rows and the sandbox's
+books of what it received), codes and consents
+(``merchants.services.consents_record``), bills
 (``merchants.bills.services.bills_record``), the credit events
 (``scoring.services.events_bulk_record``) and disputes of them
 (``scoring.services.disputes_bulk_record``), then the nightly batch's snapshots on the
@@ -28,12 +31,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.urls import reverse
 
 from merchants import services
 from merchants.bills import services as bills_services
 from merchants.demo import city
 from merchants.demo.plan import (
-    FUNDING,
+    PROVIDER,
     BookingPlan,
     ConsentPlan,
     DisputePlan,
@@ -50,7 +54,9 @@ from scoring import services as scoring_services
 from scoring.models import DisputeResolution, ScoreSnapshot, SnapshotTrigger
 from scoring.subjects import claim_unpaid_source
 from wallet import services as wallet_services
-from wallet.models import HoldStatus, LedgerAccount, SystemAccount, User
+from wallet.models import HoldStatus, LedgerAccount, Payout, User
+from wallet.payments import history, sandbox
+from wallet.payments import services as payments_services
 
 DEMO_KEY_NAME = "seed_demo"
 _SNAPSHOTS_PER_QUERY = 900
@@ -116,6 +122,7 @@ class Written:
     bookings: int = 0
     claims: int = 0
     transfers: int = 0
+    top_ups: int = 0
     events: int = 0
     snapshots: int = 0
 
@@ -137,6 +144,8 @@ class CityWriter:
         self.unusable_password = make_password(None)
 
         self.merchant_ids = {key: cm.merchant.pk for key, cm in merchants.items()}
+        # The sandbox's checkout page of a top-up, as ``top_up_start`` keeps it.
+        self.checkout_url = reverse("sandbox-checkout", kwargs={"reference": "-"})[:-1]
 
     @transaction.atomic
     def write(self, plans: list[ResidentPlan], passwords: dict[str, str] | None = None) -> Written:
@@ -173,6 +182,7 @@ class CityWriter:
         ]
         written = Written(residents=len(plans))
         written.transfers = self._transfers(residents)
+        written.top_ups = self._top_ups(residents)
         consents = self._consents(
             [(citizen, bill.consent) for plan, citizen, _ in residents for bill in plan.bills]
             + [
@@ -193,7 +203,7 @@ class CityWriter:
     # -- money --
 
     def _transfers(self, residents: list[tuple[ResidentPlan, int, int]]) -> int:
-        funding = wallet_services.system_account(SystemAccount.FUNDING).pk
+        provider = wallet_services.provider_account(sandbox.NAME).pk
         settlement = {key: cm.merchant.settlement_id for key, cm in self.merchants.items()}
         records = [
             wallet_services.TransferRecord(
@@ -201,8 +211,8 @@ class CityWriter:
                 postings={
                     wallet: transfer.amount,
                     (
-                        funding
-                        if transfer.counterparty == FUNDING
+                        provider
+                        if transfer.counterparty == PROVIDER
                         else settlement[transfer.counterparty]
                     ): -transfer.amount,
                 },
@@ -215,6 +225,29 @@ class CityWriter:
             for transfer in plan.transfers
         ]
         return wallet_services.transfers_bulk_create(transfers=records)
+
+    def _top_ups(self, residents: list[tuple[ResidentPlan, int, int]]) -> int:
+        """The top-ups the ledger's ``top_up`` transfers credited, as the sandbox's
+        confirmations left them (``history.top_ups_bulk_record``)."""
+        checkout_url = self.checkout_url
+        return history.top_ups_bulk_record(
+            top_ups=[
+                history.TopUpRecord(
+                    user_id=citizen,
+                    amount=top_up.amount,
+                    provider_reference=top_up.provider_reference,
+                    payer_label=top_up.payer_label,
+                    created_at=top_up.created_at,
+                    resolved_at=top_up.resolved_at,
+                    transfer_id=top_up.transfer_id,
+                    checkout_url=checkout_url + top_up.provider_reference,
+                    provider=sandbox.NAME,
+                    id=top_up.id,
+                )
+                for plan, citizen, _ in residents
+                for top_up in plan.top_ups
+            ]
+        )
 
     # -- consents and bills --
 
@@ -522,6 +555,30 @@ class CityWriter:
             reference=record.hold_reference,
             description=record.hold_description,
         )
+
+
+# The demo citizen's withdrawals: one whose payout the destination refused (the money
+# came back), then one paid out.
+DEMO_WITHDRAWAL_RETURNED = 15_000
+DEMO_WITHDRAWAL_PAID = 20_000
+DEMO_WITHDRAWAL_REFUSED_REASON = "The destination account refused the payment."
+
+
+def demo_withdrawals(*, user: User) -> list[Payout]:
+    """The demo citizen's withdrawals, made now through the live services
+    (``withdrawal_create`` to their payout destination, the last account they topped up
+    from): the first refused by the destination (``history.sandbox_payout_refuse``: the
+    money comes back), the second paid by the payouts' relay (``payouts_send``, which a
+    broker-less run has already done after the commit). Returns both, newest last."""
+    with transaction.atomic():
+        returned = history.sandbox_payout_refuse(
+            payout=payments_services.withdrawal_create(user=user, amount=DEMO_WITHDRAWAL_RETURNED),
+            reason=DEMO_WITHDRAWAL_REFUSED_REASON,
+        )
+    paid = payments_services.withdrawal_create(user=user, amount=DEMO_WITHDRAWAL_PAID)
+    payments_services.payouts_send()
+    paid.refresh_from_db()
+    return [returned, paid]
 
 
 def scores_recompute_all(*, at: datetime) -> int:

@@ -337,7 +337,11 @@ def test_changing_a_merchant_saves_its_name_and_state_only(
     assert services.api_key_use(raw_key=raw_key) == api_key
     url = admin_url(Merchant, "change", hotel.pk)
     page = admin_client.get(url)
-    assert list(page.context["adminform"].form.fields) == ["name", "is_active"]
+    assert list(page.context["adminform"].form.fields) == [
+        "name",
+        "is_active",
+        "payout_destination",
+    ]
     # When staff rename it, switch it off, and try to make it a biller
     response = admin_client.post(
         url, {"name": "Harbour Hotel & Spa", "category": "biller", **inline_management(page)}

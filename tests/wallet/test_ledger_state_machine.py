@@ -1,11 +1,14 @@
 """Random sequences of ledger operations keep the ledger's invariants.
 
 A hypothesis state machine drives the services (top-ups, payments, transfers, holds and
-their capture, release and expiry, claims) against a plain Python model of what every
-balance and hold should be. After every step it checks the double-entry invariants on
-the database and that the database agrees with the model exactly. A refusal the model
-expects (InsufficientFunds, InvalidAmount, HoldNotActive) must leave everything as it
-was.
+their capture, release and expiry, claims, and money in and out through the sandbox
+payment provider: top-ups confirmed at once or pending at its checkout then confirmed,
+declined or expired, replayed notifications, citizens' withdrawals and merchants' payouts,
+paid or failed) against a plain Python model of what every balance, hold, top-up and
+payout should be. After every step it checks the double-entry invariants on the database,
+that the database agrees with the model exactly, and that the reconciliation finds no
+difference. A refusal the model expects (InsufficientFunds, InvalidAmount, HoldNotActive,
+NoPayoutDestination) must leave everything as it was.
 
 Each hypothesis example runs in its own savepoint, rolled back at the end, so every
 example starts from the same empty ledger. On PostgreSQL every step also runs the
@@ -20,7 +23,8 @@ from datetime import datetime, timedelta
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Sum
+from django.test import override_settings
 from django.utils import timezone
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -47,10 +51,18 @@ from wallet.models import (
     Hold,
     HoldStatus,
     LedgerAccount,
+    Payout,
+    PayoutStatus,
     SystemAccount,
+    TopUp,
+    TopUpStatus,
     Transfer,
     TransferKind,
 )
+from wallet.payments import sandbox
+from wallet.payments import services as payments
+from wallet.payments.providers import NotificationKind
+from wallet.payments.reconciliation import reconcile
 
 MACHINE_SETTINGS = hypothesis_settings(
     max_examples=60,
@@ -58,6 +70,31 @@ MACHINE_SETTINGS = hypothesis_settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
+
+
+@dataclass
+class ExpectedTopUp:
+    """A top-up left pending at the sandbox's checkout."""
+
+    account: int
+    amount: int
+    expires_at: datetime
+    status: str = TopUpStatus.PENDING
+
+
+@dataclass
+class ExpectedPayout:
+    """A withdrawal or merchant payout: in transit until the relay sends it."""
+
+    account: int
+    amount: int
+    fails: bool
+    status: str = PayoutStatus.PENDING
+
+
+# The sandbox fails payouts to a destination whose label starts with "fail".
+PAYING_DESTINATION = "Sandbox account ···0001"
+FAILING_DESTINATION = "failing account ···0002"
 
 
 @dataclass
@@ -109,10 +146,18 @@ class LedgerMachine(RuleBasedStateMachine):
         self._example.__enter__()
         self.now = timezone.now()
         funding = services.system_account(SystemAccount.FUNDING)
-        self.funding_pk = funding.pk
-        # The model: expected balance per account, expected holds, expected row counts.
-        self.balances = {funding.pk: funding.balance}
+        provider = services.provider_account(sandbox.NAME)
+        in_transit = services.system_account(SystemAccount.PAYOUTS_IN_TRANSIT)
+        self.provider_pk = provider.pk
+        self.in_transit_pk = in_transit.pk
+        # The model: expected balance per account, expected holds, top-ups and payouts,
+        # expected row counts.
+        self.balances = {account.pk: account.balance for account in (funding, provider, in_transit)}
         self.wallet_of = {}
+        self.has_source = set()  # citizens with a succeeded top-up: a payout destination
+        self.pending_top_ups = {}
+        self.payouts = {}
+        self.last_notification = None
         self.expected_holds = {}
         self.hold_ids = []  # in the order placed, for rules to draw from
         self.transfers = Transfer.objects.count()
@@ -140,6 +185,11 @@ class LedgerMachine(RuleBasedStateMachine):
         self.balances[destination_pk] += amount
         self.transfers += 1
         self.entries += 2
+
+    def topped_up(self, citizen, amount):
+        """A top-up confirmed: from the provider's account to the wallet."""
+        self.moved(self.provider_pk, self.wallet_of[citizen.pk].pk, amount)
+        self.has_source.add(citizen.pk)
 
     @contextmanager
     def refused(self, error):
@@ -174,7 +224,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.balances[wallet.pk] = 0
             if amount:
                 top_up_paid(user, amount)
-                self.moved(self.funding_pk, wallet.pk, amount)
+                self.topped_up(user, amount)
             if amount * hold_percent // 100:
                 self.hold_placed(
                     wallet=wallet,
@@ -208,7 +258,8 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         transfer = top_up_paid(citizen, amount)
         assert transfer.kind == TransferKind.TOP_UP
-        self.moved(self.funding_pk, wallet.pk, amount)
+        self.topped_up(citizen, amount)
+        assert wallet.pk in self.balances
 
     @rule(citizen=citizens, settlement=settlements, data=st.data())
     def pay(self, citizen, settlement, data):
@@ -442,7 +493,180 @@ class LedgerMachine(RuleBasedStateMachine):
         with self.refused(error):
             charge()
 
+    # --- Top-ups at the sandbox's checkout --------------------------------------------
+
+    @rule(citizen=citizens, amount=st.integers(min_value=1, max_value=5_000))
+    def start_pending_top_up(self, citizen, amount):
+        with override_settings(PAYMENTS_SANDBOX_AUTO_CONFIRM=False):
+            top_up = payments.top_up_start(user=citizen, amount=amount)
+        assert top_up.status == TopUpStatus.PENDING
+        assert top_up.transfer is None
+        self.pending_top_ups[top_up.pk] = ExpectedTopUp(
+            account=self.wallet_of[citizen.pk].pk, amount=amount, expires_at=top_up.expires_at
+        )
+
+    def draw_top_up(self, data):
+        top_up_id = data.draw(st.sampled_from(sorted(self.pending_top_ups)), label="top-up")
+        return TopUp.objects.get(pk=top_up_id), self.pending_top_ups[top_up_id]
+
+    def notify(self, signed):
+        self.last_notification = signed
+        return payments.notification_receive(provider_name=sandbox.NAME, signed=signed).outcome
+
+    @precondition(lambda self: self.pending_top_ups)
+    @rule(data=st.data())
+    def confirm_top_up(self, data):
+        top_up, expected = self.draw_top_up(data)
+        if expected.status == TopUpStatus.PENDING:
+            # The payer pays at the checkout: the sandbox takes the money and confirms.
+            signed = sandbox.checkout_pay(
+                reference=top_up.provider_reference,
+                top_up_id=top_up.pk,
+                amount=top_up.amount,
+                currency=top_up.currency,
+            )
+            assert self.notify(signed) == "applied"
+            expected.status = TopUpStatus.SUCCEEDED
+            citizen = top_up.user
+            self.moved(self.provider_pk, expected.account, expected.amount)
+            self.has_source.add(citizen.pk)
+            return
+        # A confirmation of a top-up already resolved (its checkout took no money) changes
+        # nothing: ignored when it succeeded, refused when it failed or expired.
+        signed = sandbox.notification_for(
+            NotificationKind.TOP_UP_SUCCEEDED,
+            reference=top_up.provider_reference,
+            amount=top_up.amount,
+            currency=top_up.currency,
+        )
+        before = database_state()
+        outcome = self.notify(signed)
+        assert outcome == ("ignored" if expected.status == TopUpStatus.SUCCEEDED else "refused")
+        assert database_state() == before
+
+    @precondition(lambda self: self.pending_top_ups)
+    @rule(data=st.data())
+    def decline_top_up(self, data):
+        top_up, expected = self.draw_top_up(data)
+        before = database_state()
+        signed = sandbox.checkout_decline(
+            reference=top_up.provider_reference, amount=top_up.amount, currency=top_up.currency
+        )
+        outcome = self.notify(signed)
+        assert outcome == ("applied" if expected.status == TopUpStatus.PENDING else "ignored")
+        if expected.status == TopUpStatus.PENDING:
+            expected.status = TopUpStatus.FAILED
+        assert database_state() == before
+
+    @precondition(lambda self: self.pending_top_ups)
+    @rule(minutes_later=st.integers(min_value=0, max_value=60))
+    def expire_top_ups(self, minutes_later):
+        now = self.now + timedelta(minutes=minutes_later)
+        due = [
+            top_up
+            for top_up in self.pending_top_ups.values()
+            if top_up.status == TopUpStatus.PENDING and top_up.expires_at <= now
+        ]
+        assert payments.top_ups_expire_due(now=now) == len(due)
+        for top_up in due:
+            top_up.status = TopUpStatus.EXPIRED
+
+    @precondition(lambda self: self.last_notification is not None)
+    @rule()
+    def replay_notification(self):
+        before = database_state()
+        assert self.notify(self.last_notification) == "duplicate"
+        assert database_state() == before
+
+    # --- Money out: withdrawals and merchant payouts -------------------------------------
+
+    def payout_written(self, payout, *, account_pk, fails):
+        assert payout.status == PayoutStatus.PENDING
+        self.payouts[payout.pk] = ExpectedPayout(
+            account=account_pk, amount=payout.amount, fails=fails
+        )
+        self.moved(account_pk, self.in_transit_pk, payout.amount)
+
+    @rule(citizen=citizens, fails=st.booleans(), data=st.data())
+    def withdraw(self, citizen, fails, data):
+        wallet = self.wallet_of[citizen.pk]
+        amount = data.draw(amount_near(self.available(wallet.pk)), label="amount")
+        # Where the citizen's money came from (the latest top-up's payer) may refuse it.
+        TopUp.objects.filter(user=citizen, status=TopUpStatus.SUCCEEDED).update(
+            payer_label=FAILING_DESTINATION if fails else PAYING_DESTINATION
+        )
+        if amount <= 0:
+            error = InvalidAmount
+        elif citizen.pk not in self.has_source:
+            error = payments.NoPayoutDestination
+        elif amount > self.available(wallet.pk):
+            error = InsufficientFunds
+        else:
+            payout = payments.withdrawal_create(user=citizen, amount=amount)
+            self.payout_written(payout, account_pk=wallet.pk, fails=fails)
+            return
+        with self.refused(error):
+            payments.withdrawal_create(user=citizen, amount=amount)
+
+    @rule(
+        settlement=settlements,
+        fails=st.booleans(),
+        threshold=st.one_of(st.none(), st.integers(min_value=0, max_value=3_000)),
+    )
+    def pay_out_settlement(self, settlement, fails, threshold):
+        balance = self.balances[settlement.pk]
+        least = settings.PAYMENTS_PAYOUT_THRESHOLD if threshold is None else max(threshold, 1)
+        before = database_state()
+        payout = payments.settlement_payout_create(
+            account=settlement,
+            destination=FAILING_DESTINATION if fails else "Merchant bank ···7788",
+            threshold=threshold,
+        )
+        if balance < least:
+            assert payout is None
+            assert database_state() == before
+            return
+        assert payout.amount == balance
+        self.payout_written(payout, account_pk=settlement.pk, fails=fails)
+
+    @precondition(lambda self: self.payouts)
+    @rule()
+    def send_payouts(self):
+        """The outbox relay: the sandbox pays each pending payout, or fails it (money back
+        to where it came from, once)."""
+        pending = [
+            (payout_id, payout)
+            for payout_id, payout in self.payouts.items()
+            if payout.status == PayoutStatus.PENDING
+        ]
+        assert payments.payouts_send() == len(pending)
+        for _, payout in pending:
+            if payout.fails:
+                payout.status = PayoutStatus.FAILED
+                self.moved(self.in_transit_pk, payout.account, payout.amount)
+            else:
+                payout.status = PayoutStatus.PAID
+                self.moved(self.in_transit_pk, self.provider_pk, payout.amount)
+
     # --- Invariants -----------------------------------------------------------------
+
+    @invariant()
+    def the_reconciliation_finds_no_difference(self):
+        """The reconciliation's trial balance (every transfer balanced in two or more legs,
+        the balances summing to zero, ...) and safeguarding (customer funds = what the
+        sandbox holds) hold after every step."""
+        report = reconcile()
+        assert report.ok, report.problems
+        assert report.difference == 0
+
+    @invariant()
+    def top_ups_and_payouts_match_the_model(self):
+        assert dict(
+            TopUp.objects.filter(pk__in=self.pending_top_ups).values_list("pk", "status")
+        ) == {pk: top_up.status for pk, top_up in self.pending_top_ups.items()}
+        assert dict(Payout.objects.values_list("pk", "status")) == {
+            pk: payout.status for pk, payout in self.payouts.items()
+        }
 
     @invariant()
     def postgres_accepts_every_transfer(self):
@@ -451,20 +675,6 @@ class LedgerMachine(RuleBasedStateMachine):
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-    @invariant()
-    def every_transfer_balances(self):
-        legs = {
-            transfer_id: (count, total)
-            for transfer_id, count, total in Entry.objects.values("transfer")
-            .annotate(count=Count("pk"), total=Sum("amount"))
-            .values_list("transfer", "count", "total")
-        }
-        for transfer_id in Transfer.objects.values_list("pk", flat=True):
-            count, total = legs.get(transfer_id, (0, 0))
-            assert count >= 2, f"transfer {transfer_id} has {count} entries"
-            assert total == 0, f"transfer {transfer_id} sums to {total}"
-        assert (Entry.objects.aggregate(total=Sum("amount"))["total"] or 0) == 0
 
     @invariant()
     def cached_balances_and_holds_match_the_rows(self):

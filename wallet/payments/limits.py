@@ -2,7 +2,8 @@
 
 A day and a month are the server's calendar day and month (``TIME_ZONE``), the ones a
 citizen's bills are due on. Top-ups count while pending too, so that many checkouts opened
-at once cannot pass a limit together; failed and expired ones do not count. Callers check
+at once cannot pass a limit together; failed and expired ones do not count (nor a pending
+one past its time, which can no longer be confirmed). Callers check
 under the wallet's row lock, so two requests of one citizen are checked one after the
 other.
 """
@@ -19,6 +20,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from common.domain import FieldError, Refused
+from common.money import format_money
 from wallet.models import Payout, PayoutStatus, TopUp, TopUpStatus, User
 
 
@@ -80,16 +82,20 @@ def _month_start(now: datetime) -> datetime:
     return timezone.make_aware(datetime.combine(first, time.min))
 
 
-def _counted_top_ups(user: User, *, day: datetime, month: datetime) -> tuple[int, int, int]:
-    """Today's, this month's and the pending top-ups' totals (pending and succeeded ones
-    count), in one statement."""
-    counted = Q(status__in=(TopUpStatus.PENDING, TopUpStatus.SUCCEEDED))
+def _counted_top_ups(
+    user: User, *, day: datetime, month: datetime, now: datetime
+) -> tuple[int, int, int]:
+    """Today's, this month's and the pending top-ups' totals (succeeded ones, and pending
+    ones still payable: one past its time can no longer be confirmed, swept yet or not),
+    in one statement."""
+    payable = Q(status=TopUpStatus.PENDING, expires_at__gt=now)
+    counted = Q(status=TopUpStatus.SUCCEEDED) | payable
     sums = TopUp.objects.filter(
-        Q(user=user) & (Q(created_at__gte=min(day, month)) | Q(status=TopUpStatus.PENDING))
+        Q(user=user) & (Q(created_at__gte=min(day, month)) | payable)
     ).aggregate(
         day=Sum("amount", filter=counted & Q(created_at__gte=day), default=0),
         month=Sum("amount", filter=counted & Q(created_at__gte=month), default=0),
-        pending=Sum("amount", filter=Q(status=TopUpStatus.PENDING), default=0),
+        pending=Sum("amount", filter=payable, default=0),
     )
     return sums["day"], sums["month"], sums["pending"]
 
@@ -117,7 +123,9 @@ def headroom(*, user: User, balance: int, now: datetime | None = None) -> Headro
     """What the limits leave the citizen now, given the wallet's ``balance``."""
     now = now or timezone.now()
     limits = limits_for(user)
-    day, month, pending = _counted_top_ups(user, day=_day_start(now), month=_month_start(now))
+    day, month, pending = _counted_top_ups(
+        user, day=_day_start(now), month=_month_start(now), now=now
+    )
     left = {
         Period.DAY: (limits.top_up_daily - day, limits.top_up_daily),
         Period.MONTH: (limits.top_up_monthly - month, limits.top_up_monthly),
@@ -134,15 +142,44 @@ def headroom(*, user: User, balance: int, now: datetime | None = None) -> Headro
     )
 
 
+# How each period's limit reads in a refusal: the limit's name, and when what is left is.
+_TOP_UP_LIMIT_NAMES = {
+    Period.DAY: ("daily top-up limit", " today"),
+    Period.MONTH: ("monthly top-up limit", " this month"),
+    Period.BALANCE: ("wallet's balance ceiling (pending top-ups included)", ""),
+}
+
+
 def top_up_check(*, user: User, amount: int, balance: int, now: datetime) -> None:
-    """Refuse a top-up that a limit does not leave room for (``TopUpLimit``)."""
+    """Refuse a top-up that a limit does not leave room for (``TopUpLimit``), saying which
+    limit and how much is left."""
     room = headroom(user=user, balance=balance, now=now)
     if amount > room.top_up:
-        raise TopUpLimit(limit=room.top_up_limit, period=room.top_up_period)
+        currency = settings.WALLET_CURRENCY
+        name, when = _TOP_UP_LIMIT_NAMES[room.top_up_period]
+        raise TopUpLimit(
+            limit=room.top_up_limit,
+            period=room.top_up_period,
+            detail=(
+                f"A top-up of {format_money(amount, currency)} would go over your {name} "
+                f"of {format_money(room.top_up_limit, currency)}: you can top up "
+                f"{format_money(room.top_up, currency)} more{when}."
+            ),
+        )
 
 
 def withdrawal_check(*, user: User, amount: int, now: datetime) -> None:
-    """Refuse a withdrawal over what is left of today's limit (``WithdrawalLimit``)."""
+    """Refuse a withdrawal over what is left of today's limit (``WithdrawalLimit``), saying
+    how much is left."""
     room = headroom(user=user, balance=0, now=now)
     if amount > room.withdrawal:
-        raise WithdrawalLimit(limit=room.withdrawal_limit, period=Period.DAY)
+        currency = settings.WALLET_CURRENCY
+        raise WithdrawalLimit(
+            limit=room.withdrawal_limit,
+            period=Period.DAY,
+            detail=(
+                f"A withdrawal of {format_money(amount, currency)} would go over your daily "
+                f"withdrawal limit of {format_money(room.withdrawal_limit, currency)}: you "
+                f"can withdraw {format_money(room.withdrawal, currency)} more today."
+            ),
+        )

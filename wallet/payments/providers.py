@@ -117,6 +117,12 @@ class PaymentProvider(ABC):
 
     name: ClassVar[str]
 
+    @classmethod
+    def enabled(cls) -> bool:
+        """Whether this deployment accepts the provider at all (its webhook, its pages);
+        listed in ``PAYMENTS_PROVIDERS`` is enough unless the provider says otherwise."""
+        return True
+
     @abstractmethod
     def top_up_start(
         self, *, top_up_id: UUID, amount: int, currency: str, return_url: str
@@ -148,9 +154,13 @@ def _provider_class(path: str) -> type[PaymentProvider]:
 
 def provider(name: str | None = None) -> PaymentProvider:
     """The provider of that name (the configured one by default).
-    Raises :class:`UnknownProvider` for a name the settings do not list."""
+    Raises :class:`UnknownProvider` for a name the settings do not list, or a provider
+    this deployment does not enable (the sandbox without ``PAYMENTS_SANDBOX``)."""
     name = name or settings.PAYMENTS_PROVIDER
     path = settings.PAYMENTS_PROVIDERS.get(name)
     if path is None:
         raise UnknownProvider()
-    return _provider_class(path)()
+    cls = _provider_class(path)
+    if not cls.enabled():
+        raise UnknownProvider()
+    return cls()

@@ -46,8 +46,17 @@ from wallet.payments.providers import (
 NAME = "sandbox"
 # What a forged or garbled notification raises on its way through verification and
 # parsing: a bad signature or timestamp, malformed base64 or signature headers, JSON that
-# is not the shape we send, an unknown type (ValueError), a body that is not UTF-8.
-_MALFORMED = (WebhookVerificationError, ValueError, TypeError, KeyError, UnicodeDecodeError)
+# is not the shape we send, an unknown type (ValueError), a body that is not UTF-8, JSON
+# nested deeper than the parser recurses, text the database cannot store.
+_MALFORMED = (
+    WebhookVerificationError,
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    UnicodeDecodeError,
+    RecursionError,
+)
 FAILING_DESTINATION_PREFIX = "fail"
 
 
@@ -61,13 +70,18 @@ def sign(
     """A notification as the sandbox sends it: the JSON body and its Standard Webhooks
     headers, signed with ``PAYMENTS_SANDBOX_SECRET`` at ``at`` (now by default)."""
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True)
+    return sign_body(body.encode(), event_id=event_id, at=at)
+
+
+def sign_body(body: bytes, *, event_id: str, at: datetime | None = None) -> SignedNotification:
+    """Any bytes signed as the sandbox signs a notification's body."""
     at = at or timezone.now()
     headers = {
         "webhook-id": event_id,
         "webhook-timestamp": str(int(at.timestamp())),
         "webhook-signature": _webhook().sign(msg_id=event_id, timestamp=at, data=body),
     }
-    return SignedNotification(headers=headers, body=body.encode())
+    return SignedNotification(headers=headers, body=body)
 
 
 def notification_for(
@@ -162,6 +176,12 @@ def checkout_decline(*, reference: str, amount: int, currency: str) -> SignedNot
 class SandboxProvider(PaymentProvider):
     name = NAME
 
+    @classmethod
+    def enabled(cls) -> bool:
+        """Only where ``PAYMENTS_SANDBOX`` allows it: elsewhere its checkout page and its
+        webhook answer 404, so its public default secret signs nothing that counts."""
+        return bool(settings.PAYMENTS_SANDBOX)
+
     def top_up_start(
         self, *, top_up_id: UUID, amount: int, currency: str, return_url: str
     ) -> CheckoutStarted:
@@ -202,9 +222,11 @@ class SandboxProvider(PaymentProvider):
     def notification_verify(self, *, headers: Mapping[str, str], body: bytes) -> Notification:
         try:
             payload = _webhook().verify(body, dict(headers))
+            event_id = str({k.lower(): v for k, v in headers.items()}["webhook-id"])
+            _check_storable([event_id, payload])
             data = payload["data"]
             return Notification(
-                event_id=str({k.lower(): v for k, v in headers.items()}["webhook-id"]),
+                event_id=event_id,
                 kind=NotificationKind(payload["type"]),
                 reference=str(data["reference"]),
                 amount=_integer(data["amount"]),
@@ -227,6 +249,29 @@ class SandboxProvider(PaymentProvider):
             received=sums.get(SandboxMovementKind.RECEIVED, 0) or 0,
             paid_out=sums.get(SandboxMovementKind.PAID_OUT, 0) or 0,
         )
+
+
+def _check_storable(value: Any) -> None:
+    """Refuse (``ValueError``) JSON whose text the database cannot store as it is: a NUL
+    character, or half of a surrogate pair (valid JSON escapes, but not text)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and ("\x00" in item or _unencodable(item)):
+            raise ValueError("text the database cannot store")
+
+
+def _unencodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _integer(value: Any) -> int:

@@ -12,16 +12,16 @@ from wallet.models import Entry, LedgerAccount, Payout, TopUp, TopUpStatus, User
 
 def top_ups_of(*, user: User) -> QuerySet[TopUp]:
     """The citizen's top-ups, newest first, with the transfer that credited each and its
-    entry in the citizen's wallet (``transfer.own_entries``, one query for all)."""
-    own_entries = Prefetch(
+    entry on the citizen's wallet (``transfer.wallet_entries``): a page in three queries."""
+    wallet_entries = Prefetch(
         "transfer__entries",
-        queryset=Entry.objects.filter(account__user=user),
-        to_attr="own_entries",
+        queryset=Entry.objects.filter(account__user=user).select_related("transfer"),
+        to_attr="wallet_entries",
     )
     return (
         TopUp.objects.filter(user=user)
         .select_related("transfer")
-        .prefetch_related(own_entries)
+        .prefetch_related(wallet_entries)
         .order_by("-created_at")
     )
 

@@ -12,7 +12,9 @@
   back to the account, once.
 
 Locking order (as everywhere): the user row (a citizen's limits), then the top-up or payout
-row, then ledger accounts in primary-key order (inside ``wallet.services``).
+row, then ledger accounts in primary-key order (inside ``wallet.services``). Rows that other
+rows name (users, accounts) are locked ``FOR NO KEY UPDATE``, so that writing a row that
+names them (a top-up, a login's token, a payout) never waits for the lock.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from common.domain import Conflict, Refused
+from common.domain import Conflict, FieldError, Refused
+from common.money import format_money
 from wallet import services as ledger
 from wallet.errors import InvalidAmount
 from wallet.models import (
@@ -71,6 +74,18 @@ class TopUpNotPending(Conflict):
 # --- Top-ups ---------------------------------------------------------------------------
 
 
+def top_up_amount_refusal(amount: int) -> str | None:
+    """Why a single top-up of ``amount`` is not accepted (outside 1..``WALLET_MAX_TOP_UP``),
+    or None."""
+    if 1 <= amount <= settings.WALLET_MAX_TOP_UP:
+        return None
+    currency = settings.WALLET_CURRENCY
+    return (
+        f"A single top-up is between {format_money(1, currency)} and "
+        f"{format_money(settings.WALLET_MAX_TOP_UP, currency)}."
+    )
+
+
 def top_up_start(*, user: User, amount: int, return_url: str = "") -> TopUp:
     """Open a top-up of ``amount`` through the configured provider and return it: pending
     with its ``checkout_url``, or already succeeded when the provider settled at once.
@@ -79,15 +94,13 @@ def top_up_start(*, user: User, amount: int, return_url: str = "") -> TopUp:
     of the citizen's level (``TopUpLimit``); ``ProviderUnavailable`` when the provider
     cannot be reached (nothing is kept then).
     """
-    if not 1 <= amount <= settings.WALLET_MAX_TOP_UP:
-        raise InvalidAmount(
-            f"A top-up must be between 1 and {settings.WALLET_MAX_TOP_UP} minor units."
-        )
+    if (message := top_up_amount_refusal(amount)) is not None:
+        raise InvalidAmount(message, errors=[FieldError("amount", message, "invalid")])
     gateway = provider()
     now = timezone.now()
     with transaction.atomic():
         # One citizen's top-ups are checked against the limits one after the other.
-        locked_user = User.objects.select_for_update().get(pk=user.pk)
+        locked_user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
         wallet = ledger.wallet_open(user=locked_user)
         limits.top_up_check(user=locked_user, amount=amount, balance=wallet.balance, now=now)
         top_up = TopUp.objects.create(
@@ -278,7 +291,7 @@ def _payout_create(
         destination=ledger.system_account(SystemAccount.PAYOUTS_IN_TRANSIT),
         amount=amount,
         kind=kind,
-        description="Withdrawal" if kind == TransferKind.WITHDRAWAL else "Payout",
+        description=kind.label,
         reference=f"payout:{payout.pk}",
     )
     payout.save(force_insert=True)
@@ -295,9 +308,10 @@ def withdrawal_create(*, user: User, amount: int) -> Payout:
     at once; the provider is asked after commit.
     """
     if amount <= 0:
-        raise InvalidAmount("The amount must be a positive number of minor units.")
+        message = "The amount must be a positive number of minor units."
+        raise InvalidAmount(message, errors=[FieldError("amount", message, "min_value")])
     with transaction.atomic():
-        locked_user = User.objects.select_for_update().get(pk=user.pk)
+        locked_user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
         destination = selectors.payout_destination(user=locked_user)
         if destination is None:
             raise NoPayoutDestination()
@@ -325,7 +339,9 @@ def settlement_payout_create(
     threshold = settings.PAYMENTS_PAYOUT_THRESHOLD if threshold is None else max(threshold, 1)
     with transaction.atomic():
         # The balance read under the account's lock cannot change before the transfer.
-        locked = LedgerAccount.objects.select_for_update().get(pk=account.pk)
+        # Both accounts the transfer posts to are locked now, in the ledger's one order.
+        in_transit = ledger.system_account(SystemAccount.PAYOUTS_IN_TRANSIT)
+        locked = ledger.accounts_lock(account_ids={account.pk, in_transit.pk})[account.pk]
         if locked.balance < threshold:
             return None
         return _payout_create(
@@ -347,6 +363,9 @@ def payouts_send(*, limit: int = 100) -> int:
     """The outbox relay: ask the provider to pay each pending payout not sent yet, oldest
     first. Each is claimed under a skip-locked row lock, so relays run side by side; the
     provider is idempotent on the payout's id, so one sent twice after a crash pays once.
+    A notification the provider answers with at once (the sandbox's) is acted on in the
+    same transaction as ``sent_at``: a crash before the commit leaves the payout unsent, to
+    be sent (and its outcome told) again, never sent with its outcome lost.
     Returns how many were sent."""
     sent = 0
     for _ in range(limit):
@@ -372,9 +391,9 @@ def payouts_send(*, limit: int = 100) -> int:
             payout.provider_reference = started.reference
             payout.sent_at = timezone.now()
             payout.save(update_fields=["provider_reference", "sent_at"])
+            if started.notification is not None:
+                notification_receive(provider_name=payout.provider, signed=started.notification)
         sent += 1
-        if started.notification is not None:
-            notification_receive(provider_name=payout.provider, signed=started.notification)
     return sent
 
 
@@ -402,7 +421,7 @@ def _payout_paid(provider_name: str, notification: Notification) -> tuple[str, s
         destination=ledger.provider_account(provider_name),
         amount=payout.amount,
         kind=TransferKind.PAYOUT_SETTLED,
-        description="Payout paid",
+        description=TransferKind.PAYOUT_SETTLED.label,
         reference=f"payout:{payout.pk}",
     )
     payout.status = PayoutStatus.PAID
@@ -422,9 +441,7 @@ def _payout_failed(provider_name: str, notification: Notification) -> tuple[str,
         destination=payout.account,
         amount=payout.amount,
         kind=TransferKind.PAYOUT_RETURNED,
-        description="Withdrawal returned"
-        if payout.account.user_id is not None
-        else "Payout returned",
+        description=TransferKind.PAYOUT_RETURNED.label,
         reference=f"payout:{payout.pk}",
     )
     payout.status = PayoutStatus.FAILED

@@ -3,8 +3,13 @@ played by us. Confirm takes the money (in the sandbox's books) and sends the sig
 confirmation through the webhook's verification path; Decline sends a failure. Either way
 the payer goes back to the app, which reads the top-up's outcome."""
 
-from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -12,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from common.money import format_money
 from wallet.models import TopUpStatus
 from wallet.payments import sandbox, selectors, services
+from wallet.payments.providers import UnknownProvider, provider
 
 
 def _return_url(top_up_id: object) -> str:
@@ -20,16 +26,21 @@ def _return_url(top_up_id: object) -> str:
 
 @require_http_methods(["GET", "POST"])
 def sandbox_checkout(request: HttpRequest, reference: str) -> HttpResponse:
-    if not settings.PAYMENTS_SANDBOX or sandbox.NAME not in settings.PAYMENTS_PROVIDERS:
-        raise Http404
+    try:
+        provider(sandbox.NAME)  # listed and enabled (PAYMENTS_SANDBOX), or no such page
+    except UnknownProvider as error:
+        raise Http404 from error
     top_up = selectors.top_up_by_reference(provider=sandbox.NAME, reference=reference)
     if top_up is None:
         raise Http404
     expired = top_up.status == TopUpStatus.PENDING and top_up.expires_at <= timezone.now()
     payable = top_up.status == TopUpStatus.PENDING and not expired
     if request.method == "POST":
+        action = request.POST.get("action")
+        if action not in ("confirm", "decline"):
+            return HttpResponseBadRequest("Choose Confirm or Decline.")
         if payable:
-            if request.POST.get("action") == "confirm":
+            if action == "confirm":
                 signed = sandbox.checkout_pay(
                     reference=reference,
                     top_up_id=top_up.pk,

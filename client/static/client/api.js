@@ -21,15 +21,19 @@ export function isAbort(error) {
   return error?.name === "AbortError";
 }
 
-/** A refusal or failure, in the API's problem shape (RFC 9457 with a stable code). */
+/**
+ * A refusal or failure, in the API's problem shape (RFC 9457 with a stable code). `problem`
+ * is the whole body, for a refusal's own fields (a limit's `limit` and `period`).
+ */
 export class ApiError extends Error {
-  constructor({ status = 0, code = "network_error", title = "", detail = "", errors = [] }) {
+  constructor({ status = 0, code = "network_error", title = "", detail = "", errors = [], problem = {} }) {
     super(detail || title || code);
     this.status = status;
     this.code = code;
     this.title = title;
     this.detail = detail;
     this.errors = errors;
+    this.problem = problem;
   }
 
   /** The server could not be reached at all (offline, or it is down). */
@@ -133,6 +137,7 @@ async function request(path, { method = "GET", body, idempotencyKey, signal } = 
       title: problem.title || "",
       detail: problem.detail || "",
       errors: Array.isArray(problem.errors) ? problem.errors : [],
+      problem,
     });
   }
   learnCurrencies(data);

@@ -34,7 +34,7 @@ import { MoreScreen } from "./screens/more.js";
 // downloads only what it shows. The service worker keeps them all for offline use.
 const LAZY = {
   score: [() => import("./screens/score/index.js"), "ScoreScreen"],
-  wallet: [() => import("./screens/wallet.js"), "WalletScreen"],
+  wallet: [() => import("./screens/wallet/index.js"), "WalletScreen"],
   bills: [() => import("./screens/bills.js"), "BillsScreen"],
   perks: [() => import("./screens/perks/index.js"), "PerksScreen"],
   credit: [() => import("./screens/credit.js"), "CreditScreen"],

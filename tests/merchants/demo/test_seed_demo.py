@@ -1,6 +1,7 @@
 """``seed_demo``: a demo city whose every row is what the services would have written, a
 demo citizen who can log in and sees a believable history, keys that work, and a second
-run that adds nothing."""
+run that adds nothing; its money came in through the sandbox payment provider, so the
+reconciliation finds no difference."""
 
 import math
 import random
@@ -9,6 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from io import StringIO
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -48,7 +50,26 @@ from tests.merchants.conftest import (
     merchant_client,
 )
 from wallet import services as wallet_services
-from wallet.models import Entry, Hold, HoldStatus, LedgerAccount, TransferKind, User
+from wallet.models import (
+    Entry,
+    Hold,
+    HoldStatus,
+    LedgerAccount,
+    Payout,
+    PayoutStatus,
+    ProviderEvent,
+    SandboxMovement,
+    SandboxMovementKind,
+    SystemAccount,
+    TopUp,
+    TopUpStatus,
+    Transfer,
+    TransferKind,
+    User,
+    provider_account_code,
+)
+from wallet.payments import sandbox
+from wallet.payments.reconciliation import reconcile
 
 pytestmark = pytest.mark.django_db
 
@@ -364,6 +385,9 @@ def test_running_twice_adds_no_residents_resets_the_password_and_replaces_the_ke
         CreditEvent.objects.count(),
         Entry.objects.count(),
         Booking.objects.count(),
+        TopUp.objects.count(),
+        SandboxMovement.objects.count(),
+        Payout.objects.count(),
     )
     # When it runs again
     second = seed("--accounts", "10")
@@ -375,6 +399,9 @@ def test_running_twice_adds_no_residents_resets_the_password_and_replaces_the_ke
         CreditEvent.objects.count(),
         Entry.objects.count(),
         Booking.objects.count(),
+        TopUp.objects.count(),
+        SandboxMovement.objects.count(),
+        Payout.objects.count(),
     )
     assert User.objects.filter(username__startswith="resident").count() == 10
     demo_client()
@@ -399,6 +426,15 @@ def test_a_larger_second_run_adds_only_the_missing_residents() -> None:
 def test_an_out_of_range_count_is_refused_with_a_helpful_message(accounts: str) -> None:
     with pytest.raises(CommandError, match=r"--accounts must be between 0 and 100,000"):
         seed("--accounts", accounts)
+    assert User.objects.count() == 0
+
+
+def test_a_city_is_not_seeded_with_another_payment_provider(settings: Any) -> None:
+    # Given a deployment configured for another provider
+    settings.PAYMENTS_PROVIDER = "acme"
+    # Then the command refuses, before writing anything
+    with pytest.raises(CommandError, match="PAYMENTS_PROVIDER=sandbox"):
+        seed("--accounts", "1")
     assert User.objects.count() == 0
 
 
@@ -454,3 +490,147 @@ def test_each_dispute_says_who_ended_it_as_the_services_would() -> None:
                 dispute.resolution,
                 dispute.resolved_by_id,
             )
+
+
+def assert_reconciled() -> None:
+    """The daily reconciliation finds the ledger adding up and every cent of customer
+    funds held at the provider."""
+    report = reconcile()
+    assert (report.ok, report.difference, report.problems) == (True, 0, [])
+    assert report.customer_funds == report.provider_funds > 0
+
+
+def test_after_a_seed_and_a_second_run_the_reconciliation_finds_no_difference() -> None:
+    # Given a seeded city
+    seed("--accounts", "12")
+    # Then the reconciliation balances, every cent held at the sandbox
+    assert_reconciled()
+    funding = wallet_services.system_account(SystemAccount.FUNDING)
+    assert funding.balance == 0
+    report = reconcile()
+    assert report.legacy_funds == 0
+    sandbox_totals = report.providers[sandbox.NAME]
+    assert sandbox_totals["received"] - sandbox_totals["paid_out"] == sandbox_totals["booked"]
+    assert sandbox_totals["booked"] == report.customer_funds
+    # And after a second run (and one that adds residents) it still does
+    seed("--accounts", "12")
+    assert_reconciled()
+    seed("--accounts", "15")
+    assert_reconciled()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_committed_seed_reconciles() -> None:
+    # When the seed commits (on PostgreSQL the ledger's checks run then), twice
+    seed("--accounts", "8")
+    seed("--accounts", "8")
+    # Then the reconciliation finds no difference
+    assert_reconciled()
+
+
+def test_every_top_up_of_the_history_went_through_the_sandbox_as_a_live_one_would() -> None:
+    # Given the seeded city
+    seed("--accounts", "20")
+    provider = LedgerAccount.objects.get(code=provider_account_code(sandbox.NAME))
+    top_ups = {top_up.transfer_id: top_up for top_up in TopUp.objects.all()}
+    movements = {movement.reference: movement for movement in SandboxMovement.objects.all()}
+    wallets = dict(LedgerAccount.objects.filter(user__isnull=False).values_list("pk", "user_id"))
+    legs: dict = defaultdict(dict)
+    for transfer_id, account_id, amount in Entry.objects.filter(
+        transfer__kind=TransferKind.TOP_UP
+    ).values_list("transfer_id", "account_id", "amount"):
+        legs[transfer_id][account_id] = amount
+    transfers = Transfer.objects.filter(kind=TransferKind.TOP_UP)
+    assert transfers.count() == len(top_ups) == len(legs) > 20
+    for transfer in transfers:
+        # Then each top-up's transfer credits the wallet from the provider's account,
+        # referenced by the sandbox's checkout
+        top_up = top_ups[transfer.pk]
+        assert (top_up.status, top_up.provider) == (TopUpStatus.SUCCEEDED, sandbox.NAME)
+        assert top_up.provider_reference == sandbox.checkout_reference(top_up.pk)
+        assert transfer.reference == f"sandbox:{top_up.provider_reference}"
+        assert transfer.description == "Top-up"
+        wallet = next(pk for pk in legs[transfer.pk] if pk != provider.pk)
+        assert legs[transfer.pk] == {provider.pk: -top_up.amount, wallet: top_up.amount}
+        assert wallets[wallet] == top_up.user_id
+        # paid from a sandbox account, confirmed when the wallet was credited
+        assert top_up.payer_label == sandbox.payer_label(top_up.pk)
+        assert top_up.resolved_at is not None
+        assert top_up.created_at < top_up.resolved_at == transfer.created_at < top_up.expires_at
+        assert top_up.checkout_url == f"/sandbox/checkout/{top_up.provider_reference}"
+        assert (top_up.failure_reason, top_up.currency) == ("", transfer.currency)
+        # And the sandbox's books hold what it received
+        movement = movements[top_up.provider_reference]
+        assert (movement.kind, movement.amount, movement.currency, movement.label) == (
+            SandboxMovementKind.RECEIVED,
+            top_up.amount,
+            top_up.currency,
+            top_up.payer_label,
+        )
+        assert movement.created_at == top_up.resolved_at
+    # And no money came in any other way
+    assert not Entry.objects.filter(
+        account__code=SystemAccount.FUNDING, transfer__kind=TransferKind.TOP_UP
+    ).exists()
+    assert set(movements) - {t.provider_reference for t in top_ups.values()} == {
+        sandbox.payout_reference(payout.pk)
+        for payout in Payout.objects.filter(status=PayoutStatus.PAID)
+    }
+    # (Each checked as the live path leaves one: top_ups_bulk_record refuses any other,
+    # tests/wallet/test_top_ups_history.py.)
+
+
+def test_the_demo_citizen_has_withdrawn_and_can_withdraw_again(
+    seeded: list[str], django_capture_on_commit_callbacks: Any
+) -> None:
+    # Given the seeded city, the demo citizen logged in
+    client = demo_client()
+    wallet = client.get("/api/v1/me/wallet").json()
+    # Then withdrawals go back to the sandbox account they last topped up from
+    demo = User.objects.get(username="demo")
+    last = TopUp.objects.filter(user=demo).order_by("-resolved_at").first()
+    assert last is not None
+    assert wallet["payout_destination"] == last.payer_label
+    assert wallet["payout_destination"].startswith("Sandbox account ···")
+    # And two withdrawals: one returned when the destination refused it, then one paid
+    withdrawals = client.get("/api/v1/me/withdrawals").json()["results"]
+    assert [(w["status"], w["amount"]) for w in withdrawals] == [
+        ("paid", 20_000),
+        ("failed", 15_000),
+    ]
+    assert withdrawals[1]["failure_reason"] == "The destination account refused the payment."
+    assert all(w["destination"] == last.payer_label for w in withdrawals)
+    assert all(w["resolved_at"] is not None for w in withdrawals)
+    kinds = [
+        (row["kind"], row["amount"])
+        for row in client.get("/api/v1/me/transactions", {"page_size": 5}).json()["results"]
+    ]
+    assert kinds[:3] == [
+        ("withdrawal", -20_000),
+        ("payout_returned", 15_000),
+        ("withdrawal", -15_000),
+    ]
+    # through the sandbox's signed notifications, each once
+    assert ProviderEvent.objects.filter(outcome="applied").count() == 2
+    # When they withdraw again (the payouts' relay runs after the commit)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/me/withdrawals", {"amount": 5_000}, format="json")
+    # Then it is taken at once and paid out to the same account
+    assert response.status_code == 201, response.json()
+    assert response.json()["destination"] == last.payer_label
+    assert response.json()["wallet"]["available"] == 250_000 - 5_000
+    latest = client.get("/api/v1/me/withdrawals").json()["results"][0]
+    assert (latest["id"], latest["status"]) == (response.json()["id"], "paid")
+    assert_reconciled()
+
+
+def test_a_city_seeded_before_top_ups_went_through_a_provider_gets_a_hint() -> None:
+    # Given a demo citizen with a history but no top-up through a provider (an older seed)
+    seed("--accounts", "0")
+    TopUp.objects.filter(user__username="demo").delete()
+    err = StringIO()
+    # When the seed runs again
+    call_command("seed_demo", "--accounts", "0", stdout=StringIO(), stderr=err)
+    # Then it says how to get a demo citizen who can withdraw
+    assert "withdrawing has nowhere to pay out to" in err.getvalue()
+    assert "Delete db.sqlite3 and run it again" in err.getvalue()

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -10,7 +9,9 @@ from common.fields import MinorUnitsField
 from common.schema import ProblemSerializer
 from wallet.api.serializers import TransactionOutputSerializer, WalletOutputSerializer
 from wallet.models import PayoutStatus, TopUp, TopUpStatus
+from wallet.payments import services
 from wallet.payments.limits import Period
+from wallet.payments.providers import NotificationKind
 
 
 class AmountInputSerializer(serializers.Serializer):
@@ -19,10 +20,8 @@ class AmountInputSerializer(serializers.Serializer):
 
 class TopUpInputSerializer(AmountInputSerializer):
     def validate_amount(self, value: int) -> int:
-        if value > settings.WALLET_MAX_TOP_UP:
-            raise serializers.ValidationError(
-                f"A single top-up is at most {settings.WALLET_MAX_TOP_UP} minor units."
-            )
+        if (message := services.top_up_amount_refusal(value)) is not None:
+            raise serializers.ValidationError(message)
         return value
 
 
@@ -48,16 +47,14 @@ class TopUpOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(TransactionOutputSerializer(allow_null=True))
     def get_transaction(self, top_up: TopUp) -> dict[str, Any] | None:
-        if top_up.transfer is None:
+        transfer = top_up.transfer
+        if transfer is None:
             return None
-        # Read with the top-up by the selectors (a list's rows: one query for all).
-        prefetched = getattr(top_up.transfer, "own_entries", None)
+        prefetched = getattr(transfer, "wallet_entries", None)  # selectors.top_ups_of
         entry = (
             prefetched[0]
             if prefetched
-            else top_up.transfer.entries.select_related("transfer").get(
-                account__user_id=top_up.user_id
-            )
+            else transfer.entries.select_related("transfer").get(account__user_id=top_up.user_id)
         )
         return TransactionOutputSerializer(entry).data
 
@@ -94,9 +91,31 @@ class LimitProblemSerializer(ProblemSerializer):
     period = serializers.ChoiceField(
         choices=[p.value for p in Period],
         required=False,
-        help_text="What the limit is per: `day`, `month`, or `balance` (the wallet's ceiling); "
-        "a limit's refusals only.",
+        help_text="What the limit is per: `day`, `month`, or `balance` (the wallet's "
+        "ceiling); a limit's refusals only.",
     )
+
+
+class NotificationDataSerializer(serializers.Serializer):
+    reference = serializers.CharField(
+        help_text="The provider's reference of the checkout or payout."
+    )
+    amount = serializers.IntegerField(help_text="What the provider moved, minor units.")
+    currency = serializers.CharField()
+    payer_label = serializers.CharField(
+        required=False, help_text="Where a top-up's money came from (the payout destination)."
+    )
+    reason = serializers.CharField(required=False, help_text="Why it failed.")
+
+
+class NotificationInputSerializer(serializers.Serializer):
+    """A provider's notification as the sandbox sends it (a real provider's body is its
+    own). Only its exact bytes, with a valid signature, are read."""
+
+    type = serializers.ChoiceField(choices=[kind.value for kind in NotificationKind])
+    # The body's member is named `data`, as Serializer's output property is (never used:
+    # this serializer only documents the body).
+    data = NotificationDataSerializer()  # type: ignore[assignment]
 
 
 class WebhookOutputSerializer(serializers.Serializer):

@@ -3,8 +3,9 @@ selector, serialize."""
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -23,6 +24,7 @@ from wallet.payments import selectors, services
 from wallet.payments.api.serializers import (
     AmountInputSerializer,
     LimitProblemSerializer,
+    NotificationInputSerializer,
     TopUpCreatedOutputSerializer,
     TopUpInputSerializer,
     TopUpOutputSerializer,
@@ -32,13 +34,23 @@ from wallet.payments.api.serializers import (
 )
 from wallet.payments.providers import SignedNotification
 
-LIMIT_RESPONSE = {
-    (422, "application/problem+json"): OpenApiResponse(
-        LimitProblemSerializer,
-        "Refused: `top_up_limit` or `withdrawal_limit` (with `limit` and `period`), "
-        "`insufficient_funds`, `no_payout_destination`.",
-    )
-}
+
+def _refused(description: str) -> dict[Any, OpenApiResponse]:
+    return {(422, "application/problem+json"): OpenApiResponse(LimitProblemSerializer, description)}
+
+
+TOP_UP_CREATED = OpenApiResponse(
+    TopUpCreatedOutputSerializer,
+    "Opened. `pending` with `checkout_url`: the payer goes there to pay, comes back to "
+    "`/app/#/wallet?top_up=<id>`, and the wallet is credited when the provider confirms. "
+    "`succeeded` with `transaction` when the provider confirmed at once (the sandbox with "
+    "auto-confirm). `wallet` is the wallet now.",
+)
+WITHDRAWAL_CREATED = OpenApiResponse(
+    WithdrawalCreatedOutputSerializer,
+    "Requested: the amount has left the wallet's balance (`wallet`), and is `pending` until "
+    "the provider pays it (`paid`) or fails to (`failed`: the amount comes back).",
+)
 
 
 def _with_wallet(body: dict[str, Any], user: User) -> dict[str, Any]:
@@ -65,9 +77,12 @@ class TopUpListCreateView(CitizenListView):
         request=TopUpInputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={
-            201: TopUpCreatedOutputSerializer,
+            201: TOP_UP_CREATED,
             **problem_responses(400, 401, 409, 503),
-            **LIMIT_RESPONSE,
+            **_refused(
+                "`top_up_limit`, with `limit` and `period` (`day`, `month`, `balance`): what "
+                "the citizen's identity level allows."
+            ),
         },
     )
     @idempotent
@@ -107,9 +122,12 @@ class WithdrawalListCreateView(CitizenListView):
         request=AmountInputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={
-            201: WithdrawalCreatedOutputSerializer,
+            201: WITHDRAWAL_CREATED,
             **problem_responses(400, 401, 409),
-            **LIMIT_RESPONSE,
+            **_refused(
+                "`insufficient_funds` (over the available balance), `no_payout_destination` "
+                "(no top-up yet), `withdrawal_limit` with `limit` and `period` (`day`)."
+            ),
         },
     )
     @idempotent
@@ -134,8 +152,75 @@ class WebhookView(APIView):
 
     @extend_schema(
         operation_id="payments_webhook",
-        request={"application/json": {"type": "object"}},
-        responses={200: WebhookOutputSerializer, **problem_responses(400, 404)},
+        request=NotificationInputSerializer,
+        examples=[
+            OpenApiExample(
+                "A top-up paid",
+                request_only=True,
+                value={
+                    "type": "top_up.succeeded",
+                    "data": {
+                        "reference": "cs_3f2b9c1e5d7a4b8c9e0f1a2b3c4d5e6f",
+                        "amount": 30000,
+                        "currency": "CNY",
+                        "payer_label": "Sandbox account ···4821",
+                    },
+                },
+            ),
+            OpenApiExample(
+                "A payout failed",
+                request_only=True,
+                value={
+                    "type": "payout.failed",
+                    "data": {
+                        "reference": "po_8d1c2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
+                        "amount": 20000,
+                        "currency": "CNY",
+                        "reason": "The destination account refused the payment.",
+                    },
+                },
+            ),
+        ],
+        parameters=[
+            OpenApiParameter(
+                "provider",
+                str,
+                OpenApiParameter.PATH,
+                enum=sorted(settings.PAYMENTS_PROVIDERS),
+                description="The provider's name, as the settings list it "
+                "(`PAYMENTS_PROVIDERS`); any other answers 404.",
+            ),
+            *(
+                OpenApiParameter(
+                    header,
+                    str,
+                    OpenApiParameter.HEADER,
+                    required=True,
+                    description=description + " (Standard Webhooks).",
+                )
+                for header, description in (
+                    ("webhook-id", "The provider's event id, unique at the provider"),
+                    ("webhook-timestamp", "When it was signed, seconds since the epoch"),
+                    ("webhook-signature", "`v1,` and the base64 HMAC-SHA256 of id, time and body"),
+                )
+            ),
+        ],
+        responses={
+            200: OpenApiResponse(
+                WebhookOutputSerializer,
+                "Received: acted on, or nothing to do (a replay, a top-up already credited, "
+                "one we refuse and log).",
+            ),
+            **problem_responses(
+                400,
+                404,
+                descriptions={
+                    400: "`invalid_signature`: forged, altered, stale or malformed; nothing "
+                    "recorded.",
+                    404: "No such provider (or one this deployment does not enable).",
+                },
+            ),
+        },
     )
     def post(self, request: Request, provider: str) -> Response:
         signed = SignedNotification(headers=dict(request.headers), body=request.body)

@@ -1,16 +1,19 @@
 """``manage.py seed_demo [--accounts N] [--seed S]``: a demo city with two years of history.
 
 Writes the city's merchants (three hotels, a rental, two billers), ``N`` residents with
-bills, stays, claims and the records and scores they earned (``merchants.demo``), the
-demo citizen ``demo`` / ``open-sesame-demo`` and the admin ``admin`` /
-``open-sesame-admin``. Prints a new key of the demo biller and of the demo hotel; the
-hotel's key is also the last line of the output, alone, so that
+bills, stays, claims and the records and scores they earned (``merchants.demo``), their
+top-ups paid in through the sandbox payment provider, the demo citizen ``demo`` /
+``open-sesame-demo`` (with two withdrawals: one returned, one paid out) and the admin
+``admin`` / ``open-sesame-admin``. Prints a new key of the demo biller and of the demo
+hotel; the hotel's key is also the last line of the output, alone, so that
 ``KEY=$(python manage.py seed_demo | tail -1)`` captures it.
 
 Safe to run again: residents and the demo citizen are only added when missing (by
-username), the demo citizen's and the admin's passwords are reset, every score is
-recomputed, and each run revokes the demo keys that earlier runs printed before printing
-new ones (only the last printed keys work).
+username; the demo citizen's withdrawals are made once, with them), the demo citizen's
+and the admin's passwords are reset, every score is recomputed, and each run revokes the
+demo keys that earlier runs printed before printing new ones (only the last printed keys
+work). The city's money came in through the sandbox, so the daily reconciliation finds
+every cent of it there.
 """
 
 from __future__ import annotations
@@ -34,11 +37,13 @@ from scoring import selectors as scoring_selectors
 from scoring.facts import BAND_LABELS
 from wallet import services as wallet_services
 from wallet.models import LedgerAccount, User
+from wallet.payments import sandbox
+from wallet.payments import selectors as payments_selectors
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "open-sesame-demo"  # noqa: S105 - printed for the demo, never in production
 DEMO_DISPLAY_NAME = "Demo Citizen"
-DEMO_BALANCE = 250_000  # 2,500.00 available at the end of the demo citizen's history
+DEMO_BALANCE = 250_000  # 2,500.00 available at the end, after the demo's withdrawals
 DEMO_STAFF_USERNAME = "admin"
 DEMO_STAFF_PASSWORD = "open-sesame-admin"  # noqa: S105 - demo only
 POPULATION_PREFIX = "resident"
@@ -75,6 +80,11 @@ class Command(BaseCommand):
                 f"--accounts must be between 0 and {MAX_ACCOUNTS:,}, not {accounts:,}: the "
                 "demo writes about 200 rows of history per resident (for millions of "
                 "accounts, see bench.recompute)."
+            )
+        if settings.PAYMENTS_PROVIDER != sandbox.NAME:
+            raise CommandError(
+                "The demo city's money goes in and out through the sandbox payment provider, "
+                f"not {settings.PAYMENTS_PROVIDER!r}: seed it with PAYMENTS_PROVIDER=sandbox."
             )
         verbosity = int(options.get("verbosity", 1))
         if connection.vendor == "sqlite":
@@ -160,12 +170,23 @@ class Command(BaseCommand):
                     "The demo citizen has no history: this database was seeded by an older "
                     "seed_demo. Delete db.sqlite3 and run it again for the full demo."
                 )
+            elif payments_selectors.payout_destination(user=demo) is None:
+                self.stderr.write(
+                    "The demo citizen's top-ups did not go through a payment provider: this "
+                    "database was seeded by an older seed_demo, and withdrawing has nowhere "
+                    "to pay out to. Delete db.sqlite3 and run it again for the full demo."
+                )
             return demo
+        # The history ends with what the withdrawals then take out on top of the balance.
         plan = planner.demo(
-            username=DEMO_USERNAME, display_name=DEMO_DISPLAY_NAME, balance=DEMO_BALANCE
+            username=DEMO_USERNAME,
+            display_name=DEMO_DISPLAY_NAME,
+            balance=DEMO_BALANCE + write.DEMO_WITHDRAWAL_PAID,
         )
         writer.write([plan], passwords={DEMO_USERNAME: make_password(DEMO_PASSWORD)})
-        return User.objects.get(username=DEMO_USERNAME)
+        demo = User.objects.get(username=DEMO_USERNAME)
+        write.demo_withdrawals(user=demo)
+        return demo
 
     def _demo_summary(self, demo: User) -> str:
         wallet = LedgerAccount.objects.get(user=demo)

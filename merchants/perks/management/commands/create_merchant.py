@@ -12,7 +12,8 @@ from merchants.perks import services as perks_services
 class Command(BaseCommand):
     help = (
         "Create a merchant with its settlement account and a new API key. A hotel or rental "
-        "gets an active deposit-waiver perk with the default rules. The key is printed "
+        "gets an active deposit-waiver perk with the default rules; on the sandbox provider, a "
+        "sandbox bank account to be paid out to. The key is printed "
         "once, alone on the last line: store it now, it cannot be shown again."
     )
 
@@ -38,5 +39,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Created {merchant.get_category_display().lower()} {merchant.name!r}.")
         self.stdout.write(f"Merchant id: {merchant.pk}")
         self.stdout.write(f"Perks: {perks}")
+        self.stdout.write(
+            f"Payouts to: {merchant.payout_destination or 'nowhere yet (enter it in the admin)'}"
+        )
         self.stdout.write(f"API key {api_key.prefix}… (shown once, store it now):")
         self.stdout.write(raw_key)

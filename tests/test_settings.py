@@ -1,5 +1,6 @@
 """Production settings: the deploy checklist passes, secrets are required, logs are JSON."""
 
+import base64
 import json
 import os
 import subprocess
@@ -15,8 +16,10 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
     "ALLOWED_HOSTS": "wallet.example.com",
     "DJANGO_SETTINGS_MODULE": "config.settings",
-    # No real payment provider here: the sandbox, on purpose (as scripts/production says)
+    # No real payment provider here: the sandbox, on purpose (as scripts/production says),
+    # with a secret of its own (not the public default)
     "PAYMENTS_SANDBOX": "1",
+    "PAYMENTS_SANDBOX_SECRET": "whsec_" + base64.b64encode(b"a-production-sandbox-secret").decode(),
 }
 
 

@@ -90,7 +90,6 @@ CONTRACT_BY_MODULE: dict[str, list[tuple[str, int, str, str]]] = {
     ],
     "wallet.payments.services": [
         ("NoPayoutDestination", 422, "no_payout_destination", "No payout destination"),
-        ("TopUpNotPending", 409, "top_up_not_pending", "Top-up already resolved"),
     ],
 }
 # The limits' refusals carry which limit and its period: (class, status, code, title).

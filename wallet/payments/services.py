@@ -23,12 +23,13 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from common.domain import Conflict, FieldError, Refused
+from common.domain import FieldError, Refused
 from common.money import format_money
 from wallet import services as ledger
 from wallet.errors import InvalidAmount
@@ -63,12 +64,6 @@ class NoPayoutDestination(Refused):
         "Money can only be withdrawn to where it came from: top up once from a payment "
         "source first."
     )
-
-
-class TopUpNotPending(Conflict):
-    code = "top_up_not_pending"
-    title = "Top-up already resolved"
-    default_detail = "This top-up already succeeded, failed or expired."
 
 
 # --- Top-ups ---------------------------------------------------------------------------
@@ -130,26 +125,38 @@ def top_up_start(*, user: User, amount: int, return_url: str = "") -> TopUp:
     return top_up
 
 
-def _top_up_locked(gateway_name: str, reference: str) -> TopUp | None:
+_Row = TypeVar("_Row", TopUp, Payout)
+
+
+def _locked(model: type[_Row], provider_name: str, reference: str) -> _Row | None:
+    """The top-up or payout a provider knows by ``reference``, locked; None if unknown."""
     return (
-        TopUp.objects.select_for_update()
-        .filter(provider=gateway_name, provider_reference=reference)
+        model.objects.select_for_update()
+        .filter(provider=provider_name, provider_reference=reference)
         .first()
+    )
+
+
+def _amount_mismatch(notification: Notification, row: TopUp | Payout, what: str) -> str | None:
+    """Why a notification's amount or currency contradicts our row, or None if they agree."""
+    if (notification.amount, notification.currency) == (row.amount, row.currency):
+        return None
+    return (
+        f"amount {notification.amount} {notification.currency} does not match the "
+        f"{what}'s {row.amount} {row.currency}"
     )
 
 
 def _top_up_succeeded(provider_name: str, notification: Notification) -> tuple[str, str]:
     """Credit the wallet for a confirmed top-up, once; (outcome, detail) for the event."""
-    top_up = _top_up_locked(provider_name, notification.reference)
+    top_up = _locked(TopUp, provider_name, notification.reference)
     if top_up is None:
         return "refused", "no top-up with this reference"
     if top_up.status == TopUpStatus.SUCCEEDED:
         return "ignored", "already succeeded"
-    if (notification.amount, notification.currency) != (top_up.amount, top_up.currency):
-        return "refused", (
-            f"amount {notification.amount} {notification.currency} does not match the "
-            f"top-up's {top_up.amount} {top_up.currency}"
-        )
+    mismatch = _amount_mismatch(notification, top_up, "top-up")
+    if mismatch:
+        return "refused", mismatch
     now = timezone.now()
     if top_up.status == TopUpStatus.PENDING and top_up.expires_at <= now:
         _top_up_end(top_up, TopUpStatus.EXPIRED, now=now, reason="Not paid in time.")
@@ -174,7 +181,7 @@ def _top_up_succeeded(provider_name: str, notification: Notification) -> tuple[s
 
 
 def _top_up_failed(provider_name: str, notification: Notification) -> tuple[str, str]:
-    top_up = _top_up_locked(provider_name, notification.reference)
+    top_up = _locked(TopUp, provider_name, notification.reference)
     if top_up is None:
         return "refused", "no top-up with this reference"
     if top_up.status != TopUpStatus.PENDING:
@@ -397,25 +404,15 @@ def payouts_send(*, limit: int = 100) -> int:
     return sent
 
 
-def _payout_locked(provider_name: str, reference: str) -> Payout | None:
-    return (
-        Payout.objects.select_for_update()
-        .filter(provider=provider_name, provider_reference=reference)
-        .first()
-    )
-
-
 def _payout_paid(provider_name: str, notification: Notification) -> tuple[str, str]:
-    payout = _payout_locked(provider_name, notification.reference)
+    payout = _locked(Payout, provider_name, notification.reference)
     if payout is None:
         return "refused", "no payout with this reference"
     if payout.status != PayoutStatus.PENDING:
         return "ignored", f"payout is {payout.status}"
-    if (notification.amount, notification.currency) != (payout.amount, payout.currency):
-        return "refused", (
-            f"amount {notification.amount} {notification.currency} does not match the "
-            f"payout's {payout.amount} {payout.currency}"
-        )
+    mismatch = _amount_mismatch(notification, payout, "payout")
+    if mismatch:
+        return "refused", mismatch
     ledger.transfer_funds(
         source=ledger.system_account(SystemAccount.PAYOUTS_IN_TRANSIT),
         destination=ledger.provider_account(provider_name),
@@ -431,7 +428,7 @@ def _payout_paid(provider_name: str, notification: Notification) -> tuple[str, s
 
 
 def _payout_failed(provider_name: str, notification: Notification) -> tuple[str, str]:
-    payout = _payout_locked(provider_name, notification.reference)
+    payout = _locked(Payout, provider_name, notification.reference)
     if payout is None:
         return "refused", "no payout with this reference"
     if payout.status != PayoutStatus.PENDING:

@@ -54,7 +54,6 @@ WITHDRAWAL_CREATED = OpenApiResponse(
 
 
 def _with_wallet(body: dict[str, Any], user: User) -> dict[str, Any]:
-
     return {
         **body,
         "wallet": WalletOutputSerializer(wallet_selectors.wallet_summary(user=user)).data,

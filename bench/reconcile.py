@@ -17,17 +17,19 @@ created and migrated like the test database, dropped at the end). PostgreSQL onl
    live system records them; keys and indexes are built after. The ledger's deferred
    balance check (a trigger per entry and per transfer, at commit) is off for the load
    only (``session_replication_role = replica``, which takes a superuser): the
-   reconciliation is the check. The merchants are created, the day closed and a few
-   citizens more served by the real services: the merchants' daily payout
-   (``merchants.services.settlements_pay_out``, paid by the sandbox), then citizens who
-   register, top up, pay and withdraw. A sample of the generated rows is compared with
-   what the sandbox and the services derive from the same ids. VACUUM ANALYZE.
+   reconciliation is the check. The real services create the merchants before the load
+   and close the day after it: the merchants' daily payout
+   (``merchants.services.settlements_pay_out``, paid by the sandbox), then a few citizens
+   more who register, top up, pay and withdraw. A sample of the generated rows is
+   compared with what the sandbox and the services derive from the same ids (exit status
+   1 if one differs). VACUUM ANALYZE.
 2. Runs ``wallet.payments.reconciliation.reconcile()`` R times, each timed. Each report
    must balance (ok, difference 0): exit status 1 otherwise.
 3. With ``--tamper``, adds one cent to one wallet's cached balance, runs it once more
    and shows that the report names that account (exit status 1 if it does not).
 
-Prints each run and, on its last line, the median with its spread::
+``--keep`` keeps the database to look at. Prints each run and, on its last line, the
+median with its spread::
 
     reconcile: N accounts, T transfers, E entries: median X s (min A s, max B s, R runs);
     ok: true; difference: 0

@@ -64,6 +64,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.db.backends.signals import connection_created  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
+from bench.bulk import execute, keys_rebuilt  # noqa: E402
 from scoring import facts, selectors, services, tasks  # noqa: E402
 from scoring.facts import EventKinds  # noqa: E402
 from scoring.scorecard import SCORE_MAX, SCORE_MIN  # noqa: E402
@@ -171,77 +172,40 @@ ORDER BY occurred_at
 """  # noqa: S608 (constants only)
 
 
-def _execute(sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
-
-
 def _generated(accounts: int) -> bool:
     """Whether the database already holds this generator's data for ``accounts``."""
-    exists = _execute("SELECT to_regclass('bench_meta') IS NOT NULL")[0][0]
+    exists = execute("SELECT to_regclass('bench_meta') IS NOT NULL")[0][0]
     if not exists:
         return False
-    meta = _execute("SELECT accounts, generator FROM bench_meta")
-    users = _execute("SELECT count(*) FROM wallet_user")[0][0]
+    meta = execute("SELECT accounts, generator FROM bench_meta")
+    users = execute("SELECT count(*) FROM wallet_user")[0][0]
     return meta == [(accounts, GENERATOR_VERSION)] and users == accounts
 
 
 GENERATED_TABLES = ("wallet_user", "scoring_creditevent")
 
 
-@contextmanager
-def _keys_rebuilt(tables: tuple[str, ...]) -> Iterator[None]:
-    """Drop the tables' keys, indexes and foreign keys (theirs and those pointing at
-    them) for the bulk insert, and build them again after it: sorted index builds and
-    one validating join per foreign key are many times faster than maintaining them row
-    by row. The same definitions come back, read from the catalogue."""
-    constraints = _execute(
-        "SELECT conrelid::regclass::text, quote_ident(conname), contype, "
-        "pg_get_constraintdef(oid) FROM pg_constraint WHERE contype IN ('p', 'u', 'f') "
-        "AND (conrelid = ANY(%(tables)s::regclass[]) OR confrelid = ANY(%(tables)s::regclass[])) "
-        "ORDER BY contype = 'f', oid",
-        {"tables": list(tables)},
-    )
-    indexes = _execute(
-        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index AS i "
-        "WHERE indrelid = ANY(%(tables)s::regclass[]) AND indexrelid NOT IN ("
-        "SELECT conindid FROM pg_constraint WHERE conrelid = i.indrelid "
-        "AND contype IN ('p', 'u', 'x'))",
-        {"tables": list(tables)},
-    )
-    for table, name, _, _ in reversed(constraints):  # foreign keys first
-        _execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
-    for name, _ in indexes:
-        _execute(f"DROP INDEX {name}")
-    yield
-    for table, name, _, definition in constraints:  # keys first
-        _execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
-    for _, definition in indexes:
-        _execute(definition)
-
-
 def _generate(accounts: int) -> None:
     started = time.perf_counter()
     now = datetime.now(tz=UTC)
     with transaction.atomic():
-        _execute("SET LOCAL work_mem = '256MB'")
-        _execute("SET LOCAL maintenance_work_mem = '512MB'")
-        _execute("SELECT setseed(%(seed)s)", {"seed": SEED})
-        with _keys_rebuilt(GENERATED_TABLES):
-            _execute(USERS_SQL, {"now": now, "accounts": accounts})
-            _execute(_events_sql(), {"now": now})
+        execute("SET LOCAL work_mem = '256MB'")
+        execute("SET LOCAL maintenance_work_mem = '512MB'")
+        execute("SELECT setseed(%(seed)s)", {"seed": SEED})
+        with keys_rebuilt(GENERATED_TABLES):
+            execute(USERS_SQL, {"now": now, "accounts": accounts})
+            execute(_events_sql(), {"now": now})
             inserted = time.perf_counter() - started
-        _execute("CREATE TABLE bench_meta (accounts integer, generator integer, events bigint)")
-        _execute(
+        execute("CREATE TABLE bench_meta (accounts integer, generator integer, events bigint)")
+        execute(
             "INSERT INTO bench_meta SELECT %(accounts)s, %(generator)s, count(*) "
             "FROM scoring_creditevent",
             {"accounts": accounts, "generator": GENERATOR_VERSION},
         )
     generated = time.perf_counter() - started
-    _execute("VACUUM (ANALYZE) wallet_user")
-    _execute("VACUUM (ANALYZE) scoring_creditevent")
-    events = _execute("SELECT events FROM bench_meta")[0][0]
+    execute("VACUUM (ANALYZE) wallet_user")
+    execute("VACUUM (ANALYZE) scoring_creditevent")
+    events = execute("SELECT events FROM bench_meta")[0][0]
     print(
         f"generated {accounts} accounts and {events} events in {generated:.1f} s "
         f"(insert {inserted:.1f} s, keys and indexes {generated - inserted:.1f} s; "
@@ -250,13 +214,13 @@ def _generate(accounts: int) -> None:
     )
     # The windows must be exactly the ones of scoring.facts, to the microsecond.
     check = "SELECT count(*) FROM scoring_creditevent WHERE counts_until - occurred_at <> "
-    wrong = _execute(f"{check} CASE kind {_window_case()} END")[0][0]
+    wrong = execute(f"{check} CASE kind {_window_case()} END")[0][0]
     if wrong:
         sys.exit(f"generator bug: {wrong} events have a window other than their kind's")
 
 
 def _data_summary() -> str:
-    rows = _execute(
+    rows = execute(
         "SELECT kind, count(*), round(100.0 * count(*) / sum(count(*)) OVER (), 1) "
         "FROM scoring_creditevent GROUP BY kind ORDER BY count(*) DESC"
     )
@@ -444,7 +408,7 @@ class Pair:
 def _clear() -> None:
     # CASCADE: the access log (empty here) refers to snapshots. TRUNCATE is not a row
     # UPDATE/DELETE, so the append-only trigger does not apply.
-    _execute("TRUNCATE scoring_scoresnapshot, bench_raw_scores CASCADE")
+    execute("TRUNCATE scoring_scoresnapshot, bench_raw_scores CASCADE")
 
 
 def _recompute_all() -> None:
@@ -518,7 +482,7 @@ class _Workers:
             waiting = redis.llen("scoring-batch")
             queued_seen = queued_seen or waiting > 0
             if waiting == 0 and (queued_seen or time.monotonic() - started > 2):
-                written = _execute("SELECT count(*) FROM scoring_scoresnapshot")[0][0]
+                written = execute("SELECT count(*) FROM scoring_scoresnapshot")[0][0]
                 if written >= self.accounts:
                     return
             time.sleep(0.1)
@@ -534,7 +498,7 @@ _workers = _Workers()
 
 
 def _batch_moment() -> datetime:
-    rows = _execute("SELECT min(computed_at), max(computed_at) FROM scoring_scoresnapshot")
+    rows = execute("SELECT min(computed_at), max(computed_at) FROM scoring_scoresnapshot")
     low, high = rows[0]
     if low != high:
         sys.exit(f"the batch wrote snapshots at several moments ({low} .. {high})")
@@ -553,7 +517,7 @@ def _compare(accounts: int, show: int = 5) -> int:
     mismatch = """
         s.account_id IS NULL OR r.account_id IS NULL OR s.score <> r.score OR s.band <> r.band
     """
-    counts = _execute(
+    counts = execute(
         f"SELECT count(s.account_id), count(r.account_id), count(*) FILTER (WHERE {mismatch}) "  # noqa: S608
         f"FROM ({latest}) AS s FULL JOIN bench_raw_scores AS r USING (account_id)"
     )
@@ -564,7 +528,7 @@ def _compare(accounts: int, show: int = 5) -> int:
     if raw_rows != accounts:
         problems.append(f"the raw SQL scored {raw_rows} accounts, not {accounts}")
     if mismatches:
-        rows = _execute(
+        rows = execute(
             f"SELECT coalesce(s.account_id, r.account_id), s.score, s.band, r.score, r.band, "  # noqa: S608
             f"s.features FROM ({latest}) AS s FULL JOIN bench_raw_scores AS r "
             f"USING (account_id) WHERE {mismatch} ORDER BY 1 LIMIT {show}"
@@ -590,14 +554,14 @@ def _pair(accounts: int, sql: str, *, again: bool) -> Pair:
     at = _batch_moment()
     params = {"at": at, "year_ago": at - timedelta(days=facts.DAYS_12_MONTHS)}
     started = time.perf_counter()
-    _execute(sql, params)
+    execute(sql, params)
     raw = time.perf_counter() - started
     pair = Pair(recompute, raw, _compare(accounts), profile, at)
     if again:
         started = time.perf_counter()
         _recompute_all()
         pair.again = time.perf_counter() - started
-        pair.again_written = _execute("SELECT count(*) FROM scoring_scoresnapshot")[0][0]
+        pair.again_written = execute("SELECT count(*) FROM scoring_scoresnapshot")[0][0]
         pair.again_written -= accounts
     return pair
 
@@ -619,8 +583,8 @@ def _explain(sql: str, pair: Pair) -> None:
     at, profile = pair.at, pair.profile
     params = {"at": at, "year_ago": at - timedelta(days=facts.DAYS_12_MONTHS)}
     with transaction.atomic():
-        _execute("TRUNCATE bench_raw_scores")
-        plan = _execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        execute("TRUNCATE bench_raw_scores")
+        plan = execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
         transaction.set_rollback(True)
     print("EXPLAIN ANALYZE of the raw SQL:")
     print("\n".join(f"  {line}" for (line,) in plan))
@@ -732,7 +696,7 @@ def main() -> None:
                     verbosity=0, interactive=False, keepdb=True, serialized_aliases=set()
                 )
             _generate(args.accounts)
-        _execute(
+        execute(
             "CREATE TABLE IF NOT EXISTS bench_raw_scores "
             "(account_id bigint, score integer, band varchar(16))"
         )
@@ -748,7 +712,7 @@ def main() -> None:
             print("settings: " + ", ".join(f"{name}={value}" for name, value in pg_settings))
         scorecard = selectors.scorecard_active()
         sql = raw_sql(scorecard.definition)
-        events = _execute("SELECT events FROM bench_meta")[0][0]
+        events = execute("SELECT events FROM bench_meta")[0][0]
         print(
             f"database: {connection.vendor} ({BENCH_DATABASE}), {args.accounts} accounts, "
             f"{events} events; chunk size {args.chunk_size}; scorecard v{scorecard.version}",
@@ -777,7 +741,7 @@ def main() -> None:
                     f"{pair.again_written} new snapshots",
                     flush=True,
                 )
-        bands = _execute(
+        bands = execute(
             "SELECT band, round(100.0 * count(*) / sum(count(*)) OVER (), 1) "
             "FROM bench_raw_scores GROUP BY band ORDER BY min(score)"
         )

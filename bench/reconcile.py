@@ -46,8 +46,6 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,6 +64,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
+from bench.bulk import execute, keys_rebuilt  # noqa: E402
 from bench.funding import top_up_paid  # noqa: E402
 from merchants import services as merchants  # noqa: E402
 from merchants.models import MerchantCategory  # noqa: E402
@@ -286,53 +285,15 @@ UPDATE wallet_ledgeraccount AS a
 )
 
 
-def _execute(sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
-
-
 def _count(table: str) -> int:
-    return int(_execute(f"SELECT count(*) FROM {table}")[0][0])  # noqa: S608 (a constant)
-
-
-@contextmanager
-def _keys_rebuilt(tables: tuple[str, ...]) -> Iterator[None]:
-    """Drop the tables' keys, indexes and foreign keys (theirs and those pointing at
-    them) for the bulk insert, and build them again after it, from the same definitions
-    read from the catalogue (as ``bench.recompute`` does): sorted index builds and one
-    validating join per foreign key are many times faster than row by row."""
-    regclasses = {"tables": list(tables)}
-    constraints = _execute(
-        "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid) "
-        "FROM pg_constraint WHERE contype IN ('p', 'u', 'f') "
-        "AND (conrelid = ANY(%(tables)s::regclass[]) OR confrelid = ANY(%(tables)s::regclass[])) "
-        "ORDER BY contype = 'f', oid",
-        regclasses,
-    )
-    indexes = _execute(
-        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index AS i "
-        "WHERE indrelid = ANY(%(tables)s::regclass[]) AND indexrelid NOT IN ("
-        "SELECT conindid FROM pg_constraint WHERE conrelid = i.indrelid "
-        "AND contype IN ('p', 'u', 'x'))",
-        regclasses,
-    )
-    for table, name, _ in reversed(constraints):  # foreign keys first
-        _execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
-    for name, _ in indexes:
-        _execute(f"DROP INDEX {name}")
-    yield
-    for table, name, definition in constraints:  # keys first
-        _execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
-    for _, definition in indexes:
-        _execute(definition)
+    return int(execute(f"SELECT count(*) FROM {table}")[0][0])  # noqa: S608 (a constant)
 
 
 def _ids_reserved(table: str, count: int) -> int:
     """Reserve ``count`` ids of ``table``'s sequence; returns the one before the first."""
     sequence = f"pg_get_serial_sequence('{table}', 'id')"
-    base = int(_execute(f"SELECT nextval({sequence})")[0][0])
-    _execute(f"SELECT setval({sequence}, %(last)s)", {"last": base + count})
+    base = int(execute(f"SELECT nextval({sequence})")[0][0])
+    execute(f"SELECT setval({sequence}, %(last)s)", {"last": base + count})
     return base
 
 
@@ -366,16 +327,16 @@ def _generate(accounts: int) -> list[uuid.UUID]:
         "payment": TransferKind.PAYMENT.value,
     }
     with transaction.atomic():
-        _execute("SET LOCAL work_mem = '256MB'")
-        _execute("SET LOCAL maintenance_work_mem = '512MB'")
+        execute("SET LOCAL work_mem = '256MB'")
+        execute("SET LOCAL maintenance_work_mem = '512MB'")
         # No trigger fires for the load's rows (the ledger's balance check among them);
         # for this transaction only. Foreign keys are checked as they are built again.
-        _execute("SET LOCAL session_replication_role = replica")
-        _execute("SELECT setseed(%(seed)s)", {"seed": SEED})
+        execute("SET LOCAL session_replication_role = replica")
+        execute("SELECT setseed(%(seed)s)", {"seed": SEED})
         params["user_base"] = _ids_reserved("wallet_user", accounts)
         params["account_base"] = _ids_reserved("wallet_ledgeraccount", accounts)
-        _execute(PLAN_SQL, params)
-        with _keys_rebuilt(GENERATED_TABLES):
+        execute(PLAN_SQL, params)
+        with keys_rebuilt(GENERATED_TABLES):
             for sql in (
                 USERS_SQL,
                 WALLETS_SQL,
@@ -386,15 +347,15 @@ def _generate(accounts: int) -> list[uuid.UUID]:
                 ENTRIES_SQL,
                 *BALANCES_SQL,
             ):
-                _execute(sql, params)
+                execute(sql, params)
             inserted = time.perf_counter() - started
-        _execute("DROP TABLE bench_plan")
+        execute("DROP TABLE bench_plan")
     generated = time.perf_counter() - started
 
     live = _live_day(merchant_rows)
     served = time.perf_counter() - started - generated
     for table in GENERATED_TABLES:
-        _execute(f"VACUUM (ANALYZE) {table}")
+        execute(f"VACUUM (ANALYZE) {table}")
     print(
         f"generated {accounts} accounts in {time.perf_counter() - started:.1f} s "
         f"(insert {inserted:.1f} s, keys and indexes {generated - inserted:.1f} s; "
@@ -500,12 +461,12 @@ def _run() -> tuple[float, ReconciliationReport]:
 def _tamper(accounts: int) -> bool:
     """One cent more on one wallet's cached balance: the report must name that wallet
     (its balance is not the sum of its entries), and the customer funds differ by 1."""
-    code, account_id = _execute(
+    code, account_id = execute(
         "SELECT code, id FROM wallet_ledgeraccount WHERE kind = %(wallet)s "
         "ORDER BY id OFFSET %(middle)s LIMIT 1",
         {"wallet": AccountKind.WALLET.value, "middle": accounts // 2},
     )[0]
-    _execute(
+    execute(
         "UPDATE wallet_ledgeraccount SET balance = balance + 1 WHERE id = %(id)s",
         {"id": account_id},
     )

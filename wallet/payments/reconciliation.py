@@ -1,8 +1,9 @@
 """The daily reconciliation: does the ledger still add up, and is every cent we owe
 customers held at the providers?
 
-The trial balance, each check one set-based query over the whole ledger (a few seconds
-at a million accounts), naming its offenders (at most ``NAMED_AT_MOST`` of them, and how
+The trial balance, each check one set-based query over the whole ledger (about 10-12 s in
+all at a million accounts and 3.8 million entries on two busy cores: ``bench.reconcile``),
+naming its offenders (at most ``NAMED_AT_MOST`` of them, and how
 many there are in all):
 
 - every transfer has two or more legs summing to zero (named by transfer id);

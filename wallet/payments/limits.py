@@ -3,9 +3,8 @@
 A day and a month are the server's calendar day and month (``TIME_ZONE``), the ones a
 citizen's bills are due on. Top-ups count while pending too, so that many checkouts opened
 at once cannot pass a limit together; failed and expired ones do not count (nor a pending
-one past its time, which can no longer be confirmed). Callers check
-under the wallet's row lock, so two requests of one citizen are checked one after the
-other.
+one past its time, which can no longer be confirmed). Callers check under the citizen's
+row lock, so two requests of one citizen are checked one after the other.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ from scoring.subjects import (
 )
 from wallet.models import TransferKind
 from wallet.payments import sandbox
-from wallet.payments.history import top_up_transfer_reference
+from wallet.payments.services import top_up_transfer_reference
 
 PROVIDER = "provider"  # the counterparty of top-ups: the payment provider's account
 # How long a payer takes at the sandbox's checkout: a top-up starts this long before the

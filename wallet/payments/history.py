@@ -45,12 +45,6 @@ from wallet.payments.providers import NotificationKind
 _READ_CHUNK = 900
 
 
-def top_up_transfer_reference(*, provider: str, provider_reference: str) -> str:
-    """The reference of the transfer that credits a top-up: unique per kind, so no
-    payment of a provider is booked twice (``services._top_up_succeeded`` writes it)."""
-    return f"{provider}:{provider_reference}"
-
-
 @dataclass(frozen=True, slots=True)
 class TopUpRecord:
     """A top-up of the past as the live path leaves it once the provider confirmed it:
@@ -152,7 +146,7 @@ def _transfers_check(top_ups: Sequence[TopUpRecord]) -> None:
     for transfer_id, top_up in by_transfer.items():
         if transfer_id not in made:
             raise ValueError(f"Top-up {top_up.id} names no transfer ({transfer_id}).")
-        reference = top_up_transfer_reference(
+        reference = payments.top_up_transfer_reference(
             provider=top_up.provider, provider_reference=top_up.provider_reference
         )
         if made[transfer_id] != (TransferKind.TOP_UP, reference, top_up.resolved_at):

@@ -69,6 +69,13 @@ class NoPayoutDestination(Refused):
 # --- Top-ups ---------------------------------------------------------------------------
 
 
+def top_up_transfer_reference(*, provider: str, provider_reference: str) -> str:
+    """The reference of the transfer that credits a top-up: unique per kind, so no
+    payment of a provider is booked twice (``_top_up_succeeded`` writes it; the history
+    of ``history.top_ups_bulk_record`` too)."""
+    return f"{provider}:{provider_reference}"
+
+
 def top_up_amount_refusal(amount: int) -> str | None:
     """Why a single top-up of ``amount`` is not accepted (outside 1..``WALLET_MAX_TOP_UP``),
     or None."""
@@ -170,7 +177,9 @@ def _top_up_succeeded(provider_name: str, notification: Notification) -> tuple[s
         amount=top_up.amount,
         kind=TransferKind.TOP_UP,
         description="Top-up",
-        reference=f"{provider_name}:{top_up.provider_reference}",
+        reference=top_up_transfer_reference(
+            provider=provider_name, provider_reference=top_up.provider_reference
+        ),
     )
     top_up.status = TopUpStatus.SUCCEEDED
     top_up.transfer = transfer

@@ -450,11 +450,14 @@ BEAT_HEARTBEAT_LATE_SECONDS = env.int("BEAT_HEARTBEAT_LATE_SECONDS", default=120
 # --- The recompute outbox (scoring.relay_recomputes; see the README) ---
 # The relay claims this many accounts per transaction and drains the outbox for at most
 # this long per run; beat runs it every 5 s (config/schedule.py), and each commit that
-# wants a recompute kicks it, from a thread, at most every KICK_INTERVAL s per process.
+# wants a recompute kicks it (OUTBOX_KICK_* below).
 SCORING_RELAY_CHUNK = env.int("SCORING_RELAY_CHUNK", default=200)
 SCORING_RELAY_BUDGET_SECONDS = 20.0
-SCORING_RELAY_KICK_INTERVAL = 0.1
-SCORING_RELAY_KICK_EXPIRES = 30
+# Every outbox's relay (scoring's recomputes, the payments' payouts) is kicked after a
+# commit from a thread (common.kick), at most every OUTBOX_KICK_INTERVAL s per process; a
+# kick not started within OUTBOX_KICK_EXPIRES s is dropped (the periodic relay does it).
+OUTBOX_KICK_INTERVAL = 0.1
+OUTBOX_KICK_EXPIRES = 30
 # --- end of the recompute outbox ---
 # The nightly batch: accounts per recompute_chunk task (an id range).
 SCORING_BATCH_CHUNK_SIZE = env.int("SCORING_BATCH_CHUNK_SIZE", default=10_000)

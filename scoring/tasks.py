@@ -39,8 +39,8 @@ def relay_recomputes() -> int:
 
 _kicker = Kicker(
     relay_recomputes,
-    expires=lambda: settings.SCORING_RELAY_KICK_EXPIRES,
-    interval=lambda: settings.SCORING_RELAY_KICK_INTERVAL,
+    expires=lambda: settings.OUTBOX_KICK_EXPIRES,
+    interval=lambda: settings.OUTBOX_KICK_INTERVAL,
 )
 
 

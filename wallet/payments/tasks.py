@@ -27,8 +27,8 @@ def reconcile() -> str:
 
 _kicker = Kicker(
     send_payouts,
-    expires=lambda: settings.SCORING_RELAY_KICK_EXPIRES,
-    interval=lambda: settings.SCORING_RELAY_KICK_INTERVAL,
+    expires=lambda: settings.OUTBOX_KICK_EXPIRES,
+    interval=lambda: settings.OUTBOX_KICK_INTERVAL,
 )
 
 

@@ -135,7 +135,6 @@ class WithdrawalListCreateView(CitizenListView):
         data.is_valid(raise_exception=True)
         citizen = request_citizen(request)
         payout = services.withdrawal_create(user=citizen, amount=data.validated_data["amount"])
-        payout.refresh_from_db()
         body = _with_wallet(WithdrawalOutputSerializer(payout).data, citizen)
         return Response(body, status=status.HTTP_201_CREATED)
 

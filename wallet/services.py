@@ -640,6 +640,20 @@ def hold_expire(*, hold_id: Any, now: datetime | None = None) -> bool:
     return True
 
 
+@transaction.atomic
+def hold_extend(*, hold_id: Any, expires_at: datetime) -> Hold:
+    """Move an active, unexpired hold's end to ``expires_at`` (later or earlier; never
+    into the past). The caller states why the hold may last longer (a disputed claim's
+    hold waits for staff, up to a bound its service sets); the wallet only keeps a hold
+    that has already ended or expired from coming back (``hold_not_active``)."""
+    hold = _lock_active_hold(hold_id, capturable=True)
+    if expires_at <= timezone.now():
+        raise InvalidAmount("A hold's new end is in the future.")
+    hold.expires_at = expires_at
+    hold.save(update_fields=["expires_at"])
+    return hold
+
+
 def hold_lock_live(*, hold_id: Any) -> Hold | None:
     """The hold, locked until the caller's transaction ends (so the expiry sweeper passes
     it by), if it can still be charged: active and unexpired. A hold past its expiry is

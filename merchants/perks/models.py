@@ -39,6 +39,17 @@ class Perk(models.Model):
     max_amount = models.BigIntegerField(help_text="The most that may be waived, minor units.")
     rules = models.JSONField(help_text="Conditions over facts, and waiver tiers by band.")
     is_active = models.BooleanField(default=True)
+    booking_max_days_ahead = models.PositiveSmallIntegerField(
+        default=90, help_text="A stay starts at most this many days after it is booked."
+    )
+    booking_max_nights = models.PositiveSmallIntegerField(
+        default=30, help_text="A stay lasts at most this many nights."
+    )
+    claim_window_days = models.PositiveSmallIntegerField(
+        default=14,
+        help_text="A stay's outcome (and any damage claim) is reported at most this many "
+        "days after check-out.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -52,6 +63,12 @@ class Perk(models.Model):
                 name="perk_one_active_per_kind",
             ),
             models.CheckConstraint(condition=Q(max_amount__gte=0), name="perk_max_not_negative"),
+            models.CheckConstraint(
+                condition=Q(booking_max_days_ahead__gte=1, booking_max_days_ahead__lte=730)
+                & Q(booking_max_nights__gte=1, booking_max_nights__lte=365)
+                & Q(claim_window_days__gte=1, claim_window_days__lte=60),
+                name="perk_bounds_within",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -103,6 +120,12 @@ class Decision(models.Model):
 class BookingStatus(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed"
     COMPLETED = "completed", "Completed"
+    HOLD_FAILED = "hold_failed", "Hold failed (the deposit could not be held)"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class CancelReason(models.TextChoices):
+    CONSENT_REVOKED = "consent_revoked", "The guest revoked the consent before check-in"
 
 
 class BookingOutcome(models.TextChoices):
@@ -135,7 +158,13 @@ class Booking(models.Model):
         max_length=16, choices=BookingStatus.choices, default=BookingStatus.CONFIRMED
     )
     outcome = models.CharField(max_length=16, choices=BookingOutcome.choices, blank=True)
+    cancel_reason = models.CharField(max_length=32, choices=CancelReason.choices, blank=True)
     created_at = models.DateTimeField()
+    checked_in_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the merchant checked the guest in, if it did."
+    )
+    hold_failed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -152,14 +181,41 @@ class Booking(models.Model):
                 condition=Q(check_out__gte=F("check_in")), name="booking_dates_ordered"
             ),
             models.CheckConstraint(
-                condition=Q(status=BookingStatus.CONFIRMED, outcome="")
+                condition=Q(
+                    status__in=[
+                        BookingStatus.CONFIRMED,
+                        BookingStatus.HOLD_FAILED,
+                        BookingStatus.CANCELLED,
+                    ],
+                    outcome="",
+                )
                 | (Q(status=BookingStatus.COMPLETED) & ~Q(outcome="")),
                 name="booking_outcome_when_completed",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=BookingStatus.CANCELLED, cancelled_at__isnull=False)
+                & ~Q(cancel_reason="")
+                | (
+                    ~Q(status=BookingStatus.CANCELLED)
+                    & Q(cancelled_at__isnull=True, cancel_reason="")
+                ),
+                name="booking_cancelled_with_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=BookingStatus.HOLD_FAILED, hold_failed_at__isnull=False)
+                | (~Q(status=BookingStatus.HOLD_FAILED) & Q(hold_failed_at__isnull=True)),
+                name="booking_hold_failed_when",
             ),
         ]
         indexes: ClassVar = [
             models.Index(fields=("merchant", "-created_at"), name="booking_merchant_created"),
             models.Index(fields=("citizen", "-created_at"), name="booking_citizen_created"),
+            # The bookings whose deposit is still to be held (placed near check-in).
+            models.Index(
+                fields=("check_in",),
+                condition=Q(status="confirmed", hold__isnull=True, hold_amount__gt=0),
+                name="booking_hold_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -167,9 +223,12 @@ class Booking(models.Model):
 
 
 class ClaimStatus(models.TextChoices):
+    AWAITING_GUEST = "awaiting_guest", "Awaiting the guest's answer"
     PAID = "paid", "Paid"
     UNPAID = "unpaid", "Unpaid"
-    DISPUTED = "disputed", "Disputed (not collected until resolved)"
+    DISPUTED = "disputed", "Disputed (staff decide; only the hold waits)"
+    UPHELD = "upheld", "Dispute upheld (nothing owed)"
+    REJECTED = "rejected", "Dispute rejected (charged as accepted)"
     CANCELLED = "cancelled", "Cancelled (dispute upheld, refunded)"
 
 
@@ -190,6 +249,18 @@ class Claim(models.Model):
     description = models.CharField(max_length=500)
     status = models.CharField(max_length=16, choices=ClaimStatus.choices)
     created_at = models.DateTimeField()
+    respond_by = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Until when the guest may accept or dispute it; unanswered by then, it "
+        "is charged. Empty for claims made before guests had a say.",
+    )
+    accepted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the guest accepted it, if they did."
+    )
+    charged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was charged (accepted, unanswered or rejected)."
+    )
     paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -211,6 +282,11 @@ class Claim(models.Model):
         ]
         indexes: ClassVar = [
             models.Index(fields=("citizen", "-created_at"), name="claim_citizen_created"),
+            models.Index(
+                fields=("respond_by",),
+                condition=Q(status="awaiting_guest"),
+                name="claim_awaiting_respond_by",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -219,6 +295,60 @@ class Claim(models.Model):
     @property
     def unpaid_amount(self) -> int:
         return self.amount - self.paid_amount
+
+
+class ClaimLine(models.Model):
+    """One item of a damage claim: what was damaged and what it costs. A claim's amount
+    is the sum of its lines."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    amount = models.BigIntegerField()
+    description = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ("claim", "position")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("claim", "position"), name="claim_line_position_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="claim_line_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description} ({self.amount})"
+
+
+class EvidenceParty(models.TextChoices):
+    MERCHANT = "merchant", "The merchant"
+    GUEST = "guest", "The guest"
+
+
+def evidence_upload_to(instance: ClaimEvidence, filename: str) -> str:
+    """Stored under a name of our own (the claim and a random id): the uploader's file
+    name is kept in ``name`` for display only, never used as a path."""
+    return f"claims/{instance.claim_id}/{uuid.uuid4().hex}"
+
+
+class ClaimEvidence(models.Model):
+    """A file backing a claim (a photo, an invoice): stored with Django's storage API,
+    served only to the claim's merchant, its guest and staff."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="evidence")
+    party = models.CharField(
+        max_length=16, choices=EvidenceParty.choices, default=EvidenceParty.MERCHANT
+    )
+    file = models.FileField(upload_to=evidence_upload_to, max_length=200)
+    name = models.CharField(max_length=200, help_text="The file's name as uploaded.")
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("claim", "uploaded_at")
+        verbose_name_plural = "claim evidence"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_party_display()})"
 
 
 # A claim dispute's states are every dispute's (the name is kept for its importers).

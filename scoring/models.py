@@ -67,6 +67,12 @@ class CreditEvent(models.Model):
         "subject may settle it.",
     )
     description = models.CharField(max_length=200, blank=True)
+    furnisher_id = models.UUIDField(
+        null=True,
+        blank=True,
+        help_text="The merchant that furnished the record (its id: scoring sits below "
+        "merchants and names them by id only); a dispute of the record goes to it.",
+    )
     counts_until = models.DateTimeField(help_text="The moment it stops counting.")
     status = models.CharField(
         max_length=16, choices=EventStatus.choices, default=EventStatus.ACTIVE

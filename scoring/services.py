@@ -251,6 +251,7 @@ class EventRecord:
     currency: str = ""
     subject: str = ""
     description: str = ""
+    furnisher_id: uuid.UUID | None = None
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
@@ -274,6 +275,7 @@ _EVENT_COLUMNS = (
     "source",
     "subject",
     "description",
+    "furnisher_id",
     "counts_until",
     "status",
     "settled_at",
@@ -306,6 +308,7 @@ def _event_row(event: EventRecord, settled_at: datetime | None, now: datetime) -
         event.source,
         event.subject,
         event.description,
+        event.furnisher_id,
         event.occurred_at + timedelta(days=EVENT_WINDOW_DAYS[event.kind]),
         EventStatus.ACTIVE,
         settled_at,
@@ -443,9 +446,11 @@ def record_event(
     currency: str = "",
     subject: str = "",
     description: str = "",
+    furnisher_id: uuid.UUID | None = None,
 ) -> CreditEvent:
     """Record a credit event (that happened at ``occurred_at``, or now): the one way
-    anything enters scoring.
+    anything enters scoring. ``furnisher_id``: the merchant whose report it is (a
+    dispute of it goes to that merchant to answer).
 
     Idempotent on ``source``: recording the same source for the account again returns
     the first event and changes nothing. An event that settles an earlier one about the
@@ -464,6 +469,7 @@ def record_event(
         currency=currency,
         subject=subject,
         description=description,
+        furnisher_id=furnisher_id,
     )
     written = _events_write([record], now=now)
     if record.id not in written.fresh:

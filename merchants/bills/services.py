@@ -230,6 +230,7 @@ def bill_pay(*, citizen: User, bill_id: Any) -> Bill:
         amount=bill.amount,
         currency=bill.currency,
         description=bill_description(merchant=merchant.name),
+        furnisher_id=merchant.pk,
     )
     return bill
 
@@ -263,6 +264,7 @@ def _bill_record_overdue(*, bill_id: Any, today: date) -> bool:
         amount=bill.amount,
         currency=bill.currency,
         description=bill_description(merchant=bill.merchant.name, due_date=bill.due_date),
+        furnisher_id=bill.merchant_id,
     )
     bill.overdue_recorded_at = timezone.now()
     bill.save(update_fields=["overdue_recorded_at"])

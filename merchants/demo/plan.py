@@ -251,6 +251,7 @@ class EventPlan:
     subject: str = ""
     amount: int | None = None
     description: str = ""
+    furnisher: str = ""  # the key of the city's merchant that furnished it
 
 
 @dataclass(slots=True)
@@ -757,6 +758,7 @@ class _Life:
             bill.subject,
             amount=bill.amount,
             description=bill_description(merchant=name, due_date=bill.due_date),
+            furnisher=bill.merchant,
         )
 
     def _bill_pay(self, bill: BillPlan) -> None:
@@ -779,6 +781,7 @@ class _Life:
             bill.subject,
             amount=bill.amount,
             description=bill_description(merchant=name),
+            furnisher=bill.merchant,
         )
 
     # -- stays --
@@ -798,7 +801,11 @@ class _Life:
             else EventKinds.NO_SHOW
         )
         self._record(
-            kind, booking.completed_at, booking_outcome_source(booking.id), booking.subject
+            kind,
+            booking.completed_at,
+            booking_outcome_source(booking.id),
+            booking.subject,
+            furnisher=booking.merchant,
         )
 
     def _claim(self, booking: BookingPlan, claim: ClaimPlan) -> None:
@@ -828,6 +835,7 @@ class _Life:
                 claim.subject,
                 amount=unpaid,
                 description=claim_description(merchant=name),
+                furnisher=booking.merchant,
             )
         else:
             claim.status, claim.paid_at = ClaimStatus.PAID, claim.created_at
@@ -854,6 +862,7 @@ class _Life:
             claim.subject,
             amount=claim.amount,
             description=claim_description(merchant=city.BY_KEY[booking.merchant].name),
+            furnisher=booking.merchant,
         )
 
     def _maybe_pay_later(self, booking: BookingPlan, claim: ClaimPlan, *, after: datetime) -> None:

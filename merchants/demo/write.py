@@ -326,6 +326,7 @@ class CityWriter:
                     currency=self.currency if event.amount is not None else "",
                     subject=event.subject,
                     description=event.description,
+                    furnisher_id=self.merchant_ids[event.furnisher] if event.furnisher else None,
                     id=event.id,
                 )
                 for plan, citizen, _ in residents

@@ -158,7 +158,9 @@ class Booking(models.Model):
         max_length=16, choices=BookingStatus.choices, default=BookingStatus.CONFIRMED
     )
     outcome = models.CharField(max_length=16, choices=BookingOutcome.choices, blank=True)
-    cancel_reason = models.CharField(max_length=32, choices=CancelReason.choices, blank=True)
+    cancel_reason = models.CharField(
+        max_length=32, choices=CancelReason.choices, blank=True, db_default=""
+    )
     created_at = models.DateTimeField()
     checked_in_at = models.DateTimeField(
         null=True, blank=True, help_text="When the merchant checked the guest in, if it did."

@@ -606,6 +606,7 @@ def booking_complete(
             kind=kind,
             source=booking_outcome_source(booking.pk),
             subject=subject,
+            furnisher_id=booking.merchant_id,
         )
     booking.status = BookingStatus.COMPLETED
     booking.outcome = outcome
@@ -766,6 +767,7 @@ def _claim_make(*, booking: Booking, hold: Hold | None, amount: int, description
             amount=charge.unpaid,
             currency=claim.currency,
             description=claim_description(merchant=booking.merchant.name),
+            furnisher_id=booking.merchant_id,
         )
     else:
         _record_claim_paid(claim)
@@ -783,6 +785,7 @@ def _record_claim_paid(claim: Claim) -> None:
         amount=claim.amount,
         currency=claim.currency,
         description=claim_description(merchant=claim.merchant.name),
+        furnisher_id=claim.merchant_id,
     )
 
 

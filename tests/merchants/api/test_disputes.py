@@ -113,6 +113,7 @@ def test_a_dispute_goes_to_the_furnisher_and_the_record_counts_meanwhile(
         "answer_note": "",
         "answered_at": None,
         "escalated_at": None,
+        "escalation_reason": "",
         "resolved_at": None,
         "resolution_note": "",
         "resolution": "",
@@ -251,7 +252,7 @@ def test_verify_then_escalate_then_staff_decide(
     escalated = response.json()
     assert (escalated["status"], escalated["can_escalate"]) == ("escalated", False)
     assert escalated["escalated_at"] is not None
-    assert Dispute.objects.get(pk=opened["id"]).escalation_reason == "I have a receipt."
+    assert escalated["escalation_reason"] == "I have a receipt."
     assert (my_event(citizen_api, overdue_bill)["status"], score_of(citizen)) == ("disputed", 535)
     # And a second escalation is refused, changing nothing
     twice = citizen_api.post(escalate_url(opened["id"]), {"reason": "Again."})

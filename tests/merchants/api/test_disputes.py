@@ -305,7 +305,9 @@ def test_correct_removes_the_record_and_recomputes_the_score(
     assert shown["resolved_at"] is not None
     assert my_event(citizen_api, overdue_bill)["counts"] is False
     # The outbox's relay ran after the commit: the current snapshot is already 560
-    assert scoring_selectors.score_current(account=citizen).score == 560
+    current = scoring_selectors.score_current(account=citizen)
+    assert current is not None
+    assert current.score == 560
     # And a corrected dispute cannot be escalated
     response = citizen_api.post(escalate_url(opened["id"]), {})
     assert response.status_code == 409, response.json()
@@ -364,9 +366,9 @@ def test_a_merchant_sees_and_answers_only_disputes_of_what_it_furnished(
         assert response.status_code == 404, response.json()
     assert Dispute.objects.get(pk=other["id"]).status == RecordDisputeStatus.OPEN
     # And a citizen cannot escalate another citizen's dispute
-    response = APIClient()
-    response.force_authenticate(other_citizen)
-    assert response.post(escalate_url(opened["id"]), {}).status_code == 404
+    stranger = APIClient()
+    stranger.force_authenticate(other_citizen)
+    assert stranger.post(escalate_url(opened["id"]), {}).status_code == 404
 
 
 def test_the_list_filters_by_status_and_a_verify_needs_a_note(

@@ -1219,7 +1219,10 @@ def claim_dispute_open(*, citizen: User, claim: Claim, reason: str) -> ClaimDisp
     unpaid = selectors.claim_unpaid_record(claim=claim)
     record_dispute = None
     if unpaid is not None and unpaid.status == EventStatus.ACTIVE:
-        record_dispute = scoring_services.dispute_open(citizen=citizen, event=unpaid, reason=reason)
+        # Staff decide it with the claim's dispute.
+        record_dispute = scoring_services.dispute_open(
+            citizen=citizen, event=unpaid, reason=reason, to_staff=True
+        )
     elif unpaid is not None and unpaid.status == EventStatus.DISPUTED:
         record_dispute = unpaid.dispute  # the citizen disputed the record itself before
     # Opened now, with (or after) the dispute of its record
@@ -1280,13 +1283,10 @@ def claim_dispute_resolve(
     if dispute.record_dispute_id is not None:
         record_dispute = dispute.record_dispute
         assert record_dispute is not None  # noqa: S101 - its id is set
-        if record_dispute.status == DisputeStatus.OPEN:
+        # The record's dispute went to staff with the claim's, and ends with it.
+        if record_dispute.awaiting_staff:
             scoring_services.dispute_resolve(
-                dispute=record_dispute,
-                upheld=upheld,
-                note=note,
-                resolved_by=resolved_by,
-                resolution=resolution,
+                dispute=record_dispute, upheld=upheld, note=note, resolved_by=resolved_by
             )
     dispute.save(update_fields=scoring_services.DISPUTE_RESOLVED_FIELDS)
     logger.info("claim dispute resolved", extra={"claim_id": str(claim.pk), "upheld": upheld})

@@ -62,9 +62,10 @@ PERIODIC_TASKS: dict[str, dict[str, Any]] = {
         "task": "scoring.uphold_stale_disputes",
         "schedule": crontab(hour=4, minute=10),
     },
-    "merchants: uphold claim disputes open for 30 days": {
-        "task": "merchants.uphold_stale_claim_disputes",
-        "schedule": crontab(hour=4, minute=5),
+    # A claim its guest did not answer by respond_by is charged as accepted.
+    "perks: charge claims left unanswered": {
+        "task": "perks.charge_unanswered_claims",
+        "schedule": timedelta(minutes=5),
     },
     # Early, so that the nightly recompute already counts yesterday's overdue bills.
     "merchants: record bills left unpaid past their due date": {

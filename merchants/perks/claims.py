@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from common.bulk import row_instance, rows_insert
 from common.descriptions import claim_description, claim_refund_description
-from common.domain import FieldError
+from common.domain import FieldError, InvalidRequest
 from merchants.models import Merchant
 from merchants.perks import selectors
 from merchants.perks.errors import (
@@ -118,41 +118,43 @@ class ClaimLineInput:
 
 
 def claim_lines_check(
-    lines: Sequence[ClaimLineInput], *, deposit_amount: int, field_name: str = "lines"
+    lines: Sequence[ClaimLineInput], *, deposit_amount: int, single: bool = False
 ) -> int:
     """The one statement of what a claim's lines may be: 1 to ``CLAIM_LINES_MAX``, each a
-    positive amount with a description of 1 to 500 characters (``invalid``, 400), and
-    together at most the deposit agreed at booking (``claim_exceeds_deposit``, 422,
-    naming ``field_name``). Returns the total."""
-    problems: list[FieldError] = []
+    positive amount (``invalid_amount``) with a description of 1 to 500 characters
+    (``invalid``), and together at most the deposit agreed at booking
+    (``claim_exceeds_deposit``). Problems name the fields the merchant sent: ``lines``
+    (``lines[i].amount``...), or ``claim_amount`` and ``description`` for a claim sent
+    as one amount (``single``). Returns the total."""
     if not 1 <= len(lines) <= CLAIM_LINES_MAX:
-        problems.append(
-            FieldError(field_name, f"From 1 to {CLAIM_LINES_MAX} lines.", "out_of_range")
+        raise InvalidRequest(
+            f"lines: From 1 to {CLAIM_LINES_MAX} lines.",
+            errors=[FieldError("lines", f"From 1 to {CLAIM_LINES_MAX} lines.", "out_of_range")],
         )
+    amounts: list[FieldError] = []
+    descriptions: list[FieldError] = []
     for index, line in enumerate(lines):
         amount: Any = line.amount  # checked as it came, whatever the caller passed
         if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-            problems.append(
-                FieldError(f"{field_name}[{index}].amount", "A positive amount.", "invalid")
-            )
+            name = "claim_amount" if single else f"lines[{index}].amount"
+            amounts.append(FieldError(name, "A positive amount.", "invalid"))
         if not 1 <= len(line.description.strip()) <= CLAIM_LINE_DESCRIPTION_MAX:
-            problems.append(
-                FieldError(
-                    f"{field_name}[{index}].description",
-                    f"From 1 to {CLAIM_LINE_DESCRIPTION_MAX} characters.",
-                    "invalid",
-                )
+            name = "description" if single else f"lines[{index}].description"
+            message = f"From 1 to {CLAIM_LINE_DESCRIPTION_MAX} characters."
+            descriptions.append(FieldError(name, message, "invalid"))
+    for problems, error in ((amounts, InvalidAmount), (descriptions, InvalidRequest)):
+        if problems:
+            raise error(
+                "; ".join(f"{problem.field}: {problem.message}" for problem in problems),
+                errors=problems,
             )
-    if problems:
-        raise InvalidAmount(
-            "; ".join(f"{problem.field}: {problem.message}" for problem in problems),
-            errors=problems,
-        )
     total = sum(line.amount for line in lines)
     if total > deposit_amount:
+        name = "claim_amount" if single else "lines"
         raise ClaimExceedsDeposit(
-            f"The claim ({total}) is more than the deposit agreed at booking ({deposit_amount}).",
-            errors=[FieldError(field_name, f"At most {deposit_amount} in total.", "too_large")],
+            f"The claim ({total}) is more than the deposit agreed at booking "
+            f"({deposit_amount}).",
+            errors=[FieldError(name, f"At most {deposit_amount} in total.", "too_large")],
         )
     return total
 
@@ -238,7 +240,9 @@ def _claims_check(claims: Sequence[ClaimRecord]) -> None:
     for claim in claims:
         if claim.booking_id not in deposits:
             raise Booking.DoesNotExist(f"No booking {claim.booking_id}.")
-        total = claim_lines_check(claim.claim_lines, deposit_amount=deposits[claim.booking_id])
+        total = claim_lines_check(
+            claim.claim_lines, deposit_amount=deposits[claim.booking_id], single=not claim.lines
+        )
         if total != claim.amount:
             raise ValueError("A claim's amount is the sum of its lines.")
         if not 0 <= claim.paid_amount <= claim.amount:
@@ -397,15 +401,15 @@ def _claim_file(
 ) -> Claim:
     """The claim, filed and awaiting the guest. (:func:`_claims_check` and
     :func:`_claims_write` applied to one claim, now.)"""
-    field_name = "lines"
+    single = lines is None
     if lines is None:
-        if claim_amount is None or isinstance(claim_amount, bool) or claim_amount <= 0:
+        if claim_amount is None:
             raise InvalidAmount(
-                "A damage claim needs lines, or a positive claim_amount and a description.",
+                "A damage claim needs lines, or a claim_amount and a description.",
                 errors=[FieldError("claim_amount", "A positive amount.", "invalid")],
             )
-        lines, field_name = [ClaimLineInput(claim_amount, description)], "claim_amount"
-    total = claim_lines_check(lines, deposit_amount=booking.deposit_amount, field_name=field_name)
+        lines = [ClaimLineInput(claim_amount, description)]
+    total = claim_lines_check(lines, deposit_amount=booking.deposit_amount, single=single)
     record = ClaimRecord(
         booking_id=booking.pk,
         merchant_id=booking.merchant_id,
@@ -415,7 +419,7 @@ def _claim_file(
         created_at=at,
         status=ClaimStatus.AWAITING_GUEST,
         respond_by=at + claim_response_time(),
-        lines=tuple(lines),
+        lines=() if single else tuple(lines),
     )
     _claims_check([record])
     [row] = _claims_write([record])
@@ -436,14 +440,13 @@ def _booking_hold_live(claim: Claim) -> Hold | None:
     return wallet_services.hold_lock_live(hold_id=hold_id) if hold_id is not None else None
 
 
-def _claim_charge(claim: Claim, *, accepted_at: datetime | None, status: str = "") -> Claim:
-    """Charge a locked claim as accepted (the guest's ``accepted_at``; None when it went
-    unanswered, or staff rejected its dispute): the booking's hold first, then the
+def _claim_charge(claim: Claim, *, at: datetime, accepted: bool, status: str = "") -> Claim:
+    """Charge a locked claim as accepted, at ``at`` (``accepted``: by the guest, then;
+    not when it went unanswered, or staff rejected its dispute): the booking's hold first, then the
     available balance, at most the claim (``wallet.services.claim_charge``, which
     releases the rest of the hold). Paid in full, a "claim paid" record; otherwise
     ``unpaid`` with a "claim unpaid" record for the rest. ``status`` overrides the
     resulting status (a rejected dispute's claim stays ``rejected``)."""
-    now = timezone.now()
     hold = _booking_hold_live(claim)
     charge = wallet_services.claim_charge(
         account=wallet_services.wallet_open(user=claim.citizen),
@@ -454,10 +457,10 @@ def _claim_charge(claim: Claim, *, accepted_at: datetime | None, status: str = "
         reference=claim_subject(claim.pk),
     )
     claim.paid_amount += charge.collected
-    claim.accepted_at = accepted_at
-    claim.charged_at = now
+    claim.accepted_at = at if accepted else None
+    claim.charged_at = at
     in_full = claim.paid_amount == claim.amount
-    claim.paid_at = now if in_full else None
+    claim.paid_at = at if in_full else None
     claim.status = status or (ClaimStatus.PAID if in_full else ClaimStatus.UNPAID)
     claim.save(update_fields=["paid_amount", "accepted_at", "charged_at", "paid_at", "status"])
     if in_full:
@@ -479,7 +482,7 @@ def _claim_charge(claim: Claim, *, accepted_at: datetime | None, status: str = "
             "claim_id": str(claim.pk),
             "collected": charge.collected,
             "unpaid": charge.unpaid,
-            "accepted": accepted_at is not None,
+            "accepted": accepted,
         },
     )
     return claim
@@ -507,7 +510,7 @@ def _answerable(claim: Claim, *, now: datetime) -> bool:
     if claim.status != ClaimStatus.AWAITING_GUEST:
         return False
     if claim.respond_by is not None and claim.respond_by <= now:
-        _claim_charge(claim, accepted_at=None)
+        _claim_charge(claim, at=now, accepted=False)
         return False
     return True
 
@@ -521,7 +524,7 @@ def claim_accept(*, citizen: User, claim_id: Any) -> Claim:
         now = timezone.now()
         answerable = _answerable(claim, now=now)
         if answerable:
-            _claim_charge(claim, accepted_at=now)
+            _claim_charge(claim, at=now, accepted=True)
     if not answerable:
         raise ClaimNotAwaitingGuest()
     return claim
@@ -600,7 +603,7 @@ def claim_dispute_resolve(
         claim.status = ClaimStatus.PAID if claim.unpaid_amount == 0 else ClaimStatus.UNPAID
         claim.save(update_fields=["status"])
     else:
-        _claim_charge(claim, accepted_at=None, status=ClaimStatus.REJECTED)
+        _claim_charge(claim, at=timezone.now(), accepted=False, status=ClaimStatus.REJECTED)
     dispute.claim = claim
     logger.info("claim dispute resolved", extra={"claim_id": str(claim.pk), "upheld": upheld})
     return dispute
@@ -638,7 +641,7 @@ def _claim_charge_unanswered(*, claim_id: Any, now: datetime) -> bool:
         or claim.respond_by > now
     ):
         return False
-    _claim_charge(claim, accepted_at=None)
+    _claim_charge(claim, at=timezone.now(), accepted=False)
     return True
 
 

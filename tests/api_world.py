@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.utils import timezone
 from django.utils.crypto import get_random_string
@@ -36,6 +37,7 @@ from django.utils.crypto import get_random_string
 from merchants import services as merchant_services
 from merchants.bills import services as bills_services
 from merchants.models import Consent, Merchant
+from merchants.perks import claims
 from merchants.perks import services as perks_services
 from merchants.perks.models import Claim, Decision
 from scoring import services as scoring_services
@@ -48,12 +50,14 @@ from wallet.models import TopUp, User
 from wallet.payments import sandbox
 
 # A reliable citizen (740, excellent) asking for 250,000 gets 200,000 waived and 50,000
-# held. Each citizen tops up what their two bookings hold, so a damage claim of 80,000
-# collects the hold and leaves 30,000 unpaid; a top-up afterwards can pay it.
+# held. Each citizen tops up what their two bookings hold, so a damage claim of 80,000,
+# accepted, collects the hold and leaves 30,000 unpaid; a top-up afterwards can pay it.
 ASKED = 250_000
 HELD = 50_000
 CLAIMED = 80_000
 TOP_UP = 1_000_000
+# A file a claim's evidence accepts (by its first bytes: a PDF).
+EVIDENCE_PDF = b"%PDF-1.7\n%%EOF\n"
 
 
 @dataclass(frozen=True)
@@ -87,12 +91,15 @@ def _sandbox_signature(body: bytes) -> dict[str, str]:
 @dataclass
 class Stay:
     """What one citizen holds at one hotel: a consent, a decision not booked yet, a
-    confirmed booking whose stay has begun and a completed one with an unpaid claim."""
+    confirmed booking whose stay has begun, a completed one with a claim accepted and
+    left partly unpaid, and another with a claim awaiting the citizen, with evidence."""
 
     consent: Consent
     fresh_decision: Decision
     open_booking_id: Any
     claim: Claim
+    unpaid_claim: Claim
+    evidence_id: Any
 
 
 def _stay(citizen: User, hotel: Merchant, reference: str) -> Stay:
@@ -101,11 +108,11 @@ def _stay(citizen: User, hotel: Merchant, reference: str) -> Stay:
         merchant=hotel, perk_kind="deposit_waiver", amount=ASKED, code=code_for(citizen)
     )
     consent = first.consent
-    second, fresh = (
+    second, third, fresh = (
         perks_services.eligibility_decide(
             merchant=hotel, perk_kind="deposit_waiver", amount=ASKED, consent_id=consent.pk
         )
-        for _ in range(2)
+        for _ in range(3)
     )
     open_booking, closed_booking = (
         perks_services.booking_create(
@@ -118,18 +125,47 @@ def _stay(citizen: User, hotel: Merchant, reference: str) -> Stay:
         )
         for index, decision in enumerate((first, second))
     )
-    perks_services.booking_complete(
+    claims.booking_complete(
         merchant=hotel,
         booking_id=closed_booking.pk,
         outcome="damage",
         claim_amount=CLAIMED,
         description="Broken lamp",
     )
+    unpaid_claim = claims.claim_accept(
+        citizen=citizen, claim_id=Claim.objects.get(booking=closed_booking).pk
+    )
+    # Another stay, closed with a claim that awaits the citizen (what accept, dispute and
+    # evidence need), its hold paid for by a top-up.
+    top_up_paid(citizen, HELD)
+    awaited = perks_services.booking_create(
+        merchant=hotel,
+        decision_id=third.pk,
+        reference=f"{reference}-2",
+        check_in=today,
+        check_out=today + timedelta(days=2),
+        deposit_amount=ASKED,
+    )
+    claims.booking_complete(
+        merchant=hotel,
+        booking_id=awaited.pk,
+        outcome="damage",
+        claim_amount=CLAIMED,
+        description="Broken lamp",
+    )
+    claim = Claim.objects.get(booking=awaited)
+    evidence = claims.claim_evidence_add(
+        merchant=hotel,
+        claim_id=claim.pk,
+        upload=SimpleUploadedFile("lamp.png", EVIDENCE_PDF),
+    )
     return Stay(
         consent=consent,
         fresh_decision=fresh,
         open_booking_id=open_booking.pk,
-        claim=Claim.objects.get(booking=closed_booking),
+        claim=claim,
+        unpaid_claim=unpaid_claim,
+        evidence_id=evidence.pk,
     )
 
 
@@ -231,6 +267,14 @@ def build_world() -> SeededWorld:
         path_ids={
             "/api/v1/me/consents/{id}": Ref(alice_stay.consent.pk, bob_stay.consent.pk),
             "/api/v1/me/claims/{id}": Ref(alice_stay.claim.pk, bob_stay.claim.pk),
+            "/api/v1/me/claims/{id}/pay": Ref(alice_stay.unpaid_claim.pk, bob_stay.unpaid_claim.pk),
+            "/api/v1/me/claims/{id}/evidence/{evidence_id}": Ref(
+                alice_stay.evidence_id, bob_stay.evidence_id
+            ),
+            "/api/v1/merchant/claims/{id}": Ref(alice_stay.claim.pk, bob_stay.claim.pk),
+            "/api/v1/merchant/claims/{id}/evidence/{evidence_id}": Ref(
+                alice_stay.evidence_id, bob_stay.evidence_id
+            ),
             "/api/v1/merchant/bookings/{id}": Ref(
                 alice_stay.open_booking_id, bob_stay.open_booking_id
             ),
@@ -247,6 +291,7 @@ def build_world() -> SeededWorld:
             "/api/v1/me/authorization-codes": {"merchant_id": Ref(hotel.pk)},
             "/api/v1/me/disputes": {"event_id": Ref(disputable.pk, bobs_event.pk)},
             "/api/v1/merchant/consents": {"code": Ref(code_for(alice))},
+            "/api/v1/merchant/claims/{id}/evidence": {"file": Ref(EVIDENCE_PDF)},
             "/api/v1/merchant/eligibility": {
                 "code": Ref(code_for(alice)),
                 "consent_id": Ref(alice_stay.consent.pk, bob_stay.consent.pk),

@@ -22,6 +22,7 @@ from merchants.perks.models import (
     Booking,
     BookingStatus,
     Claim,
+    ClaimEvidence,
     Decision,
     Perk,
 )
@@ -242,6 +243,16 @@ def claim_for_update(*, citizen: User, claim_id: Any) -> Claim:
     return claim
 
 
+def claim_of_merchant_for_update(*, merchant: Merchant, claim_id: Any) -> Claim:
+    """Lock the merchant's claim (404 for anyone else's)."""
+    claim = (
+        Claim.objects.select_for_update(of=("self",)).filter(pk=claim_id, merchant=merchant).first()
+    )
+    if claim is None:
+        raise NotFound("No such claim.")
+    return claim
+
+
 def claim_unpaid_record(*, claim: Claim) -> CreditEvent | None:
     """The "claim unpaid" credit record a claim left, if it left one."""
     return (
@@ -257,7 +268,8 @@ def claim_unpaid_record(*, claim: Claim) -> CreditEvent | None:
 def bookings_for_merchant(*, merchant: Merchant) -> QuerySet[Booking]:
     return (
         Booking.objects.filter(merchant=merchant)
-        .select_related("claim")
+        .select_related("claim__dispute")
+        .prefetch_related("claim__lines", "claim__evidence")
         .order_by("-created_at", "-id")
     )
 
@@ -265,7 +277,8 @@ def bookings_for_merchant(*, merchant: Merchant) -> QuerySet[Booking]:
 def bookings_for_citizen(*, citizen: User) -> QuerySet[Booking]:
     return (
         Booking.objects.filter(citizen=citizen)
-        .select_related("merchant", "claim")
+        .select_related("merchant", "claim__dispute", "claim__merchant")
+        .prefetch_related("claim__lines", "claim__evidence")
         .order_by("-created_at", "-id")
     )
 
@@ -276,3 +289,31 @@ def claims_for_citizen(*, citizen: User) -> QuerySet[Claim]:
         .select_related("merchant", "booking", "dispute")
         .order_by("-created_at", "-id")
     )
+
+
+def claims_shown_to_citizen(*, citizen: User) -> QuerySet[Claim]:
+    """The citizen's claims as they are shown whole: each with its lines and evidence
+    (two queries for a page, whatever its size)."""
+    return claims_for_citizen(citizen=citizen).prefetch_related("lines", "evidence")
+
+
+def claim_evidence_for_citizen(*, citizen: User, claim_id: Any, evidence_id: Any) -> ClaimEvidence:
+    """A file of the citizen's claim (404 for anyone else's)."""
+    evidence = ClaimEvidence.objects.filter(
+        pk=evidence_id, claim_id=claim_id, claim__citizen=citizen
+    ).first()
+    if evidence is None:
+        raise NotFound("No such evidence.")
+    return evidence
+
+
+def claim_evidence_for_merchant(
+    *, merchant: Merchant, claim_id: Any, evidence_id: Any
+) -> ClaimEvidence:
+    """A file of the merchant's claim (404 for anyone else's)."""
+    evidence = ClaimEvidence.objects.filter(
+        pk=evidence_id, claim_id=claim_id, claim__merchant=merchant
+    ).first()
+    if evidence is None:
+        raise NotFound("No such evidence.")
+    return evidence

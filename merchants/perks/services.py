@@ -1,9 +1,10 @@
-"""Every write of perks, eligibility decisions, bookings, outcomes and claims, one
-transaction each; and taking a merchant on with its default perk.
+"""Every write of perks, eligibility decisions and bookings, one transaction each; and
+taking a merchant on with its default perk. A stay's end and its claims are
+``merchants.perks.claims``.
 
-Money moves only through ``wallet.services`` (holds, claim charges, transfers) and
-scores change only through ``scoring.services.record_event``, inside the same
-transaction as the booking or claim they belong to.
+Money moves only through ``wallet.services`` (holds, transfers) and scores change only
+through ``scoring.services.record_event``, inside the same transaction as the booking
+they belong to.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from common import services as common_services
 from common.bulk import row_instance, rows_insert, rows_insert_returning
-from common.descriptions import claim_description, claim_refund_description, deposit_description
+from common.descriptions import deposit_description
 from common.domain import FieldError, InvalidRequest
 from merchants import selectors as merchants_selectors
 from merchants import services as merchants_services
@@ -31,9 +32,6 @@ from merchants.perks import selectors
 from merchants.perks.errors import (
     BookingNotConfirmed,
     CheckInTooFar,
-    ClaimAlreadyDisputed,
-    ClaimDisputed,
-    ClaimNotPayable,
     DecisionExpired,
     DecisionUsed,
     PerkAlreadyActive,
@@ -49,34 +47,22 @@ from merchants.perks.models import (
     BookingOutcome,
     BookingStatus,
     CancelReason,
-    Claim,
-    ClaimDispute,
-    ClaimStatus,
     Decision,
     Perk,
     PerkKind,
     hold_due_on,
 )
 from scoring import services as scoring_services
-from scoring.facts import EventKinds
 from scoring.models import (
-    Dispute,
-    DisputeResolution,
-    DisputeStatus,
-    EventStatus,
     ScoreSnapshot,
 )
 from scoring.purposes import AccessPurpose, Purpose
 from scoring.subjects import (
-    booking_outcome_source,
     booking_subject,
-    claim_paid_source,
-    claim_subject,
-    claim_unpaid_source,
 )
 from wallet import services as wallet_services
 from wallet.errors import InsufficientFunds, InvalidAmount
-from wallet.models import Hold, LedgerAccount, TransferKind, User
+from wallet.models import Hold, User
 
 logger = logging.getLogger(__name__)
 
@@ -86,11 +72,6 @@ HOLD_AFTER_CLAIM_WINDOW = timedelta(days=3)
 # A stay may start at most this many days before the day it is booked (booked late at
 # night, or the day after arrival).
 CHECK_IN_GRACE_DAYS = 1
-CLAIM_DISPUTE_AUTO_UPHOLD_AFTER = timedelta(days=30)
-AUTO_UPHOLD_NOTE = (
-    "Upheld automatically: the dispute was not resolved within 30 days, so the claim is "
-    "cancelled and what was collected is refunded."
-)
 # A new hotel's waiver goes up to its highest default tier (2,000.00).
 DEFAULT_MAX_AMOUNT = 200_000
 
@@ -824,482 +805,3 @@ def consent_revoke(*, citizen: User, consent: Consent) -> Consent:
             extra={"booking_id": str(booking.pk), "reason": CancelReason.CONSENT_REVOKED},
         )
     return consent
-
-
-@transaction.atomic
-def booking_complete(
-    *,
-    merchant: Merchant,
-    booking_id: Any,
-    outcome: str,
-    claim_amount: int | None = None,
-    description: str = "",
-) -> Booking:
-    """Close a stay. ``ok`` releases the hold and records a completed booking;
-    ``no_show`` releases it and records a no-show; ``damage`` makes a claim, collected
-    from the hold first, then from the wallet's available balance, and records it as paid
-    or, for what could not be collected, unpaid."""
-    booking = selectors.booking_for_update(merchant=merchant, booking_id=booking_id)
-    if booking.status != BookingStatus.CONFIRMED:
-        raise BookingNotConfirmed()
-    if timezone.localdate() < booking.check_in:
-        raise StayNotStarted()
-    if outcome not in BookingOutcome.values:
-        raise ValueError(f"Unknown outcome {outcome!r}.")
-    subject = booking_subject(booking.pk)
-    # The booking's hold, locked, if it can still be charged (the wallet expires it if due)
-    hold = (
-        wallet_services.hold_lock_live(hold_id=booking.hold_id)
-        if booking.hold_id is not None
-        else None
-    )
-    if outcome == BookingOutcome.DAMAGE:
-        claim_amount = _claim_amount_check(claim_amount)
-        _claim_make(booking=booking, hold=hold, amount=claim_amount, description=description)
-    else:
-        if hold is not None:
-            wallet_services.hold_release(hold_id=hold.pk)
-        kind = EventKinds.BOOKING_COMPLETED if outcome == BookingOutcome.OK else EventKinds.NO_SHOW
-        scoring_services.record_event(
-            account=booking.citizen,
-            kind=kind,
-            source=booking_outcome_source(booking.pk),
-            subject=subject,
-            furnisher_id=booking.merchant_id,
-        )
-    booking.status = BookingStatus.COMPLETED
-    booking.outcome = outcome
-    booking.completed_at = timezone.now()
-    booking.save(update_fields=["status", "outcome", "completed_at"])
-    logger.info("booking completed", extra={"booking_id": str(booking.pk), "outcome": outcome})
-    return booking
-
-
-def _claim_amount_check(amount: int | None) -> int:
-    """A claim is for a positive amount (``invalid_amount``)."""
-    if amount is None or isinstance(amount, bool) or amount <= 0:
-        raise InvalidAmount("A damage claim needs a positive claim_amount.")
-    return amount
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimRecord:
-    """A damage claim as :func:`_claims_write` writes it: the merchant's claim on the
-    booking ``booking_id`` of ``citizen_id``, made at ``created_at``; ``paid_amount``
-    collected of it (``paid_at``, the moment it was paid in full), ``refunded_amount``
-    given back, and the ``status`` that leaves it in."""
-
-    booking_id: Any
-    merchant_id: Any
-    citizen_id: int
-    amount: int
-    description: str
-    created_at: datetime
-    paid_amount: int = 0
-    refunded_amount: int = 0
-    status: str = ClaimStatus.UNPAID
-    paid_at: datetime | None = None
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
-
-
-_CLAIM_COLUMNS = (
-    "id",
-    "booking_id",
-    "merchant_id",
-    "citizen_id",
-    "amount",
-    "paid_amount",
-    "refunded_amount",
-    "currency",
-    "description",
-    "status",
-    "created_at",
-    "paid_at",
-)
-
-
-def _claims_check(claims: Sequence[ClaimRecord]) -> None:
-    """What each claim may be: for a positive amount (:func:`_claim_amount_check`), one
-    per booking (within the batch here; against the stored claims, the booking's unique
-    constraint, so the live path reads nothing more), collected at most in full and
-    refunded at most what was collected. Its status agrees with its amounts: ``paid``
-    is paid in full, ``unpaid`` is not, ``cancelled`` (an upheld dispute) has refunded
-    all that was collected and only it has refunded anything; a claim has ``paid_at``
-    exactly when it was paid in full, not before it was made."""
-    booking_ids = [claim.booking_id for claim in claims]
-    if len(set(booking_ids)) != len(booking_ids):
-        raise ValueError("A booking has one claim.")
-    for claim in claims:
-        _claim_amount_check(claim.amount)
-        if not 0 <= claim.paid_amount <= claim.amount:
-            raise ValueError("A claim is collected at most in full.")
-        if not 0 <= claim.refunded_amount <= claim.paid_amount:
-            raise ValueError("A claim refunds at most what was collected.")
-        if claim.status not in ClaimStatus.values:
-            raise ValueError(f"Unknown claim status {claim.status!r}.")
-        in_full = claim.paid_amount == claim.amount
-        if (claim.status == ClaimStatus.PAID and not in_full) or (
-            claim.status == ClaimStatus.UNPAID and in_full
-        ):
-            raise ValueError("A claim is paid exactly when it is paid in full.")
-        refunded = claim.paid_amount if claim.status == ClaimStatus.CANCELLED else 0
-        if claim.refunded_amount != refunded:
-            raise ValueError("A cancelled claim refunded what was collected, and only it.")
-        if in_full != (claim.paid_at is not None) or (
-            claim.paid_at is not None and claim.paid_at < claim.created_at
-        ):
-            raise ValueError("A claim paid in full has the moment it was, after it was made.")
-
-
-def _claims_write(claims: Sequence[ClaimRecord]) -> list[tuple[Any, ...]]:
-    """Write claims that passed :func:`_claims_check`: the one implementation of a claim
-    row, for one made now (:func:`_claim_make`) or a history (:func:`claims_record`). In
-    the deployment's currency; returns the rows written."""
-    currency = settings.WALLET_CURRENCY
-    rows = [
-        (
-            claim.id,
-            claim.booking_id,
-            claim.merchant_id,
-            claim.citizen_id,
-            claim.amount,
-            claim.paid_amount,
-            claim.refunded_amount,
-            currency,
-            claim.description,
-            claim.status,
-            claim.created_at,
-            claim.paid_at,
-        )
-        for claim in claims
-    ]
-    if rows:
-        rows_insert(Claim, _CLAIM_COLUMNS, rows)
-    return rows
-
-
-@transaction.atomic
-def claims_record(*, claims: Sequence[ClaimRecord]) -> int:
-    """Record a history of claims (the demo's city), each as :func:`booking_complete`
-    made it and :func:`claim_pay` and the resolution of its dispute left it: the charges,
-    refunds and records are the caller's to write with them. Returns how many."""
-    _claims_check(claims)
-    return len(_claims_write(claims))
-
-
-def _claim_make(*, booking: Booking, hold: Hold | None, amount: int, description: str) -> Claim:
-    """The claim, collected from the hold first, then the wallet (``claim_charge``);
-    paid if all of it was collected, else unpaid with a "claim unpaid" record.
-    (:func:`_claims_check` and :func:`_claims_write` applied to one claim, now.)"""
-    record = ClaimRecord(
-        booking_id=booking.pk,
-        merchant_id=booking.merchant_id,
-        citizen_id=booking.citizen_id,
-        amount=amount,
-        description=description,
-        created_at=timezone.now(),
-    )
-    charge = wallet_services.claim_charge(
-        account=wallet_services.wallet_open(user=booking.citizen),
-        destination=booking.merchant.settlement,
-        amount=amount,
-        hold_id=hold.pk if hold is not None else None,
-        description=claim_description(merchant=booking.merchant.name, what=description),
-        reference=claim_subject(record.id),
-    )
-    record = replace(
-        record,
-        paid_amount=charge.collected,
-        status=ClaimStatus.PAID if charge.unpaid == 0 else ClaimStatus.UNPAID,
-        paid_at=record.created_at if charge.unpaid == 0 else None,
-    )
-    _claims_check([record])
-    [row] = _claims_write([record])
-    claim: Claim = row_instance(Claim, _CLAIM_COLUMNS, row)
-    claim.booking, claim.merchant, claim.citizen = booking, booking.merchant, booking.citizen
-    if charge.unpaid:
-        scoring_services.record_event(
-            account=booking.citizen,
-            kind=EventKinds.CLAIM_UNPAID,
-            source=claim_unpaid_source(claim.pk),
-            subject=claim_subject(claim.pk),
-            amount=charge.unpaid,
-            currency=claim.currency,
-            description=claim_description(merchant=booking.merchant.name),
-            furnisher_id=booking.merchant_id,
-        )
-    else:
-        _record_claim_paid(claim)
-    return claim
-
-
-def _record_claim_paid(claim: Claim) -> None:
-    """The claim is paid in full: a kept commitment, which ends its "claim unpaid"
-    record if it had one."""
-    scoring_services.record_event(
-        account=claim.citizen,
-        kind=EventKinds.CLAIM_PAID,
-        source=claim_paid_source(claim.pk),
-        subject=claim_subject(claim.pk),
-        amount=claim.amount,
-        currency=claim.currency,
-        description=claim_description(merchant=claim.merchant.name),
-        furnisher_id=claim.merchant_id,
-    )
-
-
-# --- Claims: paying and disputing ------------------------------------------------------
-
-
-@transaction.atomic
-def claim_pay(*, citizen: User, claim: Claim) -> Claim:
-    """The citizen pays what is left of a claim from the wallet, all of it
-    (``insufficient_funds`` otherwise, and nothing is written)."""
-    claim = selectors.claim_for_update(citizen=citizen, claim_id=claim.pk)
-    if claim.status == ClaimStatus.DISPUTED:
-        raise ClaimDisputed()
-    if claim.status != ClaimStatus.UNPAID:
-        raise ClaimNotPayable()
-    settlement: LedgerAccount = claim.merchant.settlement
-    wallet_services.transfer_funds(
-        source=wallet_services.wallet_open(user=citizen),
-        destination=settlement,
-        amount=claim.unpaid_amount,
-        kind=TransferKind.CLAIM,
-        description=claim_description(merchant=claim.merchant.name, what=claim.description),
-        reference=claim_subject(claim.pk),
-    )
-    claim.paid_amount = claim.amount
-    claim.status = ClaimStatus.PAID
-    claim.paid_at = timezone.now()
-    claim.save(update_fields=["paid_amount", "status", "paid_at"])
-    _record_claim_paid(claim)
-    return claim
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimDisputeRecord:
-    """A dispute of a claim as :func:`_claim_disputes_write` writes it: opened by the
-    claim's citizen at ``opened_at``, with ``record_dispute_id`` the dispute of the
-    claim's "claim unpaid" record opened with it (or before it) if there is one; and
-    ended since as every dispute ends (``scoring.services.dispute_transition``) unless
-    it is still open."""
-
-    claim_id: Any
-    citizen_id: int
-    reason: str
-    opened_at: datetime
-    record_dispute_id: Any = None
-    status: str = DisputeStatus.OPEN
-    resolution: str = ""
-    resolved_at: datetime | None = None
-    resolution_note: str = ""
-    resolved_by_id: int | None = None
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
-
-
-# The statuses a claim may have while its dispute is in each state.
-_CLAIM_STATUSES_FOR_DISPUTE: dict[str, frozenset[str]] = {
-    DisputeStatus.OPEN: frozenset({ClaimStatus.DISPUTED}),
-    DisputeStatus.UPHELD: frozenset({ClaimStatus.CANCELLED}),
-    DisputeStatus.REJECTED: frozenset({ClaimStatus.PAID, ClaimStatus.UNPAID}),
-}
-
-
-def _claim_disputes_check(disputes: Sequence[ClaimDisputeRecord]) -> None:
-    """A claim is disputed once (``already_disputed``): within the batch, and against
-    the stored disputes (one query for all)."""
-    claim_ids = [dispute.claim_id for dispute in disputes]
-    if (
-        len(set(claim_ids)) != len(claim_ids)
-        or ClaimDispute.objects.filter(claim_id__in=claim_ids).exists()
-    ):
-        raise ClaimAlreadyDisputed()
-
-
-def _claim_disputes_write(disputes: Sequence[ClaimDisputeRecord]) -> list[ClaimDispute]:
-    """Write disputes of claims that passed :func:`_claim_disputes_check`: the one
-    implementation of a claim dispute row, for one opened now
-    (:func:`claim_dispute_open`) or a history (:func:`claim_disputes_record`). Each is
-    opened, and one that ended is taken to its end by the one transition
-    (``scoring.services.dispute_transition``: upheld or rejected, by staff or the 30-day
-    rule, which only upholds, at a moment). One ``INSERT``; returns the disputes written,
-    in the given order."""
-    written = []
-    for record in disputes:
-        dispute = ClaimDispute(
-            id=record.id,
-            claim_id=record.claim_id,
-            citizen_id=record.citizen_id,
-            reason=record.reason,
-            status=DisputeStatus.OPEN,
-            record_dispute_id=record.record_dispute_id,
-            opened_at=record.opened_at,
-        )
-        if record.status != DisputeStatus.OPEN:
-            scoring_services.dispute_transition(
-                dispute,
-                status=record.status,
-                resolution=record.resolution,
-                by_id=record.resolved_by_id,
-                note=record.resolution_note,
-                at=record.resolved_at,
-            )
-        elif (
-            record.resolved_at is not None
-            or record.resolution
-            or record.resolution_note
-            or record.resolved_by_id is not None
-        ):
-            raise ValueError("An open dispute has not been resolved.")
-        written.append(dispute)
-    return ClaimDispute.objects.bulk_create(written)
-
-
-@transaction.atomic
-def claim_disputes_record(*, disputes: Sequence[ClaimDisputeRecord]) -> int:
-    """Record a history of disputes of claims (the demo's city), each as
-    :func:`claim_dispute_open` opened it and :func:`claim_dispute_resolve` ended it:
-    disputed once, by the claim's citizen, resolved after it was opened, the claim left
-    in the status its dispute gives it (disputed while open, cancelled once upheld, paid
-    or unpaid once rejected), and linked to a dispute of the claim's own "claim unpaid"
-    record by that citizen, opened with it or before, and not open once the claim's
-    has ended. The claims, the record disputes, refunds and records are the caller's to
-    write first. Returns how many."""
-    if not disputes:
-        return 0
-    _claim_disputes_check(disputes)
-    claims = {
-        pk: (citizen_id, status)
-        for pk, citizen_id, status in Claim.objects.filter(
-            pk__in=[dispute.claim_id for dispute in disputes]
-        ).values_list("pk", "citizen_id", "status")
-    }
-    linked = {
-        pk: (source, citizen_id, status, opened_at)
-        for pk, source, citizen_id, status, opened_at in Dispute.objects.filter(
-            pk__in=[d.record_dispute_id for d in disputes if d.record_dispute_id is not None]
-        ).values_list("pk", "event__source", "citizen_id", "status", "opened_at")
-    }
-    for record in disputes:
-        if record.resolved_at is not None and record.resolved_at < record.opened_at:
-            raise ValueError("A dispute is resolved after it was opened.")
-        claim = claims.get(record.claim_id)
-        if claim is None or claim[0] != record.citizen_id:
-            raise Claim.DoesNotExist(f"No claim {record.claim_id} of that citizen.")
-        if claim[1] not in _CLAIM_STATUSES_FOR_DISPUTE.get(record.status, ()):
-            raise ValueError(f"A claim {claim[1]} is not one whose dispute is {record.status}.")
-        if record.record_dispute_id is None:
-            continue
-        link = linked.get(record.record_dispute_id)
-        if (
-            link is None
-            or link[:2] != (claim_unpaid_source(record.claim_id), record.citizen_id)
-            or link[3] > record.opened_at
-            or (link[2] == DisputeStatus.OPEN and record.status != DisputeStatus.OPEN)
-        ):
-            raise ValueError(
-                'A claim\'s dispute links an earlier dispute of its "claim unpaid" record, '
-                "open only while the claim's is."
-            )
-    return len(_claim_disputes_write(disputes))
-
-
-@transaction.atomic
-def claim_dispute_open(*, citizen: User, claim: Claim, reason: str) -> ClaimDispute:
-    """The citizen contests a claim: it is not collected further and, if it left a
-    "claim unpaid" record, that record stops counting (a dispute of it is opened too).
-    (:func:`_claim_disputes_check` and :func:`_claim_disputes_write` applied to one
-    dispute, now.)"""
-    claim = selectors.claim_for_update(citizen=citizen, claim_id=claim.pk)
-    record = ClaimDisputeRecord(
-        claim_id=claim.pk, citizen_id=citizen.pk, reason=reason, opened_at=timezone.now()
-    )
-    _claim_disputes_check([record])
-    unpaid = selectors.claim_unpaid_record(claim=claim)
-    record_dispute = None
-    if unpaid is not None and unpaid.status == EventStatus.ACTIVE:
-        # Staff decide it with the claim's dispute.
-        record_dispute = scoring_services.dispute_open(
-            citizen=citizen, event=unpaid, reason=reason, to_staff=True
-        )
-    elif unpaid is not None and unpaid.status == EventStatus.DISPUTED:
-        record_dispute = unpaid.dispute  # the citizen disputed the record itself before
-    # Opened now, with (or after) the dispute of its record
-    record = replace(
-        record,
-        record_dispute_id=record_dispute.pk if record_dispute is not None else None,
-        opened_at=timezone.now(),
-    )
-    [dispute] = _claim_disputes_write([record])
-    dispute.claim, dispute.citizen, dispute.record_dispute = claim, citizen, record_dispute
-    claim.status = ClaimStatus.DISPUTED
-    claim.save(update_fields=["status"])
-    logger.info("claim disputed", extra={"claim_id": str(claim.pk)})
-    return dispute
-
-
-@transaction.atomic
-def claim_dispute_resolve(
-    *,
-    dispute: ClaimDispute,
-    upheld: bool,
-    note: str,
-    resolved_by: User | None,
-    resolution: str = DisputeResolution.STAFF,
-) -> ClaimDispute:
-    """Staff (or the 30-day rule, ``resolution=automatic``) decide. Upheld: the claim is
-    cancelled, what was collected goes back to the wallet from the merchant's settlement
-    account, and its record is removed. Rejected: the claim stands (unpaid again if it
-    was) and its record counts again. The dispute itself ends as every dispute does
-    (``scoring.services.dispute_transition``; ``dispute_not_open`` if it had ended)."""
-    dispute = ClaimDispute.objects.select_for_update().get(pk=dispute.pk)
-    scoring_services.dispute_transition(
-        dispute,
-        status=DisputeStatus.UPHELD if upheld else DisputeStatus.REJECTED,
-        resolution=resolution,
-        by_id=resolved_by.pk if resolved_by is not None else None,
-        note=note,
-        at=timezone.now(),
-    )
-    dispute.resolved_by = resolved_by
-    claim = selectors.claim_for_update(citizen=dispute.citizen, claim_id=dispute.claim_id)
-    if upheld:
-        refund = claim.paid_amount - claim.refunded_amount
-        if refund:
-            wallet_services.transfer_funds(
-                source=claim.merchant.settlement,
-                destination=wallet_services.wallet_open(user=claim.citizen),
-                amount=refund,
-                kind=TransferKind.REFUND,
-                description=claim_refund_description(merchant=claim.merchant.name),
-                reference=claim_subject(claim.pk),
-            )
-        claim.refunded_amount = claim.paid_amount
-        claim.status = ClaimStatus.CANCELLED
-    else:
-        claim.status = ClaimStatus.PAID if claim.unpaid_amount == 0 else ClaimStatus.UNPAID
-    claim.save(update_fields=["refunded_amount", "status"])
-    if dispute.record_dispute_id is not None:
-        record_dispute = dispute.record_dispute
-        assert record_dispute is not None  # noqa: S101 - its id is set
-        # The record's dispute went to staff with the claim's, and ends with it.
-        if record_dispute.awaiting_staff:
-            scoring_services.dispute_resolve(
-                dispute=record_dispute, upheld=upheld, note=note, resolved_by=resolved_by
-            )
-    dispute.save(update_fields=scoring_services.DISPUTE_RESOLVED_FIELDS)
-    logger.info("claim dispute resolved", extra={"claim_id": str(claim.pk), "upheld": upheld})
-    return dispute
-
-
-def claim_disputes_uphold_stale(*, at: datetime | None = None) -> int:
-    """Uphold every claim dispute open for 30 days or more. Safe to run twice or in
-    parallel: a resolved dispute is skipped."""
-    return scoring_services.disputes_sweep_stale(
-        ClaimDispute.objects.all(),
-        resolve=claim_dispute_resolve,
-        note=AUTO_UPHOLD_NOTE,
-        older_than=CLAIM_DISPUTE_AUTO_UPHOLD_AFTER,
-        at=at,
-    )

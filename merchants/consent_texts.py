@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 from common.money import format_money
 
+# The Chinese texts use Chinese punctuation (full-width commas, colons), on purpose.
+# ruff: noqa: RUF001
+
 LANGUAGES = ("en", "es", "zh")
 DEFAULT_LANGUAGE = "en"
 CURRENT_VERSION = "1"

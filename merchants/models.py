@@ -99,7 +99,7 @@ _LIMITS_RULE = Q(
 )
 
 
-class ConsentTerms(models.Model):
+class AgreedTerms(models.Model):
     """What the citizen agreed to, on the code they made and on the consent it became:
     the billing limits (minor units of ``WALLET_CURRENCY``; null for other scopes) and
     the exact consent text shown, its version and language. Empty text: a consent made
@@ -121,7 +121,7 @@ class ConsentTerms(models.Model):
         abstract = True
 
 
-class AuthorizationCode(ConsentTerms):
+class AuthorizationCode(AgreedTerms):
     """A citizen's one-time code: redeemed by a merchant, it becomes a consent.
 
     ``digest`` is an HMAC of the code under the server's secret: eight characters are
@@ -169,7 +169,7 @@ class AuthorizationCode(ConsentTerms):
         )
 
 
-class Consent(ConsentTerms):
+class Consent(AgreedTerms):
     """A citizen lets one merchant ask about them for one purpose, until it expires or
     the citizen revokes it. A billing consent does not expire (``expires_at`` null): a
     biller bills every month until the citizen revokes it; a deposit waiver lasts

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -18,7 +19,7 @@ from rest_framework.views import APIView
 from common.idempotency import idempotent
 from common.schema import PAGE_NOT_FOUND, problem_responses
 from common.views import list_schema
-from merchants import selectors, services
+from merchants import consent_texts, selectors, services
 from merchants.api.auth import (
     ApiKeyAuthentication,
     ApiKeyRateThrottle,
@@ -109,7 +110,10 @@ class MerchantPayoutListView(MerchantAPIView, generics.ListAPIView):
 
 @extend_schema(tags=["consents"])
 class AuthorizationCodeView(APIView):
-    """A one-time code to show a merchant: valid for 10 minutes, redeemable once."""
+    """A one-time code to show a merchant: valid for 10 minutes, redeemable once. A
+    billing code carries the limits the citizen sets (both required); every code the
+    consent text shown with it, in the citizen's language. Redeemed by a merchant the
+    citizen already consented to for that scope, it renews that consent."""
 
     @extend_schema(
         operation_id="me_authorization_code_create",
@@ -123,6 +127,12 @@ class AuthorizationCodeView(APIView):
             citizen=request_citizen(request),
             scope=data.validated_data["scope"],
             merchant=data.validated_data.get("merchant_id"),
+            max_bill_amount=data.validated_data.get("max_bill_amount"),
+            max_monthly_amount=data.validated_data.get("max_monthly_amount"),
+            language=consent_texts.language_choose(
+                requested=data.validated_data.get("language"),
+                accept_language=request.headers.get("Accept-Language", ""),
+            ),
         )
         body = {
             "id": row.pk,
@@ -131,6 +141,12 @@ class AuthorizationCodeView(APIView):
             "merchant": row.merchant,
             "expires_at": row.expires_at,
             "qr_payload": services.code_qr_payload(code, row.scope),
+            "consent_text": row.text,
+            "text_version": row.text_version,
+            "language": row.language,
+            "max_bill_amount": row.max_bill_amount,
+            "max_monthly_amount": row.max_monthly_amount,
+            "currency": settings.WALLET_CURRENCY,
         }
         return Response(
             AuthorizationCodeOutputSerializer(body).data, status=status.HTTP_201_CREATED

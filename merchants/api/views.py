@@ -11,19 +11,22 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import generics, status
+from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.idempotency import idempotent
 from common.schema import PAGE_NOT_FOUND, problem_responses
+from common.throttling import fails_closed
 from common.views import list_schema
 from merchants import consent_texts, selectors, services
+from merchants.api import attempts
 from merchants.api.auth import (
     ApiKeyAuthentication,
     ApiKeyRateThrottle,
     IsMerchant,
+    presents_api_key,
     request_merchant,
 )
 from merchants.api.serializers import (
@@ -33,6 +36,7 @@ from merchants.api.serializers import (
     CodeRedeemInputSerializer,
     MerchantConsentOutputSerializer,
 )
+from merchants.errors import CodeInvalid, CodeUsed
 from merchants.models import Consent, Merchant
 from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.views import IDEMPOTENCY_PARAMETER
@@ -43,7 +47,13 @@ from wallet.payments.api.serializers import PayoutOutputSerializer
 
 
 class MerchantAPIView(APIView):
-    """A merchant's system calling with its API key; it sees only its own objects."""
+    """A merchant's system calling with its API key; it sees only its own objects.
+
+    Guessing is limited (``merchants.api.auth``, ``CODE_ATTEMPTS_*``): a client address
+    whose API keys failed too often is refused before its key is even read, and on a
+    view that redeems a citizen's code (:attr:`redeems_code`) a merchant or address
+    whose codes failed too often is refused before the code is tried; both answer 429
+    ``too_many_attempts`` with ``Retry-After``."""
 
     authentication_classes = (ApiKeyAuthentication,)
     permission_classes = (IsMerchant,)
@@ -52,6 +62,27 @@ class MerchantAPIView(APIView):
     @property
     def merchant(self) -> Merchant:
         return request_merchant(self.request)
+
+    @property
+    def redeems_code(self) -> bool:
+        """Whether this request redeems a citizen's code: the merchant views that fail
+        closed are exactly those (a code is the only guess a merchant can make;
+        ``common.throttling``)."""
+        return fails_closed(self)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if presents_api_key(request):
+            attempts.api_key_attempts_check(request)
+        super().initial(request, *args, **kwargs)
+        if self.redeems_code:
+            attempts.code_attempts_check(request, merchant=self.merchant)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, exceptions.AuthenticationFailed) and presents_api_key(self.request):
+            attempts.api_key_failed(self.request)
+        elif isinstance(exc, CodeInvalid | CodeUsed):
+            attempts.code_failed(self.request, merchant=self.merchant)
+        return super().handle_exception(exc)
 
     def idempotency_scope(self, request: Request) -> str:
         return f"merchant:{request_merchant(request).pk}"

@@ -174,9 +174,7 @@ def test_a_billing_history_without_limits_or_over_them_is_refused(
     assert not Consent.objects.exists()
 
 
-def test_a_consent_is_what_its_code_offered_terms_included(
-    citizen: User, biller: Merchant
-) -> None:
+def test_a_consent_is_what_its_code_offered_terms_included(citizen: User, biller: Merchant) -> None:
     code, consent = _history(citizen, biller, scope="billing")
     code = replace(code, max_bill_amount=1_000, max_monthly_amount=2_000)
     consent = replace(consent, max_bill_amount=1_000, max_monthly_amount=3_000)

@@ -161,7 +161,9 @@ class Migration(migrations.Migration):
                 condition=models.Q(
                     models.Q(
                         ("max_bill_amount__gt", 0),
+                        ("max_bill_amount__isnull", False),
                         ("max_monthly_amount__gte", models.F("max_bill_amount")),
+                        ("max_monthly_amount__isnull", False),
                         ("scope", "billing"),
                     ),
                     models.Q(
@@ -188,7 +190,9 @@ class Migration(migrations.Migration):
                 condition=models.Q(
                     models.Q(
                         ("max_bill_amount__gt", 0),
+                        ("max_bill_amount__isnull", False),
                         ("max_monthly_amount__gte", models.F("max_bill_amount")),
+                        ("max_monthly_amount__isnull", False),
                         ("scope", "billing"),
                     ),
                     models.Q(

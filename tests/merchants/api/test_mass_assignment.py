@@ -67,7 +67,7 @@ DOCUMENTED_INPUT: list[tuple[str, type[serializers.Serializer], set[str]]] = [
     (
         "POST me/authorization-codes",
         merchant_serializers.AuthorizationCodeInputSerializer,
-        {"scope", "merchant_id"},
+        {"scope", "merchant_id", "max_bill_amount", "max_monthly_amount", "language"},
     ),
     (
         "POST me/claims/{id}/dispute",

@@ -385,7 +385,7 @@ def billing_limits_check(
                 problems.append(
                     FieldError(name, f"Required for a billing code: {what}.", "required")
                 )
-            elif isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            elif value <= 0:
                 problems.append(
                     FieldError(name, "A positive whole number of minor units.", "invalid")
                 )

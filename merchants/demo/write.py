@@ -272,7 +272,9 @@ class CityWriter:
         groups: dict[tuple[int, str, str], list[ConsentPlan]] = defaultdict(list)
         for citizen, c in consents:
             groups[(citizen, c.merchant, c.scope)].append(c)
-        codes, records, written = [], [], {}
+        codes: list[services.CodeRecord] = []
+        records: list[services.ConsentRecord] = []
+        written: dict[Any, services.ConsentRecord] = {}
         for (citizen, merchant, scope), plans in sorted(groups.items()):
             plans.sort(key=lambda c: (c.granted_at, c.code_id))
             limits: dict[str, int] = {}
@@ -291,7 +293,7 @@ class CityWriter:
                 days=services.CONSENT_TTL.days,
                 **limits,
             )
-            terms = {
+            terms: dict[str, Any] = {
                 **limits,
                 "text": shown.text,
                 "text_version": shown.version,

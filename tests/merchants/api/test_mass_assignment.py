@@ -141,6 +141,7 @@ def test_redeeming_a_code_ignores_extra_fields(
         "deposit_waiver",
         None,
     )
+    assert consent.expires_at is not None
     assert consent.expires_at - consent.granted_at == timedelta(days=30)
 
 

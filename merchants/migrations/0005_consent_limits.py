@@ -19,6 +19,8 @@ Data, before the constraints are added:
   (or when it expired, if that was earlier).
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 import django.db.models.deletion
 from django.db import migrations, models
@@ -62,6 +64,17 @@ def forwards(apps, schema_editor):
         # PostgreSQL does not alter a table with such events pending. Run them now.
         schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def backwards(apps, schema_editor):
+    """Before this migration every consent had an end: a billing consent without one
+    gets the 30 days it would have had from its last grant or renewal."""
+    Consent = apps.get_model("merchants", "Consent")
+    for pk, granted_at, renewed_at in Consent.objects.filter(expires_at__isnull=True).values_list(
+        "pk", "granted_at", "renewed_at"
+    ):
+        since = renewed_at or granted_at
+        Consent.objects.filter(pk=pk).update(expires_at=since + timedelta(days=30))
 
 
 class Migration(migrations.Migration):
@@ -159,7 +172,7 @@ class Migration(migrations.Migration):
                 blank=True, help_text="Empty: until revoked (billing).", null=True
             ),
         ),
-        migrations.RunPython(forwards, migrations.RunPython.noop, elidable=False),
+        migrations.RunPython(forwards, backwards, elidable=False),
         migrations.AddConstraint(
             model_name="authorizationcode",
             constraint=models.CheckConstraint(

@@ -87,7 +87,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="authorizationcode",
             name="language",
-            field=models.CharField(blank=True, max_length=8),
+            field=models.CharField(blank=True, db_default="", max_length=8),
         ),
         migrations.AddField(
             model_name="authorizationcode",
@@ -108,12 +108,14 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="authorizationcode",
             name="text",
-            field=models.TextField(blank=True, help_text="The consent text the citizen was shown."),
+            field=models.TextField(
+                blank=True, db_default="", help_text="The consent text the citizen was shown."
+            ),
         ),
         migrations.AddField(
             model_name="authorizationcode",
             name="text_version",
-            field=models.CharField(blank=True, max_length=16),
+            field=models.CharField(blank=True, db_default="", max_length=16),
         ),
         migrations.AddField(
             model_name="authorizationcode",
@@ -130,7 +132,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="consent",
             name="language",
-            field=models.CharField(blank=True, max_length=8),
+            field=models.CharField(blank=True, db_default="", max_length=8),
         ),
         migrations.AddField(
             model_name="consent",
@@ -158,12 +160,14 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="consent",
             name="text",
-            field=models.TextField(blank=True, help_text="The consent text the citizen was shown."),
+            field=models.TextField(
+                blank=True, db_default="", help_text="The consent text the citizen was shown."
+            ),
         ),
         migrations.AddField(
             model_name="consent",
             name="text_version",
-            field=models.CharField(blank=True, max_length=16),
+            field=models.CharField(blank=True, db_default="", max_length=16),
         ),
         migrations.AlterField(
             model_name="consent",

@@ -114,7 +114,15 @@ def test_a_refused_row_raises_djangos_integrity_error_and_writes_nothing(citizen
 def test_row_instance_is_the_row_as_the_orm_reads_it_back(citizen: User) -> None:
     now = timezone.now()
     columns = ("id", "citizen_id", "scope", "merchant_id", "digest", "created_at", "expires_at")
-    row = (uuid.uuid4(), citizen.pk, "deposit_waiver", None, "a" * 64, now, now + timedelta(minutes=5))
+    row = (
+        uuid.uuid4(),
+        citizen.pk,
+        "deposit_waiver",
+        None,
+        "a" * 64,
+        now,
+        now + timedelta(minutes=5),
+    )
     rows_insert(AuthorizationCode, columns, [row])
 
     code = row_instance(AuthorizationCode, columns, row)

@@ -90,7 +90,7 @@ def remove_unanswered_disputes() -> int:
 
 @shared_task(name="scoring.uphold_stale_disputes", acks_late=True, reject_on_worker_lost=True)
 def uphold_stale_disputes() -> int:
-    """The 30-day auto-uphold's name, kept for the beat entries and messages of the
-    previous release (an existing beat entry is never rewritten): it now does what
-    replaced it, removing only disputes their furnisher did not answer in time."""
+    """The 30-day auto-uphold's name, kept for messages the previous release queued
+    (its beat entry is deleted by ``perks/0006_retire_thirty_day_sweeps``): it now does
+    what replaced it, removing only disputes their furnisher did not answer in time."""
     return services.disputes_remove_unanswered()

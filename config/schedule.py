@@ -66,6 +66,12 @@ PERIODIC_TASKS: dict[str, dict[str, Any]] = {
         "task": "merchants.uphold_stale_claim_disputes",
         "schedule": crontab(hour=4, minute=5),
     },
+    # Holds a booking's deposit from two days before check-in (local dates), not from the
+    # day it was booked; a booking checked in earlier has its hold placed then.
+    "perks: hold the deposits of stays starting within two days": {
+        "task": "perks.place_due_holds",
+        "schedule": timedelta(minutes=15),
+    },
     # Early, so that the nightly recompute already counts yesterday's overdue bills.
     "merchants: record bills left unpaid past their due date": {
         "task": "merchants.record_overdue_bills",

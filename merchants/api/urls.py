@@ -13,7 +13,5 @@ urlpatterns = [
         name="me-authorization-codes",
     ),
     path("me/consents", views.ConsentListView.as_view(), name="me-consents"),
-    path(
-        "me/consents/<uuid:pk>/revoke", views.ConsentRevokeView.as_view(), name="me-consent-revoke"
-    ),
+    # me/consents/<id>/revoke is the perks app's (a revocation cancels bookings too)
 ]

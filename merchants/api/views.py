@@ -5,10 +5,7 @@ and in the sub-apps."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -147,17 +144,3 @@ class ConsentListView(CitizenListView):
 
     def own_rows(self, user: User) -> QuerySet[Consent]:
         return selectors.consents_for_citizen(citizen=user)
-
-
-@extend_schema(tags=["consents"])
-class ConsentRevokeView(APIView):
-    @extend_schema(
-        operation_id="me_consent_revoke",
-        request=None,
-        responses={200: CitizenConsentOutputSerializer, **problem_responses(401, 404)},
-    )
-    def post(self, request: Request, pk: Any) -> Response:
-        citizen = request_citizen(request)
-        consent = get_object_or_404(selectors.consents_for_citizen(citizen=citizen), pk=pk)
-        consent = services.consent_revoke(citizen=citizen, consent=consent)
-        return Response(CitizenConsentOutputSerializer(consent).data)

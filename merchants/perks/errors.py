@@ -1,6 +1,8 @@
 """Refusals of perks, decisions, bookings and claims, each with a stable code and kind."""
 
-from common.domain import Conflict, Refused
+from collections.abc import Mapping
+
+from common.domain import Conflict, FieldError, Refused
 
 
 class PerkUnavailable(Refused):
@@ -31,6 +33,47 @@ class BookingNotConfirmed(Conflict):
     code = "booking_not_confirmed"
     title = "Booking already completed"
     default_detail = "This booking was already completed."
+
+
+class StayBoundExceeded(Refused):
+    """A stay beyond one of the perk's bounds; ``limit`` (days or nights) says which,
+    and the offending field is named."""
+
+    field: str = ""
+
+    def __init__(self, *, limit: int, detail: str) -> None:
+        self.limit = limit
+        super().__init__(detail, errors=[FieldError(self.field, detail, self.code)])
+
+    @property
+    def extras(self) -> Mapping[str, object]:
+        return {"limit": self.limit}
+
+
+class CheckInTooFar(StayBoundExceeded):
+    code = "check_in_too_far"
+    title = "Check-in too far ahead"
+    default_detail = "The stay starts too long after it is booked."
+    field = "check_in"
+
+
+class StayTooLong(StayBoundExceeded):
+    code = "stay_too_long"
+    title = "Stay too long"
+    default_detail = "The stay has more nights than this merchant books."
+    field = "check_out"
+
+
+class TooEarlyToCheckIn(Conflict):
+    code = "too_early_to_check_in"
+    title = "Too early to check in"
+    default_detail = "A guest is checked in from two days before check-in on."
+
+
+class TooLateToCheckIn(Conflict):
+    code = "too_late_to_check_in"
+    title = "Too late to check in"
+    default_detail = "The stay is over: a guest is checked in at the latest on check-out day."
 
 
 class StayNotStarted(Conflict):

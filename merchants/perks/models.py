@@ -15,11 +15,13 @@ The tables kept the names they had when these models lived in ``merchants``
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime, time, timedelta
 from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from merchants.models import Consent, Merchant
 from merchants.perks.errors import ClaimDisputeNotOpen
@@ -134,6 +136,17 @@ class BookingOutcome(models.TextChoices):
     NO_SHOW = "no_show", "No-show"
 
 
+# A booking's deposit is held from this many days before check-in (local dates), not
+# from the day it is booked: a stay booked months ahead locks no money for months.
+HOLD_LEAD_DAYS = 2
+
+
+def hold_due_on(check_in: date) -> date:
+    """The local day from which a stay's deposit is held (the one statement of the rule:
+    the booking, the periodic task and the check-in all read it)."""
+    return check_in - timedelta(days=HOLD_LEAD_DAYS)
+
+
 class Booking(models.Model):
     """A stay booked from a decision: the waived part of the deposit needs no money, the
     rest is a hold on the citizen's wallet until the stay is completed."""
@@ -222,6 +235,24 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merchant} booking {self.reference}"
+
+    @property
+    def hold_placed(self) -> bool:
+        """Whether the deposit's hold was placed (it may have ended since)."""
+        return self.hold_id is not None
+
+    @property
+    def hold_due_at(self) -> datetime | None:
+        """When the deposit's hold is to be placed (the start of :func:`hold_due_on`,
+        local): None once it was placed, when nothing is to be held, or when the booking
+        is no longer confirmed."""
+        if self.hold_id is not None or self.hold_amount <= 0:
+            return None
+        if self.status != BookingStatus.CONFIRMED:
+            return None
+        return datetime.combine(
+            hold_due_on(self.check_in), time.min, tzinfo=timezone.get_current_timezone()
+        )
 
 
 class ClaimStatus(models.TextChoices):

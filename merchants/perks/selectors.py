@@ -5,6 +5,7 @@ citizen-facing read by the citizen."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import connection
@@ -15,7 +16,7 @@ from common.rows import ModelColumns
 from merchants.errors import NotFound
 from merchants.models import Consent, Merchant
 from merchants.perks import rules as rules_module
-from merchants.perks.models import Booking, Claim, Decision, Perk
+from merchants.perks.models import HOLD_LEAD_DAYS, Booking, BookingStatus, Claim, Decision, Perk
 from scoring import selectors as scoring_selectors
 from scoring.models import CreditEvent
 from scoring.subjects import claim_unpaid_source
@@ -92,7 +93,8 @@ def decision_inputs(*, merchant: Merchant, consent_id: Any) -> DecisionInputs:
 # As SQL, because compiling the ORM's query cost several times what running it did
 # (bench/eligibility.py). At most one row matches (a partial unique index).
 _PERK_ACTIVE_SQL = """
-SELECT id, merchant_id, kind, max_amount, rules, is_active, created_at, updated_at
+SELECT id, merchant_id, kind, max_amount, rules, is_active, booking_max_days_ahead,
+       booking_max_nights, claim_window_days, created_at, updated_at
   FROM merchants_perk
  WHERE merchant_id = %s AND kind = %s AND is_active
 """
@@ -138,7 +140,7 @@ def decision_for_update(*, merchant: Merchant, decision_id: Any) -> Decision:
     """Lock the merchant's decision (404 for anyone else's)."""
     decision = (
         Decision.objects.select_for_update(of=("self",))
-        .select_related("consent", "citizen")
+        .select_related("consent", "citizen", "perk")
         .filter(pk=decision_id, merchant=merchant)
         .first()
     )
@@ -147,17 +149,69 @@ def decision_for_update(*, merchant: Merchant, decision_id: Any) -> Decision:
     return decision
 
 
+def consent_for_update(*, consent_id: Any) -> Consent:
+    """Lock a consent (a booking made under it, against its revocation)."""
+    return Consent.objects.select_for_update().get(pk=consent_id)
+
+
 def booking_for_update(*, merchant: Merchant, booking_id: Any) -> Booking:
-    """Lock the merchant's booking (404 for anyone else's)."""
+    """Lock the merchant's booking (404 for anyone else's), with its decision's perk."""
     booking = (
         Booking.objects.select_for_update(of=("self",))
-        .select_related("citizen", "merchant__settlement")
+        .select_related("citizen", "merchant__settlement", "decision__perk")
         .filter(pk=booking_id, merchant=merchant)
         .first()
     )
     if booking is None:
         raise NotFound("No such booking.")
     return booking
+
+
+def _bookings_hold_due(*, on: date) -> QuerySet[Booking]:
+    """Bookings whose deposit hold is due on the local day ``on`` and not yet placed
+    (the partial index ``booking_hold_due`` serves it)."""
+    return Booking.objects.filter(
+        status=BookingStatus.CONFIRMED,
+        hold__isnull=True,
+        hold_amount__gt=0,
+        check_in__lte=on + timedelta(days=HOLD_LEAD_DAYS),
+    )
+
+
+def booking_ids_hold_due(*, on: date, limit: int) -> list[Any]:
+    """The ids of up to ``limit`` bookings whose hold is due on ``on``, soonest first."""
+    return list(
+        _bookings_hold_due(on=on).order_by("check_in", "pk").values_list("pk", flat=True)[:limit]
+    )
+
+
+def booking_hold_due_for_update(*, booking_id: Any, on: date) -> Booking | None:
+    """Lock the booking if its hold is still due on ``on``; None if it is not, or if
+    another transaction holds its lock (``skip_locked``: that one is placing it)."""
+    return (
+        _bookings_hold_due(on=on)
+        .select_for_update(of=("self",), skip_locked=True)
+        .select_related("citizen", "merchant", "decision__perk")
+        .filter(pk=booking_id)
+        .first()
+    )
+
+
+def bookings_cancellable_for_update(*, consent: Consent, after: date) -> list[Booking]:
+    """Lock (pk order) the consent's merchant's bookings made under it (through their
+    decisions) whose stay has not started: confirmed or ``hold_failed``, check-in after
+    the local day ``after``, not checked in."""
+    return list(
+        Booking.objects.select_for_update(of=("self",))
+        .filter(
+            merchant_id=consent.merchant_id,
+            decision__consent=consent,
+            status__in=(BookingStatus.CONFIRMED, BookingStatus.HOLD_FAILED),
+            check_in__gt=after,
+            checked_in_at__isnull=True,
+        )
+        .order_by("pk")
+    )
 
 
 def claim_for_update(*, citizen: User, claim_id: Any) -> Claim:

@@ -25,11 +25,12 @@ from common.descriptions import claim_description, claim_refund_description, dep
 from common.domain import FieldError, InvalidRequest
 from merchants import selectors as merchants_selectors
 from merchants import services as merchants_services
-from merchants.models import ConsentScope, Merchant, MerchantCategory
+from merchants.models import Consent, ConsentScope, Merchant, MerchantCategory
 from merchants.perks import rules as rules_module
 from merchants.perks import selectors
 from merchants.perks.errors import (
     BookingNotConfirmed,
+    CheckInTooFar,
     ClaimAlreadyDisputed,
     ClaimDisputed,
     ClaimNotPayable,
@@ -38,17 +39,22 @@ from merchants.perks.errors import (
     PerkAlreadyActive,
     PerkUnavailable,
     StayNotStarted,
+    StayTooLong,
+    TooEarlyToCheckIn,
+    TooLateToCheckIn,
 )
 from merchants.perks.models import (
     Booking,
     BookingOutcome,
     BookingStatus,
+    CancelReason,
     Claim,
     ClaimDispute,
     ClaimStatus,
     Decision,
     Perk,
     PerkKind,
+    hold_due_on,
 )
 from scoring import services as scoring_services
 from scoring.facts import EventKinds
@@ -68,16 +74,17 @@ from scoring.subjects import (
     claim_unpaid_source,
 )
 from wallet import services as wallet_services
-from wallet.errors import InvalidAmount
+from wallet.errors import InsufficientFunds, InvalidAmount
 from wallet.models import Hold, LedgerAccount, TransferKind, User
 
 logger = logging.getLogger(__name__)
 
 DECISION_TTL = timedelta(minutes=15)
-# A booking's hold lasts until this long after check-out, time to report an outcome.
-HOLD_GRACE_AFTER_CHECK_OUT = timedelta(days=7)
-# A stay lasts at most this long, and starts at most this long ago (twice as far ahead).
-STAY_WINDOW = timedelta(days=366)
+# A booking's hold ends this long after the perk's claim window closes.
+HOLD_AFTER_CLAIM_WINDOW = timedelta(days=3)
+# A stay may start at most this many days before the day it is booked (booked late at
+# night, or the day after arrival).
+CHECK_IN_GRACE_DAYS = 1
 CLAIM_DISPUTE_AUTO_UPHOLD_AFTER = timedelta(days=30)
 AUTO_UPHOLD_NOTE = (
     "Upheld automatically: the dispute was not resolved within 30 days, so the claim is "
@@ -315,27 +322,39 @@ def eligibility_decide(
 # --- Bookings and outcomes -------------------------------------------------------------
 
 
-def _stay_check(check_in: date, check_out: date, *, today: date) -> None:
-    """Refuse stays no booking system means: out of order, longer than a year, or
-    starting more than a year before ``today`` (the day of booking) or two years ahead."""
+def _stay_check(check_in: date, check_out: date, *, today: date, perk: Perk) -> None:
+    """A stay a booking system means, then within the perk's bounds.
+
+    Malformed (400 ``invalid``, each field named): check-out before check-in, or a
+    check-in more than ``CHECK_IN_GRACE_DAYS`` before ``today`` (the local day of
+    booking). Beyond the bounds (422, the field named and the limit given): check-in more
+    than ``perk.booking_max_days_ahead`` days after ``today`` (``check_in_too_far``), more
+    than ``perk.booking_max_nights`` nights (``stay_too_long``). The bounds are what keep
+    a booking's hold short (:func:`booking_hold_expiry`)."""
     problems = []
-    if not today - STAY_WINDOW <= check_in <= today + 2 * STAY_WINDOW:
-        problems.append(
-            (
-                "check_in",
-                f"From {(today - STAY_WINDOW).isoformat()} to "
-                f"{(today + 2 * STAY_WINDOW).isoformat()}.",
-                "out_of_range",
-            )
-        )
+    earliest = today - timedelta(days=CHECK_IN_GRACE_DAYS)
+    if check_in < earliest:
+        problems.append(("check_in", f"On or after {earliest.isoformat()}.", "out_of_range"))
     if check_out < check_in:
         problems.append(("check_out", "On or after check_in.", "invalid"))
-    elif check_out - check_in > STAY_WINDOW:
-        problems.append(("check_out", "At most a year after check_in.", "out_of_range"))
     if problems:
         raise InvalidRequest(
             "; ".join(f"{field}: {message}" for field, message, _ in problems),
             errors=[FieldError(field, message, code) for field, message, code in problems],
+        )
+    days_ahead = (check_in - today).days
+    if days_ahead > perk.booking_max_days_ahead:
+        raise CheckInTooFar(
+            limit=perk.booking_max_days_ahead,
+            detail=f"Check-in is at most {perk.booking_max_days_ahead} days after the day of "
+            f"booking (on or before {today + timedelta(days=perk.booking_max_days_ahead)}); "
+            f"this one is {days_ahead} days ahead.",
+        )
+    nights = (check_out - check_in).days
+    if nights > perk.booking_max_nights:
+        raise StayTooLong(
+            limit=perk.booking_max_nights,
+            detail=f"A stay is at most {perk.booking_max_nights} nights; this one has {nights}.",
         )
 
 
@@ -346,11 +365,13 @@ def booking_split(*, decision: Decision, deposit_amount: int) -> tuple[int, int]
     return waived, deposit_amount - waived
 
 
-def booking_hold_expiry(*, check_out: date, booked_at: datetime) -> datetime:
-    """When a booking's hold expires: ``HOLD_GRACE_AFTER_CHECK_OUT`` after the end of
-    check-out day (local), and at least a day after it was booked."""
+def booking_hold_expiry(*, check_out: date, claim_window_days: int) -> datetime:
+    """When a booking's hold ends: the end of check-out day (local), plus the perk's
+    claim window (the time the merchant has to report the stay), plus
+    ``HOLD_AFTER_CLAIM_WINDOW``. Nothing sets a later end, except a disputed claim's
+    hold waiting for staff (for a bounded time, by its own service)."""
     end_of_stay = datetime.combine(check_out, time.max, tzinfo=timezone.get_current_timezone())
-    return max(end_of_stay + HOLD_GRACE_AFTER_CHECK_OUT, booked_at + timedelta(days=1))
+    return end_of_stay + timedelta(days=claim_window_days) + HOLD_AFTER_CLAIM_WINDOW
 
 
 def booking_hold_description(*, merchant_name: str, reference: str) -> str:
@@ -380,7 +401,26 @@ class BookingRecord:
 
     @property
     def hold_expires_at(self) -> datetime:
-        return booking_hold_expiry(check_out=self.check_out, booked_at=self.created_at)
+        return booking_hold_expiry(
+            check_out=self.check_out, claim_window_days=self.decision.perk.claim_window_days
+        )
+
+    @property
+    def hold_due(self) -> bool:
+        """Whether the deposit is held at once, at booking: check-in is at most
+        ``HOLD_LEAD_DAYS`` away (local dates). Otherwise ``place_due_holds`` holds it
+        from :func:`merchants.perks.models.hold_due_on` on."""
+        return timezone.localdate(self.created_at) >= hold_due_on(self.check_in)
+
+    @property
+    def hold_placed_at(self) -> datetime:
+        """When the deposit's hold was (or is) placed: at booking if it was due then,
+        else at the start of the day it fell due (a history's holds say so)."""
+        if self.hold_due:
+            return self.created_at
+        return datetime.combine(
+            hold_due_on(self.check_in), time.min, tzinfo=timezone.get_current_timezone()
+        )
 
     @property
     def hold_reference(self) -> str:
@@ -416,8 +456,8 @@ def _bookings_check(bookings: Sequence[BookingRecord]) -> list[tuple[int, int]]:
     and held, :func:`booking_split`): from a decision of its merchant not booked before
     (``decision_used``: one query for all) and valid at the moment of booking
     (``decision_expired``), under that decision's consent, live then and for deposit
-    waivers; for at most the amount decided on; for a stay a booking system means
-    (:func:`_stay_check`, from the day of booking)."""
+    waivers; for at most the amount decided on; for a stay a booking system means, within
+    the decision's perk's bounds (:func:`_stay_check`, from the day of booking)."""
     decision_ids = [booking.decision.pk for booking in bookings]
     if (
         len(set(decision_ids)) != len(decision_ids)
@@ -451,7 +491,10 @@ def _bookings_check(bookings: Sequence[BookingRecord]) -> list[tuple[int, int]]:
                 ],
             )
         _stay_check(
-            booking.check_in, booking.check_out, today=timezone.localdate(booking.created_at)
+            booking.check_in,
+            booking.check_out,
+            today=timezone.localdate(booking.created_at),
+            perk=decision.perk,
         )
         splits.append(booking_split(decision=decision, deposit_amount=booking.deposit_amount))
     return splits
@@ -479,12 +522,16 @@ def _bookings_write(
     """Write bookings that passed :func:`_bookings_check` (their splits): the one
     implementation of a booking row, for one booked now (:func:`booking_create`) or a
     history (:func:`bookings_record`). A hold holds what was not waived, and only then
-    is there one. In the deployment's currency; returns the rows written."""
+    is there one: placed at booking when check-in is near (``BookingRecord.hold_due``),
+    else later (a confirmed booking waits for it; a completed one had it). In the
+    deployment's currency; returns the rows written."""
     currency = settings.WALLET_CURRENCY
     rows = []
     for booking, (waived, held) in zip(bookings, splits, strict=True):
-        if (held > 0) != (booking.hold_id is not None):
-            raise ValueError("A booking has a hold exactly when part of its deposit is held.")
+        if booking.hold_id is not None and held == 0:
+            raise ValueError("A booking has a hold only when part of its deposit is held.")
+        if booking.hold_id is None and held > 0 and (booking.hold_due or booking.outcome):
+            raise ValueError("A booking's hold is placed by check-in, and it was due.")
         rows.append(
             (
                 booking.id,
@@ -531,14 +578,20 @@ def booking_create(
     deposit_amount: int,
 ) -> Booking:
     """Book from a decision: the waived part of the deposit needs no money, the rest is
-    held on the citizen's wallet (``insufficient_funds`` if it cannot be, and then
-    nothing is written). A decision books once and only while it is valid.
-    (:func:`_bookings_check` and :func:`_bookings_write` applied to one booking, now.)"""
+    held on the citizen's wallet, at once if check-in is at most ``HOLD_LEAD_DAYS`` away
+    (``insufficient_funds`` if it cannot be, and then nothing is written), otherwise by
+    :func:`bookings_place_due_holds` when it falls due. A decision books once and only
+    while it is valid; the stay is within the perk's bounds.
+    (:func:`_bookings_check` and :func:`_bookings_write` applied to one booking, now.)
+
+    The consent is locked (after the decision, before the wallet): a revocation
+    (:func:`consent_revoke`) either sees this booking and cancels it, or happened first
+    and refuses it."""
     decision = selectors.decision_for_update(merchant=merchant, decision_id=decision_id)
     record = BookingRecord(
         merchant=merchant,
         decision=decision,
-        consent=decision.consent,
+        consent=selectors.consent_for_update(consent_id=decision.consent_id),
         reference=reference,
         check_in=check_in,
         check_out=check_out,
@@ -547,7 +600,7 @@ def booking_create(
     )
     [split] = _bookings_check([record])
     hold = None
-    if split[1]:
+    if split[1] and record.hold_due:
         hold = wallet_services.hold_place(
             account=wallet_services.wallet_open(user=decision.citizen),
             amount=split[1],
@@ -562,9 +615,151 @@ def booking_create(
     booking.hold = hold
     logger.info(
         "booking created",
-        extra={"booking_id": str(booking.pk), "waived": split[0], "held": split[1]},
+        extra={
+            "booking_id": str(booking.pk),
+            "waived": split[0],
+            "held": split[1],
+            "hold_placed": hold is not None,
+        },
     )
     return booking
+
+
+# --- Holds placed near check-in, check-in, cancellation by revocation ------------------
+
+
+def _booking_hold_place(booking: Booking) -> Hold:
+    """Hold a confirmed booking's deposit now (the booking locked by the caller, its
+    decision's perk loaded): on the citizen's wallet, which ``hold_place`` locks,
+    until :func:`booking_hold_expiry`. ``insufficient_funds`` if the wallet cannot cover
+    it, and then nothing is written."""
+    perk = booking.decision.perk
+    hold = wallet_services.hold_place(
+        account=wallet_services.wallet_open(user=booking.citizen),
+        amount=booking.hold_amount,
+        expires_at=booking_hold_expiry(
+            check_out=booking.check_out, claim_window_days=perk.claim_window_days
+        ),
+        reference=booking_subject(booking.pk),
+        description=booking_hold_description(
+            merchant_name=booking.merchant.name, reference=booking.reference
+        ),
+    )
+    booking.hold = hold
+    booking.save(update_fields=["hold"])
+    return hold
+
+
+@transaction.atomic
+def booking_hold_place_due(*, booking_id: Any) -> bool:
+    """Place one booking's deposit hold if it is due (confirmed, nothing held yet, a
+    deposit to hold, check-in at most ``HOLD_LEAD_DAYS`` away). If the wallet cannot
+    cover it the booking becomes ``hold_failed`` and a WARNING says so (the merchant
+    sees the status). Returns whether a hold was placed.
+
+    Safe to run twice or in parallel: the booking is locked with ``skip_locked`` and
+    read with its due conditions, so a booking another transaction is placing (or has
+    placed) is passed by. Locks the booking, then the wallet, as every booking write
+    does."""
+    today = timezone.localdate()
+    booking = selectors.booking_hold_due_for_update(booking_id=booking_id, on=today)
+    if booking is None:
+        return False
+    expires_at = booking_hold_expiry(
+        check_out=booking.check_out, claim_window_days=booking.decision.perk.claim_window_days
+    )
+    if expires_at <= timezone.now():
+        return False  # the stay and its claim window are over: nothing left to secure
+    try:
+        with transaction.atomic():
+            _booking_hold_place(booking)
+    except InsufficientFunds:
+        booking.status = BookingStatus.HOLD_FAILED
+        booking.hold_failed_at = timezone.now()
+        booking.save(update_fields=["status", "hold_failed_at"])
+        logger.warning(
+            "booking hold failed",
+            extra={
+                "booking_id": str(booking.pk),
+                "merchant_id": str(booking.merchant_id),
+                "amount": booking.hold_amount,
+            },
+        )
+        return False
+    logger.info(
+        "booking hold placed",
+        extra={"booking_id": str(booking.pk), "amount": booking.hold_amount},
+    )
+    return True
+
+
+def bookings_place_due_holds(*, limit: int = 1000) -> int:
+    """Place the deposit holds that fell due (check-in at most ``HOLD_LEAD_DAYS`` away,
+    local dates), each booking in its own transaction (:func:`booking_hold_place_due`).
+    Idempotent and safe in parallel. Returns how many holds were placed."""
+    due = selectors.booking_ids_hold_due(on=timezone.localdate(), limit=limit)
+    placed = sum(booking_hold_place_due(booking_id=booking_id) for booking_id in due)
+    if due:
+        logger.info("due booking holds", extra={"due": len(due), "placed": placed})
+    return placed
+
+
+@transaction.atomic
+def booking_check_in(*, merchant: Merchant, booking_id: Any) -> Booking:
+    """The merchant checks the guest in: from ``HOLD_LEAD_DAYS`` before check-in until
+    check-out day (local dates; ``too_early_to_check_in``, ``too_late_to_check_in``), a
+    confirmed booking only (``booking_not_confirmed``). The deposit's hold is placed now
+    if it was not yet (``insufficient_funds``, and nothing changes). The stay has started
+    from then on. Checking in again changes nothing."""
+    booking = selectors.booking_for_update(merchant=merchant, booking_id=booking_id)
+    if booking.status != BookingStatus.CONFIRMED:
+        raise BookingNotConfirmed(f"This booking is {booking.get_status_display().lower()}.")
+    if booking.checked_in_at is not None:
+        return booking
+    today = timezone.localdate()
+    if today < hold_due_on(booking.check_in):
+        raise TooEarlyToCheckIn(
+            f"The guest can be checked in from {hold_due_on(booking.check_in).isoformat()} on."
+        )
+    if today > booking.check_out:
+        raise TooLateToCheckIn()
+    if booking.hold_id is None and booking.hold_amount > 0:
+        _booking_hold_place(booking)
+    booking.checked_in_at = timezone.now()
+    booking.save(update_fields=["checked_in_at"])
+    logger.info("booking checked in", extra={"booking_id": str(booking.pk)})
+    return booking
+
+
+@transaction.atomic
+def consent_revoke(*, citizen: User, consent: Consent) -> Consent:
+    """The citizen revokes a consent (``merchants.services.consent_revoke``) and, in the
+    same transaction, that merchant's bookings made under it (through their decisions)
+    that have not started are cancelled: confirmed or ``hold_failed``, check-in after
+    today (local), not checked in. Each becomes ``cancelled`` (``consent_revoked``) and
+    its hold, if placed and still active, is released. A stay that has started stands.
+
+    Locks the consent, then the bookings (pk order), then their wallets: a booking made
+    at the same moment locks the consent before it writes (:func:`booking_create`)."""
+    consent = merchants_services.consent_revoke(citizen=citizen, consent=consent)
+    now = timezone.now()
+    for booking in selectors.bookings_cancellable_for_update(
+        consent=consent, after=timezone.localdate(now)
+    ):
+        if booking.hold_id is not None:
+            hold = wallet_services.hold_lock_live(hold_id=booking.hold_id)
+            if hold is not None:
+                wallet_services.hold_release(hold_id=hold.pk)
+        booking.status = BookingStatus.CANCELLED
+        booking.cancel_reason = CancelReason.CONSENT_REVOKED
+        booking.cancelled_at = now
+        booking.hold_failed_at = None
+        booking.save(update_fields=["status", "cancel_reason", "cancelled_at", "hold_failed_at"])
+        logger.info(
+            "booking cancelled",
+            extra={"booking_id": str(booking.pk), "reason": CancelReason.CONSENT_REVOKED},
+        )
+    return consent
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ from merchants.api.serializers import CodeField, MerchantSummaryOutputSerializer
 from merchants.perks.models import (
     BookingOutcome,
     BookingStatus,
+    CancelReason,
     ClaimStatus,
     PerkKind,
 )
@@ -61,9 +62,23 @@ class BookingOutputSerializer(serializers.Serializer):
     check_out = serializers.DateField()
     deposit_amount = serializers.IntegerField()
     waived_amount = serializers.IntegerField()
-    hold_amount = serializers.IntegerField(help_text="Held on the guest's wallet.")
+    hold_amount = serializers.IntegerField(
+        help_text="Held on the guest's wallet from two days before check-in (at once when "
+        "booked or checked in later than that)."
+    )
+    hold_placed = serializers.BooleanField(help_text="Whether the hold has been placed.")
+    hold_due_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the hold will be placed; null once placed, or when nothing is held.",
+    )
     currency = serializers.CharField()
+    cancel_reason = serializers.ChoiceField(
+        choices=CancelReason.choices, allow_blank=True, help_text="Empty unless cancelled."
+    )
     created_at = serializers.DateTimeField()
+    checked_in_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the merchant checked the guest in, if it did."
+    )
     completed_at = serializers.DateTimeField(allow_null=True)
     claim = serializers.SerializerMethodField()
 

@@ -16,7 +16,15 @@ urlpatterns = [
         views.MerchantBookingCompleteView.as_view(),
         name="merchant-booking-complete",
     ),
+    path(
+        "merchant/bookings/<uuid:pk>/check-in",
+        views.MerchantBookingCheckInView.as_view(),
+        name="merchant-booking-check-in",
+    ),
     # Citizens
+    path(
+        "me/consents/<uuid:pk>/revoke", views.ConsentRevokeView.as_view(), name="me-consent-revoke"
+    ),
     path("me/bookings", views.CitizenBookingListView.as_view(), name="me-bookings"),
     path("me/claims", views.CitizenClaimListView.as_view(), name="me-claims"),
     path("me/claims/<uuid:pk>/pay", views.ClaimPayView.as_view(), name="me-claim-pay"),

@@ -17,6 +17,8 @@ from rest_framework.views import APIView
 from common.idempotency import idempotent
 from common.schema import PAGE_NOT_FOUND, problem_responses
 from common.views import list_schema
+from merchants import selectors as merchants_selectors
+from merchants.api.serializers import CitizenConsentOutputSerializer
 from merchants.api.views import MerchantAPIView
 from merchants.perks import selectors, services
 from merchants.perks.api.serializers import (
@@ -119,6 +121,28 @@ class MerchantBookingDetailView(MerchantAPIView):
 
 
 @extend_schema(tags=["merchant"])
+class MerchantBookingCheckInView(MerchantAPIView):
+    """Check the guest in: from two days before check-in until check-out. The deposit's
+    hold is placed now if it was not yet (422 ``insufficient_funds``, nothing changes);
+    the stay has started from then on."""
+
+    @extend_schema(
+        operation_id="merchant_booking_check_in",
+        request=None,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            200: BookingOutputSerializer,
+            **problem_responses(401, 404, 409, 422, 429),
+        },
+    )
+    @idempotent
+    def post(self, request: Request, pk: Any) -> Response:
+        services.booking_check_in(merchant=self.merchant, booking_id=pk)
+        booking = selectors.bookings_for_merchant(merchant=self.merchant).get(pk=pk)
+        return Response(BookingOutputSerializer(booking).data)
+
+
+@extend_schema(tags=["merchant"])
 class MerchantBookingCompleteView(MerchantAPIView):
     """Close a stay: ``ok``, ``no_show``, or ``damage`` with a claim, collected from the
     hold, then from the guest's wallet; the rest is left for the guest to pay."""
@@ -211,3 +235,22 @@ class ClaimDisputeView(APIView):
             citizen=citizen, claim=claim, reason=data.validated_data["reason"]
         )
         return Response(ClaimDisputeOutputSerializer(dispute).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["consents"])
+class ConsentRevokeView(APIView):
+    """Revoke a consent: the merchant is refused from now on, and its bookings made under
+    it whose stay has not started are cancelled, their holds released."""
+
+    @extend_schema(
+        operation_id="me_consent_revoke",
+        request=None,
+        responses={200: CitizenConsentOutputSerializer, **problem_responses(401, 404)},
+    )
+    def post(self, request: Request, pk: Any) -> Response:
+        citizen = request_citizen(request)
+        consent = get_object_or_404(
+            merchants_selectors.consents_for_citizen(citizen=citizen), pk=pk
+        )
+        consent = services.consent_revoke(citizen=citizen, consent=consent)
+        return Response(CitizenConsentOutputSerializer(consent).data)

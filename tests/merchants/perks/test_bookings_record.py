@@ -40,8 +40,8 @@ def _record(hotel: Merchant, decision: Decision, **changes: Any) -> services.Boo
         "decision": decision,
         "consent": decision.consent,
         "reference": "R-1",
-        "check_in": today + timedelta(days=3),
-        "check_out": today + timedelta(days=5),
+        "check_in": today + timedelta(days=2),
+        "check_out": today + timedelta(days=4),
         "deposit_amount": decision.requested_amount,
         "created_at": timezone.now(),
     }
@@ -64,7 +64,8 @@ def _with_hold(record: services.BookingRecord, wallet: LedgerAccount) -> service
 def test_a_booking_now_and_the_same_booking_in_a_history_are_the_same_row(
     citizen: User, hotel: Merchant, funded: Callable[[int], LedgerAccount]
 ) -> None:
-    # Given a citizen with no record (the deposit is held) and two decisions
+    # Given a citizen with no record (the deposit is held, at once: check-in is two days
+    # away) and two decisions
     wallet = funded(50_000)
     made_now, in_history = _decision(hotel, citizen), _decision(hotel, citizen)
     today = timezone.localdate()
@@ -73,8 +74,8 @@ def test_a_booking_now_and_the_same_booking_in_a_history_are_the_same_row(
         merchant=hotel,
         decision_id=made_now.pk,
         reference="R-1",
-        check_in=today + timedelta(days=3),
-        check_out=today + timedelta(days=5),
+        check_in=today + timedelta(days=2),
+        check_out=today + timedelta(days=4),
         deposit_amount=10_000,
     )
     record = _with_hold(_record(hotel, in_history), wallet)
@@ -91,10 +92,41 @@ def test_a_booking_now_and_the_same_booking_in_a_history_are_the_same_row(
         assert hold.reference == services.booking_subject(booking.pk)
         assert hold.description == "Deposit for Harbour Hotel, booking R-1"
         assert hold.expires_at == services.booking_hold_expiry(
-            check_out=booking.check_out, booked_at=booking.created_at
+            check_out=booking.check_out, claim_window_days=14
         )
     # ... and the booking returned is the row
     assert [getattr(now, n) for n in _COMPARED] == [getattr(rows[now.pk], n) for n in _COMPARED]
+
+
+def test_a_booking_not_yet_held_now_and_in_a_history_are_the_same_row(
+    citizen: User, hotel: Merchant, funded: Callable[[int], LedgerAccount]
+) -> None:
+    # Given a citizen with no record (the deposit is to be held) and two decisions
+    funded(50_000)
+    made_now, in_history = _decision(hotel, citizen), _decision(hotel, citizen)
+    today = timezone.localdate()
+    # When one books a stay three days away now and the other is recorded without a hold
+    now = services.booking_create(
+        merchant=hotel,
+        decision_id=made_now.pk,
+        reference="R-1",
+        check_in=today + timedelta(days=3),
+        check_out=today + timedelta(days=5),
+        deposit_amount=10_000,
+    )
+    record = _record(
+        hotel, in_history, check_in=today + timedelta(days=3), check_out=today + timedelta(days=5)
+    )
+    assert services.bookings_record(bookings=[record]) == 1
+    # Then the rows agree: confirmed, 10,000 to hold and no hold yet
+    rows = Booking.objects.in_bulk([now.pk, record.id])
+    assert [getattr(rows[now.pk], n) for n in _COMPARED] == [
+        getattr(rows[record.id], n) for n in _COMPARED
+    ]
+    assert [(b.status, b.hold_amount, b.hold_id) for b in rows.values()] == [
+        ("confirmed", 10_000, None)
+    ] * 2
+    assert not Hold.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -103,10 +135,20 @@ def test_a_booking_now_and_the_same_booking_in_a_history_are_the_same_row(
         ({"deposit_amount": 10_001}, "invalid_amount"),
         ({"check_out": "before check-in"}, "invalid"),
         ({"check_in": "two years ago"}, "invalid"),
+        ({"check_in": "91 days ahead"}, "check_in_too_far"),
+        ({"check_out": "31 nights"}, "stay_too_long"),
         ({"expired": True}, "decision_expired"),
         ({"used": True}, "decision_used"),
     ],
-    ids=["deposit-above-decision", "out-of-order", "too-long-ago", "expired", "used"],
+    ids=[
+        "deposit-above-decision",
+        "out-of-order",
+        "too-long-ago",
+        "too-far-ahead",
+        "too-long",
+        "expired",
+        "used",
+    ],
 )
 def test_a_bad_booking_is_refused_now_and_in_a_history_alike(
     citizen: User,
@@ -125,11 +167,16 @@ def test_a_bad_booking_is_refused_now_and_in_a_history_alike(
         "check_out": today + timedelta(days=5),
         "deposit_amount": 10_000,
     }
-    if changes.get("check_out"):
+    if changes.get("check_out") == "before check-in":
         fields["check_out"] = today + timedelta(days=1)
-    if changes.get("check_in"):
+    if changes.get("check_out") == "31 nights":
+        fields["check_out"] = today + timedelta(days=3 + 31)
+    if changes.get("check_in") == "two years ago":
         fields["check_in"] = today - timedelta(days=800)
         fields["check_out"] = today - timedelta(days=799)
+    if changes.get("check_in") == "91 days ahead":
+        fields["check_in"] = today + timedelta(days=91)
+        fields["check_out"] = today + timedelta(days=92)
     if "deposit_amount" in changes:
         fields["deposit_amount"] = changes["deposit_amount"]
     if changes.get("expired"):

@@ -167,8 +167,12 @@ def booking_out(
         "deposit_amount": deposit,
         "waived_amount": waived,
         "hold_amount": hold,
+        "hold_placed": hold > 0,
+        "hold_due_at": None,
         "currency": CURRENCY,
+        "cancel_reason": "",
         "created_at": body["created_at"],
+        "checked_in_at": None,
         "completed_at": None,
         "claim": None,
     }
@@ -593,9 +597,9 @@ def test_a_claim_after_the_hold_expired_is_collected_from_the_balance_only(
 ) -> None:
     # Given a stay holding 30,000 of a wallet of 80,000, checked out two days from now
     booking = held_stay(80_000)
-    # When the hotel reports damage of 50,000 only after the hold expired (eight days
-    # after check-out), before any sweeper ran
-    travel(timedelta(days=2 + 8))
+    # When the hotel reports damage of 50,000 only after the hold expired (the claim
+    # window of 14 days and 3 more after check-out), before any sweeper ran
+    travel(timedelta(days=2 + 14 + 3 + 1))
     assert Hold.objects.get().status == HoldStatus.ACTIVE
     response = complete(hotel_api, booking["id"], damage(50_000))
     # Then the hold expired untouched and the claim came from the balance alone

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from merchants.perks.models import Booking, BookingStatus
 from scoring.models import CreditEvent
 from tests.merchants.conftest import BOOKINGS_URL, booking_body, make_reliable
-from wallet.models import Hold, HoldStatus, User
+from wallet.models import Hold, User
 
 pytestmark = pytest.mark.django_db
 
@@ -40,13 +40,18 @@ def test_no_outcome_before_the_stay_begins(
     response = hotel_api.post(
         f"{BOOKINGS_URL}/{booking['id']}/complete", {"outcome": "no_show"}, format="json"
     )
-    # Then it is refused and nothing changed: the stay is open, the hold active, no record
+    # Then it is refused and nothing changed: the stay is open, its deposit still to be
+    # held (a week away), no record
     assert response.status_code == 409
     assert response.json()["code"] == "stay_not_started"
     stored = Booking.objects.get(pk=booking["id"])
-    assert (stored.status, stored.outcome) == (BookingStatus.CONFIRMED, "")
-    assert stored.hold_id is not None
-    assert Hold.objects.get(pk=stored.hold_id).status == HoldStatus.ACTIVE
+    assert (stored.status, stored.outcome, stored.hold_amount) == (
+        BookingStatus.CONFIRMED,
+        "",
+        40_000,
+    )
+    assert stored.hold_id is None
+    assert not Hold.objects.exists()
     assert not CreditEvent.objects.filter(account=citizen, kind="no_show").exists()
 
 
@@ -75,12 +80,13 @@ def test_the_outcome_is_reported_once_the_stay_began(
 
 
 @pytest.mark.parametrize(
-    ("check_in_days", "check_out_days", "field"),
+    ("check_in_days", "check_out_days", "status", "code", "field"),
     [
-        (0, 367, "check_out"),  # longer than a year
-        (-367, -360, "check_in"),  # began more than a year ago
-        (733, 735, "check_in"),  # more than two years ahead
-        (0, None, "check_out"),  # the last day a calendar has
+        (0, 367, 422, "stay_too_long", "check_out"),  # longer than the perk's 30 nights
+        (-2, 1, 400, "invalid", "check_in"),  # began more than a day before booking
+        (733, 735, 422, "check_in_too_far", "check_in"),  # beyond the perk's 90 days
+        (0, None, 422, "stay_too_long", "check_out"),  # the last day a calendar has
+        (0, -1, 400, "invalid", "check_out"),  # check-out before check-in
     ],
 )
 def test_stays_no_booking_system_means_are_refused_and_nothing_is_held(
@@ -90,6 +96,8 @@ def test_stays_no_booking_system_means_are_refused_and_nothing_is_held(
     decide: Callable[..., dict[str, Any]],
     check_in_days: int,
     check_out_days: int | None,
+    status: int,
+    code: str,
     field: str,
 ) -> None:
     # Given a refused guest, so the whole deposit would be held
@@ -104,7 +112,8 @@ def test_stays_no_booking_system_means_are_refused_and_nothing_is_held(
     # When the hotel books it
     response = hotel_api.post(BOOKINGS_URL, body, format="json")
     # Then the date is refused by name, and nothing was booked or held
-    assert response.status_code == 400, response.content
+    assert response.status_code == status, response.content
+    assert response.json()["code"] == code
     assert [error["field"] for error in response.json()["errors"]] == [field]
     assert Booking.objects.count() == 0
     assert Hold.objects.count() == 0

@@ -58,9 +58,10 @@ PERIODIC_TASKS: dict[str, dict[str, Any]] = {
         "task": "scoring.batch_watch",
         "schedule": timedelta(minutes=5),
     },
-    "scoring: uphold disputes open for 30 days": {
-        "task": "scoring.uphold_stale_disputes",
-        "schedule": crontab(hour=4, minute=10),
+    # A record whose furnisher did not answer its dispute by the deadline is removed.
+    "scoring: remove disputed records their furnisher did not answer": {
+        "task": "scoring.remove_unanswered_disputes",
+        "schedule": crontab(minute=10),
     },
     "merchants: uphold claim disputes open for 30 days": {
         "task": "merchants.uphold_stale_claim_disputes",

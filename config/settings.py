@@ -294,6 +294,8 @@ SPECTACULAR_SETTINGS = {
         "EventStatusEnum": "scoring.models.EventStatus",
         "DisputeStatusEnum": "scoring.models.DisputeStatus",
         "DisputeResolutionEnum": "scoring.models.DisputeResolution",
+        "RecordDisputeStatusEnum": "scoring.models.RecordDisputeStatus",
+        "RecordDisputeResolutionEnum": "scoring.models.RecordDisputeResolution",
         "SnapshotTriggerEnum": "scoring.models.SnapshotTrigger",
         "AccessPurposeEnum": "scoring.purposes.AccessPurpose",
         "BandEnum": "scoring.facts.BAND_CODES",

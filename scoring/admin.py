@@ -28,7 +28,7 @@ from common.forms import IndentedJSONField
 from common.money import format_money
 from scoring import selectors, services
 from scoring.backtest import scorecard_backtest
-from scoring.errors import NoActiveScorecard, ScorecardNotDraft
+from scoring.errors import DisputeNotEscalated, NoActiveScorecard, ScorecardNotDraft
 from scoring.facts import FACTS
 from scoring.models import (
     AccessLogEntry,
@@ -407,7 +407,8 @@ class DisputeResolveAdminMixin:
     (``resolve_subject_headings`` and :meth:`resolve_subject_cells`), what the decision
     does (:meth:`resolve_consequence`) and which service decides
     (:meth:`resolve_with`); the page and the loop that calls the service, skipping a
-    dispute that is no longer open (its model's ``not_open_error``), are here.
+    dispute that staff can no longer decide (:meth:`resolve_decidable`, refused with
+    :meth:`resolve_refusal`), are here.
     """
 
     # Set by the ModelAdmin this is mixed into.
@@ -416,6 +417,17 @@ class DisputeResolveAdminMixin:
 
     resolve_template = "admin/dispute_resolve.html"
     resolve_subject_headings: tuple[str, ...] = ()
+    # The state in which staff decide a dispute, as the page names it.
+    resolve_decidable_label = "open"
+
+    def resolve_decidable(self, dispute: Any) -> bool:
+        """Whether staff can decide the dispute now; the others are skipped."""
+        return bool(dispute.is_open)
+
+    def resolve_refusal(self, dispute: Any) -> type[Exception]:
+        """What the service raises for a dispute staff can no longer decide."""
+        refusal: type[Exception] = dispute.not_open_error
+        return refusal
 
     def resolve_subject_cells(self, dispute: Any) -> list[object]:
         """What the page shows about the dispute's subject, one cell per heading."""
@@ -448,7 +460,7 @@ class DisputeResolveAdminMixin:
             {
                 "dispute": dispute,
                 "subject": self.resolve_subject_cells(dispute),
-                "skipped": not dispute.is_open,
+                "skipped": not self.resolve_decidable(dispute),
             }
             for dispute in disputes
         ]
@@ -465,6 +477,7 @@ class DisputeResolveAdminMixin:
             "dispute_url": dispute_url,
             "dispute_label": str(disputes[0]) if dispute_url else "",
             "action": action,
+            "decidable_label": self.resolve_decidable_label,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, self.resolve_template, context)
@@ -473,7 +486,7 @@ class DisputeResolveAdminMixin:
         self, request: HttpRequest, disputes: list[Any], *, upheld: bool, note: str
     ) -> tuple[list[Any], int]:
         """Decide each dispute as the signed-in staff member; returns those decided and
-        how many were skipped because they were no longer open."""
+        how many were skipped because staff could no longer decide them."""
         staff = request.user
         if not isinstance(staff, User):  # the admin site serves only signed-in staff
             raise PermissionDenied
@@ -481,35 +494,60 @@ class DisputeResolveAdminMixin:
         for dispute in disputes:
             try:
                 resolved.append(self.resolve_with(dispute, upheld=upheld, note=note, staff=staff))
-            except dispute.not_open_error:
+            except self.resolve_refusal(dispute):
                 skipped += 1
         return resolved, skipped
 
 
 @admin.register(Dispute)
 class DisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Read-only, except that staff decide open disputes through two actions, each
-    asking for a note on the disputes' resolve page."""
+    """Read-only. The record's furnisher answers an open dispute (through the merchant
+    API); staff decide escalated ones (a verified record the citizen escalated, or a
+    record nobody furnished) through two actions, each asking for a note on the
+    disputes' resolve page, with both sides shown: the citizen's reasons and the
+    furnisher's answer."""
 
     list_display = (
         "opened_at",
         "citizen",
         "event_kind",
         "status",
+        "respond_by",
+        "answered_at",
+        "escalated_at",
         "resolution",
         "resolved_at",
         "resolved_by",
     )
     list_filter = ("status", "resolution")
-    search_fields = ("citizen__username", "event__source")
+    search_fields = ("citizen__username", "event__source", "=furnisher_id")
     list_select_related = ("citizen", "event", "resolved_by")
     raw_id_fields = ("citizen", "event", "resolved_by")
     date_hierarchy = "opened_at"
+    fieldsets = (
+        ("The dispute", {"fields": ("citizen", "event", "reason", "status", "opened_at")}),
+        (
+            "The furnisher's answer",
+            {"fields": ("furnisher_id", "respond_by", "answer_note", "answered_at")},
+        ),
+        ("Escalation", {"fields": ("escalated_at", "escalation_reason")}),
+        (
+            "Staff's decision",
+            {"fields": ("resolution", "resolved_at", "resolution_note", "resolved_by")},
+        ),
+    )
     actions = ("uphold", "reject")
-    resolve_subject_headings = ("Record",)
+    resolve_subject_headings = ("Record", "The furnisher's answer", "Why escalated")
+    resolve_decidable_label = "escalated"
 
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("scoring.change_dispute")
+
+    def resolve_decidable(self, dispute: Dispute) -> bool:
+        return dispute.awaiting_staff
+
+    def resolve_refusal(self, dispute: Dispute) -> type[Exception]:
+        return DisputeNotEscalated
 
     @admin.display(description="Event", ordering="event__kind")
     def event_kind(self, obj: Dispute) -> str:
@@ -519,23 +557,26 @@ class DisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     def uphold(self, request: HttpRequest, queryset: QuerySet[Dispute]) -> TemplateResponse | None:
         return self._resolve(request, queryset, upheld=True)
 
-    @admin.action(description="Reject: the record counts again", permissions=("resolve",))
+    @admin.action(description="Reject: the record stands", permissions=("resolve",))
     def reject(self, request: HttpRequest, queryset: QuerySet[Dispute]) -> TemplateResponse | None:
         return self._resolve(request, queryset, upheld=False)
 
     def resolve_subject_cells(self, dispute: Dispute) -> list[object]:
-        return [dispute.event]
+        answer = dispute.answer_note or (
+            "(no furnisher: nobody answered)" if dispute.furnisher_id is None else ""
+        )
+        return [dispute.event, answer, dispute.escalation_reason]
 
     def resolve_consequence(self, disputes: list[Dispute], *, upheld: bool) -> str:
         effect = (
             "Upholding a dispute removes its record for good: it no longer counts towards "
             "the score."
             if upheld
-            else "Rejecting a dispute keeps its record: it counts towards the score again."
+            else "Rejecting a dispute keeps its record: it goes on counting towards the score."
         )
         return (
-            f"{effect} The score of each citizen is recomputed. Disputes that are already "
-            "resolved are skipped."
+            f"{effect} The score of each citizen is recomputed. Only escalated disputes are "
+            "decided here; the others are skipped."
         )
 
     def resolve_with(self, dispute: Dispute, *, upheld: bool, note: str, staff: User) -> Dispute:
@@ -547,9 +588,11 @@ class DisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         self, request: HttpRequest, queryset: QuerySet[Dispute], *, upheld: bool
     ) -> TemplateResponse | None:
         disputes = list(queryset.select_related("citizen", "event").order_by("opened_at"))
-        if not any(dispute.is_open for dispute in disputes):
+        if not any(dispute.awaiting_staff for dispute in disputes):
             self.message_user(
-                request, "None of the selected disputes is open: nothing to do.", messages.WARNING
+                request,
+                "None of the selected disputes is escalated to staff: nothing to do.",
+                messages.WARNING,
             )
             return None
         form = ResolutionForm(request.POST if "apply" in request.POST else None)
@@ -572,9 +615,7 @@ class DisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         resolved, skipped = self.resolve_each(request, disputes, upheld=upheld, note=note)
         if resolved:
             outcome = (
-                "upheld: the records no longer count"
-                if upheld
-                else "rejected: the records count again"
+                "upheld: the records no longer count" if upheld else "rejected: the records stand"
             )
             self.message_user(
                 request,
@@ -584,7 +625,7 @@ class DisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         if skipped:
             self.message_user(
                 request,
-                f"{skipped} dispute(s) skipped: already resolved.",
+                f"{skipped} dispute(s) skipped: not escalated to staff, or already decided.",
                 messages.WARNING,
             )
 

@@ -23,8 +23,8 @@ class AlreadyDisputed(Conflict):
 
 class DisputeNotOpen(Conflict):
     code = "dispute_not_open"
-    title = "Dispute already resolved"
-    default_detail = "This dispute was already resolved."
+    title = "Dispute already answered"
+    default_detail = "This dispute was already answered or resolved."
 
 
 class ScorecardNotDraft(Conflict):
@@ -43,3 +43,17 @@ class AccountInactive(Conflict):
     code = "account_inactive"
     title = "Account inactive"
     default_detail = "This account is closed: it has no score."
+
+
+class DisputeNotEscalatable(Conflict):
+    code = "dispute_not_escalatable"
+    title = "Dispute cannot be escalated"
+    default_detail = (
+        "Only a dispute its furnisher verified can be escalated to staff, and only once."
+    )
+
+
+class DisputeNotEscalated(Conflict):
+    code = "dispute_not_escalated"
+    title = "Dispute not escalated"
+    default_detail = "Staff decide only disputes escalated to them that are still undecided."

@@ -3,8 +3,9 @@
 Invariants:
 
 - A credit event is recorded once per (account, source): the source reference makes
-  recording idempotent. It counts while it is ``active`` (not disputed, not removed by
-  an upheld dispute), not settled, and before ``counts_until``.
+  recording idempotent. It counts while it is ``active`` or ``disputed`` (a dispute does
+  not stop a record counting: only its furnisher's correction, its furnisher's silence
+  or staff remove it), not settled, and before ``counts_until``.
 - Exactly one scorecard is active (a partial unique index); only drafts change.
 - Snapshots and access-log rows are append-only (on PostgreSQL a trigger refuses
   UPDATE and DELETE; Python refuses them too).
@@ -14,6 +15,7 @@ Invariants:
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import ClassVar
 
 from django.conf import settings
@@ -38,8 +40,12 @@ class EventKind(models.TextChoices):
 
 class EventStatus(models.TextChoices):
     ACTIVE = "active", "Counts"
-    DISPUTED = "disputed", "Disputed (does not count until resolved)"
-    REMOVED = "removed", "Removed (dispute upheld)"
+    DISPUTED = "disputed", "Disputed (still counts until the dispute is answered)"
+    REMOVED = "removed", "Removed (corrected, unanswered or upheld)"
+
+
+# The statuses of events that count towards the score (within their window, unsettled).
+COUNTING_EVENT_STATUSES = (EventStatus.ACTIVE, EventStatus.DISPUTED)
 
 
 class CreditEvent(models.Model):
@@ -203,8 +209,10 @@ class ScoreSnapshot(ImmutableModel):
 
 
 class DisputeStatus(models.TextChoices):
-    """The states of every dispute (of a credit event, of a claim): what upholding or
-    rejecting does to the disputed thing is the concrete model's to say."""
+    """The states of a dispute decided by staff alone (a claim's): what upholding or
+    rejecting does to the disputed thing is the concrete model's to say. A dispute of a
+    credit event goes to its furnisher first and has states of its own
+    (``RecordDisputeStatus``)."""
 
     OPEN = "open", "Open"
     UPHELD = "upheld", "Upheld"
@@ -219,8 +227,10 @@ class DisputeResolution(models.TextChoices):
 
 
 class DisputeBase(models.Model):
-    """What every dispute is: a citizen contests something; while open it does not count
-    against them; it ends once, upheld or rejected, by staff or automatically.
+    """What every dispute is: a citizen contests something, with a reason, at a moment;
+    it ends once. This base's states and constraints are those of a dispute that staff
+    decide (upheld or rejected); a subclass with other states (``Dispute``, answered by
+    the record's furnisher) declares its own ``status``, ``resolution`` and constraints.
 
     The database holds the shape together (one check constraint each):
 
@@ -304,22 +314,175 @@ class DisputeBase(models.Model):
         return self.resolution == DisputeResolution.AUTOMATIC
 
 
+class RecordDisputeStatus(models.TextChoices):
+    """The states of a dispute of a credit event (FCRA §611 style): the furnisher of the
+    record answers it, or it is removed after ``respond_by``; a verified record may be
+    escalated once to staff, who decide.
+
+    ``open`` → ``verified`` | ``corrected`` | ``removed_unanswered``;
+    ``verified`` → ``escalated`` → ``upheld`` | ``rejected``. A dispute of a record with
+    no furnisher is ``escalated`` from the start (staff are the only ones to answer)."""
+
+    OPEN = "open", "Open: awaiting the furnisher's answer"
+    VERIFIED = "verified", "Verified by the furnisher"
+    CORRECTED = "corrected", "Corrected: the furnisher withdrew the record"
+    REMOVED_UNANSWERED = "removed_unanswered", "Removed: not answered in time"
+    ESCALATED = "escalated", "Escalated to staff"
+    UPHELD = "upheld", "Upheld by staff"
+    REJECTED = "rejected", "Rejected by staff"
+
+
+class RecordDisputeResolution(models.TextChoices):
+    """Who ended a dispute of a record: its furnisher (corrected), the response deadline
+    (removed unanswered) or staff (upheld or rejected after an escalation)."""
+
+    FURNISHER = "furnisher", "By the furnisher"
+    AUTOMATIC = "automatic", "Automatically (not answered in time)"
+    STAFF = "staff", "By staff"
+
+
+# What each state of a record dispute leaves its event as: open and escalated disputes
+# are awaiting an answer (the record counts, marked disputed); verified and rejected
+# records stand; corrected, unanswered and upheld ones are removed.
+EVENT_STATUS_FOR_RECORD_DISPUTE: dict[str, str] = {
+    RecordDisputeStatus.OPEN: EventStatus.DISPUTED,
+    RecordDisputeStatus.ESCALATED: EventStatus.DISPUTED,
+    RecordDisputeStatus.VERIFIED: EventStatus.ACTIVE,
+    RecordDisputeStatus.REJECTED: EventStatus.ACTIVE,
+    RecordDisputeStatus.CORRECTED: EventStatus.REMOVED,
+    RecordDisputeStatus.REMOVED_UNANSWERED: EventStatus.REMOVED,
+    RecordDisputeStatus.UPHELD: EventStatus.REMOVED,
+}
+# The furnisher has this long to answer a dispute of its record.
+DISPUTE_RESPONSE_PERIOD = timedelta(days=30)
+
+_S = RecordDisputeStatus
+_R = RecordDisputeResolution
+
+
 class Dispute(DisputeBase):
-    """A citizen contests a credit event; while open, the event does not count."""
+    """A citizen contests a credit event. The event's furnisher (``furnisher_id``, copied
+    from the event) must answer by ``respond_by``: verify it (it stands; the citizen may
+    escalate once to staff) or correct it (it is removed); unanswered it is removed. While
+    a dispute awaits an answer the record is marked disputed and still counts.
+
+    The database holds each state's shape (``dispute_state_shape``): which of
+    ``answered_at``, ``escalated_at``, ``resolved_at``, ``resolution`` and
+    ``resolved_by`` a state has. Every transition is a ``scoring.services`` function."""
 
     event = models.OneToOneField(CreditEvent, on_delete=models.PROTECT, related_name="dispute")
     citizen = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disputes"
     )
+    status = models.CharField(
+        max_length=24, choices=RecordDisputeStatus.choices, default=RecordDisputeStatus.OPEN
+    )
+    resolution = models.CharField(
+        max_length=16,
+        choices=RecordDisputeResolution.choices,
+        blank=True,
+        default="",
+        help_text="Who ended it: the furnisher, the deadline or staff; blank until it ends.",
+    )
+    furnisher_id = models.UUIDField(
+        null=True,
+        blank=True,
+        help_text="The merchant that furnished the record (copied from the event): it "
+        "answers the dispute. Empty: nobody furnished it, staff decide.",
+    )
+    respond_by = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The furnisher answers by then, or the record is removed. Empty when "
+        "the record has no furnisher.",
+    )
+    answer_note = models.TextField(blank=True, help_text="The furnisher's answer.")
+    answered_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalation_reason = models.TextField(
+        blank=True, help_text="Why the citizen asked staff to decide, if they said."
+    )
 
-    class Meta(DisputeBase.Meta):
+    class Meta:
         ordering = ("-opened_at",)
         indexes: ClassVar = [
             models.Index(fields=("status", "opened_at"), name="dispute_status_opened"),
+            models.Index(fields=("furnisher_id", "opened_at"), name="dispute_furnisher"),
+            models.Index(
+                fields=("respond_by",), condition=Q(status="open"), name="dispute_open_due"
+            ),
+        ]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        status=_S.OPEN,
+                        respond_by__isnull=False,
+                        answered_at__isnull=True,
+                        escalated_at__isnull=True,
+                        resolved_at__isnull=True,
+                        resolution="",
+                        resolved_by__isnull=True,
+                    )
+                    | Q(
+                        status=_S.VERIFIED,
+                        answered_at__isnull=False,
+                        escalated_at__isnull=True,
+                        resolved_at__isnull=True,
+                        resolution="",
+                        resolved_by__isnull=True,
+                    )
+                    | Q(
+                        status=_S.ESCALATED,
+                        escalated_at__isnull=False,
+                        resolved_at__isnull=True,
+                        resolution="",
+                        resolved_by__isnull=True,
+                    )
+                    | Q(
+                        status=_S.CORRECTED,
+                        answered_at__isnull=False,
+                        escalated_at__isnull=True,
+                        resolved_at__isnull=False,
+                        resolution=_R.FURNISHER,
+                        resolved_by__isnull=True,
+                    )
+                    | Q(
+                        status=_S.REMOVED_UNANSWERED,
+                        answered_at__isnull=True,
+                        escalated_at__isnull=True,
+                        resolved_at__isnull=False,
+                        resolution=_R.AUTOMATIC,
+                        resolved_by__isnull=True,
+                    )
+                    | Q(
+                        status__in=[_S.UPHELD, _S.REJECTED],
+                        escalated_at__isnull=False,
+                        resolved_at__isnull=False,
+                        resolution=_R.STAFF,
+                    )
+                ),
+                name="dispute_state_shape",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Dispute of {self.event} ({self.get_status_display()})"
+
+    @property
+    def awaiting_staff(self) -> bool:
+        """Escalated: staff decide it (uphold or reject)."""
+        return self.status == RecordDisputeStatus.ESCALATED
+
+    @property
+    def can_escalate(self) -> bool:
+        """Verified by the furnisher and not escalated yet: the citizen may ask staff."""
+        return self.status == RecordDisputeStatus.VERIFIED
+
+    @property
+    def resolved_automatically(self) -> bool:
+        """Removed because its furnisher did not answer by ``respond_by``."""
+        return self.resolution == RecordDisputeResolution.AUTOMATIC
 
 
 # As plain values, sorted, so that the constraint's migration names no enum.

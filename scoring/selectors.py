@@ -6,6 +6,7 @@ These are the citizen's own reads (and the batch's). A read by anyone else goes 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from scoring import facts
 from scoring.errors import AccountInactive, NoActiveScorecard
 from scoring.facts import FACTS, Features
 from scoring.models import (
+    COUNTING_EVENT_STATUSES,
     AccessLogEntry,
     BatchRun,
     BatchRunStatus,
@@ -64,7 +66,8 @@ SELECT u.id, u.identity_level, u.date_joined,
            COUNT(*) FILTER (WHERE counts) AS history
       FROM (
         SELECT account_id, kind, occurred_at, status,
-               (status = %(active)s AND occurred_at <= %(at)s AND counts_until > %(at)s
+               (status IN (%(active)s, %(disputed)s)
+                AND occurred_at <= %(at)s AND counts_until > %(at)s
                 AND (settled_at IS NULL OR settled_at > %(at)s)) AS counts
           FROM scoring_creditevent
          WHERE account_id {accounts}
@@ -89,8 +92,9 @@ def features_for_accounts(
 
     One set-based query, whatever the number of accounts or events: the same function
     serves one account or a list of them (the outbox's relay) and a chunk of the nightly
-    batch. An event counts while it is active, has happened, is inside its window and is
-    not settled. Ordered by account id.
+    batch. An event counts while it is active or disputed (a dispute awaiting an answer
+    does not stop it counting), has happened, is inside its window and is not settled;
+    ``open_disputes`` counts the disputed ones. Ordered by account id.
     """
     adapt = connection.ops.adapt_datetimefield_value
     sql = _FEATURES_IN_RANGE_SQL
@@ -346,7 +350,7 @@ def score_current_checked(*, account_id: int) -> SnapshotChecked:
 def event_counts(event: CreditEvent, *, at: datetime) -> bool:
     """Whether the event counts towards the score at ``at`` (as the features query)."""
     return (
-        event.status == EventStatus.ACTIVE
+        event.status in COUNTING_EVENT_STATUSES
         and event.occurred_at <= at < event.counts_until
         and (event.settled_at is None or event.settled_at > at)
     )
@@ -362,6 +366,16 @@ def events_for(*, account: User) -> QuerySet[CreditEvent]:
 
 def disputes_for(*, citizen: User) -> QuerySet[Dispute]:
     return Dispute.objects.filter(citizen=citizen).select_related("event").order_by("-opened_at")
+
+
+def disputes_furnished_by(*, furnisher_id: uuid.UUID) -> QuerySet[Dispute]:
+    """Disputes of the records this merchant furnished, newest first, with their events:
+    what the merchant answers. Nothing else about the citizen is read here."""
+    return (
+        Dispute.objects.filter(furnisher_id=furnisher_id)
+        .select_related("event")
+        .order_by("-opened_at", "-pk")
+    )
 
 
 def access_log_for(*, citizen: User) -> QuerySet[AccessLogEntry]:

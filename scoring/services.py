@@ -25,6 +25,9 @@ from scoring import selectors
 from scoring.errors import (
     AccountInactive,
     AlreadyDisputed,
+    DisputeNotEscalatable,
+    DisputeNotEscalated,
+    DisputeNotOpen,
     EventSourceConflict,
     InvalidEvent,
     ScorecardNotDraft,
@@ -32,6 +35,8 @@ from scoring.errors import (
 from scoring.facts import EVENT_WINDOW_DAYS, FACTS, SETTLES, Features
 from scoring.fingerprint import Fingerprinter
 from scoring.models import (
+    DISPUTE_RESPONSE_PERIOD,
+    EVENT_STATUS_FOR_RECORD_DISPUTE,
     AccessLogEntry,
     BatchChunk,
     BatchChunkStatus,
@@ -45,6 +50,8 @@ from scoring.models import (
     EventKind,
     EventStatus,
     RecomputeWanted,
+    RecordDisputeResolution,
+    RecordDisputeStatus,
     Scorecard,
     ScorecardStatus,
     ScoreSnapshot,
@@ -56,12 +63,7 @@ from wallet.models import User
 
 logger = logging.getLogger(__name__)
 
-DISPUTE_AUTO_UPHOLD_AFTER = timedelta(days=30)
 _Dispute = TypeVar("_Dispute", bound=DisputeBase)
-AUTO_UPHOLD_NOTE = (
-    "Upheld automatically: the dispute was not resolved within 30 days, so the record "
-    "no longer counts."
-)
 # Recording an event a little ahead of our clock is tolerated (the source's clock).
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -498,13 +500,18 @@ def events_bulk_record(*, events: Sequence[EventRecord]) -> dict[tuple[int, str]
 @dataclass(frozen=True, slots=True)
 class DisputeRecord:
     """A dispute of a credit event for :func:`_disputes_write`: one opened now, or one
-    opened (and perhaps resolved) in the past (:func:`disputes_bulk_record`)."""
+    opened in the past and perhaps answered, escalated or ended since
+    (:func:`disputes_bulk_record`), in the state ``status`` with that state's times."""
 
     event_id: uuid.UUID
     citizen_id: int
     reason: str
     opened_at: datetime
-    status: str = DisputeStatus.OPEN
+    status: str = RecordDisputeStatus.OPEN
+    answer_note: str = ""
+    answered_at: datetime | None = None
+    escalated_at: datetime | None = None
+    escalation_reason: str = ""
     resolution: str = ""
     resolved_at: datetime | None = None
     resolution_note: str = ""
@@ -512,12 +519,6 @@ class DisputeRecord:
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
-# The event's status once its dispute is in each state.
-_EVENT_STATUS_FOR_DISPUTE: dict[str, EventStatus] = {
-    DisputeStatus.OPEN: EventStatus.DISPUTED,
-    DisputeStatus.UPHELD: EventStatus.REMOVED,
-    DisputeStatus.REJECTED: EventStatus.ACTIVE,
-}
 _DISPUTE_ENDS = frozenset({DisputeStatus.UPHELD, DisputeStatus.REJECTED})
 
 # The columns :func:`dispute_transition` writes, for the caller's ``update_fields``.
@@ -533,12 +534,13 @@ def dispute_transition(
     note: str,
     at: datetime | None,
 ) -> None:
-    """The one way any dispute (of a credit event, of a claim) leaves ``open``: upheld or
-    rejected, once, at a moment, by staff (``by_id`` the staff member, if known) or
-    automatically (the 30-day rule, which only upholds). Changes ``dispute`` in memory:
-    the caller saves :data:`DISPUTE_RESOLVED_FIELDS` and applies what the end does to the
-    dispute's subject. A dispute that is not open is refused with its model's
-    ``not_open_error`` (``dispute_not_open``)."""
+    """The one way a dispute that staff decide (a claim's: ``DisputeBase``'s states)
+    leaves ``open``: upheld or rejected, once, at a moment, by staff (``by_id`` the staff
+    member, if known) or automatically (the 30-day rule, which only upholds). Changes
+    ``dispute`` in memory: the caller saves :data:`DISPUTE_RESOLVED_FIELDS` and applies
+    what the end does to the dispute's subject. A dispute that is not open is refused
+    with its model's ``not_open_error`` (``dispute_not_open``). (A dispute of a credit
+    event has states of its own: :func:`_dispute_move`.)"""
     if not dispute.is_open:
         raise dispute.not_open_error()
     if status not in _DISPUTE_ENDS:
@@ -558,36 +560,32 @@ def dispute_transition(
     dispute.resolved_by_id = by_id
 
 
-def _dispute_end(
-    dispute: Dispute,
-    *,
-    status: str,
-    resolution: str,
-    resolved_at: datetime | None,
-    note: str,
-    resolved_by_id: int | None,
-) -> str:
-    """A dispute of a credit event ends (:func:`dispute_transition`); returns the status
-    it leaves its event with."""
-    dispute_transition(
-        dispute,
-        status=status,
-        resolution=resolution,
-        by_id=resolved_by_id,
-        note=note,
-        at=resolved_at,
-    )
-    return _EVENT_STATUS_FOR_DISPUTE[status]
+def _dispute_times_check(record: DisputeRecord) -> None:
+    """A history's dispute happened in order: answered, escalated and ended after it was
+    opened (and ended after its escalation). The database checks which times each state
+    has (``dispute_state_shape``)."""
+    for moment in (record.answered_at, record.escalated_at, record.resolved_at):
+        if moment is not None and moment < record.opened_at:
+            raise ValueError("A dispute is answered, escalated and ended after it was opened.")
+    if (
+        record.escalated_at is not None
+        and record.resolved_at is not None
+        and record.resolved_at < record.escalated_at
+    ):
+        raise ValueError("A dispute is ended after it was escalated.")
 
 
 def _disputes_write(disputes: Sequence[DisputeRecord]) -> list[Dispute]:
-    """Open disputes of credit events, and take those that ended on to their end
-    (:func:`_dispute_end`): the one implementation of opening, for one dispute opened
-    now (:func:`dispute_open`) or a history of them (:func:`disputes_bulk_record`).
+    """Open disputes of credit events (in the state each record says, for a history):
+    the one implementation of opening, for one dispute opened now (:func:`dispute_open`)
+    or a history of them (:func:`disputes_bulk_record`).
 
-    An event is disputed once, by its own citizen, while it counts; its events are
-    locked in pk order first. Each event is left as its dispute's state says
-    (``_EVENT_STATUS_FOR_DISPUTE``). Returns the disputes written, in the given order.
+    An event is disputed once, by its own citizen, while it is active; its events are
+    locked in pk order first. The dispute goes to the event's furnisher
+    (``furnisher_id``), who must answer within ``DISPUTE_RESPONSE_PERIOD``; a record
+    with no furnisher goes to staff at once (``escalated``). Each event is left as its
+    dispute's state says (``EVENT_STATUS_FOR_RECORD_DISPUTE``): it still counts while
+    disputed. Returns the disputes written, in the given order.
     """
     event_ids = [dispute.event_id for dispute in disputes]
     if len(set(event_ids)) != len(event_ids):
@@ -606,30 +604,38 @@ def _disputes_write(disputes: Sequence[DisputeRecord]) -> list[Dispute]:
             raise CreditEvent.DoesNotExist(f"No event {record.event_id} of that citizen.")
         if event.status != EventStatus.ACTIVE or record.event_id in taken:
             raise AlreadyDisputed()
-        dispute = Dispute(
-            id=record.id,
-            event=event,
-            citizen_id=record.citizen_id,
-            reason=record.reason,
-            status=DisputeStatus.OPEN,
-            opened_at=record.opened_at,
-        )
-        if record.status != DisputeStatus.OPEN:
-            _dispute_end(
-                dispute,
-                status=record.status,
+        _dispute_times_check(record)
+        furnished = event.furnisher_id is not None
+        status, escalated_at = record.status, record.escalated_at
+        if status == RecordDisputeStatus.OPEN and not furnished:
+            # Nobody to answer it: staff decide.
+            status, escalated_at = RecordDisputeStatus.ESCALATED, record.opened_at
+        if not furnished and status in _FURNISHER_ANSWERS:
+            raise ValueError("Only a furnished record's dispute is answered by its furnisher.")
+        written.append(
+            Dispute(
+                id=record.id,
+                event=event,
+                citizen_id=record.citizen_id,
+                reason=record.reason,
+                status=status,
+                opened_at=record.opened_at,
+                furnisher_id=event.furnisher_id,
+                respond_by=record.opened_at + DISPUTE_RESPONSE_PERIOD if furnished else None,
+                answer_note=record.answer_note,
+                answered_at=record.answered_at,
+                escalated_at=escalated_at,
+                escalation_reason=record.escalation_reason,
                 resolution=record.resolution,
                 resolved_at=record.resolved_at,
-                note=record.resolution_note,
+                resolution_note=record.resolution_note,
                 resolved_by_id=record.resolved_by_id,
             )
-        elif record.resolved_at is not None:
-            raise ValueError("An open dispute has not been resolved.")
-        written.append(dispute)
+        )
     Dispute.objects.bulk_create(written)
     by_status: dict[str, list[uuid.UUID]] = defaultdict(list)
     for dispute in written:
-        dispute.event.status = _EVENT_STATUS_FOR_DISPUTE[dispute.status]
+        dispute.event.status = EVENT_STATUS_FOR_RECORD_DISPUTE[dispute.status]
         by_status[dispute.event.status].append(dispute.event_id)
     for status, pks in by_status.items():
         if status != EventStatus.ACTIVE:
@@ -639,17 +645,13 @@ def _disputes_write(disputes: Sequence[DisputeRecord]) -> list[Dispute]:
 
 @transaction.atomic
 def disputes_bulk_record(*, disputes: Sequence[DisputeRecord]) -> int:
-    """Write disputes that were opened (and perhaps resolved) in the past, each as
-    :func:`dispute_open` and :func:`dispute_resolve` would have left it and its event
-    (both are :func:`_disputes_write` and :func:`_dispute_end`). As their times come
-    from the caller rather than the clock, each must have been resolved after it was
-    opened. No recompute is scheduled: the caller recomputes with the batch. Returns
-    how many were written."""
+    """Write disputes that were opened (and perhaps answered, escalated or ended) in the
+    past, each as :func:`dispute_open` and the services after it would have left it and
+    its event (both are :func:`_disputes_write`). As their times come from the caller
+    rather than the clock, each must have happened in order. No recompute is scheduled:
+    the caller recomputes with the batch. Returns how many were written."""
     if not disputes:
         return 0
-    for dispute in disputes:
-        if dispute.resolved_at is not None and dispute.resolved_at < dispute.opened_at:
-            raise ValueError("A dispute is resolved after it was opened.")
     return len(_disputes_write(disputes))
 
 
@@ -963,12 +965,80 @@ def score_current_ensure(*, account: User) -> ScoreSnapshot:
     return snapshot
 
 
-# --- Disputes --------------------------------------------------------------------------
+# --- Disputes of credit events ---------------------------------------------------------
+#
+# A dispute goes to the record's furnisher, who answers by ``respond_by`` through the
+# merchant API: verified (the record stands; the citizen may escalate once to staff) or
+# corrected (the record is removed). Unanswered by then it is removed
+# (:func:`disputes_remove_unanswered`). Staff decide escalated disputes. The record keeps
+# counting while a dispute awaits an answer. Every move is :func:`_dispute_move`: the
+# dispute's row and its event's status change together, with the outbox row that wants
+# the citizen's score recomputed, in the move's transaction.
+
+# Where each state may go, and who moves it there.
+_DISPUTE_NEXT: dict[str, frozenset[str]] = {
+    RecordDisputeStatus.OPEN: frozenset(
+        {
+            RecordDisputeStatus.VERIFIED,
+            RecordDisputeStatus.CORRECTED,
+            RecordDisputeStatus.REMOVED_UNANSWERED,
+        }
+    ),
+    RecordDisputeStatus.VERIFIED: frozenset({RecordDisputeStatus.ESCALATED}),
+    RecordDisputeStatus.ESCALATED: frozenset(
+        {RecordDisputeStatus.UPHELD, RecordDisputeStatus.REJECTED}
+    ),
+}
+_FURNISHER_ANSWERS = frozenset({RecordDisputeStatus.VERIFIED, RecordDisputeStatus.CORRECTED})
+REMOVED_UNANSWERED_NOTE = (
+    "Removed: the merchant that reported this record did not answer the dispute in time, "
+    "so the record no longer counts."
+)
+
+
+def _dispute_locked(dispute_id: uuid.UUID, *, skip_locked: bool = False) -> Dispute | None:
+    """The dispute and its event, both locked (the dispute first: every move takes them
+    in that order). None when ``skip_locked`` and another transaction holds it."""
+    return (
+        Dispute.objects.select_for_update(skip_locked=skip_locked)
+        .select_related("event")
+        .filter(pk=dispute_id)
+        .first()
+    )
+
+
+def _dispute_move(
+    dispute: Dispute, *, to: str, refusal: type[Exception], **changes: Any
+) -> Dispute:
+    """Move a locked dispute to ``to`` with ``changes`` (the new state's fields), or
+    refuse with ``refusal`` if its state cannot go there (``_DISPUTE_NEXT``). Its event
+    takes the status the new state gives it, and a recompute of the citizen's score is
+    wanted, in the caller's transaction."""
+    if to not in _DISPUTE_NEXT.get(dispute.status, frozenset()):
+        raise refusal()
+    dispute.status = to
+    for name, value in changes.items():
+        setattr(dispute, name, value)
+    dispute.save(update_fields=["status", *changes])
+    event = dispute.event
+    event_status = EVENT_STATUS_FOR_RECORD_DISPUTE[to]
+    if event.status != event_status:
+        event.status = event_status
+        event.save(update_fields=["status"])
+    _recompute_want(dispute.citizen_id)
+    logger.info(
+        "dispute moved",
+        extra={"dispute_id": str(dispute.pk), "status": to, "account_id": dispute.citizen_id},
+    )
+    return dispute
 
 
 @transaction.atomic
 def dispute_open(*, citizen: User, event: CreditEvent, reason: str) -> Dispute:
-    """The citizen contests one of their events: it stops counting at once."""
+    """The citizen contests one of their records: the dispute goes to the record's
+    furnisher, who must answer by ``respond_by`` (or to staff at once when nobody
+    furnished it). The record is marked disputed and still counts. Once per record
+    (``already_disputed``)."""
     [dispute] = _disputes_write(
         [
             DisputeRecord(
@@ -981,45 +1051,139 @@ def dispute_open(*, citizen: User, event: CreditEvent, reason: str) -> Dispute:
     return dispute
 
 
+def _dispute_answer(
+    *, dispute: Dispute, furnisher_id: uuid.UUID, to: str, note: str, resolved: bool
+) -> Dispute:
+    """The furnisher answers (verifies or corrects) an open dispute of its record, by
+    ``respond_by``. Past it, the dispute is removed unanswered here and now (committed),
+    and the answer is refused (``dispute_not_open``), as if the sweep had run first."""
+    with transaction.atomic():
+        locked = _dispute_locked(dispute.pk)
+        if locked is None or locked.furnisher_id != furnisher_id:
+            raise Dispute.DoesNotExist(f"No dispute {dispute.pk} of a record it furnished.")
+        now = timezone.now()
+        late = locked.status == RecordDisputeStatus.OPEN and _past_due(locked, now)
+        if late:
+            _dispute_remove(locked, at=now)
+        else:
+            changes: dict[str, Any] = {"answer_note": note, "answered_at": now}
+            if resolved:
+                changes |= {"resolution": RecordDisputeResolution.FURNISHER, "resolved_at": now}
+            _dispute_move(locked, to=to, refusal=DisputeNotOpen, **changes)
+    if late:
+        raise DisputeNotOpen(
+            "The time to answer this dispute ended: the record was removed unanswered."
+        )
+    return locked
+
+
+def dispute_verify(*, dispute: Dispute, furnisher_id: uuid.UUID, note: str) -> Dispute:
+    """The furnisher confirms its record, with a note the citizen reads: the record
+    stands (it counts, no longer marked disputed) and the citizen may escalate once to
+    staff. Only an open dispute (``dispute_not_open``), by ``respond_by``."""
+    return _dispute_answer(
+        dispute=dispute,
+        furnisher_id=furnisher_id,
+        to=RecordDisputeStatus.VERIFIED,
+        note=note,
+        resolved=False,
+    )
+
+
+def dispute_correct(*, dispute: Dispute, furnisher_id: uuid.UUID, note: str = "") -> Dispute:
+    """The furnisher withdraws its record: it is removed for good and the score
+    recomputed. Only an open dispute (``dispute_not_open``), by ``respond_by``."""
+    return _dispute_answer(
+        dispute=dispute,
+        furnisher_id=furnisher_id,
+        to=RecordDisputeStatus.CORRECTED,
+        note=note,
+        resolved=True,
+    )
+
+
+@transaction.atomic
+def dispute_escalate(*, citizen: User, dispute: Dispute, reason: str = "") -> Dispute:
+    """The citizen asks staff to decide a dispute its furnisher verified: once, only
+    from ``verified`` (``dispute_not_escalatable``). The record is marked disputed again
+    (it still counts) until staff decide."""
+    locked = _dispute_locked(dispute.pk)
+    if locked is None or locked.citizen_id != citizen.pk:
+        raise Dispute.DoesNotExist(f"No dispute {dispute.pk} of that citizen.")
+    return _dispute_move(
+        locked,
+        to=RecordDisputeStatus.ESCALATED,
+        refusal=DisputeNotEscalatable,
+        escalated_at=timezone.now(),
+        escalation_reason=reason,
+    )
+
+
 @transaction.atomic
 def dispute_resolve(
-    *,
-    dispute: Dispute,
-    upheld: bool,
-    note: str,
-    resolved_by: User | None,
-    resolution: str = DisputeResolution.STAFF,
+    *, dispute: Dispute, upheld: bool, note: str, resolved_by: User | None
 ) -> Dispute:
-    """Staff (or the 30-day rule, ``resolution=automatic``) decide: upheld removes the
-    record for good, rejected makes it count again."""
-    dispute = Dispute.objects.select_for_update().select_related("event").get(pk=dispute.pk)
-    event = dispute.event
-    event.status = _dispute_end(
-        dispute,
-        status=DisputeStatus.UPHELD if upheld else DisputeStatus.REJECTED,
-        resolution=resolution,
+    """Staff decide an escalated dispute (only those: ``dispute_not_escalated``):
+    upheld removes the record for good, rejected keeps it counting."""
+    locked = _dispute_locked(dispute.pk)
+    if locked is None:
+        raise Dispute.DoesNotExist(f"No dispute {dispute.pk}.")
+    _dispute_move(
+        locked,
+        to=RecordDisputeStatus.UPHELD if upheld else RecordDisputeStatus.REJECTED,
+        refusal=DisputeNotEscalated,
+        resolution=RecordDisputeResolution.STAFF,
         resolved_at=timezone.now(),
-        note=note,
-        resolved_by_id=resolved_by.pk if resolved_by is not None else None,
+        resolution_note=note,
+        resolved_by=resolved_by,
     )
-    dispute.resolved_by = resolved_by
-    dispute.save(update_fields=DISPUTE_RESOLVED_FIELDS)
-    event.save(update_fields=["status"])
-    logger.info("dispute resolved", extra={"dispute_id": str(dispute.pk), "upheld": upheld})
-    _recompute_want(dispute.citizen_id)
-    return dispute
+    logger.info("dispute resolved", extra={"dispute_id": str(locked.pk), "upheld": upheld})
+    return locked
 
 
-def disputes_uphold_stale(*, at: datetime | None = None) -> int:
-    """Uphold every dispute open for 30 days or more, as the law asks of an unverified
-    record. Safe to run twice or in parallel: a resolved dispute is skipped."""
-    return disputes_sweep_stale(
-        Dispute.objects.all(),
-        resolve=dispute_resolve,
-        note=AUTO_UPHOLD_NOTE,
-        older_than=DISPUTE_AUTO_UPHOLD_AFTER,
-        at=at,
+def _past_due(dispute: Dispute, at: datetime) -> bool:
+    return dispute.respond_by is not None and dispute.respond_by <= at
+
+
+def _dispute_remove(dispute: Dispute, *, at: datetime) -> Dispute:
+    """An open dispute its furnisher did not answer by ``respond_by``: the record is
+    removed (never left to count because nobody answered)."""
+    return _dispute_move(
+        dispute,
+        to=RecordDisputeStatus.REMOVED_UNANSWERED,
+        refusal=DisputeNotOpen,
+        resolution=RecordDisputeResolution.AUTOMATIC,
+        resolved_at=at,
+        resolution_note=REMOVED_UNANSWERED_NOTE,
     )
+
+
+@transaction.atomic
+def _dispute_remove_if_due(dispute_id: uuid.UUID, *, at: datetime) -> bool:
+    dispute = _dispute_locked(dispute_id, skip_locked=True)
+    if dispute is None or dispute.status != RecordDisputeStatus.OPEN or not _past_due(dispute, at):
+        return False  # answered meanwhile, or another transaction is on it
+    _dispute_remove(dispute, at=at)
+    return True
+
+
+def disputes_remove_unanswered(*, at: datetime | None = None) -> int:
+    """Remove every open dispute's record that its furnisher did not answer by
+    ``respond_by`` (``removed_unanswered``), each in its own transaction, oldest
+    deadline first. Idempotent and safe in parallel: a dispute answered or removed
+    meanwhile, or locked by another transaction, is skipped. Returns how many."""
+    at = at or timezone.now()
+    due = (
+        Dispute.objects.filter(status=RecordDisputeStatus.OPEN, respond_by__lte=at)
+        .order_by("respond_by", "pk")
+        .values_list("pk", flat=True)
+    )
+    removed = 0
+    for dispute_id in list(due):
+        removed += _dispute_remove_if_due(dispute_id, at=at)
+    if removed:
+        logger.info("disputes removed unanswered", extra={"count": removed})
+    return removed
 
 
 def disputes_sweep_stale(
@@ -1030,7 +1194,9 @@ def disputes_sweep_stale(
     older_than: timedelta,
     at: datetime | None,
 ) -> int:
-    """The 30-day rule for any kind of dispute: each of ``disputes`` open for
+    """The 30-day rule for disputes that staff decide (``DisputeBase``'s states; a
+    dispute of a credit event is removed when its furnisher does not answer instead,
+    :func:`disputes_remove_unanswered`): each of ``disputes`` open for
     ``older_than`` or more, oldest first, is upheld automatically through its kind's
     resolve service (``resolve(dispute=, upheld=True, note=, resolved_by=None,
     resolution=automatic)``). One resolved meanwhile (its model's ``not_open_error``) is

@@ -19,8 +19,10 @@ a booking          ``booking:<id>``            :func:`booking_subject`
 its outcome        ``booking:<id>``            :func:`booking_outcome_source`
 =================  ==========================  ==============================
 
-The ids are the objects' UUID primary keys. Scoring owns credit events and sits below
-every app that records them, so the keys are built here and nowhere else.
+The ids are the objects' UUID primary keys; :meth:`Subject.parse` reads a subject key
+back (what a merchant answering a dispute is shown about the record). Scoring owns
+credit events and sits below every app that records them, so the keys are built and
+read here and nowhere else.
 """
 
 from __future__ import annotations
@@ -45,6 +47,17 @@ class Subject:
 
     def __str__(self) -> str:
         return f"{self.kind.value}:{self.id}"
+
+    @classmethod
+    def parse(cls, value: str) -> Subject | None:
+        """The subject a stored key names (``<kind>:<uuid>``, as :meth:`__str__` writes
+        it), or None for anything else (blank, a source with a suffix, a kind we do not
+        know): the one reading of subject keys."""
+        kind, _, rest = value.partition(":")
+        try:
+            return cls(SubjectKind(kind), uuid.UUID(rest))
+        except ValueError:
+            return None
 
 
 def bill_subject(bill_id: uuid.UUID) -> str:

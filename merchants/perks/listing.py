@@ -41,8 +41,7 @@ from merchants.perks.qualify import (
 from merchants.perks.rules import Outcome, Requirement, Rules, RulesInvalid, evaluate, requirements
 from scoring import selectors as scoring_selectors
 from scoring.facts import Features
-from scoring.models import DisputeStatus, EventKind, EventStatus
-from scoring.services import DISPUTE_AUTO_UPHOLD_AFTER
+from scoring.models import COUNTING_EVENT_STATUSES, EventKind, EventStatus, RecordDisputeStatus
 from scoring.subjects import claim_subject
 from wallet.models import User
 
@@ -149,7 +148,7 @@ def _situation(citizen: User, features: Features) -> Situation:
         .filter(
             Q(
                 kind__in=[*_FADING_FACTS, EventKind.CLAIM_UNPAID],
-                status=EventStatus.ACTIVE,
+                status__in=COUNTING_EVENT_STATUSES,
                 counts_until__gt=now,
             )
             | Q(status=EventStatus.DISPUTED)
@@ -163,15 +162,20 @@ def _situation(citizen: User, features: Features) -> Situation:
     unpaid, fading, disputes = [], [], []
     for record in records:
         if record.status == EventStatus.DISPUTED:
+            # Awaiting an answer; the record still counts meanwhile. An open dispute is
+            # answered by ``respond_by`` (or its record removed then); an escalated one
+            # waits for staff, with no date to name.
             dispute = getattr(record, "dispute", None)
-            if dispute is not None and dispute.status == DisputeStatus.OPEN:
+            if (
+                dispute is not None
+                and dispute.status == RecordDisputeStatus.OPEN
+                and dispute.respond_by is not None
+            ):
                 disputes.append(
-                    OpenDispute(
-                        opened_at=dispute.opened_at,
-                        resolved_by=dispute.opened_at + DISPUTE_AUTO_UPHOLD_AFTER,
-                    )
+                    OpenDispute(opened_at=dispute.opened_at, resolved_by=dispute.respond_by)
                 )
-            continue
+            if record.kind not in _FADING_FACTS and record.kind != EventKind.CLAIM_UNPAID:
+                continue
         if not scoring_selectors.event_counts(record, at=now):
             continue
         if record.kind == EventKind.CLAIM_UNPAID:

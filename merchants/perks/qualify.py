@@ -230,7 +230,7 @@ class FadingRecord:
 @dataclass(frozen=True, slots=True)
 class OpenDispute:
     opened_at: datetime
-    resolved_by: datetime  # upheld automatically then, if staff have not decided
+    resolved_by: datetime  # answered by then, or its record is removed
 
 
 @dataclass(frozen=True)
@@ -710,9 +710,9 @@ class Planner:
             Step(
                 code=StepCode.AWAIT_DISPUTE_RESOLUTION,
                 text=(
-                    f"Your dispute of {_day(dispute.opened_at, self.tz)} is resolved by "
-                    f"{_day(dispute.resolved_by, self.tz)} at the latest: staff decide it, or "
-                    "it is upheld automatically"
+                    f"Your dispute of {_day(dispute.opened_at, self.tz)} is answered by "
+                    f"{_day(dispute.resolved_by, self.tz)} at the latest: the merchant "
+                    "verifies or corrects the record, or it is removed"
                 ),
                 on=dispute.resolved_by.astimezone(self.tz).date(),
             )
@@ -728,8 +728,9 @@ class Planner:
             lead = ""
         needs = " ".join(condition.message for condition in blocked)
         return (
-            f"{lead}{needs} Only how your open dispute is resolved can change that: staff "
-            "decide it, or it is upheld automatically 30 days after you opened it."
+            f"{lead}{needs} Only how your open dispute ends can change that: the merchant "
+            "that reported the record answers it within 30 days (or the record is "
+            "removed), and staff decide it if you escalate it."
         )
 
     def _unreachable_note(self, rules: Rules, max_amount: int) -> str:

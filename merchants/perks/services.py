@@ -1216,13 +1216,11 @@ def claim_dispute_resolve(
     if dispute.record_dispute_id is not None:
         record_dispute = dispute.record_dispute
         assert record_dispute is not None  # noqa: S101 - its id is set
-        if record_dispute.status == DisputeStatus.OPEN:
+        # Staff decide the record's dispute with the claim's only once it is theirs
+        # (escalated); until then its furnisher answers it (``scoring.services``).
+        if record_dispute.awaiting_staff and resolution == DisputeResolution.STAFF:
             scoring_services.dispute_resolve(
-                dispute=record_dispute,
-                upheld=upheld,
-                note=note,
-                resolved_by=resolved_by,
-                resolution=resolution,
+                dispute=record_dispute, upheld=upheld, note=note, resolved_by=resolved_by
             )
     dispute.save(update_fields=scoring_services.DISPUTE_RESOLVED_FIELDS)
     logger.info("claim dispute resolved", extra={"claim_id": str(claim.pk), "upheld": upheld})

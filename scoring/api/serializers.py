@@ -15,6 +15,8 @@ from scoring.models import (
     DisputeStatus,
     EventKind,
     EventStatus,
+    RecordDisputeResolution,
+    RecordDisputeStatus,
     SnapshotTrigger,
 )
 from scoring.purposes import AccessPurpose
@@ -142,7 +144,8 @@ class EventOutputSerializer(serializers.Serializer):
     )
     status = serializers.ChoiceField(choices=EventStatus.choices)
     counts = serializers.SerializerMethodField(
-        help_text="Whether it counts towards the score now (false while disputed)."
+        help_text="Whether it counts towards the score now (a disputed record still "
+        "counts, until it is corrected or removed)."
     )
     counts_until = serializers.DateTimeField(help_text="When it stops counting.")
     settled_at = serializers.DateTimeField(allow_null=True)
@@ -174,7 +177,8 @@ class DisputeInputSerializer(serializers.Serializer):
 
 
 class DisputeBaseOutputSerializer(serializers.Serializer):
-    """What every dispute says, of a record or of a claim (``scoring.models.DisputeBase``)."""
+    """What a dispute that staff decide says (a claim's: ``scoring.models.DisputeBase``);
+    a dispute of a record says more (``DisputeOutputSerializer``)."""
 
     id = serializers.UUIDField()
     reason = serializers.CharField()
@@ -192,9 +196,53 @@ class DisputeBaseOutputSerializer(serializers.Serializer):
     )
 
 
-class DisputeOutputSerializer(DisputeBaseOutputSerializer):
+class DisputeOutputSerializer(serializers.Serializer):
+    """A dispute of one of the citizen's records, with its furnisher's answer."""
+
+    id = serializers.UUIDField()
     event_id = serializers.UUIDField()
     event_kind = serializers.ChoiceField(source="event.kind", choices=EventKind.choices)
+    reason = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=RecordDisputeStatus.choices,
+        help_text="`open` (awaiting the merchant that reported the record) → `verified` | "
+        "`corrected` | `removed_unanswered`; `verified` → `escalated` → `upheld` | "
+        "`rejected`. A record with no merchant behind it goes to staff at once "
+        "(`escalated`).",
+    )
+    opened_at = serializers.DateTimeField()
+    respond_by = serializers.DateTimeField(
+        allow_null=True,
+        help_text="The merchant answers by then, or the record is removed; null when no "
+        "merchant reported the record.",
+    )
+    answer_note = serializers.CharField(allow_blank=True, help_text="The merchant's answer.")
+    answered_at = serializers.DateTimeField(allow_null=True)
+    escalated_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolution_note = serializers.CharField(allow_blank=True)
+    resolution = serializers.ChoiceField(
+        choices=RecordDisputeResolution.choices,
+        allow_blank=True,
+        help_text="Who ended it: the merchant (corrected), the deadline (removed "
+        "unanswered) or staff; blank until it ends.",
+    )
+    resolved_automatically = serializers.BooleanField(
+        read_only=True, help_text="Removed because the merchant did not answer in time."
+    )
+    can_escalate = serializers.BooleanField(
+        read_only=True, help_text="Verified by the merchant: staff can be asked to decide."
+    )
+
+
+class DisputeEscalateInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the merchant's answer is wrong (optional).",
+    )
 
 
 class AccessLogOutputSerializer(serializers.Serializer):

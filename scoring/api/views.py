@@ -1,6 +1,8 @@
 """The citizen's own score, events, disputes and access log. Thin: validate, call a
 service or selector, serialize. These are the citizen's own reads: no access-log row."""
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -15,6 +17,7 @@ from common.views import list_schema
 from scoring import selectors, services
 from scoring.api.serializers import (
     AccessLogOutputSerializer,
+    DisputeEscalateInputSerializer,
     DisputeInputSerializer,
     DisputeOutputSerializer,
     EventOutputSerializer,
@@ -95,8 +98,9 @@ class EventListView(CitizenListView):
 @extend_schema(tags=["score"])
 @list_schema("me_disputes", DisputeOutputSerializer)
 class DisputeListView(CitizenListView):
-    """The citizen's disputes; POST disputes one of their records, which stops counting
-    at once until staff resolve it (or for good after 30 days unresolved)."""
+    """The citizen's disputes; POST disputes one of their records: the merchant that
+    reported it must answer within 30 days (verify or correct it), or it is removed. The
+    record still counts meanwhile."""
 
     model = Dispute
     serializer_class = DisputeOutputSerializer
@@ -120,6 +124,26 @@ class DisputeListView(CitizenListView):
             citizen=citizen, event=event, reason=data.validated_data["reason"]
         )
         return Response(DisputeOutputSerializer(dispute).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["score"])
+class DisputeEscalateView(APIView):
+    """Ask staff to decide a dispute the merchant verified: once."""
+
+    @extend_schema(
+        operation_id="me_dispute_escalate",
+        request=DisputeEscalateInputSerializer,
+        responses={200: DisputeOutputSerializer, **problem_responses(400, 401, 404, 409)},
+    )
+    def post(self, request: Request, pk: Any) -> Response:
+        data = DisputeEscalateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        citizen = request_citizen(request)
+        dispute = get_object_or_404(selectors.disputes_for(citizen=citizen), pk=pk)
+        dispute = services.dispute_escalate(
+            citizen=citizen, dispute=dispute, reason=data.validated_data["reason"]
+        )
+        return Response(DisputeOutputSerializer(dispute).data)
 
 
 @extend_schema(tags=["score"])

@@ -30,6 +30,8 @@ class ErrorKind(enum.Enum):
     """Well formed and allowed, but the rules say no (insufficient funds, a spent code)."""
     UNAVAILABLE = "unavailable"
     """The system cannot answer right now (no active scorecard)."""
+    LIMITED = "limited"
+    """Too many attempts (failed codes, keys): try again after ``retry_after`` seconds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,20 @@ class Unavailable(DomainError):
     code = "unavailable"
     title = "Unavailable"
     default_detail = "This cannot be answered right now; try again later."
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed attempts from this caller (guessing codes or keys): refused
+    without trying until ``retry_after`` seconds have passed."""
+
+    kind = ErrorKind.LIMITED
+    code = "too_many_attempts"
+    title = "Too many attempts"
+    default_detail = "Too many failed attempts; try again later."
+
+    def __init__(self, *, retry_after: int, detail: str | None = None) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(detail)
 
 
 class IdempotencyKeyReused(Conflict):

@@ -41,6 +41,7 @@ STATUS_OF_KIND: dict[ErrorKind, int] = {
     ErrorKind.CONFLICT: status.HTTP_409_CONFLICT,
     ErrorKind.REFUSED: status.HTTP_422_UNPROCESSABLE_ENTITY,
     ErrorKind.UNAVAILABLE: status.HTTP_503_SERVICE_UNAVAILABLE,
+    ErrorKind.LIMITED: status.HTTP_429_TOO_MANY_REQUESTS,
 }
 
 
@@ -159,6 +160,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             errors=[error.as_dict() for error in exc.errors],
         )
         body.update({key: value for key, value in exc.extras.items() if key not in body})
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            headers["Retry-After"] = str(int(retry_after))
     elif isinstance(exc, exceptions.APIException):
         code, title = _drf_code_and_title(exc)
         if isinstance(exc, exceptions.ValidationError):

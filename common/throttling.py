@@ -16,12 +16,17 @@ A view says which with ``throttle_fails_closed`` (an attribute or a property rea
 ``self.request``; open when absent). After a failure the process treats the cache as
 down for ``THROTTLE_CACHE_OUTAGE_SECONDS``, so that a hung cache (each call waits up to
 ``CACHE_SOCKET_TIMEOUT``) slows one request per process, not every request.
+
+:class:`AttemptLimiter` counts failed attempts rather than requests (codes redeemed in
+vain, API keys that did not authenticate), per merchant and per client address.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
+from collections.abc import Sequence
 from typing import Any, cast
 
 from django.conf import settings
@@ -115,3 +120,97 @@ class SimpleRateThrottle(CacheOutageMixin, throttling.SimpleRateThrottle):
 
 class ScopedRateThrottle(CacheOutageMixin, throttling.ScopedRateThrottle):
     pass
+
+
+# --- Failed attempts -------------------------------------------------------------------
+
+
+class AttemptLimiter:
+    """Failed attempts (a code or a key that did not work) counted per identity (a
+    merchant, a client address) in the shared cache: ``limit`` failures within ``window``
+    seconds of the first, and every further attempt of that identity is refused, right
+    or wrong, until the window ends (:meth:`wait`). A guesser gets ``limit`` guesses a
+    window, whichever process answers.
+
+    The window starts at an identity's first failure and is kept beside its count (two
+    keys, both expiring with the window), so the wait told is exact. The count goes up
+    with the cache's atomic ``incr``. With the cache down, :meth:`wait` fails closed (the
+    outage's retry) or open as ``fails_closed`` says, and failures go uncounted."""
+
+    def __init__(self, name: str, *, fails_closed: bool) -> None:
+        self.name = name
+        self.fails_closed = fails_closed
+
+    @property
+    def limit(self) -> int:
+        return int(settings.CODE_ATTEMPTS_LIMIT)
+
+    @property
+    def window(self) -> int:
+        return int(settings.CODE_ATTEMPTS_WINDOW)
+
+    def _key(self, ident: str) -> str:
+        return f"attempts:{self.name}:{ident}"
+
+    def wait(self, idents: Sequence[str]) -> int | None:
+        """Seconds until the identities may try again (the longest), or None if none of
+        them has reached the limit."""
+        try:
+            if _CacheOutage.is_down():
+                raise CacheUnavailable
+            keys = [self._key(ident) for ident in idents]
+            found = default_cache.get_many([*keys, *(f"{key}:start" for key in keys)])
+        except Exception as error:
+            return self._outage(error, "wait")
+        now = time.time()
+        waits = [
+            math.ceil(float(found.get(f"{key}:start", now)) + self.window - now)
+            for key in keys
+            if int(found.get(key, 0)) >= self.limit
+        ]
+        return max(1, *waits) if waits else None
+
+    def failed(self, idents: Sequence[str]) -> list[str]:
+        """Count a failure of each identity; returns those that have just reached the
+        limit."""
+        reached = []
+        now = time.time()
+        try:
+            if _CacheOutage.is_down():
+                raise CacheUnavailable
+            for ident in idents:
+                key = self._key(ident)
+                default_cache.add(f"{key}:start", now, self.window)
+                if default_cache.add(key, 1, self.window):
+                    count = 1
+                else:
+                    try:
+                        count = default_cache.incr(key)
+                    except ValueError:  # expired between the two calls: a new window
+                        default_cache.set(key, 1, self.window)
+                        count = 1
+                if count == self.limit:
+                    reached.append(ident)
+        except Exception as error:
+            self._outage(error, "count")
+        return reached
+
+    def _outage(self, error: Exception, what: str) -> int | None:
+        if not isinstance(error, CacheUnavailable):
+            _CacheOutage.record_failure()
+        logger.warning(
+            "attempt limiter cache unavailable (%s): failing %s",
+            type(error).__name__,
+            "closed" if self.fails_closed else "open",
+            extra={"limiter": self.name, "operation": what},
+        )
+        if what == "wait" and self.fails_closed:
+            return int(settings.THROTTLE_CACHE_OUTAGE_SECONDS)
+        return None
+
+
+def client_address(request: Any) -> str:
+    """The caller's address as the server saw it (``REMOTE_ADDR``). Behind a proxy this
+    is the proxy's: trusting a forwarded header is a deployment's decision, not made
+    here."""
+    return str(request.META.get("REMOTE_ADDR") or "unknown")

@@ -376,6 +376,21 @@ PAYMENTS_LIMITS: dict[int, dict[str, int]] = {
 # the hourly wallet.prune_idempotency_keys (below) deletes older ones.
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48))
 
+# --- Merchants: billing limits, bills and code guessing --------------------------------
+# The billing limits the app proposes (minor units: 500.00 a bill, 1,000.00 a month); the
+# citizen sets their own with each billing code. Billing consents made before limits
+# existed were given these (merchants/migrations/0005_consent_limits.py).
+BILLING_DEFAULT_MAX_BILL = env.int("BILLING_DEFAULT_MAX_BILL", default=50_000)
+BILLING_DEFAULT_MAX_MONTHLY = env.int("BILLING_DEFAULT_MAX_MONTHLY", default=100_000)
+# A bill unpaid this many days after its due date becomes a "bill overdue" record; paid
+# by then it counts as paid on time (merchants.bills.models.overdue_at).
+BILL_OVERDUE_AFTER_DAYS = env.int("BILL_OVERDUE_AFTER_DAYS", default=30)
+# Failed code redemptions (and failed API-key authentications) allowed per merchant and
+# per client address in a window of this many seconds, counted in the shared cache;
+# then 429 too_many_attempts with Retry-After (merchants.api.auth).
+CODE_ATTEMPTS_LIMIT = env.int("CODE_ATTEMPTS_LIMIT", default=20)
+CODE_ATTEMPTS_WINDOW = env.int("CODE_ATTEMPTS_WINDOW", default=600)
+
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or None
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None

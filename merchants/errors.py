@@ -32,17 +32,16 @@ class ConsentScopeMismatch(Forbidden):
 
 
 class CodeInvalid(Refused):
+    """Every failed redemption a merchant sees, whatever the reason (unknown, expired,
+    meant for or used by another merchant): a prober learns nothing about a code that
+    was not its own."""
+
     code = "code_invalid"
     title = "Code not recognised"
     default_detail = (
-        "No such code, or it is not meant for this merchant; check it with the citizen."
+        "This code cannot be redeemed; check it with the citizen, or ask them to make a new "
+        "one in the app."
     )
-
-
-class CodeExpired(Refused):
-    code = "code_expired"
-    title = "Code expired"
-    default_detail = "This code has expired; the citizen can make a new one in the app."
 
 
 class CodeUsed(Refused):

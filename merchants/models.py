@@ -3,8 +3,13 @@
 Invariants:
 
 - Secrets are never stored: an API key and a one-time code are kept as digests only.
-- A one-time code is redeemed at most once (its row is locked while it is redeemed)
-  and makes exactly one consent.
+- A one-time code is redeemed at most once (its row is locked while it is redeemed).
+- A citizen has at most one consent not revoked per merchant and scope (a partial unique
+  constraint): redeeming a new code renews that consent instead of making another.
+- A billing code or consent carries the limits the citizen set (the largest single bill
+  and the monthly total, single ≤ monthly); no other scope has limits.
+- A code and its consent keep the exact consent text the citizen was shown, its version
+  and language (``merchants.consent_texts``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class MerchantCategory(models.TextChoices):
@@ -81,7 +87,41 @@ class ConsentScope(models.TextChoices):
     BILLING = "billing", "Billing"
 
 
-class AuthorizationCode(models.Model):
+# The limits of a billing code or consent: both set and positive, single ≤ monthly; and
+# only for billing. The one statement of that rule in the database.
+_LIMITS_RULE = Q(
+    scope=ConsentScope.BILLING,
+    max_bill_amount__gt=0,
+    max_monthly_amount__gte=models.F("max_bill_amount"),
+) | (
+    ~Q(scope=ConsentScope.BILLING)
+    & Q(max_bill_amount__isnull=True, max_monthly_amount__isnull=True)
+)
+
+
+class AgreedTerms(models.Model):
+    """What the citizen agreed to, on the code they made and on the consent it became:
+    the billing limits (minor units of ``WALLET_CURRENCY``; null for other scopes) and
+    the exact consent text shown, its version and language. Empty text: a consent made
+    before texts were stored."""
+
+    max_bill_amount = models.BigIntegerField(
+        null=True, blank=True, help_text="Billing: the largest single bill, in minor units."
+    )
+    max_monthly_amount = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Billing: the most billed in one calendar month, in minor units.",
+    )
+    text = models.TextField(blank=True, help_text="The consent text the citizen was shown.")
+    text_version = models.CharField(max_length=16, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuthorizationCode(AgreedTerms):
     """A citizen's one-time code: redeemed by a merchant, it becomes a consent.
 
     ``digest`` is an HMAC of the code under the server's secret: eight characters are
@@ -105,11 +145,22 @@ class AuthorizationCode(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     redeemed_at = models.DateTimeField(null=True, blank=True)
+    redeemed_by = models.ForeignKey(
+        Merchant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The merchant that redeemed it: the only one told it is used.",
+    )
 
     class Meta:
         ordering = ("-created_at",)
         indexes: ClassVar = [
             models.Index(fields=("citizen", "-created_at"), name="code_citizen_created"),
+        ]
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=_LIMITS_RULE, name="code_limits_billing"),
         ]
 
     def __str__(self) -> str:
@@ -118,9 +169,14 @@ class AuthorizationCode(models.Model):
         )
 
 
-class Consent(models.Model):
+class Consent(AgreedTerms):
     """A citizen lets one merchant ask about them for one purpose, until it expires or
-    the citizen revokes it."""
+    the citizen revokes it. A billing consent does not expire (``expires_at`` null): a
+    biller bills every month until the citizen revokes it; a deposit waiver lasts
+    ``CONSENT_TTL`` from its grant or last renewal.
+
+    ``code`` is the code that granted or last renewed it (``renewed_at``); its terms
+    (limits, text) are that code's."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     citizen = models.ForeignKey(
@@ -130,11 +186,24 @@ class Consent(models.Model):
     scope = models.CharField(max_length=32, choices=ConsentScope.choices)
     code = models.OneToOneField(AuthorizationCode, on_delete=models.PROTECT, related_name="consent")
     granted_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
+    renewed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a new code last renewed it."
+    )
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty: until revoked (billing)."
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-granted_at",)
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=("citizen", "merchant", "scope"),
+                condition=Q(revoked_at__isnull=True),
+                name="consent_one_unrevoked",
+            ),
+            models.CheckConstraint(condition=_LIMITS_RULE, name="consent_limits_billing"),
+        ]
         indexes: ClassVar = [
             models.Index(fields=("citizen", "-granted_at"), name="consent_citizen_granted"),
             models.Index(fields=("merchant", "-granted_at"), name="consent_merchant_granted"),

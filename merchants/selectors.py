@@ -37,9 +37,13 @@ class ConsentTerms(Protocol):
     @property
     def granted_at(self) -> datetime: ...
     @property
-    def expires_at(self) -> datetime: ...
+    def expires_at(self) -> datetime | None: ...
     @property
     def revoked_at(self) -> datetime | None: ...
+    @property
+    def max_bill_amount(self) -> int | None: ...
+    @property
+    def max_monthly_amount(self) -> int | None: ...
 
 
 def _only_row(queryset: QuerySet[Row]) -> Row | None:
@@ -103,15 +107,27 @@ def consent_live_for(*, merchant: Merchant, consent_id: Any) -> Consent:
 
 def consent_check(*, consent: ConsentTerms, scope: str, at: datetime | None = None) -> None:
     """Refuse a consent that no longer allows the merchant to ask for ``scope``: now, or
-    at the moment ``at`` of a history (revoked by then, or expired)."""
+    at the moment ``at`` of a history (revoked by then, or expired; a billing consent
+    does not expire)."""
     if at is None:
         at = timezone.now()
     if consent.revoked_at is not None and consent.revoked_at <= at:
         raise ConsentRevoked()
-    if consent.expires_at <= at:
+    if consent.expires_at is not None and consent.expires_at <= at:
         raise ConsentExpired()
     if consent.scope != scope:
         raise ConsentScopeMismatch()
+
+
+def consent_for_update(*, merchant: Merchant, consent_id: Any) -> Consent:
+    """The merchant's consent, locked (404 for anyone else's): what is written under it
+    (a bill against its monthly limit) is checked one request after the other."""
+    consent = _only_row(
+        Consent.objects.select_for_update(of=("self",)).filter(pk=consent_id, merchant=merchant)
+    )
+    if consent is None:
+        raise NotFound("No such consent.")
+    return consent
 
 
 def consents_for_citizen(*, citizen: User) -> QuerySet[Consent]:

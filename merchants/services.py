@@ -22,8 +22,9 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string, salted_hmac
 
 from common.bulk import row_instance, rows_insert
-from merchants import selectors
-from merchants.errors import CodeExpired, CodeInvalid, CodeUsed
+from common.domain import FieldError, InvalidRequest
+from merchants import consent_texts, selectors
+from merchants.errors import CodeInvalid, CodeUsed
 from merchants.models import (
     ApiKey,
     AuthorizationCode,
@@ -353,11 +354,66 @@ def code_qr_payload(code: str, scope: str) -> str:
     return f"opensesame:consent?code={code}&scope={scope}"
 
 
+def consent_expires_at(*, scope: str, since: datetime) -> datetime | None:
+    """When a consent granted or renewed at ``since`` expires: a billing consent never
+    (until revoked: a utility bills every month), a deposit waiver ``CONSENT_TTL`` later
+    (the stay)."""
+    return None if scope == ConsentScope.BILLING else since + CONSENT_TTL
+
+
+def billing_limits_check(
+    *, scope: str, max_bill_amount: int | None, max_monthly_amount: int | None
+) -> None:
+    """The limits a code of ``scope`` carries: a billing code both, positive whole minor
+    units, the single bill at most the monthly total; any other scope none. The one
+    implementation of the rule (the database's ``*_limits_billing`` constraints state it
+    too): refused with a message per field."""
+    problems: list[FieldError] = []
+    limits = (
+        ("max_bill_amount", max_bill_amount, "the largest single bill"),
+        ("max_monthly_amount", max_monthly_amount, "the most billed in a calendar month"),
+    )
+    if scope != ConsentScope.BILLING:
+        problems.extend(
+            FieldError(name, "Only a billing code has limits.", "not_allowed")
+            for name, value, _ in limits
+            if value is not None
+        )
+    else:
+        for name, value, what in limits:
+            if value is None:
+                problems.append(
+                    FieldError(name, f"Required for a billing code: {what}.", "required")
+                )
+            elif isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                problems.append(
+                    FieldError(name, "A positive whole number of minor units.", "invalid")
+                )
+        if (
+            not problems
+            and max_bill_amount is not None
+            and max_monthly_amount is not None
+            and max_bill_amount > max_monthly_amount
+        ):
+            problems.append(
+                FieldError(
+                    "max_bill_amount",
+                    "The largest single bill cannot be more than the monthly total.",
+                    "over_monthly",
+                )
+            )
+    if problems:
+        raise InvalidRequest(
+            "; ".join(f"{p.field}: {p.message}" for p in problems), errors=problems
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class CodeRecord:
     """A one-time code as :func:`_codes_write` writes it: the keyed digest of the code
     (never the code), valid for ``CODE_TTL`` from ``created_at``; redeemed at
-    ``redeemed_at`` if it was."""
+    ``redeemed_at`` by ``redeemed_by_id`` if it was; the terms the citizen agreed to
+    (billing limits, the consent text shown)."""
 
     citizen_id: int
     scope: str
@@ -365,27 +421,42 @@ class CodeRecord:
     created_at: datetime
     merchant_id: Any = None  # the only merchant that may redeem it, if set
     redeemed_at: datetime | None = None
+    redeemed_by_id: Any = None
+    max_bill_amount: int | None = None
+    max_monthly_amount: int | None = None
+    text: str = ""
+    text_version: str = ""
+    language: str = ""
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
 @dataclass(frozen=True, slots=True)
 class ConsentRecord:
-    """A consent as :func:`_codes_write` writes it: granted when its code was
-    redeemed, for ``CONSENT_TTL``; revoked at ``revoked_at`` if it was."""
+    """A consent as :func:`_codes_write` writes it: granted when its first code was
+    redeemed, renewed (``renewed_at``) when its code ``code_id`` was, with that code's
+    terms; a deposit waiver for ``CONSENT_TTL`` from then, a billing consent until
+    revoked; revoked at ``revoked_at`` if it was."""
 
     citizen_id: int
     merchant_id: Any
     scope: str
     code_id: uuid.UUID
     granted_at: datetime
+    renewed_at: datetime | None = None
     revoked_at: datetime | None = None
+    max_bill_amount: int | None = None
+    max_monthly_amount: int | None = None
+    text: str = ""
+    text_version: str = ""
+    language: str = ""
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
     @property
-    def expires_at(self) -> datetime:
-        return self.granted_at + CONSENT_TTL
+    def expires_at(self) -> datetime | None:
+        return consent_expires_at(scope=self.scope, since=self.renewed_at or self.granted_at)
 
 
+_TERMS = ("max_bill_amount", "max_monthly_amount", "text", "text_version", "language")
 _CODE_COLUMNS = (
     "id",
     "citizen_id",
@@ -395,6 +466,8 @@ _CODE_COLUMNS = (
     "created_at",
     "expires_at",
     "redeemed_at",
+    "redeemed_by_id",
+    *_TERMS,
 )
 _CONSENT_COLUMNS = (
     "id",
@@ -403,34 +476,60 @@ _CONSENT_COLUMNS = (
     "scope",
     "code_id",
     "granted_at",
+    "renewed_at",
     "expires_at",
     "revoked_at",
+    *_TERMS,
 )
 _DIGEST_LENGTH = 64  # hex of SHA-256
 # The known scopes, built once: ``ConsentScope.values`` builds its list on every read.
 _SCOPES = frozenset(ConsentScope.values)
 
 
+def _terms(record: CodeRecord | ConsentRecord | AuthorizationCode) -> tuple[Any, ...]:
+    return tuple(getattr(record, name) for name in _TERMS)
+
+
+def _terms_check(record: CodeRecord | ConsentRecord) -> None:
+    if record.scope not in _SCOPES:
+        raise ValueError(f"Unknown scope {record.scope!r}.")
+    try:
+        billing_limits_check(
+            scope=record.scope,
+            max_bill_amount=record.max_bill_amount,
+            max_monthly_amount=record.max_monthly_amount,
+        )
+    except InvalidRequest as error:
+        raise ValueError(error.detail) from None
+
+
 def _code_check(code: CodeRecord) -> None:
-    """A code is stored as a digest, never as itself; of a known scope; redeemed, if it
-    was, while it was valid."""
-    if code.scope not in _SCOPES:
-        raise ValueError(f"Unknown scope {code.scope!r}.")
+    """A code is stored as a digest, never as itself; of a known scope with its limits;
+    redeemed, if it was, while it was valid and by a merchant (the one it names, if it
+    names one)."""
+    _terms_check(code)
     if len(code.digest) != _DIGEST_LENGTH or code_is_well_formed(code.digest):
         raise ValueError("A code is stored as its digest, never as the code.")
+    if (code.redeemed_at is None) != (code.redeemed_by_id is None):
+        raise ValueError("A redeemed code, and only one, names the merchant that redeemed it.")
     if code.redeemed_at is not None and not (
         code.created_at <= code.redeemed_at < code.created_at + CODE_TTL
     ):
         raise ValueError("A code is redeemed while it is valid.")
+    if code.merchant_id is not None and code.redeemed_by_id not in (None, code.merchant_id):
+        raise ValueError("A code that names a merchant is redeemed by that merchant.")
 
 
 def _consent_check(consent: ConsentRecord) -> None:
-    """A consent is of a known scope; revoked, if it was, after it was granted and
-    before it expired."""
-    if consent.scope not in _SCOPES:
-        raise ValueError(f"Unknown scope {consent.scope!r}.")
+    """A consent is of a known scope with its limits; renewed, if it was, after it was
+    granted; revoked, if it was, after that and before it expired."""
+    _terms_check(consent)
+    since = consent.renewed_at or consent.granted_at
+    if since < consent.granted_at:
+        raise ValueError("A consent is renewed after it was granted.")
+    expires_at = consent.expires_at
     if consent.revoked_at is not None and not (
-        consent.granted_at < consent.revoked_at < consent.expires_at
+        since < consent.revoked_at and (expires_at is None or consent.revoked_at < expires_at)
     ):
         raise ValueError("A consent is revoked after it was granted and before it expired.")
 
@@ -445,6 +544,8 @@ def _code_row(code: CodeRecord) -> tuple[Any, ...]:
         code.created_at,
         code.created_at + CODE_TTL,
         code.redeemed_at,
+        code.redeemed_by_id,
+        *_terms(code),
     )
 
 
@@ -456,15 +557,18 @@ def _consent_row(consent: ConsentRecord) -> tuple[Any, ...]:
         consent.scope,
         consent.code_id,
         consent.granted_at,
+        consent.renewed_at,
         consent.expires_at,
         consent.revoked_at,
+        *_terms(consent),
     )
 
 
 def _codes_write(codes: Sequence[CodeRecord], consents: Sequence[ConsentRecord]) -> None:
     """Write codes and consents: the one implementation of what their rows may be
     (:func:`_code_check`, :func:`_consent_check`), every one checked before any is
-    written."""
+    written. At most one consent not revoked per citizen, merchant and scope is the
+    database's to enforce (``consent_one_unrevoked``)."""
     for code in codes:
         _code_check(code)
     for consent in consents:
@@ -476,12 +580,32 @@ def _codes_write(codes: Sequence[CodeRecord], consents: Sequence[ConsentRecord])
 
 
 def authorization_code_create(
-    *, citizen: User, scope: str, merchant: Merchant | None = None
+    *,
+    citizen: User,
+    scope: str,
+    merchant: Merchant | None = None,
+    max_bill_amount: int | None = None,
+    max_monthly_amount: int | None = None,
+    language: str = consent_texts.DEFAULT_LANGUAGE,
 ) -> tuple[AuthorizationCode, str]:
-    """A one-time code for the citizen to show a merchant. Returns the row and the code,
-    which is not stored: only its keyed digest is."""
-    if scope not in ConsentScope.values:
+    """A one-time code for the citizen to show a merchant, with the terms they agreed
+    to: a billing code's limits (both required, :func:`billing_limits_check`) and the
+    consent text shown to them, in ``language``, stored word for word. Returns the row
+    and the code, which is not stored: only its keyed digest is."""
+    if scope not in _SCOPES:
         raise ValueError(f"Unknown scope {scope!r}.")
+    billing_limits_check(
+        scope=scope, max_bill_amount=max_bill_amount, max_monthly_amount=max_monthly_amount
+    )
+    shown = consent_texts.consent_text(
+        scope=scope,
+        language=language,
+        merchant_name=merchant.name if merchant is not None else None,
+        currency=settings.WALLET_CURRENCY,
+        days=CONSENT_TTL.days,
+        max_bill_amount=max_bill_amount,
+        max_monthly_amount=max_monthly_amount,
+    )
     now = timezone.now()
     for _ in range(5):
         code = get_random_string(CODE_LENGTH, CODE_ALPHABET)
@@ -491,6 +615,11 @@ def authorization_code_create(
             merchant_id=merchant.pk if merchant is not None else None,
             digest=_code_digest(code),
             created_at=now,
+            max_bill_amount=max_bill_amount,
+            max_monthly_amount=max_monthly_amount,
+            text=shown.text,
+            text_version=shown.version,
+            language=shown.language,
         )
         try:
             with transaction.atomic():
@@ -507,10 +636,14 @@ def authorization_code_create(
 
 
 def code_redeem(*, merchant: Merchant, code: str) -> Consent:
-    """Turn a code into a consent; the caller holds the transaction (an eligibility
-    decision redeems the code in its own). The code's row is
-    locked, so of two concurrent redemptions one makes the consent and the other finds
-    the code used."""
+    """Turn a code into a consent, or renew the citizen's consent to this merchant for
+    that scope (:func:`_consent_grant`); the caller holds the transaction (an
+    eligibility decision redeems the code in its own). The code's row is locked, so of
+    two concurrent redemptions of one code one succeeds and the other finds it used.
+
+    Every refusal is ``code_invalid`` (unknown, meant for another merchant, expired, used
+    by another), except a code this merchant redeemed itself (``code_used``): a merchant
+    probing codes learns nothing about codes that were not its own."""
     code = code_normalize(code)
     row = (
         AuthorizationCode.objects.select_for_update(of=("self",))
@@ -523,25 +656,82 @@ def code_redeem(*, merchant: Merchant, code: str) -> Consent:
     if row is None or (row.merchant_id is not None and row.merchant_id != merchant.pk):
         raise CodeInvalid()
     if row.redeemed_at is not None:
-        raise CodeUsed()
+        raise CodeUsed() if row.redeemed_by_id == merchant.pk else CodeInvalid()
     now = timezone.now()
     if row.expires_at <= now:
-        raise CodeExpired()
-    row.redeemed_at = now
-    row.save(update_fields=["redeemed_at"])
-    record = ConsentRecord(
-        citizen_id=row.citizen_id,
-        merchant_id=merchant.pk,
-        scope=row.scope,
-        code_id=row.pk,
-        granted_at=now,
+        raise CodeInvalid()
+    row.redeemed_at, row.redeemed_by = now, merchant
+    row.save(update_fields=["redeemed_at", "redeemed_by"])
+    return _consent_grant(code=row, merchant=merchant, now=now)
+
+
+def _unrevoked(*, code: AuthorizationCode, merchant: Merchant) -> Consent | None:
+    """The citizen's consent not revoked to ``merchant`` for the code's scope, locked."""
+    return (
+        Consent.objects.select_for_update(of=("self",))
+        .filter(
+            citizen_id=code.citizen_id,
+            merchant=merchant,
+            scope=code.scope,
+            revoked_at__isnull=True,
+        )
+        .order_by()
+        .first()
     )
-    _codes_write([], [record])
-    consent: Consent = row_instance(Consent, _CONSENT_COLUMNS, _consent_row(record))
-    consent.citizen, consent.merchant, consent.code = row.citizen, merchant, row
+
+
+def _consent_grant(*, code: AuthorizationCode, merchant: Merchant, now: datetime) -> Consent:
+    """A consent from a code just redeemed: a new one, or the citizen's consent to this
+    merchant for this scope renewed (one not revoked at most, ``consent_one_unrevoked``).
+
+    Two codes of one citizen redeemed by one merchant at once: both may find no consent;
+    the second insert waits on the first's unique index entry and fails when it commits,
+    and then renews the consent the first made (its row locked), so one consent stands."""
+    existing = _unrevoked(code=code, merchant=merchant)
+    if existing is None:
+        record = ConsentRecord(
+            citizen_id=code.citizen_id,
+            merchant_id=merchant.pk,
+            scope=code.scope,
+            code_id=code.pk,
+            granted_at=now,
+            max_bill_amount=code.max_bill_amount,
+            max_monthly_amount=code.max_monthly_amount,
+            text=code.text,
+            text_version=code.text_version,
+            language=code.language,
+        )
+        try:
+            with transaction.atomic():
+                _codes_write([], [record])
+        except IntegrityError:
+            existing = _unrevoked(code=code, merchant=merchant)
+            if existing is None:
+                raise
+        else:
+            consent: Consent = row_instance(Consent, _CONSENT_COLUMNS, _consent_row(record))
+            consent.citizen, consent.merchant, consent.code = code.citizen, merchant, code
+            logger.info(
+                "consent granted",
+                extra={"consent_id": str(consent.pk), "merchant_id": str(merchant.pk)},
+            )
+            return consent
+    return _consent_renew(consent=existing, code=code, now=now)
+
+
+def _consent_renew(*, consent: Consent, code: AuthorizationCode, now: datetime) -> Consent:
+    """Renew a consent (locked) with a new code: the code's terms replace the old ones
+    and a deposit waiver runs ``CONSENT_TTL`` from now."""
+    consent.code = code
+    consent.renewed_at = now
+    consent.expires_at = consent_expires_at(scope=consent.scope, since=now)
+    for name, value in zip(_TERMS, _terms(code), strict=True):
+        setattr(consent, name, value)
+    consent.save(update_fields=["code", "renewed_at", "expires_at", *_TERMS])
+    consent.citizen = code.citizen
     logger.info(
-        "consent granted",
-        extra={"consent_id": str(consent.pk), "merchant_id": str(merchant.pk)},
+        "consent renewed",
+        extra={"consent_id": str(consent.pk), "merchant_id": str(consent.merchant_id)},
     )
     return consent
 
@@ -551,18 +741,23 @@ def consents_record(*, codes: Sequence[CodeRecord], consents: Sequence[ConsentRe
     """Record a history of codes and the consents they became (an import, the demo's
     city): each is what :func:`authorization_code_create` and :func:`code_redeem` would
     have written at its moments, and every one is checked before any is written. Each
-    consent's code is among ``codes``, redeemed the moment it was granted, for the same
-    citizen, scope and (if the code named one) merchant. Returns how many consents were
-    written."""
+    consent's code (the last that granted or renewed it) is among ``codes``, redeemed
+    then by the consent's merchant, for the same citizen and scope, with the consent's
+    terms. Earlier codes that renewed it are among ``codes`` too, redeemed by that
+    merchant. Returns how many consents were written."""
     by_id = {code.id: code for code in codes}
     for consent in consents:
         granted_by = by_id.get(consent.code_id)
-        if granted_by is None or granted_by.redeemed_at != consent.granted_at:
-            raise ValueError("A consent is granted when its code is redeemed.")
-        if (granted_by.citizen_id, granted_by.scope) != (consent.citizen_id, consent.scope) or (
-            granted_by.merchant_id not in (None, consent.merchant_id)
+        if granted_by is None or granted_by.redeemed_at != (
+            consent.renewed_at or consent.granted_at
         ):
-            raise ValueError("A consent is what its code offered: citizen, scope, merchant.")
+            raise ValueError("A consent is granted or renewed when its code is redeemed.")
+        if (
+            (granted_by.citizen_id, granted_by.scope) != (consent.citizen_id, consent.scope)
+            or granted_by.redeemed_by_id != consent.merchant_id
+            or _terms(granted_by) != _terms(consent)
+        ):
+            raise ValueError("A consent is what its code offered: citizen, scope, terms.")
     _codes_write(codes, consents)
     return len(consents)
 
@@ -570,7 +765,7 @@ def consents_record(*, codes: Sequence[CodeRecord], consents: Sequence[ConsentRe
 @transaction.atomic
 def consent_redeem(*, merchant: Merchant, code: str) -> Consent:
     """A merchant redeems a citizen's one-time code: the code is used up and a consent
-    (citizen, merchant, scope, 30 days) is made."""
+    (citizen, merchant, scope) is made, or the one the citizen gave it renewed."""
     return code_redeem(merchant=merchant, code=code)
 
 

@@ -50,6 +50,13 @@ def request_merchant(request: Request) -> Merchant:
     return principal.merchant
 
 
+def presents_api_key(request: Request) -> bool:
+    """Whether the request sends an ``Authorization: Bearer`` header (a key, right or
+    wrong)."""
+    header = authentication.get_authorization_header(request).split()
+    return bool(header) and header[0].lower() == KEYWORD.lower().encode()
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[MerchantPrincipal, ApiKey] | None:
         header = authentication.get_authorization_header(request).split()

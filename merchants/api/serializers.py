@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
-from merchants import services
+from common.fields import MinorUnitsField
+from merchants import consent_texts, services
 from merchants.models import ConsentScope, Merchant, MerchantCategory
 
 _CODE_HELP = (
@@ -57,11 +59,38 @@ class CodeRedeemInputSerializer(serializers.Serializer):
     code = CodeField()
 
 
-class MerchantConsentOutputSerializer(serializers.Serializer):
+class ConsentTermsOutputFields(serializers.Serializer):
+    """What the citizen agreed to, as merchant and citizen both read it: the billing
+    limits (null for other scopes) and the exact consent text shown."""
+
+    max_bill_amount = serializers.IntegerField(
+        allow_null=True, help_text="Billing: the largest single bill, in minor units."
+    )
+    max_monthly_amount = serializers.IntegerField(
+        allow_null=True,
+        help_text="Billing: the most billed in one calendar month (the server's time zone).",
+    )
+    currency = serializers.SerializerMethodField(help_text="The currency of the limits.")
+    text = serializers.CharField(
+        help_text="The consent text the citizen was shown (empty: made before texts were kept)."
+    )
+    text_version = serializers.CharField()
+    language = serializers.CharField(help_text="`en`, `es` or `zh` (empty with no text).")
+    renewed_at = serializers.DateTimeField(
+        allow_null=True, help_text="When a new code last renewed it."
+    )
+
+    def get_currency(self, consent: Any) -> str:
+        return str(settings.WALLET_CURRENCY)
+
+
+class MerchantConsentOutputSerializer(ConsentTermsOutputFields):
     id = serializers.UUIDField()
     scope = serializers.ChoiceField(choices=ConsentScope.choices)
     granted_at = serializers.DateTimeField()
-    expires_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="Null: until the citizen revokes it (billing)."
+    )
 
 
 # --- Citizen side ----------------------------------------------------------------------
@@ -71,6 +100,22 @@ class AuthorizationCodeInputSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=ConsentScope.choices)
     merchant_id = serializers.UUIDField(
         required=False, help_text="Only this merchant may redeem the code."
+    )
+    max_bill_amount = MinorUnitsField(
+        required=False,
+        help_text="Billing (required): the largest single bill the merchant may issue, in "
+        "minor units. The app proposes `BILLING_DEFAULT_MAX_BILL`.",
+    )
+    max_monthly_amount = MinorUnitsField(
+        required=False,
+        help_text="Billing (required): the most it may bill in one calendar month, at least "
+        "`max_bill_amount`. The app proposes `BILLING_DEFAULT_MAX_MONTHLY`.",
+    )
+    language = serializers.ChoiceField(
+        choices=consent_texts.LANGUAGES,
+        required=False,
+        help_text="The language of the consent text; by default the request's "
+        "(`Accept-Language`), else English.",
     )
 
     def validate_merchant_id(self, value: Any) -> Merchant:
@@ -87,16 +132,26 @@ class AuthorizationCodeOutputSerializer(serializers.Serializer):
     merchant = MerchantSummaryOutputSerializer(allow_null=True)
     expires_at = serializers.DateTimeField()
     qr_payload = serializers.CharField(help_text="Draw this as a QR code.")
+    consent_text = serializers.CharField(help_text="The consent text to show with the code.")
+    text_version = serializers.CharField()
+    language = serializers.CharField()
+    max_bill_amount = serializers.IntegerField(allow_null=True)
+    max_monthly_amount = serializers.IntegerField(allow_null=True)
+    currency = serializers.CharField()
 
 
-class CitizenConsentOutputSerializer(serializers.Serializer):
+class CitizenConsentOutputSerializer(ConsentTermsOutputFields):
     id = serializers.UUIDField()
     merchant = MerchantSummaryOutputSerializer()
     scope = serializers.ChoiceField(choices=ConsentScope.choices)
     granted_at = serializers.DateTimeField()
-    expires_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="Null: until revoked (billing)."
+    )
     revoked_at = serializers.DateTimeField(allow_null=True)
     is_live = serializers.SerializerMethodField(help_text="Neither revoked nor expired.")
 
     def get_is_live(self, consent: Any) -> bool:
-        return consent.revoked_at is None and consent.expires_at > timezone.now()
+        return consent.revoked_at is None and (
+            consent.expires_at is None or consent.expires_at > timezone.now()
+        )

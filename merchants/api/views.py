@@ -5,21 +5,27 @@ and in the sub-apps."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import generics, status
+from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.idempotency import idempotent
 from common.schema import PAGE_NOT_FOUND, problem_responses
+from common.throttling import fails_closed
 from common.views import list_schema
-from merchants import selectors, services
+from merchants import consent_texts, selectors, services
+from merchants.api import attempts
 from merchants.api.auth import (
     ApiKeyAuthentication,
     ApiKeyRateThrottle,
     IsMerchant,
+    presents_api_key,
     request_merchant,
 )
 from merchants.api.serializers import (
@@ -29,6 +35,7 @@ from merchants.api.serializers import (
     CodeRedeemInputSerializer,
     MerchantConsentOutputSerializer,
 )
+from merchants.errors import CodeInvalid, CodeUsed
 from merchants.models import Consent, Merchant
 from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.views import IDEMPOTENCY_PARAMETER
@@ -39,7 +46,13 @@ from wallet.payments.api.serializers import PayoutOutputSerializer
 
 
 class MerchantAPIView(APIView):
-    """A merchant's system calling with its API key; it sees only its own objects."""
+    """A merchant's system calling with its API key; it sees only its own objects.
+
+    Guessing is limited (``merchants.api.auth``, ``CODE_ATTEMPTS_*``): a client address
+    whose API keys failed too often is refused before its key is even read, and on a
+    view that redeems a citizen's code (:attr:`redeems_code`) a merchant or address
+    whose codes failed too often is refused before the code is tried; both answer 429
+    ``too_many_attempts`` with ``Retry-After``."""
 
     authentication_classes = (ApiKeyAuthentication,)
     permission_classes = (IsMerchant,)
@@ -48,6 +61,27 @@ class MerchantAPIView(APIView):
     @property
     def merchant(self) -> Merchant:
         return request_merchant(self.request)
+
+    @property
+    def redeems_code(self) -> bool:
+        """Whether this request redeems a citizen's code: the merchant views that fail
+        closed are exactly those (a code is the only guess a merchant can make;
+        ``common.throttling``)."""
+        return fails_closed(self)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if presents_api_key(request):
+            attempts.api_key_attempts_check(request)
+        super().initial(request, *args, **kwargs)
+        if self.redeems_code:
+            attempts.code_attempts_check(request, merchant=self.merchant)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, exceptions.AuthenticationFailed) and presents_api_key(self.request):
+            attempts.api_key_failed(self.request)
+        elif isinstance(exc, CodeInvalid | CodeUsed):
+            attempts.code_failed(self.request, merchant=self.merchant)
+        return super().handle_exception(exc)
 
     def idempotency_scope(self, request: Request) -> str:
         return f"merchant:{request_merchant(request).pk}"
@@ -106,7 +140,10 @@ class MerchantPayoutListView(MerchantAPIView, generics.ListAPIView):
 
 @extend_schema(tags=["consents"])
 class AuthorizationCodeView(APIView):
-    """A one-time code to show a merchant: valid for 10 minutes, redeemable once."""
+    """A one-time code to show a merchant: valid for 10 minutes, redeemable once. A
+    billing code carries the limits the citizen sets (both required); every code the
+    consent text shown with it, in the citizen's language. Redeemed by a merchant the
+    citizen already consented to for that scope, it renews that consent."""
 
     @extend_schema(
         operation_id="me_authorization_code_create",
@@ -120,6 +157,12 @@ class AuthorizationCodeView(APIView):
             citizen=request_citizen(request),
             scope=data.validated_data["scope"],
             merchant=data.validated_data.get("merchant_id"),
+            max_bill_amount=data.validated_data.get("max_bill_amount"),
+            max_monthly_amount=data.validated_data.get("max_monthly_amount"),
+            language=consent_texts.language_choose(
+                requested=data.validated_data.get("language"),
+                accept_language=request.headers.get("Accept-Language", ""),
+            ),
         )
         body = {
             "id": row.pk,
@@ -128,6 +171,12 @@ class AuthorizationCodeView(APIView):
             "merchant": row.merchant,
             "expires_at": row.expires_at,
             "qr_payload": services.code_qr_payload(code, row.scope),
+            "consent_text": row.text,
+            "text_version": row.text_version,
+            "language": row.language,
+            "max_bill_amount": row.max_bill_amount,
+            "max_monthly_amount": row.max_monthly_amount,
+            "currency": settings.WALLET_CURRENCY,
         }
         return Response(
             AuthorizationCodeOutputSerializer(body).data, status=status.HTTP_201_CREATED

@@ -23,37 +23,60 @@ class BillStatus(models.TextChoices):
     PAID = "paid", "Paid"
 
 
-def overdue_at(due_date: date) -> datetime:
-    """The instant a bill due on ``due_date`` becomes overdue: the end of its due date in
-    the deployment's time zone (``TIME_ZONE``), i.e. the first moment of the next day
-    there. The one statement of the overdue rule: paid before this instant, a bill was
-    paid on time; unpaid at it or after, it is overdue (:func:`is_overdue`,
-    :func:`paid_on_time`, and :func:`overdue_on` for a whole local date)."""
+def due_end(due_date: date) -> datetime:
+    """The end of a bill's due date in the deployment's time zone (``TIME_ZONE``), i.e.
+    the first moment of the next day there: unpaid from then, the bill is past due."""
     return datetime.combine(
         due_date + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
     )
 
 
+def overdue_at(due_date: date) -> datetime:
+    """The instant a bill due on ``due_date`` becomes overdue: ``BILL_OVERDUE_AFTER_DAYS``
+    (30) local days after the end of its due date, as credit bureaus report lateness. The
+    one statement of the overdue rule: paid before this instant, a bill was paid on
+    time; unpaid at it, it is recorded overdue and paid after it, paid late
+    (:func:`is_overdue`, :func:`paid_on_time`, and :func:`overdue_on` for a whole local
+    date). Between the due date and this instant it is only past due (:func:`is_past_due`)."""
+    return datetime.combine(
+        due_date + timedelta(days=1 + settings.BILL_OVERDUE_AFTER_DAYS),
+        time.min,
+        tzinfo=timezone.get_current_timezone(),
+    )
+
+
 def paid_on_time(*, paid_at: datetime, due_date: date) -> bool:
-    """Paid before the bill became overdue (on or before its due date, locally)."""
+    """Paid before the bill became overdue (:func:`overdue_at`)."""
     return paid_at < overdue_at(due_date)
 
 
 def is_overdue(*, due_date: date, at: datetime) -> bool:
-    """Whether a bill due on ``due_date`` is past due at the instant ``at``."""
+    """Whether a bill due on ``due_date`` is overdue (reported) at the instant ``at``."""
     return at >= overdue_at(due_date)
 
 
+def is_past_due(*, due_date: date, at: datetime) -> bool:
+    """Whether a bill due on ``due_date`` is past its due date at the instant ``at``."""
+    return at >= due_end(due_date)
+
+
+def overdue_due_before(today: date) -> date:
+    """Bills due before this date are overdue on the local date ``today``: the overdue
+    instant of a bill due on ``d`` is the first moment of ``d + 1 + N`` (:func:`overdue_at`),
+    which is at or before ``today``'s first moment exactly when ``d < today - N``."""
+    return today - timedelta(days=settings.BILL_OVERDUE_AFTER_DAYS)
+
+
 def overdue_on(today: date) -> Q:
-    """The open bills overdue on the local date ``today``: due before it (the overdue
-    instant of a bill due the day before ``today`` is ``today``'s first moment)."""
-    return Q(status=BillStatus.OPEN, due_date__lt=today)
+    """The open bills overdue on the local date ``today`` (:func:`overdue_due_before`)."""
+    return Q(status=BillStatus.OPEN, due_date__lt=overdue_due_before(today))
 
 
 class Bill(models.Model):
     """A bill a biller issued to a citizen under a billing consent: paid from the wallet
-    to the biller's settlement account. Paid by its due date it is a kept commitment;
-    left unpaid past it, a daily task records it overdue once (``overdue_recorded_at``)."""
+    to the biller's settlement account. Paid before its overdue instant (30 days after
+    its due date, :func:`overdue_at`) it is a kept commitment; left unpaid then, a daily
+    task records it overdue once (``overdue_recorded_at``)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="bills")
@@ -112,3 +135,10 @@ class Bill(models.Model):
     def overdue_at(self) -> datetime:
         """When it becomes overdue if unpaid (:func:`overdue_at`)."""
         return overdue_at(self.due_date)
+
+    @property
+    def past_due(self) -> bool:
+        """Open after its due date (not yet overdue, perhaps)."""
+        return self.status == BillStatus.OPEN and is_past_due(
+            due_date=self.due_date, at=timezone.now()
+        )

@@ -1,5 +1,9 @@
 """Every write of bills, one transaction each: a biller issues a bill, the citizen pays
-it, and a daily task records the ones left unpaid past their due date.
+it, and a daily task records the ones left unpaid 30 days past their due date.
+
+A bill keeps within the limits the citizen set on the billing consent (the largest
+single bill, the total of a calendar month of issue) and falls due at least
+``BILL_DUE_MIN`` after it is issued.
 
 Money moves only through ``wallet.services`` and scores change only through
 ``scoring.services.record_event``, inside the same transaction as the bill's change.
@@ -9,9 +13,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -21,10 +26,23 @@ from django.utils import timezone
 from common.bulk import row_instance, rows_insert
 from common.descriptions import bill_description
 from common.domain import FieldError, InvalidRequest
+from common.money import format_money
 from merchants import selectors as merchants_selectors
 from merchants.bills import selectors
-from merchants.bills.errors import BillAlreadyPaid, NotABiller
-from merchants.bills.models import Bill, BillStatus, is_overdue, paid_on_time
+from merchants.bills.errors import (
+    BillAlreadyPaid,
+    BillOverLimit,
+    BillPeriod,
+    DueDateTooSoon,
+    NotABiller,
+)
+from merchants.bills.models import (
+    Bill,
+    BillStatus,
+    is_overdue,
+    overdue_due_before,
+    paid_on_time,
+)
 from merchants.models import ConsentScope, Merchant, MerchantCategory
 from scoring import services as scoring_services
 from scoring.facts import EventKinds
@@ -37,6 +55,8 @@ logger = logging.getLogger(__name__)
 
 # How far ahead a bill may fall due: a year and a day covers an annual bill.
 BILL_DUE_WITHIN = timedelta(days=366)
+# How soon it may: the citizen has at least a week to pay.
+BILL_DUE_MIN = timedelta(days=7)
 
 
 # --- Bills -----------------------------------------------------------------------------
@@ -99,11 +119,54 @@ def _biller_check(merchant: Merchant) -> None:
         raise NotABiller()
 
 
-def _bill_check(bill: BillRecord) -> str:
+def _month(at: datetime) -> tuple[int, int]:
+    """The calendar month of an instant, in the deployment's time zone."""
+    local = timezone.localdate(at)
+    return local.year, local.month
+
+
+def _month_start(at: datetime) -> datetime:
+    return datetime.combine(
+        timezone.localdate(at).replace(day=1), time.min, tzinfo=timezone.get_current_timezone()
+    )
+
+
+def _limits_check(bill: BillRecord, *, month_billed: int) -> None:
+    """Refuse a bill over a limit of its consent: more than the largest single bill, or
+    taking what the consent billed in the calendar month of issue (``month_billed``,
+    before this bill) over the monthly total."""
+    consent = bill.consent
+    currency = settings.WALLET_CURRENCY
+    if consent.max_bill_amount is None or consent.max_monthly_amount is None:
+        raise ValueError("A billing consent has its limits.")
+    if bill.amount > consent.max_bill_amount:
+        raise BillOverLimit(
+            limit=consent.max_bill_amount,
+            period=BillPeriod.BILL,
+            detail=(
+                "The citizen allows bills of at most "
+                f"{format_money(consent.max_bill_amount, currency)} under this consent."
+            ),
+        )
+    if month_billed + bill.amount > consent.max_monthly_amount:
+        left = max(consent.max_monthly_amount - month_billed, 0)
+        raise BillOverLimit(
+            limit=consent.max_monthly_amount,
+            period=BillPeriod.MONTH,
+            detail=(
+                "The citizen allows at most "
+                f"{format_money(consent.max_monthly_amount, currency)} a month under this "
+                f"consent; {format_money(left, currency)} is left this month."
+            ),
+        )
+
+
+def _bill_check(bill: BillRecord, *, month_billed: int) -> str:
     """What a bill is (returns its status): issued by a biller under a billing consent
-    of that biller that was live at the moment of issue; falling due from the day of
-    issue to ``BILL_DUE_WITHIN`` after it (the local dates: for a bill issued now, from
-    today); for a positive amount; its payment and overdue record consistent."""
+    of that biller that was live at the moment of issue, within its limits
+    (:func:`_limits_check`); falling due from ``BILL_DUE_MIN`` after the day of issue to
+    ``BILL_DUE_WITHIN`` after it (the local dates); for a positive amount; its payment
+    and overdue record consistent."""
     _biller_check(bill.merchant)
     if bill.consent.merchant_id != bill.merchant.pk or bill.issued_at < bill.consent.granted_at:
         raise ValueError("A bill is issued under a consent its biller was granted before.")
@@ -111,14 +174,18 @@ def _bill_check(bill: BillRecord) -> str:
         consent=bill.consent, scope=ConsentScope.BILLING, at=bill.issued_at
     )
     issued_on = timezone.localdate(bill.issued_at)
-    if not issued_on <= bill.due_date <= issued_on + BILL_DUE_WITHIN:
+    if bill.due_date < issued_on + BILL_DUE_MIN:
         message = (
-            f"The due date must be from today ({issued_on.isoformat()}) to "
-            f"{(issued_on + BILL_DUE_WITHIN).isoformat()}."
+            f"A bill is due at least {BILL_DUE_MIN.days} days after it is issued: on "
+            f"{(issued_on + BILL_DUE_MIN).isoformat()} or later."
         )
+        raise DueDateTooSoon(message, errors=[FieldError("due_date", message, DueDateTooSoon.code)])
+    if bill.due_date > issued_on + BILL_DUE_WITHIN:
+        message = f"The due date must be on {(issued_on + BILL_DUE_WITHIN).isoformat()} or before."
         raise InvalidRequest(message, errors=[FieldError("due_date", message, "out_of_range")])
     if bill.amount <= 0:
         raise InvalidAmount("The amount must be a positive number of minor units.")
+    _limits_check(bill, month_billed=month_billed)
     status = _bill_paid_check(
         issued_at=bill.issued_at, paid_at=bill.paid_at, payment_id=bill.payment_id
     )
@@ -126,7 +193,7 @@ def _bill_check(bill: BillRecord) -> str:
         is_overdue(due_date=bill.due_date, at=bill.overdue_recorded_at)
         and (bill.paid_at is None or not bill_on_time(paid_at=bill.paid_at, due_date=bill.due_date))
     ):
-        raise ValueError("A bill is recorded overdue after its due date, if not paid by then.")
+        raise ValueError("A bill is recorded overdue once it is overdue, if not paid by then.")
     return status
 
 
@@ -148,12 +215,35 @@ def _bill_row(bill: BillRecord, status: str, currency: str) -> tuple[Any, ...]:
     )
 
 
+def _months_billed(bills: Sequence[BillRecord]) -> dict[tuple[Any, tuple[int, int]], int]:
+    """What each consent of ``bills`` has billed already (stored bills), by calendar
+    month of issue, from the earliest month of ``bills``: one query."""
+    billed: dict[tuple[Any, tuple[int, int]], int] = defaultdict(int)
+    if not bills:
+        return billed
+    since = _month_start(min(bill.issued_at for bill in bills))
+    rows = Bill.objects.filter(
+        consent_id__in={bill.consent_id for bill in bills}, issued_at__gte=since
+    ).values_list("consent_id", "issued_at", "amount")
+    for consent_id, issued_at, amount in rows:
+        billed[(consent_id, _month(issued_at))] += amount
+    return billed
+
+
 def _bills_write(bills: Sequence[BillRecord]) -> list[tuple[Any, ...]]:
     """Write bills: the one implementation of what a bill row may be (:func:`_bill_check`),
-    every bill checked before any is written, in the deployment's currency. Returns the
-    rows written."""
+    every bill checked before any is written, in the deployment's currency, each against
+    what its consent billed in its month before it (stored bills and those of ``bills``
+    issued earlier). Returns the rows written (in the order given)."""
     currency = settings.WALLET_CURRENCY
-    rows = [_bill_row(bill, _bill_check(bill), currency) for bill in bills]
+    billed = _months_billed(bills)
+    statuses: dict[int, str] = {}
+    for index in sorted(range(len(bills)), key=lambda i: bills[i].issued_at):
+        bill = bills[index]
+        month = (bill.consent_id, _month(bill.issued_at))
+        statuses[index] = _bill_check(bill, month_billed=billed[month])
+        billed[month] += bill.amount
+    rows = [_bill_row(bill, statuses[index], currency) for index, bill in enumerate(bills)]
     if rows:
         rows_insert(Bill, _BILL_COLUMNS, rows)
     return rows
@@ -173,9 +263,11 @@ def bill_issue(
     *, merchant: Merchant, consent_id: Any, amount: int, due_date: date, description: str
 ) -> Bill:
     """A biller bills a citizen who gave it a billing consent (live, not revoked):
-    :func:`_bills_write` applied to one bill, issued now."""
+    :func:`_bills_write` applied to one bill, issued now. The consent's row is locked
+    first, so two bills issued at once are checked against the monthly limit one after
+    the other and cannot pass it together."""
     _biller_check(merchant)  # before the consent is looked up: a non-biller learns nothing
-    consent = merchants_selectors.consent_live_for(merchant=merchant, consent_id=consent_id)
+    consent = merchants_selectors.consent_for_update(merchant=merchant, consent_id=consent_id)
     [row] = _bills_write(
         [
             BillRecord(
@@ -199,7 +291,8 @@ def bill_pay(*, citizen: User, bill_id: Any) -> Bill:
     """The citizen pays a bill from the wallet to the biller, all of it
     (``insufficient_funds`` otherwise, and nothing is written).
 
-    Paid on or before its due date (the deployment's local date) it is recorded as paid on
+    Paid before its overdue instant (``BILL_OVERDUE_AFTER_DAYS`` after its due date, in
+    the deployment's local dates; :func:`models.overdue_at`) it is recorded as paid on
     time, after it as paid late; a late payment settles the bill's overdue record, so the
     bill counts as one late payment, never two."""
     bill = selectors.bill_for_update(citizen=citizen, bill_id=bill_id)
@@ -236,9 +329,10 @@ def bill_pay(*, citizen: User, bill_id: Any) -> Bill:
 
 
 def bills_record_overdue(*, today: date | None = None) -> int:
-    """Record "bill overdue" once for every bill still unpaid after its due date; returns
-    how many were recorded. Each bill in its own transaction, so one bill's trouble does
-    not hold back the others, and running it twice records nothing more."""
+    """Record "bill overdue" once for every bill still unpaid at its overdue instant
+    (``BILL_OVERDUE_AFTER_DAYS`` after its due date); returns how many were recorded.
+    Each bill in its own transaction, so one bill's trouble does not hold back the
+    others, and running it twice records nothing more."""
     today = today or timezone.localdate()
     due = selectors.bills_overdue_unrecorded(today=today)
     return sum(_bill_record_overdue(bill_id=bill_id, today=today) for bill_id in due)
@@ -250,7 +344,7 @@ def _bill_record_overdue(*, bill_id: Any, today: date) -> bool:
     if (
         bill.status != BillStatus.OPEN
         or bill.overdue_recorded_at is not None
-        or bill.due_date >= today
+        or bill.due_date >= overdue_due_before(today)
     ):
         return False  # paid or recorded meanwhile
     # Overdue from its overdue instant, whenever the task gets to it.

@@ -14,7 +14,8 @@ It holds, for that citizen only:
 - bills issued to them, their credit events (whether each counts, until when, disputed),
   every score snapshot explained as the score endpoint explains it, and their disputes of
   records and of claims;
-- consents they gave, one-time codes they made (never the code or its digest), the
+- consents they gave (with the limits they set and the consent text they were shown),
+  one-time codes they made (never the code or its digest; with their texts), the
   access log (who read their facts, why, which facts), the eligibility decisions made
   about them, their bookings and claims.
 
@@ -62,8 +63,9 @@ from wallet.selectors import WalletSummary
 # renamed or removed, or a value changes meaning, so that anyone reading a saved export
 # knows which shape they hold. (Values changing with the citizen's data do not count.)
 # 2: the wallet's top_up_limit, withdrawal_limit and payout_destination; top_ups and
-# withdrawals.
-EXPORT_SCHEMA_VERSION = 2
+# withdrawals. 3: consents' and codes' billing limits, consent texts and renewals
+# (codes' redeemed_by); bills' past_due.
+EXPORT_SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,7 @@ def export_for_citizen(*, citizen: User) -> CitizenExport:
         # The digest is never read: it is the code's secret, not the citizen's data.
         authorization_codes=list(
             AuthorizationCode.objects.filter(citizen=citizen)
-            .select_related("merchant")
+            .select_related("merchant", "redeemed_by")
             .annotate(consent_id=F("consent__id"))
             .defer("digest")
             .order_by("-created_at", "-pk")

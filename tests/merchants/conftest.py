@@ -62,9 +62,29 @@ def make_reliable(user: User, *, on_time_bills: int = 1) -> User:
     return user
 
 
-def code_for(user: User, scope: str = "deposit_waiver", merchant: Merchant | None = None) -> str:
-    """A fresh one-time code of ``user``."""
-    _, code = services.authorization_code_create(citizen=user, scope=scope, merchant=merchant)
+# The billing limits the app proposes (minor units), for billing codes made in tests.
+MAX_BILL = 50_000
+MAX_MONTHLY = 100_000
+
+
+def code_for(
+    user: User,
+    scope: str = "deposit_waiver",
+    merchant: Merchant | None = None,
+    *,
+    max_bill_amount: int = MAX_BILL,
+    max_monthly_amount: int = MAX_MONTHLY,
+) -> str:
+    """A fresh one-time code of ``user``; a billing code with the limits given (the
+    app's proposed ones by default)."""
+    limits = (
+        {"max_bill_amount": max_bill_amount, "max_monthly_amount": max_monthly_amount}
+        if scope == "billing"
+        else {}
+    )
+    _, code = services.authorization_code_create(
+        citizen=user, scope=scope, merchant=merchant, **limits
+    )
     return code
 
 

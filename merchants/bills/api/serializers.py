@@ -18,7 +18,8 @@ class BillInputSerializer(serializers.Serializer):
     consent_id = serializers.UUIDField(help_text="A live consent of scope `billing`.")
     amount = MinorUnitsField()
     due_date = serializers.DateField(
-        help_text="Paid on or before this date, the bill counts as paid on time."
+        help_text="At least 7 days after today (`due_date_too_soon`). Unpaid 30 days after "
+        "it (`BILL_OVERDUE_AFTER_DAYS`), the bill is reported overdue."
     )
     description = serializers.CharField(
         max_length=500, help_text="What the bill is for, as the citizen will read it."
@@ -36,15 +37,22 @@ class _BillOutputFields(serializers.Serializer):
     status = serializers.ChoiceField(choices=BillStatus.choices)
     issued_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(allow_null=True)
-    is_overdue = serializers.SerializerMethodField(help_text="Unpaid after its due date.")
+    is_overdue = serializers.SerializerMethodField(
+        help_text="Reported overdue: unpaid at `overdue_at`."
+    )
+    past_due = serializers.BooleanField(
+        read_only=True,
+        help_text="Unpaid after its due date (not reported until `overdue_at`).",
+    )
     paid_on_time = serializers.SerializerMethodField(
         help_text="Whether it was paid by its due date; null while unpaid."
     )
     overdue_at = serializers.DateTimeField(
         read_only=True,
-        help_text="The instant it becomes overdue if unpaid: the end of `due_date` in the "
-        "server's time zone. Paid before it, a bill is paid on time; `is_overdue` is "
-        "`now >= overdue_at` for an open bill.",
+        help_text="The instant it is reported overdue if unpaid: 30 days "
+        "(`BILL_OVERDUE_AFTER_DAYS`) after the end of `due_date` in the server's time zone. "
+        "Paid before it, a bill is paid on time; `is_overdue` is `now >= overdue_at` for an "
+        "open bill.",
     )
 
     def get_is_overdue(self, bill: Bill) -> bool:

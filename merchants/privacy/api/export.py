@@ -118,7 +118,18 @@ class ExportAuthorizationCodeOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
     redeemed_at = serializers.DateTimeField(allow_null=True)
-    consent_id = serializers.UUIDField(allow_null=True, help_text="The consent it became.")
+    redeemed_by = MerchantSummaryOutputSerializer(
+        allow_null=True, help_text="The merchant that redeemed it."
+    )
+    consent_id = serializers.UUIDField(
+        allow_null=True,
+        help_text="The consent it granted or last renewed (null once a newer code renewed it).",
+    )
+    max_bill_amount = serializers.IntegerField(allow_null=True)
+    max_monthly_amount = serializers.IntegerField(allow_null=True)
+    text = serializers.CharField(help_text="The consent text shown with it.")
+    text_version = serializers.CharField()
+    language = serializers.CharField()
 
 
 class ExportDecisionOutputSerializer(DecisionOutputSerializer):

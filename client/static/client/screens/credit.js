@@ -282,7 +282,8 @@ function CodeForm({ initialScope, initialMerchant, initialLimits, onCode }) {
       read = readLimits(values.max_bill_amount, values.max_monthly_amount, currency);
       setLimitErrors(read.errors || {});
       if (read.errors) {
-        document.querySelector(".credit-limits [aria-invalid=true]")?.focus();
+        // The first field to fix takes the focus, once it shows its error.
+        setTimeout(() => document.querySelector(".credit-limits [aria-invalid=true]")?.focus(), 0);
         return;
       }
     }
@@ -363,7 +364,7 @@ function CodeForm({ initialScope, initialMerchant, initialLimits, onCode }) {
         : null}
       ${otherError || merchantError ? html`<${ErrorNotice} error=${action.error} />` : null}
       <div class="button-row">
-        <${Button} type="submit" busy=${action.busy}>${t("credit.get")}<//>
+        <${Button} type="submit" busy=${action.busy || (scope === "billing" && !currency)}>${t("credit.get")}<//>
       </div>
     </form>
   <//>`;

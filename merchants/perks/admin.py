@@ -32,6 +32,7 @@ from merchants.perks import rules as rules_module
 from merchants.perks import services
 from merchants.perks.errors import ClaimDisputeNotOpen
 from merchants.perks.models import (
+    PERK_BOUND_RANGES,
     Booking,
     Claim,
     ClaimDispute,
@@ -109,9 +110,36 @@ class PerkForm(forms.ModelForm):
         ),
     )
 
+    booking_max_days_ahead = forms.IntegerField(
+        min_value=PERK_BOUND_RANGES["booking_max_days_ahead"][0],
+        max_value=PERK_BOUND_RANGES["booking_max_days_ahead"][1],
+        initial=90,
+        help_text="A stay starts at most this many days after it is booked.",
+    )
+    booking_max_nights = forms.IntegerField(
+        min_value=PERK_BOUND_RANGES["booking_max_nights"][0],
+        max_value=PERK_BOUND_RANGES["booking_max_nights"][1],
+        initial=30,
+        help_text="A stay lasts at most this many nights.",
+    )
+    claim_window_days = forms.IntegerField(
+        min_value=PERK_BOUND_RANGES["claim_window_days"][0],
+        max_value=PERK_BOUND_RANGES["claim_window_days"][1],
+        initial=14,
+        help_text="A stay's outcome (and any damage claim) is reported at most this many days "
+        "after check-out; the deposit's hold ends 3 days after that.",
+    )
+
     class Meta:
         model = Perk
-        fields = ("merchant", "kind", "max_amount", "is_active", "rules")
+        fields = (
+            "merchant",
+            "kind",
+            "max_amount",
+            "is_active",
+            "rules",
+            *PERK_BOUND_RANGES,
+        )
 
     def clean_rules(self) -> dict[str, Any]:
         """Every problem becomes an error of this field; valid rules are stored with every
@@ -153,17 +181,31 @@ class PerkForm(forms.ModelForm):
 @admin.register(Perk)
 class PerkAdmin(admin.ModelAdmin):
     form = PerkForm
-    list_display = ("merchant", "kind", "max_amount_display", "is_active", "updated_at")
+    list_display = (
+        "merchant",
+        "kind",
+        "max_amount_display",
+        "booking_max_days_ahead",
+        "booking_max_nights",
+        "claim_window_days",
+        "is_active",
+        "updated_at",
+    )
     list_filter = ("kind", "is_active")
     search_fields = ("merchant__name",)
     list_select_related = ("merchant",)
     autocomplete_fields = ("merchant",)
 
     def get_fieldsets(self, request: HttpRequest, obj: Perk | None = None) -> Any:
+        stays = ("Stays", {"fields": tuple(PERK_BOUND_RANGES)})
         if obj is None:
-            return ((None, {"fields": ("merchant", "kind", "max_amount", "is_active", "rules")}),)
+            return (
+                (None, {"fields": ("merchant", "kind", "max_amount", "is_active", "rules")}),
+                stays,
+            )
         return (
             (None, {"fields": ("merchant", "kind", "max_amount", "is_active")}),
+            stays,
             ("Rules", {"fields": ("rules", "requirements_preview")}),
             ("History", {"fields": ("created_at", "updated_at")}),
         )
@@ -181,12 +223,14 @@ class PerkAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: Perk, form: forms.ModelForm, change: bool
     ) -> None:
         data = form.cleaned_data
+        bounds = services.StayBounds(**{name: data[name] for name in PERK_BOUND_RANGES})
         if change:
             saved = services.perk_update(
                 perk=obj,
                 max_amount=data["max_amount"],
                 rules=data["rules"],
                 is_active=data["is_active"],
+                bounds=bounds,
             )
         else:
             saved = services.perk_create(
@@ -195,6 +239,7 @@ class PerkAdmin(admin.ModelAdmin):
                 max_amount=data["max_amount"],
                 rules=data["rules"],
                 is_active=data["is_active"],
+                bounds=bounds,
             )
         adopt(obj, saved)
 
@@ -291,9 +336,14 @@ class BookingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "waived",
         "held",
         "hold",
+        "hold_due_at",
         "status",
         "outcome",
+        "cancel_reason",
         "created_at",
+        "checked_in_at",
+        "hold_failed_at",
+        "cancelled_at",
         "completed_at",
     )
     readonly_fields = fields
@@ -302,13 +352,15 @@ class BookingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "merchant",
         "citizen",
         "reference",
+        "check_in",
         "status",
         "outcome",
         "deposit",
         "waived",
         "held",
+        "hold_placed",
     )
-    list_filter = ("status", "outcome", "merchant")
+    list_filter = ("status", "outcome", "cancel_reason", "merchant")
     search_fields = ("reference", "citizen__username", "merchant__name")
     list_select_related = ("merchant", "citizen")
     date_hierarchy = "created_at"
@@ -316,6 +368,15 @@ class BookingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     deposit = money_column("deposit_amount", "Deposit")
     waived = money_column("waived_amount", "Waived")
     held = money_column("hold_amount", "Held")
+
+    @admin.display(description="Hold placed", boolean=True)
+    def hold_placed(self, obj: Booking) -> bool:
+        return obj.hold_placed
+
+    @admin.display(description="Hold to be placed")
+    def hold_due_at(self, obj: Booking) -> str:
+        due = obj.hold_due_at
+        return formats.localize(timezone.localtime(due)) if due is not None else "-"
 
 
 # --- Claims and their disputes ---------------------------------------------------------

@@ -32,6 +32,16 @@ class PerkKind(models.TextChoices):
     DEPOSIT_WAIVER = "deposit_waiver", "Deposit waiver"
 
 
+# The range each of a perk's stay bounds may take (days ahead, nights, claim window days):
+# what staff may set (the admin's form, ``services.perk_create``/``perk_update``), as the
+# database's check ``perk_bounds_within`` states it (a test keeps the two the same).
+PERK_BOUND_RANGES: dict[str, tuple[int, int]] = {
+    "booking_max_days_ahead": (1, 730),
+    "booking_max_nights": (1, 365),
+    "claim_window_days": (1, 60),
+}
+
+
 class Perk(models.Model):
     """What a merchant offers, and to whom: ``rules`` is data (``merchants.perks.rules``)."""
 

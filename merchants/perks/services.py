@@ -44,6 +44,7 @@ from merchants.perks.errors import (
     TooLateToCheckIn,
 )
 from merchants.perks.models import (
+    PERK_BOUND_RANGES,
     Booking,
     BookingOutcome,
     BookingStatus,
@@ -118,6 +119,41 @@ def _perk_rules(rules: dict[str, Any], max_amount: int) -> dict[str, Any]:
     return rules_module.Rules.from_data(rules).as_data()
 
 
+@dataclass(frozen=True, slots=True)
+class StayBounds:
+    """A perk's bounds on the stays booked with it (``Perk`` fields of the same names):
+    check-in at most ``booking_max_days_ahead`` days after booking, at most
+    ``booking_max_nights`` nights, the outcome reported within ``claim_window_days`` of
+    check-out. Together they bound how long a booking's hold may last."""
+
+    booking_max_days_ahead: int = 90
+    booking_max_nights: int = 30
+    claim_window_days: int = 14
+
+    @classmethod
+    def of(cls, perk: Perk) -> StayBounds:
+        return cls(**{name: getattr(perk, name) for name in PERK_BOUND_RANGES})
+
+    def check(self) -> None:
+        """Each bound within its range (``PERK_BOUND_RANGES``; ``RulesInvalid`` lists
+        every one that is not)."""
+        errors = [
+            f"{name}: from {low} to {high}."
+            for name, (low, high) in PERK_BOUND_RANGES.items()
+            if not (
+                isinstance(getattr(self, name), int)
+                and not isinstance(getattr(self, name), bool)
+                and low <= getattr(self, name) <= high
+            )
+        ]
+        if errors:
+            raise rules_module.RulesInvalid(errors)
+
+    def apply(self, perk: Perk) -> None:
+        for name in PERK_BOUND_RANGES:
+            setattr(perk, name, getattr(self, name))
+
+
 def _perk_save(perk: Perk, *, update_fields: list[str] | None = None) -> None:
     """Save the perk; every process's cached perks are dropped when this commits."""
     try:
@@ -130,29 +166,54 @@ def _perk_save(perk: Perk, *, update_fields: list[str] | None = None) -> None:
 
 @transaction.atomic
 def perk_create(
-    *, merchant: Merchant, kind: str, max_amount: int, rules: dict[str, Any], is_active: bool = True
+    *,
+    merchant: Merchant,
+    kind: str,
+    max_amount: int,
+    rules: dict[str, Any],
+    is_active: bool = True,
+    bounds: StayBounds | None = None,
 ) -> Perk:
-    """A perk with validated rules (``RulesInvalid`` lists every problem); a merchant has
-    one active perk of a kind (``PerkAlreadyActive``)."""
+    """A perk with validated rules and stay bounds (``RulesInvalid`` lists every
+    problem; the default bounds without ``bounds``); a merchant has one active perk of a
+    kind (``PerkAlreadyActive``)."""
+    bounds = bounds or StayBounds()
+    stored_rules = _perk_rules(rules, max_amount)
+    bounds.check()
     perk = Perk(
         merchant=merchant,
         kind=kind,
         max_amount=max_amount,
-        rules=_perk_rules(rules, max_amount),
+        rules=stored_rules,
         is_active=is_active,
     )
+    bounds.apply(perk)
     _perk_save(perk)
     return perk
 
 
 @transaction.atomic
-def perk_update(*, perk: Perk, max_amount: int, rules: dict[str, Any], is_active: bool) -> Perk:
-    """Change a perk's rules, maximum or state; the rules are validated first. Decisions
-    already made keep what they said."""
+def perk_update(
+    *,
+    perk: Perk,
+    max_amount: int,
+    rules: dict[str, Any],
+    is_active: bool,
+    bounds: StayBounds | None = None,
+) -> Perk:
+    """Change a perk's rules, maximum, state or (given ``bounds``) stay bounds; all are
+    validated first. Decisions and bookings already made keep what they said (a hold
+    placed keeps its end)."""
     stored_rules = _perk_rules(rules, max_amount)
+    if bounds is not None:
+        bounds.check()
     perk = Perk.objects.select_for_update().get(pk=perk.pk)
     perk.max_amount, perk.rules, perk.is_active = max_amount, stored_rules, is_active
-    _perk_save(perk, update_fields=["max_amount", "rules", "is_active", "updated_at"])
+    fields = ["max_amount", "rules", "is_active", "updated_at"]
+    if bounds is not None:
+        bounds.apply(perk)
+        fields += list(PERK_BOUND_RANGES)
+    _perk_save(perk, update_fields=fields)
     return perk
 
 

@@ -2,6 +2,7 @@
 and changed through the services (a key is shown once and stored nowhere); records are
 read-only; claim disputes are decided on a page that calls the service."""
 
+import dataclasses
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ import time_machine
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.contrib.sessions.models import Session
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -26,8 +27,15 @@ from merchants.bills import services as bills_services
 from merchants.bills.models import Bill
 from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
 from merchants.perks import services as perks_services
-from merchants.perks.models import Booking, Claim, ClaimDispute, Decision, Perk
-from merchants.perks.rules import DEFAULT_RULES, Rules
+from merchants.perks.models import (
+    PERK_BOUND_RANGES,
+    Booking,
+    Claim,
+    ClaimDispute,
+    Decision,
+    Perk,
+)
+from merchants.perks.rules import DEFAULT_RULES, Rules, RulesInvalid
 from scoring.models import CreditEvent
 from scoring.subjects import claim_unpaid_source
 from tests.merchants.conftest import (
@@ -529,6 +537,9 @@ def test_digests_are_shown_and_searched_nowhere(
 
 # --- Perks -----------------------------------------------------------------------------
 
+# The stay bounds a perk's form is sent with (the defaults)
+STAY_BOUNDS = {"booking_max_days_ahead": 90, "booking_max_nights": 30, "claim_window_days": 14}
+
 
 def perk_post(
     admin_client: Client,
@@ -537,8 +548,10 @@ def perk_post(
     rules: Any,
     max_amount: int = 100_000,
     is_active: bool = True,
+    bounds: dict[str, int] | None = None,
 ) -> PageResponse:
-    data = {"max_amount": max_amount, "rules": json.dumps(rules)}
+    data: dict[str, Any] = {"max_amount": max_amount, "rules": json.dumps(rules), **STAY_BOUNDS}
+    data.update(bounds or {})
     if is_active:
         data["is_active"] = "on"
     return admin_client.post(admin_url(Perk, "change", perk.pk), data)
@@ -577,7 +590,7 @@ def test_the_perk_form_refuses_text_that_is_not_json(admin_client: Client, hotel
     perk = hotel.perks.get()
     response = admin_client.post(
         admin_url(Perk, "change", perk.pk),
-        {"max_amount": 1, "is_active": "on", "rules": '{"conditions": ['},
+        {"max_amount": 1, "is_active": "on", "rules": '{"conditions": [', **STAY_BOUNDS},
     )
     assert response.context["adminform"].form.errors == {"rules": ["Enter a valid JSON."]}
     assert Perk.objects.get(pk=perk.pk).max_amount == 200_000
@@ -627,6 +640,72 @@ def test_the_perk_form_saves_valid_rules_and_shows_what_the_citizen_reads(
     ) in page
 
 
+def test_staff_set_a_perks_stay_bounds_within_their_ranges(
+    admin_client: Client, hotel: Merchant
+) -> None:
+    # Given the hotel's perk with the default bounds (90 days ahead, 30 nights, 14 days)
+    perk = hotel.perks.get()
+    assert (perk.booking_max_days_ahead, perk.booking_max_nights, perk.claim_window_days) == (
+        90,
+        30,
+        14,
+    )
+    before = Perk.objects.values().get(pk=perk.pk)
+    # When staff send bounds outside their ranges
+    refused = perk_post(
+        admin_client,
+        perk,
+        rules=DEFAULT_RULES,
+        bounds={"booking_max_days_ahead": 731, "booking_max_nights": 0, "claim_window_days": 61},
+    )
+    # Then the form names each, and nothing changed
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors == {
+        "booking_max_days_ahead": ["Ensure this value is less than or equal to 730."],
+        "booking_max_nights": ["Ensure this value is greater than or equal to 1."],
+        "claim_window_days": ["Ensure this value is less than or equal to 60."],
+    }
+    assert Perk.objects.values().get(pk=perk.pk) == before
+    # When they shorten them
+    saved = perk_post(
+        admin_client,
+        perk,
+        rules=DEFAULT_RULES,
+        bounds={"booking_max_days_ahead": 30, "booking_max_nights": 7, "claim_window_days": 5},
+    )
+    # Then the perk keeps them, and its page shows them
+    assert saved.status_code == 302
+    perk.refresh_from_db()
+    assert (perk.booking_max_days_ahead, perk.booking_max_nights, perk.claim_window_days) == (
+        30,
+        7,
+        5,
+    )
+    page = admin_client.get(admin_url(Perk, "change", perk.pk)).content.decode()
+    assert 'name="booking_max_nights" value="7"' in page
+
+
+def test_the_services_refuse_the_stay_bounds_the_database_refuses(hotel: Merchant) -> None:
+    # Given the hotel's perk; for each bound, its range's ends and one past each
+    perk = hotel.perks.get()
+    for name, (low, high) in PERK_BOUND_RANGES.items():
+        for value in (low - 1, high + 1):
+            # Then the service refuses the value, and so does the database
+            with pytest.raises(RulesInvalid) as refused:
+                replace_bound(name, value).check()
+            assert refused.value.errors == [f"{name}: from {low} to {high}."]
+            with pytest.raises(IntegrityError), transaction.atomic():
+                Perk.objects.filter(pk=perk.pk).update(**{name: value})
+        for value in (low, high):
+            # ... and both accept the ends
+            replace_bound(name, value).check()
+            assert Perk.objects.filter(pk=perk.pk).update(**{name: value}) == 1
+
+
+def replace_bound(name: str, value: int) -> perks_services.StayBounds:
+    return dataclasses.replace(perks_services.StayBounds(), **{name: value})
+
+
 def test_a_second_active_perk_of_a_kind_is_a_form_error(
     admin_client: Client, hotel: Merchant
 ) -> None:
@@ -637,6 +716,7 @@ def test_a_second_active_perk_of_a_kind_is_a_form_error(
         "kind": "deposit_waiver",
         "max_amount": 10_000,
         "rules": json.dumps(DEFAULT_RULES),
+        **STAY_BOUNDS,
     }
     error = {
         "is_active": [

@@ -126,18 +126,33 @@ def test_the_demo_citizen_logs_in_and_sees_two_years_of_history(seeded: list[str
     assert {reason["code"] for reason in score["reasons"]} >= {"late_payments"}
     history = client.get("/api/v1/me/score/history", {"page_size": 100}).json()
     assert history["count"] >= 8
+    # And a stay at the demo hotel in three weeks, 500.00 of its deposit to be held from
+    # two days before check-in and nothing held yet
+    coming, *bookings = client.get("/api/v1/me/bookings").json()["results"]
+    check_in = timezone.localdate() + timedelta(days=21)
+    assert {
+        k: coming[k]
+        for k in ("status", "check_in", "check_out", "hold_amount", "hold_placed", "hold_due_at")
+    } == {
+        "status": "confirmed",
+        "check_in": str(check_in),
+        "check_out": str(check_in + timedelta(days=2)),
+        "hold_amount": 50_000,
+        "hold_placed": False,
+        "hold_due_at": f"{check_in - timedelta(days=2)}T00:00:00Z",
+    }
+    assert coming["merchant"]["name"] == city.DEMO_HOTEL.name
     # And three completed stays, the last at the demo hotel
-    bookings = client.get("/api/v1/me/bookings").json()["results"]
     assert len(bookings) == 3
     assert all(booking["status"] == "completed" for booking in bookings)
     demo = User.objects.get(username="demo")
-    last = Booking.objects.filter(citizen=demo).order_by("-created_at").first()
+    last = Booking.objects.filter(citizen=demo, status="completed").order_by("-created_at").first()
     assert last is not None
     assert last.merchant.name == city.DEMO_HOTEL.name
     assert last.outcome == BookingOutcome.OK
-    # And the hotels' reads in "who looked"
+    # And the hotels' reads in "who looked" (the coming stay's decision last)
     log = client.get("/api/v1/me/access-log").json()
-    assert log["count"] == 3
+    assert log["count"] == 4
     assert {row["accessor"] for row in log["results"]} >= {city.DEMO_HOTEL.name}
 
 

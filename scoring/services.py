@@ -612,6 +612,10 @@ def _disputes_write(disputes: Sequence[DisputeRecord]) -> list[Dispute]:
             status, escalated_at = RecordDisputeStatus.ESCALATED, record.opened_at
         if not furnished and status in _FURNISHER_ANSWERS:
             raise ValueError("Only a furnished record's dispute is answered by its furnisher.")
+        # Escalated with no answer: it went to staff at once, not to the furnisher.
+        to_furnisher = furnished and not (
+            status == RecordDisputeStatus.ESCALATED and record.answered_at is None
+        )
         written.append(
             Dispute(
                 id=record.id,
@@ -621,7 +625,7 @@ def _disputes_write(disputes: Sequence[DisputeRecord]) -> list[Dispute]:
                 status=status,
                 opened_at=record.opened_at,
                 furnisher_id=event.furnisher_id,
-                respond_by=record.opened_at + DISPUTE_RESPONSE_PERIOD if furnished else None,
+                respond_by=record.opened_at + DISPUTE_RESPONSE_PERIOD if to_furnisher else None,
                 answer_note=record.answer_note,
                 answered_at=record.answered_at,
                 escalated_at=escalated_at,
@@ -1034,15 +1038,24 @@ def _dispute_move(
 
 
 @transaction.atomic
-def dispute_open(*, citizen: User, event: CreditEvent, reason: str) -> Dispute:
+def dispute_open(
+    *, citizen: User, event: CreditEvent, reason: str, to_staff: bool = False
+) -> Dispute:
     """The citizen contests one of their records: the dispute goes to the record's
     furnisher, who must answer by ``respond_by`` (or to staff at once when nobody
     furnished it). The record is marked disputed and still counts. Once per record
-    (``already_disputed``)."""
+    (``already_disputed``). ``to_staff``: staff decide it with a dispute of their own
+    about the same matter (a claim's), so it goes to them at once (``escalated``)."""
+    now = timezone.now()
     [dispute] = _disputes_write(
         [
             DisputeRecord(
-                event_id=event.pk, citizen_id=citizen.pk, reason=reason, opened_at=timezone.now()
+                event_id=event.pk,
+                citizen_id=citizen.pk,
+                reason=reason,
+                opened_at=now,
+                status=RecordDisputeStatus.ESCALATED if to_staff else RecordDisputeStatus.OPEN,
+                escalated_at=now if to_staff else None,
             )
         ]
     )

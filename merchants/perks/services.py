@@ -1216,7 +1216,10 @@ def claim_dispute_open(*, citizen: User, claim: Claim, reason: str) -> ClaimDisp
     unpaid = selectors.claim_unpaid_record(claim=claim)
     record_dispute = None
     if unpaid is not None and unpaid.status == EventStatus.ACTIVE:
-        record_dispute = scoring_services.dispute_open(citizen=citizen, event=unpaid, reason=reason)
+        # Staff decide it with the claim's dispute.
+        record_dispute = scoring_services.dispute_open(
+            citizen=citizen, event=unpaid, reason=reason, to_staff=True
+        )
     elif unpaid is not None and unpaid.status == EventStatus.DISPUTED:
         record_dispute = unpaid.dispute  # the citizen disputed the record itself before
     # Opened now, with (or after) the dispute of its record
@@ -1277,9 +1280,8 @@ def claim_dispute_resolve(
     if dispute.record_dispute_id is not None:
         record_dispute = dispute.record_dispute
         assert record_dispute is not None  # noqa: S101 - its id is set
-        # Staff decide the record's dispute with the claim's only once it is theirs
-        # (escalated); until then its furnisher answers it (``scoring.services``).
-        if record_dispute.awaiting_staff and resolution == DisputeResolution.STAFF:
+        # The record's dispute went to staff with the claim's, and ends with it.
+        if record_dispute.awaiting_staff:
             scoring_services.dispute_resolve(
                 dispute=record_dispute, upheld=upheld, note=note, resolved_by=resolved_by
             )

@@ -2,6 +2,7 @@
 the access-logged read and scorecard activation."""
 
 import random
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,15 +14,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from scoring import selectors, services, tasks
-from scoring.errors import AlreadyDisputed, DisputeNotOpen, EventSourceConflict, InvalidEvent
+from scoring.errors import AlreadyDisputed, DisputeNotEscalated, EventSourceConflict, InvalidEvent
 from scoring.facts import EVENT_WINDOW_DAYS, EventKinds
 from scoring.models import (
     AccessLogEntry,
     CreditEvent,
     Dispute,
-    DisputeResolution,
-    DisputeStatus,
     EventStatus,
+    RecordDisputeResolution,
+    RecordDisputeStatus,
     Scorecard,
     ScorecardStatus,
     ScoreSnapshot,
@@ -281,21 +282,31 @@ def test_one_account_costs_a_fixed_number_of_queries_whatever_its_history(
 # --- Disputes --------------------------------------------------------------------------
 
 
-def test_a_disputed_event_stops_counting_at_once_and_the_score_is_recomputed(
+FURNISHER = uuid.UUID("00000000-0000-4000-8000-00000000f00d")
+
+
+def test_a_disputed_event_keeps_counting_and_the_score_is_recomputed(
     citizen, record, django_capture_on_commit_callbacks
 ):
-    # Given an unpaid claim
-    claim = record(citizen, EventKinds.CLAIM_UNPAID, source="claim:1", amount=5_000)
+    # Given an unpaid claim a merchant reported
+    claim = record(
+        citizen, EventKinds.CLAIM_UNPAID, source="claim:1", amount=5_000, furnisher_id=FURNISHER
+    )
     assert current_score(citizen) == 350
     # When the citizen disputes it
     with django_capture_on_commit_callbacks(execute=True):
         dispute = services.dispute_open(citizen=citizen, event=claim, reason="I paid in cash.")
-    # Then the event no longer counts and the score is back
+    # Then the dispute goes to that merchant, the event is marked disputed and still
+    # counts, and the score is recomputed with the open dispute
     claim.refresh_from_db()
-    assert (dispute.status, claim.status) == (DisputeStatus.OPEN, EventStatus.DISPUTED)
+    assert (dispute.status, claim.status) == (RecordDisputeStatus.OPEN, EventStatus.DISPUTED)
+    assert (dispute.furnisher_id, dispute.respond_by) == (
+        FURNISHER,
+        dispute.opened_at + timedelta(days=30),
+    )
     snapshot = selectors.score_current(account=citizen)
-    assert snapshot.score == 560
-    assert (snapshot.features["unpaid_claims"], snapshot.features["open_disputes"]) == (0, 1)
+    assert snapshot.score == 350
+    assert (snapshot.features["unpaid_claims"], snapshot.features["open_disputes"]) == (1, 1)
 
 
 def test_an_event_is_disputed_once(citizen, record):
@@ -319,52 +330,65 @@ def test_another_citizens_event_cannot_be_disputed(citizen, other_citizen, recor
     ("upheld", "event_status", "score"),
     [(True, EventStatus.REMOVED, 560), (False, EventStatus.ACTIVE, 530)],
 )
-def test_staff_resolve_a_dispute_and_the_score_follows(
+def test_staff_decide_a_dispute_of_a_record_nobody_furnished(
     citizen, record, django_capture_on_commit_callbacks, upheld, event_status, score
 ):
-    # Given a disputed no-show (560 - 30 while it counts)
+    # Given a disputed no-show no merchant furnished (560 - 30 while it counts): it
+    # went to staff at once
     event = record(citizen, EventKinds.NO_SHOW)
     dispute = services.dispute_open(citizen=citizen, event=event, reason="I was there.")
+    assert (dispute.status, dispute.respond_by) == (RecordDisputeStatus.ESCALATED, None)
+    assert dispute.escalated_at == dispute.opened_at
     staff = UserFactory(is_staff=True)
     # When staff resolve it
     with django_capture_on_commit_callbacks(execute=True):
         services.dispute_resolve(dispute=dispute, upheld=upheld, note="Checked.", resolved_by=staff)
-    # Then the event is removed or counts again, and the score says so
+    # Then the event is removed or stands, and the score says so
     dispute.refresh_from_db()
     event.refresh_from_db()
-    assert dispute.status == (DisputeStatus.UPHELD if upheld else DisputeStatus.REJECTED)
+    assert dispute.status == (
+        RecordDisputeStatus.UPHELD if upheld else RecordDisputeStatus.REJECTED
+    )
     assert (dispute.resolved_by, dispute.resolution_note) == (staff, "Checked.")
-    assert (dispute.resolution, dispute.resolved_automatically) == (DisputeResolution.STAFF, False)
+    assert (dispute.resolution, dispute.resolved_automatically) == (
+        RecordDisputeResolution.STAFF,
+        False,
+    )
     assert event.status == event_status
     assert current_score(citizen) == score
-    with pytest.raises(DisputeNotOpen):
+    with pytest.raises(DisputeNotEscalated):
         services.dispute_resolve(dispute=dispute, upheld=not upheld, note="", resolved_by=staff)
+    dispute.refresh_from_db()
+    assert dispute.resolution_note == "Checked."
 
 
-def test_a_dispute_open_for_30_days_is_upheld_automatically(
+def test_a_dispute_its_furnisher_does_not_answer_in_30_days_is_removed(
     citizen, record, travel, django_capture_on_commit_callbacks
 ):
-    # Given a dispute opened now
-    event = record(citizen, EventKinds.NO_SHOW)
-    dispute = services.dispute_open(citizen=citizen, event=event, reason="I was there.")
-    # When the daily task runs 29 days later, nothing happens
-    travel(timedelta(days=29, hours=23))
-    assert tasks.uphold_stale_disputes.delay().get() == 0
-    dispute.refresh_from_db()
-    assert dispute.status == DisputeStatus.OPEN
-    # When it runs after 30 days, the dispute is upheld, by nobody, with a note
-    travel(timedelta(hours=1))
+    # Given a dispute of a furnished no-show, opened now: the no-show still counts
+    event = record(citizen, EventKinds.NO_SHOW, furnisher_id=FURNISHER)
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.uphold_stale_disputes.delay().get() == 1
+        dispute = services.dispute_open(citizen=citizen, event=event, reason="I was there.")
+    assert current_score(citizen) == 530
+    # When the task runs a minute before its deadline, nothing happens
+    travel(timedelta(days=29, hours=23, minutes=59))
+    assert tasks.remove_unanswered_disputes.delay().get() == 0
+    dispute.refresh_from_db()
+    assert dispute.status == RecordDisputeStatus.OPEN
+    # When it runs after 30 days, the record is removed, by nobody, with a note
+    travel(timedelta(minutes=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.remove_unanswered_disputes.delay().get() == 1
     dispute.refresh_from_db()
     event.refresh_from_db()
-    assert (dispute.status, dispute.resolved_by) == (DisputeStatus.UPHELD, None)
-    assert dispute.resolution == DisputeResolution.AUTOMATIC
+    assert (dispute.status, dispute.resolved_by) == (RecordDisputeStatus.REMOVED_UNANSWERED, None)
+    assert dispute.resolution == RecordDisputeResolution.AUTOMATIC
     assert dispute.resolved_automatically
-    assert "30 days" in dispute.resolution_note
+    assert dispute.resolution_note == services.REMOVED_UNANSWERED_NOTE
     assert event.status == EventStatus.REMOVED
     assert current_score(citizen) == 560
-    # And running it again changes nothing
+    # And running it again (or its former name, kept for old beat entries) changes nothing
+    assert tasks.remove_unanswered_disputes.delay().get() == 0
     assert tasks.uphold_stale_disputes.delay().get() == 0
 
 
@@ -804,22 +828,44 @@ def test_one_event_and_many_repeat_a_recorded_source_as_its_first_event(
     assert CreditEvent.objects.get().occurred_at == first.occurred_at
 
 
+_S = RecordDisputeStatus
+
+
 def _dispute_now(citizen: User, event: CreditEvent, status: str, resolved_by: User | None) -> None:
-    """Opened through ``dispute_open`` and, unless open, resolved by ``dispute_resolve``."""
+    """Opened through ``dispute_open`` and taken to ``status`` by the services: the
+    furnisher's answer, the deadline, the escalation and staff's decision."""
     dispute = services.dispute_open(citizen=citizen, event=event, reason="Not mine.")
-    if status != DisputeStatus.OPEN:
+    if status in (_S.OPEN, _S.ESCALATED) and dispute.status == status:
+        return
+    if status == _S.REMOVED_UNANSWERED:
+        services.disputes_remove_unanswered(at=dispute.opened_at + timedelta(days=30))
+        return
+    if status == _S.CORRECTED:
+        services.dispute_correct(dispute=dispute, furnisher_id=FURNISHER, note="Checked.")
+        return
+    services.dispute_verify(dispute=dispute, furnisher_id=FURNISHER, note="Checked.")
+    if status == _S.VERIFIED:
+        return
+    services.dispute_escalate(citizen=citizen, dispute=dispute, reason="It is wrong.")
+    if status in (_S.UPHELD, _S.REJECTED):
         services.dispute_resolve(
-            dispute=dispute,
-            upheld=status == DisputeStatus.UPHELD,
-            note="Checked.",
-            resolved_by=resolved_by,
+            dispute=dispute, upheld=status == _S.UPHELD, note="Checked.", resolved_by=resolved_by
         )
 
 
 def _dispute_in_history(
     citizen: User, event: CreditEvent, status: str, resolved_by: User | None
 ) -> None:
-    opened_at = timezone.now() - timedelta(days=10)
+    opened_at = timezone.now() - timedelta(days=40)
+    answered = status in (_S.VERIFIED, _S.CORRECTED, _S.ESCALATED, _S.UPHELD, _S.REJECTED)
+    escalated = status in (_S.ESCALATED, _S.UPHELD, _S.REJECTED)
+    ended = status in (_S.CORRECTED, _S.REMOVED_UNANSWERED, _S.UPHELD, _S.REJECTED)
+    resolution = {
+        _S.CORRECTED: RecordDisputeResolution.FURNISHER,
+        _S.REMOVED_UNANSWERED: RecordDisputeResolution.AUTOMATIC,
+        _S.UPHELD: RecordDisputeResolution.STAFF,
+        _S.REJECTED: RecordDisputeResolution.STAFF,
+    }.get(status, "")
     services.disputes_bulk_record(
         disputes=[
             services.DisputeRecord(
@@ -828,11 +874,21 @@ def _dispute_in_history(
                 reason="Not mine.",
                 opened_at=opened_at,
                 status=status,
-                resolved_at=None if status == DisputeStatus.OPEN else opened_at + timedelta(days=5),
-                resolution="" if status == DisputeStatus.OPEN else DisputeResolution.STAFF,
-                resolution_note="" if status == DisputeStatus.OPEN else "Checked.",
+                answer_note="Checked." if answered else "",
+                answered_at=opened_at + timedelta(days=3) if answered else None,
+                escalated_at=opened_at + timedelta(days=4) if escalated else None,
+                escalation_reason="It is wrong." if escalated else "",
+                resolved_at=opened_at + timedelta(days=30) if ended else None,
+                resolution=resolution,
+                resolution_note={
+                    _S.UPHELD: "Checked.",
+                    _S.REJECTED: "Checked.",
+                    _S.REMOVED_UNANSWERED: services.REMOVED_UNANSWERED_NOTE,
+                }.get(status, ""),
                 resolved_by_id=(
-                    None if status == DisputeStatus.OPEN or resolved_by is None else resolved_by.pk
+                    resolved_by.pk
+                    if status in (_S.UPHELD, _S.REJECTED) and resolved_by is not None
+                    else None
                 ),
             )
         ]
@@ -848,31 +904,45 @@ each_dispute_path = pytest.mark.parametrize(
 
 @each_dispute_path
 @pytest.mark.parametrize(
-    ("status", "event_status"),
+    ("status", "event_status", "counts"),
     [
-        (DisputeStatus.OPEN, EventStatus.DISPUTED),
-        (DisputeStatus.UPHELD, EventStatus.REMOVED),
-        (DisputeStatus.REJECTED, EventStatus.ACTIVE),
+        (_S.OPEN, EventStatus.DISPUTED, True),
+        (_S.VERIFIED, EventStatus.ACTIVE, True),
+        (_S.CORRECTED, EventStatus.REMOVED, False),
+        (_S.REMOVED_UNANSWERED, EventStatus.REMOVED, False),
+        (_S.ESCALATED, EventStatus.DISPUTED, True),
+        (_S.UPHELD, EventStatus.REMOVED, False),
+        (_S.REJECTED, EventStatus.ACTIVE, True),
     ],
 )
 def test_each_state_of_a_dispute_leaves_its_event_so(
-    citizen: User, record: Any, dispute: DisputePath, status: str, event_status: str
+    citizen: User,
+    record: Any,
+    dispute: DisputePath,
+    status: str,
+    event_status: str,
+    counts: bool,
 ) -> None:
-    # Given an unpaid claim's record
-    event = record(citizen, EventKinds.CLAIM_UNPAID, days_ago=20)
+    # Given an unpaid claim's record, furnished by a merchant
+    event = record(citizen, EventKinds.CLAIM_UNPAID, days_ago=50, furnisher_id=FURNISHER)
     staff = UserFactory.create(is_staff=True)
     # When it is disputed and the dispute gets to this state
     dispute(citizen, event, status, staff)
     # Then the dispute is in it, and the event counts, is disputed or removed accordingly
     stored = Dispute.objects.get(event=event)
-    resolved = status != DisputeStatus.OPEN
+    decided = status in (_S.UPHELD, _S.REJECTED)
     assert (stored.status, stored.citizen, stored.reason) == (status, citizen, "Not mine.")
-    assert (stored.resolved_at is not None, stored.resolved_by, stored.resolution_note) == (
-        (True, staff, "Checked.") if resolved else (False, None, "")
+    assert (stored.furnisher_id, stored.respond_by) == (
+        FURNISHER,
+        stored.opened_at + timedelta(days=30),
     )
-    assert stored.resolution == (DisputeResolution.STAFF if resolved else "")
+    assert (stored.resolved_by, stored.resolution_note != "") == (
+        (staff, True) if decided else (None, status == _S.REMOVED_UNANSWERED)
+    )
+    assert stored.can_escalate == (status == _S.VERIFIED)
     event.refresh_from_db()
     assert event.status == event_status
+    assert selectors.event_counts(event, at=timezone.now()) is counts
 
 
 @each_dispute_path
@@ -883,7 +953,7 @@ def test_an_event_is_disputed_once_whichever_way(
     services.dispute_open(citizen=citizen, event=event, reason="Not mine.")
 
     with pytest.raises(AlreadyDisputed):
-        dispute(citizen, event, DisputeStatus.OPEN, None)
+        dispute(citizen, event, RecordDisputeStatus.OPEN, None)
     assert Dispute.objects.count() == 1
 
 
@@ -897,7 +967,7 @@ def test_a_removed_record_cannot_be_disputed_again_whichever_way(
     services.dispute_resolve(dispute=opened, upheld=True, note="", resolved_by=None)
     # When it is disputed again, then that is refused
     with pytest.raises(AlreadyDisputed):
-        dispute(citizen, event, DisputeStatus.OPEN, None)
+        dispute(citizen, event, RecordDisputeStatus.OPEN, None)
     assert Dispute.objects.count() == 1
 
 
@@ -908,7 +978,7 @@ def test_only_its_own_citizen_disputes_an_event_whichever_way(
     event = record(other_citizen, EventKinds.NO_SHOW)
 
     with pytest.raises(CreditEvent.DoesNotExist):
-        dispute(citizen, event, DisputeStatus.OPEN, None)
+        dispute(citizen, event, RecordDisputeStatus.OPEN, None)
     assert not Dispute.objects.exists()
     event.refresh_from_db()
     assert event.status == EventStatus.ACTIVE

@@ -1,5 +1,7 @@
-"""Both kinds of dispute end through one transition (``scoring.services.
-dispute_transition``): the same refusals and the same columns, whichever the subject."""
+"""Disputes that staff decide (a claim's) end through one transition
+(``scoring.services.dispute_transition``). A dispute of a credit event has states of its
+own (answered by the record's furnisher: ``tests/scoring/test_furnisher_disputes.py``);
+one opened with a claim's dispute goes to staff with it and ends with it."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from merchants.perks import services as perks_services
 from merchants.perks.errors import ClaimDisputeNotOpen
 from merchants.perks.models import Claim, ClaimDispute, ClaimDisputeStatus, ClaimStatus
 from scoring import services as scoring_services
-from scoring.errors import DisputeNotOpen
 from scoring.models import (
     CreditEvent,
     Dispute,
@@ -54,9 +55,7 @@ def test_claim_disputes_have_every_disputes_states() -> None:
     assert DisputeResolution.values == ["staff", "automatic"]
 
 
-@pytest.mark.parametrize(
-    ("model", "error"), [(Dispute, DisputeNotOpen), (ClaimDispute, ClaimDisputeNotOpen)]
-)
+@pytest.mark.parametrize(("model", "error"), [(ClaimDispute, ClaimDisputeNotOpen)])
 def test_a_dispute_ends_once_refused_with_its_own_error(
     of_kind: Callable[[type[DisputeBase]], DisputeBase],
     model: type[DisputeBase],
@@ -98,7 +97,7 @@ def test_a_dispute_ends_once_refused_with_its_own_error(
     assert (dispute.status, dispute.resolution) == ("rejected", "staff")
 
 
-@pytest.mark.parametrize("model", [Dispute, ClaimDispute])
+@pytest.mark.parametrize("model", [ClaimDispute])
 @pytest.mark.parametrize(
     ("status", "resolution", "by_staff"),
     [
@@ -143,11 +142,12 @@ def test_a_claim_dispute_is_not_resolved_automatically_by_someone(
             resolved_by=staff,
             resolution=DisputeResolution.AUTOMATIC,
         )
-    # Then nothing changed: the dispute, its record's dispute and the claim stay open
+    # Then nothing changed: the dispute and the claim stay open, its record's dispute
+    # with staff
     stored = ClaimDispute.objects.get(pk=claim_dispute.pk)
     assert (stored.status, stored.resolution) == ("open", "")
     assert claim_dispute.record_dispute is not None
-    assert Dispute.objects.get(pk=claim_dispute.record_dispute.pk).status == "open"
+    assert Dispute.objects.get(pk=claim_dispute.record_dispute.pk).status == "escalated"
     assert Claim.objects.get(pk=claim_dispute.claim_id).status == ClaimStatus.DISPUTED
 
 

@@ -633,7 +633,8 @@ def test_an_upheld_claim_dispute_refunds_what_was_collected(
     # When the guest disputes it
     response = citizen_api.post(dispute_url(claim_id), {"reason": "The lamp was broken"})
 
-    # Then the claim is disputed and its unpaid record stops counting
+    # Then the claim is disputed, and so is its unpaid record: it goes to staff with the
+    # claim's dispute, and still counts until they decide
     assert response.status_code == 201, response.json()
     opened = response.json()
     assert opened == {
@@ -652,8 +653,8 @@ def test_an_upheld_claim_dispute_refunds_what_was_collected(
     assert claim["dispute"] == opened
     record = claim_record(claim_id, "claim_unpaid")
     assert record.status == EventStatus.DISPUTED
-    assert record.dispute.status == DisputeStatus.OPEN
-    assert stay_events(citizen_api) == [("claim_unpaid", 20_000, "disputed", False)]
+    assert record.dispute.status == "escalated"
+    assert stay_events(citizen_api) == [("claim_unpaid", 20_000, "disputed", True)]
 
     # And it cannot be paid nor disputed again while disputed
     before = written()
@@ -796,9 +797,9 @@ def test_a_claim_dispute_nobody_resolves_is_upheld_after_30_days_and_not_before(
     claim = Claim.objects.get(pk=claim_id)
     assert (claim.status, claim.refunded_amount) == (ClaimStatus.CANCELLED, 80_000)
     assert claim_record(claim_id, "claim_unpaid").status == EventStatus.REMOVED
-    # by the rule, and so was the dispute of its record
+    # by the rule; the dispute of its record, with staff since it was opened, ended with it
     assert dispute.record_dispute is not None
-    assert (dispute.resolution, dispute.record_dispute.resolution) == ("automatic", "automatic")
+    assert (dispute.resolution, dispute.record_dispute.status) == ("automatic", "upheld")
     # and the citizen reads that nobody decided it: it was upheld by the 30-day rule
     shown = my_claim(client_for(citizen), str(claim_id))["dispute"]
     assert (shown["status"], shown["resolved_automatically"], shown["resolution"]) == (

@@ -89,8 +89,11 @@ class ConsentScope(models.TextChoices):
 
 # The limits of a billing code or consent: both set and positive, single ≤ monthly; and
 # only for billing. The one statement of that rule in the database.
+# (A check with a null is unknown, which passes: hence the explicit ``isnull``.)
 _LIMITS_RULE = Q(
     scope=ConsentScope.BILLING,
+    max_bill_amount__isnull=False,
+    max_monthly_amount__isnull=False,
     max_bill_amount__gt=0,
     max_monthly_amount__gte=models.F("max_bill_amount"),
 ) | (

@@ -657,12 +657,14 @@ def code_redeem(*, merchant: Merchant, code: str) -> Consent:
         raise CodeInvalid()
     if row.redeemed_at is not None:
         raise CodeUsed() if row.redeemed_by_id == merchant.pk else CodeInvalid()
-    now = timezone.now()
-    if row.expires_at <= now:
+    if row.expires_at <= timezone.now():
         raise CodeInvalid()
-    row.redeemed_at, row.redeemed_by = now, merchant
-    row.save(update_fields=["redeemed_at", "redeemed_by"])
-    return _consent_grant(code=row, merchant=merchant, now=now)
+    return _consent_grant(code=row, merchant=merchant)
+
+
+def _code_redeemed(*, code: AuthorizationCode, merchant: Merchant, now: datetime) -> None:
+    code.redeemed_at, code.redeemed_by = now, merchant
+    code.save(update_fields=["redeemed_at", "redeemed_by"])
 
 
 def _unrevoked(*, code: AuthorizationCode, merchant: Merchant) -> Consent | None:
@@ -680,15 +682,20 @@ def _unrevoked(*, code: AuthorizationCode, merchant: Merchant) -> Consent | None
     )
 
 
-def _consent_grant(*, code: AuthorizationCode, merchant: Merchant, now: datetime) -> Consent:
-    """A consent from a code just redeemed: a new one, or the citizen's consent to this
-    merchant for this scope renewed (one not revoked at most, ``consent_one_unrevoked``).
+def _consent_grant(*, code: AuthorizationCode, merchant: Merchant) -> Consent:
+    """A consent from a code being redeemed (locked): a new one, or the citizen's
+    consent to this merchant for this scope renewed (one not revoked at most,
+    ``consent_one_unrevoked``). The code is marked redeemed by the merchant at the same
+    moment.
 
     Two codes of one citizen redeemed by one merchant at once: both may find no consent;
     the second insert waits on the first's unique index entry and fails when it commits,
-    and then renews the consent the first made (its row locked), so one consent stands."""
+    and then renews the consent the first made (its row locked), so one consent stands.
+    The moment is read once the locks are held, so a renewal is always later than the
+    grant or renewal before it."""
     existing = _unrevoked(code=code, merchant=merchant)
     if existing is None:
+        now = timezone.now()
         record = ConsentRecord(
             citizen_id=code.citizen_id,
             merchant_id=merchant.pk,
@@ -709,6 +716,7 @@ def _consent_grant(*, code: AuthorizationCode, merchant: Merchant, now: datetime
             if existing is None:
                 raise
         else:
+            _code_redeemed(code=code, merchant=merchant, now=now)
             consent: Consent = row_instance(Consent, _CONSENT_COLUMNS, _consent_row(record))
             consent.citizen, consent.merchant, consent.code = code.citizen, merchant, code
             logger.info(
@@ -716,6 +724,8 @@ def _consent_grant(*, code: AuthorizationCode, merchant: Merchant, now: datetime
                 extra={"consent_id": str(consent.pk), "merchant_id": str(merchant.pk)},
             )
             return consent
+    now = timezone.now()
+    _code_redeemed(code=code, merchant=merchant, now=now)
     return _consent_renew(consent=existing, code=code, now=now)
 
 

@@ -57,6 +57,11 @@ def forwards(apps, schema_editor):
             ended = newer[1] if expires_at is None else min(newer[1], expires_at)
             Consent.objects.filter(pk=pk).update(revoked_at=max(ended, granted_at))
         newer = (group, granted_at)
+    if schema_editor.connection.vendor == "postgresql":
+        # The foreign keys' checks of the rows just updated are deferred to the commit;
+        # PostgreSQL does not alter a table with such events pending. Run them now.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 class Migration(migrations.Migration):
@@ -161,7 +166,9 @@ class Migration(migrations.Migration):
                 condition=models.Q(
                     models.Q(
                         ("max_bill_amount__gt", 0),
+                        ("max_bill_amount__isnull", False),
                         ("max_monthly_amount__gte", models.F("max_bill_amount")),
+                        ("max_monthly_amount__isnull", False),
                         ("scope", "billing"),
                     ),
                     models.Q(
@@ -188,7 +195,9 @@ class Migration(migrations.Migration):
                 condition=models.Q(
                     models.Q(
                         ("max_bill_amount__gt", 0),
+                        ("max_bill_amount__isnull", False),
                         ("max_monthly_amount__gte", models.F("max_bill_amount")),
+                        ("max_monthly_amount__isnull", False),
                         ("scope", "billing"),
                     ),
                     models.Q(

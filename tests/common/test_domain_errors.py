@@ -40,10 +40,10 @@ CONTRACT_BY_MODULE: dict[str, list[tuple[str, int, str, str]]] = {
     ],
     "merchants.bills.errors": [
         ("BillAlreadyPaid", 409, "bill_already_paid", "Bill already paid"),
+        ("DueDateTooSoon", 400, "due_date_too_soon", "Due date too soon"),
         ("NotABiller", 403, "not_a_biller", "Not a biller"),
     ],
     "merchants.errors": [
-        ("CodeExpired", 422, "code_expired", "Code expired"),
         ("CodeInvalid", 422, "code_invalid", "Code not recognised"),
         ("CodeUsed", 422, "code_used", "Code already used"),
         ("ConsentExpired", 403, "consent_expired", "Consent expired"),
@@ -97,6 +97,11 @@ LIMIT_CONTRACT = [
     ("TopUpLimit", 422, "top_up_limit", "Top-up limit reached"),
     ("WithdrawalLimit", 422, "withdrawal_limit", "Withdrawal limit reached"),
 ]
+# Refusals with arguments of their own, tested below.
+WITH_ARGUMENTS = {
+    ("merchants.bills.errors", "BillOverLimit"),
+    ("common.domain", "TooManyAttempts"),
+}
 CONTRACT = [(module, *row) for module, rows in CONTRACT_BY_MODULE.items() for row in rows]
 
 
@@ -155,6 +160,7 @@ def test_the_contract_names_every_domain_error_the_server_has():
 
     pinned = {(module, name) for module, name, *_ in CONTRACT}
     pinned |= {("wallet.payments.limits", name) for name, *_ in LIMIT_CONTRACT}
+    pinned |= WITH_ARGUMENTS
     # The kinds' own bases that nothing raised before this table existed
     new_bases = {("common.domain", "NotFound"), ("common.domain", "Forbidden")}
     new_bases |= {("common.domain", "Unavailable")}
@@ -177,6 +183,42 @@ def test_every_kind_has_one_status():
         ErrorKind.CONFLICT: 409,
         ErrorKind.REFUSED: 422,
         ErrorKind.UNAVAILABLE: 503,
+        ErrorKind.LIMITED: 429,
+    }
+
+
+def test_a_bill_over_a_limit_names_the_limit_and_its_period():
+    from merchants.bills.errors import BillOverLimit, BillPeriod
+
+    error = BillOverLimit(limit=100_000, period=BillPeriod.MONTH, detail="Over the month.")
+    response = problem_exception_handler(error, {})
+    assert response is not None
+    assert response.status_code == 422
+    assert response.data == {
+        "type": "https://opensesame.example/problems/bill_over_limit",
+        "title": "Bill over the consent's limit",
+        "status": 422,
+        "detail": "Over the month.",
+        "code": "bill_over_limit",
+        "errors": [{"field": "amount", "message": "Over the month.", "code": "bill_over_limit"}],
+        "limit": 100_000,
+        "period": "month",
+    }
+
+
+def test_too_many_attempts_answers_429_with_retry_after():
+    from common.domain import TooManyAttempts
+
+    response = problem_exception_handler(TooManyAttempts(retry_after=42, detail="Wait."), {})
+    assert response is not None
+    assert (response.status_code, response["Retry-After"]) == (429, "42")
+    assert response.data == {
+        "type": "https://opensesame.example/problems/too_many_attempts",
+        "title": "Too many attempts",
+        "status": 429,
+        "detail": "Wait.",
+        "code": "too_many_attempts",
+        "errors": [],
     }
 
 

@@ -209,17 +209,17 @@ def test_two_concurrent_payments_of_one_claim_pay_it_once(citizen: User, hotel: 
 def test_concurrent_payments_of_one_bill_and_the_overdue_task_pay_and_record_once(
     citizen: User, biller: Merchant, travel: Callable
 ) -> None:
-    # Given a bill of 10,000 one day past its due date and 50,000 in the wallet
+    # Given a bill of 10,000 overdue (30 days past its due date) and 50,000 in the wallet
     consent = billing_consent(citizen, biller)
     bill = bills_services.bill_issue(
         merchant=biller,
         consent_id=consent.pk,
         amount=10_000,
-        due_date=timezone.localdate(),
+        due_date=timezone.localdate() + timedelta(days=7),
         description="Water",
     )
     top_up_paid(citizen, 50_000)
-    travel(timedelta(days=1))
+    travel(timedelta(days=7 + 31))
 
     # When the citizen pays it from five devices at once while the daily task runs
     def work(index: int) -> str:

@@ -148,7 +148,14 @@ def test_no_key_or_code_is_stored_or_logged(
             CODES_URL, {"scope": "deposit_waiver"}, format="json", HTTP_IDEMPOTENCY_KEY="code-1"
         )
         by_token = client_for(citizen).post(
-            CODES_URL, {"scope": "billing", "merchant_id": str(hotel.pk)}, format="json"
+            CODES_URL,
+            {
+                "scope": "billing",
+                "merchant_id": str(hotel.pk),
+                "max_bill_amount": 50_000,
+                "max_monthly_amount": 100_000,
+            },
+            format="json",
         )
         assert (by_session.status_code, by_token.status_code) == (201, 201)
         waiver_code, billing_code = by_session.json()["code"], by_token.json()["code"]

@@ -125,7 +125,14 @@ def test_a_code_is_eight_characters_of_the_alphabet_and_lasts_ten_minutes(
         "merchant": None,
         "expires_at": body["expires_at"],
         "qr_payload": body["qr_payload"],
+        "consent_text": body["consent_text"],
+        "text_version": "1",
+        "language": "en",
+        "max_bill_amount": None,
+        "max_monthly_amount": None,
+        "currency": "CNY",
     }
+    assert body["consent_text"].startswith("I let the merchant I show this code to see ")
     # And only a digest of it is stored
     row = AuthorizationCode.objects.get(pk=body["id"])
     assert (row.citizen_id, row.scope, row.merchant_id, row.redeemed_at) == (
@@ -139,11 +146,23 @@ def test_a_code_is_eight_characters_of_the_alphabet_and_lasts_ten_minutes(
 
 def test_a_code_for_one_merchant_names_it(citizen_api: APIClient, hotel: Merchant) -> None:
     response = citizen_api.post(
-        CODES_URL, {"scope": "billing", "merchant_id": str(hotel.pk)}, format="json"
+        CODES_URL,
+        {
+            "scope": "billing",
+            "merchant_id": str(hotel.pk),
+            "max_bill_amount": 50_000,
+            "max_monthly_amount": 100_000,
+        },
+        format="json",
     )
     assert response.status_code == 201, response.json()
     assert (response.json()["scope"], response.json()["merchant"]) == ("billing", summary(hotel))
     assert AuthorizationCode.objects.get().merchant_id == hotel.pk
+    # And the text shown names it and the limits
+    assert response.json()["consent_text"].startswith(
+        "I let Harbour Hotel bill me from my wallet until I revoke this consent: no single "
+        "bill over 500.00 CNY, and no more than 1,000.00 CNY in one calendar month."
+    )
 
 
 @pytest.mark.parametrize(
@@ -180,7 +199,26 @@ def test_a_merchant_redeems_a_code_into_a_consent_for_30_days(
     # Then a consent of 30 days is made and the code is used up
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert set(body) == {"id", "scope", "granted_at", "expires_at"}
+    assert set(body) == {
+        "id",
+        "scope",
+        "granted_at",
+        "expires_at",
+        "renewed_at",
+        "max_bill_amount",
+        "max_monthly_amount",
+        "currency",
+        "text",
+        "text_version",
+        "language",
+    }
+    assert (body["renewed_at"], body["max_bill_amount"], body["max_monthly_amount"]) == (
+        None,
+        None,
+        None,
+    )
+    assert (body["text_version"], body["language"]) == ("1", "en")
+    assert body["text"] == AuthorizationCode.objects.get().text
     assert body["scope"] == "deposit_waiver"
     assert before + timedelta(days=30) <= at(body["expires_at"]) <= after + timedelta(days=30)
     assert at(body["expires_at"]) - at(body["granted_at"]) == timedelta(days=30)
@@ -235,9 +273,9 @@ def test_a_code_expires_after_ten_minutes(
     travel(timedelta(minutes=10))
     # When the hotel redeems it
     response = redeem(hotel_api, code)
-    # Then it is refused as expired and nothing is written
+    # Then it is not recognised (as any code that cannot be redeemed) and nothing is written
     assert response.status_code == 422, response.json()
-    assert response.json()["code"] == "code_expired"
+    assert response.json()["code"] == "code_invalid"
     assert written() == {"codes_redeemed": 0, "consents": 0, "decisions": 0, "access_log": 0}
 
 
@@ -423,8 +461,15 @@ def test_the_citizen_lists_and_revokes_a_consent_and_the_merchant_is_refused(
         "scope": "deposit_waiver",
         "granted_at": consent["granted_at"],
         "expires_at": consent["expires_at"],
+        "renewed_at": None,
         "revoked_at": None,
         "is_live": True,
+        "max_bill_amount": None,
+        "max_monthly_amount": None,
+        "currency": "CNY",
+        "text": AuthorizationCode.objects.get().text,
+        "text_version": "1",
+        "language": "en",
     }
 
     # When the citizen revokes it, twice

@@ -13,7 +13,7 @@ from common.domain import DomainError
 from merchants.bills import services
 from merchants.bills.models import Bill
 from merchants.models import Consent, Merchant
-from tests.merchants.conftest import billing_consent
+from tests.merchants.conftest import MAX_BILL, MAX_MONTHLY, billing_consent
 from wallet.models import User
 
 pytestmark = pytest.mark.django_db
@@ -73,9 +73,11 @@ def test_a_bill_issued_now_and_the_same_bill_in_a_history_are_the_same_row(
     ("change", "code"),
     [
         ({"amount": 0}, "invalid_amount"),
-        ({"due_date": -1}, "invalid"),
+        ({"due_date": -1}, "due_date_too_soon"),
+        ({"due_date": 6}, "due_date_too_soon"),
         ({"due_date": 367}, "invalid"),
         ({"revoked": True}, "consent_revoked"),
+        ({"amount": MAX_BILL + 1}, "bill_over_limit"),
     ],
 )
 def test_a_bad_bill_is_refused_alike_now_and_in_a_history(
@@ -128,3 +130,24 @@ def test_a_paid_bill_has_its_payment_and_its_moment(citizen: User, biller: Merch
     with pytest.raises(ValueError, match="only a paid one, has its payment"):
         services.bills_record(bills=[record])
     assert not Bill.objects.exists()
+
+
+def test_a_history_keeps_each_consent_within_its_monthly_limit(
+    citizen: User, biller: Merchant
+) -> None:
+    # Given a consent of 500.00 a bill and 1,000.00 a month, and two bills of 500.00 in
+    # the month of issue
+    consent = billing_consent(citizen, biller)
+    month = [_record(biller, consent, amount=MAX_BILL) for _ in range(2)]
+    assert MAX_BILL * 2 == MAX_MONTHLY
+    # Then a third in that month is refused, with the limit and the month named, and
+    # nothing is written
+    with pytest.raises(DomainError) as refused:
+        services.bills_record(bills=[*month, _record(biller, consent, amount=1)])
+    assert (refused.value.code, refused.value.extras) == (
+        "bill_over_limit",
+        {"limit": MAX_MONTHLY, "period": "month"},
+    )
+    assert not Bill.objects.exists()
+    # And the two alone are recorded
+    assert services.bills_record(bills=month) == 2

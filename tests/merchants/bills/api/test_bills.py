@@ -133,12 +133,13 @@ def test_a_biller_redeems_a_billing_code_and_issues_a_bill_the_citizen_sees(
         "issued_at": body["issued_at"],
         "paid_at": None,
         "is_overdue": False,
+        "past_due": False,
         "paid_on_time": None,
         "overdue_at": body["overdue_at"],
     }
-    # overdue from the end of the due date, in the server's time zone
+    # overdue (reported) 30 days after the end of the due date, in the server's time zone
     assert datetime.fromisoformat(body["overdue_at"]) == datetime.combine(
-        due + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
+        due + timedelta(days=31), time.min, tzinfo=timezone.get_current_timezone()
     )
     assert (bill.citizen_id, bill.merchant_id) == (citizen.pk, biller.pk)
     mine = citizen_api.get(MY_BILLS_URL).json()
@@ -188,10 +189,29 @@ def test_a_due_date_in_the_past_or_beyond_a_year_is_refused(
     assert Bill.objects.count() == 0
 
 
-def test_a_bill_due_today_is_accepted(
+@pytest.mark.parametrize("due_in_days", [0, 6])
+def test_a_bill_due_less_than_7_days_after_issue_is_refused(
+    citizen: User, biller: Merchant, biller_api: APIClient, due_in_days: int
+) -> None:
+    response = issue(biller_api, billing_consent(citizen, biller).pk, due_in_days=due_in_days)
+    assert response.status_code == 400, response.content
+    first_day = timezone.localdate() + timedelta(days=7)
+    assert response.json()["code"] == "due_date_too_soon"
+    assert response.json()["errors"] == [
+        {
+            "field": "due_date",
+            "message": "A bill is due at least 7 days after it is issued: on "
+            f"{first_day.isoformat()} or later.",
+            "code": "due_date_too_soon",
+        }
+    ]
+    assert Bill.objects.count() == 0
+
+
+def test_a_bill_due_7_days_after_issue_is_accepted(
     citizen: User, biller: Merchant, biller_api: APIClient
 ) -> None:
-    response = issue(biller_api, billing_consent(citizen, biller).pk, due_in_days=0)
+    response = issue(biller_api, billing_consent(citizen, biller).pk, due_in_days=7)
     assert response.status_code == 201, response.content
 
 
@@ -332,7 +352,7 @@ def test_paying_on_the_due_date_itself_is_on_time(
     citizen: User, biller: Merchant, biller_api: APIClient, citizen_api: APIClient, travel: Any
 ) -> None:
     top_up_paid(citizen, AMOUNT)
-    bill = issue(biller_api, billing_consent(citizen, biller).pk, due_in_days=3).json()
+    bill = issue(biller_api, billing_consent(citizen, biller).pk, due_in_days=7).json()
     due = date.fromisoformat(bill["due_date"])
     # The last hour of the due date, in the deployment's time zone
     last_hour = datetime.combine(due, time(23, 0), tzinfo=timezone.get_current_timezone())
@@ -342,12 +362,34 @@ def test_paying_on_the_due_date_itself_is_on_time(
     assert [kind for kind, _, _ in bill_events(citizen)] == ["bill_paid_on_time"]
 
 
-def test_paying_after_the_due_date_records_one_late_payment(
+def test_paying_past_the_due_date_but_within_30_days_is_on_time(
     citizen: User, citizen_api: APIClient, bill: dict[str, Any], travel: Any
 ) -> None:
-    # Given the due date passed and the overdue task has not run yet
+    # Given the due date passed 30 days ago (the last day before it is reported)
     top_up_paid(citizen, AMOUNT)
-    travel(timedelta(days=11))
+    travel(timedelta(days=10 + 30))
+    citizen_api = client_for(citizen)  # signed in again: a token unused for 30 days ends
+    mine = citizen_api.get(MY_BILLS_URL).json()["results"][0]
+    assert (mine["past_due"], mine["is_overdue"]) == (True, False)
+    assert bills_services.bills_record_overdue() == 0
+    # When the citizen pays
+    response = citizen_api.post(pay_url(bill["id"]))
+    # Then it counts as paid on time: nothing was reported
+    assert response.status_code == 200, response.content
+    assert (response.json()["paid_on_time"], response.json()["past_due"]) == (True, False)
+    assert bill_events(citizen) == [
+        ("bill_paid_on_time", bill_subject(uuid.UUID(bill["id"])), True)
+    ]
+    assert late_payments(citizen) == 0
+
+
+def test_paying_30_days_after_the_due_date_records_one_late_payment(
+    citizen: User, citizen_api: APIClient, bill: dict[str, Any], travel: Any
+) -> None:
+    # Given the bill overdue (30 days after its due date) and the task has not run yet
+    top_up_paid(citizen, AMOUNT)
+    travel(timedelta(days=10 + 31))
+    citizen_api = client_for(citizen)  # signed in again: a token unused for 30 days ends
     # When the citizen pays
     response = citizen_api.post(pay_url(bill["id"]))
     # Then it is one late payment, and no overdue record
@@ -360,18 +402,19 @@ def test_paying_after_the_due_date_records_one_late_payment(
 def test_the_daily_task_records_overdue_once_and_the_late_payment_does_not_count_it_twice(
     citizen: User, citizen_api: APIClient, bill: dict[str, Any], travel: Any
 ) -> None:
-    # Given the bill is unpaid the day after its due date
+    # Given the bill is unpaid 30 days after its due date
     due = date.fromisoformat(bill["due_date"])
-    travel(timedelta(days=11))
+    travel(timedelta(days=10 + 31))
+    citizen_api = client_for(citizen)  # signed in again: a token unused for 30 days ends
     # When the daily task runs, twice
     assert record_overdue_bills.delay().get() == 1
     assert record_overdue_bills.delay().get() == 0
-    # Then one overdue record counts, dated the first moment after the due date
+    # Then one overdue record counts, dated the first moment 30 days after the due date
     subject = bill_subject(uuid.UUID(bill["id"]))
     assert bill_events(citizen) == [("bill_overdue", subject, True)]
     overdue = CreditEvent.objects.get(account=citizen)
     assert timezone.localtime(overdue.occurred_at) == datetime.combine(
-        due + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
+        due + timedelta(days=31), time.min, tzinfo=timezone.get_current_timezone()
     )
     assert citizen_api.get(MY_BILLS_URL).json()["results"][0]["is_overdue"] is True
     assert late_payments(citizen) == 1
@@ -390,12 +433,16 @@ def test_the_daily_task_records_overdue_once_and_the_late_payment_does_not_count
     assert record_overdue_bills.delay().get() == 0
 
 
-def test_the_task_skips_bills_not_yet_past_their_due_date(
+def test_the_task_skips_bills_not_yet_30_days_past_their_due_date(
     citizen: User, bill: dict[str, Any], travel: Any
 ) -> None:
     travel(timedelta(days=10))  # the due date itself: still on time
     assert bills_services.bills_record_overdue() == 0
+    travel(timedelta(days=30))  # the 30th day after it: past due, not reported
+    assert bills_services.bills_record_overdue() == 0
     assert bill_events(citizen) == []
+    travel(timedelta(days=1))  # the 31st: overdue
+    assert bills_services.bills_record_overdue() == 1
 
 
 def test_paying_twice_with_one_key_pays_once(
@@ -473,7 +520,8 @@ def test_the_wallet_and_the_records_say_what_a_bill_was_as_a_code_and_parameters
     citizen: User, citizen_api: APIClient, bill: dict[str, Any], travel: Any
 ) -> None:
     # Given the bill left overdue, then paid late
-    travel(timedelta(days=11))
+    travel(timedelta(days=10 + 31))
+    citizen_api = client_for(citizen)  # signed in again: a token unused for 30 days ends
     assert record_overdue_bills.delay().get() == 1
     top_up_paid(citizen, AMOUNT)
     assert citizen_api.post(pay_url(bill["id"])).status_code == 200

@@ -63,9 +63,10 @@ PERIODIC_TASKS: dict[str, dict[str, Any]] = {
         "task": "scoring.remove_unanswered_disputes",
         "schedule": crontab(minute=10),
     },
-    "merchants: uphold claim disputes open for 30 days": {
-        "task": "merchants.uphold_stale_claim_disputes",
-        "schedule": crontab(hour=4, minute=5),
+    # A claim its guest did not answer by respond_by is charged as accepted.
+    "perks: charge claims left unanswered": {
+        "task": "perks.charge_unanswered_claims",
+        "schedule": timedelta(minutes=5),
     },
     # Holds a booking's deposit from two days before check-in (local dates), not from the
     # day it was booked; a booking checked in earlier has its hold placed then.

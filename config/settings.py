@@ -203,6 +203,14 @@ USE_TZ = True
 # --- Static files --------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# --- Uploaded files (claim evidence) ---------------------------------------------------
+# Stored with the default storage (local files under MEDIA_ROOT here); never served from
+# a public MEDIA_URL: only the API and the admin hand a file to those allowed to see it.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# How long a guest has to accept or dispute a damage claim before it is charged.
+CLAIM_RESPONSE_HOURS = env.int("CLAIM_RESPONSE_HOURS", default=72)
+# The largest evidence file a merchant may attach to a claim, in bytes.
+CLAIM_EVIDENCE_MAX_BYTES = env.int("CLAIM_EVIDENCE_MAX_BYTES", default=5 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -23,7 +23,7 @@ def test_every_periodic_task_in_the_schedule_is_registered():
         "scoring.batch_watch",
         "scoring.relay_recomputes",
         "scoring.uphold_stale_disputes",
-        "merchants.uphold_stale_claim_disputes",
+        "perks.charge_unanswered_claims",
         "merchants.record_overdue_bills",
         "merchants.pay_out_settlements",
     }
@@ -50,7 +50,7 @@ def test_tasks_are_json_only_and_every_task_acks_late_and_retries_database_error
         "scoring.recompute_all",
         "scoring.batch_watch",
         "scoring.uphold_stale_disputes",
-        "merchants.uphold_stale_claim_disputes",
+        "perks.charge_unanswered_claims",
         "merchants.record_overdue_bills",
         "merchants.pay_out_settlements",
     } <= set(names)

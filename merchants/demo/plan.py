@@ -52,10 +52,6 @@ from merchants.demo import city
 from merchants.demo.city import MerchantSpec
 from merchants.models import ConsentScope
 from merchants.perks.models import BookingOutcome, ClaimDisputeStatus, ClaimStatus
-from merchants.perks.services import (
-    AUTO_UPHOLD_NOTE,
-    CLAIM_DISPUTE_AUTO_UPHOLD_AFTER,
-)
 from merchants.services import CONSENT_TTL
 from scoring.facts import EventKinds
 from scoring.models import DisputeResolution

@@ -488,7 +488,7 @@ class CityWriter:
             if claim is None:
                 continue
             claims.append(
-                perks_services.ClaimRecord(
+                perks_claims.ClaimRecord(
                     booking_id=booking.id,
                     merchant_id=cm.merchant.pk,
                     citizen_id=citizen,
@@ -505,7 +505,7 @@ class CityWriter:
             dispute = claim.dispute
             if dispute is not None:
                 disputes.append(
-                    perks_services.ClaimDisputeRecord(
+                    perks_claims.ClaimDisputeRecord(
                         claim_id=claim.id,
                         citizen_id=citizen,
                         reason=dispute.reason,
@@ -521,8 +521,8 @@ class CityWriter:
                 )
         wallet_services.holds_bulk_record(holds=holds)
         perks_services.bookings_record(bookings=bookings)
-        perks_services.claims_record(claims=claims)
-        perks_services.claim_disputes_record(disputes=disputes)
+        perks_claims.claims_record(claims=claims)
+        perks_claims.claim_disputes_record(disputes=disputes)
         return len(stays)
 
     def _perk(self, merchant: str) -> Perk:

@@ -1,6 +1,7 @@
 """Admin for perks, decisions, bookings, claims and claim disputes, and the perks part
 of a merchant's page. Decisions, bookings, claims and claim disputes are records:
-read-only here. Every write goes through ``merchants.perks.services``: perks' rules are
+read-only here. Every write goes through ``merchants.perks.services`` (and
+``merchants.perks.claims``): perks' rules are
 validated before they are saved, a new merchant gets a hotel's default perk, and claim
 disputes are decided on a page that asks for a note. The admin never writes those rows
 itself.
@@ -8,7 +9,6 @@ itself.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -17,8 +17,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Value, When
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import URLPattern, path
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
 from django.utils import formats, timezone
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -28,8 +28,8 @@ from common.amounts import ABSURD_AMOUNT
 from common.forms import IndentedJSONField
 from merchants.admin import MerchantAdmin, adopt, change_url, money, money_column
 from merchants.models import Merchant
+from merchants.perks import claims, services
 from merchants.perks import rules as rules_module
-from merchants.perks import services
 from merchants.perks.errors import ClaimDisputeNotOpen
 from merchants.perks.models import (
     PERK_BOUND_RANGES,
@@ -37,6 +37,7 @@ from merchants.perks.models import (
     Claim,
     ClaimDispute,
     ClaimDisputeStatus,
+    ClaimEvidence,
     Decision,
     Perk,
     PerkKind,
@@ -394,7 +395,12 @@ class ClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "paid",
         "refunded",
         "status",
+        "claim_lines",
+        "claim_evidence",
         "created_at",
+        "respond_by",
+        "accepted_at",
+        "charged_at",
         "paid_at",
     )
     readonly_fields = fields
@@ -421,11 +427,85 @@ class ClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     paid = money_column("paid_amount", "Collected")
     refunded = money_column("refunded_amount", "Refunded")
 
+    @admin.display(description="Lines")
+    def claim_lines(self, obj: Claim) -> SafeString:
+        return claim_lines_html(obj)
+
+    @admin.display(description="Evidence")
+    def claim_evidence(self, obj: Claim) -> SafeString:
+        return claim_evidence_html(obj)
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.opts
+        return [
+            path(
+                "<path:object_id>/evidence/<uuid:evidence_id>/",
+                self.admin_site.admin_view(self.evidence_view),
+                name=f"{opts.app_label}_{opts.model_name}_evidence",
+            ),
+            *super().get_urls(),
+        ]
+
+    def evidence_view(self, request: HttpRequest, object_id: str, evidence_id: Any) -> FileResponse:
+        """Staff download a claim's evidence (the only place besides the claim's merchant
+        and guest; never a public media URL)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        evidence = ClaimEvidence.objects.filter(pk=evidence_id, claim_id=unquote(object_id)).first()
+        if evidence is None:
+            raise Http404("No such evidence.")
+        response = FileResponse(
+            evidence.file.open("rb"),
+            as_attachment=True,
+            filename=evidence.name,
+            content_type=evidence.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def claim_lines_html(claim: Claim) -> SafeString:
+    """A claim's lines, one a row: amount and what it is for."""
+    return format_html(
+        "<ol>{}</ol>",
+        format_html_join(
+            "",
+            "<li>{}: {}</li>",
+            ((money(line.amount, claim.currency), line.description) for line in claim.lines.all()),
+        ),
+    )
+
+
+def claim_evidence_html(claim: Claim) -> SafeString:
+    """A claim's evidence, each a link to download it here (staff only)."""
+    items = list(claim.evidence.all())
+    if not items:
+        return format_html("{}", "None")
+    return format_html(
+        "<ul>{}</ul>",
+        format_html_join(
+            "",
+            '<li><a href="{}">{}</a> ({}, {} bytes, from {})</li>',
+            (
+                (
+                    reverse("admin:perks_claim_evidence", args=[claim.pk, item.pk]),
+                    item.name,
+                    item.content_type,
+                    item.size,
+                    item.get_party_display().lower(),
+                )
+                for item in items
+            ),
+        ),
+    )
+
 
 @admin.register(ClaimDispute)
 class ClaimDisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only, except that staff uphold or reject an open dispute on the disputes'
-    resolve page, which asks for a note and calls ``services.claim_dispute_resolve``."""
+    resolve page, which asks for a note and calls ``claims.claim_dispute_resolve``. Staff
+    see both sides: the claim's lines and evidence, and the guest's reason. Nothing
+    decides a claim dispute but staff."""
 
     fields = (
         "id",
@@ -436,11 +516,12 @@ class ClaimDisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.Mode
         "collected",
         "refunded",
         "claim_status",
+        "claim_lines",
+        "claim_evidence",
         "reason",
         "status",
         "record_dispute",
         "opened_at",
-        "upheld_automatically_on",
         "resolution",
         "resolved_at",
         "resolved_by",
@@ -453,7 +534,6 @@ class ClaimDisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.Mode
         "merchant",
         "claimed",
         "status",
-        "upheld_automatically_on",
         "resolution",
         "resolved_at",
         "resolved_by",
@@ -464,8 +544,7 @@ class ClaimDisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.Mode
     date_hierarchy = "opened_at"
 
     def get_ordering(self, request: HttpRequest) -> Any:
-        """Open disputes first, the oldest (the nearest to being upheld automatically)
-        at the top."""
+        """Open disputes first, the oldest (waiting longest for staff) at the top."""
         open_first = Case(When(status=ClaimDisputeStatus.OPEN, then=Value(0)), default=Value(1))
         return (open_first.asc(), "opened_at")
 
@@ -484,12 +563,13 @@ class ClaimDisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.Mode
     def claim_status(self, obj: ClaimDispute) -> str:
         return obj.claim.get_status_display()
 
-    @admin.display(description="Upheld automatically on", empty_value="-")
-    def upheld_automatically_on(self, obj: ClaimDispute) -> str | None:
-        if obj.status != ClaimDisputeStatus.OPEN:
-            return None
-        deadline: timedelta = services.CLAIM_DISPUTE_AUTO_UPHOLD_AFTER
-        return formats.localize(timezone.localtime(obj.opened_at + deadline))
+    @admin.display(description="Claim lines")
+    def claim_lines(self, obj: ClaimDispute) -> SafeString:
+        return claim_lines_html(obj.claim)
+
+    @admin.display(description="Claim evidence")
+    def claim_evidence(self, obj: ClaimDispute) -> SafeString:
+        return claim_evidence_html(obj.claim)
 
     def change_view(
         self,
@@ -526,37 +606,44 @@ class ClaimDisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.Mode
     def reject_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return self._resolve_view(request, object_id, upheld=False)
 
-    resolve_subject_headings = ("Merchant", "Booking", "Claim", "Collected")
+    resolve_subject_headings = ("Merchant", "Booking", "Claim", "Evidence", "Guest's reason")
 
     def resolve_subject_cells(self, dispute: ClaimDispute) -> list[object]:
         claim = dispute.claim
         return [
             claim.merchant,
             claim.booking.reference,
-            f"{money(claim.amount, claim.currency)}: {claim.description}",
-            money(claim.paid_amount, claim.currency),
+            format_html("{} {}", money(claim.amount, claim.currency), claim_lines_html(claim)),
+            claim_evidence_html(claim),
+            dispute.reason,
         ]
 
     def resolve_consequence(self, disputes: list[ClaimDispute], *, upheld: bool) -> str:
-        if not upheld:
-            return (
-                "Rejecting keeps the claim as it was: what the citizen has not paid of it is "
-                "owed again and, if a record of it was disputed, that record counts towards "
-                "the score again. The citizen's score is recomputed."
-            )
         (dispute,) = disputes
         claim = dispute.claim
-        to_refund = money(claim.paid_amount - claim.refunded_amount, claim.currency)
+        if not upheld:
+            return (
+                f"Rejecting charges the claim ({money(claim.amount, claim.currency)}) as if "
+                "the guest had accepted it: from the deposit's hold if it is still held, then "
+                "from the wallet's available balance; what cannot be collected is left "
+                "unpaid and recorded."
+            )
+        to_refund = claim.paid_amount - claim.refunded_amount
+        refund = (
+            f" {money(to_refund, claim.currency)} collected for it goes back from "
+            f"{claim.merchant}'s settlement account to the citizen's wallet."
+            if to_refund
+            else ""
+        )
         return (
-            f"Upholding cancels the claim: {to_refund} collected for it goes back from "
-            f"{claim.merchant}'s settlement account to the citizen's wallet, and its record "
-            "is removed for good. The citizen's score is recomputed."
+            "Upholding means nothing is owed: the claim is closed and the deposit's hold "
+            f"released.{refund}"
         )
 
     def resolve_with(
         self, dispute: ClaimDispute, *, upheld: bool, note: str, staff: User
     ) -> ClaimDispute:
-        return services.claim_dispute_resolve(
+        return claims.claim_dispute_resolve(
             dispute=dispute, upheld=upheld, note=note, resolved_by=staff
         )
 
@@ -582,7 +669,11 @@ class ClaimDisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.Mode
             self.log_change(request, resolved[0], "Upheld." if upheld else "Rejected.")
             self.message_user(request, self._resolved_message(resolved[0]), messages.SUCCESS)
             return back
-        dispute.claim = Claim.objects.select_related("merchant", "booking").get(pk=dispute.claim_id)
+        dispute.claim = (
+            Claim.objects.select_related("merchant", "booking")
+            .prefetch_related("lines", "evidence")
+            .get(pk=dispute.claim_id)
+        )
         return self.resolve_page(
             request,
             [dispute],
@@ -597,12 +688,17 @@ class ClaimDisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.Mode
     def _resolved_message(dispute: ClaimDispute) -> str:
         claim = Claim.objects.get(pk=dispute.claim_id)
         if dispute.status == ClaimDisputeStatus.UPHELD:
+            refunded = (
+                f", {money(claim.refunded_amount, claim.currency)} refunded"
+                if claim.refunded_amount
+                else ""
+            )
             return (
-                f"Dispute upheld: the claim is cancelled, "
-                f"{money(claim.refunded_amount, claim.currency)} refunded to the wallet of "
-                f"{dispute.citizen}, and its record removed."
+                f"Dispute upheld: {dispute.citizen} owes nothing, the deposit's hold is "
+                f"released{refunded}."
             )
         return (
-            f"Dispute rejected: the claim stands ({claim.get_status_display().lower()}, "
+            f"Dispute rejected: the claim was charged "
+            f"({money(claim.paid_amount, claim.currency)} collected, "
             f"{money(claim.unpaid_amount, claim.currency)} left to pay)."
         )

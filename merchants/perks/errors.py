@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 
-from common.domain import Conflict, FieldError, Refused
+from common.domain import Conflict, FieldError, InvalidRequest, Refused
 
 
 class PerkUnavailable(Refused):
@@ -104,3 +104,30 @@ class ClaimDisputeNotOpen(Conflict):
     code = "dispute_not_open"
     title = "Dispute already resolved"
     default_detail = "This dispute was already resolved."
+
+
+class ClaimNotAwaitingGuest(Conflict):
+    code = "claim_not_awaiting_guest"
+    title = "Claim not awaiting an answer"
+    default_detail = (
+        "This claim is no longer awaiting the guest's answer (answered, or charged once "
+        "its time to answer ran out)."
+    )
+
+
+class ReportWindowClosed(Refused):
+    code = "report_window_closed"
+    title = "Too late to report"
+    default_detail = "A stay's outcome is reported within the perk's window after check-out."
+
+
+class ClaimExceedsDeposit(Refused):
+    code = "claim_exceeds_deposit"
+    title = "Claim above the deposit"
+    default_detail = "A claim is at most the deposit agreed at booking."
+
+
+class EvidenceInvalid(InvalidRequest):
+    code = "evidence_invalid"
+    title = "Evidence not accepted"
+    default_detail = "The file is not evidence this claim accepts."

@@ -16,7 +16,15 @@ from common.rows import ModelColumns
 from merchants.errors import NotFound
 from merchants.models import Consent, Merchant
 from merchants.perks import rules as rules_module
-from merchants.perks.models import HOLD_LEAD_DAYS, Booking, BookingStatus, Claim, Decision, Perk
+from merchants.perks.models import (
+    HOLD_LEAD_DAYS,
+    Booking,
+    BookingStatus,
+    Claim,
+    ClaimEvidence,
+    Decision,
+    Perk,
+)
 from scoring import selectors as scoring_selectors
 from scoring.models import CreditEvent
 from scoring.subjects import claim_unpaid_source
@@ -227,6 +235,16 @@ def claim_for_update(*, citizen: User, claim_id: Any) -> Claim:
     return claim
 
 
+def claim_of_merchant_for_update(*, merchant: Merchant, claim_id: Any) -> Claim:
+    """Lock the merchant's claim (404 for anyone else's)."""
+    claim = (
+        Claim.objects.select_for_update(of=("self",)).filter(pk=claim_id, merchant=merchant).first()
+    )
+    if claim is None:
+        raise NotFound("No such claim.")
+    return claim
+
+
 def claim_unpaid_record(*, claim: Claim) -> CreditEvent | None:
     """The "claim unpaid" credit record a claim left, if it left one."""
     return (
@@ -242,7 +260,8 @@ def claim_unpaid_record(*, claim: Claim) -> CreditEvent | None:
 def bookings_for_merchant(*, merchant: Merchant) -> QuerySet[Booking]:
     return (
         Booking.objects.filter(merchant=merchant)
-        .select_related("claim")
+        .select_related("claim__dispute")
+        .prefetch_related("claim__lines", "claim__evidence")
         .order_by("-created_at", "-id")
     )
 
@@ -250,14 +269,39 @@ def bookings_for_merchant(*, merchant: Merchant) -> QuerySet[Booking]:
 def bookings_for_citizen(*, citizen: User) -> QuerySet[Booking]:
     return (
         Booking.objects.filter(citizen=citizen)
-        .select_related("merchant", "claim")
+        .select_related("merchant", "claim__dispute")
+        .prefetch_related("claim__lines", "claim__evidence")
         .order_by("-created_at", "-id")
     )
 
 
 def claims_for_citizen(*, citizen: User) -> QuerySet[Claim]:
+    """The citizen's claims, each with its lines, evidence and dispute."""
     return (
         Claim.objects.filter(citizen=citizen)
         .select_related("merchant", "booking", "dispute")
+        .prefetch_related("lines", "evidence")
         .order_by("-created_at", "-id")
     )
+
+
+def claim_evidence_for_citizen(*, citizen: User, claim_id: Any, evidence_id: Any) -> ClaimEvidence:
+    """A file of the citizen's claim (404 for anyone else's)."""
+    evidence = ClaimEvidence.objects.filter(
+        pk=evidence_id, claim_id=claim_id, claim__citizen=citizen
+    ).first()
+    if evidence is None:
+        raise NotFound("No such evidence.")
+    return evidence
+
+
+def claim_evidence_for_merchant(
+    *, merchant: Merchant, claim_id: Any, evidence_id: Any
+) -> ClaimEvidence:
+    """A file of the merchant's claim (404 for anyone else's)."""
+    evidence = ClaimEvidence.objects.filter(
+        pk=evidence_id, claim_id=claim_id, claim__merchant=merchant
+    ).first()
+    if evidence is None:
+        raise NotFound("No such evidence.")
+    return evidence

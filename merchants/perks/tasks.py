@@ -1,10 +1,8 @@
-"""The perks app's Celery tasks: thin wrappers, one service call each, idempotent.
-Their names are kept from when they lived in ``merchants``: the beat schedule stored in
-the database refers to them by name."""
+"""The perks app's Celery tasks: thin wrappers, one service call each, idempotent."""
 
 from celery import shared_task
 
-from merchants.perks import services
+from merchants.perks import claims, services
 
 
 @shared_task(name="perks.place_due_holds", acks_late=True, reject_on_worker_lost=True)
@@ -14,9 +12,7 @@ def place_due_holds() -> int:
     return services.bookings_place_due_holds()
 
 
-@shared_task(
-    name="merchants.uphold_stale_claim_disputes", acks_late=True, reject_on_worker_lost=True
-)
-def uphold_stale_claim_disputes() -> int:
-    """Uphold (cancel and refund) every claim dispute nobody resolved within 30 days."""
-    return services.claim_disputes_uphold_stale()
+@shared_task(name="perks.charge_unanswered_claims", acks_late=True, reject_on_worker_lost=True)
+def charge_unanswered_claims() -> int:
+    """Charge, as accepted, every claim its guest left unanswered past ``respond_by``."""
+    return claims.claims_charge_unanswered()

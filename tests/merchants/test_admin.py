@@ -14,6 +14,7 @@ import time_machine
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.contrib.sessions.models import Session
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.test import Client
@@ -26,6 +27,7 @@ from merchants import services
 from merchants.bills import services as bills_services
 from merchants.bills.models import Bill
 from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
+from merchants.perks import claims
 from merchants.perks import services as perks_services
 from merchants.perks.models import (
     PERK_BOUND_RANGES,
@@ -37,7 +39,7 @@ from merchants.perks.models import (
 )
 from merchants.perks.rules import DEFAULT_RULES, Rules, RulesInvalid
 from scoring.models import CreditEvent
-from scoring.subjects import claim_unpaid_source
+from scoring.subjects import claim_subject, claim_unpaid_source
 from tests.merchants.conftest import (
     PageResponse,
     assert_ledger_consistent,
@@ -118,7 +120,8 @@ def book(merchant: Merchant, citizen: User, reference: str) -> Booking:
 
 
 def claim_damage(merchant: Merchant, booking: Booking, amount: int) -> Claim:
-    perks_services.booking_complete(
+    """A claim of ``amount`` filed on the stay, awaiting the guest."""
+    claims.booking_complete(
         merchant=merchant,
         booking_id=booking.pk,
         outcome="damage",
@@ -130,8 +133,8 @@ def claim_damage(merchant: Merchant, booking: Booking, amount: int) -> Claim:
 
 def disputed_claim(merchant: Merchant, citizen: User, amount: int = 12_000) -> ClaimDispute:
     claim = claim_damage(merchant, book(merchant, citizen, "R-1"), amount)
-    return perks_services.claim_dispute_open(
-        citizen=citizen, claim=claim, reason="The lamp was broken when I arrived."
+    return claims.claim_dispute_open(
+        citizen=citizen, claim_id=claim.pk, reason="The lamp was broken when I arrived."
     )
 
 
@@ -182,8 +185,8 @@ def rows(
     hotel: Merchant, hotel_key: str, reliable: User, funded: Callable[[int], LedgerAccount]
 ) -> ClaimDispute:
     """At least one row of every merchants model: a hotel with its key and perk, a
-    booking whose damage claim (12,000, of which the wallet's 5,000 was collected) is
-    disputed, a code not redeemed yet, and a biller's open bill."""
+    booking whose damage claim (12,000, nothing collected: the guest disputed it while
+    it awaited them) is disputed, a code not redeemed yet, and a biller's open bill."""
     funded(5_000)
     dispute = disputed_claim(hotel, reliable)
     code_for(reliable)
@@ -266,13 +269,13 @@ def test_lists_show_formatted_amounts(admin_client: Client, rows: ClaimDispute) 
     merchants = admin_client.get(admin_url(Merchant, "changelist")).content.decode()
     bookings = admin_client.get(admin_url(Booking, "changelist")).content.decode()
     claims = admin_client.get(admin_url(Claim, "changelist")).content.decode()
-    # the claim's collected 50.00 sits on the hotel's settlement account
-    assert '<td class="field-settlement_balance">50.00 CNY</td>' in merchants
+    # the disputed claim collected nothing: the hotel's settlement account is empty
+    assert '<td class="field-settlement_balance">0.00 CNY</td>' in merchants
     assert '<td class="field-deposit">500.00 CNY</td>' in bookings
     assert '<td class="field-waived">500.00 CNY</td>' in bookings
     assert '<td class="field-held">0.00 CNY</td>' in bookings
     assert '<td class="field-claimed">120.00 CNY</td>' in claims
-    assert '<td class="field-paid">50.00 CNY</td>' in claims
+    assert '<td class="field-paid">0.00 CNY</td>' in claims
 
 
 def test_the_decision_page_shows_reasons_and_not_the_score(
@@ -778,48 +781,52 @@ def test_records_cannot_be_added_changed_or_deleted(
 # --- Claim disputes --------------------------------------------------------------------
 
 
-def test_uphold_refunds_what_was_collected_and_cancels_the_claim(
+def test_uphold_means_nothing_is_owed_and_staff_see_both_sides(
     admin_client: Client,
     admin_user: User,
     hotel: Merchant,
     reliable: User,
     funded: Callable[[int], LedgerAccount],
 ) -> None:
-    # Given a claim of 120.00 of which the wallet's 50.00 was collected, disputed
+    # Given a claim of 120.00 disputed while it awaited the guest: nothing collected
     funded(5_000)
     dispute = disputed_claim(hotel, reliable)
     claim = dispute.claim
-    assert (wallet_balance(reliable), claim.paid_amount, claim.status) == (0, 5_000, "disputed")
+    assert (wallet_balance(reliable), claim.paid_amount, claim.status) == (5_000, 0, "disputed")
     # When staff open the uphold page from the dispute's page
     change_page = admin_client.get(admin_url(ClaimDispute, "change", dispute.pk))
     url = admin_url(ClaimDispute, "uphold", dispute.pk)
     page = admin_client.get(url)
-    # Then it asks for a note, and nothing is decided yet
+    # Then it shows both sides (the claim's lines, its evidence, the guest's reason) and
+    # asks for a note, and nothing is decided yet
     assert url in change_page.content.decode()
+    assert "<li>120.00 CNY: A broken lamp</li>" in change_page.content.decode()
     assert page.status_code == 200
     assert page.templates[0].name == "admin/dispute_resolve.html"
-    assert 'name="note"' in page.content.decode()
-    assert "50.00 CNY collected for it goes back" in page.content.decode()
+    content = page.content.decode()
+    assert 'name="note"' in content
+    assert "<li>120.00 CNY: A broken lamp</li>" in content
+    assert "The lamp was broken when I arrived." in content
+    assert "Upholding means nothing is owed" in content
     assert ClaimDispute.objects.get(pk=dispute.pk).status == "open"
     # When they submit it with a note
     response = admin_client.post(url, {"note": "The check-in photos show the lamp broken."})
-    # Then the collected 50.00 is back in the wallet and the claim is cancelled
+    # Then nothing is owed: no money moved, no record, the claim upheld
     assert response.status_code == 302
     assert response["Location"] == admin_url(ClaimDispute, "change", dispute.pk)
     assert wallet_balance(reliable) == 5_000
     assert LedgerAccount.objects.get(pk=hotel.settlement_id).balance == 0
     claim.refresh_from_db()
-    assert (claim.status, claim.paid_amount, claim.refunded_amount) == ("cancelled", 5_000, 5_000)
+    assert (claim.status, claim.paid_amount, claim.refunded_amount) == ("upheld", 0, 0)
     dispute.refresh_from_db()
     assert (dispute.status, dispute.resolution_note, dispute.resolved_by) == (
         "upheld",
         "The check-in photos show the lamp broken.",
         admin_user,
     )
-    assert CreditEvent.objects.get(source=claim_unpaid_source(claim.pk)).status == "removed"
+    assert not CreditEvent.objects.filter(subject=claim_subject(claim.pk)).exists()
     assert messages_after(admin_client, response) == [
-        "Dispute upheld: the claim is cancelled, 50.00 CNY refunded to the wallet of "
-        "Alice Example, and its record removed."
+        "Dispute upheld: Alice Example owes nothing, the deposit's hold is released."
     ]
     assert_ledger_consistent()
     # And the dispute's page no longer offers a decision
@@ -827,30 +834,49 @@ def test_uphold_refunds_what_was_collected_and_cancels_the_claim(
     assert url not in resolved_page.content.decode()
 
 
-def test_reject_puts_the_claim_back_to_unpaid(
+def test_reject_charges_the_claim_as_accepted(
     admin_client: Client, admin_user: User, hotel: Merchant, reliable: User
 ) -> None:
-    # Given an unpaid claim of 120.00 (the wallet is empty), disputed
+    # Given a claim of 120.00 disputed (the wallet is empty)
     dispute = disputed_claim(hotel, reliable)
     # When staff reject the dispute
     response = admin_client.post(
         admin_url(ClaimDispute, "reject", dispute.pk), {"note": "The damage is documented."}
     )
-    # Then the claim is unpaid again, and its record counts again
+    # Then the claim is charged as if accepted: nothing to collect, all of it unpaid
     assert response.status_code == 302
     claim = Claim.objects.get(pk=dispute.claim_id)
-    assert (claim.status, claim.paid_amount, claim.refunded_amount) == ("unpaid", 0, 0)
+    assert (claim.status, claim.paid_amount, claim.refunded_amount) == ("rejected", 0, 0)
+    assert claim.charged_at is not None
     dispute.refresh_from_db()
     assert (dispute.status, dispute.resolution_note, dispute.resolved_by) == (
         "rejected",
         "The damage is documented.",
         admin_user,
     )
-    assert CreditEvent.objects.get(source=claim_unpaid_source(claim.pk)).status == "active"
+    record = CreditEvent.objects.get(source=claim_unpaid_source(claim.pk))
+    assert (record.status, record.amount) == ("active", 12_000)
     assert wallet_balance(reliable) == 0
     assert messages_after(admin_client, response) == [
-        "Dispute rejected: the claim stands (unpaid, 120.00 CNY left to pay)."
+        "Dispute rejected: the claim was charged (0.00 CNY collected, 120.00 CNY left to pay)."
     ]
+
+
+def test_staff_download_a_claims_evidence_in_the_admin(
+    admin_client: Client, hotel: Merchant, reliable: User, settings: Any, tmp_path: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    dispute = disputed_claim(hotel, reliable)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 8
+    upload = SimpleUploadedFile("lamp.png", png, content_type="image/png")
+    evidence = claims.claim_evidence_add(merchant=hotel, claim_id=dispute.claim_id, upload=upload)
+    page = admin_client.get(admin_url(ClaimDispute, "change", dispute.pk)).content.decode()
+    url = reverse("admin:perks_claim_evidence", args=[dispute.claim_id, evidence.pk])
+    assert f'<a href="{url}">lamp.png</a>' in page
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == png
+    assert response["Content-Type"] == "image/png"
 
 
 def test_a_decision_needs_a_note(admin_client: Client, hotel: Merchant, reliable: User) -> None:
@@ -871,7 +897,7 @@ def test_resolving_twice_shows_an_error_and_changes_nothing(
     dispute = disputed_claim(hotel, reliable)
     first = admin_client.post(admin_url(ClaimDispute, "reject", dispute.pk), {"note": "It stands."})
     assert messages_after(admin_client, first) == [
-        "Dispute rejected: the claim stands (unpaid, 70.00 CNY left to pay)."
+        "Dispute rejected: the claim was charged (50.00 CNY collected, 70.00 CNY left to pay)."
     ]
     # When staff try to uphold it (a second tab, or a double submit), or open its page
     response = admin_client.post(
@@ -885,7 +911,7 @@ def test_resolving_twice_shows_an_error_and_changes_nothing(
     dispute.refresh_from_db()
     assert (dispute.status, dispute.resolution_note) == ("rejected", "It stands.")
     claim = Claim.objects.get(pk=dispute.claim_id)
-    assert (claim.status, claim.refunded_amount) == ("unpaid", 0)
+    assert (claim.status, claim.paid_amount, claim.refunded_amount) == ("rejected", 5_000, 0)
     assert wallet_balance(reliable) == 0
 
 
@@ -912,13 +938,11 @@ def test_open_disputes_come_first_oldest_first(
     for booking in bookings:
         claim = claim_damage(hotel, booking, 1_000)
         disputes.append(
-            perks_services.claim_dispute_open(citizen=reliable, claim=claim, reason="No.")
+            claims.claim_dispute_open(citizen=reliable, claim_id=claim.pk, reason="No.")
         )
         travel(timedelta(hours=1))
     oldest, middle, newest = disputes
-    perks_services.claim_dispute_resolve(
-        dispute=middle, upheld=False, note="Stands.", resolved_by=None
-    )
+    claims.claim_dispute_resolve(dispute=middle, upheld=False, note="Stands.", resolved_by=None)
     # When staff open the list
     response = admin_client.get(admin_url(ClaimDispute, "changelist"))
     # Then the open ones come first, oldest first, then the resolved one
@@ -939,24 +963,34 @@ def test_the_claim_dispute_resolve_page_is_the_disputes_one_with_the_claim_shown
         "<th>Merchant</th>",
         "<th>Booking</th>",
         "<td>R-1</td>",
-        "120.00 CNY: A broken lamp",
+        "<li>120.00 CNY: A broken lamp</li>",
+        "The lamp was broken when I arrived.",
     ):
         assert cell in content
     assert 'name="action"' not in content
     assert "Reject the dispute" in content
 
 
-def test_the_list_says_who_resolved_each_dispute(
-    admin_client: Client, hotel: Merchant, reliable: User
+def test_the_list_says_who_resolved_each_dispute_and_silence_resolves_none(
+    admin_client: Client, admin_user: User, hotel: Merchant, reliable: User
 ) -> None:
-    # Given a claim dispute upheld by the 30-day rule (its sweep run as of 31 days on)
-    dispute = disputed_claim(hotel, reliable)
-    later = timezone.now() + timedelta(days=31)
-    assert perks_services.claim_disputes_uphold_stale(at=later) == 1
+    # Given a claim dispute nobody decided for 90 days, then one staff rejected
+    waiting = disputed_claim(hotel, reliable)
+    with time_machine.travel(timezone.now() + timedelta(days=90)):
+        assert claims.claims_charge_unanswered() == 0
+    assert ClaimDispute.objects.get(pk=waiting.pk).status == "open"
+    other = claim_damage(hotel, book(hotel, reliable, "R-2"), 1_000)
+    decided = claims.claim_dispute_open(citizen=reliable, claim_id=other.pk, reason="No.")
+    claims.claim_dispute_resolve(
+        dispute=decided, upheld=False, note="Stands.", resolved_by=admin_user
+    )
     # When staff open the list, filtered by resolution
-    response = admin_client.get(
+    by_staff = admin_client.get(
+        admin_url(ClaimDispute, "changelist"), {"resolution__exact": "staff"}
+    )
+    automatic = admin_client.get(
         admin_url(ClaimDispute, "changelist"), {"resolution__exact": "automatic"}
     )
-    # Then it is there, and says so
-    assert list(response.context["cl"].result_list) == [dispute]
-    assert "Automatically (30 days without a decision)" in response.content.decode()
+    # Then only staff's decision is there
+    assert list(by_staff.context["cl"].result_list) == [decided]
+    assert list(automatic.context["cl"].result_list) == []

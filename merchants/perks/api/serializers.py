@@ -7,8 +7,9 @@ is ignored, so amounts, statuses and owners are always the server's.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -19,9 +20,11 @@ from merchants.perks.models import (
     BookingStatus,
     CancelReason,
     ClaimStatus,
+    EvidenceParty,
     PerkKind,
 )
 from scoring.api.serializers import DisputeBaseOutputSerializer
+from scoring.models import DisputeStatus
 
 
 class ReasonItemOutputSerializer(serializers.Serializer):
@@ -36,18 +39,96 @@ class StoredReasonsField(serializers.ReadOnlyField):
     them; a nested serializer would rebuild its fields for each response."""
 
 
+class ClaimLineOutputSerializer(serializers.Serializer):
+    amount = serializers.IntegerField(help_text="Minor units.")
+    description = serializers.CharField()
+
+
+class ClaimEvidenceOutputSerializer(serializers.Serializer):
+    """A file backing a claim; ``url`` downloads it (with the caller's credentials)."""
+
+    # The URL name each audience downloads evidence from.
+    url_name = "merchant-claim-evidence"
+
+    id = serializers.UUIDField()
+    name = serializers.CharField(help_text="The file's name as uploaded.")
+    party = serializers.ChoiceField(choices=EvidenceParty.choices)
+    content_type = serializers.CharField(help_text="As its content shows (never as declared).")
+    size = serializers.IntegerField(help_text="Bytes.")
+    uploaded_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, evidence: Any) -> str:
+        return reverse(
+            f"v1:{self.url_name}", kwargs={"pk": evidence.claim_id, "evidence_id": evidence.pk}
+        )
+
+
+class CitizenClaimEvidenceOutputSerializer(ClaimEvidenceOutputSerializer):
+    url_name = "me-claim-evidence"
+
+
+class ClaimDisputeSummaryOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=DisputeStatus.choices)
+    reason = serializers.CharField(help_text="The guest's reason.")
+    opened_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolution_note = serializers.CharField(allow_blank=True, help_text="Staff's decision.")
+
+
 class ClaimOutputSerializer(serializers.Serializer):
+    """A damage claim as its merchant sees it: its lines and evidence, the guest's
+    deadline to answer, what was collected, and the guest's dispute if any."""
+
+    evidence_serializer: ClassVar[type[ClaimEvidenceOutputSerializer]] = (
+        ClaimEvidenceOutputSerializer
+    )
+
     id = serializers.UUIDField()
     booking_id = serializers.UUIDField()
-    amount = serializers.IntegerField(help_text="Minor units.")
+    amount = serializers.IntegerField(help_text="Minor units: the sum of the lines.")
     paid_amount = serializers.IntegerField(help_text="Collected so far, minor units.")
     unpaid_amount = serializers.IntegerField()
     refunded_amount = serializers.IntegerField(help_text="Refunded after an upheld dispute.")
     currency = serializers.CharField()
     description = serializers.CharField()
-    status = serializers.ChoiceField(choices=ClaimStatus.choices)
+    status = serializers.ChoiceField(
+        choices=ClaimStatus.choices,
+        help_text="`awaiting_guest` → `paid` | `unpaid` (accepted, or unanswered by "
+        "respond_by) | `disputed` → `upheld` (nothing owed) | `rejected` (charged as "
+        "accepted).",
+    )
+    respond_by = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Until when the guest may accept or dispute; unanswered, it is charged then.",
+    )
+    lines = ClaimLineOutputSerializer(many=True)
+    evidence = serializers.SerializerMethodField()
+    dispute = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    charged_at = serializers.DateTimeField(allow_null=True)
     paid_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(ClaimEvidenceOutputSerializer(many=True))
+    def get_evidence(self, claim: Any) -> list[dict[str, Any]]:
+        return self.evidence_serializer(claim.evidence.all(), many=True).data  # type: ignore[return-value]
+
+    @extend_schema_field(ClaimDisputeSummaryOutputSerializer(allow_null=True))
+    def get_dispute(self, claim: Any) -> dict[str, Any] | None:
+        dispute = getattr(claim, "dispute", None)
+        return ClaimDisputeSummaryOutputSerializer(dispute).data if dispute is not None else None
+
+
+class CitizenClaimOutputSerializer(ClaimOutputSerializer):
+    evidence_serializer = CitizenClaimEvidenceOutputSerializer
+
+    merchant = MerchantSummaryOutputSerializer()
+
+    @extend_schema_field(CitizenClaimEvidenceOutputSerializer(many=True))
+    def get_evidence(self, claim: Any) -> list[dict[str, Any]]:
+        return super().get_evidence(claim)
 
 
 class BookingOutputSerializer(serializers.Serializer):
@@ -82,10 +163,12 @@ class BookingOutputSerializer(serializers.Serializer):
     completed_at = serializers.DateTimeField(allow_null=True)
     claim = serializers.SerializerMethodField()
 
+    claim_serializer: ClassVar[type[ClaimOutputSerializer]] = ClaimOutputSerializer
+
     @extend_schema_field(ClaimOutputSerializer(allow_null=True))
     def get_claim(self, booking: Any) -> dict[str, Any] | None:
         claim = getattr(booking, "claim", None)
-        return ClaimOutputSerializer(claim).data if claim is not None else None
+        return self.claim_serializer(claim).data if claim is not None else None
 
 
 class EligibilityInputSerializer(PlainFieldsSerializer):
@@ -130,43 +213,18 @@ class BookingInputSerializer(serializers.Serializer):
         return attrs
 
 
-class CompleteInputSerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=BookingOutcome.choices)
-    claim_amount = MinorUnitsField(required=False, help_text="With `damage` only.")
-    description = serializers.CharField(
-        max_length=500, required=False, help_text="With `damage`: what was damaged."
-    )
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs["outcome"] == BookingOutcome.DAMAGE:
-            missing = {
-                field: "Required with outcome damage."
-                for field in ("claim_amount", "description")
-                if field not in attrs
-            }
-            if missing:
-                raise serializers.ValidationError(missing)
-        elif "claim_amount" in attrs:
-            raise serializers.ValidationError({"claim_amount": "Only with outcome damage."})
-        return attrs
-
-
 class CitizenBookingOutputSerializer(BookingOutputSerializer):
+    claim_serializer = CitizenClaimOutputSerializer
+
     merchant = MerchantSummaryOutputSerializer()
+
+    @extend_schema_field(CitizenClaimOutputSerializer(allow_null=True))
+    def get_claim(self, booking: Any) -> dict[str, Any] | None:
+        return super().get_claim(booking)
 
 
 class ClaimDisputeOutputSerializer(DisputeBaseOutputSerializer):
     claim_id = serializers.UUIDField()
-
-
-class CitizenClaimOutputSerializer(ClaimOutputSerializer):
-    merchant = MerchantSummaryOutputSerializer()
-    dispute = serializers.SerializerMethodField()
-
-    @extend_schema_field(ClaimDisputeOutputSerializer(allow_null=True))
-    def get_dispute(self, claim: Any) -> dict[str, Any] | None:
-        dispute = getattr(claim, "dispute", None)
-        return ClaimDisputeOutputSerializer(dispute).data if dispute is not None else None
 
 
 class ClaimDisputeInputSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from merchants.perks.api import listing, views
+from merchants.perks.api import claims, listing, views
 
 urlpatterns = [
     # Merchants' systems (API key)
@@ -13,7 +13,7 @@ urlpatterns = [
     ),
     path(
         "merchant/bookings/<uuid:pk>/complete",
-        views.MerchantBookingCompleteView.as_view(),
+        claims.MerchantBookingCompleteView.as_view(),
         name="merchant-booking-complete",
     ),
     path(
@@ -21,13 +21,30 @@ urlpatterns = [
         views.MerchantBookingCheckInView.as_view(),
         name="merchant-booking-check-in",
     ),
+    path(
+        "merchant/claims/<uuid:pk>/evidence",
+        claims.MerchantClaimEvidenceView.as_view(),
+        name="merchant-claim-evidence-add",
+    ),
+    path(
+        "merchant/claims/<uuid:pk>/evidence/<uuid:evidence_id>",
+        claims.MerchantClaimEvidenceDownloadView.as_view(),
+        name="merchant-claim-evidence",
+    ),
     # Citizens
     path(
         "me/consents/<uuid:pk>/revoke", views.ConsentRevokeView.as_view(), name="me-consent-revoke"
     ),
     path("me/bookings", views.CitizenBookingListView.as_view(), name="me-bookings"),
-    path("me/claims", views.CitizenClaimListView.as_view(), name="me-claims"),
-    path("me/claims/<uuid:pk>/pay", views.ClaimPayView.as_view(), name="me-claim-pay"),
-    path("me/claims/<uuid:pk>/dispute", views.ClaimDisputeView.as_view(), name="me-claim-dispute"),
+    path("me/claims", claims.CitizenClaimListView.as_view(), name="me-claims"),
+    path("me/claims/<uuid:pk>", claims.CitizenClaimDetailView.as_view(), name="me-claim"),
+    path("me/claims/<uuid:pk>/accept", claims.ClaimAcceptView.as_view(), name="me-claim-accept"),
+    path("me/claims/<uuid:pk>/pay", claims.ClaimPayView.as_view(), name="me-claim-pay"),
+    path("me/claims/<uuid:pk>/dispute", claims.ClaimDisputeView.as_view(), name="me-claim-dispute"),
+    path(
+        "me/claims/<uuid:pk>/evidence/<uuid:evidence_id>",
+        claims.CitizenClaimEvidenceDownloadView.as_view(),
+        name="me-claim-evidence",
+    ),
     path("me/perks", listing.PerksView.as_view(), name="me-perks"),
 ]

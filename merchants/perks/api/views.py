@@ -25,14 +25,10 @@ from merchants.perks.api.serializers import (
     BookingInputSerializer,
     BookingOutputSerializer,
     CitizenBookingOutputSerializer,
-    CitizenClaimOutputSerializer,
-    ClaimDisputeInputSerializer,
-    ClaimDisputeOutputSerializer,
-    CompleteInputSerializer,
     DecisionOutputSerializer,
     EligibilityInputSerializer,
 )
-from merchants.perks.models import Booking, Claim
+from merchants.perks.models import Booking
 from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.views import IDEMPOTENCY_PARAMETER
 from wallet.models import User
@@ -142,35 +138,6 @@ class MerchantBookingCheckInView(MerchantAPIView):
         return Response(BookingOutputSerializer(booking).data)
 
 
-@extend_schema(tags=["merchant"])
-class MerchantBookingCompleteView(MerchantAPIView):
-    """Close a stay: ``ok``, ``no_show``, or ``damage`` with a claim, collected from the
-    hold, then from the guest's wallet; the rest is left for the guest to pay."""
-
-    @extend_schema(
-        operation_id="merchant_booking_complete",
-        request=CompleteInputSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
-        responses={
-            200: BookingOutputSerializer,
-            **problem_responses(400, 401, 404, 409, 429),
-        },
-    )
-    @idempotent
-    def post(self, request: Request, pk: Any) -> Response:
-        data = CompleteInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        booking = services.booking_complete(
-            merchant=self.merchant,
-            booking_id=pk,
-            outcome=data.validated_data["outcome"],
-            claim_amount=data.validated_data.get("claim_amount"),
-            description=data.validated_data.get("description", ""),
-        )
-        booking = selectors.bookings_for_merchant(merchant=self.merchant).get(pk=booking.pk)
-        return Response(BookingOutputSerializer(booking).data)
-
-
 @extend_schema(tags=["bookings"])
 @list_schema("me_bookings", CitizenBookingOutputSerializer)
 class CitizenBookingListView(CitizenListView):
@@ -179,62 +146,6 @@ class CitizenBookingListView(CitizenListView):
 
     def own_rows(self, user: User) -> QuerySet[Booking]:
         return selectors.bookings_for_citizen(citizen=user)
-
-
-@extend_schema(tags=["bookings"])
-@list_schema("me_claims", CitizenClaimOutputSerializer)
-class CitizenClaimListView(CitizenListView):
-    model = Claim
-    serializer_class = CitizenClaimOutputSerializer
-
-    def own_rows(self, user: User) -> QuerySet[Claim]:
-        return selectors.claims_for_citizen(citizen=user)
-
-
-@extend_schema(tags=["bookings"])
-class ClaimPayView(APIView):
-    """Pay what is left of a claim from the wallet, all of it."""
-
-    @extend_schema(
-        operation_id="me_claim_pay",
-        request=None,
-        parameters=[IDEMPOTENCY_PARAMETER],
-        responses={
-            200: CitizenClaimOutputSerializer,
-            **problem_responses(400, 401, 404, 409, 422),
-        },
-    )
-    @idempotent
-    def post(self, request: Request, pk: Any) -> Response:
-        citizen = request_citizen(request)
-        claim = get_object_or_404(selectors.claims_for_citizen(citizen=citizen), pk=pk)
-        services.claim_pay(citizen=citizen, claim=claim)
-        claim = selectors.claims_for_citizen(citizen=citizen).get(pk=pk)
-        return Response(CitizenClaimOutputSerializer(claim).data)
-
-
-@extend_schema(tags=["bookings"])
-class ClaimDisputeView(APIView):
-    """Contest a claim: it is not collected further and its record stops counting until
-    staff resolve it (upheld after 30 days if nobody does)."""
-
-    @extend_schema(
-        operation_id="me_claim_dispute",
-        request=ClaimDisputeInputSerializer,
-        responses={
-            201: ClaimDisputeOutputSerializer,
-            **problem_responses(400, 401, 404, 409),
-        },
-    )
-    def post(self, request: Request, pk: Any) -> Response:
-        data = ClaimDisputeInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        citizen = request_citizen(request)
-        claim = get_object_or_404(selectors.claims_for_citizen(citizen=citizen), pk=pk)
-        dispute = services.claim_dispute_open(
-            citizen=citizen, claim=claim, reason=data.validated_data["reason"]
-        )
-        return Response(ClaimDisputeOutputSerializer(dispute).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["consents"])

@@ -19,6 +19,8 @@ from merchants.api import serializers as merchant_serializers
 from merchants.bills.api import serializers as bill_serializers
 from merchants.models import AuthorizationCode, Consent, Merchant
 from merchants.perks import services
+from merchants.perks import claims
+from merchants.perks.api import claims as perk_claims_api
 from merchants.perks.api import serializers as perk_serializers
 from merchants.perks.models import Booking, Claim, ClaimDispute, Decision
 from scoring.models import AccessLogEntry
@@ -56,8 +58,18 @@ DOCUMENTED_INPUT: list[tuple[str, type[serializers.Serializer], set[str]]] = [
     ),
     (
         "POST merchant/bookings/{id}/complete",
-        perk_serializers.CompleteInputSerializer,
-        {"outcome", "claim_amount", "description"},
+        perk_claims_api.CompleteInputSerializer,
+        {"outcome", "lines", "claim_amount", "description"},
+    ),
+    (
+        "POST merchant/bookings/{id}/complete: each of lines",
+        perk_claims_api.ClaimLineInputSerializer,
+        {"amount", "description"},
+    ),
+    (
+        "POST merchant/claims/{id}/evidence",
+        perk_claims_api.EvidenceInputSerializer,
+        {"file"},
     ),
     (
         "POST merchant/bills",
@@ -93,7 +105,7 @@ def test_every_merchants_input_serializer_is_checked_against_the_contract() -> N
     # A new input serializer must be added to DOCUMENTED_INPUT (and to the README).
     input_serializers = {
         value
-        for module in (merchant_serializers, perk_serializers, bill_serializers)
+        for module in (merchant_serializers, perk_serializers, perk_claims_api, bill_serializers)
         for name, value in vars(module).items()
         if name.endswith("InputSerializer") and isinstance(value, type)
     }
@@ -228,8 +240,8 @@ def _booking_fields(body: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def claim(booking: Booking, hotel: Merchant) -> Claim:
-    """A claim of 80,000: the 50,000 hold is collected, 30,000 is left unpaid."""
-    services.booking_complete(
+    """A claim of 80,000 awaiting the guest, on a hold of 50,000."""
+    claims.booking_complete(
         merchant=hotel,
         booking_id=booking.pk,
         outcome="damage",
@@ -237,7 +249,7 @@ def claim(booking: Booking, hotel: Merchant) -> Claim:
         description="Broken lamp",
     )
     made = Claim.objects.get()
-    assert (made.paid_amount, made.status) == (50_000, "unpaid")
+    assert (made.paid_amount, made.status) == (0, "awaiting_guest")
     return made
 
 
@@ -308,7 +320,7 @@ def test_completing_ignores_extra_fields(
     }
     # When
     response = hotel_api.post(f"{BOOKINGS_URL}/{booking.pk}/complete", body, format="json")
-    # Then the hold was collected and the rest left unpaid
+    # Then the claim awaits the guest, nothing collected
     assert response.status_code == 200, response.content
     claim = Claim.objects.get()
     assert (
@@ -321,13 +333,15 @@ def test_completing_ignores_extra_fields(
         claim.status,
         claim.currency,
         claim.paid_at,
-    ) == (booking, hotel, citizen, 80_000, 50_000, 0, "unpaid", "CNY", None)
+    ) == (booking, hotel, citizen, 80_000, 0, 0, "awaiting_guest", "CNY", None)
+    assert claim.respond_by == claim.created_at + timedelta(hours=72)
+    assert (claim.accepted_at, claim.charged_at) == (None, None)
     booking.refresh_from_db()
     assert (booking.status, booking.outcome) == ("completed", "damage")
     assert booking.completed_at is not None
     assert booking.completed_at.year > 2000
     wallet = LedgerAccount.objects.get(user=citizen)
-    assert (wallet.balance, wallet.held) == (0, 0)
+    assert (wallet.balance, wallet.held) == (50_000, 50_000)
 
 
 def test_authorization_code_ignores_extra_fields(
@@ -395,13 +409,15 @@ def test_claim_dispute_ignores_extra_fields(
     ) == (claim, citizen, "open", None, "", None)
     assert dispute.opened_at.year > 2000
     claim.refresh_from_db()
-    assert (claim.status, claim.paid_amount, claim.refunded_amount) == ("disputed", 50_000, 0)
+    assert (claim.status, claim.paid_amount, claim.refunded_amount) == ("disputed", 0, 0)
     wallet = LedgerAccount.objects.get(user=citizen)
-    assert wallet.balance == 0
+    assert (wallet.balance, wallet.held) == (50_000, 50_000)
 
 
 def test_paying_a_claim_ignores_a_body(citizen: User, claim: Claim) -> None:
-    # Given 100,000 in the wallet and a body offering to pay 1
+    # Given the claim accepted (the 50,000 hold collected, 30,000 unpaid), 100,000 in
+    # the wallet and a body offering to pay 1
+    claims.claim_accept(citizen=citizen, claim_id=claim.pk)
     top_up_paid(citizen, 100_000)
     body = {"amount": 1, "paid_amount": 1, "status": "cancelled", "refunded_amount": 30_000}
     # When

@@ -1,5 +1,5 @@
-"""Disputes of claims have one implementation (``services._claim_disputes_check`` and
-``services._claim_disputes_write``, ending through ``scoring.services.dispute_transition``):
+"""Disputes of claims have one implementation (``claims._claim_disputes_check`` and
+``claims._claim_disputes_write``, ending through ``scoring.services.dispute_transition``):
 a dispute opened now and the same dispute recorded in a history are the same row, and
 both refuse a claim disputed twice with the same error."""
 
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from common.domain import DomainError
 from merchants.models import Merchant
-from merchants.perks import services
+from merchants.perks import claims, services
 from merchants.perks.models import BookingOutcome, Claim, ClaimDispute, ClaimStatus
 from scoring import services as scoring_services
 from scoring.facts import EventKinds
@@ -53,9 +53,9 @@ def _booking_id(hotel: Merchant, citizen: User, reference: str) -> uuid.UUID:
 
 
 def _claim_now(hotel: Merchant, citizen: User, reference: str = "R-1") -> Claim:
-    """A claim of 4,000 made now, paid from the deposit's hold."""
+    """A claim of 4,000 filed now, awaiting the guest."""
     booking_id = _booking_id(hotel, citizen, reference)
-    services.booking_complete(
+    claims.booking_complete(
         merchant=hotel,
         booking_id=booking_id,
         outcome=BookingOutcome.DAMAGE,
@@ -65,10 +65,27 @@ def _claim_now(hotel: Merchant, citizen: User, reference: str = "R-1") -> Claim:
     return Claim.objects.get(booking_id=booking_id)
 
 
-def _claim_recorded(hotel: Merchant, citizen: User, status: str, reference: str = "R-2") -> Any:
-    """A claim of 4,000 paid in full, recorded in a history and left in ``status``."""
+def _claim_recorded(
+    hotel: Merchant, citizen: User, status: str, reference: str = "R-2", *, charged: bool = True
+) -> Any:
+    """A claim of 4,000 recorded in a history and left in ``status``: charged and paid in
+    full when filed, as claims were before guests had a say; or (not ``charged``) filed
+    with a deadline to answer, uncharged."""
     moment = timezone.now() - timedelta(days=2)
-    record = services.ClaimRecord(
+    if not charged:
+        record = claims.ClaimRecord(
+            booking_id=_booking_id(hotel, citizen, reference),
+            merchant_id=hotel.pk,
+            citizen_id=citizen.pk,
+            amount=4_000,
+            description="Broken lamp",
+            created_at=moment,
+            status=status,
+            respond_by=moment + timedelta(hours=72),
+        )
+        claims.claims_record(claims=[record])
+        return record.id
+    record = claims.ClaimRecord(
         booking_id=_booking_id(hotel, citizen, reference),
         merchant_id=hotel.pk,
         citizen_id=citizen.pk,
@@ -80,7 +97,7 @@ def _claim_recorded(hotel: Merchant, citizen: User, status: str, reference: str 
         status=status,
         paid_at=moment,
     )
-    services.claims_record(claims=[record])
+    claims.claims_record(claims=[record])
     return record.id
 
 
@@ -90,13 +107,13 @@ def test_a_dispute_now_and_the_same_dispute_in_a_history_are_the_same_row(
     # Given a claim made now, and one recorded as disputed
     funded(50_000)
     claim = _claim_now(hotel, citizen)
-    recorded = _claim_recorded(hotel, citizen, ClaimStatus.DISPUTED)
+    recorded = _claim_recorded(hotel, citizen, ClaimStatus.DISPUTED, charged=False)
     # When the first is disputed now and the second's dispute is recorded
-    now = services.claim_dispute_open(citizen=citizen, claim=claim, reason="It was old.")
-    record = services.ClaimDisputeRecord(
+    now = claims.claim_dispute_open(citizen=citizen, claim_id=claim.pk, reason="It was old.")
+    record = claims.ClaimDisputeRecord(
         claim_id=recorded, citizen_id=citizen.pk, reason="It was old.", opened_at=timezone.now()
     )
-    assert services.claim_disputes_record(disputes=[record]) == 1
+    assert claims.claim_disputes_record(disputes=[record]) == 1
     # Then the rows agree, and so does the dispute returned
     rows = ClaimDispute.objects.in_bulk([now.pk, record.id])
     assert [getattr(rows[now.pk], n) for n in _COMPARED] == [
@@ -113,20 +130,20 @@ def test_a_claim_disputed_twice_is_refused_now_and_in_a_history_alike(
     # Given a claim disputed once
     funded(50_000)
     claim = _claim_now(hotel, citizen)
-    services.claim_dispute_open(citizen=citizen, claim=claim, reason="It was old.")
-    record = services.ClaimDisputeRecord(
+    claims.claim_dispute_open(citizen=citizen, claim_id=claim.pk, reason="It was old.")
+    record = claims.ClaimDisputeRecord(
         claim_id=claim.pk, citizen_id=citizen.pk, reason="Again.", opened_at=timezone.now()
     )
     # When it is disputed again now, and in a history
     with pytest.raises(DomainError) as now:
-        services.claim_dispute_open(citizen=citizen, claim=claim, reason="Again.")
+        claims.claim_dispute_open(citizen=citizen, claim_id=claim.pk, reason="Again.")
     if together:
         other = _claim_recorded(hotel, citizen, ClaimStatus.DISPUTED)
-        record = services.ClaimDisputeRecord(
+        record = claims.ClaimDisputeRecord(
             claim_id=other, citizen_id=citizen.pk, reason="Again.", opened_at=timezone.now()
         )
     with pytest.raises(DomainError) as history:
-        services.claim_disputes_record(disputes=[record, record] if together else [record])
+        claims.claim_disputes_record(disputes=[record, record] if together else [record])
     # Then both refuse it with the same error, and nothing is written
     assert now.value.code == history.value.code == "already_disputed"
     assert str(now.value) == str(history.value)
@@ -193,10 +210,10 @@ def test_a_history_refuses_a_claim_dispute_the_services_never_write(
     given: dict[str, Any] = {
         k: moments.get(v, v) if isinstance(v, str) else v for k, v in fields.items()
     }
-    record = services.ClaimDisputeRecord(
+    record = claims.ClaimDisputeRecord(
         claim_id=claim_id, citizen_id=citizen.pk, reason="It was old.", opened_at=opened_at, **given
     )
     # Then it is refused, and nothing is written
     with pytest.raises(ValueError, match=r"[Dd]ispute|claim|resolv"):
-        services.claim_disputes_record(disputes=[record])
+        claims.claim_disputes_record(disputes=[record])
     assert not ClaimDispute.objects.exists()

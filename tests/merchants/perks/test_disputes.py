@@ -10,17 +10,18 @@ from collections.abc import Callable
 import pytest
 from django.utils import timezone
 
+from merchants.perks import claims
 from merchants.perks import services as perks_services
 from merchants.perks.errors import ClaimDisputeNotOpen
-from merchants.perks.models import Claim, ClaimDispute, ClaimDisputeStatus, ClaimStatus
+from merchants.perks.models import Claim, ClaimDispute, ClaimDisputeStatus
 from scoring import services as scoring_services
+from scoring.errors import DisputeNotOpen
+from scoring.facts import EventKinds
 from scoring.models import (
-    CreditEvent,
     Dispute,
     DisputeBase,
     DisputeResolution,
     DisputeStatus,
-    EventStatus,
 )
 from tests.factories import UserFactory
 from tests.merchants.conftest import make_reliable
@@ -32,18 +33,29 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def claim_dispute(citizen: User) -> ClaimDispute:
-    """An open dispute of an unpaid claim of 1,000, with the dispute of its record."""
+    """An open dispute of a claim of 1,000, disputed while it awaited the guest (so it
+    left no record, and was charged nothing)."""
     make_reliable(citizen)
     hotel = perks_services.merchant_onboard(name="Harbour Hotel", category="hotel")
     claim = claim_damage(hotel, book(hotel, citizen, "R-1"), 1_000)
-    return perks_services.claim_dispute_open(citizen=citizen, claim=claim, reason="No.")
+    return claims.claim_dispute_open(citizen=citizen, claim_id=claim.pk, reason="No.")
 
 
 @pytest.fixture
-def of_kind(claim_dispute: ClaimDispute) -> Callable[[type[DisputeBase]], DisputeBase]:
+def record_dispute(citizen: User) -> Dispute:
+    """An open dispute of one of the citizen's credit records."""
+    event = scoring_services.record_event(
+        account=citizen, kind=EventKinds.NO_SHOW, source="test-stay:1"
+    )
+    return scoring_services.dispute_open(citizen=citizen, event=event, reason="No.")
+
+
+@pytest.fixture
+def of_kind(
+    claim_dispute: ClaimDispute, record_dispute: Dispute
+) -> Callable[[type[DisputeBase]], DisputeBase]:
     def pick(model: type[DisputeBase]) -> DisputeBase:
-        row = claim_dispute if model is ClaimDispute else claim_dispute.record_dispute
-        assert row is not None
+        row = claim_dispute if model is ClaimDispute else record_dispute
         return model._default_manager.get(pk=row.pk)
 
     return pick
@@ -129,68 +141,38 @@ def test_an_end_out_of_shape_is_refused_and_changes_nothing(
     assert (dispute.status, dispute.resolution, dispute.resolved_at) == ("open", "", None)
 
 
-def test_a_claim_dispute_is_not_resolved_automatically_by_someone(
-    claim_dispute: ClaimDispute,
-) -> None:
-    # When a caller asks for an automatic resolution with an actor
-    staff = UserFactory.create(is_staff=True)
-    with pytest.raises(ValueError, match="30-day rule"):
-        perks_services.claim_dispute_resolve(
-            dispute=claim_dispute,
-            upheld=True,
-            note="",
-            resolved_by=staff,
-            resolution=DisputeResolution.AUTOMATIC,
-        )
-    # Then nothing changed: the dispute and the claim stay open, its record's dispute
-    # with staff
-    stored = ClaimDispute.objects.get(pk=claim_dispute.pk)
-    assert (stored.status, stored.resolution) == ("open", "")
-    assert claim_dispute.record_dispute is not None
-    assert Dispute.objects.get(pk=claim_dispute.record_dispute.pk).status == "escalated"
-    assert Claim.objects.get(pk=claim_dispute.claim_id).status == ClaimStatus.DISPUTED
-
-
 @pytest.mark.parametrize("upheld", [True, False])
-def test_staff_resolve_a_claim_dispute_and_its_records_dispute_alike(
+def test_staff_resolve_a_claim_dispute_through_the_one_transition(
     claim_dispute: ClaimDispute, upheld: bool
 ) -> None:
     staff = UserFactory.create(is_staff=True)
-    perks_services.claim_dispute_resolve(
+    claims.claim_dispute_resolve(
         dispute=claim_dispute, upheld=upheld, note="Checked.", resolved_by=staff
     )
-    stored = ClaimDispute.objects.select_related("record_dispute").get(pk=claim_dispute.pk)
-    record = stored.record_dispute
-    assert record is not None
+    stored = ClaimDispute.objects.get(pk=claim_dispute.pk)
     status = "upheld" if upheld else "rejected"
-    for dispute in (stored, record):
-        assert (
-            dispute.status,
-            dispute.resolution,
-            dispute.resolved_by_id,
-            dispute.resolution_note,
-        ) == (status, "staff", staff.pk, "Checked.")
-    assert record.resolved_at is not None
+    assert (
+        stored.status,
+        stored.resolution,
+        stored.resolved_by_id,
+        stored.resolution_note,
+        stored.record_dispute_id,
+    ) == (status, "staff", staff.pk, "Checked.", None)
     assert stored.resolved_at is not None
-    event_status = CreditEvent.objects.get(pk=record.event_id).status
-    assert event_status == (EventStatus.REMOVED if upheld else EventStatus.ACTIVE)
+    assert Claim.objects.get(pk=claim_dispute.claim_id).status == status
 
 
 def test_a_decision_stays_the_staffs_when_their_account_is_deleted(
     claim_dispute: ClaimDispute,
 ) -> None:
-    # Given a claim dispute (and its record's) rejected by a staff member
+    # Given a claim dispute rejected by a staff member
     staff = UserFactory.create(is_staff=True)
-    perks_services.claim_dispute_resolve(
+    claims.claim_dispute_resolve(
         dispute=claim_dispute, upheld=False, note="Stands.", resolved_by=staff
     )
     # When their account is deleted
     staff.delete()
-    # Then the decisions lose their actor but are still staff's, not the 30-day rule's
-    assert claim_dispute.record_dispute is not None
-    for dispute in (
-        ClaimDispute.objects.get(pk=claim_dispute.pk),
-        Dispute.objects.get(pk=claim_dispute.record_dispute.pk),
-    ):
-        assert (dispute.resolved_by_id, dispute.resolution) == (None, "staff")
-        assert not dispute.resolved_automatically
+    # Then the decision loses its actor but is still staff's
+    dispute = ClaimDispute.objects.get(pk=claim_dispute.pk)
+    assert (dispute.resolved_by_id, dispute.resolution) == (None, "staff")
+    assert not dispute.resolved_automatically

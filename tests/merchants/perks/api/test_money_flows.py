@@ -22,7 +22,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from merchants.models import Merchant
-from merchants.perks import services
+from merchants.perks import claims
 from merchants.perks.errors import ClaimDisputeNotOpen
 from merchants.perks.models import (
     Booking,
@@ -33,7 +33,7 @@ from merchants.perks.models import (
     ClaimStatus,
     Decision,
 )
-from scoring.models import CreditEvent, Dispute, DisputeStatus, EventStatus
+from scoring.models import CreditEvent
 from scoring.subjects import booking_outcome_source, claim_paid_source, claim_unpaid_source
 from tests.conftest import client_for
 from tests.factories import UserFactory
@@ -45,6 +45,7 @@ from tests.merchants.conftest import (
     make_reliable,
 )
 from tests.money import wallet_body
+from wallet import services as wallet_services
 from wallet.models import Entry, Hold, HoldStatus, LedgerAccount, Transfer, TransferKind, User
 
 pytestmark = pytest.mark.django_db
@@ -181,7 +182,7 @@ def booking_out(
 def claim_out(
     body: dict[str, Any], *, booking_id: str, amount: int, paid: int, status: str
 ) -> dict[str, Any]:
-    """What a claim answers, given its id and times from ``body``."""
+    """What a claim of one line answers, given its id, times and dispute from ``body``."""
     return {
         "id": body["id"],
         "booking_id": booking_id,
@@ -192,9 +193,19 @@ def claim_out(
         "currency": CURRENCY,
         "description": "Broken lamp",
         "status": status,
+        "respond_by": body["respond_by"],
+        "lines": [{"amount": amount, "description": "Broken lamp"}],
+        "evidence": [],
+        "dispute": body["dispute"],
         "created_at": body["created_at"],
+        "accepted_at": body["accepted_at"],
+        "charged_at": body["charged_at"],
         "paid_at": body["paid_at"],
     }
+
+
+def accept(client: APIClient, claim_id: str, **headers: Any) -> ClientResponse:
+    return client.post(f"{MY_CLAIMS_URL}/{claim_id}/accept", **headers)
 
 
 @pytest.fixture
@@ -230,14 +241,18 @@ def held_stay(
 def unpaid_claim(
     held_stay: Callable[[int], dict[str, Any]], hotel_api: APIClient
 ) -> dict[str, Any]:
-    """A damage claim of 100,000 on a stay holding 30,000 of a wallet of 80,000: 30,000
-    from the hold and 50,000 from the rest of the balance are collected, 20,000 is left
-    unpaid. Returns the claim's body."""
-    booking = held_stay(80_000)
-    response = complete(hotel_api, booking["id"], damage(100_000))
+    """A damage claim of the whole deposit (80,000) on a stay holding 30,000 of a wallet
+    of 40,000, accepted by the guest: 30,000 from the hold and 10,000 from the rest of the
+    balance are collected, 40,000 is left unpaid. Returns the claim's body."""
+    booking = held_stay(40_000)
+    response = complete(hotel_api, booking["id"], damage(80_000))
     assert response.status_code == 200, response.json()
     claim = response.json()["claim"]
-    assert (claim["paid_amount"], claim["unpaid_amount"]) == (80_000, 20_000)
+    assert (claim["status"], claim["paid_amount"]) == ("awaiting_guest", 0)
+    response = accept(client_for(User.objects.get(username="alice")), claim["id"])
+    assert response.status_code == 200, response.json()
+    claim = response.json()
+    assert (claim["paid_amount"], claim["unpaid_amount"]) == (40_000, 40_000)
     return claim
 
 
@@ -479,53 +494,66 @@ def test_damage_is_taken_from_the_hold_then_the_balance_and_the_rest_paid_later(
     hotel_api: APIClient,
     citizen_api: APIClient,
 ) -> None:
-    # Given a stay holding 30,000 of a wallet of 80,000 (50,000 more available)
-    booking = held_stay(80_000)
+    # Given a stay holding 30,000 of a wallet of 40,000 (10,000 more available)
+    booking = held_stay(40_000)
 
-    # When the hotel claims 100,000 for damage
-    response = complete(hotel_api, booking["id"], damage(100_000))
+    # When the hotel claims the whole deposit, 80,000, for damage
+    response = complete(hotel_api, booking["id"], damage(80_000))
 
-    # Then 30,000 comes from the hold and 50,000 from the balance; 20,000 is unpaid
+    # Then the claim awaits the guest, and nothing is charged yet
     assert response.status_code == 200, response.json()
     body = response.json()
     claim = body["claim"]
     assert claim == claim_out(
-        claim, booking_id=booking["id"], amount=100_000, paid=80_000, status="unpaid"
+        claim, booking_id=booking["id"], amount=80_000, paid=0, status="awaiting_guest"
     )
-    assert claim["paid_at"] is None
     assert (body["status"], body["outcome"]) == ("completed", "damage")
+    wallet_is(citizen_api, balance=40_000, held=GOOD_HOLD)
+    assert stay_events(citizen_api) == []
+
+    # When the guest accepts it
+    response = accept(citizen_api, claim["id"])
+
+    # Then 30,000 comes from the hold and 10,000 from the balance; 40,000 is unpaid
+    assert response.status_code == 200, response.json()
+    claim = response.json()
+    assert {
+        key: claim[key] for key in claim_out(claim, booking_id="", amount=0, paid=0, status="")
+    } == claim_out(claim, booking_id=booking["id"], amount=80_000, paid=40_000, status="unpaid")
+    assert claim["paid_at"] is None
+    assert claim["accepted_at"] == claim["charged_at"] is not None
     hold = Hold.objects.get()
     assert (hold.status, hold.captured_amount) == (HoldStatus.CAPTURED, 30_000)
     (transfer,) = Transfer.objects.filter(kind=TransferKind.CLAIM)
     wallet = LedgerAccount.objects.get(user__username="alice")
     assert dict(transfer.entries.values_list("account_id", "amount")) == {
-        wallet.pk: -80_000,
-        hotel.settlement_id: 80_000,
+        wallet.pk: -40_000,
+        hotel.settlement_id: 40_000,
     }
     assert hold.capture_transfer_id == transfer.pk
     wallet_is(citizen_api, balance=0, held=0)
-    assert settlement_balance(hotel) == 80_000
-    assert stay_events(citizen_api) == [("claim_unpaid", 20_000, "active", True)]
+    assert settlement_balance(hotel) == 40_000
+    assert stay_events(citizen_api) == [("claim_unpaid", 40_000, "active", True)]
     assert claim_record(claim["id"], "claim_unpaid").settled_at is None
     assert_ledger_consistent()
 
-    # When the guest tops up 20,000 and pays the rest
-    top_up(citizen_api, 20_000)
+    # When the guest tops up 40,000 and pays the rest
+    top_up(citizen_api, 40_000)
     response = citizen_api.post(pay_url(claim["id"]))
 
     # Then the claim is paid in full, the unpaid record settled and the hotel credited
     assert response.status_code == 200, response.json()
     paid = response.json()
     assert paid["status"] == "paid"
-    assert (paid["amount"], paid["paid_amount"], paid["unpaid_amount"]) == (100_000, 100_000, 0)
+    assert (paid["amount"], paid["paid_amount"], paid["unpaid_amount"]) == (80_000, 80_000, 0)
     assert paid["paid_at"] is not None
     assert paid["merchant"] == {"id": str(hotel.pk), "name": hotel.name, "category": "hotel"}
     assert paid["dispute"] is None
     wallet_is(citizen_api, balance=0, held=0)
-    assert settlement_balance(hotel) == 100_000
+    assert settlement_balance(hotel) == 80_000
     assert stay_events(citizen_api) == [
-        ("claim_paid", 100_000, "active", True),
-        ("claim_unpaid", 20_000, "active", False),
+        ("claim_paid", 80_000, "active", True),
+        ("claim_unpaid", 40_000, "active", False),
     ]
     assert claim_record(claim["id"], "claim_unpaid").settled_at is not None
     assert Claim.objects.get(pk=claim["id"]).status == ClaimStatus.PAID
@@ -538,15 +566,15 @@ def test_damage_is_taken_from_the_hold_then_the_balance_and_the_rest_paid_later(
     assert response.status_code == 409, response.json()
     assert response.json()["code"] == "claim_not_payable"
     assert written() == before
-    assert settlement_balance(hotel) == 100_000
+    assert settlement_balance(hotel) == 80_000
     assert_ledger_consistent()
 
 
 def test_paying_a_claim_without_enough_money_writes_nothing(
     unpaid_claim: dict[str, Any], hotel: Merchant, citizen_api: APIClient
 ) -> None:
-    # Given 20,000 of a claim unpaid and 19,999 in the wallet
-    top_up(citizen_api, 19_999)
+    # Given 40,000 of a claim unpaid and 39,999 in the wallet
+    top_up(citizen_api, 39_999)
     before = written()
     # When the guest pays
     response = citizen_api.post(pay_url(unpaid_claim["id"]))
@@ -555,10 +583,10 @@ def test_paying_a_claim_without_enough_money_writes_nothing(
     assert response.json()["code"] == "insufficient_funds"
     assert written() == before
     claim = my_claim(citizen_api, unpaid_claim["id"])
-    assert (claim["status"], claim["paid_amount"], claim["paid_at"]) == ("unpaid", 80_000, None)
-    wallet_is(citizen_api, balance=19_999, held=0)
-    assert settlement_balance(hotel) == 80_000
-    assert stay_events(citizen_api) == [("claim_unpaid", 20_000, "active", True)]
+    assert (claim["status"], claim["paid_amount"], claim["paid_at"]) == ("unpaid", 40_000, None)
+    wallet_is(citizen_api, balance=39_999, held=0)
+    assert settlement_balance(hotel) == 40_000
+    assert stay_events(citizen_api) == [("claim_unpaid", 40_000, "active", True)]
     assert_ledger_consistent()
 
 
@@ -568,16 +596,16 @@ def test_damage_the_hold_covers_is_paid_at_once_and_the_rest_of_the_hold_release
     hotel_api: APIClient,
     citizen_api: APIClient,
 ) -> None:
-    # Given a stay holding 30,000 of a wallet of 80,000
+    # Given a stay holding 30,000 of a wallet of 80,000, and a claim of 12,000 on it
     booking = held_stay(80_000)
-    # When the hotel claims 12,000
     response = complete(hotel_api, booking["id"], damage(12_000))
+    assert response.status_code == 200, response.json()
+    # When the guest accepts it
+    response = accept(citizen_api, response.json()["claim"]["id"])
     # Then the hold pays it: 12,000 captured, 18,000 released, the claim paid
     assert response.status_code == 200, response.json()
-    claim = response.json()["claim"]
-    assert claim == claim_out(
-        claim, booking_id=booking["id"], amount=12_000, paid=12_000, status="paid"
-    )
+    claim = response.json()
+    assert (claim["status"], claim["paid_amount"], claim["unpaid_amount"]) == ("paid", 12_000, 0)
     assert claim["paid_at"] is not None
     hold = Hold.objects.get()
     assert (hold.status, hold.captured_amount) == (HoldStatus.CAPTURED, 12_000)
@@ -588,26 +616,25 @@ def test_damage_the_hold_covers_is_paid_at_once_and_the_rest_of_the_hold_release
     assert_ledger_consistent()
 
 
-def test_a_claim_after_the_hold_expired_is_collected_from_the_balance_only(
+def test_a_claim_charged_after_the_hold_expired_is_collected_from_the_balance_only(
     held_stay: Callable[[int], dict[str, Any]],
     hotel: Merchant,
     hotel_api: APIClient,
     citizen: User,
     travel: Callable[[timedelta], None],
 ) -> None:
-    # Given a stay holding 30,000 of a wallet of 80,000, checked out two days from now
+    # Given a stay holding 30,000 of a wallet of 80,000, and a claim of 50,000 on it that
+    # the guest leaves unanswered
     booking = held_stay(80_000)
-    # When the hotel reports damage of 50,000 only after the hold expired (the claim
-    # window of 14 days and 3 more after check-out), before any sweeper ran
-    travel(timedelta(days=2 + 14 + 3 + 1))
-    assert Hold.objects.get().status == HoldStatus.ACTIVE
     response = complete(hotel_api, booking["id"], damage(50_000))
-    # Then the hold expired untouched and the claim came from the balance alone
     assert response.status_code == 200, response.json()
-    claim = response.json()["claim"]
-    assert claim == claim_out(
-        claim, booking_id=booking["id"], amount=50_000, paid=50_000, status="paid"
-    )
+    # When the sweep charges it only after the hold expired, before any hold sweeper ran
+    travel(Hold.objects.get().expires_at - timezone.now() + timedelta(minutes=1))
+    assert Hold.objects.get().status == HoldStatus.ACTIVE
+    assert claims.claims_charge_unanswered() == 1
+    # Then the hold expired untouched and the claim came from the balance alone
+    claim = Claim.objects.get()
+    assert (claim.status, claim.paid_amount, claim.accepted_at) == (ClaimStatus.PAID, 50_000, None)
     hold = Hold.objects.get()
     assert (hold.status, hold.captured_amount, hold.capture_transfer_id) == (
         HoldStatus.EXPIRED,
@@ -624,17 +651,28 @@ def test_a_claim_after_the_hold_expired_is_collected_from_the_balance_only(
 # --- Claim disputes --------------------------------------------------------------------
 
 
-def test_an_upheld_claim_dispute_refunds_what_was_collected(
-    unpaid_claim: dict[str, Any], hotel: Merchant, citizen_api: APIClient, staff: User
+@pytest.fixture
+def awaiting_claim(
+    held_stay: Callable[[int], dict[str, Any]], hotel_api: APIClient
+) -> dict[str, Any]:
+    """A damage claim of the whole deposit (80,000) awaiting the guest, on a stay holding
+    30,000 of a wallet of 40,000. Returns the claim's body."""
+    booking = held_stay(40_000)
+    response = complete(hotel_api, booking["id"], damage(80_000))
+    assert response.status_code == 200, response.json()
+    return response.json()["claim"]
+
+
+def test_an_upheld_claim_dispute_owes_nothing_and_releases_the_hold(
+    awaiting_claim: dict[str, Any], hotel: Merchant, citizen_api: APIClient, staff: User
 ) -> None:
-    # Given a claim of 100,000 with 80,000 collected and 20,000 unpaid
-    claim_id = unpaid_claim["id"]
+    # Given a claim of 80,000 awaiting the guest
+    claim_id = awaiting_claim["id"]
 
     # When the guest disputes it
     response = citizen_api.post(dispute_url(claim_id), {"reason": "The lamp was broken"})
 
-    # Then the claim is disputed, and so is its unpaid record: it goes to staff with the
-    # claim's dispute, and still counts until they decide
+    # Then the claim is disputed, nothing is charged and it left no record
     assert response.status_code == 201, response.json()
     opened = response.json()
     assert opened == {
@@ -650,11 +688,12 @@ def test_an_upheld_claim_dispute_refunds_what_was_collected(
     }
     claim = my_claim(citizen_api, claim_id)
     assert claim["status"] == "disputed"
-    assert claim["dispute"] == opened
-    record = claim_record(claim_id, "claim_unpaid")
-    assert record.status == EventStatus.DISPUTED
-    assert record.dispute.status == "escalated"
-    assert stay_events(citizen_api) == [("claim_unpaid", 20_000, "disputed", True)]
+    assert claim["dispute"] == {
+        key: opened[key]
+        for key in ("id", "status", "reason", "opened_at", "resolved_at", "resolution_note")
+    }
+    assert stay_events(citizen_api) == []
+    wallet_is(citizen_api, balance=40_000, held=GOOD_HOLD)
 
     # And it cannot be paid nor disputed again while disputed
     before = written()
@@ -665,47 +704,32 @@ def test_an_upheld_claim_dispute_refunds_what_was_collected(
     assert response.status_code == 409, response.json()
     assert response.json()["code"] == "already_disputed"
     assert written() == before
-    wallet_is(citizen_api, balance=0, held=0)
 
     # When staff uphold the dispute
-    services.claim_dispute_resolve(
+    claims.claim_dispute_resolve(
         dispute=ClaimDispute.objects.get(pk=opened["id"]),
         upheld=True,
         note="The lamp was broken before the stay.",
         resolved_by=staff,
     )
 
-    # Then the 80,000 collected goes back from the hotel to the wallet, the claim is
-    # cancelled and its record removed
-    wallet_is(citizen_api, balance=80_000, held=0)
+    # Then nothing is owed: the hold is released, no money moved, no record
+    wallet_is(citizen_api, balance=40_000, held=0)
     assert settlement_balance(hotel) == 0
-    (refund,) = Transfer.objects.filter(kind=TransferKind.REFUND)
-    wallet = LedgerAccount.objects.get(user__username="alice")
-    assert dict(refund.entries.values_list("account_id", "amount")) == {
-        hotel.settlement_id: -80_000,
-        wallet.pk: 80_000,
-    }
+    assert Hold.objects.get().status == HoldStatus.RELEASED
+    assert not Transfer.objects.filter(kind__in=[TransferKind.CLAIM, TransferKind.REFUND])
     claim = my_claim(citizen_api, claim_id)
-    assert (claim["status"], claim["paid_amount"], claim["refunded_amount"]) == (
-        "cancelled",
-        80_000,
-        80_000,
+    assert (claim["status"], claim["paid_amount"], claim["refunded_amount"]) == ("upheld", 0, 0)
+    assert (claim["dispute"]["status"], claim["dispute"]["resolution_note"]) == (
+        "upheld",
+        "The lamp was broken before the stay.",
     )
-    assert (
-        claim["dispute"]["status"],
-        claim["dispute"]["resolution_note"],
-        claim["dispute"]["resolved_automatically"],
-        claim["dispute"]["resolution"],
-    ) == ("upheld", "The lamp was broken before the stay.", False, "staff")
     dispute = ClaimDispute.objects.get(pk=opened["id"])
     assert (dispute.status, dispute.resolved_by_id) == (ClaimDisputeStatus.UPHELD, staff.pk)
-    record.refresh_from_db()
-    assert record.status == EventStatus.REMOVED
-    assert Dispute.objects.get(event=record).status == DisputeStatus.UPHELD
-    assert stay_events(citizen_api) == [("claim_unpaid", 20_000, "removed", False)]
+    assert stay_events(citizen_api) == []
     assert_ledger_consistent()
 
-    # And a cancelled claim can be neither paid nor disputed again, nor resolved twice
+    # And an upheld claim can be neither paid nor disputed again, nor resolved twice
     before = written()
     response = citizen_api.post(pay_url(claim_id))
     assert response.status_code == 409, response.json()
@@ -714,107 +738,92 @@ def test_an_upheld_claim_dispute_refunds_what_was_collected(
     assert response.status_code == 409, response.json()
     assert response.json()["code"] == "already_disputed"
     with pytest.raises(ClaimDisputeNotOpen):
-        services.claim_dispute_resolve(dispute=dispute, upheld=True, note="", resolved_by=staff)
+        claims.claim_dispute_resolve(dispute=dispute, upheld=True, note="", resolved_by=staff)
     assert written() == before
-    wallet_is(citizen_api, balance=80_000, held=0)
+    wallet_is(citizen_api, balance=40_000, held=0)
     assert settlement_balance(hotel) == 0
 
 
-def test_a_rejected_claim_dispute_leaves_the_claim_unpaid_and_counted_again(
-    unpaid_claim: dict[str, Any], hotel: Merchant, citizen_api: APIClient, staff: User
+def test_a_rejected_claim_dispute_is_charged_as_accepted(
+    awaiting_claim: dict[str, Any], hotel: Merchant, citizen_api: APIClient, staff: User
 ) -> None:
-    # Given a disputed claim with 80,000 collected and 20,000 unpaid
-    claim_id = unpaid_claim["id"]
+    # Given a disputed claim of 80,000 on a wallet of 40,000 (30,000 held)
+    claim_id = awaiting_claim["id"]
     response = citizen_api.post(dispute_url(claim_id), {"reason": "Too expensive"})
     assert response.status_code == 201, response.json()
-    transfers = Transfer.objects.count()
 
     # When staff reject the dispute
-    services.claim_dispute_resolve(
+    claims.claim_dispute_resolve(
         dispute=ClaimDispute.objects.get(pk=response.json()["id"]),
         upheld=False,
         note="The invoice shows the repair.",
         resolved_by=staff,
     )
 
-    # Then the claim is unpaid again, its record counts again and no money moved
+    # Then it is charged as if accepted: the hold, then the balance; the rest unpaid
     claim = my_claim(citizen_api, claim_id)
-    assert (claim["status"], claim["paid_amount"], claim["refunded_amount"]) == (
-        "unpaid",
-        80_000,
-        0,
+    assert (claim["status"], claim["paid_amount"], claim["unpaid_amount"]) == (
+        "rejected",
+        40_000,
+        40_000,
     )
     assert claim["dispute"]["status"] == "rejected"
-    record = claim_record(claim_id, "claim_unpaid")
-    assert record.status == EventStatus.ACTIVE
-    assert stay_events(citizen_api) == [("claim_unpaid", 20_000, "active", True)]
-    assert Transfer.objects.count() == transfers
+    assert claim["accepted_at"] is None
+    assert stay_events(citizen_api) == [("claim_unpaid", 40_000, "active", True)]
     wallet_is(citizen_api, balance=0, held=0)
+    assert settlement_balance(hotel) == 40_000
+    assert_ledger_consistent()
+
+    # And the guest can pay the rest: it stays rejected, paid in full
+    top_up(citizen_api, 40_000)
+    response = citizen_api.post(pay_url(claim_id))
+    assert response.status_code == 200, response.json()
+    assert (response.json()["status"], response.json()["paid_amount"]) == ("rejected", 80_000)
     assert settlement_balance(hotel) == 80_000
     assert_ledger_consistent()
 
-    # And the guest can pay it
-    top_up(citizen_api, 20_000)
-    response = citizen_api.post(pay_url(claim_id))
-    assert response.status_code == 200, response.json()
-    assert response.json()["status"] == "paid"
-    assert settlement_balance(hotel) == 100_000
-    assert_ledger_consistent()
 
-
-def test_a_claim_dispute_nobody_resolves_is_upheld_after_30_days_and_not_before(
-    unpaid_claim: dict[str, Any],
+def test_a_claim_dispute_nobody_resolves_waits_for_staff_and_only_the_hold_ends(
+    awaiting_claim: dict[str, Any],
     hotel: Merchant,
     citizen: User,
     citizen_api: APIClient,
+    staff: User,
     travel: Callable[[timedelta], None],
 ) -> None:
-    # Given a disputed claim with 80,000 collected
-    claim_id = unpaid_claim["id"]
+    # Given a disputed claim of 80,000, its hold extended by 30 days
+    claim_id = awaiting_claim["id"]
     response = citizen_api.post(dispute_url(claim_id), {"reason": "Not me"})
     assert response.status_code == 201, response.json()
     dispute_id = response.json()["id"]
-    before = written()
+    hold_end = Hold.objects.get().expires_at
 
-    # When the sweep runs 29 days later
-    travel(timedelta(days=29))
-    # Then nothing happens
-    assert services.claim_disputes_uphold_stale() == 0
-    assert written() == before
+    # When 90 days pass and every sweep runs
+    travel(timedelta(days=90))
+    assert claims.claims_charge_unanswered() == 0
+    assert wallet_services.holds_expire_due() == 1
+
+    # Then the dispute is still open and nothing was charged; only the hold ended
+    assert ClaimDispute.objects.get(pk=dispute_id).status == ClaimDisputeStatus.OPEN
     assert Claim.objects.get(pk=claim_id).status == ClaimStatus.DISPUTED
-    assert settlement_balance(hotel) == 80_000
+    hold = Hold.objects.get()
+    assert (hold.status, hold.expires_at) == (HoldStatus.EXPIRED, hold_end)
+    wallet_is(client_for(citizen), balance=40_000, held=0)
+    assert settlement_balance(hotel) == 0
+    assert stay_events(client_for(citizen)) == []
 
-    # When it runs once 30 days have passed
-    travel(timedelta(days=1, minutes=1))
-    # Then the dispute is upheld: the claim cancelled, the 80,000 refunded, the record gone
-    assert services.claim_disputes_uphold_stale() == 1
-    dispute = ClaimDispute.objects.get(pk=dispute_id)
-    assert (dispute.status, dispute.resolved_by_id, dispute.resolution_note) == (
-        ClaimDisputeStatus.UPHELD,
-        None,
-        services.AUTO_UPHOLD_NOTE,
+    # And a later rejection charges the balance, up to the claim
+    claims.claim_dispute_resolve(
+        dispute=ClaimDispute.objects.get(pk=dispute_id),
+        upheld=False,
+        note="Documented.",
+        resolved_by=staff,
     )
     claim = Claim.objects.get(pk=claim_id)
-    assert (claim.status, claim.refunded_amount) == (ClaimStatus.CANCELLED, 80_000)
-    assert claim_record(claim_id, "claim_unpaid").status == EventStatus.REMOVED
-    # by the rule; the dispute of its record, with staff since it was opened, ended with it
-    assert dispute.record_dispute is not None
-    assert (dispute.resolution, dispute.record_dispute.status) == ("automatic", "upheld")
-    # and the citizen reads that nobody decided it: it was upheld by the 30-day rule
-    shown = my_claim(client_for(citizen), str(claim_id))["dispute"]
-    assert (shown["status"], shown["resolved_automatically"], shown["resolution"]) == (
-        "upheld",
-        True,
-        "automatic",
-    )
-    wallet_is(client_for(citizen), balance=80_000, held=0)
-    assert settlement_balance(hotel) == 0
+    assert (claim.status, claim.paid_amount) == (ClaimStatus.REJECTED, 40_000)
+    wallet_is(client_for(citizen), balance=0, held=0)
+    assert settlement_balance(hotel) == 40_000
     assert_ledger_consistent()
-
-    # And running it again changes nothing
-    transfers = Transfer.objects.count()
-    assert services.claim_disputes_uphold_stale() == 0
-    assert Transfer.objects.count() == transfers
 
 
 # --- Decisions book once, before they expire -------------------------------------------
@@ -929,14 +938,14 @@ def test_completing_with_an_idempotency_key_replays_without_a_second_claim(
     before = written()
     # When the same report is sent again
     again = complete(hotel_api, booking["id"], damage(12_000), HTTP_IDEMPOTENCY_KEY="done-1")
-    # Then the first answer is replayed and nothing more is charged
+    # Then the first answer is replayed and no second claim is filed
     assert again.status_code == 200, again.json()
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert again.json() == first.json()
     assert written() == before
     assert Claim.objects.count() == 1
-    wallet_is(citizen_api, balance=68_000, held=0)
-    assert settlement_balance(hotel) == 12_000
+    wallet_is(citizen_api, balance=80_000, held=GOOD_HOLD)
+    assert settlement_balance(hotel) == 0
 
     # And the key with another outcome is refused
     other = complete(hotel_api, booking["id"], {"outcome": "ok"}, HTTP_IDEMPOTENCY_KEY="done-1")
@@ -949,7 +958,7 @@ def test_completing_with_an_idempotency_key_replays_without_a_second_claim(
 def test_paying_a_claim_with_an_idempotency_key_replays_without_a_second_payment(
     unpaid_claim: dict[str, Any], hotel: Merchant, citizen_api: APIClient
 ) -> None:
-    # Given 20,000 unpaid, paid with an Idempotency-Key from a wallet of 50,000
+    # Given 40,000 unpaid, paid with an Idempotency-Key from a wallet of 50,000
     top_up(citizen_api, 50_000)
     first = citizen_api.post(pay_url(unpaid_claim["id"]), HTTP_IDEMPOTENCY_KEY="pay-1")
     assert first.status_code == 200, first.json()
@@ -961,8 +970,8 @@ def test_paying_a_claim_with_an_idempotency_key_replays_without_a_second_payment
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert again.json() == first.json()
     assert written() == before
-    wallet_is(citizen_api, balance=30_000, held=0)
-    assert settlement_balance(hotel) == 100_000
+    wallet_is(citizen_api, balance=10_000, held=0)
+    assert settlement_balance(hotel) == 80_000
     assert_ledger_consistent()
 
 

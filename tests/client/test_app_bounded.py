@@ -22,6 +22,7 @@ from playwright.sync_api import expect
 
 from merchants import services as merchant_services
 from merchants.models import Consent, Merchant
+from merchants.perks import claims as perks_claims
 from merchants.perks import services as perks_services
 from merchants.perks.models import Booking, BookingStatus, Claim
 from scoring import services as scoring_services
@@ -180,10 +181,14 @@ def test_a_claim_awaiting_the_guest_is_answered_from_home(
     screenshots(page, "19-claim-awaiting")
     accessible(page)
     # and the photo opens for the guest (her session), never from a public address
-    assert (
-        page.evaluate("async (url) => (await fetch(url)).status", evidence.get_attribute("href"))
-        == 200
+    opened = page.evaluate(
+        """async (url) => {
+            const answer = await fetch(url);
+            return [answer.status, (await answer.arrayBuffer()).byteLength];
+        }""",
+        evidence.get_attribute("href"),
     )
+    assert opened == [200, len(PIXEL)]
     # When she accepts it
     detail.get_by_role("button", name="Accept").click()
     expect(page.get_by_role("button", name="Yes, accept")).to_be_focused()
@@ -208,11 +213,12 @@ def test_a_claim_awaiting_the_guest_is_answered_from_home(
 
 def test_a_disputed_claim_waits_for_staff_and_takes_nothing_more(phone_factory, citizen) -> None:
     # Given the hotel's claim, read in Spanish
-    phone = phone_factory("es-ES")
+    phone = phone_factory("en-US")
     _, claim = claim_filed(phone, citizen)
     log_in(phone, "alice")
     page = phone.page
-    expect(page.get_by_role("img", name=re.compile(r"Puntuación"))).to_be_visible()
+    expect(page.get_by_role("img", name=DIAL)).to_be_visible()
+    page.get_by_label("Language").select_option("es")
     page.goto(f"{phone.base_url}/app/#/records?tab=claims")
     item = page.locator(".records-item").filter(has_text="Harbour Hotel")
     expect(item.locator(".badge")).to_have_text("Espera tu respuesta")
@@ -240,6 +246,25 @@ def test_a_disputed_claim_waits_for_staff_and_takes_nothing_more(phone_factory, 
     assert stored.dispute.reason == "La lámpara ya estaba rota al llegar."
     summary = wallet_selectors.wallet_summary(user=citizen)
     assert (summary.balance, summary.held) == (100_000, 50_000)
+    # When staff, having seen both sides, reject her dispute
+    perks_claims.claim_dispute_resolve(
+        dispute=stored.dispute,
+        upheld=False,
+        note="La foto de la entrada muestra la lámpara entera.",
+        resolved_by=None,
+    )
+    page.reload()
+    # Then she reads the outcome and staff's note, and the claim was charged as accepted
+    expect(detail.locator(".badge")).to_have_text("Reclamación rechazada")
+    expect(detail).to_contain_text(
+        "Rechazada por nuestro personal: el cargo se cobró como si lo hubieras aceptado."
+    )
+    expect(
+        detail.locator(".records-quote").filter(has_text="Nota de nuestro personal")
+    ).to_contain_text("La foto de la entrada muestra la lámpara entera.")
+    expect(detail.get_by_role("button", name="Pagar")).to_have_count(0)
+    phone.settle()
+    assert wallet_selectors.wallet_summary(user=citizen).balance == 80_000
     assert phone.errors == []
 
 

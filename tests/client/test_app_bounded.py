@@ -162,6 +162,7 @@ def test_a_claim_awaiting_the_guest_is_answered_from_home(
     card = page.locator(".to-answer")
     expect(card.get_by_role("heading")).to_have_text("A damage claim to answer")
     expect(card).to_contain_text("Harbour Hotel claims CN¥200.00: answer by")
+    accessible(page)
     card.get_by_role("link", name="Answer").click()
     # And the claim shows its lines, its total, its evidence and the time left to answer
     detail = page.locator("#claim-detail")
@@ -343,7 +344,9 @@ def test_a_disputed_record_waits_for_the_merchant_then_goes_to_staff(
     expect(record.locator(".badge")).to_have_text("工作人员处理中")
 
 
-def test_a_billing_code_carries_the_limits_the_citizen_sets(phone: Phone, citizen) -> None:
+def test_a_billing_code_carries_the_limits_the_citizen_sets(
+    phone: Phone, citizen, screenshots, accessible
+) -> None:
     # Given a biller
     biller = perks_services.merchant_onboard(name="City Power & Water", category="biller")
     biller_key = merchant_services.api_key_create(merchant=biller, name="billing")[1]
@@ -357,6 +360,8 @@ def test_a_billing_code_carries_the_limits_the_citizen_sets(phone: Phone, citize
     monthly = page.get_by_label("Most in a calendar month (CNY)")
     expect(single).to_have_value("500.00")
     expect(monthly).to_have_value("1000.00")
+    screenshots(page, "22-billing-limits")
+    accessible(page)
     # When she sets a single bill above the month, it is refused here, before sending
     sent: list[str] = []
     page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
@@ -377,6 +382,7 @@ def test_a_billing_code_carries_the_limits_the_citizen_sets(phone: Phone, citize
         "Bills of at most CN¥300.00 each, and at most CN¥1,000.00 in a calendar month."
     )
     expect(card.locator(".consent-text")).to_contain_text("300.00")
+    accessible(page)
     phone.settle()
     # And the biller that redeems it may bill only within them
     status, consent = call_api(
@@ -395,6 +401,7 @@ def test_a_billing_code_carries_the_limits_the_citizen_sets(phone: Phone, citize
     expect(item).to_contain_text("until you revoke it")
     item.get_by_text("Read what you agreed to").click()
     expect(item.locator(".consent-text")).to_have_text(stored.text)
+    accessible(page)
     # and in Spanish
     page.get_by_label("Language").select_option("es")
     expect(item.locator(".consent-limits")).to_have_text(

@@ -117,7 +117,8 @@ function ScoreCard({ score, navigate }) {
 const SCORE = "me/score";
 const WALLET = "me/wallet";
 const OPEN_BILLS = "me/bills?status=open&page_size=1"; // only its count is shown
-const CLAIMS = "me/claims?status=awaiting_guest"; // the newest claims: those to answer
+// The newest claims: one awaiting an answer is at most days old, so on the first page.
+const CLAIMS = "me/claims";
 export const HOME_LOADS = [SCORE, WALLET, OPEN_BILLS, CLAIMS];
 
 const SHORTCUTS = [

@@ -8,7 +8,6 @@ import { Button, Card, Empty, ErrorNotice, Field, html, Loaded, Pager, useAction
 
 import "./messages.js";
 
-export { LONG } from "./texts.js";
 export const TABS = ["records", "disputes", "claims", "bookings"];
 
 /** A message by code when this app knows it, else the server's own text. */

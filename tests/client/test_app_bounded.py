@@ -326,9 +326,11 @@ def test_a_disputed_record_waits_for_the_merchant_then_goes_to_staff(
         record.locator(".records-quote").filter(has_text="The merchant's answer")
     ).to_contain_text("Our ledger shows the bill unpaid until 14 June.")
     expect(record.locator(".records-counts")).to_have_text(re.compile(r"^Counts until "))
-    screenshots(page, "20-dispute-verified")
+    escalate = record.get_by_role("button", name="Escalate to staff")
+    escalate.evaluate("(button) => button.scrollIntoView({ block: 'center' })")
+    screenshots(page, "20-dispute-verified", top=False)
     accessible(page)
-    record.get_by_role("button", name="Escalate to staff").click()
+    escalate.click()
     page.get_by_role("button", name="Yes, ask our staff").click()
     expect(
         page.get_by_role("status").filter(has_text="Sent to our staff to decide")
@@ -360,7 +362,10 @@ def test_a_billing_code_carries_the_limits_the_citizen_sets(
     monthly = page.get_by_label("Most in a calendar month (CNY)")
     expect(single).to_have_value("500.00")
     expect(monthly).to_have_value("1000.00")
-    screenshots(page, "22-billing-limits")
+    page.locator(".credit-limits").evaluate(
+        "(fields) => fields.scrollIntoView({ block: 'center' })"
+    )
+    screenshots(page, "22-billing-limits", top=False)
     accessible(page)
     # When she sets a single bill above the month, it is refused here, before sending
     sent: list[str] = []

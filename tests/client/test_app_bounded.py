@@ -485,3 +485,31 @@ def test_bookings_say_when_the_deposit_is_held_and_revoking_cancels_those_not_st
     expect(items.filter(has_text=today["reference"]).locator(".badge")).to_have_text("Confirmed")
     phone.settle()
     assert wallet_selectors.wallet_summary(user=citizen).held == 50_000
+
+
+def test_a_claim_left_unanswered_is_charged_and_says_so(phone: Phone, citizen) -> None:
+    # Given the hotel's claim, and its guest's deadline passed on her phone
+    _, claim = claim_filed(phone, citizen)
+    respond_by = datetime.fromisoformat(claim["respond_by"])
+    page = phone.page
+    page.clock.set_fixed_time(respond_by + timedelta(minutes=1))
+    log_in(phone, "alice")
+    expect(page.get_by_role("img", name=DIAL)).to_be_visible()
+    page.goto(f"{phone.base_url}/app/#/records?tab=claims&claim={claim['id']}")
+    detail = page.locator("#claim-detail")
+    # Then she is told the time to answer has passed, with nothing left to answer
+    expect(detail).to_contain_text(
+        "The time to answer has passed: it is charged as if you accepted it."
+    )
+    expect(detail.get_by_role("button", name="Accept")).to_have_count(0)
+    expect(detail.get_by_role("button", name="Dispute")).to_have_count(0)
+    # When the sweep charges it, after its deadline
+    phone.settle()
+    with time_machine.travel(respond_by + timedelta(minutes=5), tick=False):
+        assert perks_claims.claims_charge_unanswered() == 1
+    page.reload()
+    # Then it is paid, and says why
+    expect(detail.locator(".badge")).to_have_text("Paid")
+    expect(detail).to_contain_text("Charged because it was not answered in time.")
+    phone.settle()
+    assert wallet_selectors.wallet_summary(user=citizen).balance == 80_000

@@ -14,6 +14,7 @@ import urllib.request
 import uuid
 from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -37,6 +38,8 @@ from wallet.models import User
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DIAL = re.compile(r"Score \d+, band ")
+# The phones' time zone (the fixtures'): instants are shown as dates there.
+PHONE_ZONE = ZoneInfo("Asia/Shanghai")
 # The smallest PNG there is (one transparent pixel): evidence a hotel sends with a claim.
 PIXEL = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -305,7 +308,7 @@ def test_a_disputed_record_waits_for_the_merchant_then_goes_to_staff(
     phone.settle()
     dispute = Dispute.objects.get(event__account=citizen)
     assert dispute.status == "open"
-    deadline = timezone.localtime(dispute.respond_by)
+    deadline = dispute.respond_by.astimezone(PHONE_ZONE)
     expect(record).to_contain_text(
         f"Waiting for the merchant to answer, by {deadline:%B} {deadline.day}, {deadline.year}."
     )
@@ -459,7 +462,7 @@ def test_bookings_say_when_the_deposit_is_held_and_revoking_cancels_those_not_st
     expect(failed.locator(".notice")).to_contain_text("The deposit could not be held")
     held = items.filter(has_text=today["reference"])
     expect(held).to_contain_text("CN¥500.00 held on your wallet")
-    hold_from = timezone.localtime(datetime.fromisoformat(later["hold_due_at"]))
+    hold_from = datetime.fromisoformat(later["hold_due_at"]).astimezone(PHONE_ZONE)
     expect(items.filter(has_text=later["reference"])).to_contain_text(
         f"CN¥50.00 held from {hold_from:%b} {hold_from.day}, {hold_from.year}"
     )

@@ -308,6 +308,7 @@ def test_a_disputed_record_waits_for_the_merchant_then_goes_to_staff(
     phone.settle()
     dispute = Dispute.objects.get(event__account=citizen)
     assert dispute.status == "open"
+    assert dispute.respond_by is not None
     deadline = dispute.respond_by.astimezone(PHONE_ZONE)
     expect(record).to_contain_text(
         f"Waiting for the merchant to answer, by {deadline:%B} {deadline.day}, {deadline.year}."

@@ -26,6 +26,7 @@ def test_every_periodic_task_in_the_schedule_is_registered():
         "perks.charge_unanswered_claims",
         "merchants.record_overdue_bills",
         "merchants.pay_out_settlements",
+        "perks.place_due_holds",
     }
     assert scheduled <= set(app.tasks)
 
@@ -53,6 +54,7 @@ def test_tasks_are_json_only_and_every_task_acks_late_and_retries_database_error
         "perks.charge_unanswered_claims",
         "merchants.record_overdue_bills",
         "merchants.pay_out_settlements",
+        "perks.place_due_holds",
     } <= set(names)
     for name in names:
         task = app.tasks[name]

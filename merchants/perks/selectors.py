@@ -18,6 +18,7 @@ from merchants.models import Consent, Merchant
 from merchants.perks import rules as rules_module
 from merchants.perks.models import (
     HOLD_LEAD_DAYS,
+    PERK_BOUND_RANGES,
     Booking,
     BookingStatus,
     Claim,
@@ -175,14 +176,21 @@ def booking_for_update(*, merchant: Merchant, booking_id: Any) -> Booking:
     return booking
 
 
+# A hold ends at most this long after check-out (the longest claim window a perk may
+# have, and 3 days): a booking whose check-out is further back has nothing left to hold.
+_HOLD_LONGEST_AFTER_CHECK_OUT = timedelta(days=PERK_BOUND_RANGES["claim_window_days"][1] + 3)
+
+
 def _bookings_hold_due(*, on: date) -> QuerySet[Booking]:
     """Bookings whose deposit hold is due on the local day ``on`` and not yet placed
-    (the partial index ``booking_hold_due`` serves it)."""
+    (the partial index ``booking_hold_due`` serves it), leaving out those whose hold
+    would already have ended: a backlog of them never crowds out the due ones."""
     return Booking.objects.filter(
         status=BookingStatus.CONFIRMED,
         hold__isnull=True,
         hold_amount__gt=0,
         check_in__lte=on + timedelta(days=HOLD_LEAD_DAYS),
+        check_out__gte=on - _HOLD_LONGEST_AFTER_CHECK_OUT,
     )
 
 

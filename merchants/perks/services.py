@@ -572,7 +572,10 @@ def _bookings_write(
         if booking.hold_id is not None and held == 0:
             raise ValueError("A booking has a hold only when part of its deposit is held.")
         if booking.hold_id is None and held > 0 and (booking.hold_due or booking.outcome):
-            raise ValueError("A booking's hold is placed by check-in, and it was due.")
+            raise ValueError(
+                "A booking's deposit is held from when it falls due: at booking if it was "
+                "due then, and by the time the stay is completed."
+            )
         rows.append(
             (
                 booking.id,

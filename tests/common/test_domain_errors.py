@@ -12,6 +12,7 @@ import pytest
 
 from common.domain import DomainError, ErrorKind, FieldError, InvalidRequest
 from common.errors import STATUS_OF_KIND, problem_exception_handler
+from merchants.perks import errors as perks_errors
 from wallet.payments import limits
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +63,8 @@ CONTRACT_BY_MODULE: dict[str, list[tuple[str, int, str, str]]] = {
         ("PerkAlreadyActive", 409, "perk_already_active", "Perk already active"),
         ("PerkUnavailable", 422, "perk_unavailable", "No such perk"),
         ("StayNotStarted", 409, "stay_not_started", "Stay not started"),
+        ("TooEarlyToCheckIn", 409, "too_early_to_check_in", "Too early to check in"),
+        ("TooLateToCheckIn", 409, "too_late_to_check_in", "Too late to check in"),
     ],
     "scoring.errors": [
         ("AccountInactive", 409, "account_inactive", "Account inactive"),
@@ -102,6 +105,12 @@ WITH_ARGUMENTS = {
     ("merchants.bills.errors", "BillOverLimit"),
     ("common.domain", "TooManyAttempts"),
 }
+# A stay beyond a perk's bounds names the limit and the field: (class, status, code,
+# title, field).
+STAY_BOUND_CONTRACT = [
+    ("CheckInTooFar", 422, "check_in_too_far", "Check-in too far ahead", "check_in"),
+    ("StayTooLong", 422, "stay_too_long", "Stay too long", "check_out"),
+]
 CONTRACT = [(module, *row) for module, rows in CONTRACT_BY_MODULE.items() for row in rows]
 
 
@@ -151,6 +160,26 @@ def test_a_limits_refusal_names_the_limit_and_its_period_beside_the_problem(
     }
 
 
+@pytest.mark.parametrize(("name", "status", "code", "title", "field"), STAY_BOUND_CONTRACT)
+def test_a_stay_bounds_refusal_names_the_limit_and_the_field(name, status, code, title, field):
+    # Given a bound of 30 refusing a stay
+    error = getattr(perks_errors, name)(limit=30, detail="Too far.")
+    # When the API renders it
+    response = problem_exception_handler(error, {})
+    # Then the problem has the limit as a member of its own, and the field refused
+    assert response is not None
+    assert response.status_code == status
+    assert response.data == {
+        "type": f"https://opensesame.example/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": "Too far.",
+        "code": code,
+        "errors": [{"field": field, "message": "Too far.", "code": code}],
+        "limit": 30,
+    }
+
+
 def test_the_contract_names_every_domain_error_the_server_has():
     for module in ERROR_MODULES:
         importlib.import_module(module)
@@ -161,11 +190,14 @@ def test_the_contract_names_every_domain_error_the_server_has():
     pinned = {(module, name) for module, name, *_ in CONTRACT}
     pinned |= {("wallet.payments.limits", name) for name, *_ in LIMIT_CONTRACT}
     pinned |= WITH_ARGUMENTS
+    pinned |= {("merchants.perks.errors", name) for name, *_ in STAY_BOUND_CONTRACT}
     # The kinds' own bases that nothing raised before this table existed
     new_bases = {("common.domain", "NotFound"), ("common.domain", "Forbidden")}
     new_bases |= {("common.domain", "Unavailable")}
     # The base of the limits' refusals, never raised itself
     new_bases |= {("wallet.payments.limits", "LimitExceeded")}
+    # The base of the stay bounds' refusals, never raised itself
+    new_bases |= {("merchants.perks.errors", "StayBoundExceeded")}
     found = {
         (cls.__module__, cls.__name__)
         for cls in subclasses(DomainError)

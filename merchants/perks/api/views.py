@@ -128,7 +128,7 @@ class MerchantBookingCheckInView(MerchantAPIView):
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={
             200: BookingOutputSerializer,
-            **problem_responses(401, 404, 409, 422, 429),
+            **problem_responses(400, 401, 404, 409, 422, 429),
         },
     )
     @idempotent

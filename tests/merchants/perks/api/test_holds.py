@@ -562,3 +562,23 @@ def test_a_booking_under_a_revoked_consent_is_refused(
     assert (response.status_code, response.json()["code"]) == (403, "consent_revoked")
     assert not Booking.objects.exists()
     assert wallet(citizen) == (50_000, 0)
+
+
+def test_a_stay_whose_hold_would_have_ended_is_passed_by_and_crowds_out_none(
+    citizen: User, hotel_api: APIClient, at: Callable[[datetime], None]
+) -> None:
+    # Given a stay of 10 March whose hold was never placed (the task did not run for
+    # months), and a stay of 1 August booked later
+    top_up_paid(citizen, 100_000)
+    forgotten = booked(hotel_api, consent_of(citizen, hotel_api), date(2026, 3, 10))
+    at(local(date(2026, 5, 25), 9, 0))
+    coming = booked(hotel_api, consent_of(citizen, hotel_api), date(2026, 8, 1))
+    # When the hold of the second falls due and the task runs, one booking at a time
+    at(local(date(2026, 7, 30), 0, 30))
+    assert perks_services.bookings_place_due_holds(limit=1) == 1
+    # Then the second is held; the first, whose stay and claim window are long over, is
+    # left as it was
+    assert Booking.objects.get(pk=coming).hold is not None
+    stored = Booking.objects.get(pk=forgotten)
+    assert (stored.status, stored.hold_id) == (BookingStatus.CONFIRMED, None)
+    assert wallet(citizen) == (100_000, DEPOSIT)

@@ -23,7 +23,7 @@ class AlreadyDisputed(Conflict):
 
 class DisputeNotOpen(Conflict):
     code = "dispute_not_open"
-    title = "Dispute already answered"
+    title = "Dispute already resolved"
     default_detail = "This dispute was already answered or resolved."
 
 

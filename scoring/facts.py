@@ -154,7 +154,7 @@ FACTS: dict[str, Fact] = {
             0,
             None,
             False,
-            "Damage claims left unpaid (paid or disputed ones do not count).",
+            "Damage claims left unpaid (paid ones, and those a dispute removed, do not count).",
         ),
         Fact(
             "open_disputes",
@@ -163,7 +163,8 @@ FACTS: dict[str, Fact] = {
             0,
             None,
             False,
-            "Records the citizen disputes that staff have not resolved yet.",
+            "Records the citizen disputes that await an answer (from the merchant that "
+            "reported them, or from staff); they count meanwhile.",
             scorable=False,
         ),
     )

@@ -199,6 +199,25 @@ def build_world() -> SeededWorld:
         TopUp.objects.filter(user=user).latest("created_at") for user in (alice, bob)
     )
     scoring_services.dispute_open(citizen=alice, event=disputed, reason="I was there.")
+    # Disputes of records the hotels furnished: alice's open one (her hotel answers it),
+    # her verified one (she may escalate it), and bob's, of bob's hotel's record.
+    furnished_open, furnished_verified, bobs_furnished = (
+        scoring_services.dispute_open(
+            citizen=user,
+            event=scoring_services.record_event(
+                account=user,
+                kind=EventKinds.NO_SHOW,
+                occurred_at=now - timedelta(days=days),
+                source=f"fuzz:{user.username}:{days}:furnished",
+                furnisher_id=merchant.pk,
+            ),
+            reason="I was there.",
+        )
+        for user, merchant, days in ((alice, hotel, 4), (alice, hotel, 5), (bob, other_hotel, 4))
+    )
+    scoring_services.dispute_verify(
+        dispute=furnished_verified, furnisher_id=hotel.pk, note="Never arrived."
+    )
     scoring_services.score_recompute(account_id=alice.pk, trigger="manual")
 
     csrf_token = get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS)
@@ -218,6 +237,8 @@ def build_world() -> SeededWorld:
             "/api/v1/me/bills/{id}": Ref(alices_bill.pk, bobs_bill.pk),
             "/api/v1/merchant/bills/{id}": Ref(alices_bill.pk, bobs_bill.pk),
             "/api/v1/me/top-ups/{top_up_id}": Ref(alices_top_up.pk, bobs_top_up.pk),
+            "/api/v1/me/disputes/{id}": Ref(furnished_verified.pk, bobs_furnished.pk),
+            "/api/v1/merchant/disputes/{id}": Ref(furnished_open.pk, bobs_furnished.pk),
             "/api/v1/payments/{provider}": Ref(sandbox.NAME),
         },
         body_refs={

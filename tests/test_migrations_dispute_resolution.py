@@ -166,7 +166,7 @@ def test_the_database_refuses_a_dispute_out_of_shape(
     assert model._default_manager.get(pk=row.pk).resolution == ""
 
 
-@pytest.mark.parametrize("model", [Dispute, ClaimDispute])
+@pytest.mark.parametrize("model", [ClaimDispute])
 def test_the_database_refuses_an_automatic_resolution_with_an_actor(
     open_dispute: Callable[[type[DisputeBase]], DisputeBase], model: type[DisputeBase]
 ) -> None:
@@ -179,3 +179,33 @@ def test_the_database_refuses_an_automatic_resolution_with_an_actor(
     model._default_manager.filter(pk=row.pk).update(**ended)
     model._default_manager.filter(pk=row.pk).update(resolution="staff", resolved_by=staff)
     assert model._default_manager.get(pk=row.pk).resolution == "staff"
+
+
+def test_the_database_refuses_a_record_removed_unanswered_with_an_actor_or_an_answer(
+    open_dispute: Callable[[type[DisputeBase]], DisputeBase],
+) -> None:
+    # Given a dispute of a record (with staff since it was opened with its claim's)
+    row = open_dispute(Dispute)
+    staff = UserFactory.create(is_staff=True)
+    now = timezone.now()
+    removed = {
+        "status": "removed_unanswered",
+        "resolved_at": now,
+        "resolution": "automatic",
+        "escalated_at": None,
+        "respond_by": now,
+    }
+    rows = Dispute.objects.filter(pk=row.pk)
+    # When it is written removed unanswered by someone, or with an answer, or by staff's
+    # resolution, then the database refuses it
+    for wrong in (
+        {"resolved_by": staff},
+        {"answered_at": now},
+        {"resolution": "staff"},
+        {"respond_by": None, "status": "open", "resolved_at": None, "resolution": ""},
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            rows.update(**{**removed, **wrong})
+    # while the deadline's own removal is accepted
+    rows.update(**removed)
+    assert Dispute.objects.get(pk=row.pk).resolved_automatically

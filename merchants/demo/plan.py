@@ -54,7 +54,7 @@ from merchants.models import ConsentScope
 from merchants.perks.models import BookingOutcome, ClaimDisputeStatus, ClaimStatus
 from merchants.services import CONSENT_TTL
 from scoring.facts import EventKinds
-from scoring.models import DisputeResolution
+from scoring.models import DisputeResolution, RecordDisputeStatus
 from scoring.subjects import (
     bill_overdue_source,
     bill_paid_source,
@@ -252,12 +252,17 @@ class EventPlan:
 
 @dataclass(slots=True)
 class RecordDisputePlan:
-    """The resident contests one of their own records (by its ``source``); still open."""
+    """The resident contests one of their own records (by its ``source``): open, awaiting
+    its furnisher's answer, or ``verified`` by it (``answer_note`` at ``answered_at``)
+    and left for the resident to escalate."""
 
     id: uuid.UUID
     source: str
     opened_at: datetime
     reason: str
+    status: str = RecordDisputeStatus.OPEN
+    answer_note: str = ""
+    answered_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,6 +449,34 @@ class Planner:
             for merchant, days_ago, deposit in stays
         ]
         self._live(rng, plan, final_balance=balance)
+        # Two disputes of their own: the demo hotel's record of the last stay, awaiting
+        # the hotel's answer (try it with the hotel's key), and the late payment of 14
+        # months ago, which the demo biller verified: the citizen may escalate it.
+        hotel_stay = max(
+            (
+                booking
+                for booking in plan.bookings
+                if booking.merchant == city.DEMO_HOTEL.key and booking.outcome == BookingOutcome.OK
+            ),
+            key=lambda booking: booking.completed_at,
+        )
+        plan.record_disputes = [
+            RecordDisputePlan(
+                id=self.new_id(),
+                source=booking_outcome_source(hotel_stay.id),
+                opened_at=self.now - timedelta(days=3, hours=rng.uniform(0, 6)),
+                reason="I stayed three nights, not two: the record has the wrong dates.",
+            ),
+            RecordDisputePlan(
+                id=self.new_id(),
+                source=bill_paid_source(late.id),
+                opened_at=self.now - timedelta(days=12, hours=rng.uniform(0, 6)),
+                reason="I paid on the due date at a branch; the payment was posted late.",
+                status=RecordDisputeStatus.VERIFIED,
+                answer_note="Our records show the payment arrived six days after the due date.",
+                answered_at=self.now - timedelta(days=9, hours=rng.uniform(0, 6)),
+            ),
+        ]
         return plan
 
     # -- bills --

@@ -49,10 +49,16 @@ from merchants.models import ApiKey, ConsentScope, Merchant
 from merchants.perks import rules as rules_module
 from merchants.perks import selectors
 from merchants.perks import services as perks_services
-from merchants.perks.models import Booking, Perk, PerkKind
+from merchants.perks.models import Booking, ClaimDisputeStatus, Perk, PerkKind
 from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
-from scoring.models import DisputeResolution, ScoreSnapshot, SnapshotTrigger
+from scoring.models import (
+    DisputeResolution,
+    RecordDisputeResolution,
+    RecordDisputeStatus,
+    ScoreSnapshot,
+    SnapshotTrigger,
+)
 from scoring.subjects import claim_unpaid_source
 from wallet import services as wallet_services
 from wallet.models import HoldStatus, LedgerAccount, Payout, User
@@ -338,9 +344,10 @@ class CityWriter:
     def _record_disputes(
         self, residents: list[tuple[ResidentPlan, int, int]], event_ids: dict[tuple[int, str], Any]
     ) -> None:
-        """A claim disputed while unpaid disputes its "claim unpaid" record too, and the
-        record's dispute ends as the claim's does; a resident may also dispute a record
-        of their own (still open)."""
+        """A claim disputed while unpaid disputes its "claim unpaid" record too: that
+        dispute goes to staff with the claim's and ends as the claim's does. A resident
+        may also dispute a record of their own: open (awaiting its furnisher) or verified
+        by it."""
         records = [
             scoring_services.DisputeRecord(
                 id=dispute.id,
@@ -348,6 +355,9 @@ class CityWriter:
                 citizen_id=citizen,
                 reason=dispute.reason,
                 opened_at=dispute.opened_at,
+                status=dispute.status,
+                answer_note=dispute.answer_note,
+                answered_at=dispute.answered_at,
             )
             for plan, citizen, _ in residents
             for dispute in plan.record_disputes
@@ -364,9 +374,19 @@ class CityWriter:
                         citizen_id=citizen,
                         reason=dispute.reason,
                         opened_at=dispute.opened_at,
-                        status=dispute.status,
+                        # With staff from the start; decided by them with the claim's
+                        status=(
+                            RecordDisputeStatus.ESCALATED
+                            if dispute.status == ClaimDisputeStatus.OPEN
+                            else dispute.status
+                        ),
+                        escalated_at=dispute.opened_at,
                         resolved_at=dispute.resolved_at,
-                        resolution=dispute.resolution,
+                        resolution=(
+                            RecordDisputeResolution.STAFF
+                            if dispute.status != ClaimDisputeStatus.OPEN
+                            else ""
+                        ),
                         resolution_note=dispute.note,
                         resolved_by_id=self._resolved_by(dispute),
                     )

@@ -13,7 +13,7 @@ It holds, for that citizen only:
   credited it) and every withdrawal (with where it went);
 - bills issued to them, their credit events (whether each counts, until when, disputed),
   every score snapshot explained as the score endpoint explains it, and their disputes of
-  records and of claims;
+  records (with the furnisher's answer, the deadline and their escalation) and of claims;
 - consents they gave (with the limits they set and the consent text they were shown),
   one-time codes they made (never the code or its digest; with their texts), the
   access log (who read their facts, why, which facts), the eligibility decisions made

@@ -219,6 +219,9 @@ class DisputeOutputSerializer(serializers.Serializer):
     answer_note = serializers.CharField(allow_blank=True, help_text="The merchant's answer.")
     answered_at = serializers.DateTimeField(allow_null=True)
     escalated_at = serializers.DateTimeField(allow_null=True)
+    escalation_reason = serializers.CharField(
+        allow_blank=True, help_text="What the citizen told staff when escalating, if anything."
+    )
     resolved_at = serializers.DateTimeField(allow_null=True)
     resolution_note = serializers.CharField(allow_blank=True)
     resolution = serializers.ChoiceField(

@@ -69,6 +69,8 @@ CONTRACT_BY_MODULE: dict[str, list[tuple[str, int, str, str]]] = {
     "scoring.errors": [
         ("AccountInactive", 409, "account_inactive", "Account inactive"),
         ("AlreadyDisputed", 409, "already_disputed", "Already disputed"),
+        ("DisputeNotEscalatable", 409, "dispute_not_escalatable", "Dispute cannot be escalated"),
+        ("DisputeNotEscalated", 409, "dispute_not_escalated", "Dispute not escalated"),
         ("DisputeNotOpen", 409, "dispute_not_open", "Dispute already resolved"),
         ("EventSourceConflict", 409, "event_source_conflict", "Source already recorded"),
         ("InvalidEvent", 400, "invalid_event", "Invalid credit event"),

@@ -4,6 +4,7 @@ call services; records are read-only."""
 
 import copy
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -12,13 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scoring import selectors, services
+from scoring.errors import DisputeNotEscalated
 from scoring.facts import EventKinds
 from scoring.models import (
     AccessLogEntry,
     CreditEvent,
     Dispute,
-    DisputeStatus,
     EventStatus,
+    RecordDisputeStatus,
     Scorecard,
     ScorecardStatus,
     ScoreSnapshot,
@@ -64,7 +66,8 @@ def record(django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def disputes(citizen, other_citizen, record, django_capture_on_commit_callbacks):
-    """Alice disputes an unpaid claim, Bob a no-show: both open."""
+    """Alice disputes an unpaid claim, Bob a no-show: no merchant furnished them, so both
+    are with staff (escalated) at once."""
     claim = record(citizen, EventKinds.CLAIM_UNPAID, "claim:1", amount=12_000)
     no_show = record(other_citizen, EventKinds.NO_SHOW, "booking:7")
     with django_capture_on_commit_callbacks(execute=True):
@@ -420,7 +423,7 @@ def test_uphold_asks_for_a_note_then_removes_the_record(
     assert page.status_code == 200
     assert page.templates[0].name == "admin/dispute_resolve.html"
     assert 'name="note"' in page.content.decode()
-    assert Dispute.objects.get(pk=dispute.pk).status == DisputeStatus.OPEN
+    assert Dispute.objects.get(pk=dispute.pk).status == RecordDisputeStatus.ESCALATED
     # When they submit it with a note
     with django_capture_on_commit_callbacks(execute=True):
         response = act(
@@ -430,15 +433,15 @@ def test_uphold_asks_for_a_note_then_removes_the_record(
     assert response.status_code == 302
     dispute.refresh_from_db()
     assert (dispute.status, dispute.resolution_note, dispute.resolved_by) == (
-        DisputeStatus.UPHELD,
+        RecordDisputeStatus.UPHELD,
         "Paid, per receipt.",
         staff,
     )
     assert dispute.resolved_at is not None
     assert CreditEvent.objects.get(pk=dispute.event_id).status == EventStatus.REMOVED
     assert selectors.score_current(account=citizen).features["unpaid_claims"] == 0
-    # And Bob's dispute, not selected, is still open
-    assert Dispute.objects.get(pk=disputes["bob"].pk).status == DisputeStatus.OPEN
+    # And Bob's dispute, not selected, is still with staff
+    assert Dispute.objects.get(pk=disputes["bob"].pk).status == RecordDisputeStatus.ESCALATED
     assert messages_of(response) == [
         "1 dispute(s) upheld: the records no longer count; the scores are being recomputed."
     ]
@@ -453,11 +456,11 @@ def test_reject_makes_the_record_count_again(
         response = act(
             staff_client, DISPUTES, "reject", [dispute], apply="yes", note="The claim stands."
         )
-    # Then the dispute is rejected and the unpaid claim counts again
+    # Then the dispute is rejected and the unpaid claim stands
     assert response.status_code == 302
     dispute.refresh_from_db()
     assert (dispute.status, dispute.resolution_note, dispute.resolved_by) == (
-        DisputeStatus.REJECTED,
+        RecordDisputeStatus.REJECTED,
         "The claim stands.",
         staff,
     )
@@ -473,7 +476,11 @@ def test_a_decision_needs_a_note(staff_client, disputes):
     assert response.status_code == 200
     assert response.context["form"].errors == {"note": ["This field is required."]}
     dispute.refresh_from_db()
-    assert (dispute.status, dispute.resolution_note, dispute.resolved_by) == ("open", "", None)
+    assert (dispute.status, dispute.resolution_note, dispute.resolved_by) == (
+        "escalated",
+        "",
+        None,
+    )
     assert CreditEvent.objects.get(pk=dispute.event_id).status == EventStatus.DISPUTED
 
 
@@ -497,16 +504,18 @@ def test_resolved_disputes_are_skipped(staff_client, staff, disputes):
     assert CreditEvent.objects.get(pk=alice.event_id).status == EventStatus.ACTIVE
     assert messages_of(response) == [
         "1 dispute(s) upheld: the records no longer count; the scores are being recomputed.",
-        "1 dispute(s) skipped: already resolved.",
+        "1 dispute(s) skipped: not escalated to staff, or already decided.",
     ]
 
 
-def test_nothing_to_decide_when_no_selected_dispute_is_open(staff_client, disputes):
+def test_nothing_to_decide_when_no_selected_dispute_is_escalated(staff_client, disputes):
     alice = disputes["alice"]
     services.dispute_resolve(dispute=alice, upheld=True, note="Done.", resolved_by=None)
     response = act(staff_client, DISPUTES, "reject", [alice])
     assert response.status_code == 302
-    assert messages_of(response) == ["None of the selected disputes is open: nothing to do."]
+    assert messages_of(response) == [
+        "None of the selected disputes is escalated to staff: nothing to do."
+    ]
     alice.refresh_from_db()
     assert (alice.status, alice.resolution_note) == ("upheld", "Done.")
 
@@ -560,4 +569,35 @@ def test_the_dispute_resolve_page_shows_each_record_and_what_will_be_skipped(
     assert "<th>Record</th>" in content
     assert content.count("(will be skipped)") == 1
     assert 'name="action" value="reject"' in content
-    assert "Reject the open disputes" in content
+    assert "Reject the escalated disputes" in content
+
+
+def test_staff_cannot_decide_a_dispute_its_furnisher_has_not_answered(
+    staff_client, staff, citizen, record
+):
+    # Given a dispute of a record a merchant furnished, open: the merchant answers it
+    furnisher = uuid.UUID("00000000-0000-4000-8000-00000000f00d")
+    event = record(citizen, EventKinds.NO_SHOW, "booking:8", furnisher_id=furnisher)
+    dispute = services.dispute_open(citizen=citizen, event=event, reason="I was there.")
+    # When staff try to uphold it, then there is nothing to decide
+    response = act(staff_client, DISPUTES, "uphold", [dispute], apply="yes", note="No.")
+    assert messages_of(response) == [
+        "None of the selected disputes is escalated to staff: nothing to do."
+    ]
+    dispute.refresh_from_db()
+    assert (dispute.status, dispute.resolution_note) == (RecordDisputeStatus.OPEN, "")
+    # and the service refuses it too
+    with pytest.raises(DisputeNotEscalated):
+        services.dispute_resolve(dispute=dispute, upheld=True, note="No.", resolved_by=staff)
+    # When the merchant verifies it and the citizen escalates it, staff see both sides
+    services.dispute_verify(dispute=dispute, furnisher_id=furnisher, note="Never arrived.")
+    services.dispute_escalate(citizen=citizen, dispute=dispute, reason="I have the key card.")
+    page = act(staff_client, DISPUTES, "reject", [dispute])
+    content = page.content.decode()
+    assert "Never arrived." in content
+    assert "I have the key card." in content
+    assert "(will be skipped)" not in content
+    # and the change page shows the furnisher's answer
+    change = staff_client.get(reverse("admin:scoring_dispute_change", args=[dispute.pk]))
+    assert change.status_code == 200
+    assert "Never arrived." in change.content.decode()

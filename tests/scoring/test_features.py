@@ -35,7 +35,8 @@ class PlannedEvent:
         )
         ends = occurred + timedelta(days=EVENT_WINDOW_DAYS[self.kind])
         return (
-            self.status == EventStatus.ACTIVE
+            # A disputed record counts until its dispute removes it
+            self.status in (EventStatus.ACTIVE, EventStatus.DISPUTED)
             and occurred <= AT < ends
             and (settled is None or settled > AT)
         )

@@ -860,12 +860,17 @@ def _dispute_in_history(
     answered = status in (_S.VERIFIED, _S.CORRECTED, _S.ESCALATED, _S.UPHELD, _S.REJECTED)
     escalated = status in (_S.ESCALATED, _S.UPHELD, _S.REJECTED)
     ended = status in (_S.CORRECTED, _S.REMOVED_UNANSWERED, _S.UPHELD, _S.REJECTED)
-    resolution = {
+    resolutions: dict[str, str] = {
         _S.CORRECTED: RecordDisputeResolution.FURNISHER,
         _S.REMOVED_UNANSWERED: RecordDisputeResolution.AUTOMATIC,
         _S.UPHELD: RecordDisputeResolution.STAFF,
         _S.REJECTED: RecordDisputeResolution.STAFF,
-    }.get(status, "")
+    }
+    notes: dict[str, str] = {
+        _S.UPHELD: "Checked.",
+        _S.REJECTED: "Checked.",
+        _S.REMOVED_UNANSWERED: services.REMOVED_UNANSWERED_NOTE,
+    }
     services.disputes_bulk_record(
         disputes=[
             services.DisputeRecord(
@@ -879,12 +884,8 @@ def _dispute_in_history(
                 escalated_at=opened_at + timedelta(days=4) if escalated else None,
                 escalation_reason="It is wrong." if escalated else "",
                 resolved_at=opened_at + timedelta(days=30) if ended else None,
-                resolution=resolution,
-                resolution_note={
-                    _S.UPHELD: "Checked.",
-                    _S.REJECTED: "Checked.",
-                    _S.REMOVED_UNANSWERED: services.REMOVED_UNANSWERED_NOTE,
-                }.get(status, ""),
+                resolution=resolutions.get(status, ""),
+                resolution_note=notes.get(status, ""),
                 resolved_by_id=(
                     resolved_by.pk
                     if status in (_S.UPHELD, _S.REJECTED) and resolved_by is not None

@@ -113,6 +113,7 @@ def test_a_dispute_goes_to_the_furnisher_and_the_record_counts_meanwhile(
         "answer_note": "",
         "answered_at": None,
         "escalated_at": None,
+        "escalation_reason": "",
         "resolved_at": None,
         "resolution_note": "",
         "resolution": "",
@@ -251,7 +252,7 @@ def test_verify_then_escalate_then_staff_decide(
     escalated = response.json()
     assert (escalated["status"], escalated["can_escalate"]) == ("escalated", False)
     assert escalated["escalated_at"] is not None
-    assert Dispute.objects.get(pk=opened["id"]).escalation_reason == "I have a receipt."
+    assert escalated["escalation_reason"] == "I have a receipt."
     assert (my_event(citizen_api, overdue_bill)["status"], score_of(citizen)) == ("disputed", 535)
     # And a second escalation is refused, changing nothing
     twice = citizen_api.post(escalate_url(opened["id"]), {"reason": "Again."})
@@ -304,7 +305,9 @@ def test_correct_removes_the_record_and_recomputes_the_score(
     assert shown["resolved_at"] is not None
     assert my_event(citizen_api, overdue_bill)["counts"] is False
     # The outbox's relay ran after the commit: the current snapshot is already 560
-    assert scoring_selectors.score_current(account=citizen).score == 560
+    current = scoring_selectors.score_current(account=citizen)
+    assert current is not None
+    assert current.score == 560
     # And a corrected dispute cannot be escalated
     response = citizen_api.post(escalate_url(opened["id"]), {})
     assert response.status_code == 409, response.json()
@@ -363,9 +366,9 @@ def test_a_merchant_sees_and_answers_only_disputes_of_what_it_furnished(
         assert response.status_code == 404, response.json()
     assert Dispute.objects.get(pk=other["id"]).status == RecordDisputeStatus.OPEN
     # And a citizen cannot escalate another citizen's dispute
-    response = APIClient()
-    response.force_authenticate(other_citizen)
-    assert response.post(escalate_url(opened["id"]), {}).status_code == 404
+    stranger = APIClient()
+    stranger.force_authenticate(other_citizen)
+    assert stranger.post(escalate_url(opened["id"]), {}).status_code == 404
 
 
 def test_the_list_filters_by_status_and_a_verify_needs_a_note(

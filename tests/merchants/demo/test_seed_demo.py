@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 from merchants.bills.models import Bill, BillStatus
 from merchants.demo import city, plan
 from merchants.demo.plan import Planner, traits_draw
-from merchants.models import ApiKey, Consent
+from merchants.models import ApiKey, Consent, Merchant
 from merchants.perks.models import (
     Booking,
     BookingOutcome,
@@ -40,6 +40,7 @@ from scoring.models import (
     Dispute,
     DisputeStatus,
     EventStatus,
+    RecordDisputeStatus,
     ScoreSnapshot,
 )
 from scoring.subjects import bill_overdue_source, bill_subject, claim_subject, claim_unpaid_source
@@ -150,6 +151,12 @@ def test_the_demo_citizen_logs_in_and_sees_two_years_of_history(seeded: list[str
     assert last is not None
     assert last.merchant.name == city.DEMO_HOTEL.name
     assert last.outcome == BookingOutcome.OK
+    # And two disputes: one awaiting the demo hotel, one it the biller verified, to escalate
+    disputes = client.get("/api/v1/me/disputes").json()["results"]
+    assert sorted((d["event_kind"], d["status"], d["can_escalate"]) for d in disputes) == [
+        ("bill_paid_late", "verified", True),
+        ("booking_completed", "open", False),
+    ]
     # And the hotels' reads in "who looked" (the coming stay's decision last)
     log = client.get("/api/v1/me/access-log").json()
     assert log["count"] == 4
@@ -179,6 +186,11 @@ def test_the_printed_hotel_key_decides_for_a_fresh_code_of_the_demo_citizen(
     bills = merchant_client(biller_key).get("/api/v1/merchant/bills")
     assert bills.status_code == 200
     assert bills.json()["count"] > 0
+    # And the hotel's key lists the demo citizen's dispute awaiting its answer
+    disputes = merchant_client(key).get("/api/v1/merchant/disputes", {"status": "open"}).json()
+    assert disputes["count"] == 1
+    assert disputes["results"][0]["record"]["kind"] == "booking_completed"
+    assert disputes["results"][0]["record"]["booking_id"] is not None
 
 
 def test_every_row_is_what_the_services_would_have_written() -> None:
@@ -291,14 +303,20 @@ def test_every_row_is_what_the_services_would_have_written() -> None:
         assert decision.snapshot.account_id == decision.citizen_id
         assert decision.snapshot.computed_at <= decision.created_at
         assert AccessLogEntry.objects.filter(decision_id=decision.pk).count() == 1
-    # Disputes of claims and of their records agree
+    # Disputes of claims and of their records agree (a record's is with staff while the
+    # claim's is open)
     for dispute in ClaimDispute.objects.select_related("record_dispute__event"):
         if dispute.record_dispute is not None:
-            assert dispute.record_dispute.status == dispute.status
-    # ... and the only other record disputes are the residents' own, of their records
+            expected = "escalated" if dispute.status == ClaimDisputeStatus.OPEN else dispute.status
+            assert dispute.record_dispute.status == expected
+    # ... and the only other record disputes are the residents' own, of their records:
+    # a bill recorded overdue, and the demo citizen's two
     own = Dispute.objects.filter(claim_dispute__isnull=True)
-    assert own.count() == 1
-    assert own.get().event.kind == EventKinds.BILL_OVERDUE
+    assert sorted(own.values_list("event__kind", "status")) == [
+        (EventKinds.BILL_OVERDUE, "open"),
+        (EventKinds.BILL_PAID_LATE, "verified"),
+        (EventKinds.BOOKING_COMPLETED, "open"),
+    ]
     assert Dispute.objects.count() == (
         ClaimDispute.objects.exclude(record_dispute=None).count() + own.count()
     )
@@ -341,15 +359,25 @@ def test_whenever_it_is_made_the_city_has_something_of_every_kind_to_try(
     disputed = ClaimDispute.objects.get(status=ClaimDisputeStatus.OPEN)
     assert disputed.claim.status == ClaimStatus.DISPUTED
     assert disputed.record_dispute is not None
-    assert disputed.record_dispute.status == DisputeStatus.OPEN
+    assert disputed.record_dispute.status == RecordDisputeStatus.ESCALATED
     # A claim whose dispute the 30-day rule upheld: cancelled, and refunded
     upheld = ClaimDispute.objects.get(status=ClaimDisputeStatus.UPHELD)
     assert upheld.claim.status == ClaimStatus.CANCELLED
     assert upheld.claim.refunded_amount == upheld.claim.paid_amount > 0
-    # An open dispute of a record of the citizen's own (a bill recorded overdue)
-    own = Dispute.objects.get(claim_dispute__isnull=True)
-    assert (own.status, own.event.kind) == (DisputeStatus.OPEN, EventKinds.BILL_OVERDUE)
-    assert own.event.status == EventStatus.DISPUTED
+    # An open dispute of a record of the resident's own (a bill recorded overdue),
+    # awaiting its biller, the record counting meanwhile
+    own = Dispute.objects.get(claim_dispute__isnull=True, event__kind=EventKinds.BILL_OVERDUE)
+    assert (own.status, own.event.status) == (RecordDisputeStatus.OPEN, EventStatus.DISPUTED)
+    assert own.furnisher_id == own.event.furnisher_id is not None
+    assert own.respond_by is not None
+    assert own.respond_by > now
+    # The demo citizen's: one awaiting the demo hotel, one verified to escalate
+    mine = Dispute.objects.filter(citizen=demo)
+    awaiting = mine.get(status=RecordDisputeStatus.OPEN)
+    assert awaiting.furnisher_id == Merchant.objects.get(name=city.DEMO_HOTEL.name).pk
+    assert awaiting.respond_by is not None
+    assert awaiting.respond_by > now
+    assert mine.get(status=RecordDisputeStatus.VERIFIED).can_escalate
     # A revoked consent, revoked while it was live, and expired ones
     revoked = Consent.objects.get(revoked_at__isnull=False)
     assert revoked.revoked_at is not None
@@ -497,14 +525,19 @@ def test_each_dispute_says_who_ended_it_as_the_services_would() -> None:
             assert dispute.resolved_by.is_staff
         else:
             assert (shape, dispute.resolved_by) == (("automatic", True), None)
-        # and the dispute of its record, if it had one, ended the same way
+        # and the dispute of its record, if it had one, went to staff with it and ended
+        # with it, as staff's decision (claim_dispute_resolve decides it)
         record = dispute.record_dispute
         if record is not None:
-            assert (record.status, record.resolution, record.resolved_by_id) == (
-                dispute.status,
-                dispute.resolution,
-                dispute.resolved_by_id,
-            )
+            assert record.escalated_at == record.opened_at
+            if dispute.status == DisputeStatus.OPEN:
+                assert (record.status, record.resolution) == ("escalated", "")
+            else:
+                assert (record.status, record.resolution, record.resolved_by_id) == (
+                    dispute.status,
+                    "staff",
+                    dispute.resolved_by_id,
+                )
 
 
 def assert_reconciled() -> None:

@@ -262,7 +262,7 @@ def test_an_open_dispute_is_out_of_reach_with_the_plan_for_the_rest() -> None:
     values = features(identity_level=2, open_disputes=1, late_payments_24m=2, history_events=2)
     opened = datetime(2026, 2, 20, 10, tzinfo=UTC)
     dispute = OpenDispute(opened_at=opened, resolved_by=opened + timedelta(days=30))
-    # Then the steps for the rest, then when the dispute is resolved at the latest
+    # Then the steps for the rest, then when the dispute is answered at the latest
     answer = plan(values, rules, open_disputes=(dispute,))
     assert answer.status == QualifyStatus.OUT_OF_REACH
     assert [(step.code, dict(step.changes), step.on) for step in answer.steps] == [
@@ -270,13 +270,13 @@ def test_an_open_dispute_is_out_of_reach_with_the_plan_for_the_rest() -> None:
         ("await_dispute_resolution", {}, date(2026, 3, 22)),
     ]
     assert answer.steps[1].text == (
-        "Your dispute of 20 February 2026 is resolved by 22 March 2026 at the latest: staff "
-        "decide it, or it is upheld automatically"
+        "Your dispute of 20 February 2026 is answered by 22 March 2026 at the latest: the "
+        "merchant verifies or corrects the record, or it is removed"
     )
     assert answer.note == (
         "These steps are not enough on their own. No open disputes. Only how your open "
-        "dispute is resolved can change that: staff decide it, or it is upheld "
-        "automatically 30 days after you opened it."
+        "dispute ends can change that: the merchant that reported the record answers it "
+        "within 30 days (or the record is removed), and staff decide it if you escalate it."
     )
     assert answer.note_code == "blocked_by_dispute"
 
@@ -290,8 +290,9 @@ def test_an_open_dispute_alone_in_the_way_is_said_plainly() -> None:
     answer = plan(values, rules, open_disputes=(dispute,))
     assert [step.code for step in answer.steps] == ["await_dispute_resolution"]
     assert answer.note == (
-        "No open disputes. Only how your open dispute is resolved can change that: staff "
-        "decide it, or it is upheld automatically 30 days after you opened it."
+        "No open disputes. Only how your open dispute ends can change that: the merchant "
+        "that reported the record answers it within 30 days (or the record is removed), and "
+        "staff decide it if you escalate it."
     )
     assert answer.note_code == "blocked_by_dispute"
 

@@ -550,8 +550,8 @@ def test_simulate_accepts_the_limits(citizen_api, citizen):
 def test_events_list_only_the_callers_with_whether_they_count(
     citizen_api, citizen, other_citizen, record
 ):
-    # Given a booking, a claim that is disputed, a no-show past its 365-day window, and
-    # another citizen's event
+    # Given a booking, a claim that is disputed (it still counts), a no-show past its
+    # 365-day window, and another citizen's event
     booking = record(citizen, "booking_completed", days_ago=5, source="booking:1")
     claim = record(
         citizen,
@@ -602,7 +602,7 @@ def test_events_list_only_the_callers_with_whether_they_count(
             "description_code": None,
             "description_params": {},
             "status": "disputed",
-            "counts": False,
+            "counts": True,
             "counts_until": iso(claim.occurred_at + timedelta(days=730)),
             "settled_at": None,
             "dispute_id": str(dispute.id),
@@ -682,10 +682,10 @@ def test_events_of_a_new_citizen_are_empty(citizen_api, citizen):
 # --- /me/disputes ------------------------------------------------------------------------
 
 
-def test_dispute_stops_the_event_counting_and_lifts_the_score(
+def test_a_dispute_of_a_record_nobody_furnished_goes_to_staff_and_the_record_counts(
     citizen_api, citizen, claim_file, django_capture_on_commit_callbacks
 ):
-    # Given the score with the unpaid claim
+    # Given the score with the unpaid claim (no merchant furnished the record)
     assert citizen_api.get(SCORE).json()["score"] == 440
     snapshots_before = ScoreSnapshot.objects.filter(account=citizen).count()
     # When
@@ -695,7 +695,7 @@ def test_dispute_stops_the_event_counting_and_lifts_the_score(
             {"event_id": str(claim_file.id), "reason": "The lamp was broken before."},
             format="json",
         )
-    # Then
+    # Then the dispute is with staff at once (nobody else can answer it)
     assert response.status_code == 201
     body = response.json()
     dispute = Dispute.objects.get()
@@ -704,32 +704,38 @@ def test_dispute_stops_the_event_counting_and_lifts_the_score(
         "event_id": str(claim_file.id),
         "event_kind": "claim_unpaid",
         "reason": "The lamp was broken before.",
-        "status": "open",
+        "status": "escalated",
         "opened_at": iso(dispute.opened_at),
+        "respond_by": None,
+        "answer_note": "",
+        "answered_at": None,
+        "escalated_at": iso(dispute.opened_at),
+        "escalation_reason": "",
         "resolved_at": None,
         "resolution_note": "",
         "resolution": "",
         "resolved_automatically": False,
+        "can_escalate": False,
     }
     assert (dispute.citizen_id, dispute.event_id) == (citizen.pk, claim_file.pk)
     claim_file.refresh_from_db()
     assert claim_file.status == EventStatus.DISPUTED
-    # the event no longer counts
+    # the event still counts, marked disputed
     event = next(
         e for e in citizen_api.get(EVENTS).json()["results"] if e["id"] == body["event_id"]
     )
     assert (event["counts"], event["status"], event["dispute_id"]) == (
-        False,
+        True,
         "disputed",
         str(dispute.id),
     )
-    # and the score was recomputed without it: exactly the claim's 340 points
+    # and the score was recomputed with the open dispute: the same 440
     assert ScoreSnapshot.objects.filter(account=citizen).count() == snapshots_before + 1
     score = citizen_api.get(SCORE).json()
-    assert (score["score"], score["band"], score["previous_score"]) == (780, "excellent", 440)
-    assert "unpaid_claims" not in [code for code, _ in reason_points(score)]
-    latest = citizen_api.get(HISTORY).json()["results"][0]
-    assert (latest["score"], latest["trigger"]) == (780, "event")
+    assert (score["score"], score["band"]) == (440, "poor")
+    assert "unpaid_claims" in [code for code, _ in reason_points(score)]
+    latest = ScoreSnapshot.objects.filter(account=citizen).latest("computed_at", "id")
+    assert (latest.features["open_disputes"], latest.trigger) == (1, "event")
 
 
 def test_disputes_are_listed(citizen_api, citizen, other_citizen, record):
@@ -751,12 +757,18 @@ def test_disputes_are_listed(citizen_api, citizen, other_citizen, record):
             "event_id": str(claim.id),
             "event_kind": "claim_unpaid",
             "reason": "Not mine.",
-            "status": "open",
+            "status": "escalated",
             "opened_at": iso(dispute.opened_at),
+            "respond_by": None,
+            "answer_note": "",
+            "answered_at": None,
+            "escalated_at": iso(dispute.opened_at),
+            "escalation_reason": "",
             "resolved_at": None,
             "resolution_note": "",
             "resolution": "",
             "resolved_automatically": False,
+            "can_escalate": False,
         }
     ]
 

@@ -413,16 +413,19 @@ def test_an_open_dispute_is_out_of_reach_and_says_by_when_it_is_resolved(
     client = client_for(user)
     event = CreditEvent.objects.filter(account=user).order_by("occurred_at").first()
     assert event is not None
+    # (reported by the hotel, which has 30 days to answer the dispute)
+    CreditEvent.objects.filter(pk=event.pk).update(furnisher_id=hotel.pk)
     opened = client.post(DISPUTES_URL, {"event_id": str(event.pk), "reason": "Paid on time."})
     assert opened.status_code == 201, opened.json()
     recompute(user)
     # When they look
     row = perk_of(client, hotel)
-    # Then the plan for the rest comes with when the dispute is resolved at the latest
+    # Then the plan for the rest (the disputed late payment still counts) comes with when
+    # the dispute is answered at the latest
     resolved_by = timezone.localdate() + timedelta(days=30)
     assert row["to_qualify_status"] == "out_of_reach"
     assert [(step["code"], step["changes"], step["date"]) for step in row["to_qualify"]] == [
-        ("pay_next_bills_on_time", {"pay_next_bills_on_time": 1}, None),
+        ("pay_next_bills_on_time", {"pay_next_bills_on_time": 2}, None),
         ("await_dispute_resolution", {}, resolved_by.isoformat()),
     ]
     assert row["to_qualify_note"].startswith("These steps are not enough on their own. ")

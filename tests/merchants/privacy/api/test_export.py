@@ -321,10 +321,10 @@ def test_export_round_trips_every_section_with_what_the_api_shows(
     assert sorted(ids(document["bookings"])) == sorted(owned.bookings)
     assert sorted(ids(document["claims"])) == sorted(owned.claims)
 
-    # disputed records do not count, and say so
+    # disputed records say so, and still count until their disputes remove them
     disputed = [e for e in document["credit_events"] if e["dispute_id"] is not None]
     assert len(disputed) == 2
-    assert {(e["status"], e["counts"]) for e in disputed} == {("disputed", False)}
+    assert {(e["status"], e["counts"]) for e in disputed} == {("disputed", True)}
     assert all(e["counts_until"] for e in document["credit_events"])
 
     # the revoked billing consent is there, revoked

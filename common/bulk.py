@@ -216,11 +216,17 @@ def _insert_for(model: type[models.Model], columns: Sequence[str]) -> _Insert:
 
 
 def rows_insert_returning(
-    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    skip_conflicts: bool = False,
 ) -> list[Any]:
     """Insert ``rows`` as :func:`rows_insert` does (the same columns, adaptation and
     contract), with plain ``INSERT ... VALUES ... RETURNING`` statements, and return each
     row's primary key in order (those the database made, such as a ``BigAutoField``'s).
+    With ``skip_conflicts``, a row that would break a unique constraint is not written
+    (``ON CONFLICT DO NOTHING``) and only the keys of the rows written are returned.
 
     For the few rows of one request (a decision and its access-log row): one statement,
     one round trip, where ``COPY`` takes two and returns nothing. ``rows_insert`` stays
@@ -244,7 +250,8 @@ def rows_insert_returning(
                 params.extend(adapted)
             cursor.execute(
                 f"INSERT INTO {insert.table} ({insert.names}) "  # noqa: S608 (names from the model)
-                f"VALUES {', '.join([values] * len(batch))} RETURNING {insert.pk}",
+                f"VALUES {', '.join([values] * len(batch))}"
+                f"{' ON CONFLICT DO NOTHING' if skip_conflicts else ''} RETURNING {insert.pk}",
                 params,
             )
             keys.extend(key for (key,) in cursor.fetchall())

@@ -42,6 +42,10 @@ REST_FRAMEWORK = {
     },
 }
 
+# Tests fail codes and keys on purpose, all from one address: the tests of the attempt
+# limits (tests/merchants/api/test_attempts.py) set CODE_ATTEMPTS_LIMIT themselves.
+CODE_ATTEMPTS_LIMIT = 1_000_000
+
 # The sandbox provider confirms top-ups at once, so tests fund citizens through the real
 # path (tests.money.top_up_paid); tests of the checkout page turn it off.
 PAYMENTS_SANDBOX = True

@@ -453,21 +453,62 @@ class ApiKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 # --- Codes and consents ----------------------------------------------------------------
 
 
+def _limit_column(field: str, description: str) -> Any:
+    """A billing limit as money in the deployment's currency; a dash for other scopes."""
+
+    @admin.display(description=description)
+    def show(model_admin: admin.ModelAdmin, obj: Model) -> str:
+        value = getattr(obj, field)
+        return "—" if value is None else money(value, settings.WALLET_CURRENCY)
+
+    return show
+
+
 @admin.register(AuthorizationCode)
 class AuthorizationCodeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The code itself is never stored; its digest is not shown either."""
+    """The code itself is never stored; its digest is not shown either. The terms the
+    citizen agreed to (billing limits, the consent text shown) are."""
 
-    fields = ("id", "citizen", "scope", "merchant", "created_at", "expires_at", "redeemed_at")
+    fields = (
+        "id",
+        "citizen",
+        "scope",
+        "merchant",
+        "created_at",
+        "expires_at",
+        "redeemed_at",
+        "redeemed_by",
+        "max_bill",
+        "max_monthly",
+        "text_version",
+        "language",
+        "text",
+    )
     readonly_fields = fields
-    list_display = ("created_at", "citizen", "scope", "merchant", "expires_at", "redeemed_at")
+    list_display = (
+        "created_at",
+        "citizen",
+        "scope",
+        "merchant",
+        "expires_at",
+        "redeemed_at",
+        "redeemed_by",
+    )
     list_filter = ("scope",)
     search_fields = ("citizen__username", "merchant__name")
-    list_select_related = ("citizen", "merchant")
+    list_select_related = ("citizen", "merchant", "redeemed_by")
     date_hierarchy = "created_at"
+
+    max_bill = _limit_column("max_bill_amount", "Largest bill")
+    max_monthly = _limit_column("max_monthly_amount", "Monthly total")
 
 
 @admin.register(Consent)
 class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """One consent not revoked per citizen, merchant and scope; a new code renews it
+    (``renewed_at``, ``code`` the latest). A billing consent has no end but its
+    revocation."""
+
     fields = (
         "id",
         "citizen",
@@ -475,12 +516,31 @@ class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "scope",
         "code",
         "granted_at",
+        "renewed_at",
+        "expires_at",
+        "revoked_at",
+        "max_bill",
+        "max_monthly",
+        "text_version",
+        "language",
+        "text",
+    )
+    readonly_fields = fields
+    list_display = (
+        "granted_at",
+        "citizen",
+        "merchant",
+        "scope",
+        "max_bill",
+        "max_monthly",
+        "renewed_at",
         "expires_at",
         "revoked_at",
     )
-    readonly_fields = fields
-    list_display = ("granted_at", "citizen", "merchant", "scope", "expires_at", "revoked_at")
     list_filter = ("scope", "merchant")
     search_fields = ("citizen__username", "merchant__name")
     list_select_related = ("citizen", "merchant")
     date_hierarchy = "granted_at"
+
+    max_bill = _limit_column("max_bill_amount", "Largest bill")
+    max_monthly = _limit_column("max_monthly_amount", "Monthly total")

@@ -21,7 +21,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.utils import timezone
 from django.utils.crypto import get_random_string, salted_hmac
 
-from common.bulk import row_instance, rows_insert
+from common.bulk import row_instance, rows_insert, rows_insert_returning
 from common.domain import FieldError, InvalidRequest
 from merchants import consent_texts, selectors
 from merchants.errors import CodeInvalid, CodeUsed
@@ -385,7 +385,7 @@ def billing_limits_check(
                 problems.append(
                     FieldError(name, f"Required for a billing code: {what}.", "required")
                 )
-            elif isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            elif value <= 0:
                 problems.append(
                     FieldError(name, "A positive whole number of minor units.", "invalid")
                 )
@@ -688,13 +688,14 @@ def _consent_grant(*, code: AuthorizationCode, merchant: Merchant) -> Consent:
     ``consent_one_unrevoked``). The code is marked redeemed by the merchant at the same
     moment.
 
-    Two codes of one citizen redeemed by one merchant at once: both may find no consent;
-    the second insert waits on the first's unique index entry and fails when it commits,
-    and then renews the consent the first made (its row locked), so one consent stands.
-    The moment is read once the locks are held, so a renewal is always later than the
-    grant or renewal before it."""
-    existing = _unrevoked(code=code, merchant=merchant)
-    if existing is None:
+    The new consent is inserted unless one not revoked exists (``ON CONFLICT DO
+    NOTHING``: on the path of every first redemption, no statement more than a plain
+    insert); if one does, it is locked and renewed. Two codes of one citizen redeemed by
+    one merchant at once: the second insert waits on the first's unique index entry,
+    writes nothing once it commits, and renews the consent the first made, so one consent
+    stands. The moment of a renewal is read once its lock is held, so it is always later
+    than the grant or renewal before it."""
+    for _ in range(3):  # a consent revoked between the insert and the lock: insert again
         now = timezone.now()
         record = ConsentRecord(
             citizen_id=code.citizen_id,
@@ -708,25 +709,23 @@ def _consent_grant(*, code: AuthorizationCode, merchant: Merchant) -> Consent:
             text_version=code.text_version,
             language=code.language,
         )
-        try:
-            with transaction.atomic():
-                _codes_write([], [record])
-        except IntegrityError:
-            existing = _unrevoked(code=code, merchant=merchant)
-            if existing is None:
-                raise
-        else:
+        _consent_check(record)
+        row = _consent_row(record)
+        if rows_insert_returning(Consent, _CONSENT_COLUMNS, [row], skip_conflicts=True):
             _code_redeemed(code=code, merchant=merchant, now=now)
-            consent: Consent = row_instance(Consent, _CONSENT_COLUMNS, _consent_row(record))
+            consent: Consent = row_instance(Consent, _CONSENT_COLUMNS, row)
             consent.citizen, consent.merchant, consent.code = code.citizen, merchant, code
             logger.info(
                 "consent granted",
                 extra={"consent_id": str(consent.pk), "merchant_id": str(merchant.pk)},
             )
             return consent
-    now = timezone.now()
-    _code_redeemed(code=code, merchant=merchant, now=now)
-    return _consent_renew(consent=existing, code=code, now=now)
+        existing = _unrevoked(code=code, merchant=merchant)
+        if existing is not None:
+            now = timezone.now()
+            _code_redeemed(code=code, merchant=merchant, now=now)
+            return _consent_renew(consent=existing, code=code, now=now)
+    raise RuntimeError("The citizen's consent changed under every attempt to grant it.")
 
 
 def _consent_renew(*, consent: Consent, code: AuthorizationCode, now: datetime) -> Consent:

@@ -13,11 +13,13 @@ from merchants.bills.models import Bill, overdue_on
 
 
 class OverdueFilter(admin.SimpleListFilter):
+    """Bills overdue today (``BILL_OVERDUE_AFTER_DAYS`` past their due date, unpaid)."""
+
     title = "overdue"
     parameter_name = "overdue"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("yes", "Unpaid past due"), ("no", "Not overdue")]
+        return [("yes", "Overdue (unpaid 30 days past due)"), ("no", "Not overdue")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Bill]) -> QuerySet[Bill]:
         overdue = overdue_on(timezone.localdate())

@@ -8,10 +8,12 @@ independently of each other (``Traits``): reliability (the chance of paying a bi
 time, of turning up, of settling a claim), wealth (how much money they keep in the
 wallet) and identity level. What they do follows from those traits:
 
-- Bills: every month from each of their billers, issued under a billing consent (a
-  consent lasts 30 days, so each bill has the code and consent it was issued under);
-  paid on time, late or not yet. A bill still unpaid the night after its due date is
-  recorded overdue (the 00:15 task); a late payment then settles that record.
+- Bills: every month from each of their billers, due 10 or 14 days after issue, each
+  with the code the resident gave the biller that month (``merchants.demo.write`` makes
+  them one billing consent per biller, renewed by each code); paid on time, late or not
+  yet. A bill still unpaid 30 days after its due date (``BILL_OVERDUE_AFTER_DAYS``) is
+  recorded overdue that night (the 00:15 task); a payment after that is late and
+  settles that record.
 - Stays: booked from an eligibility decision (made in ``merchants.demo.write``, from the
   snapshot the nightly batch last left), closed with an outcome: completed, no-show, or
   a damage claim collected from the wallet. What the wallet cannot cover stays unpaid
@@ -47,6 +49,7 @@ from typing import Any
 from django.conf import settings
 
 from common.descriptions import bill_description, claim_description, claim_refund_description
+from merchants.bills.models import overdue_at
 from merchants.bills.services import bill_on_time
 from merchants.demo import city
 from merchants.demo.city import MerchantSpec
@@ -393,14 +396,16 @@ class Planner:
             # A bill never paid, recorded overdue; the resident disputes that record.
             self._story_bill(plan).paid_at = None
         elif story == STORY_REVOKED_CONSENT:
-            # The resident withdrew the last billing consent before it expired.
+            # The resident withdrew the billing consent some days after its last bill.
             consent = max(plan.bills, key=lambda bill: bill.issued_at).consent
             ends = min(self.now, consent.granted_at + CONSENT_TTL)
             consent.revoked_at = consent.granted_at + (ends - consent.granted_at) / 2
 
     def _story_bill(self, plan: ResidentPlan) -> BillPlan:
-        """The bill of a disputed-record story: the last one due at least a week ago."""
-        due = [bill for bill in plan.bills if bill.due_date <= self.today - timedelta(days=7)]
+        """The bill of a disputed-record story: the last one overdue (30 days past its due
+        date) for at least a week."""
+        overdue_for_a_week = self.today - timedelta(days=settings.BILL_OVERDUE_AFTER_DAYS + 7)
+        due = [bill for bill in plan.bills if bill.due_date <= overdue_for_a_week]
         return max(due, key=lambda bill: bill.due_date)
 
     def demo(self, *, username: str, display_name: str, balance: int) -> ResidentPlan:
@@ -430,7 +435,9 @@ class Planner:
             (bill for bill in plan.bills if bill.merchant == city.DEMO_BILLER.key),
             key=lambda bill: abs((self.now - bill.issued_at).days - 425),
         )
-        late.paid_at = self._daytime(rng, late.due_date + timedelta(days=6))
+        late.paid_at = self._daytime(
+            rng, late.due_date + timedelta(days=settings.BILL_OVERDUE_AFTER_DAYS + 6)
+        )
         stays = (
             (city.OLD_TOWN_INN, 460, 80_000),
             (city.GREEN_WHEELS, 240, 200_000),
@@ -557,9 +564,12 @@ class Planner:
             return self._pay_on_time(rng, bill)
         if rng.random() < 0.3 * (1 - reliability):  # stops paying this one for months
             return self._daytime(rng, bill.due_date + timedelta(days=rng.randint(60, 400)))
+        # Late: after the 30 days past the due date that still count as on time.
         mean_delay = 4 + 40 * (1 - reliability)
+        grace = settings.BILL_OVERDUE_AFTER_DAYS
         return self._daytime(
-            rng, bill.due_date + timedelta(days=1 + int(rng.expovariate(1 / mean_delay)))
+            rng,
+            bill.due_date + timedelta(days=grace + 1 + int(rng.expovariate(1 / mean_delay))),
         )
 
     # -- stays --
@@ -771,8 +781,9 @@ class _Life:
     # -- bills --
 
     def _overdue(self, bill: BillPlan) -> None:
-        """Recorded by the 00:15 task the night after the due date, if still unpaid."""
-        night = datetime.combine(bill.due_date + timedelta(days=1), time.min, tzinfo=self.tz)
+        """Recorded by the 00:15 task the night it becomes overdue (30 days after the due
+        date, ``merchants.bills.models.overdue_at``), if still unpaid."""
+        night = overdue_at(bill.due_date).astimezone(self.tz)
         sweep = datetime.combine(night.date(), OVERDUE_SWEEP_AT, tzinfo=self.tz) + timedelta(
             seconds=self.rng.uniform(0, 120)
         )

@@ -5,8 +5,8 @@ A chunk of residents is one transaction, written in the order the services would
 written it: users and wallets, the ledger (``wallet.services.transfers_bulk_create``)
 and the top-ups it credits, paid in through the sandbox payment provider
 (``wallet.payments.history.top_ups_bulk_record``: the ``TopUp`` rows and the sandbox's
-books of what it received), codes and consents
-(``merchants.services.consents_record``), bills
+books of what it received), codes and consents (one consent per resident, merchant and
+scope, renewed by later codes: ``merchants.services.consents_record``), bills
 (``merchants.bills.services.bills_record``), the credit events
 (``scoring.services.events_bulk_record``) and disputes of them
 (``scoring.services.disputes_bulk_record``), then the nightly batch's snapshots on the
@@ -34,11 +34,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from merchants import services
+from merchants import consent_texts, services
 from merchants.bills import services as bills_services
 from merchants.demo import city
 from merchants.demo.plan import (
     PROVIDER,
+    BillPlan,
     BookingPlan,
     ConsentPlan,
     DisputePlan,
@@ -196,7 +197,8 @@ class CityWriter:
                 (citizen, booking.consent)
                 for plan, citizen, _ in residents
                 for booking in plan.bookings
-            ]
+            ],
+            [(citizen, bill) for plan, citizen, _ in residents for bill in plan.bills],
         )
         written.bills = self._bills(residents, consents)
         event_ids = self._events(residents)
@@ -259,39 +261,81 @@ class CityWriter:
     # -- consents and bills --
 
     def _consents(
-        self, consents: list[tuple[int, ConsentPlan]]
+        self, consents: list[tuple[int, ConsentPlan]], bills: list[tuple[int, BillPlan]]
     ) -> dict[Any, services.ConsentRecord]:
-        """The one-time codes residents gave and the consents they became, redeemed the
-        moment the consent was granted (``merchants.services.consents_record``)."""
-        consents = sorted(consents, key=lambda pair: pair[1].code_id)
+        """The one-time codes residents gave and the consents they became
+        (``merchants.services.consents_record``): one consent per resident, merchant and
+        scope, granted by the first code, renewed by each later one (each code redeemed
+        the moment its plan says the consent was granted or renewed), with the last
+        code's terms, revoked when the plan's last consent was. Billing codes carry the
+        app's proposed limits, or more where the biller's bills need it (a winter water
+        bill); every code the consent text in English. Returns the consent written for
+        each planned consent's id (several plans share one)."""
         merchant_ids = self.merchant_ids
-        records = [
-            services.ConsentRecord(
-                citizen_id=citizen,
-                merchant_id=merchant_ids[c.merchant],
-                scope=c.scope,
-                code_id=c.code_id,
-                granted_at=c.granted_at,
-                revoked_at=c.revoked_at,
-                id=c.consent_id,
+        largest: dict[tuple[int, str], int] = defaultdict(int)
+        for citizen, bill in bills:
+            key = (citizen, bill.merchant)
+            largest[key] = max(largest[key], bill.amount)
+        groups: dict[tuple[int, str, str], list[ConsentPlan]] = defaultdict(list)
+        for citizen, c in consents:
+            groups[(citizen, c.merchant, c.scope)].append(c)
+        codes: list[services.CodeRecord] = []
+        records: list[services.ConsentRecord] = []
+        written: dict[Any, services.ConsentRecord] = {}
+        for (citizen, merchant, scope), plans in sorted(groups.items()):
+            plans.sort(key=lambda c: (c.granted_at, c.code_id))
+            limits: dict[str, int] = {}
+            if scope == ConsentScope.BILLING:
+                max_bill = max(
+                    settings.BILLING_DEFAULT_MAX_BILL,
+                    -(-largest[(citizen, merchant)] // 10_000) * 10_000,
+                )
+                max_monthly = max(settings.BILLING_DEFAULT_MAX_MONTHLY, 2 * max_bill)
+                limits = {"max_bill_amount": max_bill, "max_monthly_amount": max_monthly}
+            shown = consent_texts.consent_text(
+                scope=scope,
+                language=consent_texts.DEFAULT_LANGUAGE,
+                merchant_name=None,
+                currency=settings.WALLET_CURRENCY,
+                days=services.CONSENT_TTL.days,
+                **limits,
             )
-            for citizen, c in consents
-        ]
-        services.consents_record(
-            codes=[
+            terms: dict[str, Any] = {
+                **limits,
+                "text": shown.text,
+                "text_version": shown.version,
+                "language": shown.language,
+            }
+            codes.extend(
                 services.CodeRecord(
                     citizen_id=citizen,
-                    scope=c.scope,
+                    scope=scope,
                     digest=c.digest,
                     created_at=c.code_created_at,
                     redeemed_at=c.granted_at,
+                    redeemed_by_id=merchant_ids[merchant],
                     id=c.code_id,
+                    **terms,
                 )
-                for citizen, c in consents
-            ],
-            consents=records,
-        )
-        return {record.id: record for record in records}
+                for c in plans
+            )
+            first, last = plans[0], plans[-1]
+            record = services.ConsentRecord(
+                citizen_id=citizen,
+                merchant_id=merchant_ids[merchant],
+                scope=scope,
+                code_id=last.code_id,
+                granted_at=first.granted_at,
+                renewed_at=last.granted_at if last is not first else None,
+                revoked_at=last.revoked_at,
+                id=first.consent_id,
+                **terms,
+            )
+            records.append(record)
+            written.update((c.consent_id, record) for c in plans)
+        codes.sort(key=lambda code: code.id)
+        services.consents_record(codes=codes, consents=records)
+        return written
 
     def _bills(
         self,
@@ -304,7 +348,7 @@ class CityWriter:
                 bills_services.BillRecord(
                     merchant=merchants[bill.merchant],
                     consent=consents[bill.consent.consent_id],
-                    consent_id=bill.consent.consent_id,
+                    consent_id=consents[bill.consent.consent_id].id,
                     amount=bill.amount,
                     description=bill.description,
                     due_date=bill.due_date,
@@ -470,7 +514,7 @@ class CityWriter:
                 perks_services.DecisionRecord(
                     merchant=self.merchants[booking.merchant].merchant,
                     perk=self._perk(booking.merchant),
-                    consent_id=booking.consent.consent_id,
+                    consent_id=consents[booking.consent.consent_id].id,
                     citizen_id=citizen,
                     amount=booking.deposit,
                     snapshot=snapshots[booking.id],

@@ -77,13 +77,13 @@ def code_for(
 ) -> str:
     """A fresh one-time code of ``user``; a billing code with the limits given (the
     app's proposed ones by default)."""
-    limits = (
-        {"max_bill_amount": max_bill_amount, "max_monthly_amount": max_monthly_amount}
-        if scope == "billing"
-        else {}
-    )
+    billing = scope == "billing"
     _, code = services.authorization_code_create(
-        citizen=user, scope=scope, merchant=merchant, **limits
+        citizen=user,
+        scope=scope,
+        merchant=merchant,
+        max_bill_amount=max_bill_amount if billing else None,
+        max_monthly_amount=max_monthly_amount if billing else None,
     )
     return code
 

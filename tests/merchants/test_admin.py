@@ -138,7 +138,7 @@ def disputed_claim(merchant: Merchant, citizen: User, amount: int = 12_000) -> C
     )
 
 
-def bill_for(citizen: User, *, due_in_days: int = 5) -> Bill:
+def bill_for(citizen: User, *, due_in_days: int = 7) -> Bill:
     """A bill of 4,200 to ``citizen`` from a new biller, under a billing consent."""
     biller = perks_services.merchant_onboard(name="City Water", category="biller")
     return bills_services.bill_issue(
@@ -253,11 +253,13 @@ def test_a_list_costs_the_same_queries_however_many_rows(
 
 
 def test_staff_find_the_bills_left_unpaid_past_due(
-    admin_client: Client, citizen: User, other_citizen: User
+    admin_client: Client, admin_user: User, citizen: User, other_citizen: User
 ) -> None:
-    soon = bill_for(citizen, due_in_days=5)
-    late = bill_for(other_citizen, due_in_days=0)
-    with time_machine.travel(timezone.now() + timedelta(days=1)):
+    # Overdue: unpaid 30 days after the due date
+    soon = bill_for(citizen, due_in_days=40)
+    late = bill_for(other_citizen, due_in_days=7)
+    with time_machine.travel(timezone.now() + timedelta(days=7 + 31)):
+        admin_client.force_login(admin_user)  # the session of 38 days ago has ended
         overdue = admin_client.get(admin_url(Bill, "changelist"), {"overdue": "yes"})
         current = admin_client.get(admin_url(Bill, "changelist"), {"overdue": "no"})
     assert [bill.pk for bill in overdue.context["cl"].result_list] == [late.pk]

@@ -4,6 +4,7 @@ and both refuse the same bad input with the same error."""
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -136,7 +137,7 @@ def test_a_billing_history_keeps_its_limits_and_lasts_until_revoked(
 ) -> None:
     # Given a billing code and consent recorded with their limits and text
     code, consent = _history(citizen, biller, scope="billing")
-    terms = {
+    terms: dict[str, Any] = {
         "max_bill_amount": 20_000,
         "max_monthly_amount": 30_000,
         "text": "I let City Water bill me.",

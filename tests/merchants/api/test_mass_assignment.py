@@ -79,7 +79,7 @@ DOCUMENTED_INPUT: list[tuple[str, type[serializers.Serializer], set[str]]] = [
     (
         "POST me/authorization-codes",
         merchant_serializers.AuthorizationCodeInputSerializer,
-        {"scope", "merchant_id"},
+        {"scope", "merchant_id", "max_bill_amount", "max_monthly_amount", "language"},
     ),
     (
         "POST me/claims/{id}/dispute",
@@ -153,6 +153,7 @@ def test_redeeming_a_code_ignores_extra_fields(
         "deposit_waiver",
         None,
     )
+    assert consent.expires_at is not None
     assert consent.expires_at - consent.granted_at == timedelta(days=30)
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from django.utils import timezone
@@ -233,9 +234,11 @@ def test_every_row_is_what_the_services_would_have_written() -> None:
     # (Each bill under a live billing consent from a redeemed code: bills_record and
     # consents_record refuse any other, tests/merchants/bills/test_bills_record.py.)
 
-    # Records agree with the bills they describe
+    # Records agree with the bills they describe: paid by 30 days after the due date is
+    # on time (BILL_OVERDUE_AFTER_DAYS), after that late
+    grace = timedelta(days=settings.BILL_OVERDUE_AFTER_DAYS)
     paid = list(Bill.objects.filter(status=BillStatus.PAID).values_list("paid_at", "due_date"))
-    on_time = sum(timezone.localdate(paid_at) <= due for paid_at, due in paid)
+    on_time = sum(timezone.localdate(paid_at) <= due + grace for paid_at, due in paid)
     assert kinds[EventKinds.BILL_PAID_ON_TIME] == on_time
     assert kinds[EventKinds.BILL_PAID_LATE] == len(paid) - on_time
     assert kinds[EventKinds.BILL_OVERDUE] == (
@@ -243,9 +246,11 @@ def test_every_row_is_what_the_services_would_have_written() -> None:
     )
     today = timezone.localdate()
     for bill in Bill.objects.all():
-        # The 00:15 task records a bill overdue once, if it is unpaid after its due date
-        paid_late = bill.paid_at is not None and timezone.localdate(bill.paid_at) > bill.due_date
-        open_past_due = bill.paid_at is None and bill.due_date < today - timedelta(days=1)
+        # The 00:15 task records a bill overdue once, if it is unpaid 30 days after its
+        # due date
+        overdue_on = bill.due_date + grace + timedelta(days=1)
+        paid_late = bill.paid_at is not None and timezone.localdate(bill.paid_at) >= overdue_on
+        open_past_due = bill.paid_at is None and overdue_on < today
         if paid_late or open_past_due:
             assert bill.overdue_recorded_at is not None
             assert bill.paid_at is None or bill.overdue_recorded_at < bill.paid_at
@@ -257,7 +262,8 @@ def test_every_row_is_what_the_services_would_have_written() -> None:
     for bill in Bill.objects.filter(overdue_recorded_at__isnull=False):
         overdue = overdue_of[bill_subject(bill.pk)]
         assert overdue.source == bill_overdue_source(bill.pk)
-        assert overdue.occurred_at.date() == bill.due_date + timedelta(days=1)
+        assert timezone.localdate(overdue.occurred_at) == bill.due_date + grace + timedelta(days=1)
+        assert overdue.occurred_at == bill.overdue_at
         # A late payment settles the overdue record: one late payment, never two
         assert overdue.settled_at == bill.paid_at
     for event in CreditEvent.objects.all():
@@ -378,11 +384,29 @@ def test_whenever_it_is_made_the_city_has_something_of_every_kind_to_try(
     assert awaiting.respond_by is not None
     assert awaiting.respond_by > now
     assert mine.get(status=RecordDisputeStatus.VERIFIED).can_escalate
-    # A revoked consent, revoked while it was live, and expired ones
+    # A revoked billing consent (billing consents have no end but that), and expired
+    # deposit waivers
     revoked = Consent.objects.get(revoked_at__isnull=False)
     assert revoked.revoked_at is not None
-    assert revoked.granted_at < revoked.revoked_at < min(revoked.expires_at, now)
+    assert (revoked.scope, revoked.expires_at) == ("billing", None)
+    assert revoked.granted_at < revoked.revoked_at < now
     assert Consent.objects.filter(revoked_at__isnull=True, expires_at__lt=now).exists()
+    # One consent per resident, merchant and scope, renewed by later codes; billing ones
+    # with limits their bills keep within, and the text shown
+    assert not Consent.objects.filter(scope="billing", expires_at__isnull=False).exists()
+    assert Consent.objects.filter(renewed_at__isnull=False).exists()
+    for consent in Consent.objects.filter(scope="billing"):
+        assert consent.max_bill_amount is not None
+        assert consent.max_monthly_amount is not None
+        assert consent.text.startswith("I let the merchant I show this code to bill me")
+        assert all(
+            amount <= consent.max_bill_amount
+            for amount in Bill.objects.filter(consent=consent).values_list("amount", flat=True)
+        )
+    assert all(
+        due >= timezone.localdate(issued_at) + timedelta(days=7)
+        for issued_at, due in Bill.objects.values_list("issued_at", "due_date")
+    )
     # And nothing of it is in the future
     assert not CreditEvent.objects.filter(occurred_at__gt=now).exists()
     assert not Dispute.objects.filter(opened_at__gt=now).exists()

@@ -184,9 +184,24 @@ def test_the_first_request_of_a_minute_adds_one_write(
     # A key not used for a minute records its use: one UPDATE more, and only then (the
     # first decision also reads the perk once, to keep it).
     body = {"perk": "deposit_waiver", "amount": 30_000}
+    # (Another citizen the second time: a second code of the same citizen renews the
+    # consent the first made, below.)
     cold, cold_queries = measure(hotel_api, {**body, "code": code_for(askers["one event"])})
-    warm, warm_queries = measure(hotel_api, {**body, "code": code_for(askers["one event"])})
+    warm, warm_queries = measure(hotel_api, {**body, "code": code_for(askers["fifty events"])})
     assert cold.status_code == warm.status_code == 200
     assert (len(cold_queries), len(warm_queries)) == (BY_CODE + 2, BY_CODE)
     assert (len(key_writes(cold_queries)), len(key_writes(warm_queries))) == (1, 0)
     assert (len(perk_reads(cold_queries)), len(perk_reads(warm_queries))) == (1, 0)
+
+
+def test_a_code_renewing_the_consent_costs_two_statements_more(
+    askers: dict[str, User], hotel_api: APIClient
+) -> None:
+    # The insert finds the citizen's live consent: it is locked and renewed instead.
+    body = {"perk": "deposit_waiver", "amount": 30_000}
+    measure(hotel_api, {**body, "code": code_for(askers["fifty events"])})
+    first, first_queries = measure(hotel_api, {**body, "code": code_for(askers["one event"])})
+    again, again_queries = measure(hotel_api, {**body, "code": code_for(askers["one event"])})
+    assert first.status_code == again.status_code == 200
+    assert first.json()["consent_id"] == again.json()["consent_id"]
+    assert (len(first_queries), len(again_queries)) == (BY_CODE, BY_CODE + 2)

@@ -92,7 +92,10 @@ def populate(user: User, *, hotel: Merchant, biller: Merchant, rows: int) -> Use
     """Give ``user`` at least ``rows`` rows in every section of the export."""
     today = timezone.localdate()
     make_reliable(user, on_time_bills=rows)
-    billing = services.consent_redeem(merchant=biller, code=code_for(user, "billing"))
+    billing = services.consent_redeem(
+        merchant=biller,
+        code=code_for(user, "billing", max_bill_amount=BILL, max_monthly_amount=BILL * rows),
+    )
     for index in range(rows):
         top_up_paid(user, HELD + CLAIMED + BILL)
         bill = bills_services.bill_issue(
@@ -130,6 +133,9 @@ def populate(user: User, *, hotel: Merchant, biller: Merchant, rows: int) -> Use
         perks_services.claim_dispute_open(
             citizen=user, claim=Claim.objects.get(booking=booking), reason="It was broken before."
         )
+        # The guest revokes the consent after the stay: the next code makes a new one
+        # (a live one would be renewed), so each row has its consent.
+        services.consent_revoke(citizen=user, consent=Consent.objects.get(pk=decision.consent_id))
     for event in CreditEvent.objects.filter(account=user, source__startswith="test-bill:"):
         scoring_services.dispute_open(citizen=user, event=event, reason="Not my bill.")
     services.consent_revoke(citizen=user, consent=billing)
@@ -257,7 +263,7 @@ def test_export_round_trips_every_section_with_what_the_api_shows(
         "wallet",
         *SECTIONS,
     ]
-    assert document["schema_version"] == EXPORT_SCHEMA_VERSION == 2
+    assert document["schema_version"] == EXPORT_SCHEMA_VERSION == 3
     generated_at = datetime.fromisoformat(document["generated_at"])
     assert abs(timezone.now() - generated_at) < timedelta(minutes=1)
     assert document["currency"] == "CNY"
@@ -407,7 +413,10 @@ def test_export_round_trips_every_section_with_what_the_api_shows(
     }
     for code in document["authorization_codes"]:
         assert code["consent_id"] == consent_of_code.get(code["id"])
-        assert (code["redeemed_at"] is None) == (code["consent_id"] is None)
+        # (a redeemed code whose consent a newer code renewed is tied to none)
+        assert code["consent_id"] is None or code["redeemed_at"] is not None
+        assert (code["redeemed_at"] is None) == (code["redeemed_by"] is None)
+        assert code["text"] == AuthorizationCode.objects.get(pk=code["id"]).text != ""
         assert set(code) == {
             "id",
             "scope",
@@ -415,7 +424,13 @@ def test_export_round_trips_every_section_with_what_the_api_shows(
             "created_at",
             "expires_at",
             "redeemed_at",
+            "redeemed_by",
             "consent_id",
+            "max_bill_amount",
+            "max_monthly_amount",
+            "text",
+            "text_version",
+            "language",
         }
     unredeemed = [c for c in document["authorization_codes"] if c["redeemed_at"] is None]
     assert len(unredeemed) == 1
@@ -637,10 +652,12 @@ def test_export_matches_its_openapi_schema(citizen, hotel, biller, citizen_api, 
         merchant=biller,
         consent_id=billing.pk,
         amount=BILL,
-        due_date=timezone.localdate(),
+        due_date=timezone.localdate() + timedelta(days=7),
         description="Water",
     )
-    services.authorization_code_create(citizen=citizen, scope="billing")
+    services.authorization_code_create(
+        citizen=citizen, scope="billing", max_bill_amount=BILL, max_monthly_amount=BILL
+    )
     # ... and the API's published schema
     raw = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     operation = schemathesis.openapi.from_dict(raw)["/api/v1/me/export"]["GET"]

@@ -5,6 +5,8 @@ suite against PostgreSQL and Redis that a laptop runs against SQLite.
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
 # The web process's database timeouts apply in tests too, but one: a test's whole body
@@ -24,6 +26,9 @@ SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 
+# Uploaded files (claim evidence) go to a directory of this test process, never the
+# project's media folder.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="open-sesame-test-media-"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

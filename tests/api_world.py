@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.utils import timezone
 from django.utils.crypto import get_random_string
@@ -36,6 +37,7 @@ from django.utils.crypto import get_random_string
 from merchants import services as merchant_services
 from merchants.bills import services as bills_services
 from merchants.models import Consent, Merchant
+from merchants.perks import claims
 from merchants.perks import services as perks_services
 from merchants.perks.models import Claim, Decision
 from scoring import services as scoring_services
@@ -48,8 +50,8 @@ from wallet.models import TopUp, User
 from wallet.payments import sandbox
 
 # A reliable citizen (740, excellent) asking for 250,000 gets 200,000 waived and 50,000
-# held. Each citizen tops up what their two bookings hold, so a damage claim of 80,000
-# collects the hold and leaves 30,000 unpaid; a top-up afterwards can pay it.
+# held. Each citizen tops up what their two bookings hold, so a damage claim of 80,000,
+# accepted, collects the hold and leaves 30,000 unpaid; a top-up afterwards can pay it.
 ASKED = 250_000
 HELD = 50_000
 CLAIMED = 80_000
@@ -93,6 +95,7 @@ class Stay:
     fresh_decision: Decision
     open_booking_id: Any
     claim: Claim
+    evidence_id: Any
 
 
 def _stay(citizen: User, hotel: Merchant, reference: str) -> Stay:
@@ -118,18 +121,26 @@ def _stay(citizen: User, hotel: Merchant, reference: str) -> Stay:
         )
         for index, decision in enumerate((first, second))
     )
-    perks_services.booking_complete(
+    claims.booking_complete(
         merchant=hotel,
         booking_id=closed_booking.pk,
         outcome="damage",
         claim_amount=CLAIMED,
         description="Broken lamp",
     )
+    claim = Claim.objects.get(booking=closed_booking)
+    evidence = claims.claim_evidence_add(
+        merchant=hotel,
+        claim_id=claim.pk,
+        upload=SimpleUploadedFile("lamp.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16),
+    )
+    claims.claim_accept(citizen=citizen, claim_id=claim.pk)
     return Stay(
         consent=consent,
         fresh_decision=fresh,
         open_booking_id=open_booking.pk,
-        claim=Claim.objects.get(booking=closed_booking),
+        claim=claim,
+        evidence_id=evidence.pk,
     )
 
 
@@ -231,6 +242,13 @@ def build_world() -> SeededWorld:
         path_ids={
             "/api/v1/me/consents/{id}": Ref(alice_stay.consent.pk, bob_stay.consent.pk),
             "/api/v1/me/claims/{id}": Ref(alice_stay.claim.pk, bob_stay.claim.pk),
+            "/api/v1/me/claims/{id}/evidence/{evidence_id}": Ref(
+                alice_stay.evidence_id, bob_stay.evidence_id
+            ),
+            "/api/v1/merchant/claims/{id}": Ref(alice_stay.claim.pk, bob_stay.claim.pk),
+            "/api/v1/merchant/claims/{id}/evidence/{evidence_id}": Ref(
+                alice_stay.evidence_id, bob_stay.evidence_id
+            ),
             "/api/v1/merchant/bookings/{id}": Ref(
                 alice_stay.open_booking_id, bob_stay.open_booking_id
             ),

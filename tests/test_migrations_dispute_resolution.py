@@ -18,9 +18,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from merchants.perks import claims
 from merchants.perks import services as perks_services
 from merchants.perks.models import ClaimDispute
 from scoring import services as scoring_services
+from scoring.facts import EventKinds
 from scoring.models import Dispute, DisputeBase
 from tests.factories import UserFactory
 from tests.merchants.conftest import make_reliable
@@ -49,16 +51,18 @@ KINDS: dict[str, tuple[dict[str, Any], str]] = {
 def open_dispute(
     citizen: User, funded: Callable[[int], LedgerAccount]
 ) -> Callable[[type[DisputeBase]], DisputeBase]:
-    """An open dispute of a claim, or of its "claim unpaid" record, through the services."""
+    """An open dispute of a claim, or of a credit record, through the services."""
 
     def dispute_of(model: type[DisputeBase]) -> DisputeBase:
         make_reliable(citizen)
+        if model is not ClaimDispute:
+            event = scoring_services.record_event(
+                account=citizen, kind=EventKinds.NO_SHOW, source="test-stay:1"
+            )
+            return scoring_services.dispute_open(citizen=citizen, event=event, reason="No.")
         hotel = perks_services.merchant_onboard(name="Harbour Hotel", category="hotel")
         claim = claim_damage(hotel, book(hotel, citizen, "R-1"), 1_000)
-        dispute = perks_services.claim_dispute_open(citizen=citizen, claim=claim, reason="No.")
-        row = dispute if model is ClaimDispute else dispute.record_dispute
-        assert row is not None
-        return row
+        return claims.claim_dispute_open(citizen=citizen, claim_id=claim.pk, reason="No.")
 
     return dispute_of
 

@@ -30,6 +30,7 @@ from rest_framework.test import APIClient
 from merchants import services
 from merchants.bills import services as bills_services
 from merchants.models import Consent, Merchant
+from merchants.perks import claims as perk_claims
 from merchants.perks import services as perks_services
 from merchants.perks.models import Booking, Claim
 from merchants.perks.rules import DEFAULT_RULES
@@ -195,7 +196,7 @@ def booking_made(world: World, *, by_code: bool = False) -> Booking:
 
 
 def claim_made(world: World, booking: Booking) -> Claim:
-    perks_services.booking_complete(
+    perk_claims.booking_complete(
         merchant=world.hotel,
         booking_id=booking.pk,
         outcome="damage",
@@ -218,8 +219,8 @@ def claims(world: World, n: int) -> None:
     for index in range(n):
         claim = claim_made(world, booking_made(world))
         if index % 2:
-            perks_services.claim_dispute_open(
-                citizen=world.citizen, claim=claim, reason="It was old."
+            perk_claims.claim_dispute_open(
+                citizen=world.citizen, claim_id=claim.pk, reason="It was old."
             )
 
 
@@ -275,7 +276,9 @@ def everything(world: World, n: int) -> None:
         disputes(world, 1)
         assert scoring_services.score_recompute(account_id=world.citizen.pk, trigger="event")
         claim = claim_made(world, booking_made(world, by_code=True))
-        perks_services.claim_dispute_open(citizen=world.citizen, claim=claim, reason="It was old.")
+        perk_claims.claim_dispute_open(
+            citizen=world.citizen, claim_id=claim.pk, reason="It was old."
+        )
 
 
 # --- The lists and their budgets ---------------------------------------------------------
@@ -341,8 +344,9 @@ ENDPOINTS = {
     "me/disputes": ListEndpoint("/api/v1/me/disputes", "citizen", disputes, CITIZEN_PAGE),
     "me/access-log": ListEndpoint("/api/v1/me/access-log", "citizen", decided, CITIZEN_PAGE),
     "me/consents": ListEndpoint("/api/v1/me/consents", "citizen", consents, CITIZEN_PAGE),
-    "me/bookings": ListEndpoint("/api/v1/me/bookings", "citizen", bookings, CITIZEN_PAGE),
-    "me/claims": ListEndpoint("/api/v1/me/claims", "citizen", claims, CITIZEN_PAGE),
+    # The page, then the claims' lines and their evidence, all at once.
+    "me/bookings": ListEndpoint("/api/v1/me/bookings", "citizen", bookings, CITIZEN_PAGE + 2),
+    "me/claims": ListEndpoint("/api/v1/me/claims", "citizen", claims, CITIZEN_PAGE + 2),
     "me/bills": ListEndpoint("/api/v1/me/bills", "citizen", bills, CITIZEN_PAGE),
     # The page of perks, then the current snapshot with its scorecard and, as some perk
     # is refused, the citizen's unpaid claims and fading records (``merchants.perks.listing``).
@@ -350,10 +354,11 @@ ENDPOINTS = {
     # The token, then one query per section: the wallet and the fifteen lists; then three
     # for what the wallet says of the limits and the payout destination (today's and this
     # month's top-ups in one, today's withdrawals, the latest payment source) and one for
-    # the top-ups' credits (as for me/top-ups).
-    "me/export": ListEndpoint("/api/v1/me/export", "citizen", everything, 22, export_rows),
+    # the top-ups' credits (as for me/top-ups); and the claims' lines and evidence, for
+    # the bookings and for the claims (as for me/bookings and me/claims).
+    "me/export": ListEndpoint("/api/v1/me/export", "citizen", everything, 26, export_rows),
     "merchant/bookings": ListEndpoint(
-        "/api/v1/merchant/bookings", "hotel", bookings, MERCHANT_PAGE
+        "/api/v1/merchant/bookings", "hotel", bookings, MERCHANT_PAGE + 2
     ),
     "merchant/bills": ListEndpoint("/api/v1/merchant/bills", "biller", bills, MERCHANT_PAGE),
 }

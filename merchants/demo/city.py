@@ -130,6 +130,7 @@ DISPUTE_REASONS = (
     "The amount is far more than the repair costs.",
 )
 DISPUTE_REJECTED_NOTE = "The merchant's photos from check-in and check-out show the damage."
+DISPUTE_UPHELD_NOTE = "The check-in photos show the damage was already there: nothing is owed."
 
 
 def checkpoints(now: datetime, tz: tzinfo) -> list[datetime]:

@@ -16,9 +16,12 @@ wallet) and identity level. What they do follows from those traits:
   settles that record.
 - Stays: booked from an eligibility decision (made in ``merchants.demo.write``, from the
   snapshot the nightly batch last left), closed with an outcome: completed, no-show, or
-  a damage claim collected from the wallet. What the wallet cannot cover stays unpaid
-  until the resident pays it, or disputes it: staff reject a dispute or it is upheld
-  after 30 days (the collected money refunded).
+  a damage claim of one or two lines, at most the deposit, that awaits the resident's
+  answer: accepted within hours, or left unanswered and charged after 72 hours (the
+  sweep), from the hold and then the balance; what the wallet cannot cover stays unpaid
+  until the resident pays it. Or the resident disputes it: nothing is charged until
+  staff decide, upholding it (nothing owed) or rejecting it (charged then). Every claim
+  of the history is settled before the resident's next stay.
 - Money: an opening top-up, then a top-up whenever a payment would not be covered, each
   paid in through the sandbox payment provider as a live one is (a checkout of the
   sandbox's, confirmed a moment after it started, crediting the wallet from the
@@ -29,9 +32,11 @@ wallet) and identity level. What they do follows from those traits:
 
 Chance alone may leave the city without something a visitor wants to try (one day every
 claim came out paid), so the first residents each also live one scripted story, dated
-relative to now (``STORIES``): a claim left unpaid, a claim disputed and still open, a
-claim whose dispute was upheld, a record disputed and still open, a consent revoked.
-Whenever the city is made, each of those is there to be seen and acted on.
+relative to now (``STORIES``): a claim left unanswered and charged, a claim disputed
+and still open (made through the live services when the city is written: its hold is
+still held), a claim whose dispute staff upheld, a record disputed and still open, a
+consent revoked. Whenever the city is made, each of those is there to be seen and acted
+on.
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ from typing import Any
 
 from django.conf import settings
 
-from common.descriptions import bill_description, claim_description, claim_refund_description
+from common.descriptions import bill_description, claim_description
 from merchants.bills.models import overdue_at
 from merchants.bills.services import bill_on_time
 from merchants.demo import city
@@ -80,26 +85,26 @@ _MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
-# When the daily tasks run (``CELERY_BEAT_SCHEDULE``): the one that records overdue bills
-# and the one that upholds claim disputes left open for 30 days.
+# When the daily task that records overdue bills runs (``CELERY_BEAT_SCHEDULE``).
 OVERDUE_SWEEP_AT = time(0, 15)
-CLAIM_DISPUTE_SWEEP_AT = time(4, 5)
+# How long a resident has to answer a claim (``CLAIM_RESPONSE_HOURS``'s default), and how
+# often the sweep charges the claims left unanswered.
+CLAIM_RESPONSE = timedelta(hours=72)
+CLAIM_SWEEP_EVERY = timedelta(minutes=5)
 
 # The scripted story each of the first residents lives besides their drawn life.
-STORY_UNPAID_CLAIM = "unpaid_claim"
+STORY_UNANSWERED_CLAIM = "unanswered_claim"
 STORY_DISPUTED_CLAIM = "disputed_claim"
 STORY_UPHELD_CLAIM = "upheld_claim"
 STORY_DISPUTED_RECORD = "disputed_record"
 STORY_REVOKED_CONSENT = "revoked_consent"
 STORIES: dict[int, str] = {
-    1: STORY_UNPAID_CLAIM,
+    1: STORY_UNANSWERED_CLAIM,
     2: STORY_DISPUTED_CLAIM,
     3: STORY_UPHELD_CLAIM,
     4: STORY_DISPUTED_RECORD,
     5: STORY_REVOKED_CONSENT,
 }
-# What a story's claim leaves unpaid: its amount is the wallet's balance plus this.
-STORY_CLAIM_SHORTFALL = 12_000
 
 
 class Ids:
@@ -158,8 +163,9 @@ class BillPlan:
 
 @dataclass(slots=True)
 class DisputePlan:
-    """The resident contests a claim; ``record_dispute_id`` is the dispute of its
-    "claim unpaid" record, when it left one that still counted."""
+    """The resident contests a claim while it awaits them; staff decide it.
+    (``record_dispute_id`` stays empty: a claim disputed before it was charged left no
+    record to dispute.)"""
 
     id: uuid.UUID
     opened_at: datetime
@@ -181,10 +187,17 @@ class ClaimPlan:
     refunded_amount: int = 0
     status: str = ClaimStatus.UNPAID
     paid_at: datetime | None = None
-    charge_id: uuid.UUID | None = None  # the transfer that collected it at the stay's end
+    charge_id: uuid.UUID | None = None  # the transfer that collected it when charged
     dispute: DisputePlan | None = None
-    # A scripted claim (``STORY_*_CLAIM``): larger than the wallet, settled as the story says.
+    # A scripted claim (``STORY_*_CLAIM``), answered as the story says.
     story: str = ""
+    lines: tuple[tuple[int, str], ...] = ()
+    respond_by: datetime | None = None
+    accepted_at: datetime | None = None
+    charged_at: datetime | None = None
+    # When the booking's hold ended: captured or released by the charge, or released
+    # when staff upheld the dispute.
+    hold_resolved_at: datetime | None = None
 
     @property
     def subject(self) -> str:
@@ -367,9 +380,10 @@ class Planner:
 
     def _story(self, rng: random.Random, plan: ResidentPlan, story: str) -> None:
         """Script ``story`` into the drawn life, dated relative to now."""
-        if story in (STORY_UNPAID_CLAIM, STORY_DISPUTED_CLAIM, STORY_UPHELD_CLAIM):
-            # A stay that ended 9 days ago (60 for a dispute upheld after 30 days), with
-            # a damage claim larger than the wallet.
+        if story in (STORY_UNANSWERED_CLAIM, STORY_UPHELD_CLAIM):
+            # A stay that ended 9 days ago (67 for a dispute staff upheld), with a damage
+            # claim of the whole deposit. (The disputed claim still open is made live
+            # when the city is written: ``write.story_claim_disputed``.)
             days_ago = 70 if story == STORY_UPHELD_CLAIM else 12
             decided_at = self._daytime(rng, self.today - timedelta(days=days_ago))
             booking = self._booking(
@@ -652,13 +666,23 @@ class Planner:
             completed_at=completed_at,
         )
         if outcome == BookingOutcome.DAMAGE:
+            # At most the deposit agreed at booking, in one or two lines.
+            amount = max(min(int(rng.lognormvariate(math.log(30_000), 1.1)), deposit), 1_000)
+            amount = amount // 100 * 100
+            described = merchant.claim_descriptions
+            items = rng.sample(described, min(2, len(described)))
+            if amount >= 2_000 and rng.random() < 0.4:
+                first = amount // 2 // 100 * 100
+                lines: tuple[tuple[int, str], ...] = ((first, items[0]), (amount - first, items[1]))
+            else:
+                lines = ((amount, items[0]),)
             booking.claim = ClaimPlan(
                 id=self.new_id(),
-                amount=max(min(int(rng.lognormvariate(math.log(100_000), 1.1)), 800_000), 5_000)
-                // 100
-                * 100,
-                description=rng.choice(merchant.claim_descriptions),
+                amount=amount,
+                description="; ".join(text for _, text in lines),
                 created_at=completed_at,
+                lines=lines,
+                respond_by=completed_at + CLAIM_RESPONSE,
             )
         return booking
 
@@ -831,10 +855,10 @@ class _Life:
         self.reserved = booking.deposit
 
     def _close(self, booking: BookingPlan) -> None:
-        self.reserved = 0
         if booking.claim is not None:
-            self._claim(booking, booking.claim)
+            self._claim(booking, booking.claim)  # the deposit stays set aside until settled
             return
+        self.reserved = 0
         kind = (
             EventKinds.BOOKING_COMPLETED
             if booking.outcome == BookingOutcome.OK
@@ -848,51 +872,88 @@ class _Life:
             furnisher=booking.merchant,
         )
 
+    def _next_stay(self, booking: BookingPlan) -> datetime:
+        """When the resident's next stay is booked (or now): a claim of the history is
+        settled before it, so one stay's hold and claim never overlap another's."""
+        later = [b.created_at for b in self.plan.bookings if b.created_at > booking.completed_at]
+        return min([*later, self.now])
+
     def _claim(self, booking: BookingPlan, claim: ClaimPlan) -> None:
-        """Charged at the stay's end from the hold, then the balance (together: what the
-        wallet has); the rest stays unpaid."""
+        """Filed at the stay's end, awaiting the resident: disputed (staff decide within
+        weeks), accepted within hours, or left unanswered and charged by the sweep once
+        ``respond_by`` passed; always settled before the next stay."""
+        rng = self.rng
+        assert claim.respond_by is not None  # noqa: S101 - every planned claim has one
+        limit = self._next_stay(booking)
+        span = limit - claim.created_at
+
+        def within(moment: datetime) -> datetime:
+            return min(moment, claim.created_at + span * rng.uniform(0.3, 0.9))
+
+        opened_at = claim.created_at + timedelta(hours=rng.uniform(2, 60))
+        staff_at = opened_at + timedelta(days=rng.uniform(3, 20))
+        disputes = claim.story == STORY_UPHELD_CLAIM or (
+            not claim.story and rng.random() < (0.35 - 0.25 * self.plan.traits.reliability)
+        )
+        if disputes and staff_at >= limit and claim.story == STORY_UPHELD_CLAIM:
+            opened_at = within(opened_at)
+            staff_at = opened_at + (limit - opened_at) * rng.uniform(0.3, 0.9)
+        if disputes and opened_at < claim.respond_by and staff_at < limit:
+            self._dispute(booking, claim, opened_at, staff_at)
+            return
+        unanswered = claim.story == STORY_UNANSWERED_CLAIM or rng.random() < 0.3
+        sweep = claim.respond_by + CLAIM_SWEEP_EVERY * rng.random()
+        if unanswered and sweep < limit:
+            self.at(sweep, lambda: self._charge(booking, claim, sweep, accepted=False))
+            return
+        moment = within(claim.created_at + timedelta(hours=rng.uniform(1, 60)))
+        self.at(moment, lambda: self._charge(booking, claim, moment, accepted=True))
+
+    def _charge(
+        self, booking: BookingPlan, claim: ClaimPlan, at: datetime, *, accepted: bool
+    ) -> None:
+        """Charged from the hold, then the balance (together: what the wallet has; the
+        stay's deposit was set aside until now); the rest stays unpaid."""
         name = city.BY_KEY[booking.merchant].name
-        if claim.story:
-            claim.amount = self.balance + STORY_CLAIM_SHORTFALL
+        self.reserved = 0
         collected = min(claim.amount, self.balance)
         if collected:
             claim.charge_id = self._transfer(
                 TransferKind.CLAIM,
-                claim.created_at,
+                at,
                 -collected,
                 booking.merchant,
                 description=claim_description(merchant=name, what=claim.description),
                 reference=claim.subject,
             )
         claim.paid_amount = collected
+        claim.charged_at = claim.hold_resolved_at = at
+        claim.accepted_at = at if accepted else None
+        if claim.dispute is not None:
+            claim.status = ClaimStatus.REJECTED
         unpaid = claim.amount - collected
         if unpaid:
-            claim.status = ClaimStatus.UNPAID
+            if claim.dispute is None:
+                claim.status = ClaimStatus.UNPAID
             self._record(
                 EventKinds.CLAIM_UNPAID,
-                claim.created_at,
+                at,
                 claim_unpaid_source(claim.id),
                 claim.subject,
                 amount=unpaid,
                 description=claim_description(merchant=name),
                 furnisher=booking.merchant,
             )
+            self._maybe_pay_later(booking, claim, after=at)
         else:
-            claim.status, claim.paid_at = ClaimStatus.PAID, claim.created_at
-            self._record_paid(booking, claim, claim.created_at)
-        rng = self.rng
-        opened_at = claim.created_at + timedelta(days=rng.uniform(0.5, 5))
-        if claim.story == STORY_UNPAID_CLAIM:
-            return  # left unpaid: the resident has neither paid nor disputed it yet
-        if claim.story == STORY_DISPUTED_CLAIM:
-            opened_at = self.now - timedelta(days=1, hours=rng.uniform(0, 12))
-            self._dispute(booking, claim, opened_at)  # not resolved yet
-        elif claim.story == STORY_UPHELD_CLAIM or (
-            rng.random() < (0.35 if unpaid else 0.12) and opened_at < self.now
-        ):
-            self._dispute(booking, claim, opened_at)
-        elif unpaid:
-            self._maybe_pay_later(booking, claim, after=claim.created_at)
+            if claim.dispute is None:
+                claim.status = ClaimStatus.PAID
+            claim.paid_at = at
+            self._record_paid(booking, claim, at)
+
+    def _release(self) -> None:
+        """The stay's deposit is no longer set aside (its hold released)."""
+        self.reserved = 0
 
     def _record_paid(self, booking: BookingPlan, claim: ClaimPlan, at: datetime) -> None:
         self._record(
@@ -906,6 +967,8 @@ class _Life:
         )
 
     def _maybe_pay_later(self, booking: BookingPlan, claim: ClaimPlan, *, after: datetime) -> None:
+        if claim.story == STORY_UNANSWERED_CLAIM:
+            return  # left unpaid: the resident has not paid it yet
         if self.rng.random() < self.plan.traits.reliability**2:
             moment = after + timedelta(days=self.rng.uniform(2, 30))
             self.at(moment, lambda: self._claim_pay(booking, claim, moment))
@@ -923,67 +986,32 @@ class _Life:
             ),
             reference=claim.subject,
         )
-        claim.paid_amount, claim.status, claim.paid_at = claim.amount, ClaimStatus.PAID, moment
+        claim.paid_amount, claim.paid_at = claim.amount, moment
+        if claim.status == ClaimStatus.UNPAID:
+            claim.status = ClaimStatus.PAID
         self._record_paid(booking, claim, moment)
 
-    def _dispute(self, booking: BookingPlan, claim: ClaimPlan, opened_at: datetime) -> None:
-        """Staff reject about half within days; the rest are upheld after 30 days by the
-        daily task (the collected money refunded). Recent ones are still open."""
+    def _dispute(
+        self, booking: BookingPlan, claim: ClaimPlan, opened_at: datetime, staff_at: datetime
+    ) -> None:
+        """Disputed while it awaited the resident; staff uphold it (nothing owed, the
+        hold released) or reject it (charged then, as if accepted)."""
         rng = self.rng
         dispute = DisputePlan(
-            id=self.new_id(),
-            opened_at=opened_at,
-            reason=rng.choice(city.DISPUTE_REASONS),
-            record_dispute_id=self.new_id() if claim.status == ClaimStatus.UNPAID else None,
+            id=self.new_id(), opened_at=opened_at, reason=rng.choice(city.DISPUTE_REASONS)
         )
         claim.dispute = dispute
-        was_unpaid = claim.status == ClaimStatus.UNPAID
         claim.status = ClaimStatus.DISPUTED
-        staff_at = opened_at + timedelta(days=rng.uniform(3, 20))
-        due = (opened_at + CLAIM_DISPUTE_AUTO_UPHOLD_AFTER).astimezone(self.tz)
-        sweep = datetime.combine(due.date(), CLAIM_DISPUTE_SWEEP_AT, tzinfo=self.tz)
-        auto_at = sweep if sweep >= due else sweep + timedelta(days=1)
-        auto_at += timedelta(seconds=rng.uniform(0, 60))
-        if claim.story == STORY_DISPUTED_CLAIM:
-            return  # opened a day ago: neither staff nor the 30 days have decided it
-        if claim.story != STORY_UPHELD_CLAIM and rng.random() < 0.5 and staff_at < self.now:
-            self.at(staff_at, lambda: self._reject(booking, claim, staff_at, was_unpaid))
-        elif auto_at < self.now:
-            self.at(auto_at, lambda: self._uphold(booking, claim, auto_at))
-
-    def _reject(self, booking: BookingPlan, claim: ClaimPlan, at: datetime, unpaid: bool) -> None:
-        dispute = claim.dispute
-        assert dispute is not None  # noqa: S101 - scheduled only for disputed claims
-        dispute.status, dispute.resolved_at, dispute.resolution = (
-            ClaimDisputeStatus.REJECTED,
-            at,
-            DisputeResolution.STAFF,
-        )
+        upheld = claim.story == STORY_UPHELD_CLAIM or rng.random() < 0.5
+        dispute.status = ClaimDisputeStatus.UPHELD if upheld else ClaimDisputeStatus.REJECTED
+        dispute.resolved_at, dispute.resolution = staff_at, DisputeResolution.STAFF
+        if upheld:
+            dispute.note = city.DISPUTE_UPHELD_NOTE
+            claim.status, claim.hold_resolved_at = ClaimStatus.UPHELD, staff_at
+            self.at(staff_at, self._release)
+            return
         dispute.note = city.DISPUTE_REJECTED_NOTE
-        claim.status = ClaimStatus.UNPAID if unpaid else ClaimStatus.PAID
-        if unpaid:
-            self._maybe_pay_later(booking, claim, after=at)
-
-    def _uphold(self, booking: BookingPlan, claim: ClaimPlan, at: datetime) -> None:
-        dispute = claim.dispute
-        assert dispute is not None  # noqa: S101 - scheduled only for disputed claims
-        dispute.status, dispute.resolved_at, dispute.note, dispute.resolution = (
-            ClaimDisputeStatus.UPHELD,
-            at,
-            AUTO_UPHOLD_NOTE,
-            DisputeResolution.AUTOMATIC,
-        )
-        refund = claim.paid_amount - claim.refunded_amount
-        if refund:
-            self._transfer(
-                TransferKind.REFUND,
-                at,
-                refund,
-                booking.merchant,
-                description=claim_refund_description(merchant=city.BY_KEY[booking.merchant].name),
-                reference=claim.subject,
-            )
-        claim.refunded_amount, claim.status = claim.paid_amount, ClaimStatus.CANCELLED
+        self.at(staff_at, lambda: self._charge(booking, claim, staff_at, accepted=False))
 
 
 def _round_up(amount: int, step: int) -> int:

@@ -47,10 +47,19 @@ from merchants.demo.plan import (
     ResidentPlan,
 )
 from merchants.models import ApiKey, ConsentScope, Merchant
+from merchants.perks import claims as perk_claims_module
 from merchants.perks import rules as rules_module
 from merchants.perks import selectors
 from merchants.perks import services as perks_services
-from merchants.perks.models import Booking, ClaimDisputeStatus, Perk, PerkKind
+from merchants.perks.models import (
+    Booking,
+    BookingOutcome,
+    Claim,
+    ClaimDispute,
+    ClaimDisputeStatus,
+    Perk,
+    PerkKind,
+)
 from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
 from scoring.models import (
@@ -552,7 +561,7 @@ class CityWriter:
             if claim is None:
                 continue
             claims.append(
-                perks_claims.ClaimRecord(
+                perk_claims_module.ClaimRecord(
                     booking_id=booking.id,
                     merchant_id=cm.merchant.pk,
                     citizen_id=citizen,
@@ -563,13 +572,20 @@ class CityWriter:
                     refunded_amount=claim.refunded_amount,
                     status=claim.status,
                     paid_at=claim.paid_at,
+                    respond_by=claim.respond_by,
+                    accepted_at=claim.accepted_at,
+                    charged_at=claim.charged_at,
+                    lines=tuple(
+                        perk_claims_module.ClaimLineInput(amount, text)
+                        for amount, text in claim.lines
+                    ),
                     id=claim.id,
                 )
             )
             dispute = claim.dispute
             if dispute is not None:
                 disputes.append(
-                    perks_claims.ClaimDisputeRecord(
+                    perk_claims_module.ClaimDisputeRecord(
                         claim_id=claim.id,
                         citizen_id=citizen,
                         reason=dispute.reason,
@@ -585,8 +601,8 @@ class CityWriter:
                 )
         wallet_services.holds_bulk_record(holds=holds)
         perks_services.bookings_record(bookings=bookings)
-        perks_claims.claims_record(claims=claims)
-        perks_claims.claim_disputes_record(disputes=disputes)
+        perk_claims_module.claims_record(claims=claims)
+        perk_claims_module.claim_disputes_record(disputes=disputes)
         return len(stays)
 
     def _perk(self, merchant: str) -> Perk:
@@ -602,20 +618,30 @@ class CityWriter:
         wallet: int,
         amount: int,
     ) -> wallet_services.ResolvedHoldRecord:
-        """The deposit's hold, as the outcome left it: released when the stay closed, or
-        captured by the claim for as much as it covered. Its terms are the booking's
-        (``BookingRecord``: as ``booking_create`` places it)."""
+        """The deposit's hold, as the outcome left it: released when the stay closed, or,
+        with a claim, when the claim was settled: captured by its charge for as much as it
+        covered, or released when staff upheld its dispute (which had extended it). Its
+        terms are the booking's (``BookingRecord``: as ``booking_create`` places it)."""
         claim = booking.claim
-        captured = min(claim.amount, amount) if claim is not None else 0
+        charged = claim is not None and claim.charged_at is not None
+        captured = min(claim.amount, amount) if claim is not None and charged else 0
         if captured and (claim is None or claim.charge_id is None):
             raise RuntimeError("A claim taken from a hold has the transfer that took it.")
+        expires_at = record.hold_expires_at
+        if claim is not None and claim.dispute is not None:
+            expires_at += perk_claims_module.CLAIM_DISPUTE_HOLD_EXTENSION
+        resolved_at = booking.completed_at
+        if claim is not None:
+            if claim.hold_resolved_at is None:
+                raise RuntimeError("A claim of the history is settled, and its hold with it.")
+            resolved_at = claim.hold_resolved_at
         return wallet_services.ResolvedHoldRecord(
             account_id=wallet,
             amount=amount,
             status=HoldStatus.CAPTURED if captured else HoldStatus.RELEASED,
             created_at=record.hold_placed_at,
-            expires_at=record.hold_expires_at,
-            resolved_at=booking.completed_at,
+            expires_at=expires_at,
+            resolved_at=resolved_at,
             captured_amount=captured,
             capture_transfer_id=claim.charge_id if captured and claim is not None else None,
             reference=record.hold_reference,
@@ -653,6 +679,69 @@ def demo_upcoming_stay(*, user: User, hotel: CityMerchant) -> Booking:
         check_in=check_in,
         check_out=check_in + timedelta(days=DEMO_STAY_NIGHTS),
         deposit_amount=deposit,
+    )
+
+
+# The damage the demo citizen's last stay ended with, in two lines: a claim awaiting their
+# answer (accept or dispute it in the app).
+DEMO_CLAIM_LINES = (
+    perk_claims_module.ClaimLineInput(12_000, "Red wine stain on the armchair"),
+    perk_claims_module.ClaimLineInput(4_500, "Broken bathroom glass"),
+)
+DEMO_CLAIM_DEPOSIT = 50_000
+STORY_DISPUTE_REASON = "The stain was there when I checked in; I told the front desk."
+
+
+def live_claim(
+    *, user: User, merchant: Merchant, lines: tuple[perk_claims_module.ClaimLineInput, ...]
+) -> Claim | None:
+    """A stay at ``merchant`` from yesterday to today, made now through the live
+    services (a code, a decision, the booking with its hold), closed with a damage claim
+    of ``lines`` awaiting ``user``'s answer. None when the wallet cannot hold what the
+    decision does not waive."""
+    _, code = services.authorization_code_create(
+        citizen=user, scope=ConsentScope.DEPOSIT_WAIVER, merchant=merchant
+    )
+    decision = perks_services.eligibility_decide(
+        merchant=merchant, perk_kind=PerkKind.DEPOSIT_WAIVER, amount=DEMO_CLAIM_DEPOSIT, code=code
+    )
+    available = LedgerAccount.objects.get(user=user).available
+    deposit = min(DEMO_CLAIM_DEPOSIT, decision.waived_amount + available)
+    if deposit < sum(line.amount for line in lines):
+        return None
+    today = timezone.localdate()
+    booking = perks_services.booking_create(
+        merchant=merchant,
+        decision_id=decision.pk,
+        reference=f"{merchant.name[:3].upper()}-{today:%y%m%d}-{str(decision.pk)[:4]}",
+        check_in=today - timedelta(days=1),
+        check_out=today,
+        deposit_amount=deposit,
+    )
+    perk_claims_module.booking_complete(
+        merchant=merchant, booking_id=booking.pk, outcome=BookingOutcome.DAMAGE, lines=lines
+    )
+    return Claim.objects.get(booking=booking)
+
+
+@transaction.atomic
+def demo_claim_awaiting(*, user: User) -> Claim | None:
+    """The demo citizen's stay at the demo hotel that ended today with a claim of two
+    lines, awaiting their answer."""
+    hotel = Merchant.objects.get(name=city.DEMO_HOTEL.name)
+    return live_claim(user=user, merchant=hotel, lines=DEMO_CLAIM_LINES)
+
+
+@transaction.atomic
+def story_claim_disputed(*, user: User) -> ClaimDispute | None:
+    """A resident's stay at the demo hotel that ended today with a claim they disputed
+    at once: nothing charged, the hold kept while staff decide."""
+    hotel = Merchant.objects.get(name=city.DEMO_HOTEL.name)
+    claim = live_claim(user=user, merchant=hotel, lines=DEMO_CLAIM_LINES[:1])
+    if claim is None:
+        return None
+    return perk_claims_module.claim_dispute_open(
+        citizen=user, claim_id=claim.pk, reason=STORY_DISPUTE_REASON
     )
 
 

@@ -152,8 +152,7 @@ def claim_lines_check(
     if total > deposit_amount:
         name = "claim_amount" if single else "lines"
         raise ClaimExceedsDeposit(
-            f"The claim ({total}) is more than the deposit agreed at booking "
-            f"({deposit_amount}).",
+            f"The claim ({total}) is more than the deposit agreed at booking ({deposit_amount}).",
             errors=[FieldError(name, f"At most {deposit_amount} in total.", "too_large")],
         )
     return total

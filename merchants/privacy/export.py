@@ -144,7 +144,7 @@ def export_for_citizen(*, citizen: User) -> CitizenExport:
             .order_by("-created_at", "-pk")
         ),
         bookings=list(perks_selectors.bookings_for_citizen(citizen=citizen)),
-        claims=list(perks_selectors.claims_for_citizen(citizen=citizen)),
+        claims=list(perks_selectors.claims_shown_to_citizen(citizen=citizen)),
     )
 
 

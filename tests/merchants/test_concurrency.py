@@ -21,6 +21,7 @@ from merchants.bills.errors import BillAlreadyPaid
 from merchants.bills.models import BillStatus
 from merchants.errors import CodeUsed
 from merchants.models import Consent, Merchant
+from merchants.perks import claims
 from merchants.perks import services as perks_services
 from merchants.perks.errors import ClaimNotPayable, DecisionUsed
 from merchants.perks.models import Booking, Claim, ClaimStatus, Decision
@@ -169,14 +170,14 @@ def test_two_concurrent_payments_of_one_claim_pay_it_once(citizen: User, hotel: 
         deposit_amount=100_000,
     )
     assert booking.hold_id is None
-    perks_services.booking_complete(
+    claims.booking_complete(
         merchant=hotel,
         booking_id=booking.pk,
         outcome="damage",
         claim_amount=25_000,
         description="Broken lamp",
     )
-    claim = Claim.objects.get()
+    claim = claims.claim_accept(citizen=citizen, claim_id=Claim.objects.get().pk)
     assert (claim.status, claim.paid_amount) == (ClaimStatus.UNPAID, 0)
     assert Transfer.objects.filter(kind=TransferKind.CLAIM).count() == 0
     top_up_paid(citizen, 60_000)
@@ -185,7 +186,7 @@ def test_two_concurrent_payments_of_one_claim_pay_it_once(citizen: User, hotel: 
     outcomes, elapsed = run_together(
         2,
         lambda _: outcome_of(
-            lambda: perks_services.claim_pay(citizen=citizen, claim=claim), refusal=ClaimNotPayable
+            lambda: claims.claim_pay(citizen=citizen, claim_id=claim.pk), refusal=ClaimNotPayable
         ),
     )
 

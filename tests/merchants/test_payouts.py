@@ -19,8 +19,10 @@ from django.utils import timezone
 
 from merchants import services, tasks
 from merchants.models import Merchant, MerchantCategory
+from merchants.perks import claims
 from merchants.perks import services as perks_services
-from merchants.perks.models import ClaimDispute
+from merchants.perks.models import ClaimDispute, ClaimStatus
+from scoring.subjects import claim_subject
 from tests.factories import SettlementAccountFactory
 from tests.merchants.conftest import assert_ledger_consistent, code_for, make_reliable
 from tests.money import top_up_paid
@@ -338,7 +340,9 @@ def test_one_merchant_that_fails_does_not_stop_the_others(
 
 def paid_claim_disputed(hotel: Merchant, guest: User, amount: int) -> ClaimDispute:
     """A damage claim of ``amount`` the guest's wallet paid in full (to the hotel's
-    settlement account), then disputed by the guest."""
+    settlement account) when it was filed, then disputed by the guest: a claim from
+    before guests had a say, recorded as its history left it (only such a claim is
+    disputed after it was paid, and upholding it refunds)."""
     top_up_paid(guest, amount)
     decision = perks_services.eligibility_decide(
         merchant=hotel, perk_kind="deposit_waiver", amount=50_000, code=code_for(guest)
@@ -352,18 +356,34 @@ def paid_claim_disputed(hotel: Merchant, guest: User, amount: int) -> ClaimDispu
         check_out=today + timedelta(days=2),
         deposit_amount=50_000,
     )
-    perks_services.booking_complete(
-        merchant=hotel,
+    filed = timezone.now()
+    record = claims.ClaimRecord(
         booking_id=booking.pk,
-        outcome="damage",
-        claim_amount=amount,
+        merchant_id=hotel.pk,
+        citizen_id=guest.pk,
+        amount=amount,
         description="A broken lamp",
+        created_at=filed,
+        paid_amount=amount,
+        status=ClaimStatus.DISPUTED,
+        paid_at=filed,
     )
-    claim = booking.claim
-    assert claim.paid_amount == amount
-    return perks_services.claim_dispute_open(
-        citizen=guest, claim=claim, reason="The lamp was broken when I arrived."
+    claims.claims_record(claims=[record])
+    wallet_services.transfer_funds(
+        source=wallet_services.wallet_open(user=guest),
+        destination=hotel.settlement,
+        amount=amount,
+        kind=TransferKind.CLAIM,
+        reference=claim_subject(record.id),
     )
+    dispute = claims.ClaimDisputeRecord(
+        claim_id=record.id,
+        citizen_id=guest.pk,
+        reason="The lamp was broken when I arrived.",
+        opened_at=timezone.now(),
+    )
+    claims.claim_disputes_record(disputes=[dispute])
+    return ClaimDispute.objects.get(pk=dispute.id)
 
 
 @pytest.fixture
@@ -382,7 +402,7 @@ def test_a_refund_after_a_payout_is_made_and_the_merchant_owes_it_until_it_colle
     assert daily() == summary(paid=1, amount=25_000)
 
     # When staff uphold the dispute after the payout
-    perks_services.claim_dispute_resolve(
+    claims.claim_dispute_resolve(
         dispute=dispute, upheld=True, note="Photos show the lamp broken.", resolved_by=None
     )
 

@@ -17,6 +17,7 @@ import pytest
 
 from merchants import services
 from merchants.models import Merchant
+from merchants.perks import claims
 from merchants.perks import services as perks_services
 from merchants.perks.models import ClaimDispute
 from tests.concurrency import run_together
@@ -58,7 +59,7 @@ def race(hotel: Merchant, dispute: ClaimDispute, payer: User) -> list[str]:
     """The hotel's payout, the dispute upheld and the payer's payment, released at once."""
     work: list[Callable[[], object]] = [
         lambda: services.settlement_pay_out(merchant=hotel),
-        lambda: perks_services.claim_dispute_resolve(
+        lambda: claims.claim_dispute_resolve(
             dispute=dispute, upheld=True, note="Photos show the lamp broken.", resolved_by=None
         ),
         lambda: wallet_services.payment_create(

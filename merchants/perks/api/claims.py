@@ -194,11 +194,13 @@ class CitizenClaimListView(CitizenListView):
     serializer_class = CitizenClaimOutputSerializer
 
     def own_rows(self, user: User) -> QuerySet[Claim]:
-        return selectors.claims_for_citizen(citizen=user)
+        return selectors.claims_shown_to_citizen(citizen=user)
 
 
 def _own_claim(request: Request, pk: Any) -> Response:
-    claim = get_object_or_404(selectors.claims_for_citizen(citizen=request_citizen(request)), pk=pk)
+    claim = get_object_or_404(
+        selectors.claims_shown_to_citizen(citizen=request_citizen(request)), pk=pk
+    )
     return Response(CitizenClaimOutputSerializer(claim).data)
 
 

@@ -24,7 +24,6 @@ from merchants.perks.models import (
     PerkKind,
 )
 from scoring.api.serializers import DisputeBaseOutputSerializer
-from scoring.models import DisputeStatus
 
 
 class ReasonItemOutputSerializer(serializers.Serializer):
@@ -68,13 +67,10 @@ class CitizenClaimEvidenceOutputSerializer(ClaimEvidenceOutputSerializer):
     url_name = "me-claim-evidence"
 
 
-class ClaimDisputeSummaryOutputSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=DisputeStatus.choices)
-    reason = serializers.CharField(help_text="The guest's reason.")
-    opened_at = serializers.DateTimeField()
-    resolved_at = serializers.DateTimeField(allow_null=True)
-    resolution_note = serializers.CharField(allow_blank=True, help_text="Staff's decision.")
+class ClaimDisputeOutputSerializer(DisputeBaseOutputSerializer):
+    """The guest's dispute of a claim: their reason, and staff's decision once made."""
+
+    claim_id = serializers.UUIDField()
 
 
 class ClaimOutputSerializer(serializers.Serializer):
@@ -115,10 +111,10 @@ class ClaimOutputSerializer(serializers.Serializer):
     def get_evidence(self, claim: Any) -> list[dict[str, Any]]:
         return self.evidence_serializer(claim.evidence.all(), many=True).data  # type: ignore[return-value]
 
-    @extend_schema_field(ClaimDisputeSummaryOutputSerializer(allow_null=True))
+    @extend_schema_field(ClaimDisputeOutputSerializer(allow_null=True))
     def get_dispute(self, claim: Any) -> dict[str, Any] | None:
         dispute = getattr(claim, "dispute", None)
-        return ClaimDisputeSummaryOutputSerializer(dispute).data if dispute is not None else None
+        return ClaimDisputeOutputSerializer(dispute).data if dispute is not None else None
 
 
 class CitizenClaimOutputSerializer(ClaimOutputSerializer):
@@ -221,10 +217,6 @@ class CitizenBookingOutputSerializer(BookingOutputSerializer):
     @extend_schema_field(CitizenClaimOutputSerializer(allow_null=True))
     def get_claim(self, booking: Any) -> dict[str, Any] | None:
         return super().get_claim(booking)
-
-
-class ClaimDisputeOutputSerializer(DisputeBaseOutputSerializer):
-    claim_id = serializers.UUIDField()
 
 
 class ClaimDisputeInputSerializer(serializers.Serializer):

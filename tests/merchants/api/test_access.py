@@ -4,13 +4,13 @@ per key and the key's ``last_used_at``.
 
 The world: two citizens (alice, bob) and two hotels. Each citizen holds at each hotel a
 consent, a decision not yet booked, a confirmed booking with a hold and a completed
-booking whose damage claim is partly unpaid. Each object answers its owner, and every
-other party gets the same 404 an unknown id gets, with nothing changed.
+booking whose damage claim awaits the citizen's answer. Each object answers its owner,
+and every other party gets the same 404 an unknown id gets, with nothing changed.
 
 Amounts: a reliable citizen (740, excellent) asking for 250,000 gets 200,000 waived and
 50,000 held. Each citizen tops up 200,000, which the four holds take entirely; a claim of
-80,000 then collects the 50,000 hold and leaves 30,000 unpaid. A last top-up of 100,000
-leaves 100,000 available.
+80,000 then awaits them, nothing charged. A last top-up of 100,000 leaves 100,000
+available: accepted, the claim takes the 50,000 hold and 30,000 of it.
 """
 
 import uuid
@@ -28,6 +28,7 @@ from common.models import IdempotencyKey
 from merchants import services
 from merchants.api.auth import ApiKeyRateThrottle
 from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
+from merchants.perks import claims
 from merchants.perks import services as perks_services
 from merchants.perks.models import Booking, Claim, ClaimDispute, Decision
 from scoring.models import AccessLogEntry, CreditEvent, Dispute
@@ -57,7 +58,6 @@ ASKED = 250_000
 WAIVED = 200_000
 HELD = 50_000
 CLAIMED = 80_000
-UNPAID = CLAIMED - HELD
 
 CITIZENS = ("alice", "bob")
 MERCHANTS = ("hotel", "other_hotel")
@@ -72,7 +72,7 @@ class Stay:
     fresh_decision: Decision  # valid, not booked yet
     open_booking: Booking  # confirmed, with an active hold of HELD
     closed_booking: Booking  # completed with damage
-    claim: Claim  # CLAIMED, HELD collected, UNPAID left
+    claim: Claim  # CLAIMED, awaiting the citizen, nothing collected
 
 
 @dataclass
@@ -137,7 +137,7 @@ def world(
             "closed_booking": closed,
         }
     for (_, merchant_name), part in parts.items():
-        part["closed_booking"] = perks_services.booking_complete(
+        part["closed_booking"] = claims.booking_complete(
             merchant=merchants[merchant_name],
             booking_id=part["closed_booking"].pk,
             outcome="damage",
@@ -145,11 +145,11 @@ def world(
             description="Broken lamp",
         )
         part["claim"] = Claim.objects.get(booking=part["closed_booking"])
-        assert (part["claim"].paid_amount, part["claim"].status) == (HELD, "unpaid")
+        assert (part["claim"].paid_amount, part["claim"].status) == (0, "awaiting_guest")
     for user in citizens.values():
         top_up_paid(user, 100_000)
         wallet = LedgerAccount.objects.get(user=user)
-        assert (wallet.balance, wallet.held) == (200_000, 2 * HELD)
+        assert (wallet.balance, wallet.held) == (300_000, 4 * HELD)
     clients = {
         "hotel": hotel_api,
         "other_hotel": other_hotel_api,
@@ -245,8 +245,19 @@ OBJECT_CALLS = {
     "POST me/consents/{id}/revoke": ObjectCall(
         "citizen", "post", lambda s: f"/api/v1/me/consents/{_id(s, 'consent')}/revoke", lambda s: {}
     ),
+    "GET me/claims/{id}": ObjectCall(
+        "citizen", "get", lambda s: f"/api/v1/me/claims/{_id(s, 'claim')}", lambda s: {}
+    ),
+    # Nothing to pay yet (it awaits the answer): its owner is told so, others not found.
     "POST me/claims/{id}/pay": ObjectCall(
-        "citizen", "post", lambda s: f"/api/v1/me/claims/{_id(s, 'claim')}/pay", lambda s: {}
+        "citizen",
+        "post",
+        lambda s: f"/api/v1/me/claims/{_id(s, 'claim')}/pay",
+        lambda s: {},
+        owner_status=409,
+    ),
+    "POST me/claims/{id}/accept": ObjectCall(
+        "citizen", "post", lambda s: f"/api/v1/me/claims/{_id(s, 'claim')}/accept", lambda s: {}
     ),
     "POST me/claims/{id}/dispute": ObjectCall(
         "citizen",
@@ -314,8 +325,8 @@ def test_merchant_reads_its_booking_with_its_claim(world: World, pair: tuple[str
     assert (claim["id"], claim["amount"], claim["paid_amount"], claim["status"]) == (
         str(stay.claim.pk),
         CLAIMED,
-        HELD,
-        "unpaid",
+        0,
+        "awaiting_guest",
     )
     assert world_state() == before
 
@@ -420,15 +431,15 @@ def test_citizen_revokes_their_consent(world: World, pair: tuple[str, str]) -> N
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=["|".join(pair) for pair in PAIRS])
-def test_citizen_pays_their_claim(world: World, pair: tuple[str, str]) -> None:
+def test_citizen_accepts_their_claim(world: World, pair: tuple[str, str]) -> None:
     # Given
     stay = world.stays[pair]
     settlement_before = LedgerAccount.objects.get(merchant=world.merchants[pair[1]])
-    assert settlement_before.balance == 2 * HELD  # the holds of both citizens' claims
+    assert settlement_before.balance == 0  # both citizens' claims await them
     wallet_before = world.wallet(pair[0])
     # When
-    response = world.clients[pair[0]].post(f"/api/v1/me/claims/{stay.claim.pk}/pay")
-    # Then
+    response = world.clients[pair[0]].post(f"/api/v1/me/claims/{stay.claim.pk}/accept")
+    # Then the hold and the balance pay it
     assert response.status_code == 200
     body = response.json()
     assert (body["id"], body["status"], body["paid_amount"], body["unpaid_amount"]) == (
@@ -438,9 +449,15 @@ def test_citizen_pays_their_claim(world: World, pair: tuple[str, str]) -> None:
         0,
     )
     wallet = world.wallet(pair[0])
-    assert (wallet.balance, wallet.held) == (wallet_before.balance - UNPAID, wallet_before.held)
+    assert (wallet.balance, wallet.held) == (
+        wallet_before.balance - CLAIMED,
+        wallet_before.held - HELD,
+    )
     settlement = LedgerAccount.objects.get(pk=settlement_before.pk)
-    assert settlement.balance == settlement_before.balance + UNPAID
+    assert settlement.balance == CLAIMED
+    # And then it has nothing left to pay
+    again = world.clients[pair[0]].post(f"/api/v1/me/claims/{stay.claim.pk}/pay")
+    assert (again.status_code, again.json()["code"]) == (409, "claim_not_payable")
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=["|".join(pair) for pair in PAIRS])
@@ -455,9 +472,8 @@ def test_citizen_disputes_their_claim(world: World, pair: tuple[str, str]) -> No
     body = response.json()
     assert (body["claim_id"], body["status"]) == (str(stay.claim.pk), "open")
     stay.claim.refresh_from_db()
-    assert stay.claim.status == "disputed"
-    record = CreditEvent.objects.get(source=claim_unpaid_source(stay.claim.pk))
-    assert record.status == "disputed"
+    assert (stay.claim.status, stay.claim.paid_amount) == ("disputed", 0)
+    assert not CreditEvent.objects.filter(source=claim_unpaid_source(stay.claim.pk)).exists()
     assert ClaimDispute.objects.count() == 1
 
 
@@ -553,6 +569,8 @@ CITIZEN_CALLS: dict[str, Callable[[Stay], tuple[str, str, dict[str, Any]]]] = {
     "POST me/consents/{id}/revoke": lambda s: ("post", f"{ME}/consents/{s.consent.pk}/revoke", {}),
     "GET me/bookings": lambda s: ("get", f"{ME}/bookings", {}),
     "GET me/claims": lambda s: ("get", f"{ME}/claims", {}),
+    "GET me/claims/{id}": lambda s: ("get", f"{ME}/claims/{s.claim.pk}", {}),
+    "POST me/claims/{id}/accept": lambda s: ("post", f"{ME}/claims/{s.claim.pk}/accept", {}),
     "POST me/claims/{id}/pay": lambda s: ("post", f"{ME}/claims/{s.claim.pk}/pay", {}),
     "POST me/claims/{id}/dispute": lambda s: (
         "post",

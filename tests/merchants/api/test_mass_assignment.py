@@ -18,8 +18,7 @@ from rest_framework.test import APIClient
 from merchants.api import serializers as merchant_serializers
 from merchants.bills.api import serializers as bill_serializers
 from merchants.models import AuthorizationCode, Consent, Merchant
-from merchants.perks import services
-from merchants.perks import claims
+from merchants.perks import claims, services
 from merchants.perks.api import claims as perk_claims_api
 from merchants.perks.api import serializers as perk_serializers
 from merchants.perks.models import Booking, Claim, ClaimDispute, Decision

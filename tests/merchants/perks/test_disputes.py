@@ -15,7 +15,6 @@ from merchants.perks import services as perks_services
 from merchants.perks.errors import ClaimDisputeNotOpen
 from merchants.perks.models import Claim, ClaimDispute, ClaimDisputeStatus
 from scoring import services as scoring_services
-from scoring.errors import DisputeNotOpen
 from scoring.facts import EventKinds
 from scoring.models import (
     Dispute,

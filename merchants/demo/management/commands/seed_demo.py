@@ -32,7 +32,7 @@ from common.money import format_money
 from merchants.bills import selectors
 from merchants.bills.models import BillStatus
 from merchants.demo import city, write
-from merchants.demo.plan import Planner
+from merchants.demo.plan import STORIES, STORY_DISPUTED_CLAIM, Planner
 from scoring import selectors as scoring_selectors
 from scoring.facts import BAND_LABELS
 from wallet import services as wallet_services
@@ -40,6 +40,10 @@ from wallet.models import LedgerAccount, User
 from wallet.payments import sandbox
 from wallet.payments import selectors as payments_selectors
 
+# The resident whose story is a claim disputed and still open.
+STORY_DISPUTED_CLAIM_RESIDENT = next(
+    n for n, story in STORIES.items() if story == STORY_DISPUTED_CLAIM
+)
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "open-sesame-demo"  # noqa: S105 - printed for the demo, never in production
 DEMO_DISPLAY_NAME = "Demo Citizen"
@@ -133,6 +137,11 @@ class Command(BaseCommand):
         finally:
             if collecting:
                 gc.enable()
+        # The story of a claim disputed and still open is lived now, through the live
+        # services (its hold is still held, which a history does not write).
+        story = f"{POPULATION_PREFIX}{STORY_DISPUTED_CLAIM_RESIDENT:06d}"
+        if STORY_DISPUTED_CLAIM_RESIDENT in missing:
+            write.story_claim_disputed(user=User.objects.get(username=story))
         write.scores_recompute_all(at=timezone.now())
 
         biller_key = write.demo_key_issue(merchant=merchants[city.DEMO_BILLER.key].merchant)
@@ -187,6 +196,7 @@ class Command(BaseCommand):
         demo = User.objects.get(username=DEMO_USERNAME)
         write.demo_withdrawals(user=demo)
         write.demo_upcoming_stay(user=demo, hotel=writer.merchants[city.DEMO_HOTEL.key])
+        write.demo_claim_awaiting(user=demo)
         return demo
 
     def _demo_summary(self, demo: User) -> str:

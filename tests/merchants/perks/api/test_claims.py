@@ -616,7 +616,8 @@ def test_evidence_is_kept_by_its_content_and_served_only_to_the_claims_parties(
     assert upload(other_hotel_api, claim["id"], PNG).status_code == 404
     # And the stored name is ours, not the uploader's
     stored = ClaimEvidence.objects.get(pk=item["id"]).file.name
-    assert stored.startswith(f"claims/{claim['id']}/") and "lamp" not in stored
+    assert stored.startswith(f"claims/{claim['id']}/")
+    assert "lamp" not in stored
 
 
 @pytest.mark.parametrize(

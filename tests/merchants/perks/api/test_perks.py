@@ -79,7 +79,8 @@ def reliable(user: User, hotel_api: APIClient, decide: Decide) -> User:
 
 
 def with_unpaid_claim(user: User, hotel_api: APIClient, decide: Decide) -> User:
-    """Reliable, then a damage claim of 120.00 that an empty wallet could not pay."""
+    """Reliable, then a damage claim of 120.00, accepted, that an empty wallet could not
+    pay."""
     make_reliable(user)
     stay(
         hotel_api,
@@ -87,7 +88,11 @@ def with_unpaid_claim(user: User, hotel_api: APIClient, decide: Decide) -> User:
         user,
         {"outcome": "damage", "claim_amount": 12_000, "description": "Broken lamp"},
     )
-    assert Claim.objects.get(citizen=user).unpaid_amount == 12_000
+    claim = Claim.objects.get(citizen=user)
+    assert client_for(user).post(f"/api/v1/me/claims/{claim.pk}/accept").status_code == 200
+    claim.refresh_from_db()
+    assert (claim.status, claim.unpaid_amount) == ("unpaid", 12_000)
+    recompute(user)
     return user
 
 

@@ -34,6 +34,7 @@ from merchants import services
 from merchants.bills import services as bills_services
 from merchants.bills.models import Bill
 from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
+from merchants.perks import claims
 from merchants.perks import services as perks_services
 from merchants.perks.models import Booking, Claim, ClaimDispute, Decision
 from merchants.privacy.export import EXPORT_SCHEMA_VERSION
@@ -78,9 +79,10 @@ SECTIONS = (
 # user, then the user's tokens), then one per section of the document (sixteen: the
 # wallet summary and the fifteen lists; the profile is the authenticated user), three for
 # what the wallet says of the limits and the payout destination (today's and this month's
-# top-ups, today's withdrawals, the latest payment source) and one for the top-ups'
-# credits (their entries in the wallet, all at once).
-QUERIES = 22
+# top-ups, today's withdrawals, the latest payment source), one for the top-ups'
+# credits (their entries in the wallet, all at once) and four for the claims' lines and
+# evidence (in the bookings, and in the claims).
+QUERIES = 26
 
 
 @pytest.fixture
@@ -123,15 +125,17 @@ def populate(user: User, *, hotel: Merchant, biller: Merchant, rows: int) -> Use
             check_out=today + timedelta(days=2),
             deposit_amount=ASKED,
         )
-        perks_services.booking_complete(
+        claims.booking_complete(
             merchant=hotel,
             booking_id=booking.pk,
             outcome="damage",
             claim_amount=CLAIMED,
             description="Broken lamp",
         )
-        perks_services.claim_dispute_open(
-            citizen=user, claim=Claim.objects.get(booking=booking), reason="It was broken before."
+        claims.claim_dispute_open(
+            citizen=user,
+            claim_id=Claim.objects.get(booking=booking).pk,
+            reason="It was broken before.",
         )
         # The guest revokes the consent after the stay: the next code makes a new one
         # (a live one would be renewed), so each row has its consent.
@@ -297,8 +301,9 @@ def test_export_round_trips_every_section_with_what_the_api_shows(
 
     # ... and they are exactly the citizen's rows in the database
     assert ids(document["transactions"]) == owned.transactions
-    # per row: a top-up, a bill paid, a withdrawal, a claim
-    assert len(owned.transactions) == 2 * 4
+    # per row: a top-up, a bill paid, a withdrawal (the claim, disputed while it awaited
+    # the guest, charged nothing)
+    assert len(owned.transactions) == 2 * 3
 
     # top-ups are /me/top-ups, each with the payment source it came from, and its credit
     # among the transactions
@@ -368,7 +373,8 @@ def test_export_round_trips_every_section_with_what_the_api_shows(
         assert [[r["code"], r["points_lost"]] for r in snapshot["reasons"]] == row.reasons
         assert all(r["label"] and r["tip"] for r in snapshot["reasons"])
 
-    # holds: every hold on the wallet, tied to its booking and its capture
+    # holds: every hold on the wallet, tied to its booking; still held while staff decide
+    # the disputed claim on it
     assert ids(document["holds"]) == owned.holds
     holds_of_bookings = {
         str(booking.hold_id): str(booking.pk) for booking in Booking.objects.filter(citizen=citizen)
@@ -377,11 +383,11 @@ def test_export_round_trips_every_section_with_what_the_api_shows(
         assert hold["booking_id"] == holds_of_bookings[hold["id"]]
         assert (hold["amount"], hold["captured_amount"], hold["status"]) == (
             HELD,
-            HELD,
-            HoldStatus.CAPTURED,
+            0,
+            HoldStatus.ACTIVE,
         )
         assert hold["currency"] == "CNY"
-        assert hold["capture_transaction_id"] in ids(document["transactions"])
+        assert hold["capture_transaction_id"] is None
 
     # decisions: each with its merchant, amounts, reasons, access-log row and booking
     assert ids(document["decisions"], "decision_id") == owned.decisions

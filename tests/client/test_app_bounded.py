@@ -165,6 +165,8 @@ def test_a_claim_awaiting_the_guest_is_answered_from_home(
     card = page.locator(".to-answer")
     expect(card.get_by_role("heading")).to_have_text("A damage claim to answer")
     expect(card).to_contain_text("Harbour Hotel claims CN¥200.00: answer by")
+    expect(page.get_by_role("img", name=DIAL)).to_be_visible()
+    screenshots(page, "23-home-claim-to-answer")
     accessible(page)
     card.get_by_role("link", name="Answer").click()
     # And the claim shows its lines, its total, its evidence and the time left to answer

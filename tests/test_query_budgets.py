@@ -155,6 +155,19 @@ def disputes(world: World, n: int) -> None:
         scoring_services.dispute_open(citizen=world.citizen, event=event, reason="Not mine.")
 
 
+def furnished_disputes(world: World, n: int) -> None:
+    """Disputes of records the hotel furnished: what its disputes list shows."""
+    for index in range(n):
+        event = scoring_services.record_event(
+            account=world.citizen,
+            kind=EventKinds.NO_SHOW,
+            occurred_at=timezone.now() - timedelta(days=1 + index),
+            source=world.source("budget-no-show"),
+            furnisher_id=world.hotel.pk,
+        )
+        scoring_services.dispute_open(citizen=world.citizen, event=event, reason="Not mine.")
+
+
 def decided(world: World, n: int) -> None:
     """Decisions by the hotel's consent: each reads the facts and logs one access."""
     for _ in range(n):
@@ -361,6 +374,9 @@ ENDPOINTS = {
         "/api/v1/merchant/bookings", "hotel", bookings, MERCHANT_PAGE + 2
     ),
     "merchant/bills": ListEndpoint("/api/v1/merchant/bills", "biller", bills, MERCHANT_PAGE),
+    "merchant/disputes": ListEndpoint(
+        "/api/v1/merchant/disputes", "hotel", furnished_disputes, MERCHANT_PAGE
+    ),
 }
 
 

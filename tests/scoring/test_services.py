@@ -14,13 +14,21 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from scoring import selectors, services, tasks
-from scoring.errors import AlreadyDisputed, DisputeNotEscalated, EventSourceConflict, InvalidEvent
+from scoring.errors import (
+    AlreadyDisputed,
+    DisputeNotEscalatable,
+    DisputeNotEscalated,
+    DisputeNotOpen,
+    EventSourceConflict,
+    InvalidEvent,
+)
 from scoring.facts import EVENT_WINDOW_DAYS, EventKinds
 from scoring.models import (
     AccessLogEntry,
     CreditEvent,
     Dispute,
     EventStatus,
+    RecomputeWanted,
     RecordDisputeResolution,
     RecordDisputeStatus,
     Scorecard,
@@ -1005,3 +1013,67 @@ def test_an_event_recorded_without_its_moment_happened_now(citizen: User) -> Non
     # Then it happened, and counts from, that moment
     assert event.occurred_at == moment
     assert event.counts_until == moment + timedelta(days=EVENT_WINDOW_DAYS[EventKinds.NO_SHOW])
+
+
+def _outbox_version(citizen: User) -> int:
+    row = RecomputeWanted.objects.filter(account_id=citizen.pk).first()
+    return 0 if row is None else row.version
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("verify", "escalate", "uphold"),
+        ("verify", "escalate", "reject"),
+        ("correct",),
+        ("remove",),
+    ],
+    ids=lambda path: "-".join(path),
+)
+def test_every_move_of_a_dispute_wants_a_recompute_in_its_transaction(
+    citizen: User, record: Any, path: tuple[str, ...]
+) -> None:
+    # Given a furnished record (no relay runs: the outbox rows stay to be counted)
+    event = services.record_event(
+        account=citizen,
+        kind=EventKinds.NO_SHOW,
+        occurred_at=timezone.now() - timedelta(days=2),
+        source="booking:outbox",
+        furnisher_id=FURNISHER,
+    )
+    RecomputeWanted.objects.all().delete()
+    # When it is disputed, then each move bumps the citizen's outbox row
+    dispute = services.dispute_open(citizen=citizen, event=event, reason="No.")
+    assert _outbox_version(citizen) == 1
+    moves: dict[str, Callable[[], object]] = {
+        "verify": lambda: services.dispute_verify(
+            dispute=dispute, furnisher_id=FURNISHER, note="Yes."
+        ),
+        "correct": lambda: services.dispute_correct(dispute=dispute, furnisher_id=FURNISHER),
+        "escalate": lambda: services.dispute_escalate(citizen=citizen, dispute=dispute),
+        "uphold": lambda: services.dispute_resolve(
+            dispute=dispute, upheld=True, note="", resolved_by=None
+        ),
+        "reject": lambda: services.dispute_resolve(
+            dispute=dispute, upheld=False, note="", resolved_by=None
+        ),
+        "remove": lambda: services.disputes_remove_unanswered(
+            at=timezone.now() + timedelta(days=31)
+        ),
+    }
+    for number, move in enumerate(path, start=2):
+        moves[move]()
+        assert _outbox_version(citizen) == number, move
+    # And a refused move writes nothing
+    with pytest.raises((DisputeNotOpen, DisputeNotEscalatable)):
+        services.dispute_verify(dispute=dispute, furnisher_id=FURNISHER, note="Again.")
+    assert _outbox_version(citizen) == len(path) + 1
+
+
+def test_another_merchant_cannot_answer_a_dispute(citizen: User, record: Any) -> None:
+    event = record(citizen, EventKinds.NO_SHOW, furnisher_id=FURNISHER)
+    dispute = services.dispute_open(citizen=citizen, event=event, reason="No.")
+    with pytest.raises(Dispute.DoesNotExist):
+        services.dispute_correct(dispute=dispute, furnisher_id=uuid.uuid4())
+    dispute.refresh_from_db()
+    assert (dispute.status, dispute.answer_note) == (RecordDisputeStatus.OPEN, "")

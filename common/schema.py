@@ -34,7 +34,8 @@ _DESCRIPTIONS = {
     404: "Not found, also for another party's object (`not_found`).",
     409: "Conflict with the current state or an idempotency key (`idempotency_key_reused`).",
     422: "Well-formed but refused by the rules (e.g. `insufficient_funds`).",
-    429: "Throttled (`throttled`); see Retry-After.",
+    429: "Throttled (`throttled`) or too many failed attempts (`too_many_attempts`); see "
+    "Retry-After.",
     503: "Unavailable right now, nothing done; retry later (`payment_provider_unavailable`, "
     "`database_unavailable`).",
 }

@@ -116,9 +116,11 @@ class AgreedTerms(models.Model):
         blank=True,
         help_text="Billing: the most billed in one calendar month, in minor units.",
     )
-    text = models.TextField(blank=True, help_text="The consent text the citizen was shown.")
-    text_version = models.CharField(max_length=16, blank=True)
-    language = models.CharField(max_length=8, blank=True)
+    text = models.TextField(
+        blank=True, db_default="", help_text="The consent text the citizen was shown."
+    )
+    text_version = models.CharField(max_length=16, blank=True, db_default="")
+    language = models.CharField(max_length=8, blank=True, db_default="")
 
     class Meta:
         abstract = True

@@ -126,3 +126,20 @@ def test_consents_collapse_and_billing_consents_get_limits(citizen: User, settin
         Consent.objects.filter(pk=live_billing).update(max_bill_amount=90_001)
     with pytest.raises(IntegrityError), transaction.atomic():
         Consent.objects.filter(pk=newest).update(max_bill_amount=1, max_monthly_amount=1)
+
+
+def test_going_back_gives_billing_consents_their_30_days(citizen: User) -> None:
+    # Given a billing consent without an end, renewed 3 days after it was granted
+    water = perks_services.merchant_onboard(name="City Water", category="biller")
+    from merchants import services
+    from tests.merchants.conftest import code_for
+
+    consent = services.consent_redeem(merchant=water, code=code_for(citizen, scope="billing"))
+    renewed = timezone.now() + timedelta(days=3)
+    Consent.objects.filter(pk=consent.pk).update(renewed_at=renewed)
+    # When merchants goes back to the migration before
+    old = migrate(BEFORE)
+    # Then the consent ends 30 days after its renewal, as every consent did then
+    row = old.get_model("merchants", "Consent").objects.get(pk=consent.pk)
+    assert row.expires_at == renewed + timedelta(days=30)
+    migrate(head())

@@ -184,16 +184,17 @@ def decision_made(world: World, *, by_code: bool = False) -> Any:
 
 
 def consents(world: World, n: int) -> None:
-    """Consents to the hotel and the biller in turn, every other one revoked."""
+    """Consents to the hotel and the biller in turn, each made after the citizen revoked
+    the one before to that merchant (a live one would be renewed, not added)."""
     for index in range(n):
         merchant, scope = (
             (world.hotel, "deposit_waiver") if index % 2 else (world.biller, "billing")
         )
-        consent = services.consent_redeem(
-            merchant=merchant, code=code_for(world.citizen, scope=scope)
-        )
-        if index % 2:
-            services.consent_revoke(citizen=world.citizen, consent=consent)
+        for live in Consent.objects.filter(
+            citizen=world.citizen, merchant=merchant, scope=scope, revoked_at__isnull=True
+        ):
+            services.consent_revoke(citizen=world.citizen, consent=live)
+        services.consent_redeem(merchant=merchant, code=code_for(world.citizen, scope=scope))
 
 
 def booking_made(world: World, *, by_code: bool = False) -> Booking:
@@ -288,9 +289,14 @@ def everything(world: World, n: int) -> None:
         bills_services.bill_pay(citizen=world.citizen, bill_id=bill_issued(world).pk)
         disputes(world, 1)
         assert scoring_services.score_recompute(account_id=world.citizen.pk, trigger="event")
-        claim = claim_made(world, booking_made(world, by_code=True))
+        booking = booking_made(world, by_code=True)
+        claim = claim_made(world, booking)
         perk_claims.claim_dispute_open(
             citizen=world.citizen, claim_id=claim.pk, reason="It was old."
+        )
+        # After the stay the guest revokes the consent, so the next code makes a new one
+        services.consent_revoke(
+            citizen=world.citizen, consent=Consent.objects.get(pk=booking.decision.consent_id)
         )
 
 

@@ -19,6 +19,8 @@ Data, before the constraints are added:
   (or when it expired, if that was earlier).
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 import django.db.models.deletion
 from django.db import migrations, models
@@ -64,6 +66,17 @@ def forwards(apps, schema_editor):
         schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
+def backwards(apps, schema_editor):
+    """Before this migration every consent had an end: a billing consent without one
+    gets the 30 days it would have had from its last grant or renewal."""
+    Consent = apps.get_model("merchants", "Consent")
+    for pk, granted_at, renewed_at in Consent.objects.filter(expires_at__isnull=True).values_list(
+        "pk", "granted_at", "renewed_at"
+    ):
+        since = renewed_at or granted_at
+        Consent.objects.filter(pk=pk).update(expires_at=since + timedelta(days=30))
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("merchants", "0004_merchant_payout_destination"),
@@ -74,7 +87,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="authorizationcode",
             name="language",
-            field=models.CharField(blank=True, max_length=8),
+            field=models.CharField(blank=True, db_default="", max_length=8),
         ),
         migrations.AddField(
             model_name="authorizationcode",
@@ -95,12 +108,14 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="authorizationcode",
             name="text",
-            field=models.TextField(blank=True, help_text="The consent text the citizen was shown."),
+            field=models.TextField(
+                blank=True, db_default="", help_text="The consent text the citizen was shown."
+            ),
         ),
         migrations.AddField(
             model_name="authorizationcode",
             name="text_version",
-            field=models.CharField(blank=True, max_length=16),
+            field=models.CharField(blank=True, db_default="", max_length=16),
         ),
         migrations.AddField(
             model_name="authorizationcode",
@@ -117,7 +132,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="consent",
             name="language",
-            field=models.CharField(blank=True, max_length=8),
+            field=models.CharField(blank=True, db_default="", max_length=8),
         ),
         migrations.AddField(
             model_name="consent",
@@ -145,12 +160,14 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="consent",
             name="text",
-            field=models.TextField(blank=True, help_text="The consent text the citizen was shown."),
+            field=models.TextField(
+                blank=True, db_default="", help_text="The consent text the citizen was shown."
+            ),
         ),
         migrations.AddField(
             model_name="consent",
             name="text_version",
-            field=models.CharField(blank=True, max_length=16),
+            field=models.CharField(blank=True, db_default="", max_length=16),
         ),
         migrations.AlterField(
             model_name="consent",
@@ -159,7 +176,7 @@ class Migration(migrations.Migration):
                 blank=True, help_text="Empty: until revoked (billing).", null=True
             ),
         ),
-        migrations.RunPython(forwards, migrations.RunPython.noop, elidable=False),
+        migrations.RunPython(forwards, backwards, elidable=False),
         migrations.AddConstraint(
             model_name="authorizationcode",
             constraint=models.CheckConstraint(

@@ -24,7 +24,7 @@ def test_rows_come_back_through_the_orm_as_they_went_in(citizen):
     written = rows_insert(
         AuthorizationCode,
         ("id", "citizen_id", "scope", "merchant_id", "digest", "created_at", "expires_at"),
-        [(code_id, citizen.pk, "billing", None, "d" * 64, in_tokyo, in_tokyo)],
+        [(code_id, citizen.pk, "deposit_waiver", None, "d" * 64, in_tokyo, in_tokyo)],
     )
     rows_insert(
         ScoreSnapshot,
@@ -86,7 +86,7 @@ def test_a_naive_time_or_a_short_row_is_refused(citizen):
                 (
                     uuid.uuid4(),
                     citizen.pk,
-                    "billing",
+                    "deposit_waiver",
                     "e" * 64,
                     timezone.now().replace(tzinfo=None),
                     timezone.now(),
@@ -100,7 +100,7 @@ def test_a_naive_time_or_a_short_row_is_refused(citizen):
 
 def test_a_refused_row_raises_djangos_integrity_error_and_writes_nothing(citizen: User) -> None:
     # Given a code already written
-    row = (uuid.uuid4(), citizen.pk, "billing", "f" * 64, timezone.now(), timezone.now())
+    row = (uuid.uuid4(), citizen.pk, "deposit_waiver", "f" * 64, timezone.now(), timezone.now())
     columns = ("id", "citizen_id", "scope", "digest", "created_at", "expires_at")
     rows_insert(AuthorizationCode, columns, [row])
     # When it is written again (with another), then the database refuses it as it would
@@ -114,7 +114,15 @@ def test_a_refused_row_raises_djangos_integrity_error_and_writes_nothing(citizen
 def test_row_instance_is_the_row_as_the_orm_reads_it_back(citizen: User) -> None:
     now = timezone.now()
     columns = ("id", "citizen_id", "scope", "merchant_id", "digest", "created_at", "expires_at")
-    row = (uuid.uuid4(), citizen.pk, "billing", None, "a" * 64, now, now + timedelta(minutes=5))
+    row = (
+        uuid.uuid4(),
+        citizen.pk,
+        "deposit_waiver",
+        None,
+        "a" * 64,
+        now,
+        now + timedelta(minutes=5),
+    )
     rows_insert(AuthorizationCode, columns, [row])
 
     code = row_instance(AuthorizationCode, columns, row)

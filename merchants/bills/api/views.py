@@ -56,7 +56,7 @@ class MerchantBillListView(MerchantAPIView, generics.ListAPIView):
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={
             201: BillOutputSerializer,
-            **problem_responses(400, 401, 403, 404, 409, 429),
+            **problem_responses(400, 401, 403, 404, 409, 422, 429),
         },
     )
     @idempotent

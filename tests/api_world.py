@@ -56,6 +56,8 @@ ASKED = 250_000
 HELD = 50_000
 CLAIMED = 80_000
 TOP_UP = 1_000_000
+# A file a claim's evidence accepts (by its first bytes: a PDF).
+EVIDENCE_PDF = b"%PDF-1.7\n%%EOF\n"
 
 
 @dataclass(frozen=True)
@@ -89,12 +91,14 @@ def _sandbox_signature(body: bytes) -> dict[str, str]:
 @dataclass
 class Stay:
     """What one citizen holds at one hotel: a consent, a decision not booked yet, a
-    confirmed booking whose stay has begun and a completed one with an unpaid claim."""
+    confirmed booking whose stay has begun, a completed one with a claim accepted and
+    left partly unpaid, and another with a claim awaiting the citizen, with evidence."""
 
     consent: Consent
     fresh_decision: Decision
     open_booking_id: Any
     claim: Claim
+    unpaid_claim: Claim
     evidence_id: Any
 
 
@@ -104,11 +108,11 @@ def _stay(citizen: User, hotel: Merchant, reference: str) -> Stay:
         merchant=hotel, perk_kind="deposit_waiver", amount=ASKED, code=code_for(citizen)
     )
     consent = first.consent
-    second, fresh = (
+    second, third, fresh = (
         perks_services.eligibility_decide(
             merchant=hotel, perk_kind="deposit_waiver", amount=ASKED, consent_id=consent.pk
         )
-        for _ in range(2)
+        for _ in range(3)
     )
     open_booking, closed_booking = (
         perks_services.booking_create(
@@ -128,18 +132,39 @@ def _stay(citizen: User, hotel: Merchant, reference: str) -> Stay:
         claim_amount=CLAIMED,
         description="Broken lamp",
     )
-    claim = Claim.objects.get(booking=closed_booking)
+    unpaid_claim = claims.claim_accept(
+        citizen=citizen, claim_id=Claim.objects.get(booking=closed_booking).pk
+    )
+    # Another stay, closed with a claim that awaits the citizen (what accept, dispute and
+    # evidence need), its hold paid for by a top-up.
+    top_up_paid(citizen, HELD)
+    awaited = perks_services.booking_create(
+        merchant=hotel,
+        decision_id=third.pk,
+        reference=f"{reference}-2",
+        check_in=today,
+        check_out=today + timedelta(days=2),
+        deposit_amount=ASKED,
+    )
+    claims.booking_complete(
+        merchant=hotel,
+        booking_id=awaited.pk,
+        outcome="damage",
+        claim_amount=CLAIMED,
+        description="Broken lamp",
+    )
+    claim = Claim.objects.get(booking=awaited)
     evidence = claims.claim_evidence_add(
         merchant=hotel,
         claim_id=claim.pk,
-        upload=SimpleUploadedFile("lamp.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16),
+        upload=SimpleUploadedFile("lamp.png", EVIDENCE_PDF),
     )
-    claims.claim_accept(citizen=citizen, claim_id=claim.pk)
     return Stay(
         consent=consent,
         fresh_decision=fresh,
         open_booking_id=open_booking.pk,
         claim=claim,
+        unpaid_claim=unpaid_claim,
         evidence_id=evidence.pk,
     )
 
@@ -242,6 +267,7 @@ def build_world() -> SeededWorld:
         path_ids={
             "/api/v1/me/consents/{id}": Ref(alice_stay.consent.pk, bob_stay.consent.pk),
             "/api/v1/me/claims/{id}": Ref(alice_stay.claim.pk, bob_stay.claim.pk),
+            "/api/v1/me/claims/{id}/pay": Ref(alice_stay.unpaid_claim.pk, bob_stay.unpaid_claim.pk),
             "/api/v1/me/claims/{id}/evidence/{evidence_id}": Ref(
                 alice_stay.evidence_id, bob_stay.evidence_id
             ),
@@ -265,6 +291,7 @@ def build_world() -> SeededWorld:
             "/api/v1/me/authorization-codes": {"merchant_id": Ref(hotel.pk)},
             "/api/v1/me/disputes": {"event_id": Ref(disputable.pk, bobs_event.pk)},
             "/api/v1/merchant/consents": {"code": Ref(code_for(alice))},
+            "/api/v1/merchant/claims/{id}/evidence": {"file": Ref(EVIDENCE_PDF)},
             "/api/v1/merchant/eligibility": {
                 "code": Ref(code_for(alice)),
                 "consent_id": Ref(alice_stay.consent.pk, bob_stay.consent.pk),

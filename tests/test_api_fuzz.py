@@ -145,16 +145,26 @@ def _turn(case: Any) -> str:
     return ("own", "own", "own", "own", "other", "generated")[zlib.crc32(data) % 6]
 
 
-def _pick(ref: Ref, turn: str) -> tuple[str, bool]:
-    """The value to send for ``ref`` on this turn, and whether it is another party's."""
+def _pick(ref: Ref, turn: str) -> tuple[Any, bool]:
+    """The value to send for ``ref`` on this turn, and whether it is another party's
+    (bytes, a file's content, as they are; anything else as text)."""
     if turn == "other" and ref.other is not None:
-        return str(ref.other), True
-    return str(ref.own), False
+        return (ref.other if isinstance(ref.other, bytes) else str(ref.other)), True
+    return (ref.own if isinstance(ref.own, bytes) else str(ref.own)), False
 
 
-def _path_key(path: str, name: str) -> str:
+def _path_key(path: str, name: str, seeded: Any = ()) -> str:
+    """The path up to and including the parameter; or, when one is seeded, a longer
+    prefix of the path with no other parameter (``/api/v1/me/claims/{id}/pay`` for an
+    object in the state that operation needs)."""
     placeholder = "{" + name + "}"
-    return path[: path.index(placeholder) + len(placeholder)]
+    key = path[: path.index(placeholder) + len(placeholder)]
+    longer = [
+        seed
+        for seed in seeded
+        if seed.startswith(key) and path.startswith(seed) and "{" not in seed[len(key) :]
+    ]
+    return max(longer, key=len, default=key)
 
 
 def _security_schemes(operation: Any) -> set[str]:
@@ -193,7 +203,7 @@ def aim(case: Any, world: SeededWorld, turn: str) -> Aimed:
     operation = case.operation
     aimed = Aimed()
     for name in case.path_parameters or {}:
-        key = _path_key(operation.path, name)
+        key = _path_key(operation.path, name, world.path_ids)
         if key not in world.path_ids:
             pytest.fail(
                 f"{operation.label}: no seeded id for the path parameter {{{name}}}; add "

@@ -812,6 +812,10 @@ def claim_pay(*, citizen: User, claim_id: Any) -> Claim:
 # --- Evidence ----------------------------------------------------------------------------
 
 
+# Every type evidence may be (and is served as).
+EVIDENCE_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp", "application/pdf")
+
+
 def evidence_type(head: bytes) -> str | None:
     """The content type a file's first bytes show (JPEG, PNG, WebP, PDF), or None."""
     for magic, offset, content_type in EVIDENCE_TYPES:

@@ -1,9 +1,10 @@
-"""Every write of perks, eligibility decisions, bookings, outcomes and claims, one
-transaction each; and taking a merchant on with its default perk.
+"""Every write of perks, eligibility decisions and bookings, one transaction each; and
+taking a merchant on with its default perk. A stay's end and its claims are
+``merchants.perks.claims``.
 
-Money moves only through ``wallet.services`` (holds, claim charges, transfers) and
-scores change only through ``scoring.services.record_event``, inside the same
-transaction as the booking or claim they belong to.
+Money moves only through ``wallet.services`` (holds, transfers) and scores change only
+through ``scoring.services.record_event``, inside the same transaction as the booking
+they belong to.
 """
 
 from __future__ import annotations

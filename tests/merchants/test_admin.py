@@ -877,7 +877,7 @@ def test_staff_download_a_claims_evidence_in_the_admin(
     assert f'<a href="{url}">lamp.png</a>' in page
     response = admin_client.get(url)
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == png
+    assert response.getvalue() == png
     assert response["Content-Type"] == "image/png"
 
 

@@ -143,8 +143,14 @@ def _evidence_download(evidence: ClaimEvidence) -> FileResponse:
     return response
 
 
-_DOWNLOAD_RESPONSES: dict[int | str, Any] = {
-    200: OpenApiResponse(OpenApiTypes.BINARY, description="The file, as an attachment."),
+# The file, as an attachment, in the type its content showed when it was uploaded.
+_DOWNLOAD_RESPONSES: dict[Any, Any] = {
+    **{
+        (200, content_type): OpenApiResponse(
+            OpenApiTypes.BINARY, description="The file, as an attachment."
+        )
+        for content_type in claims.EVIDENCE_CONTENT_TYPES
+    },
     **problem_responses(401, 404),
 }
 
@@ -225,7 +231,7 @@ class ClaimAcceptView(APIView):
         operation_id="me_claim_accept",
         request=None,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={200: CitizenClaimOutputSerializer, **problem_responses(401, 404, 409)},
+        responses={200: CitizenClaimOutputSerializer, **problem_responses(400, 401, 404, 409)},
     )
     @idempotent
     def post(self, request: Request, pk: Any) -> Response:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from merchants.bills.models import Bill, BillStatus
-from merchants.demo import city, plan
+from merchants.demo import city
 from merchants.demo.plan import Planner, traits_draw
 from merchants.models import ApiKey, Consent, Merchant
 from merchants.perks.models import (
@@ -144,14 +144,24 @@ def test_the_demo_citizen_logs_in_and_sees_two_years_of_history(seeded: list[str
         "hold_due_at": f"{check_in - timedelta(days=2)}T00:00:00Z",
     }
     assert coming["merchant"]["name"] == city.DEMO_HOTEL.name
-    # And three completed stays, the last at the demo hotel
-    assert len(bookings) == 3
+    # And four completed stays, the last two at the demo hotel
+    assert len(bookings) == 4
     assert all(booking["status"] == "completed" for booking in bookings)
     demo = User.objects.get(username="demo")
-    last = Booking.objects.filter(citizen=demo, status="completed").order_by("-created_at").first()
-    assert last is not None
-    assert last.merchant.name == city.DEMO_HOTEL.name
-    assert last.outcome == BookingOutcome.OK
+    last, before = Booking.objects.filter(citizen=demo, status="completed").order_by("-created_at")[
+        :2
+    ]
+    assert last.merchant.name == before.merchant.name == city.DEMO_HOTEL.name
+    assert (before.outcome, last.outcome) == (BookingOutcome.OK, BookingOutcome.DAMAGE)
+    # the last one, ended today, with a claim of two lines awaiting their answer
+    (claim,) = client.get("/api/v1/me/claims").json()["results"]
+    assert (claim["status"], claim["amount"], claim["paid_amount"]) == (
+        "awaiting_guest",
+        16_500,
+        0,
+    )
+    assert [line["amount"] for line in claim["lines"]] == [12_000, 4_500]
+    assert claim["merchant"]["name"] == city.DEMO_HOTEL.name
     # And two disputes: one awaiting the demo hotel, one it the biller verified, to escalate
     disputes = client.get("/api/v1/me/disputes").json()["results"]
     assert sorted((d["event_kind"], d["status"], d["can_escalate"]) for d in disputes) == [
@@ -198,17 +208,28 @@ def test_every_row_is_what_the_services_would_have_written() -> None:
     # Given the default city (its fixed seed has every kind of story in it)
     seed()
     kinds = Counter(CreditEvent.objects.values_list("kind", flat=True))
-    assert all(kinds[kind] for kind in EVENT_WINDOW_DAYS), kinds
+    # (An unpaid claim needs a guest short of what they accepted: with claims within the
+    # deposit and every deposit covered, the history has none by chance.)
+    assert all(kinds[kind] for kind in EVENT_WINDOW_DAYS if kind != EventKinds.CLAIM_UNPAID), kinds
     assert Bill.objects.filter(status=BillStatus.OPEN, overdue_recorded_at__isnull=False).exists()
     assert Bill.objects.filter(status=BillStatus.OPEN, due_date__gte=timezone.localdate()).exists()
-    assert {ClaimStatus.PAID, ClaimStatus.UNPAID, ClaimStatus.CANCELLED} <= set(
-        Claim.objects.values_list("status", flat=True)
-    )
+    assert {
+        ClaimStatus.AWAITING_GUEST,
+        ClaimStatus.PAID,
+        ClaimStatus.DISPUTED,
+        ClaimStatus.UPHELD,
+        ClaimStatus.REJECTED,
+    } <= set(Claim.objects.values_list("status", flat=True))
     assert ClaimDispute.objects.exists()
     assert Hold.objects.filter(status=HoldStatus.CAPTURED).exists()
     # The ledger balances, balances are their entries, and no wallet is below zero
     assert_ledger_consistent()
-    assert not Hold.objects.filter(status=HoldStatus.ACTIVE).exists()
+    # Only the holds of claims still awaiting their guest or staff are still held
+    assert not (
+        Hold.objects.filter(status=HoldStatus.ACTIVE)
+        .exclude(booking__claim__status__in=[ClaimStatus.AWAITING_GUEST, ClaimStatus.DISPUTED])
+        .exists()
+    )
     wallets = dict(LedgerAccount.objects.values_list("pk", "user_id"))
     settlement_of = {
         bill.merchant_id: bill.merchant.settlement_id
@@ -275,7 +296,17 @@ def test_every_row_is_what_the_services_would_have_written() -> None:
     assert kinds[EventKinds.BOOKING_COMPLETED] == outcomes[BookingOutcome.OK]
     assert kinds[EventKinds.NO_SHOW] == outcomes[BookingOutcome.NO_SHOW]
     assert Claim.objects.count() == outcomes[BookingOutcome.DAMAGE]
-    for claim in Claim.objects.all():
+    for claim in Claim.objects.select_related("booking"):
+        # within the deposit, its lines adding up to it, charged only once answered
+        assert claim.amount <= claim.booking.deposit_amount
+        assert claim.amount == sum(claim.lines.values_list("amount", flat=True))
+        assert claim.respond_by == claim.created_at + timedelta(hours=72)
+        charged = claim.status not in (
+            ClaimStatus.AWAITING_GUEST,
+            ClaimStatus.DISPUTED,
+            ClaimStatus.UPHELD,
+        )
+        assert (claim.charged_at is not None) == charged
         collected = -(
             Entry.objects.filter(
                 transfer__reference=claim_subject(claim.pk),
@@ -355,21 +386,28 @@ def test_whenever_it_is_made_the_city_has_something_of_every_kind_to_try(
     demo = User.objects.get(username="demo")
     soon = Bill.objects.filter(citizen=demo, status=BillStatus.OPEN).get()
     assert 0 < (soon.due_date - today).days <= 7
-    # An unpaid claim, open to be paid or disputed, with its record counting
-    unpaid = Claim.objects.get(status=ClaimStatus.UNPAID, citizen__username="resident000001")
-    assert not hasattr(unpaid, "dispute")
-    record = CreditEvent.objects.get(source=claim_unpaid_source(unpaid.pk))
-    assert record.status == EventStatus.ACTIVE
-    assert unpaid.amount - unpaid.paid_amount == plan.STORY_CLAIM_SHORTFALL
-    # An open dispute of a claim, and of its record
+    # A claim its guest left unanswered, charged once its 72 hours had passed
+    unanswered = Claim.objects.get(citizen__username="resident000001")
+    assert unanswered.status in (ClaimStatus.PAID, ClaimStatus.UNPAID)
+    assert unanswered.accepted_at is None
+    assert unanswered.respond_by is not None
+    assert unanswered.charged_at is not None
+    assert unanswered.charged_at >= unanswered.respond_by
+    assert not hasattr(unanswered, "dispute")
+    # A claim disputed while it awaited its guest: open, nothing charged, its hold kept
     disputed = ClaimDispute.objects.get(status=ClaimDisputeStatus.OPEN)
     assert disputed.claim.status == ClaimStatus.DISPUTED
-    assert disputed.record_dispute is not None
-    assert disputed.record_dispute.status == RecordDisputeStatus.ESCALATED
-    # A claim whose dispute the 30-day rule upheld: cancelled, and refunded
-    upheld = ClaimDispute.objects.get(status=ClaimDisputeStatus.UPHELD)
-    assert upheld.claim.status == ClaimStatus.CANCELLED
-    assert upheld.claim.refunded_amount == upheld.claim.paid_amount > 0
+    assert disputed.claim.paid_amount == 0
+    assert disputed.record_dispute is None
+    # A claim whose dispute staff upheld: nothing owed, nothing taken
+    upheld = ClaimDispute.objects.get(
+        status=ClaimDisputeStatus.UPHELD, claim__citizen__username="resident000003"
+    )
+    assert upheld.claim.status == ClaimStatus.UPHELD
+    assert (upheld.claim.paid_amount, upheld.claim.refunded_amount) == (0, 0)
+    assert upheld.resolution == "staff"
+    # The demo citizen's claim awaiting their answer
+    assert Claim.objects.get(citizen=demo).status == ClaimStatus.AWAITING_GUEST
     # An open dispute of a record of the resident's own (a bill recorded overdue),
     # awaiting its biller, the record counting meanwhile
     own = Dispute.objects.get(claim_dispute__isnull=True, event__kind=EventKinds.BILL_OVERDUE)
@@ -533,35 +571,22 @@ def test_the_databases_deferred_checks_accept_the_seed_when_it_commits() -> None
 
 
 def test_each_dispute_says_who_ended_it_as_the_services_would() -> None:
-    # Given the default city (staff rejected some claim disputes, the 30-day rule upheld
-    # others, some are still open)
+    # Given the default city (staff upheld some claim disputes and rejected others; one
+    # is still open: nobody but staff ends a claim dispute)
     seed()
     disputes = ClaimDispute.objects.select_related("record_dispute", "resolved_by")
     assert {dispute.status for dispute in disputes} == {"open", "upheld", "rejected"}
     for dispute in disputes:
-        # Then each says who ended it, as claim_dispute_resolve (or its sweep) writes it
+        # Then each says who ended it, as claim_dispute_resolve writes it
         shape = (dispute.resolution, dispute.resolved_automatically)
         if dispute.status == DisputeStatus.OPEN:
             assert (shape, dispute.resolved_by) == (("", False), None)
-        elif dispute.status == DisputeStatus.REJECTED:
+        else:
             assert shape == ("staff", False)
             assert dispute.resolved_by is not None
             assert dispute.resolved_by.is_staff
-        else:
-            assert (shape, dispute.resolved_by) == (("automatic", True), None)
-        # and the dispute of its record, if it had one, went to staff with it and ended
-        # with it, as staff's decision (claim_dispute_resolve decides it)
-        record = dispute.record_dispute
-        if record is not None:
-            assert record.escalated_at == record.opened_at
-            if dispute.status == DisputeStatus.OPEN:
-                assert (record.status, record.resolution) == ("escalated", "")
-            else:
-                assert (record.status, record.resolution, record.resolved_by_id) == (
-                    dispute.status,
-                    "staff",
-                    dispute.resolved_by_id,
-                )
+        # and, disputed before it was charged, its claim left no record to dispute
+        assert dispute.record_dispute is None
 
 
 def assert_reconciled() -> None:

@@ -189,7 +189,7 @@ def test_a_report_after_the_window_is_refused_and_the_last_moment_is_not(
 ) -> None:
     # Given a stay checking out on the 12th (the perk's window: 14 days)
     booking = stay(50_000)
-    body = {"outcome": outcome}
+    body: dict[str, Any] = {"outcome": outcome}
     if outcome == "damage":
         body["lines"] = LINES
     last = datetime(2030, 3, 26, 23, 59, 59, tzinfo=UTC)
@@ -607,7 +607,7 @@ def test_evidence_is_kept_by_its_content_and_served_only_to_the_claims_parties(
     for client, url in ((citizen_api, evidence[0]["url"]), (hotel_api, item["url"])):
         response = client.get(url)
         assert response.status_code == 200
-        assert b"".join(response.streaming_content) == PNG
+        assert response.getvalue() == PNG
         assert response["Content-Type"] == "image/png"
         assert response["Content-Disposition"].startswith("attachment")
     # But no one else

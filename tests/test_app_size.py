@@ -14,6 +14,12 @@ Money in and out through the payment provider (a top-up's outcome after the prov
 page, withdrawals, their history, the limits said as sentences, in three languages) took
 the files to 119,588 bytes (46 files; 102,348 as one stream, within its budget): the
 file-by-file budget went from 118,000 to 123,000, about 3% above.
+Merchants' powers bounded (a claim in full with its lines, evidence and the time left to
+accept or dispute it, and one to answer on Home; a disputed record's answer from the
+merchant and its escalation; billing limits and consent texts; bookings held near
+check-in, failed or cancelled; bills past due versus reported, in three languages, most
+of it words) took the files to about 130,700 bytes (48 files; 113,300 as one stream): the
+budgets went to 136,000 file by file and 118,000 as one stream, about 4% above.
 Growth is a decision made here, not an accident. The service worker, a template rendered
 per deploy, is not counted. No browser, no database."""
 
@@ -24,8 +30,8 @@ from pathlib import Path
 
 from client.views import STATIC_DIR, _static_names
 
-JS_CODE_BUDGET = 104_000  # bytes, all modules gzipped as one stream
-JS_BUDGET = 123_000  # bytes gzipped, all modules together, each file on its own
+JS_CODE_BUDGET = 118_000  # bytes, all modules gzipped as one stream
+JS_BUDGET = 136_000  # bytes gzipped, all modules together, each file on its own
 CSS_BUDGET = 9_100  # bytes gzipped, all style sheets together
 MODULE_BUDGET = 12_000  # bytes gzipped, any one module
 

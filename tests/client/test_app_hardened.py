@@ -9,6 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
@@ -20,7 +21,6 @@ from merchants.bills import services as bills_services
 from merchants.perks import services as perks_services
 from tests.client.test_app_basics import log_in
 from tests.conftest import PASSWORD
-from tests.merchants.conftest import code_for
 from tests.money import top_up_paid
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -67,10 +67,12 @@ def more(page: Page) -> None:
 
 
 def billing_consent(citizen) -> tuple:
+    """A biller, and its consent to bill ``citizen`` up to CN¥10,000.00 a bill, a month."""
     biller = perks_services.merchant_onboard(name="City Power & Water", category="biller")
-    consent = merchant_services.consent_redeem(
-        merchant=biller, code=code_for(citizen, scope="billing")
+    _, code = merchant_services.authorization_code_create(
+        citizen=citizen, scope="billing", max_bill_amount=1_000_000, max_monthly_amount=1_000_000
     )
+    consent = merchant_services.consent_redeem(merchant=biller, code=code)
     return biller, consent
 
 
@@ -351,17 +353,19 @@ def test_paying_the_last_bill_of_the_last_page_goes_back_to_the_first(phone, cit
 
 
 def test_bill_badges_follow_the_servers_day_not_the_phones(phone_factory, citizen) -> None:
-    # Given a server in UTC and a phone eight hours east of it
+    # Given a server in UTC and a phone eight hours east of it, and a bill issued a week ago,
+    # due today
     assert settings.TIME_ZONE == "UTC"
-    biller, consent = billing_consent(citizen)
     today = timezone.localdate()
-    bill = bills_services.bill_issue(
-        merchant=biller,
-        consent_id=consent.pk,
-        amount=5_000,
-        due_date=today,
-        description="Water, due today",
-    )
+    with time_machine.travel(timezone.now() - timedelta(days=7)):
+        biller, consent = billing_consent(citizen)
+        bill = bills_services.bill_issue(
+            merchant=biller,
+            consent_id=consent.pk,
+            amount=5_000,
+            due_date=today,
+            description="Water, due today",
+        )
     phone = phone_factory("en-US", "Asia/Shanghai")
     overdue_at = datetime.combine(today + timedelta(days=1), time.min, tzinfo=UTC)
     page = phone.page
@@ -376,8 +380,19 @@ def test_bill_badges_follow_the_servers_day_not_the_phones(phone_factory, citize
     # When the server's day ends
     page.clock.set_fixed_time(overdue_at + timedelta(minutes=1))
     page.reload()
-    # Then it is overdue
-    expect(item.locator(".badge")).to_have_text("Overdue by 1 day")
+    # Then it is past due, and says when it will be reported as overdue (30 days on)
+    expect(item.locator(".badge")).to_have_text("Past due by 1 day")
+    reported_at = overdue_at + timedelta(days=30)
+    expect(item).to_contain_text(
+        f"Unpaid on {reported_at:%b} {reported_at.day}, {reported_at.year}, "
+        "it will be reported as overdue on your record."
+    )
+    # When the server's day 30 days past due ends
+    page.clock.set_fixed_time(reported_at + timedelta(minutes=1))
+    page.reload()
+    # Then it is reported as overdue
+    expect(item.locator(".badge")).to_have_text("Past due by 31 days")
+    expect(item).to_contain_text("Reported as overdue on your record since")
     assert bill.due_date == today
 
 
@@ -474,7 +489,7 @@ def test_focus_and_announcements_beyond_axe(phone, citizen) -> None:
         merchant=biller,
         consent_id=consent.pk,
         amount=5_000,
-        due_date=timezone.localdate() + timedelta(days=3),
+        due_date=timezone.localdate() + timedelta(days=7),
         description="Gas",
     )
     page.goto(f"{phone.base_url}/app/#/bills")
@@ -502,7 +517,7 @@ def test_the_servers_words_come_as_codes_said_in_the_citizens_language(
         merchant=biller,
         consent_id=consent.pk,
         amount=1_234,
-        due_date=timezone.localdate() + timedelta(days=3),
+        due_date=timezone.localdate() + timedelta(days=7),
         description="Electricity",
     )
     bills_services.bill_pay(citizen=citizen, bill_id=bill.pk)

@@ -36,6 +36,9 @@ def one_time_code(page: Page, scope: str, merchant: str | None = None) -> str:
     go(page, tab="Use my credit")
     expect(page.get_by_role("heading", level=1)).to_have_text("Use my credit")
     page.get_by_role("radio", name=re.compile(scope)).check()
+    if scope == "Billing":
+        # (with the limits the app proposes)
+        expect(page.get_by_label("Largest single bill (CNY)")).to_have_value("500.00")
     if merchant:
         page.get_by_label("Merchant").select_option(label=f"{merchant} (Hotel)")
     page.get_by_role("button", name="Get my code").click()
@@ -87,7 +90,9 @@ def test_a_citizens_journey(phone: Phone, screenshots, accessible) -> None:
         base, "POST", "merchant/consents", key=biller_key, body={"code": code}
     )
     assert status == 201, consent
-    due = (timezone.localdate() + timedelta(days=5)).isoformat()
+    # (with the limits the app proposed: CN¥500.00 a bill, CN¥1,000.00 a month)
+    assert (consent["max_bill_amount"], consent["max_monthly_amount"]) == (50_000, 100_000)
+    due = (timezone.localdate() + timedelta(days=10)).isoformat()
     status, bill = call_api(
         base,
         "POST",
@@ -198,7 +203,7 @@ def test_a_citizens_journey(phone: Phone, screenshots, accessible) -> None:
     page.get_by_label("Why is this record wrong?").fill("I paid this bill twice by mistake.")
     page.get_by_role("button", name="Send dispute").click()
     expect(page.get_by_role("listitem").filter(has_text="Bill paid on time")).to_contain_text(
-        "Not counting while disputed"
+        "Disputed — still counts until the merchant answers"
     )
     look(page, "10-my-records")
     phone.settle()

@@ -1,6 +1,6 @@
-// Calendar arithmetic the app needs, on the server's terms: "today" and "overdue" are
-// what the server says (a bill's `overdue_at` instant, the profile's `time_zone`), never
-// this phone's calendar. Pure: no DOM; importable by Node for its tests.
+// Calendar arithmetic the app needs, on the server's terms: "today", "past due" and
+// "reported overdue" are what the server says (the profile's `time_zone`, a bill's
+// `overdue_at` instant), not this phone's calendar. Pure: no DOM; importable by Node for its tests.
 
 const DAY = 24 * 3600 * 1000;
 
@@ -25,35 +25,33 @@ export function dateIn(timeZone, now = Date.now()) {
   return `${part("year")}-${part("month")}-${part("day")}`;
 }
 
+/** This phone's calendar date ("YYYY-MM-DD") at instant `now` (ms). */
+function phoneDate(now) {
+  const local = new Date(now);
+  return [local.getFullYear(), local.getMonth() + 1, local.getDate()]
+    .map((n, i) => String(n).padStart(i ? 2 : 4, "0"))
+    .join("-");
+}
+
 /**
- * How an open bill stands at `now` (ms): {overdue, days}. Overdue once `now` reaches the
- * server's `overdue_at` (the end of the due date in the server's zone), the same rule the
- * server pays on time by; `days` is how many days it is overdue (at least 1), or how many
- * are left before its due date ends (0: due today). Days are counted on the server's
- * calendar when its `timeZone` is known, else in whole 24 hours from `overdue_at`.
- * A bill without `overdue_at` (an older server) falls back to this phone's calendar.
+ * How an open bill stands at `now` (ms): {pastDue, days, reported}. Past due once its due
+ * date has ended on the server's calendar (its zone `timeZone`, the profile's); `days` is
+ * how many days past due (at least 1), or how many are left before the due date ends (0:
+ * due today). Without the server's zone, this phone's calendar, corrected by the server's
+ * own `past_due` as loaded. `reported` once the server's `overdue_at` instant is reached
+ * (30 days past due by default): from then on the bill is an "overdue" credit record.
  */
 export function billDue(bill, now = Date.now(), timeZone = null) {
-  const end = bill.overdue_at ? Date.parse(bill.overdue_at) : Number.NaN;
-  if (Number.isNaN(end)) {
-    const local = new Date(now);
-    const today = [local.getFullYear(), local.getMonth() + 1, local.getDate()]
-      .map((n, i) => String(n).padStart(i ? 2 : 4, "0"))
-      .join("-");
-    const days = daysBetween(today, bill.due_date);
-    return days < 0 || bill.is_overdue ? { overdue: true, days: Math.max(1, -days) } : { overdue: false, days };
-  }
-  const overdue = now >= end;
-  let days;
+  let today = null;
   if (timeZone) {
     try {
-      days = daysBetween(dateIn(timeZone, now), bill.due_date);
+      today = dateIn(timeZone, now);
     } catch {
-      days = null;
+      today = null;
     }
   }
-  if (days === undefined || days === null) {
-    days = overdue ? -Math.ceil((now - end + 1) / DAY) : Math.ceil((end - now) / DAY) - 1;
-  }
-  return overdue ? { overdue: true, days: Math.max(1, -days) } : { overdue: false, days: Math.max(0, days) };
+  const days = daysBetween(today || phoneDate(now), bill.due_date);
+  const reported = now >= Date.parse(bill.overdue_at);
+  const pastDue = days < 0 || reported || (!today && bill.past_due === true);
+  return pastDue ? { pastDue: true, days: Math.max(1, -days), reported } : { pastDue: false, days, reported };
 }

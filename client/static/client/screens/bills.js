@@ -29,12 +29,14 @@ register({
     "bills.tabOpen": "Open",
     "bills.tabPaid": "Paid",
     "bills.available": "Available in your wallet: {amount}",
-    "bills.onTimeTip": "Paying on or before the due date helps your score.",
+    "bills.onTimeTip": "Paying on or before the due date helps your score. A bill still unpaid 30 days after its due date is reported as overdue.",
     "bills.dueOn": "Due {date}",
     "bills.dueToday": "Due today",
     "bills.dueTomorrow": "Due tomorrow",
     "bills.dueIn": { one: "Due in {count} day", other: "Due in {count} days" },
-    "bills.overdueBy": { one: "Overdue by {count} day", other: "Overdue by {count} days" },
+    "bills.pastDueBy": { one: "Past due by {count} day", other: "Past due by {count} days" },
+    "bills.reportOn": "Unpaid on {date}, it will be reported as overdue on your record.",
+    "bills.reported": "Reported as overdue on your record since {date}. Paying it now settles it.",
     "bills.pay": "Pay",
     "bills.payNow": "Pay now",
     "bills.confirm": "Pay {amount} to {biller} now?",
@@ -54,12 +56,14 @@ register({
     "bills.tabOpen": "Por pagar",
     "bills.tabPaid": "Pagadas",
     "bills.available": "Disponible en tu monedero: {amount}",
-    "bills.onTimeTip": "Pagar como muy tarde el día del vencimiento mejora tu puntuación.",
+    "bills.onTimeTip": "Pagar como muy tarde el día del vencimiento mejora tu puntuación. Una factura sin pagar 30 días después se comunica como impagada.",
     "bills.dueOn": "Vence el {date}",
     "bills.dueToday": "Vence hoy",
     "bills.dueTomorrow": "Vence mañana",
     "bills.dueIn": { one: "Vence en {count} día", other: "Vence en {count} días" },
-    "bills.overdueBy": { one: "Vencida hace {count} día", other: "Vencida hace {count} días" },
+    "bills.pastDueBy": { one: "Vencida hace {count} día", other: "Vencida hace {count} días" },
+    "bills.reportOn": "Si sigue sin pagar el {date}, se comunicará como impagada en tu historial.",
+    "bills.reported": "Comunicada como impagada en tu historial desde el {date}. Pagarla ahora la salda.",
     "bills.pay": "Pagar",
     "bills.payNow": "Pagar ahora",
     "bills.confirm": "¿Pagar ahora {amount} a {biller}?",
@@ -79,12 +83,14 @@ register({
     "bills.tabOpen": "待支付",
     "bills.tabPaid": "已支付",
     "bills.available": "钱包可用余额：{amount}",
-    "bills.onTimeTip": "在到期日当天或之前付款有助于提高您的评分。",
+    "bills.onTimeTip": "在到期日当天或之前付款有助于提高您的评分。到期 30 天后仍未支付的账单将作为逾期记录。",
     "bills.dueOn": "{date} 到期",
     "bills.dueToday": "今天到期",
     "bills.dueTomorrow": "明天到期",
     "bills.dueIn": { other: "{count} 天后到期" },
-    "bills.overdueBy": { other: "已逾期 {count} 天" },
+    "bills.pastDueBy": { other: "已过到期日 {count} 天" },
+    "bills.reportOn": "如到 {date} 仍未支付，将作为逾期记入您的记录。",
+    "bills.reported": "自 {date} 起已作为逾期记入您的记录。现在支付即可结清。",
     "bills.pay": "支付",
     "bills.payNow": "立即支付",
     "bills.confirm": "现在向{biller}支付 {amount}？",
@@ -102,13 +108,13 @@ register({
 });
 
 /**
- * How soon an open bill is due, as a badge: danger when overdue, warning within 3 days.
- * The server says when it becomes overdue (`overdue_at`) and in which zone its days run.
+ * How soon an open bill is due, as a badge: danger when past due, warning within 3 days.
+ * The server says in which zone its days run.
  */
 function DueBadge({ bill, timeZone }) {
-  const { overdue, days } = billDue(bill, Date.now(), timeZone);
-  if (overdue) {
-    return html`<${Badge} tone="danger">${t("bills.overdueBy", { count: days })}<//>`;
+  const { pastDue, days } = billDue(bill, Date.now(), timeZone);
+  if (pastDue) {
+    return html`<${Badge} tone="danger">${t("bills.pastDueBy", { count: days })}<//>`;
   }
   const tone = days <= 3 ? "warning" : "neutral";
   let text;
@@ -145,8 +151,9 @@ function OpenBill({ bill, timeZone, onPaid }) {
     onPaid();
   }, [error, onPaid, reset]);
   const amount = formatMoney(bill.amount, bill.currency);
-  const overdue = billDue(bill, Date.now(), timeZone).overdue;
-  return html`<li class=${`bill${overdue ? " bill-overdue" : ""}`}>
+  const { pastDue, reported } = billDue(bill, Date.now(), timeZone);
+  const reportDate = bill.overdue_at ? formatDate(bill.overdue_at) : null;
+  return html`<li class=${`bill${pastDue ? " bill-overdue" : ""}`}>
     <${BillHead} bill=${bill} />
     <p class="row bill-due">
       <span class="muted">
@@ -154,6 +161,11 @@ function OpenBill({ bill, timeZone, onPaid }) {
       </span>
       <${DueBadge} bill=${bill} timeZone=${timeZone} />
     </p>
+    ${pastDue && reportDate
+      ? html`<p class=${reported ? "bill-reported" : "muted"}>
+          <time datetime=${bill.overdue_at}>${t(reported ? "bills.reported" : "bills.reportOn", { date: reportDate })}</time>
+        </p>`
+      : null}
     ${error
       ? html`<div class="bill-error">
           <${ErrorNotice} error=${error} />

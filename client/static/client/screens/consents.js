@@ -19,10 +19,12 @@ import {
   useAllPages,
 } from "../ui.js";
 
+import { limitsSentence } from "./limits.js";
+
 register({
   en: {
     "consents.intro":
-      "A consent lets one merchant ask about you for one purpose, until a set date. You can revoke it at any time.",
+      "A consent lets one merchant ask about you, or bill you, for one purpose: a deposit waiver for a stay, or bills until you revoke it. You can revoke it at any time.",
     "consents.active": "Active",
     "consents.past": "Past consents",
     "consents.noneActive": "No merchant can ask about you right now.",
@@ -32,10 +34,10 @@ register({
     "consents.makeCode": "Show a one-time code",
     "consents.again": "To let a merchant ask about you again, show them a new one-time code.",
     "consents.revokeNote":
-      "Revoking stops that merchant's future look-ups. It does not undo bookings already made or bills already sent.",
+      "Revoking stops that merchant's future look-ups and cancels your bookings with it that have not started yet, releasing their deposits. Stays already started and bills already sent stand.",
     "consents.does.deposit_waiver":
       "Lets them ask whether your deposit can be waived. They get a yes or no, never your score.",
-    "consents.does.billing": "Lets them send you bills.",
+    "consents.does.billing": "Lets them send you bills, within the limits you set.",
     "consents.granted": "Given {date}",
     "consents.revokedOn": "Revoked on {date}",
     "consents.expiredOn": "Expired on {date}",
@@ -47,10 +49,13 @@ register({
     "consents.revokeConfirm": "Revoke now",
     "consents.revoked": "{merchant} can no longer ask about you.",
     "consents.showMore": { one: "Show {count} more", other: "Show {count} more" },
+    "consents.untilRevoked": "until you revoke it",
+    "consents.renewed": "Renewed {date}",
+    "consents.readText": "Read what you agreed to",
   },
   es: {
     "consents.intro":
-      "Un consentimiento permite que un comercio consulte sobre ti para un fin concreto, hasta una fecha fijada. Puedes revocarlo cuando quieras.",
+      "Un consentimiento permite que un comercio consulte sobre ti, o te facture, para un fin concreto: una exención de depósito para una estancia, o facturas hasta que lo revoques. Puedes revocarlo cuando quieras.",
     "consents.active": "Activos",
     "consents.past": "Consentimientos anteriores",
     "consents.noneActive": "Ahora mismo ningún comercio puede consultar sobre ti.",
@@ -61,10 +66,10 @@ register({
     "consents.again":
       "Para que un comercio pueda volver a consultar sobre ti, muéstrale un nuevo código de un solo uso.",
     "consents.revokeNote":
-      "Revocar impide que ese comercio vuelva a consultar sobre ti. No anula las reservas ya hechas ni las facturas ya enviadas.",
+      "Revocar impide que ese comercio vuelva a consultar sobre ti y anula tus reservas con él que aún no han empezado, liberando sus depósitos. Las estancias ya empezadas y las facturas ya enviadas se mantienen.",
     "consents.does.deposit_waiver":
       "Le permite preguntar si puedes quedar exento del depósito. Recibe un sí o un no, nunca tu puntuación.",
-    "consents.does.billing": "Le permite enviarte facturas.",
+    "consents.does.billing": "Le permite enviarte facturas, dentro de los límites que pusiste.",
     "consents.granted": "Otorgado el {date}",
     "consents.revokedOn": "Revocado el {date}",
     "consents.expiredOn": "Caducó el {date}",
@@ -76,9 +81,12 @@ register({
     "consents.revokeConfirm": "Revocar ahora",
     "consents.revoked": "{merchant} ya no puede consultar sobre ti.",
     "consents.showMore": { one: "Mostrar {count} más", other: "Mostrar {count} más" },
+    "consents.untilRevoked": "hasta que lo revoques",
+    "consents.renewed": "Renovado el {date}",
+    "consents.readText": "Leer lo que aceptaste",
   },
   "zh-Hans": {
-    "consents.intro": "授权允许某一商户在指定日期前，为某一用途查询您的信息。您可以随时撤销。",
+    "consents.intro": "授权允许某一商户为某一用途查询您的信息或向您发送账单：为一次入住免押金，或在您撤销前发送账单。您可以随时撤销。",
     "consents.active": "有效",
     "consents.past": "过往授权",
     "consents.noneActive": "目前没有商户可以查询您的信息。",
@@ -87,9 +95,9 @@ register({
       "当您向商户出示一次性码并被商户使用后，就会产生一项授权。授权会显示在这里，您可以随时撤销。",
     "consents.makeCode": "出示一次性码",
     "consents.again": "如需再次允许商户查询您的信息，请向其出示新的一次性码。",
-    "consents.revokeNote": "撤销后，该商户今后将无法再查询您的信息；已完成的预订和已发出的账单不受影响。",
+    "consents.revokeNote": "撤销后，该商户今后将无法再查询您的信息，您在该商户尚未开始的预订将被取消，押金随之释放；已开始的入住和已发出的账单不受影响。",
     "consents.does.deposit_waiver": "允许其询问能否免除您的押金。对方只会得到“是”或“否”，绝不会看到您的评分。",
-    "consents.does.billing": "允许其向您发送账单。",
+    "consents.does.billing": "允许其在您设置的限额内向您发送账单。",
     "consents.granted": "授权于 {date}",
     "consents.revokedOn": "已于 {date} 撤销",
     "consents.expiredOn": "已于 {date} 过期",
@@ -101,6 +109,9 @@ register({
     "consents.revokeConfirm": "立即撤销",
     "consents.revoked": "{merchant}已无法再查询您的信息。",
     "consents.showMore": { other: "再显示 {count} 项" },
+    "consents.untilRevoked": "直至您撤销",
+    "consents.renewed": "续期于 {date}",
+    "consents.readText": "查看您同意的内容",
   },
 });
 
@@ -119,9 +130,19 @@ function categoryName(category) {
   return has(`category.${category}`) ? t(`category.${category}`) : category;
 }
 
+/** The exact text the citizen was shown when making the code, with its version. */
+function ConsentText({ consent }) {
+  if (!consent.text) return null;
+  return html`<details class="consent-details">
+    <summary>${t("consents.readText")}</summary>
+    <p class="consent-text" lang=${consent.language || undefined}>${consent.text}</p>
+    ${consent.text_version ? html`<p class="muted">${t("limits.version", { version: consent.text_version })}</p>` : null}
+  </details>`;
+}
+
 /** When a past consent ended: the revocation, else the expiry. */
 function endedAt(consent) {
-  return consent.revoked_at || consent.expires_at;
+  return consent.revoked_at || consent.expires_at || consent.granted_at;
 }
 
 function Status({ consent }) {
@@ -158,6 +179,9 @@ function ConsentRow({ consent, onChanged }) {
     </div>
     <p class="muted">${categoryName(consent.merchant.category)} · ${scopeName(consent.scope)}</p>
     ${does ? html`<p>${does}</p>` : null}
+    ${consent.scope === "billing" && limitsSentence(consent)
+      ? html`<p class="consent-limits">${limitsSentence(consent)}</p>`
+      : null}
     ${consent.is_live
       ? null
       : html`<p class="consent-ended">
@@ -171,12 +195,19 @@ function ConsentRow({ consent, onChanged }) {
       <${When} value=${consent.granted_at}>
         ${t("consents.granted", { date: formatDate(consent.granted_at) })}
       <//>
-      ${consent.is_live
+      ${consent.renewed_at
+        ? html` · <${When} value=${consent.renewed_at}>
+              ${t("consents.renewed", { date: formatDate(consent.renewed_at) })}
+            <//>`
+        : null}
+      ${consent.is_live && consent.expires_at
         ? html` · <${When} value=${consent.expires_at}>
               ${t("common.until", { date: formatDate(consent.expires_at) })}
             <//>`
         : null}
+      ${consent.is_live && !consent.expires_at ? ` · ${t("consents.untilRevoked")}` : null}
     </p>
+    <${ConsentText} consent=${consent} />
     ${consent.is_live
       ? html`<div class="consent-actions">
           <${ErrorNotice} error=${revoke.error} />

@@ -5,8 +5,23 @@ import { useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { renderSVG } from "../vendor/uqr.js";
 
 import { api } from "../api.js";
-import { formatDate, has, register, t } from "../i18n.js";
-import { allPages, Button, Card, ErrorNotice, Field, html, notify, Screen, useAction, useLoad } from "../ui.js";
+import { formatDate, has, language, register, t } from "../i18n.js";
+import {
+  allPages,
+  Button,
+  Card,
+  ErrorNotice,
+  Field,
+  html,
+  Loaded,
+  notify,
+  Screen,
+  useAction,
+  useApi,
+  useLoad,
+} from "../ui.js";
+
+import { DEFAULT_LIMITS, limitsSentence, readLimits, textLanguage, typedLimit } from "./limits.js";
 
 register({
   en: {
@@ -42,12 +57,15 @@ register({
     "credit.newReady": "Here is your new code.",
     "credit.learnTitle": "What the merchant will learn",
     "credit.learn.deposit_waiver": "Only whether a deposit can be waived for you, and how much. Never your score, your band or your records.",
-    "credit.learn.billing": "Only that you agree to receive their bills in this app. Never your score, your band or your records.",
+    "credit.learn.billing": "Only that you agree to receive their bills in this app, and the limits you set. Never your score, your band or your records.",
     "credit.revoke": "Once the merchant uses the code, you can revoke that consent at any time later in Consents.",
     "credit.openConsents": "Open Consents",
     "credit.copy": "Copy code",
     "credit.copied": "Code copied.",
     "credit.done": "Done",
+    "credit.limitsLegend": "Limits on this biller's bills",
+    "credit.limitsHint": "We propose these; set what suits you. Bills above them are refused.",
+    "credit.agree": "What you agree to",
   },
   es: {
     "credit.intro": "Obtén un código de un solo uso para mostrárselo a un comercio. Sirve una vez y solo durante unos minutos.",
@@ -82,12 +100,15 @@ register({
     "credit.newReady": "Aquí tienes tu código nuevo.",
     "credit.learnTitle": "Qué sabrá el comercio",
     "credit.learn.deposit_waiver": "Solo si se te puede eximir del depósito y en qué cantidad. Nunca tu puntuación, tu nivel ni tus registros.",
-    "credit.learn.billing": "Solo que aceptas recibir sus facturas en esta app. Nunca tu puntuación, tu nivel ni tus registros.",
+    "credit.learn.billing": "Solo que aceptas recibir sus facturas en esta app, y los límites que pones. Nunca tu puntuación, tu nivel ni tus registros.",
     "credit.revoke": "Cuando el comercio use el código, podrás revocar ese consentimiento cuando quieras en Consentimientos.",
     "credit.openConsents": "Abrir Consentimientos",
     "credit.copy": "Copiar código",
     "credit.copied": "Código copiado.",
     "credit.done": "Listo",
+    "credit.limitsLegend": "Límites de las facturas de este emisor",
+    "credit.limitsHint": "Te proponemos estos; pon los que te convengan. Se rechazan las facturas que los superen.",
+    "credit.agree": "Lo que aceptas",
   },
   "zh-Hans": {
     "credit.intro": "获取一个一次性验证码出示给商户。它只能使用一次，且仅在几分钟内有效。",
@@ -122,12 +143,15 @@ register({
     "credit.newReady": "这是您的新验证码。",
     "credit.learnTitle": "商户会知道什么",
     "credit.learn.deposit_waiver": "只会知道能否为您免除押金以及免除多少，绝不会看到您的评分、等级或记录。",
-    "credit.learn.billing": "只会知道您同意在本应用中接收其账单，绝不会看到您的评分、等级或记录。",
+    "credit.learn.billing": "只会知道您同意在本应用中接收其账单以及您设置的限额，绝不会看到您的评分、等级或记录。",
     "credit.revoke": "商户使用验证码后，您以后可以随时在“授权”中撤销该授权。",
     "credit.openConsents": "打开“授权”",
     "credit.copy": "复制验证码",
     "credit.copied": "验证码已复制。",
     "credit.done": "完成",
+    "credit.limitsLegend": "该账单方的账单限额",
+    "credit.limitsHint": "以下为建议值，您可以按需设置。超出限额的账单将被拒绝。",
+    "credit.agree": "您同意的内容",
   },
 });
 
@@ -182,9 +206,44 @@ function useSecondsLeft(deadline) {
 
 // --- The form --------------------------------------------------------------------------------
 
-function CodeForm({ initialScope, initialMerchant, onCode }) {
+/** The two limits a billing code carries, typed in the wallet's currency. */
+function LimitFields({ currency, values, onInput, errors }) {
+  return html`<fieldset class="choices credit-limits">
+    <legend>${t("credit.limitsLegend")}</legend>
+    <p class="hint">${t("credit.limitsHint")}</p>
+    ${[
+      ["max_bill_amount", "single"],
+      ["max_monthly_amount", "monthly"],
+    ].map(
+      ([name, key]) => html`<${Field}
+        key=${name}
+        label=${`${t(`limits.${key}`)} (${currency})`}
+        hint=${t(`limits.${key}Hint`)}
+        name=${name}
+        inputmode="decimal"
+        autocomplete="off"
+        value=${values[name]}
+        error=${errors[name] || null}
+        onInput=${(event) => onInput(name, event.currentTarget.value)}
+      />`,
+    )}
+  </fieldset>`;
+}
+
+/** What to send for a code: its scope, its merchant if chosen, its limits, the language. */
+function codeBody(scope, merchantId, limits) {
+  const body = { scope, language: textLanguage(language()) };
+  if (merchantId) body.merchant_id = merchantId;
+  return scope === "billing" ? { ...body, ...limits } : body;
+}
+
+function CodeForm({ initialScope, initialMerchant, initialLimits, onCode }) {
   const [scope, setScope] = useState(SCOPES.includes(initialScope) ? initialScope : "deposit_waiver");
   const [merchantId, setMerchantId] = useState(initialMerchant || "");
+  const [typed, setTyped] = useState(null);
+  const [limitErrors, setLimitErrors] = useState({});
+  const wallet = useApi(scope === "billing" ? "me/wallet" : null);
+  const currency = wallet.data?.currency;
   const merchants = useMerchants();
   const action = useAction((idempotencyKey, body) =>
     api("me/authorization-codes", { method: "POST", body, idempotencyKey }),
@@ -203,12 +262,34 @@ function CodeForm({ initialScope, initialMerchant, onCode }) {
     action.reset();
   };
 
+  // The limits as typed: the last ones used, else the proposed defaults.
+  const limits = initialLimits || { max_bill_amount: DEFAULT_LIMITS.single, max_monthly_amount: DEFAULT_LIMITS.monthly };
+  const values = typed || {
+    max_bill_amount: currency ? typedLimit(limits.max_bill_amount, currency) : "",
+    max_monthly_amount: currency ? typedLimit(limits.max_monthly_amount, currency) : "",
+  };
+  const typeLimit = (name, value) => {
+    setTyped({ ...values, [name]: value });
+    setLimitErrors({});
+    action.reset();
+  };
+
   const submit = async (event) => {
     event.preventDefault();
-    const body = { scope };
+    let read = {};
+    if (scope === "billing") {
+      if (!currency) return;
+      read = readLimits(values.max_bill_amount, values.max_monthly_amount, currency);
+      setLimitErrors(read.errors || {});
+      if (read.errors) {
+        // The first field to fix takes the focus, once it shows its error.
+        setTimeout(() => document.querySelector(".credit-limits [aria-invalid=true]")?.focus(), 0);
+        return;
+      }
+    }
     // Only a merchant the list shows: what is sent is what the person sees chosen.
-    if (merchantId && choices.some((merchant) => merchant.id === merchantId)) body.merchant_id = merchantId;
-    const result = await action.run(body);
+    const chosen = merchantId && choices.some((merchant) => merchant.id === merchantId) ? merchantId : "";
+    const result = await action.run(codeBody(scope, chosen, read.limits));
     if (!result) return;
     notify(t("credit.ready"));
     onCode(result);
@@ -217,7 +298,9 @@ function CodeForm({ initialScope, initialMerchant, onCode }) {
   const fields = action.error?.fields || {};
   const merchantError = fields.merchant_id ? { message: t("credit.merchantGone") } : null;
   const scopeError = fields.scope || null;
-  const otherError = action.error && !fields.merchant_id && !fields.scope;
+  const serverLimits = { max_bill_amount: fields.max_bill_amount, max_monthly_amount: fields.max_monthly_amount };
+  const shownFields = ["merchant_id", "scope", "max_bill_amount", "max_monthly_amount"];
+  const otherError = action.error && !shownFields.some((name) => fields[name]);
   return html`<${Card} title=${t("credit.formTitle")} class="credit-form">
     <form class="form" onSubmit=${submit} novalidate>
       <fieldset class="choices" aria-describedby=${scopeError ? "credit-scope-error" : undefined}>
@@ -260,6 +343,16 @@ function CodeForm({ initialScope, initialMerchant, onCode }) {
           </option>`,
         )}
       <//>
+      ${scope === "billing"
+        ? html`<${Loaded} result=${wallet}>
+            ${() => html`<${LimitFields}
+              currency=${currency}
+              values=${values}
+              onInput=${typeLimit}
+              errors=${{ ...serverLimits, ...limitErrors }}
+            />`}
+          <//>`
+        : null}
       ${merchants.loading
         ? html`<p class="muted credit-merchants-state" role="status">${t("credit.merchantsLoading")}</p>`
         : null}
@@ -271,7 +364,7 @@ function CodeForm({ initialScope, initialMerchant, onCode }) {
         : null}
       ${otherError || merchantError ? html`<${ErrorNotice} error=${action.error} />` : null}
       <div class="button-row">
-        <${Button} type="submit" busy=${action.busy}>${t("credit.get")}<//>
+        <${Button} type="submit" busy=${action.busy || (scope === "billing" && !currency)}>${t("credit.get")}<//>
       </div>
     </form>
   <//>`;
@@ -365,12 +458,24 @@ function CodeCard({ code, onNew, onDone, renewing }) {
     <p class="visually-hidden" role="status" aria-live="polite">${announcement}</p>
     <h3>${t("credit.learnTitle")}</h3>
     <p>${t(`credit.learn.${scope}`)}</p>
+    ${code.consent_text
+      ? html`<h3>${t("credit.agree")}</h3>
+          ${scope === "billing" ? html`<p class="credit-limits-said">${limitsSentence(code)}</p>` : null}
+          <p class="consent-text">${code.consent_text}</p>`
+      : null}
     <p>${t("credit.revoke")} <a href="#/consents">${t("credit.openConsents")}</a></p>
     <div class="button-row">
       ${canCopy && !expired ? html`<${Button} variant="secondary" onClick=${copy}>${t("credit.copy")}<//>` : null}
       <${Button} variant="secondary" onClick=${onDone}>${t("credit.done")}<//>
     </div>
   </section>`;
+}
+
+/** The limits a billing code was made with, to make the next one with the same; else null. */
+function limitsOf(code) {
+  return Number.isInteger(code.max_bill_amount)
+    ? { max_bill_amount: code.max_bill_amount, max_monthly_amount: code.max_monthly_amount }
+    : null;
 }
 
 /** When the code ends by this phone's clock: the server's time, unless the clocks disagree. */
@@ -392,9 +497,7 @@ export function CreditScreen({ params = {} }) {
   );
 
   const renew = async () => {
-    const body = { scope: code.scope };
-    if (code.merchant?.id) body.merchant_id = code.merchant.id;
-    const result = await renewing.run(body);
+    const result = await renewing.run(codeBody(code.scope, code.merchant?.id, limitsOf(code)));
     if (!result) return;
     notify(t("credit.newReady"));
     setCode(withDeadline(result));
@@ -421,8 +524,9 @@ export function CreditScreen({ params = {} }) {
             key=${`${params.scope || ""}/${params.merchant || ""}`}
             initialScope=${last ? last.scope : params.scope}
             initialMerchant=${last ? last.merchant : params.merchant}
+            initialLimits=${last?.limits}
             onCode=${(result) => {
-              setLast({ scope: result.scope, merchant: result.merchant?.id || "" });
+              setLast({ scope: result.scope, merchant: result.merchant?.id || "", limits: limitsOf(result) });
               setCode(withDeadline(result));
             }}
           />

@@ -3,7 +3,7 @@
 import { useEffect } from "../vendor/preact-htm.js";
 
 import { ScoreDial } from "../dial.js";
-import { formatDateTime, formatRelative, register, t } from "../i18n.js";
+import { formatDateTime, formatMoney, formatRelative, register, t } from "../i18n.js";
 import { lastScore, rememberScore } from "../offline.js";
 import { Button, Card, html, Loaded, Money, Screen, useApi } from "../ui.js";
 
@@ -28,6 +28,9 @@ register({
     "home.perks": "Perks for me",
     "home.whoLooked": "Who looked",
     "home.records": "My records",
+    "home.toAnswer": { one: "A damage claim to answer", other: "{count} damage claims to answer" },
+    "home.claim": "{merchant} claims {amount}: answer by {date}",
+    "home.answer": "Answer",
     "home.offlineTitle": "You are offline",
     "home.offlineNoScore": "This phone has not seen your score yet. Connect to the internet to see it.",
   },
@@ -51,6 +54,9 @@ register({
     "home.perks": "Mis ventajas",
     "home.whoLooked": "Quién consultó",
     "home.records": "Mis registros",
+    "home.toAnswer": { one: "Un cargo por daños que responder", other: "{count} cargos por daños que responder" },
+    "home.claim": "{merchant} reclama {amount}: responde antes del {date}",
+    "home.answer": "Responder",
     "home.offlineTitle": "Estás sin conexión",
     "home.offlineNoScore": "Este teléfono aún no ha visto tu puntuación. Conéctate a internet para verla.",
   },
@@ -74,6 +80,9 @@ register({
     "home.perks": "我的优惠",
     "home.whoLooked": "查询记录",
     "home.records": "我的记录",
+    "home.toAnswer": { other: "{count} 项损坏索赔待您答复" },
+    "home.claim": "{merchant}索赔 {amount}：请在 {date} 前答复",
+    "home.answer": "答复",
     "home.offlineTitle": "您已离线",
     "home.offlineNoScore": "本机还没有看到过您的评分，请联网后查看。",
   },
@@ -108,7 +117,9 @@ function ScoreCard({ score, navigate }) {
 const SCORE = "me/score";
 const WALLET = "me/wallet";
 const OPEN_BILLS = "me/bills?status=open&page_size=1"; // only its count is shown
-export const HOME_LOADS = [SCORE, WALLET, OPEN_BILLS];
+// The newest claims: one awaiting an answer is at most days old, so on the first page.
+const CLAIMS = "me/claims";
+export const HOME_LOADS = [SCORE, WALLET, OPEN_BILLS, CLAIMS];
 
 const SHORTCUTS = [
   ["wallet", "home.topUp"],
@@ -119,14 +130,40 @@ const SHORTCUTS = [
   ["records", "home.records"],
 ];
 
+/** Damage claims waiting for the citizen's answer: something to do, at the top of Home. */
+function ClaimsToAnswer({ claims }) {
+  const waiting = claims.filter((claim) => claim.status === "awaiting_guest");
+  if (!waiting.length) return null;
+  return html`<${Card} title=${t("home.toAnswer", { count: waiting.length })} class="to-answer">
+    <ul class="list">
+      ${waiting.map(
+        (claim) => html`<li key=${claim.id} class="row">
+          <span>
+            ${t("home.claim", {
+              merchant: claim.merchant?.name || "",
+              amount: formatMoney(claim.amount, claim.currency),
+              date: formatDateTime(claim.respond_by),
+            })}
+          </span>
+          <a class="button button-primary" href=${`#/records?tab=claims&claim=${encodeURIComponent(claim.id)}`}>
+            ${t("home.answer")}
+          </a>
+        </li>`,
+      )}
+    </ul>
+  <//>`;
+}
+
 export function HomeScreen({ me, navigate }) {
   const score = useApi(SCORE);
   const wallet = useApi(WALLET);
   const bills = useApi(OPEN_BILLS);
+  const claims = useApi(CLAIMS);
   useEffect(() => {
     if (score.data) rememberScore(me.username, score.data);
   }, [score.data, me.username]);
   return html`<${Screen} title=${t("home.hello", { name: me.display_name || me.username })}>
+    ${claims.data ? html`<${ClaimsToAnswer} claims=${claims.data.results || []} />` : null}
     <${Loaded} result=${score}>${(data) => html`<${ScoreCard} score=${data} navigate=${navigate} />`}<//>
     <${Card} title=${t("home.available")} class="balance-card">
       <${Loaded} result=${wallet}>

@@ -195,8 +195,8 @@ class Command(BaseCommand):
         writer.write([plan], passwords={DEMO_USERNAME: make_password(DEMO_PASSWORD)})
         demo = User.objects.get(username=DEMO_USERNAME)
         write.demo_withdrawals(user=demo)
-        write.demo_claim_awaiting(user=demo)
         write.demo_upcoming_stay(user=demo, hotel=writer.merchants[city.DEMO_HOTEL.key])
+        write.demo_claim_awaiting(user=demo)
         return demo
 
     def _demo_summary(self, demo: User) -> str:

@@ -56,7 +56,7 @@ register({
     "perks.qualify.reachable": { one: "Do this and you would qualify:", other: "Do all of these and you would qualify:" },
     "perks.qualify.refreshing": "Your score is being brought up to date under the current scorecard; the perk opens once it is.",
     "perks.qualify.stepsNotEnough": "These steps help, but they are not enough on their own:",
-    "perks.qualify.blocked": "Only how your open dispute is resolved can change this: staff decide it, or it is upheld automatically 30 days after you opened it.",
+    "perks.qualify.blocked": "Only how your open dispute ends can change this: the merchant that reported the record answers it, or the record is removed if it does not answer in time.",
     "perks.qualify.noTiers": "This perk waives no part of a deposit at any band at the moment.",
     "perks.qualify.unreachable": "Nothing within reach would be enough for now, not even paying your next bills on time, completing more bookings, settling your unpaid claims, verifying your identity and waiting a few years.",
 
@@ -73,7 +73,7 @@ register({
     "perks.step.waitNoShows": "By then, older no-shows no longer count.",
     "perks.step.waitLate": "By then, older late payments no longer count.",
     "perks.step.waitAge": { one: "By then, your account is {count} day old.", other: "By then, your account is {count} days old." },
-    "perks.step.dispute": "Your open dispute is decided by {date} at the latest: staff decide it, or it is upheld automatically.",
+    "perks.step.dispute": "The merchant answers your open dispute by {date} at the latest; without an answer, the record is removed.",
   },
   es: {
     "perks.intro": "Lo que ofrece cada comercio y exactamente lo que pide. El comercio solo sabe si se te puede eximir del depósito y en qué cantidad; nunca ve tu puntuación.",
@@ -129,7 +129,7 @@ register({
     "perks.qualify.reachable": { one: "Haz esto y cumplirías los requisitos:", other: "Haz todo esto y cumplirías los requisitos:" },
     "perks.qualify.refreshing": "Tu puntuación se está actualizando con el modelo de puntuación vigente; la ventaja se abrirá en cuanto termine.",
     "perks.qualify.stepsNotEnough": "Estos pasos ayudan, pero por sí solos no bastan:",
-    "perks.qualify.blocked": "Solo la resolución de tu reclamación abierta puede cambiar esto: la decide el personal, o se acepta automáticamente 30 días después de abrirla.",
+    "perks.qualify.blocked": "Solo el final de tu reclamación abierta puede cambiar esto: el comercio que comunicó el registro la responde, o el registro se elimina si no responde a tiempo.",
     "perks.qualify.noTiers": "Ahora mismo esta ventaja no exime ninguna parte del depósito en ningún nivel.",
     "perks.qualify.unreachable": "Por ahora nada a tu alcance bastaría, ni siquiera pagar a tiempo tus próximas facturas, completar más reservas, saldar tus cargos pendientes, verificar tu identidad y esperar unos años.",
 
@@ -146,7 +146,7 @@ register({
     "perks.step.waitNoShows": "Para entonces, las no presentaciones más antiguas dejarán de contar.",
     "perks.step.waitLate": "Para entonces, los pagos con retraso más antiguos dejarán de contar.",
     "perks.step.waitAge": { one: "Para entonces, tu cuenta tendrá {count} día.", other: "Para entonces, tu cuenta tendrá {count} días." },
-    "perks.step.dispute": "Tu reclamación abierta se resolverá como tarde el {date}: la decide el personal, o se acepta automáticamente.",
+    "perks.step.dispute": "El comercio responderá a tu reclamación abierta como tarde el {date}; sin respuesta, el registro se elimina.",
   },
   "zh-Hans": {
     "perks.intro": "各商户提供什么优惠，以及具体要求。商户只会知道能否为您免除押金、免除多少，绝不会看到您的评分。",
@@ -202,7 +202,7 @@ register({
     "perks.qualify.reachable": { other: "完成以下所有事项即可符合条件：" },
     "perks.qualify.refreshing": "您的评分正在按现行评分卡更新，更新完成后即可享受此优惠。",
     "perks.qualify.stepsNotEnough": "以下事项有帮助，但仅靠它们还不够：",
-    "perks.qualify.blocked": "只有您处理中的异议的结果能改变这一点：由工作人员裁定，或在您提出异议 30 天后自动支持。",
+    "perks.qualify.blocked": "只有您处理中的异议的结果能改变这一点：由提供该记录的商户答复，或商户未按时答复时移除该记录。",
     "perks.qualify.noTiers": "此优惠目前在任何等级都不免除押金。",
     "perks.qualify.unreachable": "目前力所能及的事都不够，即使按时支付接下来的账单、完成更多预订、结清未付索赔、验证身份并再等几年也不行。",
 
@@ -219,6 +219,6 @@ register({
     "perks.step.waitNoShows": "到那时，较早的未入住记录将不再计入。",
     "perks.step.waitLate": "到那时，较早的逾期付款将不再计入。",
     "perks.step.waitAge": { other: "到那时，您的账户已开通 {count} 天。" },
-    "perks.step.dispute": "您处理中的异议最迟将于 {date} 有结果：由工作人员裁定，或自动支持。",
+    "perks.step.dispute": "商户最迟将于 {date} 答复您处理中的异议；未答复的，该记录将被移除。",
   },
 });

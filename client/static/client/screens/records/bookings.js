@@ -3,27 +3,14 @@ import { formatDate, formatMoney, t } from "../../i18n.js";
 import { Badge, html, usePaged } from "../../ui.js";
 
 import { byCode, claimStatusWord, Dates, PagedList, statusWord } from "./common.js";
+import { bookingProblem, depositText } from "./texts.js";
 
-const BOOKING_TONE = { confirmed: "neutral", completed: "ok" };
+const BOOKING_TONE = { confirmed: "neutral", completed: "ok", hold_failed: "danger", cancelled: "neutral" };
 const OUTCOME_TONE = { ok: "ok", damage: "danger", no_show: "warning" };
 
-function depositText(booking) {
-  const money = (amount) => formatMoney(amount, booking.currency);
-  if (!booking.deposit_amount) return t("records.noDeposit");
-  const parts = [];
-  if (booking.waived_amount) parts.push(t("records.waived", { amount: money(booking.waived_amount) }));
-  if (booking.hold_amount) {
-    const key = booking.status === "confirmed" ? "records.held" : "records.wasHeld";
-    parts.push(t(key, { amount: money(booking.hold_amount) }));
-  }
-  const detail = parts.length === 2 ? t("records.and", { first: parts[0], second: parts[1] }) : parts[0] || "";
-  return detail
-    ? t("records.deposit", { amount: money(booking.deposit_amount), detail })
-    : money(booking.deposit_amount);
-}
-
-function BookingItem({ booking, navigate }) {
+function BookingItem({ booking }) {
   const claim = booking.claim;
+  const problem = bookingProblem(booking);
   return html`<li class="records-item">
     <div class="row">
       <h2 class="records-item-title">${booking.merchant?.name || booking.reference}</h2>
@@ -41,6 +28,7 @@ function BookingItem({ booking, navigate }) {
       ]}
     />
     <p class="records-deposit">${depositText(booking)}</p>
+    ${problem ? html`<p class=${`notice${booking.status === "hold_failed" ? " notice-error" : ""}`}>${problem}</p>` : null}
     ${booking.outcome
       ? html`<p class="records-outcome">
           <${Badge} tone=${OUTCOME_TONE[booking.outcome] || "neutral"}>${byCode("outcome", booking.outcome)}<//>
@@ -48,12 +36,7 @@ function BookingItem({ booking, navigate }) {
       : null}
     ${claim
       ? html`<p>
-          <a
-            href="#/records?tab=claims"
-            onClick=${(event) => {
-              event.preventDefault();
-              navigate("records", { tab: "claims" });
-            }}
+          <a href=${`#/records?tab=claims&claim=${encodeURIComponent(claim.id)}`}
             >${t("records.bookingClaim", {
               amount: formatMoney(claim.amount, claim.currency),
               status: claimStatusWord(claim.status),
@@ -64,6 +47,9 @@ function BookingItem({ booking, navigate }) {
     <${Dates}
       items=${[
         html`<time datetime=${booking.created_at}>${t("records.booked", { date: formatDate(booking.created_at) })}</time>`,
+        booking.checked_in_at
+          ? html`<time datetime=${booking.checked_in_at}>${t("records.checkedIn", { date: formatDate(booking.checked_in_at) })}</time>`
+          : null,
         booking.completed_at
           ? html`<time datetime=${booking.completed_at}>${t("records.completedOn", { date: formatDate(booking.completed_at) })}</time>`
           : null,
@@ -72,9 +58,9 @@ function BookingItem({ booking, navigate }) {
   </li>`;
 }
 
-export function BookingsPanel({ navigate }) {
+export function BookingsPanel() {
   const list = usePaged("me/bookings");
   return html`<${PagedList} list=${list} empty=${t("records.bookingsEmpty")} label=${t("records.tab.bookings")}>
-    ${(booking) => html`<${BookingItem} key=${booking.id} booking=${booking} navigate=${navigate} />`}
+    ${(booking) => html`<${BookingItem} key=${booking.id} booking=${booking} />`}
   <//>`;
 }

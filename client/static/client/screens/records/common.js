@@ -9,9 +9,6 @@ import { Button, Card, Empty, ErrorNotice, Field, html, Loaded, Pager, useAction
 import "./messages.js";
 
 export const TABS = ["records", "disputes", "claims", "bookings"];
-const DISPUTE_DAYS = 30;
-const DAY = 24 * 3600 * 1000;
-export const LONG = { dateStyle: "long" };
 
 /** A message by code when this app knows it, else the server's own text. */
 export function byCode(prefix, code, fallback) {
@@ -25,11 +22,6 @@ export function statusWord(status) {
 /** A claim's status (its own words: in Spanish a claim, "cargo", is masculine). */
 export function claimStatusWord(status) {
   return byCode("records.claimStatus", status, statusWord(status));
-}
-
-/** When an open dispute is upheld automatically: 30 days after it was opened. */
-export function autoUpholdDate(openedAt) {
-  return new Date(new Date(openedAt).getTime() + DISPUTE_DAYS * DAY);
 }
 
 /**

@@ -37,7 +37,7 @@ export function RecordsScreen({ params = {}, navigate }) {
       tabindex="0"
       class="records-panel"
     >
-      <${Panel} key=${tab} navigate=${navigate} />
+      <${Panel} key=${tab} params=${params} navigate=${navigate} />
     </div>
   <//>`;
 }

@@ -1,30 +1,20 @@
-// The records panel: what the score is made of, each record disputable.
+// The records panel: what the score is made of, each record disputable once; a disputed
+// record shows its dispute where it stands (it still counts until the merchant answers).
 import { useState } from "../../vendor/preact-htm.js";
 
 import { api } from "../../api.js";
 import { formatDate, t } from "../../i18n.js";
-import { Button, html, Money, notify, usePaged } from "../../ui.js";
+import { Button, html, Money, notify, useApi, usePaged } from "../../ui.js";
 
-import { byCode, Dates, describeRecord, DisputeForm, LONG, PagedList } from "./common.js";
+import { byCode, Dates, describeRecord, DisputeForm, PagedList } from "./common.js";
+import { DisputeState } from "./disputes.js";
+import { countsSituation } from "./texts.js";
 
-function countsText(event) {
-  if (event.status === "removed") return { tone: "neutral", text: t("records.removed") };
-  if (event.status === "disputed") return { tone: "warning", text: t("records.notCounting") };
-  if (event.counts) {
-    return { tone: "ok", text: t("records.countsUntil", { date: formatDate(event.counts_until, LONG) }) };
-  }
-  const now = Date.now();
-  if (event.settled_at && new Date(event.settled_at).getTime() <= now) {
-    return { tone: "neutral", text: t("records.settled", { date: formatDate(event.settled_at, LONG) }) };
-  }
-  if (new Date(event.counts_until).getTime() <= now) {
-    return { tone: "neutral", text: t("records.expired", { date: formatDate(event.counts_until, LONG) }) };
-  }
-  return { tone: "neutral", text: t("records.notYet") };
-}
+// The citizen's disputes, to show each beside its record (one page: a person has few).
+const DISPUTES = "me/disputes?page_size=100";
 
-function RecordItem({ event, open, onOpen, onClose, onDisputed, navigate }) {
-  const counts = countsText(event);
+function RecordItem({ event, dispute, open, onOpen, onClose, onDisputed, onChanged }) {
+  const counts = countsSituation(event, dispute);
   const disputable = event.status === "active" && !event.dispute_id;
   const perform = (key, reason) =>
     api("me/disputes", {
@@ -48,20 +38,9 @@ function RecordItem({ event, open, onOpen, onClose, onDisputed, navigate }) {
       ]}
     />
     <p class=${`records-counts records-counts-${counts.tone}`}>${counts.text}</p>
-    ${event.status === "active" && event.dispute_id
-      ? html`<p class="muted">${t("records.wasDisputed")}</p>`
-      : null}
-    ${event.dispute_id
-      ? html`<p>
-          <a
-            href="#/records?tab=disputes"
-            onClick=${(click) => {
-              click.preventDefault();
-              navigate("records", { tab: "disputes" });
-            }}
-            >${t("records.seeDispute")}</a
-          >
-        </p>`
+    ${dispute ? html`<${DisputeState} dispute=${dispute} onChanged=${onChanged} />` : null}
+    ${event.dispute_id && !dispute
+      ? html`<p><a href="#/records?tab=disputes">${t("records.seeDispute")}</a></p>`
       : null}
     ${disputable
       ? html`<div class="records-actions">
@@ -91,13 +70,19 @@ function RecordItem({ event, open, onOpen, onClose, onDisputed, navigate }) {
   </li>`;
 }
 
-export function RecordsPanel({ navigate }) {
+export function RecordsPanel() {
   const list = usePaged("me/events");
+  const disputes = useApi(DISPUTES);
   const [openId, setOpenId] = useState(null);
+  const byEvent = new Map((disputes.data?.results || []).map((dispute) => [dispute.event_id, dispute]));
+  const reload = () => {
+    list.reload();
+    disputes.reload();
+  };
   const disputed = (id) => {
     setOpenId(null);
     notify(t("records.disputeSent"));
-    list.reload();
+    reload();
     // The form is gone: the record itself takes the focus, with its new status.
     setTimeout(() => document.getElementById(`record-${id}`)?.focus(), 0);
   };
@@ -108,11 +93,12 @@ export function RecordsPanel({ navigate }) {
       ${(event) => html`<${RecordItem}
         key=${event.id}
         event=${event}
+        dispute=${byEvent.get(event.id) || null}
         open=${openId === event.id}
         onOpen=${() => setOpenId(event.id)}
         onClose=${() => setOpenId(null)}
         onDisputed=${() => disputed(event.id)}
-        navigate=${navigate}
+        onChanged=${reload}
       />`}
     <//>
   </div>`;

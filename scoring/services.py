@@ -8,14 +8,14 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -63,7 +63,6 @@ from wallet.models import User
 
 logger = logging.getLogger(__name__)
 
-_Dispute = TypeVar("_Dispute", bound=DisputeBase)
 # Recording an event a little ahead of our clock is tolerated (the source's clock).
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -1197,40 +1196,6 @@ def disputes_remove_unanswered(*, at: datetime | None = None) -> int:
     if removed:
         logger.info("disputes removed unanswered", extra={"count": removed})
     return removed
-
-
-def disputes_sweep_stale(
-    disputes: QuerySet[_Dispute],
-    *,
-    resolve: Callable[..., object],
-    note: str,
-    older_than: timedelta,
-    at: datetime | None,
-) -> int:
-    """The 30-day rule for disputes that staff decide (``DisputeBase``'s states; a
-    dispute of a credit event is removed when its furnisher does not answer instead,
-    :func:`disputes_remove_unanswered`): each of ``disputes`` open for
-    ``older_than`` or more, oldest first, is upheld automatically through its kind's
-    resolve service (``resolve(dispute=, upheld=True, note=, resolved_by=None,
-    resolution=automatic)``). One resolved meanwhile (its model's ``not_open_error``) is
-    skipped, so that running it twice or in parallel changes nothing more. Returns how
-    many it upheld."""
-    cutoff = (at or timezone.now()) - older_than
-    stale = disputes.filter(status=DisputeStatus.OPEN, opened_at__lte=cutoff)
-    upheld = 0
-    for dispute in stale.order_by("opened_at").iterator():
-        try:
-            resolve(
-                dispute=dispute,
-                upheld=True,
-                note=note,
-                resolved_by=None,
-                resolution=DisputeResolution.AUTOMATIC,
-            )
-        except dispute.not_open_error:
-            continue
-        upheld += 1
-    return upheld
 
 
 # --- Reads by anyone but the citizen ---------------------------------------------------

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { setLanguageForTest } from "./support.mjs";
+import { say } from "./support.mjs";
 import { missingMessages } from "../../client/static/client/i18n.js";
 import {
   DEFAULT_LIMITS,
@@ -12,16 +12,6 @@ import {
   textLanguage,
   typedLimit,
 } from "../../client/static/client/screens/limits.js";
-
-const say = (language, run) => {
-  setLanguageForTest(language);
-  try {
-    const said = run();
-    return typeof said === "string" ? said.replace(/[\u00a0\u202f]/g, " ") : said;
-  } finally {
-    setLanguageForTest("en");
-  }
-};
 
 describe("the proposed limits", () => {
   test("500.00 a bill and 1,000.00 a month, typed as the citizen would", () => {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { setLanguageForTest } from "./support.mjs";
+import { say } from "./support.mjs";
 import { missingMessages } from "../../client/static/client/i18n.js";
 import {
   bookingProblem,
@@ -25,17 +25,6 @@ after(() => {
   if (ZONE === undefined) delete process.env.TZ;
   else process.env.TZ = ZONE;
 });
-
-/** `run` in `language`, its text with plain spaces (Intl puts no-break ones in money). */
-const say = (language, run) => {
-  setLanguageForTest(language);
-  try {
-    const said = run();
-    return typeof said === "string" ? said.replace(/[\u00a0\u202f]/g, " ") : said;
-  } finally {
-    setLanguageForTest("en");
-  }
-};
 
 const NOW = Date.parse("2026-12-06T10:00:00Z");
 const HOUR = 3600 * 1000;

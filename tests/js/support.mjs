@@ -10,3 +10,15 @@ if (typeof globalThis.document === "undefined") {
 export function setLanguageForTest(code) {
   setLanguage(code, { remember: false });
 }
+
+/** What `run` says in `language` (then back to English), its text with plain spaces:
+ * Intl puts no-break ones in money and dates. */
+export function say(language, run) {
+  setLanguageForTest(language);
+  try {
+    const said = run();
+    return typeof said === "string" ? said.replace(/[\u00a0\u202f]/g, " ") : said;
+  } finally {
+    setLanguageForTest("en");
+  }
+}

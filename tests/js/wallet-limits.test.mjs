@@ -3,24 +3,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { setLanguageForTest } from "./support.mjs";
+import { say } from "./support.mjs";
 import {
   amountError,
   limitSentence,
   readAmount,
   refusalSentence,
 } from "../../client/static/client/screens/wallet/limits.js";
-
-/** `run` in `language`, its text with plain spaces (Intl puts no-break ones in money). */
-const say = (language, run) => {
-  setLanguageForTest(language);
-  try {
-    const said = run();
-    return typeof said === "string" ? said.replace(/[\u00a0\u202f]/g, " ") : said;
-  } finally {
-    setLanguageForTest("en");
-  }
-};
 
 describe("readAmount", () => {
   test("an amount in minor units, within the most allowed now", () => {

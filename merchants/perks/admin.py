@@ -30,6 +30,7 @@ from merchants.admin import MerchantAdmin, adopt, change_url, money, money_colum
 from merchants.models import Merchant
 from merchants.perks import claims, services
 from merchants.perks import rules as rules_module
+from merchants.perks.api.claims import evidence_download
 from merchants.perks.errors import ClaimDisputeNotOpen
 from merchants.perks.models import (
     PERK_BOUND_RANGES,
@@ -454,14 +455,7 @@ class ClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         evidence = ClaimEvidence.objects.filter(pk=evidence_id, claim_id=unquote(object_id)).first()
         if evidence is None:
             raise Http404("No such evidence.")
-        response = FileResponse(
-            evidence.file.open("rb"),
-            as_attachment=True,
-            filename=evidence.name,
-            content_type=evidence.content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return evidence_download(evidence)
 
 
 def claim_lines_html(claim: Claim) -> SafeString:

@@ -130,8 +130,9 @@ class EvidenceInputSerializer(serializers.Serializer):
     )
 
 
-def _evidence_download(evidence: ClaimEvidence) -> FileResponse:
-    """The file as an attachment, with the type its content showed when uploaded."""
+def evidence_download(evidence: ClaimEvidence) -> FileResponse:
+    """The file as an attachment, with the type its content showed when uploaded, never
+    sniffed or cached elsewhere: the one way evidence is served (the API and the admin)."""
     response = FileResponse(
         evidence.file.open("rb"),
         as_attachment=True,
@@ -187,7 +188,7 @@ class MerchantClaimEvidenceDownloadView(MerchantAPIView):
         evidence = selectors.claim_evidence_for_merchant(
             merchant=self.merchant, claim_id=pk, evidence_id=evidence_id
         )
-        return _evidence_download(evidence)
+        return evidence_download(evidence)
 
 
 # --- The guest ---------------------------------------------------------------------------
@@ -287,4 +288,4 @@ class CitizenClaimEvidenceDownloadView(APIView):
         evidence = selectors.claim_evidence_for_citizen(
             citizen=request_citizen(request), claim_id=pk, evidence_id=evidence_id
         )
-        return _evidence_download(evidence)
+        return evidence_download(evidence)

@@ -20,6 +20,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 
 class MerchantCategory(models.TextChoices):
@@ -49,6 +50,7 @@ class Merchant(models.Model):
         "it (a bank account). Empty: its balance is never paid out.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ("name",)
@@ -73,6 +75,23 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who made it; empty for keys made by a command.",
+    )
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The digest is a secret's fingerprint: it stays out of the audit trail.
+    history = HistoricalRecords(excluded_fields=["digest", "last_used_at"])
 
     class Meta:
         verbose_name = "API key"

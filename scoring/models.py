@@ -21,6 +21,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 from scoring import facts
 from scoring.errors import DisputeNotOpen
@@ -130,6 +131,41 @@ class Scorecard(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     activated_at = models.DateTimeField(null=True, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
+    # Four eyes: a draft goes live only when someone who neither wrote nor submitted it
+    # approves it (``scoring.services.scorecard_approve``).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who last changed the draft's definition.",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who asked for approval; empty while the draft is being written.",
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The second member of staff, who approved and activated it.",
+    )
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ("-version",)
@@ -402,6 +438,8 @@ class Dispute(DisputeBase):
     escalation_reason = models.TextField(
         blank=True, help_text="Why the citizen asked staff to decide, if they said."
     )
+
+    history = HistoricalRecords(excluded_fields=["reason"])
 
     class Meta:
         ordering = ("-opened_at",)

@@ -1,7 +1,7 @@
 """Layers import downward only (the README's "How it is built"):
 
     common ← wallet ← scoring ← merchants ← {merchants.perks, merchants.bills}
-        ← merchants.privacy ← merchants.demo
+        ← merchants.privacy ← governance ← merchants.demo
 
 ``merchants.perks`` and ``merchants.bills`` are siblings and never import each other;
 ``client`` talks to the server only through the public API and imports none of them;
@@ -35,6 +35,17 @@ ALLOWED: dict[str, set[str]] = {
         "merchants.perks",
         "merchants.bills",
     },
+    # Staff roles, approvals' evidence and (later) the fairness audit: above every
+    # merchant app, read by none of them; only the demo seeder sits higher.
+    "governance": {
+        "common",
+        "wallet",
+        "scoring",
+        "merchants",
+        "merchants.perks",
+        "merchants.bills",
+        "merchants.privacy",
+    },
     "merchants.demo": {
         "common",
         "wallet",
@@ -43,6 +54,7 @@ ALLOWED: dict[str, set[str]] = {
         "merchants.perks",
         "merchants.bills",
         "merchants.privacy",
+        "governance",
     },
     "client": set(),
 }

@@ -21,6 +21,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
+from simple_history.models import HistoricalRecords
 
 
 class IdentityLevel(models.IntegerChoices):
@@ -41,7 +43,36 @@ class User(AbstractUser):
     identity_level = models.PositiveSmallIntegerField(
         choices=IdentityLevel.choices,
         default=IdentityLevel.NONE,
-        help_text="Set by staff after verifying a phone number or an identity document.",
+        help_text="1 once the citizen verified a phone number; 2 once staff approved an "
+        "identity document.",
+    )
+    email_verified = models.BooleanField(
+        default=False, help_text="The citizen followed the link sent to ``email``."
+    )
+    phone_number = models.CharField(
+        max_length=20, blank=True, help_text="The verified phone number (E.164), if any."
+    )
+    closed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the citizen closed the account: personal data erased, the rest kept "
+        "under a pseudonym; it can no longer log in.",
+    )
+    # The audit trail of what staff change on a person: levels, staff status and
+    # permissions. Personal data (names, e-mail, phone, password) is left out, so closing
+    # an account erases it everywhere.
+    history = HistoricalRecords(
+        excluded_fields=[
+            "password",
+            "last_login",
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "display_name",
+            "phone_number",
+        ],
+        m2m_fields=["groups", "user_permissions"],
     )
 
     class Meta(AbstractUser.Meta):  # type: ignore[name-defined]  # stubs lack AbstractUser.Meta
@@ -51,6 +82,9 @@ class User(AbstractUser):
                 condition=Q(identity_level__gte=0) & Q(identity_level__lte=2),
                 name="user_identity_level_known",
             ),
+            # Usernames are NFKC-normalised before they are stored; this makes "Demo"
+            # and "demo" one name in the database too.
+            models.UniqueConstraint(Lower("username"), name="user_username_casefold_unique"),
         ]
 
     def __str__(self) -> str:
@@ -528,3 +562,149 @@ class ReconciliationReport(models.Model):
 
     def __str__(self) -> str:
         return f"Reconciliation {self.business_date} ({'ok' if self.ok else 'differences'})"
+
+
+# --- Sign-ins, phone numbers and identity documents ------------------------------------
+
+
+class SignInKind(models.TextChoices):
+    SESSION = "session", "Web session"
+    TOKEN = "token", "App token"
+
+
+class SignIn(models.Model):
+    """One signed-in device of a citizen: a web session or an app token. Listed on
+    ``/me/sessions``; revoking it ends that session or deletes that token."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sign_ins"
+    )
+    kind = models.CharField(max_length=16, choices=SignInKind.choices)
+    session_key = models.CharField(max_length=40, blank=True, db_index=True)
+    token_key = models.CharField(
+        max_length=25, blank=True, db_index=True, help_text="The app token's public prefix."
+    )
+    client = models.CharField(max_length=200, blank=True, help_text="The client's User-Agent.")
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-last_used_at",)
+        indexes: ClassVar = [
+            models.Index(fields=("user", "ended_at"), name="sign_in_user_open"),
+        ]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=(Q(kind="session") & ~Q(session_key="") & Q(token_key=""))
+                | (Q(kind="token") & Q(session_key="") & ~Q(token_key="")),
+                name="sign_in_one_credential",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.user_id} ({self.client or 'unknown client'})"
+
+
+class PhoneVerification(models.Model):
+    """A one-time code sent to a phone number; a right code (before ``expires_at`` and
+    within the attempt limit) verifies the number and raises the citizen to level 1.
+    Only the code's digest is kept."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="phone_verifications"
+    )
+    number = models.CharField(max_length=20, help_text="E.164, e.g. +8613800138000.")
+    code_digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes: ClassVar = [
+            models.Index(fields=("user", "-created_at"), name="phone_verification_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.user_id})"
+
+
+class IdentityDocumentKind(models.TextChoices):
+    PASSPORT = "passport", "Passport"
+    NATIONAL_ID = "national_id", "National identity card"
+    DRIVING_LICENCE = "driving_licence", "Driving licence"
+
+
+class IdentityDocumentStatus(models.TextChoices):
+    PENDING = "pending", "Pending review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+def identity_document_upload_to(instance: IdentityDocument, filename: str) -> str:
+    # Never the uploaded name: it may carry personal data, and paths must not collide.
+    return f"identity-documents/{instance.user_id}/{uuid.uuid4().hex}"
+
+
+class IdentityDocument(models.Model):
+    """An identity document a citizen uploaded for review. Staff approve it (level 2) or
+    reject it with a reason the citizen sees; the file is deleted after the decision and
+    only its kind, country, last digits, digest and the decision are kept."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="identity_documents"
+    )
+    kind = models.CharField(max_length=32, choices=IdentityDocumentKind.choices)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. CN.")
+    file = models.FileField(upload_to=identity_document_upload_to, max_length=200, blank=True)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64, help_text="Digest of the file as reviewed.")
+    status = models.CharField(
+        max_length=16,
+        choices=IdentityDocumentStatus.choices,
+        default=IdentityDocumentStatus.PENDING,
+    )
+    reason = models.CharField(
+        max_length=300, blank=True, help_text="Why it was rejected, in words the citizen sees."
+    )
+    number_last_digits = models.CharField(
+        max_length=4, blank=True, help_text="The document number's last digits, as reviewed."
+    )
+    evidence_note = models.CharField(
+        max_length=500, blank=True, help_text="What the reviewer checked."
+    )
+    submitted_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ("-submitted_at",)
+        indexes: ClassVar = [
+            models.Index(fields=("status", "submitted_at"), name="identity_document_queue"),
+        ]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_at__isnull=False)),
+                name="identity_document_decided_once",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(reason=""),
+                name="identity_document_rejected_with_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.country}) of {self.user_id}"

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from merchants.models import Consent, Merchant
 from merchants.perks.errors import ClaimDisputeNotOpen
@@ -64,6 +65,7 @@ class Perk(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         db_table = "merchants_perk"
@@ -85,6 +87,70 @@ class Perk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.merchant}"
+
+
+class PerkChangeStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting approval"
+    APPLIED = "applied", "Approved and applied"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class PerkChange(models.Model):
+    """A proposed change of what a perk decides (its rules, the most it waives, its
+    bounds, whether it is active). It goes live only when a second member of staff
+    approves it (``merchants.perks.services.perk_change_approve``); the one who proposed
+    it cannot. ``perk`` is empty for a new perk, created on approval."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    perk = models.ForeignKey(
+        Perk, on_delete=models.PROTECT, null=True, blank=True, related_name="changes"
+    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=32, choices=PerkKind.choices)
+    rules = models.JSONField()
+    max_amount = models.BigIntegerField()
+    is_active = models.BooleanField()
+    booking_max_days_ahead = models.PositiveSmallIntegerField()
+    booking_max_nights = models.PositiveSmallIntegerField()
+    claim_window_days = models.PositiveSmallIntegerField()
+    note = models.TextField(blank=True, help_text="Why: what the change is for.")
+    status = models.CharField(
+        max_length=16, choices=PerkChangeStatus.choices, default=PerkChangeStatus.PENDING
+    )
+    # What the perk looked like when the change was proposed: a change proposed against
+    # an older state is refused on approval, never applied over someone else's change.
+    base_updated_at = models.DateTimeField(null=True, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-proposed_at",)
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_at__isnull=False)),
+                name="perk_change_decided_once",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="applied") | ~Q(decided_by=F("proposed_by")),
+                name="perk_change_four_eyes",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Change of {self.get_kind_display()} at {self.merchant} ({self.status})"
 
 
 class Decision(models.Model):
@@ -417,6 +483,8 @@ class ClaimDispute(DisputeBase):
         related_name="claim_dispute",
         help_text="The dispute of the claim's credit record, if it had one.",
     )
+
+    history = HistoricalRecords(excluded_fields=["reason"])
 
     class Meta(DisputeBase.Meta):
         db_table = "merchants_claimdispute"

@@ -169,6 +169,10 @@ class Scorecard(models.Model):
 
     class Meta:
         ordering = ("-version",)
+        permissions: ClassVar = [
+            ("submit_scorecard", "Can submit a scorecard draft for approval"),
+            ("approve_scorecard", "Can approve and activate a scorecard someone else wrote"),
+        ]
         constraints: ClassVar = [
             models.UniqueConstraint(
                 fields=("status",),

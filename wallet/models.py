@@ -691,6 +691,9 @@ class IdentityDocument(models.Model):
 
     class Meta:
         ordering = ("-submitted_at",)
+        permissions: ClassVar = [
+            ("review_identitydocument", "Can approve or reject an identity document"),
+        ]
         indexes: ClassVar = [
             models.Index(fields=("status", "submitted_at"), name="identity_document_queue"),
         ]

@@ -137,6 +137,9 @@ class PerkChange(models.Model):
 
     class Meta:
         ordering = ("-proposed_at",)
+        permissions: ClassVar = [
+            ("approve_perkchange", "Can approve a perk change someone else proposed"),
+        ]
         constraints: ClassVar = [
             models.CheckConstraint(
                 condition=Q(status="pending", decided_at__isnull=True)

@@ -9,7 +9,8 @@ at the functions here:
 - the lockout is keyed by the account name only (``AXES_LOCKOUT_PARAMETERS``), normalised
   like every account name (:func:`lockout_username`): an attacker rotating addresses is
   still stopped, and ``Alice`` and ``alice`` are one account;
-- the address axes records and logs is :func:`common.throttling.client_address`;
+- the address axes records and logs is :func:`common.throttling.client_address`
+  (:func:`lockout_address`);
 - ``LOGIN_FAILURE_LIMIT`` failures lock the account for ``LOGIN_LOCKOUT_BASE_SECONDS``,
   each further failure once that lock has passed doubles the delay, up to
   ``LOGIN_LOCKOUT_MAX_SECONDS`` (:func:`lockout_delay`; :class:`LoginLockoutHandler`).
@@ -26,6 +27,8 @@ rows it keeps hold an address and a user agent only while their failures count.
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import logging
 import math
 from datetime import datetime, timedelta
@@ -46,6 +49,9 @@ from common.throttling import account_name_normalise, client_address
 
 logger = logging.getLogger(__name__)
 
+# The longest account name axes' attempt rows hold.
+USERNAME_MAX_LENGTH = 255
+
 
 def lockout_username(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str | None:
     """``AXES_USERNAME_CALLABLE``: the account an attempt is counted against, normalised
@@ -61,7 +67,23 @@ def lockout_username(request: HttpRequest | None, credentials: dict[str, Any] | 
         value = data.get("username") if hasattr(data, "get") else None
     if not isinstance(value, str) or not value.strip():
         return None
-    return account_name_normalise(value)
+    name = account_name_normalise(value)
+    if len(name) > USERNAME_MAX_LENGTH:
+        # NFKC may lengthen a name (one character can become eighteen); axes keeps 255.
+        name = "sha256:" + hashlib.sha256(name.encode()).hexdigest()
+    return name
+
+
+def lockout_address(request: HttpRequest) -> str | None:
+    """``AXES_CLIENT_IP_CALLABLE``: :func:`common.throttling.client_address`, or None
+    when the server was not given an IP address (a Unix socket): axes stores an IP
+    address or nothing."""
+    address = client_address(request)
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return address
 
 
 def failure_limit(request: HttpRequest | None, credentials: dict[str, Any] | None) -> int:
@@ -142,9 +164,7 @@ def lockout_response(
         "login locked out",
         extra={"address": client_address(request), "retry_after": retry_after},
     )
-    detail = (
-        f"Too many failed logins for this account; try again in {retry_after} seconds."
-    )
+    detail = f"Too many failed logins for this account; try again in {retry_after} seconds."
     response: HttpResponse
     if request.path.startswith("/api/"):
         body = problem(

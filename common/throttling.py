@@ -27,7 +27,7 @@ never believed, so it cannot buy itself a fresh count with each request.
 
 Requests per account (:class:`AccountRateThrottle`) are counted under the account name
 the request gives (a username, an e-mail address), normalised by
-:func:`account_name_normalise`, so that ``Alice``, ``alice`` and ``ａｌｉｃｅ`` share one
+:func:`account_name_normalise`, so that ``Alice``, ``alice`` and its full-width twin share one
 count whether or not such an account exists. How a view uses both::
 
     class PasswordResetView(AuthThrottledView):  # or any APIView
@@ -149,8 +149,8 @@ class ScopedRateThrottle(CacheOutageMixin, throttling.ScopedRateThrottle):
 
 def account_name_normalise(value: str) -> str:
     """The form under which two spellings of one account name are the same: Unicode
-    compatibility forms folded (NFKC: full-width ``ｄｅｍｏ`` is ``demo``), case folded,
-    surrounding spaces dropped. Usernames and e-mail addresses alike."""
+    compatibility forms folded (NFKC: ``demo`` typed in full-width letters is ``demo``),
+    case folded, surrounding spaces dropped. Usernames and e-mail addresses alike."""
     return unicodedata.normalize("NFKC", value).casefold().strip()
 
 

@@ -40,7 +40,8 @@ def address_of(
     meta: dict[str, str] = {}
     if forwarded is not None:
         meta["HTTP_X_FORWARDED_FOR"] = forwarded
-    request = RequestFactory().get("/", **meta)
+    request = RequestFactory().get("/")
+    request.META.update(meta)
     if remote is None:
         del request.META["REMOTE_ADDR"]
     else:

@@ -18,8 +18,8 @@ from rest_framework.views import APIView
 
 from common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from common.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_MAX_KEY_LENGTH
-from common.schema import PAGE_NOT_FOUND, problem_responses
 from common.lockout import lockout_reset
+from common.schema import PAGE_NOT_FOUND, problem_responses
 from common.throttling import AccountRateThrottle, ScopedRateThrottle
 from wallet import selectors, services
 from wallet.api.citizen import request_citizen

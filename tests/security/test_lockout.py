@@ -19,13 +19,16 @@ from axes.models import AccessAttempt, AccessLog
 from django.core.cache import cache
 from django.test import Client
 from knox.models import AuthToken
-from rest_framework.test import APIClient
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.throttling import ScopedRateThrottle
 
 from common.lockout import lockout_reset
 from common.throttling import AccountRateThrottle
 from tests.conftest import PASSWORD
 from wallet import services
+from wallet.api.views import AuthThrottledView
 from wallet.models import User
 
 pytestmark = pytest.mark.django_db
@@ -308,3 +311,42 @@ def test_a_request_without_an_ip_address_is_counted_without_one(
 ) -> None:
     assert token(api, "alice", "wrong", REMOTE_ADDR="").status_code == 401
     assert list(AccessAttempt.objects.values_list("username", "ip_address")) == [("alice", None)]
+
+
+class ResetLikeView(AuthThrottledView):
+    """How a password-reset view is throttled: per address and per username or e-mail."""
+
+    throttle_scope = "password_reset"
+    throttle_account_fields = ("username", "email")
+
+    def post(self, request: Request) -> Response:
+        return Response(status=202)
+
+
+def test_a_view_names_the_fields_that_name_an_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    rates = {
+        **ScopedRateThrottle.THROTTLE_RATES,
+        "password_reset": "1000/min",
+        "password_reset_account": "2/min",
+    }
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(AccountRateThrottle, "THROTTLE_RATES", rates)
+    view = ResetLikeView.as_view()
+    factory = APIRequestFactory()
+
+    def ask(body: Any, address: str) -> int:
+        request = factory.post("/reset", body, format="json", REMOTE_ADDR=address)
+        return view(request).status_code
+
+    # One address, spelled three ways, from three clients: the third is throttled
+    statuses = [
+        ask({"email": email}, f"203.0.113.{n}")
+        for n, email in enumerate(["Alice@Example.com", "alice@example.com", "ALICE@example.COM"])
+    ]
+    assert statuses == [202, 202, 429]
+    # The same address given beside a username: throttled all the same
+    assert ask({"username": "someone", "email": "alice@example.com"}, "203.0.113.9") == 429
+    # Another account, and a body naming none, are not
+    assert ask({"email": "bob@example.com"}, "203.0.113.1") == 202
+    assert ask({"username": "someone"}, "203.0.113.1") == 202
+    assert ask([], "203.0.113.1") == 202

@@ -985,6 +985,9 @@ class ClaimDisputeAdmin(
         if request.method != "POST" and not dispute.is_open:
             self.message_user(request, ClaimDisputeNotOpen.default_detail, messages.ERROR)
             return back
+        if request.method != "POST" and staff_read_purpose(request, dispute.citizen_id) is None:
+            # The page shows the claim: it is read from the dispute's page, after saying why.
+            return back
         form = ResolutionForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             resolved, _ = self.resolve_each(

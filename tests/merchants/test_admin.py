@@ -1031,8 +1031,12 @@ def test_the_claim_dispute_resolve_page_is_the_disputes_one_with_the_claim_shown
 ) -> None:
     # Given a disputed claim of 120.00
     dispute = disputed_claim(hotel, reliable)
-    # When staff open its reject page
-    page = admin_client.get(admin_url(ClaimDispute, "reject", dispute.pk))
+    # When staff open its reject page: first the dispute's, saying why (a logged read)
+    reject = admin_url(ClaimDispute, "reject", dispute.pk)
+    unexplained = admin_client.get(reject)
+    assert unexplained["Location"] == admin_url(ClaimDispute, "change", dispute.pk)
+    give_purpose(admin_client, admin_url(ClaimDispute, "change", dispute.pk))
+    page = admin_client.get(reject)
     # Then it is the one resolve page, with the claim's columns and no changelist action
     content = page.content.decode()
     assert page.templates[0].name == "admin/dispute_resolve.html"

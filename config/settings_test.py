@@ -64,3 +64,6 @@ PAYMENTS_LIMITS = {
     )
     for level in (0, 1, 2)
 }
+
+# Text messages (phone codes) are kept in wallet.sms.outbox, never printed or sent.
+SMS_BACKEND = "wallet.sms.LocmemBackend"

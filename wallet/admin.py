@@ -220,16 +220,17 @@ class IdentityDocumentAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[IdentityDocument]:
+        # Annotated before ordering by it (ModelAdmin.get_queryset orders first).
         return (
-            super()
-            .get_queryset(request)
-            .annotate(
+            IdentityDocument.objects.annotate(
                 queue_rank=Case(
                     When(status=IdentityDocumentStatus.PENDING, then=Value(0)),
                     default=Value(1),
                     output_field=IntegerField(),
                 )
             )
+            .select_related("user", "decided_by")
+            .order_by(*self.get_ordering(request))
         )
 
     def get_ordering(self, request: HttpRequest) -> tuple[str, ...]:
@@ -321,7 +322,7 @@ class IdentityDocumentAdmin(admin.ModelAdmin):
         if document.status != IdentityDocumentStatus.PENDING:
             self.message_user(request, "This document was already decided.", messages.WARNING)
             return HttpResponseRedirect(change_url)
-        form = IdentityDocumentReviewForm(request.POST or None)
+        form = IdentityDocumentReviewForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             staff = request.user
             if not isinstance(staff, User):  # the admin site serves only signed-in staff

@@ -42,7 +42,7 @@ def sent_code(index: int = -1) -> str:
     return match.group(1)
 
 
-def ask_code(client: APIClient, number: str = NUMBER):  # noqa: ANN201 - the test client's response
+def ask_code(client: APIClient, number: str = NUMBER):
     return client.post(PHONE, {"number": number}, format="json")
 
 

@@ -525,12 +525,14 @@ RETENTION_SIGN_INS_DAYS = env.int("RETENTION_SIGN_INS_DAYS", default=30)
 RETENTION_AUTHORIZATION_CODES_DAYS = env.int("RETENTION_AUTHORIZATION_CODES_DAYS", default=30)
 RETENTION_EVENTS_GRACE_DAYS = env.int("RETENTION_EVENTS_GRACE_DAYS", default=30)
 # The identity API's choice sets, named in the OpenAPI schema.
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
-    {
-        "IdentityDocumentKindEnum": "wallet.models.IdentityDocumentKind",
-        "IdentityDocumentStatusEnum": "wallet.models.IdentityDocumentStatus",
-    }
-)
+_ENUM_NAMES = SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]
+if isinstance(_ENUM_NAMES, dict):
+    _ENUM_NAMES.update(
+        {
+            "IdentityDocumentKindEnum": "wallet.models.IdentityDocumentKind",
+            "IdentityDocumentStatusEnum": "wallet.models.IdentityDocumentStatus",
+        }
+    )
 
 # --- Metrics -------------------------------------------------------------------------
 # /metrics (Prometheus text format) answers only a scraper sending

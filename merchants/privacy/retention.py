@@ -81,14 +81,22 @@ def sessions_purge(*, now: datetime) -> int:
 def access_log_purge(*, before: datetime) -> int:
     """Delete access-log rows created before ``before``: the one place they are
     deleted, with the database told so for this transaction only."""
+    on_postgresql = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if on_postgresql:
             cursor.execute("SELECT set_config(%s, 'on', true)", [RETENTION_PURGE_SETTING])
-        cursor.execute(
-            f"DELETE FROM {AccessLogEntry._meta.db_table} WHERE created_at < %s",  # noqa: S608
-            [before],
-        )
-        return int(cursor.rowcount)
+        try:
+            cursor.execute(
+                f"DELETE FROM {AccessLogEntry._meta.db_table} WHERE created_at < %s",  # noqa: S608
+                [before],
+            )
+            deleted = int(cursor.rowcount)
+        finally:
+            # SET LOCAL lasts until the outermost transaction ends: called inside a longer
+            # one, the rest of it must not be able to delete too.
+            if on_postgresql:
+                cursor.execute("SELECT set_config(%s, 'off', true)", [RETENTION_PURGE_SETTING])
+    return deleted
 
 
 def retention_run(*, now: datetime | None = None) -> dict[str, int]:

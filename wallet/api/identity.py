@@ -5,7 +5,6 @@ service (``wallet.identity``), an output serializer."""
 from __future__ import annotations
 
 from functools import cache
-from typing import ClassVar
 
 from babel import Locale
 from django.db.models import QuerySet
@@ -29,10 +28,11 @@ _NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "ZZ"})
 @cache
 def country_codes() -> tuple[str, ...]:
     """ISO 3166-1 alpha-2 codes (as Babel knows them), sorted."""
+    codes = (str(code) for code in Locale("en").territories)
     return tuple(
         sorted(
             code
-            for code in Locale("en").territories
+            for code in codes
             if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
         )
     )
@@ -159,7 +159,7 @@ class IdentityDocumentListView(CitizenListView):
     model = IdentityDocument
     serializer_class = IdentityDocumentOutputSerializer
     # Multipart for the upload; the list takes no body.
-    parser_classes: ClassVar = [MultiPartParser]
+    parser_classes = (MultiPartParser,)
 
     def own_rows(self, user: User) -> QuerySet[IdentityDocument]:
         return IdentityDocument.objects.filter(user=user).order_by("-submitted_at", "-pk")

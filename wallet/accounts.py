@@ -165,9 +165,7 @@ def email_verify(*, token: str) -> User:
         email = str(claims["email"])
     except (signing.BadSignature, KeyError, TypeError, ValueError) as error:
         raise TokenInvalid from error
-    user = (
-        User.objects.select_for_update().filter(public_id=public_id, is_active=True).first()
-    )
+    user = User.objects.select_for_update().filter(public_id=public_id, is_active=True).first()
     if user is None or not email or user.email != email:
         raise TokenInvalid
     if not user.email_verified:
@@ -280,10 +278,14 @@ def sign_ins_listed(*, user: User, now: datetime | None = None) -> QuerySet[Sign
     now = now or timezone.now()
     token_born_after = now - timedelta(days=settings.AUTH_TOKEN_TTL_DAYS)
     session_used_after = now - timedelta(seconds=settings.SESSION_COOKIE_AGE)
-    return SignIn.objects.filter(user=user, ended_at__isnull=True).filter(
-        Q(kind=SignInKind.TOKEN, created_at__gt=token_born_after)
-        | Q(kind=SignInKind.SESSION, last_used_at__gt=session_used_after)
-    ).order_by("-last_used_at", "-created_at", "pk")
+    return (
+        SignIn.objects.filter(user=user, ended_at__isnull=True)
+        .filter(
+            Q(kind=SignInKind.TOKEN, created_at__gt=token_born_after)
+            | Q(kind=SignInKind.SESSION, last_used_at__gt=session_used_after)
+        )
+        .order_by("-last_used_at", "-created_at", "pk")
+    )
 
 
 def sign_in_current(request: Any) -> SignIn | None:
@@ -351,9 +353,7 @@ def _sign_ins_end(sign_ins: Iterable[SignIn], *, now: datetime) -> int:
             _session_store(sign_in.session_key).delete()
     token_keys = [sign_in.token_key for sign_in in sign_ins if sign_in.kind == SignInKind.TOKEN]
     if token_keys:
-        AuthToken.objects.filter(
-            user_id=sign_ins[0].user_id, token_key__in=token_keys
-        ).delete()
+        AuthToken.objects.filter(user_id=sign_ins[0].user_id, token_key__in=token_keys).delete()
     return len(sign_ins)
 
 
@@ -459,7 +459,10 @@ class SignInMiddleware:
                 session_sign_in_remember(session, sign_in)
             return
         touched = session.get(SESSION_SIGN_IN_TOUCHED)
-        if touched is not None and now.timestamp() - float(touched) < settings.SIGN_IN_TOUCH_SECONDS:
+        if (
+            touched is not None
+            and now.timestamp() - float(touched) < settings.SIGN_IN_TOUCH_SECONDS
+        ):
             return
         if sign_in_touch(sign_in_id=sign_in_id, now=now):
             session[SESSION_SIGN_IN_TOUCHED] = now.timestamp()

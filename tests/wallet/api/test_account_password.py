@@ -127,7 +127,9 @@ def test_changing_the_password_needs_credentials(api):
 
 
 def reset_link(message) -> tuple[str, str]:
-    found = re.search(r"https://app\.example/app/#/reset\?uid=([\w-]+)&token=([\w-]+)", message.body)
+    found = re.search(
+        r"https://app\.example/app/#/reset\?uid=([\w-]+)&token=([\w-]+)", message.body
+    )
     assert found, message.body
     return found.group(1), found.group(2)
 

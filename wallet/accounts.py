@@ -430,8 +430,8 @@ class SignInMiddleware:
       recorded) gets one.
     - A token (DRF authenticates it in the view, and sets ``request.auth`` on the Django
       request): after the response, the same UPDATE at most every
-      ``SIGN_IN_TOUCH_SECONDS``, remembered in the cache. A revoked token is deleted, so
-      knox refuses it already.
+      ``SIGN_IN_TOUCH_SECONDS`` (the first one that long after the token was issued),
+      remembered in the cache. A revoked token is deleted, so knox refuses it already.
     """
 
     def __init__(self, get_response: Any) -> None:
@@ -470,6 +470,9 @@ class SignInMiddleware:
             logout(request)
 
     def _token_seen(self, token: AuthToken) -> None:
+        now = timezone.now()
+        if (now - token.created).total_seconds() < settings.SIGN_IN_TOUCH_SECONDS:
+            return  # issued moments ago: its sign-in's last_used_at is the issue
         key = f"sign-in-touched:{token.token_key}"
         try:
             due = cache.add(key, 1, settings.SIGN_IN_TOUCH_SECONDS)
@@ -479,4 +482,4 @@ class SignInMiddleware:
         if due:
             SignIn.objects.filter(
                 user_id=token.user_id, token_key=token.token_key, ended_at__isnull=True
-            ).update(last_used_at=timezone.now())
+            ).update(last_used_at=now)

@@ -80,10 +80,11 @@ def test_the_right_code_verifies_the_number_and_raises_the_level_to_one(
 
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert (body["id"], body["username"], body["identity_level"]) == (
+    assert (body["id"], body["username"], body["identity_level"], body["phone_number"]) == (
         str(citizen.public_id),
         "alice",
         1,
+        NUMBER,
     )
     citizen.refresh_from_db()
     assert (citizen.identity_level, citizen.phone_number) == (IdentityLevel.PHONE, NUMBER)

@@ -49,7 +49,7 @@ from merchants.models import AuthorizationCode
 from merchants.perks.models import Decision
 from scoring.models import AccessLogEntry, CreditEvent
 from wallet.identity import PHONE_CODE_WINDOW
-from wallet.models import PhoneVerification, SignIn
+from wallet.models import PhoneVerification, SignIn, SignInKind
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,19 @@ def sessions_purge(*, now: datetime) -> int:
         return deleted
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
     return -1
+
+
+@transaction.atomic
+def tokens_purge(*, now: datetime) -> int:
+    """Delete expired app tokens; the devices they were listed as end with them (and are
+    deleted ``RETENTION_SIGN_INS_DAYS`` later)."""
+    expired = AuthToken.objects.filter(expiry__lt=now)
+    keys = list(expired.values_list("token_key", flat=True))
+    SignIn.objects.filter(kind=SignInKind.TOKEN, token_key__in=keys, ended_at__isnull=True).update(
+        ended_at=now
+    )
+    deleted, _ = expired.delete()
+    return deleted
 
 
 @transaction.atomic
@@ -109,7 +122,7 @@ def retention_run(*, now: datetime | None = None) -> dict[str, int]:
         ended_at__lt=now - _days("RETENTION_SIGN_INS_DAYS")
     ).delete()[0]
     deleted["sessions"] = sessions_purge(now=now)
-    deleted["tokens"] = AuthToken.objects.filter(expiry__lt=now).delete()[0]
+    deleted["tokens"] = tokens_purge(now=now)
     deleted["phone_codes"] = PhoneVerification.objects.filter(
         expires_at__lt=now - PHONE_CODE_WINDOW
     ).delete()[0]

@@ -140,7 +140,7 @@ def test_each_kind_is_deleted_past_its_period_and_kept_before(citizen, hotel, cl
     Session.objects.filter(session_key=expired_session.session_key).update(
         expire_date=NOW - timedelta(seconds=1)
     )
-    wallet_services.auth_token_create(user=citizen)
+    expired_token = wallet_services.auth_token_create(user=citizen)
     live_token = wallet_services.auth_token_create(user=citizen)
     AuthToken.objects.exclude(token_key=live_token[:15]).update(expiry=NOW - timedelta(seconds=1))
     # The access log: six years to the second.
@@ -161,7 +161,13 @@ def test_each_kind_is_deleted_past_its_period_and_kept_before(citizen, hotel, cl
         "access_log": 1,
     }
     assert not SignIn.objects.filter(pk=gone_sign_in.pk).exists()
-    assert set(SignIn.objects.values_list("pk", flat=True)) == {row.pk for row in kept_sign_ins}
+    listed = SignIn.objects.filter(pk__in=[row.pk for row in [gone_sign_in, *kept_sign_ins]])
+    assert set(listed.values_list("pk", flat=True)) == {row.pk for row in kept_sign_ins}
+    # The expired token's device ended with it; the live one's is still open.
+    token_devices = SignIn.objects.filter(token_key__in=[expired_token[:15], live_token[:15]])
+    assert sorted((row.token_key, row.ended_at) for row in token_devices) == sorted(
+        [(expired_token[:15], NOW), (live_token[:15], None)]
+    )
     assert list(PhoneVerification.objects.values_list("pk", flat=True)) == [kept_code.pk]
     assert set(AuthorizationCode.objects.values_list("pk", flat=True)) == {
         redeemed.code_id,

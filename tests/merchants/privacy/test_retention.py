@@ -257,7 +257,7 @@ def test_the_daily_task_runs_the_schedule(citizen, clock):
 # --- The access log's guard on PostgreSQL --------------------------------------------
 
 
-def refused(sql: str, params: list[object]) -> None:
+def refused(sql: str, params: list[int]) -> None:
     with (
         pytest.raises(IntegrityError, match="access-log rows are append-only"),
         transaction.atomic(),

@@ -35,7 +35,7 @@ def stored_files(root: Path) -> list[Path]:
 
 
 def upload(client, content: bytes = PNG, name: str = "passport.png", **fields: str):
-    data = {"kind": "passport", "country": "CN", **fields}
+    data: dict[str, object] = {"kind": "passport", "country": "CN", **fields}
     data["file"] = SimpleUploadedFile(name, content, content_type="image/png")
     return client.post(DOCUMENTS, data, format="multipart")
 

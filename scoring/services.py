@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -1486,7 +1486,8 @@ def scorecard_authors(scorecard: Scorecard) -> set[int]:
     its submitter, and (from its history) every earlier editor and submitter. None of
     them may approve it."""
     authors = {scorecard.created_by_id, scorecard.updated_by_id, scorecard.submitted_by_id}
-    for row in Scorecard.history.filter(id=scorecard.pk).values(
+    history = cast(Any, Scorecard).history  # simple-history's manager, untyped
+    for row in history.filter(id=scorecard.pk).values(
         "created_by_id", "updated_by_id", "submitted_by_id"
     ):
         authors.update(row.values())

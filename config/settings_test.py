@@ -64,3 +64,7 @@ PAYMENTS_LIMITS = {
     )
     for level in (0, 1, 2)
 }
+
+# Admin tests sign staff in with force_login, without a second factor; the tests of the
+# two-factor login (tests/governance/test_staff_otp.py) turn it on.
+STAFF_OTP_REQUIRED = False

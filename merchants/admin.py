@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
-from common.admin import ReadOnlyAdminMixin
+from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin
 from common.money import format_money
 from merchants import selectors, services
 from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
@@ -182,7 +182,7 @@ class ApiKeyCreateForm(forms.Form):
 
 
 @admin.register(Merchant)
-class MerchantAdmin(admin.ModelAdmin):
+class MerchantAdmin(AuditTrailAdmin):
     list_display = ("name", "category", "is_active", "created_at", "settlement_balance")
     list_filter = ("category", "is_active")
     search_fields = ("name",)
@@ -353,6 +353,7 @@ class MerchantAdmin(admin.ModelAdmin):
                 merchant=merchant,
                 name=form.cleaned_data["name"],
                 expires_at=form.cleaned_data["expires_at"],
+                by=request.user,
             )
             self.log_addition(request, api_key, [{"added": {}}])
             context.update(
@@ -384,7 +385,7 @@ class RevokedFilter(admin.SimpleListFilter):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ApiKeyAdmin(ReadOnlyAdminMixin, AuditTrailAdmin):
     """Keys are created on their merchant's page (shown once) and revoked here. The
     digest is never shown: it is not a field of any page, list or search."""
 
@@ -434,7 +435,7 @@ class ApiKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             if api_key.revoked_at is not None:
                 already += 1
                 continue
-            services.api_key_revoke(api_key=api_key)
+            services.api_key_revoke(api_key=api_key, by=request.user)
             revoked += 1
         if revoked:
             self.message_user(

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from common.admin import ReadOnlyAdminMixin
+from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin
 from common.forms import IndentedJSONField
 from common.money import format_money
 from scoring import selectors, services
@@ -131,7 +131,7 @@ def _factor_row(factor: Factor) -> tuple[Any, ...]:
 
 
 @admin.register(Scorecard)
-class ScorecardAdmin(admin.ModelAdmin):
+class ScorecardAdmin(AuditTrailAdmin):
     form = ScorecardForm
     list_display = ("version", "name", "status", "created_at", "activated_at", "retired_at")
     list_display_links = ("version", "name")
@@ -500,7 +500,7 @@ class DisputeResolveAdminMixin:
 
 
 @admin.register(Dispute)
-class DisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class DisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, AuditTrailAdmin):
     """Read-only. The record's furnisher answers an open dispute (through the merchant
     API); staff decide escalated ones (a verified record the citizen escalated, or a
     record nobody furnished) through two actions, each asking for a note on the

@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from common import services as common_services
+from common.audit import history_actor
 from common.bulk import row_instance, rows_insert, rows_insert_returning
 from scoring import selectors
 from scoring.errors import (
@@ -1022,7 +1023,9 @@ def _dispute_move(
     dispute.status = to
     for name, value in changes.items():
         setattr(dispute, name, value)
-    dispute.save(update_fields=["status", *changes])
+    # The audit trail names the member of staff who resolved it, when one did.
+    with history_actor(dispute, changes.get("resolved_by")):
+        dispute.save(update_fields=["status", *changes])
     event = dispute.event
     event_status = EVENT_STATUS_FOR_RECORD_DISPUTE[to]
     if event.status != event_status:
@@ -1392,9 +1395,11 @@ def scorecard_activate(*, scorecard: Scorecard) -> Scorecard:
         raise ScorecardNotDraft()
     CompiledScorecard.from_definition(scorecard.definition)
     now = timezone.now()
-    Scorecard.objects.select_for_update().filter(status=ScorecardStatus.ACTIVE).update(
-        status=ScorecardStatus.RETIRED, retired_at=now
-    )
+    # Saved one by one (there is one), not updated in bulk: the audit trail records the
+    # retirement as it does the activation.
+    for retiring in Scorecard.objects.select_for_update().filter(status=ScorecardStatus.ACTIVE):
+        retiring.status, retiring.retired_at = ScorecardStatus.RETIRED, now
+        retiring.save(update_fields=["status", "retired_at"])
     scorecard.status, scorecard.activated_at = ScorecardStatus.ACTIVE, now
     scorecard.save(update_fields=["status", "activated_at"])
     # Every process's cached active scorecard (``selectors.scorecard_active``) is dropped

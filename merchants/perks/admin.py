@@ -23,7 +23,7 @@ from django.utils import formats, timezone
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from common.admin import ReadOnlyAdminMixin
+from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin
 from common.amounts import ABSURD_AMOUNT
 from common.forms import IndentedJSONField
 from merchants.admin import MerchantAdmin, adopt, change_url, money, money_column
@@ -181,7 +181,7 @@ class PerkForm(forms.ModelForm):
 
 
 @admin.register(Perk)
-class PerkAdmin(admin.ModelAdmin):
+class PerkAdmin(AuditTrailAdmin):
     form = PerkForm
     list_display = (
         "merchant",
@@ -495,7 +495,7 @@ def claim_evidence_html(claim: Claim) -> SafeString:
 
 
 @admin.register(ClaimDispute)
-class ClaimDisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ClaimDisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, AuditTrailAdmin):
     """Read-only, except that staff uphold or reject an open dispute on the disputes'
     resolve page, which asks for a note and calls ``claims.claim_dispute_resolve``. Staff
     see both sides: the claim's lines and evidence, and the guest's reason. Nothing

@@ -35,6 +35,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from common.audit import history_actor
 from common.bulk import row_instance, rows_insert
 from common.descriptions import claim_description, claim_refund_description
 from common.domain import FieldError, InvalidRequest
@@ -578,7 +579,8 @@ def claim_dispute_resolve(
         at=timezone.now(),
     )
     dispute.resolved_by = resolved_by
-    dispute.save(update_fields=scoring_services.DISPUTE_RESOLVED_FIELDS)
+    with history_actor(dispute, resolved_by):
+        dispute.save(update_fields=scoring_services.DISPUTE_RESOLVED_FIELDS)
     claim = selectors.claim_for_update(citizen=dispute.citizen, claim_id=dispute.claim_id)
     legacy = claim.respond_by is None  # charged when filed, before guests had a say
     if upheld:

@@ -80,8 +80,9 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # The audit trail's rows name the signed-in member of staff who made the change.
-    "simple_history.middleware.HistoryRequestMiddleware",
+    # The audit trail's rows name the signed-in member of staff who made the change
+    # (simple-history's middleware, for people only: not a merchant's API key).
+    "common.audit.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -10,7 +10,24 @@ from typing import Any
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest
+from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+from django_otp.models import Device
+
+
+class StaffLoginForm(OTPAdminAuthenticationForm):
+    """django-otp's admin login form (password, then the code), where a member of staff
+    with one device need not pick it from a list first: the code is checked against that
+    device. With several, the list is shown and one must be chosen, as django-otp asks
+    (a code tried against every device would count as a failure on the others)."""
+
+    def _chosen_device(self, user: Any) -> Device | None:
+        device: Device | None = super()._chosen_device(user)
+        if device is None:
+            devices = list(devices_for_user(user, confirmed=True))
+            if len(devices) == 1:
+                device = devices[0]
+        return device
 
 
 class StaffAdminSite(OTPAdminSite):
@@ -24,7 +41,7 @@ class StaffAdminSite(OTPAdminSite):
 
     @property  # type: ignore[override]
     def login_form(self) -> Any:
-        return OTPAdminAuthenticationForm if settings.STAFF_OTP_REQUIRED else None
+        return StaffLoginForm if settings.STAFF_OTP_REQUIRED else None
 
     @property  # type: ignore[override]
     def login_template(self) -> Any:

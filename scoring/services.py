@@ -637,6 +637,9 @@ def _disputes_write(disputes: Sequence[DisputeRecord]) -> list[Dispute]:
             )
         )
     Dispute.objects.bulk_create(written)
+    # A bulk insert writes no history: the audit trail's first row of each dispute is
+    # written here, so that its resolution later shows the old values beside the new.
+    Dispute.history.bulk_history_create(written)
     by_status: dict[str, list[uuid.UUID]] = defaultdict(list)
     for dispute in written:
         dispute.event.status = EVENT_STATUS_FOR_RECORD_DISPUTE[dispute.status]

@@ -728,7 +728,10 @@ def _claim_disputes_write(disputes: Sequence[ClaimDisputeRecord]) -> list[ClaimD
         ):
             raise ValueError("An open dispute has not been resolved.")
         written.append(dispute)
-    return ClaimDispute.objects.bulk_create(written)
+    created = ClaimDispute.objects.bulk_create(written)
+    # A bulk insert writes no history: the audit trail's first row of each dispute.
+    ClaimDispute.history.bulk_history_create(created)
+    return created
 
 
 @transaction.atomic

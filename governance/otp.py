@@ -39,12 +39,12 @@ class StaffAdminSite(OTPAdminSite):
     def __init__(self, name: str = "admin") -> None:
         AdminSite.__init__(self, name)
 
-    @property  # type: ignore[override]
-    def login_form(self) -> Any:
+    @property
+    def login_form(self) -> Any:  # type: ignore[override]
         return StaffLoginForm if settings.STAFF_OTP_REQUIRED else None
 
-    @property  # type: ignore[override]
-    def login_template(self) -> Any:
+    @property
+    def login_template(self) -> Any:  # type: ignore[override]
         return OTPAdminSite.login_template if settings.STAFF_OTP_REQUIRED else None
 
     def has_permission(self, request: HttpRequest) -> bool:

@@ -15,8 +15,8 @@ support member's reads are visible to the citizen.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.apps import apps as global_apps

@@ -18,6 +18,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from simple_history.utils import get_history_manager_for_model
 
 from common import services as common_services
 from common.audit import history_actor
@@ -639,7 +640,7 @@ def _disputes_write(disputes: Sequence[DisputeRecord]) -> list[Dispute]:
     Dispute.objects.bulk_create(written)
     # A bulk insert writes no history: the audit trail's first row of each dispute is
     # written here, so that its resolution later shows the old values beside the new.
-    Dispute.history.bulk_history_create(written)
+    get_history_manager_for_model(Dispute).bulk_history_create(written)
     by_status: dict[str, list[uuid.UUID]] = defaultdict(list)
     for dispute in written:
         dispute.event.status = EVENT_STATUS_FOR_RECORD_DISPUTE[dispute.status]

@@ -22,7 +22,6 @@ from wallet.models import (
     User,
 )
 
-
 # What makes an account powerful. Only a superuser may change them, on anyone: a member
 # of staff who could would grant themselves (or an accomplice) whatever they lack.
 PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
@@ -98,8 +97,11 @@ class UserAdmin(AuditTrailAdmin, DjangoUserAdmin):
     def _set_identity_level(
         self, request: HttpRequest, queryset: QuerySet[User], level: IdentityLevel
     ) -> None:
+        actor = request.user
+        if not isinstance(actor, User):  # the admin site serves only signed-in staff
+            raise PermissionDenied
         for user in queryset:
-            services.user_identity_level_set(user=user, level=level, actor=request.user)
+            services.user_identity_level_set(user=user, level=level, actor=actor)
         self.message_user(request, f"{queryset.count()} user(s) set to “{level.label}”.")
 
     @admin.action(description="Identity level: none", permissions=("change",))

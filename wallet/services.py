@@ -88,9 +88,7 @@ def user_password_set(*, user: User, password: str) -> User:
 
 
 @transaction.atomic
-def user_identity_level_set(
-    *, user: User, level: IdentityLevel, actor: User | None = None
-) -> User:
+def user_identity_level_set(*, user: User, level: IdentityLevel, actor: User | None = None) -> User:
     """Record what was verified: 1 a phone number, 2 an identity document. The audit
     trail's row names ``actor`` (the member of staff who decided), or, without one, the
     signed-in user of the request, or nobody (the system)."""

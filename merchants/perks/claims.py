@@ -34,6 +34,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import get_history_manager_for_model
 
 from common.audit import history_actor
 from common.bulk import row_instance, rows_insert
@@ -730,7 +731,7 @@ def _claim_disputes_write(disputes: Sequence[ClaimDisputeRecord]) -> list[ClaimD
         written.append(dispute)
     created = ClaimDispute.objects.bulk_create(written)
     # A bulk insert writes no history: the audit trail's first row of each dispute.
-    ClaimDispute.history.bulk_history_create(created)
+    get_history_manager_for_model(ClaimDispute).bulk_history_create(created)
     return created
 
 

@@ -9,7 +9,7 @@ from governance import services
 from wallet import services as wallet_services
 from wallet.models import User
 
-STAFF_PASSWORD = "staff-password-123"  # noqa: S105 - tests only
+STAFF_PASSWORD = "staff-password-123"
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from django.db import IntegrityError, connection, transaction
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
-from common.audit import HistoryRequestMiddleware
 from simple_history.models import HistoricalChanges
 
+from common.audit import HistoryRequestMiddleware
 from merchants import services as merchant_services
 from merchants.models import ApiKey, Merchant
 from merchants.perks import claims
@@ -103,7 +103,9 @@ def test_an_identity_level_set_by_a_service_names_the_actor_it_was_given(staff, 
     assert last_change(citizen) == (None, "~", {"identity_level": (1, 0)})
 
 
-def test_granting_a_group_is_recorded_with_the_groups_before_and_after(admin_client, staff, citizen):
+def test_granting_a_group_is_recorded_with_the_groups_before_and_after(
+    admin_client, staff, citizen
+):
     from django.contrib.auth.models import Group
 
     support = Group.objects.get(name="support")
@@ -217,7 +219,9 @@ def test_a_dispute_resolution_names_the_staff_member(staff, citizen):
         source="test:no-show",
     )
     dispute = scoring_services.dispute_open(citizen=citizen, event=event, reason="I was there.")
-    scoring_services.dispute_resolve(dispute=dispute, upheld=True, note="Checked.", resolved_by=staff)
+    scoring_services.dispute_resolve(
+        dispute=dispute, upheld=True, note="Checked.", resolved_by=staff
+    )
     dispute = Dispute.objects.get(pk=dispute.pk)
     user, kind, changes = last_change(dispute)
     assert (user, kind) == (staff, "~")
@@ -428,7 +432,7 @@ def test_a_change_made_by_a_merchants_key_names_no_person(hotel):
     # A merchant's API key authenticates a request as a merchant, not an account
     principal = SimpleNamespace(is_authenticated=True, merchant=hotel)
     in_request_of(
-        principal,  # type: ignore[arg-type]
+        principal,
         lambda: merchant_services.merchant_update(merchant=hotel, name="Renamed", is_active=True),
     )
     user, kind, changes = last_change(Merchant.objects.get(pk=hotel.pk))

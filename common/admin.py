@@ -1,10 +1,12 @@
-"""Admin of the shared plumbing, and the read-only mixin every app's record admins use."""
+"""Admin of the shared plumbing, the read-only mixin every app's record admins use, and
+the audit trail's admin base."""
 
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from simple_history.admin import SimpleHistoryAdmin
 
 from common import services
 from common.models import FailedTask, IdempotencyKey
@@ -21,6 +23,27 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class AuditTrailAdmin(SimpleHistoryAdmin):
+    """An admin whose "History" page is the model's audit trail (django-simple-history):
+    every change with who made it, when, and each field's old and new value.
+
+    The trail is read, never replayed: with ``SIMPLE_HISTORY_REVERT_DISABLED`` the page
+    of a past version shows no "Revert" button, but simple-history would still save a
+    POST to it; it is refused here, so a past version is a page to read and nothing more.
+    (On PostgreSQL the history tables refuse UPDATE and DELETE too.)"""
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(IdempotencyKey)

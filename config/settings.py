@@ -38,7 +38,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin on a site that asks staff for a second factor (governance.otp).
+    "governance.admin_site.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -77,8 +78,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "wallet.accounts.SignInMiddleware",
+    # request.user.is_verified(): whether this session passed the staff's second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The audit trail's rows name the signed-in member of staff who made the change
+    # (simple-history's middleware, for people only: not a merchant's API key).
+    "common.audit.HistoryRequestMiddleware",
     # Last, as django-axes documents: turns a locked-out login into its 429 (common.lockout).
     "axes.middleware.AxesMiddleware",
 ]
@@ -610,6 +616,16 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=24 * 
 # A signed-in device's "last used" is written at most this often (one UPDATE), and a
 # session whose sign-in was ended elsewhere is noticed at the latest then.
 SIGN_IN_TOUCH_SECONDS = env.int("SIGN_IN_TOUCH_SECONDS", default=300)
+# --- Staff: two-factor login, roles, audit trail (issue 18) ---------------------------
+# Every staff account signs in to the admin with a password and a TOTP code
+# (governance.otp.StaffAdminSite); enrol a device with `manage.py staff_otp_enrol USER`.
+# On by default in production (DEBUG=0); the demo (DEBUG=1) may turn it on too.
+STAFF_OTP_REQUIRED = env.bool("STAFF_OTP_REQUIRED", default=not DEBUG)
+# The name an authenticator app shows beside the staff member's code.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Open Sesame")
+# The audit trail (django-simple-history) is read, never replayed: no "Revert" in the
+# admin, and its tables are append-only on PostgreSQL (governance/0001_audit_trail).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # --- Metrics -------------------------------------------------------------------------
 # /metrics (Prometheus text format) answers only a scraper sending

@@ -78,3 +78,6 @@ SMS_BACKEND = "wallet.sms.LocmemBackend"
 # E-mails stay in django.core.mail.outbox, where the tests read them.
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 APP_BASE_URL = "https://app.example"
+# Admin tests sign staff in with force_login, without a second factor; the tests of the
+# two-factor login (tests/governance/test_staff_otp.py) turn it on.
+STAFF_OTP_REQUIRED = False

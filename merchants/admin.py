@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
-from common.admin import ReadOnlyAdminMixin
+from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin
 from common.money import format_money
 from merchants import selectors, services
 from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
@@ -182,7 +182,7 @@ class ApiKeyCreateForm(forms.Form):
 
 
 @admin.register(Merchant)
-class MerchantAdmin(admin.ModelAdmin):
+class MerchantAdmin(AuditTrailAdmin):
     list_display = ("name", "category", "is_active", "created_at", "settlement_balance")
     list_filter = ("category", "is_active")
     search_fields = ("name",)
@@ -353,6 +353,7 @@ class MerchantAdmin(admin.ModelAdmin):
                 merchant=merchant,
                 name=form.cleaned_data["name"],
                 expires_at=form.cleaned_data["expires_at"],
+                by=_staff(request),
             )
             self.log_addition(request, api_key, [{"added": {}}])
             context.update(
@@ -383,8 +384,15 @@ class RevokedFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _staff(request: HttpRequest) -> User:
+    """The signed-in member of staff, whom the audit trail names as the actor."""
+    if not isinstance(request.user, User):  # the admin site serves only signed-in staff
+        raise PermissionDenied
+    return request.user
+
+
 @admin.register(ApiKey)
-class ApiKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ApiKeyAdmin(ReadOnlyAdminMixin, AuditTrailAdmin):
     """Keys are created on their merchant's page (shown once) and revoked here. The
     digest is never shown: it is not a field of any page, list or search."""
 
@@ -434,7 +442,7 @@ class ApiKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             if api_key.revoked_at is not None:
                 already += 1
                 continue
-            services.api_key_revoke(api_key=api_key)
+            services.api_key_revoke(api_key=api_key, by=_staff(request))
             revoked += 1
         if revoked:
             self.message_user(

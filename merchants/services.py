@@ -21,6 +21,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.utils import timezone
 from django.utils.crypto import get_random_string, salted_hmac
 
+from common.audit import history_actor
 from common.bulk import row_instance, rows_insert, rows_insert_returning
 from common.domain import FieldError, InvalidRequest
 from merchants import consent_texts, selectors
@@ -70,14 +71,19 @@ def api_key_parse_prefix(raw_key: str) -> str | None:
 
 @transaction.atomic
 def api_key_create(
-    *, merchant: Merchant, name: str = "", expires_at: datetime | None = None
+    *,
+    merchant: Merchant,
+    name: str = "",
+    expires_at: datetime | None = None,
+    by: User | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new key for ``merchant``. Returns the row and the key itself, which is not
-    stored anywhere: show it once."""
+    """A new key for ``merchant``, made by ``by`` (staff; None for a command). Returns
+    the row and the key itself, which is not stored anywhere: show it once."""
     prefix = API_KEY_PREFIX + get_random_string(8, "abcdefghijkmnopqrstuvwxyz23456789")
     raw_key = f"{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey.objects.create(
         merchant=merchant,
+        created_by=by,
         name=name[:100],
         prefix=prefix,
         digest=_api_key_digest(raw_key),
@@ -87,11 +93,18 @@ def api_key_create(
     return api_key, raw_key
 
 
-def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
-    """Stop a key working at once. Revoking twice keeps the first time."""
-    ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    api_key.refresh_from_db(fields=["revoked_at"])
-    logger.info("api key revoked", extra={"prefix": api_key.prefix})
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey, by: User | None = None) -> ApiKey:
+    """Stop a key working at once; ``by`` is the member of staff who revoked it (None:
+    the system). Revoking twice keeps the first time and the first revoker. Saved (not
+    updated in bulk) so that the audit trail records it."""
+    locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    if locked.revoked_at is None:
+        locked.revoked_at, locked.revoked_by = timezone.now(), by
+        with history_actor(locked, by):
+            locked.save(update_fields=["revoked_at", "revoked_by"])
+        logger.info("api key revoked", extra={"prefix": locked.prefix})
+    api_key.revoked_at, api_key.revoked_by_id = locked.revoked_at, locked.revoked_by_id
     return api_key
 
 

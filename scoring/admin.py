@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from common.admin import ReadOnlyAdminMixin
+from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin
 from common.domain import DomainError
 from common.forms import IndentedJSONField
 from common.money import format_money
@@ -141,7 +141,7 @@ def _factor_row(factor: Factor) -> tuple[Any, ...]:
 
 
 @admin.register(Scorecard)
-class ScorecardAdmin(admin.ModelAdmin):
+class ScorecardAdmin(AuditTrailAdmin):
     form = ScorecardForm
     list_display = ("version", "name", "status", "created_at", "activated_at", "retired_at")
     list_display_links = ("version", "name")
@@ -683,7 +683,7 @@ class DisputeResolveAdminMixin:
 
 @admin.register(Dispute)
 class DisputeAdmin(
-    StaffReadAdminMixin, DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+    StaffReadAdminMixin, DisputeResolveAdminMixin, ReadOnlyAdminMixin, AuditTrailAdmin
 ):
     """Read-only. The record's furnisher answers an open dispute (through the merchant
     API); staff decide escalated ones (a verified record the citizen escalated, or a

@@ -18,8 +18,10 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from simple_history.utils import get_history_manager_for_model
 
 from common import services as common_services
+from common.audit import history_actor
 from common.bulk import row_instance, rows_insert, rows_insert_returning
 from common.domain import Forbidden
 from scoring import selectors
@@ -639,6 +641,9 @@ def _disputes_write(disputes: Sequence[DisputeRecord]) -> list[Dispute]:
             )
         )
     Dispute.objects.bulk_create(written)
+    # A bulk insert writes no history: the audit trail's first row of each dispute is
+    # written here, so that its resolution later shows the old values beside the new.
+    get_history_manager_for_model(Dispute).bulk_history_create(written)
     by_status: dict[str, list[uuid.UUID]] = defaultdict(list)
     for dispute in written:
         dispute.event.status = EVENT_STATUS_FOR_RECORD_DISPUTE[dispute.status]
@@ -1025,7 +1030,9 @@ def _dispute_move(
     dispute.status = to
     for name, value in changes.items():
         setattr(dispute, name, value)
-    dispute.save(update_fields=["status", *changes])
+    # The audit trail names the member of staff who resolved it, when one did.
+    with history_actor(dispute, changes.get("resolved_by")):
+        dispute.save(update_fields=["status", *changes])
     event = dispute.event
     event_status = EVENT_STATUS_FOR_RECORD_DISPUTE[to]
     if event.status != event_status:
@@ -1530,9 +1537,11 @@ def _scorecard_activate(scorecard: Scorecard, *, activated_by: User | None) -> S
         raise ScorecardNotDraft()
     CompiledScorecard.from_definition(scorecard.definition)
     now = timezone.now()
-    for previous in Scorecard.objects.select_for_update().filter(status=ScorecardStatus.ACTIVE):
-        previous.status, previous.retired_at = ScorecardStatus.RETIRED, now
-        previous.save(update_fields=["status", "retired_at"])
+    # Saved one by one (there is one), not updated in bulk: the audit trail records the
+    # retirement as it does the activation.
+    for retiring in Scorecard.objects.select_for_update().filter(status=ScorecardStatus.ACTIVE):
+        retiring.status, retiring.retired_at = ScorecardStatus.RETIRED, now
+        retiring.save(update_fields=["status", "retired_at"])
     scorecard.status, scorecard.activated_at = ScorecardStatus.ACTIVE, now
     scorecard.activated_by = activated_by
     scorecard.save(update_fields=["status", "activated_at", "activated_by"])

@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 from knox.models import AuthToken
 
+from common.audit import history_actor
 from common.bulk import row_instance, rows_insert
 from wallet.errors import CurrencyMismatch, HoldNotActive, InsufficientFunds, InvalidAmount
 from wallet.models import (
@@ -105,12 +106,12 @@ def user_password_set(*, user: User, password: str) -> User:
 
 @transaction.atomic
 def user_identity_level_set(*, user: User, level: IdentityLevel, actor: User | None = None) -> User:
-    """Record what was verified: 1 a phone number (the citizen, by code), 2 an identity
-    document (staff). ``actor`` is the staff member who set it (the audit trail's row
-    names them); None when the citizen's own verification or the system set it."""
-    user._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
+    """Record what was verified: 1 a phone number, 2 an identity document. The audit
+    trail's row names ``actor`` (the member of staff who decided), or, without one, the
+    signed-in user of the request, or nobody (the system)."""
     user.identity_level = IdentityLevel(level)
-    user.save(update_fields=["identity_level"])
+    with history_actor(user, actor):
+        user.save(update_fields=["identity_level"])
     logger.info("identity level set", extra={"user_id": user.pk, "level": int(level)})
     return user
 

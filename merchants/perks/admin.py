@@ -27,7 +27,7 @@ from django.utils import formats, timezone
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from common.admin import ReadOnlyAdminMixin
+from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin
 from common.amounts import ABSURD_AMOUNT
 from common.domain import DomainError
 from common.forms import IndentedJSONField
@@ -234,7 +234,7 @@ def requirements_html(rules: dict[str, Any], max_amount: int) -> SafeString:
 
 
 @admin.register(Perk)
-class PerkAdmin(admin.ModelAdmin):
+class PerkAdmin(AuditTrailAdmin):
     """Read-only: what a perk decides changes only by a proposed change that a second
     member of staff approves (``PerkChangeAdmin``)."""
 
@@ -826,7 +826,7 @@ def claim_evidence_html(claim: Claim) -> SafeString:
 
 @admin.register(ClaimDispute)
 class ClaimDisputeAdmin(
-    StaffReadAdminMixin, DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+    StaffReadAdminMixin, DisputeResolveAdminMixin, ReadOnlyAdminMixin, AuditTrailAdmin
 ):
     """Read-only, except that staff uphold or reject an open dispute on the disputes'
     resolve page, which asks for a note and calls ``claims.claim_dispute_resolve``. Staff

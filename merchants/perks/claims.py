@@ -34,8 +34,10 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import get_history_manager_for_model
 
 from common import files
+from common.audit import history_actor
 from common.bulk import row_instance, rows_insert
 from common.descriptions import claim_description, claim_refund_description
 from common.domain import FieldError, InvalidRequest
@@ -573,7 +575,8 @@ def claim_dispute_resolve(
         at=timezone.now(),
     )
     dispute.resolved_by = resolved_by
-    dispute.save(update_fields=scoring_services.DISPUTE_RESOLVED_FIELDS)
+    with history_actor(dispute, resolved_by):
+        dispute.save(update_fields=scoring_services.DISPUTE_RESOLVED_FIELDS)
     claim = selectors.claim_for_update(citizen=dispute.citizen, claim_id=dispute.claim_id)
     legacy = claim.respond_by is None  # charged when filed, before guests had a say
     if upheld:
@@ -721,7 +724,10 @@ def _claim_disputes_write(disputes: Sequence[ClaimDisputeRecord]) -> list[ClaimD
         ):
             raise ValueError("An open dispute has not been resolved.")
         written.append(dispute)
-    return ClaimDispute.objects.bulk_create(written)
+    created = ClaimDispute.objects.bulk_create(written)
+    # A bulk insert writes no history: the audit trail's first row of each dispute.
+    get_history_manager_for_model(ClaimDispute).bulk_history_create(created)
+    return created
 
 
 @transaction.atomic

@@ -4,7 +4,9 @@ Writes the city's merchants (three hotels, a rental, two billers), ``N`` residen
 bills, stays, claims and the records and scores they earned (``merchants.demo``), their
 top-ups paid in through the sandbox payment provider, the demo citizen ``demo`` /
 ``open-sesame-demo`` (with two withdrawals: one returned, one paid out) and the admin
-``admin`` / ``open-sesame-admin``. Prints a new key of the demo biller and of the demo
+``admin`` / ``open-sesame-admin`` (enrolled for two-factor login: its TOTP URI is
+printed) and one member of staff per role (``support``, ``analyst``, ``approver``,
+``ops``, same password). Prints a new key of the demo biller and of the demo
 hotel; the hotel's key is also the last line of the output, alone, so that
 ``KEY=$(python manage.py seed_demo | tail -1)`` captures it.
 
@@ -29,6 +31,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from common.money import format_money
+from governance import roles
+from governance import services as governance_services
 from merchants.bills import selectors
 from merchants.bills.models import BillStatus
 from merchants.demo import city, write
@@ -50,6 +54,14 @@ DEMO_DISPLAY_NAME = "Demo Citizen"
 DEMO_BALANCE = 250_000  # 2,500.00 available at the end, after the demo's withdrawals
 DEMO_STAFF_USERNAME = "admin"
 DEMO_STAFF_PASSWORD = "open-sesame-admin"  # noqa: S105 - demo only
+# One member of staff per role (same password as the admin), so four eyes can be tried:
+# the analyst writes and submits, the approver approves.
+DEMO_STAFF_BY_ROLE = {
+    "support": roles.SUPPORT.name,
+    "analyst": roles.RISK_ANALYST.name,
+    "approver": roles.RISK_APPROVER.name,
+    "ops": roles.MERCHANT_OPS.name,
+}
 POPULATION_PREFIX = "resident"
 MAX_ACCOUNTS = 100_000
 # Residents per transaction: bounded memory, and an interrupted run keeps whole chunks
@@ -106,6 +118,12 @@ class Command(BaseCommand):
         staff = wallet_services.staff_user_ensure(
             username=DEMO_STAFF_USERNAME, password=DEMO_STAFF_PASSWORD
         )
+        staff_device = governance_services.staff_otp_device(user=staff)
+        roles.roles_sync()
+        for username, role in DEMO_STAFF_BY_ROLE.items():
+            governance_services.staff_member_ensure(
+                username=username, password=DEMO_STAFF_PASSWORD, role=role
+            )
         with transaction.atomic():
             merchants = write.city_ensure()
         writer = write.CityWriter(planner=planner, merchants=merchants, staff=staff)
@@ -160,6 +178,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Admin: http://127.0.0.1:8000/admin/ as '{DEMO_STAFF_USERNAME}' / "
             f"'{DEMO_STAFF_PASSWORD}'. API docs: http://127.0.0.1:8000/api/docs/"
+        )
+        self.stdout.write(f"{DEMO_STAFF_USERNAME} TOTP: {staff_device.config_url}")
+        self.stdout.write(
+            f"Staff, password '{DEMO_STAFF_PASSWORD}': "
+            + ", ".join(f"'{name}' ({role})" for name, role in DEMO_STAFF_BY_ROLE.items())
+            + ". Give one a TOTP device with `manage.py staff_otp_enrol NAME`."
         )
         self.stdout.write(f"Demo biller key ({city.DEMO_BILLER.name}): {biller_key}")
         self.stdout.write(f"Demo hotel key ({city.DEMO_HOTEL.name}): {hotel_key}")

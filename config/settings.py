@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "wallet.accounts.SignInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -277,11 +278,14 @@ if DEBUG:
         "rest_framework.renderers.BrowsableAPIRenderer"
     )
 
-# Native clients' tokens: only a digest is stored; a token unused for 30 days expires.
+# Native clients' tokens: only a digest is stored; a token expires AUTH_TOKEN_TTL_DAYS
+# after it was issued, however often it is used (no refresh on use), so a lost phone's
+# token dies on a known date.
+AUTH_TOKEN_TTL_DAYS = env.int("AUTH_TOKEN_TTL_DAYS", default=90)
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
-    "TOKEN_TTL": timedelta(days=env.int("AUTH_TOKEN_TTL_DAYS", default=30)),
-    "AUTO_REFRESH": True,
+    "TOKEN_TTL": timedelta(days=AUTH_TOKEN_TTL_DAYS),
+    "AUTO_REFRESH": False,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -503,6 +507,23 @@ SCORING_BATCH_RESUME_EVERY = timedelta(
 # limit (14 min), and a lock held longer than 30 s fails the attempt, which is retried.
 SCORING_BATCH_STATEMENT_TIMEOUT_MS = env.int("SCORING_BATCH_STATEMENT_TIMEOUT_MS", default=600_000)
 SCORING_BATCH_LOCK_TIMEOUT_MS = env.int("SCORING_BATCH_LOCK_TIMEOUT_MS", default=30_000)
+
+# --- The citizen's account: e-mail, sessions, tokens (issue 18) ---------------------
+# E-mail (verification links, password resets): printed to the console in development;
+# in production EMAIL_URL says how to send (django-environ: smtp+tls://user:pass@host:587,
+# consolemail://, ...). Without it a production process sends through localhost:25.
+vars().update(
+    env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Open Sesame <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where the citizen's app is served, for the links in e-mails (no trailing slash).
+APP_BASE_URL = env.str("APP_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# A password-reset or e-mail verification link stays valid this long (Django's setting).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=24 * 60 * 60)
+# A signed-in device's "last used" is written at most this often (one UPDATE), and a
+# session whose sign-in was ended elsewhere is noticed at the latest then.
+SIGN_IN_TOUCH_SECONDS = env.int("SIGN_IN_TOUCH_SECONDS", default=300)
 
 # --- Metrics -------------------------------------------------------------------------
 # /metrics (Prometheus text format) answers only a scraper sending

@@ -64,3 +64,7 @@ PAYMENTS_LIMITS = {
     )
     for level in (0, 1, 2)
 }
+
+# E-mails stay in django.core.mail.outbox, where the tests read them.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+APP_BASE_URL = "https://app.example"

@@ -25,3 +25,12 @@ class CurrencyMismatch(DomainError):
     code = "currency_mismatch"
     title = "Currency mismatch"
     default_detail = "All accounts of a transfer must share the deployment's currency."
+
+
+class TokenInvalid(InvalidRequest):
+    """A link's token (password reset, e-mail verification) that is malformed, expired,
+    already used or not for this account: one answer for all, so none can be told apart."""
+
+    code = "token_invalid"
+    title = "Invalid or expired link"
+    default_detail = "This link is invalid or has expired. Ask for a new one."

@@ -9,6 +9,7 @@ itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -43,7 +44,13 @@ from merchants.perks.models import (
     Perk,
     PerkKind,
 )
-from scoring.admin import DisputeResolveAdminMixin, ResolutionForm
+from scoring.admin import (
+    DisputeResolveAdminMixin,
+    ResolutionForm,
+    StaffReadAdminMixin,
+    staff_read_purpose,
+)
+from scoring.facts import EVENT_FACTS, EventKinds
 from wallet.models import User
 
 # --- Merchants, with their perks -----------------------------------------------------
@@ -384,8 +391,15 @@ class BookingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 # --- Claims and their disputes ---------------------------------------------------------
 
 
+# What a claim tells whoever opens it: whether the citizen leaves claims unpaid.
+_CLAIM_FACTS = EVENT_FACTS[EventKinds.CLAIM_UNPAID]
+
+
 @admin.register(Claim)
-class ClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ClaimAdmin(StaffReadAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The list shows no amount; opening a claim (and downloading its evidence) asks why
+    and is logged in the citizen's access log."""
+
     fields = (
         "id",
         "merchant",
@@ -410,9 +424,6 @@ class ClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "merchant",
         "citizen",
         "booking_reference",
-        "claimed",
-        "paid",
-        "refunded",
         "status",
     )
     list_filter = ("status",)
@@ -424,9 +435,14 @@ class ClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def booking_reference(self, obj: Claim) -> str:
         return obj.booking.reference
 
+    staff_read_unfilterable = ("amount", "paid_amount", "refunded_amount")
+
     claimed = money_column("amount", "Claimed")
     paid = money_column("paid_amount", "Collected")
     refunded = money_column("refunded_amount", "Refunded")
+
+    def staff_read_facts(self, obj: Claim) -> Sequence[str]:
+        return _CLAIM_FACTS
 
     @admin.display(description="Lines")
     def claim_lines(self, obj: Claim) -> SafeString:
@@ -447,14 +463,23 @@ class ClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def evidence_view(self, request: HttpRequest, object_id: str, evidence_id: Any) -> FileResponse:
+    def evidence_view(
+        self, request: HttpRequest, object_id: str, evidence_id: Any
+    ) -> FileResponse | HttpResponseRedirect:
         """Staff download a claim's evidence (the only place besides the claim's merchant
         and guest; never a public media URL)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        evidence = ClaimEvidence.objects.filter(pk=evidence_id, claim_id=unquote(object_id)).first()
+        evidence = (
+            ClaimEvidence.objects.select_related("claim")
+            .filter(pk=evidence_id, claim_id=unquote(object_id))
+            .first()
+        )
         if evidence is None:
             raise Http404("No such evidence.")
+        if staff_read_purpose(request, evidence.claim.citizen_id) is None:
+            # Evidence is read from the claim's page, after saying why (a logged read).
+            return HttpResponseRedirect(change_url(evidence.claim))
         return evidence_download(evidence)
 
 
@@ -495,7 +520,9 @@ def claim_evidence_html(claim: Claim) -> SafeString:
 
 
 @admin.register(ClaimDispute)
-class ClaimDisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ClaimDisputeAdmin(
+    StaffReadAdminMixin, DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """Read-only, except that staff uphold or reject an open dispute on the disputes'
     resolve page, which asks for a note and calls ``claims.claim_dispute_resolve``. Staff
     see both sides: the claim's lines and evidence, and the guest's reason. Nothing
@@ -526,7 +553,6 @@ class ClaimDisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.Mode
         "opened_at",
         "citizen",
         "merchant",
-        "claimed",
         "status",
         "resolution",
         "resolved_at",
@@ -544,6 +570,9 @@ class ClaimDisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.Mode
 
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("perks.change_claimdispute")
+
+    def staff_read_facts(self, obj: ClaimDispute) -> Sequence[str]:
+        return [*_CLAIM_FACTS, "open_disputes"]
 
     @admin.display(description="Merchant", ordering="claim__merchant__name")
     def merchant(self, obj: ClaimDispute) -> Merchant:

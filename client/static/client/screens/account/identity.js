@@ -81,7 +81,8 @@ function UploadForm({ onSent }) {
     fields.country && fields.country.code !== "required" && fields.country.code !== "blank"
       ? { code: "", message: t("identity.countryInvalid") }
       : fields.country;
-  const fileError = problem ? { code: "", message: t(problem) } : fields.file;
+  // The server tells a file's type and size by its content: any refusal of it says the rule.
+  const fileError = problem || fields.file ? { code: "", message: t(problem || "identity.fileInvalid") } : null;
 
   return html`<form class="form" onSubmit=${submit} noValidate>
     <${ErrorNotice} error=${general} />

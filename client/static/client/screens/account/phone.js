@@ -77,7 +77,7 @@ export function PhoneScreen({ me, onProfile }) {
               required
               value=${code}
               onInput=${(event) => setCode(event.currentTarget.value)}
-              error=${verifyErrors.fields.code}
+              error=${verifyErrors.fields.code ? { code: "", message: t("phone.codeHint") } : null}
             />
             <${Button} type="submit" busy=${verify.busy}>${t("phone.verify")}<//>
             <div class="button-row">

@@ -24,7 +24,10 @@ function ProfileForm({ me, onProfile }) {
 
   const submit = async (event) => {
     event.preventDefault();
-    const body = { display_name: values.display_name.trim(), email: values.email.trim() };
+    // The address only when it changed: the same unverified one again would send the
+    // link again (that is "Send the link again").
+    const email = values.email.trim();
+    const body = { display_name: values.display_name.trim(), ...(email !== (me.email || "") ? { email } : {}) };
     const updated = await save.run(body);
     if (!updated) return;
     setValues({ display_name: updated.display_name || "", email: updated.email || "" });

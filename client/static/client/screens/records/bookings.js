@@ -1,22 +1,12 @@
 // The bookings panel: the stays behind the claims, with their deposits.
-import { formatDate, formatMoney, has, t } from "../../i18n.js";
+import { formatDate, formatMoney, t } from "../../i18n.js";
 import { Badge, html, usePaged } from "../../ui.js";
 
 import { byCode, claimStatusWord, Dates, PagedList, statusWord } from "./common.js";
-import { bookingProblem, depositText } from "./texts.js";
+import { bookingProblem, depositText, outcomeWord } from "./texts.js";
 
 const BOOKING_TONE = { confirmed: "neutral", completed: "ok", hold_failed: "danger", cancelled: "neutral" };
 const OUTCOME_TONE = { ok: "ok", damage: "danger", no_show: "warning" };
-
-/**
- * How the booking ended, in words for its kind of merchant: a car rental was not a stay.
- * (A kind of merchant without words of its own gets the general ones.)
- */
-export function outcomeWord(booking) {
-  const category = booking.merchant?.category;
-  if (booking.outcome === "ok" && category && has(`outcome.ok.${category}`)) return t(`outcome.ok.${category}`);
-  return byCode("outcome", booking.outcome);
-}
 
 function BookingItem({ booking }) {
   const claim = booking.claim;

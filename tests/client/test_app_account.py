@@ -65,7 +65,7 @@ def test_profile_e_mail_is_verified_by_its_link(phone, citizen, accessible, scre
     phone.settle()
     assert [m.to for m in mail.outbox] == [["alice@example.org"]]
     # When they open the link
-    page = phone.open(link_in(mail.outbox[0].body, "verify-email"))
+    page = phone.open(link_in(str(mail.outbox[0].body), "verify-email"))
     # Then the address is verified, and the profile says so
     expect(
         page.get_by_text("Your e-mail address alice@example.org is verified.", exact=False)
@@ -173,7 +173,9 @@ def test_phone_verification_in_spanish_raises_the_identity_level(
     page.get_by_role("button", name="Enviar el código").click()
     expect(page.get_by_text("Enviamos un código a +34612345678.", exact=False)).to_be_visible()
     phone.settle()
-    code = re.search(r"\b(\d{6})\b", sms.outbox[-1].text).group(1)
+    sent_code = re.search(r"\b(\d{6})\b", sms.outbox[-1].text)
+    assert sent_code, sms.outbox[-1].text
+    code = sent_code.group(1)
     wrong = "000000" if code != "000000" else "111111"
     page.get_by_label("Código").fill(wrong)
     page.get_by_role("button", name="Verificar", exact=True).click()
@@ -305,7 +307,7 @@ def test_a_forgotten_password_is_reset_by_its_link(phone, citizen, accessible) -
     accessible(page)
     phone.settle()
     assert [m.to for m in mail.outbox] == [["alice@example.org"]]
-    route = link_in(mail.outbox[0].body, "reset")
+    route = link_in(str(mail.outbox[0].body), "reset")
     # When they follow it and choose a new password
     page = phone.open(route)
     expect(heading(page)).to_have_text("Choose a new password")

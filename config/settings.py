@@ -323,6 +323,7 @@ SPECTACULAR_SETTINGS = {
         "BillStatusEnum": "merchants.bills.models.BillStatus",
         "PerkKindEnum": "merchants.perks.models.PerkKind",
         "PerkStepCodeEnum": "merchants.perks.qualify.STEP_CODES",
+        "SignInKindEnum": "wallet.models.SignInKind",
     },
 }
 

@@ -323,7 +323,6 @@ SPECTACULAR_SETTINGS = {
         "BillStatusEnum": "merchants.bills.models.BillStatus",
         "PerkKindEnum": "merchants.perks.models.PerkKind",
         "PerkStepCodeEnum": "merchants.perks.qualify.STEP_CODES",
-        "SignInKindEnum": "wallet.models.SignInKind",
     },
 }
 
@@ -509,23 +508,6 @@ SCORING_BATCH_RESUME_EVERY = timedelta(
 SCORING_BATCH_STATEMENT_TIMEOUT_MS = env.int("SCORING_BATCH_STATEMENT_TIMEOUT_MS", default=600_000)
 SCORING_BATCH_LOCK_TIMEOUT_MS = env.int("SCORING_BATCH_LOCK_TIMEOUT_MS", default=30_000)
 
-# --- The citizen's account: e-mail, sessions, tokens (issue 18) ---------------------
-# E-mail (verification links, password resets): printed to the console in development;
-# in production EMAIL_URL says how to send (django-environ: smtp+tls://user:pass@host:587,
-# consolemail://, ...). Without it a production process sends through localhost:25.
-vars().update(
-    env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
-)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Open Sesame <no-reply@localhost>")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Where the citizen's app is served, for the links in e-mails (no trailing slash).
-APP_BASE_URL = env.str("APP_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
-# A password-reset or e-mail verification link stays valid this long (Django's setting).
-PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=24 * 60 * 60)
-# A signed-in device's "last used" is written at most this often (one UPDATE), and a
-# session whose sign-in was ended elsewhere is noticed at the latest then.
-SIGN_IN_TOUCH_SECONDS = env.int("SIGN_IN_TOUCH_SECONDS", default=300)
-
 # --- Phone, identity documents, closure and retention (issue 18) ---
 # Where one-time codes to phones go (wallet/sms.py): a dotted path to a BaseSmsBackend.
 # The console backend (the default) only prints them: `check --deploy` warns about it.
@@ -546,6 +528,32 @@ RETENTION_DECISIONS_DAYS = env.int("RETENTION_DECISIONS_DAYS", default=2192)
 RETENTION_SIGN_INS_DAYS = env.int("RETENTION_SIGN_INS_DAYS", default=30)
 RETENTION_AUTHORIZATION_CODES_DAYS = env.int("RETENTION_AUTHORIZATION_CODES_DAYS", default=30)
 RETENTION_EVENTS_GRACE_DAYS = env.int("RETENTION_EVENTS_GRACE_DAYS", default=30)
+# The identity API's choice sets, named in the OpenAPI schema.
+_ENUM_NAMES = SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]
+if isinstance(_ENUM_NAMES, dict):
+    _ENUM_NAMES.update(
+        {
+            "IdentityDocumentKindEnum": "wallet.models.IdentityDocumentKind",
+            "IdentityDocumentStatusEnum": "wallet.models.IdentityDocumentStatus",
+        }
+    )
+
+# --- The citizen's account: e-mail, sessions, tokens (issue 18) ---------------------
+# E-mail (verification links, password resets): printed to the console in development;
+# in production EMAIL_URL says how to send (django-environ: smtp+tls://user:pass@host:587,
+# consolemail://, ...). Without it a production process sends through localhost:25.
+vars().update(
+    env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Open Sesame <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where the citizen's app is served, for the links in e-mails (no trailing slash).
+APP_BASE_URL = env.str("APP_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# A password-reset or e-mail verification link stays valid this long (Django's setting).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=24 * 60 * 60)
+# A signed-in device's "last used" is written at most this often (one UPDATE), and a
+# session whose sign-in was ended elsewhere is noticed at the latest then.
+SIGN_IN_TOUCH_SECONDS = env.int("SIGN_IN_TOUCH_SECONDS", default=300)
 
 # --- Metrics -------------------------------------------------------------------------
 # /metrics (Prometheus text format) answers only a scraper sending

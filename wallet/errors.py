@@ -27,15 +27,6 @@ class CurrencyMismatch(DomainError):
     default_detail = "All accounts of a transfer must share the deployment's currency."
 
 
-class TokenInvalid(InvalidRequest):
-    """A link's token (password reset, e-mail verification) that is malformed, expired,
-    already used or not for this account: one answer for all, so none can be told apart."""
-
-    code = "token_invalid"
-    title = "Invalid or expired link"
-    default_detail = "This link is invalid or has expired. Ask for a new one."
-
-
 class CodeInvalid(Refused):
     code = "code_invalid"
     title = "Code invalid"
@@ -58,3 +49,12 @@ class DocumentDecided(Conflict):
     code = "document_decided"
     title = "Already decided"
     default_detail = "This identity document was already approved or rejected."
+
+
+class TokenInvalid(InvalidRequest):
+    """A link's token (password reset, e-mail verification) that is malformed, expired,
+    already used or not for this account: one answer for all, so none can be told apart."""
+
+    code = "token_invalid"
+    title = "Invalid or expired link"
+    default_detail = "This link is invalid or has expired. Ask for a new one."

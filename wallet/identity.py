@@ -247,7 +247,7 @@ def _decide(
         locked.decided_by = by
         for name, value in recorded.items():
             setattr(locked, name, value)
-        locked.file = ""  # type: ignore[assignment]  # a FileField takes a name
+        locked.file = ""  # a FileField takes a name
         locked.save()
         if status == IdentityDocumentStatus.APPROVED:
             citizen = User.objects.select_for_update().get(pk=locked.user_id)
@@ -320,7 +320,7 @@ def user_personal_data_erase(*, user: User, now: datetime) -> User:
     The ledger, holds and every record of what happened stay, under the pseudonym."""
     for document in IdentityDocument.objects.select_for_update().filter(user=user).exclude(file=""):
         stored = document.file.name
-        document.file = ""  # type: ignore[assignment]  # a FileField takes a name
+        document.file = ""  # a FileField takes a name
         fields = ["file"]
         if document.status == IdentityDocumentStatus.PENDING:
             document.status = IdentityDocumentStatus.REJECTED

@@ -49,7 +49,7 @@ from merchants.models import AuthorizationCode
 from merchants.perks.models import Decision
 from scoring.models import AccessLogEntry, CreditEvent
 from wallet.identity import PHONE_CODE_WINDOW
-from wallet.models import PhoneVerification, SignIn
+from wallet.models import PhoneVerification, SignIn, SignInKind
 
 logger = logging.getLogger(__name__)
 
@@ -78,17 +78,38 @@ def sessions_purge(*, now: datetime) -> int:
 
 
 @transaction.atomic
+def tokens_purge(*, now: datetime) -> int:
+    """Delete expired app tokens; the devices they were listed as end with them (and are
+    deleted ``RETENTION_SIGN_INS_DAYS`` later)."""
+    expired = AuthToken.objects.filter(expiry__lt=now)
+    keys = list(expired.values_list("token_key", flat=True))
+    SignIn.objects.filter(kind=SignInKind.TOKEN, token_key__in=keys, ended_at__isnull=True).update(
+        ended_at=now
+    )
+    deleted, _ = expired.delete()
+    return deleted
+
+
+@transaction.atomic
 def access_log_purge(*, before: datetime) -> int:
     """Delete access-log rows created before ``before``: the one place they are
     deleted, with the database told so for this transaction only."""
+    on_postgresql = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if on_postgresql:
             cursor.execute("SELECT set_config(%s, 'on', true)", [RETENTION_PURGE_SETTING])
-        cursor.execute(
-            f"DELETE FROM {AccessLogEntry._meta.db_table} WHERE created_at < %s",  # noqa: S608
-            [before],
-        )
-        return int(cursor.rowcount)
+        try:
+            cursor.execute(
+                f"DELETE FROM {AccessLogEntry._meta.db_table} WHERE created_at < %s",  # noqa: S608
+                [before],
+            )
+            deleted = int(cursor.rowcount)
+        finally:
+            # SET LOCAL lasts until the outermost transaction ends: called inside a longer
+            # one, the rest of it must not be able to delete too.
+            if on_postgresql:
+                cursor.execute("SELECT set_config(%s, 'off', true)", [RETENTION_PURGE_SETTING])
+    return deleted
 
 
 def retention_run(*, now: datetime | None = None) -> dict[str, int]:
@@ -101,7 +122,7 @@ def retention_run(*, now: datetime | None = None) -> dict[str, int]:
         ended_at__lt=now - _days("RETENTION_SIGN_INS_DAYS")
     ).delete()[0]
     deleted["sessions"] = sessions_purge(now=now)
-    deleted["tokens"] = AuthToken.objects.filter(expiry__lt=now).delete()[0]
+    deleted["tokens"] = tokens_purge(now=now)
     deleted["phone_codes"] = PhoneVerification.objects.filter(
         expires_at__lt=now - PHONE_CODE_WINDOW
     ).delete()[0]

@@ -40,12 +40,12 @@ DROP FUNCTION IF EXISTS scoring_access_log_guard();
 
 def guard_with_purge(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(GUARD_SQL)
+        schema_editor.execute(GUARD_SQL, params=None)
 
 
 def guard_without_purge(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(GUARD_REVERSE_SQL)
+        schema_editor.execute(GUARD_REVERSE_SQL, params=None)
 
 
 class Migration(migrations.Migration):

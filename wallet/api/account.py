@@ -21,7 +21,10 @@ from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.serializers import MeOutputSerializer, ProfileOutputSerializer
 from wallet.models import SignIn, SignInKind, User
 
-PASSWORD_FIELD = {"max_length": 128, "trim_whitespace": False}
+
+def _password_field() -> serializers.CharField:
+    """A password as typed: never trimmed, at most what Django's hashers take."""
+    return serializers.CharField(max_length=128, trim_whitespace=False)
 
 
 # --- Serializers -------------------------------------------------------------------------
@@ -33,7 +36,7 @@ class ProfileUpdateInputSerializer(serializers.Serializer):
         max_length=254,
         allow_blank=True,
         required=False,
-        help_text='A new address is unverified until the link e-mailed to it is followed; '
+        help_text="A new address is unverified until the link e-mailed to it is followed; "
         'the current unverified address again sends the e-mail again; "" removes it.',
     )
 
@@ -43,8 +46,8 @@ class EmailVerifyInputSerializer(serializers.Serializer):
 
 
 class PasswordChangeInputSerializer(serializers.Serializer):
-    old_password = serializers.CharField(**PASSWORD_FIELD)
-    new_password = serializers.CharField(**PASSWORD_FIELD)
+    old_password = _password_field()
+    new_password = _password_field()
 
 
 class PasswordResetInputSerializer(serializers.Serializer):
@@ -66,7 +69,7 @@ class PasswordResetAcceptedOutputSerializer(serializers.Serializer):
 class PasswordResetConfirmInputSerializer(serializers.Serializer):
     uid = serializers.CharField(max_length=64, help_text="From the e-mailed link.")
     token = serializers.CharField(max_length=128, help_text="From the e-mailed link.")
-    new_password = serializers.CharField(**PASSWORD_FIELD)
+    new_password = _password_field()
 
 
 class SignInOutputSerializer(serializers.Serializer):

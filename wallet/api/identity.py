@@ -4,9 +4,7 @@ service (``wallet.identity``), an output serializer."""
 
 from __future__ import annotations
 
-import re
 from functools import cache
-from typing import ClassVar
 
 from babel import Locale
 from django.db.models import QuerySet
@@ -23,7 +21,6 @@ from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.serializers import ProfileOutputSerializer
 from wallet.models import IdentityDocument, IdentityDocumentKind, IdentityDocumentStatus, User
 
-E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 # Babel's territories that are regions or placeholders rather than countries.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "ZZ"})
 
@@ -31,10 +28,11 @@ _NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "ZZ"})
 @cache
 def country_codes() -> tuple[str, ...]:
     """ISO 3166-1 alpha-2 codes (as Babel knows them), sorted."""
+    codes = (str(code) for code in Locale("en").territories)
     return tuple(
         sorted(
             code
-            for code in Locale("en").territories
+            for code in codes
             if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
         )
     )
@@ -44,19 +42,14 @@ def country_codes() -> tuple[str, ...]:
 
 
 class PhoneInputSerializer(serializers.Serializer):
-    number = serializers.CharField(
-        max_length=20,
+    number = serializers.RegexField(
+        r"^\+[1-9][0-9]{6,14}\Z",
+        max_length=16,
         help_text="E.164: a plus, the country code and the number, digits only (`+8613800138000`).",
+        error_messages={
+            "invalid": "An international number: + then 7 to 15 digits, e.g. +8613800138000."
+        },
     )
-
-    def validate_number(self, value: str) -> str:
-        number = value.replace(" ", "")
-        if not E164.fullmatch(number):
-            raise serializers.ValidationError(
-                "An international number: + then 7 to 15 digits, e.g. +8613800138000.",
-                code="invalid_phone_number",
-            )
-        return number
 
 
 class PhoneCodeSentOutputSerializer(serializers.Serializer):
@@ -144,17 +137,9 @@ class IdentityDocumentInputSerializer(serializers.Serializer):
         "`IDENTITY_DOCUMENT_MAX_BYTES` (5 MB by default)."
     )
     kind = serializers.ChoiceField(choices=IdentityDocumentKind.choices)
-    country = serializers.CharField(
-        max_length=2, help_text="The issuing country, ISO 3166-1 alpha-2 (`CN`)."
+    country = serializers.ChoiceField(
+        choices=country_codes(), help_text="The issuing country, ISO 3166-1 alpha-2 (`CN`)."
     )
-
-    def validate_country(self, value: str) -> str:
-        country = value.upper()
-        if country not in country_codes():
-            raise serializers.ValidationError(
-                "An ISO 3166-1 alpha-2 country code, e.g. CN.", code="invalid_country"
-            )
-        return country
 
 
 class IdentityDocumentOutputSerializer(serializers.Serializer):
@@ -174,7 +159,7 @@ class IdentityDocumentListView(CitizenListView):
     model = IdentityDocument
     serializer_class = IdentityDocumentOutputSerializer
     # Multipart for the upload; the list takes no body.
-    parser_classes: ClassVar = [MultiPartParser]
+    parser_classes = (MultiPartParser,)
 
     def own_rows(self, user: User) -> QuerySet[IdentityDocument]:
         return IdentityDocument.objects.filter(user=user).order_by("-submitted_at", "-pk")

@@ -10,9 +10,7 @@ urlpatterns = [
     path("auth/logout-all", account.LogoutAllView.as_view(), name="auth-logout-all"),
     path("auth/token", views.TokenView.as_view(), name="auth-token"),
     path("auth/password", account.PasswordChangeView.as_view(), name="auth-password"),
-    path(
-        "auth/password-reset", account.PasswordResetView.as_view(), name="auth-password-reset"
-    ),
+    path("auth/password-reset", account.PasswordResetView.as_view(), name="auth-password-reset"),
     path(
         "auth/password-reset/confirm",
         account.PasswordResetConfirmView.as_view(),

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from axes.models import AccessAttempt
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -127,7 +128,9 @@ def test_changing_the_password_needs_credentials(api):
 
 
 def reset_link(message) -> tuple[str, str]:
-    found = re.search(r"https://app\.example/app/#/reset\?uid=([\w-]+)&token=([\w-]+)", message.body)
+    found = re.search(
+        r"https://app\.example/app/#/reset\?uid=([\w-]+)&token=([\w-]+)", message.body
+    )
     assert found, message.body
     return found.group(1), found.group(2)
 
@@ -296,3 +299,19 @@ def test_reset_requests_are_throttled(api, verified, monkeypatch):
     statuses = [api.post(RESET, {"username": "alice"}).status_code for _ in range(3)]
     cache.clear()
     assert statuses == [202, 202, 429]
+
+
+class FailingMailServer(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("the mail server is down")
+
+
+def test_a_mail_server_that_fails_does_not_change_the_answer(
+    api, verified, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = f"{__name__}.FailingMailServer"
+    with django_capture_on_commit_callbacks(execute=True):
+        known = api.post(RESET, {"username": "alice"}, format="json")
+        unknown = api.post(RESET, {"username": "nobody"}, format="json")
+    assert (known.status_code, known.json()) == (unknown.status_code, unknown.json())
+    assert known.status_code == 202

@@ -54,6 +54,9 @@ SESSION_SIGN_IN_TOUCHED = "_sign_in_touched"
 
 CLIENT_MAX_LENGTH = SignIn._meta.get_field("client").max_length or 200
 EMAIL_VERIFICATION_SALT = "wallet.accounts.email_verification"
+# Django's one-time reset tokens: bound to the password (and last login) they were made
+# for, so a token dies once the password changes, and to PASSWORD_RESET_TIMEOUT.
+_reset_tokens = PasswordResetTokenGenerator()
 
 
 def client_of(request: HttpRequest) -> str:
@@ -239,9 +242,6 @@ def password_change(
     user.save(update_fields=["password"])
     logger.info("password changed", extra={"user_id": user.pk})
     return sign_ins_end(user=user, keep=keep)
-
-
-_reset_tokens = PasswordResetTokenGenerator()
 
 
 def password_reset_request(*, username: str = "", email: str = "") -> int:

@@ -26,7 +26,7 @@ from typing import Any
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY, login, logout
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY, logout
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.contrib.sessions.backends.base import SessionBase
@@ -419,19 +419,23 @@ def session_sign_in_remember(session: SessionBase, sign_in: SignIn) -> None:
     session[SESSION_SIGN_IN_TOUCHED] = timezone.now().timestamp()
 
 
-def session_login(request: HttpRequest, user: User) -> SignIn:
-    """Log ``user`` in on this web session (Django's ``login``) and record the sign-in.
-    A sign-in the session carried before (a second login on one browser) ends: its
-    session key is gone once ``login`` cycles it."""
-    previous = request.session.get(SESSION_SIGN_IN_ID)
+def session_signed_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """Record the sign-in of a session that has just logged in: Django's
+    ``user_logged_in`` signal, so the API's login, the admin's and the test client's
+    ``force_login`` alike. A sign-in the session carried before (a second login in one
+    browser) ends: ``login`` has cycled its session key away."""
+    session = getattr(request, "session", None)
+    if request is None or session is None or not isinstance(user, User):
+        return
+    previous = session.get(SESSION_SIGN_IN_ID)
     if previous is not None:
         SignIn.objects.filter(pk=previous, ended_at__isnull=True).update(ended_at=timezone.now())
-    login(request, user)
+    if session.session_key is None:
+        session.save()
     sign_in = sign_in_session_start(
-        user=user, session_key=str(request.session.session_key), client=client_of(request)
+        user=user, session_key=str(session.session_key), client=client_of(request)
     )
-    session_sign_in_remember(request.session, sign_in)
-    return sign_in
+    session_sign_in_remember(session, sign_in)
 
 
 class SignInMiddleware:

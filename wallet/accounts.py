@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 from importlib import import_module
 from typing import Any
 
-from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY, logout
 from django.contrib.auth.password_validation import validate_password
@@ -41,6 +40,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from common.domain import FieldError, InvalidRequest, NotFound
+from common.lockout import lockout_reset
 from wallet import services
 from wallet.errors import TokenInvalid
 from wallet.models import SignIn, SignInKind, User
@@ -279,7 +279,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     sign_ins_end(user=user)
-    axes_reset(username=user.username)
+    lockout_reset(username=user.username)
     logger.info("password reset", extra={"user_id": user.pk})
     return user
 

@@ -11,7 +11,7 @@ Credit events fade: each kind counts for a window after it happened (365 days fo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -199,6 +199,31 @@ def band_for(score: int) -> str:
         if score >= lowest:
             return code
     return BANDS[-1][1]
+
+
+def duration_in_words(days: int) -> str:
+    """How long a number of days is, as a person says it: "2 years", "5 months",
+    "12 days" (whole units, rounded down; a year is 365 days, a month 30)."""
+    for unit, size in (("year", 365), ("month", 30), ("day", 1)):
+        if days >= size or unit == "day":
+            count = max(days, 0) // size
+            return f"{count} {unit}" + ("" if count == 1 else "s")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _account_age_reason(days: int) -> str:
+    return (
+        f"Your account has been open for {duration_in_words(days)}: "
+        "accounts gain points as they age"
+    )
+
+
+# Facts whose reason is said at the citizen's own value, whatever a scorecard's words:
+# "Your account is new" is wrong of an account open for two years, which still lacks
+# the points of a third. Clients say the same in their language from the factor's value.
+REASON_AT_VALUE: dict[str, Callable[[int], str]] = {
+    "account_age_days": _account_age_reason,
+}
 
 
 class Features(NamedTuple):

@@ -47,11 +47,11 @@ import bisect
 import itertools
 import operator
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, TypeGuard
 
-from scoring.facts import FACTS, Features, band_for
+from scoring.facts import FACTS, REASON_AT_VALUE, Features, band_for
 
 SCORE_MIN = 350
 SCORE_MAX = 950
@@ -209,14 +209,36 @@ class Scorecard:
         losses.sort(key=lambda item: (-item[0], item[1]))
         return tuple(reason for _, _, reason in losses[:MAX_REASONS])
 
-    def reason_text(self, code: str) -> tuple[str, str]:
-        """(label, tip) of a reason code, for reasons stored as codes with a snapshot."""
+    def reason_text(
+        self, code: str, features: Mapping[str, int | None] | None = None
+    ) -> tuple[str, str]:
+        """(label, tip) of a reason code, for reasons stored as codes with a snapshot;
+        said at the citizen's own value where the fact asks for it (``REASON_AT_VALUE``),
+        given the snapshot's features."""
         if code == THIN_FILE_CODE:
             return THIN_FILE_LABEL, THIN_FILE_TIP
         for factor in self.factors:
             if factor.key == code:
-                return factor.reason, factor.tip
+                value = features.get(factor.fact) if features is not None else None
+                return _reason_at(factor, value), factor.tip
         return code, ""
+
+    def reasons_said(self, result: Result, features: Features) -> Result:
+        """``result`` with its reasons said at these features' values (``REASON_AT_VALUE``):
+        results are shared between accounts with the same points, their words are not."""
+        by_key = {factor.key: factor for factor in self.factors}
+        reasons = tuple(
+            replace(reason, label=_reason_at(factor, getattr(features, factor.fact)))
+            if (factor := by_key.get(reason.code)) is not None
+            else reason
+            for reason in result.reasons
+        )
+        return replace(result, reasons=reasons)
+
+
+def _reason_at(factor: Factor, value: int | None) -> str:
+    say = REASON_AT_VALUE.get(factor.fact)
+    return say(value) if say is not None and value is not None else factor.reason
 
 
 # --- Validation ------------------------------------------------------------------------

@@ -427,7 +427,7 @@ def score_explained(
     reasons = tuple(
         Reason(code, label, points_lost, tip)
         for code, points_lost in snapshot.reasons
-        for label, tip in (card.reason_text(code),)
+        for label, tip in (card.reason_text(code, snapshot.features),)
     )
     return ExplainedScore(
         score=snapshot.score,
@@ -456,7 +456,11 @@ def features_current(*, account: User) -> Features:
 def score_simulated(*, features: Features, changes: dict[str, int]) -> tuple[Result, Result]:
     """(today, with the changes) under the active scorecard. Writes nothing."""
     card = scorecard_compiled(scorecard_active())
-    return card.evaluate(features), card.evaluate(simulate(features, changes))
+    changed = simulate(features, changes)
+    return (
+        card.reasons_said(card.evaluate(features), features),
+        card.reasons_said(card.evaluate(changed), changed),
+    )
 
 
 # --- Facts as rules read them ----------------------------------------------------------

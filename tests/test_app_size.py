@@ -20,6 +20,12 @@ merchant and its escalation; billing limits and consent texts; bookings held nea
 check-in, failed or cancelled; bills past due versus reported, in three languages, most
 of it words) took the files to about 130,700 bytes (48 files; 113,300 as one stream): the
 budgets went to 136,000 file by file and 118,000 as one stream, about 4% above.
+The citizen's account (profile and e-mail verification, password change and reset,
+devices, phone verification, an identity document, closing the account with what is
+kept and why: nine screens, in three languages, about a third of it words) took the
+files to about 157,200 bytes (58 files; 134,300 as one stream): the budgets went to
+161,000 file by file and 137,500 as one stream, about 2% above. A first visit is not
+slower: every one of these screens loads on first use.
 Growth is a decision made here, not an accident. The service worker, a template rendered
 per deploy, is not counted. No browser, no database."""
 
@@ -30,8 +36,8 @@ from pathlib import Path
 
 from client.views import STATIC_DIR, _static_names
 
-JS_CODE_BUDGET = 118_000  # bytes, all modules gzipped as one stream
-JS_BUDGET = 136_000  # bytes gzipped, all modules together, each file on its own
+JS_CODE_BUDGET = 137_500  # bytes, all modules gzipped as one stream
+JS_BUDGET = 161_000  # bytes gzipped, all modules together, each file on its own
 CSS_BUDGET = 9_100  # bytes gzipped, all style sheets together
 MODULE_BUDGET = 12_000  # bytes gzipped, any one module
 

@@ -24,9 +24,8 @@ from datetime import datetime, timedelta
 from importlib import import_module
 from typing import Any
 
-from axes.utils import reset as axes_reset
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY, login, logout
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY, logout
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.contrib.sessions.backends.base import SessionBase
@@ -41,6 +40,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from common.domain import FieldError, InvalidRequest, NotFound
+from common.lockout import lockout_reset
 from wallet import services
 from wallet.errors import TokenInvalid
 from wallet.models import SignIn, SignInKind, User
@@ -54,6 +54,9 @@ SESSION_SIGN_IN_TOUCHED = "_sign_in_touched"
 
 CLIENT_MAX_LENGTH = SignIn._meta.get_field("client").max_length or 200
 EMAIL_VERIFICATION_SALT = "wallet.accounts.email_verification"
+# Django's one-time reset tokens: bound to the password (and last login) they were made
+# for, so a token dies once the password changes, and to PASSWORD_RESET_TIMEOUT.
+_reset_tokens = PasswordResetTokenGenerator()
 
 
 def client_of(request: HttpRequest) -> str:
@@ -241,9 +244,6 @@ def password_change(
     return sign_ins_end(user=user, keep=keep)
 
 
-_reset_tokens = PasswordResetTokenGenerator()
-
-
 def password_reset_request(*, username: str = "", email: str = "") -> int:
     """E-mail a one-time reset link to each active account named (by username, or by its
     verified address) that has a verified address. Writes nothing; the caller answers
@@ -279,7 +279,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     sign_ins_end(user=user)
-    axes_reset(username=user.username)
+    lockout_reset(username=user.username)
     logger.info("password reset", extra={"user_id": user.pk})
     return user
 
@@ -419,19 +419,23 @@ def session_sign_in_remember(session: SessionBase, sign_in: SignIn) -> None:
     session[SESSION_SIGN_IN_TOUCHED] = timezone.now().timestamp()
 
 
-def session_login(request: HttpRequest, user: User) -> SignIn:
-    """Log ``user`` in on this web session (Django's ``login``) and record the sign-in.
-    A sign-in the session carried before (a second login on one browser) ends: its
-    session key is gone once ``login`` cycles it."""
-    previous = request.session.get(SESSION_SIGN_IN_ID)
+def session_signed_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """Record the sign-in of a session that has just logged in: Django's
+    ``user_logged_in`` signal, so the API's login, the admin's and the test client's
+    ``force_login`` alike. A sign-in the session carried before (a second login in one
+    browser) ends: ``login`` has cycled its session key away."""
+    session = getattr(request, "session", None)
+    if request is None or session is None or not isinstance(user, User):
+        return
+    previous = session.get(SESSION_SIGN_IN_ID)
     if previous is not None:
         SignIn.objects.filter(pk=previous, ended_at__isnull=True).update(ended_at=timezone.now())
-    login(request, user)
+    if session.session_key is None:
+        session.save()
     sign_in = sign_in_session_start(
-        user=user, session_key=str(request.session.session_key), client=client_of(request)
+        user=user, session_key=str(session.session_key), client=client_of(request)
     )
-    session_sign_in_remember(request.session, sign_in)
-    return sign_in
+    session_sign_in_remember(session, sign_in)
 
 
 class SignInMiddleware:

@@ -59,6 +59,12 @@ IDENTITY_LEVEL_NAMES: dict[int, str] = {
     2: "identity document verified",
 }
 
+# "Identity level at least N", as the citizen reads it.
+IDENTITY_AT_LEAST: dict[int, str] = {
+    1: "A verified phone number (or identity document)",
+    2: "A verified identity document",
+}
+
 _RULES_KEYS = ("conditions", "tiers")
 _CONDITION_KEYS = ("fact", "op", "value", "message", "code")
 _CONDITION_REQUIRED = ("fact", "op", "value", "message")
@@ -508,7 +514,11 @@ def _condition_text(condition: Condition) -> str:
     if fact.kind == "count" and (condition.op, value) in {("==", 0), ("<=", 0), ("<", 1)}:
         return f"{fact.label}: none"
     if fact.key == "identity_level":
-        shown = f"{value} ({IDENTITY_LEVEL_NAMES.get(value, 'unknown')})"
+        # What was verified, in words; never "level 1", which means nothing to a citizen.
+        at_least = value if condition.op == ">=" else value + 1 if condition.op == ">" else None
+        if at_least in IDENTITY_AT_LEAST:
+            return IDENTITY_AT_LEAST[at_least]
+        shown = IDENTITY_LEVEL_NAMES.get(value, "unknown")
     elif fact.kind == "percent":
         shown = f"{value}%"
     elif fact.kind == "days":

@@ -4,6 +4,8 @@ citizen-facing read by the citizen."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -281,6 +283,18 @@ def bookings_for_citizen(*, citizen: User) -> QuerySet[Booking]:
         .prefetch_related("claim__lines", "claim__evidence")
         .order_by("-created_at", "-id")
     )
+
+
+def decisions_for_citizen(
+    *, citizen: User, ids: Sequence[uuid.UUID] | None = None
+) -> QuerySet[Decision]:
+    """The eligibility decisions merchants made about the citizen, newest first (only
+    ``ids`` when given): the citizen's own read, so that "Who looked" can say what each
+    look-up decided. Writes no access-log row."""
+    rows = Decision.objects.filter(citizen=citizen)
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    return rows.select_related("merchant", "perk").order_by("-created_at", "-id")
 
 
 def claims_for_citizen(*, citizen: User) -> QuerySet[Claim]:

@@ -33,8 +33,8 @@ def go(page: Page, tab: str | None = None, more: str | None = None) -> None:
 
 
 def one_time_code(page: Page, scope: str, merchant: str | None = None) -> str:
-    go(page, tab="Use my credit")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Use my credit")
+    go(page, tab="Show a code")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Show a code")
     page.get_by_role("radio", name=re.compile(scope)).check()
     if scope == "Billing":
         # (with the limits the app proposes)

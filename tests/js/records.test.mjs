@@ -13,6 +13,7 @@ import {
   countsSituation,
   depositText,
   disputeSituation,
+  outcomeWord,
   timeLeft,
   unpaidOf,
 } from "../../client/static/client/screens/records/texts.js";
@@ -211,4 +212,18 @@ describe("a booking's deposit", () => {
 
 test("every records message exists in every language", () => {
   assert.deepEqual(missingMessages(), {});
+});
+
+describe("outcomeWord", () => {
+  test("a rental is returned, a stay goes well, in every language", () => {
+    const rental = { outcome: "ok", merchant: { category: "rental" } };
+    const hotel = { outcome: "ok", merchant: { category: "hotel" } };
+    assert.equal(say("en", () => outcomeWord(rental)), "Returned in good order");
+    assert.equal(say("en", () => outcomeWord(hotel)), "Stay went well");
+    assert.equal(say("es", () => outcomeWord(rental)), "Devuelto en buen estado");
+    assert.equal(say("zh-Hans", () => outcomeWord(rental)), "归还完好");
+    // A kind of merchant without words of its own, and other outcomes: the general words.
+    assert.equal(say("en", () => outcomeWord({ outcome: "ok", merchant: { category: "biller" } })), "Went well");
+    assert.equal(say("en", () => outcomeWord({ outcome: "no_show", merchant: { category: "rental" } })), "No-show");
+  });
 });

@@ -21,10 +21,15 @@ describe("requirementText", () => {
     assert.equal(say("en", condition("score", ">=", 600)), "Score: at least 600");
     assert.equal(say("en", condition("on_time_ratio_12m", ">=", 90)), "Bills paid on time (12 months): at least 90%");
     assert.equal(say("en", condition("account_age_days", ">=", 90)), "Account age: at least 90 days");
-    assert.equal(
-      say("en", condition("identity_level", ">=", 2)),
-      "Identity verification: at least level 2 (identity document verified)",
-    );
+  });
+
+  test("an identity level says what was verified, never a level number", () => {
+    assert.equal(say("en", condition("identity_level", ">=", 2)), "A verified identity document");
+    assert.equal(say("en", condition("identity_level", ">=", 1)), "A verified phone number (or identity document)");
+    assert.equal(say("es", condition("identity_level", ">=", 1)), "Un teléfono verificado (o un documento de identidad)");
+    assert.equal(say("zh-Hans", condition("identity_level", ">=", 2)), "已验证的身份证件");
+    // Other comparisons still name the level by what it means.
+    assert.equal(say("en", condition("identity_level", "==", 1)), "Identity verification: exactly phone verified");
   });
 
   test("none of a counted fact reads as none", () => {

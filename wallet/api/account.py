@@ -117,6 +117,8 @@ class EmailVerifyView(views.AuthThrottledView):
     """Follow the e-mailed verification link. The token is the credential: it works
     signed in or not (the link may be opened on another device)."""
 
+    throttle_account_fields = ()
+
     @extend_schema(
         operation_id="auth_email_verify",
         request=EmailVerifyInputSerializer,
@@ -187,7 +189,11 @@ class PasswordChangeView(APIView):
 @extend_schema(tags=["auth"])
 class PasswordResetView(views.AuthThrottledView):
     """Ask for a password-reset link by username or e-mail address. The answer is the
-    same whether or not an account is found; the link goes only to a verified address."""
+    same whether or not an account is found; the link goes only to a verified address.
+    Throttled per client address and per account named, so nobody floods a mailbox."""
+
+    throttle_scope = "password_reset"
+    throttle_account_fields = ("username", "email")
 
     @extend_schema(
         operation_id="auth_password_reset",
@@ -204,7 +210,10 @@ class PasswordResetView(views.AuthThrottledView):
 @extend_schema(tags=["auth"])
 class PasswordResetConfirmView(views.AuthThrottledView):
     """Choose a new password with the e-mailed link. Every session and token of the
-    account ends, and the account's login lockout is lifted."""
+    account ends, and the account's login lockout is lifted. Throttled like a login, per
+    client address and per account (``uid``)."""
+
+    throttle_account_fields = ("uid",)
 
     @extend_schema(
         operation_id="auth_password_reset_confirm",

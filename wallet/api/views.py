@@ -1,7 +1,7 @@
 """Citizen accounts and wallet endpoints. Thin: validate, call a service or selector,
 serialize."""
 
-from django.contrib.auth import authenticate, logout
+from django.contrib.auth import authenticate, login, logout
 from django.db.models import QuerySet
 from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
@@ -119,7 +119,7 @@ class LoginView(AuthThrottledView):
         user = authenticate(request._request, **data.validated_data)
         if user is None:
             raise _invalid_credentials()
-        accounts.session_login(request._request, user)
+        login(request._request, user)  # records the device (wallet.accounts.session_signed_in)
         return Response(ProfileOutputSerializer(user).data)
 
 

@@ -94,7 +94,9 @@ function learnCurrencies(data) {
 
 async function request(path, { method = "GET", body, idempotencyKey, signal } = {}) {
   const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // A form (a file upload) goes as multipart, its boundary set by the browser.
+  const form = typeof FormData !== "undefined" && body instanceof FormData;
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   if (UNSAFE.has(method)) headers["X-CSRFToken"] = await csrf();
   if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
   let response;
@@ -102,7 +104,7 @@ async function request(path, { method = "GET", body, idempotencyKey, signal } = 
     response = await fetch(urlFor(path), {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || form ? body : JSON.stringify(body),
       credentials: "same-origin",
       signal,
     });

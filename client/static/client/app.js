@@ -42,7 +42,19 @@ const LAZY = {
   access: [() => import("./screens/access/index.js"), "AccessScreen"],
   records: [() => import("./screens/records/index.js"), "RecordsScreen"],
   data: [() => import("./screens/data.js"), "DataScreen"],
+  account: [() => import("./screens/account/profile.js"), "AccountScreen"],
+  password: [() => import("./screens/account/password.js"), "PasswordScreen"],
+  devices: [() => import("./screens/account/devices.js"), "DevicesScreen"],
+  phone: [() => import("./screens/account/phone.js"), "PhoneScreen"],
+  identity: [() => import("./screens/account/identity.js"), "IdentityScreen"],
+  close: [() => import("./screens/account/close.js"), "CloseScreen"],
+  // Links from e-mails and the way back in: open signed in or not.
+  forgot: [() => import("./screens/account/recovery.js"), "ForgotScreen"],
+  reset: [() => import("./screens/account/recovery.js"), "ResetScreen"],
+  "verify-email": [() => import("./screens/account/recovery.js"), "VerifyEmailScreen"],
 };
+// Screens anyone may open, signed in or not (a reset or verification link from an e-mail).
+const OPEN_TO_ALL = new Set(["forgot", "reset", "verify-email"]);
 const loaded = {};
 
 /** The module of a lazy screen: one load each, a failed one tried again next time. */
@@ -109,6 +121,15 @@ const TAB_OF = {
   access: "more",
   records: "more",
   data: "more",
+  account: "more",
+  password: "more",
+  devices: "more",
+  phone: "more",
+  identity: "more",
+  close: "more",
+  forgot: "more",
+  reset: "more",
+  "verify-email": "more",
 };
 
 /** "#/records?tab=claims" → {route: "records", params: {tab: "claims"}} */
@@ -390,6 +411,24 @@ function App() {
     warmScreens();
   }, []);
 
+  /** The profile changed (a new name, e-mail or phone): the frame shows the new one. */
+  const profileChanged = useCallback((me) => {
+    setSession((previous) => (previous.status === "in" ? { ...previous, me } : previous));
+  }, []);
+
+  /**
+   * The server already ended this session (logged out everywhere, the password reset, the
+   * account closed): forget it here too and show the login.
+   */
+  const signedOutHere = useCallback(() => {
+    forgetScore();
+    forgetUser();
+    forgetCsrfToken();
+    setPendingLogout(false);
+    setSession(SIGNED_OUT);
+    navigate("login");
+  }, []);
+
   /**
    * Log out: the session here ends only once the server has ended it. Until then the
    * citizen stays signed in, is told so, and the logout is retried (at once when the
@@ -427,6 +466,8 @@ function App() {
       params,
       navigate,
       onLogout: logout,
+      onProfile: profileChanged,
+      onSignedOut: signedOutHere,
       logoutPending: session.logoutPending,
     };
     const shown = LAZY[route]
@@ -439,10 +480,13 @@ function App() {
       <${TabBar} current=${route} />`;
   } else {
     const Screen = PUBLIC[route] || LoginScreen;
+    const props = { onSignedIn: signedIn, onSignedOut: signedOutHere, navigate, params, me: null };
     body = html`<main id="main" tabindex="-1" class="main main-public">
       ${session.logoutPending ? html`<p class="banner" role="alert">${t("app.logoutFailed")}</p>` : null}
       <${ErrorBoundary} key=${route}>
-        <${Screen} onSignedIn=${signedIn} navigate=${navigate} />
+        ${OPEN_TO_ALL.has(route)
+          ? html`<${LazyScreen} route=${route} ...${props} />`
+          : html`<${Screen} ...${props} />`}
       <//>
     </main>`;
   }
@@ -466,7 +510,7 @@ if ("serviceWorker" in navigator) {
       .register(SERVICE_WORKER_URL)
       .then((registration) =>
         watchForUpdates(registration, () =>
-          notify(t("app.updatedText"), { label: t("app.updated"), run: () => applyUpdate(registration) }),
+          notify(() => t("app.updatedText"), { label: () => t("app.updated"), run: () => applyUpdate(registration) }),
         ),
       )
       .catch(() => {

@@ -3,7 +3,7 @@
 import { html, useCallback, useEffect, useRef, useState } from "./vendor/preact-htm.js";
 
 import { api, ApiError, isAbort, newIdempotencyKey, takePrefetched } from "./api.js";
-import { formatMoney, has, t } from "./i18n.js";
+import { formatMoney, has, language, onLanguageChange, t } from "./i18n.js";
 
 export { html };
 
@@ -196,19 +196,30 @@ export function useAction(perform) {
 const noticeListeners = new Set();
 
 /**
- * Say something briefly (and to screen readers): "Bill paid". `action` ({label, run})
- * adds a button, and keeps the notice until it is used ("Updated — reload").
+ * Say something briefly (and to screen readers): "Bill paid". `message` is a function that
+ * says it in the current language (`() => t("bills.paid")`), so a notice still on screen
+ * when the language changes is said again in the new one. `action` ({label, run}; its
+ * label a function too) adds a button, and keeps the notice until it is used
+ * ("Updated — reload").
  */
 export function notify(message, action = null) {
   for (const listener of noticeListeners) listener({ message, action });
 }
 
+/** A notice's words now: a function is asked again in the current language. */
+function said(words) {
+  return typeof words === "function" ? words() : words || "";
+}
+
 /**
  * The notices' live region: always in the page (a region that appears only with its text
- * is often not announced), out of sight while it is empty.
+ * is often not announced), out of sight while it is empty. It shows again in the new
+ * language when the language changes.
  */
 export function Notices() {
   const [notice, setNotice] = useState({ message: "", action: null });
+  const [, setShownIn] = useState(language());
+  useEffect(() => onLanguageChange(setShownIn), []);
   useEffect(() => {
     let timer = null;
     const listener = (next) => {
@@ -222,11 +233,12 @@ export function Notices() {
       clearTimeout(timer);
     };
   }, []);
-  const { message, action } = notice;
+  const message = said(notice.message);
+  const action = notice.action;
   return html`<div class=${message ? "toast" : "toast toast-hidden"} role="status" aria-live="polite">
     ${message}
     ${action
-      ? html`<button type="button" class="toast-action" onClick=${action.run}>${action.label}</button>`
+      ? html`<button type="button" class="toast-action" onClick=${action.run}>${said(action.label)}</button>`
       : null}
   </div>`;
 }

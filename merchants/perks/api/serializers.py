@@ -194,6 +194,30 @@ class DecisionOutputSerializer(PlainFieldsSerializer):
     expires_at = serializers.DateTimeField(help_text="Book before this; a decision books once.")
 
 
+class CitizenDecisionFilterSerializer(serializers.Serializer):
+    id = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=100,
+        help_text="Only these decisions (repeat the parameter: ?id=…&id=…).",
+    )
+
+
+class CitizenDecisionOutputSerializer(PlainFieldsSerializer):
+    """A decision a merchant made about the citizen: who, for what, and what it decided
+    (the citizen's own view; the reasons are the merchant's and stay in the export)."""
+
+    id = serializers.UUIDField()
+    merchant = MerchantSummaryOutputSerializer()
+    perk = serializers.CharField(source="perk.kind")
+    amount = serializers.IntegerField(source="requested_amount", help_text="The deposit asked.")
+    eligible = serializers.BooleanField()
+    waived_amount = serializers.IntegerField()
+    held_amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
 class BookingInputSerializer(serializers.Serializer):
     decision_id = serializers.UUIDField()
     reference = serializers.CharField(max_length=100, help_text="Your own booking reference.")

@@ -36,6 +36,7 @@ urlpatterns = [
         "me/consents/<uuid:pk>/revoke", views.ConsentRevokeView.as_view(), name="me-consent-revoke"
     ),
     path("me/bookings", views.CitizenBookingListView.as_view(), name="me-bookings"),
+    path("me/decisions", views.CitizenDecisionListView.as_view(), name="me-decisions"),
     path("me/claims", claims.CitizenClaimListView.as_view(), name="me-claims"),
     path("me/claims/<uuid:pk>", claims.CitizenClaimDetailView.as_view(), name="me-claim"),
     path("me/claims/<uuid:pk>/accept", claims.ClaimAcceptView.as_view(), name="me-claim-accept"),

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,10 +26,12 @@ from merchants.perks.api.serializers import (
     BookingInputSerializer,
     BookingOutputSerializer,
     CitizenBookingOutputSerializer,
+    CitizenDecisionFilterSerializer,
+    CitizenDecisionOutputSerializer,
     DecisionOutputSerializer,
     EligibilityInputSerializer,
 )
-from merchants.perks.models import Booking
+from merchants.perks.models import Booking, Decision
 from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.views import IDEMPOTENCY_PARAMETER
 from wallet.models import User
@@ -146,6 +149,45 @@ class CitizenBookingListView(CitizenListView):
 
     def own_rows(self, user: User) -> QuerySet[Booking]:
         return selectors.bookings_for_citizen(citizen=user)
+
+
+DECISION_IDS_PARAMETER = OpenApiParameter(
+    "id",
+    OpenApiTypes.UUID,
+    OpenApiParameter.QUERY,
+    many=True,
+    explode=True,
+    description="Only these decisions (at most 100): ?id=…&id=….",
+)
+
+
+@extend_schema(tags=["bookings"])
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="me_decisions",
+        parameters=[DECISION_IDS_PARAMETER],
+        responses={
+            200: CitizenDecisionOutputSerializer(many=True),
+            **problem_responses(400, 401, 404, descriptions={404: PAGE_NOT_FOUND}),
+        },
+    )
+)
+class CitizenDecisionListView(CitizenListView):
+    """The decisions merchants made about the citizen, so that the access log can say
+    what each look-up decided, in words, instead of an id."""
+
+    model = Decision
+    serializer_class = CitizenDecisionOutputSerializer
+
+    def own_rows(self, user: User) -> QuerySet[Decision]:
+        ids = None
+        if "id" in self.request.query_params:
+            wanted = CitizenDecisionFilterSerializer(
+                data={"id": self.request.query_params.getlist("id")}
+            )
+            wanted.is_valid(raise_exception=True)
+            ids = wanted.validated_data["id"]
+        return selectors.decisions_for_citizen(citizen=user, ids=ids)
 
 
 @extend_schema(tags=["consents"])

@@ -812,7 +812,7 @@ def test_requirements_of_the_defaults() -> None:
         Requirement("unpaid_claims", "Unpaid claims: none", "condition", op="==", threshold=0),
         Requirement(
             "identity_level",
-            "Identity verification at least 1 (phone verified)",
+            "A verified phone number (or identity document)",
             "condition",
             op=">=",
             threshold=1,
@@ -902,8 +902,8 @@ def test_requirements_of_every_kind_of_fact() -> None:
     assert [(line.fact, line.text) for line in lines] == [
         ("band", "Band at least Very good"),
         ("band", "Band worse than Excellent"),
-        ("identity_level", "Identity verification exactly 2 (identity document verified)"),
-        ("identity_level", "Identity verification less than 1 (phone verified)"),
+        ("identity_level", "Identity verification exactly identity document verified"),
+        ("identity_level", "Identity verification less than phone verified"),
         ("on_time_ratio_12m", "Bills paid on time (12 months) at least 90%"),
         ("account_age_days", "Account age more than 90 days"),
         ("no_shows_12m", "No-shows (12 months) at most 1"),

@@ -209,6 +209,25 @@ def test_score_of_a_phone_verified_new_citizen_is_600_good(citizen_api, citizen)
     assert reason_points(body) == [("thin_file", 180), ("account_age", 80), ("identity", 20)]
 
 
+def test_the_account_age_reason_says_the_citizens_actual_age(citizen_api, citizen):
+    # Given an account opened 800 days ago (phone verified, no history)
+    User.objects.filter(pk=citizen.pk).update(date_joined=timezone.now() - timedelta(days=800))
+    user_identity_level_set(user=citizen, level=IdentityLevel.PHONE)
+    # When the citizen reads their score, and simulates a change
+    body = citizen_api.get(SCORE).json()
+    simulated = citizen_api.post(
+        SIMULATE, {"changes": {"pay_next_bills_on_time": 1}}, format="json"
+    ).json()
+    # Then the reason says how long the account has been open, not that it is new
+    age = "Your account has been open for 2 years: accounts gain points as they age"
+    assert [(r["code"], r["label"], r["points_lost"]) for r in body["reasons"]][1] == (
+        "account_age",
+        age,
+        20,
+    )
+    assert {r["label"] for r in simulated["reasons"] if r["code"] == "account_age"} == {age}
+
+
 def test_score_reads_twice_write_one_snapshot(citizen_api, citizen):
     first = citizen_api.get(SCORE).json()
     again = citizen_api.get(SCORE).json()

@@ -8,11 +8,14 @@ import pytest
 import time_machine
 from axes.models import AccessAttempt
 from django.core import mail
+from django.core.cache import cache
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
+from rest_framework.throttling import ScopedRateThrottle
 
+from common.throttling import AccountRateThrottle
 from tests.conftest import PASSWORD
 from wallet.models import SignIn, User
 
@@ -290,15 +293,22 @@ def test_a_weak_new_password_is_refused_with_a_valid_link(
     assert ok.status_code == 204
 
 
-def test_reset_requests_are_throttled(api, verified, monkeypatch):
-    from django.core.cache import cache
-    from rest_framework.throttling import ScopedRateThrottle
-
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth": "2/min"})
+def test_reset_requests_are_throttled_per_account_whatever_the_address(verified, monkeypatch):
+    # Given a tight per-account rate for reset requests (tests run with a generous one)
+    rates = {**ScopedRateThrottle.THROTTLE_RATES, "password_reset_account": "2/min"}
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(AccountRateThrottle, "THROTTLE_RATES", rates)
     cache.clear()
-    statuses = [api.post(RESET, {"username": "alice"}).status_code for _ in range(3)]
+    # When one account is named from three addresses
+    statuses = [
+        APIClient(REMOTE_ADDR=f"192.0.2.{index}").post(RESET, {"username": name}).status_code
+        for index, name in enumerate(["alice", "ALICE", "alice"])
+    ]
+    other = APIClient(REMOTE_ADDR="192.0.2.9").post(RESET, {"username": "bob"})
     cache.clear()
+    # Then the third is refused, and another account is not
     assert statuses == [202, 202, 429]
+    assert other.status_code == 202
 
 
 class FailingMailServer(BaseEmailBackend):

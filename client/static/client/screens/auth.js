@@ -21,6 +21,9 @@ register({
     "auth.toSignup": "Create an account",
     "auth.toLogin": "Log in",
     "auth.showPassword": "Show password",
+    "auth.email": "E-mail address (optional)",
+    "auth.emailHint": "Only to reset a forgotten password. We send a link to check it is yours.",
+    "auth.forgot": "Forgot your password?",
     "auth.promise": "Your score counts how you keep commitments, never how much you have or whom you know.",
   },
   es: {
@@ -38,6 +41,9 @@ register({
     "auth.toSignup": "Crear una cuenta",
     "auth.toLogin": "Iniciar sesión",
     "auth.showPassword": "Mostrar contraseña",
+    "auth.email": "Correo electrónico (opcional)",
+    "auth.emailHint": "Solo para restablecer una contraseña olvidada. Te enviamos un enlace para comprobar que es tuyo.",
+    "auth.forgot": "¿Has olvidado tu contraseña?",
     "auth.promise": "Tu puntuación mide cómo cumples tus compromisos, nunca cuánto tienes ni a quién conoces.",
   },
   "zh-Hans": {
@@ -55,6 +61,9 @@ register({
     "auth.toSignup": "创建账户",
     "auth.toLogin": "登录",
     "auth.showPassword": "显示密码",
+    "auth.email": "电子邮箱（选填）",
+    "auth.emailHint": "仅用于重设忘记的密码。我们会发送链接，确认邮箱属于您。",
+    "auth.forgot": "忘记密码？",
     "auth.promise": "您的评分衡量的是您如何履行承诺，而不是您有多少钱或认识谁。",
   },
 });
@@ -71,7 +80,7 @@ function usernameError(error) {
 }
 
 function AuthForm({ mode, onSignedIn, navigate }) {
-  const [values, setValues] = useState({ username: "", password: "", display_name: "" });
+  const [values, setValues] = useState({ username: "", password: "", display_name: "", email: "" });
   const [showPassword, setShowPassword] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
@@ -87,9 +96,10 @@ function AuthForm({ mode, onSignedIn, navigate }) {
     try {
       const credentials = { username: values.username.trim(), password: values.password };
       if (signup && registeredAs.current !== credentials.username) {
+        const email = values.email.trim();
         await api("auth/register", {
           method: "POST",
-          body: { ...credentials, display_name: values.display_name.trim() },
+          body: { ...credentials, display_name: values.display_name.trim(), ...(email ? { email } : {}) },
         });
         registeredAs.current = credentials.username;
       }
@@ -128,6 +138,18 @@ function AuthForm({ mode, onSignedIn, navigate }) {
             value=${values.display_name}
             onInput=${set("display_name")}
             error=${errors.display_name}
+          />
+          <${Field}
+            label=${t("auth.email")}
+            hint=${t("auth.emailHint")}
+            name="email"
+            type="email"
+            autocomplete="email"
+            autocapitalize="none"
+            spellcheck="false"
+            value=${values.email}
+            onInput=${set("email")}
+            error=${errors.email}
           />`
         : null}
       <${Field}
@@ -151,6 +173,7 @@ function AuthForm({ mode, onSignedIn, navigate }) {
       </label>
       <${Button} type="submit" busy=${busy}>${t(signup ? "auth.signup" : "auth.login")}<//>
     </form>
+    ${signup ? null : html`<p class="switch"><a href="#/forgot">${t("auth.forgot")}</a></p>`}
     <p class="switch">
       ${t(signup ? "auth.haveAccount" : "auth.noAccount")}${" "}
       <a href=${signup ? "#/login" : "#/signup"} onClick=${(event) => {

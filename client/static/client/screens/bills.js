@@ -139,14 +139,14 @@ function OpenBill({ bill, timeZone, onPaid }) {
   const confirm = async () => {
     const paid = await pay.run();
     if (!paid) return;
-    notify(paid.paid_on_time === false ? t("bills.paidLate") : t("bills.paidOnTime"));
+    notify(() => (paid.paid_on_time === false ? t("bills.paidLate") : t("bills.paidOnTime")));
     onPaid();
   };
   const { error, reset } = pay;
   // Paid meanwhile (another tab, another phone): say so and show the list as it is now.
   useEffect(() => {
     if (error?.code !== "bill_already_paid") return;
-    notify(t("error.bill_already_paid"));
+    notify(() => t("error.bill_already_paid"));
     reset();
     onPaid();
   }, [error, onPaid, reset]);

@@ -167,7 +167,7 @@ function ConsentRow({ consent, onChanged }) {
   const doRevoke = async () => {
     const result = await revoke.run();
     if (result) {
-      notify(t("consents.revoked", { merchant: name }));
+      notify(() => t("consents.revoked", { merchant: name }));
       onChanged();
     }
   };

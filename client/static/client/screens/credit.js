@@ -1,4 +1,4 @@
-// Use my credit: a one-time code (and its QR code) to show a merchant, for a deposit waiver
+// Show a code: a one-time code (and its QR code) to show a merchant, for a deposit waiver
 // or for a biller to send bills. The code is shown large, spelled out for screen readers,
 // with a live countdown to when it expires; the citizen learns what the merchant will see.
 import { useEffect, useRef, useState } from "../vendor/preact-htm.js";
@@ -291,7 +291,7 @@ function CodeForm({ initialScope, initialMerchant, initialLimits, onCode }) {
     const chosen = merchantId && choices.some((merchant) => merchant.id === merchantId) ? merchantId : "";
     const result = await action.run(codeBody(scope, chosen, read.limits));
     if (!result) return;
-    notify(t("credit.ready"));
+    notify(() => t("credit.ready"));
     onCode(result);
   };
 
@@ -429,7 +429,7 @@ function CodeCard({ code, onNew, onDone, renewing }) {
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(code.code);
-      notify(t("credit.copied"));
+      notify(() => t("credit.copied"));
     } catch {
       // No clipboard here (an old browser, or no permission): the code is on screen.
     }
@@ -499,7 +499,7 @@ export function CreditScreen({ params = {} }) {
   const renew = async () => {
     const result = await renewing.run(codeBody(code.scope, code.merchant?.id, limitsOf(code)));
     if (!result) return;
-    notify(t("credit.newReady"));
+    notify(() => t("credit.newReady"));
     setCode(withDeadline(result));
   };
 

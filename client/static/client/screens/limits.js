@@ -1,6 +1,6 @@
 // The limits a citizen sets on a biller (the largest single bill, the most in a calendar
 // month): proposed defaults, read from what was typed, and said as a sentence. Pure (no
-// DOM): the node tests import it. Used by "Use my credit" (the billing code) and Consents.
+// DOM): the node tests import it. Used by "Show a code" (the billing code) and Consents.
 import { currencyDigits, formatMoney, formatNumber, parseMoney, register, t } from "../i18n.js";
 
 register({

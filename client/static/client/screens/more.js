@@ -12,7 +12,8 @@ register({
     "more.access": "Every time a merchant looked, and why.",
     "more.records": "What your score is made of; dispute a record.",
     "more.data": "Download everything we hold about you.",
-    "more.account": "Your account",
+    "more.you": "Your account",
+    "more.account": "Your name and e-mail, password, devices, phone and identity; close the account.",
     "more.signedInAs": "Logged in as {name} ({username}).",
     "more.logoutHint": "Logging out also removes the score this phone keeps for offline use.",
   },
@@ -23,7 +24,8 @@ register({
     "more.access": "Cada vez que un comercio consultó, y por qué.",
     "more.records": "De qué se compone tu puntuación; reclama un registro.",
     "more.data": "Descarga todo lo que guardamos sobre ti.",
-    "more.account": "Tu cuenta",
+    "more.you": "Tu cuenta",
+    "more.account": "Tu nombre y e-mail, contraseña, dispositivos, teléfono e identidad; cerrar la cuenta.",
     "more.signedInAs": "Has iniciado sesión como {name} ({username}).",
     "more.logoutHint": "Al cerrar sesión también se borra la puntuación que este teléfono guarda para usarla sin conexión.",
   },
@@ -34,13 +36,14 @@ register({
     "more.access": "商户每一次查询的时间和原因。",
     "more.records": "您的评分由哪些记录组成；对记录提出异议。",
     "more.data": "下载我们保存的关于您的全部数据。",
-    "more.account": "您的账户",
+    "more.you": "您的账户",
+    "more.account": "姓名和电子邮箱、密码、设备、手机和身份验证；注销账户。",
     "more.signedInAs": "已登录：{name}（{username}）。",
     "more.logoutHint": "退出登录时，本机为离线使用保存的评分也会被删除。",
   },
 });
 
-const ITEMS = ["bills", "perks", "consents", "access", "records", "data"];
+const ITEMS = ["bills", "perks", "consents", "access", "records", "data", "account"];
 
 export function MoreScreen({ me, onLogout, logoutPending = false }) {
   const [busy, setBusy] = useState(false);
@@ -60,7 +63,7 @@ export function MoreScreen({ me, onLogout, logoutPending = false }) {
         </li>`,
       )}
     </ul>
-    <${Card} title=${t("more.account")}>
+    <${Card} title=${t("more.you")}>
       <p>${t("more.signedInAs", { name: me.display_name || me.username, username: me.username })}</p>
       <p class="muted">${t("more.logoutHint")}</p>
       ${logoutPending && !busy ? html`<p class="notice notice-error" role="alert">${t("app.logoutFailed")}</p>` : null}

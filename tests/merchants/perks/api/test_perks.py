@@ -489,7 +489,7 @@ def test_requirements_are_shown_before_any_consent(citizen: User, hotel: Merchan
         },
         {
             "fact": "identity_level",
-            "text": "Identity verification at least 1 (phone verified)",
+            "text": "A verified phone number (or identity document)",
             "kind": "condition",
             "op": ">=",
             "threshold": 1,

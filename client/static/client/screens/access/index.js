@@ -2,9 +2,10 @@
 // or Open Sesame support), why, and which facts, newest first. The sentences are in
 // ./purpose.js, the messages in ./messages.js.
 import { formatDateTime, formatRelative, has, t } from "../../i18n.js";
-import { Badge, Card, Empty, html, Loaded, Pager, Screen, usePaged } from "../../ui.js";
+import { api } from "../../api.js";
+import { Badge, Card, Empty, html, Loaded, Pager, Screen, useLoad, usePaged } from "../../ui.js";
 
-import { factsRead, purposeSentence } from "./purpose.js";
+import { decisionSentence, factsRead, purposeSentence } from "./purpose.js";
 
 /** A translated sentence with the accessor's name, in bold, where `{who}` stands. */
 function withName(sentence, name) {
@@ -19,7 +20,7 @@ function KindBadge({ kind }) {
   return html`<${Badge} tone=${kind === "merchant" ? "neutral" : "warning"}>${label}<//>`;
 }
 
-function AccessRow({ entry }) {
+function AccessRow({ entry, decisions }) {
   return html`<li class="access-entry">
     <div class="access-head">
       <p class="access-what">${withName(purposeSentence(entry), entry.accessor)}</p>
@@ -31,14 +32,35 @@ function AccessRow({ entry }) {
       </time>
     </p>
     <p>${factsRead(entry.facts)}</p>
-    ${entry.decision_id
-      ? html`<p class="access-decision">${t("access.decision", { id: entry.decision_id })}</p>`
-      : null}
+    ${entry.decision_id ? html`<p class="access-decision">${decisionText(entry, decisions)}</p>` : null}
   </li>`;
+}
+
+/** What the entry's look-up decided, in words; said plainly when it could not be loaded. */
+function decisionText(entry, decisions) {
+  if (decisions.loading && !decisions.data) return t("common.loading");
+  const decision = decisions.data?.[entry.decision_id];
+  return decision ? decisionSentence(decision) : t("access.decisionUnknown");
+}
+
+/** The decisions of the entries shown, by id: one request for the page. */
+function useDecisions(entries) {
+  const ids = [...new Set((entries || []).map((entry) => entry.decision_id).filter(Boolean))];
+  return useLoad(
+    ids.length
+      ? async (signal) => {
+          const query = new URLSearchParams(ids.map((id) => ["id", id]));
+          const page = await api(`me/decisions?${query}`, { signal });
+          return Object.fromEntries(page.results.map((decision) => [decision.id, decision]));
+        }
+      : null,
+    ids,
+  );
 }
 
 export function AccessScreen() {
   const list = usePaged("me/access-log");
+  const decisions = useDecisions(list.data?.results);
   return html`<${Screen} title=${t("nav.access")}>
     <p class="lead">${t("access.intro")}</p>
     <p><a href="#/consents">${t("access.consentsLink")}</a></p>
@@ -48,7 +70,7 @@ export function AccessScreen() {
           data.results.length
             ? html`<p class="muted">${t("access.total", { count: data.count })}</p>
                 <ul class="list" aria-busy=${list.loading ? "true" : "false"}>
-                  ${data.results.map((entry) => html`<${AccessRow} key=${entry.id} entry=${entry} />`)}
+                  ${data.results.map((entry) => html`<${AccessRow} key=${entry.id} entry=${entry} decisions=${decisions} />`)}
                 </ul>
                 <${Pager} list=${list} />`
             : html`<${Empty}>${t("access.empty")}<//>`}

@@ -15,7 +15,11 @@ export function purposeSentence(entry) {
   if (code === "deposit_waiver" && Number.isInteger(entry.amount) && entry.currency) {
     return t("access.purpose.deposit_waiver", { amount: formatMoney(entry.amount, entry.currency) });
   }
-  if (code === "support_review") return t("access.purpose.support_review");
+  if (code === "support_review") {
+    // The staff member's own words for why, when they gave them.
+    const note = (entry.purpose_note || "").trim();
+    return note ? t("access.purpose.support_review_note", { note }) : t("access.purpose.support_review");
+  }
   return t("access.purpose.other", { purpose: entry.purpose });
 }
 
@@ -37,4 +41,20 @@ export function factsRead(facts) {
   const names = ordered.map(factName);
   const list = formatList(names);
   return t("access.read", { facts: list });
+}
+
+/**
+ * What a look-up decided, in words, from the decision it made (`GET /me/decisions`): the
+ * deposit waived in full, in part (and what is held), or not at all. Null without one.
+ */
+export function decisionSentence(decision) {
+  if (!decision) return null;
+  const money = (amount) => formatMoney(amount, decision.currency);
+  if (decision.eligible && decision.held_amount === 0) {
+    return t("access.decided.full", { amount: money(decision.waived_amount) });
+  }
+  if (decision.waived_amount > 0) {
+    return t("access.decided.partial", { waived: money(decision.waived_amount), held: money(decision.held_amount) });
+  }
+  return t("access.decided.none", { amount: money(decision.amount) });
 }

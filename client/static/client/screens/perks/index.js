@@ -92,8 +92,14 @@ function Step({ step }) {
       </li>`;
     }
     case "identity_level": {
-      const text = known(`perks.step.identity.${stepCount(step, "identity_level")}`);
-      return html`<li><p class="perk-step-main"><${Said} text=${text} fallback=${step.text} /></p></li>`;
+      const level = stepCount(step, "identity_level");
+      const text = known(`perks.step.identity.${level}`);
+      // Where to do it, in the app: the phone, or an identity document.
+      const where = level === 1 ? "#/phone" : level === 2 ? "#/identity" : null;
+      return html`<li>
+        <p class="perk-step-main"><${Said} text=${text} fallback=${step.text} /></p>
+        ${where ? html`<a href=${where}>${t("perks.step.identityGo")}</a>` : null}
+      </li>`;
     }
     case "pay_next_bills_on_time": {
       const count = stepCount(step, "pay_next_bills_on_time");

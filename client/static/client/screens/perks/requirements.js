@@ -34,8 +34,7 @@ export function categoryLabel(category) {
 /** A threshold in the fact's own unit: a level's name, a percent, days, or a number. */
 export function thresholdText(fact, value) {
   if (fact === "identity_level") {
-    const name = known(`perks.identity.${value}`);
-    return name ? t("perks.identity.value", { level: value, name }) : formatNumber(value);
+    return known(`perks.identity.${value}`) || formatNumber(value);
   }
   if (fact === "on_time_ratio_12m") return formatNumber(value / 100, { style: "percent" });
   if (fact === "account_age_days") return t("perks.days", { count: value });
@@ -60,6 +59,9 @@ export function requirementText(requirement, currency) {
   if (COUNT_FACTS.has(fact) && ((op === "==" && threshold === 0) || (op === "<=" && threshold === 0) || (op === "<" && threshold === 1))) {
     return known(`perks.zero.${fact}`) || t("perks.req.none", { fact: factLabel(fact) });
   }
+  // An identity level in words of what was verified ("a verified phone number"), not a number.
+  const identity = fact === "identity_level" ? known(`perks.req.identity.${op}${threshold}`) : null;
+  if (identity) return identity;
   return t("perks.req.condition", { fact: factLabel(fact), op: t(`perks.op.${op}`), value: thresholdText(fact, threshold) });
 }
 

@@ -3,7 +3,7 @@ import { formatDate, formatMoney, t } from "../../i18n.js";
 import { Badge, html, usePaged } from "../../ui.js";
 
 import { byCode, claimStatusWord, Dates, PagedList, statusWord } from "./common.js";
-import { bookingProblem, depositText } from "./texts.js";
+import { bookingProblem, depositText, outcomeWord } from "./texts.js";
 
 const BOOKING_TONE = { confirmed: "neutral", completed: "ok", hold_failed: "danger", cancelled: "neutral" };
 const OUTCOME_TONE = { ok: "ok", damage: "danger", no_show: "warning" };
@@ -31,7 +31,7 @@ function BookingItem({ booking }) {
     ${problem ? html`<p class=${`notice${booking.status === "hold_failed" ? " notice-error" : ""}`}>${problem}</p>` : null}
     ${booking.outcome
       ? html`<p class="records-outcome">
-          <${Badge} tone=${OUTCOME_TONE[booking.outcome] || "neutral"}>${byCode("outcome", booking.outcome)}<//>
+          <${Badge} tone=${OUTCOME_TONE[booking.outcome] || "neutral"}>${outcomeWord(booking)}<//>
         </p>`
       : null}
     ${claim

@@ -173,7 +173,7 @@ function Head({ claim }) {
 function ClaimDetail({ id, onBack }) {
   const result = useApi(`me/claims/${encodeURIComponent(id)}`);
   const changed = (what) => {
-    if (what) notify(t(`records.${what === "disputed" ? "claimDisputeSent" : what}`));
+    if (what) notify(() => t(`records.${what === "disputed" ? "claimDisputeSent" : what}`));
     result.reload();
     setTimeout(() => document.getElementById("claim-detail")?.focus(), 0);
   };

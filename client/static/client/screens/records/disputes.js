@@ -33,7 +33,7 @@ function Escalate({ dispute, onChanged }) {
   );
   const escalate = async () => {
     if ((await action.run()) !== undefined) {
-      notify(t("records.escalated"));
+      notify(() => t("records.escalated"));
       onChanged();
     }
   };

@@ -81,7 +81,7 @@ export function RecordsPanel() {
   };
   const disputed = (id) => {
     setOpenId(null);
-    notify(t("records.disputeSent"));
+    notify(() => t("records.disputeSent"));
     reload();
     // The form is gone: the record itself takes the focus, with its new status.
     setTimeout(() => document.getElementById(`record-${id}`)?.focus(), 0);

@@ -1,7 +1,7 @@
 // What the records screen says about a record, a dispute, a claim and a booking, as
 // sentences in the citizen's language, from the API's typed fields (statuses, dates,
 // amounts; never its English text). Pure (no DOM): the node tests import it.
-import { formatDate, formatDateTime, formatMoney, t } from "../../i18n.js";
+import { formatDate, formatDateTime, formatMoney, has, t } from "../../i18n.js";
 
 import "../../strings.js";
 import "./messages.js";
@@ -144,4 +144,18 @@ export function bookingProblem(booking) {
   }
   if (booking.status === "hold_failed") return t("records.holdFailed");
   return null;
+}
+
+/**
+ * How a booking ended, in words for its kind of merchant: a car rental was not a stay.
+ * (A kind of merchant without words of its own gets the general ones.)
+ */
+export function outcomeWord(booking) {
+  const outcome = booking.outcome;
+  if (!outcome) return "";
+  const category = booking.merchant?.category;
+  for (const key of [`outcome.${outcome}.${category}`, `outcome.${outcome}`]) {
+    if (has(key)) return t(key);
+  }
+  return outcome;
 }

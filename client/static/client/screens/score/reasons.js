@@ -4,10 +4,10 @@ import { Card, html } from "../../ui.js";
 
 import { reasonTexts } from "./texts.js";
 
-export function ReasonList({ reasons }) {
+export function ReasonList({ reasons, score = null }) {
   return html`<ul class="list reason-list">
     ${reasons.map((reason) => {
-      const { label, tip } = reasonTexts(reason);
+      const { label, tip } = reasonTexts(reason, score);
       return html`<li class="reason" key=${reason.code}>
         <div class="reason-head">
           <p class="reason-label">${label}</p>
@@ -22,7 +22,7 @@ export function ReasonList({ reasons }) {
 export function Reasons({ score }) {
   return html`<${Card} title=${t("score.reasons")} class="score-reasons">
     ${score.reasons.length
-      ? html`<${ReasonList} reasons=${score.reasons} />`
+      ? html`<${ReasonList} reasons=${score.reasons} score=${score} />`
       : html`<p class="notice notice-ok">${t("score.reasonsNone")}</p>`}
   <//>`;
 }

@@ -16,13 +16,30 @@ export function factorLabel(factor) {
   return factor.label;
 }
 
-export function reasonTexts(reason) {
+/** How long an account has been open: "2 years", "5 months", "12 days" (rounded down). */
+export function ageText(days) {
+  if (days >= 365) return t("score.age.years", { count: Math.floor(days / 365) });
+  if (days >= 30) return t("score.age.months", { count: Math.floor(days / 30) });
+  return t("score.age.days", { count: Math.max(0, days) });
+}
+
+/**
+ * A reason's label and tip in the current language. `score` (the whole answer, with its
+ * factors) lets a reason be said at the citizen's own value: the account's age, never
+ * "your account is new" of an account open for two years.
+ */
+export function reasonTexts(reason, score = null) {
   const label = `score.reason.${reason.code}`;
   const tip = `score.tip.${reason.code}`;
-  return {
+  const texts = {
     label: has(label) ? t(label) : reason.label,
     tip: has(tip) ? t(tip) : reason.tip,
   };
+  if (reason.code === "account_age" && score?.factors) {
+    const days = factValue(score, "account_age_days", null);
+    if (Number.isInteger(days)) texts.label = t("score.reason.accountAge", { age: ageText(days) });
+  }
+  return texts;
 }
 
 export function identityName(level) {

@@ -67,7 +67,7 @@ function Slider({ id, label, value, max, unit, onChange, error }) {
   </div>`;
 }
 
-function SimResult({ simulation }) {
+function SimResult({ simulation, score = null }) {
   const { result, error, busy } = simulation;
   if (error) {
     return html`<${ErrorNotice}
@@ -95,7 +95,7 @@ function SimResult({ simulation }) {
     <p class="muted sim-today">${t("score.sim.today", { score: formatNumber(result.current_score) })}</p>
     <h3 class="sim-reasons-title">${t("score.sim.reasons")}</h3>
     ${result.reasons.length
-      ? html`<${ReasonList} reasons=${result.reasons} />`
+      ? html`<${ReasonList} reasons=${result.reasons} score=${score} />`
       : html`<p class="notice notice-ok">${t("score.sim.reasonsNone")}</p>`}
     <p class="sim-note">${t("score.sim.note")}</p>
   </div>`;
@@ -175,7 +175,7 @@ export function WhatIf({ score, me }) {
       </div>
     </form>
     <div class="sim-output" role="status" aria-live="polite">
-      <${SimResult} simulation=${simulation} />
+      <${SimResult} simulation=${simulation} score=${score} />
     </div>
   <//>`;
 }

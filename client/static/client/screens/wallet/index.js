@@ -192,7 +192,7 @@ function TopUpForm({ wallet, onDone, onRefused }) {
     }
     setText("");
     if (result.status === "succeeded" && result.transaction) {
-      notify(t("wallet.added", { amount: formatMoney(result.transaction.amount, result.transaction.currency || currency) }));
+      notify(() => t("wallet.added", { amount: formatMoney(result.transaction.amount, result.transaction.currency || currency) }));
       onDone();
     } else {
       onDone({ top_up: result.id });
@@ -302,7 +302,7 @@ function WithdrawForm({ wallet, onDone, onRefused }) {
       return;
     }
     setText("");
-    notify(t("wallet.withdrawn", { amount: formatMoney(result.amount, result.currency || currency), destination: result.destination || destination }));
+    notify(() => t("wallet.withdrawn", { amount: formatMoney(result.amount, result.currency || currency), destination: result.destination || destination }));
     onDone();
   };
 

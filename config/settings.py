@@ -564,6 +564,35 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # no permanent log of failures.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# --- Phone, identity documents, closure and retention (issue 18) ---
+# Where one-time codes to phones go (wallet/sms.py): a dotted path to a BaseSmsBackend.
+# The console backend (the default) only prints them: `check --deploy` warns about it.
+SMS_BACKEND = env.str("SMS_BACKEND", default="wallet.sms.ConsoleBackend")
+# A phone code lives this long; at most PHONE_CODES_PER_HOUR are sent per account in any
+# hour, and a code dies after PHONE_CODE_ATTEMPTS wrong tries.
+PHONE_CODE_TTL_MINUTES = env.int("PHONE_CODE_TTL_MINUTES", default=10)
+PHONE_CODES_PER_HOUR = env.int("PHONE_CODES_PER_HOUR", default=5)
+PHONE_CODE_ATTEMPTS = env.int("PHONE_CODE_ATTEMPTS", default=5)
+# The largest identity document a citizen may upload, in bytes.
+IDENTITY_DOCUMENT_MAX_BYTES = env.int("IDENTITY_DOCUMENT_MAX_BYTES", default=5 * 1024 * 1024)
+# The retention schedule (merchants/privacy/retention.py, run daily by beat), in days:
+# the access log and merchants' decisions are kept six years; ended sign-ins and
+# expired, unredeemed one-time codes 30 days; a credit event past its window stays
+# RETENTION_EVENTS_GRACE_DAYS more (a dispute opened on its last day can be answered).
+RETENTION_ACCESS_LOG_DAYS = env.int("RETENTION_ACCESS_LOG_DAYS", default=2192)
+RETENTION_DECISIONS_DAYS = env.int("RETENTION_DECISIONS_DAYS", default=2192)
+RETENTION_SIGN_INS_DAYS = env.int("RETENTION_SIGN_INS_DAYS", default=30)
+RETENTION_AUTHORIZATION_CODES_DAYS = env.int("RETENTION_AUTHORIZATION_CODES_DAYS", default=30)
+RETENTION_EVENTS_GRACE_DAYS = env.int("RETENTION_EVENTS_GRACE_DAYS", default=30)
+# The identity API's choice sets, named in the OpenAPI schema.
+_ENUM_NAMES = SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]
+if isinstance(_ENUM_NAMES, dict):
+    _ENUM_NAMES.update(
+        {
+            "IdentityDocumentKindEnum": "wallet.models.IdentityDocumentKind",
+            "IdentityDocumentStatusEnum": "wallet.models.IdentityDocumentStatus",
+        }
+    )
 
 # --- The citizen's account: e-mail, sessions, tokens (issue 18) ---------------------
 # E-mail (verification links, password resets): printed to the console in development;

@@ -46,7 +46,7 @@ from scoring.facts import EventKinds
 from tests.conftest import PASSWORD
 from tests.merchants.conftest import code_for, make_reliable
 from tests.money import top_up_paid
-from wallet import accounts
+from wallet import accounts, identity, sms
 from wallet import services as wallet_services
 from wallet.models import SignIn, TopUp, User
 from wallet.payments import sandbox
@@ -60,6 +60,8 @@ CLAIMED = 80_000
 TOP_UP = 1_000_000
 # A file a claim's evidence accepts (by its first bytes: a PDF).
 EVIDENCE_PDF = b"%PDF-1.7\n%%EOF\n"
+# An identity document's file (by its first bytes: a PNG).
+DOCUMENT_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 # A password every password rule accepts (changes and resets).
 NEW_PASSWORD = "a-brand-new-passphrase"
 
@@ -266,6 +268,11 @@ def build_world() -> SeededWorld:
     )
     scoring_services.score_recompute(account_id=alice.pk, trigger="manual")
 
+    # A phone code alice was sent (the tests' SMS backend keeps it), and a citizen with
+    # nothing left to settle, who may close their account.
+    identity.phone_code_send(user=alice, number="+8613800138000")
+    phone_code = sms.outbox[-1].text.split()[5].rstrip(".")
+    leaving = wallet_services.user_register(username="leaving", password=PASSWORD)
     # The citizen's account: an e-mail address (its verification link pending), a reset
     # link, and a second device of alice's to revoke (bob's stands for another's).
     alice = accounts.profile_update(user=alice, email="alice@example.org")
@@ -279,7 +286,10 @@ def build_world() -> SeededWorld:
             "knoxApiToken": f"Token {wallet_services.auth_token_create(user=alice)}",
             "merchantApiKey": f"Bearer {hotel_key}",
         },
-        authorization_by_path={"/api/v1/merchant/bills": f"Bearer {biller_key}"},
+        authorization_by_path={
+            "/api/v1/merchant/bills": f"Bearer {biller_key}",
+            "/api/v1/me/close": f"Token {wallet_services.auth_token_create(user=leaving)}",
+        },
         path_ids={
             "/api/v1/me/consents/{id}": Ref(alice_stay.consent.pk, bob_stay.consent.pk),
             "/api/v1/me/claims/{id}": Ref(alice_stay.claim.pk, bob_stay.claim.pk),
@@ -325,6 +335,9 @@ def build_world() -> SeededWorld:
             "/api/v1/me/disputes": {"event_id": Ref(disputable.pk, bobs_event.pk)},
             "/api/v1/merchant/consents": {"code": Ref(code_for(alice))},
             "/api/v1/merchant/claims/{id}/evidence": {"file": Ref(EVIDENCE_PDF)},
+            "/api/v1/me/identity-documents": {"file": Ref(DOCUMENT_PNG)},
+            "/api/v1/me/phone/verify": {"code": Ref(phone_code)},
+            "/api/v1/me/close": {"password": Ref(PASSWORD)},
             "/api/v1/merchant/eligibility": {
                 "code": Ref(code_for(alice)),
                 "consent_id": Ref(alice_stay.consent.pk, bob_stay.consent.pk),

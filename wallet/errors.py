@@ -1,6 +1,6 @@
 """The wallet's refusals, each with a stable code and kind."""
 
-from common.domain import Conflict, DomainError, InvalidRequest, Refused
+from common.domain import Conflict, DomainError, InvalidRequest, Refused, Unavailable
 
 
 class InsufficientFunds(Refused):
@@ -25,6 +25,30 @@ class CurrencyMismatch(DomainError):
     code = "currency_mismatch"
     title = "Currency mismatch"
     default_detail = "All accounts of a transfer must share the deployment's currency."
+
+
+class CodeInvalid(Refused):
+    code = "code_invalid"
+    title = "Code invalid"
+    default_detail = "This code is wrong or has expired; ask for a new one."
+
+
+class SmsUnavailable(Unavailable):
+    code = "sms_unavailable"
+    title = "Text message not sent"
+    default_detail = "The code could not be sent to this number right now; try again later."
+
+
+class DocumentPending(Conflict):
+    code = "document_pending"
+    title = "A document is already under review"
+    default_detail = "Wait for the decision on the document you sent before sending another."
+
+
+class DocumentDecided(Conflict):
+    code = "document_decided"
+    title = "Already decided"
+    default_detail = "This identity document was already approved or rejected."
 
 
 class TokenInvalid(InvalidRequest):

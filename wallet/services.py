@@ -104,8 +104,11 @@ def user_password_set(*, user: User, password: str) -> User:
 
 
 @transaction.atomic
-def user_identity_level_set(*, user: User, level: IdentityLevel) -> User:
-    """Record what staff verified: 1 a phone number, 2 an identity document."""
+def user_identity_level_set(*, user: User, level: IdentityLevel, actor: User | None = None) -> User:
+    """Record what was verified: 1 a phone number (the citizen, by code), 2 an identity
+    document (staff). ``actor`` is the staff member who set it (the audit trail's row
+    names them); None when the citizen's own verification or the system set it."""
+    user._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
     user.identity_level = IdentityLevel(level)
     user.save(update_fields=["identity_level"])
     logger.info("identity level set", extra={"user_id": user.pk, "level": int(level)})

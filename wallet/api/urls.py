@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wallet.api import account, views
+from wallet.api import account, identity, views
 
 urlpatterns = [
     path("auth/csrf", views.CsrfView.as_view(), name="auth-csrf"),
@@ -26,4 +26,11 @@ urlpatterns = [
     ),
     path("me/wallet", views.WalletView.as_view(), name="me-wallet"),
     path("me/transactions", views.TransactionListView.as_view(), name="me-transactions"),
+    path("me/phone", identity.PhoneView.as_view(), name="me-phone"),
+    path("me/phone/verify", identity.PhoneVerifyView.as_view(), name="me-phone-verify"),
+    path(
+        "me/identity-documents",
+        identity.IdentityDocumentListView.as_view(),
+        name="me-identity-documents",
+    ),
 ]

@@ -194,16 +194,30 @@ def test_last_used_is_written_at_most_every_five_minutes(citizen):
         assert SignIn.objects.get(kind="token").last_used_at == expected
 
 
-def test_a_session_logged_in_elsewhere_gets_a_sign_in_row(citizen, client):
-    # The admin's login (or a session from before devices were recorded) has none.
+def test_every_session_login_records_its_device(citizen, client):
+    # The admin's login, or the test client's, goes through Django's login() too.
     client.force_login(citizen)
+    row = SignIn.objects.get(user=citizen)
+    assert (row.kind, row.session_key, row.ended_at) == (
+        "session",
+        client.session.session_key,
+        None,
+    )
+
+
+def test_a_session_from_before_devices_were_recorded_gets_a_sign_in_row(citizen, client):
+    client.force_login(citizen)
+    SignIn.objects.all().delete()
+    session = client.session
+    for key in (accounts.SESSION_SIGN_IN_ID, accounts.SESSION_SIGN_IN_TOUCHED):
+        del session[key]
+    session.save()
     assert client.get(ME, HTTP_USER_AGENT="Safari").status_code == 200
     row = SignIn.objects.get(user=citizen)
-    assert (row.kind, row.client, row.session_key) == (
-        "session",
-        "Safari",
-        client.session.session_key,
-    )
+    assert (row.kind, row.client, row.session_key) == ("session", "Safari", session.session_key)
+    # ...and it can be revoked like any other.
+    assert revoke(token_client(), row.pk) == 204
+    assert client.get(ME).status_code == 401
 
 
 def test_a_second_login_in_one_browser_ends_the_first_sign_in(citizen):

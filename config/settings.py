@@ -640,5 +640,7 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # No start-up banner on every command, no line per login: failures, lockouts stay.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -591,6 +591,7 @@ if isinstance(_ENUM_NAMES, dict):
         {
             "IdentityDocumentKindEnum": "wallet.models.IdentityDocumentKind",
             "IdentityDocumentStatusEnum": "wallet.models.IdentityDocumentStatus",
+            "SignInKindEnum": "wallet.models.SignInKind",
         }
     )
 

@@ -597,6 +597,7 @@ if isinstance(_ENUM_NAMES, dict):
         {
             "IdentityDocumentKindEnum": "wallet.models.IdentityDocumentKind",
             "IdentityDocumentStatusEnum": "wallet.models.IdentityDocumentStatus",
+            "SignInKindEnum": "wallet.models.SignInKind",
         }
     )
 
@@ -656,5 +657,7 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # No start-up banner on every command, no line per login: failures, lockouts stay.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -40,6 +42,7 @@ from scoring.models import CreditEvent
 from tests.conftest import PASSWORD, client_for
 from tests.merchants.conftest import code_for, make_reliable, merchant_client
 from tests.money import top_up_paid
+from wallet import identity
 from wallet import services as wallet_services
 from wallet.models import User
 from wallet.payments import services as payments
@@ -279,10 +282,32 @@ def perks(world: World, n: int) -> None:
             )
 
 
+def account_rows(world: World, n: int) -> None:
+    """``n`` devices signed in, phone codes sent (an hour apart, so that the hourly limit
+    never refuses one) and identity documents rejected."""
+    staff, created = User.objects.get_or_create(username="reviewer", defaults={"is_staff": True})
+    if created:
+        staff.user_permissions.add(Permission.objects.get(codename="review_identitydocument"))
+    staff = User.objects.get(pk=staff.pk)  # fresh: permissions are cached per instance
+    for _ in range(n):
+        serial = next(world.serial)
+        wallet_services.auth_token_create(user=world.citizen, client=f"app {serial}")
+        sent_at = NOW - timedelta(days=7) + timedelta(hours=serial)
+        identity.phone_code_send(user=world.citizen, number="+8613800138000", now=sent_at)
+        document = identity.identity_document_submit(
+            user=world.citizen,
+            upload=SimpleUploadedFile("scan.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 200),
+            kind="passport",
+            country="CN",
+        )
+        identity.identity_document_reject(document=document, by=staff, reason="Blurred.")
+
+
 def everything(world: World, n: int) -> None:
     """A row in every section of the export: a top-up, a withdrawal, a bill paid, a
     disputed record and a recompute, a decision by code booked and closed with a disputed
-    claim."""
+    claim, a device, a phone code and an identity document."""
+    account_rows(world, n)
     for _ in range(n):
         top_ups(world, 1)
         withdrawals(world, 1)
@@ -325,6 +350,9 @@ EXPORT_SECTIONS = (
     "decisions",
     "bookings",
     "claims",
+    "sign_ins",
+    "phone_verifications",
+    "identity_documents",
 )
 
 
@@ -370,12 +398,12 @@ ENDPOINTS = {
     # The page of perks, then the current snapshot with its scorecard and, as some perk
     # is refused, the citizen's unpaid claims and fading records (``merchants.perks.listing``).
     "me/perks": ListEndpoint("/api/v1/me/perks", "citizen", perks, CITIZEN_PAGE + 3),
-    # The token, then one query per section: the wallet and the fifteen lists; then three
+    # The token, then one query per section: the wallet and the eighteen lists; then three
     # for what the wallet says of the limits and the payout destination (today's and this
     # month's top-ups in one, today's withdrawals, the latest payment source) and one for
     # the top-ups' credits (as for me/top-ups); and the claims' lines and evidence, for
     # the bookings and for the claims (as for me/bookings and me/claims).
-    "me/export": ListEndpoint("/api/v1/me/export", "citizen", everything, 26, export_rows),
+    "me/export": ListEndpoint("/api/v1/me/export", "citizen", everything, 29, export_rows),
     "merchant/bookings": ListEndpoint(
         "/api/v1/merchant/bookings", "hotel", bookings, MERCHANT_PAGE + 2
     ),

@@ -3,9 +3,9 @@
 The export is the citizen's right to see all their data in one document they can keep.
 It holds, for that citizen only:
 
-- the profile (login name, names, email, identity level, when they joined) and the
-  wallet (balance, held, available, what the limits leave them to top up and withdraw,
-  where withdrawals go);
+- the profile (login name, names, email and whether it is verified, the verified phone
+  number, identity level, when they joined) and the wallet (balance, held, available,
+  what the limits leave them to top up and withdraw, where withdrawals go);
 - every entry of their wallet with its transfer's kind, description and time (never the
   other side of a transfer: settlement and system accounts are not theirs), and every
   hold placed on it;
@@ -17,12 +17,16 @@ It holds, for that citizen only:
 - consents they gave (with the limits they set and the consent text they were shown),
   one-time codes they made (never the code or its digest; with their texts), the
   access log (who read their facts, why, which facts), the eligibility decisions made
-  about them, their bookings and claims.
+  about them, their bookings and claims;
+- the devices they signed in with (web sessions and app tokens, ended ones too; never
+  the session key or the token's prefix), the phone codes sent to them (never the code's
+  digest) and the identity documents they sent with the decision on each (never the
+  file, its digest, what the reviewer noted or who the reviewer was: staff decide).
 
 Merchants appear by id, name and category: they are the parties the citizen dealt with.
 No other citizen appears: every row is chosen by the citizen's own key, and no field
 names a counterparty account. Secrets are never read out (password hash, API key and
-code digests, tokens, idempotency records).
+code digests, tokens, session keys, idempotency records).
 
 It lives in ``merchants.privacy`` because that layer sits on top of the others: it may
 import ``merchants`` and its perks and bills, ``scoring`` and ``wallet``, and nothing
@@ -55,7 +59,16 @@ from scoring import selectors as scoring_selectors
 from scoring.models import AccessLogEntry, CreditEvent, Dispute
 from scoring.selectors import ExplainedScore
 from wallet import selectors as wallet_selectors
-from wallet.models import Entry, Hold, Payout, TopUp, User
+from wallet.models import (
+    Entry,
+    Hold,
+    IdentityDocument,
+    Payout,
+    PhoneVerification,
+    SignIn,
+    TopUp,
+    User,
+)
 from wallet.payments import selectors as payments_selectors
 from wallet.selectors import WalletSummary
 
@@ -64,8 +77,9 @@ from wallet.selectors import WalletSummary
 # knows which shape they hold. (Values changing with the citizen's data do not count.)
 # 2: the wallet's top_up_limit, withdrawal_limit and payout_destination; top_ups and
 # withdrawals. 3: consents' and codes' billing limits, consent texts and renewals
-# (codes' redeemed_by); bills' past_due.
-EXPORT_SCHEMA_VERSION = 3
+# (codes' redeemed_by); bills' past_due. 4: the profile's email_verified and
+# phone_number; sign_ins, phone_verifications and identity_documents.
+EXPORT_SCHEMA_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -92,6 +106,9 @@ class CitizenExport:
     decisions: list[Decision]
     bookings: list[Booking]
     claims: list[Claim]
+    sign_ins: list[SignIn]
+    phone_verifications: list[PhoneVerification]
+    identity_documents: list[IdentityDocument]
 
 
 def export_for_citizen(*, citizen: User) -> CitizenExport:
@@ -145,6 +162,36 @@ def export_for_citizen(*, citizen: User) -> CitizenExport:
         ),
         bookings=list(perks_selectors.bookings_for_citizen(citizen=citizen)),
         claims=list(perks_selectors.claims_shown_to_citizen(citizen=citizen)),
+        # Every device, ended ones too: the list of devices shows only those still signed
+        # in. Only what the serializer shows is read: the session key and the token's
+        # prefix are credentials, not the citizen's data.
+        sign_ins=list(
+            SignIn.objects.filter(user=citizen)
+            .only("id", "kind", "client", "created_at", "last_used_at", "ended_at")
+            .order_by("-created_at", "-pk")
+        ),
+        # Never the code's digest.
+        phone_verifications=list(
+            PhoneVerification.objects.filter(user=citizen)
+            .only("id", "number", "created_at", "expires_at", "verified_at", "attempts")
+            .order_by("-created_at", "-pk")
+        ),
+        # Never the file (its path names the citizen's storage), its digest, what the
+        # reviewer noted or who the reviewer was.
+        identity_documents=list(
+            IdentityDocument.objects.filter(user=citizen)
+            .only(
+                "id",
+                "kind",
+                "country",
+                "status",
+                "reason",
+                "number_last_digits",
+                "submitted_at",
+                "decided_at",
+            )
+            .order_by("-submitted_at", "-pk")
+        ),
     )
 
 

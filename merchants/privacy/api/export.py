@@ -4,9 +4,11 @@ download and keep.
 Each section reuses the output serializer of the endpoint that shows it elsewhere, so a
 bill, an event or a booking reads the same in the export as in ``/me/bills``,
 ``/me/events`` or ``/me/bookings``, a top-up or a withdrawal as in ``/me/top-ups`` or
-``/me/withdrawals``. Sections no other citizen endpoint shows (holds,
-one-time codes, decisions, the whole score history explained) have serializers of their
-own below. The whole document is declared with serializers, so the OpenAPI schema
+``/me/withdrawals``, a device or an identity document as in ``/me/sessions`` or
+``/me/identity-documents`` (with what only the export adds: when a device ended, a
+document's last digits). Sections no other citizen endpoint shows (holds, one-time
+codes, decisions, the whole score history explained, phone codes) have serializers of
+their own below. The whole document is declared with serializers, so the OpenAPI schema
 describes the response field by field.
 """
 
@@ -43,7 +45,9 @@ from scoring.api.serializers import (
     ScoreOutputSerializer,
 )
 from scoring.models import SnapshotTrigger
+from wallet.api.account import SignInOutputSerializer
 from wallet.api.citizen import request_citizen
+from wallet.api.identity import IdentityDocumentOutputSerializer
 from wallet.api.serializers import (
     ProfileOutputSerializer,
     TransactionOutputSerializer,
@@ -141,6 +145,38 @@ class ExportDecisionOutputSerializer(DecisionOutputSerializer):
     booking_id = serializers.UUIDField(allow_null=True, help_text="The booking it made, if any.")
 
 
+class ExportSignInOutputSerializer(SignInOutputSerializer):
+    """A device as ``/me/sessions`` shows it, ended ones too, with when it ended (there is
+    no request to be the current one of)."""
+
+    current = None  # type: ignore[assignment]
+    ended_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it was logged out or revoked; null while signed in."
+    )
+
+
+class ExportPhoneVerificationOutputSerializer(serializers.Serializer):
+    """A code sent by text to verify a phone number; the code itself was not kept."""
+
+    number = serializers.CharField(help_text="The number it was sent to (E.164).")
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    verified_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the right code verified the number, if it did."
+    )
+    attempts = serializers.IntegerField(help_text="Wrong codes tried against it.")
+
+
+class ExportIdentityDocumentOutputSerializer(IdentityDocumentOutputSerializer):
+    """An identity document as ``/me/identity-documents`` shows it, with the number's last
+    digits staff recorded on approval. The file is not kept after the decision, and the
+    reviewer is not named: staff decide."""
+
+    number_last_digits = serializers.CharField(
+        help_text="The document number's last digits, as reviewed; empty unless approved."
+    )
+
+
 class ExportOutputSerializer(serializers.Serializer):
     schema_version = serializers.IntegerField(
         help_text=(
@@ -167,6 +203,11 @@ class ExportOutputSerializer(serializers.Serializer):
     decisions = ExportDecisionOutputSerializer(many=True)
     bookings = CitizenBookingOutputSerializer(many=True)
     claims = CitizenClaimOutputSerializer(many=True)
+    sign_ins = ExportSignInOutputSerializer(
+        many=True, help_text="Every device signed in with, ended ones too."
+    )
+    phone_verifications = ExportPhoneVerificationOutputSerializer(many=True)
+    identity_documents = ExportIdentityDocumentOutputSerializer(many=True)
 
 
 # --- The view --------------------------------------------------------------------------

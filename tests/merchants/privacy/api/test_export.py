@@ -6,13 +6,16 @@ The world: a hotel and a biller; each citizen populated through the services wit
 disputed later), top-ups, bills issued under a billing consent and paid (the consent then
 revoked), withdrawals paid out, a score recomputed after each bill, eligibility decisions
 (each with its access-log row) booked with a deposit hold, each stay closed with a damage
-claim that the citizen disputes, and a one-time code never redeemed.
+claim that the citizen disputes, and a one-time code never redeemed; app tokens signed
+in (the first revoked), phone codes sent (each tried once wrongly, then verified, and one
+left unused) and identity documents sent (each rejected, then one approved).
 
 Amounts: a reliable citizen asking for 250,000 gets 200,000 waived and 50,000 held; a
 claim of 80,000 takes the 50,000 hold and 30,000 from the wallet.
 """
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +26,8 @@ import pytest
 import requests
 import schemathesis
 from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -43,8 +48,20 @@ from scoring.models import AccessLogEntry, CreditEvent, Dispute, ScoreSnapshot
 from tests.conftest import PASSWORD, client_for
 from tests.merchants.conftest import code_for, make_reliable, merchant_client
 from tests.money import top_up_paid
+from wallet import accounts, identity, sms
 from wallet import services as wallet_services
-from wallet.models import Entry, Hold, HoldStatus, Payout, TopUp, User
+from wallet.errors import CodeInvalid
+from wallet.models import (
+    Entry,
+    Hold,
+    HoldStatus,
+    IdentityDocument,
+    Payout,
+    PhoneVerification,
+    SignIn,
+    TopUp,
+    User,
+)
 from wallet.payments import sandbox
 from wallet.payments import services as payments
 
@@ -56,6 +73,10 @@ HELD = 50_000
 CLAIMED = 80_000
 BILL = 12_345
 WITHDRAWN = 10_000
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+NUMBERS = {"alice": "+8613800138000", "bob": "+8613900139000"}
+LAST_DIGITS = {"alice": "1234", "bob": "5678"}
+REVIEWER_NOTE = "Photo matches the selfie"
 
 SECTIONS = (
     "transactions",
@@ -73,21 +94,89 @@ SECTIONS = (
     "decisions",
     "bookings",
     "claims",
+    "sign_ins",
+    "phone_verifications",
+    "identity_documents",
 )
 
 # Measured, the same on SQLite and PostgreSQL: two for the token (knox reads it with its
-# user, then the user's tokens), then one per section of the document (sixteen: the
-# wallet summary and the fifteen lists; the profile is the authenticated user), three for
+# user, then the user's tokens), then one per section of the document (nineteen: the
+# wallet summary and the eighteen lists; the profile is the authenticated user), three for
 # what the wallet says of the limits and the payout destination (today's and this month's
 # top-ups, today's withdrawals, the latest payment source), one for the top-ups'
 # credits (their entries in the wallet, all at once) and four for the claims' lines and
 # evidence (in the bookings, and in the claims).
-QUERIES = 26
+QUERIES = 29
 
 
 @pytest.fixture
 def biller(db: None) -> Merchant:
     return perks_services.merchant_onboard(name="City Power", category="biller")
+
+
+def reviewer() -> User:
+    """The staff member who reviews identity documents."""
+    staff, created = User.objects.get_or_create(username="reviewer", defaults={"is_staff": True})
+    if created:
+        staff.user_permissions.add(Permission.objects.get(codename="review_identitydocument"))
+    return User.objects.get(pk=staff.pk)  # fresh: permissions are cached per instance
+
+
+def sent_code() -> str:
+    """The code in the last text message sent."""
+    match = re.search(r"\b(\d{6})\b", sms.outbox[-1].text)
+    assert match, sms.outbox[-1].text
+    return match[1]
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
+def account_history(user: User, *, rows: int) -> None:
+    """``rows`` app tokens (the first revoked), ``rows`` phone codes each tried once
+    wrongly then verified and one more left unused, ``rows`` identity documents rejected
+    and one approved."""
+    tokens = [
+        wallet_services.auth_token_create(user=user, client=f"Open Sesame app {index}")
+        for index in range(rows)
+    ]
+    assert tokens
+    first = SignIn.objects.filter(user=user, client="Open Sesame app 0").get()
+    accounts.sign_in_revoke(user=user, sign_in_id=first.pk)
+    # An hour apart, so that the hourly limit on codes never refuses one
+    start = timezone.now().replace(microsecond=0) - timedelta(hours=rows + 2)
+    for index in range(rows + 1):
+        sent_at = start + timedelta(hours=index)
+        identity.phone_code_send(user=user, number=NUMBERS[user.username], now=sent_at)
+        if index == rows:
+            break
+        code = sent_code()
+        with pytest.raises(CodeInvalid):
+            identity.phone_verify(user=user, code=wrong(code), now=sent_at + timedelta(minutes=1))
+        identity.phone_verify(user=user, code=code, now=sent_at + timedelta(minutes=2))
+    staff = reviewer()
+    for index in range(rows + 1):
+        document = identity.identity_document_submit(
+            user=user,
+            upload=SimpleUploadedFile("scan.png", PNG, content_type="image/png"),
+            kind="passport" if index < rows else "national_id",
+            country="CN",
+        )
+        if index < rows:
+            identity.identity_document_reject(
+                document=document,
+                by=staff,
+                reason=f"The photo is blurred ({index + 1}).",
+                evidence_note="Blurred",
+            )
+        else:
+            identity.identity_document_approve(
+                document=document,
+                by=staff,
+                number_last_digits=LAST_DIGITS[user.username],
+                evidence_note=REVIEWER_NOTE,
+            )
 
 
 def populate(user: User, *, hotel: Merchant, biller: Merchant, rows: int) -> User:
@@ -144,6 +233,7 @@ def populate(user: User, *, hotel: Merchant, biller: Merchant, rows: int) -> Use
         scoring_services.dispute_open(citizen=user, event=event, reason="Not my bill.")
     services.consent_revoke(citizen=user, consent=billing)
     services.authorization_code_create(citizen=user, scope="deposit_waiver", merchant=hotel)
+    account_history(user, rows=rows)
     return user
 
 
@@ -163,6 +253,15 @@ def list_all(client: APIClient, url: str) -> list[dict[str, Any]]:
         rows += response.json()["results"]
         next_url = response.json()["next"]
     return rows
+
+
+def when(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def timed(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its times read back, to compare with the database's."""
+    return {key: when(value) if key.endswith("_at") else value for key, value in row.items()}
 
 
 def ids(rows: list[dict[str, Any]], key: str = "id") -> list[str]:
@@ -191,6 +290,9 @@ class Owned:
     decisions: list[str]
     bookings: list[str]
     claims: list[str]
+    sign_ins: list[str]
+    phone_verifications: list[str]
+    identity_documents: list[str]
     snapshots: int
 
     @classmethod
@@ -217,6 +319,12 @@ class Owned:
             decisions=uuids(Decision.objects.filter(citizen=user).order_by("-created_at")),
             bookings=uuids(Booking.objects.filter(citizen=user)),
             claims=uuids(Claim.objects.filter(citizen=user)),
+            sign_ins=uuids(SignIn.objects.filter(user=user).order_by("-created_at", "-pk")),
+            # (not in the export: a code sent is told by its number and times)
+            phone_verifications=uuids(PhoneVerification.objects.filter(user=user)),
+            identity_documents=uuids(
+                IdentityDocument.objects.filter(user=user).order_by("-submitted_at", "-pk")
+            ),
             snapshots=ScoreSnapshot.objects.filter(account=user).count(),
         )
 
@@ -237,6 +345,8 @@ class Owned:
                 self.decisions,
                 self.bookings,
                 self.claims,
+                self.sign_ins,
+                self.identity_documents,
             )
             for value in section
         }
@@ -267,7 +377,7 @@ def test_export_round_trips_every_section_with_what_the_api_shows(
         "wallet",
         *SECTIONS,
     ]
-    assert document["schema_version"] == EXPORT_SCHEMA_VERSION == 3
+    assert document["schema_version"] == EXPORT_SCHEMA_VERSION == 4
     generated_at = datetime.fromisoformat(document["generated_at"])
     assert abs(timezone.now() - generated_at) < timedelta(minutes=1)
     assert document["currency"] == "CNY"
@@ -283,6 +393,13 @@ def test_export_round_trips_every_section_with_what_the_api_shows(
         "last_login": None,
     }
     assert document["profile"]["username"] == "alice"
+    # ... with the verified phone number, the address not verified (there is none), and
+    # the level the approved document gave
+    assert (
+        document["profile"]["phone_number"],
+        document["profile"]["email_verified"],
+        document["profile"]["identity_level"],
+    ) == (NUMBERS["alice"], False, 2)
     assert document["wallet"] == citizen_api.get("/api/v1/me/wallet").json()
 
     # every section that a list endpoint shows is exactly that list, row for row
@@ -442,13 +559,96 @@ def test_export_round_trips_every_section_with_what_the_api_shows(
     assert len(unredeemed) == 1
     assert unredeemed[0]["merchant"]["id"] == str(hotel.pk)
 
+    # devices: every one, newest first, the revoked one too: the tokens populate signed in
+    # (the first revoked), then the token this client uses
+    assert [timed(row) for row in document["sign_ins"]] == [
+        {
+            "id": str(row.pk),
+            "kind": "token",
+            "created_at": row.created_at,
+            "last_used_at": row.last_used_at,
+            "client": row.client,
+            "ended_at": row.ended_at,
+        }
+        for row in SignIn.objects.filter(user=citizen).order_by("-created_at", "-pk")
+    ]
+    assert ids(document["sign_ins"]) == owned.sign_ins
+    assert [(row["client"], row["ended_at"] is None) for row in document["sign_ins"]] == [
+        ("Open Sesame app 1", True),
+        ("Open Sesame app 0", False),
+        ("", True),
+    ]
+    # ... those still signed in being what /me/sessions lists
+    signed_in = [row for row in document["sign_ins"] if row["ended_at"] is None]
+    listed = [
+        {**{key: value for key, value in row.items() if key != "current"}, "ended_at": None}
+        for row in list_all(citizen_api, "/api/v1/me/sessions")
+    ]
+    assert sorted(signed_in, key=lambda row: row["id"]) == sorted(listed, key=lambda row: row["id"])
+    assert list(document["sign_ins"][0]) == [
+        "id",
+        "kind",
+        "created_at",
+        "last_used_at",
+        "client",
+        "ended_at",
+    ]
+
+    # phone codes: an hour apart, newest first: the last one never used, each earlier one
+    # tried once wrongly, then verified two minutes after it was sent
+    codes = [timed(row) for row in document["phone_verifications"]]
+    newest = PhoneVerification.objects.filter(user=citizen).latest("created_at").created_at
+    ttl = timedelta(minutes=settings.PHONE_CODE_TTL_MINUTES)
+    assert codes == [
+        {
+            "number": NUMBERS["alice"],
+            "created_at": newest - timedelta(hours=hours),
+            "expires_at": newest - timedelta(hours=hours) + ttl,
+            "verified_at": None if hours == 0 else newest - timedelta(hours=hours, minutes=-2),
+            "attempts": 0 if hours == 0 else 1,
+        }
+        for hours in range(3)
+    ]
+
+    # identity documents: every one, newest first, with its decision and the last digits
+    # recorded on approval
+    assert [timed(row) for row in document["identity_documents"]] == [
+        {
+            "id": str(row.pk),
+            "kind": row.kind,
+            "country": "CN",
+            "status": row.status,
+            "reason": row.reason,
+            "number_last_digits": row.number_last_digits,
+            "submitted_at": row.submitted_at,
+            "decided_at": row.decided_at,
+        }
+        for row in IdentityDocument.objects.filter(user=citizen).order_by("-submitted_at", "-pk")
+    ]
+    assert ids(document["identity_documents"]) == owned.identity_documents
+    assert [
+        (row["kind"], row["status"], row["reason"], row["number_last_digits"])
+        for row in document["identity_documents"]
+    ] == [
+        ("national_id", "approved", "", LAST_DIGITS["alice"]),
+        ("passport", "rejected", "The photo is blurred (2).", ""),
+        ("passport", "rejected", "The photo is blurred (1).", ""),
+    ]
+    assert all(row["decided_at"] for row in document["identity_documents"])
+    # ... as /me/identity-documents shows them
+    assert [
+        {key: value for key, value in row.items() if key != "number_last_digits"}
+        for row in document["identity_documents"]
+    ] == list_all(citizen_api, "/api/v1/me/identity-documents")
+
 
 def test_a_new_citizen_exports_an_empty_history(citizen, citizen_api):
     # given a citizen who only registered
     # when they export
     document = export_of(citizen_api)
 
-    # then every section is there and empty, and the wallet is zero
+    # then every section is there and empty but the device she exports with, and the
+    # wallet is zero
     assert document["wallet"] == {
         "currency": "CNY",
         "balance": 0,
@@ -460,8 +660,52 @@ def test_a_new_citizen_exports_an_empty_history(citizen, citizen_api):
         "withdrawal_limit": 0,
         "payout_destination": None,
     }
-    assert {section: document[section] for section in SECTIONS} == {key: [] for key in SECTIONS}
+    device = SignIn.objects.get(user=citizen)
+    assert {section: document[section] for section in SECTIONS} == {
+        **{key: [] for key in SECTIONS},
+        "sign_ins": [
+            {
+                "id": str(device.pk),
+                "kind": "token",
+                "created_at": document["sign_ins"][0]["created_at"],
+                "last_used_at": document["sign_ins"][0]["last_used_at"],
+                "client": "",
+                "ended_at": None,
+            }
+        ],
+    }
+    assert when(document["sign_ins"][0]["created_at"]) == device.created_at
+    assert when(document["sign_ins"][0]["last_used_at"]) == device.last_used_at
     assert document["profile"]["display_name"] == "Alice Example"
+    assert (document["profile"]["phone_number"], document["profile"]["email_verified"]) == (
+        "",
+        False,
+    )
+
+
+def test_export_profile_says_the_email_and_phone_are_verified(citizen, citizen_api):
+    # given alice with an e-mail address she verified, and a phone number she verified
+    accounts.profile_update(user=citizen, email="alice@example.com")
+    accounts.email_verify(
+        token=accounts.email_verification_token(user=User.objects.get(pk=citizen.pk))
+    )
+    account_history(citizen, rows=1)
+
+    # when she exports
+    document = export_of(citizen_api)
+
+    # then the profile says so, as /me does
+    assert {
+        key: document["profile"][key]
+        for key in ("email", "email_verified", "phone_number", "identity_level")
+    } == {
+        "email": "alice@example.com",
+        "email_verified": True,
+        "phone_number": NUMBERS["alice"],
+        "identity_level": 2,
+    }
+    me = citizen_api.get("/api/v1/me").json()
+    assert (me["email_verified"], me["phone_number"]) == (True, NUMBERS["alice"])
 
 
 # --- Nothing about anyone else ---------------------------------------------------------
@@ -485,6 +729,9 @@ def test_export_holds_no_other_citizens_data(citizen, other_citizen, hotel, bill
     assert str(other_citizen.public_id) not in text
     assert "bob" not in text.lower()
     assert "Bob Example" not in text
+    assert NUMBERS["bob"] not in text
+    assert LAST_DIGITS["bob"] not in text
+    assert LAST_DIGITS["alice"] in text
     assert not set(ids(document["access_log"])) & set(theirs.access_log)
     # ... while every one of alice's ids is there (the check above can fail)
     assert {value for value in mine.uuids() if value not in text} == set()
@@ -604,10 +851,33 @@ def _keys(value: Any) -> set[str]:
     return set()
 
 
+def _values(value: Any) -> set[str]:
+    """Every string value in a JSON document, however deep."""
+    if isinstance(value, dict):
+        return {text for item in value.values() for text in _values(item)}
+    if isinstance(value, list):
+        return {text for item in value for text in _values(item)}
+    return {value} if isinstance(value, str) else set()
+
+
 def test_export_holds_no_secrets(citizen, hotel, biller, citizen_api):
     # given alice with history, a fresh code she was shown, and a top-up sent with an
     # idempotency key
     populate(citizen, hotel=hotel, biller=biller, rows=1)
+    # ... signed in on the web too, with a phone code waiting and a document under review
+    browser = APIClient()
+    login = browser.post("/api/v1/auth/login", {"username": "alice", "password": PASSWORD})
+    assert login.status_code == 200, login.content
+    session_key = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    identity.phone_code_send(user=citizen, number=NUMBERS["alice"])
+    phone_code = sent_code()
+    pending = identity.identity_document_submit(
+        user=citizen,
+        upload=SimpleUploadedFile("passport-alice.png", PNG, content_type="image/png"),
+        kind="passport",
+        country="CN",
+    )
+    assert pending.file.name
     hotel_key = services.api_key_create(merchant=hotel, name="front desk")[1]
     shown = citizen_api.post("/api/v1/me/authorization-codes", {"scope": "deposit_waiver"})
     assert shown.status_code == 201
@@ -632,11 +902,40 @@ def test_export_holds_no_secrets(citizen, hotel, biller, citizen_api):
         *AuthToken.objects.values_list("token_key", flat=True),
         *IdempotencyKey.objects.values_list("key", flat=True),
         *IdempotencyKey.objects.values_list("fingerprint", flat=True),
+        session_key,
+        *SignIn.objects.exclude(session_key="").values_list("session_key", flat=True),
+        *SignIn.objects.exclude(token_key="").values_list("token_key", flat=True),
+        *PhoneVerification.objects.values_list("code_digest", flat=True),
+        *IdentityDocument.objects.values_list("sha256", flat=True),
+        pending.file.name,
+        "passport-alice",
+        REVIEWER_NOTE,
+        "reviewer",
     }
-    assert len(secrets) >= 9
+    assert len(secrets) >= 9 + 9
     assert {secret for secret in secrets if secret in text} == set()
-    assert not _keys(document) & {"password", "digest", "token", "fingerprint", "prefix"}
+    # (six digits may turn up inside a time or an id: no value is the code)
+    assert phone_code not in _values(document)
+    assert not _keys(document) & {
+        "password",
+        "digest",
+        "token",
+        "fingerprint",
+        "prefix",
+        "session_key",
+        "token_key",
+        "code_digest",
+        "sha256",
+        "file",
+        "evidence_note",
+        "decided_by",
+    }
     assert not [key for key in _keys(document) if "digest" in key or "password" in key]
+    # ... while the web session, the waiting code and the document under review are there
+    assert [row["kind"] for row in document["sign_ins"]].count("session") == 1
+    assert document["phone_verifications"][0]["verified_at"] is None
+    assert document["identity_documents"][0]["id"] == str(pending.pk)
+    assert document["identity_documents"][0]["status"] == "pending"
     # the code she was shown is exported without its value
     assert str(shown.json()["id"]) in ids(document["authorization_codes"])
 
@@ -664,6 +963,13 @@ def test_export_matches_its_openapi_schema(citizen, hotel, biller, citizen_api, 
     services.authorization_code_create(
         citizen=citizen, scope="billing", max_bill_amount=BILL, max_monthly_amount=BILL
     )
+    # ... a document not decided yet (a code never used and a device revoked are there)
+    identity.identity_document_submit(
+        user=citizen,
+        upload=SimpleUploadedFile("scan.png", PNG, content_type="image/png"),
+        kind="driving_licence",
+        country="HK",
+    )
     # ... and the API's published schema
     raw = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     operation = schemathesis.openapi.from_dict(raw)["/api/v1/me/export"]["GET"]
@@ -676,6 +982,9 @@ def test_export_matches_its_openapi_schema(citizen, hotel, biller, citizen_api, 
             assert document["holds"][0]["booking_id"] is None
             assert document["bills"][0]["paid_at"] is None
             assert document["authorization_codes"][0]["merchant"] is None
+            assert document["identity_documents"][0]["decided_at"] is None
+            assert document["phone_verifications"][0]["verified_at"] is None
+            assert {row["ended_at"] is None for row in document["sign_ins"]} == {True, False}
 
         # then both answers conform to the schema (as Schemathesis checks in CI)
         operation.validate_response(

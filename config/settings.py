@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that a request's time includes every other middleware.
     "common.metrics.RequestMetricsMiddleware",
+    # Before anything reads a body: 413 for one over the limit.
+    "common.middleware.RequestSizeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -77,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # no-store on private paths, a CSP on the admin and the API docs.
+    "common.middleware.PrivateResponseMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -251,7 +255,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.SafeJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -503,6 +507,44 @@ SCORING_BATCH_RESUME_EVERY = timedelta(
 # limit (14 min), and a lock held longer than 30 s fails the attempt, which is retried.
 SCORING_BATCH_STATEMENT_TIMEOUT_MS = env.int("SCORING_BATCH_STATEMENT_TIMEOUT_MS", default=600_000)
 SCORING_BATCH_LOCK_TIMEOUT_MS = env.int("SCORING_BATCH_LOCK_TIMEOUT_MS", default=30_000)
+
+# --- Hostile input (issue 18) ---
+# The Content Security Policy of the citizen app (client.views), the admin and the API
+# docs (common.middleware): only our own files run (no inline script or style) and only
+# our own origin is talked to; images may be inline (the app's QR codes, Swagger UI's
+# icons: data: SVG) and the app's downloads are blob: URLs.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+# The admin's: the same, but style attributes are allowed (style-src-attr; never <style>
+# elements, never script). Our admin pages and third-party ones (django-simple-history's
+# history list) still set a few; remove them, and this exception with them.
+ADMIN_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY + "; style-src-attr 'unsafe-inline'"
+# A JSON body nested deeper than this answers 400 json_too_deep (common.parsers).
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+# The largest body of a request, in bytes: 413 request_too_large above it, checked on
+# Content-Length before anything reads the body (common.middleware). Multipart uploads
+# (claim evidence, identity documents: files up to 5 MB each) may be this large instead.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+UPLOAD_MAX_REQUEST_BYTES = env.int("UPLOAD_MAX_REQUEST_BYTES", default=12 * 1024 * 1024)
+# The schema documents these refusals (413, and 400/415 where a body is read) on every
+# operation; the enum hook is drf-spectacular's default.
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "common.schema.document_input_refusals",
+]
 
 # --- Metrics -------------------------------------------------------------------------
 # /metrics (Prometheus text format) answers only a scraper sending

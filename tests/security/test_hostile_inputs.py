@@ -280,6 +280,11 @@ def test_an_upload_may_be_larger_than_a_json_body_but_not_without_bound(
     count = evidence_count()
     assert upload_file(5_000).status_code == 201  # over 2,000, under 8,000
     assert answer(upload_file(9_000)) == (413, "request_too_large")
+    # A form field (not a file) over the limit, in an upload under it: Django refuses to
+    # read it, and that too is a 413 problem
+    small = SimpleUploadedFile("small.pdf", b"%PDF-1.7\n")
+    field = client.post(path, {"file": small, "note": "x" * 3_000}, headers=headers)
+    assert answer(field) == (413, "request_too_large")
     assert evidence_count() == count + 1
 
 

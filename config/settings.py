@@ -6,6 +6,7 @@ needs no server. Production sets ``DEBUG=0``, ``SECRET_KEY``, ``ALLOWED_HOSTS``,
 without a ``SECRET_KEY``.
 """
 
+import ipaddress
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -81,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # no-store on private paths, a CSP on the admin and the API docs.
     "common.middleware.PrivateResponseMiddleware",
+    # Last, as django-axes documents: turns a locked-out login into its 429 (common.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -261,7 +264,14 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "common.errors.problem_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
+        # Register, login and token: per client address, and per account name given
+        # (common.throttling.AccountRateThrottle), whoever asks.
         "auth": env.str("THROTTLE_AUTH_RATE", default="10/min"),
+        "auth_account": env.str("THROTTLE_AUTH_ACCOUNT_RATE", default="10/min"),
+        # Asking for a password-reset e-mail: per client address and per username or
+        # e-mail address given.
+        "password_reset": env.str("THROTTLE_PASSWORD_RESET_RATE", default="10/hour"),
+        "password_reset_account": env.str("THROTTLE_PASSWORD_RESET_ACCOUNT_RATE", default="3/hour"),
         # Per merchant API key. Processes share the count only through a shared cache
         # (CACHE_URL=redis://...); with the default local-memory cache each process counts
         # on its own.
@@ -507,6 +517,53 @@ SCORING_BATCH_RESUME_EVERY = timedelta(
 # limit (14 min), and a lock held longer than 30 s fails the attempt, which is retried.
 SCORING_BATCH_STATEMENT_TIMEOUT_MS = env.int("SCORING_BATCH_STATEMENT_TIMEOUT_MS", default=600_000)
 SCORING_BATCH_LOCK_TIMEOUT_MS = env.int("SCORING_BATCH_LOCK_TIMEOUT_MS", default=30_000)
+
+# --- Login protection (issue 18) ---------------------------------------------------------
+# The proxies in front of the application (addresses or CIDR blocks, comma-separated). A
+# request from one of them is from the address it forwarded (X-Forwarded-For, read from
+# the right, skipping the proxies); without any, or from anywhere else, the socket's
+# address counts and forwarded headers are ignored (common.throttling.client_address).
+TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or CIDR block "
+            "(e.g. 10.0.0.0/8,2001:db8::1)."
+        ) from None
+# Failed logins on one account (any address): LOGIN_FAILURE_LIMIT of them lock it for
+# LOGIN_LOCKOUT_BASE_SECONDS, each further failure doubles that, up to
+# LOGIN_LOCKOUT_MAX_SECONDS, which is also how long a failure is remembered; a successful
+# login forgets them (common.lockout, through django-axes).
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_BASE_SECONDS = env.int("LOGIN_LOCKOUT_BASE_SECONDS", default=60)
+LOGIN_LOCKOUT_MAX_SECONDS = env.int("LOGIN_LOCKOUT_MAX_SECONDS", default=24 * 60 * 60)
+# Axes first: it refuses a locked account before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "common.lockout.LoginLockoutHandler"
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# Axes warns when the lockout does not include the address, for fear of rotated user
+# agents; here an account's failures from every address and user agent count together,
+# and addresses are limited by the throttles. Adding the address would also let one
+# successful login from an address wipe the failures it made against other accounts.
+SILENCED_SYSTEM_CHECKS.append("axes.W006")
+AXES_USERNAME_CALLABLE = "common.lockout.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "common.lockout.lockout_address"
+AXES_FAILURE_LIMIT = "common.lockout.failure_limit"
+AXES_COOLOFF_TIME = "common.lockout.failures_kept"
+AXES_LOCKOUT_CALLABLE = "common.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# An attempt during a lock is refused untried and not counted: hammering a locked
+# account neither lengthens the lock nor tells anything.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Personal data axes need not keep: no log of successful logins (address, user agent),
+# no permanent log of failures.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
 # --- Hostile input (issue 18) ---
 # The Content Security Policy of the citizen app (client.views), the admin and the API

@@ -43,6 +43,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
         "auth": "1000/min",
+        "auth_account": "1000/min",
+        "password_reset": "1000/min",
+        "password_reset_account": "1000/min",
         "merchant_key": "10000/min",
     },
 }
@@ -50,6 +53,10 @@ REST_FRAMEWORK = {
 # Tests fail codes and keys on purpose, all from one address: the tests of the attempt
 # limits (tests/merchants/api/test_attempts.py) set CODE_ATTEMPTS_LIMIT themselves.
 CODE_ATTEMPTS_LIMIT = 1_000_000
+
+# Tests fail logins on purpose (and many log in as the same few names): no account locks
+# unless a test of the lockout (tests/security/test_lockout.py) lowers the limit itself.
+LOGIN_FAILURE_LIMIT = 1_000_000
 
 # The sandbox provider confirms top-ups at once, so tests fund citizens through the real
 # path (tests.money.top_up_paid); tests of the checkout page turn it off.

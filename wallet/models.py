@@ -26,6 +26,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
+from common.throttling import account_name_normalise
+
 
 class IdentityLevel(models.IntegerChoices):
     NONE = 0, "None"
@@ -34,14 +36,14 @@ class IdentityLevel(models.IntegerChoices):
 
 
 def username_normalise(value: str) -> str:
-    """The one form of a username: NFKC, then case-folded (and NFKC again, as case
-    folding can undo it: Unicode's NFKC_Casefold).
+    """The one form of a username: NFKC, case-folded (``common.throttling``'s
+    normalisation of account names, which the login throttles and lockout count by).
 
     ``demo`` in full-width letters (U+FF44...), ``DEMO`` and ``Demo`` are all ``demo``;
     ``STRASSE`` and ``straße`` are one name. Usernames are stored in this form and looked
     up by it, so two people can never hold names that look alike, on SQLite as on
     PostgreSQL (whose case-insensitive comparisons differ)."""
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
+    return account_name_normalise(value)
 
 
 class UserManager(DjangoUserManager["User"]):
@@ -52,11 +54,9 @@ class UserManager(DjangoUserManager["User"]):
     Django's does for its own class."""
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, DjangoUserManager)
-            and getattr(self, "_constructor_args", None)
-            == getattr(other, "_constructor_args", None)
-        )
+        return isinstance(other, DjangoUserManager) and getattr(
+            self, "_constructor_args", None
+        ) == getattr(other, "_constructor_args", None)
 
     def __hash__(self) -> int:
         return id(self)

@@ -18,8 +18,9 @@ from rest_framework.views import APIView
 
 from common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from common.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_MAX_KEY_LENGTH
+from common.lockout import lockout_reset
 from common.schema import PAGE_NOT_FOUND, problem_responses
-from common.throttling import ScopedRateThrottle
+from common.throttling import AccountRateThrottle, ScopedRateThrottle
 from wallet import selectors, services
 from wallet.api.citizen import request_citizen
 from wallet.api.filters import TransactionFilter
@@ -49,12 +50,18 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 
 
 class AuthThrottledView(APIView):
-    """Unauthenticated endpoints that take a password: throttled per client address."""
+    """Unauthenticated endpoints that take a password: throttled per client address and
+    per account name given (rates ``<throttle_scope>`` and ``<throttle_scope>_account``;
+    ``common.throttling``). A subclass may set its own scope and account fields, e.g.
+    ``throttle_scope = "password_reset"`` and ``throttle_account_fields = ("username",
+    "email")``. Logins through ``authenticate()`` are also locked per account after
+    repeated failures (``common.lockout``)."""
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
-    throttle_classes = (ScopedRateThrottle,)
+    throttle_classes = (ScopedRateThrottle, AccountRateThrottle)
     throttle_scope = "auth"
+    throttle_account_fields: tuple[str, ...] = ("username",)
     # Password guessing: with the throttle's cache down, 429 rather than unlimited tries.
     throttle_fails_closed = True
 
@@ -129,6 +136,9 @@ class TokenView(AuthThrottledView):
         user = authenticate(request._request, **data.validated_data)
         if user is None:
             raise _invalid_credentials()
+        # A session login forgets the account's failed logins through axes' handler of
+        # user_logged_in; a token login sends no such signal, so it forgets them here.
+        lockout_reset(username=user.get_username())
         return Response({"token": services.auth_token_create(user=user)})
 
 

@@ -21,8 +21,7 @@ NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 @pytest.fixture
 def staff_client(client: Client) -> Client:
-    wallet_services.staff_user_ensure(username="admin", password=PASSWORD)
-    client.login(username="admin", password=PASSWORD)
+    client.force_login(wallet_services.staff_user_ensure(username="admin", password=PASSWORD))
     return client
 
 

@@ -84,6 +84,12 @@ PERIODIC_TASKS: dict[str, dict[str, Any]] = {
         "task": "merchants.pay_out_settlements",
         "schedule": crontab(hour=5, minute=30),
     },
+    # The retention schedule (merchants/privacy/retention.py): sign-ins, sessions, codes,
+    # login attempts, and the access log, decisions and credit events past their periods.
+    "privacy: delete what the retention schedule says is past its period": {
+        "task": "privacy.retention_run",
+        "schedule": crontab(hour=4, minute=40),
+    },
     # Tells /readyz and /metrics that beat (and a worker on the default queue) is alive.
     # A heartbeat not run within its period is dropped, never run late in a burst.
     "common: beat heartbeat": {

@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "wallet.accounts.SignInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # no-store on private paths, a CSP on the admin and the API docs.
@@ -291,11 +292,14 @@ if DEBUG:
         "rest_framework.renderers.BrowsableAPIRenderer"
     )
 
-# Native clients' tokens: only a digest is stored; a token unused for 30 days expires.
+# Native clients' tokens: only a digest is stored; a token expires AUTH_TOKEN_TTL_DAYS
+# after it was issued, however often it is used (no refresh on use), so a lost phone's
+# token dies on a known date.
+AUTH_TOKEN_TTL_DAYS = env.int("AUTH_TOKEN_TTL_DAYS", default=90)
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
-    "TOKEN_TTL": timedelta(days=env.int("AUTH_TOKEN_TTL_DAYS", default=30)),
-    "AUTO_REFRESH": True,
+    "TOKEN_TTL": timedelta(days=AUTH_TOKEN_TTL_DAYS),
+    "AUTO_REFRESH": False,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -564,6 +568,52 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # no permanent log of failures.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# --- Phone, identity documents, closure and retention (issue 18) ---
+# Where one-time codes to phones go (wallet/sms.py): a dotted path to a BaseSmsBackend.
+# The console backend (the default) only prints them: `check --deploy` warns about it.
+SMS_BACKEND = env.str("SMS_BACKEND", default="wallet.sms.ConsoleBackend")
+# A phone code lives this long; at most PHONE_CODES_PER_HOUR are sent per account in any
+# hour, and a code dies after PHONE_CODE_ATTEMPTS wrong tries.
+PHONE_CODE_TTL_MINUTES = env.int("PHONE_CODE_TTL_MINUTES", default=10)
+PHONE_CODES_PER_HOUR = env.int("PHONE_CODES_PER_HOUR", default=5)
+PHONE_CODE_ATTEMPTS = env.int("PHONE_CODE_ATTEMPTS", default=5)
+# The largest identity document a citizen may upload, in bytes.
+IDENTITY_DOCUMENT_MAX_BYTES = env.int("IDENTITY_DOCUMENT_MAX_BYTES", default=5 * 1024 * 1024)
+# The retention schedule (merchants/privacy/retention.py, run daily by beat), in days:
+# the access log and merchants' decisions are kept six years; ended sign-ins and
+# expired, unredeemed one-time codes 30 days; a credit event past its window stays
+# RETENTION_EVENTS_GRACE_DAYS more (a dispute opened on its last day can be answered).
+RETENTION_ACCESS_LOG_DAYS = env.int("RETENTION_ACCESS_LOG_DAYS", default=2192)
+RETENTION_DECISIONS_DAYS = env.int("RETENTION_DECISIONS_DAYS", default=2192)
+RETENTION_SIGN_INS_DAYS = env.int("RETENTION_SIGN_INS_DAYS", default=30)
+RETENTION_AUTHORIZATION_CODES_DAYS = env.int("RETENTION_AUTHORIZATION_CODES_DAYS", default=30)
+RETENTION_EVENTS_GRACE_DAYS = env.int("RETENTION_EVENTS_GRACE_DAYS", default=30)
+# The identity API's choice sets, named in the OpenAPI schema.
+_ENUM_NAMES = SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]
+if isinstance(_ENUM_NAMES, dict):
+    _ENUM_NAMES.update(
+        {
+            "IdentityDocumentKindEnum": "wallet.models.IdentityDocumentKind",
+            "IdentityDocumentStatusEnum": "wallet.models.IdentityDocumentStatus",
+        }
+    )
+
+# --- The citizen's account: e-mail, sessions, tokens (issue 18) ---------------------
+# E-mail (verification links, password resets): printed to the console in development;
+# in production EMAIL_URL says how to send (django-environ: smtp+tls://user:pass@host:587,
+# consolemail://, ...). Without it a production process sends through localhost:25.
+vars().update(
+    env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Open Sesame <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where the citizen's app is served, for the links in e-mails (no trailing slash).
+APP_BASE_URL = env.str("APP_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# A password-reset or e-mail verification link stays valid this long (Django's setting).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=24 * 60 * 60)
+# A signed-in device's "last used" is written at most this often (one UPDATE), and a
+# session whose sign-in was ended elsewhere is noticed at the latest then.
+SIGN_IN_TOUCH_SECONDS = env.int("SIGN_IN_TOUCH_SECONDS", default=300)
 
 # --- Hostile input (issue 18) ---
 # The Content Security Policy of the citizen app (client.views), the admin and the API

@@ -71,3 +71,10 @@ PAYMENTS_LIMITS = {
     )
     for level in (0, 1, 2)
 }
+
+# Text messages (phone codes) are kept in wallet.sms.outbox, never printed or sent.
+SMS_BACKEND = "wallet.sms.LocmemBackend"
+
+# E-mails stay in django.core.mail.outbox, where the tests read them.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+APP_BASE_URL = "https://app.example"

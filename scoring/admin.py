@@ -8,15 +8,18 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.db.models.options import Options
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -24,12 +27,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from common.admin import ReadOnlyAdminMixin
+from common.domain import DomainError
 from common.forms import IndentedJSONField
 from common.money import format_money
 from scoring import selectors, services
 from scoring.backtest import scorecard_backtest
-from scoring.errors import DisputeNotEscalated, NoActiveScorecard, ScorecardNotDraft
-from scoring.facts import FACTS
+from scoring.errors import DisputeNotEscalated, NoActiveScorecard
+from scoring.facts import EVENT_FACTS, FACTS
 from scoring.models import (
     AccessLogEntry,
     BatchChunk,
@@ -43,15 +47,21 @@ from scoring.models import (
     ScorecardStatus,
     ScoreSnapshot,
 )
-from scoring.purposes import AccessPurpose, Purpose
+from scoring.purposes import NOTE_MAX_LENGTH
 from scoring.scorecard import SCORE_MAX, SCORE_MIN, Factor, ScorecardInvalid, definition_errors
 from scoring.scorecard import Scorecard as CompiledScorecard
 from wallet.models import User
 
 # --- Scorecards ------------------------------------------------------------------------
 
-STAFF_ACCESSOR = "staff"
 _SCORABLE_FACTS = ", ".join(key for key, fact in FACTS.items() if fact.scorable)
+
+
+def _staff(request: HttpRequest) -> User:
+    """The signed-in member of staff (the admin site serves no one else)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
 
 
 class ScorecardForm(forms.ModelForm):
@@ -143,10 +153,17 @@ class ScorecardAdmin(admin.ModelAdmin):
         "created_at",
         "activated_at",
         "retired_at",
+        "created_by",
+        "updated_by",
+        "submitted_by",
+        "submitted_at",
+        "activated_by",
         "definition_pretty",
         "factors_table",
     )
-    actions = ("copy_as_draft", "activate", "backtest")
+    # Four eyes: whoever wrote, changed or submitted a draft cannot approve it; approving
+    # activates it (``services.scorecard_approve``). There is no way to activate alone.
+    actions = ("copy_as_draft", "submit", "approve", "backtest")
 
     def get_fieldsets(self, request: HttpRequest, obj: Scorecard | None = None) -> Any:
         if obj is None:
@@ -157,6 +174,18 @@ class ScorecardAdmin(admin.ModelAdmin):
             (
                 "Version",
                 {"fields": ("version", "status", "created_at", "activated_at", "retired_at")},
+            ),
+            (
+                "Four eyes",
+                {
+                    "fields": (
+                        "created_by",
+                        "updated_by",
+                        "submitted_by",
+                        "submitted_at",
+                        "activated_by",
+                    )
+                },
             ),
             ("Factors and bins", {"fields": ("factors_table",)}),
             ("Definition", {"fields": ("definition" if is_draft else "definition_pretty",)}),
@@ -185,13 +214,26 @@ class ScorecardAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         if change:
             saved = services.scorecard_draft_update(
-                scorecard=obj, name=data["name"], definition=data["definition"], notes=data["notes"]
+                scorecard=obj,
+                name=data["name"],
+                definition=data["definition"],
+                notes=data["notes"],
+                by=_staff(request),
             )
         else:
             saved = services.scorecard_draft_create(
-                name=data["name"], definition=data["definition"], notes=data["notes"]
+                name=data["name"],
+                definition=data["definition"],
+                notes=data["notes"],
+                by=_staff(request),
             )
         _adopt(obj, saved)
+
+    def has_submit_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("scoring.submit_scorecard")
+
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("scoring.approve_scorecard")
 
     @admin.display(description="Definition")
     def definition_pretty(self, obj: Scorecard) -> SafeString:
@@ -235,6 +277,7 @@ class ScorecardAdmin(admin.ModelAdmin):
                     name=f"{scorecard.name} (copy)"[:100],
                     definition=copy.deepcopy(scorecard.definition),
                     notes=f"Copied from version {scorecard.version}.",
+                    by=_staff(request),
                 )
             except ScorecardInvalid as exc:
                 self.message_user(
@@ -247,10 +290,32 @@ class ScorecardAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
 
-    @admin.action(description="Activate (every score is recomputed)", permissions=("change",))
-    def activate(self, request: HttpRequest, queryset: QuerySet[Scorecard]) -> None:
+    @admin.action(description="Submit for approval", permissions=("submit",))
+    def submit(self, request: HttpRequest, queryset: QuerySet[Scorecard]) -> None:
         if queryset.count() != 1:
-            self.message_user(request, "Select exactly one draft to activate.", messages.WARNING)
+            self.message_user(request, "Select exactly one draft to submit.", messages.WARNING)
+            return
+        scorecard = queryset.get()
+        try:
+            services.scorecard_submit(scorecard=scorecard, by=_staff(request))
+        except (DomainError, ScorecardInvalid) as exc:
+            self.message_user(
+                request, f"v{scorecard.version} was not submitted: {exc}", messages.ERROR
+            )
+            return
+        self.message_user(
+            request,
+            f"v{scorecard.version} “{scorecard.name}” is submitted: another member of staff "
+            "who did not write it approves it to make it active.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description="Approve and activate (every score is recomputed)", permissions=("approve",)
+    )
+    def approve(self, request: HttpRequest, queryset: QuerySet[Scorecard]) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one draft to approve.", messages.WARNING)
             return
         scorecard = queryset.get()
         try:
@@ -258,17 +323,11 @@ class ScorecardAdmin(admin.ModelAdmin):
         except NoActiveScorecard:
             previous = None
         try:
-            activated = services.scorecard_activate(scorecard=scorecard)
-        except ScorecardNotDraft:
+            activated = services.scorecard_approve(scorecard=scorecard, by=_staff(request))
+        except (DomainError, ScorecardInvalid) as exc:
             self.message_user(
-                request,
-                f"v{scorecard.version} is {scorecard.get_status_display().lower()}: "
-                "only a draft can be activated.",
-                messages.ERROR,
+                request, f"v{scorecard.version} was not approved: {exc}", messages.ERROR
             )
-            return
-        except ScorecardInvalid as exc:
-            self.message_user(request, f"v{scorecard.version} is not valid: {exc}", messages.ERROR)
             return
         retired = f" v{previous.version} is retired." if previous is not None else ""
         self.message_user(
@@ -307,36 +366,82 @@ class ScorecardAdmin(admin.ModelAdmin):
 
 
 # --- Records ---------------------------------------------------------------------------
+#
+# A citizen's records are theirs: staff lists show who and when, never a score or an
+# amount of money, and cannot be filtered by them; opening one record asks the staff
+# member why, and writes one row to the citizen's access log per opening
+# (``services.staff_read_record``).
+
+# How long a reason given for one citizen is used for their other records.
+PURPOSE_REMEMBERED = timedelta(minutes=15)
+_PURPOSES_SESSION_KEY = "staff_read_purposes"
 
 
-@admin.register(CreditEvent)
-class CreditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("kind", "account", "occurred_at", "money", "status", "counts_until")
-    list_filter = ("kind", "status")
-    search_fields = ("account__username", "source")
-    list_select_related = ("account",)
-    raw_id_fields = ("account",)
-    date_hierarchy = "occurred_at"
-
-    @admin.display(description="Amount", ordering="amount")
-    def money(self, obj: CreditEvent) -> str:
-        if obj.amount is None or not obj.currency:
-            return self.get_empty_value_display()
-        return format_money(obj.amount, obj.currency)
+class StaffReadPurposeForm(forms.Form):
+    staff_read_purpose = forms.CharField(
+        label="Why are you opening it",
+        max_length=NOTE_MAX_LENGTH,
+        help_text="The citizen reads this in their access log (e.g. “Answering their "
+        "complaint of 3 May”).",
+        widget=forms.TextInput(attrs={"size": 64, "autofocus": True}),
+    )
 
 
-@admin.register(ScoreSnapshot)
-class ScoreSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("account", "score", "band", "scorecard_version", "trigger", "computed_at")
-    list_filter = ("band", "trigger", "scorecard")
-    search_fields = ("account__username",)
-    list_select_related = ("account", "scorecard")
-    raw_id_fields = ("account",)
-    date_hierarchy = "computed_at"
+def _purposes(request: HttpRequest) -> dict[str, dict[str, str]]:
+    """The reasons given in this session, by citizen id, with those expired dropped."""
+    now = timezone.now()
+    stored = request.session.get(_PURPOSES_SESSION_KEY, {})
+    return {
+        citizen: entry
+        for citizen, entry in stored.items()
+        if isinstance(entry, dict) and datetime.fromisoformat(entry["until"]) > now
+    }
 
-    @admin.display(description="Scorecard", ordering="scorecard__version")
-    def scorecard_version(self, obj: ScoreSnapshot) -> str:
-        return f"v{obj.scorecard.version}"
+
+def staff_read_purpose(request: HttpRequest, citizen_id: int) -> str | None:
+    """The reason this staff member gave for reading this citizen's records, if they
+    gave one less than :data:`PURPOSE_REMEMBERED` ago."""
+    entry = _purposes(request).get(str(citizen_id))
+    return entry["purpose"] if entry is not None else None
+
+
+def _purpose_remember(request: HttpRequest, citizen_id: int, purpose: str) -> None:
+    purposes = _purposes(request)
+    until = timezone.now() + PURPOSE_REMEMBERED
+    purposes[str(citizen_id)] = {"purpose": purpose, "until": until.isoformat()}
+    request.session[_PURPOSES_SESSION_KEY] = purposes
+
+
+class StaffReadAdminMixin:
+    """The change page of one citizen's record: first a form asking why (the reason,
+    required, is remembered in the session for that citizen for 15 minutes), then the
+    page, each opening logged through ``services.staff_read_record``.
+
+    The admin says whose record an object is (``staff_read_citizen_field``), which facts
+    it shows (:meth:`staff_read_facts`) and, for a snapshot, which one
+    (:meth:`staff_read_snapshot`). Filtering its list by a field that is not a lookup of
+    the list's own filters (``?score__gte=900``) is refused: a list must not become a way
+    to read scores or amounts without opening a record."""
+
+    # Set by the ModelAdmin this is mixed into.
+    admin_site: admin.AdminSite
+    opts: Options[Any]
+    staff_read_citizen_field: ClassVar[str] = "citizen"
+    staff_read_template = "admin/staff_read_purpose.html"
+    # Fields a list may not be filtered by (scores and money), whatever Django allows.
+    staff_read_unfilterable: ClassVar[tuple[str, ...]] = ()
+
+    def staff_read_facts(self, obj: Any) -> Sequence[str]:
+        raise NotImplementedError
+
+    def staff_read_snapshot(self, obj: Any) -> ScoreSnapshot | None:
+        return None
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        field = lookup.split("__")[0]
+        if field in self.staff_read_unfilterable:
+            return False
+        return super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
 
     def change_view(
         self,
@@ -345,20 +450,97 @@ class ScoreSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        """Opening a citizen's snapshot is a read of their score by someone else: it goes
-        through ``facts_disclose`` and shows in the citizen's access log."""
-        snapshot = self.get_object(request, object_id)
-        if snapshot is not None:
-            services.facts_disclose(
-                citizen_id=snapshot.account_id,
-                accessor_kind=STAFF_ACCESSOR,
-                accessor_id=str(request.user.pk),
-                accessor_name="Open Sesame support",
-                purpose=Purpose(AccessPurpose.SUPPORT_REVIEW),
-                fact_keys=list(FACTS),
-                snapshot=snapshot,
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
+        shown = super().change_view  # type: ignore[misc]
+        model_admin: Any = self
+        obj = model_admin.get_object(request, unquote(object_id))
+        if obj is None or not model_admin.has_view_or_change_permission(request, obj):
+            # Django's answers: no such object, or not allowed.
+            return shown(request, object_id, form_url, extra_context)
+        citizen_id = getattr(obj, f"{self.staff_read_citizen_field}_id")
+        if request.method == "POST":
+            if "staff_read_purpose" not in request.POST:
+                # A record's page has no form: Django refuses the post.
+                return shown(request, object_id, form_url, extra_context)
+            form = StaffReadPurposeForm(request.POST)
+            if not form.is_valid():
+                return self._purpose_page(request, obj, form)
+            _purpose_remember(request, citizen_id, form.cleaned_data["staff_read_purpose"])
+            return HttpResponseRedirect(request.get_full_path())
+        purpose = staff_read_purpose(request, citizen_id)
+        if purpose is None:
+            return self._purpose_page(request, obj, StaffReadPurposeForm())
+        services.staff_read_record(
+            staff=_staff(request),
+            citizen_id=citizen_id,
+            reason=purpose,
+            fact_keys=self.staff_read_facts(obj),
+            snapshot=self.staff_read_snapshot(obj),
+        )
+        return shown(request, object_id, form_url, extra_context)
+
+    def _purpose_page(
+        self, request: HttpRequest, obj: Model, form: StaffReadPurposeForm
+    ) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Why open this {self.opts.verbose_name}?",
+            "citizen": getattr(obj, self.staff_read_citizen_field),
+            "form": form,
+            "remembered_minutes": int(PURPOSE_REMEMBERED.total_seconds() // 60),
+        }
+        return TemplateResponse(request, self.staff_read_template, context)
+
+
+@admin.register(CreditEvent)
+class CreditEventAdmin(StaffReadAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The list names the citizen, the kind of record and its dates, never its amount;
+    the amount is on the record's page (a logged read)."""
+
+    list_display = ("kind", "account", "occurred_at", "status", "counts_until")
+    list_filter = ("kind", "status")
+    search_fields = ("account__username", "source")
+    list_select_related = ("account",)
+    raw_id_fields = ("account",)
+    date_hierarchy = "occurred_at"
+    readonly_fields = ("money",)
+    staff_read_citizen_field = "account"
+    staff_read_unfilterable = ("amount",)
+
+    def staff_read_facts(self, obj: CreditEvent) -> Sequence[str]:
+        return EVENT_FACTS[obj.kind]
+
+    @admin.display(description="Amount")
+    def money(self, obj: CreditEvent) -> str:
+        if obj.amount is None or not obj.currency:
+            return self.get_empty_value_display()
+        return format_money(obj.amount, obj.currency)
+
+
+@admin.register(ScoreSnapshot)
+class ScoreSnapshotAdmin(StaffReadAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The list says whose snapshot, when and why it was computed, never the score or
+    band, and cannot be filtered or sorted by them; the snapshot's page shows them (a
+    logged read of every fact)."""
+
+    list_display = ("account", "scorecard_version", "trigger", "computed_at")
+    list_filter = ("trigger", "scorecard")
+    search_fields = ("account__username",)
+    list_select_related = ("account", "scorecard")
+    raw_id_fields = ("account",)
+    date_hierarchy = "computed_at"
+    staff_read_citizen_field = "account"
+    staff_read_unfilterable = ("score", "band", "points", "reasons", "features", "fingerprint")
+
+    def staff_read_facts(self, obj: ScoreSnapshot) -> Sequence[str]:
+        return list(FACTS)
+
+    def staff_read_snapshot(self, obj: ScoreSnapshot) -> ScoreSnapshot | None:
+        return obj
+
+    @admin.display(description="Scorecard", ordering="scorecard__version")
+    def scorecard_version(self, obj: ScoreSnapshot) -> str:
+        return f"v{obj.scorecard.version}"
 
 
 @admin.register(RecomputeWanted)
@@ -500,7 +682,9 @@ class DisputeResolveAdminMixin:
 
 
 @admin.register(Dispute)
-class DisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class DisputeAdmin(
+    StaffReadAdminMixin, DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """Read-only. The record's furnisher answers an open dispute (through the merchant
     API); staff decide escalated ones (a verified record the citizen escalated, or a
     record nobody furnished) through two actions, each asking for a note on the
@@ -542,6 +726,9 @@ class DisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
 
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("scoring.change_dispute")
+
+    def staff_read_facts(self, obj: Dispute) -> Sequence[str]:
+        return [*EVENT_FACTS[obj.event.kind], "open_disputes"]
 
     def resolve_decidable(self, dispute: Dispute) -> bool:
         return dispute.awaiting_staff

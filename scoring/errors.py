@@ -1,6 +1,6 @@
 """Scoring's refusals, each with a stable code and kind."""
 
-from common.domain import Conflict, InvalidRequest, Unavailable
+from common.domain import Conflict, Forbidden, InvalidRequest, Unavailable
 
 
 class InvalidEvent(InvalidRequest):
@@ -57,3 +57,20 @@ class DisputeNotEscalated(Conflict):
     code = "dispute_not_escalated"
     title = "Dispute not escalated"
     default_detail = "Staff decide only disputes escalated to them that are still undecided."
+
+
+class FourEyesRequired(Forbidden):
+    """A change goes live only when someone who neither wrote, changed nor submitted it
+    approves it: the author of a change cannot approve it, whatever their permissions."""
+
+    code = "four_eyes_required"
+    title = "A second member of staff must approve"
+    default_detail = (
+        "You wrote, changed or submitted this change: another member of staff must approve it."
+    )
+
+
+class ScorecardNotSubmitted(Conflict):
+    code = "scorecard_not_submitted"
+    title = "Not submitted for approval"
+    default_detail = "Only a draft submitted for approval can be approved; submit it first."

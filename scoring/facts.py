@@ -50,6 +50,18 @@ SETTLES: dict[str, str] = {
     EventKinds.BILL_PAID_LATE: EventKinds.BILL_OVERDUE,
 }
 
+# The facts each kind of credit event feeds: what a record of that kind tells whoever
+# opens it (a staff read of the record is logged as a read of these facts).
+EVENT_FACTS: dict[str, tuple[str, ...]] = {
+    EventKinds.BILL_PAID_ON_TIME: ("on_time_ratio_12m",),
+    EventKinds.BILL_PAID_LATE: ("on_time_ratio_12m", "late_payments_24m"),
+    EventKinds.BILL_OVERDUE: ("late_payments_24m",),
+    EventKinds.BOOKING_COMPLETED: ("bookings_completed",),
+    EventKinds.NO_SHOW: ("no_shows_12m",),
+    EventKinds.CLAIM_PAID: ("unpaid_claims",),
+    EventKinds.CLAIM_UNPAID: ("unpaid_claims",),
+}
+
 
 FactKind = Literal["count", "percent", "level", "days", "score", "band"]
 

@@ -26,6 +26,11 @@ class AccessPurpose(models.TextChoices):
 
 # Purposes about an amount of money: the amount and its currency are required.
 WITH_AMOUNT = frozenset({AccessPurpose.DEPOSIT_WAIVER})
+# Purposes that carry words of their own: required with ``OTHER`` (the old sentence), and
+# with a staff review the staff member's reason for opening the citizen's record.
+WITH_NOTE = frozenset({AccessPurpose.OTHER, AccessPurpose.SUPPORT_REVIEW})
+# The access log's ``purpose_note`` column.
+NOTE_MAX_LENGTH = 64
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
@@ -34,7 +39,7 @@ class Purpose:
     code: AccessPurpose
     amount: int | None = None  # minor units
     currency: str = ""
-    note: str = ""  # only with ``OTHER``
+    note: str = ""  # required with ``OTHER``; a staff review's reason; nothing else
 
     def __post_init__(self) -> None:
         code = AccessPurpose(self.code)
@@ -46,8 +51,12 @@ class Purpose:
                 raise ValueError(f"{code}: the currency is required, as an ISO 4217 code.")
         elif self.amount is not None or self.currency:
             raise ValueError(f"{code}: takes no amount.")
-        if (code == AccessPurpose.OTHER) != bool(self.note):
-            raise ValueError("A note is given with the purpose 'other', and only with it.")
+        if code == AccessPurpose.OTHER and not self.note:
+            raise ValueError("A note is given with the purpose 'other'.")
+        if self.note and code not in WITH_NOTE:
+            raise ValueError(f"{code}: takes no note.")
+        if len(self.note) > NOTE_MAX_LENGTH:
+            raise ValueError(f"A note is at most {NOTE_MAX_LENGTH} characters.")
 
     @property
     def text(self) -> str:
@@ -57,5 +66,6 @@ class Purpose:
             return f"{self.code.label} of {format_money(amount, self.currency)}"
         if self.code == AccessPurpose.OTHER:
             return self.note
-        # Staff reviews were logged as their bare code; clients match on it.
+        # Staff reviews were logged as their bare code; clients match on it (the staff
+        # member's reason is the typed ``note``, never part of this text).
         return self.code.value

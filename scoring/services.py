@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from common import services as common_services
 from common.bulk import row_instance, rows_insert, rows_insert_returning
+from common.domain import Forbidden
 from scoring import selectors
 from scoring.errors import (
     AccountInactive,
@@ -29,8 +30,10 @@ from scoring.errors import (
     DisputeNotEscalated,
     DisputeNotOpen,
     EventSourceConflict,
+    FourEyesRequired,
     InvalidEvent,
     ScorecardNotDraft,
+    ScorecardNotSubmitted,
 )
 from scoring.facts import EVENT_WINDOW_DAYS, FACTS, SETTLES, Features
 from scoring.fingerprint import Fingerprinter
@@ -1246,56 +1249,71 @@ _ACCESS_LOG_COLUMNS = (
 )
 
 
+def _disclosure_check(record: DisclosureRecord) -> None:
+    """A read is logged with a purpose that has a code, fact keys that are facts, and a
+    given snapshot the citizen's and computed by the read's moment."""
+    checked: object = record.purpose  # callers without type checking may pass a sentence
+    if not isinstance(checked, Purpose) or checked.code == AccessPurpose.OTHER:
+        raise ValueError("A read is logged with a purpose that has a code.")
+    unknown = sorted(set(record.fact_keys) - set(FACTS))
+    if unknown or not record.fact_keys:
+        raise ValueError(f"Not facts: {', '.join(unknown) or '(none asked)'}.")
+    snapshot = record.snapshot
+    if snapshot is not None and snapshot.account_id != record.citizen_id:
+        raise ValueError("The snapshot is not the citizen's.")
+    moment = record.created_at
+    if snapshot is not None and moment is not None and snapshot.computed_at > moment:
+        raise ValueError("A read is of a snapshot computed by its moment.")
+
+
+def _access_log_row(
+    record: DisclosureRecord, *, snapshot_id: int | None, now: datetime
+) -> tuple[Any, ...]:
+    """The access-log row of a read, in ``_ACCESS_LOG_COLUMNS`` order."""
+    return (
+        record.citizen_id,
+        record.accessor_kind,
+        record.accessor_id,
+        record.accessor_name,
+        record.purpose.code,
+        record.purpose.amount,
+        record.purpose.currency,
+        record.purpose.note,
+        list(record.fact_keys),
+        snapshot_id,
+        record.decision_id,
+        record.created_at or now,
+    )
+
+
+def _access_log_insert(rows: list[tuple[Any, ...]]) -> list[AccessLogEntry]:
+    """One ``INSERT`` for all the rows (``rows_insert_returning``: one statement that
+    also returns their ids, without a model instance built to write each)."""
+    ids = rows_insert_returning(AccessLogEntry, _ACCESS_LOG_COLUMNS, rows)
+    return [
+        row_instance(AccessLogEntry, ("id", *_ACCESS_LOG_COLUMNS), (entry_id, *row))
+        for entry_id, row in zip(ids, rows, strict=True)
+    ]
+
+
 def _disclosures_write(records: Sequence[DisclosureRecord]) -> list[Disclosure]:
     """Log reads of citizens' facts and return what each read: the one implementation
     of a disclosure, for one read now (:func:`facts_disclose`) or a history of them
     (:func:`disclosures_record`).
 
-    Each read is checked before anything is read or written: a purpose with a code,
-    fact keys that are facts, a given snapshot the citizen's and computed by the read's
-    moment. Inside the caller's transaction (a merchant's decision) it takes no
-    savepoint of its own: if the read or the write fails, the caller's transaction fails
-    with it. One ``INSERT`` for all the access-log rows (``rows_insert_returning``: one
-    statement that also returns their ids, without a model instance built to write
-    each)."""
+    Each read is checked before anything is read or written (:func:`_disclosure_check`).
+    Inside the caller's transaction (a merchant's decision) it takes no savepoint of its
+    own: if the read or the write fails, the caller's transaction fails with it."""
     for record in records:
-        checked: object = record.purpose  # callers without type checking may pass a sentence
-        if not isinstance(checked, Purpose) or checked.code == AccessPurpose.OTHER:
-            raise ValueError("A read is logged with a purpose that has a code.")
-        unknown = sorted(set(record.fact_keys) - set(FACTS))
-        if unknown or not record.fact_keys:
-            raise ValueError(f"Not facts: {', '.join(unknown) or '(none asked)'}.")
-        snapshot = record.snapshot
-        if snapshot is not None and snapshot.account_id != record.citizen_id:
-            raise ValueError("The snapshot is not the citizen's.")
-        moment = record.created_at
-        if snapshot is not None and moment is not None and snapshot.computed_at > moment:
-            raise ValueError("A read is of a snapshot computed by its moment.")
+        _disclosure_check(record)
     with transaction.atomic(savepoint=False):
         snapshots = [record.snapshot or _snapshot_current(record.citizen_id) for record in records]
         now = timezone.now()
         rows = [
-            (
-                record.citizen_id,
-                record.accessor_kind,
-                record.accessor_id,
-                record.accessor_name,
-                record.purpose.code,
-                record.purpose.amount,
-                record.purpose.currency,
-                record.purpose.note,
-                list(record.fact_keys),
-                snapshot.pk,
-                record.decision_id,
-                record.created_at or now,
-            )
+            _access_log_row(record, snapshot_id=snapshot.pk, now=now)
             for record, snapshot in zip(records, snapshots, strict=True)
         ]
-        ids = rows_insert_returning(AccessLogEntry, _ACCESS_LOG_COLUMNS, rows)
-    entries = [
-        row_instance(AccessLogEntry, ("id", *_ACCESS_LOG_COLUMNS), (entry_id, *row))
-        for entry_id, row in zip(ids, rows, strict=True)
-    ]
+        entries = _access_log_insert(rows)
     return [
         Disclosure(
             snapshot=snapshot,
@@ -1357,50 +1375,174 @@ def facts_disclose(
     return disclosure
 
 
+# Who a staff read is, in the citizen's access log: the organisation, never the person
+# (the person is ``accessor_id``, for the operator's own audit).
+STAFF_ACCESSOR_KIND = "staff"
+STAFF_ACCESSOR_NAME = "Open Sesame support"
+
+
+@transaction.atomic
+def staff_read_record(
+    *,
+    staff: User,
+    citizen_id: int,
+    reason: str,
+    fact_keys: Sequence[str],
+    snapshot: ScoreSnapshot | None = None,
+) -> AccessLogEntry:
+    """The only way for staff to open one citizen's record (a snapshot, a credit event,
+    a dispute, a bill, a claim): one access-log row per opening, which the citizen reads
+    as "Open Sesame support" with the purpose ``support_review`` and the staff member's
+    own ``reason`` (at most 64 characters) as its note.
+
+    ``fact_keys`` are the facts the record shows (a snapshot shows them all; a bill the
+    payment facts); ``snapshot`` is the snapshot opened, if one was. Nothing is computed:
+    a record that is not a snapshot is logged with none."""
+    if not staff.is_staff:
+        raise Forbidden("Only staff read citizens' records.")
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValueError("A staff read is logged with the staff member's reason.")
+    record = DisclosureRecord(
+        citizen_id=citizen_id,
+        accessor_kind=STAFF_ACCESSOR_KIND,
+        accessor_id=str(staff.pk),
+        accessor_name=STAFF_ACCESSOR_NAME,
+        purpose=Purpose(AccessPurpose.SUPPORT_REVIEW, note=reason),
+        fact_keys=fact_keys,
+        snapshot=snapshot,
+    )
+    _disclosure_check(record)
+    snapshot_id = snapshot.pk if snapshot is not None else None
+    [entry] = _access_log_insert(
+        [_access_log_row(record, snapshot_id=snapshot_id, now=timezone.now())]
+    )
+    return entry
+
+
 # --- Scorecards ------------------------------------------------------------------------
 
 
 @transaction.atomic
-def scorecard_draft_create(*, name: str, definition: dict[str, Any], notes: str = "") -> Scorecard:
-    """A new draft with the next version number; the definition must be valid."""
+def scorecard_draft_create(
+    *, name: str, definition: dict[str, Any], notes: str = "", by: User | None = None
+) -> Scorecard:
+    """A new draft with the next version number; the definition must be valid. ``by`` is
+    its author (None: the system, e.g. a migration): the author can never approve it."""
     CompiledScorecard.from_definition(definition)
     latest = Scorecard.objects.select_for_update().aggregate(latest=Max("version"))["latest"]
     return Scorecard.objects.create(
-        version=(latest or 0) + 1, name=name, definition=definition, notes=notes
+        version=(latest or 0) + 1,
+        name=name,
+        definition=definition,
+        notes=notes,
+        created_by=by,
+        updated_by=by,
     )
 
 
 @transaction.atomic
 def scorecard_draft_update(
-    *, scorecard: Scorecard, name: str, definition: dict[str, Any], notes: str
+    *,
+    scorecard: Scorecard,
+    name: str,
+    definition: dict[str, Any],
+    notes: str,
+    by: User | None = None,
 ) -> Scorecard:
+    """Change a draft. A change withdraws it from approval: what an approver approves is
+    exactly what was submitted, so the draft must be submitted again."""
     scorecard = Scorecard.objects.select_for_update().get(pk=scorecard.pk)
     if scorecard.status != ScorecardStatus.DRAFT:
         raise ScorecardNotDraft()
     CompiledScorecard.from_definition(definition)
     scorecard.name, scorecard.definition, scorecard.notes = name, definition, notes
-    scorecard.save(update_fields=["name", "definition", "notes"])
+    scorecard.updated_by = by
+    scorecard.submitted_by, scorecard.submitted_at = None, None
+    scorecard.save(
+        update_fields=["name", "definition", "notes", "updated_by", "submitted_by", "submitted_at"]
+    )
     return scorecard
 
 
 @transaction.atomic
-def scorecard_activate(*, scorecard: Scorecard) -> Scorecard:
-    """Make a draft the one active version; the previous one retires. Every score is
-    recomputed under it: a batch run starts in the same transaction."""
+def scorecard_submit(*, scorecard: Scorecard, by: User) -> Scorecard:
+    """Ask for a draft to be approved (``scoring.submit_scorecard``). The definition must
+    be valid; submitting again records the new submitter."""
+    if not by.has_perm("scoring.submit_scorecard"):
+        raise Forbidden("You may not submit scorecards for approval.")
     scorecard = Scorecard.objects.select_for_update().get(pk=scorecard.pk)
     if scorecard.status != ScorecardStatus.DRAFT:
         raise ScorecardNotDraft()
     CompiledScorecard.from_definition(scorecard.definition)
+    scorecard.submitted_by, scorecard.submitted_at = by, timezone.now()
+    scorecard.save(update_fields=["submitted_by", "submitted_at"])
+    logger.info("scorecard submitted", extra={"version": scorecard.version, "by": by.pk})
+    return scorecard
+
+
+def scorecard_authors(scorecard: Scorecard) -> set[int]:
+    """Everyone who wrote, changed or submitted the draft: its creator, its last editor,
+    its submitter, and (from its history) every earlier editor and submitter. None of
+    them may approve it."""
+    authors = {scorecard.created_by_id, scorecard.updated_by_id, scorecard.submitted_by_id}
+    history = cast(Any, Scorecard).history  # simple-history's manager, untyped
+    for row in history.filter(id=scorecard.pk).values(
+        "created_by_id", "updated_by_id", "submitted_by_id"
+    ):
+        authors.update(row.values())
+    return {author for author in authors if author is not None}
+
+
+@transaction.atomic
+def scorecard_approve(*, scorecard: Scorecard, by: User) -> Scorecard:
+    """Four eyes: a second member of staff (``scoring.approve_scorecard``) who neither
+    wrote, changed nor submitted the draft approves it, and it becomes the active version
+    (:func:`scorecard_activate`'s effects, with ``activated_by``). Refused, with nothing
+    changed, without the permission (``permission_denied``), for an author
+    (``four_eyes_required``) or for a draft not submitted (``scorecard_not_submitted``)."""
+    if not by.has_perm("scoring.approve_scorecard"):
+        raise Forbidden("You may not approve scorecards.")
+    scorecard = Scorecard.objects.select_for_update().get(pk=scorecard.pk)
+    if scorecard.status != ScorecardStatus.DRAFT:
+        raise ScorecardNotDraft()
+    if scorecard.submitted_at is None:
+        raise ScorecardNotSubmitted()
+    if by.pk in scorecard_authors(scorecard):
+        raise FourEyesRequired()
+    return _scorecard_activate(scorecard, activated_by=by)
+
+
+@transaction.atomic
+def scorecard_activate(*, scorecard: Scorecard) -> Scorecard:
+    """Make a draft the active version as the system, with no member of staff: for
+    set-up (the demo's seed, migrations, tests). Staff go through
+    :func:`scorecard_submit` and :func:`scorecard_approve`."""
+    scorecard = Scorecard.objects.select_for_update().get(pk=scorecard.pk)
+    return _scorecard_activate(scorecard, activated_by=None)
+
+
+def _scorecard_activate(scorecard: Scorecard, *, activated_by: User | None) -> Scorecard:
+    """Make a draft (locked by the caller) the one active version; the previous one
+    retires. Every score is recomputed under it: a batch run starts in the same
+    transaction. Each change is a ``save()``, so the audit trail records it."""
+    if scorecard.status != ScorecardStatus.DRAFT:
+        raise ScorecardNotDraft()
+    CompiledScorecard.from_definition(scorecard.definition)
     now = timezone.now()
-    Scorecard.objects.select_for_update().filter(status=ScorecardStatus.ACTIVE).update(
-        status=ScorecardStatus.RETIRED, retired_at=now
-    )
+    for previous in Scorecard.objects.select_for_update().filter(status=ScorecardStatus.ACTIVE):
+        previous.status, previous.retired_at = ScorecardStatus.RETIRED, now
+        previous.save(update_fields=["status", "retired_at"])
     scorecard.status, scorecard.activated_at = ScorecardStatus.ACTIVE, now
-    scorecard.save(update_fields=["status", "activated_at"])
+    scorecard.activated_by = activated_by
+    scorecard.save(update_fields=["status", "activated_at", "activated_by"])
     # Every process's cached active scorecard (``selectors.scorecard_active``) is dropped
     # when this commits.
     common_services.config_generation_bump()
-    logger.info("scorecard activated", extra={"version": scorecard.version})
+    logger.info(
+        "scorecard activated",
+        extra={"version": scorecard.version, "by": getattr(activated_by, "pk", None)},
+    )
     # The run is written with the activation; its chunks are sent after the commit. If
     # that send is lost (the broker is down), the run is overdue and resumed later.
     _, chunk_ids = batch_run_start(trigger=SnapshotTrigger.SCORECARD_ACTIVATION)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.utils import timezone
@@ -45,8 +46,9 @@ from scoring.facts import EventKinds
 from tests.conftest import PASSWORD
 from tests.merchants.conftest import code_for, make_reliable
 from tests.money import top_up_paid
+from wallet import accounts, identity, sms
 from wallet import services as wallet_services
-from wallet.models import TopUp, User
+from wallet.models import SignIn, TopUp, User
 from wallet.payments import sandbox
 
 # A reliable citizen (740, excellent) asking for 250,000 gets 200,000 waived and 50,000
@@ -58,6 +60,10 @@ CLAIMED = 80_000
 TOP_UP = 1_000_000
 # A file a claim's evidence accepts (by its first bytes: a PDF).
 EVIDENCE_PDF = b"%PDF-1.7\n%%EOF\n"
+# An identity document's file (by its first bytes: a PNG).
+DOCUMENT_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+# A password every password rule accepts (changes and resets).
+NEW_PASSWORD = "a-brand-new-passphrase"
 
 
 @dataclass(frozen=True)
@@ -180,6 +186,12 @@ def _citizen(username: str) -> User:
     return user
 
 
+def _device(user: User) -> SignIn:
+    """A signed-in app of the citizen's (a token), as listed among their devices."""
+    wallet_services.auth_token_create(user=user, client="Phone")
+    return SignIn.objects.get(user=user, kind="token", ended_at__isnull=True)
+
+
 def build_world() -> SeededWorld:
     """Two citizens (alice, the caller, and bob, another party), a hotel and a biller
     with their keys, bob's hotel and biller, and between them every kind of object the
@@ -256,6 +268,17 @@ def build_world() -> SeededWorld:
     )
     scoring_services.score_recompute(account_id=alice.pk, trigger="manual")
 
+    # A phone code alice was sent (the tests' SMS backend keeps it), and a citizen with
+    # nothing left to settle, who may close their account.
+    identity.phone_code_send(user=alice, number="+8613800138000")
+    phone_code = sms.outbox[-1].text.split()[5].rstrip(".")
+    leaving = wallet_services.user_register(username="leaving", password=PASSWORD)
+    # The citizen's account: an e-mail address (its verification link pending), a reset
+    # link, and a second device of alice's to revoke (bob's stands for another's).
+    alice = accounts.profile_update(user=alice, email="alice@example.org")
+    reset_token = PasswordResetTokenGenerator().make_token(alice)
+    alices_phone, bobs_phone = (_device(user) for user in (alice, bob))
+
     csrf_token = get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS)
     credentials = {"username": Ref(alice.username), "password": Ref(PASSWORD)}
     return SeededWorld(
@@ -263,7 +286,10 @@ def build_world() -> SeededWorld:
             "knoxApiToken": f"Token {wallet_services.auth_token_create(user=alice)}",
             "merchantApiKey": f"Bearer {hotel_key}",
         },
-        authorization_by_path={"/api/v1/merchant/bills": f"Bearer {biller_key}"},
+        authorization_by_path={
+            "/api/v1/merchant/bills": f"Bearer {biller_key}",
+            "/api/v1/me/close": f"Token {wallet_services.auth_token_create(user=leaving)}",
+        },
         path_ids={
             "/api/v1/me/consents/{id}": Ref(alice_stay.consent.pk, bob_stay.consent.pk),
             "/api/v1/me/claims/{id}": Ref(alice_stay.claim.pk, bob_stay.claim.pk),
@@ -284,14 +310,34 @@ def build_world() -> SeededWorld:
             "/api/v1/me/disputes/{id}": Ref(furnished_verified.pk, bobs_furnished.pk),
             "/api/v1/merchant/disputes/{id}": Ref(furnished_open.pk, bobs_furnished.pk),
             "/api/v1/payments/{provider}": Ref(sandbox.NAME),
+            "/api/v1/me/sessions/{id}": Ref(alices_phone.pk, bobs_phone.pk),
         },
         body_refs={
             "/api/v1/auth/login": credentials,
             "/api/v1/auth/token": credentials,
+            "/api/v1/auth/password": {
+                "old_password": Ref(PASSWORD),
+                "new_password": Ref(NEW_PASSWORD),
+            },
+            "/api/v1/auth/password-reset": {
+                "username": Ref(alice.username),
+                "email": Ref(alice.email),
+            },
+            "/api/v1/auth/password-reset/confirm": {
+                "uid": Ref(alice.public_id),
+                "token": Ref(reset_token),
+                "new_password": Ref(NEW_PASSWORD),
+            },
+            "/api/v1/auth/email-verify": {
+                "token": Ref(accounts.email_verification_token(user=alice))
+            },
             "/api/v1/me/authorization-codes": {"merchant_id": Ref(hotel.pk)},
             "/api/v1/me/disputes": {"event_id": Ref(disputable.pk, bobs_event.pk)},
             "/api/v1/merchant/consents": {"code": Ref(code_for(alice))},
             "/api/v1/merchant/claims/{id}/evidence": {"file": Ref(EVIDENCE_PDF)},
+            "/api/v1/me/identity-documents": {"file": Ref(DOCUMENT_PNG)},
+            "/api/v1/me/phone/verify": {"code": Ref(phone_code)},
+            "/api/v1/me/close": {"password": Ref(PASSWORD)},
             "/api/v1/merchant/eligibility": {
                 "code": Ref(code_for(alice)),
                 "consent_id": Ref(alice_stay.consent.pk, bob_stay.consent.pk),

@@ -27,6 +27,7 @@ def test_every_periodic_task_in_the_schedule_is_registered():
         "merchants.record_overdue_bills",
         "merchants.pay_out_settlements",
         "perks.place_due_holds",
+        "privacy.retention_run",
     }
     assert scheduled <= set(app.tasks)
 

@@ -47,19 +47,22 @@ def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_deploy_checklist_reports_nothing_in_production_but_the_sandbox():
-    """Everything on the checklist passes; the one warning left is the payment provider:
-    the sandbox moves no real money, and no real provider is configured here."""
+def test_deploy_checklist_reports_nothing_in_production_but_the_stand_ins():
+    """Everything on the checklist passes; the warnings left are the stand-ins for outside
+    providers, none of which is configured here: the sandbox payment provider moves no
+    real money, and the console SMS backend sends no phone code."""
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 1
     warnings = [line for line in result.stderr.splitlines() if line.startswith("?: (")]
     assert warnings == [
         "?: (wallet.W001) The payment provider is the sandbox: top-ups are confirmed on a "
-        "page of ours and no real money moves."
+        "page of ours and no real money moves.",
+        "?: (wallet.W003) SMS_BACKEND is the console backend: phone codes are printed on the "
+        "server, never sent.",
     ], result.stderr
     # Silenced: axes.W006 (the login lockout counts an account's failures from every
     # address on purpose; config/settings.py says why).
-    assert "System check identified 1 issue (1 silenced)." in result.stderr
+    assert "System check identified 2 issues (1 silenced)." in result.stderr
 
 
 @pytest.mark.slow

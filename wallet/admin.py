@@ -1,17 +1,30 @@
 """Admin for accounts and the ledger. Ledger rows are read-only: money moves only
 through services, and corrections are new transfers."""
 
-from django.contrib import admin
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from common.admin import ReadOnlyAdminMixin
+from common.domain import DomainError
 from common.money import format_money
-from wallet import services
+from wallet import identity, services
 from wallet.models import (
     Entry,
     Hold,
+    IdentityDocument,
+    IdentityDocumentStatus,
     IdentityLevel,
     LedgerAccount,
     Transfer,
@@ -117,6 +130,250 @@ class HoldAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("id", "reference", "account__code")
     list_select_related = ("account",)
+
+
+# --- Identity documents: the review queue -------------------------------------------
+
+
+class IdentityDocumentReviewForm(forms.Form):
+    """Approve (the number's last digits and what was checked) or reject (a reason the
+    citizen reads); the service checks the same rules again."""
+
+    decision = forms.ChoiceField(
+        choices=(
+            ("approve", "Approve: identity document verified (level 2)"),
+            ("reject", "Reject"),
+        ),
+        widget=forms.RadioSelect,
+    )
+    number_last_digits = forms.CharField(
+        max_length=4,
+        required=False,
+        label="Last digits of the number",
+        help_text="Approving: the document number's last 1 to 4 letters or digits.",
+    )
+    evidence_note = forms.CharField(
+        max_length=500,
+        required=False,
+        label="What you checked",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Approving: e.g. photo matches, not expired, security features present.",
+    )
+    reason = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Reason for the citizen",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Rejecting: the citizen reads this in the app.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") == "approve":
+            if not data.get("number_last_digits"):
+                self.add_error("number_last_digits", "Needed to approve.")
+            if not data.get("evidence_note"):
+                self.add_error("evidence_note", "Needed to approve.")
+        elif data.get("decision") == "reject" and not data.get("reason"):
+            self.add_error("reason", "Needed to reject.")
+        return data
+
+
+@admin.register(IdentityDocument)
+class IdentityDocumentAdmin(admin.ModelAdmin):
+    """The review queue: pending documents first, oldest first. Nothing is edited here;
+    staff with ``wallet.review_identitydocument`` open a document's review page, see the
+    file through a staff-only view and record a decision (``wallet.identity``), which
+    deletes the file."""
+
+    list_display = (
+        "submitted_at",
+        "user",
+        "kind",
+        "country",
+        "status",
+        "decided_at",
+        "decided_by",
+    )
+    list_filter = ("status", "kind")
+    search_fields = ("user__username", "user__public_id")
+    list_select_related = ("user", "decided_by")
+    raw_id_fields = ("user", "decided_by")
+    fields = (
+        "id",
+        "user",
+        "kind",
+        "country",
+        "status",
+        "document_file",
+        "review",
+        "content_type",
+        "size",
+        "sha256",
+        "submitted_at",
+        "reason",
+        "number_last_digits",
+        "evidence_note",
+        "decided_at",
+        "decided_by",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[IdentityDocument]:
+        # Annotated before ordering by it (ModelAdmin.get_queryset orders first).
+        return (
+            IdentityDocument.objects.annotate(
+                queue_rank=Case(
+                    When(status=IdentityDocumentStatus.PENDING, then=Value(0)),
+                    default=Value(1),
+                    output_field=IntegerField(),
+                )
+            )
+            .select_related("user", "decided_by")
+            .order_by(*self.get_ordering(request))
+        )
+
+    def get_ordering(self, request: HttpRequest) -> tuple[str, ...]:
+        return ("queue_rank", "submitted_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) or self._may_review(request)
+
+    def _may_review(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(identity.REVIEW_PERMISSION))
+
+    @admin.display(description="File")
+    def document_file(self, obj: IdentityDocument) -> SafeString:
+        if not obj.file:
+            return format_html("{}", "Deleted after the decision" if obj.decided_at else "None")
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">Open the file</a> ({}, {} bytes)',
+            reverse("admin:wallet_identitydocument_file", args=[obj.pk]),
+            obj.content_type,
+            obj.size,
+        )
+
+    @admin.display(description="Decision")
+    def review(self, obj: IdentityDocument) -> SafeString:
+        if obj.status != IdentityDocumentStatus.PENDING:
+            return format_html("{}", obj.get_status_display())
+        return format_html(
+            '<a class="button" href="{}">Approve or reject</a>',
+            reverse("admin:wallet_identitydocument_review", args=[obj.pk]),
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<path:object_id>/file/",
+                self.admin_site.admin_view(self.file_view),
+                name="wallet_identitydocument_file",
+            ),
+            path(
+                "<path:object_id>/review/",
+                self.admin_site.admin_view(self.review_view),
+                name="wallet_identitydocument_review",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _document(self, request: HttpRequest, object_id: str) -> IdentityDocument:
+        if not self._may_review(request):
+            raise PermissionDenied
+        document = (
+            IdentityDocument.objects.select_related("user").filter(pk=unquote(object_id)).first()
+            if _is_uuid(unquote(object_id))
+            else None
+        )
+        if document is None:
+            raise Http404("No such identity document.")
+        return document
+
+    def file_view(self, request: HttpRequest, object_id: str) -> FileResponse:
+        """The document's file, for reviewers only (never a public media URL), shown in
+        the browser but sandboxed: no script in a PDF or image runs with the admin's
+        origin."""
+        document = self._document(request, object_id)
+        if not document.file:
+            raise Http404("The file was deleted after the decision.")
+        response = FileResponse(
+            document.file.open("rb"),
+            content_type=document.content_type,
+            filename=f"identity-document-{document.pk}",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+        return response
+
+    def review_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Approve or reject one pending document."""
+        document = self._document(request, object_id)
+        change_url = reverse("admin:wallet_identitydocument_change", args=[document.pk])
+        if document.status != IdentityDocumentStatus.PENDING:
+            self.message_user(request, "This document was already decided.", messages.WARNING)
+            return HttpResponseRedirect(change_url)
+        form = IdentityDocumentReviewForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            staff = request.user
+            if not isinstance(staff, User):  # the admin site serves only signed-in staff
+                raise PermissionDenied
+            try:
+                if form.cleaned_data["decision"] == "approve":
+                    identity.identity_document_approve(
+                        document=document,
+                        by=staff,
+                        number_last_digits=form.cleaned_data["number_last_digits"],
+                        evidence_note=form.cleaned_data["evidence_note"],
+                    )
+                    message = "Approved: the citizen is now at identity level 2."
+                else:
+                    identity.identity_document_reject(
+                        document=document, by=staff, reason=form.cleaned_data["reason"]
+                    )
+                    message = "Rejected: the citizen sees your reason."
+            except DomainError as error:
+                for field_error in error.errors:
+                    form.add_error(
+                        field_error.field if field_error.field in form.fields else None,
+                        field_error.message,
+                    )
+                if not error.errors:
+                    form.add_error(None, error.detail)
+            else:
+                self.message_user(request, f"{message} The file was deleted.", messages.SUCCESS)
+                return HttpResponseRedirect(change_url)
+        file_url = (
+            reverse("admin:wallet_identitydocument_file", args=[document.pk])
+            if document.file
+            else ""
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Review an identity document",
+            "document": document,
+            "file_url": file_url,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/wallet/identitydocument/review.html", context)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 # The payments' admins (reports, top-ups, payouts, provider events) live beside their

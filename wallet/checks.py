@@ -56,3 +56,19 @@ def payments_provider_is_real(app_configs: Any = None, **kwargs: Any) -> list[ch
             )
         )
     return found
+
+
+@checks.register(checks.Tags.security)
+def sms_backend_is_real(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """With ``DEBUG=0`` the console SMS backend sends nobody their phone code: it only
+    prints it on the server, so no citizen could verify a phone."""
+    if not settings.DEBUG and settings.SMS_BACKEND == "wallet.sms.ConsoleBackend":
+        return [
+            checks.Warning(
+                "SMS_BACKEND is the console backend: phone codes are printed on the server, "
+                "never sent.",
+                hint="Set SMS_BACKEND to a provider's backend (a wallet.sms.BaseSmsBackend).",
+                id="wallet.W003",
+            )
+        ]
+    return []

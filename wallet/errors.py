@@ -1,6 +1,13 @@
 """The wallet's refusals, each with a stable code and kind."""
 
-from common.domain import Conflict, DomainError, FieldError, InvalidRequest, Refused
+from common.domain import (
+    Conflict,
+    DomainError,
+    FieldError,
+    InvalidRequest,
+    Refused,
+    Unavailable,
+)
 
 
 class UsernameTaken(InvalidRequest):
@@ -37,3 +44,36 @@ class CurrencyMismatch(DomainError):
     code = "currency_mismatch"
     title = "Currency mismatch"
     default_detail = "All accounts of a transfer must share the deployment's currency."
+
+
+class CodeInvalid(Refused):
+    code = "code_invalid"
+    title = "Code invalid"
+    default_detail = "This code is wrong or has expired; ask for a new one."
+
+
+class SmsUnavailable(Unavailable):
+    code = "sms_unavailable"
+    title = "Text message not sent"
+    default_detail = "The code could not be sent to this number right now; try again later."
+
+
+class DocumentPending(Conflict):
+    code = "document_pending"
+    title = "A document is already under review"
+    default_detail = "Wait for the decision on the document you sent before sending another."
+
+
+class DocumentDecided(Conflict):
+    code = "document_decided"
+    title = "Already decided"
+    default_detail = "This identity document was already approved or rejected."
+
+
+class TokenInvalid(InvalidRequest):
+    """A link's token (password reset, e-mail verification) that is malformed, expired,
+    already used or not for this account: one answer for all, so none can be told apart."""
+
+    code = "token_invalid"
+    title = "Invalid or expired link"
+    default_detail = "This link is invalid or has expired. Ask for a new one."

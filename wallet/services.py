@@ -38,6 +38,8 @@ from wallet.models import (
     HoldStatus,
     IdentityLevel,
     LedgerAccount,
+    SignIn,
+    SignInKind,
     SystemAccount,
     Transfer,
     TransferKind,
@@ -73,14 +75,29 @@ def user_register(*, username: str, password: str, display_name: str = "") -> Us
     return user
 
 
-def auth_token_create(*, user: User) -> str:
-    """A new API token for a native client. Only its digest is stored; the token itself
-    is returned once."""
-    _, token = AuthToken.objects.create(user=user)
+@transaction.atomic
+def auth_token_create(*, user: User, client: str = "") -> str:
+    """A new API token for a native client, listed among the citizen's devices (a
+    ``SignIn``; ``client`` is its User-Agent). Only its digest is stored; the token itself
+    is returned once. It expires ``AUTH_TOKEN_TTL_DAYS`` after now, however it is used."""
+    instance, token = AuthToken.objects.create(user=user)
+    SignIn.objects.create(
+        user=user,
+        kind=SignInKind.TOKEN,
+        token_key=instance.token_key,
+        client=client[: SignIn._meta.get_field("client").max_length or 200],
+        created_at=instance.created,
+        last_used_at=instance.created,
+    )
     return token
 
 
+@transaction.atomic
 def auth_token_revoke(*, token: AuthToken) -> None:
+    """Log a token out: it is deleted and its device ends."""
+    SignIn.objects.filter(
+        user_id=token.user_id, token_key=token.token_key, ended_at__isnull=True
+    ).update(ended_at=timezone.now())
     token.delete()
 
 
@@ -104,8 +121,11 @@ def user_password_set(*, user: User, password: str) -> User:
 
 
 @transaction.atomic
-def user_identity_level_set(*, user: User, level: IdentityLevel) -> User:
-    """Record what staff verified: 1 a phone number, 2 an identity document."""
+def user_identity_level_set(*, user: User, level: IdentityLevel, actor: User | None = None) -> User:
+    """Record what was verified: 1 a phone number (the citizen, by code), 2 an identity
+    document (staff). ``actor`` is the staff member who set it (the audit trail's row
+    names them); None when the citizen's own verification or the system set it."""
+    user._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
     user.identity_level = IdentityLevel(level)
     user.save(update_fields=["identity_level"])
     logger.info("identity level set", extra={"user_id": user.pk, "level": int(level)})

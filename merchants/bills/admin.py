@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -10,6 +12,8 @@ from django.utils import timezone
 from common.admin import ReadOnlyAdminMixin
 from merchants.admin import money_column
 from merchants.bills.models import Bill, overdue_on
+from scoring.admin import StaffReadAdminMixin
+from scoring.facts import EVENT_FACTS, EventKinds
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -30,9 +34,21 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+# What a bill tells whoever opens it: how the citizen pays their bills.
+_BILL_FACTS = tuple(
+    dict.fromkeys(
+        EVENT_FACTS[EventKinds.BILL_PAID_ON_TIME]
+        + EVENT_FACTS[EventKinds.BILL_PAID_LATE]
+        + EVENT_FACTS[EventKinds.BILL_OVERDUE]
+    )
+)
+
+
 @admin.register(Bill)
-class BillAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Bills are the biller's and the citizen's: staff read them (support, disputes)."""
+class BillAdmin(StaffReadAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Bills are the biller's and the citizen's: staff read them (support, disputes). The
+    list shows no amount; opening a bill asks why and is logged in the citizen's access
+    log."""
 
     fields = (
         "id",
@@ -49,10 +65,15 @@ class BillAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "overdue_recorded_at",
     )
     readonly_fields = fields
-    list_display = ("issued_at", "merchant", "citizen", "billed", "due_date", "status", "paid_at")
+    list_display = ("issued_at", "merchant", "citizen", "due_date", "status", "paid_at")
     list_filter = ("status", OverdueFilter)
     search_fields = ("citizen__username", "merchant__name", "description")
     list_select_related = ("merchant", "citizen")
     date_hierarchy = "issued_at"
 
+    staff_read_unfilterable = ("amount",)
+
     billed = money_column("amount", "Amount")
+
+    def staff_read_facts(self, obj: Bill) -> Sequence[str]:
+        return _BILL_FACTS

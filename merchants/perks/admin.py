@@ -9,7 +9,10 @@ itself.
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
@@ -18,6 +21,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import formats, timezone
 from django.utils.html import escape, format_html, format_html_join
@@ -25,6 +29,7 @@ from django.utils.safestring import SafeString
 
 from common.admin import ReadOnlyAdminMixin
 from common.amounts import ABSURD_AMOUNT
+from common.domain import DomainError
 from common.forms import IndentedJSONField
 from merchants.admin import MerchantAdmin, adopt, change_url, money, money_column
 from merchants.models import Merchant
@@ -41,9 +46,17 @@ from merchants.perks.models import (
     ClaimEvidence,
     Decision,
     Perk,
+    PerkChange,
+    PerkChangeStatus,
     PerkKind,
 )
-from scoring.admin import DisputeResolveAdminMixin, ResolutionForm
+from scoring.admin import (
+    DisputeResolveAdminMixin,
+    ResolutionForm,
+    StaffReadAdminMixin,
+    staff_read_purpose,
+)
+from scoring.facts import EVENT_FACTS, EventKinds
 from wallet.models import User
 
 # --- Merchants, with their perks -----------------------------------------------------
@@ -88,7 +101,10 @@ admin.site.register(Merchant, MerchantWithPerksAdmin)
 # --- Perks -----------------------------------------------------------------------------
 
 
-class PerkForm(forms.ModelForm):
+class PerkChangeForm(forms.ModelForm):
+    """A proposed change of a perk (or a new perk): what it decides, validated as a perk
+    is (``merchants.perks.rules``, one implementation)."""
+
     max_amount = forms.IntegerField(
         min_value=0,
         max_value=ABSURD_AMOUNT,
@@ -133,15 +149,27 @@ class PerkForm(forms.ModelForm):
     )
 
     class Meta:
-        model = Perk
+        model = PerkChange
         fields = (
+            "perk",
             "merchant",
             "kind",
             "max_amount",
             "is_active",
             "rules",
             *PERK_BOUND_RANGES,
+            "note",
         )
+        widgets: ClassVar = {"perk": forms.HiddenInput}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A change of an existing perk keeps its merchant and kind (taken from the perk).
+        for name in ("merchant", "kind"):
+            if name in self.fields:
+                self.fields[name].required = False
+        if "is_active" in self.fields:
+            self.fields["is_active"].initial = True
 
     def clean_rules(self) -> dict[str, Any]:
         """Every problem becomes an error of this field; valid rules are stored with every
@@ -155,34 +183,61 @@ class PerkForm(forms.ModelForm):
         return rules_module.Rules.from_data(data).as_data()
 
     def clean(self) -> dict[str, Any]:
-        """One active perk of a kind per merchant (a partial unique index): say so here,
-        rather than let the database refuse the save."""
+        """The merchant and kind of the perk changed, or both given for a new perk; one
+        active perk of a kind per merchant (a partial unique index): say so here, rather
+        than let the approval be refused."""
         # ModelForm.clean returns its cleaned_data; the stubs keep Form.clean's "or None".
         cleaned: dict[str, Any] = super().clean()  # type: ignore[assignment]
-        merchant = cleaned.get("merchant") if "merchant" in self.fields else None
-        if merchant is None and self.instance.merchant_id is not None:
-            merchant = self.instance.merchant
-        kind = cleaned.get("kind") if "kind" in self.fields else self.instance.kind
+        perk: Perk | None = cleaned.get("perk")
+        if perk is not None:
+            cleaned["merchant"], cleaned["kind"] = perk.merchant, perk.kind
+        else:
+            for name in ("merchant", "kind"):
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(
+                        name, forms.ValidationError("Required for a new perk.", code="required")
+                    )
+        merchant, kind = cleaned.get("merchant"), cleaned.get("kind")
         if cleaned.get("is_active") and merchant is not None and kind:
-            others = Perk.objects.filter(merchant=merchant, kind=kind, is_active=True).exclude(
-                pk=self.instance.pk
-            )
+            others = Perk.objects.filter(merchant=merchant, kind=kind, is_active=True)
+            if perk is not None:
+                others = others.exclude(pk=perk.pk)
             if others.exists():
                 label = PerkKind(kind).label.lower()
                 self.add_error(
                     "is_active",
                     forms.ValidationError(
                         f"{merchant} already has an active {label} perk: deactivate that one "
-                        "first, or save this one inactive.",
+                        "first, or propose this one inactive.",
                         code="one_active_per_kind",
                     ),
                 )
         return cleaned
 
 
+def perk_change_add_url(perk: Perk | None = None) -> str:
+    url = reverse("admin:perks_perkchange_add")
+    return f"{url}?perk={perk.pk}" if perk is not None else url
+
+
+def requirements_html(rules: dict[str, Any], max_amount: int) -> SafeString:
+    """The rules as the citizen reads them before consenting, capped by the maximum."""
+    try:
+        compiled = rules_module.Rules.from_data(rules)
+    except rules_module.RulesInvalid as exc:
+        return format_html("<p>The saved rules are not valid: {}</p>", "; ".join(exc.errors))
+    lines = rules_module.requirements(
+        compiled, max_amount=max_amount, currency=settings.WALLET_CURRENCY
+    )
+    items = format_html_join("", "<li>{}</li>", ((line.text,) for line in lines))
+    return format_html('<ul class="perk-requirements">{}</ul>', items)
+
+
 @admin.register(Perk)
 class PerkAdmin(admin.ModelAdmin):
-    form = PerkForm
+    """Read-only: what a perk decides changes only by a proposed change that a second
+    member of staff approves (``PerkChangeAdmin``)."""
+
     list_display = (
         "merchant",
         "kind",
@@ -196,70 +251,327 @@ class PerkAdmin(admin.ModelAdmin):
     list_filter = ("kind", "is_active")
     search_fields = ("merchant__name",)
     list_select_related = ("merchant",)
-    autocomplete_fields = ("merchant",)
+    fieldsets = (
+        (None, {"fields": ("merchant", "kind", "max_amount_display", "is_active", "propose")}),
+        ("Stays", {"fields": tuple(PERK_BOUND_RANGES)}),
+        ("Rules", {"fields": ("rules_pretty", "requirements_preview")}),
+        ("History", {"fields": ("created_at", "updated_at")}),
+    )
+    readonly_fields = (
+        "merchant",
+        "kind",
+        "max_amount_display",
+        "is_active",
+        "propose",
+        *PERK_BOUND_RANGES,
+        "rules_pretty",
+        "requirements_preview",
+        "created_at",
+        "updated_at",
+    )
 
-    def get_fieldsets(self, request: HttpRequest, obj: Perk | None = None) -> Any:
-        stays = ("Stays", {"fields": tuple(PERK_BOUND_RANGES)})
-        if obj is None:
-            return (
-                (None, {"fields": ("merchant", "kind", "max_amount", "is_active", "rules")}),
-                stays,
-            )
-        return (
-            (None, {"fields": ("merchant", "kind", "max_amount", "is_active")}),
-            stays,
-            ("Rules", {"fields": ("rules", "requirements_preview")}),
-            ("History", {"fields": ("created_at", "updated_at")}),
-        )
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Perk | None = None) -> Any:
-        if obj is None:
-            return ()
-        return ("merchant", "kind", "requirements_preview", "created_at", "updated_at")
+    def has_change_permission(self, request: HttpRequest, obj: Perk | None = None) -> bool:
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Perk | None = None) -> bool:
         # Decisions name the perk they were made under: deactivate it instead.
         return False
 
-    def save_model(
-        self, request: HttpRequest, obj: Perk, form: forms.ModelForm, change: bool
-    ) -> None:
-        data = form.cleaned_data
-        bounds = services.StayBounds(**{name: data[name] for name in PERK_BOUND_RANGES})
-        if change:
-            saved = services.perk_update(
-                perk=obj,
-                max_amount=data["max_amount"],
-                rules=data["rules"],
-                is_active=data["is_active"],
-                bounds=bounds,
-            )
-        else:
-            saved = services.perk_create(
-                merchant=data["merchant"],
-                kind=data["kind"],
-                max_amount=data["max_amount"],
-                rules=data["rules"],
-                is_active=data["is_active"],
-                bounds=bounds,
-            )
-        adopt(obj, saved)
-
     @admin.display(description="Up to", ordering="max_amount")
     def max_amount_display(self, obj: Perk) -> str:
         return money(obj.max_amount, settings.WALLET_CURRENCY)
 
+    @admin.display(description="Changes")
+    def propose(self, obj: Perk) -> SafeString:
+        pending = obj.changes.filter(status=PerkChangeStatus.PENDING).count()
+        waiting = (
+            format_html(
+                ' <a href="{}?status__exact=pending">{} awaiting approval</a>',
+                reverse("admin:perks_perkchange_changelist"),
+                pending,
+            )
+            if pending
+            else ""
+        )
+        return format_html(
+            '<a class="button" href="{}">Propose a change</a>{}', perk_change_add_url(obj), waiting
+        )
+
+    @admin.display(description="Rules")
+    def rules_pretty(self, obj: Perk) -> SafeString:
+        text = json.dumps(obj.rules, indent=2, ensure_ascii=False)
+        return format_html("<pre style='font-size: 0.9em; white-space: pre-wrap'>{}</pre>", text)
+
     @admin.display(description="What the citizen reads before consenting")
     def requirements_preview(self, obj: Perk) -> SafeString:
-        try:
-            compiled = rules_module.Rules.from_data(obj.rules)
-        except rules_module.RulesInvalid as exc:
-            return format_html("<p>The saved rules are not valid: {}</p>", "; ".join(exc.errors))
-        lines = rules_module.requirements(
-            compiled, max_amount=obj.max_amount, currency=settings.WALLET_CURRENCY
+        return requirements_html(obj.rules, obj.max_amount)
+
+
+class PerkChangeDecisionForm(forms.Form):
+    note = forms.CharField(
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="Why: recorded with the decision (required to reject).",
+    )
+
+
+# The terms a change sets, as the page compares them: (field, label).
+_TERMS = (
+    ("max_amount", "Up to"),
+    ("is_active", "Active"),
+    *((name, name.replace("_", " ").capitalize()) for name in PERK_BOUND_RANGES),
+    ("rules", "Rules"),
+)
+
+
+@admin.register(PerkChange)
+class PerkChangeAdmin(admin.ModelAdmin):
+    """Four eyes on perks: staff propose a change (or a new perk) here; a second member
+    of staff approves it (it goes live) or rejects it, on a page that shows the perk as
+    it is and as it would be. The proposer cannot approve their own change."""
+
+    form = PerkChangeForm
+    list_display = (
+        "proposed_at",
+        "merchant",
+        "kind",
+        "status",
+        "proposed_by",
+        "decided_by",
+        "decided_at",
+    )
+    list_filter = ("status", "kind")
+    search_fields = ("merchant__name", "note")
+    list_select_related = ("merchant", "proposed_by", "decided_by")
+    autocomplete_fields = ("merchant",)
+    readonly_fields = (
+        "perk",
+        "merchant",
+        "kind",
+        "status",
+        "comparison",
+        "note",
+        "proposed_by",
+        "proposed_at",
+        "base_updated_at",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+        "decide",
+    )
+
+    def get_fieldsets(self, request: HttpRequest, obj: PerkChange | None = None) -> Any:
+        if obj is None:
+            return (
+                (None, {"fields": ("perk", "merchant", "kind", "max_amount", "is_active", "note")}),
+                ("Stays", {"fields": tuple(PERK_BOUND_RANGES)}),
+                ("Rules", {"fields": ("rules",)}),
+            )
+        return (
+            (None, {"fields": ("perk", "merchant", "kind", "status", "note", "decide")}),
+            ("The perk as it is, and as it would be", {"fields": ("comparison",)}),
+            ("Proposed", {"fields": ("proposed_by", "proposed_at", "base_updated_at")}),
+            ("Decided", {"fields": ("decided_by", "decided_at", "decision_note")}),
         )
-        items = format_html_join("", "<li>{}</li>", ((line.text,) for line in lines))
-        return format_html('<ul class="perk-requirements">{}</ul>', items)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: PerkChange | None = None) -> Any:
+        return () if obj is None else self.readonly_fields
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None and request.GET.get("perk"):
+            # A change of an existing perk: its merchant and kind are the perk's.
+            form.base_fields["merchant"].widget = forms.HiddenInput()
+            form.base_fields["kind"].widget = forms.HiddenInput()
+        return form
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        """A change starts from the perk as it is now."""
+        initial: dict[str, Any] = super().get_changeform_initial_data(request)
+        perk_id = request.GET.get("perk") or ""
+        perk = Perk.objects.filter(pk=perk_id).first() if _is_uuid(perk_id) else None
+        if perk is not None:
+            initial.update(
+                perk=perk.pk,
+                merchant=perk.merchant_id,
+                kind=perk.kind,
+                max_amount=perk.max_amount,
+                is_active=perk.is_active,
+                rules=perk.rules,
+                **{name: getattr(perk, name) for name in PERK_BOUND_RANGES},
+            )
+        return initial
+
+    def has_change_permission(self, request: HttpRequest, obj: PerkChange | None = None) -> bool:
+        # A proposal is never edited: reject it and propose another.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: PerkChange | None = None) -> bool:
+        return False
+
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("perks.approve_perkchange")
+
+    def save_model(
+        self, request: HttpRequest, obj: PerkChange, form: forms.ModelForm, change: bool
+    ) -> None:
+        data = form.cleaned_data
+        saved = services.perk_change_propose(
+            perk=data.get("perk"),
+            merchant=data["merchant"],
+            kind=data["kind"],
+            max_amount=data["max_amount"],
+            rules=data["rules"],
+            is_active=data["is_active"],
+            bounds=services.StayBounds(**{name: data[name] for name in PERK_BOUND_RANGES}),
+            note=data.get("note", ""),
+            by=_staff_user(request),
+        )
+        adopt(obj, saved)
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except DomainError as exc:
+            # Refused by the service after the form's checks (nothing to change, no right).
+            self.message_user(request, f"Nothing was proposed: {exc.detail}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    @admin.display(description="Compared")
+    def comparison(self, obj: PerkChange) -> SafeString:
+        perk = obj.perk if obj.status == PerkChangeStatus.PENDING else None
+        rows = []
+        for name, label in _TERMS:
+            proposed = getattr(obj, name)
+            current = getattr(perk, name) if perk is not None else None
+            rows.append(
+                (
+                    label,
+                    _term_html(name, current, obj),
+                    _term_html(name, proposed, obj),
+                    "" if current == proposed else "changed",
+                )
+            )
+        table = format_html_join(
+            "",
+            "<tr class='{3}'><th>{0}</th><td>{1}</td><td>{2}</td><td>{3}</td></tr>",
+            rows,
+        )
+        return format_html(
+            "<table><thead><tr><th></th><th>Now</th><th>Proposed</th><th></th></tr></thead>"
+            "<tbody>{}</tbody></table><p>What the citizen would read:</p>{}",
+            table,
+            requirements_html(obj.rules, obj.max_amount),
+        )
+
+    @admin.display(description="Decision")
+    def decide(self, obj: PerkChange) -> SafeString:
+        if obj.status != PerkChangeStatus.PENDING:
+            return format_html("{}", obj.get_status_display())
+        opts = self.opts
+        return format_html(
+            '<a class="button" href="{}">Approve</a> <a class="button" href="{}">Reject</a>',
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_approve", args=[obj.pk]),
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_reject", args=[obj.pk]),
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.opts
+        return [
+            path(
+                "<path:object_id>/approve/",
+                self.admin_site.admin_view(self.approve_view),
+                name=f"{opts.app_label}_{opts.model_name}_approve",
+            ),
+            path(
+                "<path:object_id>/reject/",
+                self.admin_site.admin_view(self.reject_view),
+                name=f"{opts.app_label}_{opts.model_name}_reject",
+            ),
+            *super().get_urls(),
+        ]
+
+    def approve_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return self._decide_view(request, object_id, approve=True)
+
+    def reject_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return self._decide_view(request, object_id, approve=False)
+
+    def _decide_view(self, request: HttpRequest, object_id: str, *, approve: bool) -> HttpResponse:
+        change = self.get_object(request, unquote(object_id))
+        if change is None:
+            raise Http404("No such perk change.")
+        if not self.has_view_permission(request, change):
+            raise PermissionDenied
+        back = HttpResponseRedirect(change_url(change))
+        form = PerkChangeDecisionForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            note = form.cleaned_data["note"]
+            try:
+                if approve:
+                    decided = services.perk_change_approve(
+                        change=change, by=_staff_user(request), note=note
+                    )
+                else:
+                    decided = services.perk_change_reject(
+                        change=change, by=_staff_user(request), note=note
+                    )
+            except DomainError as exc:
+                reason = "; ".join(error.message for error in exc.errors) or exc.detail
+                self.message_user(request, f"Nothing was changed: {reason}", messages.ERROR)
+                return back
+            self.log_change(request, decided, decided.get_status_display())
+            self.message_user(
+                request, f"{decided}: {decided.get_status_display().lower()}.", messages.SUCCESS
+            )
+            return back
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": ("Approve" if approve else "Reject")
+            + f" the change of {change.get_kind_display().lower()} at {change.merchant}",
+            "change": change,
+            "comparison": self.comparison(change),
+            "form": form,
+            "approve": approve,
+            "back_url": change_url(change),
+        }
+        return TemplateResponse(request, "admin/perks/perkchange/decide.html", context)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _term_html(name: str, value: Any, change: PerkChange) -> SafeString:
+    if value is None:
+        return format_html("{}", "-")
+    if name == "rules":
+        text = json.dumps(value, indent=2, ensure_ascii=False)
+        return format_html("<pre style='font-size: 0.85em; white-space: pre-wrap'>{}</pre>", text)
+    if name == "max_amount":
+        return format_html("{}", money(value, settings.WALLET_CURRENCY))
+    if name == "is_active":
+        return format_html("{}", "yes" if value else "no")
+    return format_html("{}", value)
+
+
+def _staff_user(request: HttpRequest) -> User:
+    if not isinstance(request.user, User):  # the admin site serves only signed-in staff
+        raise PermissionDenied
+    return request.user
 
 
 # --- Decisions and bookings ------------------------------------------------------------
@@ -384,8 +696,15 @@ class BookingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 # --- Claims and their disputes ---------------------------------------------------------
 
 
+# What a claim tells whoever opens it: whether the citizen leaves claims unpaid.
+_CLAIM_FACTS = EVENT_FACTS[EventKinds.CLAIM_UNPAID]
+
+
 @admin.register(Claim)
-class ClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ClaimAdmin(StaffReadAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The list shows no amount; opening a claim (and downloading its evidence) asks why
+    and is logged in the citizen's access log."""
+
     fields = (
         "id",
         "merchant",
@@ -410,9 +729,6 @@ class ClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "merchant",
         "citizen",
         "booking_reference",
-        "claimed",
-        "paid",
-        "refunded",
         "status",
     )
     list_filter = ("status",)
@@ -424,9 +740,14 @@ class ClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def booking_reference(self, obj: Claim) -> str:
         return obj.booking.reference
 
+    staff_read_unfilterable = ("amount", "paid_amount", "refunded_amount")
+
     claimed = money_column("amount", "Claimed")
     paid = money_column("paid_amount", "Collected")
     refunded = money_column("refunded_amount", "Refunded")
+
+    def staff_read_facts(self, obj: Claim) -> Sequence[str]:
+        return _CLAIM_FACTS
 
     @admin.display(description="Lines")
     def claim_lines(self, obj: Claim) -> SafeString:
@@ -447,14 +768,23 @@ class ClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def evidence_view(self, request: HttpRequest, object_id: str, evidence_id: Any) -> FileResponse:
+    def evidence_view(
+        self, request: HttpRequest, object_id: str, evidence_id: Any
+    ) -> FileResponse | HttpResponseRedirect:
         """Staff download a claim's evidence (the only place besides the claim's merchant
         and guest; never a public media URL)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        evidence = ClaimEvidence.objects.filter(pk=evidence_id, claim_id=unquote(object_id)).first()
+        evidence = (
+            ClaimEvidence.objects.select_related("claim")
+            .filter(pk=evidence_id, claim_id=unquote(object_id))
+            .first()
+        )
         if evidence is None:
             raise Http404("No such evidence.")
+        if staff_read_purpose(request, evidence.claim.citizen_id) is None:
+            # Evidence is read from the claim's page, after saying why (a logged read).
+            return HttpResponseRedirect(change_url(evidence.claim))
         return evidence_download(evidence)
 
 
@@ -495,7 +825,9 @@ def claim_evidence_html(claim: Claim) -> SafeString:
 
 
 @admin.register(ClaimDispute)
-class ClaimDisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ClaimDisputeAdmin(
+    StaffReadAdminMixin, DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """Read-only, except that staff uphold or reject an open dispute on the disputes'
     resolve page, which asks for a note and calls ``claims.claim_dispute_resolve``. Staff
     see both sides: the claim's lines and evidence, and the guest's reason. Nothing
@@ -526,7 +858,6 @@ class ClaimDisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.Mode
         "opened_at",
         "citizen",
         "merchant",
-        "claimed",
         "status",
         "resolution",
         "resolved_at",
@@ -544,6 +875,9 @@ class ClaimDisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.Mode
 
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("perks.change_claimdispute")
+
+    def staff_read_facts(self, obj: ClaimDispute) -> Sequence[str]:
+        return [*_CLAIM_FACTS, "open_disputes"]
 
     @admin.display(description="Merchant", ordering="claim__merchant__name")
     def merchant(self, obj: ClaimDispute) -> Merchant:
@@ -650,6 +984,9 @@ class ClaimDisputeAdmin(DisputeResolveAdminMixin, ReadOnlyAdminMixin, admin.Mode
         back = HttpResponseRedirect(change_url(dispute))
         if request.method != "POST" and not dispute.is_open:
             self.message_user(request, ClaimDisputeNotOpen.default_detail, messages.ERROR)
+            return back
+        if request.method != "POST" and staff_read_purpose(request, dispute.citizen_id) is None:
+            # The page shows the claim: it is read from the dispute's page, after saying why.
             return back
         form = ResolutionForm(request.POST if request.method == "POST" else None)
         if form.is_valid():

@@ -35,6 +35,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from common import files
 from common.bulk import row_instance, rows_insert
 from common.descriptions import claim_description, claim_refund_description
 from common.domain import FieldError, InvalidRequest
@@ -84,12 +85,6 @@ CLAIM_LINE_DESCRIPTION_MAX = 500
 # While staff decide a disputed claim, its hold lasts at most this much longer.
 CLAIM_DISPUTE_HOLD_EXTENSION = timedelta(days=30)
 EVIDENCE_FILES_MAX = 10
-# What evidence may be, told by the file's first bytes (never by its name or header).
-EVIDENCE_TYPES: tuple[tuple[bytes, int, str], ...] = (
-    (b"\xff\xd8\xff", 0, "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
-    (b"%PDF-", 0, "application/pdf"),
-)
 
 
 def claim_response_time() -> timedelta:
@@ -812,18 +807,13 @@ def claim_pay(*, citizen: User, claim_id: Any) -> Claim:
 # --- Evidence ----------------------------------------------------------------------------
 
 
-# Every type evidence may be (and is served as).
-EVIDENCE_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp", "application/pdf")
+# Every type evidence may be (and is served as): what ``common.files`` recognises.
+EVIDENCE_CONTENT_TYPES = files.DOCUMENT_CONTENT_TYPES
 
 
 def evidence_type(head: bytes) -> str | None:
     """The content type a file's first bytes show (JPEG, PNG, WebP, PDF), or None."""
-    for magic, offset, content_type in EVIDENCE_TYPES:
-        if head[offset : offset + len(magic)] == magic:
-            return content_type
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+    return files.sniffed_type(head)
 
 
 def _evidence_refused(message: str) -> EvidenceInvalid:
@@ -845,7 +835,7 @@ def claim_evidence_add(
     if size > settings.CLAIM_EVIDENCE_MAX_BYTES:
         raise _evidence_refused(f"At most {settings.CLAIM_EVIDENCE_MAX_BYTES} bytes.")
     upload.seek(0)
-    content_type = evidence_type(upload.read(16))
+    content_type = evidence_type(upload.read(files.SNIFF_BYTES))
     upload.seek(0)
     if content_type is None:
         raise _evidence_refused("A JPEG, PNG or WebP image, or a PDF.")

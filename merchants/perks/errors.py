@@ -131,3 +131,24 @@ class EvidenceInvalid(InvalidRequest):
     code = "evidence_invalid"
     title = "Evidence not accepted"
     default_detail = "The file is not evidence this claim accepts."
+
+
+class PerkChangeStale(Conflict):
+    code = "perk_change_stale"
+    title = "The perk changed since"
+    default_detail = (
+        "The perk was changed after this change was proposed: it would undo that change. "
+        "Reject it and propose it again from the perk as it is now."
+    )
+
+
+class PerkChangeNotPending(Conflict):
+    code = "perk_change_not_pending"
+    title = "Already decided"
+    default_detail = "This change was already approved, rejected or withdrawn."
+
+
+class PerkChangeEmpty(InvalidRequest):
+    code = "perk_change_empty"
+    title = "Nothing to change"
+    default_detail = "The proposed change is the perk as it is: there is nothing to approve."

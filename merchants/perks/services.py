@@ -23,7 +23,7 @@ from django.utils import timezone
 from common import services as common_services
 from common.bulk import row_instance, rows_insert, rows_insert_returning
 from common.descriptions import deposit_description
-from common.domain import FieldError, InvalidRequest
+from common.domain import FieldError, Forbidden, InvalidRequest
 from merchants import selectors as merchants_selectors
 from merchants import services as merchants_services
 from merchants.models import Consent, ConsentScope, Merchant, MerchantCategory
@@ -35,6 +35,9 @@ from merchants.perks.errors import (
     DecisionExpired,
     DecisionUsed,
     PerkAlreadyActive,
+    PerkChangeEmpty,
+    PerkChangeNotPending,
+    PerkChangeStale,
     PerkUnavailable,
     StayNotStarted,
     StayTooLong,
@@ -49,10 +52,13 @@ from merchants.perks.models import (
     CancelReason,
     Decision,
     Perk,
+    PerkChange,
+    PerkChangeStatus,
     PerkKind,
     hold_due_on,
 )
 from scoring import services as scoring_services
+from scoring.errors import FourEyesRequired
 from scoring.models import (
     ScoreSnapshot,
 )
@@ -135,8 +141,13 @@ class StayBounds:
             setattr(perk, name, getattr(self, name))
 
 
-def _perk_save(perk: Perk, *, update_fields: list[str] | None = None) -> None:
-    """Save the perk; every process's cached perks are dropped when this commits."""
+def _perk_save(
+    perk: Perk, *, update_fields: list[str] | None = None, by: User | None = None
+) -> None:
+    """Save the perk (its audit trail's row names ``by``, if given); every process's
+    cached perks are dropped when this commits."""
+    if by is not None:
+        perk._history_user = by  # type: ignore[attr-defined]  # read by simple-history
     try:
         with transaction.atomic():
             perk.save(update_fields=update_fields)
@@ -154,10 +165,13 @@ def perk_create(
     rules: dict[str, Any],
     is_active: bool = True,
     bounds: StayBounds | None = None,
+    by: User | None = None,
 ) -> Perk:
     """A perk with validated rules and stay bounds (``RulesInvalid`` lists every
     problem; the default bounds without ``bounds``); a merchant has one active perk of a
-    kind (``PerkAlreadyActive``)."""
+    kind (``PerkAlreadyActive``). Staff create perks only by an approved
+    :class:`PerkChange` (:func:`perk_change_approve`, ``by`` its approver); the system
+    creates a new merchant's default perk directly."""
     bounds = bounds or StayBounds()
     stored_rules = _perk_rules(rules, max_amount)
     bounds.check()
@@ -169,7 +183,7 @@ def perk_create(
         is_active=is_active,
     )
     bounds.apply(perk)
-    _perk_save(perk)
+    _perk_save(perk, by=by)
     return perk
 
 
@@ -181,10 +195,12 @@ def perk_update(
     rules: dict[str, Any],
     is_active: bool,
     bounds: StayBounds | None = None,
+    by: User | None = None,
 ) -> Perk:
     """Change a perk's rules, maximum, state or (given ``bounds``) stay bounds; all are
     validated first. Decisions and bookings already made keep what they said (a hold
-    placed keeps its end)."""
+    placed keeps its end). Staff change perks only by an approved :class:`PerkChange`
+    (:func:`perk_change_approve`, ``by`` its approver)."""
     stored_rules = _perk_rules(rules, max_amount)
     if bounds is not None:
         bounds.check()
@@ -194,8 +210,138 @@ def perk_update(
     if bounds is not None:
         bounds.apply(perk)
         fields += list(PERK_BOUND_RANGES)
-    _perk_save(perk, update_fields=fields)
+    _perk_save(perk, update_fields=fields, by=by)
     return perk
+
+
+# --- Perk changes (four eyes) --------------------------------------------------------
+
+
+def _perk_change_terms(change: PerkChange) -> dict[str, Any]:
+    return {
+        "max_amount": change.max_amount,
+        "rules": change.rules,
+        "is_active": change.is_active,
+        **{name: getattr(change, name) for name in PERK_BOUND_RANGES},
+    }
+
+
+@transaction.atomic
+def perk_change_propose(
+    *,
+    perk: Perk | None,
+    merchant: Merchant,
+    kind: str,
+    max_amount: int,
+    rules: dict[str, Any],
+    is_active: bool,
+    bounds: StayBounds,
+    note: str = "",
+    by: User,
+) -> PerkChange:
+    """Propose what a perk decides (``perk``), or a new perk (None): validated as a perk
+    is (``RulesInvalid`` lists every problem), recorded with the perk's state it starts
+    from, and live only once a second member of staff approves it
+    (:func:`perk_change_approve`). Needs ``perks.add_perkchange``."""
+    if not by.has_perm("perks.add_perkchange"):
+        raise Forbidden("You may not propose perk changes.")
+    stored_rules = _perk_rules(rules, max_amount)
+    bounds.check()
+    base_updated_at = None
+    if perk is not None:
+        perk = Perk.objects.get(pk=perk.pk)
+        if (perk.merchant_id, perk.kind) != (merchant.pk, kind):
+            raise InvalidRequest("A change of a perk keeps its merchant and kind.")
+        current = {
+            "max_amount": perk.max_amount,
+            "rules": perk.rules,
+            "is_active": perk.is_active,
+            **{name: getattr(perk, name) for name in PERK_BOUND_RANGES},
+        }
+        proposed = {
+            "max_amount": max_amount,
+            "rules": stored_rules,
+            "is_active": is_active,
+            **{name: getattr(bounds, name) for name in PERK_BOUND_RANGES},
+        }
+        if proposed == current:
+            raise PerkChangeEmpty()
+        base_updated_at = perk.updated_at
+    change = PerkChange(
+        perk=perk,
+        merchant=merchant,
+        kind=kind,
+        rules=stored_rules,
+        max_amount=max_amount,
+        is_active=is_active,
+        note=note,
+        base_updated_at=base_updated_at,
+        proposed_by=by,
+        proposed_at=timezone.now(),
+    )
+    for name in PERK_BOUND_RANGES:  # the same fields as a perk's
+        setattr(change, name, getattr(bounds, name))
+    change.save()
+    logger.info("perk change proposed", extra={"change_id": str(change.pk), "by": by.pk})
+    return change
+
+
+def _perk_change_locked(change: PerkChange) -> PerkChange:
+    change = PerkChange.objects.select_for_update().get(pk=change.pk)
+    if change.status != PerkChangeStatus.PENDING:
+        raise PerkChangeNotPending()
+    return change
+
+
+@transaction.atomic
+def perk_change_approve(*, change: PerkChange, by: User, note: str = "") -> PerkChange:
+    """Four eyes: a second member of staff (``perks.approve_perkchange``), never the
+    proposer (``four_eyes_required``), makes the change live, through the perk's own
+    services (validated again, saved with ``save()`` so the audit trail records it); a
+    new perk is created. Refused (``perk_change_stale``) when the perk changed after the
+    change was proposed: approving it would silently undo that other change. Refused,
+    nothing changes."""
+    if not by.has_perm("perks.approve_perkchange"):
+        raise Forbidden("You may not approve perk changes.")
+    change = _perk_change_locked(change)
+    if change.proposed_by_id == by.pk:
+        raise FourEyesRequired()
+    terms = _perk_change_terms(change)
+    bounds = StayBounds(**{name: terms.pop(name) for name in PERK_BOUND_RANGES})
+    if change.perk_id is not None:
+        perk = Perk.objects.select_for_update().get(pk=change.perk_id)
+        if perk.updated_at != change.base_updated_at:
+            raise PerkChangeStale()
+        perk_update(perk=perk, bounds=bounds, by=by, **terms)
+    else:
+        change.perk = perk_create(
+            merchant=change.merchant, kind=change.kind, bounds=bounds, by=by, **terms
+        )
+    change.status = PerkChangeStatus.APPLIED
+    change.decided_by, change.decided_at, change.decision_note = by, timezone.now(), note
+    change.save(update_fields=["perk", "status", "decided_by", "decided_at", "decision_note"])
+    logger.info("perk change applied", extra={"change_id": str(change.pk), "by": by.pk})
+    return change
+
+
+@transaction.atomic
+def perk_change_reject(*, change: PerkChange, by: User, note: str) -> PerkChange:
+    """Turn a pending change down, with a note saying why. Its proposer withdraws it
+    (no second member of staff is needed to change nothing); anyone else needs
+    ``perks.approve_perkchange``. The perk is not touched."""
+    note = note.strip()
+    if not note:
+        raise InvalidRequest(errors=[FieldError("note", "Say why.", "required")])
+    change = _perk_change_locked(change)
+    if change.proposed_by_id == by.pk:
+        change.status = PerkChangeStatus.WITHDRAWN
+    elif by.has_perm("perks.approve_perkchange"):
+        change.status = PerkChangeStatus.REJECTED
+    else:
+        raise Forbidden("You may not reject perk changes.")
+    change.decided_by, change.decided_at, change.decision_note = by, timezone.now(), note
+    change.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    return change
 
 
 # --- Eligibility decisions -------------------------------------------------------------

@@ -265,6 +265,12 @@ class AccessLogOutputSerializer(serializers.Serializer):
     currency = serializers.CharField(
         allow_blank=True, help_text="The currency of `amount`; empty when it is null."
     )
+    purpose_note = serializers.CharField(
+        allow_blank=True,
+        help_text="With `support_review`: the staff member's own reason for opening the "
+        "citizen's record. With `other`: the words of an entry logged before purposes had "
+        "codes. Empty otherwise.",
+    )
     facts = serializers.ListField(child=serializers.CharField(), help_text="What was read.")
     decision_id = serializers.UUIDField(allow_null=True)
     created_at = serializers.DateTimeField()

@@ -36,6 +36,7 @@ from merchants.perks.models import (
     ClaimDispute,
     Decision,
     Perk,
+    PerkChange,
 )
 from merchants.perks.rules import DEFAULT_RULES, Rules, RulesInvalid
 from scoring.models import CreditEvent
@@ -47,7 +48,9 @@ from tests.merchants.conftest import (
     code_for,
     make_reliable,
 )
+from tests.staff_reads import give_purpose
 from wallet.models import LedgerAccount, User
+from wallet.services import staff_user_ensure
 
 pytestmark = pytest.mark.django_db
 
@@ -262,9 +265,13 @@ def test_staff_find_the_bills_left_unpaid_past_due(
         admin_client.force_login(admin_user)  # the session of 38 days ago has ended
         overdue = admin_client.get(admin_url(Bill, "changelist"), {"overdue": "yes"})
         current = admin_client.get(admin_url(Bill, "changelist"), {"overdue": "no"})
+        # the list shows no amount; the bill's page does, once staff say why
+        give_purpose(admin_client, admin_url(Bill, "change", late.pk))
+        page = admin_client.get(admin_url(Bill, "change", late.pk))
     assert [bill.pk for bill in overdue.context["cl"].result_list] == [late.pk]
     assert [bill.pk for bill in current.context["cl"].result_list] == [soon.pk]
-    assert "42.00" in overdue.content.decode()
+    assert "42.00" not in overdue.content.decode()
+    assert "42.00" in page.content.decode()
 
 
 def test_lists_show_formatted_amounts(admin_client: Client, rows: ClaimDispute) -> None:
@@ -276,8 +283,13 @@ def test_lists_show_formatted_amounts(admin_client: Client, rows: ClaimDispute) 
     assert '<td class="field-deposit">500.00 CNY</td>' in bookings
     assert '<td class="field-waived">500.00 CNY</td>' in bookings
     assert '<td class="field-held">0.00 CNY</td>' in bookings
-    assert '<td class="field-claimed">120.00 CNY</td>' in claims
-    assert '<td class="field-paid">0.00 CNY</td>' in claims
+    # a citizen's claims list no amount (tests/security/test_staff_lists.py); its page does
+    assert "120.00" not in claims
+    claim = Claim.objects.get()
+    give_purpose(admin_client, admin_url(Claim, "change", claim.pk))
+    page = admin_client.get(admin_url(Claim, "change", claim.pk)).content.decode()
+    assert '<div class="readonly">120.00 CNY</div>' in page
+    assert '<div class="readonly">0.00 CNY</div>' in page
 
 
 def test_the_decision_page_shows_reasons_and_not_the_score(
@@ -555,11 +567,31 @@ def perk_post(
     is_active: bool = True,
     bounds: dict[str, int] | None = None,
 ) -> PageResponse:
-    data: dict[str, Any] = {"max_amount": max_amount, "rules": json.dumps(rules), **STAY_BOUNDS}
+    """Propose a change of the perk (it goes live once a second member of staff
+    approves it: ``approved``)."""
+    data: dict[str, Any] = {
+        "perk": perk.pk,
+        "max_amount": max_amount,
+        "rules": json.dumps(rules),
+        **STAY_BOUNDS,
+    }
     data.update(bounds or {})
     if is_active:
         data["is_active"] = "on"
-    return admin_client.post(admin_url(Perk, "change", perk.pk), data)
+    return admin_client.post(f"{admin_url(PerkChange, 'add')}?perk={perk.pk}", data)
+
+
+def approved(change: PerkChange | None = None) -> PerkChange:
+    """A second superuser approves the change (the latest proposed, by default)."""
+    second = staff_user_ensure(username="second", password="second-password-123")
+    change = change or PerkChange.objects.latest("proposed_at")
+    client = Client()
+    client.force_login(second)
+    response = client.post(admin_url(PerkChange, "approve", change.pk), {"note": ""})
+    assert response.status_code == 302
+    change.refresh_from_db()
+    assert change.status == "applied", messages_of(response)
+    return change
 
 
 def test_the_perk_form_refuses_an_unknown_fact_and_a_text_value(
@@ -575,7 +607,7 @@ def test_the_perk_form_refuses_an_unknown_fact_and_a_text_value(
         ],
         "tiers": [{"band": "good", "max_amount": 50_000}],
     }
-    # When staff submit rules on wealth and with a score as text
+    # When staff propose rules on wealth and with a score as text
     response = perk_post(admin_client, perk, rules=rules)
     # Then the form names both problems and their places, and nothing changed
     errors = [
@@ -589,16 +621,49 @@ def test_the_perk_form_refuses_an_unknown_fact_and_a_text_value(
     for error in errors:
         assert escape(error) in response.content.decode()
     assert Perk.objects.values().get(pk=perk.pk) == before
+    assert not PerkChange.objects.exists()
 
 
 def test_the_perk_form_refuses_text_that_is_not_json(admin_client: Client, hotel: Merchant) -> None:
     perk = hotel.perks.get()
     response = admin_client.post(
-        admin_url(Perk, "change", perk.pk),
-        {"max_amount": 1, "is_active": "on", "rules": '{"conditions": [', **STAY_BOUNDS},
+        admin_url(PerkChange, "add"),
+        {
+            "perk": perk.pk,
+            "max_amount": 1,
+            "is_active": "on",
+            "rules": '{"conditions": [',
+            **STAY_BOUNDS,
+        },
     )
     assert response.context["adminform"].form.errors == {"rules": ["Enter a valid JSON."]}
     assert Perk.objects.get(pk=perk.pk).max_amount == 200_000
+    assert not PerkChange.objects.exists()
+
+
+def test_the_perk_page_is_read_only_and_offers_a_change(
+    admin_client: Client, hotel: Merchant
+) -> None:
+    # Given the hotel's perk
+    perk = hotel.perks.get()
+    before = Perk.objects.values().get(pk=perk.pk)
+    # When staff open its page, and post an edit of its rules to it
+    page = admin_client.get(admin_url(Perk, "change", perk.pk)).content.decode()
+    edit = admin_client.post(
+        admin_url(Perk, "change", perk.pk),
+        {"max_amount": 1, "is_active": "on", "rules": json.dumps(DEFAULT_RULES), **STAY_BOUNDS},
+    )
+    added = admin_client.get(admin_url(Perk, "add"))
+    # Then the page has no field to edit but a way to propose a change; the post is refused
+    assert 'name="rules"' not in page
+    assert f'href="{admin_url(PerkChange, "add")}?perk={perk.pk}">Propose a change</a>' in page
+    assert (edit.status_code, added.status_code) == (403, 403)
+    assert Perk.objects.values().get(pk=perk.pk) == before
+    # And the proposal's form starts from the perk as it is
+    form = (
+        admin_client.get(f"{admin_url(PerkChange, 'add')}?perk={perk.pk}").context["adminform"].form
+    )
+    assert (form["max_amount"].value(), form["perk"].value()) == (200_000, perk.pk)
 
 
 def test_the_perk_form_saves_valid_rules_and_shows_what_the_citizen_reads(
@@ -615,10 +680,11 @@ def test_the_perk_form_saves_valid_rules_and_shows_what_the_citizen_reads(
             {"band": "excellent", "max_amount": 150_000},
         ],
     }
-    # When staff save new rules and a lower maximum
+    # When staff propose new rules and a lower maximum, and a second approves them
     response = perk_post(admin_client, perk, rules=rules, max_amount=100_000)
-    # Then the perk holds them, each condition's code written out
     assert response.status_code == 302
+    approved()
+    # Then the perk holds them, each condition's code written out
     perk.refresh_from_db()
     assert (perk.max_amount, perk.is_active) == (100_000, True)
     assert perk.rules == {
@@ -656,7 +722,7 @@ def test_staff_set_a_perks_stay_bounds_within_their_ranges(
         14,
     )
     before = Perk.objects.values().get(pk=perk.pk)
-    # When staff send bounds outside their ranges
+    # When staff propose bounds outside their ranges
     refused = perk_post(
         admin_client,
         perk,
@@ -671,15 +737,17 @@ def test_staff_set_a_perks_stay_bounds_within_their_ranges(
         "claim_window_days": ["Ensure this value is less than or equal to 60."],
     }
     assert Perk.objects.values().get(pk=perk.pk) == before
-    # When they shorten them
+    assert not PerkChange.objects.exists()
+    # When they shorten them, and a second member of staff approves
     saved = perk_post(
         admin_client,
         perk,
         rules=DEFAULT_RULES,
         bounds={"booking_max_days_ahead": 30, "booking_max_nights": 7, "claim_window_days": 5},
     )
-    # Then the perk keeps them, and its page shows them
     assert saved.status_code == 302
+    approved()
+    # Then the perk keeps them, and its page shows them
     perk.refresh_from_db()
     assert (perk.booking_max_days_ahead, perk.booking_max_nights, perk.claim_window_days) == (
         30,
@@ -687,7 +755,7 @@ def test_staff_set_a_perks_stay_bounds_within_their_ranges(
         5,
     )
     page = admin_client.get(admin_url(Perk, "change", perk.pk)).content.decode()
-    assert 'name="booking_max_nights" value="7"' in page
+    assert '<div class="readonly">7</div>' in page
 
 
 def test_the_services_refuse_the_stay_bounds_the_database_refuses(hotel: Merchant) -> None:
@@ -726,21 +794,22 @@ def test_a_second_active_perk_of_a_kind_is_a_form_error(
     error = {
         "is_active": [
             "Harbour Hotel already has an active deposit waiver perk: deactivate that one "
-            "first, or save this one inactive."
+            "first, or propose this one inactive."
         ]
     }
-    # When staff add a second one, active
-    refused = admin_client.post(admin_url(Perk, "add"), {**data, "is_active": "on"})
-    # Then the form says why, and nothing is added
+    # When staff propose a second one, active
+    refused = admin_client.post(admin_url(PerkChange, "add"), {**data, "is_active": "on"})
+    # Then the form says why, and nothing is proposed
     assert refused.status_code == 200
     assert refused.context["adminform"].form.errors == error
-    assert Perk.objects.count() == 1
-    # When they add it inactive, then try to switch it on
-    added = admin_client.post(admin_url(Perk, "add"), data)
+    assert not PerkChange.objects.exists()
+    # When they propose it inactive (approved by a second), then try to switch it on
+    added = admin_client.post(admin_url(PerkChange, "add"), data)
+    assert added.status_code == 302
+    approved()
     second = Perk.objects.exclude(pk=first.pk).get()
     switched = perk_post(admin_client, second, rules=DEFAULT_RULES, max_amount=10_000)
     # Then it is added, but stays inactive, with the same explanation
-    assert added.status_code == 302
     assert (second.is_active, second.max_amount, second.rules) == (
         False,
         10_000,
@@ -795,7 +864,8 @@ def test_uphold_means_nothing_is_owed_and_staff_see_both_sides(
     dispute = disputed_claim(hotel, reliable)
     claim = dispute.claim
     assert (wallet_balance(reliable), claim.paid_amount, claim.status) == (5_000, 0, "disputed")
-    # When staff open the uphold page from the dispute's page
+    # When staff open the uphold page from the dispute's page (saying why they open it)
+    give_purpose(admin_client, admin_url(ClaimDispute, "change", dispute.pk))
     change_page = admin_client.get(admin_url(ClaimDispute, "change", dispute.pk))
     url = admin_url(ClaimDispute, "uphold", dispute.pk)
     page = admin_client.get(url)
@@ -872,8 +942,13 @@ def test_staff_download_a_claims_evidence_in_the_admin(
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 8
     upload = SimpleUploadedFile("lamp.png", png, content_type="image/png")
     evidence = claims.claim_evidence_add(merchant=hotel, claim_id=dispute.claim_id, upload=upload)
-    page = admin_client.get(admin_url(ClaimDispute, "change", dispute.pk)).content.decode()
     url = reverse("admin:perks_claim_evidence", args=[dispute.claim_id, evidence.pk])
+    # Evidence is read once staff said why they open the citizen's records
+    unexplained = admin_client.get(url)
+    assert unexplained.status_code == 302
+    assert unexplained["Location"] == admin_url(Claim, "change", dispute.claim_id)
+    give_purpose(admin_client, admin_url(ClaimDispute, "change", dispute.pk))
+    page = admin_client.get(admin_url(ClaimDispute, "change", dispute.pk)).content.decode()
     assert f'<a href="{url}">lamp.png</a>' in page
     response = admin_client.get(url)
     assert response.status_code == 200
@@ -956,8 +1031,12 @@ def test_the_claim_dispute_resolve_page_is_the_disputes_one_with_the_claim_shown
 ) -> None:
     # Given a disputed claim of 120.00
     dispute = disputed_claim(hotel, reliable)
-    # When staff open its reject page
-    page = admin_client.get(admin_url(ClaimDispute, "reject", dispute.pk))
+    # When staff open its reject page: first the dispute's, saying why (a logged read)
+    reject = admin_url(ClaimDispute, "reject", dispute.pk)
+    unexplained = admin_client.get(reject)
+    assert unexplained["Location"] == admin_url(ClaimDispute, "change", dispute.pk)
+    give_purpose(admin_client, admin_url(ClaimDispute, "change", dispute.pk))
+    page = admin_client.get(reject)
     # Then it is the one resolve page, with the claim's columns and no changelist action
     content = page.content.decode()
     assert page.templates[0].name == "admin/dispute_resolve.html"

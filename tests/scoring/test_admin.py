@@ -27,6 +27,7 @@ from scoring.models import (
     SnapshotTrigger,
 )
 from scoring.purposes import AccessPurpose, Purpose
+from tests.staff_reads import give_purpose
 from wallet.models import User
 from wallet.services import staff_user_ensure
 
@@ -44,6 +45,17 @@ def staff(db):
 @pytest.fixture
 def staff_client(client, staff):
     client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def approver_client(db):
+    """A second superuser: four eyes need someone who did not write or submit a draft."""
+    from django.test import Client
+
+    approver = staff_user_ensure(username="approver", password="approver-password-123")
+    client = Client()
+    client.force_login(approver)
     return client
 
 
@@ -306,23 +318,36 @@ def test_copy_as_a_new_draft(staff_client):
     assert messages_of(response) == ["Draft v2 created as a copy of v1."]
 
 
-# --- Activation ------------------------------------------------------------------------
+# --- Activation (four eyes: tests/security/test_four_eyes.py has the refusals) ------
 
 
-def test_activating_a_draft_retires_the_previous_and_recomputes_every_score(
-    staff_client, citizen, other_citizen, record, draft, django_capture_on_commit_callbacks
+def test_approving_a_submitted_draft_retires_the_previous_and_recomputes_every_score(
+    staff_client,
+    staff,
+    approver_client,
+    citizen,
+    other_citizen,
+    record,
+    draft,
+    django_capture_on_commit_callbacks,
 ):
-    # Given citizens with and without history, under version 1
+    # Given citizens with and without history, under version 1, and the draft submitted
     record(citizen, EventKinds.BILL_PAID_ON_TIME, "bill:1")
     accounts = User.objects.count()
-    # When staff activate the draft (the recompute it schedules runs eagerly)
+    submitted = act(staff_client, SCORECARDS, "submit", [draft])
+    assert messages_of(submitted) == [
+        "v2 “Plus fifty” is submitted: another member of staff who did not write it "
+        "approves it to make it active."
+    ]
+    # When a second member of staff approves it (the recompute it schedules runs eagerly)
     with django_capture_on_commit_callbacks(execute=True):
-        response = act(staff_client, SCORECARDS, "activate", [draft])
-    # Then the draft is active, version 1 retired
+        response = act(approver_client, SCORECARDS, "approve", [draft])
+    # Then the draft is active, activated by the approver, version 1 retired
     assert response.status_code == 302
     draft.refresh_from_db()
     previous = Scorecard.objects.get(version=1)
     assert (draft.status, previous.status) == ("active", "retired")
+    assert (draft.submitted_by, draft.activated_by.username) == (staff, "approver")
     assert draft.activated_at is not None
     assert previous.retired_at is not None
     assert messages_of(response) == [
@@ -339,30 +364,38 @@ def test_activating_a_draft_retires_the_previous_and_recomputes_every_score(
     assert (
         ScoreSnapshot.objects.filter(trigger=SnapshotTrigger.SCORECARD_ACTIVATION).count()
         == accounts
-        == 3
+        == 4
     )
     # thin files: 560 + 50; Alice with one bill paid on time: 560 + 120 + 50
     assert selectors.score_current(account=other_citizen).score == 610
     assert selectors.score_current(account=citizen).score == 730
 
 
-def test_only_a_draft_can_be_activated(staff_client, django_capture_on_commit_callbacks):
+def test_there_is_no_action_to_activate_alone(staff_client):
+    response = staff_client.get(SCORECARDS)
+    actions = [value for value, _ in response.context["action_form"].fields["action"].choices]
+    assert actions == ["", "copy_as_draft", "submit", "approve", "backtest"]
+
+
+def test_only_a_draft_can_be_approved(approver_client, django_capture_on_commit_callbacks):
     # Given the active version 1, the only one
     active = selectors.scorecard_active()
-    # When staff try to activate the active version
+    # When staff try to approve the active version
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = act(staff_client, SCORECARDS, "activate", [active])
+        response = act(approver_client, SCORECARDS, "approve", [active])
     # Then they are told why, and nothing changed or was scheduled
-    assert messages_of(response) == ["v1 is active: only a draft can be activated."]
+    assert messages_of(response) == [
+        "v1 was not approved: Only a draft scorecard can be changed or activated."
+    ]
     assert callbacks == []
     assert Scorecard.objects.get().status == ScorecardStatus.ACTIVE
     assert not ScoreSnapshot.objects.exists()
 
 
-def test_activate_needs_exactly_one_draft(staff_client, draft):
+def test_approve_needs_exactly_one_draft(approver_client, draft):
     second = services.scorecard_draft_create(name="Plus ten", definition=definition_plus(10))
-    response = act(staff_client, SCORECARDS, "activate", [draft, second])
-    assert messages_of(response) == ["Select exactly one draft to activate."]
+    response = act(approver_client, SCORECARDS, "approve", [draft, second])
+    assert messages_of(response) == ["Select exactly one draft to approve."]
     assert sorted(Scorecard.objects.values_list("version", "status")) == [
         (1, "active"),
         (2, "draft"),
@@ -524,20 +557,23 @@ def test_opening_a_snapshot_shows_in_the_citizens_access_log(staff_client, staff
     # Given a citizen's snapshot, and an access log with no staff read
     snapshot = services.score_current_ensure(account=citizen)
     before = AccessLogEntry.objects.filter(citizen=citizen).count()
-    # When staff open it (the list alone reads no single citizen's file)
+    # When staff open it (the list alone reads no single citizen's file), saying why
     assert staff_client.get(reverse("admin:scoring_scoresnapshot_changelist")).status_code == 200
     assert AccessLogEntry.objects.filter(citizen=citizen).count() == before
-    response = staff_client.get(reverse("admin:scoring_scoresnapshot_change", args=[snapshot.pk]))
-    # Then the citizen can see that support read it, and which snapshot
+    url = reverse("admin:scoring_scoresnapshot_change", args=[snapshot.pk])
+    give_purpose(staff_client, url, "Explaining their score")
+    response = staff_client.get(url)
+    # Then the citizen can see that support read it, why, and which snapshot
     assert response.status_code == 200
     entry = AccessLogEntry.objects.filter(citizen=citizen).latest("id")
     assert AccessLogEntry.objects.filter(citizen=citizen).count() == before + 1
-    assert (entry.accessor_kind, entry.accessor_id, entry.accessor_name, entry.purpose) == (
-        "staff",
-        str(staff.pk),
-        "Open Sesame support",
-        "support_review",
-    )
+    assert (
+        entry.accessor_kind,
+        entry.accessor_id,
+        entry.accessor_name,
+        entry.purpose,
+        entry.purpose_note,
+    ) == ("staff", str(staff.pk), "Open Sesame support", "support_review", "Explaining their score")
     assert entry.snapshot == snapshot
 
 
@@ -548,11 +584,16 @@ def test_opening_a_snapshot_shows_in_the_citizens_access_log(staff_client, staff
 def test_an_events_amount_is_money_in_its_currency(
     staff_client, citizen, record, amount, currency, shown
 ):
-    record(citizen, EventKinds.CLAIM_UNPAID, "claim:1", amount=amount, currency=currency)
-    record(citizen, EventKinds.NO_SHOW, "booking:7")
-    content = staff_client.get(reverse("admin:scoring_creditevent_changelist")).content.decode()
-    assert f'<td class="field-money">{shown}</td>' in content
-    assert '<td class="field-money">-</td>' in content
+    claim = record(citizen, EventKinds.CLAIM_UNPAID, "claim:1", amount=amount, currency=currency)
+    no_show = record(citizen, EventKinds.NO_SHOW, "booking:7")
+    # (the record's page shows it, after staff say why; the list never does)
+    pages = []
+    for event in (claim, no_show):
+        url = reverse("admin:scoring_creditevent_change", args=[event.pk])
+        give_purpose(staff_client, url)
+        pages.append(staff_client.get(url).content.decode())
+    assert f'<div class="readonly">{shown}</div>' in pages[0]
+    assert '<div class="readonly">-</div>' in pages[1]
 
 
 def test_the_dispute_resolve_page_shows_each_record_and_what_will_be_skipped(
@@ -598,6 +639,8 @@ def test_staff_cannot_decide_a_dispute_its_furnisher_has_not_answered(
     assert "I have the key card." in content
     assert "(will be skipped)" not in content
     # and the change page shows the furnisher's answer
-    change = staff_client.get(reverse("admin:scoring_dispute_change", args=[dispute.pk]))
+    url = reverse("admin:scoring_dispute_change", args=[dispute.pk])
+    give_purpose(staff_client, url, "Deciding their escalated dispute")
+    change = staff_client.get(url)
     assert change.status_code == 200
     assert "Never arrived." in change.content.decode()

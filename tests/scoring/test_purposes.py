@@ -30,6 +30,8 @@ SCHEMA = "/api/schema/"
             "Deposit waiver of 1.234 KWD",
         ),
         (Purpose(AccessPurpose.SUPPORT_REVIEW), "support_review"),
+        # A staff member's reason is the typed note; the sentence stays the code's words.
+        (Purpose(AccessPurpose.SUPPORT_REVIEW, note="Checking a dispute"), "support_review"),
         (Purpose(AccessPurpose.OTHER, note="Checked by hand"), "Checked by hand"),
     ],
 )
@@ -46,7 +48,8 @@ def test_the_sentence_is_rendered_from_the_typed_fields(purpose: Purpose, text: 
         {"code": AccessPurpose.DEPOSIT_WAIVER, "amount": True, "currency": "CNY"},
         {"code": AccessPurpose.DEPOSIT_WAIVER, "amount": "100", "currency": "CNY"},
         {"code": AccessPurpose.SUPPORT_REVIEW, "amount": 100, "currency": "CNY"},
-        {"code": AccessPurpose.SUPPORT_REVIEW, "note": "why"},
+        {"code": AccessPurpose.SUPPORT_REVIEW, "note": "x" * 65},
+        {"code": AccessPurpose.DEPOSIT_WAIVER, "amount": 100, "currency": "CNY", "note": "why"},
         {"code": AccessPurpose.OTHER},
         {"code": "a sentence"},
     ],

@@ -32,6 +32,13 @@ class RegisterInputSerializer(serializers.Serializer):
     )
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
     display_name = serializers.CharField(max_length=100, allow_blank=True, required=False)
+    email = serializers.EmailField(
+        max_length=254,
+        allow_blank=True,
+        required=False,
+        help_text="Optional; unverified until the link e-mailed to it is followed. Password "
+        "resets go only to a verified address.",
+    )
 
     def validate_username(self, value: str) -> str:
         """The name as it will be stored: normalised, then checked again (normalising
@@ -78,6 +85,11 @@ class ProfileOutputSerializer(serializers.Serializer):
     display_name = serializers.CharField()
     identity_level = serializers.ChoiceField(choices=IdentityLevel.choices)
     date_joined = serializers.DateTimeField()
+    email = serializers.CharField(help_text="The e-mail address, or empty.")
+    email_verified = serializers.BooleanField(
+        help_text="The citizen followed the link sent to `email`."
+    )
+    phone_number = serializers.CharField(help_text="The verified phone number (E.164), or empty.")
 
 
 class MeOutputSerializer(ProfileOutputSerializer):

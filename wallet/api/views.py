@@ -1,7 +1,7 @@
 """Citizen accounts and wallet endpoints. Thin: validate, call a service or selector,
 serialize."""
 
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, logout
 from django.db.models import QuerySet
 from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
@@ -21,7 +21,7 @@ from common.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_MAX_KEY_LENGTH
 from common.lockout import lockout_reset
 from common.schema import PAGE_NOT_FOUND, problem_responses
 from common.throttling import AccountRateThrottle, ScopedRateThrottle
-from wallet import selectors, services
+from wallet import accounts, selectors, services
 from wallet.api.citizen import request_citizen
 from wallet.api.filters import TransactionFilter
 from wallet.api.serializers import (
@@ -98,7 +98,7 @@ class RegisterView(AuthThrottledView):
     def post(self, request: Request) -> Response:
         data = RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_register(**data.validated_data)
+        user = accounts.account_register(**data.validated_data)
         return Response(ProfileOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -119,7 +119,7 @@ class LoginView(AuthThrottledView):
         user = authenticate(request._request, **data.validated_data)
         if user is None:
             raise _invalid_credentials()
-        login(request._request, user)
+        accounts.session_login(request._request, user)
         return Response(ProfileOutputSerializer(user).data)
 
 
@@ -139,12 +139,14 @@ class TokenView(AuthThrottledView):
         # A session login forgets the account's failed logins through axes' handler of
         # user_logged_in; a token login sends no such signal, so it forgets them here.
         lockout_reset(username=user.get_username())
-        return Response({"token": services.auth_token_create(user=user)})
+        token = services.auth_token_create(user=user, client=accounts.client_of(request._request))
+        return Response({"token": token})
 
 
 @extend_schema(tags=["auth"])
 class LogoutView(APIView):
-    """Ends the session; called with a token, it revokes that token."""
+    """Ends the session; called with a token, it revokes that token. Either way the
+    device leaves the citizen's list of signed-in devices."""
 
     @extend_schema(
         operation_id="auth_logout",
@@ -154,6 +156,8 @@ class LogoutView(APIView):
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, AuthToken):
             services.auth_token_revoke(token=request.auth)
+        elif (sign_in := accounts.sign_in_current(request)) is not None:
+            accounts.sign_in_end(sign_in=sign_in)
         logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -899,6 +899,7 @@ def test_access_log_shows_a_disclosure_to_the_citizen_only(
                 "purpose_code": "deposit_waiver",
                 "amount": 50_000,
                 "currency": "CNY",
+                "purpose_note": "",
                 "facts": ["score", "unpaid_claims"],
                 "decision_id": None,
                 "created_at": iso(entry.created_at),

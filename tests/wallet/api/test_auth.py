@@ -43,6 +43,9 @@ def test_register_creates_citizen_with_empty_wallet(api):
         "display_name": "Carol",
         "identity_level": 0,
         "date_joined": body["date_joined"],
+        "email": "",
+        "email_verified": False,
+        "phone_number": "",
     }
     assert "password" not in body
     assert user.check_password(PASSWORD)

@@ -28,23 +28,6 @@ APP_STATIC = "client"
 CACHED_SUFFIXES = {".js", ".css", ".svg", ".png"}
 THEME_COLOR = "#0b5e4f"
 BACKGROUND_COLOR = "#f5f6f2"
-# The app runs only its own files and talks only to its own origin; QR codes are inline
-# SVG, downloads are blob: URLs.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: blob:",
-        "connect-src 'self'",
-        "worker-src 'self'",
-        "manifest-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
 
 
 def _static_names() -> list[str]:
@@ -128,7 +111,7 @@ def shell(request: HttpRequest) -> HttpResponse:
         "client/shell.html",
         {"config": _config(), "theme_color": THEME_COLOR, "modules": modules},
     )
-    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY
     return response
 
 

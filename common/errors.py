@@ -18,9 +18,11 @@ import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -88,6 +90,15 @@ def database_unavailable_problem() -> dict[str, Any]:
     )
 
 
+def request_too_large_problem() -> dict[str, Any]:
+    return problem(
+        status_code=413,
+        code="request_too_large",
+        title="Request too large",
+        detail="The request body is larger than this endpoint accepts.",
+    )
+
+
 def flatten_validation_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
     """Turn DRF's nested ``{field: [ErrorDetail]}`` into ``[{field, message, code}]``.
 
@@ -117,7 +128,24 @@ def flatten_validation_errors(detail: Any, prefix: str = "") -> list[dict[str, s
     ]
 
 
+class JsonTooDeep(exceptions.ParseError):
+    """A JSON body nested deeper than ``JSON_MAX_DEPTH`` (``common.parsers``)."""
+
+    default_detail = "The JSON body is nested too deeply."
+    default_code = "json_too_deep"
+
+
+class InvalidUnicode(exceptions.ParseError):
+    """A body that is not valid UTF-8, or JSON text with a character no database or
+    encoder accepts: a lone surrogate (``"\\ud800"``) or NUL (``"\\u0000"``)."""
+
+    default_detail = "The body holds text that is not valid Unicode."
+    default_code = "invalid_unicode"
+
+
 _DRF_TITLES: dict[type[exceptions.APIException], tuple[str, str]] = {
+    JsonTooDeep: ("json_too_deep", "JSON nested too deeply"),
+    InvalidUnicode: ("invalid_unicode", "Invalid Unicode"),
     exceptions.ValidationError: ("invalid", "Invalid request"),
     exceptions.ParseError: ("malformed_request", "Malformed request"),
     exceptions.NotAuthenticated: ("not_authenticated", "Authentication required"),
@@ -185,6 +213,11 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         wait = getattr(exc, "wait", None)
         if wait is not None:
             headers["Retry-After"] = str(int(wait))
+    elif isinstance(exc, RequestDataTooBig):
+        # Django refused to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE (one without a
+        # Content-Length that common.middleware.RequestSizeMiddleware could check first).
+        status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        body = request_too_large_problem()
     elif isinstance(exc, DATABASE_UNAVAILABLE):
         logger.warning("database unavailable during a request: %s", exc, exc_info=True)
         status_code = status.HTTP_503_SERVICE_UNAVAILABLE
@@ -203,10 +236,20 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+def page_not_found(request: HttpRequest, exception: Exception | None) -> HttpResponse:
     """handler404: problem details under /api/, Django's page elsewhere."""
     if not _is_api(request):
         return defaults.page_not_found(request, exception)
+    return api_not_found(request)
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Any path under /api/ that no endpoint serves: problem details.
+
+    Routed as the last URL pattern under /api/ (``config.urls``), so that it answers
+    with ``DEBUG=1`` too, where Django would show its HTML page for an unresolved path
+    instead of calling ``handler404``."""
     body = problem(
         status_code=404,
         code="not_found",

@@ -150,8 +150,11 @@ class ScopedRateThrottle(CacheOutageMixin, throttling.ScopedRateThrottle):
 def account_name_normalise(value: str) -> str:
     """The form under which two spellings of one account name are the same: Unicode
     compatibility forms folded (NFKC: ``demo`` typed in full-width letters is ``demo``),
-    case folded, surrounding spaces dropped. Usernames and e-mail addresses alike."""
-    return unicodedata.normalize("NFKC", value).casefold().strip()
+    case folded, and NFKC again (case folding can undo it: Unicode's NFKC_Casefold),
+    surrounding spaces dropped. Usernames and e-mail addresses alike; usernames are
+    stored in this form (``wallet.models.username_normalise``)."""
+    folded = unicodedata.normalize("NFKC", value).casefold()
+    return unicodedata.normalize("NFKC", folded).strip()
 
 
 class AccountRateThrottle(CacheOutageMixin, throttling.SimpleRateThrottle):

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that a request's time includes every other middleware.
     "common.metrics.RequestMetricsMiddleware",
+    # Before anything reads a body: 413 for one over the limit.
+    "common.middleware.RequestSizeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -82,6 +84,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # no-store on private paths, a CSP on the admin and the API docs.
+    "common.middleware.PrivateResponseMiddleware",
     # The audit trail's rows name the signed-in member of staff who made the change
     # (simple-history's middleware, for people only: not a merchant's API key).
     "common.audit.HistoryRequestMiddleware",
@@ -261,7 +265,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.SafeJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -627,6 +631,44 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Open Sesame")
 # The audit trail (django-simple-history) is read, never replayed: no "Revert" in the
 # admin, and its tables are append-only on PostgreSQL (governance/0001_audit_trail).
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# --- Hostile input (issue 18) ---
+# The Content Security Policy of the citizen app (client.views), the admin and the API
+# docs (common.middleware): only our own files run (no inline script or style) and only
+# our own origin is talked to; images may be inline (the app's QR codes, Swagger UI's
+# icons: data: SVG) and the app's downloads are blob: URLs.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+# The admin's: the same, but style attributes are allowed (style-src-attr; never <style>
+# elements, never script). Our admin pages and third-party ones (django-simple-history's
+# history list) still set a few; remove them, and this exception with them.
+ADMIN_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY + "; style-src-attr 'unsafe-inline'"
+# A JSON body nested deeper than this answers 400 json_too_deep (common.parsers).
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+# The largest body of a request, in bytes: 413 request_too_large above it, checked on
+# Content-Length before anything reads the body (common.middleware). Multipart uploads
+# (claim evidence, identity documents: files up to 5 MB each) may be this large instead.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+UPLOAD_MAX_REQUEST_BYTES = env.int("UPLOAD_MAX_REQUEST_BYTES", default=12 * 1024 * 1024)
+# The schema documents these refusals (413, and 400/415 where a body is read) on every
+# operation; the enum hook is drf-spectacular's default.
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "common.schema.document_input_refusals",
+]
 
 # --- Metrics -------------------------------------------------------------------------
 # /metrics (Prometheus text format) answers only a scraper sending

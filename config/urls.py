@@ -2,11 +2,11 @@
 health checks."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from common import health
+from common import errors, health
 from config import metrics
 
 api_v1 = [
@@ -29,7 +29,17 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # The split view loads its start-up script from a URL: no inline script, so the
+    # docs run under the Content Security Policy (common.middleware).
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="schema", template_name="common/swagger_ui.html"
+        ),
+        name="swagger-ui",
+    ),
+    # Last: any other path under /api/ is a problem-details 404, with DEBUG=1 too.
+    re_path(r"^api/", errors.api_not_found),
 ]
 
 handler404 = "common.errors.page_not_found"

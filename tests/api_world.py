@@ -357,3 +357,17 @@ def build_world() -> SeededWorld:
         cookies_by_path={"/api/v1/auth/login": {"csrftoken": csrf_token}},
         signers_by_path={"/api/v1/payments/{provider}/webhook": _sandbox_signature},
     )
+
+
+def path_key(path: str, name: str, seeded: Any = ()) -> str:
+    """The path up to and including the parameter; or, when one is seeded, a longer
+    prefix of the path with no other parameter (``/api/v1/me/claims/{id}/pay`` for an
+    object in the state that operation needs)."""
+    placeholder = "{" + name + "}"
+    key = path[: path.index(placeholder) + len(placeholder)]
+    longer = [
+        seed
+        for seed in seeded
+        if seed.startswith(key) and path.startswith(seed) and "{" not in seed[len(key) :]
+    ]
+    return max(longer, key=len, default=key)

@@ -36,7 +36,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.core.parameters import ParameterLocation
 
 from config.wsgi import application
-from tests.api_world import Ref, SeededWorld, build_world
+from tests.api_world import Ref, SeededWorld, build_world, path_key
+from tests.security.hostile import HOSTILE, Hostile
 
 pytestmark = pytest.mark.django_db
 
@@ -153,20 +154,6 @@ def _pick(ref: Ref, turn: str) -> tuple[Any, bool]:
     return (ref.own if isinstance(ref.own, bytes) else str(ref.own)), False
 
 
-def _path_key(path: str, name: str, seeded: Any = ()) -> str:
-    """The path up to and including the parameter; or, when one is seeded, a longer
-    prefix of the path with no other parameter (``/api/v1/me/claims/{id}/pay`` for an
-    object in the state that operation needs)."""
-    placeholder = "{" + name + "}"
-    key = path[: path.index(placeholder) + len(placeholder)]
-    longer = [
-        seed
-        for seed in seeded
-        if seed.startswith(key) and path.startswith(seed) and "{" not in seed[len(key) :]
-    ]
-    return max(longer, key=len, default=key)
-
-
 def _security_schemes(operation: Any) -> set[str]:
     """The schemes of the security the operation declares, but the session cookie: the
     web client's alternative to a token, which the seeded caller does not use."""
@@ -203,7 +190,7 @@ def aim(case: Any, world: SeededWorld, turn: str) -> Aimed:
     operation = case.operation
     aimed = Aimed()
     for name in case.path_parameters or {}:
-        key = _path_key(operation.path, name, world.path_ids)
+        key = path_key(operation.path, name, world.path_ids)
         if key not in world.path_ids:
             pytest.fail(
                 f"{operation.label}: no seeded id for the path parameter {{{name}}}; add "
@@ -272,9 +259,48 @@ def test_every_path_parameter_and_security_scheme_has_seeds():
     for result in schema.get_all_operations():
         operation = result.ok()
         for parameter in operation.path_parameters:
-            key = _path_key(operation.path, parameter.name)
+            key = path_key(operation.path, parameter.name)
             if key not in world.path_ids:
                 missing.append(f"{operation.label}: path_ids[{key!r}]")
         for scheme in sorted(_security_schemes(operation) - set(world.authorization)):
             missing.append(f"{operation.label}: authorization[{scheme!r}]")
     assert not missing, "Seed these in tests/api_world.py:build_world:\n" + "\n".join(missing)
+
+
+# --- Hostile inputs (tests/security/hostile.py) ----------------------------------------
+# Generated requests are valid JSON of modest depth; an attacker's are not. Each hostile
+# body, and one over the size limit, is sent as raw bytes to every operation that reads a
+# body, aimed at the seeded world like the generated ones, and held to the same checks:
+# no server error, and a status, content type and body the schema documents.
+OVERSIZED = Hostile(
+    "over the size limit",
+    b'{"reason": "' + b"x" * 3_000 + b'"}',
+    status=413,
+    code="request_too_large",
+)
+OPERATIONS_WITH_BODY = [
+    operation
+    for operation in (result.ok() for result in schema.get_all_operations())
+    if operation.body
+]
+
+
+@pytest.mark.parametrize(
+    "operation", OPERATIONS_WITH_BODY, ids=[operation.label for operation in OPERATIONS_WITH_BODY]
+)
+def test_every_operation_answers_hostile_bodies_as_documented(operation, world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_000  # OVERSIZED is over it
+    answered = {}
+    for hostile in (*HOSTILE, OVERSIZED):
+        case = operation.Case(
+            path_parameters={parameter.name: "" for parameter in operation.path_parameters},
+            body=hostile.body,
+            media_type=hostile.content_type,
+        )
+        aimed = aim(case, world, "own")
+        with rolled_back():
+            response = case.call(headers=aimed.headers, cookies=aimed.cookies)
+        case.validate_response(response, headers=aimed.headers)
+        answered[hostile.name] = response.status_code
+    assert {name: status for name, status in answered.items() if status >= 500} == {}
+    assert answered[OVERSIZED.name] == 413

@@ -1,6 +1,25 @@
 """The wallet's refusals, each with a stable code and kind."""
 
-from common.domain import Conflict, DomainError, InvalidRequest, Refused, Unavailable
+from common.domain import (
+    Conflict,
+    DomainError,
+    FieldError,
+    InvalidRequest,
+    Refused,
+    Unavailable,
+)
+
+
+class UsernameTaken(InvalidRequest):
+    """Another account holds the name (once normalised): found by the check before the
+    insert, or by the database's unique constraint when two sign-ups race for it."""
+
+    default_detail = "username: This username is taken."
+
+    def __init__(self) -> None:
+        super().__init__(
+            errors=[FieldError("username", "This username is taken.", "username_taken")]
+        )
 
 
 class InsufficientFunds(Refused):

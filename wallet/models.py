@@ -14,21 +14,74 @@ Invariants, each enforced by the database and not only by Python:
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
+
+from common.throttling import account_name_normalise
 
 
 class IdentityLevel(models.IntegerChoices):
     NONE = 0, "None"
     PHONE = 1, "Phone verified"
     DOCUMENT = 2, "Identity document verified"
+
+
+def username_normalise(value: str) -> str:
+    """The one form of a username: NFKC, case-folded (``common.throttling``'s
+    normalisation of account names, which the login throttles and lockout count by).
+
+    ``demo`` in full-width letters (U+FF44...), ``DEMO`` and ``Demo`` are all ``demo``;
+    ``STRASSE`` and ``straße`` are one name. Usernames are stored in this form and looked
+    up by it, so two people can never hold names that look alike, on SQLite as on
+    PostgreSQL (whose case-insensitive comparisons differ)."""
+    return account_name_normalise(value)
+
+
+class UserManager(DjangoUserManager["User"]):
+    """Django's manager, finding an account by its normalised username.
+
+    It adds no state, so migrations keep recording Django's ``UserManager``: the
+    migration autodetector compares managers with ``==``, which here answers as
+    Django's does for its own class."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DjangoUserManager) and getattr(
+            self, "_constructor_args", None
+        ) == getattr(other, "_constructor_args", None)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def with_username(self, username: str) -> models.QuerySet[User]:
+        """The account whose username is ``username`` once normalised: stored in the
+        normalised form (every account made since it exists), or stored as typed by an
+        older version and equal to it case-insensitively."""
+        return self.filter(
+            Q(username=username_normalise(username))
+            | Q(username__iexact=unicodedata.normalize("NFKC", username))
+        )
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        """What every login asks for (the API's, the admin's, ``authenticate``)."""
+        if not isinstance(username, str):
+            raise self.model.DoesNotExist
+        normalised = username_normalise(username)
+        matches = list(self.with_username(username)[:2])
+        exact = [user for user in matches if user.username == normalised]
+        if exact:
+            return exact[0]
+        if len(matches) == 1:
+            return matches[0]
+        raise self.model.DoesNotExist
 
 
 class User(AbstractUser):
@@ -40,6 +93,8 @@ class User(AbstractUser):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     display_name = models.CharField(max_length=100, blank=True)
+
+    objects: ClassVar[UserManager] = UserManager()
     identity_level = models.PositiveSmallIntegerField(
         choices=IdentityLevel.choices,
         default=IdentityLevel.NONE,
@@ -82,13 +137,19 @@ class User(AbstractUser):
                 condition=Q(identity_level__gte=0) & Q(identity_level__lte=2),
                 name="user_identity_level_known",
             ),
-            # Usernames are NFKC-normalised before they are stored; this makes "Demo"
+            # Usernames are stored normalised (username_normalise); this makes "Demo"
             # and "demo" one name in the database too.
             models.UniqueConstraint(Lower("username"), name="user_username_casefold_unique"),
         ]
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    @classmethod
+    def normalize_username(cls, username: str) -> str:
+        """Every way an account is made (``create_user``, ``createsuperuser``, the
+        admin's forms through ``clean()``) stores the username in its normalised form."""
+        return username_normalise(username)
 
 
 class AccountKind(models.TextChoices):

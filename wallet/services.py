@@ -18,14 +18,20 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from knox.models import AuthToken
 
 from common.audit import history_actor
 from common.bulk import row_instance, rows_insert
-from wallet.errors import CurrencyMismatch, HoldNotActive, InsufficientFunds, InvalidAmount
+from wallet.errors import (
+    CurrencyMismatch,
+    HoldNotActive,
+    InsufficientFunds,
+    InvalidAmount,
+    UsernameTaken,
+)
 from wallet.models import (
     AccountKind,
     Entry,
@@ -50,10 +56,21 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def user_register(*, username: str, password: str, display_name: str = "") -> User:
-    """Create a citizen with their wallet. The password must already be validated."""
-    user = get_user_model().objects.create_user(
-        username=username, password=password, display_name=display_name
-    )
+    """Create a citizen with their wallet. The password must already be validated.
+
+    The username is stored normalised (``User.normalize_username``); one another account
+    already holds raises :class:`UsernameTaken`, even when both sign-ups passed the
+    check at once and the database's unique constraint is what tells them apart."""
+    users = get_user_model().objects
+    try:
+        with transaction.atomic():
+            user = users.create_user(
+                username=username, password=password, display_name=display_name
+            )
+    except IntegrityError:
+        if users.with_username(username).exists():
+            raise UsernameTaken from None
+        raise
     wallet_open(user=user)
     logger.info("user registered", extra={"user_id": user.pk})
     return user

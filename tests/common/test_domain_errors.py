@@ -120,6 +120,7 @@ STAY_BOUND_CONTRACT = [
 # Refusals with arguments of their own, tested below.
 WITH_ARGUMENTS = {
     ("merchants.bills.errors", "BillOverLimit"),
+    ("wallet.errors", "UsernameTaken"),
     ("common.domain", "TooManyAttempts"),
 }
 CONTRACT = [(module, *row) for module, rows in CONTRACT_BY_MODULE.items() for row in rows]

@@ -1,10 +1,10 @@
 """Input and output serializers of the wallet API (separate, uniquely named)."""
 
+import re
 from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
@@ -13,19 +13,22 @@ from rest_framework import serializers
 
 from common import descriptions
 from common.money import minor_unit_exponent
-from wallet.models import Entry, IdentityLevel, TransferKind
-
-User = get_user_model()
-
+from wallet.models import Entry, IdentityLevel, TransferKind, User, username_normalise
 
 # --- Accounts --------------------------------------------------------------------------
 
 
+USERNAME_PATTERN = r"^[\w.@+-]+\Z"
+USERNAME_MAX_LENGTH = 150
+
+
 class RegisterInputSerializer(serializers.Serializer):
     username = serializers.RegexField(
-        r"^[\w.@+-]+\Z",
-        max_length=150,
+        USERNAME_PATTERN,
+        max_length=USERNAME_MAX_LENGTH,
         error_messages={"invalid": "Letters, digits and @/./+/-/_ only."},
+        help_text="Stored and shown in its normalised form (NFKC, case-folded): `Demo` in "
+        "full-width letters is `demo`, and taken if `demo` is.",
     )
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
     display_name = serializers.CharField(max_length=100, allow_blank=True, required=False)
@@ -38,9 +41,19 @@ class RegisterInputSerializer(serializers.Serializer):
     )
 
     def validate_username(self, value: str) -> str:
-        if User.objects.filter(username__iexact=value).exists():
+        """The name as it will be stored: normalised, then checked again (normalising
+        may lengthen it, as ``ß`` becomes ``ss``) and against every account's."""
+        normalised = username_normalise(value)
+        if len(normalised) > USERNAME_MAX_LENGTH:
+            raise serializers.ValidationError(
+                f"Ensure this field has no more than {USERNAME_MAX_LENGTH} characters.",
+                code="max_length",
+            )
+        if not re.match(USERNAME_PATTERN, normalised):
+            raise serializers.ValidationError("Letters, digits and @/./+/-/_ only.", code="invalid")
+        if User.objects.with_username(normalised).exists():
             raise serializers.ValidationError("This username is taken.", code="username_taken")
-        return value
+        return normalised
 
     def validate(self, attrs: dict) -> dict:
         candidate = User(username=attrs["username"], display_name=attrs.get("display_name", ""))

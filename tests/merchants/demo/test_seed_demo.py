@@ -78,6 +78,13 @@ pytestmark = pytest.mark.django_db
 DEMO = {"username": "demo", "password": "open-sesame-demo"}
 
 
+@pytest.fixture(autouse=True)
+def _debug_as_make_demo_runs_it(settings: Any) -> None:
+    """The demo is seeded with DEBUG=1 (`make demo`); the tests run with DEBUG off, which
+    the command takes for production (see the tests of its guard below)."""
+    settings.DEBUG = True
+
+
 def seed(*args: str) -> list[str]:
     """Run the command; returns its output's lines."""
     out = StringIO()
@@ -544,6 +551,36 @@ def test_a_city_is_not_seeded_with_another_payment_provider(settings: Any) -> No
     with pytest.raises(CommandError, match="PAYMENTS_PROVIDER=sandbox"):
         seed("--accounts", "1")
     assert User.objects.count() == 0
+
+
+def test_with_debug_off_it_refuses_and_leaves_the_admins_password_alone(settings: Any) -> None:
+    # Given a production-like system (DEBUG=0) whose admin has a password of their own
+    settings.DEBUG = False
+    admin = wallet_services.staff_user_ensure(username="admin", password="a-real-secret-pass")
+    # When seed_demo runs without --allow-production
+    with pytest.raises(CommandError) as refused:
+        seed("--accounts", "1")
+    # Then it refuses with a message that says why and how, and writes nothing
+    assert str(refused.value) == (
+        "DEBUG=0: this looks like a production system, and seed_demo would create the "
+        "superuser admin (or reset its password) to the demo's published password and add "
+        "fake residents and merchants. Nothing was written. Run it with DEBUG=1 on a "
+        "development machine, or add --allow-production on a staging system that may have "
+        "both."
+    )
+    assert list(User.objects.values_list("username", flat=True)) == ["admin"]
+    assert Merchant.objects.count() == 0
+    admin.refresh_from_db()
+    assert admin.check_password("a-real-secret-pass")
+    assert not admin.check_password("open-sesame-admin")
+
+
+def test_with_debug_off_it_seeds_when_production_is_allowed_on_purpose(settings: Any) -> None:
+    settings.DEBUG = False
+    lines = seed("--accounts", "0", "--allow-production")
+    assert lines[0].startswith("Demo population: 0 new resident(s)")
+    assert User.objects.get(username="admin").check_password("open-sesame-admin")
+    demo_client()
 
 
 def test_a_demo_citizen_from_an_older_seed_keeps_their_data_and_gets_a_hint() -> None:

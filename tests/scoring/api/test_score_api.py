@@ -993,8 +993,16 @@ def test_schema_describes_the_scoring_endpoints(client):
     assert set(paths[SCORE]) == {"get"}
     assert set(paths[SIMULATE]) == {"post"}
     assert set(paths[DISPUTES]) == {"get", "post"}
-    assert set(paths[SIMULATE]["post"]["responses"]) == {"200", "400", "401"}
-    assert set(paths[DISPUTES]["post"]["responses"]) == {"201", "400", "401", "404", "409"}
+    assert set(paths[SIMULATE]["post"]["responses"]) == {"200", "400", "401", "413", "415"}
+    assert set(paths[DISPUTES]["post"]["responses"]) == {
+        "201",
+        "400",
+        "401",
+        "404",
+        "409",
+        "413",
+        "415",
+    }
 
 
 def test_schema_names_every_change_a_simulation_accepts(client):

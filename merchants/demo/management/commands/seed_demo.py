@@ -16,6 +16,10 @@ and the admin's passwords are reset, every score is recomputed, and each run rev
 demo keys that earlier runs printed before printing new ones (only the last printed keys
 work). The city's money came in through the sandbox, so the daily reconciliation finds
 every cent of it there.
+
+It refuses to run with ``DEBUG=0`` (a production-like system, where it would make the
+superuser ``admin`` with a published password) unless ``--allow-production`` says so
+on purpose, for a staging system.
 """
 
 from __future__ import annotations
@@ -84,13 +88,29 @@ class Command(BaseCommand):
             help=f"How many residents the city has (default 200, at most {MAX_ACCOUNTS:,}).",
         )
         parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Seed even though DEBUG=0: a staging system only. It creates (or resets "
+            "the password of) the superuser admin with the demo's published password.",
+        )
+        parser.add_argument(
             "--seed",
             type=int,
             default=2026,
             help="Random seed: the same seed draws the same residents (default 2026).",
         )
 
-    def handle(self, *args: Any, accounts: int, seed: int, **options: Any) -> None:
+    def handle(
+        self, *args: Any, accounts: int, seed: int, allow_production: bool, **options: Any
+    ) -> None:
+        if not settings.DEBUG and not allow_production:
+            raise CommandError(
+                "DEBUG=0: this looks like a production system, and seed_demo would create "
+                "the superuser admin (or reset its password) to the demo's published "
+                "password and add fake residents and merchants. Nothing was written. Run "
+                "it with DEBUG=1 on a development machine, or add --allow-production on a "
+                "staging system that may have both."
+            )
         if not 0 <= accounts <= MAX_ACCOUNTS:
             raise CommandError(
                 f"--accounts must be between 0 and {MAX_ACCOUNTS:,}, not {accounts:,}: the "

@@ -24,6 +24,8 @@ ERROR_MODULES = [
     "merchants.errors",
     "merchants.perks.errors",
     "merchants.bills.errors",
+    "merchants.privacy.closure",
+    "governance.errors",
     "wallet.payments.providers",
     "wallet.payments.services",
     "wallet.payments.limits",
@@ -74,6 +76,9 @@ CONTRACT_BY_MODULE: dict[str, list[tuple[str, int, str, str]]] = {
         ("StayNotStarted", 409, "stay_not_started", "Stay not started"),
         ("TooEarlyToCheckIn", 409, "too_early_to_check_in", "Too early to check in"),
         ("TooLateToCheckIn", 409, "too_late_to_check_in", "Too late to check in"),
+        ("PerkChangeEmpty", 400, "perk_change_empty", "Nothing to change"),
+        ("PerkChangeNotPending", 409, "perk_change_not_pending", "Already decided"),
+        ("PerkChangeStale", 409, "perk_change_stale", "The perk changed since"),
     ],
     "scoring.errors": [
         ("AccountInactive", 409, "account_inactive", "Account inactive"),
@@ -85,12 +90,23 @@ CONTRACT_BY_MODULE: dict[str, list[tuple[str, int, str, str]]] = {
         ("InvalidEvent", 400, "invalid_event", "Invalid credit event"),
         ("NoActiveScorecard", 503, "no_active_scorecard", "No active scorecard"),
         ("ScorecardNotDraft", 409, "scorecard_not_draft", "Not a draft"),
+        ("FourEyesRequired", 403, "four_eyes_required", "A second member of staff must approve"),
+        ("ScorecardNotSubmitted", 409, "scorecard_not_submitted", "Not submitted for approval"),
     ],
     "wallet.errors": [
         ("CurrencyMismatch", 400, "currency_mismatch", "Currency mismatch"),
         ("HoldNotActive", 409, "hold_not_active", "Hold already resolved"),
         ("InsufficientFunds", 422, "insufficient_funds", "Insufficient funds"),
         ("InvalidAmount", 400, "invalid_amount", "Invalid amount"),
+        ("CodeInvalid", 422, "code_invalid", "Code invalid"),
+        ("DocumentDecided", 409, "document_decided", "Already decided"),
+        ("DocumentPending", 409, "document_pending", "A document is already under review"),
+        ("SmsUnavailable", 503, "sms_unavailable", "Text message not sent"),
+        ("TokenInvalid", 400, "token_invalid", "Invalid or expired link"),
+    ],
+    "governance.errors": [
+        ("NotStaff", 400, "not_staff", "Not a member of staff"),
+        ("StaffOtpAlreadyEnrolled", 409, "staff_otp_already_enrolled", "Already enrolled"),
     ],
     "wallet.payments.providers": [
         ("InvalidSignature", 400, "invalid_signature", "Invalid signature"),
@@ -122,6 +138,7 @@ WITH_ARGUMENTS = {
     ("merchants.bills.errors", "BillOverLimit"),
     ("wallet.errors", "UsernameTaken"),
     ("common.domain", "TooManyAttempts"),
+    ("merchants.privacy.closure", "AccountHasObligations"),
 }
 CONTRACT = [(module, *row) for module, rows in CONTRACT_BY_MODULE.items() for row in rows]
 

@@ -1,6 +1,7 @@
 """Admin of the shared plumbing, the read-only mixin every app's record admins use, and
 the audit trail's admin base."""
 
+import uuid
 from typing import Any
 
 from django.contrib import admin, messages
@@ -85,3 +86,13 @@ class FailedTaskAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 continue
             sent += 1
         self.message_user(request, f"{sent} task(s) sent again.", messages.SUCCESS)
+
+
+def is_uuid(value: str) -> bool:
+    """Whether an object id from an admin URL can be a UUID primary key (anything else is
+    a 404, never a database error)."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

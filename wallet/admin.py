@@ -1,7 +1,6 @@
 """Admin for accounts and the ledger. Ledger rows are read-only: money moves only
 through services, and corrections are new transfers."""
 
-import uuid
 from typing import Any
 
 from django import forms
@@ -16,7 +15,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin
+from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin, is_uuid
 from common.domain import DomainError
 from common.money import format_money
 from wallet import identity, services
@@ -342,7 +341,7 @@ class IdentityDocumentAdmin(admin.ModelAdmin):
             raise PermissionDenied
         document = (
             IdentityDocument.objects.select_related("user").filter(pk=unquote(object_id)).first()
-            if _is_uuid(unquote(object_id))
+            if is_uuid(unquote(object_id))
             else None
         )
         if document is None:
@@ -417,14 +416,6 @@ class IdentityDocumentAdmin(admin.ModelAdmin):
             "form": form,
         }
         return TemplateResponse(request, "admin/wallet/identitydocument/review.html", context)
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 # The payments' admins (reports, top-ups, payouts, provider events) live beside their

@@ -10,7 +10,6 @@ itself.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -27,7 +26,7 @@ from django.utils import formats, timezone
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin
+from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin, is_uuid
 from common.amounts import ABSURD_AMOUNT
 from common.domain import DomainError
 from common.forms import IndentedJSONField
@@ -395,7 +394,7 @@ class PerkChangeAdmin(admin.ModelAdmin):
         """A change starts from the perk as it is now."""
         initial: dict[str, Any] = super().get_changeform_initial_data(request)
         perk_id = request.GET.get("perk") or ""
-        perk = Perk.objects.filter(pk=perk_id).first() if _is_uuid(perk_id) else None
+        perk = Perk.objects.filter(pk=perk_id).first() if is_uuid(perk_id) else None
         if perk is not None:
             initial.update(
                 perk=perk.pk,
@@ -545,14 +544,6 @@ class PerkChangeAdmin(admin.ModelAdmin):
             "back_url": change_url(change),
         }
         return TemplateResponse(request, "admin/perks/perkchange/decide.html", context)
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _term_html(name: str, value: Any, change: PerkChange) -> SafeString:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.db import models
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from simple_history.models import HistoricalRecords
@@ -61,3 +62,14 @@ class HistoryRequestMiddleware:
         finally:
             with suppress(AttributeError):
                 del HistoricalRecords.context.request
+
+
+def audit_trail(**options: Any) -> HistoricalRecords:
+    """A model's audit trail (simple-history), its author kept as a plain id rather than
+    a foreign key: a row stays exactly as written even once its author's account is
+    deleted (a foreign key would be set to NULL by an UPDATE, which the append-only
+    history tables refuse on PostgreSQL, and the trail would forget who acted)."""
+    return HistoricalRecords(
+        history_user_id_field=models.BigIntegerField(null=True, blank=True, db_index=True),
+        **options,
+    )

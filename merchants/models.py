@@ -20,7 +20,8 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
+
+from common.audit import audit_trail
 
 
 class MerchantCategory(models.TextChoices):
@@ -50,7 +51,7 @@ class Merchant(models.Model):
         "it (a bank account). Empty: its balance is never paid out.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = audit_trail()
 
     class Meta:
         ordering = ("name",)
@@ -91,7 +92,7 @@ class ApiKey(models.Model):
         related_name="+",
     )
     # The digest is a secret's fingerprint: it stays out of the audit trail.
-    history = HistoricalRecords(excluded_fields=["digest", "last_used_at"])
+    history = audit_trail(excluded_fields=["digest", "last_used_at"])
 
     class Meta:
         verbose_name = "API key"

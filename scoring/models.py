@@ -21,8 +21,8 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from simple_history.models import HistoricalRecords
 
+from common.audit import audit_trail
 from scoring import facts
 from scoring.errors import DisputeNotOpen
 from scoring.purposes import WITH_AMOUNT, AccessPurpose, Purpose
@@ -165,7 +165,7 @@ class Scorecard(models.Model):
         related_name="+",
         help_text="The second member of staff, who approved and activated it.",
     )
-    history = HistoricalRecords()
+    history = audit_trail()
 
     class Meta:
         ordering = ("-version",)
@@ -443,7 +443,7 @@ class Dispute(DisputeBase):
         blank=True, help_text="Why the citizen asked staff to decide, if they said."
     )
 
-    history = HistoricalRecords(excluded_fields=["reason"])
+    history = audit_trail(excluded_fields=["reason"])
 
     class Meta:
         ordering = ("-opened_at",)

@@ -391,6 +391,25 @@ def sign_ins_end(*, user: User, keep: SignIn | None = None) -> int:
 
 
 @transaction.atomic
+def sign_ins_purge(*, ended_before: datetime) -> int:
+    """Delete sign-ins that ended before ``ended_before`` (the retention schedule)."""
+    return SignIn.objects.filter(ended_at__lt=ended_before).delete()[0]
+
+
+@transaction.atomic
+def tokens_expired_purge(*, now: datetime) -> int:
+    """Delete expired app tokens; the devices they were listed as end with them (and are
+    deleted by :func:`sign_ins_purge` later). Returns how many tokens were deleted."""
+    expired = AuthToken.objects.filter(expiry__lt=now)
+    keys = list(expired.values_list("token_key", flat=True))
+    SignIn.objects.filter(kind=SignInKind.TOKEN, token_key__in=keys, ended_at__isnull=True).update(
+        ended_at=now
+    )
+    deleted, _ = expired.delete()
+    return deleted
+
+
+@transaction.atomic
 def sign_in_end(*, sign_in: SignIn) -> None:
     """End one sign-in (a logout)."""
     _sign_ins_end([sign_in], now=timezone.now())

@@ -308,6 +308,13 @@ def identity_document_reject(
 # --- Closing an account --------------------------------------------------------------
 
 
+@transaction.atomic
+def phone_codes_purge(*, now: datetime) -> int:
+    """Delete phone codes an hour past their expiry (the hourly limit counts them until
+    then); returns how many (the retention schedule)."""
+    return PhoneVerification.objects.filter(expires_at__lt=now - PHONE_CODE_WINDOW).delete()[0]
+
+
 def user_personal_data_erase(*, user: User, now: datetime) -> User:
     """The wallet's part of closing an account (``merchants.privacy.closure``), inside
     the caller's transaction with ``user`` locked: the login name becomes a pseudonym

@@ -24,8 +24,8 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
-from simple_history.models import HistoricalRecords
 
+from common.audit import audit_trail
 from common.throttling import account_name_normalise
 
 
@@ -116,7 +116,7 @@ class User(AbstractUser):
     # The audit trail of what staff change on a person: levels, staff status and
     # permissions. Personal data (names, e-mail, phone, password) is left out, so closing
     # an account erases it everywhere.
-    history = HistoricalRecords(
+    history = audit_trail(
         excluded_fields=[
             "password",
             "last_login",

@@ -133,6 +133,15 @@ def user_identity_level_set(*, user: User, level: IdentityLevel, actor: User | N
     return user
 
 
+def user_lock_with_wallet(*, user: User) -> User:
+    """Lock the account's row and its wallet (inside the caller's transaction), so no
+    hold, payment or top-up lands on the wallet while the caller decides (closing the
+    account). Returns the account as locked."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    list(LedgerAccount.objects.select_for_update().filter(user=locked).order_by("pk"))
+    return locked
+
+
 def users_create_bulk(*, users: Sequence[User], batch_size: int = 500) -> list[User]:
     """Insert many prepared users at once, in the order given, and return them with their
     ids (a seeder's residents, whose passwords are already hashed or unusable). Their

@@ -9,8 +9,8 @@
    Tables of models tracked later need the same trigger in their own migration;
    ``tests/governance/test_audit_trail.py`` fails while one is missing.
 
-A user who appears in the trail as the one who made a change cannot be deleted on
-PostgreSQL (Django would set ``history_user`` to NULL, an UPDATE): deactivate them.
+Each row names who made the change by id (``history_user_id``, no foreign key), so a
+row stays as written, and still says who acted, after that account is deleted.
 """
 
 from typing import Any

@@ -22,8 +22,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
+from common.audit import audit_trail
 from merchants.models import Consent, Merchant
 from merchants.perks.errors import ClaimDisputeNotOpen
 from scoring.models import DisputeBase, DisputeStatus
@@ -65,7 +65,7 @@ class Perk(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = audit_trail(excluded_fields=["updated_at"])
 
     class Meta:
         db_table = "merchants_perk"
@@ -487,7 +487,7 @@ class ClaimDispute(DisputeBase):
         help_text="The dispute of the claim's credit record, if it had one.",
     )
 
-    history = HistoricalRecords(excluded_fields=["reason"])
+    history = audit_trail(excluded_fields=["reason"])
 
     class Meta(DisputeBase.Meta):
         db_table = "merchants_claimdispute"

@@ -49,6 +49,7 @@ from merchants.perks.models import (
 )
 from scoring.models import Dispute as RecordDispute
 from scoring.models import DisputeStatus, RecordDisputeStatus
+from wallet import services as wallet_services
 from wallet.accounts import sign_ins_end
 from wallet.identity import user_personal_data_erase
 from wallet.models import (
@@ -150,9 +151,7 @@ def account_close(*, user: User, password: str, now: datetime | None = None) -> 
         )
     now = now or timezone.now()
     with transaction.atomic():
-        citizen = User.objects.select_for_update().get(pk=user.pk)
-        # The wallet too: no hold, payment or top-up lands on it while it closes.
-        list(LedgerAccount.objects.select_for_update().filter(user=citizen))
+        citizen = wallet_services.user_lock_with_wallet(user=user)
         obligations = account_obligations(user=citizen)
         if obligations:
             raise AccountHasObligations(obligations)

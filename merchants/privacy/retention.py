@@ -42,14 +42,12 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from knox.models import AuthToken
 
 from common import services as common_services
 from merchants.models import AuthorizationCode
 from merchants.perks.models import Decision
 from scoring.models import AccessLogEntry, CreditEvent
-from wallet.identity import PHONE_CODE_WINDOW
-from wallet.models import PhoneVerification, SignIn, SignInKind
+from wallet import accounts, identity
 
 logger = logging.getLogger(__name__)
 
@@ -75,19 +73,6 @@ def sessions_purge(*, now: datetime) -> int:
         return deleted
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
     return -1
-
-
-@transaction.atomic
-def tokens_purge(*, now: datetime) -> int:
-    """Delete expired app tokens; the devices they were listed as end with them (and are
-    deleted ``RETENTION_SIGN_INS_DAYS`` later)."""
-    expired = AuthToken.objects.filter(expiry__lt=now)
-    keys = list(expired.values_list("token_key", flat=True))
-    SignIn.objects.filter(kind=SignInKind.TOKEN, token_key__in=keys, ended_at__isnull=True).update(
-        ended_at=now
-    )
-    deleted, _ = expired.delete()
-    return deleted
 
 
 @transaction.atomic
@@ -118,14 +103,12 @@ def retention_run(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     lockout_max = timedelta(seconds=getattr(settings, "LOGIN_LOCKOUT_MAX_SECONDS", 24 * 3600))
     deleted: dict[str, int] = {}
-    deleted["sign_ins"] = SignIn.objects.filter(
-        ended_at__lt=now - _days("RETENTION_SIGN_INS_DAYS")
-    ).delete()[0]
+    deleted["sign_ins"] = accounts.sign_ins_purge(
+        ended_before=now - _days("RETENTION_SIGN_INS_DAYS")
+    )
     deleted["sessions"] = sessions_purge(now=now)
-    deleted["tokens"] = tokens_purge(now=now)
-    deleted["phone_codes"] = PhoneVerification.objects.filter(
-        expires_at__lt=now - PHONE_CODE_WINDOW
-    ).delete()[0]
+    deleted["tokens"] = accounts.tokens_expired_purge(now=now)
+    deleted["phone_codes"] = identity.phone_codes_purge(now=now)
     deleted["authorization_codes"] = AuthorizationCode.objects.filter(
         expires_at__lt=now - _days("RETENTION_AUTHORIZATION_CODES_DAYS"),
         consent__isnull=True,

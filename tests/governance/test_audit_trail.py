@@ -7,7 +7,7 @@ import importlib
 import re
 from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.apps import apps
@@ -406,11 +406,16 @@ def test_the_database_refuses_to_change_or_erase_history(staff, citizen, hotel, 
 
 
 @pytest.mark.postgres
-def test_a_user_who_appears_in_the_trail_as_an_author_cannot_be_deleted(staff, citizen):
+def test_deleting_an_author_leaves_the_trail_as_written(staff, citizen):
+    # Given a change made by a member of staff (the trail's tables refuse UPDATE here)
     wallet_services.user_identity_level_set(user=citizen, level=IdentityLevel.PHONE, actor=staff)
-    with pytest.raises(IntegrityError), transaction.atomic():
-        User.objects.get(pk=staff.pk).delete()
-    assert User.objects.filter(pk=staff.pk).exists()
+    staff_id = staff.pk
+    # When their account is deleted
+    User.objects.get(pk=staff_id).delete()
+    # Then the row still names them by id, unchanged
+    row = cast(Any, User).history.filter(id=citizen.pk).latest()
+    assert (row.identity_level, row.history_user_id) == (IdentityLevel.PHONE, staff_id)
+    assert not User.objects.filter(pk=staff_id).exists()
 
 
 # --- Who a request's changes are attributed to ------------------------------------------

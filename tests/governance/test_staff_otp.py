@@ -144,7 +144,8 @@ def test_without_otp_required_the_password_is_enough(settings, staff):
     assert b'name="otp_token"' not in Client().get(LOGIN_URL).content
 
 
-def test_seed_demo_enrols_the_admin_once_and_makes_a_member_of_each_role():
+def test_seed_demo_enrols_the_admin_once_and_makes_a_member_of_each_role(settings):
+    settings.DEBUG = True  # as `make demo` runs it; with DEBUG=0 the command refuses
     first, second = StringIO(), StringIO()
     call_command("seed_demo", "--accounts", "0", stdout=first, stderr=StringIO())
     call_command("seed_demo", "--accounts", "0", stdout=second, stderr=StringIO())

@@ -144,8 +144,8 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='historicaluser',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            name='history_user_id',
+            field=models.BigIntegerField(blank=True, db_index=True, null=True),
         ),
         migrations.AddField(
             model_name='historicaluser_groups',

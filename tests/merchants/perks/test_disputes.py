@@ -6,6 +6,7 @@ one opened with a claim's dispute goes to staff with it and ends with it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, cast
 
 import pytest
 from django.utils import timezone
@@ -169,9 +170,13 @@ def test_a_decision_stays_the_staffs_when_their_account_is_deleted(
     claims.claim_dispute_resolve(
         dispute=claim_dispute, upheld=False, note="Stands.", resolved_by=staff
     )
+    staff_id = staff.pk
     # When their account is deleted
     staff.delete()
     # Then the decision loses its actor but is still staff's
     dispute = ClaimDispute.objects.get(pk=claim_dispute.pk)
     assert (dispute.resolved_by_id, dispute.resolution) == (None, "staff")
     assert not dispute.resolved_automatically
+    # and the audit trail, which no one may edit, still says who decided
+    decided = cast(Any, claim_dispute).history.latest()
+    assert (decided.status, decided.history_user_id) == ("rejected", staff_id)

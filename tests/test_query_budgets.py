@@ -398,6 +398,12 @@ ENDPOINTS = {
     # The page of perks, then the current snapshot with its scorecard and, as some perk
     # is refused, the citizen's unpaid claims and fading records (``merchants.perks.listing``).
     "me/perks": ListEndpoint("/api/v1/me/perks", "citizen", perks, CITIZEN_PAGE + 3),
+    # The page, and which of the devices is the caller's (``current``).
+    "me/sessions": ListEndpoint("/api/v1/me/sessions", "citizen", account_rows, CITIZEN_PAGE + 1),
+    "me/identity-documents": ListEndpoint(
+        "/api/v1/me/identity-documents", "citizen", account_rows, CITIZEN_PAGE
+    ),
+    "me/decisions": ListEndpoint("/api/v1/me/decisions", "citizen", decided, CITIZEN_PAGE),
     # The token, then one query per section: the wallet and the eighteen lists; then three
     # for what the wallet says of the limits and the payout destination (today's and this
     # month's top-ups in one, today's withdrawals, the latest payment source) and one for

@@ -248,13 +248,13 @@ def password_reset_request(*, username: str = "", email: str = "") -> int:
     """E-mail a one-time reset link to each active account named (by username, or by its
     verified address) that has a verified address. Writes nothing; the caller answers
     the same whatever this finds. Returns how many e-mails were sent (for tests)."""
-    accounts = User.objects.filter(is_active=True, email_verified=True).exclude(email="")
     if username:
-        accounts = accounts.filter(username__iexact=username)
+        accounts = User.objects.with_username(username)
     elif email:
-        accounts = accounts.filter(email__iexact=email_normalise(email))
+        accounts = User.objects.filter(email__iexact=email_normalise(email))
     else:
         return 0
+    accounts = accounts.filter(is_active=True, email_verified=True).exclude(email="")
     sent = 0
     for user in accounts:
         _mail_after_commit(user=user, kind=MailKind.PASSWORD_RESET)

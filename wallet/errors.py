@@ -48,7 +48,7 @@ class CurrencyMismatch(DomainError):
 
 class CodeInvalid(Refused):
     code = "code_invalid"
-    title = "Code invalid"
+    title = "Code not recognised"  # the title of code_invalid, as merchants see it
     default_detail = "This code is wrong or has expired; ask for a new one."
 
 

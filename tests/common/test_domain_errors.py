@@ -98,7 +98,7 @@ CONTRACT_BY_MODULE: dict[str, list[tuple[str, int, str, str]]] = {
         ("HoldNotActive", 409, "hold_not_active", "Hold already resolved"),
         ("InsufficientFunds", 422, "insufficient_funds", "Insufficient funds"),
         ("InvalidAmount", 400, "invalid_amount", "Invalid amount"),
-        ("CodeInvalid", 422, "code_invalid", "Code invalid"),
+        ("CodeInvalid", 422, "code_invalid", "Code not recognised"),
         ("DocumentDecided", 409, "document_decided", "Already decided"),
         ("DocumentPending", 409, "document_pending", "A document is already under review"),
         ("SmsUnavailable", 503, "sms_unavailable", "Text message not sent"),

@@ -3,7 +3,7 @@
 import importlib
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from scoring.facts import FACTS, Features, band_for
@@ -107,10 +107,16 @@ def improvements(base: Features) -> list[Features]:
         base._replace(unpaid_claims=max(base.unpaid_claims - 1, 0)),
     ]
     if base.late_payments_24m:
+        # One bill paid on time instead of late. (Not "one bill fewer": a year with no
+        # bills at all has no on-time share, and is not a better record than one late bill.)
         fewer = base.late_payments_24m - 1
+        fewer_12m = min(base.late_payments_12m, fewer)
         better.append(
             base._replace(
-                late_payments_24m=fewer, late_payments_12m=min(base.late_payments_12m, fewer)
+                late_payments_24m=fewer,
+                late_payments_12m=fewer_12m,
+                on_time_payments_12m=base.on_time_payments_12m
+                + (base.late_payments_12m - fewer_12m),
             )
         )
     if base.on_time_ratio_12m is not None:  # a better on-time share: one more bill on time
@@ -130,7 +136,39 @@ def test_every_score_is_within_350_to_950_and_banded(definition, values):
     assert result.band == band_for(result.score)
 
 
+# Found by the property once: one late bill paid on time instead must not cost the points
+# of a 0% on-time share (a year with no bills has no share at all).
+ONE_LATE_BILL = Features(
+    identity_level=0,
+    account_age_days=0,
+    on_time_payments_12m=0,
+    late_payments_12m=1,
+    late_payments_24m=1,
+    bookings_completed=0,
+    no_shows_12m=0,
+    unpaid_claims=0,
+    open_disputes=0,
+    history_events=1,
+)
+ON_TIME_SHARE_ONLY = {
+    "base_points": 350,
+    "factors": [
+        {
+            "key": "f0",
+            "fact": "on_time_ratio_12m",
+            "label": "Factor 0",
+            "reason": "Reason 0",
+            "tip": "Tip 0",
+            "history": False,
+            "bins": [{"from": 0, "points": 1}],
+            "missing_points": 0,
+        }
+    ],
+}
+
+
 @given(definition=any_definition(), values=any_features())
+@example(definition=ON_TIME_SHARE_ONLY, values=ONE_LATE_BILL)
 @settings(max_examples=300)
 def test_improving_any_one_fact_never_lowers_the_score(definition, values):
     card = Scorecard.from_definition(definition)

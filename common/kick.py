@@ -59,3 +59,27 @@ class Kicker:
             except Exception:  # the broker is down: the periodic relay will do it
                 logger.warning("%s not kicked: broker unavailable", self._task.name, exc_info=True)
             time.sleep(self._interval())  # a burst makes one kick
+
+
+_kickers: dict[str, Kicker] = {}
+_kickers_lock = threading.Lock()
+
+
+def kick_by_name(task_name: str) -> None:
+    """Kick the relay task registered under ``task_name``: for a layer that must ask for
+    a relay defined above it (``common.events`` for the console's webhook relay)."""
+    kicker = _kickers.get(task_name)
+    if kicker is None:
+        from django.conf import settings
+
+        from config.celery_app import app
+
+        with _kickers_lock:
+            kicker = _kickers.get(task_name)
+            if kicker is None:
+                kicker = _kickers[task_name] = Kicker(
+                    app.tasks[task_name],
+                    expires=lambda: settings.OUTBOX_KICK_EXPIRES,
+                    interval=lambda: settings.OUTBOX_KICK_INTERVAL,
+                )
+    kicker.kick()

@@ -1,4 +1,5 @@
-"""Models of the plumbing every app shares: idempotency keys, dead letters of tasks.
+"""Models of the plumbing every app shares: idempotency keys, dead letters of tasks, the
+outbox of events merchants are told of.
 
 ``IdempotencyKey`` came from ``wallet`` and keeps its table (``wallet_idempotencykey``):
 the move changed where the model lives, not a row of data.
@@ -6,11 +7,14 @@ the move changed where the model lives, not a row of data.
 
 from __future__ import annotations
 
+import uuid
 from typing import ClassVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+
+from common.events import EventType
 
 
 class IdempotencyKey(models.Model):
@@ -104,3 +108,37 @@ class ConfigGeneration(models.Model):
 
     def __str__(self) -> str:
         return f"configuration generation {self.value}"
+
+
+class OutboxEvent(models.Model):
+    """Something a merchant's systems are told of (by signed webhook): written by the
+    service that made the change, in its own transaction (``common.events.event_emit``),
+    so that it exists if and only if the change committed. The console's relay
+    (``merchants.console``) turns each row into a delivery per subscribed endpoint and
+    sets ``relayed_at``; rows are kept for the delivery log and resends.
+
+    The merchant is named by id only (``common`` sits below ``merchants``); ``id`` is
+    the message id the receiver deduplicates on (``webhook-id``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(max_length=64, choices=EventType.choices)
+    merchant_id = models.UUIDField(help_text="The merchant told of it.")
+    data = models.JSONField(encoder=DjangoJSONEncoder, help_text="The payload's `data`.")
+    occurred_at = models.DateTimeField()
+    relayed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its deliveries were made; empty: still to relay."
+    )
+
+    class Meta:
+        ordering = ("-occurred_at",)
+        indexes: ClassVar = [
+            models.Index(fields=("merchant_id", "-occurred_at"), name="outbox_event_merchant"),
+            models.Index(
+                fields=("occurred_at",),
+                condition=Q(relayed_at__isnull=True),
+                name="outbox_event_to_relay",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} for merchant {self.merchant_id} at {self.occurred_at:%Y-%m-%d %H:%M}"

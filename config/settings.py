@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_htmx",
     "common",
     "wallet",
     "scoring",
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "merchants.perks",
     "merchants.bills",
     "merchants.privacy",
+    "merchants.console",
     "governance",
     "merchants.demo",
     "client",
@@ -82,6 +84,9 @@ MIDDLEWARE = [
     "wallet.accounts.SignInMiddleware",
     # request.user.is_verified(): whether this session passed the staff's second factor.
     "django_otp.middleware.OTPMiddleware",
+    # request.htmx; and the console's language (/merchant/ only: the API stays English).
+    "django_htmx.middleware.HtmxMiddleware",
+    "merchants.console.middleware.ConsoleLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # no-store on private paths, a CSP on the admin and the API docs.
@@ -200,6 +205,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The merchant console's languages (the browser's, or the one chosen with its switcher).
+LANGUAGES = [("en", "English"), ("es", "Español"), ("zh-hans", "简体中文")]
 
 
 def _time_zone(name: str) -> str:
@@ -670,6 +677,11 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "common.schema.document_input_refusals",
 ]
 
+# --- The merchant console and webhooks (issue 19) ---
+# Owners and managers sign in to /merchant/ with a password and a TOTP code (enrolled
+# in the console on first sign-in). On by default in production; the demo may turn it on.
+CONSOLE_OTP_REQUIRED = env.bool("CONSOLE_OTP_REQUIRED", default=not DEBUG)
+# --- end of the merchant console and webhooks ---
 # --- Metrics -------------------------------------------------------------------------
 # /metrics (Prometheus text format) answers only a scraper sending
 # "Authorization: Bearer <METRICS_TOKEN>"; unset, the endpoint is a 404.

@@ -81,3 +81,5 @@ APP_BASE_URL = "https://app.example"
 # Admin tests sign staff in with force_login, without a second factor; the tests of the
 # two-factor login (tests/governance/test_staff_otp.py) turn it on.
 STAFF_OTP_REQUIRED = False
+# The console asks owners and managers for their second factor in the tests, as in production.
+CONSOLE_OTP_REQUIRED = True

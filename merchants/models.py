@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from common.audit import audit_trail
 
@@ -60,6 +60,21 @@ class Merchant(models.Model):
         return self.name
 
 
+class ApiKeyScope(models.TextChoices):
+    """What a key may do: each merchant endpoint needs one of these (403
+    ``insufficient_scope`` naming it otherwise)."""
+
+    ELIGIBILITY = "eligibility", "Eligibility (redeem codes, ask for decisions, read consents)"
+    BOOKINGS = "bookings", "Bookings"
+    CLAIMS = "claims", "Claims"
+    BILLS = "bills", "Bills"
+    DISPUTES = "disputes", "Disputes"
+    WEBHOOKS = "webhooks", "Webhooks"
+
+
+ALL_SCOPES: tuple[str, ...] = tuple(ApiKeyScope.values)
+
+
 class ApiKey(models.Model):
     """A merchant's API key: ``sk_live_<prefix>_<secret>``, shown once.
 
@@ -73,7 +88,18 @@ class ApiKey(models.Model):
     prefix = models.CharField(max_length=32, unique=True)
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: until revoked.")
+    scopes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="What the key may do (ApiKeyScope values); keys made before scopes "
+        "existed have all of them.",
+    )
+    allowed_networks = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The client networks (addresses or CIDR blocks) it is accepted from; empty: any.",
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -100,6 +126,105 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.merchant})"
+
+
+class MemberRole(models.TextChoices):
+    """What a member of a merchant's staff does in the console. Owners and managers
+    sign in with a second factor."""
+
+    OWNER = "owner", "Owner"
+    MANAGER = "manager", "Manager"
+    FRONT_DESK = "front_desk", "Front desk"
+    BILLING_CLERK = "billing_clerk", "Billing clerk"
+
+
+# Roles that sign in to the console with a second factor (TOTP).
+ROLES_WITH_SECOND_FACTOR: frozenset[str] = frozenset({MemberRole.OWNER, MemberRole.MANAGER})
+# Roles for a category of merchant: the front desk is a hotel's or a rental's, the
+# billing clerk a biller's.
+ROLES_BY_CATEGORY: dict[str, frozenset[str]] = {
+    MerchantCategory.HOTEL: frozenset({"owner", "manager", "front_desk"}),
+    MerchantCategory.RENTAL: frozenset({"owner", "manager", "front_desk"}),
+    MerchantCategory.BILLER: frozenset({"owner", "manager", "billing_clerk"}),
+}
+
+
+class MerchantMember(models.Model):
+    """A user who works for a merchant, in one role. A user is a member of at most one
+    merchant at a time; removing a member keeps the row (``removed_at``), so that what
+    they did stays attributed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="merchant_memberships"
+    )
+    role = models.CharField(max_length=16, choices=MemberRole.choices)
+    created_at = models.DateTimeField()
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who added them (or whose invitation they accepted); empty for a command.",
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    history = audit_trail()
+
+    class Meta:
+        ordering = ("merchant", "created_at")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=("user",),
+                condition=Q(removed_at__isnull=True),
+                name="member_one_merchant",
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=("merchant", "role"), name="member_merchant_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.merchant})"
+
+
+class MemberInvite(models.Model):
+    """A one-time link that makes whoever opens it (signed in, or signing up) a member in
+    ``role``. Only the SHA-256 digest of its token is stored; it expires, and is used at
+    most once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="invites")
+    role = models.CharField(max_length=16, choices=MemberRole.choices)
+    note = models.CharField(
+        max_length=200, blank=True, help_text="Whom it is for, as the inviter wrote it."
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")), name="invite_expires_after"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation to {self.merchant} as {self.get_role_display()}"
 
 
 class ConsentScope(models.TextChoices):

@@ -1,7 +1,7 @@
 """Layers import downward only (the README's "How it is built"):
 
     common ← wallet ← scoring ← merchants ← {merchants.perks, merchants.bills}
-        ← merchants.privacy ← governance ← merchants.demo
+        ← {merchants.privacy, merchants.console} ← governance ← merchants.demo
 
 ``merchants.perks`` and ``merchants.bills`` are siblings and never import each other;
 ``client`` talks to the server only through the public API and imports none of them;
@@ -35,6 +35,15 @@ ALLOWED: dict[str, set[str]] = {
         "merchants.perks",
         "merchants.bills",
     },
+    # The merchant console and webhooks: on top of the merchant apps, beside privacy.
+    "merchants.console": {
+        "common",
+        "wallet",
+        "scoring",
+        "merchants",
+        "merchants.perks",
+        "merchants.bills",
+    },
     # Staff roles, approvals' evidence and (later) the fairness audit: above every
     # merchant app, read by none of them; only the demo seeder sits higher.
     "governance": {
@@ -45,6 +54,7 @@ ALLOWED: dict[str, set[str]] = {
         "merchants.perks",
         "merchants.bills",
         "merchants.privacy",
+        "merchants.console",
     },
     "merchants.demo": {
         "common",
@@ -54,6 +64,7 @@ ALLOWED: dict[str, set[str]] = {
         "merchants.perks",
         "merchants.bills",
         "merchants.privacy",
+        "merchants.console",
         "governance",
     },
     "client": set(),

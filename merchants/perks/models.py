@@ -207,6 +207,7 @@ class BookingStatus(models.TextChoices):
 
 class CancelReason(models.TextChoices):
     CONSENT_REVOKED = "consent_revoked", "The guest revoked the consent before check-in"
+    MERCHANT = "merchant", "The merchant cancelled it before check-in"
 
 
 class BookingOutcome(models.TextChoices):

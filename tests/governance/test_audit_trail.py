@@ -350,6 +350,7 @@ def test_every_tracked_model_is_listed_here():
     assert history_tables() == [
         "merchants_historicalapikey",
         "merchants_historicalmerchant",
+        "merchants_historicalmerchantmember",
         "perks_historicalclaimdispute",
         "perks_historicalperk",
         "scoring_historicaldispute",

@@ -30,7 +30,7 @@ def member_make(db: None) -> MemberMaker:
     """``member_make(merchant, role, username=None)``: a new user, member in ``role``."""
 
     def make(merchant: Merchant, role: str, username: str | None = None) -> MerchantMember:
-        user = UserFactory(**({"username": username} if username else {}))
+        user = UserFactory.create(**({"username": username} if username else {}))
         return MerchantMember.objects.create(
             merchant=merchant, user=user, role=role, created_at=timezone.now()
         )

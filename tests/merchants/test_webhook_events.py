@@ -411,12 +411,15 @@ def test_claim_changes_refused_or_rolled_back_tell_nothing(
     dispute = claims.claim_dispute_open(citizen=citizen, claim_id=claim.pk, reason="No.")
     OutboxEvent.objects.all().delete()
     disputed = Claim.objects.values().get(pk=claim.pk)
-    for upheld in (True, False):
-        rolled_back(
-            lambda upheld=upheld: claims.claim_dispute_resolve(
-                dispute=dispute, upheld=upheld, note="", resolved_by=None
-            )
-        )
+    for decision in (
+        lambda: claims.claim_dispute_resolve(
+            dispute=dispute, upheld=True, note="", resolved_by=None
+        ),
+        lambda: claims.claim_dispute_resolve(
+            dispute=dispute, upheld=False, note="", resolved_by=None
+        ),
+    ):
+        rolled_back(decision)
     assert emitted() == []
     assert Claim.objects.values().get(pk=claim.pk) == disputed
 

@@ -41,10 +41,12 @@ from merchants.perks.errors import (
     ClaimNotPayable,
 )
 from merchants.perks.models import Booking, Claim, ClaimDispute, ClaimStatus
+from merchants.privacy.closure import account_close
 from scoring import services as scoring_services
 from scoring.errors import AlreadyDisputed, DisputeNotEscalatable
 from scoring.facts import EventKinds
 from scoring.models import DISPUTE_RESPONSE_PERIOD, CreditEvent, Dispute
+from tests.conftest import PASSWORD, client_for
 from tests.factories import UserFactory
 from tests.merchants.conftest import billing_consent, code_for, make_reliable
 from tests.money import top_up_paid
@@ -744,3 +746,52 @@ def test_a_kick_of_a_task_not_registered_is_a_warning(caplog: pytest.LogCaptureF
     ]
     assert "console.no_such_task" not in kick._kickers
     assert RELAY_TASK == "console.relay_webhook_events"
+
+
+# --- Through the API, and other ways to the same change ---------------------------------
+
+
+def test_a_bill_payment_replayed_with_its_idempotency_key_tells_once(
+    clock: time_machine.Traveller, citizen: User, biller: Merchant
+) -> None:
+    bill = _bill(citizen, biller)
+    top_up_paid(citizen, 10_000)
+    api = client_for(citizen)
+    url = f"/api/v1/me/bills/{bill.pk}/pay"
+    first = api.post(url, HTTP_IDEMPOTENCY_KEY="pay-water-feb")
+    again = api.post(url, HTTP_IDEMPOTENCY_KEY="pay-water-feb")
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json() == first.json()
+    assert emitted() == [bill_paid(bill, NOW, on_time=True)]
+
+
+def test_an_account_closed_tells_each_merchant_its_consent_is_revoked(
+    clock: time_machine.Traveller, citizen: User, hotel: Merchant, biller: Merchant
+) -> None:
+    deposit = services.consent_redeem(merchant=hotel, code=code_for(citizen))
+    billing = billing_consent(citizen, biller)
+    account_close(user=citizen, password=PASSWORD)
+    assert sorted(emitted(), key=lambda row: row[2]["scope"]) == [
+        (
+            "consent.revoked",
+            biller.pk,
+            {
+                "object": "consent",
+                "id": str(billing.pk),
+                "scope": "billing",
+                "revoked_at": "2030-03-10T09:00:00+00:00",
+            },
+            NOW,
+        ),
+        (
+            "consent.revoked",
+            hotel.pk,
+            {
+                "object": "consent",
+                "id": str(deposit.pk),
+                "scope": "deposit_waiver",
+                "revoked_at": "2030-03-10T09:00:00+00:00",
+            },
+            NOW,
+        ),
+    ]

@@ -111,9 +111,11 @@ def test_the_desk_shows_the_form_and_todays_lists(desk_client: Client, today: da
     assert response.status_code == 200
     html = response.content.decode()
     assert 'name="code"' in html
-    assert "No arrivals today." in html and "No departures today." in html
+    assert "No arrivals today." in html
+    assert "No departures today." in html
     assert f'value="{today.isoformat()}"' in html
-    assert 'src="/static/console/desk.js"' in html and "<script>" not in html
+    assert 'src="/static/console/desk.js"' in html
+    assert "<script>" not in html
 
 
 def test_a_code_gives_the_decision_as_the_merchant_may_see_it_never_the_score(
@@ -123,7 +125,7 @@ def test_a_code_gives_the_decision_as_the_merchant_may_see_it_never_the_score(
     response = desk_client.post(DESK, decide_form(code_for(guest), today), HTTP_HX_REQUEST="true")
     # Then (htmx: just the part under the form) the decision: partly waived, and why
     assert response.status_code == 200
-    assert [t.name for t in response.templates][0] == "console/desk/_decision.html"
+    assert next(t.name for t in response.templates) == "console/desk/_decision.html"
     html = response.content.decode()
     assert "Partly waived" in html
     assert "Up to 500.00 CNY of the deposit is waived; 300.00 CNY will be held." in html
@@ -134,7 +136,9 @@ def test_a_code_gives_the_decision_as_the_merchant_may_see_it_never_the_score(
         30_000,
     )
     # never the score, nor its band
-    assert "620" not in html and "score" not in html.lower() and "good" not in html.lower()
+    assert "620" not in html
+    assert "score" not in html.lower()
+    assert "good" not in html.lower()
     assert f'value="{decision.pk}"' in html
     # and the member's action is recorded
     action = ConsoleAction.objects.get()
@@ -310,7 +314,7 @@ def test_todays_arrivals_and_departures(
     response = desk_client.get("/merchant/desk/today/")
     html = response.content.decode()
     assert response.status_code == 200
-    assert [t.name for t in response.templates][0] == "console/desk/_today.html"
+    assert next(t.name for t in response.templates) == "console/desk/_today.html"
     arrivals = [b.reference for b in response.context["arrivals"]]
     departures = [b.reference for b in response.context["departures"]]
     assert (arrivals, departures) == (["ARR-1"], ["DEP-1"])
@@ -328,7 +332,8 @@ def test_check_in_then_check_out_ok_releases_the_hold(
     booking = booked(desk_client, guest, today)
     url = f"/merchant/bookings/{booking.pk}/"
     page = desk_client.get(url).content.decode()
-    assert "Check the guest in" in page and "Check out" in page
+    assert "Check the guest in" in page
+    assert "Check out" in page
     assert desk_client.post(url + "check-in/").status_code == 302
     response = desk_client.post(url + "check-out/", {"outcome": "ok"})
     assert response.status_code == 302
@@ -367,7 +372,9 @@ def test_a_damage_claim_with_lines_and_a_file(
     evidence = ClaimEvidence.objects.get(claim=claim)
     assert (evidence.name, evidence.content_type) == ("lamp.png", "image/png")
     page = desk_client.get(url).content.decode()
-    assert "Broken lamp" in page and "120.00 CNY" in page and "200.50 CNY" in page
+    assert "Broken lamp" in page
+    assert "120.00 CNY" in page
+    assert "200.50 CNY" in page
     download = desk_client.get(f"{url}evidence/{evidence.pk}/")
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == PNG  # type: ignore[attr-defined]
@@ -533,7 +540,8 @@ def test_another_merchants_booking_is_a_404(
     # (and a booking's own evidence URL under another booking of the same merchant)
     assert desk_client.get(f"{base}evidence/{evidence.pk}/").status_code == 404
     booking.refresh_from_db()
-    assert booking.checked_in_at is None and booking.status == BookingStatus.CONFIRMED
+    assert booking.checked_in_at is None
+    assert booking.status == BookingStatus.CONFIRMED
 
 
 @pytest.mark.parametrize(
@@ -577,7 +585,8 @@ def test_signed_out_is_sent_to_sign_in_and_get_is_not_a_write(
 ) -> None:
     booking = booked(desk_client, guest, today)
     response = Client().post(f"/merchant/bookings/{booking.pk}/check-in/")
-    assert response.status_code == 302 and response["Location"].startswith("/merchant/login/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/merchant/login/")
     assert desk_client.get(f"/merchant/bookings/{booking.pk}/check-in/").status_code == 405
     booking.refresh_from_db()
     assert booking.checked_in_at is None

@@ -460,7 +460,7 @@ def _booking_page(
     actions = selectors.desk_actions(booking=booking, cancel=services.cancel_offered())
     if check_out_form is not None and not actions.check_out and not action_error:
         # (refused because the stay can no longer be checked out: the form is gone)
-        action_error = " ".join(check_out_form.non_field_errors())
+        action_error = " ".join(str(error) for error in check_out_form.non_field_errors())
     return render(
         request,
         "console/desk/booking.html",

@@ -25,7 +25,7 @@ from merchants.perks.models import Booking, BookingStatus, Claim, ClaimEvidence,
 from tests.merchants.conftest import code_for, make_reliable
 from tests.merchants.console.conftest import MemberMaker
 from tests.money import top_up_paid
-from wallet.models import Hold, HoldStatus, User
+from wallet.models import HoldStatus, User
 
 pytestmark = pytest.mark.django_db
 
@@ -266,7 +266,8 @@ def test_booking_and_checking_in_at_once(desk_client: Client, guest: User, today
         "R-101",
     )
     assert booking.checked_in_at is not None
-    assert Hold.objects.get(pk=booking.hold_id).status == HoldStatus.ACTIVE
+    assert booking.hold is not None
+    assert booking.hold.status == HoldStatus.ACTIVE
     assert list(ConsoleAction.objects.order_by("id").values_list("verb", flat=True)) == [
         "decision.make",
         "booking.create",
@@ -340,7 +341,8 @@ def test_check_in_then_check_out_ok_releases_the_hold(
     assert response.status_code == 302
     booking.refresh_from_db()
     assert (booking.status, booking.outcome) == (BookingStatus.COMPLETED, "ok")
-    assert Hold.objects.get(pk=booking.hold_id).status != HoldStatus.ACTIVE
+    assert booking.hold is not None
+    assert booking.hold.status != HoldStatus.ACTIVE
     assert ConsoleAction.objects.filter(verb="booking.check_out").get().detail == {
         "reference": "R-101",
         "outcome": "ok",

@@ -91,10 +91,12 @@ class DecideForm(forms.Form):
     deposit = _money_field(gettext_lazy("Deposit"))
     reference = forms.CharField(label=gettext_lazy("Your reference"), max_length=100)
     check_in = forms.DateField(
-        label=gettext_lazy("Check-in"), widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Check-in"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     check_out = forms.DateField(
-        label=gettext_lazy("Check-out"), widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Check-out"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -593,3 +593,14 @@ def test_signed_out_is_sent_to_sign_in_and_get_is_not_a_write(
     assert desk_client.get(f"/merchant/bookings/{booking.pk}/check-in/").status_code == 405
     booking.refresh_from_db()
     assert booking.checked_in_at is None
+
+
+@pytest.mark.parametrize("language", ["en", "es", "zh-hans"])
+def test_the_dates_are_iso_whatever_the_language(
+    desk_client: Client, today: date, language: str
+) -> None:
+    # (a date input reads only YYYY-MM-DD)
+    desk_client.cookies["django_language"] = language
+    html = desk_client.get(DESK).content.decode()
+    assert f'name="check_in" value="{today.isoformat()}"' in html
+    assert f'name="check_out" value="{(today + timedelta(days=1)).isoformat()}"' in html

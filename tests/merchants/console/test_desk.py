@@ -507,6 +507,15 @@ def test_cancel_before_check_in(desk_client: Client, guest: User, today: date) -
     booking.refresh_from_db()
     assert (booking.status, booking.cancel_reason) == (BookingStatus.CANCELLED, "merchant")
     assert ConsoleAction.objects.filter(verb="booking.cancel").count() == 1
+    # and a stay that has started is not cancelled: said, and nothing changes
+    started = booked(desk_client, guest, today, reference="R-2")
+    assert "cancel/" not in desk_client.get(f"/merchant/bookings/{started.pk}/").content.decode()
+    response = desk_client.post(f"/merchant/bookings/{started.pk}/cancel/")
+    assert response.status_code == 200
+    assert "Too late to cancel: the stay has started." in form_errors(response)
+    started.refresh_from_db()
+    assert started.status == BookingStatus.CONFIRMED
+    assert ConsoleAction.objects.filter(verb="booking.cancel").count() == 1
 
 
 # --- Who may -------------------------------------------------------------------------------

@@ -65,7 +65,7 @@
         let found = [];
         try {
           found = await detector.detect(p.video);
-        } catch (error) {
+        } catch {
           found = [];
         }
         for (const barcode of found) {
@@ -88,7 +88,7 @@
         timer = window.setTimeout(look, 250);
       };
       look();
-    } catch (error) {
+    } catch {
       stop();
       say(p.button.dataset.noCamera);
     }

@@ -9,6 +9,7 @@ import html as html_module
 import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -410,10 +411,17 @@ def test_a_claim_above_the_deposit_changes_nothing(
     assert ConsoleAction.objects.filter(verb="booking.check_out").count() == 0
 
 
+def stored_files(settings: Any) -> set[str]:
+    """The claim files in the test's media folder."""
+    root = Path(settings.MEDIA_ROOT) / "claims"
+    return {str(path) for path in root.rglob("*") if path.is_file()} if root.exists() else set()
+
+
 def test_a_file_that_is_not_evidence_refuses_the_whole_check_out(
-    desk_client: Client, guest: User, today: date
+    desk_client: Client, guest: User, today: date, settings: Any
 ) -> None:
     booking = booked(desk_client, guest, today)
+    before = stored_files(settings)
     response = desk_client.post(
         f"/merchant/bookings/{booking.pk}/check-out/",
         {
@@ -431,6 +439,8 @@ def test_a_file_that_is_not_evidence_refuses_the_whole_check_out(
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CONFIRMED
     assert (Claim.objects.count(), ClaimEvidence.objects.count()) == (0, 0)
+    # and the photo stored before the refusal is deleted with it
+    assert stored_files(settings) == before
 
 
 def test_lines_without_damage_or_damage_without_lines_are_form_errors(

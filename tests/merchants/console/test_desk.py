@@ -623,3 +623,12 @@ def test_the_dates_are_iso_whatever_the_language(
     html = desk_client.get(DESK).content.decode()
     assert f'name="check_in" value="{today.isoformat()}"' in html
     assert f'name="check_out" value="{(today + timedelta(days=1)).isoformat()}"' in html
+
+
+def test_a_field_error_is_tied_to_its_field(desk_client: Client, today: date) -> None:
+    # (a screen reader reads the message with the field)
+    response = desk_client.post(DESK, decide_form("", today))
+    html = response.content.decode()
+    assert 'aria-invalid="true"' in html
+    assert 'aria-describedby="id_code_error"' in html
+    assert '<p class="field-error" id="id_code_error">This field is required.</p>' in html

@@ -632,3 +632,23 @@ def test_a_field_error_is_tied_to_its_field(desk_client: Client, today: date) ->
     assert 'aria-invalid="true"' in html
     assert 'aria-describedby="id_code_error"' in html
     assert '<p class="field-error" id="id_code_error">This field is required.</p>' in html
+
+
+def test_today_is_the_local_day(
+    desk_client: Client,
+    desk_member: MerchantMember,
+    console_client: Callable[..., Client],
+    guest: User,
+    settings: Any,
+) -> None:
+    # Given a deployment in Shanghai, at 01:00 on 11 March there (still 10 March in UTC)
+    settings.TIME_ZONE = "Asia/Shanghai"
+    local = timezone.get_current_timezone()
+    with time_machine.travel(datetime(2026, 3, 11, 1, 0, tzinfo=local), tick=False):
+        client = console_client(desk_member)
+        local_today = date(2026, 3, 11)
+        booked(client, guest, local_today, reference="EARLY-BIRD")
+        response = client.get("/merchant/desk/today/")
+    # Then the stay starting on the 11th is among today's arrivals
+    assert [b.reference for b in response.context["arrivals"]] == ["EARLY-BIRD"]
+    assert response.context["today"] == local_today

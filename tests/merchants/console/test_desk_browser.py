@@ -245,7 +245,9 @@ def test_the_front_desk_checks_a_guest_in_and_out_with_a_claim(
         page.get_by_label(words.code).fill(" ".join(code.split()))  # as read aloud
     page.get_by_label(words.deposit).fill("800")
     page.get_by_label(words.reference).fill("R-2024")
-    page.get_by_role("button", name=words.ask).click()
+    with page.expect_request(lambda request: request.method == "POST") as asked:
+        page.get_by_role("button", name=words.ask).click()
+    assert asked.value.headers.get("hx-request") == "true"  # (htmx: only the part swapped)
     # and the decision appears under the form: 500.00 waived, 300.00 held
     decision = page.get_by_test_id("decision")
     expect(decision).to_contain_text(words.partly)

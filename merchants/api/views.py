@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.domain import TooManyAttempts
 from common.idempotency import idempotent
 from common.schema import PAGE_NOT_FOUND, problem_responses
 from common.throttling import fails_closed
@@ -57,6 +58,8 @@ class MerchantAPIView(APIView):
     authentication_classes = (ApiKeyAuthentication,)
     permission_classes = (IsMerchant,)
     throttle_classes = (ApiKeyRateThrottle,)
+    # Every merchant operation: a client address whose keys failed too often.
+    domain_errors = (TooManyAttempts,)
 
     @property
     def merchant(self) -> Merchant:

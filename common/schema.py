@@ -79,8 +79,7 @@ STATUS_MEANINGS = {
     415: "The body's Content-Type is not one this operation reads.",
     422: "Well-formed, but the rules refuse it.",
     429: "Too many requests or failed attempts; wait for `Retry-After` seconds.",
-    503: "Unavailable right now, nothing done; retry later (a write with its "
-    "Idempotency-Key).",
+    503: "Unavailable right now, nothing done; retry later (a write with its Idempotency-Key).",
 }
 
 # Every paginated list answers 404 for a page past the last (DRF's pagination).

@@ -14,19 +14,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.idempotency import idempotent
 from common.domain import InvalidRequest
+from common.idempotency import idempotent
 from common.schema import raises
 from merchants.api import docs
 from merchants.api.views import MerchantAPIView
 from merchants.bills import selectors, services
 from merchants.bills.api.filters import BillFilter
-from merchants.bills.errors import BillAlreadyPaid, BillOverLimit, DueDateTooSoon, NotABiller
 from merchants.bills.api.serializers import (
     BillInputSerializer,
     BillOutputSerializer,
     CitizenBillOutputSerializer,
 )
+from merchants.bills.errors import BillAlreadyPaid, BillOverLimit, DueDateTooSoon, NotABiller
 from merchants.bills.models import Bill
 from merchants.errors import ConsentExpired, ConsentRevoked, ConsentScopeMismatch, NotFound
 from wallet.api.citizen import CitizenListView, request_citizen

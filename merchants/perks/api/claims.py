@@ -25,6 +25,14 @@ from common.schema import raises
 from common.views import list_schema
 from merchants.api import docs
 from merchants.api.views import MerchantAPIView
+from merchants.perks import claims, selectors
+from merchants.perks.api.serializers import (
+    BookingOutputSerializer,
+    CitizenClaimOutputSerializer,
+    ClaimDisputeInputSerializer,
+    ClaimDisputeOutputSerializer,
+    ClaimEvidenceOutputSerializer,
+)
 from merchants.perks.errors import (
     BookingNotConfirmed,
     ClaimAlreadyDisputed,
@@ -35,14 +43,6 @@ from merchants.perks.errors import (
     EvidenceInvalid,
     ReportWindowClosed,
     StayNotStarted,
-)
-from merchants.perks import claims, selectors
-from merchants.perks.api.serializers import (
-    BookingOutputSerializer,
-    CitizenClaimOutputSerializer,
-    ClaimDisputeInputSerializer,
-    ClaimDisputeOutputSerializer,
-    ClaimEvidenceOutputSerializer,
 )
 from merchants.perks.models import BookingOutcome, Claim, ClaimEvidence
 from wallet.api.citizen import CitizenListView, request_citizen

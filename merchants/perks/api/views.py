@@ -16,8 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.idempotency import idempotent
 from common.domain import InvalidRequest
+from common.idempotency import idempotent
 from common.schema import raises
 from common.views import list_schema
 from merchants import selectors as merchants_selectors
@@ -32,16 +32,6 @@ from merchants.errors import (
     ConsentScopeMismatch,
     NotFound,
 )
-from merchants.perks.errors import (
-    BookingNotConfirmed,
-    CheckInTooFar,
-    DecisionExpired,
-    DecisionUsed,
-    PerkUnavailable,
-    StayTooLong,
-    TooEarlyToCheckIn,
-    TooLateToCheckIn,
-)
 from merchants.perks import selectors, services
 from merchants.perks.api.serializers import (
     BookingInputSerializer,
@@ -52,9 +42,19 @@ from merchants.perks.api.serializers import (
     DecisionOutputSerializer,
     EligibilityInputSerializer,
 )
+from merchants.perks.errors import (
+    BookingNotConfirmed,
+    CheckInTooFar,
+    DecisionExpired,
+    DecisionUsed,
+    PerkUnavailable,
+    StayTooLong,
+    TooEarlyToCheckIn,
+    TooLateToCheckIn,
+)
 from merchants.perks.models import Booking, Decision
-from wallet.api.citizen import CitizenListView, request_citizen
 from scoring.errors import AccountInactive, NoActiveScorecard
+from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.views import IDEMPOTENCY_PARAMETER
 from wallet.errors import InsufficientFunds
 from wallet.models import User

@@ -255,6 +255,9 @@ def _notes(status: int, view: Any, method: str, path: str) -> list[str]:
     return notes
 
 
+_GENERIC_DESCRIPTIONS = frozenset({*STATUS_MEANINGS.values(), PAGE_NOT_FOUND, "Error."})
+
+
 def problem_response(
     status: int, docs: Sequence[ErrorDoc], problem_ref: dict[str, str], notes: Iterable[str] = ()
 ) -> dict[str, Any]:
@@ -297,9 +300,15 @@ class DocumentedAutoSchema(AutoSchema):
         )
         responses = operation.setdefault("responses", {})
         for status, docs in errors.items():
-            responses[str(status)] = problem_response(
-                status, docs, problem_ref, _notes(status, self.view, self.method, self.path)
-            )
+            schema, notes = problem_ref, _notes(status, self.view, self.method, self.path)
+            # A view's own response for the status keeps its schema (a problem with more
+            # members, e.g. a limit's) and its description, if not a generic one.
+            declared = responses.get(str(status), {})
+            content = declared.get("content", {}).get(PROBLEM_CONTENT_TYPE, {})
+            schema = content.get("schema", schema)
+            if declared.get("description") not in {None, "", *_GENERIC_DESCRIPTIONS}:
+                notes = [declared["description"], *notes]
+            responses[str(status)] = problem_response(status, docs, schema, notes)
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 

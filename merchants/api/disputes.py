@@ -27,6 +27,7 @@ from merchants.api import docs
 from merchants.api.views import MerchantAPIView
 from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
+from scoring.api.docs import FURNISHER_ANSWER
 from scoring.errors import DisputeNotOpen
 from scoring.models import CreditEvent, Dispute, EventKind, RecordDisputeStatus
 from scoring.subjects import Subject, SubjectKind
@@ -120,7 +121,7 @@ class MerchantDisputeFilter(django_filters.FilterSet):
         summary="List disputes of the records you furnished",
         description=(
             "Disputes of the records this merchant furnished, newest first; `status` "
-            f"filters them (`open` ones await its answer). {docs.FURNISHER_ANSWER}"
+            f"filters them (`open` ones await its answer). {FURNISHER_ANSWER}"
         ),
         responses={200: MerchantDisputeOutputSerializer(many=True)},
     )
@@ -156,7 +157,7 @@ class MerchantDisputeVerifyView(_MerchantDisputeAnswerView):
         summary="Verify a disputed record",
         description=(
             "The record is right: it stands, with the merchant's note; the citizen may "
-            f"escalate to staff. {docs.FURNISHER_ANSWER}"
+            f"escalate to staff. {FURNISHER_ANSWER}"
         ),
         request=MerchantDisputeVerifyInputSerializer,
         responses={200: MerchantDisputeOutputSerializer},
@@ -183,7 +184,7 @@ class MerchantDisputeCorrectView(_MerchantDisputeAnswerView):
         summary="Correct a disputed record",
         description=(
             "The record is wrong: it is removed and the citizen's score recomputed. "
-            f"{docs.FURNISHER_ANSWER}"
+            f"{FURNISHER_ANSWER}"
         ),
         request=MerchantDisputeCorrectInputSerializer,
         responses={200: MerchantDisputeOutputSerializer},

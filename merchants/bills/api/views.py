@@ -17,9 +17,10 @@ from rest_framework.views import APIView
 from common.domain import InvalidRequest
 from common.idempotency import idempotent
 from common.schema import raises
-from merchants.api import docs
+from merchants.api.docs import BILLING_CONSENT_LIFETIME
 from merchants.api.views import MerchantAPIView
 from merchants.bills import selectors, services
+from merchants.bills.api import docs
 from merchants.bills.api.filters import BillFilter
 from merchants.bills.api.serializers import (
     BillInputSerializer,
@@ -60,7 +61,7 @@ class MerchantBillListView(MerchantAPIView, generics.ListAPIView):
         description=(
             "Issue a bill under the citizen's live `billing` consent, within the limits "
             "the citizen set on it (the largest single bill, the most in a calendar "
-            f"month). {docs.BILL_DUE} {docs.BILLING_CONSENT_LIFETIME}"
+            f"month). {docs.BILL_DUE} {BILLING_CONSENT_LIFETIME}"
         ),
         request=BillInputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],

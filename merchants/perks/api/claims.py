@@ -23,9 +23,9 @@ from common.fields import MinorUnitsField
 from common.idempotency import idempotent
 from common.schema import raises
 from common.views import list_schema
-from merchants.api import docs
 from merchants.api.views import MerchantAPIView
 from merchants.perks import claims, selectors
+from merchants.perks.api import docs
 from merchants.perks.api.serializers import (
     BookingOutputSerializer,
     CitizenClaimOutputSerializer,

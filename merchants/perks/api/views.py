@@ -33,6 +33,7 @@ from merchants.errors import (
     NotFound,
 )
 from merchants.perks import selectors, services
+from merchants.perks.api import docs as stay_docs
 from merchants.perks.api.serializers import (
     BookingInputSerializer,
     BookingOutputSerializer,
@@ -81,12 +82,12 @@ class EligibilityView(MerchantAPIView):
             "one-time code (the first time) or the `consent_id` it granted (later stays). "
             "The guest's facts are read (logged where the guest sees it) and the answer "
             "gives the reasons, never the score. "
-            f"{docs.CODE_LIFETIME} {docs.CONSENT_LIFETIME} {docs.DECISION_LIFETIME}"
+            f"{docs.CODE_LIFETIME} {docs.CONSENT_LIFETIME} {stay_docs.DECISION_LIFETIME}"
         ),
         request=EligibilityInputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={200: DecisionOutputSerializer},
-        examples=docs.ELIGIBILITY_EXAMPLES,
+        examples=stay_docs.ELIGIBILITY_EXAMPLES,
     )
     @raises(
         CodeInvalid,
@@ -136,13 +137,13 @@ class MerchantBookingListView(MerchantAPIView, generics.ListAPIView):
         description=(
             "Book a stay from an eligibility decision, within the perk's bounds (how far "
             "ahead, how many nights): the waived part of the deposit needs no money, the "
-            f"rest is held on the guest's wallet. {docs.DECISION_LIFETIME} "
-            f"{docs.HOLD_LIFETIME} {docs.CLAIM_WINDOW}"
+            f"rest is held on the guest's wallet. {stay_docs.DECISION_LIFETIME} "
+            f"{stay_docs.HOLD_LIFETIME} {stay_docs.CLAIM_WINDOW}"
         ),
         request=BookingInputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={201: BookingOutputSerializer},
-        examples=docs.BOOKING_CREATE_EXAMPLES,
+        examples=stay_docs.BOOKING_CREATE_EXAMPLES,
     )
     @raises(
         InvalidRequest,
@@ -189,7 +190,7 @@ class MerchantBookingCheckInView(MerchantAPIView):
         description=(
             "Check the guest in: from two days before check-in until check-out. The "
             "deposit's hold is placed now if it was not yet (422 `insufficient_funds`, "
-            f"nothing changes); the stay has started from then on. {docs.HOLD_LIFETIME}"
+            f"nothing changes); the stay has started from then on. {stay_docs.HOLD_LIFETIME}"
         ),
         request=None,
         parameters=[IDEMPOTENCY_PARAMETER],

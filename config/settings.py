@@ -683,6 +683,34 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
 # Owners and managers sign in to /merchant/ with a password and a TOTP code (enrolled
 # in the console on first sign-in). On by default in production; the demo may turn it on.
 CONSOLE_OTP_REQUIRED = env.bool("CONSOLE_OTP_REQUIRED", default=not DEBUG)
+# The API reference's sections, in this order: the merchant API first (what a hotel's or a
+# biller's developer builds from), then the citizen's app. Every tag an operation uses is
+# listed here (tests/common/test_schema_docs.py).
+SPECTACULAR_SETTINGS["TAGS"] = [
+    {
+        "name": "merchant",
+        "description": (
+            "For a merchant's own systems (a hotel's booking system, a biller's). "
+            "Authenticate with `Authorization: Bearer <API key>`; a key answers only for its "
+            "merchant, and another merchant's object is a 404. Writes that move money or "
+            "grant consent take an `Idempotency-Key`. Every error is problem details with a "
+            "stable `code`; each operation lists the codes it can answer, with an example "
+            "of each. The lifetimes (a code, a consent, a decision, a hold, the claim "
+            "window, the guest's and the merchant's time to answer) are stated on the "
+            "operations they govern."
+        ),
+    },
+    {"name": "auth", "description": "The citizen's app: accounts, sessions and tokens."},
+    {"name": "me", "description": "The citizen's profile, identity, devices, closing."},
+    {"name": "wallet", "description": "The citizen's wallet: balance, ledger, money in and out."},
+    {"name": "score", "description": "The citizen's score, records, disputes and access log."},
+    {"name": "consents", "description": "The citizen's codes for merchants, and consents."},
+    {"name": "perks", "description": "The perks on offer and where the citizen stands."},
+    {"name": "bookings", "description": "The citizen's stays, decisions and claims."},
+    {"name": "bills", "description": "The citizen's bills."},
+    {"name": "export", "description": "Everything held about the citizen, for download."},
+    {"name": "payments", "description": "Payment providers' notifications (not for clients)."},
+]
 # --- end of the merchant console and webhooks ---
 # --- Metrics -------------------------------------------------------------------------
 # /metrics (Prometheus text format) answers only a scraper sending

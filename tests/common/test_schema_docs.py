@@ -24,7 +24,7 @@ from django.conf import settings
 from django.urls import path
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.utils import extend_schema
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -440,7 +440,7 @@ def test_every_merchant_request_with_a_body_carries_an_example(generated):
         elif path_.startswith(MERCHANT_PREFIX) and request_schema:
             without.append((method.upper(), path_))
     assert without == []
-    assert MAIN_REQUESTS <= with_examples
+    assert with_examples >= MAIN_REQUESTS
 
 
 def test_every_request_example_is_valid_against_its_schema(generated):

@@ -100,6 +100,14 @@ def error_response_problems(operation: dict[str, Any]) -> list[str]:
     return problems
 
 
+def listed(problems: Any) -> str:
+    """A failure's message: one line per operation, what it lacks and how to fix it
+    (see ``common.schema``: ``summary=`` and ``description=`` in ``extend_schema``, the
+    errors in ``@raises(...)``)."""
+    items = problems.items() if isinstance(problems, dict) else enumerate(problems)
+    return "\n" + "\n".join(f"{key}: {value}" for key, value in items)
+
+
 def documented_codes(operation: dict[str, Any], status: int) -> set[str]:
     response = operation["responses"].get(str(status), {})
     return set(response.get("content", {}).get(PROBLEM_CONTENT_TYPE, {}).get("examples", {}))
@@ -120,7 +128,7 @@ def test_every_operation_has_a_summary_and_a_description(generated):
         for path_, method, operation in operations(schema)
         if (found := summary_problems(operation))
     }
-    assert problems == {}
+    assert problems == {}, listed(problems)
 
 
 def test_no_two_operations_share_a_description(generated):
@@ -132,7 +140,7 @@ def test_no_two_operations_share_a_description(generated):
         if description in seen:
             shared.append((seen[description], f"{method.upper()} {path_}"))
         seen.setdefault(description, f"{method.upper()} {path_}")
-    assert shared == []
+    assert shared == [], listed(shared)
 
 
 # --- Errors -----------------------------------------------------------------------------
@@ -145,7 +153,7 @@ def test_every_error_response_names_each_code_it_carries(generated):
         for path_, method, operation in operations(schema)
         if (found := error_response_problems(operation))
     }
-    assert problems == {}
+    assert problems == {}, listed(problems)
 
 
 def test_every_error_a_view_declares_is_documented_under_its_status(generated):
@@ -159,7 +167,7 @@ def test_every_error_a_view_declares_is_documented_under_its_status(generated):
             doc = error_doc(error)
             if doc.code not in documented_codes(operation, doc.status):
                 missing.append((method.upper(), path_, doc.status, doc.code))
-    assert missing == []
+    assert missing == [], listed(missing)
     assert declaring > 100
 
 
@@ -262,7 +270,8 @@ def test_every_domain_error_a_client_can_meet_is_declared_by_some_operation(gene
         for klass in _subclasses(DomainError) | {DomainError}
         if not klass.__module__.startswith("tests")
     }
-    assert errors - declared - NOT_ANSWERED_BY_THE_API == set()
+    undeclared = sorted(errors - declared - NOT_ANSWERED_BY_THE_API)
+    assert undeclared == [], "declare each on the operations that answer it:" + listed(undeclared)
     assert NOT_ANSWERED_BY_THE_API - errors == set()  # no stale entry
     assert NOT_ANSWERED_BY_THE_API & declared == set()
 
@@ -318,7 +327,7 @@ def test_the_merchant_section_comes_first_and_holds_the_merchant_api(generated):
             misplaced.append((method, path_, tags, "tag not in SPECTACULAR_SETTINGS['TAGS']"))
         if path_.startswith(MERCHANT_PREFIX) != (tags == ["merchant"]):
             misplaced.append((method, path_, tags))
-    assert misplaced == []
+    assert misplaced == [], listed(misplaced)
 
 
 # --- Lifetimes --------------------------------------------------------------------------
@@ -378,7 +387,7 @@ def test_the_lifetimes_are_stated_on_the_operations_they_govern(generated):
             missing = [p for p in phrases if p not in operation["description"]]
             if missing:
                 unstated.append((method.upper(), path_, missing))
-    assert unstated == []
+    assert unstated == [], listed(unstated)
 
 
 def test_the_lifetimes_say_what_the_rules_are():
@@ -439,7 +448,7 @@ def test_every_merchant_request_with_a_body_carries_an_example(generated):
             with_examples.add(operation["operationId"])
         elif path_.startswith(MERCHANT_PREFIX) and request_schema:
             without.append((method.upper(), path_))
-    assert without == []
+    assert without == [], "add examples=[OpenApiExample(...)]:" + listed(without)
     assert with_examples >= MAIN_REQUESTS
 
 
@@ -459,7 +468,7 @@ def test_every_request_example_is_valid_against_its_schema(generated):
             checked += 1
             if errors:
                 invalid.append((method.upper(), path_, name, errors))
-    assert invalid == []
+    assert invalid == [], listed(invalid)
     assert checked >= 10
 
 

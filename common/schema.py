@@ -248,10 +248,22 @@ def operation_errors(
     return {status: list(codes.values()) for status, codes in sorted(docs.items())}
 
 
+def _required_scope(view: Any) -> str | None:
+    """The API key scope a merchant operation needs (its view's ``required_scope``), if
+    it names one without a caller (a property that depends on the merchant does not)."""
+    try:
+        scope = getattr(view, "required_scope", None)
+    except Exception:  # a property that needs the caller, absent from the schema
+        return None
+    return str(scope) if isinstance(scope, str) else None
+
+
 def _notes(status: int, view: Any, method: str, path: str) -> list[str]:
     notes = []
     if status == 404 and _is_paginated_list(view, method):
         notes.append(PAGE_NOT_FOUND)
+    if status == 403 and (scope := _required_scope(view)) is not None:
+        notes.append(f"The API key needs the `{scope}` scope.")
     return notes
 
 

@@ -83,7 +83,7 @@ class ScoreSimulateView(APIView):
         request=SimulateInputSerializer,
         responses={200: SimulationOutputSerializer},
     )
-    @raises(NoActiveScorecard)
+    @raises(AccountInactive, NoActiveScorecard)
     def post(self, request: Request) -> Response:
         data = SimulateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

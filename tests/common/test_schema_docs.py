@@ -33,12 +33,15 @@ from common.domain import DomainError
 from common.errors import PROBLEM_CONTENT_TYPE
 from common.schema import declared_errors, error_doc, problem_responses, raises
 from merchants.bills.services import BILL_DUE_MIN
-from merchants.perks.errors import DecisionExpired
+from merchants.perks.errors import CheckInTooFar, DecisionExpired
 from merchants.perks.models import HOLD_LEAD_DAYS, Perk
 from merchants.perks.services import DECISION_TTL
 from merchants.services import CODE_TTL, CONSENT_TTL
+from scoring.errors import DisputeNotEscalatable
 from scoring.models import DISPUTE_RESPONSE_PERIOD
+from tests.common.raised import handler_raises
 from tests.common.test_domain_errors import ERROR_MODULES
+from wallet.errors import InsufficientFunds
 
 METHODS = ("get", "put", "post", "patch", "delete")
 MERCHANT_PREFIX = "/api/v1/merchant/"
@@ -274,6 +277,52 @@ def test_every_domain_error_a_client_can_meet_is_declared_by_some_operation(gene
     assert undeclared == [], "declare each on the operations that answer it:" + listed(undeclared)
     assert NOT_ANSWERED_BY_THE_API - errors == set()  # no stale entry
     assert NOT_ANSWERED_BY_THE_API & declared == set()
+
+
+# What a client cannot meet although the source raises it on the way, each with why.
+NOT_MET_THROUGH_THE_API = {
+    # Amounts are validated by the input serializers (MinorUnitsField) before a service
+    # sees them; the provider is the deployment's configuration, checked at start-up.
+    "wallet.errors.InvalidAmount",
+    "wallet.payments.providers.UnknownProvider",
+    # A booking row built for the demo's bulk history checks its own consistency.
+    ("POST", "/api/v1/merchant/bookings", "merchants.perks.errors.StayNotStarted"),
+    # A claim's charge takes at most the available balance (wallet.services.claim_charge),
+    # never more; the transfer's own check is for other callers.
+    ("POST", "/api/v1/me/claims/{id}/accept", "wallet.errors.InsufficientFunds"),
+    ("POST", "/api/v1/me/claims/{id}/dispute", "wallet.errors.InsufficientFunds"),
+}
+
+
+def test_every_error_an_operation_can_raise_is_documented(generated):
+    """What each handler's code (and what it calls) raises is documented under its
+    status: a service that learns a new refusal makes its operations' schema incomplete
+    until the view declares it."""
+    schema, endpoints = generated
+    undocumented = []
+    for path_, method, view in endpoints:
+        operation = schema["paths"][path_][method]
+        for error in handler_raises(view, method):
+            name = f"{error.__module__}.{error.__qualname__}"
+            if name in NOT_ANSWERED_BY_THE_API | NOT_MET_THROUGH_THE_API:
+                continue
+            if (method.upper(), path_, name) in NOT_MET_THROUGH_THE_API:
+                continue
+            doc = error_doc(error)
+            if doc.code not in documented_codes(operation, doc.status):
+                undocumented.append((method.upper(), path_, name))
+    assert undocumented == [], "declare each with @raises(...) on the handler:" + listed(
+        undocumented
+    )
+
+
+def test_the_source_reading_finds_what_a_handler_raises(generated):
+    _, endpoints = generated
+    views = {(path_, method): view for path_, method, view in endpoints}
+    book = handler_raises(views[("/api/v1/merchant/bookings", "post")], "post")
+    assert {DecisionExpired, InsufficientFunds, CheckInTooFar} <= book
+    escalate = handler_raises(views[("/api/v1/me/disputes/{id}/escalate", "post")], "post")
+    assert DisputeNotEscalatable in escalate  # passed as a refusal, raised later
 
 
 # --- The checks fail where they should (negative controls) -------------------------------

@@ -1,6 +1,7 @@
 """Citizen accounts and wallet endpoints. Thin: validate, call a service or selector,
 serialize."""
 
+from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.db.models import QuerySet
 from django.middleware.csrf import get_token
@@ -142,8 +143,8 @@ class TokenView(AuthThrottledView):
         operation_id="auth_token",
         summary="Sign in (app token)",
         description="Sign in a native client: a token to send as `Authorization: Token "
-        "<token>`, valid for a fixed time from now however often it is used. Failed "
-        "attempts lock the account like a web login.",
+        f"<token>`, valid for {settings.AUTH_TOKEN_TTL_DAYS} days from now however often it "
+        "is used. Failed attempts lock the account like a web login.",
         request=CredentialsInputSerializer,
         responses={200: TokenOutputSerializer},
     )

@@ -413,6 +413,9 @@ LIFETIMES: list[tuple[set[str], str, list[str]]] = [
     ({"post"}, r"^/api/v1/me/claims/\{\w+\}/(accept|dispute)$", [GUEST]),
     ({"get", "post"}, r"^/api/v1/me/disputes$", [FURNISHER]),
     ({"post"}, r"^/api/v1/me/bills/\{\w+\}/pay$", [BILL_DUE]),
+    ({"post"}, r"^/api/v1/auth/token$", [f"{settings.AUTH_TOKEN_TTL_DAYS} days"]),
+    ({"post"}, r"^/api/v1/me/top-ups$", [_minutes(settings.PAYMENTS_TOP_UP_EXPIRES_AFTER)]),
+    ({"post"}, r"^/api/v1/me/phone$", [f"{settings.PHONE_CODE_TTL_MINUTES} minutes"]),
 ]
 
 

@@ -342,7 +342,7 @@ def problem_responses(
     }
 
 
-def document_input_refusals(
+def responses_in_status_order(
     result: dict[str, Any], generator: Any, request: Any, public: bool
 ) -> dict[str, Any]:
     """drf-spectacular post-processing hook: each operation's responses in status order

@@ -673,10 +673,11 @@ JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 UPLOAD_MAX_REQUEST_BYTES = env.int("UPLOAD_MAX_REQUEST_BYTES", default=12 * 1024 * 1024)
 # The schema documents these refusals (413, and 400/415 where a body is read) on every
-# operation; the enum hook is drf-spectacular's default.
+# operation (common.schema.DocumentedAutoSchema); the enum hook is drf-spectacular's
+# default, the other lists each operation's responses in status order.
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
-    "common.schema.document_input_refusals",
+    "common.schema.responses_in_status_order",
 ]
 
 # --- The merchant console and webhooks (issue 19) ---

@@ -1,5 +1,5 @@
 """What the API reference says about time and shows as examples, by layer: this module
-the merchants core's (codes, consents, webhook endpoints); ``merchants.perks.api.docs``
+the merchants core's (codes, consents, disputes' answers); ``merchants.perks.api.docs``
 stays (decision, hold, claim window, the guest's answer); ``merchants.bills.api.docs``
 bills; ``scoring.api.docs`` the furnisher's answer to a dispute.
 
@@ -39,20 +39,6 @@ CONSENT_REDEEM_EXAMPLES = [
         description="Eight characters as the app shows them; spaces, dashes and case do "
         "not matter.",
         value={"code": "7KQ4-XM2P"},
-        request_only=True,
-    )
-]
-
-# For the webhook endpoints being added beside these.
-WEBHOOK_ENDPOINT_CREATE_EXAMPLES = [
-    OpenApiExample(
-        "Subscribe",
-        summary="Register an endpoint for the booking and claim events",
-        value={
-            "url": "https://pms.example-hotel.com/hooks/opensesame",
-            "events": ["booking.cancelled", "claim.disputed", "claim.paid"],
-            "description": "Front office system",
-        },
         request_only=True,
     )
 ]

@@ -533,3 +533,54 @@ def test_the_bills_lists_are_paid_open_and_overdue(
     assert sections[1] < page.index("Open one") < sections[2]
     assert sections[2] < page.index("Paid one")
     assert "30.00 CNY" in page[sections[0] : sections[1]]
+
+
+# --- Languages ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "message"),
+    [
+        ("es", "El cliente permite facturas de como máximo 500,00 CNY con este consentimiento."),
+        ("zh-CN", "根据此授权，客户允许的单张账单最高为 500.00 CNY。"),  # noqa: RUF001
+    ],
+)
+def test_a_refused_bill_reads_in_the_pages_language(
+    as_clerk: Client, payer: Any, accept: str, message: str
+) -> None:
+    response = as_clerk.post(
+        "/merchant/bills/", bill_body(payer, amount="600"), HTTP_ACCEPT_LANGUAGE=accept
+    )
+    assert response.status_code == 400
+    assert message in text(response)
+    assert Bill.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("accept", "words"),
+    [
+        ("es", ["Esperando su respuesta", "Quedan 30 días para responder"]),
+        ("zh-CN", ["等待您的答复", "还剩 30 天可以答复"]),
+    ],
+)
+def test_a_dispute_reads_in_the_pages_language(
+    as_manager: Client, hotel: Merchant, citizen: User, accept: str, words: list[str]
+) -> None:
+    dispute = disputed_record(hotel, citizen)
+    page = text(as_manager.get(f"/merchant/disputes/{dispute.pk}/", HTTP_ACCEPT_LANGUAGE=accept))
+    assert [word in page for word in words] == [True, True]
+
+
+def test_every_state_has_words_on_the_pages() -> None:
+    from merchants.bills.models import BillStatus
+    from merchants.console import office_labels
+    from merchants.perks.models import BookingOutcome, BookingStatus, ClaimStatus
+    from scoring.models import EventKind
+
+    assert set(office_labels.BOOKING_STATUS) == set(BookingStatus.values)
+    assert set(office_labels.BOOKING_OUTCOME) == set(BookingOutcome.values)
+    assert set(office_labels.CLAIM_STATUS) == set(ClaimStatus.values)
+    assert set(office_labels.CLAIM_STATUS_HELP) == set(ClaimStatus.values)
+    assert set(office_labels.DISPUTE_STATUS) == set(RecordDisputeStatus.values)
+    assert set(office_labels.EVENT_KIND) == set(EventKind.values)
+    assert set(office_labels.BILL_STATUS) == set(BillStatus.values)

@@ -20,7 +20,6 @@ from django.utils import timezone
 from merchants.bills.models import Bill, BillStatus, overdue_due_before, overdue_on
 from merchants.errors import NotFound
 from merchants.models import Consent, ConsentScope, Merchant, MerchantCategory
-from merchants.perks import selectors as perks_selectors
 from merchants.perks.models import Booking, BookingOutcome, BookingStatus, Claim, ClaimEvidence
 from scoring import selectors as scoring_selectors
 from scoring.models import Dispute
@@ -89,11 +88,12 @@ def claim_of(*, merchant: Merchant, claim_id: Any) -> Claim:
     return claim
 
 
-def claim_evidence_of(*, merchant: Merchant, claim_id: Any, evidence_id: Any) -> ClaimEvidence:
-    """A file of the merchant's claim (``NotFound`` for anyone else's)."""
-    return perks_selectors.claim_evidence_for_merchant(
-        merchant=merchant, claim_id=claim_id, evidence_id=evidence_id
-    )
+def claim_evidence_of(*, merchant: Merchant, evidence_id: Any) -> ClaimEvidence:
+    """A file of one of the merchant's claims (``NotFound`` for anyone else's)."""
+    evidence = ClaimEvidence.objects.filter(pk=evidence_id, claim__merchant=merchant).first()
+    if evidence is None:
+        raise NotFound("No such evidence.")
+    return evidence
 
 
 # --- Disputes of the records the merchant furnished --------------------------------------
@@ -398,3 +398,8 @@ def bills_lists(*, merchant: Merchant, today: date | None = None, limit: int = 2
         overdue_count=counts["overdue"],
         paid_count=counts["paid"],
     )
+
+
+def bill_of(*, merchant: Merchant, bill_id: Any) -> Bill | None:
+    """One of the merchant's bills, or None (anyone else's, or no such bill)."""
+    return Bill.objects.filter(merchant=merchant, pk=bill_id).first() if _is_uuid(bill_id) else None

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -22,7 +21,7 @@ from merchants.console.forms.office import BillForm
 from merchants.console.selectors import office as selectors
 from merchants.console.services import office as services
 from merchants.console.templatetags.office import money
-from merchants.console.views.office_common import billers_only
+from merchants.console.views.office_common import member_of
 from merchants.errors import ConsentExpired, ConsentRevoked, ConsentScopeMismatch, NotFound
 
 
@@ -56,10 +55,10 @@ def bill_refusal_to_form(form: BillForm, error: DomainError) -> None:
         form.add_error(None, _("The bill was refused (%(code)s).") % {"code": error.code})
 
 
-@require_http_methods(["GET", "POST"])
 @console_view(BILLING)
+@require_http_methods(["GET", "POST"])
 def bills(request: HttpRequest) -> HttpResponse:
-    member = billers_only(request)
+    member = member_of(request)
     consents = selectors.billing_consents_live(merchant=member.merchant)
     status = 200
     if request.method == "POST":
@@ -67,7 +66,7 @@ def bills(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.bill_issue(
+                bill = services.bill_issue(
                     member=member,
                     consent_id=data["consent"],
                     amount=data["amount"],
@@ -77,17 +76,22 @@ def bills(request: HttpRequest) -> HttpResponse:
             except DomainError as error:
                 bill_refusal_to_form(form, error)
             else:
-                messages.success(
-                    request,
-                    _("Bill of %(amount)s issued, due on %(date)s.")
-                    % {"amount": money(data["amount"]), "date": data["due_date"].isoformat()},
-                )
-                return redirect("console:bills")
+                return redirect(f"{reverse('console:bills')}?issued={bill.pk}")
         status = 400
     else:
         form = BillForm(consents=consents)
     lists = selectors.bills_lists(merchant=member.merchant)
-    context: dict[str, Any] = {"form": form, "lists": lists, "has_consents": bool(consents)}
+    issued = (
+        selectors.bill_of(merchant=member.merchant, bill_id=request.GET["issued"])
+        if request.method == "GET" and "issued" in request.GET
+        else None
+    )
+    context: dict[str, Any] = {
+        "form": form,
+        "lists": lists,
+        "has_consents": bool(consents),
+        "issued": issued,
+    }
     return render(request, "console/office/bills.html", context, status=status)
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, cast
 
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from merchants.console import charts
@@ -30,7 +30,6 @@ from merchants.console.views.office_common import (
     member_of,
     page_of,
     query_without_page,
-    stays_only,
 )
 from merchants.errors import NotFound
 from merchants.perks.api.claims import evidence_download
@@ -41,10 +40,10 @@ from scoring.models import RecordDisputeStatus
 # --- Bookings ----------------------------------------------------------------------------
 
 
-@require_GET
 @console_view(MANAGE)
+@require_GET
 def bookings(request: HttpRequest) -> HttpResponse:
-    member = stays_only(request)
+    member = member_of(request)
     form = BookingFilterForm(request.GET)
     context: dict[str, Any] = {"form": form, "query": query_without_page(request)}
     status = 200
@@ -65,10 +64,10 @@ def bookings(request: HttpRequest) -> HttpResponse:
 # --- Claims ------------------------------------------------------------------------------
 
 
-@require_GET
 @console_view(MANAGE)
+@require_GET
 def claims(request: HttpRequest) -> HttpResponse:
-    member = stays_only(request)
+    member = member_of(request)
     form = ClaimFilterForm(request.GET)
     context: dict[str, Any] = {"form": form, "query": query_without_page(request)}
     if not form.is_valid():
@@ -79,10 +78,10 @@ def claims(request: HttpRequest) -> HttpResponse:
     return render(request, "console/office/claims.html", context)
 
 
-@require_GET
 @console_view(MANAGE)
+@require_GET
 def claim(request: HttpRequest, pk: Any) -> HttpResponse:
-    member = stays_only(request)
+    member = member_of(request)
     try:
         found = selectors.claim_of(merchant=member.merchant, claim_id=pk)
     except NotFound as error:
@@ -102,14 +101,12 @@ def claim(request: HttpRequest, pk: Any) -> HttpResponse:
     )
 
 
-@require_GET
 @console_view(MANAGE)
-def claim_evidence(request: HttpRequest, pk: Any, evidence_id: Any) -> HttpResponse:
-    member = stays_only(request)
+@require_GET
+def claim_evidence(request: HttpRequest, pk: Any) -> HttpResponse:
+    member = member_of(request)
     try:
-        evidence = selectors.claim_evidence_of(
-            merchant=member.merchant, claim_id=pk, evidence_id=evidence_id
-        )
+        evidence = selectors.claim_evidence_of(merchant=member.merchant, evidence_id=pk)
     except NotFound as error:
         raise Http404(str(error)) from error
     # A streamed file: console_view's signature names HttpResponse, which it only passes on.
@@ -119,8 +116,8 @@ def claim_evidence(request: HttpRequest, pk: Any, evidence_id: Any) -> HttpRespo
 # --- Disputes ----------------------------------------------------------------------------
 
 
-@require_GET
 @console_view(MANAGE)
+@require_GET
 def disputes(request: HttpRequest) -> HttpResponse:
     member = member_of(request)
     form = DisputeFilterForm(request.GET)
@@ -145,8 +142,15 @@ def disputes(request: HttpRequest) -> HttpResponse:
     return render(request, "console/office/disputes.html", context)
 
 
-@require_http_methods(["GET", "POST"])
+# What the page says after an answer (the answer's redirect names it).
+DONE = {
+    "verify": gettext_lazy("You verified the record: it stands."),
+    "correct": gettext_lazy("You corrected the record: it is removed."),
+}
+
+
 @console_view(MANAGE)
+@require_http_methods(["GET", "POST"])
 def dispute(request: HttpRequest, pk: Any) -> HttpResponse:
     member = member_of(request)
     try:
@@ -166,16 +170,14 @@ def dispute(request: HttpRequest, pk: Any) -> HttpResponse:
                     services.dispute_verify(
                         member=member, dispute_id=found.pk, note=verify_form.cleaned_data["note"]
                     )
-                    messages.success(request, _("You verified the record: it stands."))
-                    return redirect("console:dispute", pk=found.pk)
+                    return redirect(f"{reverse('console:dispute', args=[found.pk])}?done=verify")
             elif answer == "correct":
                 correct_form = DisputeCorrectForm(request.POST, prefix="correct")
                 if correct_form.is_valid():
                     services.dispute_correct(
                         member=member, dispute_id=found.pk, note=correct_form.cleaned_data["note"]
                     )
-                    messages.success(request, _("You corrected the record: it is removed."))
-                    return redirect("console:dispute", pk=found.pk)
+                    return redirect(f"{reverse('console:dispute', args=[found.pk])}?done=correct")
             else:
                 refusal = _("Choose an answer: verify or correct.")
         except DisputeNotOpen:
@@ -198,6 +200,7 @@ def dispute(request: HttpRequest, pk: Any) -> HttpResponse:
             "verify_form": verify_form,
             "correct_form": correct_form,
             "refusal": refusal,
+            "done": DONE.get(request.GET.get("done", "")) if request.method == "GET" else None,
         },
         status=status,
     )
@@ -206,8 +209,8 @@ def dispute(request: HttpRequest, pk: Any) -> HttpResponse:
 # --- The month's report ------------------------------------------------------------------
 
 
-@require_GET
 @console_view(MANAGE)
+@require_GET
 def report(request: HttpRequest) -> HttpResponse:
     member = member_of(request)
     form = MonthForm(request.GET)
@@ -238,7 +241,7 @@ urlpatterns: list[URLPattern] = [
     path("bookings/", bookings, name="bookings"),
     path("claims/", claims, name="claims"),
     path("claims/<uuid:pk>/", claim, name="claim"),
-    path("claims/<uuid:pk>/evidence/<uuid:evidence_id>/", claim_evidence, name="claim_evidence"),
+    path("claims/evidence/<uuid:pk>/", claim_evidence, name="claim_evidence"),
     path("disputes/", disputes, name="disputes"),
     path("disputes/<uuid:pk>/", dispute, name="dispute"),
     path("report/", report, name="report"),

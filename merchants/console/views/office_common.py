@@ -1,37 +1,23 @@
-"""What the manager's and billing clerk's views share: the merchant's category gate and
-paging."""
+"""What the manager's and billing clerk's views share: the member, and paging.
+
+The pages of one kind of merchant (bookings and claims for hotels and rentals, bills for
+billers) open for the others too, empty: the navigation does not offer them, and the
+access matrix stays one of roles."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 
-from merchants.console.selectors.office import STAY_CATEGORIES
-from merchants.models import MerchantCategory, MerchantMember
+from merchants.models import MerchantMember
 
 PAGE_SIZE = 25
 
 
 def member_of(request: HttpRequest) -> MerchantMember:
     member: MerchantMember = request.member  # type: ignore[attr-defined]
-    return member
-
-
-def stays_only(request: HttpRequest) -> MerchantMember:
-    """The member, if their merchant takes stays (hotels, rentals); a page that does not
-    exist for a biller is a 404."""
-    member = member_of(request)
-    if member.merchant.category not in STAY_CATEGORIES:
-        raise Http404("A page of hotels and rentals.")
-    return member
-
-
-def billers_only(request: HttpRequest) -> MerchantMember:
-    member = member_of(request)
-    if member.merchant.category != MerchantCategory.BILLER:
-        raise Http404("A page of billers.")
     return member
 
 

@@ -603,3 +603,50 @@ def test_the_charts_numbers_are_not_localised(as_manager: Client) -> None:
     assert "Decisiones por día" in svg
     assert re.search(r'y1="\d+,\d', svg) is None
     assert re.search(r'y1="\d+\.\d+"', svg) is not None
+
+
+# --- Lists cost the same whatever they hold ----------------------------------------------
+
+
+def _queries(client: Client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_managers_lists_cost_the_same_for_one_row_or_three(
+    as_manager: Client, hotel: Merchant, guest: User
+) -> None:
+    urls = ["/merchant/bookings/", "/merchant/claims/", "/merchant/disputes/"]
+    claim = damage(hotel, stay(hotel, guest, "HB-1"), [(1_000, "Lamp")])
+    claims_services.claim_evidence_add(
+        merchant=hotel, claim_id=claim.pk, upload=SimpleUploadedFile("a.png", PNG)
+    )
+    disputed_record(hotel, guest)
+    one = [_queries(as_manager, url) for url in urls]
+    for reference in ("HB-2", "HB-3"):
+        damage(hotel, stay(hotel, guest, reference), [(1_000, "Lamp"), (500, "Cup")])
+        disputed_record(hotel, guest)
+    assert [_queries(as_manager, url) for url in urls] == one
+
+
+def test_the_bills_page_costs_the_same_for_one_bill_or_three(
+    as_clerk: Client, biller: Merchant, payer: Any
+) -> None:
+    def issue() -> None:
+        bills_services.bill_issue(
+            merchant=biller,
+            consent_id=payer.pk,
+            amount=1_000,
+            due_date=timezone.localdate() + timedelta(days=10),
+            description="Water",
+        )
+
+    issue()
+    one = _queries(as_clerk, "/merchant/bills/")
+    issue()
+    issue()
+    assert _queries(as_clerk, "/merchant/bills/") == one

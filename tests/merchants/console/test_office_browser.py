@@ -112,6 +112,8 @@ def look(screenshots: Any, accessible: Any) -> Callable[..., None]:
 WORDS = {
     "en": {
         "disputes": "Disputes",
+        "reference": "Reference",
+        "filter": "Filter",
         "note": "What confirms the record",
         "verify": "Verify the record",
         "verified": "You verified the record: it stands.",
@@ -128,6 +130,8 @@ WORDS = {
     },
     "es": {
         "disputes": "Disputas",
+        "reference": "Referencia",
+        "filter": "Filtrar",
         "note": "Qué confirma el registro",
         "verify": "Verificar el registro",
         "verified": "Ha verificado el registro: se mantiene.",
@@ -206,6 +210,18 @@ def test_a_manager_answers_a_dispute(
             expect(shown.get_by_role("heading", level=1)).to_be_visible()
             look(shown, f"{name}-{device}" if pictures else None)
     assert Dispute.objects.get().status == RecordDisputeStatus.VERIFIED
+
+    # And the bookings filter answers in place (htmx), keeping the address
+    page = tablet.open("/merchant/bookings/")
+    expect(page.locator("#bookings-results")).to_contain_text("HB-1042")
+    page.evaluate("document.querySelector('h1').dataset.kept = 'yes'")  # gone on a reload
+    page.get_by_label(words["reference"]).fill("1043")
+    page.get_by_role("button", name=words["filter"]).click()
+    expect(page.locator("#bookings-results")).not_to_contain_text("HB-1042")
+    expect(page.locator("#bookings-results")).to_contain_text("HB-1043")
+    expect(page).to_have_url(re.compile(r"/merchant/bookings/\?reference=1043"))
+    expect(page.get_by_role("heading", level=1)).to_have_attribute("data-kept", "yes")
+    look(page)
 
 
 @pytest.mark.parametrize(("language", "locale"), [("en", "en-US"), ("es", "es-ES")])

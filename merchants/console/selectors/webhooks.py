@@ -37,8 +37,9 @@ def webhook_deliveries_of(
     type: str | None = None,
     status: str | None = None,
 ) -> QuerySet[WebhookDelivery]:
-    """The merchant's deliveries, newest first, each with its endpoint, its event and its
-    latest attempts (``recent_attempts``, newest first): a fixed number of queries."""
+    """The merchant's deliveries, newest first (of one relay, the latest event first),
+    each with its endpoint, its event and its latest attempts (``recent_attempts``,
+    newest first): a fixed number of queries."""
     deliveries = WebhookDelivery.objects.filter(endpoint__merchant=merchant)
     if endpoint_id is not None:
         deliveries = deliveries.filter(endpoint_id=endpoint_id)
@@ -55,7 +56,7 @@ def webhook_deliveries_of(
                 to_attr="recent_attempts",
             )
         )
-        .order_by("-created_at", "-pk")
+        .order_by("-created_at", "-event__occurred_at", "-pk")
     )
 
 

@@ -707,6 +707,15 @@ WEBHOOKS_RELAY_CHUNK = env.int("WEBHOOKS_RELAY_CHUNK", default=100)
 WEBHOOKS_RELAY_BUDGET_SECONDS = 20.0
 WEBHOOKS_SEND_LIMIT = env.int("WEBHOOKS_SEND_LIMIT", default=200)
 WEBHOOKS_SEND_BUDGET_SECONDS = 50.0
+# The webhooks API's choice sets, named in the OpenAPI schema.
+_WEBHOOK_ENUMS = SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]
+if isinstance(_WEBHOOK_ENUMS, dict):
+    _WEBHOOK_ENUMS.update(
+        {
+            "WebhookEventTypeEnum": "common.events.EventType",
+            "WebhookDeliveryStatusEnum": "merchants.console.models.DeliveryStatus",
+        }
+    )
 # --- end of the merchant console and webhooks ---
 # --- Metrics -------------------------------------------------------------------------
 # /metrics (Prometheus text format) answers only a scraper sending

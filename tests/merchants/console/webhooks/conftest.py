@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import transaction
+from django.utils import timezone
 
 from common.events import EventType, event_emit
 from common.models import OutboxEvent
@@ -46,6 +47,8 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[Received] = []
         self.replies: list[Reply] = []
+        # Called in the server's thread with each request, before it is answered.
+        self.on_request: Callable[[Received], None] | None = None
         self._lock = threading.Lock()
         receiver = self
 
@@ -53,14 +56,15 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
+                received = Received(
+                    path=self.path,
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                )
+                if receiver.on_request is not None:
+                    receiver.on_request(received)
                 with receiver._lock:
-                    receiver.requests.append(
-                        Received(
-                            path=self.path,
-                            headers={k.lower(): v for k, v in self.headers.items()},
-                            body=body,
-                        )
-                    )
+                    receiver.requests.append(received)
                     reply = receiver.replies.pop(0) if receiver.replies else Reply()
                 if reply.delay:
                     time.sleep(reply.delay)
@@ -128,6 +132,18 @@ def emit(
             type=type,
             merchant_id=merchant.pk,
             data={"object": "booking", "id": "b1", "reference": "R-1", **data},
+        )
+
+
+def emit_unkicked(merchant: Merchant, type: EventType = EventType.BOOKING_CANCELLED) -> OutboxEvent:
+    """An event committed whose after-commit kick never ran (as after a crash between
+    the two): in a transactional test :func:`emit` would relay and deliver at once."""
+    with transaction.atomic():
+        return OutboxEvent.objects.create(
+            type=type,
+            merchant_id=merchant.pk,
+            data={"object": "booking", "id": "b1", "reference": "R-1"},
+            occurred_at=timezone.now(),
         )
 
 

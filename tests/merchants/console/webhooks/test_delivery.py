@@ -14,6 +14,7 @@ from standardwebhooks import Webhook
 
 from common.events import EventType
 from common.models import OutboxEvent
+from merchants.console import transport
 from merchants.console.models import (
     DeliveryStatus,
     EndpointDisabledReason,
@@ -306,3 +307,40 @@ def test_a_deleted_endpoint_fails_its_pending_deliveries_and_a_resend_is_refused
     assert (delivery.status, delivery.next_attempt_at) == (DeliveryStatus.FAILED, None)
     assert webhooks.webhook_deliveries_send() == 0
     assert receiver.requests == []
+
+
+def test_a_sender_that_lost_its_lease_logs_its_attempt_but_decides_nothing(hotel, receiver, clock):
+    # Given a delivery claimed by a sender that then stalls (here: the steps by hand)
+    endpoint_make(hotel, receiver.url())
+    emit(hotel)
+    webhooks.webhook_events_relay()
+    stalled = webhooks._claim(delivery_id=None)
+    assert stalled is not None
+    # While its lease runs no one else may take it
+    clock.move(timedelta(seconds=119))
+    assert webhooks._claim(delivery_id=None) is None
+    assert webhooks.webhook_deliveries_send() == 0
+    # When the lease has run out, another sender takes it and delivers it
+    clock.move(timedelta(seconds=2))
+    assert webhooks.webhook_deliveries_send() == 1
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SUCCEEDED, 1)
+    # Then the stalled sender's late failure is logged, and changes nothing else
+    webhooks._record(
+        stalled,
+        transport.Answer(
+            status_code=None, excerpt="", error="timed out after 5 s", duration_ms=5000
+        ),
+        attempted_at=T0,
+    )
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == (
+        DeliveryStatus.SUCCEEDED,
+        2,
+        None,
+    )
+    assert sorted(WebhookAttempt.objects.values_list("error", flat=True)) == [
+        "",
+        "timed out after 5 s",
+    ]
+    assert WebhookEndpoint.objects.get().failing_since is None

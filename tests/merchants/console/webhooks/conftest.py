@@ -107,7 +107,7 @@ def receiver() -> Iterator[Receiver]:
 class Clock:
     """The pinned clock: ``clock.move(timedelta)`` moves it on (it does not tick)."""
 
-    def __init__(self, traveller: time_machine.Coordinates) -> None:
+    def __init__(self, traveller: time_machine.Traveller) -> None:
         self._traveller = traveller
 
     def move(self, delta: timedelta) -> None:

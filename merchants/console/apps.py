@@ -13,4 +13,4 @@ class ConsoleConfig(AppConfig):
         # Register the webhook tasks in every process, not only in workers (Celery's
         # autodiscovery runs at worker start): ``common.events`` kicks the relay by its
         # name (``common.kick.kick_by_name``), after the commit of a web request too.
-        from merchants.console import tasks  # noqa: F401
+        from merchants.console import checks, tasks  # noqa: F401  (checks register themselves)

@@ -13,8 +13,6 @@ def install_guard(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> N
     if schema_editor.connection.vendor != "postgresql":
         return
     quote = schema_editor.quote_name
-    # On a new database 0001 may run after merchants 0007 and have installed it already.
-    schema_editor.execute(f"DROP TRIGGER IF EXISTS {quote(TRIGGER)} ON {quote(TABLE)}", params=None)
     schema_editor.execute(
         f"CREATE TRIGGER {quote(TRIGGER)} BEFORE UPDATE OR DELETE ON {quote(TABLE)} "
         "FOR EACH ROW EXECUTE FUNCTION audit_trail_refuse_change()",

@@ -14,7 +14,7 @@ def install_guard(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> N
         return
     quote = schema_editor.quote_name
     schema_editor.execute(
-        f"CREATE TRIGGER {quote(TRIGGER)} BEFORE UPDATE OR DELETE ON {quote(TABLE)} "
+        f"CREATE OR REPLACE TRIGGER {quote(TRIGGER)} BEFORE UPDATE OR DELETE ON {quote(TABLE)} "
         "FOR EACH ROW EXECUTE FUNCTION audit_trail_refuse_change()",
         params=None,
     )

@@ -14,6 +14,7 @@ from standardwebhooks import Webhook
 
 from common.events import EventType
 from common.models import OutboxEvent
+from merchants import services as merchant_services
 from merchants.console import transport
 from merchants.console.models import (
     DeliveryStatus,
@@ -23,6 +24,8 @@ from merchants.console.models import (
     WebhookEndpoint,
 )
 from merchants.console.services import webhooks
+from merchants.perks import services as perks_services
+from tests.merchants.conftest import code_for
 from tests.merchants.console.webhooks.conftest import T0, Reply, emit, endpoint_make
 
 pytestmark = pytest.mark.django_db
@@ -344,3 +347,27 @@ def test_a_sender_that_lost_its_lease_logs_its_attempt_but_decides_nothing(hotel
         "timed out after 5 s",
     ]
     assert WebhookEndpoint.objects.get().failing_since is None
+
+
+def test_a_consent_revoked_through_its_service_reaches_the_hotel_signed(
+    hotel, citizen, receiver, clock, django_capture_on_commit_callbacks
+):
+    # Given the hotel's endpoint for revocations and a consent its guest gave it
+    _, secret = endpoint_make(hotel, receiver.url(), [EventType.CONSENT_REVOKED])
+    consent = merchant_services.consent_redeem(merchant=hotel, code=code_for(citizen))
+    # When the guest revokes it (the perks' service) and the commit's kick runs
+    with django_capture_on_commit_callbacks(execute=True):
+        perks_services.consent_revoke(citizen=citizen, consent=consent)
+    # Then the hotel's receiver got it, signed, with the event's exact data
+    [request] = receiver.requests
+    assert Webhook(secret).verify(request.body, request.headers) == {
+        "type": "consent.revoked",
+        "timestamp": "2031-03-10T12:00:00+00:00",
+        "data": {
+            "object": "consent",
+            "id": str(consent.pk),
+            "scope": "deposit_waiver",
+            "revoked_at": "2031-03-10T12:00:00+00:00",
+        },
+    }
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.SUCCEEDED

@@ -136,10 +136,8 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """TLS to the checked address; the certificate is checked against the host's name."""
 
-    def __init__(self, target: Target, timeout: float) -> None:
-        super().__init__(
-            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
-        )
+    def __init__(self, target: Target, timeout: float, context: ssl.SSLContext) -> None:
+        super().__init__(target.host, target.port, timeout=timeout, context=context)
         self._address = target.address
 
     def connect(self) -> None:
@@ -147,11 +145,19 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
-def post(target: Target, *, headers: dict[str, str], body: bytes, timeout: float) -> Answer:
+def post(
+    target: Target,
+    *,
+    headers: dict[str, str],
+    body: bytes,
+    timeout: float,
+    tls: ssl.SSLContext | None = None,
+) -> Answer:
     """POST ``body`` to ``target``; never raises for what the network or the receiver
-    does: an answer with no status code carries the error instead."""
+    does: an answer with no status code carries the error instead. ``tls`` defaults to
+    the system's trusted certificates, checked against the URL's host name."""
     connection: http.client.HTTPConnection = (
-        _PinnedHTTPSConnection(target, timeout)
+        _PinnedHTTPSConnection(target, timeout, tls or ssl.create_default_context())
         if target.scheme == "https"
         else _PinnedHTTPConnection(target, timeout)
     )

@@ -90,6 +90,20 @@ PERIODIC_TASKS: dict[str, dict[str, Any]] = {
         "task": "privacy.retention_run",
         "schedule": crontab(hour=4, minute=40),
     },
+    # Relays the events outbox to webhook deliveries; each commit that emits an event
+    # also kicks it, so this drains what a lost kick left.
+    "console: relay events to webhook deliveries": {
+        "task": "console.relay_webhook_events",
+        "schedule": timedelta(seconds=10),
+        "options": {"expire_seconds": 10},
+    },
+    # Sends the deliveries that are due: retries (backoff up to three days) and those
+    # whose send was never asked for.
+    "console: send due webhook deliveries": {
+        "task": "console.deliver_webhooks",
+        "schedule": timedelta(seconds=15),
+        "options": {"expire_seconds": 15},
+    },
     # Tells /readyz and /metrics that beat (and a worker on the default queue) is alive.
     # A heartbeat not run within its period is dropped, never run late in a burst.
     "common: beat heartbeat": {

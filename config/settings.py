@@ -712,6 +712,39 @@ SPECTACULAR_SETTINGS["TAGS"] = [
     {"name": "export", "description": "Everything held about the citizen, for download."},
     {"name": "payments", "description": "Payment providers' notifications (not for clients)."},
 ]
+# Webhooks (merchants/console/services/webhooks.py). Plain http:// to a loopback address
+# is accepted only with WEBHOOKS_ALLOW_LOOPBACK (the demo and the tests); otherwise only
+# https:// to public addresses, checked at registration and at every delivery.
+WEBHOOKS_ALLOW_LOOPBACK = env.bool("WEBHOOKS_ALLOW_LOOPBACK", default=DEBUG)
+# Each socket operation of a delivery (connect, send, each read) gives up after this.
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=5.0)
+# A sender's lease on a delivery: past it, a sender that died mid-call loses it and the
+# delivery is tried again. Above the longest a request can take (a few timeouts).
+WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=120)
+# Retries: RETRY_BASE doubled after each failure up to RETRY_MAX (±25 % jitter), for
+# WEBHOOKS_RETRY_FOR from the delivery (or its resend), then the delivery fails.
+WEBHOOKS_RETRY_BASE_SECONDS = env.int("WEBHOOKS_RETRY_BASE_SECONDS", default=30)
+WEBHOOKS_RETRY_MAX_SECONDS = env.int("WEBHOOKS_RETRY_MAX_SECONDS", default=6 * 60 * 60)
+WEBHOOKS_RETRY_FOR = timedelta(days=env.int("WEBHOOKS_RETRY_DAYS", default=3))
+# An endpoint that has failed without a success for this long is disabled (a 410 Gone
+# disables it at once).
+WEBHOOKS_DISABLE_AFTER = timedelta(days=env.int("WEBHOOKS_DISABLE_AFTER_DAYS", default=5))
+# The relay (console.relay_webhook_events) claims this many events per transaction and
+# runs at most this long; the periodic sender (console.deliver_webhooks) sends at most
+# WEBHOOKS_SEND_LIMIT deliveries or for WEBHOOKS_SEND_BUDGET_SECONDS per run.
+WEBHOOKS_RELAY_CHUNK = env.int("WEBHOOKS_RELAY_CHUNK", default=100)
+WEBHOOKS_RELAY_BUDGET_SECONDS = 20.0
+WEBHOOKS_SEND_LIMIT = env.int("WEBHOOKS_SEND_LIMIT", default=200)
+WEBHOOKS_SEND_BUDGET_SECONDS = 50.0
+# The webhooks API's choice sets, named in the OpenAPI schema.
+_WEBHOOK_ENUMS = SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]
+if isinstance(_WEBHOOK_ENUMS, dict):
+    _WEBHOOK_ENUMS.update(
+        {
+            "WebhookEventTypeEnum": "common.events.EventType",
+            "WebhookDeliveryStatusEnum": "merchants.console.models.DeliveryStatus",
+        }
+    )
 # --- end of the merchant console and webhooks ---
 # --- Metrics -------------------------------------------------------------------------
 # /metrics (Prometheus text format) answers only a scraper sending

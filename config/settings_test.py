@@ -83,3 +83,5 @@ APP_BASE_URL = "https://app.example"
 STAFF_OTP_REQUIRED = False
 # The console asks owners and managers for their second factor in the tests, as in production.
 CONSOLE_OTP_REQUIRED = True
+# Tests deliver webhooks to a receiver on 127.0.0.1.
+WEBHOOKS_ALLOW_LOOPBACK = True

@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("merchants.perks.api.urls")),
     path("", include("merchants.bills.api.urls")),
     path("", include("merchants.privacy.api.urls")),
+    path("", include("merchants.console.api_urls")),
 ]
 
 urlpatterns = [

@@ -31,12 +31,16 @@ from typing import Any
 
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
+from common.events import EventType, event_emit
 from merchants import services as merchant_services
 from merchants.bills import services as bills_services
+from merchants.console.models import WebhookDelivery
+from merchants.console.services import webhooks
 from merchants.models import Consent, Merchant
 from merchants.perks import claims
 from merchants.perks import services as perks_services
@@ -62,6 +66,8 @@ TOP_UP = 1_000_000
 EVIDENCE_PDF = b"%PDF-1.7\n%%EOF\n"
 # An identity document's file (by its first bytes: a PNG).
 DOCUMENT_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+# Where the hotels' webhook endpoints point (loopback, the discard port: nothing listens).
+WEBHOOK_URL = "http://127.0.0.1:9/hooks"
 # A password every password rule accepts (changes and resets).
 NEW_PASSWORD = "a-brand-new-passphrase"
 
@@ -279,6 +285,25 @@ def build_world() -> SeededWorld:
     reset_token = PasswordResetTokenGenerator().make_token(alice)
     alices_phone, bobs_phone = (_device(user) for user in (alice, bob))
 
+    # A webhook endpoint of each hotel, each with a delivery of a cancellation.
+    hooks, bobs_hooks = (
+        webhooks.webhook_endpoint_create(
+            merchant=merchant, url=WEBHOOK_URL, events=[EventType.BOOKING_CANCELLED]
+        )[0]
+        for merchant in (hotel, other_hotel)
+    )
+    with transaction.atomic():
+        for merchant in (hotel, other_hotel):
+            event_emit(
+                type=EventType.BOOKING_CANCELLED,
+                merchant_id=merchant.pk,
+                data={"object": "booking", "id": "fuzz", "reference": "FUZZ"},
+            )
+    webhooks.webhook_events_relay()
+    delivery, bobs_delivery = (
+        WebhookDelivery.objects.get(endpoint=endpoint) for endpoint in (hooks, bobs_hooks)
+    )
+
     csrf_token = get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS)
     credentials = {"username": Ref(alice.username), "password": Ref(PASSWORD)}
     return SeededWorld(
@@ -311,6 +336,8 @@ def build_world() -> SeededWorld:
             "/api/v1/merchant/disputes/{id}": Ref(furnished_open.pk, bobs_furnished.pk),
             "/api/v1/payments/{provider}": Ref(sandbox.NAME),
             "/api/v1/me/sessions/{id}": Ref(alices_phone.pk, bobs_phone.pk),
+            "/api/v1/merchant/webhook-endpoints/{id}": Ref(hooks.pk, bobs_hooks.pk),
+            "/api/v1/merchant/webhook-deliveries/{id}": Ref(delivery.pk, bobs_delivery.pk),
         },
         body_refs={
             "/api/v1/auth/login": credentials,
@@ -347,6 +374,8 @@ def build_world() -> SeededWorld:
                 "check_in": Ref(timezone.localdate()),
                 "check_out": Ref(timezone.localdate() + timedelta(days=2)),
             },
+            # A URL the SSRF check accepts without a DNS lookup.
+            "/api/v1/merchant/webhook-endpoints": {"url": Ref(WEBHOOK_URL)},
             "/api/v1/merchant/bills": {
                 "consent_id": Ref(billing_consent.pk),
                 "due_date": Ref(timezone.localdate() + timedelta(days=14)),

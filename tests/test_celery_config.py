@@ -28,6 +28,8 @@ def test_every_periodic_task_in_the_schedule_is_registered():
         "merchants.pay_out_settlements",
         "perks.place_due_holds",
         "privacy.retention_run",
+        "console.relay_webhook_events",
+        "console.deliver_webhooks",
     }
     assert scheduled <= set(app.tasks)
 

@@ -66,6 +66,17 @@ def test_deploy_checklist_reports_nothing_in_production_but_the_stand_ins():
 
 
 @pytest.mark.slow
+def test_deploy_checklist_warns_while_webhooks_may_go_to_loopback():
+    env = {**PRODUCTION_ENV, "WEBHOOKS_ALLOW_LOOPBACK": "1"}
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 1
+    assert (
+        "?: (console.W001) WEBHOOKS_ALLOW_LOOPBACK is on: merchants may register webhook "
+        "endpoints on 127.0.0.1 and ::1, and so make this server call its own local services."
+    ) in result.stderr.splitlines()
+
+
+@pytest.mark.slow
 def test_production_refuses_to_start_on_the_sandbox_unless_told_so():
     env = {**PRODUCTION_ENV}
     del env["PAYMENTS_SANDBOX"]

@@ -24,6 +24,7 @@ ERROR_MODULES = [
     "merchants.errors",
     "merchants.perks.errors",
     "merchants.bills.errors",
+    "merchants.console.errors",
     "merchants.privacy.closure",
     "governance.errors",
     "wallet.payments.providers",
@@ -45,6 +46,11 @@ CONTRACT_BY_MODULE: dict[str, list[tuple[str, int, str, str]]] = {
         ("BillAlreadyPaid", 409, "bill_already_paid", "Bill already paid"),
         ("DueDateTooSoon", 400, "due_date_too_soon", "Due date too soon"),
         ("NotABiller", 403, "not_a_biller", "Not a biller"),
+    ],
+    "merchants.console.errors": [
+        ("WebhookEndpointNotLive", 409, "webhook_endpoint_not_live", "Webhook endpoint not live"),
+        ("WebhookEventsInvalid", 400, "webhook_events_invalid", "Unknown webhook events"),
+        ("WebhookUrlNotAllowed", 400, "webhook_url_not_allowed", "Webhook URL not allowed"),
     ],
     "merchants.errors": [
         ("CodeInvalid", 422, "code_invalid", "Code not recognised"),

@@ -8,7 +8,7 @@ class ProjectStaticFilesConfig(StaticFilesConfig):
     loads htmx 2 alone. Their ES modules import a bare ``htmx`` that the hashed storage
     cannot resolve, so they are not collected."""
 
-    ignore_patterns = [  # noqa: RUF012 - Django's attribute
+    ignore_patterns = [
         *StaticFilesConfig.ignore_patterns,
         "django_htmx/ext/*",
         "django_htmx/htmax-*",

@@ -683,6 +683,23 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
 # Owners and managers sign in to /merchant/ with a password and a TOTP code (enrolled
 # in the console on first sign-in). On by default in production; the demo may turn it on.
 CONSOLE_OTP_REQUIRED = env.bool("CONSOLE_OTP_REQUIRED", default=not DEBUG)
+# How long a console invitation link (merchants.members.invite_create) can be accepted.
+CONSOLE_INVITE_TTL = timedelta(days=env.int("CONSOLE_INVITE_TTL_DAYS", default=7))
+# The Content Security Policy of every /merchant/ page: no inline script or style (htmx's
+# indicator styles are off through its <meta name="htmx-config">); the TOTP QR is inline SVG.
+CONSOLE_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
 # --- end of the merchant console and webhooks ---
 # --- Metrics -------------------------------------------------------------------------
 # /metrics (Prometheus text format) answers only a scraper sending

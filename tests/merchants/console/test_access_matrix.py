@@ -1,0 +1,188 @@
+"""Every console page × every role: allowed (200), another role (403), another
+merchant's object or an unknown one (404), nobody signed in (to the sign-in page), a
+signed-in stranger (403), an owner or manager without the second factor (to it).
+
+The pages are read from the resolver (every ``console:`` URL pattern), so a page added
+later is covered without touching this file; its roles are the ones its
+``console_view`` declares. A page with an object in its URL is opened with an object of
+another merchant when :data:`OBJECT_MAKERS` knows how to make one (add yours), and with
+an unknown id otherwise: both must answer 404 to a role that may open the page.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from merchants.console.models import WebhookEndpoint
+from merchants.models import ROLES_WITH_SECOND_FACTOR, Merchant
+from tests.factories import UserFactory
+from tests.merchants.console.conftest import MemberMaker
+
+# Pages anyone may open (they handle who is signed in themselves).
+PUBLIC = frozenset({"console:login", "console:logout", "console:otp", "console:invite"})
+
+
+def _endpoint(merchant: Merchant) -> uuid.UUID:
+    return WebhookEndpoint.objects.create(
+        merchant=merchant,
+        url="https://hooks.example.com/in",
+        events=["claim.paid"],
+        secret="whsec_x",
+        created_at=timezone.now(),
+    ).pk
+
+
+# URL name → a function making an object of that page for a merchant, returning the
+# id the URL takes.
+OBJECT_MAKERS: dict[str, Callable[[Merchant], Any]] = {"console:webhook": _endpoint}
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    view: Callable[..., Any]
+    arguments: tuple[str, ...]
+
+    @property
+    def roles(self) -> frozenset[str] | None:
+        return getattr(self.view, "console_roles", None)
+
+
+def _console_pages() -> list[Page]:
+    pages: list[Page] = []
+    for entry in get_resolver().url_patterns:
+        if isinstance(entry, URLResolver) and entry.namespace == "console":
+            for pattern in entry.url_patterns:
+                assert isinstance(pattern, URLPattern)
+                converters = getattr(pattern.pattern, "converters", {})
+                pages.append(
+                    Page(f"console:{pattern.name}", pattern.callback, tuple(converters))
+                )
+    return pages
+
+
+PAGES = _console_pages()
+GUARDED = [page for page in PAGES if page.name not in PUBLIC]
+# Each role in a merchant of a category that has it.
+ROLE_PLACES = [
+    ("owner", "hotel"),
+    ("manager", "hotel"),
+    ("front_desk", "hotel"),
+    ("owner", "biller"),
+    ("manager", "biller"),
+    ("billing_clerk", "biller"),
+]
+
+
+def test_the_resolver_lists_the_console_pages():
+    names = {page.name for page in PAGES}
+    assert {
+        "console:home",
+        "console:login",
+        "console:logout",
+        "console:otp",
+        "console:invite",
+        "console:team",
+        "console:keys",
+        "console:webhooks",
+        "console:webhook",
+        "console:activity",
+    } <= names
+
+
+@pytest.mark.parametrize("page", GUARDED, ids=lambda page: page.name)
+def test_every_guarded_page_declares_its_roles(page: Page):
+    assert page.roles, f"{page.name}: wrap the view in console_view(roles)"
+
+
+def _url(page: Page, merchant: Merchant | None) -> str:
+    if not page.arguments:
+        return reverse(page.name)
+    maker = OBJECT_MAKERS.get(page.name)
+    value = maker(merchant) if (maker and merchant is not None) else uuid.uuid4()
+    return reverse(page.name, args=[value])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", GUARDED, ids=lambda page: page.name)
+@pytest.mark.parametrize(("role", "category"), ROLE_PLACES)
+def test_each_role_opens_its_pages_and_no_other(
+    page: Page,
+    role: str,
+    category: str,
+    hotel: Merchant,
+    other_hotel: Merchant,
+    biller: Merchant,
+    member_make: MemberMaker,
+    console_client,
+):
+    merchant = hotel if category == "hotel" else biller
+    client: Client = console_client(member_make(merchant, role))
+    allowed = role in (page.roles or frozenset())
+    if not page.arguments:
+        response = client.get(_url(page, None))
+        expected = 200 if allowed else 403
+        assert response.status_code == expected, (page.name, role, category)
+    else:
+        own = OBJECT_MAKERS.get(page.name)
+        if own is not None and allowed:
+            assert client.get(_url(page, merchant)).status_code == 200, (page.name, role)
+        foreign = client.get(_url(page, other_hotel))
+        unknown = client.get(_url(page, None))
+        expected = 404 if allowed else 403
+        assert (foreign.status_code, unknown.status_code) == (expected, expected), (
+            page.name,
+            role,
+        )
+    if not allowed:
+        posted = client.post(_url(page, merchant), {"action": "anything"})
+        assert posted.status_code == 403, (page.name, role)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", GUARDED, ids=lambda page: page.name)
+def test_strangers_are_kept_out_of_every_page(
+    page: Page, hotel: Merchant, member_make: MemberMaker
+):
+    url = _url(page, hotel)
+    anonymous = Client().get(url)
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith("/merchant/login/")
+    not_a_member = Client()
+    not_a_member.force_login(UserFactory.create())
+    assert not_a_member.get(url).status_code == 403
+    for role in sorted(ROLES_WITH_SECOND_FACTOR):
+        no_second_factor = Client()
+        no_second_factor.force_login(member_make(hotel, role).user)
+        response = no_second_factor.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/merchant/otp/")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", GUARDED, ids=lambda page: page.name)
+def test_a_removed_member_is_a_stranger(
+    page: Page, hotel: Merchant, member_make: MemberMaker, console_client
+):
+    member = member_make(hotel, "owner")
+    client = console_client(member)
+    member.removed_at = timezone.now()
+    member.save(update_fields=["removed_at"])
+    assert client.get(_url(page, hotel)).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_public_pages_answer_anyone():
+    client = Client()
+    assert client.get(reverse("console:login")).status_code == 200
+    assert client.get(reverse("console:invite", args=["not-a-token"])).status_code == 404
+    assert client.get(reverse("console:otp"))["Location"].startswith("/merchant/login/")
+    assert client.get(reverse("console:logout")).status_code == 405

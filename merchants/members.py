@@ -205,11 +205,17 @@ def member_add(
 
 @transaction.atomic
 def invite_create(
-    *, merchant: Merchant, role: str, note: str = "", by: MerchantMember | None = None
+    *,
+    merchant: Merchant,
+    role: str,
+    note: str = "",
+    by: MerchantMember | None = None,
+    staff: User | None = None,
 ) -> tuple[MemberInvite, str]:
     """A one-time invitation to join ``merchant`` in ``role``, valid for
-    ``CONSOLE_INVITE_TTL``. Returns the row and the token (kept nowhere: show the link
-    once)."""
+    ``CONSOLE_INVITE_TTL``, made by the member ``by`` (the role rules apply) or by a
+    member of ``staff`` in the admin (a merchant's first owner). Returns the row and the
+    token (kept nowhere: show the link once)."""
     _role_check(merchant=merchant, role=role, by=by)
     token = secrets.token_urlsafe(32)
     now = timezone.now()
@@ -220,7 +226,7 @@ def invite_create(
         digest=_digest(token),
         created_at=now,
         expires_at=now + settings.CONSOLE_INVITE_TTL,
-        created_by=by.user if by is not None else None,
+        created_by=by.user if by is not None else staff,
     )
     _record(by, "invite.create", invite.pk, role=role, note=invite.note)
     return invite, token
@@ -282,6 +288,14 @@ def invite_revoke(
         invite.save(update_fields=["revoked_at"])
         _record(by, "invite.revoke", invite.pk, role=invite.role)
     return invite
+
+
+@transaction.atomic
+def invites_withdraw(*, invite_ids: list[uuid.UUID]) -> int:
+    """Staff withdraw open invitations (the admin's action); how many were still open."""
+    return MemberInvite.objects.filter(
+        pk__in=invite_ids, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
 
 
 def _owners_left(*, merchant: Merchant, without: MerchantMember) -> int:

@@ -19,12 +19,6 @@ from merchants.models import ApiKey, Merchant
 from wallet.models import User
 
 
-class EndpointNotLive(Conflict):
-    code = "endpoint_not_live"
-    title = "Endpoint deleted or disabled"
-    default_detail = "Its endpoint is deleted or disabled."
-
-
 @transaction.atomic
 def webhook_endpoint_create(
     *,
@@ -94,7 +88,7 @@ def webhook_delivery_resend(
     if delivery is None:
         raise NotFound
     if not delivery.endpoint.is_live:
-        raise EndpointNotLive
+        raise Conflict("Its endpoint is deleted or disabled.")
     now = timezone.now()
     delivery.status, delivery.next_attempt_at = DeliveryStatus.PENDING, now
     delivery.resent_at, delivery.resent_by = now, by

@@ -1,4 +1,4 @@
-"""Every console page × every role: allowed (200), another role (403), another
+"""Every console page by every role: allowed (200), another role (403), another
 merchant's object or an unknown one (404), nobody signed in (to the sign-in page), a
 signed-in stranger (403), an owner or manager without the second factor (to it).
 
@@ -63,9 +63,7 @@ def _console_pages() -> list[Page]:
             for pattern in entry.url_patterns:
                 assert isinstance(pattern, URLPattern)
                 converters = getattr(pattern.pattern, "converters", {})
-                pages.append(
-                    Page(f"console:{pattern.name}", pattern.callback, tuple(converters))
-                )
+                pages.append(Page(f"console:{pattern.name}", pattern.callback, tuple(converters)))
     return pages
 
 

@@ -88,9 +88,7 @@ def test_a_manager_passes_the_code_of_their_device(
     assert wrong.status_code == 400
     assert client.get("/merchant/keys/").status_code == 302
     time_machine.shift(5)  # django-otp's throttling waits after a failure
-    right = client.post(
-        "/merchant/otp/", {"code": totp_now(device), "next": "/merchant/keys/"}
-    )
+    right = client.post("/merchant/otp/", {"code": totp_now(device), "next": "/merchant/keys/"})
     assert (right.status_code, right["Location"]) == (302, "/merchant/keys/")
     assert client.get("/merchant/keys/").status_code == 200
 

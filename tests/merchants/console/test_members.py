@@ -11,7 +11,7 @@ from django.utils import timezone
 from merchants import members
 from merchants.console.models import ConsoleAction
 from merchants.errors import NotFound
-from merchants.models import Merchant, MemberInvite, MerchantMember
+from merchants.models import MemberInvite, Merchant, MerchantMember
 from tests.factories import UserFactory
 from tests.merchants.console.conftest import MemberMaker
 
@@ -27,11 +27,14 @@ def _state(merchant: Merchant) -> tuple[list[tuple[str, str, bool]], int, int]:
     )
 
 
-def test_an_invitation_makes_a_member_once_and_records_it(hotel: Merchant, member_make: MemberMaker):
+def test_an_invitation_makes_a_member_once_and_records_it(
+    hotel: Merchant, member_make: MemberMaker
+):
     owner = member_make(hotel, "owner")
     invite, token = members.invite_create(merchant=hotel, role="front_desk", note="Ana", by=owner)
     assert invite.expires_at - invite.created_at == timedelta(days=7)
-    assert token not in invite.digest and len(invite.digest) == 64
+    assert token not in invite.digest
+    assert len(invite.digest) == 64
     user = UserFactory.create()
 
     member = members.invite_accept(token=token, user=user)

@@ -9,7 +9,7 @@ from django.test import Client
 
 from merchants import members
 from merchants.console.models import ConsoleAction
-from merchants.models import Merchant, MemberInvite, MerchantMember
+from merchants.models import MemberInvite, Merchant, MerchantMember
 from tests.factories import UserFactory
 from tests.merchants.console.conftest import MemberMaker
 
@@ -105,7 +105,9 @@ def test_an_owner_changes_a_role_and_removes_a_member_and_the_last_owner_stays(
 ):
     owner, desk = member_make(hotel, "owner"), member_make(hotel, "front_desk")
     client = console_client(owner)
-    changed = client.post("/merchant/team/", {"action": "role", "member": desk.pk, "role": "manager"})
+    changed = client.post(
+        "/merchant/team/", {"action": "role", "member": desk.pk, "role": "manager"}
+    )
     assert changed.status_code == 302
     desk.refresh_from_db()
     assert desk.role == "manager"
@@ -116,7 +118,9 @@ def test_an_owner_changes_a_role_and_removes_a_member_and_the_last_owner_stays(
     second = member_make(hotel, "owner")
     last = console_client(second).post("/merchant/team/", {"action": "remove", "member": owner.pk})
     assert last.status_code == 302  # two owners: one may go
-    alone = console_client(second).post("/merchant/team/", {"action": "role", "member": second.pk, "role": "manager"})
+    alone = console_client(second).post(
+        "/merchant/team/", {"action": "role", "member": second.pk, "role": "manager"}
+    )
     assert alone.status_code == 409
     second.refresh_from_db()
     assert second.role == "owner"

@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from merchants.console.models import WebhookEndpoint
+from merchants.console.nav import NAV
 from merchants.models import ROLES_WITH_SECOND_FACTOR, Merchant
 from tests.factories import UserFactory
 from tests.merchants.console.conftest import MemberMaker
@@ -43,6 +44,10 @@ def _endpoint(merchant: Merchant) -> uuid.UUID:
 # URL name → a function making an object of that page for a merchant, returning the
 # id the URL takes.
 OBJECT_MAKERS: dict[str, Callable[[Merchant], Any]] = {"console:webhook": _endpoint}
+
+
+# The kinds of merchant the navigation offers each page to.
+CATEGORIES_OF = {item.url_name: item.categories for item in NAV}
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,12 @@ def test_each_role_opens_its_pages_and_no_other(
     merchant = hotel if category == "hotel" else biller
     client: Client = console_client(member_make(merchant, role))
     allowed = role in (page.roles or frozenset())
+    if allowed and category not in CATEGORIES_OF.get(page.name, {category}):
+        # A page the navigation offers only to other kinds of merchant (a biller's
+        # owner at the front desk): the page may say so (403) or find nothing (404),
+        # never fail.
+        assert client.get(_url(page, merchant)).status_code in {200, 403, 404}
+        return
     if not page.arguments:
         response = client.get(_url(page, None))
         expected = 200 if allowed else 403

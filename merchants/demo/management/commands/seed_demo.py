@@ -150,6 +150,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             merchants = write.city_ensure()
         writer = write.CityWriter(planner=planner, merchants=merchants, staff=staff)
+        # Before the scores are computed: every account has one.
+        console_users = console_users_ensure(
+            hotel=merchants[city.DEMO_HOTEL.key].merchant,
+            biller=merchants[city.DEMO_BILLER.key].merchant,
+        )
 
         demo = self._demo_citizen(writer, planner)
         written = write.Written()
@@ -185,10 +190,6 @@ class Command(BaseCommand):
             write.story_claim_disputed(user=User.objects.get(username=story))
         write.scores_recompute_all(at=timezone.now())
 
-        console_users = console_users_ensure(
-            hotel=merchants[city.DEMO_HOTEL.key].merchant,
-            biller=merchants[city.DEMO_BILLER.key].merchant,
-        )
         biller_key = write.demo_key_issue(merchant=merchants[city.DEMO_BILLER.key].merchant)
         hotel_key = write.demo_key_issue(merchant=merchants[city.DEMO_HOTEL.key].merchant)
         self.stdout.write(

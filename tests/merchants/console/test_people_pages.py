@@ -126,3 +126,15 @@ def test_an_owner_changes_a_role_and_removes_a_member_and_the_last_owner_stays(
     assert second.role == "owner"
     verbs = sorted(ConsoleAction.objects.values_list("verb", flat=True))
     assert verbs == ["member.remove", "member.remove", "member.role"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "role"), [("zh-CN", "前台"), ("es", "Recepción"), ("en", "Front desk")]
+)
+def test_roles_are_named_in_the_pages_language(
+    hotel: Merchant, member_make: MemberMaker, console_client, accept: str, role: str
+):
+    owner = member_make(hotel, "owner")
+    member_make(hotel, "front_desk")
+    page = console_client(owner).get("/merchant/team/", HTTP_ACCEPT_LANGUAGE=accept)
+    assert f'<span class="badge badge-front_desk">{role}</span>' in page.content.decode()

@@ -35,6 +35,7 @@ from django.utils.html import format_html, format_html_join
 from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin
 from common.money import format_money
 from merchants import members, selectors, services
+from merchants.console.services.account import otp_reset
 from merchants.models import (
     ApiKey,
     AuthorizationCode,
@@ -576,6 +577,12 @@ class MerchantMemberAdmin(ReadOnlyAdminMixin, AuditTrailAdmin):
     list_filter = ("role", "merchant__category")
     search_fields = ("user__username", "merchant__name")
     list_select_related = ("user", "merchant")
+    actions = ("second_factor_reset",)
+
+    @admin.action(description="Reset the second factor (a lost phone): enrol again at sign-in")
+    def second_factor_reset(self, request: HttpRequest, queryset: QuerySet[MerchantMember]) -> None:
+        removed = otp_reset(user_ids=list(queryset.values_list("user_id", flat=True)))
+        self.message_user(request, f"{removed} device(s) removed.")
 
 
 class InviteAddForm(forms.ModelForm):

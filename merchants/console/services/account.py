@@ -66,3 +66,11 @@ def otp_device_ensure(*, user: User) -> TOTPDevice:
     if devices:
         return devices[0]
     return TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=True)
+
+
+@transaction.atomic
+def otp_reset(*, user_ids: list[int]) -> int:
+    """Staff forget the TOTP devices of these users (a lost phone): each enrols a new one
+    at their next sign-in. How many devices were removed."""
+    removed, _ = TOTPDevice.objects.filter(user_id__in=user_ids).delete()
+    return removed

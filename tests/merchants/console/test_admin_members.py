@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from merchants.models import MemberInvite, Merchant
 from tests.merchants.console.conftest import MemberMaker
@@ -64,3 +65,16 @@ def test_a_console_form_without_its_csrf_token_is_refused(
     response = client.post("/merchant/logout/")
     assert response.status_code == 403
     assert client.get("/merchant/").status_code == 200
+
+
+def test_staff_reset_a_lost_second_factor(
+    admin_client: Client, hotel: Merchant, member_make: MemberMaker
+):
+    manager, other = member_make(hotel, "manager"), member_make(hotel, "owner")
+    TOTPDevice.objects.create(user=manager.user, name="phone", confirmed=True)
+    TOTPDevice.objects.create(user=other.user, name="phone", confirmed=True)
+    admin_client.post(
+        "/admin/merchants/merchantmember/",
+        {"action": "second_factor_reset", "_selected_action": [str(manager.pk)]},
+    )
+    assert list(TOTPDevice.objects.values_list("user_id", flat=True)) == [other.user_id]

@@ -1,6 +1,6 @@
-"""The console's integration pages' writes: API keys (``merchants.services``) and
-webhook endpoints (``merchants.console.services.webhooks``), each with its line in the
-merchant's audit trail, in the same transaction."""
+"""The console's integration pages' writes: API keys (``merchants.services``, with the
+key's line in the merchant's audit trail in the same transaction) and webhook endpoints
+(``merchants.console.services.webhooks``, which records its own)."""
 
 from __future__ import annotations
 
@@ -58,46 +58,25 @@ def console_key_revoke(*, member: MerchantMember, key_id: int) -> ApiKey:
     return api_key
 
 
-@transaction.atomic
+# Webhooks: the webhooks services take the member and record the action themselves.
+
+
 def console_endpoint_create(
     *, member: MerchantMember, url: str, events: Sequence[str], description: str
 ) -> tuple[WebhookEndpoint, str]:
     """A new webhook endpoint; its signing secret is returned once."""
-    endpoint, secret = webhooks.webhook_endpoint_create(
-        merchant=member.merchant,
-        url=url,
-        events=list(events),
-        description=description,
-        by=member.user,
+    return webhooks.webhook_endpoint_create(
+        merchant=member.merchant, url=url, events=list(events), description=description, by=member
     )
-    action_record(
-        member=member,
-        verb="webhook.create",
-        target_id=endpoint.pk,
-        detail={"url": endpoint.url, "events": list(endpoint.events)},
-    )
-    return endpoint, secret
 
 
-@transaction.atomic
 def console_endpoint_delete(*, member: MerchantMember, endpoint_id: uuid.UUID) -> None:
-    webhooks.webhook_endpoint_delete(
-        merchant=member.merchant, endpoint_id=endpoint_id, by=member.user
-    )
-    action_record(member=member, verb="webhook.delete", target_id=endpoint_id)
+    webhooks.webhook_endpoint_delete(merchant=member.merchant, endpoint_id=endpoint_id, by=member)
 
 
-@transaction.atomic
 def console_endpoint_enable(*, member: MerchantMember, endpoint_id: uuid.UUID) -> None:
-    webhooks.webhook_endpoint_enable(
-        merchant=member.merchant, endpoint_id=endpoint_id, by=member.user
-    )
-    action_record(member=member, verb="webhook.enable", target_id=endpoint_id)
+    webhooks.webhook_endpoint_enable(merchant=member.merchant, endpoint_id=endpoint_id, by=member)
 
 
-@transaction.atomic
 def console_delivery_resend(*, member: MerchantMember, delivery_id: uuid.UUID) -> None:
-    webhooks.webhook_delivery_resend(
-        merchant=member.merchant, delivery_id=delivery_id, by=member.user
-    )
-    action_record(member=member, verb="webhook.resend", target_id=delivery_id)
+    webhooks.webhook_delivery_resend(merchant=member.merchant, delivery_id=delivery_id, by=member)

@@ -1,5 +1,6 @@
 """STAND-IN until the webhooks work is merged (take that branch's file whole): the four
-services the console pages call, with the agreed signatures, doing the least."""
+services the console pages call, with that branch's signatures and audit verbs, doing
+the least (no SSRF check, no delivery)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from django.utils import timezone
 from common.domain import Conflict, FieldError, InvalidRequest
 from common.events import EventType
 from merchants.console.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from merchants.console.services.actions import action_record
 from merchants.errors import NotFound
-from merchants.models import ApiKey, Merchant
-from wallet.models import User
+from merchants.models import ApiKey, Merchant, MerchantMember
 
 
 @transaction.atomic
@@ -26,22 +27,25 @@ def webhook_endpoint_create(
     url: str,
     events: Sequence[str],
     description: str = "",
-    by: User | None = None,
+    by: MerchantMember | None = None,
     api_key: ApiKey | None = None,
 ) -> tuple[WebhookEndpoint, str]:
     if not events or any(event not in EventType.values for event in events):
         raise InvalidRequest(errors=[FieldError("events", "Choose known event types.")])
-    secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    chosen = [event for event in EventType.values if event in events]
     endpoint = WebhookEndpoint.objects.create(
         merchant=merchant,
         url=url,
-        events=list(events),
+        events=chosen,
         description=description,
         secret=secret,
         created_at=timezone.now(),
-        created_by=by,
+        created_by=by.user if by is not None else None,
         created_with_key=api_key,
     )
+    if by is not None:
+        action_record(member=by, verb="webhook_endpoint.create", target_id=endpoint.pk)
     return endpoint, secret
 
 
@@ -58,27 +62,37 @@ def _endpoint(merchant: Merchant, endpoint_id: uuid.UUID) -> WebhookEndpoint:
 
 @transaction.atomic
 def webhook_endpoint_delete(
-    *, merchant: Merchant, endpoint_id: uuid.UUID, by: User | None = None
-) -> None:
+    *, merchant: Merchant, endpoint_id: uuid.UUID, by: MerchantMember | None = None
+) -> WebhookEndpoint:
     endpoint = _endpoint(merchant, endpoint_id)
     endpoint.deleted_at = timezone.now()
     endpoint.save(update_fields=["deleted_at"])
     WebhookDelivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.FAILED, next_attempt_at=None
     )
+    if by is not None:
+        action_record(member=by, verb="webhook_endpoint.delete", target_id=endpoint.pk)
+    return endpoint
 
 
 @transaction.atomic
-def webhook_endpoint_enable(*, merchant: Merchant, endpoint_id: uuid.UUID, by: User) -> None:
+def webhook_endpoint_enable(
+    *, merchant: Merchant, endpoint_id: uuid.UUID, by: MerchantMember | None
+) -> WebhookEndpoint:
     endpoint = _endpoint(merchant, endpoint_id)
+    if endpoint.disabled_at is None:
+        return endpoint
     endpoint.disabled_at, endpoint.disabled_reason, endpoint.failing_since = None, "", None
     endpoint.save(update_fields=["disabled_at", "disabled_reason", "failing_since"])
+    if by is not None:
+        action_record(member=by, verb="webhook_endpoint.enable", target_id=endpoint.pk)
+    return endpoint
 
 
 @transaction.atomic
 def webhook_delivery_resend(
-    *, merchant: Merchant, delivery_id: uuid.UUID, by: User | None = None
-) -> None:
+    *, merchant: Merchant, delivery_id: uuid.UUID, by: MerchantMember | None = None
+) -> WebhookDelivery:
     delivery = (
         WebhookDelivery.objects.select_for_update()
         .select_related("endpoint")
@@ -91,5 +105,8 @@ def webhook_delivery_resend(
         raise Conflict("Its endpoint is deleted or disabled.")
     now = timezone.now()
     delivery.status, delivery.next_attempt_at = DeliveryStatus.PENDING, now
-    delivery.resent_at, delivery.resent_by = now, by
+    delivery.resent_at, delivery.resent_by = now, by.user if by is not None else None
     delivery.save(update_fields=["status", "next_attempt_at", "resent_at", "resent_by"])
+    if by is not None:
+        action_record(member=by, verb="webhook_delivery.resend", target_id=delivery.pk)
+    return delivery

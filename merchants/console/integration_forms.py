@@ -66,13 +66,14 @@ class KeyForm(forms.Form):
         networks = []
         for line in filter(None, lines):
             try:
-                networks.append(str(ipaddress.ip_network(line, strict=False)))
+                ipaddress.ip_network(line, strict=False)
             except ValueError:
                 raise forms.ValidationError(
                     _("“%(value)s” is not an address or a CIDR block."),
                     code="network_invalid",
                     params={"value": line[:60]},
                 ) from None
+            networks.append(line)  # as typed: the key's service keeps it so, or says why not
         if len(networks) > MAX_NETWORKS:
             raise forms.ValidationError(
                 _("At most %(count)s networks."), params={"count": MAX_NETWORKS}

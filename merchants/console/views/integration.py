@@ -29,13 +29,18 @@ def _member(request: HttpRequest) -> MerchantMember:
     return member
 
 
+# The services' names of fields the forms name otherwise.
+FORM_FIELD_OF = {"allowed_networks": "networks", "expires_at": "expires_on"}
+
+
 def _form_errors_from(form: KeyForm | EndpointForm, error: DomainError) -> None:
     """A service's refusal as the form's errors: its field errors where the form has the
     field, the rest above the form."""
     placed = False
     for item in error.errors:
-        if item.field in form.fields:
-            form.add_error(item.field, item.message)
+        field = FORM_FIELD_OF.get(item.field, item.field)
+        if field in form.fields:
+            form.add_error(field, item.message)
             placed = True
     if not placed:
         form.add_error(None, error.detail)

@@ -745,6 +745,23 @@ if isinstance(_WEBHOOK_ENUMS, dict):
             "WebhookDeliveryStatusEnum": "merchants.console.models.DeliveryStatus",
         }
     )
+# How long a console invitation link (merchants.members.invite_create) can be accepted.
+CONSOLE_INVITE_TTL = timedelta(days=env.int("CONSOLE_INVITE_TTL_DAYS", default=7))
+# The Content Security Policy of every /merchant/ page: no inline script or style (htmx's
+# indicator styles are off through its <meta name="htmx-config">); the TOTP QR is inline SVG.
+CONSOLE_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
 # --- end of the merchant console and webhooks ---
 # --- Metrics -------------------------------------------------------------------------
 # /metrics (Prometheus text format) answers only a scraper sending

@@ -28,6 +28,7 @@ from common.events import EventType, event_emit
 from merchants import consent_texts, selectors
 from merchants.errors import CodeInvalid, CodeUsed
 from merchants.models import (
+    ALL_SCOPES,
     ApiKey,
     AuthorizationCode,
     Consent,
@@ -75,7 +76,9 @@ def api_key_create(
     *,
     merchant: Merchant,
     name: str = "",
+    scopes: Sequence[str] = ALL_SCOPES,
     expires_at: datetime | None = None,
+    allowed_networks: Sequence[str] = (),
     by: User | None = None,
 ) -> tuple[ApiKey, str]:
     """A new key for ``merchant``, made by ``by`` (staff; None for a command). Returns
@@ -89,6 +92,8 @@ def api_key_create(
         prefix=prefix,
         digest=_api_key_digest(raw_key),
         expires_at=expires_at,
+        scopes=list(scopes),
+        allowed_networks=list(allowed_networks),
     )
     logger.info("api key created", extra={"merchant_id": str(merchant.pk), "prefix": prefix})
     return api_key, raw_key

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -27,4 +28,8 @@ class ConsoleLocaleMiddleware:
             response = self.get_response(request)
         patch_vary_headers(response, ("Accept-Language", "Cookie"))
         response.headers.setdefault("Content-Language", language)
+        # The console's own policy: no inline script or style on any /merchant/ page.
+        response.headers.setdefault(
+            "Content-Security-Policy", settings.CONSOLE_CONTENT_SECURITY_POLICY
+        )
         return response

@@ -34,6 +34,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("console:team", _("Team"), MANAGE, EVERY),
     NavItem("console:keys", _("API keys"), MANAGE, EVERY),
     NavItem("console:webhooks", _("Webhooks"), MANAGE, EVERY),
+    NavItem("console:activity", _("Activity"), MANAGE, EVERY),
 )
 
 

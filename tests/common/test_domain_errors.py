@@ -22,6 +22,7 @@ ERROR_MODULES = [
     "wallet.errors",
     "scoring.errors",
     "merchants.errors",
+    "merchants.members",
     "merchants.perks.errors",
     "merchants.bills.errors",
     "merchants.console.errors",
@@ -59,6 +60,13 @@ CONTRACT_BY_MODULE: dict[str, list[tuple[str, int, str, str]]] = {
         ("ConsentRevoked", 403, "consent_revoked", "Consent revoked"),
         ("ConsentScopeMismatch", 403, "consent_scope", "Consent does not cover this"),
         ("NotFound", 404, "not_found", "Not found"),
+    ],
+    "merchants.members": [
+        ("AlreadyMember", 409, "already_member", "Already a member"),
+        ("InviteInvalid", 422, "invite_invalid", "Invitation not valid"),
+        ("LastOwner", 409, "last_owner", "Last owner"),
+        ("RoleInvalid", 400, "role_invalid", "Role not offered"),
+        ("RoleNotManageable", 403, "role_not_manageable", "Role not yours to manage"),
     ],
     "merchants.perks.errors": [
         ("BookingNotConfirmed", 409, "booking_not_confirmed", "Booking already completed"),

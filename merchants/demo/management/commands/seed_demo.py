@@ -6,9 +6,11 @@ top-ups paid in through the sandbox payment provider, the demo citizen ``demo`` 
 ``open-sesame-demo`` (with two withdrawals: one returned, one paid out) and the admin
 ``admin`` / ``open-sesame-admin`` (enrolled for two-factor login: its TOTP URI is
 printed) and one member of staff per role (``support``, ``analyst``, ``approver``,
-``ops``, same password). Prints a new key of the demo biller and of the demo
-hotel; the hotel's key is also the last line of the output, alone, so that
-``KEY=$(python manage.py seed_demo | tail -1)`` captures it.
+``ops``, same password), the console's users (``hotel-owner``, ``hotel-manager``,
+``hotel-desk`` of the demo hotel, ``biller-clerk`` of the demo biller, password
+``open-sesame-console``; the TOTP URIs of the owner and the manager printed). Prints a
+new key of the demo biller and of the demo hotel; the hotel's key is also the last line
+of the output, alone, so that ``KEY=$(python manage.py seed_demo | tail -1)`` captures it.
 
 Safe to run again: residents and the demo citizen are only added when missing (by
 username; the demo citizen's withdrawals are made once, with them), the demo citizen's
@@ -40,6 +42,7 @@ from governance import services as governance_services
 from merchants.bills import selectors
 from merchants.bills.models import BillStatus
 from merchants.demo import city, write
+from merchants.demo.console import DEMO_CONSOLE_PASSWORD, console_users_ensure
 from merchants.demo.plan import STORIES, STORY_DISPUTED_CLAIM, Planner
 from scoring import selectors as scoring_selectors
 from scoring.facts import BAND_LABELS
@@ -147,6 +150,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             merchants = write.city_ensure()
         writer = write.CityWriter(planner=planner, merchants=merchants, staff=staff)
+        # Before the scores are computed: every account has one.
+        console_users = console_users_ensure(
+            hotel=merchants[city.DEMO_HOTEL.key].merchant,
+            biller=merchants[city.DEMO_BILLER.key].merchant,
+        )
 
         demo = self._demo_citizen(writer, planner)
         written = write.Written()
@@ -205,6 +213,16 @@ class Command(BaseCommand):
             + ", ".join(f"'{name}' ({role})" for name, role in DEMO_STAFF_BY_ROLE.items())
             + ". Give one a TOTP device with `manage.py staff_otp_enrol NAME`."
         )
+        self.stdout.write(
+            f"Merchant console: http://127.0.0.1:8000/merchant/ , password "
+            f"'{DEMO_CONSOLE_PASSWORD}' for "
+            + ", ".join(f"'{u.username}' ({u.role}, {u.merchant.name})" for u in console_users)
+            + ". Owners and managers then type a code from an authenticator app that "
+            "scanned their TOTP URI:"
+        )
+        for console_user in console_users:
+            if console_user.device is not None:
+                self.stdout.write(f"{console_user.username} TOTP: {console_user.device.config_url}")
         self.stdout.write(f"Demo biller key ({city.DEMO_BILLER.name}): {biller_key}")
         self.stdout.write(f"Demo hotel key ({city.DEMO_HOTEL.name}): {hotel_key}")
         self.stdout.write(

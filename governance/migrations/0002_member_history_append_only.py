@@ -1,5 +1,7 @@
 """The audit trail of merchants' members (``merchants_historicalmerchantmember``) is
-append-only on PostgreSQL, like every other history table (0001)."""
+append-only on PostgreSQL, like every other history table (0001). On a new database
+0001 runs after merchants' 0007 and has already guarded the table: the trigger is
+replaced, not created twice."""
 
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
@@ -14,7 +16,7 @@ def install_guard(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> N
         return
     quote = schema_editor.quote_name
     schema_editor.execute(
-        f"CREATE TRIGGER {quote(TRIGGER)} BEFORE UPDATE OR DELETE ON {quote(TABLE)} "
+        f"CREATE OR REPLACE TRIGGER {quote(TRIGGER)} BEFORE UPDATE OR DELETE ON {quote(TABLE)} "
         "FOR EACH ROW EXECUTE FUNCTION audit_trail_refuse_change()",
         params=None,
     )

@@ -33,9 +33,10 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin
+from common.domain import InvalidRequest
 from common.money import format_money
 from merchants import selectors, services
-from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
+from merchants.models import ALL_SCOPES, ApiKey, ApiKeyScope, AuthorizationCode, Consent, Merchant
 from wallet.models import PayoutStatus, User
 
 
@@ -153,7 +154,16 @@ class MerchantChangeForm(forms.ModelForm):
 
 class ApiKeyInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ApiKey
-    fields = ("prefix", "name", "created_at", "expires_at", "revoked_at", "last_used_at")
+    fields = (
+        "prefix",
+        "name",
+        "scopes",
+        "allowed_networks",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -173,12 +183,38 @@ class ApiKeyCreateForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=f"Optional ({settings.TIME_ZONE}). Empty: the key works until it is revoked.",
     )
+    scopes = forms.MultipleChoiceField(
+        choices=ApiKeyScope.choices,
+        initial=list(ALL_SCOPES),
+        required=False,  # none ticked: the service says what to do
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What the key may do: each merchant endpoint needs one of these. Give a "
+        "system only what it uses.",
+    )
+    allowed_networks = forms.CharField(
+        required=False,
+        label="Allowed networks",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 40, "spellcheck": "false"}),
+        help_text="Optional: the client addresses or CIDR blocks (203.0.113.0/24) the key is "
+        "accepted from, one per line. Empty: any network.",
+    )
 
     def clean_expires_at(self) -> datetime | None:
         expires_at: datetime | None = self.cleaned_data["expires_at"]
         if expires_at is not None and expires_at <= timezone.now():
             raise forms.ValidationError("The expiry must be in the future.", code="past")
         return expires_at
+
+    def clean_allowed_networks(self) -> list[str]:
+        text: str = self.cleaned_data["allowed_networks"]
+        return text.replace(",", " ").split()
+
+    def add_domain_error(self, error: InvalidRequest) -> None:
+        """The service's refusal, on the fields it names."""
+        for problem in error.errors:
+            self.add_error(problem.field if problem.field in self.fields else None, problem.message)
+        if not error.errors:
+            self.add_error(None, error.detail)
 
 
 @admin.register(Merchant)
@@ -348,13 +384,21 @@ class MerchantAdmin(AuditTrailAdmin):
             "merchant": merchant,
             "merchant_url": change_url(merchant),
         }
+        created: tuple[ApiKey, str] | None = None
         if form.is_valid():
-            api_key, raw_key = services.api_key_create(
-                merchant=merchant,
-                name=form.cleaned_data["name"],
-                expires_at=form.cleaned_data["expires_at"],
-                by=_staff(request),
-            )
+            try:
+                created = services.api_key_create(
+                    merchant=merchant,
+                    name=form.cleaned_data["name"],
+                    scopes=form.cleaned_data["scopes"],
+                    expires_at=form.cleaned_data["expires_at"],
+                    allowed_networks=form.cleaned_data["allowed_networks"],
+                    by=_staff(request),
+                )
+            except InvalidRequest as error:
+                form.add_domain_error(error)
+        if created is not None:
+            api_key, raw_key = created
             self.log_addition(request, api_key, [{"added": {}}])
             context.update(
                 title=f"API key for {merchant}",
@@ -401,9 +445,13 @@ class ApiKeyAdmin(ReadOnlyAdminMixin, AuditTrailAdmin):
         "merchant",
         "name",
         "state",
+        "key_scopes",
+        "networks",
         "created_at",
+        "created_by",
         "expires_at",
         "revoked_at",
+        "revoked_by",
         "last_used_at",
     )
     readonly_fields = fields
@@ -412,6 +460,7 @@ class ApiKeyAdmin(ReadOnlyAdminMixin, AuditTrailAdmin):
         "merchant",
         "name",
         "state",
+        "key_scopes",
         "created_at",
         "expires_at",
         "revoked_at",
@@ -424,6 +473,14 @@ class ApiKeyAdmin(ReadOnlyAdminMixin, AuditTrailAdmin):
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("merchants.change_apikey")
+
+    @admin.display(description="Scopes")
+    def key_scopes(self, obj: ApiKey) -> str:
+        return ", ".join(obj.scopes) or "none (it can call nothing)"
+
+    @admin.display(description="Allowed networks")
+    def networks(self, obj: ApiKey) -> str:
+        return ", ".join(obj.allowed_networks) or "any"
 
     @admin.display(description="State")
     def state(self, obj: ApiKey) -> str:

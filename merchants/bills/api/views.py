@@ -25,6 +25,7 @@ from merchants.bills.api.serializers import (
     CitizenBillOutputSerializer,
 )
 from merchants.bills.models import Bill
+from merchants.models import ApiKeyScope
 from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.views import IDEMPOTENCY_PARAMETER
 from wallet.models import User
@@ -42,6 +43,8 @@ from wallet.models import User
 )
 class MerchantBillListView(MerchantAPIView, generics.ListAPIView):
     """A biller's bills; issuing one needs the citizen's live ``billing`` consent."""
+
+    required_scope = ApiKeyScope.BILLS
 
     serializer_class = BillOutputSerializer
 
@@ -69,6 +72,8 @@ class MerchantBillListView(MerchantAPIView, generics.ListAPIView):
 
 @extend_schema(tags=["merchant"])
 class MerchantBillDetailView(MerchantAPIView):
+    required_scope = ApiKeyScope.BILLS
+
     @extend_schema(
         operation_id="merchant_bill",
         responses={200: BillOutputSerializer, **problem_responses(401, 404, 429)},

@@ -21,6 +21,7 @@ from common.views import list_schema
 from merchants import selectors as merchants_selectors
 from merchants.api.serializers import CitizenConsentOutputSerializer
 from merchants.api.views import MerchantAPIView
+from merchants.models import ApiKeyScope
 from merchants.perks import selectors, services
 from merchants.perks.api.serializers import (
     BookingInputSerializer,
@@ -42,6 +43,8 @@ class EligibilityView(MerchantAPIView):
     """May this guest book without a deposit, and for how much? Redeems the code (or
     uses a live consent), reads the guest's facts (logged where the guest sees it) and
     answers with reasons, never the score. The decision books once, before it expires."""
+
+    required_scope = ApiKeyScope.ELIGIBILITY
 
     @property
     def throttle_fails_closed(self) -> bool:
@@ -84,6 +87,8 @@ class EligibilityView(MerchantAPIView):
     )
 )
 class MerchantBookingListView(MerchantAPIView, generics.ListAPIView):
+    required_scope = ApiKeyScope.BOOKINGS
+
     serializer_class = BookingOutputSerializer
 
     def get_queryset(self) -> QuerySet[Booking]:
@@ -110,6 +115,8 @@ class MerchantBookingListView(MerchantAPIView, generics.ListAPIView):
 
 @extend_schema(tags=["merchant"])
 class MerchantBookingDetailView(MerchantAPIView):
+    required_scope = ApiKeyScope.BOOKINGS
+
     @extend_schema(
         operation_id="merchant_booking",
         responses={200: BookingOutputSerializer, **problem_responses(401, 404, 429)},
@@ -124,6 +131,8 @@ class MerchantBookingCheckInView(MerchantAPIView):
     """Check the guest in: from two days before check-in until check-out. The deposit's
     hold is placed now if it was not yet (422 ``insufficient_funds``, nothing changes);
     the stay has started from then on."""
+
+    required_scope = ApiKeyScope.BOOKINGS
 
     @extend_schema(
         operation_id="merchant_booking_check_in",

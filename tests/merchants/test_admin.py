@@ -484,6 +484,63 @@ def test_a_key_cannot_expire_in_the_past(admin_client: Client, hotel: Merchant) 
     assert not ApiKey.objects.filter(merchant=hotel).exists()
 
 
+def test_a_key_is_made_with_the_scopes_and_networks_ticked(
+    admin_client: Client, admin_user: User, hotel: Merchant
+) -> None:
+    # Given the form, every scope ticked at first
+    url = admin_url(Merchant, "api_key_create", hotel.pk)
+    assert admin_client.get(url).context["form"]["scopes"].value() == list(ALL_SCOPES)
+    # When staff give a key two scopes and two networks
+    response = admin_client.post(
+        url,
+        {
+            "name": "channel manager",
+            "scopes": ["bookings", "eligibility"],
+            "allowed_networks": "203.0.113.0/24,\n 2001:db8::1\n",
+        },
+    )
+    # Then the key has them, made by them, and the page shows them once with the key
+    assert response.status_code == 200
+    api_key = ApiKey.objects.get(merchant=hotel)
+    assert (api_key.scopes, api_key.allowed_networks, api_key.created_by) == (
+        ["eligibility", "bookings"],
+        ["203.0.113.0/24", "2001:db8::1"],
+        admin_user,
+    )
+    content = response.content.decode()
+    assert "eligibility, bookings" in content
+    assert "203.0.113.0/24, 2001:db8::1" in content
+    # And its page shows its scopes, networks and who made it
+    key_page = admin_client.get(admin_url(ApiKey, "change", api_key.pk))
+    assert key_page.status_code == 200
+    shown = key_page.content.decode()
+    assert "eligibility, bookings" in shown
+    assert "203.0.113.0/24, 2001:db8::1" in shown
+    assert admin_user.username in shown
+
+
+def test_a_key_without_scopes_or_with_a_bad_network_is_refused_on_its_fields(
+    admin_client: Client, hotel: Merchant
+) -> None:
+    response = admin_client.post(
+        admin_url(Merchant, "api_key_create", hotel.pk),
+        {"name": "nothing", "allowed_networks": "10.0.0.5/24 office"},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "scopes": [
+            "Give the key at least one scope: eligibility, bookings, claims, bills, disputes, "
+            "webhooks."
+        ],
+        "allowed_networks": [
+            "'10.0.0.5/24' has host bits set: the block is 10.0.0.0/24. 'office' is not an IP "
+            "address or a CIDR block."
+        ],
+    }
+    assert "raw_key" not in response.context
+    assert not ApiKey.objects.exists()
+
+
 def test_creating_a_key_needs_the_change_permission(client: Client, hotel: Merchant) -> None:
     # Given staff who may only view merchants
     viewer = User.objects.create_user(username="viewer", password="viewer-pass-123", is_staff=True)

@@ -10,7 +10,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from merchants import services
-from merchants.models import AuthorizationCode, Merchant
+from merchants.models import ALL_SCOPES, AuthorizationCode, Merchant
 from merchants.perks.models import Decision
 from scoring.models import AccessLogEntry
 from tests.merchants.conftest import ELIGIBILITY_URL, code_for, make_reliable, merchant_client
@@ -31,7 +31,7 @@ NETWORK_REFUSAL = {
 
 def client_from(merchant: Merchant, *networks: str, scopes: tuple[str, ...] = ()) -> APIClient:
     raw_key = services.api_key_create(
-        merchant=merchant, allowed_networks=networks, **({"scopes": scopes} if scopes else {})
+        merchant=merchant, allowed_networks=networks, scopes=scopes or ALL_SCOPES
     )[1]
     return merchant_client(raw_key)
 

@@ -371,7 +371,7 @@ def test_a_view_without_a_scope_is_refused_to_every_key(hotel: Merchant) -> None
         pass
 
     api_key = services.api_key_create(merchant=hotel)[0]
-    request = APIRequestFactory().get("/")
+    request: Any = APIRequestFactory().get("/")
     request.user = MerchantPrincipal(merchant=hotel, api_key=api_key)
     # Then even a key with every scope is refused, loudly
     with pytest.raises(ImproperlyConfigured, match="Forgotten must set required_scope"):

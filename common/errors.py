@@ -159,11 +159,16 @@ _DRF_TITLES: dict[type[exceptions.APIException], tuple[str, str]] = {
 }
 
 
-def _drf_code_and_title(exc: exceptions.APIException) -> tuple[str, str]:
-    for klass in type(exc).__mro__:
+def drf_code_and_title(exception_class: type[exceptions.APIException]) -> tuple[str, str]:
+    """The code and title a DRF exception of this class is answered with."""
+    for klass in exception_class.__mro__:
         if klass in _DRF_TITLES:
             return _DRF_TITLES[klass]
-    return str(exc.default_code), "Error"
+    return str(exception_class.default_code), "Error"
+
+
+def _drf_code_and_title(exc: exceptions.APIException) -> tuple[str, str]:
+    return drf_code_and_title(type(exc))
 
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -84,4 +84,10 @@ def idempotent(view_method: ViewMethod) -> ViewMethod:
             )
             return response
 
+    # What the key itself can be refused with, for the schema (common.schema).
+    wrapper.domain_errors = (  # type: ignore[attr-defined]
+        *getattr(view_method, "domain_errors", ()),
+        IdempotencyKeyReused,
+        InvalidRequest,
+    )
     return wrapper

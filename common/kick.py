@@ -67,18 +67,27 @@ _kickers_lock = threading.Lock()
 
 def kick_by_name(task_name: str) -> None:
     """Kick the relay task registered under ``task_name``: for a layer that must ask for
-    a relay defined above it (``common.events`` for the console's webhook relay)."""
+    a relay defined above it (``common.events`` for the console's webhook relay). A name
+    no task is registered under is logged as a warning and kicks nothing (never raises:
+    it runs after a commit)."""
     kicker = _kickers.get(task_name)
     if kicker is None:
         from django.conf import settings
 
         from config.celery_app import app
 
+        task = app.tasks.get(task_name)
+        if task is None:
+            # Not registered in this process (an app that defines it is not installed, or
+            # not yet): the change committed all the same, and the periodic relay, where
+            # it runs, drains what this kick would have asked for.
+            logger.warning("%s not kicked: no such task registered", task_name)
+            return
         with _kickers_lock:
             kicker = _kickers.get(task_name)
             if kicker is None:
                 kicker = _kickers[task_name] = Kicker(
-                    app.tasks[task_name],
+                    task,
                     expires=lambda: settings.OUTBOX_KICK_EXPIRES,
                     interval=lambda: settings.OUTBOX_KICK_INTERVAL,
                 )

@@ -74,6 +74,9 @@ def holds_unstorable_text(data: Any) -> bool:
 class SafeJSONParser(JSONParser):
     """JSON with bounded nesting and storable text; see the module's docstring."""
 
+    # What it refuses besides malformed JSON, for the schema (common.schema).
+    domain_errors = (JsonTooDeep, InvalidUnicode)
+
     def parse(
         self,
         stream: IO[Any] | None,

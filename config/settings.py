@@ -277,7 +277,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_PARSER_CLASSES": ["common.parsers.SafeJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.schema.DocumentedAutoSchema",
     "EXCEPTION_HANDLER": "common.errors.problem_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         # Register, login and token: per client address, and per account name given
@@ -673,16 +673,45 @@ JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 UPLOAD_MAX_REQUEST_BYTES = env.int("UPLOAD_MAX_REQUEST_BYTES", default=12 * 1024 * 1024)
 # The schema documents these refusals (413, and 400/415 where a body is read) on every
-# operation; the enum hook is drf-spectacular's default.
+# operation (common.schema.DocumentedAutoSchema); the enum hook is drf-spectacular's
+# default, the other lists each operation's responses in status order.
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
-    "common.schema.document_input_refusals",
+    "common.schema.responses_in_status_order",
 ]
 
 # --- The merchant console and webhooks (issue 19) ---
 # Owners and managers sign in to /merchant/ with a password and a TOTP code (enrolled
 # in the console on first sign-in). On by default in production; the demo may turn it on.
 CONSOLE_OTP_REQUIRED = env.bool("CONSOLE_OTP_REQUIRED", default=not DEBUG)
+# The API reference's sections, in this order: the merchant API first (what a hotel's or a
+# biller's developer builds from), then the citizen's app. Every tag an operation uses is
+# listed here (tests/common/test_schema_docs.py).
+SPECTACULAR_SETTINGS["TAGS"] = [
+    {
+        "name": "merchant",
+        "description": (
+            "For a merchant's own systems (a hotel's booking system, a biller's). "
+            "Authenticate with `Authorization: Bearer <API key>`; a key answers only for its "
+            "merchant, and another merchant's object is a 404. Writes that move money or "
+            "grant consent take an `Idempotency-Key`. Every error is problem details with a "
+            "stable `code`; each operation lists the codes it can answer, with an example "
+            "of each. The lifetimes (a code, a consent, a decision, a hold, the claim "
+            "window, the guest's and the merchant's time to answer) are stated on the "
+            "operations they govern."
+        ),
+    },
+    {"name": "auth", "description": "The citizen's app: accounts, sessions and tokens."},
+    {"name": "me", "description": "The citizen's profile, identity, devices, closing."},
+    {"name": "wallet", "description": "The citizen's wallet: balance, ledger, money in and out."},
+    {"name": "score", "description": "The citizen's score, records, disputes and access log."},
+    {"name": "consents", "description": "The citizen's codes for merchants, and consents."},
+    {"name": "perks", "description": "The perks on offer and where the citizen stands."},
+    {"name": "bookings", "description": "The citizen's stays, decisions and claims."},
+    {"name": "bills", "description": "The citizen's bills."},
+    {"name": "export", "description": "Everything held about the citizen, for download."},
+    {"name": "payments", "description": "Payment providers' notifications (not for clients)."},
+]
 # --- end of the merchant console and webhooks ---
 # --- Metrics -------------------------------------------------------------------------
 # /metrics (Prometheus text format) answers only a scraper sending

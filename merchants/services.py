@@ -26,6 +26,7 @@ from django.utils.crypto import get_random_string, salted_hmac
 from common.audit import history_actor
 from common.bulk import row_instance, rows_insert, rows_insert_returning
 from common.domain import FieldError, InvalidRequest
+from common.events import EventType, event_emit
 from merchants import consent_texts, selectors
 from merchants.errors import CodeInvalid, CodeUsed
 from merchants.models import (
@@ -925,7 +926,8 @@ def consents_record(*, codes: Sequence[CodeRecord], consents: Sequence[ConsentRe
     consent's code (the last that granted or renewed it) is among ``codes``, redeemed
     then by the consent's merchant, for the same citizen and scope, with the consent's
     terms. Earlier codes that renewed it are among ``codes`` too, redeemed by that
-    merchant. Returns how many consents were written."""
+    merchant. Revoked ones emit no event: a history is not news to the merchant. Returns
+    how many consents were written."""
     by_id = {code.id: code for code in codes}
     for consent in consents:
         granted_by = by_id.get(consent.code_id)
@@ -952,11 +954,23 @@ def consent_redeem(*, merchant: Merchant, code: str) -> Consent:
 
 @transaction.atomic
 def consent_revoke(*, citizen: User, consent: Consent) -> Consent:
-    """The citizen withdraws a consent; the merchant is refused from now on. Revoking
-    twice keeps the first time."""
+    """The citizen withdraws a consent; the merchant is refused from now on, and told
+    (``consent.revoked``, in this transaction). Revoking twice keeps the first time and
+    tells nothing more."""
     consent = Consent.objects.select_for_update().get(pk=consent.pk, citizen=citizen)
     if consent.revoked_at is None:
-        consent.revoked_at = timezone.now()
+        consent.revoked_at = now = timezone.now()
         consent.save(update_fields=["revoked_at"])
+        event_emit(
+            type=EventType.CONSENT_REVOKED,
+            merchant_id=consent.merchant_id,
+            data={
+                "object": "consent",
+                "id": str(consent.pk),
+                "scope": consent.scope,
+                "revoked_at": now.isoformat(),
+            },
+            at=now,
+        )
         logger.info("consent revoked", extra={"consent_id": str(consent.pk)})
     return consent

@@ -24,6 +24,7 @@ from common import services as common_services
 from common.audit import history_actor
 from common.bulk import row_instance, rows_insert, rows_insert_returning
 from common.domain import Forbidden
+from common.events import EventType, event_emit
 from scoring import selectors
 from scoring.errors import (
     AccountInactive,
@@ -660,7 +661,8 @@ def disputes_bulk_record(*, disputes: Sequence[DisputeRecord]) -> int:
     past, each as :func:`dispute_open` and the services after it would have left it and
     its event (both are :func:`_disputes_write`). As their times come from the caller
     rather than the clock, each must have happened in order. No recompute is scheduled:
-    the caller recomputes with the batch. Returns how many were written."""
+    the caller recomputes with the batch; no event is emitted (a history is not news to
+    the furnishers). Returns how many were written."""
     if not disputes:
         return 0
     return len(_disputes_write(disputes))
@@ -1054,7 +1056,11 @@ def dispute_open(
     furnisher, who must answer by ``respond_by`` (or to staff at once when nobody
     furnished it). The record is marked disputed and still counts. Once per record
     (``already_disputed``). ``to_staff``: staff decide it with a dispute of their own
-    about the same matter (a claim's), so it goes to them at once (``escalated``)."""
+    about the same matter (a claim's), so it goes to them at once (``escalated``).
+
+    The record's furnisher is told (``dispute.opened``, in this transaction; nobody when
+    no merchant furnished it), with ``respond_by`` its deadline, or null when the
+    dispute went to staff at once and it has nothing to answer."""
     now = timezone.now()
     [dispute] = _disputes_write(
         [
@@ -1068,6 +1074,19 @@ def dispute_open(
             )
         ]
     )
+    if dispute.furnisher_id is not None:
+        event_emit(
+            type=EventType.DISPUTE_OPENED,
+            merchant_id=dispute.furnisher_id,
+            data={
+                "object": "dispute",
+                "id": str(dispute.pk),
+                "event_kind": dispute.event.kind,
+                "opened_at": now.isoformat(),
+                "respond_by": dispute.respond_by.isoformat() if dispute.respond_by else None,
+            },
+            at=now,
+        )
     logger.info("dispute opened", extra={"account_id": citizen.pk, "dispute_id": str(dispute.pk)})
     _recompute_want(citizen.pk)
     return dispute
@@ -1128,17 +1147,27 @@ def dispute_correct(*, dispute: Dispute, furnisher_id: uuid.UUID, note: str = ""
 def dispute_escalate(*, citizen: User, dispute: Dispute, reason: str = "") -> Dispute:
     """The citizen asks staff to decide a dispute its furnisher verified: once, only
     from ``verified`` (``dispute_not_escalatable``). The record is marked disputed again
-    (it still counts) until staff decide."""
+    (it still counts) until staff decide. The furnisher that verified it is told
+    (``dispute.escalated``, in this transaction)."""
     locked = _dispute_locked(dispute.pk)
     if locked is None or locked.citizen_id != citizen.pk:
         raise Dispute.DoesNotExist(f"No dispute {dispute.pk} of that citizen.")
-    return _dispute_move(
+    now = timezone.now()
+    _dispute_move(
         locked,
         to=RecordDisputeStatus.ESCALATED,
         refusal=DisputeNotEscalatable,
-        escalated_at=timezone.now(),
+        escalated_at=now,
         escalation_reason=reason,
     )
+    if locked.furnisher_id is not None:
+        event_emit(
+            type=EventType.DISPUTE_ESCALATED,
+            merchant_id=locked.furnisher_id,
+            data={"object": "dispute", "id": str(locked.pk), "escalated_at": now.isoformat()},
+            at=now,
+        )
+    return locked
 
 
 @transaction.atomic

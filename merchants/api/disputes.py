@@ -22,11 +22,14 @@ from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.schema import PAGE_NOT_FOUND, problem_responses
+from common.schema import raises
+from merchants.api import docs
 from merchants.api.views import MerchantAPIView
 from merchants.models import ApiKeyScope
 from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
+from scoring.api.docs import FURNISHER_ANSWER
+from scoring.errors import DisputeNotOpen
 from scoring.models import CreditEvent, Dispute, EventKind, RecordDisputeStatus
 from scoring.subjects import Subject, SubjectKind
 
@@ -116,10 +119,12 @@ class MerchantDisputeFilter(django_filters.FilterSet):
 @extend_schema_view(
     get=extend_schema(
         operation_id="merchant_disputes",
-        responses={
-            200: MerchantDisputeOutputSerializer(many=True),
-            **problem_responses(400, 401, 404, 429, descriptions={404: PAGE_NOT_FOUND}),
-        },
+        summary="List disputes of the records you furnished",
+        description=(
+            "Disputes of the records this merchant furnished, newest first; `status` "
+            f"filters them (`open` ones await its answer). {FURNISHER_ANSWER}"
+        ),
+        responses={200: MerchantDisputeOutputSerializer(many=True)},
     )
 )
 class MerchantDisputeListView(MerchantAPIView, generics.ListAPIView):
@@ -154,9 +159,16 @@ class MerchantDisputeVerifyView(_MerchantDisputeAnswerView):
 
     @extend_schema(
         operation_id="merchant_dispute_verify",
+        summary="Verify a disputed record",
+        description=(
+            "The record is right: it stands, with the merchant's note; the citizen may "
+            f"escalate to staff. {FURNISHER_ANSWER}"
+        ),
         request=MerchantDisputeVerifyInputSerializer,
-        responses={200: MerchantDisputeOutputSerializer, **problem_responses(400, 401, 404, 409)},
+        responses={200: MerchantDisputeOutputSerializer},
+        examples=docs.DISPUTE_VERIFY_EXAMPLES,
     )
+    @raises(DisputeNotOpen)
     def post(self, request: Request, pk: Any) -> Response:
         data = MerchantDisputeVerifyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -174,9 +186,16 @@ class MerchantDisputeCorrectView(_MerchantDisputeAnswerView):
 
     @extend_schema(
         operation_id="merchant_dispute_correct",
+        summary="Correct a disputed record",
+        description=(
+            "The record is wrong: it is removed and the citizen's score recomputed. "
+            f"{FURNISHER_ANSWER}"
+        ),
         request=MerchantDisputeCorrectInputSerializer,
-        responses={200: MerchantDisputeOutputSerializer, **problem_responses(400, 401, 404, 409)},
+        responses={200: MerchantDisputeOutputSerializer},
+        examples=docs.DISPUTE_CORRECT_EXAMPLES,
     )
+    @raises(DisputeNotOpen)
     def post(self, request: Request, pk: Any) -> Response:
         data = MerchantDisputeCorrectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

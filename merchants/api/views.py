@@ -15,12 +15,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.domain import InvalidRequest, TooManyAttempts
 from common.idempotency import idempotent
-from common.schema import PAGE_NOT_FOUND, problem_responses
+from common.schema import raises
 from common.throttling import fails_closed
 from common.views import list_schema
 from merchants import consent_texts, selectors, services
-from merchants.api import attempts
+from merchants.api import attempts, docs
 from merchants.api.auth import (
     ApiKeyAuthentication,
     ApiKeyRateThrottle,
@@ -37,7 +38,7 @@ from merchants.api.serializers import (
     CodeRedeemInputSerializer,
     MerchantConsentOutputSerializer,
 )
-from merchants.errors import CodeInvalid, CodeUsed
+from merchants.errors import CodeInvalid, CodeUsed, InsufficientScope, NetworkNotAllowed
 from merchants.models import ApiKeyScope, Consent, Merchant, MerchantCategory
 from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.views import IDEMPOTENCY_PARAMETER
@@ -66,6 +67,9 @@ class MerchantAPIView(APIView):
     throttle_classes = (ApiKeyRateThrottle,)
     # No ``required_scope`` here: a view that forgets its own is refused to every key
     # (500), and the scopes' access matrix (tests/merchants/api/test_scopes.py) fails.
+    # Every merchant operation: a client address whose keys failed too often; a key
+    # without the operation's scope, or used from outside its networks.
+    domain_errors = (TooManyAttempts, InsufficientScope, NetworkNotAllowed)
 
     @property
     def merchant(self) -> Merchant:
@@ -107,13 +111,18 @@ class MerchantConsentRedeemView(MerchantAPIView):
 
     @extend_schema(
         operation_id="merchant_consent_redeem",
+        summary="Redeem a citizen's code for a consent",
+        description=(
+            "Redeem the one-time code a citizen shows you, for the consent it grants (a "
+            "biller's `billing` consent, under the limits the citizen set); no decision is "
+            f"made. {docs.CODE_LIFETIME} {docs.CONSENT_LIFETIME}"
+        ),
         request=CodeRedeemInputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={
-            201: MerchantConsentOutputSerializer,
-            **problem_responses(400, 401, 409, 422, 429),
-        },
+        responses={201: MerchantConsentOutputSerializer},
+        examples=docs.CONSENT_REDEEM_EXAMPLES,
     )
+    @raises(CodeInvalid, CodeUsed)
     @idempotent
     def post(self, request: Request) -> Response:
         data = CodeRedeemInputSerializer(data=request.data)
@@ -128,10 +137,8 @@ class MerchantConsentRedeemView(MerchantAPIView):
 @extend_schema_view(
     get=extend_schema(
         operation_id="merchant_payouts",
-        responses={
-            200: PayoutOutputSerializer(many=True),
-            **problem_responses(401, 404, 429, descriptions={404: PAGE_NOT_FOUND}),
-        },
+        summary="List payouts",
+        responses={200: PayoutOutputSerializer(many=True)},
     )
 )
 class MerchantPayoutListView(MerchantAPIView, generics.ListAPIView):
@@ -168,9 +175,16 @@ class AuthorizationCodeView(APIView):
 
     @extend_schema(
         operation_id="me_authorization_code_create",
+        summary="Make a one-time code for a merchant",
+        description=(
+            "A one-time code to show a merchant; a billing code carries the limits the "
+            "citizen sets (both required), every code the consent text shown with it. "
+            f"{docs.CODE_LIFETIME} {docs.CONSENT_LIFETIME}"
+        ),
         request=AuthorizationCodeInputSerializer,
-        responses={201: AuthorizationCodeOutputSerializer, **problem_responses(400, 401)},
+        responses={201: AuthorizationCodeOutputSerializer},
     )
+    @raises(InvalidRequest)
     def post(self, request: Request) -> Response:
         data = AuthorizationCodeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -205,7 +219,12 @@ class AuthorizationCodeView(APIView):
 
 
 @extend_schema(tags=["consents"])
-@list_schema("me_consents", CitizenConsentOutputSerializer)
+@list_schema(
+    "me_consents",
+    CitizenConsentOutputSerializer,
+    summary="List my consents",
+    description=f"Who may ask about me, for what, until when. {docs.CONSENT_LIFETIME}",
+)
 class ConsentListView(CitizenListView):
     """Who may ask about me, for what, until when."""
 

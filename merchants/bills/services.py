@@ -26,6 +26,7 @@ from django.utils import timezone
 from common.bulk import row_instance, rows_insert
 from common.descriptions import bill_description
 from common.domain import FieldError, InvalidRequest
+from common.events import EventType, event_emit
 from common.money import format_money
 from merchants import selectors as merchants_selectors
 from merchants.bills import selectors
@@ -254,7 +255,8 @@ def bills_record(*, bills: Sequence[BillRecord]) -> int:
     """Record a history of bills (an import, the demo's city), each as
     :func:`bill_issue` would have issued it at its moment and :func:`bill_pay` and the
     overdue task left it: the payments (``wallet.services``) and the records
-    (``scoring.services``) are the caller's to write with them. Returns how many."""
+    (``scoring.services``) are the caller's to write with them. Emits no event: a
+    history is not news to the biller. Returns how many."""
     return len(_bills_write(bills))
 
 
@@ -294,7 +296,8 @@ def bill_pay(*, citizen: User, bill_id: Any) -> Bill:
     Paid before its overdue instant (``BILL_OVERDUE_AFTER_DAYS`` after its due date, in
     the deployment's local dates; :func:`models.overdue_at`) it is recorded as paid on
     time, after it as paid late; a late payment settles the bill's overdue record, so the
-    bill counts as one late payment, never two."""
+    bill counts as one late payment, never two. The biller is told (``bill.paid``, with
+    ``on_time``) in the same transaction."""
     bill = selectors.bill_for_update(citizen=citizen, bill_id=bill_id)
     if bill.status != BillStatus.OPEN:
         raise BillAlreadyPaid()
@@ -313,11 +316,23 @@ def bill_pay(*, citizen: User, bill_id: Any) -> Bill:
     bill.paid_at = transfer.created_at
     bill.payment = transfer
     bill.save(update_fields=["status", "paid_at", "payment"])
+    on_time = bill_on_time(paid_at=transfer.created_at, due_date=bill.due_date)
+    event_emit(
+        type=EventType.BILL_PAID,
+        merchant_id=merchant.pk,
+        data={
+            "object": "bill",
+            "id": str(bill.pk),
+            "amount": bill.amount,
+            "currency": bill.currency,
+            "paid_at": transfer.created_at.isoformat(),
+            "on_time": on_time,
+        },
+        at=transfer.created_at,
+    )
     scoring_services.record_event(
         account=citizen,
-        kind=EventKinds.BILL_PAID_ON_TIME
-        if bill_on_time(paid_at=bill.paid_at, due_date=bill.due_date)
-        else EventKinds.BILL_PAID_LATE,
+        kind=EventKinds.BILL_PAID_ON_TIME if on_time else EventKinds.BILL_PAID_LATE,
         source=bill_paid_source(bill.pk),
         subject=bill_subject(bill.pk),
         amount=bill.amount,
@@ -332,7 +347,8 @@ def bills_record_overdue(*, today: date | None = None) -> int:
     """Record "bill overdue" once for every bill still unpaid at its overdue instant
     (``BILL_OVERDUE_AFTER_DAYS`` after its due date); returns how many were recorded.
     Each bill in its own transaction, so one bill's trouble does not hold back the
-    others, and running it twice records nothing more."""
+    others, and running it twice records nothing more. The biller is told of each
+    (``bill.overdue``) in the bill's transaction, so once."""
     today = today or timezone.localdate()
     due = selectors.bills_overdue_unrecorded(today=today)
     return sum(_bill_record_overdue(bill_id=bill_id, today=today) for bill_id in due)
@@ -362,4 +378,16 @@ def _bill_record_overdue(*, bill_id: Any, today: date) -> bool:
     )
     bill.overdue_recorded_at = timezone.now()
     bill.save(update_fields=["overdue_recorded_at"])
+    event_emit(
+        type=EventType.BILL_OVERDUE,
+        merchant_id=bill.merchant_id,
+        data={
+            "object": "bill",
+            "id": str(bill.pk),
+            "amount": bill.amount,
+            "currency": bill.currency,
+            "due_date": bill.due_date.isoformat(),
+        },
+        at=bill.overdue_recorded_at,
+    )
     return True

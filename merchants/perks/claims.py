@@ -19,6 +19,15 @@ The rules a claim lives by (the guest's protection against an unbounded charge):
 
 Money moves only through ``wallet.services``; records only through
 ``scoring.services.record_event``, in the same transaction as the claim they are about.
+
+The merchant is told (``common.events.event_emit``, in the same transaction, once per
+change): ``claim.accepted`` when the guest accepts; ``claim.disputed`` when they
+dispute; ``claim.resolved`` when staff decide the dispute; ``claim.paid`` whenever the
+claim becomes paid in full (``paid_at`` set): charged as accepted, charged unanswered
+(by the sweep, or found so when the guest answers late), charged after a rejected
+dispute, or paid later by the guest. A claim left ``unpaid`` tells nothing until it is
+paid. Histories written in bulk (:func:`claims_record`, :func:`claim_disputes_record`)
+are not news and emit nothing.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ from common.audit import history_actor
 from common.bulk import row_instance, rows_insert
 from common.descriptions import claim_description, claim_refund_description
 from common.domain import FieldError, InvalidRequest
+from common.events import EventType, event_emit
 from merchants.models import Merchant
 from merchants.perks import selectors
 from merchants.perks.errors import (
@@ -315,8 +325,8 @@ def _claims_write(claims: Sequence[ClaimRecord]) -> list[tuple[Any, ...]]:
 def claims_record(*, claims: Sequence[ClaimRecord]) -> int:
     """Record a history of claims (the demo's city), each as :func:`booking_complete`
     filed it and the guest's answer, the sweep, :func:`claim_pay` and staff left it:
-    the charges, refunds and records are the caller's to write with them. Returns how
-    many."""
+    the charges, refunds and records are the caller's to write with them. Emits no
+    event: a history is not news to the merchant. Returns how many."""
     _claims_check(claims)
     return len(_claims_write(claims))
 
@@ -436,13 +446,18 @@ def _booking_hold_live(claim: Claim) -> Hold | None:
     return wallet_services.hold_lock_live(hold_id=hold_id) if hold_id is not None else None
 
 
-def _claim_charge(claim: Claim, *, at: datetime, accepted: bool, status: str = "") -> Claim:
+def _claim_charge(
+    claim: Claim, *, at: datetime, accepted: bool, status: str = "", resolution: str = ""
+) -> Claim:
     """Charge a locked claim as accepted, at ``at`` (``accepted``: by the guest, then;
     not when it went unanswered, or staff rejected its dispute): the booking's hold first, then the
     available balance, at most the claim (``wallet.services.claim_charge``, which
     releases the rest of the hold). Paid in full, a "claim paid" record; otherwise
     ``unpaid`` with a "claim unpaid" record for the rest. ``status`` overrides the
-    resulting status (a rejected dispute's claim stays ``rejected``)."""
+    resulting status (a rejected dispute's claim stays ``rejected``). Tells the merchant,
+    with the claim as the charge leaves it: ``claim.accepted`` when ``accepted``,
+    ``claim.resolved`` with a staff ``resolution`` that brought the charge, then
+    ``claim.paid`` when paid in full."""
     hold = _booking_hold_live(claim)
     charge = wallet_services.claim_charge(
         account=wallet_services.wallet_open(user=claim.citizen),
@@ -459,8 +474,13 @@ def _claim_charge(claim: Claim, *, at: datetime, accepted: bool, status: str = "
     claim.paid_at = at if in_full else None
     claim.status = status or (ClaimStatus.PAID if in_full else ClaimStatus.UNPAID)
     claim.save(update_fields=["paid_amount", "accepted_at", "charged_at", "paid_at", "status"])
+    if accepted:
+        _claim_event(claim, EventType.CLAIM_ACCEPTED, at=at)
+    if resolution:
+        _claim_event(claim, EventType.CLAIM_RESOLVED, at=at, resolution=resolution)
     if in_full:
         _record_claim_paid(claim)
+        _claim_event(claim, EventType.CLAIM_PAID, at=at)
     else:
         scoring_services.record_event(
             account=claim.citizen,
@@ -496,6 +516,28 @@ def _record_claim_paid(claim: Claim) -> None:
         currency=claim.currency,
         description=claim_description(merchant=claim.merchant.name),
         furnisher_id=claim.merchant_id,
+    )
+
+
+def _claim_event(claim: Claim, type: EventType, *, at: datetime, **extra: str) -> None:
+    """Tell the claim's merchant of ``type`` (the payload of API.md, ``extra`` added),
+    in the caller's transaction. The claim's booking is read with it (the selectors
+    join it)."""
+    event_emit(
+        type=type,
+        merchant_id=claim.merchant_id,
+        data={
+            "object": "claim",
+            "id": str(claim.pk),
+            "booking_id": str(claim.booking_id),
+            "reference": claim.booking.reference,
+            "status": claim.status,
+            "amount": claim.amount,
+            "paid_amount": claim.paid_amount,
+            "currency": claim.currency,
+            **extra,
+        },
+        at=at,
     )
 
 
@@ -544,6 +586,7 @@ def claim_dispute_open(*, citizen: User, claim_id: Any, reason: str) -> ClaimDis
             [dispute] = _claim_disputes_write([record])
             claim.status = ClaimStatus.DISPUTED
             claim.save(update_fields=["status"])
+            _claim_event(claim, EventType.CLAIM_DISPUTED, at=now)
             hold = _booking_hold_live(claim)
             if hold is not None:
                 wallet_services.hold_extend(
@@ -564,15 +607,18 @@ def claim_dispute_resolve(
     the claim is ``upheld`` and its hold released (a claim from before guests had a say,
     already collected, is refunded from the merchant's settlement account). Rejected: the
     claim is ``rejected`` and charged as if accepted (the hold if still live, then the
-    balance, at most the claim), with its records. ``dispute_not_open`` if it ended."""
+    balance, at most the claim), with its records. ``dispute_not_open`` if it ended.
+    Tells the merchant ``claim.resolved``, then ``claim.paid`` if the charge collects it
+    all (a claim charged when filed was paid then, and is not paid again)."""
     dispute = ClaimDispute.objects.select_for_update().get(pk=dispute.pk)
+    now = timezone.now()
     scoring_services.dispute_transition(
         dispute,
         status=DisputeStatus.UPHELD if upheld else DisputeStatus.REJECTED,
         resolution=DisputeResolution.STAFF,
         by_id=resolved_by.pk if resolved_by is not None else None,
         note=note,
-        at=timezone.now(),
+        at=now,
     )
     dispute.resolved_by = resolved_by
     with history_actor(dispute, resolved_by):
@@ -600,7 +646,13 @@ def claim_dispute_resolve(
         claim.status = ClaimStatus.PAID if claim.unpaid_amount == 0 else ClaimStatus.UNPAID
         claim.save(update_fields=["status"])
     else:
-        _claim_charge(claim, at=timezone.now(), accepted=False, status=ClaimStatus.REJECTED)
+        _claim_charge(
+            claim, at=now, accepted=False, status=ClaimStatus.REJECTED, resolution="rejected"
+        )
+    if upheld or legacy:
+        _claim_event(
+            claim, EventType.CLAIM_RESOLVED, at=now, resolution="upheld" if upheld else "rejected"
+        )
     dispute.claim = claim
     logger.info("claim dispute resolved", extra={"claim_id": str(claim.pk), "upheld": upheld})
     return dispute
@@ -627,7 +679,7 @@ def claims_charge_unanswered(*, now: datetime | None = None, limit: int = 500) -
 def _claim_charge_unanswered(*, claim_id: Any, now: datetime) -> bool:
     claim = (
         Claim.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("merchant__settlement", "citizen")
+        .select_related("merchant__settlement", "citizen", "booking")
         .filter(pk=claim_id)
         .first()
     )
@@ -739,7 +791,7 @@ def claim_disputes_record(*, disputes: Sequence[ClaimDisputeRecord]) -> int:
     or unpaid once rejected), and linked to a dispute of the claim's own "claim unpaid"
     record by that citizen, opened with it or before, and not open once the claim's
     has ended. The claims, the record disputes, refunds and records are the caller's to
-    write first. Returns how many."""
+    write first. Emits no event (a history is not news). Returns how many."""
     if not disputes:
         return 0
     _claim_disputes_check(disputes)
@@ -804,9 +856,10 @@ def claim_pay(*, citizen: User, claim_id: Any) -> Claim:
     claim.paid_amount = claim.amount
     if claim.status == ClaimStatus.UNPAID:
         claim.status = ClaimStatus.PAID
-    claim.paid_at = timezone.now()
+    claim.paid_at = now = timezone.now()
     claim.save(update_fields=["paid_amount", "status", "paid_at"])
     _record_claim_paid(claim)
+    _claim_event(claim, EventType.CLAIM_PAID, at=now)
     return claim
 
 

@@ -233,10 +233,11 @@ def bookings_cancellable_for_update(*, consent: Consent, after: date) -> list[Bo
 
 
 def claim_for_update(*, citizen: User, claim_id: Any) -> Claim:
-    """Lock the citizen's claim (404 for anyone else's)."""
+    """Lock the citizen's claim (404 for anyone else's), with its merchant's settlement
+    account, its citizen and its booking (whose reference its events carry)."""
     claim = (
         Claim.objects.select_for_update(of=("self",))
-        .select_related("merchant__settlement", "citizen")
+        .select_related("merchant__settlement", "citizen", "booking")
         .filter(pk=claim_id, citizen=citizen)
         .first()
     )

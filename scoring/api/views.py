@@ -7,14 +7,15 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.schema import problem_responses
+from common.schema import raises
 from common.views import list_schema
 from scoring import selectors, services
+from scoring.api import docs
 from scoring.api.serializers import (
     AccessLogOutputSerializer,
     DisputeEscalateInputSerializer,
@@ -26,6 +27,12 @@ from scoring.api.serializers import (
     SimulateInputSerializer,
     SimulationOutputSerializer,
 )
+from scoring.errors import (
+    AccountInactive,
+    AlreadyDisputed,
+    DisputeNotEscalatable,
+    NoActiveScorecard,
+)
 from scoring.models import AccessLogEntry, CreditEvent, Dispute, ScoreSnapshot
 from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.models import User
@@ -35,8 +42,13 @@ from wallet.models import User
 class ScoreView(APIView):
     @extend_schema(
         operation_id="me_score",
-        responses={200: ScoreOutputSerializer, **problem_responses(401)},
+        summary="Get my score",
+        description="The citizen's current score and band under the active scorecard, "
+        "brought up to date if needed, with the reasons and the change since the last one. "
+        "The citizen's own read: no access-log row.",
+        responses={200: ScoreOutputSerializer},
     )
+    @raises(AccountInactive, NoActiveScorecard)
     def get(self, request: Request) -> Response:
         citizen = request_citizen(request)
         snapshot = services.score_current_ensure(account=citizen)
@@ -46,7 +58,12 @@ class ScoreView(APIView):
 
 
 @extend_schema(tags=["score"])
-@list_schema("me_score_history", ScoreHistoryOutputSerializer)
+@list_schema(
+    "me_score_history",
+    ScoreHistoryOutputSerializer,
+    summary="List my past scores",
+    description="Every score computed for the citizen, newest first, with its scorecard.",
+)
 class ScoreHistoryView(CitizenListView):
     model = ScoreSnapshot
     serializer_class = ScoreHistoryOutputSerializer
@@ -62,9 +79,11 @@ class ScoreSimulateView(APIView):
 
     @extend_schema(
         operation_id="me_score_simulate",
+        summary="Simulate my score with changes",
         request=SimulateInputSerializer,
-        responses={200: SimulationOutputSerializer, **problem_responses(400, 401)},
+        responses={200: SimulationOutputSerializer},
     )
+    @raises(AccountInactive, NoActiveScorecard)
     def post(self, request: Request) -> Response:
         data = SimulateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -83,7 +102,13 @@ class ScoreSimulateView(APIView):
 
 
 @extend_schema(tags=["score"])
-@list_schema("me_events", EventOutputSerializer)
+@list_schema(
+    "me_events",
+    EventOutputSerializer,
+    summary="List my credit records",
+    description="The records that make the citizen's score (bills paid or late, stays, "
+    "claims), newest first, each with whether it still counts and until when.",
+)
 class EventListView(CitizenListView):
     model = CreditEvent
     serializer_class = EventOutputSerializer
@@ -96,7 +121,12 @@ class EventListView(CitizenListView):
 
 
 @extend_schema(tags=["score"])
-@list_schema("me_disputes", DisputeOutputSerializer)
+@list_schema(
+    "me_disputes",
+    DisputeOutputSerializer,
+    summary="List my disputes",
+    description=f"The citizen's disputes of their records, newest first. {docs.FURNISHER_ANSWER}",
+)
 class DisputeListView(CitizenListView):
     """The citizen's disputes; POST disputes one of their records: the merchant that
     reported it must answer within 30 days (verify or correct it), or it is removed. The
@@ -110,9 +140,15 @@ class DisputeListView(CitizenListView):
 
     @extend_schema(
         operation_id="me_dispute_open",
+        summary="Dispute one of my records",
+        description=(
+            "Dispute one of the citizen's records; the record still counts meanwhile. "
+            f"{docs.FURNISHER_ANSWER}"
+        ),
         request=DisputeInputSerializer,
-        responses={201: DisputeOutputSerializer, **problem_responses(400, 401, 404, 409)},
+        responses={201: DisputeOutputSerializer},
     )
+    @raises(exceptions.NotFound, AlreadyDisputed)
     def post(self, request: Request) -> Response:
         data = DisputeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -132,9 +168,11 @@ class DisputeEscalateView(APIView):
 
     @extend_schema(
         operation_id="me_dispute_escalate",
+        summary="Ask staff to decide a verified dispute",
         request=DisputeEscalateInputSerializer,
-        responses={200: DisputeOutputSerializer, **problem_responses(400, 401, 404, 409)},
+        responses={200: DisputeOutputSerializer},
     )
+    @raises(DisputeNotEscalatable)
     def post(self, request: Request, pk: Any) -> Response:
         data = DisputeEscalateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -147,7 +185,7 @@ class DisputeEscalateView(APIView):
 
 
 @extend_schema(tags=["score"])
-@list_schema("me_access_log", AccessLogOutputSerializer)
+@list_schema("me_access_log", AccessLogOutputSerializer, summary="List who read my score")
 class AccessLogView(CitizenListView):
     """Who read the citizen's score or facts, when and why."""
 

@@ -32,9 +32,24 @@ def test_schema_describes_the_wallet_endpoints(client):
 
     top_up = paths["/api/v1/me/top-ups"]["post"]
     assert {p["name"] for p in top_up["parameters"]} == {"Idempotency-Key"}
-    # 422: a limit refuses it; 503: the payment provider cannot be reached; 413 and 415
-    # every operation with a body shares (common.schema.document_input_refusals)
-    assert set(top_up["responses"]) == {"201", "400", "401", "409", "413", "415", "422", "503"}
+    # 422: a limit refuses it; 503: the payment provider (or the database) cannot be
+    # reached; 403: a web session's CSRF check; 413 and 415 every operation with a body
+    # shares (common.schema.DocumentedAutoSchema)
+    assert set(top_up["responses"]) == {
+        "201",
+        "400",
+        "401",
+        "403",
+        "409",
+        "413",
+        "415",
+        "422",
+        "503",
+    }
+    assert set(top_up["responses"]["503"]["content"]["application/problem+json"]["examples"]) == {
+        "payment_provider_unavailable",
+        "temporarily_unavailable",
+    }
     for status in ("400", "422", "503"):
         assert "application/problem+json" in top_up["responses"][status]["content"]
     assert set(component(top_up["responses"]["201"])["properties"]) == {
@@ -61,7 +76,17 @@ def test_schema_describes_the_wallet_endpoints(client):
     )
     withdraw = paths["/api/v1/me/withdrawals"]["post"]
     assert {p["name"] for p in withdraw["parameters"]} == {"Idempotency-Key"}
-    assert set(withdraw["responses"]) == {"201", "400", "401", "409", "413", "415", "422"}
+    assert set(withdraw["responses"]) == {
+        "201",
+        "400",
+        "401",
+        "403",
+        "409",
+        "413",
+        "415",
+        "422",
+        "503",
+    }
     transactions = paths["/api/v1/me/transactions"]["get"]
     assert {p["name"] for p in transactions["parameters"]} >= {"kind", "since", "until", "page"}
     page_ref = transactions["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]

@@ -13,12 +13,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.schema import PAGE_NOT_FOUND, problem_responses
+from common.domain import InvalidRequest
+from common.schema import problem_responses, raises
 from common.throttling import ScopedRateThrottle
 from wallet import accounts
 from wallet.api import views
 from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.serializers import MeOutputSerializer, ProfileOutputSerializer
+from wallet.errors import TokenInvalid
 from wallet.models import SignIn, SignInKind, User
 
 
@@ -102,8 +104,11 @@ class MeView(views.MeView):
 
     @extend_schema(
         operation_id="me_profile_update",
+        summary="Change my display name or e-mail address",
+        description="Change the display name and the e-mail address; a new address is "
+        "unverified until the citizen follows the link e-mailed to it.",
         request=ProfileUpdateInputSerializer,
-        responses={200: MeOutputSerializer, **problem_responses(400, 401, 403)},
+        responses={200: MeOutputSerializer},
     )
     def patch(self, request: Request) -> Response:
         data = ProfileUpdateInputSerializer(data=request.data)
@@ -121,19 +126,11 @@ class EmailVerifyView(views.AuthThrottledView):
 
     @extend_schema(
         operation_id="auth_email_verify",
+        summary="Verify an e-mail address",
         request=EmailVerifyInputSerializer,
-        responses={
-            200: ProfileOutputSerializer,
-            **problem_responses(
-                400,
-                429,
-                descriptions={
-                    400: "Invalid input, or `token_invalid` (malformed, expired, or for an "
-                    "address the account no longer has)."
-                },
-            ),
-        },
+        responses={200: ProfileOutputSerializer},
     )
+    @raises(TokenInvalid)
     def post(self, request: Request) -> Response:
         data = EmailVerifyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -153,14 +150,12 @@ class PasswordChangeView(APIView):
 
     @extend_schema(
         operation_id="auth_password_change",
+        summary="Change my password",
         request=PasswordChangeInputSerializer,
         responses={
             204: OpenApiResponse(description="Changed; other devices signed out."),
             **problem_responses(
                 400,
-                401,
-                403,
-                429,
                 descriptions={
                     400: "Invalid input: `old_password` `password_incorrect`, or "
                     "`new_password` refused by a password rule (`password_too_short`, "
@@ -170,6 +165,7 @@ class PasswordChangeView(APIView):
             ),
         },
     )
+    @raises(InvalidRequest)
     def post(self, request: Request) -> Response:
         data = PasswordChangeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -197,8 +193,9 @@ class PasswordResetView(views.AuthThrottledView):
 
     @extend_schema(
         operation_id="auth_password_reset",
+        summary="Ask for a password-reset link",
         request=PasswordResetInputSerializer,
-        responses={202: PasswordResetAcceptedOutputSerializer, **problem_responses(400, 429)},
+        responses={202: PasswordResetAcceptedOutputSerializer},
     )
     def post(self, request: Request) -> Response:
         data = PasswordResetInputSerializer(data=request.data)
@@ -217,19 +214,20 @@ class PasswordResetConfirmView(views.AuthThrottledView):
 
     @extend_schema(
         operation_id="auth_password_reset_confirm",
+        summary="Choose a new password with a reset link",
         request=PasswordResetConfirmInputSerializer,
         responses={
             204: OpenApiResponse(description="The password is changed; sign in with it."),
             **problem_responses(
                 400,
-                429,
                 descriptions={
-                    400: "Invalid input, a refused `new_password` (as for a change), or "
-                    "`token_invalid` (malformed, expired or already used)."
+                    400: "A refused `new_password` names its rule in the field error's "
+                    "`code`, as for a change."
                 },
             ),
         },
     )
+    @raises(TokenInvalid)
     def post(self, request: Request) -> Response:
         data = PasswordResetConfirmInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -243,11 +241,9 @@ class LogoutAllView(APIView):
 
     @extend_schema(
         operation_id="auth_logout_all",
+        summary="Sign out everywhere",
         request=None,
-        responses={
-            204: OpenApiResponse(description="Every device signed out."),
-            **problem_responses(401, 403),
-        },
+        responses={204: OpenApiResponse(description="Every device signed out.")},
     )
     def post(self, request: Request) -> Response:
         accounts.sign_ins_end(user=request_citizen(request))
@@ -264,10 +260,8 @@ class SignInListView(CitizenListView):
 
     @extend_schema(
         operation_id="me_sessions",
-        responses={
-            200: SignInOutputSerializer(many=True),
-            **problem_responses(401, 404, descriptions={404: PAGE_NOT_FOUND}),
-        },
+        summary="List my signed-in devices",
+        responses={200: SignInOutputSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
         return super().get(request)
@@ -289,12 +283,11 @@ class SignInRevokeView(APIView):
 
     @extend_schema(
         operation_id="me_session_revoke",
+        summary="Sign one device out",
         request=None,
         responses={
             204: OpenApiResponse(description="That device is signed out."),
             **problem_responses(
-                401,
-                403,
                 404,
                 descriptions={404: "No such device of yours, or it is already signed out."},
             ),

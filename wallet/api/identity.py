@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import cache
 
 from babel import Locale
+from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -15,10 +16,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.schema import PAGE_NOT_FOUND, problem_responses
+from common.domain import TooManyAttempts
+from common.schema import raises
 from wallet import identity
 from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.serializers import ProfileOutputSerializer
+from wallet.errors import CodeInvalid, DocumentPending, SmsUnavailable
 from wallet.models import IdentityDocument, IdentityDocumentKind, IdentityDocumentStatus, User
 
 # Babel's territories that are regions or placeholders rather than countries.
@@ -70,22 +73,16 @@ class PhoneView(APIView):
 
     @extend_schema(
         operation_id="me_phone_code_send",
+        summary="Send a code to my phone",
+        description=(
+            "Send a one-time code by text message to the number to verify. The code lives "
+            f"{settings.PHONE_CODE_TTL_MINUTES} minutes; at most "
+            f"{settings.PHONE_CODES_PER_HOUR} codes are sent in any hour."
+        ),
         request=PhoneInputSerializer,
-        responses={
-            202: PhoneCodeSentOutputSerializer,
-            **problem_responses(
-                400,
-                401,
-                429,
-                503,
-                descriptions={
-                    429: "Too many codes asked for in the last hour (`too_many_attempts`); "
-                    "see Retry-After.",
-                    503: "The text message could not be sent (`sms_unavailable`).",
-                },
-            ),
-        },
+        responses={202: PhoneCodeSentOutputSerializer},
     )
+    @raises(TooManyAttempts, SmsUnavailable)
     def post(self, request: Request) -> Response:
         data = PhoneInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -103,22 +100,15 @@ class PhoneVerifyView(APIView):
 
     @extend_schema(
         operation_id="me_phone_verify",
+        summary="Verify my phone with its code",
+        description=(
+            "Verify the number with the code it received: identity level 1. A code dies "
+            f"after {settings.PHONE_CODE_ATTEMPTS} wrong tries; ask for a new one."
+        ),
         request=PhoneVerifyInputSerializer,
-        responses={
-            200: ProfileOutputSerializer,
-            **problem_responses(
-                400,
-                401,
-                422,
-                429,
-                descriptions={
-                    422: "The code is wrong, expired, used, or none is pending (`code_invalid`).",
-                    429: "Too many wrong codes (`too_many_attempts`): the code no longer "
-                    "works; ask for a new one.",
-                },
-            ),
-        },
+        responses={200: ProfileOutputSerializer},
     )
+    @raises(CodeInvalid, TooManyAttempts)
     def post(self, request: Request) -> Response:
         data = PhoneVerifyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -166,31 +156,22 @@ class IdentityDocumentListView(CitizenListView):
 
     @extend_schema(
         operation_id="me_identity_documents",
-        responses={
-            200: IdentityDocumentOutputSerializer(many=True),
-            **problem_responses(401, 404, descriptions={404: PAGE_NOT_FOUND}),
-        },
+        summary="List my identity documents",
+        description="The citizen's identity documents sent for review, newest first.",
+        responses={200: IdentityDocumentOutputSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
         return super().get(request)
 
     @extend_schema(
         operation_id="me_identity_document_submit",
+        summary="Send an identity document for review",
+        description="Send an identity document (an image or a PDF) for staff to review; "
+        "approved, it raises the identity level to 2. One waits for review at a time.",
         request={"multipart/form-data": IdentityDocumentInputSerializer},
-        responses={
-            201: IdentityDocumentOutputSerializer,
-            **problem_responses(
-                400,
-                401,
-                409,
-                descriptions={
-                    400: "Invalid input: a file too large, of another type or empty, an "
-                    "unknown kind or country (field errors).",
-                    409: "A document is already waiting for review (`document_pending`).",
-                },
-            ),
-        },
+        responses={201: IdentityDocumentOutputSerializer},
     )
+    @raises(DocumentPending)
     def post(self, request: Request) -> Response:
         data = IdentityDocumentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

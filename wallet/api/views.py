@@ -1,6 +1,7 @@
 """Citizen accounts and wallet endpoints. Thin: validate, call a service or selector,
 serialize."""
 
+from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.db.models import QuerySet
 from django.middleware.csrf import get_token
@@ -16,10 +17,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.domain import TooManyAttempts
 from common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from common.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_MAX_KEY_LENGTH
 from common.lockout import lockout_reset
-from common.schema import PAGE_NOT_FOUND, problem_responses
+from common.schema import raises
 from common.throttling import AccountRateThrottle, ScopedRateThrottle
 from wallet import accounts, selectors, services
 from wallet.api.citizen import request_citizen
@@ -34,6 +36,7 @@ from wallet.api.serializers import (
     TransactionOutputSerializer,
     WalletOutputSerializer,
 )
+from wallet.errors import UsernameTaken
 from wallet.models import Entry
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -82,7 +85,11 @@ class CsrfView(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
-    @extend_schema(operation_id="auth_csrf", responses={200: CsrfOutputSerializer})
+    @extend_schema(
+        operation_id="auth_csrf",
+        summary="Get the CSRF token",
+        responses={200: CsrfOutputSerializer},
+    )
     @method_decorator(ensure_csrf_cookie)
     def get(self, request: Request) -> Response:
         return Response({"csrf_token": get_token(request)})
@@ -92,9 +99,13 @@ class CsrfView(APIView):
 class RegisterView(AuthThrottledView):
     @extend_schema(
         operation_id="auth_register",
+        summary="Create an account",
+        description="Create a citizen's account with a username and a password (checked "
+        "against the password rules); sign in afterwards with a session or a token.",
         request=RegisterInputSerializer,
-        responses={201: ProfileOutputSerializer, **problem_responses(400, 429)},
+        responses={201: ProfileOutputSerializer},
     )
+    @raises(UsernameTaken)
     def post(self, request: Request) -> Response:
         data = RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -109,9 +120,12 @@ class LoginView(AuthThrottledView):
 
     @extend_schema(
         operation_id="auth_login",
+        summary="Sign in (web session)",
         request=CredentialsInputSerializer,
-        responses={200: ProfileOutputSerializer, **problem_responses(400, 401, 403, 429)},
+        responses={200: ProfileOutputSerializer},
     )
+    # A wrong password; the CSRF check; an account locked after failed logins.
+    @raises(exceptions.AuthenticationFailed, exceptions.PermissionDenied, TooManyAttempts)
     def post(self, request: Request) -> Response:
         SessionAuthentication().enforce_csrf(request)
         data = CredentialsInputSerializer(data=request.data)
@@ -127,9 +141,14 @@ class LoginView(AuthThrottledView):
 class TokenView(AuthThrottledView):
     @extend_schema(
         operation_id="auth_token",
+        summary="Sign in (app token)",
+        description="Sign in a native client: a token to send as `Authorization: Token "
+        f"<token>`, valid for {settings.AUTH_TOKEN_TTL_DAYS} days from now however often it "
+        "is used. Failed attempts lock the account like a web login.",
         request=CredentialsInputSerializer,
-        responses={200: TokenOutputSerializer, **problem_responses(400, 401, 429)},
+        responses={200: TokenOutputSerializer},
     )
+    @raises(exceptions.AuthenticationFailed, TooManyAttempts)
     def post(self, request: Request) -> Response:
         data = CredentialsInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -150,8 +169,9 @@ class LogoutView(APIView):
 
     @extend_schema(
         operation_id="auth_logout",
+        summary="Sign out this device",
         request=None,
-        responses={204: OpenApiResponse(description="Logged out."), **problem_responses(401)},
+        responses={204: OpenApiResponse(description="Logged out.")},
     )
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, AuthToken):
@@ -166,7 +186,11 @@ class LogoutView(APIView):
 class MeView(APIView):
     @extend_schema(
         operation_id="me_profile",
-        responses={200: MeOutputSerializer, **problem_responses(401)},
+        summary="Get my profile",
+        description="The signed-in citizen's profile (username, display name, e-mail and "
+        "whether it is verified, phone, identity level) and the server's business date and "
+        "time zone.",
+        responses={200: MeOutputSerializer},
     )
     def get(self, request: Request) -> Response:
         return Response(MeOutputSerializer(request.user).data)
@@ -176,7 +200,11 @@ class MeView(APIView):
 class WalletView(APIView):
     @extend_schema(
         operation_id="me_wallet",
-        responses={200: WalletOutputSerializer, **problem_responses(401)},
+        summary="Get my wallet",
+        description="The wallet's balance, what is held and what is available, in minor "
+        "units with the currency and its decimals, and the limits of the citizen's identity "
+        "level.",
+        responses={200: WalletOutputSerializer},
     )
     def get(self, request: Request) -> Response:
         summary = selectors.wallet_summary(user=request_citizen(request))
@@ -191,10 +219,10 @@ class TransactionListView(generics.ListAPIView):
 
     @extend_schema(
         operation_id="me_transactions",
-        responses={
-            200: TransactionOutputSerializer(many=True),
-            **problem_responses(400, 401, 404, descriptions={404: PAGE_NOT_FOUND}),
-        },
+        summary="List my transactions",
+        description="The wallet's ledger entries, newest first; `kind`, `since` and "
+        "`until` filter them.",
+        responses={200: TransactionOutputSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
         return super().get(request)

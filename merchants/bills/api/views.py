@@ -14,20 +14,26 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.domain import InvalidRequest
 from common.idempotency import idempotent
-from common.schema import PAGE_NOT_FOUND, problem_responses
+from common.schema import raises
+from merchants.api.docs import BILLING_CONSENT_LIFETIME
 from merchants.api.views import MerchantAPIView
 from merchants.bills import selectors, services
+from merchants.bills.api import docs
 from merchants.bills.api.filters import BillFilter
 from merchants.bills.api.serializers import (
     BillInputSerializer,
     BillOutputSerializer,
     CitizenBillOutputSerializer,
 )
+from merchants.bills.errors import BillAlreadyPaid, BillOverLimit, DueDateTooSoon, NotABiller
 from merchants.bills.models import Bill
+from merchants.errors import ConsentExpired, ConsentRevoked, ConsentScopeMismatch, NotFound
 from merchants.models import ApiKeyScope
 from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.views import IDEMPOTENCY_PARAMETER
+from wallet.errors import InsufficientFunds
 from wallet.models import User
 
 
@@ -35,10 +41,9 @@ from wallet.models import User
 @extend_schema_view(
     get=extend_schema(
         operation_id="merchant_bills",
-        responses={
-            200: BillOutputSerializer(many=True),
-            **problem_responses(401, 404, 429, descriptions={404: PAGE_NOT_FOUND}),
-        },
+        summary="List bills",
+        description="The biller's bills, newest first.",
+        responses={200: BillOutputSerializer(many=True)},
     )
 )
 class MerchantBillListView(MerchantAPIView, generics.ListAPIView):
@@ -55,12 +60,26 @@ class MerchantBillListView(MerchantAPIView, generics.ListAPIView):
 
     @extend_schema(
         operation_id="merchant_bill_create",
+        summary="Issue a bill",
+        description=(
+            "Issue a bill under the citizen's live `billing` consent, within the limits "
+            "the citizen set on it (the largest single bill, the most in a calendar "
+            f"month). {docs.BILL_DUE} {BILLING_CONSENT_LIFETIME}"
+        ),
         request=BillInputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={
-            201: BillOutputSerializer,
-            **problem_responses(400, 401, 403, 404, 409, 422, 429),
-        },
+        responses={201: BillOutputSerializer},
+        examples=docs.BILL_CREATE_EXAMPLES,
+    )
+    @raises(
+        InvalidRequest,
+        NotABiller,
+        NotFound,
+        ConsentExpired,
+        ConsentRevoked,
+        ConsentScopeMismatch,
+        DueDateTooSoon,
+        BillOverLimit,
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -76,7 +95,9 @@ class MerchantBillDetailView(MerchantAPIView):
 
     @extend_schema(
         operation_id="merchant_bill",
-        responses={200: BillOutputSerializer, **problem_responses(401, 404, 429)},
+        summary="Get a bill",
+        description="One of the biller's bills, with whether it is paid or overdue.",
+        responses={200: BillOutputSerializer},
     )
     def get(self, request: Request, pk: Any) -> Response:
         bill = get_object_or_404(selectors.bills_for_merchant(merchant=self.merchant), pk=pk)
@@ -87,10 +108,8 @@ class MerchantBillDetailView(MerchantAPIView):
 @extend_schema_view(
     get=extend_schema(
         operation_id="me_bills",
-        responses={
-            200: CitizenBillOutputSerializer(many=True),
-            **problem_responses(400, 401, 404, descriptions={404: PAGE_NOT_FOUND}),
-        },
+        summary="List my bills",
+        responses={200: CitizenBillOutputSerializer(many=True)},
     )
 )
 class CitizenBillListView(CitizenListView):
@@ -112,13 +131,16 @@ class BillPayView(APIView):
 
     @extend_schema(
         operation_id="me_bill_pay",
+        summary="Pay a bill",
+        description=(
+            "Pay a bill from the wallet, all of it: on or before the due date it counts "
+            f"as paid on time. {docs.BILL_DUE}"
+        ),
         request=None,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={
-            200: CitizenBillOutputSerializer,
-            **problem_responses(400, 401, 404, 409, 422),
-        },
+        responses={200: CitizenBillOutputSerializer},
     )
+    @raises(BillAlreadyPaid, InsufficientFunds)
     @idempotent
     def post(self, request: Request, pk: Any) -> Response:
         citizen = request_citizen(request)

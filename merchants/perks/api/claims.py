@@ -21,11 +21,12 @@ from rest_framework.views import APIView
 
 from common.fields import MinorUnitsField
 from common.idempotency import idempotent
-from common.schema import problem_responses
+from common.schema import raises
 from common.views import list_schema
 from merchants.api.views import MerchantAPIView
 from merchants.models import ApiKeyScope
 from merchants.perks import claims, selectors
+from merchants.perks.api import docs
 from merchants.perks.api.serializers import (
     BookingOutputSerializer,
     CitizenClaimOutputSerializer,
@@ -33,9 +34,21 @@ from merchants.perks.api.serializers import (
     ClaimDisputeOutputSerializer,
     ClaimEvidenceOutputSerializer,
 )
+from merchants.perks.errors import (
+    BookingNotConfirmed,
+    ClaimAlreadyDisputed,
+    ClaimDisputed,
+    ClaimExceedsDeposit,
+    ClaimNotAwaitingGuest,
+    ClaimNotPayable,
+    EvidenceInvalid,
+    ReportWindowClosed,
+    StayNotStarted,
+)
 from merchants.perks.models import BookingOutcome, Claim, ClaimEvidence
 from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.views import IDEMPOTENCY_PARAMETER
+from wallet.errors import InsufficientFunds
 from wallet.models import User
 
 
@@ -113,13 +126,19 @@ class MerchantBookingCompleteView(MerchantAPIView):
 
     @extend_schema(
         operation_id="merchant_booking_complete",
+        summary="Close a stay: ok, no-show or damage",
+        description=(
+            "Close a stay: `ok`, `no_show`, or `damage` with a claim (its lines, at most "
+            "the deposit agreed at booking). Nothing beyond the hold is taken until the "
+            f"guest accepts the claim, or does not answer in time. {docs.CLAIM_WINDOW} "
+            f"{docs.GUEST_ANSWER} {docs.HOLD_LIFETIME}"
+        ),
         request=CompleteInputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={
-            200: BookingOutputSerializer,
-            **problem_responses(400, 401, 404, 409, 422, 429),
-        },
+        responses={200: BookingOutputSerializer},
+        examples=docs.COMPLETE_EXAMPLES,
     )
+    @raises(BookingNotConfirmed, StayNotStarted, ReportWindowClosed, ClaimExceedsDeposit)
     @idempotent
     def post(self, request: Request, pk: Any) -> Response:
         data = CompleteInputSerializer(data=request.data)
@@ -164,7 +183,6 @@ _DOWNLOAD_RESPONSES: dict[Any, Any] = {
         )
         for content_type in claims.EVIDENCE_CONTENT_TYPES
     },
-    **problem_responses(401, 404),
 }
 
 
@@ -178,12 +196,11 @@ class MerchantClaimEvidenceView(MerchantAPIView):
 
     @extend_schema(
         operation_id="merchant_claim_evidence_add",
+        summary="Add evidence to a claim",
         request={"multipart/form-data": EvidenceInputSerializer},
-        responses={
-            201: ClaimEvidenceOutputSerializer,
-            **problem_responses(400, 401, 404, 429),
-        },
+        responses={201: ClaimEvidenceOutputSerializer},
     )
+    @raises(EvidenceInvalid)
     def post(self, request: Request, pk: Any) -> Response:
         data = EvidenceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -199,7 +216,13 @@ class MerchantClaimEvidenceView(MerchantAPIView):
 class MerchantClaimEvidenceDownloadView(MerchantAPIView):
     required_scope = ApiKeyScope.CLAIMS
 
-    @extend_schema(operation_id="merchant_claim_evidence", responses=_DOWNLOAD_RESPONSES)
+    @extend_schema(
+        operation_id="merchant_claim_evidence",
+        summary="Download a claim's evidence file",
+        description="One file backing the merchant's claim, as an attachment, in the type "
+        "its content showed when it was uploaded.",
+        responses=_DOWNLOAD_RESPONSES,
+    )
     def get(self, request: Request, pk: Any, evidence_id: Any) -> FileResponse:
         evidence = selectors.claim_evidence_for_merchant(
             merchant=self.merchant, claim_id=pk, evidence_id=evidence_id
@@ -211,7 +234,13 @@ class MerchantClaimEvidenceDownloadView(MerchantAPIView):
 
 
 @extend_schema(tags=["bookings"])
-@list_schema("me_claims", CitizenClaimOutputSerializer)
+@list_schema(
+    "me_claims",
+    CitizenClaimOutputSerializer,
+    summary="List my claims",
+    description=f"The damage claims merchants made about my stays, newest first. "
+    f"{docs.GUEST_ANSWER}",
+)
 class CitizenClaimListView(CitizenListView):
     model = Claim
     serializer_class = CitizenClaimOutputSerializer
@@ -233,7 +262,8 @@ class CitizenClaimDetailView(APIView):
 
     @extend_schema(
         operation_id="me_claim",
-        responses={200: CitizenClaimOutputSerializer, **problem_responses(401, 404)},
+        summary="Get one of my claims",
+        responses={200: CitizenClaimOutputSerializer},
     )
     def get(self, request: Request, pk: Any) -> Response:
         return _own_claim(request, pk)
@@ -246,10 +276,16 @@ class ClaimAcceptView(APIView):
 
     @extend_schema(
         operation_id="me_claim_accept",
+        summary="Accept a claim",
+        description=(
+            "Accept a claim awaiting the answer: it is charged now, from the deposit's "
+            f"hold first, then the wallet, never more than the claim. {docs.GUEST_ANSWER}"
+        ),
         request=None,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={200: CitizenClaimOutputSerializer, **problem_responses(400, 401, 404, 409)},
+        responses={200: CitizenClaimOutputSerializer},
     )
+    @raises(ClaimNotAwaitingGuest)
     @idempotent
     def post(self, request: Request, pk: Any) -> Response:
         claims.claim_accept(citizen=request_citizen(request), claim_id=pk)
@@ -263,12 +299,15 @@ class ClaimDisputeView(APIView):
 
     @extend_schema(
         operation_id="me_claim_dispute",
+        summary="Dispute a claim",
+        description=(
+            "Dispute a claim awaiting the answer: nothing is charged, the deposit's hold "
+            f"waits while staff decide with both sides' evidence. {docs.GUEST_ANSWER}"
+        ),
         request=ClaimDisputeInputSerializer,
-        responses={
-            201: ClaimDisputeOutputSerializer,
-            **problem_responses(400, 401, 404, 409),
-        },
+        responses={201: ClaimDisputeOutputSerializer},
     )
+    @raises(ClaimNotAwaitingGuest, ClaimAlreadyDisputed)
     def post(self, request: Request, pk: Any) -> Response:
         data = ClaimDisputeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -284,13 +323,12 @@ class ClaimPayView(APIView):
 
     @extend_schema(
         operation_id="me_claim_pay",
+        summary="Pay what is left of a claim",
         request=None,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={
-            200: CitizenClaimOutputSerializer,
-            **problem_responses(400, 401, 404, 409, 422),
-        },
+        responses={200: CitizenClaimOutputSerializer},
     )
+    @raises(ClaimNotPayable, ClaimDisputed, InsufficientFunds)
     @idempotent
     def post(self, request: Request, pk: Any) -> Response:
         claims.claim_pay(citizen=request_citizen(request), claim_id=pk)
@@ -299,7 +337,13 @@ class ClaimPayView(APIView):
 
 @extend_schema(tags=["bookings"])
 class CitizenClaimEvidenceDownloadView(APIView):
-    @extend_schema(operation_id="me_claim_evidence", responses=_DOWNLOAD_RESPONSES)
+    @extend_schema(
+        operation_id="me_claim_evidence",
+        summary="Download a claim's evidence file",
+        description="One file backing a claim about my stay, as an attachment, in the type "
+        "its content showed when it was uploaded.",
+        responses=_DOWNLOAD_RESPONSES,
+    )
     def get(self, request: Request, pk: Any, evidence_id: Any) -> FileResponse:
         evidence = selectors.claim_evidence_for_citizen(
             citizen=request_citizen(request), claim_id=pk, evidence_id=evidence_id

@@ -13,13 +13,14 @@ from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.schema import PAGE_NOT_FOUND, problem_responses
+from common.schema import raises
 from merchants.api.serializers import MerchantSummaryOutputSerializer
 from merchants.perks import listing
 from merchants.perks.api.serializers import ReasonItemOutputSerializer
 from merchants.perks.models import Perk, PerkKind
 from merchants.perks.qualify import NOTE_CODES, QUALIFY_STATUSES, STEP_CODES, WAITS_FOR
 from merchants.perks.rules import OPERATORS
+from scoring.errors import AccountInactive, NoActiveScorecard
 from scoring.facts import BAND_CODES, FACTS
 from wallet.api.citizen import request_citizen
 
@@ -147,11 +148,10 @@ class PerksView(generics.ListAPIView):
     @extend_schema(
         tags=["perks"],
         operation_id="me_perks",
-        responses={
-            200: PerkViewOutputSerializer(many=True),
-            **problem_responses(401, 404, descriptions={404: PAGE_NOT_FOUND}),
-        },
+        summary="List the perks on offer and where I stand",
+        responses={200: PerkViewOutputSerializer(many=True)},
     )
+    @raises(AccountInactive, NoActiveScorecard)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         standings = listing.perks_for_citizen(citizen=request_citizen(request), perks=page)

@@ -11,18 +11,30 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.domain import InvalidRequest
 from common.idempotency import idempotent
-from common.schema import PAGE_NOT_FOUND, problem_responses
+from common.schema import raises
 from common.views import list_schema
 from merchants import selectors as merchants_selectors
+from merchants.api import docs
 from merchants.api.serializers import CitizenConsentOutputSerializer
 from merchants.api.views import MerchantAPIView
+from merchants.errors import (
+    CodeInvalid,
+    CodeUsed,
+    ConsentExpired,
+    ConsentRevoked,
+    ConsentScopeMismatch,
+    NotFound,
+)
 from merchants.models import ApiKeyScope
 from merchants.perks import selectors, services
+from merchants.perks.api import docs as stay_docs
 from merchants.perks.api.serializers import (
     BookingInputSerializer,
     BookingOutputSerializer,
@@ -32,9 +44,21 @@ from merchants.perks.api.serializers import (
     DecisionOutputSerializer,
     EligibilityInputSerializer,
 )
+from merchants.perks.errors import (
+    BookingNotConfirmed,
+    CheckInTooFar,
+    DecisionExpired,
+    DecisionUsed,
+    PerkUnavailable,
+    StayTooLong,
+    TooEarlyToCheckIn,
+    TooLateToCheckIn,
+)
 from merchants.perks.models import Booking, Decision
+from scoring.errors import AccountInactive, NoActiveScorecard
 from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.views import IDEMPOTENCY_PARAMETER
+from wallet.errors import InsufficientFunds
 from wallet.models import User
 
 
@@ -55,12 +79,29 @@ class EligibilityView(MerchantAPIView):
 
     @extend_schema(
         operation_id="merchant_eligibility",
+        summary="Decide a guest's deposit waiver",
+        description=(
+            "May this guest book without a deposit, and for how much? Send the guest's "
+            "one-time code (the first time) or the `consent_id` it granted (later stays). "
+            "The guest's facts are read (logged where the guest sees it) and the answer "
+            "gives the reasons, never the score. "
+            f"{docs.CODE_LIFETIME} {docs.CONSENT_LIFETIME} {stay_docs.DECISION_LIFETIME}"
+        ),
         request=EligibilityInputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={
-            200: DecisionOutputSerializer,
-            **problem_responses(400, 401, 403, 404, 409, 422, 429),
-        },
+        responses={200: DecisionOutputSerializer},
+        examples=stay_docs.ELIGIBILITY_EXAMPLES,
+    )
+    @raises(
+        CodeInvalid,
+        CodeUsed,
+        ConsentExpired,
+        ConsentRevoked,
+        ConsentScopeMismatch,
+        NotFound,
+        PerkUnavailable,
+        AccountInactive,
+        NoActiveScorecard,
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -80,10 +121,9 @@ class EligibilityView(MerchantAPIView):
 @extend_schema_view(
     get=extend_schema(
         operation_id="merchant_bookings",
-        responses={
-            200: BookingOutputSerializer(many=True),
-            **problem_responses(401, 404, 429, descriptions={404: PAGE_NOT_FOUND}),
-        },
+        summary="List bookings",
+        description="The merchant's bookings, newest first, each with its claim if any.",
+        responses={200: BookingOutputSerializer(many=True)},
     )
 )
 class MerchantBookingListView(MerchantAPIView, generics.ListAPIView):
@@ -98,12 +138,29 @@ class MerchantBookingListView(MerchantAPIView, generics.ListAPIView):
 
     @extend_schema(
         operation_id="merchant_booking_create",
+        summary="Book a stay from a decision",
+        description=(
+            "Book a stay from an eligibility decision, within the perk's bounds (how far "
+            "ahead, how many nights): the waived part of the deposit needs no money, the "
+            f"rest is held on the guest's wallet. {stay_docs.DECISION_LIFETIME} "
+            f"{stay_docs.HOLD_LIFETIME} {stay_docs.CLAIM_WINDOW}"
+        ),
         request=BookingInputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={
-            201: BookingOutputSerializer,
-            **problem_responses(400, 401, 403, 404, 409, 422, 429),
-        },
+        responses={201: BookingOutputSerializer},
+        examples=stay_docs.BOOKING_CREATE_EXAMPLES,
+    )
+    @raises(
+        InvalidRequest,
+        ConsentExpired,
+        ConsentRevoked,
+        ConsentScopeMismatch,
+        NotFound,
+        DecisionExpired,
+        DecisionUsed,
+        CheckInTooFar,
+        StayTooLong,
+        InsufficientFunds,
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -119,7 +176,9 @@ class MerchantBookingDetailView(MerchantAPIView):
 
     @extend_schema(
         operation_id="merchant_booking",
-        responses={200: BookingOutputSerializer, **problem_responses(401, 404, 429)},
+        summary="Get a booking",
+        description="One of the merchant's bookings, with its claim if any.",
+        responses={200: BookingOutputSerializer},
     )
     def get(self, request: Request, pk: Any) -> Response:
         booking = get_object_or_404(selectors.bookings_for_merchant(merchant=self.merchant), pk=pk)
@@ -136,13 +195,17 @@ class MerchantBookingCheckInView(MerchantAPIView):
 
     @extend_schema(
         operation_id="merchant_booking_check_in",
+        summary="Check the guest in",
+        description=(
+            "Check the guest in: from two days before check-in until check-out. The "
+            "deposit's hold is placed now if it was not yet (422 `insufficient_funds`, "
+            f"nothing changes); the stay has started from then on. {stay_docs.HOLD_LIFETIME}"
+        ),
         request=None,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={
-            200: BookingOutputSerializer,
-            **problem_responses(400, 401, 404, 409, 422, 429),
-        },
+        responses={200: BookingOutputSerializer},
     )
+    @raises(BookingNotConfirmed, TooEarlyToCheckIn, TooLateToCheckIn, InsufficientFunds)
     @idempotent
     def post(self, request: Request, pk: Any) -> Response:
         services.booking_check_in(merchant=self.merchant, booking_id=pk)
@@ -151,7 +214,12 @@ class MerchantBookingCheckInView(MerchantAPIView):
 
 
 @extend_schema(tags=["bookings"])
-@list_schema("me_bookings", CitizenBookingOutputSerializer)
+@list_schema(
+    "me_bookings",
+    CitizenBookingOutputSerializer,
+    summary="List my bookings",
+    description="The stays merchants booked for me, newest first, each with its claim if any.",
+)
 class CitizenBookingListView(CitizenListView):
     model = Booking
     serializer_class = CitizenBookingOutputSerializer
@@ -174,11 +242,9 @@ DECISION_IDS_PARAMETER = OpenApiParameter(
 @extend_schema_view(
     get=extend_schema(
         operation_id="me_decisions",
+        summary="List the decisions made about me",
         parameters=[DECISION_IDS_PARAMETER],
-        responses={
-            200: CitizenDecisionOutputSerializer(many=True),
-            **problem_responses(400, 401, 404, descriptions={404: PAGE_NOT_FOUND}),
-        },
+        responses={200: CitizenDecisionOutputSerializer(many=True)},
     )
 )
 class CitizenDecisionListView(CitizenListView):
@@ -187,6 +253,7 @@ class CitizenDecisionListView(CitizenListView):
 
     model = Decision
     serializer_class = CitizenDecisionOutputSerializer
+    domain_errors = (ValidationError,)  # a malformed ?id=
 
     def own_rows(self, user: User) -> QuerySet[Decision]:
         ids = None
@@ -206,8 +273,9 @@ class ConsentRevokeView(APIView):
 
     @extend_schema(
         operation_id="me_consent_revoke",
+        summary="Revoke a consent",
         request=None,
-        responses={200: CitizenConsentOutputSerializer, **problem_responses(401, 404)},
+        responses={200: CitizenConsentOutputSerializer},
     )
     def post(self, request: Request, pk: Any) -> Response:
         citizen = request_citizen(request)

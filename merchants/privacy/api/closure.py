@@ -10,10 +10,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.domain import InvalidRequest
 from common.errors import PROBLEM_CONTENT_TYPE
-from common.schema import ProblemSerializer, problem_responses
+from common.schema import ProblemSerializer, raises
 from common.throttling import ScopedRateThrottle
 from merchants.privacy import closure
+from merchants.privacy.closure import AccountHasObligations
 from wallet.api.citizen import request_citizen
 
 
@@ -47,23 +49,18 @@ class AccountCloseView(APIView):
 
     @extend_schema(
         operation_id="me_close",
+        summary="Close my account",
         request=AccountCloseInputSerializer,
         responses={
             200: AccountClosedOutputSerializer,
             (409, PROBLEM_CONTENT_TYPE): OpenApiResponse(
                 ObligationsProblemSerializer,
-                "Money or obligations remain (`account_has_obligations`), each in "
-                "`obligations`: `balance`, `hold`, `claim`, `bill`, `dispute`, `top_up`, "
-                "`withdrawal`, `booking`.",
-            ),
-            **problem_responses(
-                400,
-                401,
-                429,
-                descriptions={400: "Invalid input, or a wrong password (`password_incorrect`)."},
+                "What remains is listed in `obligations`: `balance`, `hold`, `claim`, "
+                "`bill`, `dispute`, `top_up`, `withdrawal`, `booking`.",
             ),
         },
     )
+    @raises(InvalidRequest, AccountHasObligations)  # a wrong password; what remains
     def post(self, request: Request) -> Response:
         data = AccountCloseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -24,7 +24,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.schema import problem_responses
 from merchants.api.serializers import (
     CitizenConsentOutputSerializer,
     MerchantSummaryOutputSerializer,
@@ -237,12 +236,12 @@ class ExportView(APIView):
 
     @extend_schema(
         operation_id="me_export",
+        summary="Export everything held about me",
         parameters=[CONTENT_DISPOSITION],
         responses={
             200: OpenApiResponse(
                 ExportOutputSerializer, "Everything held about the citizen, for download."
             ),
-            **problem_responses(401),
         },
     )
     def get(self, request: Request) -> Response:

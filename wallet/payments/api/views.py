@@ -13,12 +13,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.idempotency import idempotent
-from common.schema import problem_responses
+from common.schema import raises
 from common.views import list_schema
 from wallet import selectors as wallet_selectors
 from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.serializers import WalletOutputSerializer
 from wallet.api.views import IDEMPOTENCY_PARAMETER
+from wallet.errors import InsufficientFunds, InvalidAmount
 from wallet.models import Payout, TopUp, User
 from wallet.payments import selectors, services
 from wallet.payments.api.serializers import (
@@ -32,7 +33,14 @@ from wallet.payments.api.serializers import (
     WithdrawalCreatedOutputSerializer,
     WithdrawalOutputSerializer,
 )
-from wallet.payments.providers import SignedNotification
+from wallet.payments.limits import TopUpLimit, WithdrawalLimit
+from wallet.payments.providers import (
+    InvalidSignature,
+    ProviderUnavailable,
+    SignedNotification,
+    UnknownProvider,
+)
+from wallet.payments.services import NoPayoutDestination
 
 
 def _refused(description: str) -> dict[Any, OpenApiResponse]:
@@ -61,7 +69,12 @@ def _with_wallet(body: dict[str, Any], user: User) -> dict[str, Any]:
 
 
 @extend_schema(tags=["wallet"])
-@list_schema("me_top_ups", TopUpOutputSerializer)
+@list_schema(
+    "me_top_ups",
+    TopUpOutputSerializer,
+    summary="List my top-ups",
+    description="The citizen's top-ups, newest first, pending ones included.",
+)
 class TopUpListCreateView(CitizenListView):
     """The citizen's top-ups (GET), and a new one through the payment provider (POST)."""
 
@@ -73,17 +86,24 @@ class TopUpListCreateView(CitizenListView):
 
     @extend_schema(
         operation_id="me_top_up",
+        summary="Top up the wallet",
+        description=(
+            "Add money through the payment provider, within what the citizen's identity "
+            "level allows. A top-up the payer has not completed in "
+            f"{int(settings.PAYMENTS_TOP_UP_EXPIRES_AFTER.total_seconds() // 60)} minutes "
+            "expires."
+        ),
         request=TopUpInputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={
             201: TOP_UP_CREATED,
-            **problem_responses(400, 401, 409, 503),
             **_refused(
-                "`top_up_limit`, with `limit` and `period` (`day`, `month`, `balance`): what "
-                "the citizen's identity level allows."
+                "A limit's refusal carries `limit` (minor units) and `period` (`day`, "
+                "`month`, `balance`)."
             ),
         },
     )
+    @raises(InvalidAmount, TopUpLimit, ProviderUnavailable)
     @idempotent
     def post(self, request: Request) -> Response:
         data = TopUpInputSerializer(data=request.data)
@@ -98,7 +118,9 @@ class TopUpListCreateView(CitizenListView):
 class TopUpDetailView(APIView):
     @extend_schema(
         operation_id="me_top_up_detail",
-        responses={200: TopUpOutputSerializer, **problem_responses(401, 404)},
+        summary="Get one of my top-ups",
+        description="One top-up: pending until the provider confirms it (or it expires).",
+        responses={200: TopUpOutputSerializer},
     )
     def get(self, request: Request, top_up_id: str) -> Response:
         top_up = selectors.top_up_of(user=request_citizen(request), top_up_id=top_up_id)
@@ -106,7 +128,12 @@ class TopUpDetailView(APIView):
 
 
 @extend_schema(tags=["wallet"])
-@list_schema("me_withdrawals", WithdrawalOutputSerializer)
+@list_schema(
+    "me_withdrawals",
+    WithdrawalOutputSerializer,
+    summary="List my withdrawals",
+    description="The citizen's withdrawals to their registered destination, newest first.",
+)
 class WithdrawalListCreateView(CitizenListView):
     """The citizen's withdrawals (GET), and a new one to their registered destination."""
 
@@ -118,17 +145,20 @@ class WithdrawalListCreateView(CitizenListView):
 
     @extend_schema(
         operation_id="me_withdraw",
+        summary="Withdraw to my registered destination",
+        description=(
+            "Move money out of the wallet to the destination the first top-up registered "
+            "(none before a top-up), within the available balance and the daily limit of "
+            "the citizen's identity level."
+        ),
         request=AmountInputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={
             201: WITHDRAWAL_CREATED,
-            **problem_responses(400, 401, 409),
-            **_refused(
-                "`insufficient_funds` (over the available balance), `no_payout_destination` "
-                "(no top-up yet), `withdrawal_limit` with `limit` and `period` (`day`)."
-            ),
+            **_refused("A limit's refusal carries `limit` (minor units) and `period` (`day`)."),
         },
     )
+    @raises(InvalidAmount, InsufficientFunds, NoPayoutDestination, WithdrawalLimit)
     @idempotent
     def post(self, request: Request) -> Response:
         data = AmountInputSerializer(data=request.data)
@@ -150,6 +180,7 @@ class WebhookView(APIView):
 
     @extend_schema(
         operation_id="payments_webhook",
+        summary="Receive a payment provider's notification",
         request=NotificationInputSerializer,
         examples=[
             OpenApiExample(
@@ -209,17 +240,9 @@ class WebhookView(APIView):
                 "Received: acted on, or nothing to do (a replay, a top-up already credited, "
                 "one we refuse and log).",
             ),
-            **problem_responses(
-                400,
-                404,
-                descriptions={
-                    400: "`invalid_signature`: forged, altered, stale or malformed; nothing "
-                    "recorded.",
-                    404: "No such provider (or one this deployment does not enable).",
-                },
-            ),
         },
     )
+    @raises(InvalidSignature, UnknownProvider)
     def post(self, request: Request, provider: str) -> Response:
         signed = SignedNotification(headers=dict(request.headers), body=request.body)
         services.notification_receive(provider_name=provider, signed=signed)

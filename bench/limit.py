@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from merchants.api.views import MerchantAPIView
 from merchants.errors import NotFound
-from merchants.models import Consent
+from merchants.models import ApiKeyScope, Consent
 from scoring.models import AccessLogEntry
 from scoring.purposes import AccessPurpose
 
@@ -28,6 +28,8 @@ LIMIT_PURPOSE = "bench limit"
 
 
 class LimitView(MerchantAPIView):
+    required_scope = ApiKeyScope.ELIGIBILITY
+
     def post(self, request: Request) -> Response:
         merchant = self.merchant
         consent_id = request.data.get("consent_id")

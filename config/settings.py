@@ -745,7 +745,7 @@ if isinstance(_WEBHOOK_ENUMS, dict):
             "WebhookDeliveryStatusEnum": "merchants.console.models.DeliveryStatus",
         }
     )
-# How long a console invitation link (merchants.members.invite_create) can be accepted.
+# How long a console invitation link (merchants.console.members.invite_create) can be accepted.
 CONSOLE_INVITE_TTL = timedelta(days=env.int("CONSOLE_INVITE_TTL_DAYS", default=7))
 # The Content Security Policy of every /merchant/ page: no inline script or style (htmx's
 # indicator styles are off through its <meta name="htmx-config">); the TOTP QR is inline SVG.

@@ -33,16 +33,16 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin
+from common.domain import InvalidRequest
 from common.money import format_money
-from merchants import members, selectors, services
-from merchants.console.services.account import otp_reset
+from merchants import selectors, services
 from merchants.models import (
+    ALL_SCOPES,
     ApiKey,
+    ApiKeyScope,
     AuthorizationCode,
     Consent,
-    MemberInvite,
     Merchant,
-    MerchantMember,
 )
 from wallet.models import PayoutStatus, User
 
@@ -161,7 +161,16 @@ class MerchantChangeForm(forms.ModelForm):
 
 class ApiKeyInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ApiKey
-    fields = ("prefix", "name", "created_at", "expires_at", "revoked_at", "last_used_at")
+    fields = (
+        "prefix",
+        "name",
+        "scopes",
+        "allowed_networks",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -181,12 +190,38 @@ class ApiKeyCreateForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=f"Optional ({settings.TIME_ZONE}). Empty: the key works until it is revoked.",
     )
+    scopes = forms.MultipleChoiceField(
+        choices=ApiKeyScope.choices,
+        initial=list(ALL_SCOPES),
+        required=False,  # none ticked: the service says what to do
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What the key may do: each merchant endpoint needs one of these. Give a "
+        "system only what it uses.",
+    )
+    allowed_networks = forms.CharField(
+        required=False,
+        label="Allowed networks",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 40, "spellcheck": "false"}),
+        help_text="Optional: the client addresses or CIDR blocks (203.0.113.0/24) the key is "
+        "accepted from, one per line. Empty: any network.",
+    )
 
     def clean_expires_at(self) -> datetime | None:
         expires_at: datetime | None = self.cleaned_data["expires_at"]
         if expires_at is not None and expires_at <= timezone.now():
             raise forms.ValidationError("The expiry must be in the future.", code="past")
         return expires_at
+
+    def clean_allowed_networks(self) -> list[str]:
+        text: str = self.cleaned_data["allowed_networks"]
+        return text.replace(",", " ").split()
+
+    def add_domain_error(self, error: InvalidRequest) -> None:
+        """The service's refusal, on the fields it names."""
+        for problem in error.errors:
+            self.add_error(problem.field if problem.field in self.fields else None, problem.message)
+        if not error.errors:
+            self.add_error(None, error.detail)
 
 
 @admin.register(Merchant)
@@ -356,13 +391,21 @@ class MerchantAdmin(AuditTrailAdmin):
             "merchant": merchant,
             "merchant_url": change_url(merchant),
         }
+        created: tuple[ApiKey, str] | None = None
         if form.is_valid():
-            api_key, raw_key = services.api_key_create(
-                merchant=merchant,
-                name=form.cleaned_data["name"],
-                expires_at=form.cleaned_data["expires_at"],
-                by=_staff(request),
-            )
+            try:
+                created = services.api_key_create(
+                    merchant=merchant,
+                    name=form.cleaned_data["name"],
+                    scopes=form.cleaned_data["scopes"],
+                    expires_at=form.cleaned_data["expires_at"],
+                    allowed_networks=form.cleaned_data["allowed_networks"],
+                    by=_staff(request),
+                )
+            except InvalidRequest as error:
+                form.add_domain_error(error)
+        if created is not None:
+            api_key, raw_key = created
             self.log_addition(request, api_key, [{"added": {}}])
             context.update(
                 title=f"API key for {merchant}",
@@ -409,9 +452,13 @@ class ApiKeyAdmin(ReadOnlyAdminMixin, AuditTrailAdmin):
         "merchant",
         "name",
         "state",
+        "key_scopes",
+        "networks",
         "created_at",
+        "created_by",
         "expires_at",
         "revoked_at",
+        "revoked_by",
         "last_used_at",
     )
     readonly_fields = fields
@@ -420,6 +467,7 @@ class ApiKeyAdmin(ReadOnlyAdminMixin, AuditTrailAdmin):
         "merchant",
         "name",
         "state",
+        "key_scopes",
         "created_at",
         "expires_at",
         "revoked_at",
@@ -432,6 +480,14 @@ class ApiKeyAdmin(ReadOnlyAdminMixin, AuditTrailAdmin):
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("merchants.change_apikey")
+
+    @admin.display(description="Scopes")
+    def key_scopes(self, obj: ApiKey) -> str:
+        return ", ".join(obj.scopes) or "none (it can call nothing)"
+
+    @admin.display(description="Allowed networks")
+    def networks(self, obj: ApiKey) -> str:
+        return ", ".join(obj.allowed_networks) or "any"
 
     @admin.display(description="State")
     def state(self, obj: ApiKey) -> str:
@@ -560,118 +616,3 @@ class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     max_bill = _limit_column("max_bill_amount", "Largest bill")
     max_monthly = _limit_column("max_monthly_amount", "Monthly total")
-
-
-# --- The console's members and invitations (issue 19) ---------------------------------
-
-
-@admin.register(MerchantMember)
-class MerchantMemberAdmin(ReadOnlyAdminMixin, AuditTrailAdmin):
-    """Who works for each merchant, in which role; read here, changed in the console
-    (``merchants.members``) by the merchant's own owners and managers. The "History"
-    page is the membership's audit trail."""
-
-    fields = ("merchant", "user", "role", "created_at", "added_by", "removed_at", "removed_by")
-    readonly_fields = fields
-    list_display = ("user", "merchant", "role", "created_at", "removed_at")
-    list_filter = ("role", "merchant__category")
-    search_fields = ("user__username", "merchant__name")
-    list_select_related = ("user", "merchant")
-    actions = ("second_factor_reset",)
-
-    @admin.action(description="Reset the second factor (a lost phone): enrol again at sign-in")
-    def second_factor_reset(self, request: HttpRequest, queryset: QuerySet[MerchantMember]) -> None:
-        removed = otp_reset(user_ids=list(queryset.values_list("user_id", flat=True)))
-        self.message_user(request, f"{removed} device(s) removed.")
-
-
-class InviteAddForm(forms.ModelForm):
-    class Meta:
-        model = MemberInvite
-        fields = ("merchant", "role", "note")
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        merchant, role = data.get("merchant"), data.get("role")
-        if (
-            merchant is not None
-            and role
-            and role not in members.roles_of_category(merchant.category)
-        ):
-            self.add_error("role", f"A {merchant.get_category_display()} has no {role} role.")
-        return data
-
-
-@admin.register(MemberInvite)
-class MemberInviteAdmin(admin.ModelAdmin):
-    """Invitations to a merchant's console. Staff make the first owner's (the link is
-    shown once, in the message after saving: send it to the owner); owners and managers
-    invite the rest from the console. An open invitation can be withdrawn (action)."""
-
-    list_display = (
-        "merchant",
-        "role",
-        "note",
-        "created_at",
-        "expires_at",
-        "accepted_at",
-        "revoked_at",
-    )
-    list_filter = ("role",)
-    search_fields = ("merchant__name", "note")
-    list_select_related = ("merchant",)
-    readonly_fields = (
-        "merchant",
-        "role",
-        "note",
-        "created_at",
-        "expires_at",
-        "created_by",
-        "accepted_at",
-        "accepted_by",
-        "revoked_at",
-    )
-    actions = ("withdraw",)
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        if obj is None:
-            kwargs["form"] = InviteAddForm
-        return super().get_form(request, obj, change=change, **kwargs)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return self.readonly_fields if obj is not None else ()
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return self.readonly_fields if obj is not None else ("merchant", "role", "note")
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return obj is None and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        invite, token = members.invite_create(
-            merchant=form.cleaned_data["merchant"],
-            role=form.cleaned_data["role"],
-            note=form.cleaned_data["note"],
-            staff=request.user,  # type: ignore[arg-type]
-        )
-        adopt(obj, invite)
-        link = request.build_absolute_uri(reverse("console:invite", args=[token]))
-        messages.warning(
-            request,
-            format_html(
-                "Send this one-time link to the new {} (shown only now; it expires {}): {}",
-                invite.get_role_display().lower(),
-                date_format(timezone.localtime(invite.expires_at), "DATETIME_FORMAT"),
-                link,
-            ),
-        )
-
-    @admin.action(description="Withdraw the selected open invitations")
-    def withdraw(self, request: HttpRequest, queryset: QuerySet[MemberInvite]) -> None:
-        count = members.invites_withdraw(invite_ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{count} invitation(s) withdrawn.")

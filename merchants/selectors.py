@@ -63,6 +63,8 @@ _API_KEY = ModelColumns(
         "digest",
         "created_at",
         "expires_at",
+        "scopes",
+        "allowed_networks",
         "revoked_at",
         "last_used_at",
     ),
@@ -73,8 +75,10 @@ _MERCHANT = ModelColumns(
     ("id", "name", "category", "is_active", "settlement", "created_at"),
     alias="merchant",
 )
-# Every merchant request's first statement. As SQL, because compiling the ORM's query
-# (with its join) cost several times what running it did (bench/eligibility.py).
+# Every merchant request's first statement, and its only one about the key: the key's
+# scopes and networks come with it (``merchants.api.auth``). As SQL, because compiling
+# the ORM's query (with its join) cost several times what running it did
+# (bench/eligibility.py).
 _API_KEY_SQL = f"""
 SELECT {_API_KEY.sql}, {_MERCHANT.sql}
   FROM merchants_apikey api_key

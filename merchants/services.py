@@ -5,12 +5,14 @@ payouts, one-time codes and consents. Perks, decisions, bookings and claims are
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import ipaddress
 import logging
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -43,6 +45,8 @@ from wallet.payments import services as payments
 
 logger = logging.getLogger(__name__)
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 API_KEY_PREFIX = "sk_live_"
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud or typed
 CODE_LENGTH = 8
@@ -71,32 +75,182 @@ def api_key_parse_prefix(raw_key: str) -> str | None:
     return API_KEY_PREFIX + public
 
 
+API_KEY_NAME_MAX_LENGTH = ApiKey._meta.get_field("name").max_length or 100
+# More than this many client networks on one key is a list to keep elsewhere (a proxy).
+API_KEY_NETWORKS_MAX = 20
+
+
+def api_key_scopes_clean(scopes: Iterable[str]) -> list[str]:
+    """``scopes`` as a key stores them: known scopes (``ApiKeyScope``), at least one, each
+    once, in the order ``ALL_SCOPES`` lists them. Refused with ``InvalidRequest`` (field
+    ``scopes``: ``unknown_scope``, ``no_scope``) otherwise."""
+    if isinstance(scopes, str):  # "bookings" is one scope, not eight letters
+        scopes = [scopes]
+    wanted = {str(scope).strip() for scope in scopes}
+    unknown = sorted(wanted - set(ALL_SCOPES))
+    if unknown:
+        message = (
+            f"Unknown scope(s) {', '.join(repr(scope) for scope in unknown)}; "
+            f"the scopes are {', '.join(ALL_SCOPES)}."
+        )
+        raise InvalidRequest(message, errors=[FieldError("scopes", message, "unknown_scope")])
+    if not wanted:
+        message = f"Give the key at least one scope: {', '.join(ALL_SCOPES)}."
+        raise InvalidRequest(message, errors=[FieldError("scopes", message, "no_scope")])
+    return [scope for scope in ALL_SCOPES if scope in wanted]
+
+
+def api_key_networks_clean(networks: Iterable[str]) -> list[str]:
+    """``networks`` as a key stores them: IPv4 or IPv6 addresses (``203.0.113.7``) or
+    CIDR blocks (``203.0.113.0/24``), each once, in the order given; a single address is
+    kept without its prefix length. Empty: any network. Refused with ``InvalidRequest``
+    (field ``allowed_networks``: ``invalid_network``, ``too_many_networks``) when an entry
+    is not one, or a block has host bits set (``10.0.0.5/24``: did you mean
+    ``10.0.0.0/24``?)."""
+    if isinstance(networks, str):
+        networks = [networks]
+    cleaned: list[str] = []
+    problems: list[str] = []
+    for entry in networks:
+        text = str(entry).strip()
+        if not text:
+            continue
+        try:
+            network = ipaddress.ip_network(text, strict=True)
+        except ValueError:
+            try:
+                loose = ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                problems.append(f"{text!r} is not an IP address or a CIDR block.")
+            else:
+                problems.append(f"{text!r} has host bits set: the block is {loose.with_prefixlen}.")
+            continue
+        if network.prefixlen == network.max_prefixlen:
+            normal = str(network.network_address)
+        else:
+            normal = network.with_prefixlen
+        if normal not in cleaned:
+            cleaned.append(normal)
+    if problems:
+        message = " ".join(problems)
+        raise InvalidRequest(
+            message, errors=[FieldError("allowed_networks", message, "invalid_network")]
+        )
+    if len(cleaned) > API_KEY_NETWORKS_MAX:
+        message = f"At most {API_KEY_NETWORKS_MAX} networks per key."
+        raise InvalidRequest(
+            message, errors=[FieldError("allowed_networks", message, "too_many_networks")]
+        )
+    return cleaned
+
+
+def _api_key_fields_clean(
+    *,
+    name: str,
+    scopes: Iterable[str],
+    expires_at: datetime | None,
+    allowed_networks: Iterable[str],
+) -> tuple[str, list[str], list[str]]:
+    """Every field of a new key checked at once, so that a form shows all its problems."""
+    errors: list[FieldError] = []
+    name = name.strip()
+    if len(name) > API_KEY_NAME_MAX_LENGTH:
+        errors.append(
+            FieldError("name", f"At most {API_KEY_NAME_MAX_LENGTH} characters.", "too_long")
+        )
+    clean_scopes: list[str] = []
+    clean_networks: list[str] = []
+    try:
+        clean_scopes = api_key_scopes_clean(scopes)
+    except InvalidRequest as error:
+        errors.extend(error.errors)
+    if expires_at is not None:
+        if timezone.is_naive(expires_at):
+            errors.append(
+                FieldError("expires_at", "Give the expiry with its time zone.", "naive_datetime")
+            )
+        elif expires_at <= timezone.now():
+            errors.append(FieldError("expires_at", "The expiry must be in the future.", "past"))
+    try:
+        clean_networks = api_key_networks_clean(allowed_networks)
+    except InvalidRequest as error:
+        errors.extend(error.errors)
+    if errors:
+        raise InvalidRequest(
+            "; ".join(f"{error.field}: {error.message}" for error in errors), errors=errors
+        )
+    return name, clean_scopes, clean_networks
+
+
 @transaction.atomic
 def api_key_create(
     *,
     merchant: Merchant,
     name: str = "",
-    scopes: Sequence[str] = ALL_SCOPES,
+    scopes: Iterable[str] = ALL_SCOPES,
     expires_at: datetime | None = None,
-    allowed_networks: Sequence[str] = (),
+    allowed_networks: Iterable[str] = (),
     by: User | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new key for ``merchant``, made by ``by`` (staff; None for a command). Returns
-    the row and the key itself, which is not stored anywhere: show it once."""
+    """A new key for ``merchant``, made by ``by`` (a member of staff or of the merchant;
+    None for a command), allowed ``scopes`` (every scope by default), until
+    ``expires_at`` (None: until revoked), from ``allowed_networks`` (addresses or CIDR
+    blocks; empty: from anywhere). Returns the row and the key itself, which is not
+    stored anywhere: show it once.
+
+    Refused with ``InvalidRequest`` naming every field wrong at once (``name`` too long,
+    ``scopes`` unknown or none, ``expires_at`` past or without a zone,
+    ``allowed_networks`` not addresses or blocks); nothing is written then."""
+    name, clean_scopes, clean_networks = _api_key_fields_clean(
+        name=name, scopes=scopes, expires_at=expires_at, allowed_networks=allowed_networks
+    )
     prefix = API_KEY_PREFIX + get_random_string(8, "abcdefghijkmnopqrstuvwxyz23456789")
     raw_key = f"{prefix}_{secrets.token_urlsafe(32)}"
-    api_key = ApiKey.objects.create(
+    api_key = ApiKey(
         merchant=merchant,
         created_by=by,
-        name=name[:100],
+        name=name,
         prefix=prefix,
         digest=_api_key_digest(raw_key),
         expires_at=expires_at,
-        scopes=list(scopes),
-        allowed_networks=list(allowed_networks),
+        scopes=clean_scopes,
+        allowed_networks=clean_networks,
     )
-    logger.info("api key created", extra={"merchant_id": str(merchant.pk), "prefix": prefix})
+    with history_actor(api_key, by):
+        api_key.save(force_insert=True)
+    logger.info(
+        "api key created",
+        extra={"merchant_id": str(merchant.pk), "prefix": prefix, "scopes": clean_scopes},
+    )
     return api_key, raw_key
+
+
+def api_key_network_allows(*, api_key: ApiKey, address: str) -> bool:
+    """Whether ``api_key`` is accepted from the client ``address``
+    (``common.throttling.client_address``): any address when it names no network; else
+    one inside a network it names (an IPv4-mapped IPv6 address counts as its IPv4 one).
+    An address that cannot be read is outside every network."""
+    if not api_key.allowed_networks:
+        return True
+    try:
+        client = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(client, ipaddress.IPv6Address) and client.ipv4_mapped is not None:
+        client = client.ipv4_mapped
+    return any(client in network for network in _networks(tuple(api_key.allowed_networks)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _networks(entries: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    """A key's networks parsed once per process (they were checked when it was made)."""
+    parsed: list[IPNetwork] = []
+    for entry in entries:
+        try:
+            parsed.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:  # written around the service: allows nothing
+            continue
+    return tuple(parsed)
 
 
 @transaction.atomic

@@ -1,5 +1,7 @@
 """The audit trail of merchants' members (``merchants_historicalmerchantmember``) is
-append-only on PostgreSQL, like every other history table (0001)."""
+append-only on PostgreSQL, like every other history table (0001). On a new database
+0001 runs after merchants' 0007 and has already guarded the table: the trigger is
+replaced, not created twice."""
 
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor

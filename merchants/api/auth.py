@@ -9,13 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
-from common.throttling import SimpleRateThrottle
+from common.throttling import SimpleRateThrottle, client_address
 from merchants import services
-from merchants.models import ApiKey, Merchant
+from merchants.errors import InsufficientScope, NetworkNotAllowed
+from merchants.models import ALL_SCOPES, ApiKey, Merchant
 
 KEYWORD = "Bearer"
 
@@ -84,6 +86,54 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 class IsMerchant(permissions.BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         return isinstance(request.user, MerchantPrincipal)
+
+
+class FromAllowedNetwork(permissions.BasePermission):
+    """A key given client networks (``ApiKey.allowed_networks``) is accepted only from an
+    address inside one of them (``common.throttling.client_address``: the socket's
+    address, or behind ``TRUSTED_PROXIES`` the forwarded client's): 403
+    ``network_not_allowed`` otherwise, before its scopes are looked at. Reads nothing
+    more than the key's row already read."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        principal = request.user
+        if not isinstance(principal, MerchantPrincipal):
+            return False
+        if not principal.api_key.allowed_networks:  # most keys: no address to read
+            return True
+        if not services.api_key_network_allows(
+            api_key=principal.api_key, address=client_address(request)
+        ):
+            raise NetworkNotAllowed
+        return True
+
+
+def required_scope_of(view: Any) -> str:
+    """The scope ``view`` needs (its ``required_scope``: one of ``ALL_SCOPES``). A merchant
+    view without one is a programming error, refused loudly (500) rather than open to
+    every key; ``tests/merchants/api/test_scopes.py`` finds it first."""
+    scope = getattr(view, "required_scope", None)
+    if scope not in ALL_SCOPES:
+        raise ImproperlyConfigured(
+            f"{type(view).__name__} must set required_scope to one of {', '.join(ALL_SCOPES)}"
+            f" (it is {scope!r})."
+        )
+    return str(scope)
+
+
+class HasScope(permissions.BasePermission):
+    """The key has the scope the view needs (its ``required_scope``), or 403
+    ``insufficient_scope`` naming it. The key's scopes come with its row (read once per
+    request by ``services.api_key_use``): no query of its own."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        principal = request.user
+        if not isinstance(principal, MerchantPrincipal):
+            return False
+        scope = required_scope_of(view)
+        if scope not in principal.api_key.scopes:
+            raise InsufficientScope(scope=scope)
+        return True
 
 
 class ApiKeyRateThrottle(SimpleRateThrottle):

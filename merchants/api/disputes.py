@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from common.schema import raises
 from merchants.api import docs
 from merchants.api.views import MerchantAPIView
+from merchants.models import ApiKeyScope
 from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
 from scoring.api.docs import FURNISHER_ANSWER
@@ -130,6 +131,8 @@ class MerchantDisputeListView(MerchantAPIView, generics.ListAPIView):
     """Disputes of the records this merchant furnished, newest first; ``status``
     filters them (``open`` ones await its answer)."""
 
+    required_scope = ApiKeyScope.DISPUTES
+
     serializer_class = MerchantDisputeOutputSerializer
     filter_backends = (DjangoFilterBackend,)
     filterset_class = MerchantDisputeFilter
@@ -141,6 +144,8 @@ class MerchantDisputeListView(MerchantAPIView, generics.ListAPIView):
 
 
 class _MerchantDisputeAnswerView(MerchantAPIView):
+    required_scope = ApiKeyScope.DISPUTES
+
     def dispute(self, pk: Any) -> Dispute:
         """The dispute, if it is of a record this merchant furnished (404 otherwise)."""
         return get_object_or_404(

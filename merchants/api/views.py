@@ -25,6 +25,8 @@ from merchants.api import attempts, docs
 from merchants.api.auth import (
     ApiKeyAuthentication,
     ApiKeyRateThrottle,
+    FromAllowedNetwork,
+    HasScope,
     IsMerchant,
     presents_api_key,
     request_merchant,
@@ -36,8 +38,8 @@ from merchants.api.serializers import (
     CodeRedeemInputSerializer,
     MerchantConsentOutputSerializer,
 )
-from merchants.errors import CodeInvalid, CodeUsed
-from merchants.models import Consent, Merchant
+from merchants.errors import CodeInvalid, CodeUsed, InsufficientScope, NetworkNotAllowed
+from merchants.models import ApiKeyScope, Consent, Merchant, MerchantCategory
 from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.views import IDEMPOTENCY_PARAMETER
 from wallet.models import Payout, User
@@ -53,13 +55,21 @@ class MerchantAPIView(APIView):
     whose API keys failed too often is refused before its key is even read, and on a
     view that redeems a citizen's code (:attr:`redeems_code`) a merchant or address
     whose codes failed too often is refused before the code is tried; both answer 429
-    ``too_many_attempts`` with ``Retry-After``."""
+    ``too_many_attempts`` with ``Retry-After``.
+
+    Every subclass names the key scope it needs, ``required_scope`` (an ``ApiKeyScope``
+    value; a property where it depends on the merchant): a key without it is refused
+    with 403 ``insufficient_scope`` naming the scope, and a key used from outside its
+    ``allowed_networks`` with 403 ``network_not_allowed`` (``merchants.api.auth``)."""
 
     authentication_classes = (ApiKeyAuthentication,)
-    permission_classes = (IsMerchant,)
+    permission_classes = (IsMerchant, FromAllowedNetwork, HasScope)
     throttle_classes = (ApiKeyRateThrottle,)
-    # Every merchant operation: a client address whose keys failed too often.
-    domain_errors = (TooManyAttempts,)
+    # No ``required_scope`` here: a view that forgets its own is refused to every key
+    # (500), and the scopes' access matrix (tests/merchants/api/test_scopes.py) fails.
+    # Every merchant operation: a client address whose keys failed too often; a key
+    # without the operation's scope, or used from outside its networks.
+    domain_errors = (TooManyAttempts, InsufficientScope, NetworkNotAllowed)
 
     @property
     def merchant(self) -> Merchant:
@@ -93,6 +103,8 @@ class MerchantAPIView(APIView):
 @extend_schema(tags=["merchant"])
 class MerchantConsentRedeemView(MerchantAPIView):
     """Redeem a citizen's one-time code without a decision (billers use it)."""
+
+    required_scope = ApiKeyScope.ELIGIBILITY
 
     # Code guessing: with the throttle's cache down, 429 rather than unlimited tries.
     throttle_fails_closed = True
@@ -131,9 +143,19 @@ class MerchantConsentRedeemView(MerchantAPIView):
 )
 class MerchantPayoutListView(MerchantAPIView, generics.ListAPIView):
     """The merchant's payouts of its settlement balance, newest first: paid daily when
-    the balance reaches the threshold, or when staff pay it out."""
+    the balance reaches the threshold, or when staff pay it out. Needs the scope of the
+    money that lands there: ``bills`` for a biller, ``claims`` for a hotel or a rental."""
 
     serializer_class = PayoutOutputSerializer
+
+    @property
+    def required_scope(self) -> str:
+        """A payout is the merchant's collected money leaving: what billers collect is
+        bills, what hotels and rentals collect is claims. (No scope of its own: a key
+        that reconciles bills or claims also reconciles their payouts.)"""
+        if self.merchant.category == MerchantCategory.BILLER:
+            return ApiKeyScope.BILLS
+        return ApiKeyScope.CLAIMS
 
     def get_queryset(self) -> QuerySet[Payout]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from merchants import members
+from merchants.console import members
 from merchants.console.services.account import otp_device_ensure
 from merchants.models import ROLES_WITH_SECOND_FACTOR, MemberRole, Merchant, MerchantMember
 from wallet import services as wallet_services

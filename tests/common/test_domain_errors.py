@@ -22,7 +22,7 @@ ERROR_MODULES = [
     "wallet.errors",
     "scoring.errors",
     "merchants.errors",
-    "merchants.members",
+    "merchants.console.members",
     "merchants.perks.errors",
     "merchants.bills.errors",
     "merchants.console.errors",
@@ -59,9 +59,10 @@ CONTRACT_BY_MODULE: dict[str, list[tuple[str, int, str, str]]] = {
         ("ConsentExpired", 403, "consent_expired", "Consent expired"),
         ("ConsentRevoked", 403, "consent_revoked", "Consent revoked"),
         ("ConsentScopeMismatch", 403, "consent_scope", "Consent does not cover this"),
+        ("NetworkNotAllowed", 403, "network_not_allowed", "Network not allowed"),
         ("NotFound", 404, "not_found", "Not found"),
     ],
-    "merchants.members": [
+    "merchants.console.members": [
         ("AlreadyMember", 409, "already_member", "Already a member"),
         ("InviteInvalid", 422, "invite_invalid", "Invitation not valid"),
         ("LastOwner", 409, "last_owner", "Last owner"),
@@ -153,6 +154,7 @@ WITH_ARGUMENTS = {
     ("wallet.errors", "UsernameTaken"),
     ("common.domain", "TooManyAttempts"),
     ("merchants.privacy.closure", "AccountHasObligations"),
+    ("merchants.errors", "InsufficientScope"),
 }
 CONTRACT = [(module, *row) for module, rows in CONTRACT_BY_MODULE.items() for row in rows]
 
@@ -278,6 +280,23 @@ def test_a_bill_over_a_limit_names_the_limit_and_its_period():
         "errors": [{"field": "amount", "message": "Over the month.", "code": "bill_over_limit"}],
         "limit": 100_000,
         "period": "month",
+    }
+
+
+def test_insufficient_scope_names_the_scope_the_endpoint_needs():
+    from merchants.errors import InsufficientScope
+
+    response = problem_exception_handler(InsufficientScope(scope="bookings"), {})
+    assert response is not None
+    assert response.status_code == 403
+    assert response.data == {
+        "type": "https://opensesame.example/problems/insufficient_scope",
+        "title": "Key lacks the scope",
+        "status": 403,
+        "detail": "This API key does not have the 'bookings' scope this endpoint needs.",
+        "code": "insufficient_scope",
+        "errors": [],
+        "scope": "bookings",
     }
 
 

@@ -183,6 +183,8 @@ def test_the_merchant_api_documents_its_key_and_guessing_refusals(generated):
     for operation in merchant:
         assert documented_codes(operation, 401) == {"not_authenticated", "authentication_failed"}
         assert {"throttled", "too_many_attempts"} <= documented_codes(operation, 429)
+        # Scoped keys: every merchant operation needs a scope and may refuse a network
+        assert {"insufficient_scope", "network_not_allowed"} <= documented_codes(operation, 403)
         assert "Retry-After" in operation["responses"]["429"]["headers"]
 
 
@@ -197,7 +199,13 @@ def test_an_operation_documents_exactly_what_it_can_answer(generated):
     assert answers == {
         "400": {"invalid", "malformed_request", "json_too_deep", "invalid_unicode"},
         "401": {"not_authenticated", "authentication_failed"},
-        "403": {"consent_expired", "consent_revoked", "consent_scope"},
+        "403": {
+            "consent_expired",
+            "consent_revoked",
+            "consent_scope",
+            "insufficient_scope",
+            "network_not_allowed",
+        },
         "404": {"not_found"},
         "409": {"decision_expired", "decision_used", "idempotency_key_reused"},
         "413": {"request_too_large"},

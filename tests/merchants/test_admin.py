@@ -26,7 +26,7 @@ from django.utils.html import escape
 from merchants import services
 from merchants.bills import services as bills_services
 from merchants.bills.models import Bill
-from merchants.models import ApiKey, AuthorizationCode, Consent, Merchant
+from merchants.models import ALL_SCOPES, ApiKey, AuthorizationCode, Consent, Merchant
 from merchants.perks import claims
 from merchants.perks import services as perks_services
 from merchants.perks.models import (
@@ -416,9 +416,11 @@ def test_a_created_key_is_shown_once_authenticates_and_is_stored_nowhere(
     url = admin_url(Merchant, "api_key_create", hotel.pk)
     page = admin_client.get(url)
     assert page.status_code == 200
-    assert list(page.context["form"].fields) == ["name", "expires_at"]
+    assert list(page.context["form"].fields) == ["name", "expires_at", "scopes", "allowed_networks"]
     # When staff create a key
-    response = admin_client.post(url, {"name": "night desk", "expires_at": ""})
+    response = admin_client.post(
+        url, {"name": "night desk", "expires_at": "", "scopes": list(ALL_SCOPES)}
+    )
     # Then the page shows it, with the warning, and it authenticates as the new key
     assert response.status_code == 200
     raw_key = response.context["raw_key"]
@@ -452,7 +454,9 @@ def test_a_key_whose_secret_has_an_underscore_authenticates(
     secret = "Ab3_" + "x" * 39
     monkeypatch.setattr(services, "secrets", SimpleNamespace(token_urlsafe=lambda nbytes: secret))
     # When staff create a key
-    response = admin_client.post(admin_url(Merchant, "api_key_create", hotel.pk), {"name": "desk"})
+    response = admin_client.post(
+        admin_url(Merchant, "api_key_create", hotel.pk), {"name": "desk", "scopes": ["bookings"]}
+    )
     # Then it authenticates
     api_key = ApiKey.objects.get(merchant=hotel)
     assert services.api_key_use(raw_key=response.context["raw_key"]) == api_key
@@ -461,7 +465,7 @@ def test_a_key_whose_secret_has_an_underscore_authenticates(
 def test_a_key_may_expire(admin_client: Client, hotel: Merchant) -> None:
     response = admin_client.post(
         admin_url(Merchant, "api_key_create", hotel.pk),
-        {"name": "season", "expires_at": "2099-01-31T18:30"},
+        {"name": "season", "expires_at": "2099-01-31T18:30", "scopes": ["eligibility"]},
     )
     assert response.status_code == 200
     assert ApiKey.objects.get(merchant=hotel).expires_at == datetime(
@@ -472,12 +476,69 @@ def test_a_key_may_expire(admin_client: Client, hotel: Merchant) -> None:
 def test_a_key_cannot_expire_in_the_past(admin_client: Client, hotel: Merchant) -> None:
     response = admin_client.post(
         admin_url(Merchant, "api_key_create", hotel.pk),
-        {"name": "late", "expires_at": "2001-01-31T18:30"},
+        {"name": "late", "expires_at": "2001-01-31T18:30", "scopes": ["eligibility"]},
     )
     assert response.status_code == 200
     assert response.context["form"].errors == {"expires_at": ["The expiry must be in the future."]}
     assert "raw_key" not in response.context
     assert not ApiKey.objects.filter(merchant=hotel).exists()
+
+
+def test_a_key_is_made_with_the_scopes_and_networks_ticked(
+    admin_client: Client, admin_user: User, hotel: Merchant
+) -> None:
+    # Given the form, every scope ticked at first
+    url = admin_url(Merchant, "api_key_create", hotel.pk)
+    assert admin_client.get(url).context["form"]["scopes"].value() == list(ALL_SCOPES)
+    # When staff give a key two scopes and two networks
+    response = admin_client.post(
+        url,
+        {
+            "name": "channel manager",
+            "scopes": ["bookings", "eligibility"],
+            "allowed_networks": "203.0.113.0/24,\n 2001:db8::1\n",
+        },
+    )
+    # Then the key has them, made by them, and the page shows them once with the key
+    assert response.status_code == 200
+    api_key = ApiKey.objects.get(merchant=hotel)
+    assert (api_key.scopes, api_key.allowed_networks, api_key.created_by) == (
+        ["eligibility", "bookings"],
+        ["203.0.113.0/24", "2001:db8::1"],
+        admin_user,
+    )
+    content = response.content.decode()
+    assert "eligibility, bookings" in content
+    assert "203.0.113.0/24, 2001:db8::1" in content
+    # And its page shows its scopes, networks and who made it
+    key_page = admin_client.get(admin_url(ApiKey, "change", api_key.pk))
+    assert key_page.status_code == 200
+    shown = key_page.content.decode()
+    assert "eligibility, bookings" in shown
+    assert "203.0.113.0/24, 2001:db8::1" in shown
+    assert admin_user.username in shown
+
+
+def test_a_key_without_scopes_or_with_a_bad_network_is_refused_on_its_fields(
+    admin_client: Client, hotel: Merchant
+) -> None:
+    response = admin_client.post(
+        admin_url(Merchant, "api_key_create", hotel.pk),
+        {"name": "nothing", "allowed_networks": "10.0.0.5/24 office"},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "scopes": [
+            "Give the key at least one scope: eligibility, bookings, claims, bills, disputes, "
+            "webhooks."
+        ],
+        "allowed_networks": [
+            "'10.0.0.5/24' has host bits set: the block is 10.0.0.0/24. 'office' is not an IP "
+            "address or a CIDR block."
+        ],
+    }
+    assert "raw_key" not in response.context
+    assert not ApiKey.objects.exists()
 
 
 def test_creating_a_key_needs_the_change_permission(client: Client, hotel: Merchant) -> None:

@@ -30,6 +30,7 @@ from merchants.bills.api.serializers import (
 from merchants.bills.errors import BillAlreadyPaid, BillOverLimit, DueDateTooSoon, NotABiller
 from merchants.bills.models import Bill
 from merchants.errors import ConsentExpired, ConsentRevoked, ConsentScopeMismatch, NotFound
+from merchants.models import ApiKeyScope
 from wallet.api.citizen import CitizenListView, request_citizen
 from wallet.api.views import IDEMPOTENCY_PARAMETER
 from wallet.errors import InsufficientFunds
@@ -47,6 +48,8 @@ from wallet.models import User
 )
 class MerchantBillListView(MerchantAPIView, generics.ListAPIView):
     """A biller's bills; issuing one needs the citizen's live ``billing`` consent."""
+
+    required_scope = ApiKeyScope.BILLS
 
     serializer_class = BillOutputSerializer
 
@@ -88,6 +91,8 @@ class MerchantBillListView(MerchantAPIView, generics.ListAPIView):
 
 @extend_schema(tags=["merchant"])
 class MerchantBillDetailView(MerchantAPIView):
+    required_scope = ApiKeyScope.BILLS
+
     @extend_schema(
         operation_id="merchant_bill",
         summary="Get a bill",

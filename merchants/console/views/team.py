@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from common.domain import DomainError
-from merchants import members
+from merchants.console import members
 from merchants.console.access import MANAGE, active_member, console_view
 from merchants.console.account_forms import AccountForm
 from merchants.console.people_forms import InviteForm, RoleForm

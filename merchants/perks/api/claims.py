@@ -24,6 +24,7 @@ from common.idempotency import idempotent
 from common.schema import raises
 from common.views import list_schema
 from merchants.api.views import MerchantAPIView
+from merchants.models import ApiKeyScope
 from merchants.perks import claims, selectors
 from merchants.perks.api import docs
 from merchants.perks.api.serializers import (
@@ -110,7 +111,18 @@ class MerchantBookingCompleteView(MerchantAPIView):
     """Close a stay, within the perk's window after check-out: ``ok``, ``no_show``, or
     ``damage`` with a claim (its lines, at most the deposit agreed at booking). The
     claim awaits the guest's answer until ``respond_by``; nothing beyond the hold is
-    taken until they accept, or do not answer in time."""
+    taken until they accept, or do not answer in time.
+
+    Closing a stay ``ok`` or ``no_show`` needs the ``bookings`` scope; with ``damage`` it
+    files a claim, which needs ``claims``."""
+
+    @property
+    def required_scope(self) -> str:
+        data = self.request.data
+        outcome = data.get("outcome") if hasattr(data, "get") else None
+        if outcome == BookingOutcome.DAMAGE:
+            return ApiKeyScope.CLAIMS
+        return ApiKeyScope.BOOKINGS
 
     @extend_schema(
         operation_id="merchant_booking_complete",
@@ -178,6 +190,8 @@ _DOWNLOAD_RESPONSES: dict[Any, Any] = {
 class MerchantClaimEvidenceView(MerchantAPIView):
     """Back a claim with a file while the guest may answer it or staff decide it."""
 
+    required_scope = ApiKeyScope.CLAIMS
+
     parser_classes = (MultiPartParser,)
 
     @extend_schema(
@@ -200,6 +214,8 @@ class MerchantClaimEvidenceView(MerchantAPIView):
 
 @extend_schema(tags=["merchant"])
 class MerchantClaimEvidenceDownloadView(MerchantAPIView):
+    required_scope = ApiKeyScope.CLAIMS
+
     @extend_schema(
         operation_id="merchant_claim_evidence",
         summary="Download a claim's evidence file",

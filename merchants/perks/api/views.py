@@ -32,6 +32,7 @@ from merchants.errors import (
     ConsentScopeMismatch,
     NotFound,
 )
+from merchants.models import ApiKeyScope
 from merchants.perks import selectors, services
 from merchants.perks.api import docs as stay_docs
 from merchants.perks.api.serializers import (
@@ -66,6 +67,8 @@ class EligibilityView(MerchantAPIView):
     """May this guest book without a deposit, and for how much? Redeems the code (or
     uses a live consent), reads the guest's facts (logged where the guest sees it) and
     answers with reasons, never the score. The decision books once, before it expires."""
+
+    required_scope = ApiKeyScope.ELIGIBILITY
 
     @property
     def throttle_fails_closed(self) -> bool:
@@ -124,6 +127,8 @@ class EligibilityView(MerchantAPIView):
     )
 )
 class MerchantBookingListView(MerchantAPIView, generics.ListAPIView):
+    required_scope = ApiKeyScope.BOOKINGS
+
     serializer_class = BookingOutputSerializer
 
     def get_queryset(self) -> QuerySet[Booking]:
@@ -167,6 +172,8 @@ class MerchantBookingListView(MerchantAPIView, generics.ListAPIView):
 
 @extend_schema(tags=["merchant"])
 class MerchantBookingDetailView(MerchantAPIView):
+    required_scope = ApiKeyScope.BOOKINGS
+
     @extend_schema(
         operation_id="merchant_booking",
         summary="Get a booking",
@@ -183,6 +190,8 @@ class MerchantBookingCheckInView(MerchantAPIView):
     """Check the guest in: from two days before check-in until check-out. The deposit's
     hold is placed now if it was not yet (422 ``insufficient_funds``, nothing changes);
     the stay has started from then on."""
+
+    required_scope = ApiKeyScope.BOOKINGS
 
     @extend_schema(
         operation_id="merchant_booking_check_in",

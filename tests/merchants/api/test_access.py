@@ -687,8 +687,13 @@ def _revoked_key(merchant: Merchant) -> str:
 
 
 def _expired_key(merchant: Merchant) -> str:
-    past = timezone.now() - timedelta(seconds=1)
-    return services.api_key_create(merchant=merchant, expires_at=past)[1]
+    # A key is made to expire in the future (the service refuses a past expiry); this one's
+    # time has come since.
+    api_key, raw_key = services.api_key_create(
+        merchant=merchant, expires_at=timezone.now() + timedelta(days=1)
+    )
+    ApiKey.objects.filter(pk=api_key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    return raw_key
 
 
 def _inactive_merchants_key(merchant: Merchant) -> str:

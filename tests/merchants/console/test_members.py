@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from merchants import members
+from merchants.console import members
 from merchants.console.models import ConsoleAction
 from merchants.errors import NotFound
 from merchants.models import MemberInvite, Merchant, MerchantMember

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.test import Client
 
-from merchants import members
+from merchants.console import members
 from merchants.console.models import ConsoleAction
 from merchants.models import MemberInvite, Merchant, MerchantMember
 from tests.factories import UserFactory

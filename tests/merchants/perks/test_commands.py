@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from merchants import services
-from merchants.models import ApiKey, Merchant
+from merchants.models import ALL_SCOPES, ApiKey, Merchant
 from merchants.perks.models import Perk
 from merchants.perks.rules import DEFAULT_RULES, Rules
 from wallet.models import AccountKind, LedgerAccount
@@ -132,4 +132,41 @@ def test_the_category_choices_are_listed_when_one_is_wrong() -> None:
         create_merchant("Seaside Inn", category="spa")
     for category in ("hotel", "rental", "biller"):
         assert category in str(refusal.value)
+    assert nothing_created()
+
+
+def test_the_key_has_every_scope_by_default() -> None:
+    lines = create_merchant("Seaside Inn", category="hotel")
+    assert ApiKey.objects.get().scopes == list(ALL_SCOPES)
+    assert "Scopes: eligibility, bookings, claims, bills, disputes, webhooks" in lines
+
+
+def test_the_key_has_the_scopes_asked_for() -> None:
+    lines = create_merchant("City Water", category="biller", scopes="bills, eligibility,,")
+    assert ApiKey.objects.get().scopes == ["eligibility", "bills"]
+    assert lines[-2:-1] == [f"API key {ApiKey.objects.get().prefix}… (shown once, store it now):"]
+    assert "Scopes: eligibility, bills" in lines
+
+
+@pytest.mark.parametrize(
+    ("scopes", "message"),
+    [
+        (
+            "bills,billing",
+            "--scopes: Unknown scope(s) 'billing'; the scopes are eligibility, bookings, "
+            "claims, bills, disputes, webhooks.",
+        ),
+        (
+            ",",
+            "--scopes: Give the key at least one scope: eligibility, bookings, claims, bills, "
+            "disputes, webhooks.",
+        ),
+    ],
+)
+def test_a_bad_scope_is_refused_with_the_scopes_listed_and_creates_nothing(
+    scopes: str, message: str
+) -> None:
+    with pytest.raises(CommandError) as refusal:
+        create_merchant("City Water", category="biller", scopes=scopes)
+    assert str(refusal.value) == message
     assert nothing_created()

@@ -16,9 +16,10 @@ from rest_framework.views import APIView
 
 from common.idempotency import idempotent
 from common.schema import PAGE_NOT_FOUND, problem_responses
+from merchants.api.filters import StrictFilterBackend
 from merchants.api.views import MerchantAPIView
 from merchants.bills import selectors, services
-from merchants.bills.api.filters import BillFilter
+from merchants.bills.api.filters import BillFilter, MerchantBillFilter
 from merchants.bills.api.serializers import (
     BillInputSerializer,
     BillOutputSerializer,
@@ -36,14 +37,18 @@ from wallet.models import User
         operation_id="merchant_bills",
         responses={
             200: BillOutputSerializer(many=True),
-            **problem_responses(401, 404, 429, descriptions={404: PAGE_NOT_FOUND}),
+            **problem_responses(400, 401, 404, 429, descriptions={404: PAGE_NOT_FOUND}),
         },
     )
 )
 class MerchantBillListView(MerchantAPIView, generics.ListAPIView):
-    """A biller's bills; issuing one needs the citizen's live ``billing`` consent."""
+    """A biller's bills, newest first; filtered by ``status``, ``overdue``,
+    ``consent_id`` and due dates (``due_from``, ``due_until``, both included). Issuing
+    one needs the citizen's live ``billing`` consent."""
 
     serializer_class = BillOutputSerializer
+    filter_backends = (StrictFilterBackend,)
+    filterset_class = MerchantBillFilter
 
     def get_queryset(self) -> QuerySet[Bill]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller

@@ -21,7 +21,9 @@ class BillFilter(django_filters.FilterSet):
 
 class MerchantBillFilter(MerchantFilterSet):
     status = django_filters.ChoiceFilter(choices=BillStatus.choices)
-    overdue = django_filters.BooleanFilter(
+    overdue = django_filters.TypedChoiceFilter(
+        choices=(("true", "true"), ("false", "false")),
+        coerce=lambda value: value == "true",
         method="filter_overdue",
         help_text="`true`: open bills reported overdue (unpaid 30 days after the due date); "
         "`false`: the others.",

@@ -166,7 +166,7 @@ class MerchantBookingCancelView(MerchantAPIView):
         operation_id="merchant_booking_cancel",
         request=None,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={200: BookingOutputSerializer, **problem_responses(401, 404, 409, 429)},
+        responses={200: BookingOutputSerializer, **problem_responses(400, 401, 404, 409, 429)},
     )
     @idempotent
     def post(self, request: Request, pk: Any) -> Response:

@@ -17,11 +17,13 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import transaction
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from common.models import OutboxEvent
 from merchants.models import Merchant
+from merchants.perks import services as perks_services
 from merchants.perks.models import Booking, BookingStatus
 from merchants.perks.tasks import place_due_holds
 from scoring.models import CreditEvent, ScoreSnapshot
@@ -517,3 +519,30 @@ def test_the_same_dates_again_change_nothing(
     assert response.status_code == 200, response.json()
     assert response.json()["check_in"] == str(TOMORROW)
     assert state(citizen) == before
+
+
+def test_a_cancel_rolled_back_with_its_transaction_leaves_no_event_and_nothing_changed(
+    citizen: User, hotel: Merchant, hotel_api: APIClient, at: Callable[[datetime], None]
+) -> None:
+    # Given a stay from tomorrow, its deposit held
+    top_up_paid(citizen, 100_000)
+    booking_id = booked(hotel_api, consent_of(citizen, hotel_api), TOMORROW)
+    before = state(citizen)
+
+    # When a caller cancels it inside a transaction that then fails
+    class Later(Exception):
+        pass
+
+    def cancel_then_fail() -> None:
+        with transaction.atomic():
+            perks_services.booking_cancel(merchant=hotel, booking_id=booking_id)
+            assert OutboxEvent.objects.count() == 1
+            raise Later
+
+    with pytest.raises(Later):
+        cancel_then_fail()
+
+    # Then the event went with the cancellation: nothing changed
+    assert state(citizen) == before
+    assert not OutboxEvent.objects.exists()
+    assert Hold.objects.get().status == HoldStatus.ACTIVE

@@ -21,9 +21,8 @@ class BillFilter(django_filters.FilterSet):
 
 class MerchantBillFilter(MerchantFilterSet):
     status = django_filters.ChoiceFilter(choices=BillStatus.choices)
-    overdue = django_filters.TypedChoiceFilter(
+    overdue = django_filters.ChoiceFilter(
         choices=(("true", "true"), ("false", "false")),
-        coerce=lambda value: value == "true",
         method="filter_overdue",
         help_text="`true`: open bills reported overdue (unpaid 30 days after the due date); "
         "`false`: the others.",
@@ -42,6 +41,6 @@ class MerchantBillFilter(MerchantFilterSet):
         model = Bill
         fields = ("status", "overdue", "consent_id", "due_from", "due_until")
 
-    def filter_overdue(self, queryset: QuerySet[Any], name: str, value: bool) -> QuerySet[Any]:
+    def filter_overdue(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         overdue = overdue_on(timezone.localdate())
-        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+        return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)

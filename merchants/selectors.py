@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet, TextChoices
 from django.utils import timezone
 
 from common.rows import ModelColumns
@@ -132,6 +132,45 @@ def consent_for_update(*, merchant: Merchant, consent_id: Any) -> Consent:
     if consent is None:
         raise NotFound("No such consent.")
     return consent
+
+
+class ConsentStatus(TextChoices):
+    """Where a consent stands, as a merchant reads it: revoked (whenever it would have
+    expired), else expired once ``expires_at`` has passed, else active."""
+
+    ACTIVE = "active", "Active"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+
+def consent_status(consent: ConsentTerms, *, at: datetime | None = None) -> str:
+    """The consent's :class:`ConsentStatus` at ``at`` (now by default)."""
+    at = at or timezone.now()
+    if consent.revoked_at is not None and consent.revoked_at <= at:
+        return ConsentStatus.REVOKED
+    if consent.expires_at is not None and consent.expires_at <= at:
+        return ConsentStatus.EXPIRED
+    return ConsentStatus.ACTIVE
+
+
+def consent_status_q(status: str, *, at: datetime | None = None) -> Q:
+    """The consents whose :func:`consent_status` is ``status`` at ``at``, as a filter."""
+    at = at or timezone.now()
+    revoked = Q(revoked_at__isnull=False, revoked_at__lte=at)
+    expired = Q(expires_at__isnull=False, expires_at__lte=at)
+    if status == ConsentStatus.REVOKED:
+        return revoked
+    if status == ConsentStatus.EXPIRED:
+        return expired & ~revoked
+    if status == ConsentStatus.ACTIVE:
+        return ~revoked & ~expired
+    raise ValueError(f"Unknown consent status {status!r}.")
+
+
+def consents_for_merchant(*, merchant: Merchant) -> QuerySet[Consent]:
+    """The consents citizens gave this merchant, newest first: what it may ask, until
+    when. Nothing about the citizen beyond the consent itself."""
+    return Consent.objects.filter(merchant=merchant).order_by("-granted_at", "-id")
 
 
 def consents_for_citizen(*, citizen: User) -> QuerySet[Consent]:

@@ -109,6 +109,8 @@ class Stay:
     consent: Consent
     fresh_decision: Decision
     open_booking_id: Any
+    # A stay ten days ahead: what cancelling and moving a stay before it starts need.
+    ahead_booking_id: Any
     claim: Claim
     unpaid_claim: Claim
     evidence_id: Any
@@ -120,11 +122,11 @@ def _stay(citizen: User, hotel: Merchant, reference: str) -> Stay:
         merchant=hotel, perk_kind="deposit_waiver", amount=ASKED, code=code_for(citizen)
     )
     consent = first.consent
-    second, third, fresh = (
+    second, third, fourth, fresh = (
         perks_services.eligibility_decide(
             merchant=hotel, perk_kind="deposit_waiver", amount=ASKED, consent_id=consent.pk
         )
-        for _ in range(3)
+        for _ in range(4)
     )
     open_booking, closed_booking = (
         perks_services.booking_create(
@@ -136,6 +138,14 @@ def _stay(citizen: User, hotel: Merchant, reference: str) -> Stay:
             deposit_amount=ASKED,
         )
         for index, decision in enumerate((first, second))
+    )
+    ahead = perks_services.booking_create(
+        merchant=hotel,
+        decision_id=fourth.pk,
+        reference=f"{reference}-ahead",
+        check_in=today + timedelta(days=10),
+        check_out=today + timedelta(days=12),
+        deposit_amount=ASKED,
     )
     claims.booking_complete(
         merchant=hotel,
@@ -175,6 +185,7 @@ def _stay(citizen: User, hotel: Merchant, reference: str) -> Stay:
         consent=consent,
         fresh_decision=fresh,
         open_booking_id=open_booking.pk,
+        ahead_booking_id=ahead.pk,
         claim=claim,
         unpaid_claim=unpaid_claim,
         evidence_id=evidence.pk,
@@ -317,6 +328,7 @@ def build_world() -> SeededWorld:
         },
         path_ids={
             "/api/v1/me/consents/{id}": Ref(alice_stay.consent.pk, bob_stay.consent.pk),
+            "/api/v1/merchant/consents/{id}": Ref(alice_stay.consent.pk, bob_stay.consent.pk),
             "/api/v1/me/claims/{id}": Ref(alice_stay.claim.pk, bob_stay.claim.pk),
             "/api/v1/me/claims/{id}/pay": Ref(alice_stay.unpaid_claim.pk, bob_stay.unpaid_claim.pk),
             "/api/v1/me/claims/{id}/evidence/{evidence_id}": Ref(
@@ -327,6 +339,12 @@ def build_world() -> SeededWorld:
                 alice_stay.evidence_id, bob_stay.evidence_id
             ),
             "/api/v1/merchant/bookings/{id}": Ref(
+                alice_stay.ahead_booking_id, bob_stay.ahead_booking_id
+            ),
+            "/api/v1/merchant/bookings/{id}/complete": Ref(
+                alice_stay.open_booking_id, bob_stay.open_booking_id
+            ),
+            "/api/v1/merchant/bookings/{id}/check-in": Ref(
                 alice_stay.open_booking_id, bob_stay.open_booking_id
             ),
             "/api/v1/me/bills/{id}": Ref(alices_bill.pk, bobs_bill.pk),
@@ -376,6 +394,10 @@ def build_world() -> SeededWorld:
             },
             # A URL the SSRF check accepts without a DNS lookup.
             "/api/v1/merchant/webhook-endpoints": {"url": Ref(WEBHOOK_URL)},
+            "/api/v1/merchant/bookings/{id}": {
+                "check_in": Ref(timezone.localdate() + timedelta(days=5)),
+                "check_out": Ref(timezone.localdate() + timedelta(days=7)),
+            },
             "/api/v1/merchant/bills": {
                 "consent_id": Ref(billing_consent.pk),
                 "due_date": Ref(timezone.localdate() + timedelta(days=14)),

@@ -16,7 +16,6 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.request import Request
@@ -24,6 +23,12 @@ from rest_framework.response import Response
 
 from common.schema import raises
 from merchants.api import docs
+from merchants.api.filters import (
+    LocalDateFromFilter,
+    LocalDateUntilFilter,
+    MerchantFilterSet,
+    StrictFilterBackend,
+)
 from merchants.api.views import MerchantAPIView
 from merchants.models import ApiKeyScope
 from scoring import selectors as scoring_selectors
@@ -104,12 +109,26 @@ class MerchantDisputeCorrectInputSerializer(serializers.Serializer):
     )
 
 
-class MerchantDisputeFilter(django_filters.FilterSet):
+class MerchantDisputeFilter(MerchantFilterSet):
     status = django_filters.ChoiceFilter(choices=RecordDisputeStatus.choices)
+    kind = django_filters.ChoiceFilter(
+        field_name="event__kind", choices=EventKind.choices, help_text="The record's kind."
+    )
+    opened_from = LocalDateFromFilter(
+        field_name="opened_at", help_text="Opened on or after this (local) date."
+    )
+    opened_until = LocalDateUntilFilter(
+        field_name="opened_at", help_text="Opened on or before this (local) date."
+    )
+    respond_by_until = LocalDateUntilFilter(
+        field_name="respond_by", help_text="To be answered by the end of this (local) date."
+    )
+
+    ranges = (("opened_from", "opened_until"),)
 
     class Meta:
         model = Dispute
-        fields = ("status",)
+        fields = ("status", "kind", "opened_from", "opened_until", "respond_by_until")
 
 
 # --- Views -------------------------------------------------------------------------------
@@ -128,13 +147,15 @@ class MerchantDisputeFilter(django_filters.FilterSet):
     )
 )
 class MerchantDisputeListView(MerchantAPIView, generics.ListAPIView):
-    """Disputes of the records this merchant furnished, newest first; ``status``
-    filters them (``open`` ones await its answer)."""
+    """Disputes of the records this merchant furnished, newest first; filtered by
+    ``status`` (``open`` ones await its answer), the record's ``kind``, the (local) dates
+    they were opened (``opened_from``, ``opened_until``, both included) and
+    ``respond_by_until`` (those to answer by the end of that date)."""
 
     required_scope = ApiKeyScope.DISPUTES
 
     serializer_class = MerchantDisputeOutputSerializer
-    filter_backends = (DjangoFilterBackend,)
+    filter_backends = (StrictFilterBackend,)
     filterset_class = MerchantDisputeFilter
 
     def get_queryset(self) -> QuerySet[Dispute]:

@@ -10,11 +10,13 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.fields import MinorUnitsField
-from merchants import consent_texts, services
+from merchants import consent_texts, selectors, services
 from merchants.models import ConsentScope, Merchant, MerchantCategory
+from merchants.selectors import ConsentStatus
 
 _CODE_HELP = (
     f"The citizen's one-time code: {services.CODE_LENGTH} characters; spaces, dashes and "
@@ -91,6 +93,20 @@ class MerchantConsentOutputSerializer(ConsentTermsOutputFields):
     expires_at = serializers.DateTimeField(
         allow_null=True, help_text="Null: until the citizen revokes it (billing)."
     )
+
+
+class MerchantConsentDetailOutputSerializer(MerchantConsentOutputSerializer):
+    """A consent as its merchant reads it: its terms, lifetime and where it stands.
+    Nothing about the citizen (no score, no name)."""
+
+    status = serializers.SerializerMethodField(
+        help_text="`active` (neither revoked nor expired), `revoked` or `expired`."
+    )
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(serializers.ChoiceField(choices=ConsentStatus.choices))
+    def get_status(self, consent: Any) -> str:
+        return selectors.consent_status(consent)
 
 
 # --- Citizen side ----------------------------------------------------------------------

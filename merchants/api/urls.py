@@ -4,7 +4,13 @@ from merchants.api import disputes, views
 
 urlpatterns = [
     # Merchants' systems (API key)
-    path("merchant/consents", views.MerchantConsentRedeemView.as_view(), name="merchant-consents"),
+    # GET lists the merchant's consents, POST redeems a code (MerchantConsentRedeemView)
+    path("merchant/consents", views.MerchantConsentListView.as_view(), name="merchant-consents"),
+    path(
+        "merchant/consents/<uuid:pk>",
+        views.MerchantConsentDetailView.as_view(),
+        name="merchant-consent",
+    ),
     path("merchant/payouts", views.MerchantPayoutListView.as_view(), name="merchant-payouts"),
     path("merchant/disputes", disputes.MerchantDisputeListView.as_view(), name="merchant-disputes"),
     path(

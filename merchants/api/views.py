@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
@@ -17,7 +18,7 @@ from rest_framework.views import APIView
 
 from common.domain import InvalidRequest, TooManyAttempts
 from common.idempotency import idempotent
-from common.schema import raises
+from common.schema import PAGE_NOT_FOUND, problem_responses, raises
 from common.throttling import fails_closed
 from common.views import list_schema
 from merchants import consent_texts, selectors, services
@@ -31,11 +32,13 @@ from merchants.api.auth import (
     presents_api_key,
     request_merchant,
 )
+from merchants.api.filters import MerchantConsentFilter, StrictFilterBackend
 from merchants.api.serializers import (
     AuthorizationCodeInputSerializer,
     AuthorizationCodeOutputSerializer,
     CitizenConsentOutputSerializer,
     CodeRedeemInputSerializer,
+    MerchantConsentDetailOutputSerializer,
     MerchantConsentOutputSerializer,
 )
 from merchants.errors import CodeInvalid, CodeUsed, InsufficientScope, NetworkNotAllowed
@@ -131,6 +134,54 @@ class MerchantConsentRedeemView(MerchantAPIView):
         return Response(
             MerchantConsentOutputSerializer(consent).data, status=status.HTTP_201_CREATED
         )
+
+
+@extend_schema(tags=["merchant"])
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="merchant_consents",
+        responses={
+            200: MerchantConsentDetailOutputSerializer(many=True),
+            **problem_responses(400, 401, 404, 429, descriptions={404: PAGE_NOT_FOUND}),
+        },
+    )
+)
+class MerchantConsentListView(MerchantConsentRedeemView, generics.ListAPIView):
+    """GET: the consents citizens gave this merchant, newest first, each with its scope,
+    lifetime (a deposit waiver's lasts 30 days from its grant or last renewal; a billing
+    consent until revoked), billing limits and ``status``; filtered by ``scope`` and
+    ``status`` (``active``, ``revoked``, ``expired``). POST redeems a code."""
+
+    required_scope = ApiKeyScope.ELIGIBILITY
+    serializer_class = MerchantConsentDetailOutputSerializer
+    filter_backends = (StrictFilterBackend,)
+    filterset_class = MerchantConsentFilter
+
+    @property
+    def throttle_fails_closed(self) -> bool:  # type: ignore[override]
+        """Only redeeming a code (POST) fails closed; reading consents does not."""
+        return self.request.method == "POST"
+
+    def get_queryset(self) -> QuerySet[Consent]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
+            return Consent.objects.none()
+        return selectors.consents_for_merchant(merchant=self.merchant)
+
+
+@extend_schema(tags=["merchant"])
+class MerchantConsentDetailView(MerchantAPIView):
+    """One consent a citizen gave this merchant: its scope, lifetime, billing limits and
+    ``status`` (404 for another merchant's)."""
+
+    required_scope = ApiKeyScope.ELIGIBILITY
+
+    @extend_schema(
+        operation_id="merchant_consent",
+        responses={200: MerchantConsentDetailOutputSerializer, **problem_responses(401, 404, 429)},
+    )
+    def get(self, request: Request, pk: Any) -> Response:
+        consent = get_object_or_404(selectors.consents_for_merchant(merchant=self.merchant), pk=pk)
+        return Response(MerchantConsentDetailOutputSerializer(consent).data)
 
 
 @extend_schema(tags=["merchant"])

@@ -82,6 +82,15 @@ class StayNotStarted(Conflict):
     default_detail = "An outcome can be reported from the check-in date on."
 
 
+class StayStarted(Conflict):
+    code = "stay_started"
+    title = "Stay already started"
+    default_detail = (
+        "The stay has started (its check-in date has come, or the guest was checked in): "
+        "it can no longer be cancelled or its dates changed; report its outcome instead."
+    )
+
+
 class ClaimNotPayable(Conflict):
     code = "claim_not_payable"
     title = "Nothing to pay"

@@ -24,6 +24,7 @@ from common import services as common_services
 from common.bulk import row_instance, rows_insert, rows_insert_returning
 from common.descriptions import deposit_description
 from common.domain import FieldError, Forbidden, InvalidRequest
+from common.events import EventType, event_emit
 from merchants import selectors as merchants_selectors
 from merchants import services as merchants_services
 from merchants.models import Consent, ConsentScope, Merchant, MerchantCategory
@@ -40,6 +41,7 @@ from merchants.perks.errors import (
     PerkChangeStale,
     PerkUnavailable,
     StayNotStarted,
+    StayStarted,
     StayTooLong,
     TooEarlyToCheckIn,
     TooLateToCheckIn,
@@ -927,8 +929,9 @@ def consent_revoke(*, citizen: User, consent: Consent) -> Consent:
     """The citizen revokes a consent (``merchants.services.consent_revoke``) and, in the
     same transaction, that merchant's bookings made under it (through their decisions)
     that have not started are cancelled: confirmed or ``hold_failed``, check-in after
-    today (local), not checked in. Each becomes ``cancelled`` (``consent_revoked``) and
-    its hold, if placed and still active, is released. A stay that has started stands.
+    today (local), not checked in. Each becomes ``cancelled`` (``consent_revoked``), its
+    hold, if placed and still active, is released, and the merchant is told
+    (``booking.cancelled``). A stay that has started stands.
 
     Locks the consent, then the bookings (pk order), then their wallets: a booking made
     at the same moment locks the consent before it writes (:func:`booking_create`)."""
@@ -937,17 +940,155 @@ def consent_revoke(*, citizen: User, consent: Consent) -> Consent:
     for booking in selectors.bookings_cancellable_for_update(
         consent=consent, after=timezone.localdate(now)
     ):
-        if booking.hold_id is not None:
-            hold = wallet_services.hold_lock_live(hold_id=booking.hold_id)
-            if hold is not None:
-                wallet_services.hold_release(hold_id=hold.pk)
-        booking.status = BookingStatus.CANCELLED
-        booking.cancel_reason = CancelReason.CONSENT_REVOKED
-        booking.cancelled_at = now
-        booking.hold_failed_at = None
-        booking.save(update_fields=["status", "cancel_reason", "cancelled_at", "hold_failed_at"])
-        logger.info(
-            "booking cancelled",
-            extra={"booking_id": str(booking.pk), "reason": CancelReason.CONSENT_REVOKED},
-        )
+        _booking_cancel(booking, reason=CancelReason.CONSENT_REVOKED, at=now)
     return consent
+
+
+# --- Cancelling and amending a stay before it starts ------------------------------------
+
+
+def _iso(moment: datetime) -> str:
+    """An instant as the API shows it: ISO 8601 in the deployment's time zone, with its
+    offset (``Z`` for UTC)."""
+    text = timezone.localtime(moment).isoformat()
+    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+
+
+def booking_cancelled_data(booking: Booking) -> dict[str, Any]:
+    """The ``booking.cancelled`` event's data (thin: the merchant GETs the booking for
+    more)."""
+    if booking.cancelled_at is None:
+        raise ValueError("Only a cancelled booking has a booking.cancelled event.")
+    return {
+        "object": "booking",
+        "id": str(booking.pk),
+        "reference": booking.reference,
+        "cancel_reason": booking.cancel_reason,
+        "cancelled_at": _iso(booking.cancelled_at),
+    }
+
+
+def _booking_cancel(booking: Booking, *, reason: str, at: datetime) -> None:
+    """Cancel a booking the caller locked and found not started: its hold, if placed and
+    still active, is released (the wallet locked after the booking), the booking is
+    ``cancelled`` with ``reason``, and ``booking.cancelled`` is written in this
+    transaction. Nothing is recorded on the guest's score: a stay that never started
+    says nothing about them."""
+    if booking.hold_id is not None:
+        hold = wallet_services.hold_lock_live(hold_id=booking.hold_id)
+        if hold is not None:
+            wallet_services.hold_release(hold_id=hold.pk)
+    booking.status = BookingStatus.CANCELLED
+    booking.cancel_reason = reason
+    booking.cancelled_at = at
+    booking.hold_failed_at = None
+    booking.save(update_fields=["status", "cancel_reason", "cancelled_at", "hold_failed_at"])
+    event_emit(
+        type=EventType.BOOKING_CANCELLED,
+        merchant_id=booking.merchant_id,
+        data=booking_cancelled_data(booking),
+        at=at,
+    )
+    logger.info("booking cancelled", extra={"booking_id": str(booking.pk), "reason": reason})
+
+
+def _stay_not_started(booking: Booking, *, today: date) -> None:
+    """Refuse (``stay_started``) a booking whose stay has started: its check-in date
+    (local) has come, or the guest was checked in."""
+    if booking.checked_in_at is not None or today >= booking.check_in:
+        raise StayStarted()
+
+
+@transaction.atomic
+def booking_cancel(*, merchant: Merchant, booking_id: Any, by: User | None = None) -> Booking:
+    """The merchant cancels a stay before it starts: a booking confirmed (or whose hold
+    failed), before its check-in date (local) and not checked in (``stay_started``
+    otherwise; ``booking_not_confirmed`` once completed or cancelled). Its hold is
+    released, nothing is recorded on the guest's score, and ``booking.cancelled``
+    (``merchant``) is emitted in this transaction. Refused, nothing changes.
+
+    Locks the booking, then the wallet, as a check-in and a completion do: a cancel
+    racing either is decided by the booking's lock, and the later one sees what the
+    first did."""
+    booking = selectors.booking_for_update(merchant=merchant, booking_id=booking_id)
+    if booking.status not in (BookingStatus.CONFIRMED, BookingStatus.HOLD_FAILED):
+        raise BookingNotConfirmed(f"This booking is {booking.get_status_display().lower()}.")
+    now = timezone.now()
+    _stay_not_started(booking, today=timezone.localdate(now))
+    _booking_cancel(booking, reason=CancelReason.MERCHANT, at=now)
+    if by is not None:
+        logger.info("booking cancelled by", extra={"booking_id": str(booking.pk), "by": by.pk})
+    return booking
+
+
+@transaction.atomic
+def booking_amend(
+    *,
+    merchant: Merchant,
+    booking_id: Any,
+    check_in: date | None = None,
+    check_out: date | None = None,
+    by: User | None = None,
+) -> Booking:
+    """The merchant moves a confirmed stay's dates before it starts (``stay_started``
+    otherwise; ``booking_not_confirmed`` unless confirmed). The new stay is checked as a
+    new booking made today would be (:func:`_stay_check`: ``check_in_too_far``,
+    ``stay_too_long`` within the decision's perk's bounds, counted from today), and the
+    deposit's hold follows the new dates:
+
+    - placed, and still due (check-in at most ``HOLD_LEAD_DAYS`` away): it now ends with
+      the new stay's claim window (:func:`booking_hold_expiry`);
+    - placed, and no longer due: released; it is placed again when it falls due;
+    - not placed, and now due: placed now (``insufficient_funds``, and nothing changes).
+
+    The same dates again change nothing. Refused, nothing changes. Locks the booking,
+    then the wallet."""
+    booking = selectors.booking_for_update(merchant=merchant, booking_id=booking_id)
+    if booking.status != BookingStatus.CONFIRMED:
+        raise BookingNotConfirmed(f"This booking is {booking.get_status_display().lower()}.")
+    today = timezone.localdate()
+    _stay_not_started(booking, today=today)
+    new_check_in = check_in or booking.check_in
+    new_check_out = check_out or booking.check_out
+    if (new_check_in, new_check_out) == (booking.check_in, booking.check_out):
+        return booking
+    if new_check_in < today:
+        message = f"On or after {today.isoformat()}: a stay is moved to today or later."
+        raise InvalidRequest(
+            f"check_in: {message}", errors=[FieldError("check_in", message, "out_of_range")]
+        )
+    perk = booking.decision.perk
+    _stay_check(new_check_in, new_check_out, today=today, perk=perk)
+    booking.check_in, booking.check_out = new_check_in, new_check_out
+    booking.save(update_fields=["check_in", "check_out"])
+    due = today >= hold_due_on(new_check_in)
+    hold = (
+        wallet_services.hold_lock_live(hold_id=booking.hold_id)
+        if booking.hold_id is not None
+        else None
+    )
+    if hold is not None and due:
+        wallet_services.hold_extend(
+            hold_id=hold.pk,
+            expires_at=booking_hold_expiry(
+                check_out=new_check_out, claim_window_days=perk.claim_window_days
+            ),
+        )
+    else:
+        if hold is not None:
+            wallet_services.hold_release(hold_id=hold.pk)
+        if booking.hold_id is not None:
+            booking.hold = None
+            booking.save(update_fields=["hold"])
+        if due and booking.hold_amount > 0:
+            _booking_hold_place(booking)
+    logger.info(
+        "booking amended",
+        extra={
+            "booking_id": str(booking.pk),
+            "check_in": new_check_in.isoformat(),
+            "check_out": new_check_out.isoformat(),
+            "by": by.pk if by is not None else None,
+        },
+    )
+    return booking

@@ -89,6 +89,7 @@ CONTRACT_BY_MODULE: dict[str, list[tuple[str, int, str, str]]] = {
         ("PerkUnavailable", 422, "perk_unavailable", "No such perk"),
         ("ReportWindowClosed", 422, "report_window_closed", "Too late to report"),
         ("StayNotStarted", 409, "stay_not_started", "Stay not started"),
+        ("StayStarted", 409, "stay_started", "Stay already started"),
         ("TooEarlyToCheckIn", 409, "too_early_to_check_in", "Too early to check in"),
         ("TooLateToCheckIn", 409, "too_late_to_check_in", "Too late to check in"),
         ("PerkChangeEmpty", 400, "perk_change_empty", "Nothing to change"),

@@ -18,10 +18,11 @@ from common.domain import InvalidRequest
 from common.idempotency import idempotent
 from common.schema import raises
 from merchants.api.docs import BILLING_CONSENT_LIFETIME
+from merchants.api.filters import StrictFilterBackend
 from merchants.api.views import MerchantAPIView
 from merchants.bills import selectors, services
 from merchants.bills.api import docs
-from merchants.bills.api.filters import BillFilter
+from merchants.bills.api.filters import BillFilter, MerchantBillFilter
 from merchants.bills.api.serializers import (
     BillInputSerializer,
     BillOutputSerializer,
@@ -47,11 +48,15 @@ from wallet.models import User
     )
 )
 class MerchantBillListView(MerchantAPIView, generics.ListAPIView):
-    """A biller's bills; issuing one needs the citizen's live ``billing`` consent."""
+    """A biller's bills, newest first; filtered by ``status``, ``overdue``,
+    ``consent_id`` and due dates (``due_from``, ``due_until``, both included). Issuing
+    one needs the citizen's live ``billing`` consent."""
 
     required_scope = ApiKeyScope.BILLS
 
     serializer_class = BillOutputSerializer
+    filter_backends = (StrictFilterBackend,)
+    filterset_class = MerchantBillFilter
 
     def get_queryset(self) -> QuerySet[Bill]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller

@@ -156,6 +156,7 @@ class BookingOutputSerializer(serializers.Serializer):
     checked_in_at = serializers.DateTimeField(
         allow_null=True, help_text="When the merchant checked the guest in, if it did."
     )
+    cancelled_at = serializers.DateTimeField(allow_null=True, help_text="Null unless cancelled.")
     completed_at = serializers.DateTimeField(allow_null=True)
     claim = serializers.SerializerMethodField()
 
@@ -229,6 +230,24 @@ class BookingInputSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["check_out"] < attrs["check_in"]:
+            raise serializers.ValidationError({"check_out": "On or after check_in."})
+        return attrs
+
+
+class BookingAmendInputSerializer(serializers.Serializer):
+    check_in = serializers.DateField(
+        required=False, help_text="The new check-in date (today or later); unchanged if absent."
+    )
+    check_out = serializers.DateField(
+        required=False, help_text="The new check-out date; unchanged if absent."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs:
+            raise serializers.ValidationError(
+                {"check_in": "Send check_in, check_out or both."}, code="required"
+            )
+        if "check_in" in attrs and "check_out" in attrs and attrs["check_out"] < attrs["check_in"]:
             raise serializers.ValidationError({"check_out": "On or after check_in."})
         return attrs
 

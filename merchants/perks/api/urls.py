@@ -17,6 +17,11 @@ urlpatterns = [
         name="merchant-booking-complete",
     ),
     path(
+        "merchant/bookings/<uuid:pk>/cancel",
+        views.MerchantBookingCancelView.as_view(),
+        name="merchant-booking-cancel",
+    ),
+    path(
         "merchant/bookings/<uuid:pk>/check-in",
         views.MerchantBookingCheckInView.as_view(),
         name="merchant-booking-check-in",

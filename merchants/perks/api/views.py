@@ -18,10 +18,11 @@ from rest_framework.views import APIView
 
 from common.domain import InvalidRequest
 from common.idempotency import idempotent
-from common.schema import raises
+from common.schema import problem_responses, raises
 from common.views import list_schema
 from merchants import selectors as merchants_selectors
 from merchants.api import docs
+from merchants.api.filters import StrictFilterBackend
 from merchants.api.serializers import CitizenConsentOutputSerializer
 from merchants.api.views import MerchantAPIView
 from merchants.errors import (
@@ -35,7 +36,9 @@ from merchants.errors import (
 from merchants.models import ApiKeyScope
 from merchants.perks import selectors, services
 from merchants.perks.api import docs as stay_docs
+from merchants.perks.api.filters import MerchantBookingFilter
 from merchants.perks.api.serializers import (
+    BookingAmendInputSerializer,
     BookingInputSerializer,
     BookingOutputSerializer,
     CitizenBookingOutputSerializer,
@@ -127,9 +130,15 @@ class EligibilityView(MerchantAPIView):
     )
 )
 class MerchantBookingListView(MerchantAPIView, generics.ListAPIView):
+    """This merchant's bookings, newest first; filtered by ``reference``, ``status`` and
+    check-in dates (``check_in_from``, ``check_in_until``, both included). A filter that
+    is not one, or a value that is not valid, answers 400 naming it."""
+
     required_scope = ApiKeyScope.BOOKINGS
 
     serializer_class = BookingOutputSerializer
+    filter_backends = (StrictFilterBackend,)
+    filterset_class = MerchantBookingFilter
 
     def get_queryset(self) -> QuerySet[Booking]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
@@ -182,6 +191,52 @@ class MerchantBookingDetailView(MerchantAPIView):
     )
     def get(self, request: Request, pk: Any) -> Response:
         booking = get_object_or_404(selectors.bookings_for_merchant(merchant=self.merchant), pk=pk)
+        return Response(BookingOutputSerializer(booking).data)
+
+    @extend_schema(
+        operation_id="merchant_booking_amend",
+        request=BookingAmendInputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            200: BookingOutputSerializer,
+            **problem_responses(400, 401, 404, 409, 422, 429),
+        },
+    )
+    @idempotent
+    def patch(self, request: Request, pk: Any) -> Response:
+        """Move a confirmed stay's dates before it starts, within the perk's bounds
+        counted from today (422 ``check_in_too_far``, ``stay_too_long``); 409
+        ``stay_started`` once the check-in date has come or the guest was checked in. The
+        deposit's hold follows: held from two days before the new check-in (placed now if
+        that has come: 422 ``insufficient_funds``, nothing changes), until the new
+        check-out's claim window ends."""
+        data = BookingAmendInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.booking_amend(merchant=self.merchant, booking_id=pk, **data.validated_data)
+        booking = selectors.bookings_for_merchant(merchant=self.merchant).get(pk=pk)
+        return Response(BookingOutputSerializer(booking).data)
+
+
+@extend_schema(tags=["merchant"])
+class MerchantBookingCancelView(MerchantAPIView):
+    """Cancel a stay before it starts (before its check-in date, the guest not checked
+    in): the deposit's hold is released and nothing is recorded on the guest's score;
+    the booking is ``cancelled`` (``merchant``) and ``booking.cancelled`` is sent to your
+    webhooks. 409 ``stay_started`` after; 409 ``booking_not_confirmed`` once completed
+    or cancelled."""
+
+    required_scope = ApiKeyScope.BOOKINGS
+
+    @extend_schema(
+        operation_id="merchant_booking_cancel",
+        request=None,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={200: BookingOutputSerializer, **problem_responses(400, 401, 404, 409, 429)},
+    )
+    @idempotent
+    def post(self, request: Request, pk: Any) -> Response:
+        services.booking_cancel(merchant=self.merchant, booking_id=pk)
+        booking = selectors.bookings_for_merchant(merchant=self.merchant).get(pk=pk)
         return Response(BookingOutputSerializer(booking).data)
 
 

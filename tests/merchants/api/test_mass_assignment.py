@@ -56,6 +56,11 @@ DOCUMENTED_INPUT: list[tuple[str, type[serializers.Serializer], set[str]]] = [
         {"decision_id", "reference", "check_in", "check_out", "deposit_amount"},
     ),
     (
+        "PATCH merchant/bookings/{id}",
+        perk_serializers.BookingAmendInputSerializer,
+        {"check_in", "check_out"},
+    ),
+    (
         "POST merchant/bookings/{id}/complete",
         perk_claims_api.CompleteInputSerializer,
         {"outcome", "lines", "claim_amount", "description"},

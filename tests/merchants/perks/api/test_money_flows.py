@@ -174,6 +174,7 @@ def booking_out(
         "cancel_reason": "",
         "created_at": body["created_at"],
         "checked_in_at": None,
+        "cancelled_at": None,
         "completed_at": None,
         "claim": None,
     }

@@ -95,6 +95,8 @@ class FromAllowedNetwork(permissions.BasePermission):
     ``network_not_allowed`` otherwise, before its scopes are looked at. Reads nothing
     more than the key's row already read."""
 
+    domain_errors = (NetworkNotAllowed,)  # documented on every merchant operation
+
     def has_permission(self, request: Request, view: Any) -> bool:
         principal = request.user
         if not isinstance(principal, MerchantPrincipal):
@@ -125,6 +127,8 @@ class HasScope(permissions.BasePermission):
     """The key has the scope the view needs (its ``required_scope``), or 403
     ``insufficient_scope`` naming it. The key's scopes come with its row (read once per
     request by ``services.api_key_use``): no query of its own."""
+
+    domain_errors = (InsufficientScope,)  # documented on every merchant operation
 
     def has_permission(self, request: Request, view: Any) -> bool:
         principal = request.user

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from common.domain import InvalidRequest, TooManyAttempts
 from common.idempotency import idempotent
-from common.schema import PAGE_NOT_FOUND, problem_responses, raises
+from common.schema import raises
 from common.throttling import fails_closed
 from common.views import list_schema
 from merchants import consent_texts, selectors, services
@@ -72,7 +72,11 @@ class MerchantAPIView(APIView):
     # (500), and the scopes' access matrix (tests/merchants/api/test_scopes.py) fails.
     # Every merchant operation: a client address whose keys failed too often; a key
     # without the operation's scope, or used from outside its networks.
-    domain_errors = (TooManyAttempts, InsufficientScope, NetworkNotAllowed)
+    domain_errors: tuple[type[Exception], ...] = (
+        TooManyAttempts,
+        InsufficientScope,
+        NetworkNotAllowed,
+    )
 
     @property
     def merchant(self) -> Merchant:
@@ -140,10 +144,13 @@ class MerchantConsentRedeemView(MerchantAPIView):
 @extend_schema_view(
     get=extend_schema(
         operation_id="merchant_consents",
-        responses={
-            200: MerchantConsentDetailOutputSerializer(many=True),
-            **problem_responses(400, 401, 404, 429, descriptions={404: PAGE_NOT_FOUND}),
-        },
+        summary="List consents",
+        description=(
+            "The consents citizens gave this merchant, newest first, each with its scope, "
+            "lifetime, billing limits and `status`; filtered by `scope` and `status` "
+            f"(`active`, `revoked`, `expired`). {docs.CONSENT_LIFETIME}"
+        ),
+        responses={200: MerchantConsentDetailOutputSerializer(many=True)},
     )
 )
 class MerchantConsentListView(MerchantConsentRedeemView, generics.ListAPIView):
@@ -177,7 +184,12 @@ class MerchantConsentDetailView(MerchantAPIView):
 
     @extend_schema(
         operation_id="merchant_consent",
-        responses={200: MerchantConsentDetailOutputSerializer, **problem_responses(401, 404, 429)},
+        summary="Get a consent",
+        description=(
+            "One consent a citizen gave this merchant: its scope, lifetime, billing limits "
+            f"and `status`. {docs.CONSENT_LIFETIME}"
+        ),
+        responses={200: MerchantConsentDetailOutputSerializer},
     )
     def get(self, request: Request, pk: Any) -> Response:
         consent = get_object_or_404(selectors.consents_for_merchant(merchant=self.merchant), pk=pk)

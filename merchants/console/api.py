@@ -7,14 +7,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.events import EventType
-from common.schema import PAGE_NOT_FOUND, problem_responses
+from common.schema import raises
 from merchants.api.views import MerchantAPIView
 from merchants.console.errors import (
     WebhookEndpointNotLive,
@@ -140,7 +142,6 @@ class WebhookEndpointListView(_WebhooksView, generics.ListAPIView):
     registers one and answers its signing secret, once."""
 
     serializer_class = WebhookEndpointOutputSerializer
-    error_classes = (WebhookUrlNotAllowed, WebhookEventsInvalid)
 
     def get_queryset(self) -> QuerySet[WebhookEndpoint]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
@@ -149,31 +150,28 @@ class WebhookEndpointListView(_WebhooksView, generics.ListAPIView):
 
     @extend_schema(
         operation_id="merchant_webhook_endpoints",
-        responses={
-            200: WebhookEndpointOutputSerializer(many=True),
-            **problem_responses(401, 403, 404, 429, descriptions={404: PAGE_NOT_FOUND}),
-        },
+        summary="List webhook endpoints",
+        description="The merchant's webhook endpoints (deleted ones left out), newest "
+        "first, with the events each receives and whether it is live or disabled.",
+        responses={200: WebhookEndpointOutputSerializer(many=True)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="merchant_webhook_endpoint_create",
+        summary="Register a webhook endpoint",
+        description=(
+            "Register an HTTPS endpoint for the events it names; the answer carries its "
+            "signing secret (`whsec_` + base64), once. Deliveries are signed as Standard "
+            "Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). A delivery "
+            "that fails is retried with backoff for "
+            f"{settings.WEBHOOKS_RETRY_FOR.days} days, then `failed`; an endpoint answering "
+            "410 is disabled at once, one failing for "
+            f"{settings.WEBHOOKS_DISABLE_AFTER.days} days is disabled."
+        ),
         request=WebhookEndpointInputSerializer,
-        responses={
-            201: WebhookEndpointCreatedOutputSerializer,
-            **problem_responses(
-                400,
-                401,
-                403,
-                429,
-                descriptions={
-                    400: "Invalid input (`invalid`), a URL deliveries may not go to "
-                    "(`webhook_url_not_allowed`) or unknown events "
-                    "(`webhook_events_invalid`), with field errors."
-                },
-            ),
-        },
+        responses={201: WebhookEndpointCreatedOutputSerializer},
         examples=[
             OpenApiExample(
                 "Bookings and claims",
@@ -186,6 +184,7 @@ class WebhookEndpointListView(_WebhooksView, generics.ListAPIView):
             )
         ],
     )
+    @raises(WebhookUrlNotAllowed, WebhookEventsInvalid)
     def post(self, request: Request) -> Response:
         data = WebhookEndpointInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -207,12 +206,12 @@ class WebhookEndpointView(_WebhooksView):
     """Delete an endpoint: it receives nothing more and its pending deliveries end
     `failed`; its delivery log is kept."""
 
-    error_classes = (NotFound,)
-
     @extend_schema(
         operation_id="merchant_webhook_endpoint_delete",
-        responses={204: None, **problem_responses(401, 403, 404, 429)},
+        summary="Delete a webhook endpoint",
+        responses={204: None},
     )
+    @raises(NotFound)
     def delete(self, request: Request, pk: uuid.UUID) -> Response:
         services.webhook_endpoint_delete(merchant=self.merchant, endpoint_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -224,6 +223,7 @@ class WebhookDeliveryListView(_WebhooksView, generics.ListAPIView):
     latest attempts; filters `endpoint`, `type`, `status`."""
 
     serializer_class = WebhookDeliveryOutputSerializer
+    domain_errors = (ValidationError,)  # a filter's value
 
     def get_queryset(self) -> QuerySet[WebhookDelivery]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
@@ -239,15 +239,18 @@ class WebhookDeliveryListView(_WebhooksView, generics.ListAPIView):
 
     @extend_schema(
         operation_id="merchant_webhook_deliveries",
+        summary="List webhook deliveries",
+        description=(
+            "Deliveries of events to the merchant's endpoints, newest first, each with "
+            "its latest attempts; filters `endpoint`, `type`, `status`. A delivery is "
+            f"retried for {settings.WEBHOOKS_RETRY_FOR.days} days, then `failed`."
+        ),
         parameters=[
             OpenApiParameter("endpoint", uuid.UUID, description="One endpoint's deliveries."),
             OpenApiParameter("type", str, enum=EventType.values, description="An event type."),
             OpenApiParameter("status", str, enum=DeliveryStatus.values),
         ],
-        responses={
-            200: WebhookDeliveryOutputSerializer(many=True),
-            **problem_responses(400, 401, 403, 404, 429, descriptions={404: PAGE_NOT_FOUND}),
-        },
+        responses={200: WebhookDeliveryOutputSerializer(many=True)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -258,25 +261,13 @@ class WebhookDeliveryResendView(_WebhooksView):
     """Send a delivery again now, with the same `webhook-id`; retried as a new one if
     it fails. 409 when its endpoint was deleted or is disabled."""
 
-    error_classes = (NotFound, WebhookEndpointNotLive)
-
     @extend_schema(
         operation_id="merchant_webhook_delivery_resend",
+        summary="Resend a webhook delivery",
         request=None,
-        responses={
-            202: WebhookDeliveryOutputSerializer,
-            **problem_responses(
-                401,
-                403,
-                404,
-                409,
-                429,
-                descriptions={
-                    409: "Its endpoint was deleted or is disabled (`webhook_endpoint_not_live`)."
-                },
-            ),
-        },
+        responses={202: WebhookDeliveryOutputSerializer},
     )
+    @raises(NotFound, WebhookEndpointNotLive)
     def post(self, request: Request, pk: uuid.UUID) -> Response:
         services.webhook_delivery_resend(merchant=self.merchant, delivery_id=pk)
         delivery = selectors.webhook_delivery_of(merchant=self.merchant, delivery_id=pk)

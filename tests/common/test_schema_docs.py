@@ -182,10 +182,13 @@ def test_the_merchant_api_documents_its_key_and_guessing_refusals(generated):
     assert len(merchant) >= 16
     for operation in merchant:
         assert documented_codes(operation, 401) == {"not_authenticated", "authentication_failed"}
+        assert {"insufficient_scope", "network_not_allowed"} <= documented_codes(operation, 403)
         assert {"throttled", "too_many_attempts"} <= documented_codes(operation, 429)
         # Scoped keys: every merchant operation needs a scope and may refuse a network
         assert {"insufficient_scope", "network_not_allowed"} <= documented_codes(operation, 403)
         assert "Retry-After" in operation["responses"]["429"]["headers"]
+    eligibility = schema["paths"]["/api/v1/merchant/eligibility"]["post"]["responses"]["403"]
+    assert "The API key needs the `eligibility` scope." in eligibility["description"]
 
 
 def test_an_operation_documents_exactly_what_it_can_answer(generated):
@@ -250,6 +253,12 @@ NOT_ANSWERED_BY_THE_API = {
     "wallet.errors.DocumentDecided",
     "governance.errors.NotStaff",
     "governance.errors.StaffOtpAlreadyEnrolled",
+    # The console's: a merchant's team is managed in its web pages, not through the API.
+    "merchants.console.members.AlreadyMember",
+    "merchants.console.members.InviteInvalid",
+    "merchants.console.members.LastOwner",
+    "merchants.console.members.RoleInvalid",
+    "merchants.console.members.RoleNotManageable",
     # Invariants the services keep below the API (the records a stay or a bill writes,
     # holds, currencies): a client meeting one would be a bug, answered as a 500.
     "scoring.errors.EventSourceConflict",

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from common.domain import InvalidRequest
 from common.idempotency import idempotent
-from common.schema import problem_responses, raises
+from common.schema import raises
 from common.views import list_schema
 from merchants import selectors as merchants_selectors
 from merchants.api import docs
@@ -53,6 +53,7 @@ from merchants.perks.errors import (
     DecisionExpired,
     DecisionUsed,
     PerkUnavailable,
+    StayStarted,
     StayTooLong,
     TooEarlyToCheckIn,
     TooLateToCheckIn,
@@ -195,12 +196,24 @@ class MerchantBookingDetailView(MerchantAPIView):
 
     @extend_schema(
         operation_id="merchant_booking_amend",
+        summary="Move a booking's dates",
+        description=(
+            "Move a confirmed stay's dates before it starts, within the perk's bounds "
+            "counted from today. The deposit's hold follows the new dates (placed now if "
+            f"its time has come). {stay_docs.HOLD_LIFETIME} {stay_docs.CLAIM_WINDOW}"
+        ),
         request=BookingAmendInputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={
-            200: BookingOutputSerializer,
-            **problem_responses(400, 401, 404, 409, 422, 429),
-        },
+        responses={200: BookingOutputSerializer},
+        examples=stay_docs.BOOKING_AMEND_EXAMPLES,
+    )
+    @raises(
+        InvalidRequest,
+        BookingNotConfirmed,
+        StayStarted,
+        CheckInTooFar,
+        StayTooLong,
+        InsufficientFunds,
     )
     @idempotent
     def patch(self, request: Request, pk: Any) -> Response:
@@ -229,10 +242,12 @@ class MerchantBookingCancelView(MerchantAPIView):
 
     @extend_schema(
         operation_id="merchant_booking_cancel",
+        summary="Cancel a booking before the stay",
         request=None,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={200: BookingOutputSerializer, **problem_responses(400, 401, 404, 409, 429)},
+        responses={200: BookingOutputSerializer},
     )
+    @raises(BookingNotConfirmed, StayStarted)
     @idempotent
     def post(self, request: Request, pk: Any) -> Response:
         services.booking_cancel(merchant=self.merchant, booking_id=pk)

@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "config.staticfiles.ProjectStaticFilesConfig",
+    "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -231,6 +231,11 @@ USE_TZ = True
 
 # --- Static files --------------------------------------------------------------------
 STATIC_URL = "static/"
+# The apps' static folders less what the project never serves (config.staticfiles).
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "config.staticfiles.ProjectAppDirectoriesFinder",
+]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # --- Uploaded files (claim evidence) ---------------------------------------------------
 # Stored with the default storage (local files under MEDIA_ROOT here); never served from

@@ -1,16 +1,19 @@
 """Static files as Django collects them, less what the project never serves."""
 
-from django.contrib.staticfiles.apps import StaticFilesConfig
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.staticfiles.finders import AppDirectoriesFinder
+
+# django-htmx ships htmx's extensions and its version 4 beside version 2; the console
+# loads htmx 2 alone. Their ES modules import a bare ``htmx`` that the hashed storage
+# cannot resolve, so they are not collected.
+NOT_SERVED = ["django_htmx/ext/*", "django_htmx/htmax-*", "django_htmx/htmx-4*"]
 
 
-class ProjectStaticFilesConfig(StaticFilesConfig):
-    """django-htmx ships htmx's extensions and its version 4 beside version 2; the console
-    loads htmx 2 alone. Their ES modules import a bare ``htmx`` that the hashed storage
-    cannot resolve, so they are not collected."""
+class ProjectAppDirectoriesFinder(AppDirectoriesFinder):
+    """Django's finder of the apps' ``static/`` folders, which lists (and so collects)
+    nothing of ``NOT_SERVED``."""
 
-    ignore_patterns = [
-        *StaticFilesConfig.ignore_patterns,
-        "django_htmx/ext/*",
-        "django_htmx/htmax-*",
-        "django_htmx/htmx-4*",
-    ]
+    def list(self, ignore_patterns: Iterable[str] | None) -> Iterable[Any]:
+        return super().list([*(ignore_patterns or []), *NOT_SERVED])

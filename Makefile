@@ -53,10 +53,11 @@ test: install browser
 browser:
 	./scripts/ensure-chromium
 
-# Run the app's browser tests and keep their phone-size screenshots in docs/screenshots/.
+# Run the browser tests of the citizen app and the merchant console and keep their
+# screenshots in docs/screenshots/ (the console's in docs/screenshots/console/).
 screenshots: install
 	./scripts/ensure-chromium fonts-noto-cjk
-	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/client -m browser
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/client tests/merchants/console -m browser
 
 lint: install
 	$(BIN)/ruff check .

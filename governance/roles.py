@@ -83,13 +83,17 @@ RISK_APPROVER = Role(
 MERCHANT_OPS = Role(
     name="merchant_ops",
     purpose="Take merchants on and look after them: their details, API keys (create, "
-    "revoke); read their perks and propose changes to them.",
+    "revoke), their console members (read; reset a lost second factor) and the invitation "
+    "of a new merchant's first owner; read their perks and propose changes to them.",
     permissions=(
         "merchants.view_merchant",
         "merchants.add_merchant",
         "merchants.change_merchant",
         "merchants.view_apikey",
         "merchants.change_apikey",
+        "merchants.view_merchantmember",
+        "merchants.view_memberinvite",
+        "merchants.add_memberinvite",
         "perks.view_perk",
         "perks.view_perkchange",
         "perks.add_perkchange",

@@ -157,7 +157,8 @@ def test_a_merchant_edit_is_recorded_with_old_and_new_values(staff, hotel):
 def test_a_key_made_and_revoked_in_the_admin_names_who_did_each(admin_client, staff, hotel):
     # Made on the merchant's page
     response = admin_client.post(
-        reverse("admin:merchants_merchant_api_key_create", args=[hotel.pk]), {"name": "desk"}
+        reverse("admin:merchants_merchant_api_key_create", args=[hotel.pk]),
+        {"name": "desk", "scopes": ["bookings"]},
     )
     assert response.status_code == 200
     key = ApiKey.objects.get(merchant=hotel, name="desk")

@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from common.money import minor_unit_exponent
 from merchants.bills.services import BILL_DUE_MIN
-from merchants.console import office_labels
+from merchants.console import labels
+from merchants.console.labels import money
 from merchants.console.selectors.office import BillingConsentChoice
-from merchants.console.templatetags.office import money
 
 NOTE_MAX = 2000
 DESCRIPTION_MAX = 500
@@ -41,7 +41,7 @@ class BookingFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=_choices(office_labels.BOOKING_STATUS, _("Any status")),
+        choices=_choices(labels.BOOKING_STATUS, _("Any status")),
     )
     check_in_from = forms.DateField(label=_("Check-in from"), required=False, widget=DateInput())
     check_in_until = forms.DateField(label=_("Check-in until"), required=False, widget=DateInput())
@@ -58,7 +58,7 @@ class ClaimFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=_choices(office_labels.CLAIM_STATUS, _("Any status")),
+        choices=_choices(labels.CLAIM_STATUS, _("Any status")),
     )
 
 
@@ -66,7 +66,7 @@ class DisputeFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=_choices(office_labels.DISPUTE_STATUS, _("Any status")),
+        choices=_choices(labels.DISPUTE_STATUS, _("Any status")),
     )
 
 

@@ -18,9 +18,9 @@ from merchants.bills.errors import BillOverLimit, BillPeriod, DueDateTooSoon
 from merchants.bills.services import BILL_DUE_MIN, BILL_DUE_WITHIN
 from merchants.console.access import BILLING, console_view
 from merchants.console.forms.office import BillForm
+from merchants.console.labels import money
 from merchants.console.selectors import office as selectors
 from merchants.console.services import office as services
-from merchants.console.templatetags.office import money
 from merchants.console.views.office_common import member_of
 from merchants.errors import ConsentExpired, ConsentRevoked, ConsentScopeMismatch, NotFound
 

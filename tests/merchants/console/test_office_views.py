@@ -583,17 +583,17 @@ def test_a_dispute_reads_in_the_pages_language(
 
 def test_every_state_has_words_on_the_pages() -> None:
     from merchants.bills.models import BillStatus
-    from merchants.console import office_labels
+    from merchants.console import labels
     from merchants.perks.models import BookingOutcome, BookingStatus, ClaimStatus
     from scoring.models import EventKind
 
-    assert set(office_labels.BOOKING_STATUS) == set(BookingStatus.values)
-    assert set(office_labels.BOOKING_OUTCOME) == set(BookingOutcome.values)
-    assert set(office_labels.CLAIM_STATUS) == set(ClaimStatus.values)
-    assert set(office_labels.CLAIM_STATUS_HELP) == set(ClaimStatus.values)
-    assert set(office_labels.DISPUTE_STATUS) == set(RecordDisputeStatus.values)
-    assert set(office_labels.EVENT_KIND) == set(EventKind.values)
-    assert set(office_labels.BILL_STATUS) == set(BillStatus.values)
+    assert set(labels.BOOKING_STATUS) == set(BookingStatus.values)
+    assert set(labels.BOOKING_OUTCOME) == set(BookingOutcome.values)
+    assert set(labels.CLAIM_STATUS) == set(ClaimStatus.values)
+    assert set(labels.CLAIM_STATUS_HELP) == set(ClaimStatus.values)
+    assert set(labels.DISPUTE_STATUS) == set(RecordDisputeStatus.values)
+    assert set(labels.EVENT_KIND) == set(EventKind.values)
+    assert set(labels.BILL_STATUS) == set(BillStatus.values)
 
 
 def test_the_charts_numbers_are_not_localised(as_manager: Client) -> None:

@@ -217,8 +217,13 @@ class Command(BaseCommand):
             f"Merchant console: http://127.0.0.1:8000/merchant/ , password "
             f"'{DEMO_CONSOLE_PASSWORD}' for "
             + ", ".join(f"'{u.username}' ({u.role}, {u.merchant.name})" for u in console_users)
-            + ". Owners and managers then type a code from an authenticator app that "
-            "scanned their TOTP URI:"
+            + (
+                ". Owners and managers then type a code from an authenticator app that "
+                "scanned their TOTP URI:"
+                if settings.CONSOLE_OTP_REQUIRED
+                else ". With CONSOLE_OTP_REQUIRED=1, owners and managers also type a code from "
+                "an authenticator app that scanned their TOTP URI:"
+            )
         )
         for console_user in console_users:
             if console_user.device is not None:

@@ -1,14 +1,19 @@
-"""The words the manager's and billing clerk's pages use for the states of bookings,
-claims, disputes and bills, translatable (the models' own labels are the API's and the
-admin's, in English)."""
+"""The words the console's pages use for roles and for the states of bookings, claims,
+disputes, bills and webhook deliveries, translatable (the models' own labels are the
+API's and the admin's, in English). One table per state, for every page."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from common.money import format_money
 from merchants.bills.models import BillStatus
-from merchants.perks.models import BookingOutcome, BookingStatus, ClaimStatus
+from merchants.console.models import DeliveryStatus
+from merchants.models import MemberRole
+from merchants.perks.models import BookingOutcome, BookingStatus, CancelReason, ClaimStatus
 from scoring.models import EventKind, RecordDisputeStatus
 
 BOOKING_STATUS: dict[str, Promise] = {
@@ -77,6 +82,34 @@ BILL_STATUS: dict[str, Promise] = {
 }
 
 
+ROLE: dict[str, Promise] = {
+    MemberRole.OWNER: _("Owner"),
+    MemberRole.MANAGER: _("Manager"),
+    MemberRole.FRONT_DESK: _("Front desk"),
+    MemberRole.BILLING_CLERK: _("Billing clerk"),
+}
+
+DELIVERY_STATUS: dict[str, Promise] = {
+    DeliveryStatus.PENDING: _("pending"),
+    DeliveryStatus.SUCCEEDED: _("delivered"),
+    DeliveryStatus.FAILED: _("failed"),
+}
+
+CANCEL_REASON: dict[str, Promise] = {
+    CancelReason.CONSENT_REVOKED: _("The guest withdrew their consent before check-in."),
+    CancelReason.MERCHANT: _("You cancelled it before check-in."),
+}
+
+
 def label(table: dict[str, Promise], value: str) -> str:
     """The translated word for ``value``, or the value itself if the table lacks it."""
     return str(table.get(value, value))
+
+
+def money(amount: int | None, currency: str = "") -> str:
+    """Minor units as read in the page's language (Babel, through ``common.money``):
+    123456 → "1,234.56 CNY" in English, "1.234,56 CNY" in Spanish; "" for None."""
+    if amount is None:
+        return ""
+    locale = translation.to_locale(translation.get_language() or "en")
+    return format_money(int(amount), currency or settings.WALLET_CURRENCY, locale)

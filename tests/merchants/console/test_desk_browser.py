@@ -101,7 +101,7 @@ ENGLISH = Words(
     evidence="Evidence (photos or PDF, up to 10 files)",
     check_out="Check out",
     checked_out="Checked out. The claim now awaits the guest's answer.",
-    awaiting="Awaiting the guest's answer",
+    awaiting="Awaiting the guest",
     scan="Scan QR code",
 )
 SPANISH = Words(
@@ -120,7 +120,7 @@ SPANISH = Words(
     evidence="Pruebas (fotos o PDF, hasta 10 archivos)",
     check_out="Registrar la salida",
     checked_out="Salida registrada. La reclamación espera ahora la respuesta del huésped.",
-    awaiting="Esperando la respuesta del huésped",
+    awaiting="Esperando al huésped",
 )
 CHINESE = Words(
     locale="zh-CN",

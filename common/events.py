@@ -8,9 +8,10 @@ emit ``dispute.opened`` for the merchant that furnished a record without knowing
 merchants; merchants are named by id.
 
 Each event's ``data`` is the public payload (API.md and the README list them): plain
-JSON (ids as strings, money as ``{"amount", "currency"}`` integers in minor units, times
-in ISO 8601), never the citizen's score or personal details beyond what the merchant's
-consent already shows it.
+JSON (ids as strings, money as integers in minor units with ``currency`` beside them,
+times in ISO 8601), never the citizen's score or personal details beyond what the
+merchant's consent already shows it. Events are thin: the ids and the state that
+changed; the receiver reads the object through the API for more.
 """
 
 from __future__ import annotations

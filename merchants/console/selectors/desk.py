@@ -82,12 +82,10 @@ class DeskActions:
     report_by: datetime
 
 
-def desk_actions(
-    *, booking: Booking, now: datetime | None = None, cancel: bool = True
-) -> DeskActions:
+def desk_actions(*, booking: Booking, now: datetime | None = None) -> DeskActions:
     """Which forms the booking page offers: check-in from ``HOLD_LEAD_DAYS`` before
     check-in until check-out day; check-out once the stay started and until the perk's
-    claim window closes; cancel before check-in (when ``cancel`` exists); evidence while
+    claim window closes; cancel before check-in; evidence while
     the claim awaits the guest or staff."""
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -102,8 +100,7 @@ def desk_actions(
         and booking.checked_in_at is None
         and hold_due_on(booking.check_in) <= today <= booking.check_out,
         check_out=confirmed and started and now <= report_by,
-        cancel=cancel
-        and booking.status in _OPEN
+        cancel=booking.status in _OPEN
         and booking.checked_in_at is None
         and today < booking.check_in,
         add_evidence=claim is not None and claim.status in ("awaiting_guest", "disputed"),

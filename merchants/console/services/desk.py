@@ -198,17 +198,13 @@ def desk_evidence_add(
     return stored
 
 
-def cancel_offered() -> bool:
-    """Whether cancelling by the merchant exists (``perks_services.booking_cancel``)."""
-    return hasattr(perks_services, "booking_cancel")
-
-
 @transaction.atomic
 def desk_cancel(*, member: MerchantMember, booking_id: Any) -> Booking:
     """Cancel the booking before check-in (``perks_services.booking_cancel``: the hold
     released, nothing recorded on the guest's score; ``stay_started`` once it has)."""
-    cancel = perks_services.booking_cancel  # type: ignore[attr-defined,unused-ignore]
-    booking: Booking = cancel(merchant=member.merchant, booking_id=booking_id, by=member.user)
+    booking = perks_services.booking_cancel(
+        merchant=member.merchant, booking_id=booking_id, by=member.user
+    )
     action_record(
         member=member,
         verb="booking.cancel",

@@ -28,56 +28,28 @@ def money(amount: int | None, currency: str = "") -> str:
     return labels.money(amount, currency)
 
 
-@register.filter
-def role_label(role: str) -> str:
-    """A member's role in the page's language: ``{{ member.role|role_label }}``."""
-    return labels.label(labels.ROLE, role)
+def _words(table: dict[str, Any]) -> Any:
+    def words(value: str) -> str:
+        return labels.label(table, value or "")
+
+    return words
 
 
-@register.filter
-def delivery_label(status: str) -> str:
-    """A webhook delivery's status in the page's language."""
-    return labels.label(labels.DELIVERY_STATUS, status)
-
-
-@register.filter
-def booking_status(value: str) -> str:
-    return labels.label(labels.BOOKING_STATUS, value)
-
-
-@register.filter
-def booking_outcome(value: str) -> str:
-    return labels.label(labels.BOOKING_OUTCOME, value) if value else ""
-
-
-@register.filter
-def cancel_reason(value: str) -> str:
-    return labels.label(labels.CANCEL_REASON, value) if value else ""
-
-
-@register.filter
-def claim_status(value: str) -> str:
-    return labels.label(labels.CLAIM_STATUS, value)
-
-
-@register.filter
-def claim_status_help(value: str) -> str:
-    return labels.label(labels.CLAIM_STATUS_HELP, value)
-
-
-@register.filter
-def dispute_status(value: str) -> str:
-    return labels.label(labels.DISPUTE_STATUS, value)
-
-
-@register.filter
-def event_kind(value: str) -> str:
-    return labels.label(labels.EVENT_KIND, value)
-
-
-@register.filter
-def bill_status(value: str) -> str:
-    return labels.label(labels.BILL_STATUS, value)
+# Each state in the page's language, one filter per table: ``{{ claim.status|claim_status }}``.
+WORD_FILTERS = {
+    "role_label": labels.ROLE,
+    "delivery_label": labels.DELIVERY_STATUS,
+    "booking_status": labels.BOOKING_STATUS,
+    "booking_outcome": labels.BOOKING_OUTCOME,
+    "cancel_reason": labels.CANCEL_REASON,
+    "claim_status": labels.CLAIM_STATUS,
+    "claim_status_help": labels.CLAIM_STATUS_HELP,
+    "dispute_status": labels.DISPUTE_STATUS,
+    "event_kind": labels.EVENT_KIND,
+    "bill_status": labels.BILL_STATUS,
+}
+for _name, _table in WORD_FILTERS.items():
+    register.filter(_name, _words(_table))
 
 
 @register.filter

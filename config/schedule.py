@@ -111,4 +111,18 @@ PERIODIC_TASKS: dict[str, dict[str, Any]] = {
         "schedule": timedelta(seconds=30),
         "options": {"expire_seconds": 30},
     },
+    # After the nightly recompute: what is live, audited for fairness and checked for
+    # drift; each a stored run, with a notice in the admin when a figure is out of bounds.
+    "governance: nightly fairness audit of what is live": {
+        "task": "governance.audit_live",
+        "schedule": crontab(hour=5, minute=5),
+    },
+    "governance: nightly drift check of the live scorecard": {
+        "task": "governance.drift_live",
+        "schedule": crontab(hour=5, minute=35),
+    },
+    "governance: send again the analyses whose task was lost": {
+        "task": "governance.analysis_runs_watch",
+        "schedule": timedelta(minutes=5),
+    },
 }

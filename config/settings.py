@@ -208,7 +208,10 @@ LANGUAGE_CODE = "en"
 # The merchant console's languages (the browser's, or the one chosen with its switcher).
 LANGUAGES = [("en", "English"), ("es", "Español"), ("zh-hans", "简体中文")]
 # The console's catalogs come first, before Django's own (whose "Change" is the admin's).
-LOCALE_PATHS = [BASE_DIR / "merchants" / "console" / "locale"]
+LOCALE_PATHS = [
+    BASE_DIR / "merchants" / "console" / "locale",
+    BASE_DIR / "governance" / "locale",
+]
 
 
 def _time_zone(name: str) -> str:
@@ -485,6 +488,9 @@ CELERY_TASK_ROUTES = {
     "scoring.recompute_chunk": {"queue": "scoring-batch"},
     "scoring.recompute_account": {"queue": "scoring"},
     "scoring.relay_recomputes": {"queue": "scoring"},
+    # Audits, backtests and dry-runs read the whole population: beside the batch, never
+    # ahead of a citizen's recompute.
+    "governance.analysis_run": {"queue": "scoring-batch"},
 }
 CELERY_TIMEZONE = TIME_ZONE
 # Broker timeouts, so that neither a request nor /readyz waits without end on a broker
@@ -801,3 +807,19 @@ LOGGING: dict[str, Any] = {
         "axes": {"level": "WARNING"},
     },
 }
+
+
+# --- Governance: fairness audits, drift, the transparency page ---
+# A group's rate under this share of the highest group's is flagged (the four-fifths
+# rule): red in the reports, a notice and an error log line from the nightly audit, and
+# an approval resting on such an audit needs a written justification.
+FAIRNESS_RATIO_FLOOR = env.float("FAIRNESS_RATIO_FLOOR", default=0.8)
+# A group with fewer members than this shows no figures (it could single people out).
+FAIRNESS_MIN_GROUP_SIZE = env.int("FAIRNESS_MIN_GROUP_SIZE", default=20)
+# A scorecard or perk draft is approved only with an audit of it at most this old.
+FAIRNESS_AUDIT_MAX_AGE_HOURS = env.int("FAIRNESS_AUDIT_MAX_AGE_HOURS", default=24)
+# The population stability index over which the nightly drift check raises a notice.
+DRIFT_PSI_ALERT = env.float("DRIFT_PSI_ALERT", default=0.25)
+# A queued or running analysis not finished this long after it was last touched is sent
+# again by the watcher (its task message was lost, or its worker died).
+ANALYSIS_STALE_AFTER = timedelta(minutes=env.int("ANALYSIS_STALE_AFTER_MINUTES", default=15))

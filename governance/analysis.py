@@ -43,6 +43,9 @@ class AnalysisOutcome:
     population_at: datetime | None = None
     min_ratio: float | None = None
     flagged: bool = False
+    subject_digest: str | None = None
+    """The digest of what was really examined (a draft may change between the request
+    and the run); replaces the row's."""
     inputs: dict[str, Any] = field(default_factory=dict)
     """Inputs known only once the run started (e.g. the perk versions it examined);
     merged into the row's ``inputs``."""
@@ -166,6 +169,8 @@ def analysis_execute(run_id: int) -> AnalysisRun | None:
         run.population_at = outcome.population_at
         run.min_ratio, run.flagged = outcome.min_ratio, outcome.flagged
         run.inputs = {**run.inputs, **outcome.inputs}
+        if outcome.subject_digest is not None:
+            run.subject_digest = outcome.subject_digest
         run.finished_at = run.heartbeat_at = timezone.now()
         run.save()
         _after_done(run)

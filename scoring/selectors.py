@@ -18,6 +18,7 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from common.approvals import subject_digest
 from common.config_cache import config_cache
 from common.rows import ModelColumns
 from scoring import facts
@@ -169,6 +170,11 @@ def account_id_chunks_counted(*, size: int) -> list[tuple[int, int, int]]:
 # --- Scorecards ------------------------------------------------------------------------
 
 _compiled: dict[int, tuple[object, CompiledScorecard]] = {}
+
+
+def scorecard_digest(scorecard: Scorecard) -> str:
+    """The digest an approval's audit must carry: of the definition approved."""
+    return subject_digest(scorecard.definition)
 
 
 def scorecard_compiled(scorecard: Scorecard) -> CompiledScorecard:

@@ -106,6 +106,11 @@ def analysis_send(run_id: int) -> None:
         )
 
 
+# A run whose worker died this many times (claimed, then silent) fails rather than being
+# claimed again.
+MAX_ATTEMPTS = 3
+
+
 def _claim(run_id: int, now: datetime) -> AnalysisRun | None:
     stale = now - settings.ANALYSIS_STALE_AFTER
     with transaction.atomic():
@@ -119,6 +124,18 @@ def _claim(run_id: int, now: datetime) -> AnalysisRun | None:
             .first()
         )
         if run is None:
+            return None
+        if run.status == AnalysisStatus.RUNNING and run.attempts >= MAX_ATTEMPTS:
+            # Its workers died on it each time (a run too large for them): once more
+            # would kill another, every ANALYSIS_STALE_AFTER, for ever.
+            alive = run.heartbeat_at.isoformat(timespec="minutes") if run.heartbeat_at else "?"
+            run.status, run.finished_at = AnalysisStatus.FAILED, now
+            run.error = (
+                f"The worker running it stopped {run.attempts} times without finishing "
+                f"(last sign of life at {alive})."
+            )
+            run.save(update_fields=["status", "finished_at", "error"])
+            logger.error("analysis abandoned", extra={"run_id": run.pk, "kind": run.kind})
             return None
         run.status, run.started_at, run.heartbeat_at = AnalysisStatus.RUNNING, now, now
         run.attempts += 1

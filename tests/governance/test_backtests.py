@@ -14,7 +14,12 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from governance import tasks
-from governance.analysis import analysis_execute, analysis_request, analysis_runs_stale
+from governance.analysis import (
+    MAX_ATTEMPTS,
+    analysis_execute,
+    analysis_request,
+    analysis_runs_stale,
+)
 from governance.backtests import backtest_analysis, backtest_refusal, backtest_result
 from governance.models import AnalysisKind, AnalysisRun, AnalysisStatus
 from scoring import selectors, services
@@ -271,3 +276,25 @@ def test_a_run_that_cannot_be_stored_fails_rather_than_running_forever(
         None,
     )
     assert analysis_runs_stale(now=timezone.now() + timedelta(days=1)) == []
+
+
+def test_a_run_whose_workers_keep_dying_is_given_up(plus_fifty, travel):
+    # Given a backtest whose worker died on it for the third time
+    now = timezone.now()
+    run = AnalysisRun.objects.create(
+        kind=AnalysisKind.BACKTEST,
+        scorecard=plus_fifty,
+        created_at=now,
+        status=AnalysisStatus.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=MAX_ATTEMPTS,
+    )
+    # When the watcher finds it silent
+    travel(settings.ANALYSIS_STALE_AFTER + timedelta(minutes=1))
+    assert tasks.analysis_runs_watch() == 1
+    # Then it fails, saying so, rather than killing another worker
+    run.refresh_from_db()
+    assert (run.status, run.attempts, run.result) == (AnalysisStatus.FAILED, MAX_ATTEMPTS, None)
+    assert run.error.startswith(f"The worker running it stopped {MAX_ATTEMPTS} times")
+    assert tasks.analysis_runs_watch() == 0

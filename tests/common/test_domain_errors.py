@@ -123,6 +123,13 @@ CONTRACT_BY_MODULE: dict[str, list[tuple[str, int, str, str]]] = {
     "governance.errors": [
         ("NotStaff", 400, "not_staff", "Not a member of staff"),
         ("StaffOtpAlreadyEnrolled", 409, "staff_otp_already_enrolled", "Already enrolled"),
+        ("BacktestRefused", 409, "backtest_refused", "Backtest refused"),
+        (
+            "DriftBaselineUnavailable",
+            409,
+            "drift_baseline_unavailable",
+            "No baseline for drift",
+        ),
     ],
     "wallet.payments.providers": [
         ("InvalidSignature", 400, "invalid_signature", "Invalid signature"),

@@ -36,8 +36,9 @@ class JustificationRequired(InvalidRequest):
         "A ratio of the audit is under the floor: say why this version should go live anyway."
     )
 
-    def __init__(self) -> None:
+    def __init__(self, detail: str | None = None) -> None:
         super().__init__(
+            detail,
             errors=[
                 FieldError(
                     "justification",

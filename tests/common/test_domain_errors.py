@@ -28,6 +28,7 @@ ERROR_MODULES = [
     "merchants.console.errors",
     "merchants.privacy.closure",
     "governance.errors",
+    "common.approvals",
     "wallet.payments.providers",
     "wallet.payments.services",
     "wallet.payments.limits",
@@ -130,6 +131,10 @@ CONTRACT_BY_MODULE: dict[str, list[tuple[str, int, str, str]]] = {
             "drift_baseline_unavailable",
             "No baseline for drift",
         ),
+    ],
+    "common.approvals": [
+        ("AuditRequired", 409, "audit_required", "Audit required"),
+        ("JustificationRequired", 400, "justification_required", "Justification required"),
     ],
     "wallet.payments.providers": [
         ("InvalidSignature", 400, "invalid_signature", "Invalid signature"),

@@ -203,3 +203,22 @@ def test_the_service_refuses_what_the_api_would(citizen: User) -> None:
     assert [error.field for error in refused.value.errors] == ["age_band"]
     assert monitoring.monitoring_set(user=citizen, age_band="", sex="") is None
     assert monitoring.monitoring_of(citizen.pk) is None
+
+
+def test_the_app_offers_exactly_the_choices_the_api_takes() -> None:
+    # The app's screen lists the choices itself (no build step, no request for them).
+    import re
+    from pathlib import Path
+
+    texts = (
+        Path(__file__).resolve().parents[2]
+        / "client/static/client/screens/account/monitoring-texts.js"
+    ).read_text()
+
+    def listed(name: str) -> list[str]:
+        found = re.search(rf"export const {name} = \[([^\]]*)\]", texts)
+        assert found, name
+        return re.findall(r'"([^"]+)"', found.group(1))
+
+    assert listed("AGE_BANDS") == AgeBand.values
+    assert listed("SEXES") == Sex.values

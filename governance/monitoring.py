@@ -9,6 +9,10 @@ answer carries them. The citizen sees them in their export, and may withdraw the
 time: withdrawing deletes the row (erased, not kept: no history, no audit trail), and so
 does closing the account (the ``monitoring`` personal-data section, registered in
 ``governance.apps``).
+
+Staff cannot read them either: ``MonitoringAttributes`` is registered in no admin, on
+purpose (do not add it; the walls test checks). The audit's reports show groups, never
+a person's answers.
 """
 
 from __future__ import annotations

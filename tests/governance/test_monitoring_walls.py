@@ -273,7 +273,9 @@ def test_no_serializer_outside_governance_api_has_such_a_field():
 
 @pytest.fixture
 def volunteered(citizen: User) -> User:
-    monitoring.monitoring_set(user=citizen, **VOLUNTEERED)
+    monitoring.monitoring_set(
+        user=citizen, age_band=VOLUNTEERED["age_band"], sex=VOLUNTEERED["sex"]
+    )
     return citizen
 
 
@@ -428,6 +430,18 @@ def test_the_erasure_is_part_of_the_closing_transaction(
     assert response.status_code == 500
     assert monitoring.monitoring_of(volunteered.pk) is not None
     assert User.objects.get(pk=volunteered.pk).username == "alice"
+
+
+def test_no_admin_shows_them():
+    from django.contrib import admin
+
+    assert MonitoringAttributes not in admin.site._registry
+    # ... nor as an inline of another page (the user's)
+    assert all(
+        inline.model is not MonitoringAttributes
+        for model_admin in admin.site._registry.values()
+        for inline in getattr(model_admin, "inlines", ())
+    )
 
 
 def test_governance_registers_its_section():

@@ -11,16 +11,13 @@ from rest_framework import serializers
 from governance.models import AgeBand, Sex
 
 
-def _listed(choices: list[tuple[str, str]]) -> str:
-    return "; ".join(f"`{value}` ({label})" for value, label in choices)
-
-
 def _choice_field(choices: list[tuple[str, str]], what: str, **kwargs: Any) -> serializers.Field:
     values = ", ".join(value for value, _ in choices)
     return serializers.ChoiceField(
         choices=choices,
         allow_null=True,
-        help_text=f"{what}: {_listed(choices)}; null for no answer (prefer not to say).",
+        # The schema lists the choices after the text.
+        help_text=f"{what}, or null for no answer (prefer not to say).",
         error_messages={
             "invalid_choice": f'"{{input}}" is not a choice. Choose one of {values}, '
             "or null for no answer.",

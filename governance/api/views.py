@@ -64,7 +64,7 @@ class MonitoringView(APIView):
         responses={200: MonitoringOutputSerializer},
         examples=[
             OpenApiExample(
-                "An age band, no answer for sex",
+                "An age band only",
                 request_only=True,
                 value={"age_band": "25-34", "sex": None},
             )

@@ -29,11 +29,11 @@ from governance import transparency_words as words
 from governance.models import AnalysisKind, AnalysisRun, AnalysisStatus, Approval, ApprovalSubject
 from merchants.perks.rules import Requirement, requirements
 from merchants.perks.versions import PerkTerms, perk_terms_active
+from scoring.errors import NoActiveScorecard
 from scoring.facts import BANDS, FACTS, NEVER_FACTS
 from scoring.models import Scorecard, ScorecardStatus
 from scoring.scorecard import SCORE_MAX, SCORE_MIN, THIN_FILE_LABEL
 from scoring.selectors import scorecard_active
-from scoring.errors import NoActiveScorecard
 
 # The history shows this many activations (newest first); older ones stay in the admin.
 HISTORY_LIMIT = 100
@@ -264,9 +264,7 @@ def perk_shown(terms: PerkTerms) -> PerkShown:
             RuleLine(line, terms.currency, message)
             for line, message in zip(conditions, messages, strict=True)
         ),
-        tiers=tuple(
-            RuleLine(line, terms.currency, "") for line in lines if line.kind == "tier"
-        ),
+        tiers=tuple(RuleLine(line, terms.currency, "") for line in lines if line.kind == "tier"),
     )
 
 
@@ -371,7 +369,7 @@ def _relative(
             if not group.get("suppressed") and (rate := _float(group.get(key))) is not None
         ]
         highest[key] = max(rates) if rates else 0.0
-    rows = []
+    rows: list[tuple[float | None, ...]] = []
     for group in groups:
         if group.get("suppressed"):
             rows.append(tuple(None for _ in rate_keys))
@@ -502,10 +500,10 @@ def _scorecard_activations() -> list[Activation]:
         .only("id", "version", "name", "activated_at", "retired_at", "created_at")[:HISTORY_LIMIT]
     )
     approvals: dict[int, Approval] = {}
-    for approval in Approval.objects.filter(
+    for given in Approval.objects.filter(
         subject=ApprovalSubject.SCORECARD, scorecard_id__in=[card.pk for card in scorecards]
     ).order_by("approved_at", "id"):
-        approvals[cast(int, approval.scorecard_id)] = approval  # the latest wins
+        approvals[cast(int, given.scorecard_id)] = given  # the latest wins
     rows = []
     for card in scorecards:
         approval = approvals.get(card.pk)
@@ -542,10 +540,10 @@ def _perk_activations() -> list[Activation]:
     )
     changes = [row["change_id"] for row in rows if row["change_id"] is not None]
     approvals: dict[Any, Approval] = {}
-    for approval in Approval.objects.filter(
+    for given in Approval.objects.filter(
         subject=ApprovalSubject.PERK, perk_change_id__in=changes
     ).order_by("approved_at", "id"):
-        approvals[approval.perk_change_id] = approval
+        approvals[given.perk_change_id] = given
     shown = []
     for row in rows:
         approval = approvals.get(row["change_id"])

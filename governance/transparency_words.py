@@ -17,9 +17,8 @@ from __future__ import annotations
 from babel.numbers import format_decimal, format_percent
 from django.utils import translation
 from django.utils.functional import Promise
-from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext, gettext_noop, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
 from merchants.console.labels import money
 from merchants.perks.rules import BAND_FACT, Requirement
@@ -48,7 +47,9 @@ REGISTRY_WORDS: tuple[str, ...] = (
     gettext_noop("Bills paid after their due date, or still overdue, in the last 24 months."),
     gettext_noop("Stays and rentals completed without a problem in the last 24 months."),
     gettext_noop("Bookings not turned up to in the last 12 months."),
-    gettext_noop("Damage claims left unpaid (paid ones, and those a dispute removed, do not count)."),
+    gettext_noop(
+        "Damage claims left unpaid (paid ones, and those a dispute removed, do not count)."
+    ),
     gettext_noop(
         "Records the citizen disputes that await an answer (from the merchant that "
         "reported them, or from staff); they count meanwhile."
@@ -79,9 +80,13 @@ REGISTRY_WORDS: tuple[str, ...] = (
         "your account has been open counts."
     ),
     gettext_noop("A score that read someone's ethnic origin would turn prejudice into a number."),
-    gettext_noop("What you believe is your own business and never a reason to trust you more or less."),
+    gettext_noop(
+        "What you believe is your own business and never a reason to trust you more or less."
+    ),
     gettext_noop("Newcomers keep their commitments as well as anyone; a passport is not a record."),
-    gettext_noop("Illness and disability are protected, and often the reason a plan had to change."),
+    gettext_noop(
+        "Illness and disability are protected, and often the reason a plan had to change."
+    ),
     gettext_noop(
         "Money would buy the better score, and the deposit waiver would go to those who "
         "need it least."
@@ -211,7 +216,7 @@ def value_text(fact: str, value: int) -> str:
 
 
 def bin_range(fact: str, low: int, high: int | None) -> str:
-    """The values of one bin: "3", "50%–79%", "1,095 days or more"."""
+    """The values of one bin: "3", "50% to 79%", "1,095 days or more"."""
     if high is None:
         return gettext("%(value)s or more") % {"value": value_text(fact, low)}
     if high == low:
@@ -244,6 +249,7 @@ _OPS: dict[str, Promise] = {
     ">": _("more than"),
     "<": _("less than"),
 }
+
 
 def _band_op(op: str) -> str:
     # Bands are better or worse, not more or less (and some languages say them apart).

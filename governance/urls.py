@@ -1,7 +1,7 @@
-"""The public pages of governance: ``/transparency`` (and ``/transparency/``, sent there)."""
+"""The public pages of governance: ``/transparency`` (config/urls.py sends
+``/transparency/`` here)."""
 
 from django.urls import path
-from django.views.generic import RedirectView
 
 from governance import views
 
@@ -9,5 +9,4 @@ app_name = "governance"
 
 urlpatterns = [
     path("", views.transparency, name="transparency"),
-    path("/", RedirectView.as_view(pattern_name="governance:transparency", permanent=True)),
 ]

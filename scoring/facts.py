@@ -182,6 +182,7 @@ FACTS: dict[str, Fact] = {
     )
 }
 
+
 @dataclass(frozen=True)
 class NeverFact:
     """Something that may never become a fact, whatever it would predict: what it is,

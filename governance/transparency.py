@@ -483,6 +483,8 @@ class Activation:
     justification: str
     audit_min_ratio: float | None
     """The lowest ratio of the audit the approval rested on (None without one)."""
+    offered: bool = True
+    """False for a perk version that withdrew the perk."""
 
     @property
     def kind_label(self) -> str:
@@ -536,6 +538,7 @@ def _perk_activations() -> list[Activation]:
             "activated_at",
             "retired_at",
             "change_id",
+            "is_active",
         )[:HISTORY_LIMIT]
     )
     changes = [row["change_id"] for row in rows if row["change_id"] is not None]
@@ -557,6 +560,7 @@ def _perk_activations() -> list[Activation]:
                 retired_at=row["retired_at"],
                 justification=approval.justification if approval is not None else "",
                 audit_min_ratio=approval.min_ratio if approval is not None else None,
+                offered=bool(row["is_active"]),
             )
         )
     return shown

@@ -208,7 +208,7 @@ def test_the_history_of_activations_with_justifications_newest_first(world: Worl
         f"{JUSTIFICATION} (lowest ratio of its audit: 0.78)"
     ) in history
     assert "Jan. 26, 2025 Scorecard version 1 (“Reliability v1”) Feb. 10, 2026 –" in history  # noqa: RUF001
-    assert history.index("version 2") < history.index("version 1")
+    assert history.index("Scorecard version 2") < history.index("Scorecard version 1")
 
 
 def test_no_staff_name_and_nothing_personal(world: World) -> None:

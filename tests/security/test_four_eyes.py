@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from common.domain import Forbidden
 from merchants.perks import services as perks_services
+from merchants.perks.admin_forms import major_text
 from merchants.perks.errors import PerkChangeNotPending, PerkChangeStale
 from merchants.perks.models import Perk, PerkChange
 from merchants.perks.rules import DEFAULT_RULES, Rules
@@ -19,6 +20,7 @@ from scoring import selectors
 from scoring import services as scoring_services
 from scoring.errors import FourEyesRequired, ScorecardNotSubmitted
 from scoring.models import Scorecard, ScoreSnapshot
+from tests.merchants.perks.changes import audited, rules_post_data
 from tests.security.staff import signed_in, staff_with
 
 pytestmark = pytest.mark.django_db
@@ -202,9 +204,9 @@ def stricter_rules() -> dict[str, Any]:
 def propose(client: Any, perk: Perk, *, max_amount: int = 100_000, rules: Any = None) -> Any:
     data = {
         "perk": perk.pk,
-        "max_amount": max_amount,
+        "max_amount": major_text(max_amount, "CNY"),
         "is_active": "on",
-        "rules": json.dumps(rules or DEFAULT_RULES),
+        **rules_post_data(rules or perk.rules),
         "booking_max_days_ahead": perk.booking_max_days_ahead,
         "booking_max_nights": perk.booking_max_nights,
         "claim_window_days": perk.claim_window_days,
@@ -215,6 +217,13 @@ def propose(client: Any, perk: Perk, *, max_amount: int = 100_000, rules: Any = 
 
 def decide(client: Any, change: PerkChange, view: str, note: str = "") -> Any:
     return client.post(reverse(f"admin:perks_perkchange_{view}", args=[change.pk]), {"note": note})
+
+
+def approve(change: PerkChange, by: Any, note: str = "") -> PerkChange:
+    """Approve with an audit of exactly the change's terms (as governance's page does)."""
+    return perks_services.perk_change_approve(
+        change=change, by=by, evidence=audited(change), note=note
+    )
 
 
 def test_a_perk_change_goes_live_only_when_a_second_member_of_staff_approves(hotel):
@@ -232,27 +241,24 @@ def test_a_perk_change_goes_live_only_when_a_second_member_of_staff_approves(hot
     )
     # Then the perk is unchanged until it is approved
     assert Perk.objects.values().get(pk=perk.pk) == before
+    # And the perks admin offers no approval (governance does, with the audit)
+    with pytest.raises(NoReverseMatch):
+        reverse("admin:perks_perkchange_approve", args=[change.pk])
     # When the proposer tries to approve it: refused (no permission), nothing changed
-    refused = decide(signed_in(ops), change, "approve")
-    assert messages_of(refused) == ["Nothing was changed: You may not approve perk changes."]
+    with pytest.raises(Forbidden, match=r"You may not approve perk changes\."):
+        approve(change, ops)
     # When an approver who proposed it tries: refused (four eyes)
     both = staff_with("both", *OPS, "perks.approve_perkchange")
     propose(signed_in(both), perk, max_amount=90_000)
     own = PerkChange.objects.get(proposed_by=both)
-    refused_own = decide(signed_in(both), own, "approve")
-    assert messages_of(refused_own) == [
-        "Nothing was changed: You wrote, changed or submitted this change: another member "
-        "of staff must approve it."
-    ]
     with pytest.raises(FourEyesRequired):
-        perks_services.perk_change_approve(change=own, by=both)
+        approve(own, both)
     assert Perk.objects.values().get(pk=perk.pk) == before
     assert set(PerkChange.objects.values_list("status", flat=True)) == {"pending"}
     # When a second member of staff approves the first change
     approver = staff_with("approver", *PERK_APPROVER)
-    approved = decide(signed_in(approver), change, "approve", "Agreed with the hotel.")
+    approve(change, approver, "Agreed with the hotel.")
     # Then it is live, recorded as theirs
-    assert approved.status_code == 302
     perk.refresh_from_db()
     change.refresh_from_db()
     assert (perk.max_amount, perk.rules) == (100_000, Rules.from_data(stricter_rules()).as_data())
@@ -275,17 +281,16 @@ def test_a_change_proposed_before_another_was_applied_is_refused_as_stale(hotel)
     first = PerkChange.objects.get(proposed_by=first_ops)
     second = PerkChange.objects.get(proposed_by=second_ops)
     # When the first is approved, then the second
-    decide(signed_in(approver), first, "approve")
+    approve(first, approver)
     after_first = Perk.objects.values().get(pk=perk.pk)
-    response = decide(signed_in(approver), second, "approve")
     # Then the second is refused: it would undo the first; the perk is as the first left it
-    assert messages_of(response) == [
-        "Nothing was changed: The perk was changed after this change was proposed: it would "
-        "undo that change. Reject it and propose it again from the perk as it is now."
-    ]
     with pytest.raises(PerkChangeStale) as refused:
-        perks_services.perk_change_approve(change=second, by=approver)
+        approve(second, approver)
     assert refused.value.code == "perk_change_stale"
+    assert refused.value.detail == (
+        "The perk was changed after this change was proposed: it would undo that change. "
+        "Reject it and propose it again from the perk as it is now."
+    )
     assert Perk.objects.values().get(pk=perk.pk) == after_first
     assert after_first["max_amount"] == 100_000
     second.refresh_from_db()
@@ -295,7 +300,7 @@ def test_a_change_proposed_before_another_was_applied_is_refused_as_stale(hotel)
     second.refresh_from_db()
     assert (second.status, second.decision_note) == ("rejected", "Stale: propose again.")
     with pytest.raises(PerkChangeNotPending):
-        perks_services.perk_change_approve(change=second, by=approver)
+        approve(second, approver)
     assert Perk.objects.values().get(pk=perk.pk) == after_first
 
 
@@ -329,8 +334,8 @@ def test_a_new_perk_is_created_only_on_approval(hotel):
     approver = staff_with("approver", *PERK_APPROVER)
     propose(signed_in(ops), old, max_amount=old.max_amount, rules=DEFAULT_RULES)  # no change
     assert not PerkChange.objects.exists()  # nothing to change: refused
-    perks_services.perk_change_approve(
-        change=perks_services.perk_change_propose(
+    approve(
+        perks_services.perk_change_propose(
             perk=old,
             merchant=rental,
             kind=old.kind,
@@ -340,14 +345,14 @@ def test_a_new_perk_is_created_only_on_approval(hotel):
             bounds=perks_services.StayBounds.of(old),
             by=ops,
         ),
-        by=approver,
+        approver,
     )
     data = {
         "merchant": rental.pk,
         "kind": "deposit_waiver",
-        "max_amount": 30_000,
+        "max_amount": "300.00",
         "is_active": "on",
-        "rules": json.dumps(DEFAULT_RULES),
+        **rules_post_data(DEFAULT_RULES),
         "booking_max_days_ahead": 30,
         "booking_max_nights": 7,
         "claim_window_days": 5,
@@ -356,7 +361,7 @@ def test_a_new_perk_is_created_only_on_approval(hotel):
     change = PerkChange.objects.get(perk__isnull=True)
     assert Perk.objects.filter(merchant=rental).count() == 1
     # When a second member of staff approves it
-    decide(signed_in(approver), change, "approve")
+    approve(change, approver)
     # Then the perk exists, active, as proposed
     change.refresh_from_db()
     created = Perk.objects.get(merchant=rental, is_active=True)

@@ -1,7 +1,8 @@
-"""Admin of the shared plumbing, the read-only mixin every app's record admins use, and
-the audit trail's admin base."""
+"""Admin of the shared plumbing, the read-only mixin every app's record admins use, the
+audit trail's admin base, and money as every admin page shows it."""
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
@@ -11,6 +12,50 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from common import services
 from common.models import FailedTask, IdempotencyKey
+from common.money import format_money
+
+# What an admin page shows where there is no amount.
+NO_AMOUNT = "—"
+
+
+def money_display(amount: int | None, currency: str | None) -> str:
+    """An amount in minor units as every admin page shows it: "2,800.00 CNY" (through
+    ``common.money.format_money``, in the currency's own precision); a dash when there
+    is no amount. Admin pages never show a raw minor-unit number."""
+    if amount is None or not currency:
+        return NO_AMOUNT
+    return format_money(amount, currency)
+
+
+def money_column(
+    field: str,
+    description: str,
+    *,
+    sortable: bool = True,
+    currency: str | Callable[[Any], str] | None = None,
+) -> Any:
+    """A list column or read-only field showing ``obj.<field>`` (dotted through a
+    relation, e.g. ``claim.amount``) as money: in ``currency`` when given (a code, or a
+    function of the object), else in the ``currency`` of the object holding the field.
+
+    Used as ``amount_shown = money_column("amount", "Amount")`` in a ModelAdmin, then
+    named in ``list_display`` or ``readonly_fields``."""
+    *path, name = field.split(".")
+
+    @admin.display(description=description, ordering=field.replace(".", "__") if sortable else None)
+    def show(model_admin: admin.ModelAdmin, obj: Any) -> str:
+        holder: Any = obj  # the object at the end of the path, with its currency
+        for step in path:
+            holder = getattr(holder, step, None)
+            if holder is None:
+                return NO_AMOUNT
+        if callable(currency):
+            code = currency(obj)
+        else:
+            code = currency if currency is not None else getattr(holder, "currency", None)
+        return money_display(getattr(holder, name), code)
+
+    return show
 
 
 class ReadOnlyAdminMixin:

@@ -2,8 +2,8 @@
 audit trail's admin base, and money as every admin page shows it."""
 
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -56,6 +56,43 @@ def money_column(
         return money_display(getattr(holder, name), code)
 
     return show
+
+
+def _currency_at(path: str) -> Callable[[Any], str | None]:
+    def currency(obj: Any) -> str | None:
+        holder: Any = obj
+        for step in path.split("."):
+            holder = getattr(holder, step, None)
+        return holder if isinstance(holder, str) else None
+
+    return currency
+
+
+class MoneyAdminMixin:
+    """Money fields shown formatted on the change page, in place of their raw minor units.
+
+    ``money_fields`` maps each amount field to where its currency is read, a dotted path
+    from the object (``{"amount": "account.currency"}``); the page shows
+    ``<field>_money`` (read-only, "2,800.00 CNY") where the field would be. List columns
+    name ``<field>_money`` too."""
+
+    money_fields: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, currency in cls.money_fields.items():
+            label = name.replace("_", " ").capitalize()
+            setattr(cls, f"{name}_money", money_column(name, label, currency=_currency_at(currency)))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+        readonly = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        shown = [f"{name}_money" for name in self.money_fields]
+        return [*readonly, *(name for name in shown if name not in readonly)]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+        fields = super().get_fields(request, obj)  # type: ignore[misc]
+        mapped = [f"{name}_money" if name in self.money_fields else name for name in fields]
+        return list(dict.fromkeys(mapped))
 
 
 class ReadOnlyAdminMixin:

@@ -27,7 +27,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin, money_display
+from common.admin import AuditTrailAdmin, MoneyAdminMixin, ReadOnlyAdminMixin
 from common.domain import DomainError
 from scoring import selectors, services
 from scoring.admin_table import ScorecardDefinitionField, definition_table
@@ -211,6 +211,10 @@ class ScorecardAdmin(AuditTrailAdmin):
 
     @admin.display(description="Activated at", ordering="activated_at")
     def activated(self, obj: Scorecard) -> str:
+        if obj.activated_at is None and obj.status != ScorecardStatus.DRAFT:
+            # Version 1 was installed active, by a migration, before activations were
+            # recorded: the system activated it when it was created.
+            return f"{when_and_who(obj.created_at, None)} (installed active)"
         return when_and_who(obj.activated_at, obj.activated_by, nobody="Not activated")
 
     @admin.display(description="Retired at", ordering="retired_at")
@@ -425,7 +429,9 @@ class StaffReadAdminMixin:
 
 
 @admin.register(CreditEvent)
-class CreditEventAdmin(StaffReadAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class CreditEventAdmin(
+    StaffReadAdminMixin, MoneyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """The list names the citizen, the kind of record and its dates, never its amount;
     the amount is on the record's page (a logged read)."""
 
@@ -435,16 +441,12 @@ class CreditEventAdmin(StaffReadAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
     list_select_related = ("account",)
     raw_id_fields = ("account",)
     date_hierarchy = "occurred_at"
-    readonly_fields = ("money",)
     staff_read_citizen_field = "account"
     staff_read_unfilterable = ("amount",)
+    money_fields: ClassVar = {"amount": "currency"}
 
     def staff_read_facts(self, obj: CreditEvent) -> Sequence[str]:
         return EVENT_FACTS[obj.kind]
-
-    @admin.display(description="Amount")
-    def money(self, obj: CreditEvent) -> str:
-        return money_display(obj.amount, obj.currency)
 
 
 @admin.register(ScoreSnapshot)

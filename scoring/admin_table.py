@@ -105,6 +105,7 @@ class BinRow:
     start: str = ""
     points: str = ""
     covers: str = ""
+    shown: str = ""  # "from" as read: "50 %", "Phone verified"
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -252,6 +253,8 @@ class Table:
             row.errors, row.max_points = [], None
             for b in row.bins:
                 b.errors, b.covers = [], ""
+                start = _whole(b.start)
+                b.shown = value_in_words(row.fact_info, start) if isinstance(start, int) else b.start
         try:
             card = Scorecard.from_definition(self.definition())
         except ScorecardInvalid as invalid:

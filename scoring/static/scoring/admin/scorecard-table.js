@@ -2,7 +2,8 @@
 // under each factor's bins, and the "from" cells and units following the chosen fact
 // (a level's names, or a number in %, days or a count). Without this script the page
 // still works: each factor has a blank row, and a blank factor at the end adds one.
-(function () {
+// Loaded in the page's head (form media): it starts once the page is read.
+function scorecardTable() {
   "use strict";
   const table = document.querySelector(".scorecard-table[data-field]");
   const unitsScript = document.getElementById("scorecard-fact-units");
@@ -80,4 +81,10 @@
     button.hidden = false;
     button.addEventListener("click", () => addRow(factor));
   });
-})();
+}
+
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", scorecardTable);
+} else {
+  scorecardTable();
+}

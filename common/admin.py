@@ -2,7 +2,7 @@
 audit trail's admin base, and money as every admin page shows it."""
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.contrib import admin, messages
@@ -32,7 +32,7 @@ def money_column(
     description: str,
     *,
     sortable: bool = True,
-    currency: str | Callable[[Any], str] | None = None,
+    currency: str | Callable[[Any], str | None] | None = None,
 ) -> Any:
     """A list column or read-only field showing ``obj.<field>`` (dotted through a
     relation, e.g. ``claim.amount``) as money: in ``currency`` when given (a code, or a
@@ -49,6 +49,7 @@ def money_column(
             holder = getattr(holder, step, None)
             if holder is None:
                 return NO_AMOUNT
+        code: str | None
         if callable(currency):
             code = currency(obj)
         else:
@@ -82,16 +83,20 @@ class MoneyAdminMixin:
         super().__init_subclass__(**kwargs)
         for name, currency in cls.money_fields.items():
             label = name.replace("_", " ").capitalize()
-            setattr(cls, f"{name}_money", money_column(name, label, currency=_currency_at(currency)))
+            shown = money_column(name, label, currency=_currency_at(currency))
+            setattr(cls, f"{name}_money", shown)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
         shown = [f"{name}_money" for name in self.money_fields]
         return [*readonly, *(name for name in shown if name not in readonly)]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = super().get_fields(request, obj)  # type: ignore[misc]
-        mapped = [f"{name}_money" if name in self.money_fields else name for name in fields]
+        mapped = [
+            f"{name}_money" if isinstance(name, str) and name in self.money_fields else name
+            for name in fields
+        ]
         return list(dict.fromkeys(mapped))
 
 

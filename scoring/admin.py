@@ -84,12 +84,16 @@ def _adopt(obj: Scorecard, saved: Scorecard) -> None:
     obj._state.db = saved._state.db
 
 
+# What a page shows of something that has not happened.
+NOT_YET = "\N{EN DASH}"
+
+
 def when_and_who(at: datetime | None, by: User | None, *, nobody: str = "") -> str:
-    """"6 Dec 2026, 19:20 by alice"; "… by the system" when it happened without a
+    """ "6 Dec 2026, 19:20 by alice"; "… by the system" when it happened without a
     member of staff (version 1, written by a migration); ``nobody`` when it did not
     happen."""
     if at is None:
-        return nobody or "–"
+        return nobody or NOT_YET
     when = date_format(timezone.localtime(at), "DATETIME_FORMAT")
     return f"{when} by {by.username if by is not None else 'the system'}"
 
@@ -203,7 +207,7 @@ class ScorecardAdmin(AuditTrailAdmin):
 
     @admin.display(description="Last changed by")
     def updated(self, obj: Scorecard) -> str:
-        return obj.updated_by.username if obj.updated_by is not None else "–"
+        return obj.updated_by.username if obj.updated_by is not None else NOT_YET
 
     @admin.display(description="Submitted at", ordering="submitted_at")
     def submitted(self, obj: Scorecard) -> str:
@@ -220,7 +224,7 @@ class ScorecardAdmin(AuditTrailAdmin):
     @admin.display(description="Retired at", ordering="retired_at")
     def retired(self, obj: Scorecard) -> str:
         if obj.retired_at is None:
-            return "–"
+            return NOT_YET
         return date_format(timezone.localtime(obj.retired_at), "DATETIME_FORMAT")
 
     @admin.display(description="Definition")
@@ -429,9 +433,7 @@ class StaffReadAdminMixin:
 
 
 @admin.register(CreditEvent)
-class CreditEventAdmin(
-    StaffReadAdminMixin, MoneyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
-):
+class CreditEventAdmin(StaffReadAdminMixin, MoneyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The list names the citizen, the kind of record and its dates, never its amount;
     the amount is on the record's page (a logged read)."""
 

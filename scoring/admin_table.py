@@ -45,7 +45,9 @@ KIND_UNITS: dict[str, str] = {
 }
 
 _FACTOR_FIELDS = ("key", "fact", "label", "reason", "tip", "missing_points")
-_NAME = re.compile(r"^(?P<prefix>[a-z_]+)-(?P<factor>\d+)-(?:bin-(?P<bin>\d+)-)?(?P<field>[a-z_]+)$")
+_NAME = re.compile(
+    r"^(?P<prefix>[a-z_]+)-(?P<factor>\d+)-(?:bin-(?P<bin>\d+)-)?(?P<field>[a-z_]+)$"
+)
 _WHOLE = re.compile(r"^[+-]?\d+$")
 
 
@@ -211,7 +213,12 @@ class Table:
                 continue
             factor = FactorRow(
                 index=i,
-                **{name: fields.get(name, "") for name in _FACTOR_FIELDS},
+                key=fields.get("key", ""),
+                fact=fields.get("fact", ""),
+                label=fields.get("label", ""),
+                reason=fields.get("reason", ""),
+                tip=fields.get("tip", ""),
+                missing_points=fields.get("missing_points", ""),
                 history="history" in fields,
                 bins=[
                     BinRow(index=j, start=cells.get("from", ""), points=cells.get("points", ""))
@@ -254,7 +261,9 @@ class Table:
             for b in row.bins:
                 b.errors, b.covers = [], ""
                 start = _whole(b.start)
-                b.shown = value_in_words(row.fact_info, start) if isinstance(start, int) else b.start
+                b.shown = (
+                    value_in_words(row.fact_info, start) if isinstance(start, int) else b.start
+                )
         try:
             card = Scorecard.from_definition(self.definition())
         except ScorecardInvalid as invalid:
@@ -281,12 +290,11 @@ class Table:
     def _cover(self, row: FactorRow) -> None:
         """Each bin's values in words ("50-79 %", "3 or more"), where they can be said."""
         fact = row.fact_info
-        starts = [_whole(b.start) for b in row.bins]
-        if fact is None or not all(isinstance(s, int) for s in starts):
+        starts = [s for s in (_whole(b.start) for b in row.bins) if isinstance(s, int)]
+        if fact is None or len(starts) != len(row.bins):
             return
         for j, b in enumerate(row.bins):
             start = starts[j]
-            assert isinstance(start, int)
             following = starts[j + 1] if j + 1 < len(starts) else None
             end = following - 1 if isinstance(following, int) else fact.maximum
             if end is None:

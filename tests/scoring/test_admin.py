@@ -22,9 +22,7 @@ from scoring.models import (
     EventStatus,
     RecordDisputeStatus,
     Scorecard,
-    ScorecardStatus,
     ScoreSnapshot,
-    SnapshotTrigger,
 )
 from scoring.purposes import AccessPurpose, Purpose
 from tests.staff_reads import give_purpose

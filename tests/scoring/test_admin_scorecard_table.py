@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from scoring import selectors, services
+from scoring import services
 from scoring.admin_table import ScorecardTableWidget, definition_post
 from scoring.models import Scorecard, ScoreSnapshot, SnapshotTrigger
 from tests.admin_pages import admin_url, form_data
@@ -81,7 +81,8 @@ def test_the_table_shows_each_facts_unit(staff_client):
     # scorable facts only
     facts = re.findall(r'<option value="([a-z_0-9]+)"', table)
     assert "on_time_ratio_12m" in facts
-    assert "score" not in facts and "band" not in facts and "open_disputes" not in facts
+    for not_scorable in ("score", "band", "open_disputes"):
+        assert not_scorable not in facts
 
 
 def test_bad_bins_show_an_error_on_their_row_and_nothing_is_saved(staff_client, staff):
@@ -101,8 +102,8 @@ def test_bad_bins_show_an_error_on_their_row_and_nothing_is_saved(staff_client, 
         "factors[2]: bins must start at increasing values.",
     ]
     table = table_of(response.content.decode())
-    late = table[table.index('id="scorecard-factor-1"') : table.index('id="scorecard-factor-2"')]
-    bookings = table[table.index('id="scorecard-factor-2"') : table.index('id="scorecard-factor-3"')]
+    factor = [table.index(f'id="scorecard-factor-{index}"') for index in range(4)]
+    late, bookings = table[factor[1] : factor[2]], table[factor[2] : factor[3]]
     assert "points must not go up as late_payments_24m goes up (less is better)." in late
     assert re.search(
         r'<tr class="scorecard-bin errors" data-bin="3">.*?'
@@ -189,7 +190,8 @@ def test_an_active_or_retired_scorecard_is_the_table_without_inputs(
         table = table_of(content)
         assert "Bills paid on time (12 months)" in table
         assert "<td>50-79 %</td>" in table
-        assert "<input" not in table and "<select" not in table and "<textarea" not in table
+        for control in ("<input", "<select", "<textarea"):
+            assert control not in table
         assert 'name="definition' not in content
 
 
@@ -212,9 +214,7 @@ def test_each_version_says_who_created_submitted_and_activated_it_and_when(
     # Then the page says who did what, and when
     page = staff_client.get(admin_url(Scorecard, "change", draft.pk)).content.decode()
     fields = dict(
-        re.findall(
-            r"<label>([^<]+):</label>\s*<div class=\"readonly\">([^<]*)</div>", page, re.S
-        )
+        re.findall(r"<label>([^<]+):</label>\s*<div class=\"readonly\">([^<]*)</div>", page, re.S)
     )
     when = date_format(timezone.localtime(), "DATETIME_FORMAT")
     assert when.startswith("March 2, 2026")

@@ -28,7 +28,9 @@ def wallet(citizen):
     """Alice with 2,800.00 CNY, of which 123.45 held."""
     top_up_paid(citizen, 280_000)
     account = LedgerAccount.objects.get(user=citizen)
-    services.hold_place(account=account, amount=12_345, expires_at=timezone.now() + timedelta(days=1))
+    services.hold_place(
+        account=account, amount=12_345, expires_at=timezone.now() + timedelta(days=1)
+    )
     return account
 
 

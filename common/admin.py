@@ -59,6 +59,30 @@ def money_column(
     return show
 
 
+def payload_amounts(payload: Any) -> str:
+    """The amounts in a JSON payload (an API's or a provider's, whose amounts are minor
+    units by contract) as people read them: "amount: 413.27 CNY; paid_amount: ...",
+    each ``*amount`` number next to a ``currency``, at any depth; a dash if none."""
+    found: list[str] = []
+
+    def walk(value: Any, where: str) -> None:
+        if isinstance(value, dict):
+            currency = value.get("currency")
+            for key, item in value.items():
+                path = f"{where}.{key}" if where else str(key)
+                amount = isinstance(item, int) and not isinstance(item, bool)
+                if amount and str(key).endswith("amount") and isinstance(currency, str):
+                    found.append(f"{path}: {money_display(item, currency)}")
+                else:
+                    walk(item, path)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{where}[{index}]")
+
+    walk(payload, "")
+    return "; ".join(found) or NO_AMOUNT
+
+
 def _currency_at(path: str) -> Callable[[Any], str | None]:
     def currency(obj: Any) -> str | None:
         holder: Any = obj

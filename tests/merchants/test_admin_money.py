@@ -2,6 +2,7 @@
 units: every list and every object's page of the wallet's, payments', merchants',
 bills', console's and scoring's admins, with money of each kind in them."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -31,9 +32,11 @@ MODULES = (
     "scoring.admin",
     "common.admin",
 )
-# Shown as they were received or sent, not as amounts: a provider's notification and
-# the events sent to merchants are JSON whose amounts are minor units by contract.
+# Payloads shown as they were received or sent: a provider's notification and the
+# events sent to merchants are JSON whose amounts are minor units by contract; their
+# pages show those amounts formatted beside them ("Amounts in the payload").
 VERBATIM = ("/admin/wallet/providerevent/", "/admin/common/outboxevent/")
+JSON_AMOUNT = re.compile(r"&quot;\w*amount&quot;: -?\d+")
 
 
 @pytest.fixture
@@ -78,6 +81,10 @@ def known_amounts() -> set[int]:
     return {abs(value) for value in values if abs(value) >= 10_000}
 
 
+def without_payloads(url: str, content: str) -> str:
+    return JSON_AMOUNT.sub("", content) if url.startswith(VERBATIM) else content
+
+
 def test_no_admin_page_shows_an_amount_in_raw_minor_units(client, money_everywhere):
     # Given money of every kind, and staff signed in
     client.force_login(money_everywhere)
@@ -92,7 +99,12 @@ def test_no_admin_page_shows_an_amount_in_raw_minor_units(client, money_everywhe
     raw = {
         url: found
         for url, content in pages.items()
-        if not url.startswith(VERBATIM) and (found := raw_amounts(content, amounts))
+        if (found := raw_amounts(without_payloads(url, content), amounts))
     }
     assert raw == {}
+    # And a payload's amounts are shown formatted beside it
+    events = [content for url, content in pages.items() if "/outboxevent/" in url]
+    assert any("amount: 413.27 CNY" in content for content in events)
+    notices = [content for url, content in pages.items() if "/providerevent/" in url]
+    assert any("amount: 2,839.17 CNY" in content for content in notices)
     assert len(pages) > 30

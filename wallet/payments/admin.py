@@ -21,7 +21,13 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
-from common.admin import MoneyAdminMixin, ReadOnlyAdminMixin, money_column, money_display
+from common.admin import (
+    MoneyAdminMixin,
+    ReadOnlyAdminMixin,
+    money_column,
+    money_display,
+    payload_amounts,
+)
 from wallet.models import (
     AccountKind,
     Payout,
@@ -301,3 +307,10 @@ class ProviderEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("provider", "kind", "outcome")
     search_fields = ("event_id", "reference")
     date_hierarchy = "received_at"
+    # The payload is shown as the provider sent it (amounts in minor units); its amounts
+    # are shown formatted beside it.
+    readonly_fields = ("amounts",)
+
+    @admin.display(description="Amounts in the payload")
+    def amounts(self, obj: ProviderEvent) -> str:
+        return payload_amounts(obj.payload)

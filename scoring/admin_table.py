@@ -147,6 +147,10 @@ class FactorRow:
         return fact_levels(self.fact_info)
 
     @property
+    def level_values(self) -> tuple[str, ...]:
+        return tuple(str(value) for value, _ in self.levels)
+
+    @property
     def optional(self) -> bool:
         fact = self.fact_info
         return fact is not None and fact.optional

@@ -22,6 +22,10 @@ function scorecardTable() {
       for (const [level, label] of info.levels) {
         select.add(new Option(label, String(level), false, String(level) === value));
       }
+      if (value && !info.levels.some(([level]) => String(level) === value)) {
+        // Not a level: kept (the check on saving says so), not lost on the way.
+        select.add(new Option(value, value, false, true));
+      }
       return [select];
     }
     const input = document.createElement("input");

@@ -3,7 +3,6 @@ staff approves it; whoever wrote, changed or submitted it cannot, whatever their
 permissions; a perk change proposed against an older state of the perk is refused."""
 
 import copy
-import json
 from typing import Any
 
 import pytest

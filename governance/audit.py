@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import logging
 import math
-import warnings
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,9 +38,9 @@ from django.conf import settings
 from django.utils import timezone
 from fairlearn.metrics import (
     MetricFrame,
-    demographic_parity_ratio,
-    equalized_odds_difference,
+    false_positive_rate,
     selection_rate,
+    true_positive_rate,
 )
 
 from common.approvals import ratio_floor, subject_digest
@@ -87,7 +86,7 @@ _BANDS = len(BAND_CODES)
 _OUTCOME_CODES = 5
 
 
-def _scalar(value: Any) -> float:
+def figure_of(value: Any) -> float:
     """A figure from fairlearn as a float (a metric may come back as a 1-element array)."""
     values = np.asarray(value, dtype=np.float64).reshape(-1)
     if values.size != 1:
@@ -95,13 +94,13 @@ def _scalar(value: Any) -> float:
     return float(values[0])
 
 
-def _share(value: Any) -> float:
-    return round(_scalar(value), 4)
+def share_of(value: Any) -> float:
+    return round(figure_of(value), 4)
 
 
 def _number(value: Any) -> float | None:
     """A fairlearn figure as JSON: NaN (undefined) is null."""
-    number = _scalar(value)
+    number = figure_of(value)
     return None if math.isnan(number) or math.isinf(number) else round(number, 4)
 
 
@@ -237,10 +236,7 @@ class GroupCodes:
 
 
 def group_codes(population: Population, dimension: Dimension) -> GroupCodes:
-    position = {group.key: index for index, group in enumerate(dimension.groups)}
-    keys = population.groups[dimension.key]
-    codes = np.array([position.get(key, -1) if key is not None else -1 for key in keys.tolist()])
-    codes = codes.astype(np.int64).reshape(-1)
+    codes = population.groups[dimension.key].astype(np.int64).reshape(-1)
     size = len(dimension.groups)
     counts = np.bincount(codes[codes >= 0], minlength=size)[:size]
     return GroupCodes(dimension, codes, counts, counts >= min_group_size())
@@ -255,10 +251,16 @@ def _weighted_share(y_true: Any, y_pred: Any, flag: np.ndarray, sample_weight: n
     return float(np.sum(sample_weight[flag.astype(bool)]) / total) if total else math.nan
 
 
-def _weighted_mean(y_true: Any, y_pred: Any, total: np.ndarray, sample_weight: np.ndarray) -> float:
+def weighted_mean(y_true: Any, y_pred: Any, total: np.ndarray, sample_weight: np.ndarray) -> float:
     """The mean of a value over the rows, given each row's total of it."""
     weight = np.sum(sample_weight)
     return float(np.sum(total) / weight) if weight else math.nan
+
+
+def selection(y_true: Any, y_pred: Any, chosen: np.ndarray, sample_weight: np.ndarray) -> float:
+    """fairlearn's ``selection_rate`` of one subject's choice (the frame's own
+    ``y_pred`` serves every subject at once, so each passes its own)."""
+    return float(selection_rate(chosen, chosen, pos_label=1, sample_weight=sample_weight))
 
 
 def _outcome_rate(
@@ -271,26 +273,156 @@ def _outcome_rate(
     return float(np.sum(sample_weight[known & had.astype(bool)]) / base)
 
 
+def _error_rate(
+    known: np.ndarray,
+    had: np.ndarray,
+    refused: np.ndarray,
+    sample_weight: np.ndarray,
+    *,
+    positive: bool,
+) -> float:
+    """fairlearn's true positive rate (``positive``) or false positive rate of "not
+    selected" as a prediction of the bad outcome, over the members whose outcome is
+    known; NaN where the group has no such member (no rate)."""
+    known, had = known.astype(bool), had.astype(bool)
+    rows = known & (had if positive else ~had)
+    if not np.sum(sample_weight[rows]):
+        return math.nan
+    rate = true_positive_rate if positive else false_positive_rate
+    weight = np.where(known, sample_weight, 0.0)
+    return float(rate(had.astype(np.int64), refused.astype(np.int64), sample_weight=weight))
+
+
+def _true_positives(
+    y_true: Any,
+    y_pred: Any,
+    known: np.ndarray,
+    had: np.ndarray,
+    refused: np.ndarray,
+    sample_weight: np.ndarray,
+) -> float:
+    return _error_rate(known, had, refused, sample_weight, positive=True)
+
+
+def _false_positives(
+    y_true: Any,
+    y_pred: Any,
+    known: np.ndarray,
+    had: np.ndarray,
+    refused: np.ndarray,
+    sample_weight: np.ndarray,
+) -> float:
+    return _error_rate(known, had, refused, sample_weight, positive=False)
+
+
+def _twice(values: np.ndarray) -> np.ndarray:
+    """Each row twice (with half its weight): fairlearn mishandles a group of one row
+    (its metrics come back as arrays, and a ratio over them is wrong), never one of two.
+    Halving a whole number is exact, so every figure stays exact."""
+    return np.repeat(values, 2)
+
+
 @dataclass(frozen=True)
-class Compressed:
-    """The shown members of one dimension as frequency-weighted rows: one per distinct
-    (group, selected, in full, band, outcome), with how many accounts and their total
-    score."""
+class Profiles:
+    """The accounts alike in everything a metric reads (small whole numbers per column:
+    band, outcome, each subject's choices), numbered: ``of`` each account's profile,
+    ``columns`` each profile's values."""
+
+    of: np.ndarray
+    columns: dict[str, np.ndarray]
+
+    @classmethod
+    def of_columns(cls, columns: dict[str, np.ndarray]) -> Profiles:
+        names = list(columns)
+        values = [columns[name].astype(np.int64) for name in names]
+        count = len(values[0]) if values else 0
+        combined = np.zeros(count, dtype=np.int64)
+        room = 1
+        for column in values:
+            radix = int(column.max()) + 1 if count else 1
+            room *= radix
+            if room > 2**62:  # pragma: no cover (hundreds of perks)
+                raise ValueError("too many subjects to combine in one audit")
+            combined = combined * radix + column
+        _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+        return cls(
+            of=inverse.reshape(-1),
+            columns={name: column[first] for name, column in zip(names, values, strict=True)},
+        )
+
+
+@dataclass(frozen=True)
+class Table:
+    """One dimension's shown members as frequency-weighted rows (each twice, see
+    ``_twice``): one per (group, profile), with how many accounts and their totals."""
 
     group: np.ndarray
-    selected: np.ndarray
-    full: np.ndarray
-    band: np.ndarray
-    outcome: np.ndarray
     weight: np.ndarray
-    score_total: np.ndarray
+    columns: dict[str, np.ndarray]
+    totals: dict[str, np.ndarray]
 
-    def known(self) -> np.ndarray:
-        return self.outcome > 0
 
-    def had(self, outcome: str) -> np.ndarray:
-        code = np.maximum(self.outcome - 1, 0)
-        return (code & (1 if outcome == "no_show" else 2)) > 0
+def weighted_table(groups: GroupCodes, profiles: Profiles, totals: dict[str, np.ndarray]) -> Table:
+    rows = groups.members
+    size = len(next(iter(profiles.columns.values()))) if profiles.columns else 1
+    key = groups.codes[rows] * size + profiles.of[rows]
+    length = len(groups.dimension.groups) * size
+    weight = np.bincount(key, minlength=length)
+    present = np.flatnonzero(weight)
+    group, profile = np.divmod(present, size)
+    return Table(
+        group=_twice(group),
+        weight=_twice(weight[present]) / 2,
+        columns={name: _twice(values[profile]) for name, values in profiles.columns.items()},
+        totals={
+            name: _twice(np.bincount(key, weights=values[rows], minlength=length)[present]) / 2
+            for name, values in totals.items()
+        },
+    )
+
+
+def group_frame(table: Table, metrics: dict[str, tuple[Any, dict[str, Any]]]) -> MetricFrame:
+    """A fairlearn ``MetricFrame`` of the table's groups: ``metrics`` maps a name to a
+    function and its per-row arguments (each given the rows' weights too)."""
+    count = len(table.group)
+    return MetricFrame(
+        metrics={name: function for name, (function, _) in metrics.items()},
+        y_true=np.zeros(count, dtype=np.int64),
+        y_pred=np.zeros(count, dtype=np.int64),
+        sensitive_features=table.group,
+        sample_params={
+            name: {**arguments, "sample_weight": table.weight}
+            for name, (_, arguments) in metrics.items()
+        },
+    )
+
+
+def frame_ratios(frame: MetricFrame | None, names: Sequence[str], groups: int) -> dict[str, Any]:
+    """Each rate's disparate-impact ratio across the groups (fairlearn's
+    ``MetricFrame.ratio``: what ``demographic_parity_ratio`` returns for a selection
+    rate); None with fewer than two groups or when no group is selected at all."""
+    if frame is None or groups < 2:
+        return dict.fromkeys(names)
+    ratios = frame.ratio()
+    return {name: _number(ratios[name]) for name in names}
+
+
+def frame_difference(
+    frame: MetricFrame, by_group: dict[int, dict[str, Any]], names: Sequence[str]
+) -> float | None:
+    """The equalized odds difference as fairlearn's ``equalized_odds_difference``
+    computes it (the larger of the true and false positive rates' differences between
+    groups, ``MetricFrame.difference``), each rate over the groups where it is defined;
+    None when neither is defined in two groups."""
+    differences = frame.difference()
+    found = []
+    for name in names:
+        defined = sum(
+            1 for figures in by_group.values() if not math.isnan(figure_of(figures[name]))
+        )
+        if defined >= 2:
+            found.append(figure_of(differences[name]))
+    return round(max(found), 4) if found else None
 
 
 def outcome_codes(population: Population) -> np.ndarray:
@@ -301,196 +433,112 @@ def outcome_codes(population: Population) -> np.ndarray:
     ).astype(np.int64)
 
 
-def compress(
-    groups: GroupCodes,
-    *,
-    selected: np.ndarray,
-    full: np.ndarray,
-    bands: np.ndarray,
-    outcomes: np.ndarray,
-    scores: np.ndarray,
-) -> Compressed:
-    rows = groups.members
-    size = len(groups.dimension.groups)
-    radices = (size, 2, 2, _BANDS, _OUTCOME_CODES)
-    combined = groups.codes[rows]
-    for radix, column in zip(
-        radices[1:],
-        (selected[rows].astype(np.int64), full[rows].astype(np.int64), bands[rows], outcomes[rows]),
-        strict=True,
-    ):
-        combined = combined * radix + column
-    total = int(np.prod(radices))
-    weight = np.bincount(combined, minlength=total)
-    score_total = np.bincount(combined, weights=scores[rows].astype(np.float64), minlength=total)
-    present = np.flatnonzero(weight)
-    digits = []
-    rest = present.copy()
-    for radix in reversed(radices):
-        rest, digit = np.divmod(rest, radix)
-        digits.append(digit)
-    outcome, band, in_full, chosen, group = digits
-    return Compressed(
-        group=_twice(group),
-        selected=_twice(chosen),
-        full=_twice(in_full),
-        band=_twice(band),
-        outcome=_twice(outcome),
-        weight=_twice(weight[present]) / 2,
-        score_total=_twice(score_total[present]) / 2,
-    )
+@dataclass(frozen=True)
+class Subject:
+    """One thing audited: its key, label, rate keys and each account's choice per rate
+    (the first rate's is "selected")."""
+
+    key: str
+    label: str
+    rate_keys: tuple[str, ...]
+    chosen: tuple[np.ndarray, ...]
+    perk_version: int | None = None
+    perk_id: str | None = None
+    draft: bool = False
+    context: bool = False
 
 
-def _twice(values: np.ndarray) -> np.ndarray:
-    """Each row twice (with half its weight): fairlearn mishandles a group of one row
-    (its metrics come back as arrays, and a ratio over them is wrong), never one of two.
-    Halving a whole number is exact, so every figure stays exact."""
-    return np.repeat(values, 2)
+def _column(subject: int, rate: int) -> str:
+    return f"s{subject}r{rate}"
 
 
-def disparate_ratio(table: Compressed, y_pred: np.ndarray) -> float | None:
-    """The disparate-impact ratio of ``y_pred`` (lowest group's rate over the highest's)
-    over the shown groups; None with fewer than two."""
-    if len(np.unique(table.group)) < 2:
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ratio = demographic_parity_ratio(
-            table.outcome > 0,
-            y_pred,
-            sensitive_features=table.group,
-            sample_weight=table.weight,
-        )
-    return _number(ratio)
-
-
-def _error_difference(table: Compressed, outcome: str) -> float | None:
-    """Equalized odds difference (the larger of the true and false positive rates'
-    differences) between the shown groups, with the bad outcome known as the truth and
-    not being selected as the prediction; over the groups that have both a bad and a
-    good outcome known (a rate of nothing is no rate); None with fewer than two."""
-    known = table.known()
-    had = table.had(outcome)
-    eligible_groups = [
-        group
-        for group in np.unique(table.group[known]).tolist()
-        if (known & had & (table.group == group)).any()
-        and (known & ~had & (table.group == group)).any()
-    ]
-    if len(eligible_groups) < 2:
-        return None
-    rows = known & np.isin(table.group, eligible_groups)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        difference = equalized_odds_difference(
-            had[rows].astype(np.int64),
-            1 - table.selected[rows],
-            sensitive_features=table.group[rows],
-            sample_weight=table.weight[rows],
-        )
-    return _number(difference)
-
-
-def _metric_frame(table: Compressed, rate_keys: Sequence[str]) -> MetricFrame:
-    weight = table.weight
-    metrics: dict[str, Any] = {
-        "count": _weighted_count,
-        rate_keys[0]: selection_rate,
-        "mean_score": _weighted_mean,
-    }
-    params: dict[str, dict[str, Any]] = {
-        "count": {"sample_weight": weight},
-        rate_keys[0]: {"sample_weight": weight},
-        "mean_score": {"total": table.score_total, "sample_weight": weight},
-    }
-    if len(rate_keys) > 1:
-        metrics[rate_keys[1]] = _weighted_share
-        params[rate_keys[1]] = {"flag": table.full, "sample_weight": weight}
-    for index, code in enumerate(BAND_CODES):
-        metrics[f"band:{code}"] = _weighted_share
-        params[f"band:{code}"] = {"flag": table.band == index, "sample_weight": weight}
-    for outcome in OUTCOMES:
-        metrics[f"{outcome}_rate"] = _outcome_rate
-        params[f"{outcome}_rate"] = {
-            "known": table.known(),
-            "had": table.had(outcome),
-            "sample_weight": weight,
-        }
-    return MetricFrame(
-        metrics=metrics,
-        y_true=table.known().astype(np.int64),
-        y_pred=table.selected,
-        sensitive_features=table.group,
-        sample_params=params,
-    )
-
-
-def dimension_report(
-    groups: GroupCodes,
-    *,
-    rate_keys: Sequence[str],
-    selected: np.ndarray,
-    full: np.ndarray,
-    bands: np.ndarray,
-    outcomes: np.ndarray,
-    scores: np.ndarray,
-) -> dict[str, Any]:
-    """One dimension of one subject, in the contract's shape."""
+def dimension_reports(
+    groups: GroupCodes, subjects: Sequence[Subject], profiles: Profiles, scores: np.ndarray
+) -> list[dict[str, Any]]:
+    """One dimension of every subject, in the contract's shape: one fairlearn frame of
+    every figure of every subject."""
     dimension = groups.dimension
-    table = compress(
-        groups, selected=selected, full=full, bands=bands, outcomes=outcomes, scores=scores
-    )
-    by_group: dict[int, dict[str, Any]] = {}
-    if len(table.weight):
-        frame = _metric_frame(table, rate_keys).by_group
-        by_group = {int(code): row.to_dict() for code, row in frame.iterrows()}
-    rows = []
-    for index, group in enumerate(dimension.groups):
-        figures = by_group.get(index)
-        if not groups.shown[index] or figures is None:
-            rows.append({"key": group.key, "label": group.label, "suppressed": True})
-            continue
-        row: dict[str, Any] = {
-            "key": group.key,
-            "label": group.label,
-            "suppressed": False,
-            "count": int(groups.counts[index]),
-            "mean_score": round(_scalar(figures["mean_score"]), 1),
-            "bands": {code: _share(figures[f"band:{code}"]) for code in BAND_CODES},
-        }
-        for key in rate_keys:
-            row[key] = _share(figures[key])
-        for outcome in OUTCOMES:
-            row[f"{outcome}_rate"] = _number(figures[f"{outcome}_rate"])
-        rows.append(row)
-    predictions = {rate_keys[0]: table.selected}
-    if len(rate_keys) > 1:
-        predictions[rate_keys[1]] = table.full
-    ratios = {key: disparate_ratio(table, predictions[key]) for key in rate_keys}
-    floor = ratio_floor()
-    return {
-        "key": dimension.key,
-        "label": dimension.label,
-        "groups": rows,
-        "ratios": ratios,
-        "error_rate_difference": {
-            outcome: _error_difference(table, outcome) for outcome in OUTCOMES
-        },
-        "flagged": any(ratio is not None and ratio < floor for ratio in ratios.values()),
+    table = weighted_table(groups, profiles, {"score": scores.astype(np.float64)})
+    columns = table.columns
+    known = columns["outcome"] > 0
+    code = np.maximum(columns["outcome"] - 1, 0)
+    had = {"no_show": (code & 1) > 0, "unpaid_claim": (code & 2) > 0}
+    metrics: dict[str, tuple[Any, dict[str, Any]]] = {
+        "count": (_weighted_count, {}),
+        "mean_score": (weighted_mean, {"total": table.totals["score"]}),
     }
+    for index, band in enumerate(BAND_CODES):
+        metrics[f"band:{band}"] = (_weighted_share, {"flag": columns["band"] == index})
+    for outcome in OUTCOMES:
+        metrics[f"{outcome}_rate"] = (_outcome_rate, {"known": known, "had": had[outcome]})
+    for number, subject in enumerate(subjects):
+        for rate, _ in enumerate(subject.rate_keys):
+            chosen = columns[_column(number, rate)]
+            metrics[_column(number, rate)] = (selection, {"chosen": chosen})
+        refused = columns[_column(number, 0)] == 0
+        for outcome in OUTCOMES:
+            for positive in (True, False):
+                metrics[f"{_column(number, 0)}:{outcome}:{positive}"] = (
+                    _true_positives if positive else _false_positives,
+                    {"known": known, "had": had[outcome], "refused": refused},
+                )
+    frame = group_frame(table, metrics) if len(table.group) else None
+    by_group: dict[int, dict[str, Any]] = {}
+    if frame is not None:
+        by_group = {int(code): row.to_dict() for code, row in frame.by_group.iterrows()}
+    shown = len(by_group)
+    floor = ratio_floor()
+    reports = []
+    for number, subject in enumerate(subjects):
+        rows = []
+        for index, group in enumerate(dimension.groups):
+            figures = by_group.get(index)
+            if not groups.shown[index] or figures is None:
+                rows.append({"key": group.key, "label": group.label, "suppressed": True})
+                continue
+            row: dict[str, Any] = {
+                "key": group.key,
+                "label": group.label,
+                "suppressed": False,
+                "count": int(groups.counts[index]),
+                "mean_score": round(figure_of(figures["mean_score"]), 1),
+                "bands": {band: share_of(figures[f"band:{band}"]) for band in BAND_CODES},
+            }
+            for rate, key in enumerate(subject.rate_keys):
+                row[key] = share_of(figures[_column(number, rate)])
+            for outcome in OUTCOMES:
+                row[f"{outcome}_rate"] = _number(figures[f"{outcome}_rate"])
+            rows.append(row)
+        names = [_column(number, rate) for rate, _ in enumerate(subject.rate_keys)]
+        ratios = dict(
+            zip(subject.rate_keys, frame_ratios(frame, names, shown).values(), strict=True)
+        )
+        differences = {
+            outcome: (
+                frame_difference(
+                    frame,
+                    by_group,
+                    [f"{names[0]}:{outcome}:True", f"{names[0]}:{outcome}:False"],
+                )
+                if frame is not None
+                else None
+            )
+            for outcome in OUTCOMES
+        }
+        reports.append(
+            {
+                "key": dimension.key,
+                "label": dimension.label,
+                "groups": rows,
+                "ratios": ratios,
+                "error_rate_difference": differences,
+                "flagged": any(ratio is not None and ratio < floor for ratio in ratios.values()),
+            }
+        )
+    return reports
 
 
-def _subject(
-    *,
-    key: str,
-    label: str,
-    perk_version: int | None,
-    perk_id: str | None,
-    draft: bool,
-    context: bool,
-    rate_keys: Sequence[str],
-    dimensions: list[dict[str, Any]],
-) -> dict[str, Any]:
+def _subject_report(subject: Subject, dimensions: list[dict[str, Any]]) -> dict[str, Any]:
     ratios = [
         ratio
         for dimension in dimensions
@@ -499,13 +547,13 @@ def _subject(
     ]
     lowest = min(ratios) if ratios else None
     return {
-        "key": key,
-        "label": label,
-        "perk_version": perk_version,
-        "perk_id": perk_id,
-        "draft": draft,
-        "context": context,
-        "rate_keys": list(rate_keys),
+        "key": subject.key,
+        "label": subject.label,
+        "perk_version": subject.perk_version,
+        "perk_id": subject.perk_id,
+        "draft": subject.draft,
+        "context": subject.context,
+        "rate_keys": list(subject.rate_keys),
         "dimensions": dimensions,
         "min_ratio": lowest,
         "flagged": lowest is not None and lowest < ratio_floor(),
@@ -522,53 +570,43 @@ def perk_subject_key(terms: PerkTerms, *, draft: bool = False) -> str:
     return f"perk:{terms.perk_id}"
 
 
-def factor_points_by_wealth(
-    population: Population, scored: Scored, wealth: GroupCodes
-) -> list[dict[str, Any]]:
+def factor_points_by_wealth(scored: Scored, wealth: GroupCodes) -> list[dict[str, Any]]:
     """Each factor's mean points per wealth quintile (points shifted so that the
     factor's lowest is 0), the lowest fifth's over the highest's, and whether that is
-    under the floor (a proxy of wealth)."""
-    rows = wealth.members
-    size = len(wealth.dimension.groups)
-    codes = wealth.codes[rows]
+    under the floor (a proxy of wealth); one fairlearn frame for every factor."""
     floor = ratio_floor()
-    report = []
+    lows, spans, totals = [], [], {}
     for index, factor in enumerate(scored.card.factors):
         candidates = list(factor.bin_points)
         if factor.missing_points is not None:
             candidates.append(factor.missing_points)
-        lowest = min(candidates)
-        span = max(candidates) - lowest
-        shifted = scored.points[rows, index] - lowest
-        means: dict[str, float | None] = {group.key: None for group in wealth.dimension.groups}
-        if len(rows):
-            combined = codes * (span + 1) + shifted
-            weight = np.bincount(combined, minlength=size * (span + 1))
-            present = np.flatnonzero(weight)
-            group, value = np.divmod(present, span + 1)
-            frame = MetricFrame(
-                metrics={"mean_points": _weighted_mean},
-                y_true=np.zeros(2 * len(present)),
-                y_pred=np.zeros(2 * len(present)),
-                sensitive_features=_twice(group),
-                sample_params={
-                    "mean_points": {
-                        "total": _twice(value * weight[present]) / 2,
-                        "sample_weight": _twice(weight[present]) / 2,
-                    }
-                },
-            ).by_group
-            for code, mean in frame["mean_points"].items():
-                means[wealth.dimension.groups[int(code)].key] = round(_scalar(mean), 2)
-        keys = [group.key for group in wealth.dimension.groups]
-        low, high = means[keys[0]], means[keys[-1]]
+        lows.append(min(candidates))
+        spans.append(max(candidates) - min(candidates))
+        totals[factor.key] = (scored.points[:, index] - lows[-1]).astype(np.float64)
+    profiles = Profiles(of=np.zeros(len(wealth.codes), dtype=np.int64), columns={})
+    table = weighted_table(wealth, profiles, totals)
+    keys = [group.key for group in wealth.dimension.groups]
+    means: dict[str, dict[str, float | None]] = {
+        factor.key: dict.fromkeys(keys) for factor in scored.card.factors
+    }
+    if len(table.group):
+        frame = group_frame(
+            table,
+            {key: (weighted_mean, {"total": table.totals[key]}) for key in totals},
+        )
+        for code, row in frame.by_group.iterrows():
+            for key in totals:
+                means[key][keys[int(code)]] = round(figure_of(row[key]), 2)
+    report = []
+    for factor, span in zip(scored.card.factors, spans, strict=True):
+        low, high = means[factor.key][keys[0]], means[factor.key][keys[-1]]
         ratio = round(low / high, 4) if low is not None and high else None
         report.append(
             {
                 "factor": factor.key,
                 "label": factor.label,
                 "max_points": span,
-                "mean_points": means,
+                "mean_points": means[factor.key],
                 "ratio": ratio,
                 "proxy": ratio is not None and ratio < floor,
             }
@@ -593,67 +631,51 @@ def audit_compute(
     report = progress or (lambda percent, note="": None)
     scored = population_scored(population, scorecard)
     report(70, "scored")
-    outcomes = outcome_codes(population)
-    groups = [group_codes(population, dimension) for dimension in DIMENSIONS]
-    good = scored.bands >= GOOD
-    no_full = np.zeros(len(population), dtype=bool)
     subjects = [
-        _subject(
+        Subject(
             key=SCORECARD_KEY,
             label=f"Scorecard v{scorecard.version}: {scorecard.name}",
-            perk_version=None,
-            perk_id=None,
+            rate_keys=SCORECARD_RATES,
+            chosen=(scored.bands >= GOOD,),
             draft=scorecard.status == ScorecardStatus.DRAFT,
             context=SCORECARD_KEY in context,
-            rate_keys=SCORECARD_RATES,
-            dimensions=[
-                dimension_report(
-                    codes,
-                    rate_keys=SCORECARD_RATES,
-                    selected=good,
-                    full=no_full,
-                    bands=scored.bands,
-                    outcomes=outcomes,
-                    scores=scored.scores,
-                )
-                for codes in groups
-            ],
         )
     ]
     examined = [(draft, True)] if draft is not None else []
     examined += [(terms, False) for terms in perks]
-    for number, (terms, is_draft) in enumerate(examined, start=1):
+    for terms, is_draft in examined:
         requested = requested_for(terms)
         _, waived = perk_waived(population, scored, terms, requested=requested)
         key = perk_subject_key(terms, draft=is_draft)
         subjects.append(
-            _subject(
+            Subject(
                 key=key,
                 label=terms.label,
+                rate_keys=PERK_RATES,
+                chosen=(waived > 0, waived >= requested),
                 perk_version=None if is_draft else terms.version,
                 perk_id=str(terms.perk_id) if terms.perk_id is not None else None,
                 draft=is_draft,
                 context=key in context,
-                rate_keys=PERK_RATES,
-                dimensions=[
-                    dimension_report(
-                        codes,
-                        rate_keys=PERK_RATES,
-                        selected=waived > 0,
-                        full=waived >= requested,
-                        bands=scored.bands,
-                        outcomes=outcomes,
-                        scores=scored.scores,
-                    )
-                    for codes in groups
-                ],
             )
         )
-        report(70 + 25 * number // len(examined), f"perk {number} of {len(examined)}")
+    report(80, "decided")
+    columns = {"band": scored.bands, "outcome": outcome_codes(population)}
+    for number, subject in enumerate(subjects):
+        for rate, chosen in enumerate(subject.chosen):
+            columns[_column(number, rate)] = chosen.astype(np.int64)
+    profiles = Profiles.of_columns(columns)
+    groups = [group_codes(population, dimension) for dimension in DIMENSIONS]
+    by_dimension = [dimension_reports(codes, subjects, profiles, scored.scores) for codes in groups]
+    report(95, "measured")
+    reports = [
+        _subject_report(subject, [dimensions[number] for dimensions in by_dimension])
+        for number, subject in enumerate(subjects)
+    ]
     wealth = next(codes for codes in groups if codes.dimension.key == WEALTH)
     counted = [
         subject["min_ratio"]
-        for subject in subjects
+        for subject in reports
         if not subject["context"] and subject["min_ratio"] is not None
     ]
     lowest = min(counted) if counted else None
@@ -669,8 +691,8 @@ def audit_compute(
             "status": scorecard.status,
         },
         "outcome_window_days": population.outcome_window_days,
-        "subjects": subjects,
-        "factor_points_by_wealth": factor_points_by_wealth(population, scored, wealth),
+        "subjects": reports,
+        "factor_points_by_wealth": factor_points_by_wealth(scored, wealth),
         "min_ratio": lowest,
         "flagged": lowest is not None and lowest < ratio_floor(),
     }

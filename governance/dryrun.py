@@ -21,12 +21,18 @@ from django.utils import timezone
 
 from governance.analysis import AnalysisOutcome, Progress
 from governance.audit import (
-    Compressed,
     GroupCodes,
-    disparate_ratio,
+    Profiles,
+    figure_of,
+    frame_ratios,
     group_codes,
+    group_frame,
     perk_waived,
     population_scored,
+    selection,
+    share_of,
+    weighted_mean,
+    weighted_table,
 )
 from governance.models import AnalysisRun
 from governance.population import DIMENSIONS, population_load
@@ -54,33 +60,65 @@ def _totals(eligible: np.ndarray, waived: np.ndarray, requested: int) -> dict[st
     }
 
 
-def _group_figures(waived: np.ndarray) -> dict[str, Any]:
-    return {
-        "waiver_any": round(float(np.count_nonzero(waived > 0) / len(waived)), 4),
-        "waived_mean": round(float(waived.mean())),
-    }
-
-
-def _waiver_ratio(groups: GroupCodes, waived: np.ndarray) -> float | None:
-    """The disparate-impact ratio of getting anything waived across the shown groups
-    (fairlearn, on frequency-weighted rows as in the audit)."""
-    rows = groups.members
-    size = len(groups.dimension.groups)
-    combined = groups.codes[rows] * 2 + (waived[rows] > 0)
-    weight = np.bincount(combined, minlength=size * 2)
-    present = np.flatnonzero(weight)
-    group, chosen = np.divmod(np.repeat(present, 2), 2)  # each row twice: see audit
-    empty = np.zeros(len(group), dtype=np.int64)
-    table = Compressed(
-        group=group,
-        selected=chosen,
-        full=empty,
-        band=empty,
-        outcome=empty,
-        weight=np.repeat(weight[present], 2) / 2,
-        score_total=np.zeros(len(group)),
+def dimension_report(
+    groups: GroupCodes, active_waived: np.ndarray, draft_waived: np.ndarray, *, has_active: bool
+) -> dict[str, Any]:
+    """One dimension of the dry-run: per shown group, the share with anything waived and
+    the mean waived under each version, and the ratio of the shares (fairlearn, on
+    frequency-weighted rows as in the audit)."""
+    dimension = groups.dimension
+    profiles = Profiles.of_columns({"active": active_waived > 0, "draft": draft_waived > 0})
+    table = weighted_table(
+        groups,
+        profiles,
+        {"active": active_waived.astype(np.float64), "draft": draft_waived.astype(np.float64)},
     )
-    return disparate_ratio(table, chosen)
+    by_group: dict[int, dict[str, Any]] = {}
+    frame = None
+    if len(table.group):
+        frame = group_frame(
+            table,
+            {
+                f"{version}:{name}": (function, {key: source[version]})
+                for version in ("active", "draft")
+                for name, function, key, source in (
+                    ("any", selection, "chosen", table.columns),
+                    ("mean", weighted_mean, "total", table.totals),
+                )
+            },
+        )
+        by_group = {int(code): row.to_dict() for code, row in frame.by_group.iterrows()}
+    rows: list[dict[str, Any]] = []
+    for index, group in enumerate(dimension.groups):
+        figures = by_group.get(index)
+        if not groups.shown[index] or figures is None:
+            rows.append({"key": group.key, "label": group.label, "suppressed": True})
+            continue
+        rows.append(
+            {
+                "key": group.key,
+                "label": group.label,
+                "suppressed": False,
+                "count": int(groups.counts[index]),
+                **{
+                    version: {
+                        "waiver_any": share_of(figures[f"{version}:any"]),
+                        "waived_mean": round(figure_of(figures[f"{version}:mean"])),
+                    }
+                    for version in ("active", "draft")
+                },
+            }
+        )
+    ratios = frame_ratios(frame, ["active:any", "draft:any"], len(by_group))
+    return {
+        "key": dimension.key,
+        "label": dimension.label,
+        "groups": rows,
+        "ratios": {
+            "active": ratios["active:any"] if has_active else None,
+            "draft": ratios["draft:any"],
+        },
+    }
 
 
 def dry_run_compute(
@@ -120,36 +158,15 @@ def dry_run_compute(
                 "draft": _totals(draft_eligible[rows], draft_waived[rows], requested),
             }
         )
-    dimensions = []
-    for dimension in DIMENSIONS:
-        groups = group_codes(population, dimension)
-        rows_out = []
-        for index, group in enumerate(dimension.groups):
-            if not groups.shown[index]:
-                rows_out.append({"key": group.key, "label": group.label, "suppressed": True})
-                continue
-            members = groups.codes == index
-            rows_out.append(
-                {
-                    "key": group.key,
-                    "label": group.label,
-                    "suppressed": False,
-                    "count": int(groups.counts[index]),
-                    "active": _group_figures(active_waived[members]),
-                    "draft": _group_figures(draft_waived[members]),
-                }
-            )
-        dimensions.append(
-            {
-                "key": dimension.key,
-                "label": dimension.label,
-                "groups": rows_out,
-                "ratios": {
-                    "active": _waiver_ratio(groups, active_waived) if active is not None else None,
-                    "draft": _waiver_ratio(groups, draft_waived),
-                },
-            }
+    dimensions = [
+        dimension_report(
+            group_codes(population, dimension),
+            active_waived,
+            draft_waived,
+            has_active=active is not None,
         )
+        for dimension in DIMENSIONS
+    ]
     report(95, "reported")
     return {
         "at": at.isoformat(),

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -44,7 +44,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from governance.models import AgeBand, MonitoringAttributes, Sex
+from governance.models import AgeBand, Sex
 from scoring import selectors
 from scoring.facts import BAND_CODES, FACTS, EventKinds, Features
 from scoring.models import EventStatus, Scorecard
@@ -125,7 +125,8 @@ class Population:
     rows whose current snapshot that scorecard made carry its score, band (index in
     ``BAND_CODES``) and points (columns ``points_keys``), ``scored`` true; the others
     (never scored, or scored by an older version) carry features computed at ``at``.
-    ``groups`` maps each dimension to each account's group key (None: left out)."""
+    ``groups`` maps each dimension to each account's group: its index in the
+    dimension's ``groups``, -1 when left out."""
 
     at: datetime
     account_ids: np.ndarray
@@ -148,6 +149,12 @@ class Population:
 
     def __len__(self) -> int:
         return len(self.account_ids)
+
+    def group_keys(self, dimension_key: str) -> list[str | None]:
+        """Each account's group key in that dimension (None: left out)."""
+        dimension = next(d for d in DIMENSIONS if d.key == dimension_key)
+        keys = [group.key for group in dimension.groups]
+        return [keys[code] if code >= 0 else None for code in self.groups[dimension_key].tolist()]
 
     def features_rows(self, rows: np.ndarray | None = None) -> list[Features]:
         """The features of every row (or of ``rows``, indexes), as ``Features``."""
@@ -200,19 +207,30 @@ def _json_int(column: str, key: str) -> str:
 _CITIZENS = "u.is_active AND NOT u.is_staff AND NOT u.is_superuser"
 
 
+def _epoch_seconds(column: str) -> str:
+    """A datetime column in whole seconds since the epoch, alike on both databases."""
+    if connection.vendor == "postgresql":
+        return f"FLOOR(EXTRACT(EPOCH FROM {column}))::bigint"
+    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
+
+
 def _accounts_sql(fields: tuple[str, ...], points_keys: tuple[str, ...], *, live: bool) -> str:
-    if not live:
-        return (
-            "SELECT u.id, u.identity_level, u.date_joined FROM wallet_user u "  # noqa: S608
-            f"WHERE u.id BETWEEN %(first_id)s AND %(last_id)s AND {_CITIZENS} ORDER BY u.id"
+    """Per account in the id range: id, identity level, days since it opened, and (live)
+    its current snapshot's scorecard, score, band, features and points."""
+    age = f"(%(at_epoch)s - {_epoch_seconds('u.date_joined')}) / {_DAY_SECONDS}"
+    columns = ["u.id", "u.identity_level", age]
+    join = ""
+    if live:
+        columns += ["s.scorecard_id", "s.score", "s.band"]
+        columns += [_json_int("s.features", name) for name in fields]
+        columns += [_json_int("s.points", key) for key in points_keys]
+        join = (
+            "LEFT JOIN scoring_scoresnapshot s"
+            f" ON s.id = {selectors.snapshot_current_id_sql('u.id')}"
         )
-    columns = [_json_int("s.features", name) for name in fields]
-    columns += [_json_int("s.points", key) for key in points_keys]
     return f"""
-SELECT u.id, u.identity_level, u.date_joined, s.scorecard_id, s.score, s.band,
-       {", ".join(columns)}
-  FROM wallet_user u
-  LEFT JOIN scoring_scoresnapshot s ON s.id = {selectors.snapshot_current_id_sql("u.id")}
+SELECT {", ".join(columns)}
+  FROM wallet_user u {join}
  WHERE u.id BETWEEN %(first_id)s AND %(last_id)s AND {_CITIZENS}
  ORDER BY u.id
 """  # noqa: S608 (names from the code and a validated scorecard)
@@ -223,20 +241,19 @@ def balance_weight_sql() -> str:
     the 89 days before) an entry ``e`` made at or before the moment is part of: 90 for
     one older than the window, 1 for one made in the last day. Whole seconds, alike on
     PostgreSQL and SQLite; ``%(at_epoch)s`` is the moment in whole seconds."""
-    if connection.vendor == "postgresql":
-        seconds = "FLOOR(EXTRACT(EPOCH FROM e.created_at))::bigint"
-        return f"LEAST({WEALTH_WINDOW_DAYS}, (%(at_epoch)s - {seconds}) / {_DAY_SECONDS} + 1)"
-    seconds = "CAST(strftime('%%s', e.created_at) AS INTEGER)"
-    return f"MIN({WEALTH_WINDOW_DAYS}, (%(at_epoch)s - {seconds}) / {_DAY_SECONDS} + 1)"
+    seconds = _epoch_seconds("e.created_at")
+    least = "LEAST" if connection.vendor == "postgresql" else "MIN"
+    return f"{least}({WEALTH_WINDOW_DAYS}, (%(at_epoch)s - {seconds}) / {_DAY_SECONDS} + 1)"
 
 
 def _balances_sql() -> str:
+    """Every wallet's balances weighted by day, in one pass over the ledger's entries
+    (an index range per chunk would read the entries of every chunk again)."""
     return f"""
 SELECT a.user_id, SUM(e.amount * {balance_weight_sql()})
   FROM wallet_ledgeraccount a
   JOIN wallet_entry e ON e.account_id = a.id
- WHERE a.kind = %(wallet)s AND a.user_id BETWEEN %(first_id)s AND %(last_id)s
-   AND e.created_at <= %(at)s
+ WHERE a.kind = %(wallet)s AND e.created_at <= %(at)s
  GROUP BY a.user_id
 """  # noqa: S608 (constants only)
 
@@ -263,14 +280,31 @@ SELECT account_id,
 """  # noqa: S608 (constants only)
 
 
+_VOLUNTEERED_SQL = """
+SELECT user_id, age_band, sex FROM governance_monitoringattributes ORDER BY user_id
+"""
+
+
 def _rows(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+def _streamed(sql: str, params: dict[str, Any], width: int) -> np.ndarray:
+    """A statement's rows of whole numbers as an (n, width) array, fetched in batches."""
+    parts = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(50_000):
+            parts.append(np.array(batch, dtype=np.int64).reshape(-1, width))
+    return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.int64)
+
+
+def _ints(values: Iterable[Any]) -> np.ndarray:
+    """Whole numbers, NULL as 0 (a feature an old snapshot did not store)."""
+    array = np.array(list(values), dtype=np.float64)
+    return np.nan_to_num(array, nan=0.0).astype(np.int64)
 
 
 def account_age_band(days: int) -> str:
@@ -279,6 +313,12 @@ def account_age_band(days: int) -> str:
         if days >= fewest:
             key = band
     return key
+
+
+def account_age_codes(days: np.ndarray) -> np.ndarray:
+    """Each account's age band as its index in ``ACCOUNT_AGE_BANDS``."""
+    starts = np.array([fewest for fewest, _, _ in ACCOUNT_AGE_BANDS])
+    return (np.searchsorted(starts, np.maximum(days, 0), side="right") - 1).astype(np.int64)
 
 
 def quintiles(weighted: np.ndarray, account_ids: np.ndarray) -> np.ndarray:
@@ -291,6 +331,14 @@ def quintiles(weighted: np.ndarray, account_ids: np.ndarray) -> np.ndarray:
     result = np.empty(count, dtype=np.int64)
     result[order] = ranks
     return result
+
+
+def _placed(account_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows of the population, which of ``ids`` are in it): where each id sits."""
+    rows = np.searchsorted(account_ids, ids)
+    inside = rows < len(account_ids)
+    inside[inside] = account_ids[rows[inside]] == ids[inside]
+    return rows[inside], inside
 
 
 # --- Loading ---------------------------------------------------------------------------
@@ -313,12 +361,12 @@ def population_load(
     report = progress or _no_progress
     adapt = connection.ops.adapt_datetimefield_value
     fields: tuple[str, ...] = Features._fields
+    width = len(fields)
     live = scores_of is not None
     points_keys: tuple[str, ...] = ()
     if scores_of is not None:
         points_keys = selectors.scorecard_compiled(scores_of).factor_keys
     accounts_sql = _accounts_sql(fields, points_keys, live=live)
-    balances_sql, outcomes_sql = _balances_sql(), _outcomes_sql()
     params: dict[str, Any] = {
         "at": adapt(at),
         "at_epoch": int(at.timestamp()),
@@ -326,116 +374,138 @@ def population_load(
         "wallet": AccountKind.WALLET,
     }
     band_index = {code: index for index, code in enumerate(BAND_CODES)}
-    ids: list[int] = []
-    levels: list[int] = []
-    ages: list[int] = []
-    feature_rows: list[tuple[int, ...]] = []
-    scored: list[bool] = []
-    scores: list[int] = []
-    bands: list[int] = []
-    points: list[tuple[int, ...]] = []
-    weighted: list[int] = []
-    known: list[bool] = []
-    no_show: list[bool] = []
-    unpaid: list[bool] = []
+    parts: dict[str, list[np.ndarray]] = {
+        name: []
+        for name in ("ids", "levels", "ages", "features", "scored", "scores", "bands", "points")
+    }
+    outcome_parts: list[np.ndarray] = []
     chunks = selectors.account_id_chunks(size=chunk_size or settings.SCORING_BATCH_CHUNK_SIZE)
-    zero_points = (0,) * len(points_keys)
-    width = len(fields)
+    count = 0
     for number, (first_id, last_id) in enumerate(chunks, start=1):
         params["first_id"], params["last_id"] = first_id, last_id
         rows = _rows(accounts_sql, params)
+        outcomes = _rows(_outcomes_sql(), params)
+        if outcomes:
+            outcome_parts.append(np.array(outcomes, dtype=np.int64).reshape(-1, 3))
         if not rows:
             continue
-        computed: dict[int, Features] = {}
-        if live:
-            missing = [
-                row[0]
-                for row in rows
-                if row[3] != scores_of.pk  # type: ignore[union-attr]
-            ]
-            if missing:
-                computed = dict(
-                    selectors.features_for_accounts(
-                        first_id=first_id, last_id=last_id, at=at, account_ids=missing
-                    )
-                )
-        else:
+        columns = list(zip(*rows, strict=True))
+        ids = np.array(columns[0], dtype=np.int64)
+        size = len(ids)
+        parts["ids"].append(ids)
+        parts["levels"].append(np.array(columns[1], dtype=np.int64))
+        parts["ages"].append(np.array(columns[2], dtype=np.int64))
+        features = np.zeros((size, width), dtype=np.int64)
+        scored = np.zeros(size, dtype=bool)
+        scores = np.zeros(size, dtype=np.int64)
+        bands = np.full(size, -1, dtype=np.int64)
+        points = np.zeros((size, len(points_keys)), dtype=np.int64)
+        if scores_of is not None:
+            scored = np.array(columns[3], dtype=np.float64) == scores_of.pk
+            if scored.any():
+                scores[scored] = _ints(columns[4])[scored]
+                bands[scored] = [
+                    band_index[band] for band, ok in zip(columns[5], scored, strict=True) if ok
+                ]
+                for index in range(width):
+                    features[:, index] = _ints(columns[6 + index])
+                for index in range(len(points_keys)):
+                    points[:, index] = _ints(columns[6 + width + index])
+        missing = np.flatnonzero(~scored)
+        if len(missing):
+            wanted = ids[missing].tolist()
             computed = dict(
-                selectors.features_for_accounts(first_id=first_id, last_id=last_id, at=at)
+                selectors.features_for_accounts(
+                    first_id=first_id,
+                    last_id=last_id,
+                    at=at,
+                    account_ids=None if len(wanted) == size else wanted,
+                )
             )
-        balances = dict(_rows(balances_sql, params))
-        outcomes = {row[0]: row[1:] for row in _rows(outcomes_sql, params)}
-        for row in rows:
-            pk, level, joined = row[0], row[1], row[2]
-            ids.append(pk)
-            levels.append(level)
-            ages.append(max((at - _aware(joined)).days, 0))
-            if live and row[3] == scores_of.pk:  # type: ignore[union-attr]
-                values = row[6 : 6 + width]
-                feature_rows.append(tuple(value or 0 for value in values))
-                scored.append(True)
-                scores.append(row[4])
-                bands.append(band_index[row[5]])
-                points.append(tuple(value or 0 for value in row[6 + width :]))
-            else:
-                feature_rows.append(tuple(computed[pk]))
-                scored.append(False)
-                scores.append(0)
-                bands.append(-1)
-                points.append(zero_points)
-            weighted.append(int(balances.get(pk) or 0))
-            outcome = outcomes.get(pk)
-            known.append(outcome is not None)
-            no_show.append(bool(outcome and outcome[0]))
-            unpaid.append(bool(outcome and outcome[1]))
-        report(int(60 * number / len(chunks)), f"read {len(ids)} accounts")
-    account_ids = np.array(ids, dtype=np.int64)
-    weighted_array = np.array(weighted, dtype=np.int64)
-    groups = _groups(account_ids, levels, ages, weighted_array)
+            features[missing] = [computed[pk] for pk in wanted]
+        for name, value in (
+            ("features", features),
+            ("scored", scored),
+            ("scores", scores),
+            ("bands", bands),
+            ("points", points),
+        ):
+            parts[name].append(value)
+        count += size
+        report(int(50 * number / len(chunks)), f"read {count} accounts")
+
+    def joined(name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        return np.concatenate(parts[name]) if parts[name] else np.zeros(shape, dtype=dtype)
+
+    account_ids = joined("ids", (0,), np.int64)
+    weighted = np.zeros(len(account_ids), dtype=np.int64)
+    balances = _streamed(_balances_sql(), params, 2)
+    rows_of, inside = _placed(account_ids, balances[:, 0])
+    weighted[rows_of] = balances[inside, 1]
+    report(55, "read the balances")
+    known = np.zeros(len(account_ids), dtype=bool)
+    no_show = np.zeros(len(account_ids), dtype=bool)
+    unpaid = np.zeros(len(account_ids), dtype=bool)
+    if outcome_parts:
+        outcomes = np.concatenate(outcome_parts)
+        rows_of, inside = _placed(account_ids, outcomes[:, 0])
+        known[rows_of] = True
+        no_show[rows_of] = outcomes[inside, 1] > 0
+        unpaid[rows_of] = outcomes[inside, 2] > 0
+    groups = _groups(
+        account_ids,
+        joined("levels", (0,), np.int64),
+        joined("ages", (0,), np.int64),
+        weighted,
+    )
+    report(60, "grouped")
     return Population(
         at=at,
         account_ids=account_ids,
         feature_fields=fields,
-        features=np.array(feature_rows, dtype=np.int64).reshape(len(ids), width),
+        features=joined("features", (0, width), np.int64),
         groups=groups,
-        balance_average=weighted_array / WEALTH_WINDOW_DAYS,
-        outcome_known=np.array(known, dtype=bool),
-        had_no_show=np.array(no_show, dtype=bool),
-        had_unpaid_claim=np.array(unpaid, dtype=bool),
+        balance_average=weighted / WEALTH_WINDOW_DAYS,
+        outcome_known=known,
+        had_no_show=no_show,
+        had_unpaid_claim=unpaid,
         scored_by=scores_of.pk if scores_of is not None else None,
-        scored=np.array(scored, dtype=bool),
-        scores=np.array(scores, dtype=np.int64),
-        bands=np.array(bands, dtype=np.int64),
+        scored=joined("scored", (0,), bool),
+        scores=joined("scores", (0,), np.int64),
+        bands=joined("bands", (0,), np.int64),
         points_keys=points_keys,
-        points=np.array(points, dtype=np.int64).reshape(len(ids), len(points_keys)),
+        points=joined("points", (0, len(points_keys)), np.int64),
     )
 
 
+def _codes_of(values: list[str], dimension_key: str) -> dict[str, int]:
+    dimension = next(d for d in DIMENSIONS if d.key == dimension_key)
+    position = {group.key: index for index, group in enumerate(dimension.groups)}
+    return {value: position.get(value, -1) for value in values}
+
+
 def _groups(
-    account_ids: np.ndarray, levels: list[int], ages: list[int], weighted: np.ndarray
+    account_ids: np.ndarray, levels: np.ndarray, ages: np.ndarray, weighted: np.ndarray
 ) -> dict[str, np.ndarray]:
     count = len(account_ids)
-    wealth = np.empty(count, dtype=object)
-    if count:
-        wealth[:] = [f"q{index + 1}" for index in quintiles(weighted, account_ids)]
-    identity = np.array([str(level) for level in levels], dtype=object)
-    age = np.array([account_age_band(days) for days in ages], dtype=object)
-    age_band = np.full(count, None, dtype=object)
-    sex = np.full(count, None, dtype=object)
-    position = {pk: index for index, pk in enumerate(account_ids.tolist())}
-    volunteered: Iterable[tuple[int, str, str]] = MonitoringAttributes.objects.values_list(
-        "user_id", "age_band", "sex"
-    ).iterator(chunk_size=10_000)
-    for user_id, band, answer in volunteered:
-        index = position.get(user_id)
-        if index is None:
-            continue
-        age_band[index] = band or None
-        sex[index] = answer or None
+    identity_keys = [group.key for group in DIMENSIONS[1].groups]
+    identity = np.full(count, -1, dtype=np.int64)
+    for index, key in enumerate(identity_keys):
+        identity[levels == int(key)] = index
+    age_band = np.full(count, -1, dtype=np.int64)
+    sex = np.full(count, -1, dtype=np.int64)
+    volunteered = _rows(_VOLUNTEERED_SQL, {})
+    if volunteered:
+        users, bands, answers = zip(*volunteered, strict=True)
+        rows_of, inside = _placed(account_ids, np.array(users, dtype=np.int64))
+        band_codes = _codes_of(sorted(set(bands)), "age_band")
+        sex_codes = _codes_of(sorted(set(answers)), "sex")
+        age_band[rows_of] = [band_codes[band] for band in np.array(bands, dtype=object)[inside]]
+        sex[rows_of] = [sex_codes[answer] for answer in np.array(answers, dtype=object)[inside]]
     return {
-        "wealth_quintile": wealth,
+        "wealth_quintile": quintiles(weighted, account_ids) if count else np.zeros(0, np.int64),
         "identity_level": identity,
-        "account_age_band": age,
+        "account_age_band": account_age_codes(ages),
         "age_band": age_band,
         "sex": sex,
     }

@@ -171,23 +171,23 @@ def _rate(flags: list[bool]) -> float:
 def _error_difference(
     groups: dict[str, list[Member]], selected: dict[int, bool], outcome: str
 ) -> float | None:
-    rates = []
+    """Equalized odds by hand: the prediction is "not selected", the truth the bad
+    outcome, among members whose outcome is known; the true positive rate's difference
+    over the groups with a bad outcome known, the false positive rate's over those with
+    a good one, the larger of the two (None if neither has two groups)."""
+    true_positives, false_positives = [], []
     for members in groups.values():
         known = [member for member in members if member.stay_known]
         bad = [member for member in known if getattr(member, outcome)]
         good = [member for member in known if not getattr(member, outcome)]
-        if not bad or not good:
-            continue
-        # The prediction: not selected.
-        true_positive = _rate([not selected[member.user.pk] for member in bad])
-        false_positive = _rate([not selected[member.user.pk] for member in good])
-        rates.append((true_positive, false_positive))
-    if len(rates) < 2:
-        return None
-    return max(
-        max(rate[0] for rate in rates) - min(rate[0] for rate in rates),
-        max(rate[1] for rate in rates) - min(rate[1] for rate in rates),
-    )
+        if bad:
+            true_positives.append(_rate([not selected[member.user.pk] for member in bad]))
+        if good:
+            false_positives.append(_rate([not selected[member.user.pk] for member in good]))
+    found = [
+        max(rates) - min(rates) for rates in (true_positives, false_positives) if len(rates) >= 2
+    ]
+    return max(found) if found else None
 
 
 def expected_dimension(

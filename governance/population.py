@@ -41,9 +41,10 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
+from common.db import statement_timeout
 from governance.models import AgeBand, Sex
 from scoring import selectors
 from scoring.facts import BAND_CODES, FACTS, EventKinds, Features
@@ -292,9 +293,12 @@ def _rows(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
 
 
 def _streamed(sql: str, params: dict[str, Any], width: int) -> np.ndarray:
-    """A statement's rows of whole numbers as an (n, width) array, fetched in batches."""
+    """A statement's rows of whole numbers as an (n, width) array, fetched in batches.
+    One pass over a whole table: it may take longer than a request's statement limit,
+    so it has the nightly batch's."""
     parts = []
-    with connection.cursor() as cursor:
+    limit = settings.SCORING_BATCH_STATEMENT_TIMEOUT_MS / 1000
+    with transaction.atomic(), statement_timeout(limit), connection.cursor() as cursor:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(50_000):
             parts.append(np.array(batch, dtype=np.int64).reshape(-1, width))
@@ -447,11 +451,11 @@ def population_load(
     no_show = np.zeros(len(account_ids), dtype=bool)
     unpaid = np.zeros(len(account_ids), dtype=bool)
     if outcome_parts:
-        outcomes = np.concatenate(outcome_parts)
-        rows_of, inside = _placed(account_ids, outcomes[:, 0])
+        outcome_rows = np.concatenate(outcome_parts)
+        rows_of, inside = _placed(account_ids, outcome_rows[:, 0])
         known[rows_of] = True
-        no_show[rows_of] = outcomes[inside, 1] > 0
-        unpaid[rows_of] = outcomes[inside, 2] > 0
+        no_show[rows_of] = outcome_rows[inside, 1] > 0
+        unpaid[rows_of] = outcome_rows[inside, 2] > 0
     groups = _groups(
         account_ids,
         joined("levels", (0,), np.int64),

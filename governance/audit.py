@@ -13,12 +13,17 @@ And for the scorecard, per factor, its mean points in each wealth quintile: a fa
 whose points in the lowest fifth are under the floor times those in the highest is a
 proxy of wealth, shown by name.
 
-The figures come from fairlearn (``MetricFrame``, ``demographic_parity_ratio``,
-``equalized_odds_difference``), given each group's members as frequency-weighted rows:
-the accounts alike in everything a metric reads (group, selected or not, band, outcome)
-become one row weighted by their number, so the figures are exact and the cost does not
-grow with the population (fairlearn handles each row in Python: about two seconds per
-metric per million rows).
+The figures come from fairlearn: one ``MetricFrame`` per dimension holds every figure
+of every subject (``selection_rate`` for the rates, counts and means as metric
+functions), its ``ratio()`` gives the disparate-impact ratios (what
+``demographic_parity_ratio`` returns for a selection rate) and its ``difference()`` of
+the true and false positive rates the error-rate differences (what
+``equalized_odds_difference`` returns; each rate over the groups where it is defined).
+The accounts alike in everything a metric reads (group, band, outcome, each subject's
+decisions) are given to fairlearn as one row weighted by their number, so the figures
+are exact and the cost does not grow with the population (fairlearn handles each row in
+Python: about two seconds per metric per million rows, and each of its helpers builds a
+frame of its own, a fifth of a second each).
 
 A perk is evaluated with its own rules (``merchants.perks.rules.evaluate``) on the facts
 a merchant would read, the score being the audited scorecard's, for a deposit of the

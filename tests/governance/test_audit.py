@@ -315,3 +315,23 @@ def test_a_failing_runner_fails_the_run(django_capture_on_commit_callbacks, monk
     assert run.result is None
     assert run.finished_at is not None
     assert not StaffNotice.objects.exists()
+
+
+def test_ratios_and_error_differences_are_fairlearns(world):
+    """The weighted rows give what fairlearn's own helpers give on one row per account."""
+    from fairlearn.metrics import demographic_parity_ratio, equalized_odds_difference
+
+    members = world["members"]
+    result = audit_compute(population_load(), scorecard=selectors.scorecard_active(), perks=[])
+    sex = next(d for d in result["subjects"][0]["dimensions"] if d["key"] == "sex")
+    selected = [member.score >= 600 for member in members]
+    groups = [member.sex for member in members]
+    ratio = demographic_parity_ratio(selected, selected, sensitive_features=groups)
+    assert sex["ratios"]["good_or_better"] == round(ratio, 4)
+    known = [member for member in members if member.stay_known]
+    difference = equalized_odds_difference(
+        [member.no_show for member in known],
+        [member.score < 600 for member in known],
+        sensitive_features=[member.sex for member in known],
+    )
+    assert sex["error_rate_difference"]["no_show"] == round(difference, 4)

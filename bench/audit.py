@@ -53,7 +53,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
 from bench.bulk import execute, keys_rebuilt  # noqa: E402
-from bench.recompute import ACCOUNT_YEARS_DAYS, _events_sql  # noqa: E402
+from bench.recompute import USERS_SQL, _events_sql  # noqa: E402
 from common.approvals import ratio_floor  # noqa: E402
 from governance.analysis import analysis_request  # noqa: E402
 from governance.models import AgeBand, AnalysisKind, AnalysisRun, AnalysisStatus, Sex  # noqa: E402
@@ -85,21 +85,6 @@ GENERATED_TABLES = (
 )
 
 # --- Data ------------------------------------------------------------------------------
-
-# As bench.recompute's citizens (its credit events are drawn over them), with every
-# column the model has today.
-USERS_SQL = f"""
-INSERT INTO wallet_user (
-    password, last_login, is_superuser, username, first_name, last_name, email, is_staff,
-    is_active, date_joined, public_id, display_name, identity_level, email_verified,
-    phone_number, closed_at
-)
-SELECT '!', NULL, false, 'bench-' || g, '', '', '', false,
-       true, %(now)s - make_interval(secs => random() * {ACCOUNT_YEARS_DAYS * 86400}),
-       gen_random_uuid(), '', (ARRAY[0, 0, 1, 1, 1, 1, 2, 2, 2, 2])[1 + floor(random() * 10)::int],
-       false, '', NULL
-FROM generate_series(1, %(accounts)s) AS g
-"""  # noqa: S608 (constants only)
 
 WALLETS_SQL = """
 INSERT INTO wallet_ledgeraccount (code, kind, name, user_id, currency, balance, held, created_at)

@@ -265,7 +265,8 @@ def raw_sql(definition: dict[str, Any]) -> str:
     points = "\n             + ".join(_points_sql(factor) for factor in definition["factors"])
     bands = " ".join(f"WHEN score >= {lowest} THEN '{code}'" for lowest, code, _ in facts.BANDS)
     counting = (
-        "e.status = 'active' AND e.occurred_at <= p.at AND e.counts_until > p.at "
+        # A disputed record counts until its dispute corrects or removes it, as in the app.
+        "e.status IN ('active', 'disputed') AND e.occurred_at <= p.at AND e.counts_until > p.at "
         "AND (e.settled_at IS NULL OR e.settled_at > p.at)"
     )
     late = f"e.kind IN ({_quoted(LATE_KINDS)})"

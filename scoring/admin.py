@@ -323,7 +323,11 @@ class ScorecardAdmin(AuditTrailAdmin):
         except NoActiveScorecard:
             previous = None
         try:
-            activated = services.scorecard_approve(scorecard=scorecard, by=_staff(request))
+            # Without an audit: refused. Governance's admin replaces this action with
+            # the approval that attaches the draft's audit (governance.approvals).
+            activated = services.scorecard_approve(
+                scorecard=scorecard, by=_staff(request), evidence=None
+            )
         except (DomainError, ScorecardInvalid) as exc:
             self.message_user(
                 request, f"v{scorecard.version} was not approved: {exc}", messages.ERROR

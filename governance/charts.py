@@ -86,7 +86,7 @@ def _svg(figure: Figure, *, chart_id: str, title: str, desc: str) -> SafeString:
     opening = opening.replace(
         "<svg",
         f'<svg role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
-        f'class="governance-chart" id="{chart_id}"',
+        f'class="governance-chart" id="{chart_id}" style="max-width: 48rem; height: auto"',
         1,
     )
     labels = (

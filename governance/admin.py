@@ -45,6 +45,7 @@ from common.approvals import JustificationRequired, audit_max_age, ratio_floor
 from common.domain import DomainError
 from common.money import format_money
 from governance import approvals, charts
+from governance.backtests import backtest_refusal
 from governance.models import (
     AnalysisKind,
     AnalysisRun,
@@ -928,8 +929,7 @@ class GovernedSubjectMixin(_ModelAdmin):
                     obj=obj, by=_staff(request), data=form.cleaned_data
                 )
             except JustificationRequired as exc:
-                for error in exc.errors:
-                    form.add_error("justification", error.message)
+                form.add_error("justification", exc.detail)
             except (DomainError, ScorecardInvalid) as exc:
                 self.message_user(request, f"Not approved: {_refusal(exc)}", messages.ERROR)
                 return HttpResponseRedirect(back_url)
@@ -969,11 +969,11 @@ class GovernedScorecardAdmin(GovernedSubjectMixin, ScorecardAdmin):
     governance_subject_field = "scorecard"
 
     def governance_kinds_for(self, obj: Scorecard) -> list[tuple[str, str]]:
-        # The active version is what a draft is compared with, never with itself.
+        # Only a draft is backtested: the active version is what it is compared with.
         return [
             (kind, label)
             for kind, label in self.governance_kinds
-            if not (kind == AnalysisKind.BACKTEST and obj.status == ScorecardStatus.ACTIVE)
+            if not (kind == AnalysisKind.BACKTEST and backtest_refusal(obj) is not None)
         ]
 
     def governance_request(self, *, kind: str, obj: Scorecard, by: User) -> AnalysisRun:

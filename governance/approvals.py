@@ -20,6 +20,8 @@ from django.utils import timezone
 from common.approvals import ApprovalEvidence, AuditRequired
 from common.domain import Conflict, Forbidden
 from governance.analysis import analysis_request
+from governance.backtests import backtest_refusal
+from governance.errors import BacktestRefused
 from governance.models import (
     AnalysisKind,
     AnalysisRun,
@@ -32,7 +34,7 @@ from merchants.perks.models import PerkChange, PerkChangeStatus
 from merchants.perks.versions import perk_change_digest
 from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
-from scoring.models import Scorecard, ScorecardStatus
+from scoring.models import Scorecard
 from wallet.models import User
 
 logger = logging.getLogger(__name__)
@@ -170,16 +172,16 @@ def _not_possible(detail: str) -> Conflict:
 
 
 def scorecard_analysis_request(*, kind: str, scorecard: Scorecard, by: User) -> AnalysisRun:
-    """A backtest or an audit of a scorecard, queued. A draft is backtested against the
-    active version; the active version is never backtested against itself."""
+    """A backtest or an audit of a scorecard, queued. Only a draft is backtested, against
+    the active version: never the active version against itself
+    (``backtest_refused``, in ``governance.backtests``' words)."""
     _may_request(by)
     if kind not in SCORECARD_KINDS:
         raise _not_possible(f"A scorecard is not examined by a {kind}.")
-    if kind == AnalysisKind.BACKTEST and scorecard.status == ScorecardStatus.ACTIVE:
-        raise _not_possible(
-            "This is the active version: a backtest compares a draft with the active "
-            "version, never a version with itself."
-        )
+    if kind == AnalysisKind.BACKTEST:
+        refusal = backtest_refusal(scorecard)
+        if refusal is not None:
+            raise BacktestRefused(refusal)
     return analysis_request(
         kind=kind,
         scorecard=scorecard,

@@ -17,7 +17,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from governance import charts
+from governance import charts, tasks
 from governance.models import AnalysisKind, AnalysisRun, AnalysisStatus, Approval
 from governance.notices import notice_raise, notice_resolve
 from merchants.perks import services as perks_services
@@ -27,6 +27,7 @@ from scoring import services as scoring_services
 from scoring.models import Scorecard
 from tests.governance.audits import audit_done, audit_result
 from tests.governance.conftest import signed_in
+from tests.governance.test_drift import citizens, go_live
 from wallet.models import User
 
 pytestmark = pytest.mark.django_db
@@ -130,15 +131,15 @@ def test_the_active_version_is_never_backtested_against_itself(analyst):
     assert response.status_code == 302
     assert response.url == scorecard_url(active)
     assert messages_of(response) == [
-        "Nothing was run: This is the active version: a backtest compares a draft with the "
-        "active version, never a version with itself."
+        "Nothing was run: Version 1 is the active version: a backtest compares a draft with "
+        "it, never the active version with itself. Backtest a draft instead."
     ]
     # Nor through the list's action
     response = client.post(
         reverse("admin:scoring_scorecard_changelist"),
         {"action": "backtest", "_selected_action": [active.pk]},
     )
-    assert "never a version with itself" in messages_of(response)[0]
+    assert "never the active version with itself" in messages_of(response)[-1]
     assert not AnalysisRun.objects.exists()
 
 
@@ -548,3 +549,30 @@ def signed_in_out(url: str) -> str:
     from django.test import Client
 
     return Client().get(url).content.decode()
+
+
+# --- Real runs -------------------------------------------------------------------------
+
+
+def test_a_real_backtest_and_drift_check_have_their_report_pages(
+    draft, analyst, django_capture_on_commit_callbacks
+):
+    # Given citizens scored when the active version went live, a backtest of the draft
+    # and a drift check, asked for and run (eagerly)
+    citizens(5)
+    go_live(django_capture_on_commit_callbacks)
+    client = signed_in(analyst)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(scorecard_url(draft, "analyse", "backtest"))
+        run_id = tasks.drift_live()
+    backtest = AnalysisRun.objects.get(kind=AnalysisKind.BACKTEST)
+    drift = AnalysisRun.objects.get(pk=run_id)
+    assert (backtest.status, backtest.error) == ("done", "")
+    assert (drift.status, drift.error) == ("done", "")
+    # Then each page shows its report, with its chart
+    page = client.get(run_url(backtest)).content.decode()
+    assert "Band movement" in page
+    assert 'class="governance-chart"' in page
+    page = client.get(run_url(drift)).content.decode()
+    assert "Drift since the active version went live" in page
+    assert 'class="governance-chart"' in page

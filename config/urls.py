@@ -18,6 +18,8 @@ api_v1 = [
     path("", include("merchants.bills.api.urls")),
     path("", include("merchants.privacy.api.urls")),
     path("", include("merchants.console.api_urls")),
+    # The monitoring attributes a citizen volunteers for the fairness audit.
+    path("", include("governance.api.urls")),
 ]
 
 urlpatterns = [

@@ -813,6 +813,9 @@ class GovernedSubjectMixin(_ModelAdmin):
 
     governance_kinds: tuple[tuple[str, str], ...] = ()
     governance_subject_field = ""
+    # Whether the subject's own change form has a ``governance_actions`` block (inside
+    # the form) for the section; otherwise the section heads the page.
+    governance_in_form = False
 
     def governance_request(self, *, kind: str, obj: Any, by: User) -> AnalysisRun:
         raise NotImplementedError
@@ -842,6 +845,7 @@ class GovernedSubjectMixin(_ModelAdmin):
         may_request = request.user.has_perm(approvals.REQUEST_PERMISSION)
         latest = approvals.audit_latest(**{self.governance_subject_field: obj})
         return {
+            "governance_in_form": self.governance_in_form,
             "governance": {
                 "buttons": [
                     {"label": label, "url": self._governance_url("analyse", obj.pk, kind)}

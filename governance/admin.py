@@ -866,7 +866,7 @@ class GovernedSubjectMixin(_ModelAdmin):
                 "approve_url": self._governance_url("approve_audited", obj.pk)
                 if self.governance_can_approve(request, obj)
                 else "",
-            }
+            },
         }
 
     def governance_parent_template(self, parent: type[admin.ModelAdmin]) -> Any:

@@ -107,11 +107,13 @@ def _quoted(values: tuple[str, ...]) -> str:
 USERS_SQL = f"""
 INSERT INTO wallet_user (
     password, last_login, is_superuser, username, first_name, last_name, email, is_staff,
-    is_active, date_joined, public_id, display_name, identity_level
+    is_active, date_joined, public_id, display_name, identity_level, email_verified,
+    phone_number, closed_at
 )
 SELECT '!', NULL, false, 'bench-' || g, '', '', '', false,
        true, %(now)s - make_interval(secs => random() * {ACCOUNT_YEARS_DAYS * 86400}),
-       gen_random_uuid(), '', (ARRAY[0, 0, 1, 1, 1, 1, 2, 2, 2, 2])[1 + floor(random() * 10)::int]
+       gen_random_uuid(), '', (ARRAY[0, 0, 1, 1, 1, 1, 2, 2, 2, 2])[1 + floor(random() * 10)::int],
+       false, '', NULL
 FROM generate_series(1, %(accounts)s) AS g
 """  # noqa: S608 (constants only)
 

@@ -963,9 +963,12 @@ class GovernedSubjectMixin(_ModelAdmin):
 
 class GovernedScorecardAdmin(GovernedSubjectMixin, ScorecardAdmin):
     """Scoring's scorecard admin, with the analyses and the audited approval on the
-    draft's page; the changelist's backtest and approve actions go the same ways."""
+    draft's page (its ``governance_actions`` block); the list's backtest action queues a
+    stored backtest too. There is no approve action: approving needs the approval page."""
 
     change_form_template = "admin/governance/subject_change_form.html"
+    # Scoring's scorecard page keeps a place for the section in its form.
+    governance_in_form = True
     governance_kinds = (
         (AnalysisKind.BACKTEST, "Backtest against the active version"),
         (AnalysisKind.AUDIT, "Audit for fairness"),
@@ -1069,41 +1072,6 @@ class GovernedScorecardAdmin(GovernedSubjectMixin, ScorecardAdmin):
             self.message_user(request, f"Nothing was run: {_refusal(exc)}", messages.ERROR)
             return None
         return HttpResponseRedirect(run_url(run))
-
-    @admin.action(
-        description="Approve and activate (every score is recomputed)", permissions=("approve",)
-    )
-    def approve(self, request: HttpRequest, queryset: QuerySet[Scorecard]) -> None:
-        """Approve with the draft's latest audit; one whose audit has a ratio under the
-        floor needs a justification, written on the draft's approval page."""
-        if queryset.count() != 1:
-            self.message_user(request, "Select exactly one draft to approve.", messages.WARNING)
-            return
-        scorecard = queryset.get()
-        previous = Scorecard.objects.filter(status=ScorecardStatus.ACTIVE).first()
-        try:
-            approval = approvals.scorecard_approve_audited(scorecard=scorecard, by=_staff(request))
-        except JustificationRequired:
-            self.message_user(
-                request,
-                f"v{scorecard.version} was not approved: a ratio of its audit is under the "
-                "floor; approve it from its page, with a justification.",
-                messages.ERROR,
-            )
-            return
-        except (DomainError, ScorecardInvalid) as exc:
-            self.message_user(
-                request, f"v{scorecard.version} was not approved: {_refusal(exc)}", messages.ERROR
-            )
-            return
-        activated = cast(Scorecard, approval.scorecard)
-        retired = f" v{previous.version} is retired." if previous is not None else ""
-        self.message_user(
-            request,
-            f"v{activated.version} “{activated.name}” is now the active scorecard.{retired} "
-            "Every score is being recomputed under it.",
-            messages.SUCCESS,
-        )
 
 
 class GovernedPerkChangeAdmin(GovernedSubjectMixin, PerkChangeAdmin):

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from django.apps import apps
 from django.utils.dateparse import parse_datetime
 
 from governance import transparency_words as words
 from governance.models import AnalysisKind, AnalysisRun, AnalysisStatus, Approval, ApprovalSubject
+from merchants.perks.models import PerkVersion
 from merchants.perks.rules import Requirement, requirements
 from merchants.perks.versions import PerkTerms, perk_terms_active
 from scoring.errors import NoActiveScorecard
@@ -525,13 +525,9 @@ def _scorecard_activations() -> list[Activation]:
 
 
 def _perk_activations() -> list[Activation]:
-    """Perk versions, newest first (none until the perks app keeps versions)."""
-    try:
-        versions = apps.get_model("perks", "PerkVersion")
-    except LookupError:
-        return []
+    """Perk versions, newest first."""
     rows = list(
-        versions.objects.order_by("-activated_at", "-version").values(
+        PerkVersion.objects.order_by("-activated_at", "-version").values(
             "perk__merchant__name",
             "perk__kind",
             "version",

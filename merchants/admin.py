@@ -32,9 +32,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
-from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin
+from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin, money_display
+from common.admin import money_column as money_column  # the merchant apps' admins use it
 from common.domain import InvalidRequest
-from common.money import format_money
 from merchants import selectors, services
 from merchants.models import (
     ALL_SCOPES,
@@ -57,22 +57,8 @@ def adopt(obj: Model, saved: Model) -> None:
 
 
 def money(amount: int, currency: str) -> str:
-    return format_money(amount, currency)
-
-
-def money_column(field: str, description: str, *, sortable: bool = True) -> Any:
-    """A list or page column showing ``obj.<field>`` (dotted through a relation, e.g.
-    ``claim.amount``) as money in the currency of the object that holds it."""
-    *path, name = field.split(".")
-
-    @admin.display(description=description, ordering=field.replace(".", "__") if sortable else None)
-    def show(model_admin: admin.ModelAdmin, obj: Model) -> str:
-        holder: Any = obj  # the object at the end of the path, with its currency
-        for step in path:
-            holder = getattr(holder, step)
-        return money(getattr(holder, name), holder.currency)
-
-    return show
+    """Money as every admin page shows it (``common.admin.money_display``)."""
+    return money_display(amount, currency)
 
 
 def change_url(obj: Model) -> str:
@@ -530,8 +516,7 @@ def _limit_column(field: str, description: str) -> Any:
 
     @admin.display(description=description)
     def show(model_admin: admin.ModelAdmin, obj: Model) -> str:
-        value = getattr(obj, field)
-        return "—" if value is None else money(value, settings.WALLET_CURRENCY)
+        return money_display(getattr(obj, field), settings.WALLET_CURRENCY)
 
     return show
 

@@ -23,17 +23,17 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin
+from common.admin import AuditTrailAdmin, MoneyAdminMixin, ReadOnlyAdminMixin
 from common.domain import DomainError
-from common.forms import IndentedJSONField
-from common.money import format_money
 from scoring import selectors, services
+from scoring.admin_table import ScorecardDefinitionField, definition_table
 from scoring.backtest import scorecard_backtest
 from scoring.errors import DisputeNotEscalated, NoActiveScorecard
-from scoring.facts import EVENT_FACTS, FACTS
+from scoring.facts import BAND_LABELS, EVENT_FACTS, FACTS
 from scoring.models import (
     AccessLogEntry,
     BatchChunk,
@@ -48,13 +48,10 @@ from scoring.models import (
     ScoreSnapshot,
 )
 from scoring.purposes import NOTE_MAX_LENGTH
-from scoring.scorecard import SCORE_MAX, SCORE_MIN, Factor, ScorecardInvalid, definition_errors
-from scoring.scorecard import Scorecard as CompiledScorecard
+from scoring.scorecard import ScorecardInvalid
 from wallet.models import User
 
 # --- Scorecards ------------------------------------------------------------------------
-
-_SCORABLE_FACTS = ", ".join(key for key, fact in FACTS.items() if fact.scorable)
 
 
 def _staff(request: HttpRequest) -> User:
@@ -65,34 +62,17 @@ def _staff(request: HttpRequest) -> User:
 
 
 class ScorecardForm(forms.ModelForm):
-    definition = IndentedJSONField(
-        widget=forms.Textarea(
-            attrs={
-                "rows": 32,
-                "cols": 100,
-                "spellcheck": "false",
-                "style": "font-family: monospace; font-size: 0.9em; width: 100%;",
-            }
-        ),
-        help_text=(
-            "base_points and factors, each with key, fact, label, reason, tip and bins "
-            "[{from, points}] (see the README). Facts a scorecard may score: "
-            f"{_SCORABLE_FACTS}."
-        ),
+    # The factors and bins as a table (``scoring.admin_table``), checked by
+    # ``Scorecard.from_definition``: its errors are shown by factor and by row.
+    definition = ScorecardDefinitionField(
+        label="Factors and bins",
+        help_text="Each factor scores one fact: a value gets the points of the last row "
+        "whose “from” it reaches. Points never get worse as the fact gets better.",
     )
 
     class Meta:
         model = Scorecard
         fields = ("name", "notes", "definition")
-
-    def clean_definition(self) -> Any:
-        definition = self.cleaned_data["definition"]
-        errors = definition_errors(definition)
-        if errors:
-            raise forms.ValidationError(
-                [forms.ValidationError(error, code="invalid_scorecard") for error in errors]
-            )
-        return definition
 
 
 def _adopt(obj: Scorecard, saved: Scorecard) -> None:
@@ -104,91 +84,75 @@ def _adopt(obj: Scorecard, saved: Scorecard) -> None:
     obj._state.db = saved._state.db
 
 
-def _bin_ranges(factor: Factor) -> list[tuple[str, int]]:
-    """(values, points) of each bin in words: "0-49", "50-79", "98-100", "3+"."""
-    maximum = FACTS[factor.fact].maximum
-    ranges = []
-    ends = [start - 1 for start in factor.bin_starts[1:]] + [maximum]
-    for start, end, points in zip(factor.bin_starts, ends, factor.bin_points, strict=True):
-        if end is None:
-            values = f"{start}+"
-        elif end == start:
-            values = str(start)
-        else:
-            values = f"{start}-{end}"
-        ranges.append((values, points))
-    if factor.missing_points is not None:
-        ranges.insert(0, ("none", factor.missing_points))
-    return ranges
+# What a page shows of something that has not happened.
+NOT_YET = "\N{EN DASH}"
 
 
-def _factor_row(factor: Factor) -> tuple[Any, ...]:
-    fact = FACTS[factor.fact]
-    bins = format_html_join(
-        "", "<tr><td>{}</td><td style='text-align:right'>{}</td></tr>", _bin_ranges(factor)
-    )
-    return (
-        factor.label,
-        factor.key,
-        fact.label,
-        fact.key,
-        bins,
-        factor.max_points,
-        "yes" if factor.history else "",
-        factor.reason,
-        factor.tip,
-    )
+def when_and_who(at: datetime | None, by: User | None, *, nobody: str = "") -> str:
+    """ "6 Dec 2026, 19:20 by alice"; "… by the system" when it happened without a
+    member of staff (version 1, written by a migration); ``nobody`` when it did not
+    happen."""
+    if at is None:
+        return nobody or NOT_YET
+    when = date_format(timezone.localtime(at), "DATETIME_FORMAT")
+    return f"{when} by {by.username if by is not None else 'the system'}"
 
 
 @admin.register(Scorecard)
 class ScorecardAdmin(AuditTrailAdmin):
+    """Scorecards: drafts are written and changed here (the factors and bins as a
+    table), submitted, copied and backtested; active and retired versions are the same
+    table without inputs. Approving a draft is not here: it needs a fairness audit of
+    the draft, and the governance admin (which re-registers a subclass of this admin)
+    adds it to the change page through the ``governance_actions`` block of
+    ``admin/scoring/scorecard/change_form.html``."""
+
     form = ScorecardForm
-    list_display = ("version", "name", "status", "created_at", "activated_at", "retired_at")
+    change_form_template = "admin/scoring/scorecard/change_form.html"
+    list_display = ("version", "name", "status", "created", "activated", "retired_at")
     list_display_links = ("version", "name")
     list_filter = ("status",)
+    list_select_related = ("created_by", "activated_by")
     search_fields = ("name", "notes")
     readonly_fields = (
         "version",
         "status",
-        "created_at",
-        "activated_at",
-        "retired_at",
-        "created_by",
-        "updated_by",
-        "submitted_by",
-        "submitted_at",
-        "activated_by",
+        "created",
+        "updated",
+        "submitted",
+        "activated",
+        "retired",
         "definition_pretty",
         "factors_table",
     )
     # Four eyes: whoever wrote, changed or submitted a draft cannot approve it; approving
     # activates it (``services.scorecard_approve``). There is no way to activate alone.
-    actions = ("copy_as_draft", "submit", "approve", "backtest")
+    #
+    # The "Approve and activate" action that was here is gone on purpose: a draft is
+    # approved only with a fairness audit of it attached (and a justification when a
+    # ratio is under the floor), on the approve page the governance admin adds to the
+    # draft's page (``governance_actions`` block). Do not bring an approve action back.
+    actions = ("copy_as_draft", "submit", "backtest")
 
     def get_fieldsets(self, request: HttpRequest, obj: Scorecard | None = None) -> Any:
         if obj is None:
-            return ((None, {"fields": ("name", "notes", "definition")}),)
+            return (
+                (None, {"fields": ("name", "notes")}),
+                ("Factors and bins", {"fields": ("definition",)}),
+            )
         is_draft = obj.status == ScorecardStatus.DRAFT
         return (
             (None, {"fields": ("name", "notes")}),
+            ("Version", {"fields": ("version", "status")}),
             (
-                "Version",
-                {"fields": ("version", "status", "created_at", "activated_at", "retired_at")},
+                "Four eyes: who and when",
+                {"fields": ("created", "updated", "submitted", "activated", "retired")},
             ),
+            ("Factors and bins", {"fields": ("definition" if is_draft else "factors_table",)}),
             (
-                "Four eyes",
-                {
-                    "fields": (
-                        "created_by",
-                        "updated_by",
-                        "submitted_by",
-                        "submitted_at",
-                        "activated_by",
-                    )
-                },
+                "The definition as data",
+                {"classes": ("collapse",), "fields": ("definition_pretty",)},
             ),
-            ("Factors and bins", {"fields": ("factors_table",)}),
-            ("Definition", {"fields": ("definition" if is_draft else "definition_pretty",)}),
         )
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
@@ -233,7 +197,35 @@ class ScorecardAdmin(AuditTrailAdmin):
         return request.user.has_perm("scoring.submit_scorecard")
 
     def has_approve_permission(self, request: HttpRequest) -> bool:
+        """Whether the staff member may approve drafts (on the governance approve page;
+        there is no approve action here)."""
         return request.user.has_perm("scoring.approve_scorecard")
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, obj: Scorecard) -> str:
+        return when_and_who(obj.created_at, obj.created_by)
+
+    @admin.display(description="Last changed by")
+    def updated(self, obj: Scorecard) -> str:
+        return obj.updated_by.username if obj.updated_by is not None else NOT_YET
+
+    @admin.display(description="Submitted at", ordering="submitted_at")
+    def submitted(self, obj: Scorecard) -> str:
+        return when_and_who(obj.submitted_at, obj.submitted_by, nobody="Not submitted")
+
+    @admin.display(description="Activated at", ordering="activated_at")
+    def activated(self, obj: Scorecard) -> str:
+        if obj.activated_at is None and obj.status != ScorecardStatus.DRAFT:
+            # Version 1 was installed active, by a migration, before activations were
+            # recorded: the system activated it when it was created.
+            return f"{when_and_who(obj.created_at, None)} (installed active)"
+        return when_and_who(obj.activated_at, obj.activated_by, nobody="Not activated")
+
+    @admin.display(description="Retired at", ordering="retired_at")
+    def retired(self, obj: Scorecard) -> str:
+        if obj.retired_at is None:
+            return NOT_YET
+        return date_format(timezone.localtime(obj.retired_at), "DATETIME_FORMAT")
 
     @admin.display(description="Definition")
     def definition_pretty(self, obj: Scorecard) -> SafeString:
@@ -242,32 +234,7 @@ class ScorecardAdmin(AuditTrailAdmin):
 
     @admin.display(description="Factors and bins")
     def factors_table(self, obj: Scorecard) -> SafeString:
-        try:
-            card = CompiledScorecard.from_definition(obj.definition, version=obj.version)
-        except ScorecardInvalid as exc:
-            return format_html("<p>This definition is not valid: {}</p>", "; ".join(exc.errors))
-        rows = format_html_join(
-            "",
-            "<tr><td><strong>{}</strong><br><code>{}</code></td>"
-            "<td>{}<br><code>{}</code></td>"
-            "<td><table>{}</table></td>"
-            "<td style='text-align:right'>{}</td><td>{}</td>"
-            "<td>{}<br><small>{}</small></td></tr>",
-            (_factor_row(factor) for factor in card.factors),
-        )
-        best = card.base_points + sum(card.max_points)
-        return format_html(
-            "<p>Base points <strong>{}</strong>; the score is the base plus each factor's "
-            "points, kept within {}-{}. Best possible file: {}.</p>"
-            "<table><thead><tr><th>Factor</th><th>Fact</th><th>Values → points</th>"
-            "<th>Max</th><th>History</th><th>Reason and tip</th></tr></thead>"
-            "<tbody>{}</tbody></table>",
-            card.base_points,
-            SCORE_MIN,
-            SCORE_MAX,
-            min(best, SCORE_MAX),
-            rows,
-        )
+        return definition_table(obj.definition)
 
     @admin.action(description="Copy as a new draft", permissions=("add",))
     def copy_as_draft(self, request: HttpRequest, queryset: QuerySet[Scorecard]) -> None:
@@ -307,37 +274,6 @@ class ScorecardAdmin(AuditTrailAdmin):
             request,
             f"v{scorecard.version} “{scorecard.name}” is submitted: another member of staff "
             "who did not write it approves it to make it active.",
-            messages.SUCCESS,
-        )
-
-    @admin.action(
-        description="Approve and activate (every score is recomputed)", permissions=("approve",)
-    )
-    def approve(self, request: HttpRequest, queryset: QuerySet[Scorecard]) -> None:
-        if queryset.count() != 1:
-            self.message_user(request, "Select exactly one draft to approve.", messages.WARNING)
-            return
-        scorecard = queryset.get()
-        try:
-            previous: Scorecard | None = selectors.scorecard_active()
-        except NoActiveScorecard:
-            previous = None
-        try:
-            # Without an audit: refused. Governance's admin replaces this action with
-            # the approval that attaches the draft's audit (governance.approvals).
-            activated = services.scorecard_approve(
-                scorecard=scorecard, by=_staff(request), evidence=None
-            )
-        except (DomainError, ScorecardInvalid) as exc:
-            self.message_user(
-                request, f"v{scorecard.version} was not approved: {exc}", messages.ERROR
-            )
-            return
-        retired = f" v{previous.version} is retired." if previous is not None else ""
-        self.message_user(
-            request,
-            f"v{activated.version} “{activated.name}” is now the active scorecard.{retired} "
-            "Every score is being recomputed under it.",
             messages.SUCCESS,
         )
 
@@ -497,7 +433,7 @@ class StaffReadAdminMixin:
 
 
 @admin.register(CreditEvent)
-class CreditEventAdmin(StaffReadAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class CreditEventAdmin(StaffReadAdminMixin, MoneyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The list names the citizen, the kind of record and its dates, never its amount;
     the amount is on the record's page (a logged read)."""
 
@@ -507,18 +443,12 @@ class CreditEventAdmin(StaffReadAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
     list_select_related = ("account",)
     raw_id_fields = ("account",)
     date_hierarchy = "occurred_at"
-    readonly_fields = ("money",)
     staff_read_citizen_field = "account"
     staff_read_unfilterable = ("amount",)
+    money_fields: ClassVar = {"amount": "currency"}
 
     def staff_read_facts(self, obj: CreditEvent) -> Sequence[str]:
         return EVENT_FACTS[obj.kind]
-
-    @admin.display(description="Amount")
-    def money(self, obj: CreditEvent) -> str:
-        if obj.amount is None or not obj.currency:
-            return self.get_empty_value_display()
-        return format_money(obj.amount, obj.currency)
 
 
 @admin.register(ScoreSnapshot)
@@ -535,6 +465,24 @@ class ScoreSnapshotAdmin(StaffReadAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
     date_hierarchy = "computed_at"
     staff_read_citizen_field = "account"
     staff_read_unfilterable = ("score", "band", "points", "reasons", "features", "fingerprint")
+    # The band by its label ("Very good"), never its code.
+    fields = (
+        "account",
+        "scorecard",
+        "score",
+        "band_label",
+        "points",
+        "reasons",
+        "features",
+        "fingerprint",
+        "trigger",
+        "computed_at",
+    )
+    readonly_fields = ("band_label",)
+
+    @admin.display(description="Band")
+    def band_label(self, obj: ScoreSnapshot) -> str:
+        return BAND_LABELS.get(obj.band, obj.band)
 
     def staff_read_facts(self, obj: ScoreSnapshot) -> Sequence[str]:
         return list(FACTS)

@@ -245,7 +245,8 @@ class ScoreSnapshot(ImmutableModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.score} ({self.band}) at {self.computed_at:%Y-%m-%d %H:%M}"
+        band = facts.BAND_LABELS.get(self.band, self.band)
+        return f"{self.score} ({band}) at {self.computed_at:%Y-%m-%d %H:%M}"
 
 
 class DisputeStatus(models.TextChoices):

@@ -1,7 +1,7 @@
 """Admin for accounts and the ledger. Ledger rows are read-only: money moves only
 through services, and corrections are new transfers."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,9 +15,15 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin, is_uuid
+from common.admin import (
+    AuditTrailAdmin,
+    MoneyAdminMixin,
+    ReadOnlyAdminMixin,
+    is_uuid,
+    money_column,
+    money_display,
+)
 from common.domain import DomainError
-from common.money import format_money
 from wallet import identity, services
 from wallet.models import (
     Entry,
@@ -129,8 +135,8 @@ class UserAdmin(AuditTrailAdmin, DjangoUserAdmin):
         account = getattr(obj, "wallet_account", None)
         if account is None:
             return "no wallet yet"
-        balance = format_money(account.balance, account.currency)
-        return f"{balance} / {format_money(account.available, account.currency)}"
+        balance = money_display(account.balance, account.currency)
+        return f"{balance} / {money_display(account.available, account.currency)}"
 
 
 def _privileged(user: User) -> bool:
@@ -138,8 +144,9 @@ def _privileged(user: User) -> bool:
 
 
 @admin.register(LedgerAccount)
-class LedgerAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("code", "kind", "name", "currency", "balance", "held", "created_at")
+class LedgerAccountAdmin(MoneyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("code", "kind", "name", "balance_money", "held_money", "created_at")
+    money_fields: ClassVar = {"balance": "currency", "held": "currency"}
     list_filter = ("kind",)
     search_fields = ("code", "name", "user__username")
     list_select_related = ("user",)
@@ -148,10 +155,11 @@ class LedgerAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 class EntryInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Entry
-    fields = ("account", "amount", "created_at")
+    fields = ("account", "amount_shown", "created_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
+    amount_shown = money_column("amount", "Amount", currency=lambda entry: entry.account.currency)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Entry]:
         return super().get_queryset(request).select_related("account")
@@ -167,12 +175,13 @@ class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Hold)
-class HoldAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class HoldAdmin(MoneyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    money_fields: ClassVar = {"amount": "account.currency", "captured_amount": "account.currency"}
     list_display = (
         "id",
         "account",
-        "amount",
-        "captured_amount",
+        "amount_money",
+        "captured_amount_money",
         "status",
         "expires_at",
         "created_at",

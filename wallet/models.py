@@ -26,6 +26,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from common.audit import audit_trail
+from common.money import format_money
 from common.throttling import account_name_normalise
 
 
@@ -328,7 +329,8 @@ class Entry(ImmutableModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount:+d} on {self.account_id}"
+        sign = "+" if self.amount > 0 else ""
+        return f"{sign}{format_money(self.amount, self.account.currency)} on {self.account_id}"
 
 
 class HoldStatus(models.TextChoices):
@@ -381,7 +383,8 @@ class Hold(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Hold {self.amount} on {self.account_id} ({self.status})"
+        amount = format_money(self.amount, self.account.currency)
+        return f"Hold {amount} on {self.account_id} ({self.status})"
 
 
 # --- Payments: money in and out through a payment provider ----------------------------
@@ -454,7 +457,7 @@ class TopUp(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Top-up {self.amount} {self.currency} ({self.status})"
+        return f"Top-up {format_money(self.amount, self.currency)} ({self.status})"
 
 
 class PayoutStatus(models.TextChoices):
@@ -518,7 +521,7 @@ class Payout(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Payout {self.amount} {self.currency} ({self.status})"
+        return f"Payout {format_money(self.amount, self.currency)} ({self.status})"
 
 
 class ProviderEvent(models.Model):
@@ -567,7 +570,7 @@ class SandboxMovement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Sandbox {self.kind} {self.amount} {self.currency}"
+        return f"Sandbox {self.kind} {format_money(self.amount, self.currency)}"
 
 
 class ReconciliationReport(models.Model):

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from common.money import format_money
 from merchants.models import Consent, Merchant
 
 
@@ -129,7 +130,8 @@ class Bill(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Bill {self.amount} {self.currency} by {self.merchant} due {self.due_date}"
+        amount = format_money(self.amount, self.currency)
+        return f"Bill {amount} by {self.merchant} due {self.due_date}"
 
     @property
     def overdue_at(self) -> datetime:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
-from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin
+from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin, payload_amounts
 from common.models import OutboxEvent
 from merchants.admin import adopt
 from merchants.console import members
@@ -69,10 +69,18 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The events as merchants receive them: ``data`` is the payload as sent (amounts in
+    minor units, as the API has them), and its amounts are shown formatted beside it."""
+
     list_display = ("type", "merchant_id", "occurred_at", "relayed_at")
     list_filter = ("type",)
     search_fields = ("merchant_id", "id")
     date_hierarchy = "occurred_at"
+    readonly_fields = ("amounts",)
+
+    @admin.display(description="Amounts in the payload")
+    def amounts(self, obj: OutboxEvent) -> str:
+        return payload_amounts(obj.data)
 
 
 @admin.register(MerchantMember)

@@ -1,15 +1,19 @@
 """Admin for perks, decisions, bookings, claims and claim disputes, and the perks part
 of a merchant's page. Decisions, bookings, claims and claim disputes are records:
 read-only here. Every write goes through ``merchants.perks.services`` (and
-``merchants.perks.claims``): perks' rules are
-validated before they are saved, a new merchant gets a hotel's default perk, and claim
-disputes are decided on a page that asks for a note. The admin never writes those rows
-itself.
+``merchants.perks.claims``): perks' rules are proposed as rows of a form
+(``merchants.perks.admin_forms``) and validated before they are saved, a new merchant
+gets a hotel's default perk, and claim disputes are decided on a page that asks for a
+note. The admin never writes those rows itself.
+
+A proposed perk change is approved on the governance pages, never here: an approval
+needs a fairness audit of exactly the proposed terms (``governance.approvals``), which
+only governance, above this app, can run and attach. Amounts are shown with
+``common.money.format_money``, bands by their labels.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -23,17 +27,17 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import formats, timezone
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from common.admin import AuditTrailAdmin, ReadOnlyAdminMixin, is_uuid
-from common.amounts import ABSURD_AMOUNT
 from common.domain import DomainError
-from common.forms import IndentedJSONField
-from merchants.admin import MerchantAdmin, adopt, change_url, money, money_column
+from common.money import format_money
+from merchants.admin import MerchantAdmin, adopt, change_url, money_column
 from merchants.models import Merchant
-from merchants.perks import claims, services
+from merchants.perks import claims, selectors, services
 from merchants.perks import rules as rules_module
+from merchants.perks.admin_forms import MajorAmountField, RulesRows
 from merchants.perks.api.claims import evidence_download
 from merchants.perks.errors import ClaimDisputeNotOpen
 from merchants.perks.models import (
@@ -55,7 +59,7 @@ from scoring.admin import (
     StaffReadAdminMixin,
     staff_read_purpose,
 )
-from scoring.facts import EVENT_FACTS, EventKinds
+from scoring.facts import BAND_LABELS, EVENT_FACTS, FACTS, EventKinds
 from wallet.models import User
 
 # --- Merchants, with their perks -----------------------------------------------------
@@ -71,7 +75,7 @@ class PerkInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     @admin.display(description="Up to")
     def max_amount_display(self, obj: Perk) -> str:
-        return money(obj.max_amount, settings.WALLET_CURRENCY)
+        return format_money(obj.max_amount, settings.WALLET_CURRENCY)
 
 
 class MerchantWithPerksAdmin(MerchantAdmin):
@@ -101,31 +105,10 @@ admin.site.register(Merchant, MerchantWithPerksAdmin)
 
 
 class PerkChangeForm(forms.ModelForm):
-    """A proposed change of a perk (or a new perk): what it decides, validated as a perk
-    is (``merchants.perks.rules``, one implementation)."""
-
-    max_amount = forms.IntegerField(
-        min_value=0,
-        max_value=ABSURD_AMOUNT,
-        help_text="The most that may be waived, in minor units (50000 is 500.00), whatever "
-        "the tiers say.",
-    )
-    rules = IndentedJSONField(
-        widget=forms.Textarea(
-            attrs={
-                "rows": 28,
-                "cols": 100,
-                "spellcheck": "false",
-                "style": "font-family: monospace; font-size: 0.9em; width: 100%;",
-            }
-        ),
-        # The admin renders help texts as HTML: the operators need escaping.
-        help_text=escape(
-            "conditions [{fact, op, value, message, code?}], all of which must hold, and "
-            "tiers [{band, max_amount}]. Facts: "
-            f"{', '.join(rules_module.FACTS)}. Operators: {', '.join(rules_module.OPERATORS)}."
-        ),
-    )
+    """A proposed change of a perk (or a new perk): what it decides, its conditions and
+    tiers as rows (``rules_rows``, rendered below the fields), the maximum in major
+    units; validated as a perk is (``merchants.perks.rules``, one implementation), each
+    problem said on its row."""
 
     booking_max_days_ahead = forms.IntegerField(
         min_value=PERK_BOUND_RANGES["booking_max_days_ahead"][0],
@@ -155,7 +138,6 @@ class PerkChangeForm(forms.ModelForm):
             "kind",
             "max_amount",
             "is_active",
-            "rules",
             *PERK_BOUND_RANGES,
             "note",
         )
@@ -169,17 +151,20 @@ class PerkChangeForm(forms.ModelForm):
                 self.fields[name].required = False
         if "is_active" in self.fields:
             self.fields["is_active"].initial = True
-
-    def clean_rules(self) -> dict[str, Any]:
-        """Every problem becomes an error of this field; valid rules are stored with every
-        condition's code written out, so a default code stays what it was."""
-        data = self.cleaned_data["rules"]
-        errors = rules_module.rules_errors(data)
-        if errors:
-            raise forms.ValidationError(
-                [forms.ValidationError(error, code="invalid_rules") for error in errors]
+        currency = settings.WALLET_CURRENCY
+        if "max_amount" in self.fields:
+            self.fields["max_amount"] = MajorAmountField(
+                currency=currency,
+                label="Max amount",
+                help_text=f"The most that may be waived, in {currency} (e.g. 500.00), "
+                "whatever the tiers say.",
             )
-        return rules_module.Rules.from_data(data).as_data()
+        # A change starts from the perk's rules; a new perk from the default ones.
+        self.rules_rows = RulesRows(
+            self.data if self.is_bound else None,
+            rules=self.initial.get("rules") or rules_module.DEFAULT_RULES,
+            currency=currency,
+        )
 
     def clean(self) -> dict[str, Any]:
         """The merchant and kind of the perk changed, or both given for a new perk; one
@@ -187,6 +172,18 @@ class PerkChangeForm(forms.ModelForm):
         than let the approval be refused."""
         # ModelForm.clean returns its cleaned_data; the stubs keep Form.clean's "or None".
         cleaned: dict[str, Any] = super().clean()  # type: ignore[assignment]
+        rules = self.rules_rows.clean()
+        if rules is None:
+            for problem in self.rules_rows.errors:
+                self.add_error(None, forms.ValidationError(problem, code="invalid_rules"))
+            self.add_error(
+                None,
+                forms.ValidationError(
+                    "The rules have problems: see the rows marked below.", code="invalid_rules"
+                ),
+            )
+        else:
+            cleaned["rules"] = rules
         perk: Perk | None = cleaned.get("perk")
         if perk is not None:
             cleaned["merchant"], cleaned["kind"] = perk.merchant, perk.kind
@@ -232,6 +229,95 @@ def requirements_html(rules: dict[str, Any], max_amount: int) -> SafeString:
     return format_html('<ul class="perk-requirements">{}</ul>', items)
 
 
+_OP_SHOWN = {">=": "≥", "<=": "≤", "==": "=", ">": ">", "<": "<"}
+
+
+def rules_table_html(rules: dict[str, Any], currency: str) -> SafeString:
+    """Rules as staff read them: the conditions and the tiers as rows (facts and bands
+    by their labels, amounts as money), never their JSON."""
+    try:
+        compiled = rules_module.Rules.from_data(rules)
+    except rules_module.RulesInvalid as exc:
+        return format_html("<p>The saved rules are not valid: {}</p>", "; ".join(exc.errors))
+    conditions = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+        (
+            (
+                FACTS[condition.fact].label,
+                _OP_SHOWN[condition.op],
+                BAND_LABELS[str(condition.value)]
+                if condition.fact == rules_module.BAND_FACT
+                else condition.value,
+                condition.message,
+                condition.code,
+            )
+            for condition in compiled.conditions
+        ),
+    )
+    tiers = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td></tr>",
+        (
+            (BAND_LABELS[tier.band], format_money(tier.max_amount, currency))
+            for tier in compiled.tiers
+        ),
+    )
+    return format_html(
+        '<table class="perk-conditions"><caption>Conditions (all must hold)</caption>'
+        "<thead><tr><th>Fact</th><th>Operator</th><th>Value</th><th>Message</th>"
+        "<th>Code</th></tr></thead><tbody>{}</tbody></table>"
+        '<table class="perk-tiers"><caption>Tiers (the most waived by band)</caption>'
+        "<thead><tr><th>Band</th><th>Up to</th></tr></thead><tbody>{}</tbody></table>",
+        conditions or format_html("<tr><td colspan='5'>{}</td></tr>", "None"),
+        tiers,
+    )
+
+
+def when(moment: Any) -> str:
+    return formats.localize(timezone.localtime(moment)) if moment is not None else "-"
+
+
+def versions_html(perk: Perk) -> SafeString:
+    """A perk's versions, newest first: each one's terms, when it went live and who
+    approved it (the system's own, like a new merchant's default perk, name nobody),
+    and when the next replaced it."""
+    rows = []
+    for version in selectors.perk_versions_of(perk=perk):
+        change = (
+            format_html('<a href="{}">change</a>', change_url(version.change))
+            if version.change is not None
+            else "-"
+        )
+        rows.append(
+            (
+                f"v{version.version}",
+                "active" if version.retired_at is None else f"retired {when(version.retired_at)}",
+                when(version.activated_at),
+                version.activated_by.get_username() if version.activated_by else "the system",
+                change,
+                format_money(version.max_amount, settings.WALLET_CURRENCY),
+                "yes" if version.is_active else "no",
+                requirements_html(version.rules, version.max_amount),
+            )
+        )
+    if not rows:
+        return format_html("{}", "No versions recorded.")
+    body = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td></tr>",
+        rows,
+    )
+    return format_html(
+        '<table class="perk-versions"><thead><tr><th>Version</th><th>State</th>'
+        "<th>Activated at</th><th>Activated by</th><th>Change</th><th>Up to</th>"
+        "<th>Offered</th><th>Rules, as the citizen read them</th></tr></thead>"
+        "<tbody>{}</tbody></table>",
+        body,
+    )
+
+
 @admin.register(Perk)
 class PerkAdmin(AuditTrailAdmin):
     """Read-only: what a perk decides changes only by a proposed change that a second
@@ -251,20 +337,35 @@ class PerkAdmin(AuditTrailAdmin):
     search_fields = ("merchant__name",)
     list_select_related = ("merchant",)
     fieldsets = (
-        (None, {"fields": ("merchant", "kind", "max_amount_display", "is_active", "propose")}),
+        (
+            None,
+            {
+                "fields": (
+                    "merchant",
+                    "kind",
+                    "version_number",
+                    "max_amount_display",
+                    "is_active",
+                    "propose",
+                )
+            },
+        ),
         ("Stays", {"fields": tuple(PERK_BOUND_RANGES)}),
-        ("Rules", {"fields": ("rules_pretty", "requirements_preview")}),
+        ("Rules", {"fields": ("rules_table", "requirements_preview")}),
+        ("Versions (newest first)", {"fields": ("versions",)}),
         ("History", {"fields": ("created_at", "updated_at")}),
     )
     readonly_fields = (
         "merchant",
         "kind",
+        "version_number",
         "max_amount_display",
         "is_active",
         "propose",
         *PERK_BOUND_RANGES,
-        "rules_pretty",
+        "rules_table",
         "requirements_preview",
+        "versions",
         "created_at",
         "updated_at",
     )
@@ -281,7 +382,7 @@ class PerkAdmin(AuditTrailAdmin):
 
     @admin.display(description="Up to", ordering="max_amount")
     def max_amount_display(self, obj: Perk) -> str:
-        return money(obj.max_amount, settings.WALLET_CURRENCY)
+        return format_money(obj.max_amount, settings.WALLET_CURRENCY)
 
     @admin.display(description="Changes")
     def propose(self, obj: Perk) -> SafeString:
@@ -300,9 +401,12 @@ class PerkAdmin(AuditTrailAdmin):
         )
 
     @admin.display(description="Rules")
-    def rules_pretty(self, obj: Perk) -> SafeString:
-        text = json.dumps(obj.rules, indent=2, ensure_ascii=False)
-        return format_html("<pre style='font-size: 0.9em; white-space: pre-wrap'>{}</pre>", text)
+    def rules_table(self, obj: Perk) -> SafeString:
+        return rules_table_html(obj.rules, settings.WALLET_CURRENCY)
+
+    @admin.display(description="Versions")
+    def versions(self, obj: Perk) -> SafeString:
+        return versions_html(obj)
 
     @admin.display(description="What the citizen reads before consenting")
     def requirements_preview(self, obj: Perk) -> SafeString:
@@ -314,7 +418,7 @@ class PerkChangeDecisionForm(forms.Form):
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        help_text="Why: recorded with the decision (required to reject).",
+        help_text="Why: recorded with the rejection (required).",
     )
 
 
@@ -329,9 +433,15 @@ _TERMS = (
 
 @admin.register(PerkChange)
 class PerkChangeAdmin(admin.ModelAdmin):
-    """Four eyes on perks: staff propose a change (or a new perk) here; a second member
-    of staff approves it (it goes live) or rejects it, on a page that shows the perk as
-    it is and as it would be. The proposer cannot approve their own change."""
+    """Four eyes on perks: staff propose a change (or a new perk) here, its conditions
+    and tiers as rows; it is rejected (or withdrawn by its proposer) here, on a page that
+    shows the perk as it is and as it would be.
+
+    There is no approve button here on purpose: a change goes live only with a fairness
+    audit of exactly its terms, less than a day old (``perk_change_approve`` refuses it
+    otherwise), which governance runs and attaches. Approval happens on the governance
+    page (``governance.approvals.perk_change_approve_audited``), by a second member of
+    staff; the proposer cannot approve their own change."""
 
     form = PerkChangeForm
     list_display = (
@@ -368,7 +478,7 @@ class PerkChangeAdmin(admin.ModelAdmin):
             return (
                 (None, {"fields": ("perk", "merchant", "kind", "max_amount", "is_active", "note")}),
                 ("Stays", {"fields": tuple(PERK_BOUND_RANGES)}),
-                ("Rules", {"fields": ("rules",)}),
+                # The rules follow as rows (the template renders ``form.rules_rows``).
             )
         return (
             (None, {"fields": ("perk", "merchant", "kind", "status", "note", "decide")}),
@@ -413,9 +523,6 @@ class PerkChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: PerkChange | None = None) -> bool:
         return False
-
-    def has_approve_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("perks.approve_perkchange")
 
     def save_model(
         self, request: HttpRequest, obj: PerkChange, form: forms.ModelForm, change: bool
@@ -476,20 +583,18 @@ class PerkChangeAdmin(admin.ModelAdmin):
         if obj.status != PerkChangeStatus.PENDING:
             return format_html("{}", obj.get_status_display())
         opts = self.opts
+        # No approve button: approval needs a fairness audit of exactly these terms,
+        # which governance runs and attaches; it happens on the governance page.
         return format_html(
-            '<a class="button" href="{}">Approve</a> <a class="button" href="{}">Reject</a>',
-            reverse(f"admin:{opts.app_label}_{opts.model_name}_approve", args=[obj.pk]),
+            '<a class="button" href="{}">Reject</a>'
+            '<p class="help">Approval happens on the governance page, with a fairness audit '
+            "of exactly these terms less than a day old, by a second member of staff.</p>",
             reverse(f"admin:{opts.app_label}_{opts.model_name}_reject", args=[obj.pk]),
         )
 
     def get_urls(self) -> list[URLPattern]:
         opts = self.opts
         return [
-            path(
-                "<path:object_id>/approve/",
-                self.admin_site.admin_view(self.approve_view),
-                name=f"{opts.app_label}_{opts.model_name}_approve",
-            ),
             path(
                 "<path:object_id>/reject/",
                 self.admin_site.admin_view(self.reject_view),
@@ -498,13 +603,8 @@ class PerkChangeAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def approve_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return self._decide_view(request, object_id, approve=True)
-
     def reject_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return self._decide_view(request, object_id, approve=False)
-
-    def _decide_view(self, request: HttpRequest, object_id: str, *, approve: bool) -> HttpResponse:
+        """Reject a change (or withdraw one's own), with a note saying why."""
         change = self.get_object(request, unquote(object_id))
         if change is None:
             raise Http404("No such perk change.")
@@ -513,16 +613,10 @@ class PerkChangeAdmin(admin.ModelAdmin):
         back = HttpResponseRedirect(change_url(change))
         form = PerkChangeDecisionForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
-            note = form.cleaned_data["note"]
             try:
-                if approve:
-                    decided = services.perk_change_approve(
-                        change=change, by=_staff_user(request), note=note
-                    )
-                else:
-                    decided = services.perk_change_reject(
-                        change=change, by=_staff_user(request), note=note
-                    )
+                decided = services.perk_change_reject(
+                    change=change, by=_staff_user(request), note=form.cleaned_data["note"]
+                )
             except DomainError as exc:
                 reason = "; ".join(error.message for error in exc.errors) or exc.detail
                 self.message_user(request, f"Nothing was changed: {reason}", messages.ERROR)
@@ -535,12 +629,11 @@ class PerkChangeAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": ("Approve" if approve else "Reject")
-            + f" the change of {change.get_kind_display().lower()} at {change.merchant}",
+            "title": f"Reject the change of {change.get_kind_display().lower()} at "
+            f"{change.merchant}",
             "change": change,
             "comparison": self.comparison(change),
             "form": form,
-            "approve": approve,
             "back_url": change_url(change),
         }
         return TemplateResponse(request, "admin/perks/perkchange/decide.html", context)
@@ -550,10 +643,9 @@ def _term_html(name: str, value: Any, change: PerkChange) -> SafeString:
     if value is None:
         return format_html("{}", "-")
     if name == "rules":
-        text = json.dumps(value, indent=2, ensure_ascii=False)
-        return format_html("<pre style='font-size: 0.85em; white-space: pre-wrap'>{}</pre>", text)
+        return rules_table_html(value, settings.WALLET_CURRENCY)
     if name == "max_amount":
-        return format_html("{}", money(value, settings.WALLET_CURRENCY))
+        return format_html("{}", format_money(value, settings.WALLET_CURRENCY))
     if name == "is_active":
         return format_html("{}", "yes" if value else "no")
     return format_html("{}", value)
@@ -570,20 +662,23 @@ def _staff_user(request: HttpRequest) -> User:
 
 @admin.register(Decision)
 class DecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """What the merchant was told. The snapshot is named by id only: its page shows the
-    score, and opening it is logged as a read of the citizen's file."""
+    """What the merchant was told, and the rules it was made under (its perk version's,
+    whatever the perk's rules are now). The snapshot is named by id only: its page shows
+    the score, and opening it is logged as a read of the citizen's file."""
 
     fields = (
         "id",
         "merchant",
         "citizen",
         "perk",
+        "perk_version_shown",
         "consent",
         "eligible",
         "requested",
         "waived",
         "held",
         "reasons_list",
+        "rules_explained",
         "snapshot_ref",
         "created_at",
         "expires_at",
@@ -625,6 +720,23 @@ class DecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Score snapshot id")
     def snapshot_ref(self, obj: Decision) -> str:
         return str(obj.snapshot_id)
+
+    @admin.display(description="Perk version")
+    def perk_version_shown(self, obj: Decision) -> str:
+        version = obj.perk_version
+        if version is None:
+            return "Not recorded (made before perk versions were)"
+        now = obj.perk.version_number
+        later = f" (the perk is at v{now} now)" if now != version.version else " (still active)"
+        return f"v{version.version}, active from {when(version.activated_at)}{later}"
+
+    @admin.display(description="The rules it was made under")
+    def rules_explained(self, obj: Decision) -> SafeString:
+        lines = selectors.decision_rules_explained(obj)
+        if not lines:
+            return format_html("{}", "Not known: the decision is older than perk versions.")
+        items = format_html_join("", "<li>{}</li>", ((line.text,) for line in lines))
+        return format_html('<ul class="decision-rules">{}</ul>', items)
 
 
 @admin.register(Booking)
@@ -786,7 +898,10 @@ def claim_lines_html(claim: Claim) -> SafeString:
         format_html_join(
             "",
             "<li>{}: {}</li>",
-            ((money(line.amount, claim.currency), line.description) for line in claim.lines.all()),
+            (
+                (format_money(line.amount, claim.currency), line.description)
+                for line in claim.lines.all()
+            ),
         ),
     )
 
@@ -932,7 +1047,9 @@ class ClaimDisputeAdmin(
         return [
             claim.merchant,
             claim.booking.reference,
-            format_html("{} {}", money(claim.amount, claim.currency), claim_lines_html(claim)),
+            format_html(
+                "{} {}", format_money(claim.amount, claim.currency), claim_lines_html(claim)
+            ),
             claim_evidence_html(claim),
             dispute.reason,
         ]
@@ -942,14 +1059,14 @@ class ClaimDisputeAdmin(
         claim = dispute.claim
         if not upheld:
             return (
-                f"Rejecting charges the claim ({money(claim.amount, claim.currency)}) as if "
+                f"Rejecting charges the claim ({format_money(claim.amount, claim.currency)}) as if "
                 "the guest had accepted it: from the deposit's hold if it is still held, then "
                 "from the wallet's available balance; what cannot be collected is left "
                 "unpaid and recorded."
             )
         to_refund = claim.paid_amount - claim.refunded_amount
         refund = (
-            f" {money(to_refund, claim.currency)} collected for it goes back from "
+            f" {format_money(to_refund, claim.currency)} collected for it goes back from "
             f"{claim.merchant}'s settlement account to the citizen's wallet."
             if to_refund
             else ""
@@ -1011,7 +1128,7 @@ class ClaimDisputeAdmin(
         claim = Claim.objects.get(pk=dispute.claim_id)
         if dispute.status == ClaimDisputeStatus.UPHELD:
             refunded = (
-                f", {money(claim.refunded_amount, claim.currency)} refunded"
+                f", {format_money(claim.refunded_amount, claim.currency)} refunded"
                 if claim.refunded_amount
                 else ""
             )
@@ -1021,6 +1138,6 @@ class ClaimDisputeAdmin(
             )
         return (
             f"Dispute rejected: the claim was charged "
-            f"({money(claim.paid_amount, claim.currency)} collected, "
-            f"{money(claim.unpaid_amount, claim.currency)} left to pay)."
+            f"({format_money(claim.paid_amount, claim.currency)} collected, "
+            f"{format_money(claim.unpaid_amount, claim.currency)} left to pay)."
         )

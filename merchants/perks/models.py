@@ -63,9 +63,15 @@ class Perk(models.Model):
         help_text="A stay's outcome (and any damage claim) is reported at most this many "
         "days after check-out.",
     )
+    version_number = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="The number of the perk's active version (its terms as they went live).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = audit_trail(excluded_fields=["updated_at"])
+    # The version number is recorded by the versions themselves (``PerkVersion``).
+    history = audit_trail(excluded_fields=["updated_at", "version_number"])
 
     class Meta:
         db_table = "merchants_perk"
@@ -156,6 +162,60 @@ class PerkChange(models.Model):
         return f"Change of {self.get_kind_display()} at {self.merchant} ({self.status})"
 
 
+class PerkVersion(models.Model):
+    """A perk's terms as they went live: version 1 when the perk was created, the next
+    each time an approved change (or the system) made new terms live. Immutable: the
+    terms are never changed, only ``retired_at`` is set, once, when the next version
+    goes live (on PostgreSQL a trigger refuses anything else, and every DELETE). One
+    version of a perk is unretired: its active one, whose number ``Perk.version_number``
+    repeats. Every eligibility decision names the version it was made under, so it can
+    be explained with those rules after they changed."""
+
+    id = models.BigAutoField(primary_key=True)
+    perk = models.ForeignKey(Perk, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    rules = models.JSONField(help_text="Conditions over facts, and waiver tiers by band.")
+    max_amount = models.BigIntegerField(help_text="The most that may be waived, minor units.")
+    is_active = models.BooleanField()
+    booking_max_days_ahead = models.PositiveSmallIntegerField()
+    booking_max_nights = models.PositiveSmallIntegerField()
+    claim_window_days = models.PositiveSmallIntegerField()
+    change = models.ForeignKey(
+        PerkChange,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="versions",
+        help_text="The approved change that made these terms live (empty when the system "
+        "did, or for terms older than versions).",
+    )
+    activated_at = models.DateTimeField()
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who approved it (empty when the system made it live).",
+    )
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("perk", "-version")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("perk", "version"), name="perk_version_once"),
+            models.UniqueConstraint(
+                fields=("perk",),
+                condition=Q(retired_at__isnull=True),
+                name="perk_version_one_active",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="perk_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.perk} v{self.version}"
+
+
 class Decision(models.Model):
     """An eligibility decision: what a merchant was told, from which snapshot. Valid for
     a few minutes; books at most once."""
@@ -163,6 +223,15 @@ class Decision(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="decisions")
     perk = models.ForeignKey(Perk, on_delete=models.PROTECT, related_name="decisions")
+    perk_version = models.ForeignKey(
+        PerkVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decisions",
+        help_text="The perk's terms the decision was made under (empty only for decisions "
+        "older than perk versions).",
+    )
     consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="decisions")
     citizen = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

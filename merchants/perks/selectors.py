@@ -7,11 +7,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from common.config_cache import CONFIG_GENERATION_SQL, config_cache, generation_of
 from common.rows import ModelColumns
@@ -27,6 +27,7 @@ from merchants.perks.models import (
     ClaimEvidence,
     Decision,
     Perk,
+    PerkVersion,
 )
 from scoring import selectors as scoring_selectors
 from scoring.models import CreditEvent
@@ -102,12 +103,18 @@ def decision_inputs(*, merchant: Merchant, consent_id: Any) -> DecisionInputs:
 
 
 # As SQL, because compiling the ORM's query cost several times what running it did
-# (bench/eligibility.py). At most one row matches (a partial unique index).
+# (bench/eligibility.py). At most one row matches (a partial unique index). The perk
+# carries the id of the version its terms are (``active_version_id``), which the
+# decisions made with it record.
 _PERK_ACTIVE_SQL = """
-SELECT id, merchant_id, kind, max_amount, rules, is_active, booking_max_days_ahead,
-       booking_max_nights, claim_window_days, created_at, updated_at
-  FROM merchants_perk
- WHERE merchant_id = %s AND kind = %s AND is_active
+SELECT perk.id, perk.merchant_id, perk.kind, perk.max_amount, perk.rules, perk.is_active,
+       perk.booking_max_days_ahead, perk.booking_max_nights, perk.claim_window_days,
+       perk.version_number, perk.created_at, perk.updated_at,
+       version.id AS active_version_id
+  FROM merchants_perk perk
+  LEFT JOIN perks_perkversion version
+    ON version.perk_id = perk.id AND version.version = perk.version_number
+ WHERE perk.merchant_id = %s AND perk.kind = %s AND perk.is_active
 """
 
 
@@ -128,6 +135,30 @@ def perk_active(*, merchant: Merchant, kind: str, generation: int | None = None)
         generation=generation,
         load=lambda: _perk_active_read(merchant.pk, kind),
     )
+
+
+def perk_version_ids(perks: Sequence[Perk]) -> dict[tuple[Any, int], int]:
+    """The id of the version whose terms each perk (as given: its ``version_number``)
+    carries, by (perk id, version number): from the perk itself when it was read with it
+    (:func:`perk_active`), otherwise in one query for all. A perk without versions (none
+    written for it) is left out."""
+    found: dict[tuple[Any, int], int] = {}
+    wanted: set[tuple[Any, int]] = set()
+    for perk in perks:
+        key = (perk.pk, perk.version_number)
+        known = getattr(perk, "active_version_id", None)
+        if known is not None:
+            found[key] = known
+        else:
+            wanted.add(key)
+    wanted -= found.keys()
+    if wanted:
+        match = Q()
+        for perk_id, number in wanted:
+            match |= Q(perk_id=perk_id, version=number)
+        rows = PerkVersion.objects.filter(match).values_list("perk_id", "version", "id")
+        found.update(((perk_id, number), pk) for perk_id, number, pk in rows)
+    return found
 
 
 _compiled_rules: dict[Any, tuple[Any, rules_module.Rules]] = {}
@@ -332,3 +363,74 @@ def claim_evidence_for_merchant(
     if evidence is None:
         raise NotFound("No such evidence.")
     return evidence
+
+
+# --- Versions of perks, and the rules a decision was made under --------------------------
+
+
+def perk_versions_of(*, perk: Perk) -> QuerySet[PerkVersion]:
+    """A perk's versions, newest first, with who activated each and the change that did."""
+    return (
+        PerkVersion.objects.filter(perk=perk)
+        .select_related("activated_by", "change")
+        .order_by("-version")
+    )
+
+
+def decision_rules_explained(decision: Decision) -> list[rules_module.Requirement]:
+    """The rules the decision was made under, in plain words (``rules.requirements``,
+    capped by that version's maximum): its perk version's, whatever the perk's rules are
+    now. Empty for a decision older than perk versions (its rules are not known)."""
+    version = decision.perk_version
+    if version is None:
+        return []
+    return rules_module.requirements(
+        rules_module.Rules.from_data(version.rules),
+        max_amount=version.max_amount,
+        currency=decision.currency,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PerkVersionEntry:
+    """One activation of a perk's terms, for the history of activations."""
+
+    perk_id: uuid.UUID
+    merchant_name: str
+    kind: str
+    version: int
+    is_active: bool
+    """Whether these terms offer the perk (a version may switch it off)."""
+    activated_at: datetime
+    retired_at: datetime | None
+    activated_by: str | None
+    """The approver's username (staff only; never shown publicly); None when the system
+    made the terms live or for terms older than versions."""
+    change_id: uuid.UUID | None
+    """The approved change that made them live (its approval, with any justification,
+    names it)."""
+
+    @property
+    def label(self) -> str:
+        return f"{self.merchant_name}: {self.kind.replace('_', ' ')} (v{self.version})"
+
+
+def perk_versions_history() -> list[PerkVersionEntry]:
+    """Every perk version ever made live, the newest activation first."""
+    rows = PerkVersion.objects.select_related("perk__merchant", "activated_by").order_by(
+        "-activated_at", "-id"
+    )
+    return [
+        PerkVersionEntry(
+            perk_id=row.perk_id,
+            merchant_name=row.perk.merchant.name,
+            kind=row.perk.kind,
+            version=row.version,
+            is_active=row.is_active,
+            activated_at=row.activated_at,
+            retired_at=row.retired_at,
+            activated_by=row.activated_by.get_username() if row.activated_by else None,
+            change_id=row.change_id,
+        )
+        for row in rows
+    ]

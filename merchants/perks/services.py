@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from common import services as common_services
+from common.approvals import ApprovalEvidence, approval_evidence_check
 from common.bulk import row_instance, rows_insert, rows_insert_returning
 from common.descriptions import deposit_description
 from common.domain import FieldError, Forbidden, InvalidRequest
@@ -57,8 +58,10 @@ from merchants.perks.models import (
     PerkChange,
     PerkChangeStatus,
     PerkKind,
+    PerkVersion,
     hold_due_on,
 )
+from merchants.perks.versions import perk_change_digest
 from scoring import services as scoring_services
 from scoring.errors import FourEyesRequired
 from scoring.models import (
@@ -168,12 +171,14 @@ def perk_create(
     is_active: bool = True,
     bounds: StayBounds | None = None,
     by: User | None = None,
+    change: PerkChange | None = None,
 ) -> Perk:
     """A perk with validated rules and stay bounds (``RulesInvalid`` lists every
     problem; the default bounds without ``bounds``); a merchant has one active perk of a
-    kind (``PerkAlreadyActive``). Staff create perks only by an approved
-    :class:`PerkChange` (:func:`perk_change_approve`, ``by`` its approver); the system
-    creates a new merchant's default perk directly."""
+    kind (``PerkAlreadyActive``). Its terms are its version 1 (:class:`PerkVersion`),
+    written in the same transaction. Staff create perks only by an approved
+    :class:`PerkChange` (:func:`perk_change_approve`, ``by`` its approver, ``change``
+    the change); the system creates a new merchant's default perk directly."""
     bounds = bounds or StayBounds()
     stored_rules = _perk_rules(rules, max_amount)
     bounds.check()
@@ -183,9 +188,11 @@ def perk_create(
         max_amount=max_amount,
         rules=stored_rules,
         is_active=is_active,
+        version_number=1,
     )
     bounds.apply(perk)
     _perk_save(perk, by=by)
+    _perk_version_live(perk, by=by, change=change)
     return perk
 
 
@@ -198,22 +205,47 @@ def perk_update(
     is_active: bool,
     bounds: StayBounds | None = None,
     by: User | None = None,
+    change: PerkChange | None = None,
 ) -> Perk:
     """Change a perk's rules, maximum, state or (given ``bounds``) stay bounds; all are
-    validated first. Decisions and bookings already made keep what they said (a hold
-    placed keeps its end). Staff change perks only by an approved :class:`PerkChange`
-    (:func:`perk_change_approve`, ``by`` its approver)."""
+    validated first. The new terms are the perk's next version (:class:`PerkVersion`),
+    the one before retired, in the same transaction. Decisions and bookings already made
+    keep what they said (a hold placed keeps its end) and the version they were made
+    under. Staff change perks only by an approved :class:`PerkChange`
+    (:func:`perk_change_approve`, ``by`` its approver, ``change`` the change)."""
     stored_rules = _perk_rules(rules, max_amount)
     if bounds is not None:
         bounds.check()
     perk = Perk.objects.select_for_update().get(pk=perk.pk)
     perk.max_amount, perk.rules, perk.is_active = max_amount, stored_rules, is_active
-    fields = ["max_amount", "rules", "is_active", "updated_at"]
+    perk.version_number += 1
+    fields = ["max_amount", "rules", "is_active", "version_number", "updated_at"]
     if bounds is not None:
         bounds.apply(perk)
         fields += list(PERK_BOUND_RANGES)
     _perk_save(perk, update_fields=fields, by=by)
+    _perk_version_live(perk, by=by, change=change)
     return perk
+
+
+def _perk_version_live(perk: Perk, *, by: User | None, change: PerkChange | None) -> PerkVersion:
+    """The perk's terms, as just saved, become its version ``perk.version_number``, live
+    from the save: the version before it (if any) is retired at that moment. Versions
+    are only ever inserted and retired once (a trigger on PostgreSQL refuses anything
+    else). In the caller's transaction, the perk locked or new."""
+    at = perk.updated_at
+    PerkVersion.objects.filter(perk=perk, retired_at__isnull=True).update(retired_at=at)
+    return PerkVersion.objects.create(
+        perk=perk,
+        version=perk.version_number,
+        rules=perk.rules,
+        max_amount=perk.max_amount,
+        is_active=perk.is_active,
+        **{name: getattr(perk, name) for name in PERK_BOUND_RANGES},
+        change=change,
+        activated_at=at,
+        activated_by=by,
+    )
 
 
 # --- Perk changes (four eyes) --------------------------------------------------------
@@ -296,16 +328,28 @@ def _perk_change_locked(change: PerkChange) -> PerkChange:
 
 
 @transaction.atomic
-def perk_change_approve(*, change: PerkChange, by: User, note: str = "") -> PerkChange:
-    """Four eyes: a second member of staff (``perks.approve_perkchange``), never the
-    proposer (``four_eyes_required``), makes the change live, through the perk's own
-    services (validated again, saved with ``save()`` so the audit trail records it); a
-    new perk is created. Refused (``perk_change_stale``) when the perk changed after the
-    change was proposed: approving it would silently undo that other change. Refused,
-    nothing changes."""
+def perk_change_approve(
+    *,
+    change: PerkChange,
+    by: User,
+    evidence: ApprovalEvidence | None,
+    note: str = "",
+) -> PerkChange:
+    """Four eyes and an audit: a second member of staff (``perks.approve_perkchange``),
+    never the proposer (``four_eyes_required``), with a fairness audit of exactly these
+    terms less than a day old (``evidence``, which governance builds; ``audit_required``
+    without it, ``justification_required`` when a ratio is under the floor and no
+    justification was written: ``common.approvals.approval_evidence_check``), makes the
+    change live, through the perk's own services (validated again, saved with ``save()``
+    so the audit trail records it; the perk's next version names this change and its
+    approver); a new perk is created. Refused (``perk_change_stale``) when the perk
+    changed after the change was proposed: approving it would silently undo that other
+    change. Refused, nothing changes."""
     if not by.has_perm("perks.approve_perkchange"):
         raise Forbidden("You may not approve perk changes.")
-    change = _perk_change_locked(change)
+    locked = PerkChange.objects.select_for_update().get(pk=change.pk)
+    approval_evidence_check(evidence, digest=perk_change_digest(locked), now=timezone.now())
+    change = _perk_change_locked(locked)
     if change.proposed_by_id == by.pk:
         raise FourEyesRequired()
     terms = _perk_change_terms(change)
@@ -314,10 +358,15 @@ def perk_change_approve(*, change: PerkChange, by: User, note: str = "") -> Perk
         perk = Perk.objects.select_for_update().get(pk=change.perk_id)
         if perk.updated_at != change.base_updated_at:
             raise PerkChangeStale()
-        perk_update(perk=perk, bounds=bounds, by=by, **terms)
+        perk_update(perk=perk, bounds=bounds, by=by, change=change, **terms)
     else:
         change.perk = perk_create(
-            merchant=change.merchant, kind=change.kind, bounds=bounds, by=by, **terms
+            merchant=change.merchant,
+            kind=change.kind,
+            bounds=bounds,
+            by=by,
+            change=change,
+            **terms,
         )
     change.status = PerkChangeStatus.APPLIED
     change.decided_by, change.decided_at, change.decision_note = by, timezone.now(), note
@@ -372,6 +421,7 @@ _DECISION_COLUMNS = (
     "id",
     "merchant_id",
     "perk_id",
+    "perk_version_id",
     "consent_id",
     "citizen_id",
     "snapshot_id",
@@ -386,6 +436,11 @@ _DECISION_COLUMNS = (
 )
 
 
+def _terms_key(perk: Perk) -> tuple[Any, int]:
+    """A perk's terms as given: the perk, and the version they are."""
+    return (perk.pk, perk.version_number)
+
+
 def decisions_record(*, decisions: Sequence[DecisionRecord]) -> list[Decision]:
     """Decide: the one implementation of an eligibility decision, for one made now
     (:func:`eligibility_decide`) or a history of them (the demo's).
@@ -394,13 +449,17 @@ def decisions_record(*, decisions: Sequence[DecisionRecord]) -> list[Decision]:
     access-log row each, naming the decision), runs the perk's rules on them
     (``rules.evaluate``: eligible, the amounts waived and held, the reasons) and stores
     the decision, valid for ``DECISION_TTL`` from its moment. Consents and perks are the
-    caller's to have checked. One ``INSERT`` for all the decisions (``rows_insert_returning``:
-    one statement, without a model instance built to write each)."""
+    caller's to have checked. Each names the perk's version whose terms it was made under
+    (the one the perk given carries: ``selectors.perk_version_ids``). One ``INSERT`` for
+    all the decisions (``rows_insert_returning``: one statement, without a model instance
+    built to write each)."""
     currency = settings.WALLET_CURRENCY
-    compiled: dict[Any, rules_module.Rules] = {}
+    # By perk and version: a history may give a perk as it was before a change, and after.
+    compiled: dict[tuple[Any, int], rules_module.Rules] = {}
     for record in decisions:
-        if record.perk.pk not in compiled:
-            compiled[record.perk.pk] = selectors.perk_rules(record.perk)
+        if _terms_key(record.perk) not in compiled:
+            compiled[_terms_key(record.perk)] = selectors.perk_rules(record.perk)
+    version_ids = selectors.perk_version_ids([record.perk for record in decisions])
     disclosures = scoring_services.disclosures_record(
         disclosures=[
             scoring_services.DisclosureRecord(
@@ -411,7 +470,7 @@ def decisions_record(*, decisions: Sequence[DecisionRecord]) -> list[Decision]:
                 purpose=Purpose(
                     AccessPurpose(record.perk.kind), amount=record.amount, currency=currency
                 ),
-                fact_keys=compiled[record.perk.pk].fact_keys(),
+                fact_keys=compiled[_terms_key(record.perk)].fact_keys(),
                 decision_id=record.id,
                 snapshot=record.snapshot,
                 created_at=record.decided_at,
@@ -423,7 +482,7 @@ def decisions_record(*, decisions: Sequence[DecisionRecord]) -> list[Decision]:
     rows = []
     for record, disclosure in zip(decisions, disclosures, strict=True):
         outcome = rules_module.evaluate(
-            compiled[record.perk.pk],
+            compiled[_terms_key(record.perk)],
             disclosure.facts,
             requested=record.amount,
             max_amount=record.perk.max_amount,
@@ -435,6 +494,7 @@ def decisions_record(*, decisions: Sequence[DecisionRecord]) -> list[Decision]:
                 record.id,
                 record.merchant.pk,
                 record.perk.pk,
+                version_ids.get(_terms_key(record.perk)),
                 record.consent_id,
                 record.citizen_id,
                 disclosure.snapshot.pk,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from common.approvals import subject_digest
-from merchants.perks.models import PERK_BOUND_RANGES, Perk, PerkChange
+from merchants.perks.models import PERK_BOUND_RANGES, PerkChange, PerkVersion
 from merchants.perks.rules import Rules
 
 
@@ -32,24 +32,25 @@ class PerkTerms:
         return f"{self.merchant_name}: {self.kind.replace('_', ' ')} ({version})"
 
 
-def _version_of(perk: Perk) -> int | None:
-    return getattr(perk, "version_number", None)
-
-
 def perk_terms_active() -> list[PerkTerms]:
-    """The live terms of every active perk, ordered by merchant and kind."""
-    perks = Perk.objects.filter(is_active=True).select_related("merchant")
+    """The live terms of every active perk, ordered by merchant and kind: each perk's
+    active version (the unretired one, whose terms offer the perk)."""
+    versions = (
+        PerkVersion.objects.filter(retired_at__isnull=True, is_active=True)
+        .select_related("perk__merchant")
+        .order_by("perk__merchant__name", "perk__kind")
+    )
     return [
         PerkTerms(
-            perk_id=perk.pk,
-            merchant_name=perk.merchant.name,
-            kind=perk.kind,
-            version=_version_of(perk),
-            rules=Rules.from_data(perk.rules),
-            max_amount=perk.max_amount,
+            perk_id=version.perk_id,
+            merchant_name=version.perk.merchant.name,
+            kind=version.perk.kind,
+            version=version.version,
+            rules=Rules.from_data(version.rules),
+            max_amount=version.max_amount,
             currency=settings.WALLET_CURRENCY,
         )
-        for perk in perks.order_by("merchant__name", "kind")
+        for version in versions
     ]
 
 

@@ -504,21 +504,6 @@ def test_approval_refusals_are_messages_never_errors(draft, analyst, approver):
     assert not Approval.objects.exists()
 
 
-def test_the_list_action_approves_with_the_audit_or_sends_to_the_page(draft, approver):
-    changelist = reverse("admin:scoring_scorecard_changelist")
-    client = signed_in(approver)
-    audit_done(scorecard=draft, min_ratio=0.5)
-    response = client.post(changelist, {"action": "approve", "_selected_action": [draft.pk]})
-    assert messages_of(response) == [
-        "v2 was not approved: a ratio of its audit is under the floor; approve it from its "
-        "page, with a justification."
-    ]
-    audit_done(scorecard=draft, min_ratio=0.9)
-    response = client.post(changelist, {"action": "approve", "_selected_action": [draft.pk]})
-    assert messages_of(response)[-1].startswith("v2 “Plus 10” is now the active scorecard.")
-    assert Approval.objects.get().min_ratio == 0.9
-
-
 # --- Notices ---------------------------------------------------------------------------
 
 

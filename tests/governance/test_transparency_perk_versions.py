@@ -8,15 +8,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 import time_machine
-from django.apps import apps
 from django.test import Client
 
 from governance.models import AnalysisKind, AnalysisRun, AnalysisStatus, Approval, ApprovalSubject
-from merchants.perks.models import Perk, PerkChange
+from merchants.perks.models import Perk, PerkChange, PerkVersion
 from tests.governance.test_transparency import text
 from tests.governance.transparency_world import NOW, World, world_make
 
@@ -25,16 +23,9 @@ pytestmark = pytest.mark.django_db
 PERK_JUSTIFICATION = "Waivers for phone-verified guests fall; the hotel asked for it after fraud."
 
 
-def _versions() -> Any:
-    try:
-        return apps.get_model("perks", "PerkVersion")
-    except LookupError:
-        pytest.skip("perks keep no versions yet")
-
-
 @pytest.fixture
 def world() -> Iterator[World]:
-    versions = _versions()
+    versions = PerkVersion
     with time_machine.travel(NOW, tick=False):
         made = world_make()
         perk = made.hotel_perk

@@ -2,8 +2,6 @@
 and changed through the services (a key is shown once and stored nowhere); records are
 read-only; claim disputes are decided on a page that calls the service."""
 
-import dataclasses
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -15,13 +13,12 @@ from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.contrib.sessions.models import Session
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.db.models import Model
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
 
 from merchants import services
 from merchants.bills import services as bills_services
@@ -30,15 +27,13 @@ from merchants.models import ALL_SCOPES, ApiKey, AuthorizationCode, Consent, Mer
 from merchants.perks import claims
 from merchants.perks import services as perks_services
 from merchants.perks.models import (
-    PERK_BOUND_RANGES,
     Booking,
     Claim,
     ClaimDispute,
     Decision,
     Perk,
-    PerkChange,
 )
-from merchants.perks.rules import DEFAULT_RULES, Rules, RulesInvalid
+from merchants.perks.rules import DEFAULT_RULES, Rules
 from scoring.models import CreditEvent
 from scoring.subjects import claim_subject, claim_unpaid_source
 from tests.merchants.conftest import (
@@ -50,7 +45,6 @@ from tests.merchants.conftest import (
 )
 from tests.staff_reads import give_purpose
 from wallet.models import LedgerAccount, User
-from wallet.services import staff_user_ensure
 
 pytestmark = pytest.mark.django_db
 
@@ -614,281 +608,6 @@ def test_digests_are_shown_and_searched_nowhere(
         assert obj.digest not in page.content.decode()
         assert "digest" not in page.content.decode().lower()
     assert search.context["cl"].result_count == 0
-
-
-# --- Perks -----------------------------------------------------------------------------
-
-# The stay bounds a perk's form is sent with (the defaults)
-STAY_BOUNDS = {"booking_max_days_ahead": 90, "booking_max_nights": 30, "claim_window_days": 14}
-
-
-def perk_post(
-    admin_client: Client,
-    perk: Perk,
-    *,
-    rules: Any,
-    max_amount: int = 100_000,
-    is_active: bool = True,
-    bounds: dict[str, int] | None = None,
-) -> PageResponse:
-    """Propose a change of the perk (it goes live once a second member of staff
-    approves it: ``approved``)."""
-    data: dict[str, Any] = {
-        "perk": perk.pk,
-        "max_amount": max_amount,
-        "rules": json.dumps(rules),
-        **STAY_BOUNDS,
-    }
-    data.update(bounds or {})
-    if is_active:
-        data["is_active"] = "on"
-    return admin_client.post(f"{admin_url(PerkChange, 'add')}?perk={perk.pk}", data)
-
-
-def approved(change: PerkChange | None = None) -> PerkChange:
-    """A second superuser approves the change (the latest proposed, by default)."""
-    second = staff_user_ensure(username="second", password="second-password-123")
-    change = change or PerkChange.objects.latest("proposed_at")
-    client = Client()
-    client.force_login(second)
-    response = client.post(admin_url(PerkChange, "approve", change.pk), {"note": ""})
-    assert response.status_code == 302
-    change.refresh_from_db()
-    assert change.status == "applied", messages_of(response)
-    return change
-
-
-def test_the_perk_form_refuses_an_unknown_fact_and_a_text_value(
-    admin_client: Client, hotel: Merchant
-) -> None:
-    # Given the hotel's perk
-    perk = hotel.perks.get()
-    before = Perk.objects.values().get(pk=perk.pk)
-    rules = {
-        "conditions": [
-            {"fact": "wealth", "op": ">=", "value": 1000, "message": "Rich enough."},
-            {"fact": "score", "op": ">=", "value": "600", "message": "A score of 600."},
-        ],
-        "tiers": [{"band": "good", "max_amount": 50_000}],
-    }
-    # When staff propose rules on wealth and with a score as text
-    response = perk_post(admin_client, perk, rules=rules)
-    # Then the form names both problems and their places, and nothing changed
-    errors = [
-        "conditions[0].fact: 'wealth' is not a fact; known facts: score, band, "
-        "identity_level, account_age_days, on_time_ratio_12m, late_payments_24m, "
-        "bookings_completed, no_shows_12m, unpaid_claims, open_disputes.",
-        "conditions[1].value: score takes a whole number from 350 to 950, got the text '600'.",
-    ]
-    assert response.status_code == 200
-    assert response.context["adminform"].form.errors == {"rules": errors}
-    for error in errors:
-        assert escape(error) in response.content.decode()
-    assert Perk.objects.values().get(pk=perk.pk) == before
-    assert not PerkChange.objects.exists()
-
-
-def test_the_perk_form_refuses_text_that_is_not_json(admin_client: Client, hotel: Merchant) -> None:
-    perk = hotel.perks.get()
-    response = admin_client.post(
-        admin_url(PerkChange, "add"),
-        {
-            "perk": perk.pk,
-            "max_amount": 1,
-            "is_active": "on",
-            "rules": '{"conditions": [',
-            **STAY_BOUNDS,
-        },
-    )
-    assert response.context["adminform"].form.errors == {"rules": ["Enter a valid JSON."]}
-    assert Perk.objects.get(pk=perk.pk).max_amount == 200_000
-    assert not PerkChange.objects.exists()
-
-
-def test_the_perk_page_is_read_only_and_offers_a_change(
-    admin_client: Client, hotel: Merchant
-) -> None:
-    # Given the hotel's perk
-    perk = hotel.perks.get()
-    before = Perk.objects.values().get(pk=perk.pk)
-    # When staff open its page, and post an edit of its rules to it
-    page = admin_client.get(admin_url(Perk, "change", perk.pk)).content.decode()
-    edit = admin_client.post(
-        admin_url(Perk, "change", perk.pk),
-        {"max_amount": 1, "is_active": "on", "rules": json.dumps(DEFAULT_RULES), **STAY_BOUNDS},
-    )
-    added = admin_client.get(admin_url(Perk, "add"))
-    # Then the page has no field to edit but a way to propose a change; the post is refused
-    assert 'name="rules"' not in page
-    assert f'href="{admin_url(PerkChange, "add")}?perk={perk.pk}">Propose a change</a>' in page
-    assert (edit.status_code, added.status_code) == (403, 403)
-    assert Perk.objects.values().get(pk=perk.pk) == before
-    # And the proposal's form starts from the perk as it is
-    form = (
-        admin_client.get(f"{admin_url(PerkChange, 'add')}?perk={perk.pk}").context["adminform"].form
-    )
-    assert (form["max_amount"].value(), form["perk"].value()) == (200_000, perk.pk)
-
-
-def test_the_perk_form_saves_valid_rules_and_shows_what_the_citizen_reads(
-    admin_client: Client, hotel: Merchant
-) -> None:
-    # Given the hotel's perk
-    perk = hotel.perks.get()
-    rules = {
-        "conditions": [
-            {"fact": "score", "op": ">=", "value": 650, "message": "A score of 650 is needed."}
-        ],
-        "tiers": [
-            {"band": "very_good", "max_amount": 80_000},
-            {"band": "excellent", "max_amount": 150_000},
-        ],
-    }
-    # When staff propose new rules and a lower maximum, and a second approves them
-    response = perk_post(admin_client, perk, rules=rules, max_amount=100_000)
-    assert response.status_code == 302
-    approved()
-    # Then the perk holds them, each condition's code written out
-    perk.refresh_from_db()
-    assert (perk.max_amount, perk.is_active) == (100_000, True)
-    assert perk.rules == {
-        "conditions": [
-            {
-                "fact": "score",
-                "op": ">=",
-                "value": 650,
-                "message": "A score of 650 is needed.",
-                "code": "score_not_met",
-            }
-        ],
-        "tiers": [
-            {"band": "very_good", "max_amount": 80_000},
-            {"band": "excellent", "max_amount": 150_000},
-        ],
-    }
-    # And its page shows the rules as the citizen reads them, capped by the maximum
-    page = admin_client.get(admin_url(Perk, "change", perk.pk)).content.decode()
-    assert (
-        '<ul class="perk-requirements"><li>Score at least 650</li>'
-        "<li>Band Very good: up to 800.00 CNY waived</li>"
-        "<li>Band Excellent: up to 1,000.00 CNY waived</li></ul>"
-    ) in page
-
-
-def test_staff_set_a_perks_stay_bounds_within_their_ranges(
-    admin_client: Client, hotel: Merchant
-) -> None:
-    # Given the hotel's perk with the default bounds (90 days ahead, 30 nights, 14 days)
-    perk = hotel.perks.get()
-    assert (perk.booking_max_days_ahead, perk.booking_max_nights, perk.claim_window_days) == (
-        90,
-        30,
-        14,
-    )
-    before = Perk.objects.values().get(pk=perk.pk)
-    # When staff propose bounds outside their ranges
-    refused = perk_post(
-        admin_client,
-        perk,
-        rules=DEFAULT_RULES,
-        bounds={"booking_max_days_ahead": 731, "booking_max_nights": 0, "claim_window_days": 61},
-    )
-    # Then the form names each, and nothing changed
-    assert refused.status_code == 200
-    assert refused.context["adminform"].form.errors == {
-        "booking_max_days_ahead": ["Ensure this value is less than or equal to 730."],
-        "booking_max_nights": ["Ensure this value is greater than or equal to 1."],
-        "claim_window_days": ["Ensure this value is less than or equal to 60."],
-    }
-    assert Perk.objects.values().get(pk=perk.pk) == before
-    assert not PerkChange.objects.exists()
-    # When they shorten them, and a second member of staff approves
-    saved = perk_post(
-        admin_client,
-        perk,
-        rules=DEFAULT_RULES,
-        bounds={"booking_max_days_ahead": 30, "booking_max_nights": 7, "claim_window_days": 5},
-    )
-    assert saved.status_code == 302
-    approved()
-    # Then the perk keeps them, and its page shows them
-    perk.refresh_from_db()
-    assert (perk.booking_max_days_ahead, perk.booking_max_nights, perk.claim_window_days) == (
-        30,
-        7,
-        5,
-    )
-    page = admin_client.get(admin_url(Perk, "change", perk.pk)).content.decode()
-    assert '<div class="readonly">7</div>' in page
-
-
-def test_the_services_refuse_the_stay_bounds_the_database_refuses(hotel: Merchant) -> None:
-    # Given the hotel's perk; for each bound, its range's ends and one past each
-    perk = hotel.perks.get()
-    for name, (low, high) in PERK_BOUND_RANGES.items():
-        for value in (low - 1, high + 1):
-            # Then the service refuses the value, and so does the database
-            with pytest.raises(RulesInvalid) as refused:
-                replace_bound(name, value).check()
-            assert refused.value.errors == [f"{name}: from {low} to {high}."]
-            with pytest.raises(IntegrityError), transaction.atomic():
-                Perk.objects.filter(pk=perk.pk).update(**{name: value})
-        for value in (low, high):
-            # ... and both accept the ends
-            replace_bound(name, value).check()
-            assert Perk.objects.filter(pk=perk.pk).update(**{name: value}) == 1
-
-
-def replace_bound(name: str, value: int) -> perks_services.StayBounds:
-    return dataclasses.replace(perks_services.StayBounds(), **{name: value})
-
-
-def test_a_second_active_perk_of_a_kind_is_a_form_error(
-    admin_client: Client, hotel: Merchant
-) -> None:
-    # Given the hotel's active deposit-waiver perk
-    first = hotel.perks.get()
-    data = {
-        "merchant": hotel.pk,
-        "kind": "deposit_waiver",
-        "max_amount": 10_000,
-        "rules": json.dumps(DEFAULT_RULES),
-        **STAY_BOUNDS,
-    }
-    error = {
-        "is_active": [
-            "Harbour Hotel already has an active deposit waiver perk: deactivate that one "
-            "first, or propose this one inactive."
-        ]
-    }
-    # When staff propose a second one, active
-    refused = admin_client.post(admin_url(PerkChange, "add"), {**data, "is_active": "on"})
-    # Then the form says why, and nothing is proposed
-    assert refused.status_code == 200
-    assert refused.context["adminform"].form.errors == error
-    assert not PerkChange.objects.exists()
-    # When they propose it inactive (approved by a second), then try to switch it on
-    added = admin_client.post(admin_url(PerkChange, "add"), data)
-    assert added.status_code == 302
-    approved()
-    second = Perk.objects.exclude(pk=first.pk).get()
-    switched = perk_post(admin_client, second, rules=DEFAULT_RULES, max_amount=10_000)
-    # Then it is added, but stays inactive, with the same explanation
-    assert (second.is_active, second.max_amount, second.rules) == (
-        False,
-        10_000,
-        Rules.from_data(DEFAULT_RULES).as_data(),
-    )
-    assert switched.status_code == 200
-    assert switched.context["adminform"].form.errors == error
-    assert list(Perk.objects.filter(is_active=True)) == [first]
-
-
-def test_perks_cannot_be_deleted(admin_client: Client, hotel: Merchant) -> None:
-    perk = hotel.perks.get()
-    response = admin_client.post(admin_url(Perk, "delete", perk.pk), {"post": "yes"})
-    assert response.status_code == 403
-    assert Perk.objects.filter(pk=perk.pk).exists()
 
 
 # --- Records ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common.models import IdempotencyKey
+from common.money import format_money
 from tests.money import top_up_paid
 from wallet import services
 from wallet.models import Entry, Hold, LedgerAccount, Transfer, User
@@ -69,8 +70,9 @@ def test_transfer_page_shows_its_entries(staff_client, ledger_rows):
     transfer = Transfer.objects.get()
     response = staff_client.get(reverse("admin:wallet_transfer_change", args=[transfer.pk]))
     content = response.content.decode()
-    for entry in Entry.objects.filter(transfer=transfer):
-        assert str(entry.amount) in content
+    for entry in Entry.objects.filter(transfer=transfer).select_related("account"):
+        sign = "+" if entry.amount > 0 else ""
+        assert f"{sign}{format_money(entry.amount, entry.account.currency)}" in content
 
 
 def test_user_page_shows_the_wallet_balance(staff_client, ledger_rows, citizen):

@@ -9,8 +9,8 @@ a report.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -21,8 +21,13 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
-from common.admin import ReadOnlyAdminMixin
-from common.money import format_money
+from common.admin import (
+    MoneyAdminMixin,
+    ReadOnlyAdminMixin,
+    money_column,
+    money_display,
+    payload_amounts,
+)
 from wallet.models import (
     AccountKind,
     Payout,
@@ -31,16 +36,6 @@ from wallet.models import (
     TopUp,
 )
 from wallet.payments.reconciliation import CHECKS, reconcile
-
-
-def money_column(field: str, description: str) -> Callable[[Any, Any], str]:
-    """A list or page column showing ``obj.<field>`` as money in ``obj.currency``."""
-
-    @admin.display(description=description, ordering=field)
-    def show(model_admin: admin.ModelAdmin, obj: Any) -> str:
-        return format_money(getattr(obj, field), obj.currency)
-
-    return show
 
 
 def _table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> SafeString:
@@ -118,7 +113,7 @@ class ReconciliationReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return sum(check.get("found", 0) for check in obj.checks)
 
     def _money(self, obj: ReconciliationReport, amount: object) -> str:
-        return format_money(amount, obj.currency) if isinstance(amount, int) else "—"
+        return money_display(amount, obj.currency) if isinstance(amount, int) else "—"
 
     @admin.display(description="Providers")
     def providers_table(self, obj: ReconciliationReport) -> SafeString:
@@ -223,7 +218,7 @@ class ReconciliationReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             self.message_user(
                 request,
                 f"The reconciliation found {len(report.problems)} problem(s); difference "
-                f"{format_money(report.difference, report.currency)}.",
+                f"{money_display(report.difference, report.currency)}.",
                 messages.ERROR,
             )
         return HttpResponseRedirect(
@@ -232,7 +227,8 @@ class ReconciliationReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(TopUp)
-class TopUpAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TopUpAdmin(MoneyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    money_fields: ClassVar = {"amount": "currency"}
     list_display = (
         "created_at",
         "id",
@@ -271,7 +267,8 @@ class PayoutKindFilter(admin.SimpleListFilter):
 
 
 @admin.register(Payout)
-class PayoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PayoutAdmin(MoneyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    money_fields: ClassVar = {"amount": "currency"}
     list_display = (
         "created_at",
         "id",
@@ -310,3 +307,10 @@ class ProviderEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("provider", "kind", "outcome")
     search_fields = ("event_id", "reference")
     date_hierarchy = "received_at"
+    # The payload is shown as the provider sent it (amounts in minor units); its amounts
+    # are shown formatted beside it.
+    readonly_fields = ("amounts",)
+
+    @admin.display(description="Amounts in the payload")
+    def amounts(self, obj: ProviderEvent) -> str:
+        return payload_amounts(obj.payload)

@@ -1095,7 +1095,9 @@ class GovernedPerkChangeAdmin(GovernedSubjectMixin, PerkChangeAdmin):
         return perk_change_digest(obj)
 
     def governance_can_approve(self, request: HttpRequest, obj: PerkChange) -> bool:
-        return obj.status == PerkChangeStatus.PENDING and self.has_approve_permission(request)
+        return obj.status == PerkChangeStatus.PENDING and request.user.has_perm(
+            "perks.approve_perkchange"
+        )
 
     def governance_approve(self, *, obj: PerkChange, by: User, data: dict[str, Any]) -> Approval:
         return approvals.perk_change_approve_audited(

@@ -1,7 +1,6 @@
 """A perk draft (a pending perk change) goes live only with a fresh audit of exactly its
 terms and, under the floor, a justification kept with the approval; four eyes hold."""
 
-import inspect
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -21,13 +20,7 @@ from tests.governance.conftest import signed_in
 from tests.security.staff import staff_with
 from wallet.models import User
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        "evidence" not in inspect.signature(perks_services.perk_change_approve).parameters,
-        reason="the perks' approval does not take the audit's evidence yet",
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

@@ -1,20 +1,67 @@
-"""Who may do what is for superusers alone: the Group admin and the two-factor devices'
-admins answer nobody else, whatever permissions a member of staff was given.
+"""Governance's admin.
 
-A member of staff who could edit a group could add any permission to their own role;
-one who could add a device to another account could sign in as that account's owner."""
+Who may do what is for superusers alone: the Group admin and the two-factor devices'
+admins answer nobody else, whatever permissions a member of staff was given. A member of
+staff who could edit a group could add any permission to their own role; one who could
+add a device to another account could sign in as that account's owner.
 
-from typing import Any
+Fairness: audits, backtests, dry-runs and drift checks are stored runs
+(``governance.analysis``). Staff ask for one with a button on the scorecard draft's or
+the perk change's own page and land on the run's page, which shows its progress and
+then its report, with charts (``governance.charts``) and their figures as tables.
+Approving a draft goes through ``governance.approvals``: its latest audit is attached,
+and a justification is asked for when a ratio is under the floor. The scorecard's and
+the perk change's admins are re-registered here as subclasses of scoring's and perks'
+own, as the Group admin is: nothing below governance knows of audits. Open notices
+(``governance.notices``) head every admin page (``templates/admin/base_site.html``).
+"""
 
-from django.contrib import admin
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, cast
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.models import Group
-from django.db.models import Model
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import select_template
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from common.approvals import JustificationRequired, audit_max_age, ratio_floor
+from common.domain import DomainError
+from common.money import format_money
+from governance import approvals, charts
+from governance.backtests import backtest_refusal
+from governance.models import (
+    AnalysisKind,
+    AnalysisRun,
+    AnalysisStatus,
+    Approval,
+    StaffNotice,
+)
+from merchants.perks.admin import PerkChangeAdmin
+from merchants.perks.models import PerkChange, PerkChangeStatus
+from merchants.perks.versions import perk_change_digest
+from scoring.admin import ScorecardAdmin
+from scoring.facts import BAND_CODES, BAND_LABELS
+from scoring.models import Scorecard, ScorecardStatus
+from scoring.scorecard import ScorecardInvalid
+from scoring.selectors import scorecard_digest
+from wallet.models import User
 
 
 class SuperusersOnlyMixin:
@@ -57,3 +104,1065 @@ for _model, _model_admin in _REPLACED:
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
     admin.site.register(_model, _model_admin)
+
+
+# --- Fairness: analyses, approvals, notices --------------------------------------------
+RED = charts.RED
+RATE_LABELS = {
+    "good_or_better": "Good or better",
+    "waiver_any": "Any waiver",
+    "waiver_full": "Full waiver",
+}
+SUBJECT_RUNS_SHOWN = 20
+DRIFT_HISTORY_SHOWN = 90
+REFRESH_SECONDS = 3
+
+
+def _staff(request: HttpRequest) -> User:
+    if not isinstance(request.user, User):  # the admin site serves only signed-in staff
+        raise PermissionDenied
+    return request.user
+
+
+def _refusal(exc: Exception) -> str:
+    """A domain error (or an invalid scorecard) in words for an admin message."""
+    if isinstance(exc, DomainError):
+        return "; ".join(error.message for error in exc.errors) or exc.detail
+    return str(exc)
+
+
+def run_url(run: AnalysisRun) -> str:
+    return reverse("admin:governance_analysisrun_change", args=[run.pk])
+
+
+def run_subject(run: AnalysisRun) -> str:
+    if run.scorecard_id is not None:
+        scorecard = cast(Scorecard, run.scorecard)
+        return f"Scorecard v{scorecard.version} “{scorecard.name}”"
+    if run.perk_change_id is not None:
+        return f"Perk change: {run.perk_change}"
+    return "What is live"
+
+
+def progress_html(run: AnalysisRun) -> SafeString:
+    """The run's state: a progress bar while it is queued or running."""
+    if run.status in (AnalysisStatus.QUEUED, AnalysisStatus.RUNNING):
+        return format_html(
+            '<progress max="100" value="{}" aria-label="{}% done">{}%</progress> {} {}',
+            run.progress,
+            run.progress,
+            run.progress,
+            run.get_status_display(),
+            run.progress_note,
+        )
+    if run.status == AnalysisStatus.FAILED:
+        return format_html("<strong style='color: {}'>Failed</strong>", RED)
+    return format_html("{}", run.get_status_display())
+
+
+def ratio_html(value: float | None, *, floor: float | None = None) -> SafeString:
+    """A ratio, red and marked when under the floor."""
+    if value is None:
+        return format_html("{}", "-")
+    floor = ratio_floor() if floor is None else floor
+    if value < floor:
+        return format_html(
+            "<strong class='under-floor' style='color: {}'>{} ▼ under {}</strong>",
+            RED,
+            f"{value:.2f}",
+            f"{floor:g}",
+        )
+    return format_html("{}", f"{value:.2f}")
+
+
+# --- The reports, as pages show them ---
+
+
+def _band_choices() -> list[tuple[str, str]]:
+    return [(code, BAND_LABELS[code]) for code in BAND_CODES]
+
+
+def audit_report(run: AnalysisRun, result: dict[str, Any]) -> dict[str, Any]:
+    """An audit's result as the report page shows it: per subject, per dimension, the
+    groups' figures as table rows (a suppressed group's cells replaced by one), the
+    ratios (red under the floor) and the charts; the factors' points by wealth."""
+    floor = float(result.get("floor", ratio_floor()))
+    min_size = int(result.get("min_group_size", settings.FAIRNESS_MIN_GROUP_SIZE))
+    bands = _band_choices()
+    subjects = []
+    for s_index, subject in enumerate(result.get("subjects", [])):
+        rate_keys = list(subject.get("rate_keys", []))
+        has_bands = any(
+            group.get("bands")
+            for dimension in subject.get("dimensions", [])
+            for group in dimension.get("groups", [])
+            if not group.get("suppressed")
+        )
+        headings = [
+            "Group",
+            "Members",
+            "Mean score",
+            *([label for _, label in bands] if has_bands else []),
+            *(RATE_LABELS.get(key, key) for key in rate_keys),
+            "No-show rate",
+            "Unpaid-claim rate",
+        ]
+        dimensions = []
+        for d_index, dimension in enumerate(subject.get("dimensions", [])):
+            rows = []
+            for group in dimension.get("groups", []):
+                if group.get("suppressed"):
+                    rows.append({"label": group["label"], "suppressed": True, "cells": []})
+                    continue
+                cells = [
+                    str(group.get("count", "-")),
+                    "-" if group.get("mean_score") is None else f"{group['mean_score']:.1f}",
+                    *(
+                        [charts.share(group.get("bands", {}).get(code)) for code, _ in bands]
+                        if has_bands
+                        else []
+                    ),
+                    *(charts.share(group.get(key)) for key in rate_keys),
+                    charts.share(group.get("no_show_rate")),
+                    charts.share(group.get("unpaid_claim_rate")),
+                ]
+                rows.append({"label": group["label"], "suppressed": False, "cells": cells})
+            chart_id = f"run{run.pk}-s{s_index}-d{d_index}"
+            dimension_charts = [
+                chart
+                for key in rate_keys
+                if (
+                    chart := charts.group_rates_chart(
+                        chart_id=f"{chart_id}-{key}",
+                        dimension=dimension,
+                        rate_key=key,
+                        rate_label=RATE_LABELS.get(key, key),
+                        floor=floor,
+                    )
+                )
+                is not None
+            ]
+            if has_bands:
+                bands_chart = charts.group_bands_chart(
+                    chart_id=f"{chart_id}-bands", dimension=dimension, bands=bands
+                )
+                if bands_chart is not None:
+                    dimension_charts.append(bands_chart)
+            errors = dimension.get("error_rate_difference", {})
+            dimensions.append(
+                {
+                    "key": dimension["key"],
+                    "label": dimension["label"],
+                    "flagged": dimension.get("flagged", False),
+                    "rows": rows,
+                    "ratios": [
+                        (RATE_LABELS.get(key, key), ratio_html(value, floor=floor))
+                        for key, value in dimension.get("ratios", {}).items()
+                    ],
+                    "error_differences": [
+                        (label, "-" if errors.get(key) is None else f"{errors[key]:.3f}")
+                        for key, label in (
+                            ("no_show", "No-shows"),
+                            ("unpaid_claim", "Unpaid claims"),
+                        )
+                    ],
+                    "charts": dimension_charts,
+                    "columns": len(headings),
+                }
+            )
+        subjects.append(
+            {
+                "key": subject.get("key"),
+                "label": subject.get("label"),
+                "draft": subject.get("draft", False),
+                "perk_version": subject.get("perk_version"),
+                "min_ratio": ratio_html(subject.get("min_ratio"), floor=floor),
+                "flagged": subject.get("flagged", False),
+                "headings": headings,
+                "dimensions": dimensions,
+            }
+        )
+    factors = list(result.get("factor_points_by_wealth", []))
+    quintiles = [f"q{n}" for n in range(1, 6)]
+    factor_rows = [
+        {
+            "label": factor.get("label", factor.get("factor")),
+            "key": factor.get("factor"),
+            "max_points": factor.get("max_points"),
+            "means": [
+                "-"
+                if factor.get("mean_points", {}).get(q) is None
+                else f"{factor['mean_points'][q]:.1f}"
+                for q in quintiles
+            ],
+            "ratio": ratio_html(factor.get("ratio"), floor=floor),
+            "proxy": factor.get("proxy", False),
+        }
+        for factor in factors
+    ]
+    rated = [factor for factor in factors if factor.get("ratio") is not None]
+    factors_chart = (
+        charts.threshold_bars(
+            chart_id=f"run{run.pk}-factors",
+            title="Points in the lowest wealth fifth over the highest, per factor",
+            labels=[factor.get("label", factor.get("factor")) for factor in rated],
+            values=[float(factor["ratio"]) for factor in rated],
+            line=floor,
+            line_label=f"floor {floor:g}",
+            red_under=True,
+            axis_label="Mean points, lowest fifth / highest fifth",
+            headings=("Factor", "Ratio"),
+        )
+        if rated
+        else None
+    )
+    return {
+        "floor": floor,
+        "min_group_size": min_size,
+        "population": result.get("population"),
+        "at": result.get("at"),
+        "scorecard": result.get("scorecard") or {},
+        "outcome_window_days": result.get("outcome_window_days"),
+        "min_ratio": ratio_html(result.get("min_ratio"), floor=floor),
+        "flagged": result.get("flagged", False),
+        "subjects": subjects,
+        "factor_rows": factor_rows,
+        "proxies": [row["label"] for row in factor_rows if row["proxy"]],
+        "factors_chart": factors_chart,
+    }
+
+
+def _totals_cells(totals: dict[str, Any], currency: str) -> list[str]:
+    return [
+        str(totals.get("eligible", "-")),
+        str(totals.get("waived_any", "-")),
+        str(totals.get("waived_full", "-")),
+        format_money(int(totals.get("waived_total") or 0), currency),
+    ]
+
+
+def dry_run_report(run: AnalysisRun, result: dict[str, Any]) -> dict[str, Any]:
+    """A dry-run's result as its page shows it: totals, bands and groups, the active
+    version beside the draft."""
+    currency = result.get("currency") or settings.WALLET_CURRENCY
+    floor = ratio_floor()
+    totals = result.get("totals", {})
+    bands = list(result.get("bands", []))
+    band_rows = [
+        {
+            "label": band.get("label") or BAND_LABELS.get(band.get("band", ""), band.get("band")),
+            "count": band.get("count"),
+            "active": _totals_cells(band.get("active", {}), currency),
+            "draft": _totals_cells(band.get("draft", {}), currency),
+        }
+        for band in bands
+    ]
+    dimensions = []
+    for d_index, dimension in enumerate(result.get("dimensions", [])):
+        rows = []
+        shown = []
+        for group in dimension.get("groups", []):
+            if group.get("suppressed"):
+                rows.append({"label": group["label"], "suppressed": True, "cells": []})
+                continue
+            active, draft = group.get("active", {}), group.get("draft", {})
+            rows.append(
+                {
+                    "label": group["label"],
+                    "suppressed": False,
+                    "cells": [
+                        str(group.get("count", "-")),
+                        charts.share(active.get("waiver_any")),
+                        charts.share(draft.get("waiver_any")),
+                        format_money(int(active.get("waived_mean") or 0), currency),
+                        format_money(int(draft.get("waived_mean") or 0), currency),
+                    ],
+                }
+            )
+            shown.append(group)
+        ratios = dimension.get("ratios", {})
+        chart = (
+            charts.compare_bars_chart(
+                chart_id=f"run{run.pk}-d{d_index}",
+                title=f"Share with any waiver by {dimension['label'].lower()}",
+                labels=[group["label"] for group in shown],
+                first=[float(group.get("active", {}).get("waiver_any") or 0) for group in shown],
+                second=[float(group.get("draft", {}).get("waiver_any") or 0) for group in shown],
+                names=("Active version", "Draft"),
+                axis_label="Share with any waiver",
+                value_format="{:.1%}",
+            )
+            if shown
+            else None
+        )
+        dimensions.append(
+            {
+                "label": dimension["label"],
+                "rows": rows,
+                "ratio_active": ratio_html(ratios.get("active"), floor=floor),
+                "ratio_draft": ratio_html(ratios.get("draft"), floor=floor),
+                "chart": chart,
+            }
+        )
+    bands_chart = (
+        charts.compare_bars_chart(
+            chart_id=f"run{run.pk}-bands",
+            title="Eligible accounts by band",
+            labels=[row["label"] for row in band_rows],
+            first=[float(band.get("active", {}).get("eligible") or 0) for band in bands],
+            second=[float(band.get("draft", {}).get("eligible") or 0) for band in bands],
+            names=("Active version", "Draft"),
+            axis_label="Eligible accounts",
+        )
+        if bands
+        else None
+    )
+    return {
+        "population": result.get("population"),
+        "at": result.get("at"),
+        "perk": result.get("perk", {}),
+        "active_version": (result.get("active") or {}).get("version"),
+        "totals_active": _totals_cells(totals.get("active", {}), currency),
+        "totals_draft": _totals_cells(totals.get("draft", {}), currency),
+        "band_rows": band_rows,
+        "bands_chart": bands_chart,
+        "dimensions": dimensions,
+    }
+
+
+def backtest_report(run: AnalysisRun, result: dict[str, Any]) -> dict[str, Any]:
+    """A stored backtest (``scoring.backtest.Backtest`` as a dict) as scoring's own
+    backtest page shows it, with the change per line and a chart of the bands."""
+
+    def with_difference(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**row, "difference": row["candidate"] - row["active"]} for row in rows]
+
+    bands = with_difference(list(result.get("bands", [])))
+    return {
+        **result,
+        "bands": bands,
+        "buckets": with_difference(list(result.get("buckets", []))),
+        "band_labels": result.get("band_labels") or [BAND_LABELS[code] for code in BAND_CODES],
+        "chart": charts.compare_bars_chart(
+            chart_id=f"run{run.pk}-bands",
+            title="Accounts per band",
+            labels=[row["label"] for row in bands],
+            first=[float(row["active"]) for row in bands],
+            second=[float(row["candidate"]) for row in bands],
+            names=(
+                f"v{result.get('active_version')} (active)",
+                f"v{result.get('candidate_version')}",
+            ),
+            axis_label="Accounts",
+        )
+        if bands
+        else None,
+    }
+
+
+def drift_report(run: AnalysisRun, result: dict[str, Any]) -> dict[str, Any]:
+    """A drift check's result: the PSI of the score and of each factor (red over the
+    limit), a chart of them, and each distribution's bins."""
+    limit = float(result.get("limit", settings.DRIFT_PSI_ALERT))
+    score = result.get("score") or {}
+    distributions = [
+        {"label": "Score", "psi": score.get("psi"), "bins": score.get("bins", [])},
+        *(
+            {"label": factor.get("label", factor.get("key")), **factor}
+            for factor in result.get("factors", [])
+        ),
+    ]
+    rows = [
+        {
+            "label": item["label"],
+            "psi": "-" if item.get("psi") is None else f"{item['psi']:.3f}",
+            "over": item.get("psi") is not None and item["psi"] > limit,
+            "bins": [
+                (b.get("label"), charts.share(b.get("baseline")), charts.share(b.get("current")))
+                for b in item.get("bins", [])
+            ],
+        }
+        for item in distributions
+    ]
+    measured = [
+        (item["label"], float(item["psi"])) for item in distributions if item.get("psi") is not None
+    ]
+    return {
+        **result,
+        "limit": limit,
+        "rows": rows,
+        "chart": charts.psi_chart(chart_id=f"run{run.pk}-psi", items=measured, limit=limit)
+        if measured
+        else None,
+    }
+
+
+REPORTS = {
+    AnalysisKind.AUDIT: audit_report,
+    AnalysisKind.DRY_RUN: dry_run_report,
+    AnalysisKind.BACKTEST: backtest_report,
+    AnalysisKind.DRIFT: drift_report,
+}
+
+
+class FlaggedFilter(admin.SimpleListFilter):
+    title = "flagged"
+    parameter_name = "flagged"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Flagged (a ratio under the floor, drift over its limit)")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[AnalysisRun]
+    ) -> QuerySet[AnalysisRun]:
+        return queryset.filter(flagged=True) if self.value() == "yes" else queryset
+
+
+@admin.register(AnalysisRun)
+class AnalysisRunAdmin(admin.ModelAdmin):
+    """Every audit, backtest, dry-run and drift check, newest first: a list, and each
+    run's page (its progress, then its report). Runs are asked for on the subject's own
+    page; nobody edits or deletes one here."""
+
+    list_display = (
+        "id",
+        "kind",
+        "subject",
+        "state",
+        "flag",
+        "min_ratio_shown",
+        "created_at",
+        "requested_by",
+    )
+    list_display_links = ("id", "kind")
+    list_filter = ("kind", "status", FlaggedFilter)
+    list_select_related = ("scorecard", "perk_change", "perk_change__merchant", "requested_by")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Subject")
+    def subject(self, obj: AnalysisRun) -> str:
+        return run_subject(obj)
+
+    @admin.display(description="Status", ordering="status")
+    def state(self, obj: AnalysisRun) -> SafeString:
+        return progress_html(obj)
+
+    @admin.display(description="Flagged", ordering="flagged")
+    def flag(self, obj: AnalysisRun) -> SafeString:
+        if obj.flagged:
+            return format_html("<strong style='color: {}'>{}</strong>", RED, "Flagged")
+        return format_html("{}", "")
+
+    @admin.display(description="Lowest ratio", ordering="min_ratio")
+    def min_ratio_shown(self, obj: AnalysisRun) -> SafeString:
+        return ratio_html(obj.min_ratio)
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "drift/",
+                self.admin_site.admin_view(self.drift_history_view),
+                name="governance_analysisrun_drift",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """The run's page: progress while it runs (the page refreshes itself), then its
+        report."""
+        run = self.get_object(request, unquote(object_id))
+        if run is None:
+            raise Http404("No such analysis.")
+        if not self.has_view_permission(request, run):
+            raise PermissionDenied
+        report: dict[str, Any] | None = None
+        if run.status == AnalysisStatus.DONE and run.result is not None:
+            report = REPORTS[run.kind](run, run.result)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"{run.get_kind_display()} #{run.pk}",
+            "run": run,
+            "subject": run_subject(run),
+            "subject_url": _subject_url(run),
+            "state": progress_html(run),
+            "in_progress": run.status in (AnalysisStatus.QUEUED, AnalysisStatus.RUNNING),
+            "refresh_seconds": REFRESH_SECONDS,
+            "report": report,
+            "min_ratio": ratio_html(run.min_ratio),
+        }
+        return TemplateResponse(request, f"admin/governance/analysisrun/{run.kind}.html", context)
+
+    def drift_history_view(self, request: HttpRequest) -> HttpResponse:
+        """The nightly drift checks over time, with a chart, and the latest one's
+        figures."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        runs = list(
+            AnalysisRun.objects.filter(kind=AnalysisKind.DRIFT, status=AnalysisStatus.DONE)
+            .exclude(finished_at=None)
+            .order_by("-finished_at")[:DRIFT_HISTORY_SHOWN]
+        )[::-1]
+        points = [
+            (run.finished_at, float(run.result["max_psi"]))
+            for run in runs
+            if run.finished_at is not None
+            and isinstance(run.result, dict)
+            and run.result.get("max_psi") is not None
+        ]
+        limit = float(settings.DRIFT_PSI_ALERT)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Drift of the score since the active version went live",
+            "runs": [
+                {"run": run, "url": run_url(run), "max_psi": (run.result or {}).get("max_psi")}
+                for run in reversed(runs)
+            ],
+            "limit": limit,
+            "chart": charts.drift_history_chart(
+                chart_id="drift-history", points=points, limit=limit
+            ),
+            "latest": drift_report(runs[-1], runs[-1].result) if runs and runs[-1].result else None,
+            "latest_run": runs[-1] if runs else None,
+        }
+        return TemplateResponse(request, "admin/governance/analysisrun/drift_history.html", context)
+
+
+def _subject_url(run: AnalysisRun) -> str:
+    if run.scorecard_id is not None:
+        return reverse("admin:scoring_scorecard_change", args=[run.scorecard_id])
+    if run.perk_change_id is not None:
+        return reverse("admin:perks_perkchange_change", args=[run.perk_change_id])
+    return ""
+
+
+@admin.register(Approval)
+class ApprovalAdmin(admin.ModelAdmin):
+    """Who approved which scorecard or perk version, with the audit it rested on and,
+    when a ratio was under the floor, their justification. Written once, by the
+    approval itself."""
+
+    list_display = (
+        "approved_at",
+        "subject",
+        "what",
+        "approved_by",
+        "ratio",
+        "audit_link",
+        "justification",
+    )
+    list_filter = ("subject",)
+    list_select_related = (
+        "scorecard",
+        "perk_change",
+        "perk_change__merchant",
+        "approved_by",
+        "audit",
+    )
+    readonly_fields = (
+        "subject",
+        "scorecard",
+        "perk_change",
+        "audit_link",
+        "approved_by",
+        "approved_at",
+        "ratio",
+        "justification",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Approved")
+    def what(self, obj: Approval) -> str:
+        if obj.scorecard is not None:
+            return f"Scorecard v{obj.scorecard.version} “{obj.scorecard.name}”"
+        return str(obj.perk_change)
+
+    @admin.display(description="Lowest ratio", ordering="min_ratio")
+    def ratio(self, obj: Approval) -> SafeString:
+        return ratio_html(obj.min_ratio)
+
+    @admin.display(description="Audit")
+    def audit_link(self, obj: Approval) -> SafeString:
+        return format_html('<a href="{}">Audit #{}</a>', run_url(obj.audit), obj.audit_id)
+
+
+@admin.register(StaffNotice)
+class StaffNoticeAdmin(admin.ModelAdmin):
+    """What staff must look at (shown at the top of every admin page while open):
+    raised and resolved by the nightly audit and drift check."""
+
+    list_display = ("raised_at", "key", "message", "run_link", "resolved_at")
+    list_filter = ("key",)
+    list_select_related = ("run",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Report")
+    def run_link(self, obj: StaffNotice) -> SafeString:
+        if obj.run_id is None:
+            return format_html("{}", "-")
+        return format_html(
+            '<a href="{}">#{}</a>',
+            reverse("admin:governance_analysisrun_change", args=[obj.run_id]),
+            obj.run_id,
+        )
+
+
+# --- The subjects' pages: buttons, runs, approval ---
+
+
+class ApproveForm(forms.Form):
+    justification = forms.CharField(
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        help_text="Required when a ratio of the audit is under the floor: why this should "
+        "go live anyway. Kept with the approval and published on the transparency page.",
+    )
+
+    def __init__(
+        self, *args: Any, needs_justification: bool, with_note: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["justification"].required = needs_justification
+        if with_note:
+            self.fields["note"] = forms.CharField(
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+                help_text="Recorded with the decision.",
+            )
+
+
+def audit_summary(run: AnalysisRun | None, *, digest: str) -> dict[str, Any] | None:
+    """The latest audit as the approval box and page show it: how old, its lowest
+    ratio (red under the floor), and whether it can be used (of this definition, fresh)."""
+    if run is None:
+        return None
+    at = approvals.audited_at(run)
+    age = timezone.now() - at
+    of_this = run.subject_digest == digest
+    fresh = age <= audit_max_age()
+    return {
+        "run": run,
+        "url": run_url(run),
+        "at": at,
+        "age": _age_words(age),
+        "min_ratio": ratio_html(run.min_ratio),
+        "under_floor": run.min_ratio is not None and run.min_ratio < ratio_floor(),
+        "of_this": of_this,
+        "fresh": fresh,
+        "usable": of_this and fresh,
+    }
+
+
+def _age_words(age: timedelta) -> str:
+    minutes = int(age.total_seconds() // 60)
+    if minutes < 1:
+        return "less than a minute"
+    if minutes < 120:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} hours"
+    return f"{hours // 24} days"
+
+
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = object
+
+
+class GovernedSubjectMixin(_ModelAdmin):
+    """What the scorecard's and the perk change's pages gain: buttons that ask for the
+    analyses (each a POST that queues a run and goes to its page), the runs of the
+    subject, and the approval with its audit."""
+
+    governance_kinds: tuple[tuple[str, str], ...] = ()
+    governance_subject_field = ""
+    # Whether the subject's own change form has a ``governance_actions`` block (inside
+    # the form) for the section; otherwise the section heads the page.
+    governance_in_form = False
+
+    def governance_request(self, *, kind: str, obj: Any, by: User) -> AnalysisRun:
+        raise NotImplementedError
+
+    def governance_approve(self, *, obj: Any, by: User, data: dict[str, Any]) -> Approval:
+        raise NotImplementedError
+
+    def governance_digest(self, obj: Any) -> str:
+        raise NotImplementedError
+
+    def governance_can_approve(self, request: HttpRequest, obj: Any) -> bool:
+        raise NotImplementedError
+
+    def governance_kinds_for(self, obj: Any) -> list[tuple[str, str]]:
+        return list(self.governance_kinds)
+
+    def _governance_url(self, name: str, *args: Any) -> str:
+        opts = self.opts
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_{name}", args=args)
+
+    def governance_context(self, request: HttpRequest, obj: Any) -> dict[str, Any]:
+        if obj is None or obj.pk is None:
+            return {}
+        runs = AnalysisRun.objects.filter(**{self.governance_subject_field: obj}).select_related(
+            "requested_by"
+        )[:SUBJECT_RUNS_SHOWN]
+        may_request = request.user.has_perm(approvals.REQUEST_PERMISSION)
+        latest = approvals.audit_latest(**{self.governance_subject_field: obj})
+        return {
+            "governance_in_form": self.governance_in_form,
+            "governance": {
+                "buttons": [
+                    {"label": label, "url": self._governance_url("analyse", obj.pk, kind)}
+                    for kind, label in self.governance_kinds_for(obj)
+                ]
+                if may_request
+                else [],
+                "runs": [
+                    {
+                        "run": run,
+                        "url": run_url(run),
+                        "state": progress_html(run),
+                        "min_ratio": ratio_html(run.min_ratio),
+                    }
+                    for run in runs
+                ],
+                "audit": audit_summary(latest, digest=self.governance_digest(obj)),
+                "approve_url": self._governance_url("approve_audited", obj.pk)
+                if self.governance_can_approve(request, obj)
+                else "",
+            },
+        }
+
+    def governance_parent_template(self, parent: type[admin.ModelAdmin]) -> Any:
+        opts = self.opts
+        names: list[str] = (
+            [str(parent.change_form_template)]
+            if parent.change_form_template
+            else [
+                f"admin/{opts.app_label}/{opts.model_name}/change_form.html",
+                f"admin/{opts.app_label}/change_form.html",
+                "admin/change_form.html",
+            ]
+        )
+        return select_template(names)
+
+    def analyse_view(self, request: HttpRequest, object_id: str, kind: str) -> HttpResponse:
+        """Queue a run of ``kind`` about the subject and go to its page (POST only)."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404("Not found.")
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        back = HttpResponseRedirect(self._governance_url("change", obj.pk))
+        if request.method != "POST":
+            return back
+        try:
+            run = self.governance_request(kind=kind, obj=obj, by=_staff(request))
+        except DomainError as exc:
+            self.message_user(request, f"Nothing was run: {_refusal(exc)}", messages.ERROR)
+            return back
+        self.message_user(
+            request,
+            f"{run.get_kind_display()} #{run.pk} is queued; this page shows its progress, "
+            "then its report.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(run_url(run))
+
+    def audited_approve_view(
+        self, request: HttpRequest, object_id: str, *, title: str, extra: dict[str, Any]
+    ) -> HttpResponse:
+        """The approval page: the latest audit (how old, its lowest ratio, red under the
+        floor), a justification (required under the floor), then the approving service."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404("Not found.")
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        back_url = self._governance_url("change", obj.pk)
+        summary = audit_summary(
+            approvals.audit_latest(**{self.governance_subject_field: obj}),
+            digest=self.governance_digest(obj),
+        )
+        needs = bool(summary and summary["under_floor"])
+        with_note = self.governance_subject_field == "perk_change"
+        form = ApproveForm(
+            request.POST if request.method == "POST" else None,
+            needs_justification=needs,
+            with_note=with_note,
+        )
+        if form.is_valid():
+            try:
+                approval = self.governance_approve(
+                    obj=obj, by=_staff(request), data=form.cleaned_data
+                )
+            except JustificationRequired as exc:
+                form.add_error("justification", exc.detail)
+            except (DomainError, ScorecardInvalid) as exc:
+                self.message_user(request, f"Not approved: {_refusal(exc)}", messages.ERROR)
+                return HttpResponseRedirect(back_url)
+            else:
+                self.message_user(
+                    request, self.governance_approved_message(approval), messages.SUCCESS
+                )
+                return HttpResponseRedirect(back_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "original": obj,
+            "audit": summary,
+            "needs_justification": needs,
+            "form": form,
+            "back_url": back_url,
+            "floor": ratio_floor(),
+            "max_age_hours": settings.FAIRNESS_AUDIT_MAX_AGE_HOURS,
+            **extra,
+        }
+        return TemplateResponse(request, "admin/governance/approve.html", context)
+
+    def governance_approved_message(self, approval: Approval) -> str:
+        raise NotImplementedError
+
+
+class GovernedScorecardAdmin(GovernedSubjectMixin, ScorecardAdmin):
+    """Scoring's scorecard admin, with the analyses and the audited approval on the
+    draft's page (its ``governance_actions`` block); the list's backtest action queues a
+    stored backtest too. There is no approve action: approving needs the approval page."""
+
+    change_form_template = "admin/governance/subject_change_form.html"
+    # Scoring's scorecard page keeps a place for the section in its form.
+    governance_in_form = True
+    governance_kinds = (
+        (AnalysisKind.BACKTEST, "Backtest against the active version"),
+        (AnalysisKind.AUDIT, "Audit for fairness"),
+    )
+    governance_subject_field = "scorecard"
+
+    def governance_kinds_for(self, obj: Scorecard) -> list[tuple[str, str]]:
+        # Only a draft is backtested: the active version is what it is compared with.
+        return [
+            (kind, label)
+            for kind, label in self.governance_kinds
+            if not (kind == AnalysisKind.BACKTEST and backtest_refusal(obj) is not None)
+        ]
+
+    def governance_request(self, *, kind: str, obj: Scorecard, by: User) -> AnalysisRun:
+        return approvals.scorecard_analysis_request(kind=kind, scorecard=obj, by=by)
+
+    def governance_digest(self, obj: Scorecard) -> str:
+        return scorecard_digest(obj)
+
+    def governance_can_approve(self, request: HttpRequest, obj: Scorecard) -> bool:
+        return (
+            obj.status == ScorecardStatus.DRAFT
+            and obj.submitted_at is not None
+            and self.has_approve_permission(request)
+        )
+
+    def governance_approve(self, *, obj: Scorecard, by: User, data: dict[str, Any]) -> Approval:
+        return approvals.scorecard_approve_audited(
+            scorecard=obj, by=by, justification=data.get("justification", "")
+        )
+
+    def governance_approved_message(self, approval: Approval) -> str:
+        scorecard = cast(Scorecard, approval.scorecard)
+        return (
+            f"v{scorecard.version} “{scorecard.name}” is now the active scorecard, approved "
+            f"with audit #{approval.audit_id}. Every score is being recomputed under it."
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.opts
+        return [
+            path(
+                "<path:object_id>/analyse/<str:kind>/",
+                self.admin_site.admin_view(self.analyse_view),
+                name=f"{opts.app_label}_{opts.model_name}_analyse",
+            ),
+            path(
+                "<path:object_id>/approve-audited/",
+                self.admin_site.admin_view(self.approve_audited_view),
+                name=f"{opts.app_label}_{opts.model_name}_approve_audited",
+            ),
+            *super().get_urls(),
+        ]
+
+    def approve_audited_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        scorecard = self.get_object(request, unquote(object_id))
+        if scorecard is None:
+            raise Http404("No such scorecard.")
+        return self.audited_approve_view(
+            request,
+            object_id,
+            title=f"Approve v{scorecard.version} “{scorecard.name}”",
+            extra={
+                "consequence": "Approving makes it the active scorecard now: every score is "
+                "recomputed under it. Whoever wrote, changed or submitted it cannot approve it."
+            },
+        )
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Scorecard | None = None,
+    ) -> HttpResponse:
+        context.update(self.governance_context(request, obj))
+        context["governance_parent_template"] = self.governance_parent_template(ScorecardAdmin)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def has_request_analysis_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(approvals.REQUEST_PERMISSION)
+
+    @admin.action(
+        description="Backtest against the active version", permissions=("request_analysis",)
+    )
+    def backtest(self, request: HttpRequest, queryset: QuerySet[Scorecard]) -> HttpResponse | None:  # type: ignore[override]
+        if queryset.count() != 1:
+            self.message_user(
+                request, "Select exactly one scorecard to backtest.", messages.WARNING
+            )
+            return None
+        scorecard = queryset.get()
+        try:
+            run = approvals.scorecard_analysis_request(
+                kind=AnalysisKind.BACKTEST, scorecard=scorecard, by=_staff(request)
+            )
+        except DomainError as exc:
+            self.message_user(request, f"Nothing was run: {_refusal(exc)}", messages.ERROR)
+            return None
+        return HttpResponseRedirect(run_url(run))
+
+
+class GovernedPerkChangeAdmin(GovernedSubjectMixin, PerkChangeAdmin):
+    """Perks' change admin, with the dry-run and the audit on the pending change's page
+    and the audited approval behind its Approve button."""
+
+    change_form_template = "admin/governance/subject_change_form.html"
+    governance_kinds = (
+        (AnalysisKind.DRY_RUN, "Dry-run against the active version"),
+        (AnalysisKind.AUDIT, "Audit for fairness"),
+    )
+    governance_subject_field = "perk_change"
+
+    def governance_kinds_for(self, obj: PerkChange) -> list[tuple[str, str]]:
+        return list(self.governance_kinds) if obj.status == PerkChangeStatus.PENDING else []
+
+    def governance_request(self, *, kind: str, obj: PerkChange, by: User) -> AnalysisRun:
+        return approvals.perk_change_analysis_request(kind=kind, change=obj, by=by)
+
+    def governance_digest(self, obj: PerkChange) -> str:
+        return perk_change_digest(obj)
+
+    def governance_can_approve(self, request: HttpRequest, obj: PerkChange) -> bool:
+        return obj.status == PerkChangeStatus.PENDING and request.user.has_perm(
+            "perks.approve_perkchange"
+        )
+
+    def governance_approve(self, *, obj: PerkChange, by: User, data: dict[str, Any]) -> Approval:
+        return approvals.perk_change_approve_audited(
+            change=obj,
+            by=by,
+            justification=data.get("justification", ""),
+            note=data.get("note", ""),
+        )
+
+    def governance_approved_message(self, approval: Approval) -> str:
+        return f"{approval.perk_change}: applied, approved with audit #{approval.audit_id}."
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.opts
+        return [
+            path(
+                "<path:object_id>/analyse/<str:kind>/",
+                self.admin_site.admin_view(self.analyse_view),
+                name=f"{opts.app_label}_{opts.model_name}_analyse",
+            ),
+            path(
+                "<path:object_id>/approve-audited/",
+                self.admin_site.admin_view(self.approve_audited_view),
+                name=f"{opts.app_label}_{opts.model_name}_approve_audited",
+            ),
+            *super().get_urls(),
+        ]
+
+    def approve_audited_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        change = self.get_object(request, unquote(object_id))
+        if change is None:
+            raise Http404("No such perk change.")
+        return self.audited_approve_view(
+            request,
+            object_id,
+            title=f"Approve the change of {change.get_kind_display().lower()} at {change.merchant}",
+            extra={
+                "consequence": "Approving makes it live now: every eligibility decision from "
+                "then on uses it. The one who proposed it cannot approve it.",
+                "comparison": self.comparison(change),
+            },
+        )
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: PerkChange | None = None,
+    ) -> HttpResponse:
+        context.update(self.governance_context(request, obj))
+        context["governance_parent_template"] = self.governance_parent_template(PerkChangeAdmin)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+_GOVERNED: tuple[tuple[type[Model], type[admin.ModelAdmin]], ...] = (
+    (Scorecard, GovernedScorecardAdmin),
+    (PerkChange, GovernedPerkChangeAdmin),
+)
+for _model, _model_admin in _GOVERNED:
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, _model_admin)
+
+# The index opens with the fairness section (reports, drift history, approvals).
+admin.site.index_template = "admin/governance/index.html"

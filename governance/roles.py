@@ -55,8 +55,8 @@ SUPPORT = Role(
 )
 RISK_ANALYST = Role(
     name="risk_analyst",
-    purpose="Write scorecard drafts, backtest them and submit them for approval; propose "
-    "perk changes. Cannot make either go live.",
+    purpose="Write scorecard drafts, backtest, audit and dry-run them and submit them for "
+    "approval; propose perk changes. Cannot make either go live.",
     permissions=(
         "scoring.view_scorecard",
         "scoring.add_scorecard",
@@ -66,18 +66,23 @@ RISK_ANALYST = Role(
         "perks.view_perk",
         "perks.view_perkchange",
         "perks.add_perkchange",
+        "governance.request_analysisrun",
+        "governance.view_analysisrun",
     ),
 )
 RISK_APPROVER = Role(
     name="risk_approver",
-    purpose="Approve (and so activate) a scorecard or a perk change someone else wrote; "
-    "cannot write one.",
+    purpose="Approve (and so activate) a scorecard or a perk change someone else wrote, "
+    "with a fresh fairness audit of it; cannot write one.",
     permissions=(
         "scoring.view_scorecard",
         "scoring.approve_scorecard",
         "perks.view_perk",
         "perks.view_perkchange",
         "perks.approve_perkchange",
+        "governance.request_analysisrun",
+        "governance.view_analysisrun",
+        "governance.view_approval",
     ),
 )
 MERCHANT_OPS = Role(

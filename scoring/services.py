@@ -21,6 +21,7 @@ from django.utils import timezone
 from simple_history.utils import get_history_manager_for_model
 
 from common import services as common_services
+from common.approvals import ApprovalEvidence, approval_evidence_check
 from common.audit import history_actor
 from common.bulk import row_instance, rows_insert, rows_insert_returning
 from common.domain import Forbidden
@@ -1531,15 +1532,23 @@ def scorecard_authors(scorecard: Scorecard) -> set[int]:
 
 
 @transaction.atomic
-def scorecard_approve(*, scorecard: Scorecard, by: User) -> Scorecard:
+def scorecard_approve(
+    *, scorecard: Scorecard, by: User, evidence: ApprovalEvidence | None
+) -> Scorecard:
     """Four eyes: a second member of staff (``scoring.approve_scorecard``) who neither
     wrote, changed nor submitted the draft approves it, and it becomes the active version
     (:func:`scorecard_activate`'s effects, with ``activated_by``). Refused, with nothing
-    changed, without the permission (``permission_denied``), for an author
-    (``four_eyes_required``) or for a draft not submitted (``scorecard_not_submitted``)."""
+    changed, without the permission (``permission_denied``), without a fairness audit of
+    exactly this definition less than a day old, or with a ratio under the floor and no
+    justification (``evidence``, built by governance: ``audit_required``,
+    ``justification_required``), for an author (``four_eyes_required``) or for a draft
+    not submitted (``scorecard_not_submitted``)."""
     if not by.has_perm("scoring.approve_scorecard"):
         raise Forbidden("You may not approve scorecards.")
     scorecard = Scorecard.objects.select_for_update().get(pk=scorecard.pk)
+    approval_evidence_check(
+        evidence, digest=selectors.scorecard_digest(scorecard), now=timezone.now()
+    )
     if scorecard.status != ScorecardStatus.DRAFT:
         raise ScorecardNotDraft()
     if scorecard.submitted_at is None:

@@ -65,6 +65,14 @@ def test_the_roles_table():
     assert not {"scoring.add_scorecard", "scoring.change_scorecard", "perks.add_perkchange"} & set(
         approver.permissions
     )
+    # Both ask for audits, backtests and dry-runs and read them; an approval rests on an
+    # audit the approver may ask for, and the approver reads the approvals
+    for role in (analyst, approver):
+        assert {"governance.request_analysisrun", "governance.view_analysisrun"} <= set(
+            role.permissions
+        )
+    assert "governance.view_approval" in approver.permissions
+    assert "governance.view_approval" not in analyst.permissions
     assert set(ROLES_BY_NAME["merchant_ops"].permissions) == {
         "merchants.view_merchant",
         "merchants.add_merchant",
@@ -155,11 +163,14 @@ PAGES = {
     "perks": "admin:perks_perk_changelist",
     "ledger": "admin:wallet_ledgeraccount_changelist",
     "totp devices": "admin:otp_totp_totpdevice_changelist",
+    "analyses": "admin:governance_analysisrun_changelist",
+    "drift": "admin:governance_analysisrun_drift",
+    "approvals": "admin:governance_approval_changelist",
 }
 REACHES = {
     "support": {"users", "disputes", "snapshots", "claim disputes"},
-    "risk_analyst": {"scorecards", "new scorecard", "perks"},
-    "risk_approver": {"scorecards", "perks"},
+    "risk_analyst": {"scorecards", "new scorecard", "perks", "analyses", "drift"},
+    "risk_approver": {"scorecards", "perks", "analyses", "drift", "approvals"},
     "merchant_ops": {"merchants", "new merchant", "keys", "perks"},
 }
 

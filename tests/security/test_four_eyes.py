@@ -10,6 +10,7 @@ from django.contrib.messages import get_messages
 from django.urls import NoReverseMatch, reverse
 
 from common.domain import Forbidden
+from governance.approvals import evidence_for
 from merchants.perks import services as perks_services
 from merchants.perks.admin_forms import major_text
 from merchants.perks.errors import PerkChangeNotPending, PerkChangeStale
@@ -20,6 +21,7 @@ from scoring import services as scoring_services
 from scoring.admin_table import definition_post
 from scoring.errors import FourEyesRequired, ScorecardNotSubmitted
 from scoring.models import Scorecard, ScoreSnapshot
+from tests.governance.audits import audit_done
 from tests.merchants.perks.changes import audited, rules_post_data
 from tests.security.staff import signed_in, staff_with
 
@@ -33,7 +35,8 @@ ANALYST = (
     "scoring.change_scorecard",
     "scoring.submit_scorecard",
 )
-APPROVER = ("scoring.view_scorecard", "scoring.approve_scorecard")
+# An approval rests on a fairness audit the approver may ask for.
+APPROVER = ("scoring.view_scorecard", "scoring.approve_scorecard", "governance.request_analysisrun")
 OPS = ("perks.view_perk", "perks.view_perkchange", "perks.add_perkchange")
 PERK_APPROVER = ("perks.view_perk", "perks.view_perkchange", "perks.approve_perkchange")
 
@@ -86,7 +89,7 @@ def test_an_analyst_cannot_activate_a_scorecard_alone(django_capture_on_commit_c
     assert forged.status_code == 302
     assert messages_of(forged) == ["No action selected."]
     with pytest.raises(Forbidden) as refused:
-        scoring_services.scorecard_approve(scorecard=draft, by=analyst)
+        scoring_services.scorecard_approve(scorecard=draft, by=analyst, evidence=None)
     assert refused.value.code == "permission_denied"
     assert callbacks == []
     assert scorecards() == [(1, "active", None), (2, "draft", None)]
@@ -98,19 +101,22 @@ def test_the_author_cannot_approve_their_own_draft_even_with_the_permission(
 ):
     # Given a member of staff who may write and approve, and writes a draft that an
     # analyst submits
-    both = staff_with("both", *ANALYST, "scoring.approve_scorecard")
+    both = staff_with("both", *ANALYST, *APPROVER)
     analyst = staff_with("analyst", *ANALYST)
     draft = scoring_services.scorecard_draft_create(
         name="Plus 150", definition=definition_plus(150), by=both
     )
     scoring_services.scorecard_submit(scorecard=draft, by=analyst)
-    # When the author approves it (the approve page is the governance admin's; its
-    # service refuses first)
+    audit_done(scorecard=draft)
+    # When the author approves it, with a fresh audit of it (the approve page is the
+    # governance admin's; its service refuses)
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         pytest.raises(FourEyesRequired) as refused_author,
     ):
-        scoring_services.scorecard_approve(scorecard=draft, by=both)
+        scoring_services.scorecard_approve(
+            scorecard=draft, by=both, evidence=evidence_for(scorecard=draft)
+        )
     # Then it is refused, with the reason, and nothing changed
     assert str(refused_author.value.detail) == (
         "You wrote, changed or submitted this change: another member of staff must approve it."
@@ -118,8 +124,8 @@ def test_the_author_cannot_approve_their_own_draft_even_with_the_permission(
     assert callbacks == []
     assert scorecards() == [(1, "active", None), (2, "draft", None)]
     # And so is the submitter, and anyone who edited it before it was submitted
-    approver_who_submitted = staff_with("submitter", *ANALYST, "scoring.approve_scorecard")
-    editor = staff_with("editor", *ANALYST, "scoring.approve_scorecard")
+    approver_who_submitted = staff_with("submitter", *ANALYST, *APPROVER)
+    editor = staff_with("editor", *ANALYST, *APPROVER)
     scoring_services.scorecard_draft_update(
         scorecard=draft, name="Plus 140", definition=definition_plus(140), notes="", by=editor
     )
@@ -127,9 +133,10 @@ def test_the_author_cannot_approve_their_own_draft_even_with_the_permission(
         scorecard=draft, name="Plus 150", definition=definition_plus(150), notes="", by=analyst
     )
     scoring_services.scorecard_submit(scorecard=draft, by=approver_who_submitted)
+    evidence = evidence_for(scorecard=draft)
     for author in (both, approver_who_submitted, editor):
         with pytest.raises(FourEyesRequired) as refused:
-            scoring_services.scorecard_approve(scorecard=draft, by=author)
+            scoring_services.scorecard_approve(scorecard=draft, by=author, evidence=evidence)
         assert refused.value.code == "four_eyes_required"
     assert scorecards() == [(1, "active", None), (2, "draft", None)]
 
@@ -140,9 +147,12 @@ def test_an_edit_after_submission_must_be_submitted_again():
     draft = scoring_services.scorecard_draft_create(
         name="Plus 10", definition=definition_plus(10), by=analyst
     )
-    # Never submitted
+    # Never submitted (though audited)
+    audit_done(scorecard=draft)
     with pytest.raises(ScorecardNotSubmitted) as refused:
-        scoring_services.scorecard_approve(scorecard=draft, by=approver)
+        scoring_services.scorecard_approve(
+            scorecard=draft, by=approver, evidence=evidence_for(scorecard=draft)
+        )
     assert refused.value.code == "scorecard_not_submitted"
     # Submitted, then changed: the submission is withdrawn
     scoring_services.scorecard_submit(scorecard=draft, by=analyst)
@@ -153,8 +163,11 @@ def test_an_edit_after_submission_must_be_submitted_again():
     )
     draft.refresh_from_db()
     assert (draft.name, draft.submitted_by, draft.submitted_at) == ("Plus 150", None, None)
+    audit_done(scorecard=draft)
     with pytest.raises(ScorecardNotSubmitted):
-        scoring_services.scorecard_approve(scorecard=draft, by=approver)
+        scoring_services.scorecard_approve(
+            scorecard=draft, by=approver, evidence=evidence_for(scorecard=draft)
+        )
     assert scorecards() == [(1, "active", None), (2, "draft", None)]
 
 
@@ -166,10 +179,13 @@ def test_a_second_member_of_staff_approves_and_activates(django_capture_on_commi
         name="Plus 10", definition=definition_plus(10), by=analyst
     )
     act(signed_in(analyst), "submit", draft)
-    # When an approver who did not write it approves it (the approve page is the
-    # governance admin's)
+    audit_done(scorecard=draft)
+    # When an approver who did not write it approves it, with a fresh audit of it (the
+    # approve page is the governance admin's)
     with django_capture_on_commit_callbacks(execute=True):
-        scoring_services.scorecard_approve(scorecard=draft, by=approver)
+        scoring_services.scorecard_approve(
+            scorecard=draft, by=approver, evidence=evidence_for(scorecard=draft)
+        )
     # Then it is the active version, activated by the approver; version 1 is retired
     assert scorecards() == [(1, "retired", None), (2, "active", approver.pk)]
     draft.refresh_from_db()

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 
-from common.domain import Conflict, InvalidRequest
+from common.domain import Conflict, FieldError, InvalidRequest
 
 
 class AuditRequired(Conflict):
@@ -81,4 +81,13 @@ def approval_evidence_check(
             "The latest audit of this version is more than a day old: run it again."
         )
     if evidence.needs_justification and not evidence.justification.strip():
-        raise JustificationRequired()
+        raise JustificationRequired(
+            errors=[
+                FieldError(
+                    "justification",
+                    "Say why this version should go live although a group's rate is under "
+                    "the floor; it is published with the approval.",
+                    "required",
+                )
+            ]
+        )

@@ -537,7 +537,7 @@ def _perk_activations() -> list[Activation]:
             "is_active",
         )[:HISTORY_LIMIT]
     )
-    changes = [row["change_id"] for row in rows if row["change_id"] is not None]
+    changes = [row["change_id"] for row in rows]  # None (no change) matches no approval
     approvals: dict[Any, Approval] = {}
     for given in Approval.objects.filter(
         subject=ApprovalSubject.PERK, perk_change_id__in=changes

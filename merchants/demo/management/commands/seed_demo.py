@@ -41,7 +41,7 @@ from governance import roles
 from governance import services as governance_services
 from merchants.bills import selectors
 from merchants.bills.models import BillStatus
-from merchants.demo import city, write
+from merchants.demo import city, fairness, write
 from merchants.demo.console import DEMO_CONSOLE_PASSWORD, console_users_ensure
 from merchants.demo.plan import STORIES, STORY_DISPUTED_CLAIM, Planner
 from scoring import selectors as scoring_selectors
@@ -189,6 +189,10 @@ class Command(BaseCommand):
         if STORY_DISPUTED_CLAIM_RESIDENT in missing:
             write.story_claim_disputed(user=User.objects.get(username=story))
         write.scores_recompute_all(at=timezone.now())
+        story_fairness = fairness.fairness_story(
+            analyst=User.objects.get(username="analyst"),
+            approver=User.objects.get(username="approver"),
+        )
 
         biller_key = write.demo_key_issue(merchant=merchants[city.DEMO_BILLER.key].merchant)
         hotel_key = write.demo_key_issue(merchant=merchants[city.DEMO_HOTEL.key].merchant)
@@ -203,6 +207,7 @@ class Command(BaseCommand):
             "Merchants: " + ", ".join(f"{m.name} ({m.category})" for m in city.MERCHANTS) + "."
         )
         self.stdout.write(self._demo_summary(demo))
+        self.stdout.write(self._fairness_summary(story_fairness))
         self.stdout.write(
             f"Admin: http://127.0.0.1:8000/admin/ as '{DEMO_STAFF_USERNAME}' / "
             f"'{DEMO_STAFF_PASSWORD}'. API docs: http://127.0.0.1:8000/api/docs/"
@@ -265,6 +270,23 @@ class Command(BaseCommand):
         write.demo_upcoming_stay(user=demo, hotel=writer.merchants[city.DEMO_HOTEL.key])
         write.demo_claim_awaiting(user=demo)
         return demo
+
+    def _fairness_summary(self, story: fairness.FairnessStory) -> str:
+        def shown(ratio: float | None) -> str:
+            return "-" if ratio is None else f"{ratio:.2f}"
+
+        line = (
+            "Fairness (lowest wealth fifth's waiver rate over the highest's): live "
+            f"{shown(story.live_ratio)}"
+        )
+        if story.draft_ratio is not None:
+            line += f", draft v2 {shown(story.draft_ratio)}"
+        if story.approved_version is not None:
+            line += (
+                f"; v{story.approved_version} audited by 'analyst' and approved by 'approver' "
+                "(admin: Fairness; public: /transparency)"
+            )
+        return line + "."
 
     def _demo_summary(self, demo: User) -> str:
         wallet = LedgerAccount.objects.get(user=demo)

@@ -46,7 +46,8 @@ def test_the_share_is_of_stays_ended_well_and_absent_below_the_minimum():
     assert stays_well_share(0, 1, 1) == 0
     fact = FACTS["stays_completed_well_24m"]
     assert (fact.kind, fact.minimum, fact.maximum, fact.optional) == ("percent", 0, 100, True)
-    assert fact.higher_is_better and fact.scorable
+    assert fact.higher_is_better
+    assert fact.scorable
 
 
 def test_every_kind_of_stay_record_feeds_the_share():
@@ -131,7 +132,8 @@ def test_the_migration_made_v2_a_draft_by_the_system():
     draft = Scorecard.objects.get(name=MIGRATION.NAME)
     assert draft.status == ScorecardStatus.DRAFT
     assert draft.definition == DEFAULT_V2
-    assert draft.created_by is None and draft.activated_at is None
+    assert draft.created_by is None
+    assert draft.activated_at is None
     assert "wealth" in draft.notes
     assert Scorecard.objects.get(status=ScorecardStatus.ACTIVE).version == 1
 
@@ -155,7 +157,7 @@ def test_fewer_stays_than_the_minimum_earn_what_a_share_of_half_does():
     one_no_show = one_stay._replace(bookings_completed=0, no_shows_12m=1, no_shows_24m=1)
     assert points_of(V2, one_no_show, SHARE) == 30
     result = V2.evaluate(one_stay)
-    assert [r for r in result.reasons if r.code == SHARE][0].points_lost == 30
+    assert next(r for r in result.reasons if r.code == SHARE).points_lost == 30
 
 
 @pytest.mark.parametrize(

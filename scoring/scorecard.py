@@ -39,6 +39,18 @@ The default scorecard, version 1 (a data migration; the README has the same tabl
     new account, phone verified, no history      = 600 (good)
     three spotless years, phone verified          = 860 (excellent); document: 880
     the best possible file with one unpaid claim  = 540 (poor)
+
+Version 2, a draft (migration 0016): version 1 with the count of bookings, which grows
+with how often someone can afford to travel, replaced by the share of stays completed
+well (absent below 2 stays, then scored as a share of 50%)::
+
+    base 350
+    stays completed well, 24 months (%)  fewer than 2 stays 50 | 0: 0 | 50: 50 | 100: 60
+    (every other factor as in version 1)
+
+    new account, phone verified, no history      = 600 (good)
+    three spotless years, phone verified          = 810 (excellent), however many stays
+    the best possible file with one unpaid claim  = 480 (poor)
 """
 
 from __future__ import annotations

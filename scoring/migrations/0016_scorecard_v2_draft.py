@@ -8,8 +8,11 @@ not how many there were: the percent of the stays of 24 months (completed, not t
 to, or with a damage claim left unpaid) that were completed with nothing unpaid. Below
 two such stays the share says too little and earns what a share of 50% does (either way
 one stay of two is 50%, so the stays that make the share count never lower the score);
-a thin file folds the factor into "your history is short". The base is 30 points lower,
-so a new account with a verified phone still starts at 600 (good).
+a thin file folds the factor into "your history is short". Its points: under 50% none,
+50% to 99% 50, every stay well 60; so the factor mostly takes points from a poor record
+of stays and gives few for many good ones (which those who travel more would collect).
+The base is 50 points lower, so a new account with a verified phone still starts at 600
+(good).
 
 It stays a draft until it is audited against version 1 on the population and approved
 through the four-eyes path. The same table is in ``scoring/scorecard.py`` and the README.
@@ -34,11 +37,10 @@ STAYS_COMPLETED_WELL = {
     "tip": "Turn up to the stays you book and settle any damage claim: the share of your "
     "stays that end well counts, not how many you can afford.",
     "history": True,
-    "missing_points": 30,
+    "missing_points": 50,
     "bins": [
         {"from": 0, "points": 0},
-        {"from": 50, "points": 30},
-        {"from": 75, "points": 45},
+        {"from": 50, "points": 50},
         {"from": 100, "points": 60},
     ],
 }
@@ -46,7 +48,7 @@ STAYS_COMPLETED_WELL = {
 
 def _v2() -> dict:
     definition = copy.deepcopy(DEFAULT_V1)
-    definition["base_points"] = 370
+    definition["base_points"] = 350
     definition["factors"] = [
         STAYS_COMPLETED_WELL if factor["key"] == "bookings_completed" else factor
         for factor in definition["factors"]
@@ -60,8 +62,9 @@ NOTES = (
     "Draft made by the system. Version 1 with 'bookings completed' (a count, which grows "
     "with how often someone can afford to travel: a wealth proxy) replaced by the share "
     "of stays completed well over 24 months (no no-show, no unpaid claim), counted from "
-    "2 stays; fewer earn what a share of 50% does, and a thin file says its history is "
-    "short. Base 370 instead of 400, so a new phone-verified account still starts at 600. "
+    "2 stays; fewer earn what a share of 50% does (50 of 60 points), and a thin file says "
+    "its history is short. Base 350 instead of 400, so a new phone-verified account still "
+    "starts at 600. "
     "On the demo city every wealth fifth's waiver rate is within 0.9 of the highest and "
     "bad outcomes rank at least as well by score as under version 1. Audit it before "
     "approving."

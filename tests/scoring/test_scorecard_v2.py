@@ -144,7 +144,7 @@ def test_a_thin_file_starts_where_it_did_and_says_its_history_is_short():
         assert V2.evaluate(thin).score == V1.evaluate(thin).score
     result = V2.evaluate(features(identity_level=1))
     assert result.score == 600
-    assert points_of(V2, features(identity_level=1), SHARE) == 30
+    assert points_of(V2, features(identity_level=1), SHARE) == 50
     codes = [reason.code for reason in result.reasons]
     assert THIN_FILE_CODE in codes
     assert SHARE not in codes
@@ -153,16 +153,16 @@ def test_a_thin_file_starts_where_it_did_and_says_its_history_is_short():
 def test_fewer_stays_than_the_minimum_earn_what_a_share_of_half_does():
     one_stay = features(on_time_payments_12m=10, bookings_completed=1, history_events=11)
     assert one_stay.stays_completed_well_24m is None
-    assert points_of(V2, one_stay, SHARE) == 30
+    assert points_of(V2, one_stay, SHARE) == 50
     one_no_show = one_stay._replace(bookings_completed=0, no_shows_12m=1, no_shows_24m=1)
-    assert points_of(V2, one_no_show, SHARE) == 30
+    assert points_of(V2, one_no_show, SHARE) == 50
     result = V2.evaluate(one_stay)
-    assert next(r for r in result.reasons if r.code == SHARE).points_lost == 30
+    assert next(r for r in result.reasons if r.code == SHARE).points_lost == 10
 
 
 @pytest.mark.parametrize(
     ("completed", "no_shows", "unpaid", "points"),
-    [(2, 0, 0, 60), (9, 1, 0, 45), (3, 1, 0, 45), (1, 1, 0, 30), (2, 1, 1, 30), (0, 2, 0, 0)],
+    [(2, 0, 0, 60), (9, 1, 0, 50), (3, 1, 0, 50), (1, 1, 0, 50), (1, 2, 1, 0), (0, 2, 0, 0)],
 )
 def test_the_share_earns_its_bins(completed, no_shows, unpaid, points):
     values = features(
@@ -200,5 +200,5 @@ def test_missing_points_of_the_share_must_be_those_of_a_half():
             for factor in DEFAULT_V2["factors"]
         ],
     }
-    with pytest.raises(ScorecardInvalid, match="missing_points must be 30"):
+    with pytest.raises(ScorecardInvalid, match="missing_points must be 50"):
         CompiledScorecard.from_definition(wrong)

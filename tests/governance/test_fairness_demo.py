@@ -22,7 +22,6 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from merchants.demo import city
 from merchants.models import Merchant
 from merchants.perks.models import Perk, PerkKind
 from merchants.perks.rules import Rules, evaluate
@@ -118,8 +117,12 @@ def _population(at: datetime) -> list[Member]:
     ]
 
 
+# The demo hotel (``merchants.demo.city.DEMO_HOTEL``; nothing outside the demo imports it).
+DEMO_HOTEL = "Harbour Hotel"
+
+
 def hotel_rules() -> tuple[Rules, int]:
-    merchant = Merchant.objects.get(name=city.DEMO_HOTEL.name)
+    merchant = Merchant.objects.get(name=DEMO_HOTEL)
     perk = Perk.objects.get(merchant=merchant, kind=PerkKind.DEPOSIT_WAIVER, is_active=True)
     return Rules.from_data(perk.rules), perk.max_amount
 

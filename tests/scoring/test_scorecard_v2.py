@@ -5,6 +5,7 @@ import importlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.apps import apps as django_apps
 from hypothesis import given, settings
 
 from scoring import selectors
@@ -128,8 +129,15 @@ def test_v2_is_valid_and_is_v1_with_the_share_in_place_of_the_count():
 
 
 @pytest.mark.django_db
-def test_the_migration_made_v2_a_draft_by_the_system():
+def test_the_migration_makes_v2_a_draft_by_the_system_next_to_the_active_v1():
+    # (The suite's database sets the system's draft aside: tests/conftest.py.) When the
+    # migration runs on a database with version 1 alone
+    assert not Scorecard.objects.filter(name=MIGRATION.NAME).exists()
+    MIGRATION.create_v2_draft(django_apps, None)
+    MIGRATION.create_v2_draft(django_apps, None)  # once only
+    # Then version 2 is a draft of the system's, with its notes; version 1 stays active
     draft = Scorecard.objects.get(name=MIGRATION.NAME)
+    assert draft.version == 2
     assert draft.status == ScorecardStatus.DRAFT
     assert draft.definition == DEFAULT_V2
     assert draft.created_by is None

@@ -53,11 +53,11 @@ test: install browser
 browser:
 	./scripts/ensure-chromium
 
-# Run the browser tests of the citizen app and the merchant console and keep their
-# screenshots in docs/screenshots/ (the console's in docs/screenshots/console/).
+# Run the browser tests of the citizen app, the merchant console and the transparency page
+# and keep their screenshots in docs/screenshots/ (the console's in docs/screenshots/console/).
 screenshots: install
 	./scripts/ensure-chromium fonts-noto-cjk
-	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/client tests/merchants/console -m browser
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/client tests/merchants/console tests/governance/test_transparency_browser.py -m browser
 
 lint: install
 	$(BIN)/ruff check .

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 
-from common.domain import Conflict, FieldError, InvalidRequest
+from common.domain import Conflict, InvalidRequest
 
 
 class AuditRequired(Conflict):
@@ -33,20 +33,9 @@ class JustificationRequired(InvalidRequest):
     code = "justification_required"
     title = "Justification required"
     default_detail = (
-        "A ratio of the audit is under the floor: say why this version should go live anyway."
+        "A ratio of the audit is under the floor: say why this version should go live "
+        "anyway; the justification is published with the approval."
     )
-
-    def __init__(self) -> None:
-        super().__init__(
-            errors=[
-                FieldError(
-                    "justification",
-                    "Say why this version should go live although a group's rate is under "
-                    "the floor; it is published with the approval.",
-                    "required",
-                )
-            ]
-        )
 
 
 def subject_digest(payload: Any) -> str:

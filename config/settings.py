@@ -823,3 +823,8 @@ DRIFT_PSI_ALERT = env.float("DRIFT_PSI_ALERT", default=0.25)
 # A queued or running analysis not finished this long after it was last touched is sent
 # again by the watcher (its task message was lost, or its worker died).
 ANALYSIS_STALE_AFTER = timedelta(minutes=env.int("ANALYSIS_STALE_AFTER_MINUTES", default=15))
+# -- the transparency page --
+# Paths answered in the visitor's language (Accept-Language, or the switcher's cookie) and
+# under the console's Content Security Policy (merchants.console.middleware): the console
+# and the public transparency page; never the API, whose messages clients match on.
+LOCALIZED_PATH_PREFIXES: tuple[str, ...] = ("/merchant/", "/transparency")

@@ -18,6 +18,8 @@ api_v1 = [
     path("", include("merchants.bills.api.urls")),
     path("", include("merchants.privacy.api.urls")),
     path("", include("merchants.console.api_urls")),
+    # The monitoring attributes a citizen volunteers for the fairness audit.
+    path("", include("governance.api.urls")),
 ]
 
 urlpatterns = [
@@ -29,6 +31,12 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("merchant/", include("merchants.console.urls")),
+    # Public, no login: the scorecard, the facts, perks' rules, the fairness audit.
+    path("transparency", include("governance.urls")),
+    path(
+        "transparency/",
+        RedirectView.as_view(pattern_name="governance:transparency", permanent=True),
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

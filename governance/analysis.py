@@ -100,7 +100,15 @@ def analysis_send(run_id: int) -> None:
     try:
         tasks.analysis_run.apply_async((run_id,), retry=False)
     except Exception:  # a broker that refuses must not fail the request
-        logger.warning("analysis not sent; the watcher will", extra={"run_id": run_id})
+        # (eagerly, the task's own error lands here too: the traceback says which)
+        logger.warning(
+            "analysis not sent; the watcher will", extra={"run_id": run_id}, exc_info=True
+        )
+
+
+# A run whose worker died this many times (claimed, then silent) fails rather than being
+# claimed again.
+MAX_ATTEMPTS = 3
 
 
 def _claim(run_id: int, now: datetime) -> AnalysisRun | None:
@@ -116,6 +124,18 @@ def _claim(run_id: int, now: datetime) -> AnalysisRun | None:
             .first()
         )
         if run is None:
+            return None
+        if run.status == AnalysisStatus.RUNNING and run.attempts >= MAX_ATTEMPTS:
+            # Its workers died on it each time (a run too large for them): once more
+            # would kill another, every ANALYSIS_STALE_AFTER, for ever.
+            alive = run.heartbeat_at.isoformat(timespec="minutes") if run.heartbeat_at else "?"
+            run.status, run.finished_at = AnalysisStatus.FAILED, now
+            run.error = (
+                f"The worker running it stopped {run.attempts} times without finishing "
+                f"(last sign of life at {alive})."
+            )
+            run.save(update_fields=["status", "finished_at", "error"])
+            logger.error("analysis abandoned", extra={"run_id": run.pk, "kind": run.kind})
             return None
         run.status, run.started_at, run.heartbeat_at = AnalysisStatus.RUNNING, now, now
         run.attempts += 1
@@ -154,27 +174,44 @@ def analysis_execute(run_id: int) -> AnalysisRun | None:
     try:
         outcome = _runners()[run.kind](run, _progress_for(run.pk))
     except Exception as error:
-        logger.exception("analysis failed", extra={"run_id": run.pk, "kind": run.kind})
-        AnalysisRun.objects.filter(pk=run.pk).update(
-            status=AnalysisStatus.FAILED,
-            error=f"{type(error).__name__}: {error}"[:2000],
-            finished_at=timezone.now(),
-        )
-        run.refresh_from_db()
-        return run
-    with transaction.atomic():
-        run = AnalysisRun.objects.select_for_update().get(pk=run.pk)
-        run.status, run.progress, run.progress_note = AnalysisStatus.DONE, 100, ""
-        run.result = outcome.result
-        run.population_at = outcome.population_at
-        run.min_ratio, run.flagged = outcome.min_ratio, outcome.flagged
-        run.inputs = {**run.inputs, **outcome.inputs}
-        if outcome.subject_digest is not None:
-            run.subject_digest = outcome.subject_digest
-        run.finished_at = run.heartbeat_at = timezone.now()
-        run.save()
-        _after_done(run)
+        return _failed(run, error)
+    try:
+        run = _store(run.pk, outcome)
+    except Exception as error:
+        # Left running, the run would be claimed again by the watcher and computed again
+        # every ANALYSIS_STALE_AFTER, failing the same way each time: it fails instead.
+        return _failed(run, error, note="storing the result")
     logger.info("analysis done", extra={"run_id": run.pk, "kind": run.kind})
+    return run
+
+
+@transaction.atomic
+def _store(run_id: int, outcome: AnalysisOutcome) -> AnalysisRun:
+    run = AnalysisRun.objects.select_for_update().get(pk=run_id)
+    run.status, run.progress, run.progress_note = AnalysisStatus.DONE, 100, ""
+    run.result = outcome.result
+    run.population_at = outcome.population_at
+    run.min_ratio, run.flagged = outcome.min_ratio, outcome.flagged
+    run.inputs = {**run.inputs, **outcome.inputs}
+    if outcome.subject_digest is not None:
+        run.subject_digest = outcome.subject_digest
+    run.finished_at = run.heartbeat_at = timezone.now()
+    run.save()
+    _after_done(run)
+    return run
+
+
+def _failed(run: AnalysisRun, error: Exception, *, note: str = "") -> AnalysisRun:
+    """Fail the run with the error kept on it, and log it."""
+    logger.exception(
+        "analysis failed", extra={"run_id": run.pk, "kind": run.kind, "while": note or "running"}
+    )
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        status=AnalysisStatus.FAILED,
+        error=f"{type(error).__name__}: {error}"[:2000],
+        finished_at=timezone.now(),
+    )
+    run.refresh_from_db()
     return run
 
 

@@ -15,7 +15,19 @@ class GovernanceConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_migrate
 
+        from common.personal_data import PersonalDataSection, personal_data_register
+        from governance import monitoring
+
         post_migrate.connect(_roles_sync_after_migrate, sender=self)
+        # What citizens volunteer for the fairness audit is theirs: in their export, and
+        # erased when they close the account (merchants.privacy reaches it only so).
+        personal_data_register(
+            PersonalDataSection(
+                key=monitoring.SECTION_KEY,
+                export=monitoring.monitoring_export,
+                erase=monitoring.monitoring_erase,
+            )
+        )
         # Django's own receiver saves the user to set last_login, and every save of a
         # user is an audit-trail row: one per login, drowning what staff changed. The
         # time is written with a queryset update instead, which writes no history.

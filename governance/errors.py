@@ -15,3 +15,15 @@ class NotStaff(InvalidRequest):
     code = "not_staff"
     title = "Not a member of staff"
     default_detail = "Only staff accounts sign in to the admin with a second factor."
+
+
+class BacktestRefused(Conflict):
+    code = "backtest_refused"
+    title = "Backtest refused"
+    default_detail = "Only a draft scorecard is backtested, against the active version."
+
+
+class DriftBaselineUnavailable(Conflict):
+    code = "drift_baseline_unavailable"
+    title = "No baseline for drift"
+    default_detail = "The active scorecard has no scores yet to measure drift against."

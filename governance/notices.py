@@ -17,7 +17,8 @@ logger = logging.getLogger(__name__)
 def notice_raise(*, key: str, message: str, run: AnalysisRun | None = None) -> StaffNotice:
     """Open the notice ``key`` (or update the open one), and log it at error level."""
     now = timezone.now()
-    logger.error("staff notice", extra={"notice": key, "message": message})
+    # "message" is a LogRecord attribute: as an extra it would fail every call.
+    logger.error("staff notice", extra={"notice": key, "notice_message": message})
     with transaction.atomic():
         notice = StaffNotice.objects.select_for_update().filter(key=key, resolved_at=None).first()
         if notice is None:

@@ -8,6 +8,7 @@ the mean score under each version.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -82,10 +83,15 @@ def _mean(total: int, count: int) -> float | None:
 
 
 def scorecard_backtest(
-    *, candidate: Scorecard, at: datetime | None = None, chunk_size: int | None = None
+    *,
+    candidate: Scorecard,
+    at: datetime | None = None,
+    chunk_size: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Backtest:
     """Score every active account at ``at`` (now by default) under the active scorecard
-    and under ``candidate``. Reads in id-range chunks, as the nightly batch does.
+    and under ``candidate``. Reads in id-range chunks, as the nightly batch does; after
+    each, ``progress`` (if given) is told (chunks done, chunks in all).
 
     Raises ``NoActiveScorecard`` without an active version and ``ScorecardInvalid`` if
     the candidate's definition cannot be compiled.
@@ -101,7 +107,7 @@ def scorecard_backtest(
     buckets_candidate = [0] * len(BUCKET_STARTS)
     accounts = total_active = total_candidate = score_changed = 0
     chunks = selectors.account_id_chunks(size=chunk_size or settings.SCORING_BATCH_CHUNK_SIZE)
-    for first_id, last_id in chunks:
+    for done, (first_id, last_id) in enumerate(chunks, start=1):
         for _, features in selectors.features_for_accounts(
             first_id=first_id, last_id=last_id, at=at
         ):
@@ -114,6 +120,8 @@ def scorecard_backtest(
             matrix[band_index[before.band]][band_index[after.band]] += 1
             buckets_active[bucket_index(before.score)] += 1
             buckets_candidate[bucket_index(after.score)] += 1
+        if progress is not None:
+            progress(done, len(chunks))
     return Backtest(
         active_version=active.version,
         candidate_version=candidate.version,

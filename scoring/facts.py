@@ -208,6 +208,71 @@ FACTS: dict[str, Fact] = {
     )
 }
 
+
+@dataclass(frozen=True)
+class NeverFact:
+    """Something that may never become a fact, whatever it would predict: what it is,
+    and why in one sentence (shown on the public transparency page)."""
+
+    key: str
+    label: str
+    why: str
+
+
+# What may never be a fact (this registry's own rule, published as it is written here).
+NEVER_FACTS: tuple[NeverFact, ...] = (
+    NeverFact(
+        "sex",
+        "Sex or gender",
+        "Who you are is not how reliably you keep your commitments; a score must not "
+        "treat women and men differently.",
+    ),
+    NeverFact(
+        "age",
+        "Age or date of birth",
+        "Being young or old says nothing about whether you pay your bills; only how long "
+        "your account has been open counts.",
+    ),
+    NeverFact(
+        "ethnicity",
+        "Ethnicity or origin",
+        "A score that read someone's ethnic origin would turn prejudice into a number.",
+    ),
+    NeverFact(
+        "religion",
+        "Religion or belief",
+        "What you believe is your own business and never a reason to trust you more or less.",
+    ),
+    NeverFact(
+        "nationality",
+        "Nationality or residence status",
+        "Newcomers keep their commitments as well as anyone; a passport is not a record.",
+    ),
+    NeverFact(
+        "health",
+        "Health or disability",
+        "Illness and disability are protected, and often the reason a plan had to change.",
+    ),
+    NeverFact(
+        "wealth",
+        "Balances, income or wealth",
+        "Money would buy the better score, and the deposit waiver would go to those who "
+        "need it least.",
+    ),
+    NeverFact(
+        "social",
+        "Social relations",
+        "Your friends, family, contacts and followers are not you, and you are not "
+        "answerable for them.",
+    ),
+    NeverFact(
+        "opinions",
+        "Opinions",
+        "What you say, read, like or vote for must never cost you a deposit.",
+    ),
+)
+NEVER_FACT_KEYS: frozenset[str] = frozenset(never.key for never in NEVER_FACTS)
+
 BANDS: tuple[tuple[int, str, str], ...] = (
     # (lowest score, code, label), best first
     (700, "excellent", "Excellent"),

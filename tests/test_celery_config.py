@@ -30,6 +30,9 @@ def test_every_periodic_task_in_the_schedule_is_registered():
         "privacy.retention_run",
         "console.relay_webhook_events",
         "console.deliver_webhooks",
+        "governance.audit_live",
+        "governance.drift_live",
+        "governance.analysis_runs_watch",
     }
     assert scheduled <= set(app.tasks)
 

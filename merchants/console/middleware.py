@@ -1,7 +1,10 @@
-"""The console speaks the browser's language (English, Spanish or Chinese) or the one
-chosen with its switcher (Django's ``set_language``, a cookie); everything else (the API,
-the admin, the citizen app) stays as it was. Django's ``LocaleMiddleware`` would
-translate the API's messages too, which clients match on."""
+"""The server-rendered pages for people outside staff (the merchant console under
+/merchant/, the public transparency page) speak the browser's language (English, Spanish
+or Chinese) or the one chosen with their switcher (Django's ``set_language``, a cookie);
+everything else (the API, the admin, the citizen app) stays as it was. Django's
+``LocaleMiddleware`` would translate the API's messages too, which clients match on.
+
+Which paths: ``settings.LOCALIZED_PATH_PREFIXES``."""
 
 from __future__ import annotations
 
@@ -12,7 +15,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
-CONSOLE_PREFIX = "/merchant/"
+
+def localized(path: str) -> bool:
+    """Whether a request for ``path`` is answered in the visitor's language."""
+    return path.startswith(tuple(settings.LOCALIZED_PATH_PREFIXES))
 
 
 class ConsoleLocaleMiddleware:
@@ -20,7 +26,7 @@ class ConsoleLocaleMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith(CONSOLE_PREFIX):
+        if not localized(request.path):
             return self.get_response(request)
         language = translation.get_language_from_request(request)
         with translation.override(language):
@@ -28,7 +34,7 @@ class ConsoleLocaleMiddleware:
             response = self.get_response(request)
         patch_vary_headers(response, ("Accept-Language", "Cookie"))
         response.headers.setdefault("Content-Language", language)
-        # The console's own policy: no inline script or style on any /merchant/ page.
+        # The console's own policy, on every localised page: no inline script or style.
         response.headers.setdefault(
             "Content-Security-Policy", settings.CONSOLE_CONTENT_SECURITY_POLICY
         )

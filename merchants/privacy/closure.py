@@ -19,7 +19,10 @@ these remain, because closing would walk away from money or a promise:
 revoked (as the citizen would, ``merchants.perks.services.consent_revoke``), every
 session and token ends (``wallet.accounts.sign_ins_end``), and the wallet's part erases
 names, e-mail, phone, password, phone codes, identity-document files and payment source
-labels, and pseudonymises the login name (``wallet.identity.user_personal_data_erase``).
+labels, and pseudonymises the login name (``wallet.identity.user_personal_data_erase``);
+and what apps above this one keep about the citizen is erased by each of their
+personal-data sections (``common.personal_data``: governance's volunteered monitoring
+attributes), in the same transaction.
 The ledger, decisions, the access log, credit events, disputes and the audit trail stay,
 as law requires, under the pseudonym ``closed-<12 hex>``; the retention schedule
 (``merchants.privacy.retention``) deletes them when their periods end. A closed account
@@ -37,6 +40,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.domain import Conflict, FieldError, InvalidRequest
+from common.personal_data import personal_data_sections
 from merchants.bills.models import Bill, BillStatus
 from merchants.models import Consent
 from merchants.perks import services as perks_services
@@ -161,5 +165,7 @@ def account_close(*, user: User, password: str, now: datetime | None = None) -> 
             perks_services.consent_revoke(citizen=citizen, consent=consent)
         sign_ins_end(user=citizen)
         user_personal_data_erase(user=citizen, now=now)
+        for section in personal_data_sections():
+            section.erase(citizen.pk)
     logger.info("account closed", extra={"user_id": citizen.pk})
     return citizen

@@ -21,7 +21,10 @@ It holds, for that citizen only:
 - the devices they signed in with (web sessions and app tokens, ended ones too; never
   the session key or the token's prefix), the phone codes sent to them (never the code's
   digest) and the identity documents they sent with the decision on each (never the
-  file, its digest, what the reviewer noted or who the reviewer was: staff decide).
+  file, its digest, what the reviewer noted or who the reviewer was: staff decide);
+- what apps above this one keep about them, each under its key (the personal-data
+  sections of ``common.personal_data``: governance's ``monitoring``, the age band and
+  sex they volunteered for the fairness audit, or null).
 
 Merchants appear by id, name and category: they are the parties the citizen dealt with.
 No other citizen appears: every row is chosen by the citizen's own key, and no field
@@ -45,10 +48,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import zip_longest
+from typing import Any
 
 from django.db.models import F
 from django.utils import timezone
 
+from common.personal_data import personal_data_sections
 from merchants import selectors
 from merchants.bills import selectors as bills_selectors
 from merchants.bills.models import Bill
@@ -78,8 +83,9 @@ from wallet.selectors import WalletSummary
 # 2: the wallet's top_up_limit, withdrawal_limit and payout_destination; top_ups and
 # withdrawals. 3: consents' and codes' billing limits, consent texts and renewals
 # (codes' redeemed_by); bills' past_due. 4: the profile's email_verified and
-# phone_number; sign_ins, phone_verifications and identity_documents.
-EXPORT_SCHEMA_VERSION = 4
+# phone_number; sign_ins, phone_verifications and identity_documents. 5: the sections
+# kept by apps above (``monitoring``).
+EXPORT_SCHEMA_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -109,12 +115,15 @@ class CitizenExport:
     sign_ins: list[SignIn]
     phone_verifications: list[PhoneVerification]
     identity_documents: list[IdentityDocument]
+    sections: dict[str, Any]
+    """What apps above keep (``common.personal_data``), by section key; None for none."""
 
 
 def export_for_citizen(*, citizen: User) -> CitizenExport:
     """Everything held about ``citizen``, newest first in every section.
 
-    One query per section, whatever the number of rows: every relation a serializer
+    One query per section (each personal-data section of the apps above: what it
+    reads), whatever the number of rows: every relation a serializer
     follows is joined here (the wallet's limits and payout destination read three more,
     the top-ups' credits one). Writes nothing.
     """
@@ -192,6 +201,7 @@ def export_for_citizen(*, citizen: User) -> CitizenExport:
             )
             .order_by("-submitted_at", "-pk")
         ),
+        sections={section.key: section.export(citizen.pk) for section in personal_data_sections()},
     )
 
 

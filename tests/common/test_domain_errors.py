@@ -28,6 +28,7 @@ ERROR_MODULES = [
     "merchants.console.errors",
     "merchants.privacy.closure",
     "governance.errors",
+    "common.approvals",
     "wallet.payments.providers",
     "wallet.payments.services",
     "wallet.payments.limits",
@@ -123,6 +124,17 @@ CONTRACT_BY_MODULE: dict[str, list[tuple[str, int, str, str]]] = {
     "governance.errors": [
         ("NotStaff", 400, "not_staff", "Not a member of staff"),
         ("StaffOtpAlreadyEnrolled", 409, "staff_otp_already_enrolled", "Already enrolled"),
+        ("BacktestRefused", 409, "backtest_refused", "Backtest refused"),
+        (
+            "DriftBaselineUnavailable",
+            409,
+            "drift_baseline_unavailable",
+            "No baseline for drift",
+        ),
+    ],
+    "common.approvals": [
+        ("AuditRequired", 409, "audit_required", "Audit required"),
+        ("JustificationRequired", 400, "justification_required", "Justification required"),
     ],
     "wallet.payments.providers": [
         ("InvalidSignature", 400, "invalid_signature", "Invalid signature"),

@@ -253,6 +253,11 @@ NOT_ANSWERED_BY_THE_API = {
     "wallet.errors.DocumentDecided",
     "governance.errors.NotStaff",
     "governance.errors.StaffOtpAlreadyEnrolled",
+    # Governance's, in the admin: approving with an audit, backtests and drift checks.
+    "common.approvals.AuditRequired",
+    "common.approvals.JustificationRequired",
+    "governance.errors.BacktestRefused",
+    "governance.errors.DriftBaselineUnavailable",
     # The console's: a merchant's team is managed in its web pages, not through the API.
     "merchants.console.members.AlreadyMember",
     "merchants.console.members.InviteInvalid",

@@ -47,6 +47,7 @@ const LAZY = {
   devices: [() => import("./screens/account/devices.js"), "DevicesScreen"],
   phone: [() => import("./screens/account/phone.js"), "PhoneScreen"],
   identity: [() => import("./screens/account/identity.js"), "IdentityScreen"],
+  monitoring: [() => import("./screens/account/monitoring.js"), "MonitoringScreen"],
   close: [() => import("./screens/account/close.js"), "CloseScreen"],
   // Links from e-mails and the way back in: open signed in or not.
   forgot: [() => import("./screens/account/recovery.js"), "ForgotScreen"],
@@ -126,6 +127,7 @@ const TAB_OF = {
   devices: "more",
   phone: "more",
   identity: "more",
+  monitoring: "more",
   close: "more",
   forgot: "more",
   reset: "more",

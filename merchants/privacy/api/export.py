@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.personal_data import personal_data_sections
 from merchants.api.serializers import (
     CitizenConsentOutputSerializer,
     MerchantSummaryOutputSerializer,
@@ -207,6 +208,29 @@ class ExportOutputSerializer(serializers.Serializer):
     )
     phone_verifications = ExportPhoneVerificationOutputSerializer(many=True)
     identity_documents = ExportIdentityDocumentOutputSerializer(many=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        """The declared sections, then one per personal-data section of the apps above
+        (``common.personal_data``), under its key: this layer may not import them, so
+        their shape is theirs to state (the API's reference for the key says it)."""
+        fields = super().get_fields()
+        for section in personal_data_sections():
+            fields[section.key] = serializers.JSONField(
+                source=f"sections.{section.key}",
+                allow_null=True,
+                help_text=SECTION_HELP.get(
+                    section.key, "Kept by another part of the service; null when nothing."
+                ),
+            )
+        return fields
+
+
+# What each personal-data section holds, in words (the sections' code is above this layer).
+SECTION_HELP = {
+    "monitoring": "What the citizen volunteered for the fairness audit "
+    "(`/api/v1/me/monitoring`): `age_band`, `sex` (each null when not given) and "
+    "`volunteered_at`; null when nothing is volunteered.",
+}
 
 
 # --- The view --------------------------------------------------------------------------

@@ -38,6 +38,8 @@ register({
     "data.what.bookings": "Your stays and rentals.",
     "data.section.claims": "Claims",
     "data.what.claims": "Damage claims made against you.",
+    "data.section.monitoring": "Fairness check",
+    "data.what.monitoring": "The age band and sex you told us for the fairness check, if any, and when.",
     "data.download": "Download my data",
     "data.preparing": "Preparing your file…",
     "data.saved": "Saved as {filename}.",
@@ -92,6 +94,8 @@ register({
     "data.what.bookings": "Tus estancias y alquileres.",
     "data.section.claims": "Cargos por daños",
     "data.what.claims": "Los que te han reclamado.",
+    "data.section.monitoring": "Comprobación de equidad",
+    "data.what.monitoring": "El grupo de edad y el sexo que nos dijiste para la comprobación de equidad, si lo hiciste, y cuándo.",
     "data.download": "Descargar mis datos",
     "data.preparing": "Preparando tu archivo…",
     "data.saved": "Guardado como {filename}.",
@@ -146,6 +150,8 @@ register({
     "data.what.bookings": "您的住宿和租赁。",
     "data.section.claims": "索赔",
     "data.what.claims": "针对您的损坏索赔。",
+    "data.section.monitoring": "公平性检查",
+    "data.what.monitoring": "您为公平性检查提供的年龄段和性别（如有）及提供时间。",
     "data.download": "下载我的数据",
     "data.preparing": "正在准备您的文件…",
     "data.saved": "已保存为 {filename}。",
@@ -184,6 +190,7 @@ const SECTIONS = [
   "decisions",
   "bookings",
   "claims",
+  "monitoring",
 ];
 
 // The counted sections, each from the export's own keys (see merchants/privacy/export.py).

@@ -105,8 +105,9 @@ SECTIONS = (
 # what the wallet says of the limits and the payout destination (today's and this month's
 # top-ups, today's withdrawals, the latest payment source), one for the top-ups'
 # credits (their entries in the wallet, all at once) and four for the claims' lines and
-# evidence (in the bookings, and in the claims).
-QUERIES = 29
+# evidence (in the bookings, and in the claims); and one per personal-data section of the
+# apps above (governance's monitoring attributes).
+QUERIES = 30
 
 
 @pytest.fixture
@@ -376,8 +377,11 @@ def test_export_round_trips_every_section_with_what_the_api_shows(
         "profile",
         "wallet",
         *SECTIONS,
+        # what apps above keep (common.personal_data), by key: nothing volunteered here
+        "monitoring",
     ]
-    assert document["schema_version"] == EXPORT_SCHEMA_VERSION == 4
+    assert document["monitoring"] is None
+    assert document["schema_version"] == EXPORT_SCHEMA_VERSION == 5
     generated_at = datetime.fromisoformat(document["generated_at"])
     assert abs(timezone.now() - generated_at) < timedelta(minutes=1)
     assert document["currency"] == "CNY"

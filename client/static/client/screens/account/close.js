@@ -12,7 +12,7 @@ import { formErrors, ShowPassword } from "./password.js";
 import { BackToAccount } from "./profile.js";
 import { obligationLines } from "./texts.js";
 
-const ERASED = ["profile", "login", "consents", "documents"];
+const ERASED = ["profile", "login", "consents", "documents", "monitoring"];
 const KEPT = ["ledger", "decisions", "accessLog", "records"];
 
 function Obligations({ error }) {

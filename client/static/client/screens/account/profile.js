@@ -84,7 +84,7 @@ function ProfileForm({ me, onProfile }) {
   </form>`;
 }
 
-const PLACES = ["password", "devices", "phone", "identity", "close"];
+const PLACES = ["password", "devices", "phone", "identity", "monitoring", "close"];
 
 function placeText(place, me) {
   if (place === "phone" && me.phone_number) return t("account.go.phoneDone", { number: me.phone_number });

@@ -169,10 +169,9 @@ FACTS: dict[str, Fact] = {
             100,
             True,
             "Share of the stays and rentals of the last 24 months that ended well "
-            "(completed, with no claim left unpaid), in percent, out of those completed, "
-            "not turned up to, or whose damage claim is unpaid. Absent before "
-            f"{MIN_STAYS_FOR_SHARE} such stays: a share of fewer says too little. A share, "
-            "not a count: it does not grow with how often someone can afford to travel.",
+            "(completed, no claim left unpaid), in percent; absent before "
+            f"{MIN_STAYS_FOR_SHARE} stays. A share, not a count: it does not grow with how "
+            "often someone can afford to travel.",
             optional=True,
             missing_scored_as=MISSING_SHARE_SCORED_AS,
         ),

@@ -677,7 +677,8 @@ def test_the_perk_form_refuses_an_unknown_fact_and_a_text_value(
     errors = [
         "conditions[0].fact: 'wealth' is not a fact; known facts: score, band, "
         "identity_level, account_age_days, on_time_ratio_12m, late_payments_24m, "
-        "bookings_completed, no_shows_12m, unpaid_claims, open_disputes.",
+        "bookings_completed, stays_completed_well_24m, no_shows_12m, unpaid_claims, "
+        "open_disputes.",
         "conditions[1].value: score takes a whole number from 350 to 950, got the text '600'.",
     ]
     assert response.status_code == 200

@@ -35,6 +35,7 @@ REGISTRY_WORDS: tuple[str, ...] = (
     gettext_noop("Bills paid on time (12 months)"),
     gettext_noop("Late payments (24 months)"),
     gettext_noop("Bookings completed (24 months)"),
+    gettext_noop("Stays completed well (24 months)"),
     gettext_noop("No-shows (12 months)"),
     gettext_noop("Unpaid claims"),
     gettext_noop("Open disputes"),
@@ -46,6 +47,11 @@ REGISTRY_WORDS: tuple[str, ...] = (
     gettext_noop("Share of bills of the last 12 months paid by their due date, in percent."),
     gettext_noop("Bills paid after their due date, or still overdue, in the last 24 months."),
     gettext_noop("Stays and rentals completed without a problem in the last 24 months."),
+    gettext_noop(
+        "Share of the stays and rentals of the last 24 months that ended well (completed, "
+        "no claim left unpaid), in percent; absent before 2 stays. A share, not a count: it "
+        "does not grow with how often someone can afford to travel."
+    ),
     gettext_noop("Bookings not turned up to in the last 12 months."),
     gettext_noop(
         "Damage claims left unpaid (paid ones, and those a dispute removed, do not count)."

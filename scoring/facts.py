@@ -17,6 +17,14 @@ from typing import Any, Literal, NamedTuple
 
 DAYS_12_MONTHS = 365
 DAYS_24_MONTHS = 730
+# The share of stays completed well counts only from this many stays (24 months) on:
+# one stay says too little either way. Below it the fact is absent, which a scorecard
+# scores with its ``missing_points`` (and a thin file folds into "history is short").
+MIN_STAYS_FOR_SHARE = 2
+# How a scorecard must score that absence: as a share of 50%. One stay of two is 50%
+# whichever way it went, so the first stays that make the share count, like taking a bad
+# stay away from two, then never lower the score (a scorecard's validation checks it).
+MISSING_SHARE_SCORED_AS = 100 // MIN_STAYS_FOR_SHARE
 
 
 class EventKinds:
@@ -56,10 +64,10 @@ EVENT_FACTS: dict[str, tuple[str, ...]] = {
     EventKinds.BILL_PAID_ON_TIME: ("on_time_ratio_12m",),
     EventKinds.BILL_PAID_LATE: ("on_time_ratio_12m", "late_payments_24m"),
     EventKinds.BILL_OVERDUE: ("late_payments_24m",),
-    EventKinds.BOOKING_COMPLETED: ("bookings_completed",),
-    EventKinds.NO_SHOW: ("no_shows_12m",),
-    EventKinds.CLAIM_PAID: ("unpaid_claims",),
-    EventKinds.CLAIM_UNPAID: ("unpaid_claims",),
+    EventKinds.BOOKING_COMPLETED: ("bookings_completed", "stays_completed_well_24m"),
+    EventKinds.NO_SHOW: ("no_shows_12m", "stays_completed_well_24m"),
+    EventKinds.CLAIM_PAID: ("unpaid_claims", "stays_completed_well_24m"),
+    EventKinds.CLAIM_UNPAID: ("unpaid_claims", "stays_completed_well_24m"),
 }
 
 
@@ -79,6 +87,9 @@ class Fact:
     scorable: bool = True
     # May be absent (the on-time ratio of someone who had no bills in 12 months).
     optional: bool = False
+    # Absent, it must earn what this value would (``missing_points`` equal to the points
+    # of this value's bin): None when any points will do.
+    missing_scored_as: int | None = None
 
 
 FACTS: dict[str, Fact] = {
@@ -149,6 +160,20 @@ FACTS: dict[str, Fact] = {
             None,
             True,
             "Stays and rentals completed without a problem in the last 24 months.",
+        ),
+        Fact(
+            "stays_completed_well_24m",
+            "Stays completed well (24 months)",
+            "percent",
+            0,
+            100,
+            True,
+            "Share of the stays and rentals of the last 24 months that ended well "
+            "(completed, no claim left unpaid), in percent; absent before "
+            f"{MIN_STAYS_FOR_SHARE} stays. A share, not a count: it does not grow with how "
+            "often someone can afford to travel.",
+            optional=True,
+            missing_scored_as=MISSING_SHARE_SCORED_AS,
         ),
         Fact(
             "no_shows_12m",
@@ -294,10 +319,14 @@ REASON_AT_VALUE: dict[str, Callable[[int], str]] = {
 class Features(NamedTuple):
     """What the score is computed from, for one account at one moment.
 
-    Besides the facts it carries the counts the on-time ratio comes from, so that a
-    simulation ("pay the next 3 bills on time") can change them and recompute the ratio.
+    Besides the facts it carries the counts the on-time ratio and the share of stays
+    completed well come from, so that a simulation ("pay the next 3 bills on time",
+    "complete the next 2 bookings") can change them and recompute the shares.
     ``history_events`` counts every event that counts now: zero means a thin file.
     (A named tuple: the nightly batch makes one per account.)
+
+    Fields added later come last, each with a default, so that the features stored with
+    an older snapshot still load (``from_dict``).
     """
 
     identity_level: int
@@ -310,10 +339,16 @@ class Features(NamedTuple):
     unpaid_claims: int
     open_disputes: int
     history_events: int
+    # No-shows of 24 months (those of 12 months are a part of them): the stays' share.
+    no_shows_24m: int = 0
 
     @property
     def on_time_ratio_12m(self) -> int | None:
         return on_time_ratio(self.on_time_payments_12m, self.late_payments_12m)
+
+    @property
+    def stays_completed_well_24m(self) -> int | None:
+        return stays_well_share(self.bookings_completed, self.no_shows_24m, self.unpaid_claims)
 
     @property
     def is_thin_file(self) -> bool:
@@ -321,12 +356,27 @@ class Features(NamedTuple):
 
     def as_dict(self) -> dict[str, int | None]:
         """Every field and fact, as stored with a snapshot."""
-        return {**self._asdict(), "on_time_ratio_12m": self.on_time_ratio_12m}
+        return {
+            **self._asdict(),
+            "on_time_ratio_12m": self.on_time_ratio_12m,
+            "stays_completed_well_24m": self.stays_completed_well_24m,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Features:
-        """The features stored with a snapshot (JSON, as ``as_dict`` wrote them)."""
-        return cls(**{key: data[key] for key in cls._fields})
+        """The features stored with a snapshot (JSON, as ``as_dict`` wrote them). A
+        snapshot older than a field lacks it: its default, except the no-shows of 24
+        months, which are at least those of 12 months (the best a snapshot that kept only
+        those says)."""
+        values = {key: data[key] for key in cls._fields if key in data}
+        if "no_shows_24m" not in values:
+            values["no_shows_24m"] = data.get("no_shows_12m", 0)
+        return cls(**values)
+
+
+# The facts that are computed from the fields (properties of ``Features``), in the order
+# a snapshot's JSON lists them after the fields.
+DERIVED_FACTS: tuple[str, ...] = ("on_time_ratio_12m", "stays_completed_well_24m")
 
 
 def on_time_ratio(on_time: int, late: int) -> int | None:
@@ -335,3 +385,14 @@ def on_time_ratio(on_time: int, late: int) -> int | None:
     if total == 0:
         return None
     return 100 * on_time // total
+
+
+def stays_well_share(completed: int, no_shows: int, unpaid_claims: int) -> int | None:
+    """Whole percent of the stays of 24 months that ended well, rounded down: completed
+    ones out of completed, no-shows and those whose damage claim is unpaid. None below
+    ``MIN_STAYS_FOR_SHARE`` stays. (A claim paid in full ends its stay's record as a
+    kept commitment: such a stay counts neither way.)"""
+    stays = completed + no_shows + unpaid_claims
+    if stays < MIN_STAYS_FOR_SHARE:
+        return None
+    return 100 * completed // stays

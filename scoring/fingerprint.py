@@ -18,6 +18,11 @@ from scoring.facts import Features
 
 # Every feature except the account's age, which changes daily (its bin is in the points).
 FINGERPRINTED_FEATURES = tuple(name for name in Features._fields if name != "account_age_days")
+# Features added after snapshots were first fingerprinted, with their defaults: left out
+# of the encoding at their default (or absent, in an older snapshot), so that a snapshot
+# written before one was added keeps its fingerprint while the new feature says nothing
+# new. Otherwise every account would get one more, identical, snapshot once.
+LATER_FEATURES: dict[str, int] = {"no_shows_24m": 0}
 
 
 def canonical(
@@ -27,7 +32,12 @@ def canonical(
     document = {
         "scorecard": scorecard_id,
         "points": points,
-        "features": {name: features.get(name) for name in FINGERPRINTED_FEATURES},
+        "features": {
+            name: value
+            for name in FINGERPRINTED_FEATURES
+            if (value := features.get(name)) not in (None, LATER_FEATURES.get(name))
+            or name not in LATER_FEATURES
+        },
     }
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
@@ -48,14 +58,21 @@ class Fingerprinter:
 
     def __init__(self, scorecard_id: int, factor_keys: Sequence[str]) -> None:
         self.scorecard_id, self.factor_keys = scorecard_id, tuple(factor_keys)
-        names = sorted(FINGERPRINTED_FEATURES)
+        self._tails: dict[tuple[int, ...], str] = {}
+        # The template is of the common case: every later feature at its default (left
+        # out); any other goes through ``snapshot_fingerprint``.
+        self._defaults = tuple(
+            (Features._fields.index(name), default) for name, default in LATER_FEATURES.items()
+        )
+        names = sorted(name for name in FINGERPRINTED_FEATURES if name not in LATER_FEATURES)
         self._positions = [Features._fields.index(name) for name in names]
         self._head = '{{"features":{{' + ",".join(f'"{name}":{{}}' for name in names) + "}},"
-        self._tails: dict[tuple[int, ...], str] = {}
 
     def __call__(self, points: tuple[int, ...], features: Features) -> int:
         values = [features[position] for position in self._positions]
-        if not all(type(value) is int for value in values):
+        if not all(type(value) is int for value in values) or any(
+            features[position] != default for position, default in self._defaults
+        ):
             return snapshot_fingerprint(
                 scorecard_id=self.scorecard_id,
                 points=dict(zip(self.factor_keys, points, strict=True)),

@@ -39,6 +39,18 @@ The default scorecard, version 1 (a data migration; the README has the same tabl
     new account, phone verified, no history      = 600 (good)
     three spotless years, phone verified          = 860 (excellent); document: 880
     the best possible file with one unpaid claim  = 540 (poor)
+
+Version 2, a draft (migration 0016): version 1 with the count of bookings, which grows
+with how often someone can afford to travel, replaced by the share of stays completed
+well (absent below 2 stays, then scored as a share of 50%)::
+
+    base 350
+    stays completed well, 24 months (%)  fewer than 2 stays 50 | 0: 0 | 50: 50 | 100: 60
+    (every other factor as in version 1)
+
+    new account, phone verified, no history      = 600 (good)
+    three spotless years, phone verified          = 810 (excellent), however many stays
+    the best possible file with one unpaid claim  = 480 (poor)
 """
 
 from __future__ import annotations
@@ -299,7 +311,17 @@ def _factor_errors(raw: Any, seen: set[str]) -> list[str]:
         errors.append(f"missing_points is required: {fact.key} may be absent.")
     if not fact.optional and missing is not None:
         errors.append(f"missing_points is not allowed: {fact.key} is always known.")
-    return errors + _bins_errors(raw.get("bins"), fact)
+    bins_errors = _bins_errors(raw.get("bins"), fact)
+    if not bins_errors and fact.missing_scored_as is not None and _is_int(missing):
+        starts = [b["from"] for b in raw["bins"]]
+        at = raw["bins"][max(bisect.bisect_right(starts, fact.missing_scored_as) - 1, 0)]
+        if missing != at["points"]:
+            errors.append(
+                f"missing_points must be {at['points']}, the points of "
+                f"{fact.key} = {fact.missing_scored_as}: otherwise the record that makes it "
+                "count, or takes it away, could lower the score."
+            )
+    return errors + bins_errors
 
 
 def _bins_errors(bins: Any, fact: Any) -> list[str]:
@@ -368,8 +390,9 @@ def simulate(features: Features, changes: Mapping[str, int]) -> Features:
     """The features after the proposed changes: actions first, then facts set directly.
 
     Setting the on-time ratio to R replaces the 12-month bill counts with R on time and
-    100 - R late. ``history_events`` moves with the event counts, so a thin file that
-    simulates paying bills stops being thin.
+    100 - R late. Completing bookings raises the share of stays completed well with their
+    count; settling unpaid claims takes their stays out of it. ``history_events`` moves
+    with the event counts, so a thin file that simulates paying bills stops being thin.
     """
     values = features._asdict()
     values["on_time_payments_12m"] += changes.get("pay_next_bills_on_time", 0)
@@ -385,6 +408,9 @@ def simulate(features: Features, changes: Mapping[str, int]) -> Features:
         values["on_time_payments_12m"], values["late_payments_12m"] = ratio, 100 - ratio
     else:  # late payments of 12 months are a part of those of 24 months
         values["late_payments_12m"] = min(values["late_payments_12m"], values["late_payments_24m"])
+    # So are no-shows: those of 12 months set higher are no-shows of 24 months too; set
+    # lower (a wait, as they stop counting after 12 months), they still count for 24.
+    values["no_shows_24m"] = max(values["no_shows_24m"], values["no_shows_12m"])
     moved = sum(values[key] - getattr(features, key) for key in _EVENT_COUNTS)
     values["history_events"] = max(0, features.history_events + moved)
     return Features(**values)

@@ -52,7 +52,7 @@ _FEATURES_SQL = """
 SELECT u.id, u.identity_level, u.date_joined,
        COALESCE(e.on_time_12m, 0), COALESCE(e.late_12m, 0), COALESCE(e.late_24m, 0),
        COALESCE(e.bookings, 0), COALESCE(e.no_shows, 0), COALESCE(e.unpaid, 0),
-       COALESCE(e.disputed, 0), COALESCE(e.history, 0)
+       COALESCE(e.disputed, 0), COALESCE(e.history, 0), COALESCE(e.no_shows_24m, 0)
   FROM wallet_user u
   LEFT JOIN (
     SELECT account_id,
@@ -64,12 +64,16 @@ SELECT u.id, u.identity_level, u.date_joined,
            COUNT(*) FILTER (WHERE counts AND kind = %(no_show)s) AS no_shows,
            COUNT(*) FILTER (WHERE counts AND kind = %(unpaid)s) AS unpaid,
            COUNT(*) FILTER (WHERE status = %(disputed)s) AS disputed,
-           COUNT(*) FILTER (WHERE counts) AS history
+           COUNT(*) FILTER (WHERE counts) AS history,
+           COUNT(*) FILTER (WHERE kind = %(no_show)s AND in_24m) AS no_shows_24m
       FROM (
         SELECT account_id, kind, occurred_at, status,
                (status IN (%(active)s, %(disputed)s)
                 AND occurred_at <= %(at)s AND counts_until > %(at)s
-                AND (settled_at IS NULL OR settled_at > %(at)s)) AS counts
+                AND (settled_at IS NULL OR settled_at > %(at)s)) AS counts,
+               (status IN (%(active)s, %(disputed)s)
+                AND occurred_at <= %(at)s AND occurred_at > %(two_years_ago)s
+                AND (settled_at IS NULL OR settled_at > %(at)s)) AS in_24m
           FROM scoring_creditevent
          WHERE account_id {accounts}
       ) event
@@ -95,7 +99,9 @@ def features_for_accounts(
     serves one account or a list of them (the outbox's relay) and a chunk of the nightly
     batch. An event counts while it is active or disputed (a dispute awaiting an answer
     does not stop it counting), has happened, is inside its window and is not settled;
-    ``open_disputes`` counts the disputed ones. Ordered by account id.
+    ``open_disputes`` counts the disputed ones. ``no_shows_24m`` counts no-shows as the
+    others count, but over 24 months whatever their own window (12 months): the share of
+    stays completed well looks back 24 months. Ordered by account id.
     """
     adapt = connection.ops.adapt_datetimefield_value
     sql = _FEATURES_IN_RANGE_SQL
@@ -104,6 +110,7 @@ def features_for_accounts(
         "last_id": last_id,
         "at": adapt(at),
         "year_ago": adapt(at - timedelta(days=facts.DAYS_12_MONTHS)),
+        "two_years_ago": adapt(at - timedelta(days=facts.DAYS_24_MONTHS)),
         "active": EventStatus.ACTIVE,
         "disputed": EventStatus.DISPUTED,
         "on_time": EventKind.BILL_PAID_ON_TIME,

@@ -39,7 +39,7 @@ from scoring.errors import (
     ScorecardNotDraft,
     ScorecardNotSubmitted,
 )
-from scoring.facts import EVENT_WINDOW_DAYS, FACTS, SETTLES, Features
+from scoring.facts import DERIVED_FACTS, EVENT_WINDOW_DAYS, FACTS, SETTLES, Features
 from scoring.fingerprint import Fingerprinter
 from scoring.models import (
     DISPUTE_RESPONSE_PERIOD,
@@ -803,9 +803,10 @@ class _Explained:
     copy_columns: str  # scorecard_id … reasons, as COPY text
 
 
-# The features as stored with a snapshot (JSON), filled in by position.
+# The features as stored with a snapshot (JSON), filled in by position: the fields, then
+# the facts computed from them (``Features.as_dict``).
 _FEATURES_JSON = (
-    "{{" + ",".join(f'"{name}":{{}}' for name in Features._fields) + ',"on_time_ratio_12m":{}}}'
+    "{{" + ",".join(f'"{name}":{{}}' for name in (*Features._fields, *DERIVED_FACTS)) + "}}"
 )
 
 
@@ -854,8 +855,10 @@ class _Explainer:
 
 
 def _features_json(features: Features) -> str:
-    ratio = features.on_time_ratio_12m
-    return _FEATURES_JSON.format(*features, "null" if ratio is None else ratio)
+    derived = (getattr(features, name) for name in DERIVED_FACTS)
+    return _FEATURES_JSON.format(
+        *features, *("null" if value is None else value for value in derived)
+    )
 
 
 _Row = tuple[int, Features, _Explained, int]

@@ -6,7 +6,33 @@ A resident is drawn from a random stream of their own (the seed and their number
 one seed gives the same person whatever else the database holds. Three traits are drawn
 independently of each other (``Traits``): reliability (the chance of paying a bill on
 time, of turning up, of settling a claim), wealth (how much money they keep in the
-wallet) and identity level. What they do follows from those traits:
+wallet) and identity level. Knowing one says nothing about the others: the score must
+follow reliability, never wealth.
+
+The city is realistic where fairness depends on it: people with more money live more
+of the life a score sees. Wealth sets how much of it there is (``wealth_factor``: the
+square root of the wealth against the median, 0.3 to 2.5; about 0.6 in the lowest fifth
+and 1.7 in the highest), reliability how it goes:
+
+- How often: the stays a year (uniform 0.5 to 3, times the wealth factor; a resident
+  never books with a chance of 0.3 / the factor, 10% to 70%), how many billers (the
+  mobile plan's chance is 25% to 75% with the factor; the power and water bill 75%
+  for everyone) and how large the bills are (power and water and the mobile plan
+  smaller for the poorest). None of that depends on reliability.
+- How it goes: each bill is paid on time with a chance of the reliability, otherwise
+  late (the later the less reliable) or left unpaid for months; a stay ends in a
+  no-show with a chance of 2% + 25% of the unreliability (1 - reliability), in a damage
+  claim with 4% + 15% of it; a claim is disputed with 35% - 25% of the reliability, an
+  unpaid rest settled with the reliability squared. None of that depends on wealth.
+
+So a resident who can afford to book more completes more stays, with the same share of
+them going well as anyone as reliable: a count of completed stays follows wealth, their
+share does not.
+
+A share of the residents (``MONITORING_SHARE``) volunteered an age band and a sex for
+the fairness audit (``governance.models.MonitoringAttributes``): drawn from a random
+stream of their own, apart from the resident's, so they say nothing of reliability or
+wealth either.
 
 - Bills: every month from each of their billers, due 10 or 14 days after issue, each
   with the code the resident gave the biller that month (``merchants.demo.write`` makes
@@ -54,6 +80,7 @@ from typing import Any
 from django.conf import settings
 
 from common.descriptions import bill_description, claim_description
+from governance.models import AgeBand, Sex
 from merchants.bills.models import overdue_at
 from merchants.bills.services import bill_on_time
 from merchants.demo import city
@@ -282,6 +309,16 @@ class RecordDisputePlan:
 
 
 @dataclass(frozen=True, slots=True)
+class MonitoringPlan:
+    """The age band and sex a resident volunteered for the fairness audit (either may be
+    blank, never both), and when."""
+
+    age_band: str
+    sex: str
+    volunteered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Traits:
     """What a resident is like: three independent draws."""
 
@@ -302,6 +339,7 @@ class ResidentPlan:
     top_ups: list[TopUpPlan] = field(default_factory=list)
     events: list[EventPlan] = field(default_factory=list)
     record_disputes: list[RecordDisputePlan] = field(default_factory=list)
+    monitoring: MonitoringPlan | None = None
 
     @property
     def claims(self) -> list[ClaimPlan]:
@@ -311,11 +349,55 @@ class ResidentPlan:
 # --- Drawing a resident ----------------------------------------------------------------
 
 
+# Wealth is drawn around this median (minor units).
+WEALTH_MEDIAN = 150_000
+WEALTH_FACTOR_RANGE = (0.3, 2.5)
+# The share of residents who volunteered monitoring attributes, and how they answered.
+MONITORING_SHARE = 0.6
+MONITORING_AGE_BANDS: dict[str, int] = {
+    AgeBand.UNDER_25: 14,
+    AgeBand.FROM_25: 24,
+    AgeBand.FROM_35: 21,
+    AgeBand.FROM_45: 17,
+    AgeBand.FROM_55: 14,
+    AgeBand.FROM_65: 10,
+}
+MONITORING_SEXES: dict[str, int] = {Sex.FEMALE: 49, Sex.MALE: 48, Sex.OTHER: 3}
+
+
+def wealth_factor(wealth: int) -> float:
+    """How much more of the life a score sees a resident of this wealth lives than one of
+    the median wealth: the square root of the ratio, within ``WEALTH_FACTOR_RANGE``."""
+    low, high = WEALTH_FACTOR_RANGE
+    return min(max(math.sqrt(wealth / WEALTH_MEDIAN), low), high)
+
+
+def monitoring_draw(
+    rng: random.Random, *, joined_at: datetime, now: datetime
+) -> MonitoringPlan | None:
+    """Whether a resident volunteered monitoring attributes and which, from ``rng`` alone
+    (a stream of its own, so independent of the resident's traits): ``MONITORING_SHARE``
+    did, most giving both, a few only one."""
+    if rng.random() >= MONITORING_SHARE:
+        return None
+    age_band = rng.choices(list(MONITORING_AGE_BANDS), weights=list(MONITORING_AGE_BANDS.values()))[
+        0
+    ]
+    sex = rng.choices(list(MONITORING_SEXES), weights=list(MONITORING_SEXES.values()))[0]
+    gave = rng.random()
+    if gave < 0.05:
+        age_band = ""
+    elif gave < 0.1:
+        sex = ""
+    volunteered_at = joined_at + (now - joined_at) * rng.uniform(0.05, 0.95)
+    return MonitoringPlan(age_band=str(age_band), sex=str(sex), volunteered_at=volunteered_at)
+
+
 def traits_draw(rng: random.Random) -> Traits:
     """Reliability, wealth and identity level, each its own draw: knowing one says
     nothing about the others (the score must follow reliability, never wealth)."""
     reliability = 1 - rng.betavariate(0.7, 6)  # most keep their word; a long tail do not
-    wealth = min(int(rng.lognormvariate(math.log(150_000), 1.0)), 3_000_000)
+    wealth = min(int(rng.lognormvariate(math.log(WEALTH_MEDIAN), 1.0)), 3_000_000)
     identity_level = rng.choices((0, 1, 2), weights=(15, 45, 40))[0]
     return Traits(
         reliability=reliability, wealth=max(wealth, 10_000), identity_level=identity_level
@@ -355,12 +437,21 @@ class Planner:
             joined_at=joined_at,
             traits=traits,
         )
-        for biller, chance in ((city.CITY_UTILITIES, 0.75), (city.METRO_MOBILE, 0.5)):
+        means = wealth_factor(traits.wealth)
+        # The mobile plan from 25% (the poorest) to 75% (the richest); power and water
+        # for three in four whatever their wealth.
+        mobile = 0.25 + 0.5 * (means - WEALTH_FACTOR_RANGE[0]) / (
+            WEALTH_FACTOR_RANGE[1] - WEALTH_FACTOR_RANGE[0]
+        )
+        for biller, chance in ((city.CITY_UTILITIES, 0.75), (city.METRO_MOBILE, mobile)):
             if rng.random() < chance or (story and biller is city.CITY_UTILITIES):
-                plan.bills.extend(self._bills(rng, plan, biller, day=rng.randint(1, 28)))
+                plan.bills.extend(
+                    self._bills(rng, plan, biller, day=rng.randint(1, 28), means=means)
+                )
         for bill in plan.bills:
             bill.paid_at = self._bill_payment(rng, bill, traits.reliability)
-        rate = 0.0 if rng.random() < 0.3 else rng.uniform(0.5, 3.0)  # stays per year
+        never = min(max(0.3 / means, 0.1), 0.7)
+        rate = 0.0 if rng.random() < never else rng.uniform(0.5, 3.0) * means  # stays a year
         plan.bookings = self._bookings(rng, plan, per_year=rate)
         if story:
             self._story(rng, plan, story)
@@ -374,6 +465,9 @@ class Planner:
                     reason="I never received this bill; the biller had my old address.",
                 )
             )
+        plan.monitoring = monitoring_draw(
+            self.rng_for(f"monitoring:{number}"), joined_at=joined_at, now=self.now
+        )
         return plan
 
     # -- stories --
@@ -522,13 +616,23 @@ class Planner:
         )
 
     def _bills(
-        self, rng: random.Random, plan: ResidentPlan, biller: MerchantSpec, *, day: int
+        self,
+        rng: random.Random,
+        plan: ResidentPlan,
+        biller: MerchantSpec,
+        *,
+        day: int,
+        means: float = 1.0,
     ) -> list[BillPlan]:
         """The biller's monthly bills from the month after the resident joined until now,
-        each on ``day`` of the month (or the month's last day)."""
+        each on ``day`` of the month (or the month's last day); ``means`` (the wealth
+        factor) sizes them: a smaller home's power and water, a cheaper mobile plan."""
         utilities = biller is city.CITY_UTILITIES
-        base = rng.lognormvariate(math.log(16_000), 0.35) if utilities else 0
-        plan_price = rng.choice((3_900, 5_800, 8_800, 12_800))
+        base = rng.lognormvariate(math.log(16_000 * math.sqrt(means)), 0.35) if utilities else 0
+        prices = (3_900, 5_800, 8_800, 12_800)
+        # The poorest mostly the cheapest plans, the richest mostly the dearest.
+        weights = [max(0.1, 1 + (means - 1) * (rank - 1.5)) for rank in range(len(prices))]
+        plan_price = rng.choices(prices, weights=weights)[0]
         start = max(plan.joined_at, self.now - timedelta(days=city.HISTORY_DAYS))
         start_day = start.astimezone(self.tz).date() + timedelta(days=3)
         year, month = start_day.year, start_day.month

@@ -17,7 +17,9 @@ access-log rows (``merchants.perks.services.decisions_record``), the holds
 (``bookings_record``, ``claims_record`` and ``claim_disputes_record`` of
 ``merchants.perks.services``). Every row goes through the one
 implementation of its rules in its app, the bulk form of the service that writes one:
-nothing here writes a row itself.
+nothing here writes a row itself, but for the monitoring attributes a share of residents
+volunteered (``governance.models.MonitoringAttributes``, which no rule checks beyond the
+table's own constraint), written as they are.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from governance.models import MonitoringAttributes
 from merchants import consent_texts, services
 from merchants.bills import services as bills_services
 from merchants.demo import city
@@ -142,6 +145,7 @@ class Written:
     top_ups: int = 0
     events: int = 0
     snapshots: int = 0
+    monitoring: int = 0
 
     def add(self, other: Written) -> None:
         for name in self.__dataclass_fields__:
@@ -198,6 +202,7 @@ class CityWriter:
             (plan, user.pk, wallets[user.pk]) for plan, user in zip(plans, users, strict=True)
         ]
         written = Written(residents=len(plans))
+        written.monitoring = self._monitoring(residents)
         written.transfers = self._transfers(residents)
         written.top_ups = self._top_ups(residents)
         consents = self._consents(
@@ -217,6 +222,24 @@ class CityWriter:
         written.bookings = self._stays(residents, consents)
         written.claims = sum(len(plan.claims) for plan in plans)
         return written
+
+    def _monitoring(self, residents: list[tuple[ResidentPlan, int, int]]) -> int:
+        """The age bands and sexes residents volunteered for the fairness audit."""
+        rows = MonitoringAttributes.objects.bulk_create(
+            [
+                MonitoringAttributes(
+                    user_id=citizen,
+                    age_band=plan.monitoring.age_band,
+                    sex=plan.monitoring.sex,
+                    volunteered_at=plan.monitoring.volunteered_at,
+                    updated_at=plan.monitoring.volunteered_at,
+                )
+                for plan, citizen, _ in residents
+                if plan.monitoring is not None
+            ],
+            batch_size=500,
+        )
+        return len(rows)
 
     # -- money --
 

@@ -37,9 +37,13 @@ are, so a wait assumes the citizen keeps their positive record up.
 
 How the search stays fast. A scorecard factor reads one fact and each kind of step
 moves its own facts, so a plan's score is a fixed part plus one number per kind of
-step. For each moment (now, then each date on which something fades or the account
-reaches an age that matters) the planner simulates every value of every kind of step
-once, with the real ``simulate`` and scorecard, and keeps the facts and points of each.
+step; the one fact two kinds move, the share of stays completed well (completed bookings
+raise it, settled claims take their stays out of it), adds one number per pair of
+bookings and claims counts (``_JOINT_FACTS``). For each moment (now, then each date on
+which something fades or the account reaches an age that matters) the planner
+simulates every value of every kind of step once, with the real ``simulate`` and
+scorecard, and keeps the facts and points of each (the pairs only for a scorecard or
+rules that read a joint fact).
 A perk's search then needs only additions and look-ups: at most 3 identity levels x 11
 claim counts x 13 booking counts, each scanning up to 25 bill counts for the first that
 is enough, cheapest first and stopping as soon as nothing cheaper can remain; a moment
@@ -60,6 +64,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 
 from common.money import format_money
 from merchants.perks.rules import (
@@ -150,6 +155,11 @@ _STEP_FACTS: dict[str, frozenset[str]] = {
     _CLAIMS: frozenset({"unpaid_claims"}),
     _IDENTITY: frozenset({"identity_level"}),
 }
+# Facts that bookings and claims move together: the share of stays completed well (a
+# completed booking raises it, a settled claim takes its stay out of it). Their factors'
+# points and their conditions are worked out per pair of amounts (``_Moment.joint``).
+_JOINT = "bookings_and_claims"
+_JOINT_FACTS: frozenset[str] = frozenset({"stays_completed_well_24m"})
 # The what-if's actions (``scoring.scorecard.ACTIONS``) the counted kinds of step are.
 _ACTION_KEYS: dict[str, str] = {
     _BILLS: "pay_next_bills_on_time",
@@ -165,13 +175,16 @@ _WAIT_FACTS_READ: dict[str, tuple[str, ...]] = {_BILLS: ("late_payments_24m",)}
 BLOCKED_FACTS: frozenset[str] = frozenset(
     key
     for key in FACTS
-    if key not in (SCORE_FACT, BAND_FACT, *_TIME_FACTS)
+    if key not in (SCORE_FACT, BAND_FACT, *_TIME_FACTS, *_JOINT_FACTS)
     and not any(key in facts for facts in _STEP_FACTS.values())
 )
 
 
 def _step_moving(fact: str) -> str | None:
-    """The kind of step that moves ``fact``, if one does."""
+    """The kind of step that moves ``fact`` (``_JOINT`` for bookings and claims
+    together), if one does."""
+    if fact in _JOINT_FACTS:
+        return _JOINT
     return next((kind for kind, facts in _STEP_FACTS.items() if fact in facts), None)
 
 
@@ -382,6 +395,9 @@ class Planner:
             )
         )[: min(self.bounds.claims, features.unpaid_claims)]
         self._moments: dict[datetime | None, _Moment] = {}
+        # Per moment, the joint facts' points and values per (claims, bookings) amounts
+        # (``_joint``): worked out only for a scorecard or rules that read one.
+        self._joints: dict[datetime | None, Mapping[tuple[int, int], tuple[int, Any]]] = {}
         self._options: dict[tuple[str, int, tuple[int | None, ...]], _Option] = {}
         self._answers: dict[tuple[Rules, int], Qualification] = {}
         # Which kind of step moves the fact each factor reads (None: no step moves it).
@@ -462,7 +478,7 @@ class Planner:
         self, moment: _Moment, conditions: Sequence[Condition], score_ok: _ScoreTest
     ) -> _Choice | None:
         """The cheapest choice of amounts at this moment that the rules accept, or None."""
-        by_kind: dict[str, list[Condition]] = {kind: [] for kind in _STEP_FACTS}
+        by_kind: dict[str, list[Condition]] = {kind: [] for kind in (*_STEP_FACTS, _JOINT)}
         for condition in conditions:
             if condition.fact in (SCORE_FACT, BAND_FACT):
                 continue  # score_ok's
@@ -481,12 +497,23 @@ class Planner:
         }
         if not all(allowed.values()):
             return None
+        joint: dict[tuple[int, int], int] | None = None
+        if by_kind[_JOINT] or any(owner == _JOINT for owner in self._factor_steps):
+            joint = {
+                pair: points
+                for pair, (points, facts) in self._joint(moment).items()
+                if all(condition_met(condition, facts) for condition in by_kind[_JOINT])
+            }
+            if not joint:
+                return None
         fixed = moment.fixed_points
         lowest = fixed + sum(min(option.points for option in opts) for opts in allowed.values())
         highest = fixed + sum(max(option.points for option in opts) for opts in allowed.values())
+        if joint is not None:
+            lowest, highest = lowest + min(joint.values()), highest + max(joint.values())
         if not score_ok.any_between(_clip(lowest), _clip(highest)):
             return None
-        return _search(moment, allowed, score_ok, self.situation.features.identity_level)
+        return _search(moment, allowed, score_ok, self.situation.features.identity_level, joint)
 
     # -- Moments --
 
@@ -495,6 +522,33 @@ class Planner:
         if moment is None:
             moment = self._moments[at] = self._simulate_moment(at)
         return moment
+
+    def _joint(self, moment: _Moment) -> Mapping[tuple[int, int], tuple[int, Any]]:
+        """Per (claims, bookings) amounts at this moment: the points of the factors that
+        read a joint fact, and the joint facts (each pair simulated once)."""
+        joint = self._joints.get(moment.at)
+        if joint is None:
+            joint = self._joints[moment.at] = {
+                (claims.amount, bookings.amount): self._simulate_joint(
+                    moment.wait_changes, claims.amount, bookings.amount
+                )
+                for claims in moment.options[_CLAIMS]
+                for bookings in moment.options[_BOOKINGS]
+            }
+        return joint
+
+    def _simulate_joint(
+        self, wait: Mapping[str, int], claims: int, bookings: int
+    ) -> tuple[int, Mapping[str, int | None]]:
+        changes = {**wait, **self._changes(_CLAIMS, claims), **self._changes(_BOOKINGS, bookings)}
+        simulated = simulate(self.situation.features, changes)
+        points = sum(
+            earned
+            for earned, owner in zip(self.card.points(simulated), self._factor_steps, strict=True)
+            if owner == _JOINT
+        )
+        values = simulated.as_dict()
+        return points, {fact: values[fact] for fact in _JOINT_FACTS}
 
     def _simulate_moment(self, at: datetime | None) -> _Moment:
         features, bounds = self.situation.features, self.bounds
@@ -789,9 +843,12 @@ def _search(
     allowed: Mapping[str, Sequence[_Option]],
     score_ok: Callable[[int], bool],
     identity_now: int,
+    joint: Mapping[tuple[int, int], int] | None = None,
 ) -> _Choice | None:
     """The cheapest accepted combination: claims, identity and bookings cheapest first,
-    each with the fewest bills that are enough; it stops once nothing cheaper remains."""
+    each with the fewest bills that are enough; it stops once nothing cheaper remains.
+    ``joint``: the points of the factors bookings and claims move together, per pair of
+    amounts the rules accept (None: no such factor or condition)."""
     combos = sorted(
         itertools.product(allowed[_CLAIMS], allowed[_IDENTITY], allowed[_BOOKINGS]),
         key=lambda combo: sum(option.cost for option in combo),
@@ -802,6 +859,11 @@ def _search(
         if best is not None and partial > best.key[0]:
             break
         points = moment.fixed_points + claims.points + identity.points + bookings.points
+        if joint is not None:
+            pair = joint.get((claims.amount, bookings.amount))
+            if pair is None:
+                continue  # a joint fact's condition is not met
+            points += pair
         for bills in allowed[_BILLS]:
             cost = partial + bills.cost
             if best is not None and cost > best.key[0]:

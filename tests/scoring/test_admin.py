@@ -214,7 +214,8 @@ def test_an_invalid_definition_shows_each_error_and_creates_nothing(staff_client
     assert response.status_code == 200
     errors = [
         "factors[0]: fact must be one of: account_age_days, bookings_completed, "
-        "identity_level, late_payments_24m, no_shows_12m, on_time_ratio_12m, unpaid_claims.",
+        "identity_level, late_payments_24m, no_shows_12m, on_time_ratio_12m, "
+        "stays_completed_well_24m, unpaid_claims.",
         "factors[2]: points must not go down as bookings_completed goes up (more is better).",
     ]
     assert response.context["adminform"].form.errors["definition"] == errors

@@ -29,11 +29,15 @@ class PlannedEvent:
 
     def counts(self) -> bool:
         """Plain Python, written from the rules rather than from the query."""
+        return self.within(EVENT_WINDOW_DAYS[self.kind])
+
+    def within(self, window_days: int) -> bool:
+        """Whether it counts at AT with a window of ``window_days``."""
         occurred = self.occurred_at()
         settled = (
             None if self.settled_days_ago is None else AT - timedelta(days=self.settled_days_ago)
         )
-        ends = occurred + timedelta(days=EVENT_WINDOW_DAYS[self.kind])
+        ends = occurred + timedelta(days=window_days)
         return (
             # A disputed record counts until its dispute removes it
             self.status in (EventStatus.ACTIVE, EventStatus.DISPUTED)
@@ -87,6 +91,10 @@ def expected_features(level: int, joined_days_ago: float, events: list[PlannedEv
         unpaid_claims=count({EventKinds.CLAIM_UNPAID}),
         open_disputes=sum(1 for event in events if event.status == EventStatus.DISPUTED),
         history_events=len(counting),
+        # Counted as the others over 24 months, whatever the no-show's own window.
+        no_shows_24m=sum(
+            1 for event in events if event.kind == EventKinds.NO_SHOW and event.within(730)
+        ),
     )
 
 

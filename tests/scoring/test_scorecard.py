@@ -47,6 +47,7 @@ def any_features(draw: st.DrawFn) -> Features:
     on_time = draw(st.integers(0, 30))
     bookings = draw(st.integers(0, 10))
     no_shows = draw(st.integers(0, 4))
+    no_shows_24m = no_shows + draw(st.integers(0, 2))
     unpaid = draw(st.integers(0, 3))
     counted = on_time + late_24m + bookings + no_shows + unpaid
     history = counted + draw(st.integers(0, 5)) if counted else draw(st.sampled_from([0, 3]))
@@ -61,6 +62,7 @@ def any_features(draw: st.DrawFn) -> Features:
         unpaid_claims=unpaid,
         open_disputes=draw(st.integers(0, 3)),
         history_events=history,
+        no_shows_24m=no_shows_24m,
     )
 
 
@@ -91,7 +93,10 @@ def any_definition(draw: st.DrawFn) -> dict:
             "history": draw(st.booleans()),
             "bins": [{"from": s, "points": p} for s, p in zip(starts, points, strict=True)],
         }
-        if fact.optional:
+        if fact.missing_scored_as is not None:  # as its bins score that value
+            at = sum(1 for start in starts if start <= fact.missing_scored_as) - 1
+            factor["missing_points"] = points[max(at, 0)]
+        elif fact.optional:
             factor["missing_points"] = draw(st.integers(-100, 100))
         factors.append(factor)
     return {"base_points": draw(st.integers(0, 950)), "factors": factors}
@@ -103,7 +108,12 @@ def improvements(base: Features) -> list[Features]:
         base._replace(identity_level=min(base.identity_level + 1, 2)),
         base._replace(account_age_days=base.account_age_days + 200),
         base._replace(bookings_completed=base.bookings_completed + 2),
-        base._replace(no_shows_12m=max(base.no_shows_12m - 1, 0)),
+        # One no-show fewer: of the last 12 months (so of 24 months too), or older.
+        base._replace(
+            no_shows_12m=max(base.no_shows_12m - 1, 0),
+            no_shows_24m=base.no_shows_24m - (1 if base.no_shows_12m else 0),
+        ),
+        base._replace(no_shows_24m=max(base.no_shows_24m - 1, base.no_shows_12m)),
         base._replace(unpaid_claims=max(base.unpaid_claims - 1, 0)),
     ]
     if base.late_payments_24m:

@@ -220,8 +220,8 @@ def test_the_reason_is_remembered_for_that_citizen_for_15_minutes(
     assert rows_of(citizen) == [
         (*base, ["on_time_ratio_12m", "late_payments_24m"], None),
         (*base, ["on_time_ratio_12m"], None),
-        (*base, ["unpaid_claims"], None),
-        (*base, ["unpaid_claims", "open_disputes"], None),
+        (*base, ["unpaid_claims", "stays_completed_well_24m"], None),
+        (*base, ["unpaid_claims", "stays_completed_well_24m", "open_disputes"], None),
     ]
     # Bob's record asks again: the reason was given for Alice
     bob_event = CreditEvent.objects.get(account=other_citizen)
@@ -249,7 +249,7 @@ def test_a_dispute_is_opened_the_same_way(support, other_citizen, world):
             "Open Sesame support",
             "support_review",
             "Deciding his dispute",
-            ["no_shows_12m", "open_disputes"],
+            ["no_shows_12m", "stays_completed_well_24m", "open_disputes"],
             None,
         )
     ]

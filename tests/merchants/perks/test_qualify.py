@@ -407,6 +407,7 @@ CONDITION_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "bookings_completed": st.integers(0, 4),
     "no_shows_12m": st.integers(0, 2),
     "unpaid_claims": st.integers(0, 2),
+    "stays_completed_well_24m": st.integers(0, 100),
     "open_disputes": st.integers(0, 1),
 }
 

@@ -30,7 +30,7 @@ from scoring.facts import BAND_CODES, BAND_LABELS, FACTS, band_for
 DEFAULTS = Rules.from_data(DEFAULT_RULES)
 KNOWN_FACTS = (
     "score, band, identity_level, account_age_days, on_time_ratio_12m, late_payments_24m, "
-    "bookings_completed, no_shows_12m, unpaid_claims, open_disputes"
+    "bookings_completed, stays_completed_well_24m, no_shows_12m, unpaid_claims, open_disputes"
 )
 BANDS = "poor, fair, good, very_good, excellent"
 LETTERS = "abcdefghijklmnopqrstuvwxyz"

@@ -200,7 +200,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo population: {written.residents} new resident(s), with "
                 f"{written.bills:,} bills, {written.bookings:,} stays and {written.claims:,} "
-                "damage claims over two years."
+                f"damage claims over two years; {written.monitoring:,} volunteered an age "
+                "band or a sex for the fairness audit."
             )
         )
         self.stdout.write(

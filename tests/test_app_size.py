@@ -26,6 +26,10 @@ kept and why: nine screens, in three languages, about a third of it words) took 
 files to about 157,200 bytes (58 files; 134,300 as one stream): the budgets went to
 161,000 file by file and 137,500 as one stream, about 2% above. A first visit is not
 slower: every one of these screens loads on first use.
+The volunteered monitoring attributes (a screen that explains why, and withdrawing them)
+and the words of scorecard v2's factor, in three languages, took the files to about
+164,600 bytes (59 files; 141,300 as one stream): the budgets went to 168,000 file by
+file and 144,000 as one stream, about 2% above; the screen loads on first use.
 Growth is a decision made here, not an accident. The service worker, a template rendered
 per deploy, is not counted. No browser, no database."""
 
@@ -36,8 +40,8 @@ from pathlib import Path
 
 from client.views import STATIC_DIR, _static_names
 
-JS_CODE_BUDGET = 137_500  # bytes, all modules gzipped as one stream
-JS_BUDGET = 161_000  # bytes gzipped, all modules together, each file on its own
+JS_CODE_BUDGET = 144_000  # bytes, all modules gzipped as one stream
+JS_BUDGET = 168_000  # bytes gzipped, all modules together, each file on its own
 CSS_BUDGET = 9_100  # bytes gzipped, all style sheets together
 MODULE_BUDGET = 12_000  # bytes gzipped, any one module
 

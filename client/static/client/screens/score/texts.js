@@ -50,7 +50,10 @@ export function identityName(level) {
 /** A factor's value in words, by the fact it scores (null: no history yet). */
 export function factorValue(factor) {
   const value = factor.value;
-  if (value === null || value === undefined) return t("score.value.none");
+  if (value === null || value === undefined) {
+    // The share counts from the second stay on; before that it is left out, not zero.
+    return t(factor.fact === "stays_completed_well_24m" ? "score.value.staysFew" : "score.value.none");
+  }
   const count = (some, none) => (value === 0 ? t(none) : t(some, { count: value }));
   switch (factor.fact) {
     case "on_time_ratio_12m":
@@ -59,6 +62,8 @@ export function factorValue(factor) {
       return count("score.value.late", "score.value.lateNone");
     case "bookings_completed":
       return count("score.value.bookings", "score.value.bookingsNone");
+    case "stays_completed_well_24m":
+      return t("score.value.staysWell", { percent: formatNumber(value / 100, { style: "percent" }) });
     case "no_shows_12m":
       return count("score.value.noShows", "score.value.noShowsNone");
     case "unpaid_claims":

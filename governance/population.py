@@ -47,7 +47,7 @@ from django.utils import timezone
 from common.db import statement_timeout
 from governance.models import AgeBand, Sex
 from scoring import selectors
-from scoring.facts import BAND_CODES, FACTS, EventKinds, Features
+from scoring.facts import BAND_CODES, FACTS, FEATURE_STAND_INS, EventKinds, Features
 from scoring.models import EventStatus, Scorecard
 from wallet.models import AccountKind, IdentityLevel
 
@@ -205,6 +205,15 @@ def _json_int(column: str, key: str) -> str:
     return f"json_extract({column}, '$.{key}')"
 
 
+def _snapshot_feature(name: str) -> str:
+    """A feature as a snapshot stored it; an older snapshot's stand-in where it lacks a
+    newer field (``scoring.facts.FEATURE_STAND_INS``, as ``Features.from_dict`` reads)."""
+    stand_in = FEATURE_STAND_INS.get(name)
+    if stand_in is None:
+        return _json_int("s.features", name)
+    return f"COALESCE({_json_int('s.features', name)}, {_json_int('s.features', stand_in)})"
+
+
 _CITIZENS = "u.is_active AND NOT u.is_staff AND NOT u.is_superuser"
 
 
@@ -223,7 +232,7 @@ def _accounts_sql(fields: tuple[str, ...], points_keys: tuple[str, ...], *, live
     join = ""
     if live:
         columns += ["s.scorecard_id", "s.score", "s.band"]
-        columns += [_json_int("s.features", name) for name in fields]
+        columns += [_snapshot_feature(name) for name in fields]
         columns += [_json_int("s.points", key) for key in points_keys]
         if connection.vendor == "postgresql":
             # The range's current snapshots in one ordered pass over ``snapshot_current``

@@ -369,10 +369,15 @@ class Features(NamedTuple):
         months, which are at least those of 12 months (the best a snapshot that kept only
         those says)."""
         values = {key: data[key] for key in cls._fields if key in data}
-        if "no_shows_24m" not in values:
-            values["no_shows_24m"] = data.get("no_shows_12m", 0)
+        for field_name, stand_in in FEATURE_STAND_INS.items():
+            if field_name not in values:
+                values[field_name] = data.get(stand_in, 0)
         return cls(**values)
 
+
+# Fields added after snapshots were first stored, each with the stored field that stands
+# in for it in an older snapshot (``Features.from_dict``; the audit's SQL reads them so).
+FEATURE_STAND_INS: dict[str, str] = {"no_shows_24m": "no_shows_12m"}
 
 # The facts that are computed from the fields (properties of ``Features``), in the order
 # a snapshot's JSON lists them after the fields.

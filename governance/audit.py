@@ -42,6 +42,7 @@ import numpy as np
 from django.conf import settings
 from django.utils import timezone
 from fairlearn.metrics import MetricFrame, selection_rate
+from sklearn.metrics import roc_auc_score
 
 from common.approvals import ratio_floor, subject_digest
 from governance.analysis import AnalysisOutcome, Progress
@@ -615,6 +616,20 @@ def factor_points_by_wealth(scored: Scored, wealth: GroupCodes) -> list[dict[str
     return report
 
 
+def outcome_auc(population: Population, scores: np.ndarray) -> float | None:
+    """How well the audited scores rank the outcomes known (a no-show or an unpaid claim
+    is bad): the area under the ROC curve of the score against a good outcome, from 0.5
+    (no better than chance) to 1; None unless both outcomes occur. A draft should rank
+    at least as well as the version it replaces."""
+    known = population.outcome_known
+    if not known.any():
+        return None
+    bad = (population.had_no_show | population.had_unpaid_claim)[known]
+    if bad.all() or not bad.any():
+        return None
+    return round(float(roc_auc_score(~bad, scores[known])), 4)
+
+
 def audit_compute(
     population: Population,
     *,
@@ -694,6 +709,7 @@ def audit_compute(
         "outcome_window_days": population.outcome_window_days,
         "subjects": reports,
         "factor_points_by_wealth": factor_points_by_wealth(scored, wealth),
+        "outcome_auc": outcome_auc(population, scored.scores),
         "min_ratio": lowest,
         "flagged": lowest is not None and lowest < ratio_floor(),
     }

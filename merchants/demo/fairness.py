@@ -2,9 +2,10 @@
 
 The system ships v2 as a draft (``scoring/0016``). Here, on the seeded city, the risk
 analyst audits what is live and the draft, backtests the draft, and submits it; the
-approver approves it through the four-eyes path with the audit attached, only if the
-draft treats the wealth fifths at least as evenly as the live version does (the lowest
-fifth's waiver rate over the highest's, for every perk). The nightly audit and drift
+approver approves it through the four-eyes path with the audit attached, only if it
+meets the goal it was made for: every wealth fifth's waiver rate within 0.9 of the
+highest's, for every perk, at no loss of the score's ranking of outcomes (its AUC of
+no-shows and unpaid claims at least the live version's). The nightly audit and drift
 check then run once, so the admin's reports, the drift baseline and the transparency
 page have something to show from the first start.
 
@@ -13,6 +14,7 @@ Run again, it does nothing more once v2 is active (a later draft is left to staf
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,11 +23,19 @@ from governance import analysis
 from governance import approvals as governance_approvals
 from governance.models import AnalysisKind, AnalysisRun, AnalysisStatus
 from scoring import services as scoring_services
-from scoring.models import Scorecard, ScorecardStatus
+from scoring.models import (
+    BatchChunk,
+    BatchChunkStatus,
+    Scorecard,
+    ScorecardStatus,
+    SnapshotTrigger,
+)
 from wallet.models import User
 
-V2_NAME = "Reliability v2: stays completed well"
+# The draft scoring's migration ships (a migration's module name starts with a digit).
+V2_NAME: str = importlib.import_module("scoring.migrations.0016_scorecard_v2_draft").NAME
 WEALTH = "wealth_quintile"
+WEALTH_GOAL = 0.9
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,8 @@ class FairnessStory:
     live_ratio: float | None
     """The live version's lowest wealth-fifth waiver ratio, over every perk."""
     draft_ratio: float | None
+    live_auc: float | None
+    draft_auc: float | None
     approved_version: int | None
     """The version approved now; None when nothing was (already live, or not better)."""
 
@@ -44,6 +56,18 @@ def _finished(run: AnalysisRun) -> AnalysisRun:
     if run.status != AnalysisStatus.DONE:
         raise RuntimeError(f"The demo's {run.get_kind_display()} failed: {run.error}")
     return run
+
+
+def _activation_batch_finished() -> None:
+    """The activation's batch run, done here where no worker took its chunks (eager mode
+    ran them on commit; a chunk already done is skipped), so that drift has its
+    baseline: the scores the new version wrote when it went live."""
+    for chunk_id in (
+        BatchChunk.objects.filter(run__trigger=SnapshotTrigger.SCORECARD_ACTIVATION)
+        .exclude(status=BatchChunkStatus.DONE)
+        .values_list("pk", flat=True)
+    ):
+        scoring_services.batch_chunk_run(chunk_id=chunk_id)
 
 
 def wealth_ratio(result: dict[str, Any]) -> float | None:
@@ -63,6 +87,8 @@ def wealth_ratio(result: dict[str, Any]) -> float | None:
 def fairness_story(*, analyst: User, approver: User) -> FairnessStory:
     live = _finished(analysis.analysis_request(kind=AnalysisKind.AUDIT, inputs={"live": True}))
     live_ratio = wealth_ratio(live.result or {})
+    live_auc = (live.result or {}).get("outcome_auc")
+    draft_auc = None
     draft = Scorecard.objects.filter(name=V2_NAME, status=ScorecardStatus.DRAFT).first()
     approved = None
     draft_ratio = None
@@ -78,13 +104,15 @@ def fairness_story(*, analyst: User, approver: User) -> FairnessStory:
             )
         )
         draft_ratio = wealth_ratio(audit.result or {})
-        better = draft_ratio is not None and (live_ratio is None or draft_ratio >= live_ratio)
-        if better:
+        draft_auc = (audit.result or {}).get("outcome_auc")
+        fair = draft_ratio is not None and draft_ratio >= WEALTH_GOAL
+        ranks = live_auc is None or (draft_auc is not None and draft_auc >= live_auc)
+        if fair and ranks:
             scoring_services.scorecard_submit(scorecard=draft, by=analyst)
             justification = (
-                "Seeded demo: a group's rate in the audit is under the floor (see its report), "
-                "but v2 treats the wealth fifths more evenly than v1, whose count of stays "
-                "followed wealth."
+                "Seeded demo: a group's rate in the audit is under the floor (see its report); "
+                "v2 meets its goal by wealth fifth and ranks outcomes at least as well as v1, "
+                "whose count of stays followed wealth."
                 if audit.min_ratio is not None and audit.min_ratio < ratio_floor()
                 else ""
             )
@@ -92,7 +120,14 @@ def fairness_story(*, analyst: User, approver: User) -> FairnessStory:
                 scorecard=draft, by=approver, justification=justification
             )
             approved = draft.version
+            _activation_batch_finished()
             # What is live now, audited and checked for drift against its go-live.
             _finished(analysis.analysis_request(kind=AnalysisKind.AUDIT, inputs={"live": True}))
     _finished(analysis.analysis_request(kind=AnalysisKind.DRIFT, inputs={"live": True}))
-    return FairnessStory(live_ratio=live_ratio, draft_ratio=draft_ratio, approved_version=approved)
+    return FairnessStory(
+        live_ratio=live_ratio,
+        draft_ratio=draft_ratio,
+        live_auc=live_auc,
+        draft_auc=draft_auc,
+        approved_version=approved,
+    )

@@ -280,8 +280,10 @@ class Command(BaseCommand):
             "Fairness (lowest wealth fifth's waiver rate over the highest's): live "
             f"{shown(story.live_ratio)}"
         )
+        if story.live_auc is not None:
+            line += f" (AUC of outcomes by score {shown(story.live_auc)})"
         if story.draft_ratio is not None:
-            line += f", draft v2 {shown(story.draft_ratio)}"
+            line += f"; draft v2 {shown(story.draft_ratio)} (AUC {shown(story.draft_auc)})"
         if story.approved_version is not None:
             line += (
                 f"; v{story.approved_version} audited by 'analyst' and approved by 'approver' "

@@ -16,8 +16,8 @@ from governance.population import (
     quintiles,
 )
 from scoring import selectors, services
-from scoring.facts import EventKinds
-from scoring.models import SnapshotTrigger
+from scoring.facts import EventKinds, Features
+from scoring.models import ScoreSnapshot, SnapshotTrigger
 from tests.factories import SettlementAccountFactory
 from tests.money import top_up_paid
 from wallet import services as wallet_services
@@ -165,3 +165,42 @@ def test_quintiles_are_ntile_by_average_then_id():
 )
 def test_account_age_bands(days, band):
     assert account_age_band(days) == band
+
+
+def test_a_snapshot_older_than_a_feature_reads_its_stand_in():
+    """A snapshot stored before ``no_shows_24m`` existed lacks it: the audit reads its
+    12-month no-shows in its place, as ``Features.from_dict`` does."""
+    citizen = wallet_services.user_register(username="older", password=PASSWORD)
+    services.record_event(
+        account=citizen,
+        kind=EventKinds.NO_SHOW,
+        occurred_at=timezone.now() - timedelta(days=3),
+        source="t:older",
+    )
+    services.score_recompute(account_id=citizen.pk, trigger=SnapshotTrigger.MANUAL)
+    current = selectors.score_current(account=citizen)
+    assert current is not None
+    stored = dict(current.features)
+    del stored["no_shows_24m"]
+    # The same score, as a snapshot of the earlier release stored it (written later, so
+    # it is the current one)
+    ScoreSnapshot.objects.create(
+        account=citizen,
+        scorecard=current.scorecard,
+        score=current.score,
+        band=current.band,
+        points=current.points,
+        reasons=current.reasons,
+        features=stored,
+        fingerprint=current.fingerprint,
+        trigger=SnapshotTrigger.MANUAL,
+        computed_at=current.computed_at + timedelta(seconds=1),
+    )
+
+    population = population_load(scores_of=selectors.scorecard_active())
+
+    index = population.account_ids.tolist().index(citizen.pk)
+    assert population.scored[index]
+    row = population.features_rows()[index]
+    assert (row.no_shows_12m, row.no_shows_24m) == (1, 1)
+    assert Features.from_dict(stored).no_shows_24m == 1

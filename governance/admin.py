@@ -882,6 +882,23 @@ class GovernedSubjectMixin(_ModelAdmin):
         )
         return select_template(names)
 
+    def get_urls(self) -> list[URLPattern]:
+        """The subject's analyses and its approval with the audit, before the admin's own."""
+        opts = self.opts
+        return [
+            path(
+                "<path:object_id>/analyse/<str:kind>/",
+                self.admin_site.admin_view(self.analyse_view),
+                name=f"{opts.app_label}_{opts.model_name}_analyse",
+            ),
+            path(
+                "<path:object_id>/approve-audited/",
+                self.admin_site.admin_view(self.approve_audited_view),
+                name=f"{opts.app_label}_{opts.model_name}_approve_audited",
+            ),
+            *super().get_urls(),
+        ]
+
     def analyse_view(self, request: HttpRequest, object_id: str, kind: str) -> HttpResponse:
         """Queue a run of ``kind`` about the subject and go to its page (POST only)."""
         obj = self.get_object(request, unquote(object_id))
@@ -904,6 +921,9 @@ class GovernedSubjectMixin(_ModelAdmin):
             messages.SUCCESS,
         )
         return HttpResponseRedirect(run_url(run))
+
+    def approve_audited_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        raise NotImplementedError  # each subject's admin says what approving it means
 
     def audited_approve_view(
         self, request: HttpRequest, object_id: str, *, title: str, extra: dict[str, Any]
@@ -1008,22 +1028,6 @@ class GovernedScorecardAdmin(GovernedSubjectMixin, ScorecardAdmin):
             f"with audit #{approval.audit_id}. Every score is being recomputed under it."
         )
 
-    def get_urls(self) -> list[URLPattern]:
-        opts = self.opts
-        return [
-            path(
-                "<path:object_id>/analyse/<str:kind>/",
-                self.admin_site.admin_view(self.analyse_view),
-                name=f"{opts.app_label}_{opts.model_name}_analyse",
-            ),
-            path(
-                "<path:object_id>/approve-audited/",
-                self.admin_site.admin_view(self.approve_audited_view),
-                name=f"{opts.app_label}_{opts.model_name}_approve_audited",
-            ),
-            *super().get_urls(),
-        ]
-
     def approve_audited_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         scorecard = self.get_object(request, unquote(object_id))
         if scorecard is None:
@@ -1109,22 +1113,6 @@ class GovernedPerkChangeAdmin(GovernedSubjectMixin, PerkChangeAdmin):
 
     def governance_approved_message(self, approval: Approval) -> str:
         return f"{approval.perk_change}: applied, approved with audit #{approval.audit_id}."
-
-    def get_urls(self) -> list[URLPattern]:
-        opts = self.opts
-        return [
-            path(
-                "<path:object_id>/analyse/<str:kind>/",
-                self.admin_site.admin_view(self.analyse_view),
-                name=f"{opts.app_label}_{opts.model_name}_analyse",
-            ),
-            path(
-                "<path:object_id>/approve-audited/",
-                self.admin_site.admin_view(self.approve_audited_view),
-                name=f"{opts.app_label}_{opts.model_name}_approve_audited",
-            ),
-            *super().get_urls(),
-        ]
 
     def approve_audited_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         change = self.get_object(request, unquote(object_id))

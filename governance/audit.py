@@ -457,7 +457,7 @@ def _column(subject: int, rate: int) -> str:
 def dimension_reports(
     groups: GroupCodes, subjects: Sequence[Subject], profiles: Profiles, scores: np.ndarray
 ) -> list[dict[str, Any]]:
-    """One dimension of every subject, in the contract's shape: one fairlearn frame of
+    """One dimension of every subject, as the report has it: one fairlearn frame of
     every figure of every subject."""
     dimension = groups.dimension
     table = weighted_table(groups, profiles, {"score": scores.astype(np.float64)})
@@ -640,7 +640,7 @@ def audit_compute(
     live: bool = False,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """The audit's report (the contract's shape) of ``scorecard`` and the live ``perks``
+    """The audit's report of ``scorecard`` and the live ``perks``
     on the population, with ``draft`` (a perk draft) first among the perks. Subjects
     whose key is in ``context`` are shown but left out of the report's ``min_ratio``
     (what an approval rests on)."""

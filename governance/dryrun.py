@@ -128,7 +128,7 @@ def dry_run_compute(
     at: datetime | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """The dry-run's report (the contract's shape) of ``draft`` beside ``active`` (None
+    """The dry-run's report of ``draft`` beside ``active`` (None
     when the draft makes a new perk: every active figure is then 0)."""
     report = progress or (lambda percent, note="": None)
     at = at or timezone.now()

@@ -1,5 +1,5 @@
-"""Finished audits made by hand, in the audit result's shape (the contract's "Audit
-result"), for the tests of approvals and of the report pages: the audit engine is
+"""Finished audits made by hand, in the shape ``governance.audit.audit_compute``
+returns, for the tests of approvals and of the report pages: the audit engine is
 tested on its own."""
 
 from __future__ import annotations

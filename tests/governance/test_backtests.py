@@ -95,7 +95,7 @@ def test_the_stored_result_is_the_backtest_itself(
     assert at == timezone.now() == run.population_at
     direct = scorecard_backtest(candidate=plus_fifty, at=at)
     assert run.result == backtest_result(direct)
-    # in the contract's shape: the dataclass's fields, band labels worst first
+    # in the stored shape: the dataclass's fields, band labels worst first
     assert run.result["accounts"] == 3
     assert run.result["band_labels"] == ["Poor", "Fair", "Good", "Very good", "Excellent"]
     assert run.result["buckets"][3] == {"label": "500-549", "active": 1, "candidate": 0}

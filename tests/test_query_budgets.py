@@ -408,8 +408,9 @@ ENDPOINTS = {
     # for what the wallet says of the limits and the payout destination (today's and this
     # month's top-ups in one, today's withdrawals, the latest payment source) and one for
     # the top-ups' credits (as for me/top-ups); and the claims' lines and evidence, for
-    # the bookings and for the claims (as for me/bookings and me/claims).
-    "me/export": ListEndpoint("/api/v1/me/export", "citizen", everything, 29, export_rows),
+    # the bookings and for the claims (as for me/bookings and me/claims); and one per
+    # section kept by an app above the export (the volunteered monitoring attributes).
+    "me/export": ListEndpoint("/api/v1/me/export", "citizen", everything, 30, export_rows),
     "merchant/bookings": ListEndpoint(
         "/api/v1/merchant/bookings", "hotel", bookings, MERCHANT_PAGE + 2
     ),

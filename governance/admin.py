@@ -882,6 +882,22 @@ class GovernedSubjectMixin(_ModelAdmin):
         )
         return select_template(names)
 
+    governed_admin: type[admin.ModelAdmin]
+    """The subject's own admin, whose change form this one extends."""
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        context.update(self.governance_context(request, obj))
+        context["governance_parent_template"] = self.governance_parent_template(self.governed_admin)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def get_urls(self) -> list[URLPattern]:
         """The subject's analyses and its approval with the audit, before the admin's own."""
         opts = self.opts
@@ -982,6 +998,7 @@ class GovernedSubjectMixin(_ModelAdmin):
 
 
 class GovernedScorecardAdmin(GovernedSubjectMixin, ScorecardAdmin):
+    governed_admin = ScorecardAdmin
     """Scoring's scorecard admin, with the analyses and the audited approval on the
     draft's page (its ``governance_actions`` block); the list's backtest action queues a
     stored backtest too. There is no approve action: approving needs the approval page."""
@@ -1042,19 +1059,6 @@ class GovernedScorecardAdmin(GovernedSubjectMixin, ScorecardAdmin):
             },
         )
 
-    def render_change_form(
-        self,
-        request: HttpRequest,
-        context: dict[str, Any],
-        add: bool = False,
-        change: bool = False,
-        form_url: str = "",
-        obj: Scorecard | None = None,
-    ) -> HttpResponse:
-        context.update(self.governance_context(request, obj))
-        context["governance_parent_template"] = self.governance_parent_template(ScorecardAdmin)
-        return super().render_change_form(request, context, add, change, form_url, obj)
-
     def has_request_analysis_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(approvals.REQUEST_PERMISSION)
 
@@ -1079,6 +1083,7 @@ class GovernedScorecardAdmin(GovernedSubjectMixin, ScorecardAdmin):
 
 
 class GovernedPerkChangeAdmin(GovernedSubjectMixin, PerkChangeAdmin):
+    governed_admin = PerkChangeAdmin
     """Perks' change admin, with the dry-run and the audit on the pending change's page
     and the audited approval behind its Approve button."""
 
@@ -1128,19 +1133,6 @@ class GovernedPerkChangeAdmin(GovernedSubjectMixin, PerkChangeAdmin):
                 "comparison": self.comparison(change),
             },
         )
-
-    def render_change_form(
-        self,
-        request: HttpRequest,
-        context: dict[str, Any],
-        add: bool = False,
-        change: bool = False,
-        form_url: str = "",
-        obj: PerkChange | None = None,
-    ) -> HttpResponse:
-        context.update(self.governance_context(request, obj))
-        context["governance_parent_template"] = self.governance_parent_template(PerkChangeAdmin)
-        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 _GOVERNED: tuple[tuple[type[Model], type[admin.ModelAdmin]], ...] = (

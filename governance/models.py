@@ -68,6 +68,7 @@ class AnalysisKind(models.TextChoices):
     BACKTEST = "backtest", "Backtest"
     DRY_RUN = "dry_run", "Dry-run"
     DRIFT = "drift", "Drift check"
+    FIT = "fit", "Fit from outcomes"
 
 
 class AnalysisStatus(models.TextChoices):
@@ -78,13 +79,14 @@ class AnalysisStatus(models.TextChoices):
 
 
 class AnalysisRun(models.Model):
-    """One audit, backtest, dry-run or drift check: asked for (a row, in the asking
+    """One audit, backtest, dry-run, drift check or fit: asked for (a row, in the asking
     transaction), run by a Celery task that reports its progress here, and stored with
     its inputs and its result. A run whose task message was lost stays ``queued`` and is
     sent again by the watcher (``governance.analysis_runs_watch``).
 
     The subject: a scorecard (a draft, or the active one), a perk draft (a pending
-    ``PerkChange``), or, with neither, what is live (the nightly audit and drift)."""
+    ``PerkChange``), or, with neither, what is live (the nightly audit and drift). A fit
+    has no subject when asked for; the draft it produced becomes its scorecard."""
 
     id = models.BigAutoField(primary_key=True)
     kind = models.CharField(max_length=16, choices=AnalysisKind.choices)

@@ -209,6 +209,80 @@ FACTS: dict[str, Fact] = {
 
 
 @dataclass(frozen=True)
+class FactorWords:
+    """How a scorecard factor scoring a fact speaks to the citizen, whatever its bins: the
+    factor's key (the code of its reason, which the app translates), label, reason and
+    tip, and whether a thin file folds it into "your history is short". A scorecard fitted
+    from outcomes takes its words from here (``scoring.fitting``)."""
+
+    key: str
+    label: str
+    reason: str
+    tip: str
+    history: bool = False
+
+
+# One entry per scorable fact, with the keys and words of the scorecards written by hand
+# (version 1 and 2), minus what named their bins: fitted bins fall where the data says.
+FACTOR_WORDS: dict[str, FactorWords] = {
+    "on_time_ratio_12m": FactorWords(
+        "on_time_payments",
+        "Bills paid on time (12 months)",
+        "Not all of your recent bills were paid on time",
+        "Pay each bill by its due date; your on-time share counts the last 12 months.",
+        history=True,
+    ),
+    "late_payments_24m": FactorWords(
+        "late_payments",
+        "Late payments (24 months)",
+        "You have late payments in the last 24 months",
+        "Each late payment stops counting 24 months after it; paying on time from now on "
+        "keeps new ones away.",
+    ),
+    "bookings_completed": FactorWords(
+        "bookings_completed",
+        "Bookings completed (24 months)",
+        "Few completed bookings so far",
+        "Stays and rentals you complete without a problem add to your score.",
+        history=True,
+    ),
+    "stays_completed_well_24m": FactorWords(
+        "stays_completed_well",
+        "Stays completed well (24 months)",
+        "Some of your recent stays did not end well",
+        "Turn up to the stays you book and settle any damage claim: the share of your "
+        "stays that end well counts, not how many you can afford.",
+        history=True,
+    ),
+    "no_shows_12m": FactorWords(
+        "no_shows",
+        "No-shows (12 months)",
+        "You missed a booking in the last 12 months",
+        "Cancel a booking you cannot keep; a no-show stops counting after 12 months.",
+    ),
+    "unpaid_claims": FactorWords(
+        "unpaid_claims",
+        "Unpaid claims",
+        "You have an unpaid damage claim",
+        "Pay the claim from your wallet, or dispute it if it is wrong: a claim the "
+        "dispute finds wrong stops counting.",
+    ),
+    "account_age_days": FactorWords(
+        "account_age",
+        "Account age",
+        "Your account is new",
+        "This grows by itself: an account gains points as it ages.",
+    ),
+    "identity_level": FactorWords(
+        "identity",
+        "Identity verification",
+        "Your identity is not fully verified",
+        "Verify your phone, then an identity document, in the app.",
+    ),
+}
+
+
+@dataclass(frozen=True)
 class NeverFact:
     """Something that may never become a fact, whatever it would predict: what it is,
     and why in one sentence (shown on the public transparency page)."""

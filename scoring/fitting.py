@@ -43,6 +43,7 @@ import argparse
 import json
 import math
 import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -344,11 +345,17 @@ def _binned(
         categorical_variables=[spec.name for spec in columns if spec.categorical],
         binning_fit_params=params,
     )
-    process.fit(frame, bad.astype(int))
+    with warnings.catch_warnings():
+        # optbinning's tables set their totals row in a way pandas means to stop
+        # allowing; the figures are right, the notice is for optbinning's authors.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        process.fit(frame, bad.astype(int))
     binned = []
     for spec in columns:
         optimal = process.get_binned_variable(spec.name)
-        table_of_bins = optimal.binning_table.build()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # as above
+            table_of_bins = optimal.binning_table.build()
         kinds = table_of_bins["Bin"].astype(str)
         regular = table_of_bins[~kinds.isin(["Special", "Missing"]) & (kinds.index != "Totals")]
         missing_row = table_of_bins[kinds == "Missing"].iloc[0]

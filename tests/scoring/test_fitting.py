@@ -20,6 +20,7 @@ from scoring.fitting import (
     FitError,
     FitOptions,
     FittedModel,
+    _binned,
     band_rates,
     decile_rates,
     fit,
@@ -551,3 +552,20 @@ def test_out_of_time_split_by_hand():
         False,
     ]
     assert out_of_time_split(np.array([5, 5])).tolist() == [False, False]
+
+
+def test_an_absent_share_is_fitted_as_the_value_it_is_scored_as():
+    # Given shares of stays where many are absent (too few stays)
+    rng = np.random.default_rng(10)
+    table, bad, _ = population(6_000, rng)
+    spec = ColumnSpec.from_fact("stays_completed_well_24m")
+    assert table[spec.name].isna().mean() > 0.2
+    # When optbinning bins the column for the regression
+    (binned,) = _binned(table, bad, [spec], FitOptions())
+    # Then the absent rows take the weight of evidence of the rows at 50%, which they
+    # are scored as; none falls in a missing bin of its own
+    absent = table[spec.name].isna().to_numpy()
+    at_fifty = (table[spec.name] == 50).to_numpy()
+    assert at_fifty.any()
+    assert set(binned.row_woe[absent]) == set(binned.row_woe[at_fifty])
+    assert (binned.bin_index(binned.values) >= 0).all()

@@ -166,8 +166,7 @@ class FittedColumn:
         absent = series.isna().to_numpy().copy()
         if self.categorical:
             by_category = {c: b.points for b in self.bins for c in b.categories or ()}
-            earned = [by_category.get(str(value), missing) for value in series]
-            points = np.array(earned, dtype=np.int64)
+            points = _looked_up(series, by_category, missing)
         else:
             starts = np.array([b.start for b in self.bins], dtype=float)
             numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
@@ -175,6 +174,17 @@ class FittedColumn:
             index = np.searchsorted(starts, np.nan_to_num(numbers), side="right") - 1
             points = bin_points[np.clip(index, 0, len(starts) - 1)]
         return np.where(absent, missing, points).astype(np.int64)
+
+
+def _looked_up(values: Any, table: dict[str, int], default: int) -> np.ndarray:
+    """Each value's entry in ``table`` by its text (int64); ``default`` for an absent
+    value or one not in it."""
+    series = pd.Series(values, dtype=object)
+    present = series.notna()
+    found = pd.Series(default, index=series.index, dtype=np.int64)
+    looked = series[present].astype(str).map(table)
+    found[present] = looked.fillna(default).astype(np.int64)
+    return found.to_numpy()
 
 
 @dataclass(frozen=True)
@@ -294,9 +304,7 @@ class _Binned:
         """Each value's bin by optbinning's cuts; -1 for absent (or unseen) values."""
         if self.spec.categorical:
             group_of = {c: i for i, group in enumerate(self.groups) for c in group}
-            return np.array(
-                [-1 if pd.isna(v) else group_of.get(str(v), -1) for v in values], dtype=int
-            )
+            return _looked_up(values, group_of, -1)
         numbers = values.astype(float)
         index = np.searchsorted(self.splits, np.nan_to_num(numbers), side="right")
         return np.where(np.isnan(numbers), -1, index)

@@ -325,15 +325,27 @@ def test_data_the_fit_cannot_use():
         fit(noise, bad, [ColumnSpec("same")])
     with pytest.raises(FitError, match="no column 'missing'"):
         fit(table, bad, [ColumnSpec("missing")])
+    with pytest.raises(FitError, match="at least 2 bins"):
+        fit(table, bad, specs(), FitOptions(max_bins=1))
+    with pytest.raises(FitError, match="must be above 0"):
+        fit(table, bad, specs(), FitOptions(pdo=0))
 
 
 def test_a_column_that_says_nothing_is_dropped():
     rng = np.random.default_rng(2)
     table, bad, _ = population(4_000, rng)
     table["constant"] = 7.0
-    model = fit(table, bad, [*specs(("late_payments_24m",)), ColumnSpec("constant")])
+    table["unknown"] = np.nan
+    model = fit(
+        table,
+        bad,
+        [ColumnSpec("constant"), *specs(("late_payments_24m",)), ColumnSpec("unknown")],
+    )
     assert [c.name for c in model.columns] == ["late_payments_24m"]
-    assert [(d.name, d.why) for d in model.dropped] == [("constant", SINGLE_BIN)]
+    assert sorted((d.name, d.iv, d.why) for d in model.dropped) == [
+        ("constant", 0.0, SINGLE_BIN),
+        ("unknown", 0.0, SINGLE_BIN),
+    ]
 
 
 def test_a_column_whose_weight_comes_out_the_wrong_way_is_dropped():

@@ -24,14 +24,16 @@ KINDS = sorted(EVENT_WINDOW_DAYS)
 
 
 def _scorecard_id() -> int:
-    return Scorecard.objects.order_by("pk").values_list("pk", flat=True).first()
+    scorecard_id = Scorecard.objects.order_by("pk").values_list("pk", flat=True).first()
+    assert scorecard_id is not None  # the migrations' version 1
+    return scorecard_id
 
 
 @dataclass(frozen=True)
 class PlannedSnapshot:
     at: datetime
     score: int
-    features: dict[str, int]  # as stored (an old one lacks ``no_shows_24m``)
+    features: dict[str, int | None]  # as stored (an old one lacks ``no_shows_24m``)
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class PlannedEvent:
     settled_at: datetime | None
 
 
-def _stored(values: list[int], old: bool) -> dict[str, int]:
+def _stored(values: list[int], old: bool) -> dict[str, int | None]:
     stored: dict[str, int | None] = Features._make(values).as_dict()
     if old:
         del stored["no_shows_24m"]
@@ -96,7 +98,7 @@ STATUSES = st.sampled_from([EventStatus.ACTIVE] * 3 + [EventStatus.DISPUTED, Eve
 
 
 @st.composite
-def planned_history(draw: st.DrawFn) -> tuple[dict[str, bool], list[PlannedSnapshot], list]:
+def planned_history(draw: st.DrawFn):
     flags = {
         "is_active": draw(st.sampled_from([True] * 5 + [False])),
         "is_staff": draw(st.sampled_from([False] * 5 + [True])),
@@ -105,7 +107,8 @@ def planned_history(draw: st.DrawFn) -> tuple[dict[str, bool], list[PlannedSnaps
     snapshots = draw(st.lists(planned_snapshots, max_size=10))
     events = []
     for _ in range(draw(st.integers(0, 10))):
-        if snapshots and draw(st.booleans()):  # on an edge of a snapshot's window
+        on_edge: bool = draw(st.booleans())
+        if snapshots and on_edge:  # on an edge of a snapshot's window
             at = draw(st.sampled_from(snapshots)).at + draw(st.sampled_from(EDGE_OFFSETS))
         else:
             at = _snapshot_at(draw(st.floats(-30, 1_200, allow_nan=False)))
@@ -122,7 +125,7 @@ def planned_history(draw: st.DrawFn) -> tuple[dict[str, bool], list[PlannedSnaps
 
 
 def _write(flags: dict[str, bool], snapshots: list[PlannedSnapshot], events: list[PlannedEvent]):
-    user = UserFactory(**flags)
+    user = UserFactory.create(**flags)
     scorecard_id = _scorecard_id()
     made = ScoreSnapshot.objects.bulk_create(
         ScoreSnapshot(
@@ -302,7 +305,7 @@ FEATURES = Features(1, 400, 5, 1, 2, 3, 0, 0, 0, 9, 1)
 
 
 def _citizen(**flags: bool):
-    return UserFactory(**flags)
+    return UserFactory.create(**flags)
 
 
 def _snapshot(user, at: datetime, *, features: dict | None = None, score: int = 600) -> int:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.transaction import TransactionManagementError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @contextmanager
@@ -39,3 +44,32 @@ def statement_timeout(seconds: float, *, using: str = DEFAULT_DB_ALIAS) -> Itera
     # SET LOCAL with it (a statement now would fail in the aborted transaction).
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+
+
+FETCH_ROWS = 50_000
+
+
+def batch_int_rows(
+    sql: str, params: Mapping[str, Any], width: int, *, jit: bool = True
+) -> np.ndarray:
+    """A read-only statement's rows of whole numbers as an ``(n, width)`` int64 array,
+    fetched ``FETCH_ROWS`` at a time, with the nightly batch's statement limit (a pass
+    over a large table may take longer than a request's). ``jit=False`` turns
+    PostgreSQL's JIT compilation off for the statement (for a statement run once per
+    range of ids, compiling it can cost more than running it); the setting is put back
+    for the rest of a caller's transaction."""
+    import numpy as np  # only the analyses need it, not every process that imports this
+
+    parts = []
+    limit = settings.SCORING_BATCH_STATEMENT_TIMEOUT_MS / 1000
+    no_jit = not jit and connection.vendor == "postgresql"
+    with transaction.atomic(), statement_timeout(limit), connection.cursor() as cursor:
+        if no_jit:
+            cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+            previous = cursor.fetchone()[0]
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(FETCH_ROWS):
+            parts.append(np.array(batch, dtype=np.int64).reshape(-1, width))
+        if no_jit:
+            cursor.execute("SELECT set_config('jit', %s, true)", [previous])
+    return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.int64)

@@ -41,10 +41,10 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from common.db import statement_timeout
+from common.db import batch_int_rows
 from governance.models import AgeBand, Sex
 from scoring import selectors
 from scoring.facts import BAND_CODES, FACTS, EventKinds, Features
@@ -285,19 +285,6 @@ def _rows(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
-def _streamed(sql: str, params: dict[str, Any], width: int) -> np.ndarray:
-    """A statement's rows of whole numbers as an (n, width) array, fetched in batches.
-    One pass over a whole table: it may take longer than a request's statement limit,
-    so it has the nightly batch's."""
-    parts = []
-    limit = settings.SCORING_BATCH_STATEMENT_TIMEOUT_MS / 1000
-    with transaction.atomic(), statement_timeout(limit), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while batch := cursor.fetchmany(50_000):
-            parts.append(np.array(batch, dtype=np.int64).reshape(-1, width))
-    return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.int64)
-
-
 def _ints(values: Iterable[Any]) -> np.ndarray:
     """Whole numbers, NULL as 0 (a feature an old snapshot did not store)."""
     array = np.array(list(values), dtype=np.float64)
@@ -436,7 +423,7 @@ def population_load(
 
     account_ids = joined("ids", (0,), np.int64)
     weighted = np.zeros(len(account_ids), dtype=np.int64)
-    balances = _streamed(_balances_sql(), params, 2)
+    balances = batch_int_rows(_balances_sql(), params, 2)
     rows_of, inside = _placed(account_ids, balances[:, 0])
     weighted[rows_of] = balances[inside, 1]
     report(55, "read the balances")

@@ -16,12 +16,17 @@ four-eyes approval like any other, and cannot be approved without its audit.
 
 from __future__ import annotations
 
-from typing import TypedDict
+import dataclasses
+from typing import Any, TypedDict
 
-from governance.analysis import AnalysisOutcome, Progress
-from governance.models import AnalysisRun
+from governance.analysis import AnalysisOutcome, Progress, analysis_request
+from governance.models import AnalysisKind, AnalysisRun
+from scoring.facts import FACTS
 from scoring.fitting import FitOptions
 from wallet.models import User
+
+# The facts a draft may be fitted on, in the registry's order.
+SCORABLE_FACTS: tuple[str, ...] = tuple(key for key, fact in FACTS.items() if fact.scorable)
 
 
 class MetricsReport(TypedDict):
@@ -101,10 +106,43 @@ class FitReport(TypedDict):
     backtest_run_id: int | None
 
 
+def facts_checked(facts: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The facts to fit, in the registry's order, duplicates dropped; ``ValueError`` for
+    none, or for a key that is not a scorable registry fact."""
+    unknown = [key for key in facts if key not in FACTS or not FACTS[key].scorable]
+    if unknown:
+        raise ValueError(
+            f"Not a scorable fact: {', '.join(sorted(set(unknown)))}. "
+            f"Choose among {', '.join(SCORABLE_FACTS)}."
+        )
+    chosen = tuple(key for key in SCORABLE_FACTS if key in set(facts))
+    if not chosen:
+        raise ValueError("Choose at least one fact to fit the draft on.")
+    return chosen
+
+
+def _options_json(options: FitOptions) -> dict[str, float]:
+    return {key: float(value) for key, value in dataclasses.asdict(options).items()}
+
+
+def _options_from(inputs: dict[str, Any]) -> FitOptions:
+    """The options stored with a run, as ``FitOptions`` (whole numbers where it has them)."""
+    known = {item.name: item for item in dataclasses.fields(FitOptions)}
+    values: dict[str, Any] = {}
+    for key, value in (inputs or {}).items():
+        if key in known:
+            values[key] = int(value) if known[key].type in ("int", int) else float(value)
+    return FitOptions(**values)
+
+
 def fit_request(*, by: User, facts: tuple[str, ...], options: FitOptions) -> AnalysisRun:
     """A queued fit (inputs: the facts and options); its task is sent after the commit.
     ``facts``: scorable registry facts, at least one."""
-    raise NotImplementedError
+    return analysis_request(
+        kind=AnalysisKind.FIT,
+        inputs={"facts": list(facts_checked(facts)), "options": _options_json(options)},
+        by=by,
+    )
 
 
 def fit_analysis(run: AnalysisRun, progress: Progress) -> AnalysisOutcome:

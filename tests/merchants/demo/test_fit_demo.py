@@ -1,5 +1,6 @@
-"""A scorecard fitted from the demo city's outcomes: a draft that validates, ranks the
-newest outcomes better than chance, and whose report the admin shows.
+"""A scorecard fitted from the demo city's outcomes (the seed's analyst fits one once v2
+is live): a draft that validates, ranks the newest outcomes better than chance, is left
+a draft with its audit and backtest, and whose report the admin shows.
 
 The fit can learn only because the seed's outcomes follow the residents' drawn
 reliability (``merchants.demo.plan``), never their wealth: each bill is paid on time with
@@ -24,10 +25,9 @@ from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.urls import reverse
 
-from governance.fitting import fit_request
-from governance.models import AnalysisStatus
+from governance.models import AnalysisKind, AnalysisRun, AnalysisStatus
 from scoring import selectors
-from scoring.fitting import FitOptions
+from scoring.models import ScorecardStatus
 from scoring.scorecard import Scorecard
 from tests.governance.conftest import signed_in
 from tests.merchants.demo.test_fairness_demo import NOW, RESIDENTS
@@ -38,24 +38,20 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 V2_MIGRATION = importlib.import_module("scoring.migrations.0016_scorecard_v2_draft")
 
 
-def test_a_fit_on_the_demo_city_makes_a_draft_that_ranks_outcomes(
-    settings: Any, django_capture_on_commit_callbacks: Any
-) -> None:
-    # Given the demo city (seeded as `make demo` does: DEBUG on, the system's v2 draft)
+def test_the_demo_citys_fit_makes_a_draft_that_ranks_outcomes(settings: Any) -> None:
+    # Given the demo city (seeded as `make demo` does: DEBUG on, the system's v2 draft),
+    # where the analyst, once v2 is live, fitted a draft on its facts from the outcomes
     settings.DEBUG = True
     V2_MIGRATION.create_v2_draft(django_apps, None)
+    out = io.StringIO()
     with time_machine.travel(NOW, tick=False):
-        call_command("seed_demo", accounts=RESIDENTS, verbosity=0, stdout=io.StringIO())
-        analyst = User.objects.get(username="analyst")
-        facts = tuple(
-            factor.fact
-            for factor in selectors.scorecard_compiled(selectors.scorecard_active()).factors
-        )
-        # When the analyst fits a draft on the active version's facts, as the admin's
-        # form offers by default
-        with django_capture_on_commit_callbacks(execute=True):
-            run = fit_request(by=analyst, facts=facts, options=FitOptions())
-    run.refresh_from_db()
+        call_command("seed_demo", accounts=RESIDENTS, verbosity=0, stdout=out)
+    analyst = User.objects.get(username="analyst")
+    run = AnalysisRun.objects.get(kind=AnalysisKind.FIT)
+    assert run.requested_by == analyst
+    assert run.inputs["facts"] == [
+        factor.fact for factor in selectors.scorecard_compiled(selectors.scorecard_active()).factors
+    ]
     # Then the fit is done, and its draft validates
     assert run.status == AnalysisStatus.DONE, run.error
     report: dict[str, Any] = run.result or {}
@@ -68,7 +64,8 @@ def test_a_fit_on_the_demo_city_makes_a_draft_that_ranks_outcomes(
     assert report["test"]["bad"] > 0
     assert report["metrics"]["test"]["auc"] > 0.55
     # the bad rate falls as the score rises, overall: the lowest-scored tenth has the
-    # most bad outcomes, the highest-scored the fewest, the lower half more than the upper
+    # most bad outcomes, more than the highest-scored, and the lower half more than the
+    # upper
     deciles = [row for row in report["deciles"] if row["count"]]
     rates = [row["bad_rate"] for row in deciles]
     assert rates[0] > rates[-1]
@@ -79,9 +76,11 @@ def test_a_fit_on_the_demo_city_makes_a_draft_that_ranks_outcomes(
         return sum(row["bad"] for row in rows) / sum(row["count"] for row in rows)
 
     assert rate(deciles[:half]) > rate(deciles[half:])
-    # its audit and backtest ran
-    assert report["audit_run_id"] is not None
-    assert report["backtest_run_id"] is not None
+    # It is left a draft, its audit and backtest done, and the seed says so
+    assert draft.status == ScorecardStatus.DRAFT
+    for key in ("audit_run_id", "backtest_run_id"):
+        assert AnalysisRun.objects.get(pk=report[key]).status == AnalysisStatus.DONE
+    assert f"Fit from outcomes: draft v{draft.version} fitted by 'analyst'" in out.getvalue()
     # And the admin shows the fit's report
     page = signed_in(analyst).get(reverse("admin:governance_analysisrun_change", args=[run.pk]))
     assert page.status_code == 200

@@ -656,6 +656,7 @@ def fit_report(run: AnalysisRun, result: dict[str, Any]) -> dict[str, Any]:
             labels=[str(row.get("label")) for row in deciles],
             rates=[float(row.get("bad_rate") or 0.0) for row in deciles],
             axis_label="Bad rate",
+            slice_label="Score decile (lowest scores first)",
             headings=("Decile", "Scores", "Rows", "Bad", "Bad rate"),
             rows=[(str(row.get("label")), *_rate_cells(row)) for row in deciles],
             red=rises,
@@ -939,7 +940,10 @@ def _inputs_words(run: AnalysisRun) -> list[tuple[str, str]] | None:
         return None
     inputs = run.inputs or {}
     facts = [FACTS[key].label if key in FACTS else str(key) for key in inputs.get("facts", [])]
-    return [("Facts", ", ".join(facts) or "-"), *_options_words(inputs.get("options") or {})]
+    words = [("Facts", ", ".join(facts) or "-"), *_options_words(inputs.get("options") or {})]
+    if inputs.get("active_version") is not None:
+        words.append(("Compared with", f"the active version v{inputs['active_version']}"))
+    return words
 
 
 def _subject_url(run: AnalysisRun) -> str:

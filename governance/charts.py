@@ -8,7 +8,8 @@ so the admin's Content Security Policy lets it through; its ids are prefixed wit
 chart's own, so that several charts live in one page.
 
 Red marks what needs a look: a group's rate under the floor times the highest group's
-(the four-fifths rule), a factor whose points fall with wealth, drift over its limit.
+(the four-fifths rule), a factor whose points fall with wealth, drift over its limit, a
+score decile with more bad outcomes than the one below it.
 """
 
 from __future__ import annotations
@@ -416,6 +417,7 @@ def rate_columns_chart(
     labels: Sequence[str],
     rates: Sequence[float],
     axis_label: str,
+    slice_label: str,
     headings: tuple[str, ...],
     rows: Sequence[tuple[str, ...]],
     red: Sequence[bool] = (),
@@ -433,6 +435,7 @@ def rate_columns_chart(
         axes.set_ylim(0, (max(rates, default=0.0) * 1.2) or 1)
         axes.yaxis.set_major_formatter(lambda value, _: f"{value * 100:.0f}%")
         axes.set_ylabel(axis_label)
+        axes.set_xlabel(slice_label)
         svg = _svg(figure, chart_id=chart_id, title=title, desc=desc)
     return Chart(id=chart_id, title=title, desc=desc, svg=svg, headings=headings, rows=tuple(rows))
 
@@ -453,7 +456,7 @@ def bins_chart(
         figure = Figure(figsize=(7.0, max(1.6, 0.42 * len(labels) + 0.9)), layout="constrained")
         rate_axes, points_axes = figure.subplots(1, 2, sharey=True)
         positions = list(range(len(labels)))
-        bars = rate_axes.barh(positions, bad_rates, color=RED)
+        bars = rate_axes.barh(positions, bad_rates, color=GREY)
         rate_axes.bar_label(bars, labels=[share(rate) for rate in bad_rates], padding=3)
         rate_axes.set_xlim(0, (max(bad_rates, default=0.0) * 1.3) or 1)
         rate_axes.xaxis.set_major_formatter(lambda value, _: f"{value * 100:.0f}%")

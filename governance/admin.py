@@ -582,7 +582,7 @@ def _rate_cells(row: dict[str, Any]) -> tuple[str, ...]:
         f"{row.get('low', '-')} to {row.get('high', '-')}",
         str(row.get("count", "-")),
         str(row.get("bad", "-")),
-        charts.share(row.get("bad_rate")),
+        charts.share(row.get("bad_rate")) if row.get("count") else "-",
     )
 
 
@@ -647,7 +647,8 @@ def fit_report(run: AnalysisRun, result: dict[str, Any]) -> dict[str, Any]:
                 else "it does not always fall as the score rises"
             ),
             desc="The test rows in ten slices by the draft's score, lowest scores on the left, "
-            "and the share of each with a bad outcome. "
+            "and the share of each with a bad outcome (rows with the same score stay in one "
+            "slice, so a slice may hold more than a tenth, or none). "
             + (
                 "The bad rate never rises from one slice to the next."
                 if falls
@@ -736,6 +737,7 @@ def fit_report(run: AnalysisRun, result: dict[str, Any]) -> dict[str, Any]:
         if result.get("draft_id")
         else "",
         "draft_id": result.get("draft_id"),
+        "draft_name": _draft_name(run, result.get("draft_id")),
         "audit_url": reverse("admin:governance_analysisrun_change", args=[result["audit_run_id"]])
         if result.get("audit_run_id")
         else "",
@@ -747,6 +749,14 @@ def fit_report(run: AnalysisRun, result: dict[str, Any]) -> dict[str, Any]:
         else "",
         "backtest_run_id": result.get("backtest_run_id"),
     }
+
+
+def _draft_name(run: AnalysisRun, draft_id: int | None) -> str:
+    """The draft a fit wrote, by version and name (it is the run's scorecard)."""
+    if draft_id is None or run.scorecard_id != draft_id:
+        return f"#{draft_id}" if draft_id is not None else ""
+    scorecard = cast(Scorecard, run.scorecard)
+    return f"v{scorecard.version} “{scorecard.name}”"
 
 
 def _rises(rows: list[dict[str, Any]]) -> list[bool]:

@@ -470,7 +470,7 @@ def bins_chart(
         desc = (
             f"{len(labels)} bins: "
             + "; ".join(
-                f"{label}: bad rate {share(rate)}, {value} points"
+                f"{label}: bad rate {share(rate)}, {value} point{'' if value == 1 else 's'}"
                 for label, rate, value in zip(labels, bad_rates, points, strict=True)
             )
             + "."

@@ -438,6 +438,7 @@ def test_a_fits_page_shows_its_whole_report(fitted, analyst):
     assert run_url(AnalysisRun.objects.get(pk=result["audit_run_id"])) in page
     assert run_url(AnalysisRun.objects.get(pk=result["backtest_run_id"])) in page
     assert f"Scorecard v{draft.version} “Fitted from outcomes”" in text
+    assert f"This fit wrote the draft v{draft.version} “Fitted from outcomes”" in text
     assert "must pass its fairness audit and be approved by a second person" in text
     # The outcome, and when it was read
     assert OUTCOME_TEXT in text
@@ -504,6 +505,17 @@ def test_deciles_that_do_not_fall_are_said_and_marked(fitted, analyst):
     assert governance_admin._rises(deciles) == [n == 6 for n in range(10)]
 
 
+def test_an_empty_decile_has_no_bad_rate_and_is_skipped_when_comparing() -> None:
+    rows: list[dict[str, Any]] = [
+        {"label": "1", "low": 400, "high": 450, "count": 10, "bad": 3, "bad_rate": 0.3},
+        {"label": "2", "low": 450, "high": 450, "count": 0, "bad": 0, "bad_rate": 0.0},
+        {"label": "3", "low": 451, "high": 500, "count": 10, "bad": 2, "bad_rate": 0.2},
+        {"label": "4", "low": 501, "high": 520, "count": 10, "bad": 4, "bad_rate": 0.4},
+    ]
+    assert governance_admin._rises(rows) == [False, False, False, True]
+    assert governance_admin._rate_cells(rows[1]) == ("450 to 450", "0", "0", "-")
+
+
 def test_a_failed_fit_shows_its_error(analyst):
     run = AnalysisRun.objects.create(
         kind=AnalysisKind.FIT,
@@ -562,3 +574,47 @@ def test_information_value_in_words(iv, words):
 )
 def test_stability_in_words(psi, start):
     assert governance_admin.psi_words(psi).startswith(start)
+
+
+# --- A real fit, from the form to its page ---------------------------------------------
+
+
+def test_a_fit_asked_for_in_the_admin_runs_and_its_page_shows_the_report(
+    member_of: Callable[[str], User], django_capture_on_commit_callbacks: Any
+):
+    from tests.governance.test_fitting_run import FACTS_FITTED, NIGHTS, world
+    from tests.governance.test_fitting_run import NOW as FIT_NOW
+
+    with time_machine.travel(FIT_NOW, tick=False):
+        # Given a small world whose no-shows follow the late payments
+        world(citizens=300, nights=NIGHTS)
+        analyst = member_of("risk_analyst")
+        client = signed_in(analyst)
+        # When the analyst asks for a fit on four facts, and it runs
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse(FIT_URL), {**VALID, "facts": list(FACTS_FITTED)})
+        fit = AnalysisRun.objects.get(kind=AnalysisKind.FIT)
+        assert response["Location"] == run_url(fit)
+        assert fit.status == AnalysisStatus.DONE, fit.error
+        # Then its page shows the report of the draft it wrote
+        page = client.get(run_url(fit)).content.decode()
+    text = text_of(page)
+    result: dict[str, Any] = fit.result or {}
+    assert result["draft_id"] == fit.scorecard_id
+    assert reverse("admin:scoring_scorecard_change", args=[fit.scorecard_id]) in page
+    assert run_url(AnalysisRun.objects.get(pk=result["audit_run_id"])) in page
+    assert run_url(AnalysisRun.objects.get(pk=result["backtest_run_id"])) in page
+    assert OUTCOME_TEXT in text
+    test = result["metrics"]["test"]
+    assert f"Draft, test rows {test['count']} {test['bad']}" in text
+    assert f"{test['auc']:.3f}" in text
+    charts_shown = 2 + len(result["factors"])
+    assert page.count('class="governance-chart"') == charts_shown
+    assert page.count("The figures of this chart") == charts_shown
+    for factor in result["factors"]:
+        assert f"{factor['label']}: bad rate and points per bin" in text
+    for dropped in result["dropped"]:
+        assert dropped["why"] in text
+    assert "Late payments (24 months)" in text
+    for raw in ("{'", '{"', "[[", "'pdo'"):
+        assert raw not in text, raw

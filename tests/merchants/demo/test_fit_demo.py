@@ -28,6 +28,7 @@ from django.urls import reverse
 from governance.models import AnalysisKind, AnalysisRun, AnalysisStatus
 from scoring import selectors
 from scoring.models import ScorecardStatus
+from scoring.outcomes import OUTCOME_TEXT
 from scoring.scorecard import Scorecard
 from tests.governance.conftest import signed_in
 from tests.merchants.demo.test_fairness_demo import NOW, RESIDENTS
@@ -49,9 +50,9 @@ def test_the_demo_citys_fit_makes_a_draft_that_ranks_outcomes(settings: Any) -> 
     analyst = User.objects.get(username="analyst")
     run = AnalysisRun.objects.get(kind=AnalysisKind.FIT)
     assert run.requested_by == analyst
-    assert run.inputs["facts"] == [
+    assert set(run.inputs["facts"]) == {
         factor.fact for factor in selectors.scorecard_compiled(selectors.scorecard_active()).factors
-    ]
+    }
     # Then the fit is done, and its draft validates
     assert run.status == AnalysisStatus.DONE, run.error
     report: dict[str, Any] = run.result or {}
@@ -81,6 +82,9 @@ def test_the_demo_citys_fit_makes_a_draft_that_ranks_outcomes(settings: Any) -> 
     for key in ("audit_run_id", "backtest_run_id"):
         assert AnalysisRun.objects.get(pk=report[key]).status == AnalysisStatus.DONE
     assert f"Fit from outcomes: draft v{draft.version} fitted by 'analyst'" in out.getvalue()
-    # And the admin shows the fit's report
+    # And the admin shows the fit's report, with the way to its draft
     page = signed_in(analyst).get(reverse("admin:governance_analysisrun_change", args=[run.pk]))
     assert page.status_code == 200
+    content = page.content.decode()
+    assert OUTCOME_TEXT in content
+    assert reverse("admin:scoring_scorecard_change", args=[draft.pk]) in content

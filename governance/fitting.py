@@ -1,8 +1,5 @@
 """Fitting a scorecard draft from outcomes, as a stored run (``AnalysisKind.FIT``).
 
-CONTRACT SKELETON: the signatures and the report's shape below are fixed; bodies are
-filled in.
-
 Asked for from the scorecards' admin ("Fit a draft from outcomes"): the run reads the
 training table (``scoring.training``) as of the moment it starts, splits it out of time
 (the newest 25% of the period is the test), fits on the older rows (``scoring.fitting``)
@@ -10,8 +7,13 @@ with the chosen facts, and reports on the test rows the fitted draft's figures n
 the active version's. Storing the result writes, in the same transaction, the ordinary
 scorecard draft the fit produced (``scoring.services.scorecard_draft_create``, authored
 by whoever asked) as the run's scorecard, and asks for the draft's fairness audit and
-backtest (``governance.analysis.analysis_request``): the draft goes through them and the
-four-eyes approval like any other, and cannot be approved without its audit.
+backtest (``governance.approvals.scorecard_analysis_request``, in the asker's name): the
+draft goes through them and the four-eyes approval like any other, and cannot be
+approved without its audit. A run stored again (its worker died after storing) writes no
+second draft.
+
+A fit that cannot be made (no mature snapshot, a test period with one kind of outcome,
+data the fitter refuses) fails with the reason as the run's error, and writes nothing.
 """
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ nights of 2024 and January 2025 (one per quarter), all mature on ``NOW`` (taken 
 395 days before). Their facts do not change between those nights, but for the account's
 age: an identity level, 0 to 12 bills paid on time, and 0 to 3 late payments. The planted
 rule: after each of those nights, a citizen with ``late`` late payments has a no-show 40
-days later (if that is past) with a chance of 5% + 20% per late payment (5%, 25%, 45%, 65%), drawn from a
-seeded stream. The snapshots are written as the batch writes them (scored by the active
-version), the no-shows through ``events_bulk_record``.
+days later (if that is past) with a chance of 5% + 20% per late payment (5%, 25%, 45%,
+65%), drawn from a seeded stream. The snapshots are written as the batch writes them
+(scored by the active version), the no-shows through ``events_bulk_record``.
 """
 
 from __future__ import annotations
@@ -262,8 +262,10 @@ def test_a_result_stored_again_writes_no_second_draft(
         second = _store(run.pk, outcome)
     # Then one draft was written, with one audit and one backtest
     assert Scorecard.objects.count() == scorecards + 1
-    assert first.scorecard_id == second.scorecard_id is not None
-    analyses = AnalysisRun.objects.filter(scorecard_id=first.scorecard_id).exclude(pk=run.pk)
+    draft_id = first.scorecard_id
+    assert draft_id is not None
+    assert second.scorecard_id == draft_id
+    analyses = AnalysisRun.objects.filter(scorecard_id=draft_id).exclude(pk=run.pk)
     assert sorted(analyses.values_list("kind", flat=True)) == ["audit", "backtest"]
     # the stored result names them still
     assert second.result is not None

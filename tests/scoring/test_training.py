@@ -470,3 +470,15 @@ def test_nothing_to_read_is_an_empty_table():
     assert len(table) == 0
     assert table.features.shape == (0, len(Features._fields))
     assert table.facts_frame(("no_shows_12m",)).shape == (0, 1)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_settings_of_a_callers_transaction_are_left_as_they_were():
+    _snapshot(_citizen(), TAKEN)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('statement_timeout')")
+        before = cursor.fetchone()
+        assert len(training_table(as_of=AS_OF)) == 1
+        cursor.execute("SELECT current_setting('jit'), current_setting('statement_timeout')")
+        assert cursor.fetchone() == before

@@ -501,7 +501,7 @@ def _final_bins(
     """The bins as a scorecard states them: (starts, groups, weights of evidence).
 
     A numeric bin starts where optbinning cut (at the next whole value for a whole-number
-    column: a cut at 2.5 puts 3 above it, as it does optbinning's), the first at the
+    column: optbinning puts 3 above a cut at 2.5, so the bin starts at 3), the first at the
     column's minimum (the least training value when none is known). A cut at or below
     the minimum or above the maximum leaves a bin no allowed value falls in, and two cuts
     between the same whole values leave an empty one: such a bin is dropped, and each bin

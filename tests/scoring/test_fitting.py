@@ -225,7 +225,7 @@ def test_the_definition_validates_and_scores_as_the_model_does(fitted):
 
 
 def test_the_features_hit_the_bins_they_are_meant_to():
-    # (the helper above: a fact set is the fact read back)
+    # (``features_with``: a fact set is the fact read back)
     f = features_with({"on_time_ratio_12m": 37, "stays_completed_well_24m": 64, "unpaid_claims": 1})
     assert (f.on_time_ratio_12m, f.stays_completed_well_24m, f.unpaid_claims) == (37, 64, 1)
     f = features_with({"on_time_ratio_12m": None, "stays_completed_well_24m": None})

@@ -18,7 +18,7 @@ own, as the Group admin is: nothing below governance knows of audits. Open notic
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -46,6 +46,7 @@ from common.domain import DomainError
 from common.money import format_money
 from governance import approvals, charts
 from governance.backtests import backtest_refusal
+from governance.fitting import fit_request
 from governance.models import (
     AnalysisKind,
     AnalysisRun,
@@ -56,9 +57,13 @@ from governance.models import (
 from merchants.perks.admin import PerkChangeAdmin
 from merchants.perks.models import PerkChange, PerkChangeStatus
 from merchants.perks.versions import perk_change_digest
+from scoring import selectors
 from scoring.admin import ScorecardAdmin
-from scoring.facts import BAND_CODES, BAND_LABELS
+from scoring.errors import NoActiveScorecard
+from scoring.facts import BAND_CODES, BAND_LABELS, FACTS
+from scoring.fitting import FitOptions
 from scoring.models import Scorecard, ScorecardStatus
+from scoring.outcomes import OUTCOME_TEXT
 from scoring.scorecard import ScorecardInvalid
 from scoring.selectors import scorecard_digest
 from wallet.models import User
@@ -114,6 +119,9 @@ RATE_LABELS = {
     "waiver_full": "Full waiver",
 }
 SUBJECT_RUNS_SHOWN = 20
+SCORE_LOWEST, SCORE_HIGHEST = 350, 950
+FIT_BINS_FEWEST, FIT_BINS_MOST = 2, 10
+FIT_SHARE_LEAST, FIT_SHARE_MOST = 1, 50  # percent of the training rows
 DRIFT_HISTORY_SHOWN = 90
 REFRESH_SECONDS = 3
 
@@ -141,6 +149,8 @@ def run_subject(run: AnalysisRun) -> str:
         return f"Scorecard v{scorecard.version} “{scorecard.name}”"
     if run.perk_change_id is not None:
         return f"Perk change: {run.perk_change}"
+    if run.kind == AnalysisKind.FIT:
+        return "Outcomes so far (the fit writes a new draft)"
     return "What is live"
 
 
@@ -497,11 +507,299 @@ def drift_report(run: AnalysisRun, result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+PSI_STABLE = 0.1
+PSI_LARGE = 0.25
+IV_READINGS = ((0.02, "useless"), (0.1, "weak"), (0.3, "medium"))
+"""Information value under each bound reads as its word; from 0.3 on, "strong"."""
+METRICS_SHOWN = (
+    ("train", "Draft, training rows"),
+    ("test", "Draft, test rows"),
+    ("active_test", "Active version, test rows"),
+)
+FACT_UNITS = {"percent": "%", "days": " days"}
+
+
+def psi_words(value: float) -> str:
+    """How a population stability index reads."""
+    if value < PSI_STABLE:
+        return (
+            "stable: the draft spreads the test rows over the bands much as the active version does"
+        )
+    if value <= PSI_LARGE:
+        return "some shift: the draft moves a fair share of people to other bands"
+    return "a large shift: the draft puts many people in other bands than the active version"
+
+
+def iv_words(value: float) -> str:
+    """How a fact's information value reads, by the usual rule of thumb."""
+    for bound, word in IV_READINGS:
+        if value < bound:
+            return word
+    return "strong"
+
+
+def _day(moment: str | None) -> str:
+    """An ISO 8601 moment of a report as its date."""
+    if not moment:
+        return "-"
+    try:
+        return datetime.fromisoformat(moment).date().isoformat()
+    except ValueError:
+        return moment
+
+
+def _moment(moment: str | None) -> str:
+    """An ISO 8601 moment of a report to the minute, in UTC."""
+    if not moment:
+        return "-"
+    try:
+        return f"{datetime.fromisoformat(moment).astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    except ValueError:
+        return moment
+
+
+def _number(value: float | None, places: int = 3) -> str:
+    return "-" if value is None else f"{value:.{places}f}"
+
+
+def bin_label(fact_key: str, start: int | None, end: int | None) -> str:
+    """A fitted bin in words: "no value" for the missing bin, else the fact's values it
+    holds ("0", "1 to 3", "4 or more", "80 to 100%")."""
+    if start is None:
+        return "no value"
+    fact = FACTS.get(fact_key)
+    unit = FACT_UNITS.get(fact.kind, "") if fact else ""
+    last = end - 1 if end is not None else (fact.maximum if fact else None)
+    if last is None:
+        return f"{start}{unit} or more"
+    if last <= start:
+        return f"{start}{unit}"
+    return f"{start} to {last}{unit}"
+
+
+def _rate_cells(row: dict[str, Any]) -> tuple[str, ...]:
+    return (
+        f"{row.get('low', '-')} to {row.get('high', '-')}",
+        str(row.get("count", "-")),
+        str(row.get("bad", "-")),
+        charts.share(row.get("bad_rate")) if row.get("count") else "-",
+    )
+
+
+def fit_report(run: AnalysisRun, result: dict[str, Any]) -> dict[str, Any]:
+    """A fit's result (``governance.fitting.FitReport``) as its page shows it: the
+    outcome, the periods, the metrics of the draft and of the active version, the
+    stability of the bands, the charts (ROC, bad rate by decile, each fact's bins) with
+    their figures, the bands, the information value per fact, what was dropped, and the
+    draft it wrote with its audit and backtest."""
+    metrics = result.get("metrics", {})
+    metric_rows = [
+        {
+            "label": label,
+            "count": metrics[key].get("count"),
+            "bad": metrics[key].get("bad"),
+            "bad_rate": charts.share(metrics[key].get("bad_rate")),
+            "auc": _number(metrics[key].get("auc")),
+            "gini": _number(metrics[key].get("gini")),
+            "ks": _number(metrics[key].get("ks")),
+        }
+        for key, label in METRICS_SHOWN
+        if key in metrics
+    ]
+    periods = [
+        {
+            "label": label,
+            "count": period.get("count"),
+            "bad": period.get("bad"),
+            "bad_rate": charts.share(period["bad"] / period["count"])
+            if period.get("count")
+            else "-",
+            "accounts": period.get("accounts"),
+            "taken_from": _day(period.get("taken_from")),
+            "taken_until": _day(period.get("taken_until")),
+        }
+        for key, label in (("train", "Training (older)"), ("test", "Test (newest)"))
+        if (period := result.get(key))
+    ]
+    active_version = result.get("active_version")
+    roc = result.get("roc", {})
+    roc_chart = charts.roc_chart(
+        chart_id=f"run{run.pk}-roc",
+        curves=[
+            ("Draft", roc.get("draft", []), metrics.get("test", {}).get("auc")),
+            (
+                f"Active version v{active_version}" if active_version else "Active version",
+                roc.get("active", []),
+                metrics.get("active_test", {}).get("auc"),
+            ),
+        ],
+    )
+    deciles = list(result.get("deciles", []))
+    falls = bool(result.get("deciles_fall"))
+    rises = _rises(deciles)
+    deciles_chart = (
+        charts.rate_columns_chart(
+            chart_id=f"run{run.pk}-deciles",
+            title="Bad rate by score decile on the test rows: "
+            + (
+                "it falls as the score rises"
+                if falls
+                else "it does not always fall as the score rises"
+            ),
+            desc="The test rows in ten slices by the draft's score, lowest scores on the left, "
+            "and the share of each with a bad outcome (rows with the same score stay in one "
+            "slice, so a slice may hold more than a tenth, or none). "
+            + (
+                "The bad rate never rises from one slice to the next."
+                if falls
+                else "In red, a slice whose bad rate is higher than the slice below it."
+            ),
+            labels=[str(row.get("label")) for row in deciles],
+            rates=[float(row.get("bad_rate") or 0.0) for row in deciles],
+            axis_label="Bad rate",
+            slice_label="Score decile (lowest scores first)",
+            headings=("Decile", "Scores", "Rows", "Bad", "Bad rate"),
+            rows=[(str(row.get("label")), *_rate_cells(row)) for row in deciles],
+            red=rises,
+        )
+        if deciles
+        else None
+    )
+    bands = [
+        {
+            "label": BAND_LABELS.get(str(row.get("label")), row.get("label")),
+            "cells": _rate_cells(row),
+        }
+        for row in result.get("bands", [])
+    ]
+    factors = []
+    for index, factor in enumerate(result.get("factors", [])):
+        bins = list(factor.get("bins", []))
+        labels = [bin_label(factor.get("fact", ""), b.get("start"), b.get("end")) for b in bins]
+        factors.append(
+            {
+                "fact": factor.get("fact"),
+                "label": factor.get("label"),
+                "iv": _number(factor.get("iv")),
+                "iv_words": iv_words(float(factor.get("iv") or 0.0)),
+                "coefficient": _number(factor.get("coefficient")),
+                "chart": charts.bins_chart(
+                    chart_id=f"run{run.pk}-bins{index}",
+                    title=f"{factor.get('label')}: bad rate and points per bin",
+                    labels=labels,
+                    bad_rates=[float(b.get("bad_rate") or 0.0) for b in bins],
+                    points=[int(b.get("points") or 0) for b in bins],
+                    headings=("Bin", "Rows", "Bad", "Bad rate", "Weight of evidence", "Points"),
+                    rows=[
+                        (
+                            label,
+                            str(b.get("count", "-")),
+                            str(b.get("bad", "-")),
+                            charts.share(b.get("bad_rate")),
+                            _number(b.get("woe")),
+                            str(b.get("points", "-")),
+                        )
+                        for label, b in zip(labels, bins, strict=True)
+                    ],
+                )
+                if bins
+                else None,
+            }
+        )
+    dropped = [
+        {
+            "label": item.get("label") or item.get("fact"),
+            "iv": _number(item.get("iv")),
+            "iv_words": iv_words(float(item.get("iv") or 0.0)),
+            "why": item.get("why", ""),
+        }
+        for item in result.get("dropped", [])
+    ]
+    psi = result.get("psi")
+    return {
+        "outcome": result.get("outcome") or OUTCOME_TEXT,
+        "as_of": _moment(result.get("as_of")),
+        "periods": periods,
+        "metric_rows": metric_rows,
+        "active_version": active_version,
+        "base_points": result.get("base_points"),
+        "psi": _number(psi),
+        "psi_words": psi_words(float(psi)) if psi is not None else "",
+        "psi_stable": PSI_STABLE,
+        "psi_large": PSI_LARGE,
+        "roc_chart": roc_chart,
+        "deciles_chart": deciles_chart,
+        "deciles_fall": falls,
+        "bands": bands,
+        "factors": factors,
+        "dropped": dropped,
+        "draft_url": reverse("admin:scoring_scorecard_change", args=[result["draft_id"]])
+        if result.get("draft_id")
+        else "",
+        "draft_id": result.get("draft_id"),
+        "draft_name": _draft_name(run, result.get("draft_id")),
+        "audit_url": reverse("admin:governance_analysisrun_change", args=[result["audit_run_id"]])
+        if result.get("audit_run_id")
+        else "",
+        "audit_run_id": result.get("audit_run_id"),
+        "backtest_url": reverse(
+            "admin:governance_analysisrun_change", args=[result["backtest_run_id"]]
+        )
+        if result.get("backtest_run_id")
+        else "",
+        "backtest_run_id": result.get("backtest_run_id"),
+    }
+
+
+def _draft_name(run: AnalysisRun, draft_id: int | None) -> str:
+    """The draft a fit wrote, by version and name (it is the run's scorecard)."""
+    if draft_id is None or run.scorecard_id != draft_id:
+        return f"#{draft_id}" if draft_id is not None else ""
+    scorecard = cast(Scorecard, run.scorecard)
+    return f"v{scorecard.version} “{scorecard.name}”"
+
+
+def _rises(rows: list[dict[str, Any]]) -> list[bool]:
+    """Whether each slice's bad rate is higher than that of the nearest slice below it
+    with rows (an empty slice, of tied scores, is skipped)."""
+    marks = []
+    below: float | None = None
+    for row in rows:
+        rate = float(row.get("bad_rate") or 0.0)
+        marks.append(bool(row.get("count")) and below is not None and rate > below)
+        if row.get("count"):
+            below = rate
+    return marks
+
+
+def _options_words(options: dict[str, Any]) -> list[tuple[str, str]]:
+    """A fit's options as the page lists them (also those of a queued fit's inputs)."""
+    words = []
+    if options.get("pdo") is not None:
+        words.append(("Points to double the odds", f"{float(options['pdo']):g}"))
+    if options.get("base_score") is not None:
+        words.append(
+            (
+                "Base",
+                f"{int(options['base_score'])} points at odds of "
+                f"{float(options.get('base_odds') or 0):g} good to 1 bad",
+            )
+        )
+    if options.get("max_bins") is not None:
+        words.append(("Most bins per fact", str(int(options["max_bins"]))))
+    if options.get("min_bin_share") is not None:
+        words.append(("Least share of rows per bin", charts.share(float(options["min_bin_share"]))))
+    if options.get("test_share") is not None:
+        words.append(("Test period", f"the newest {charts.share(float(options['test_share']))}"))
+    return words
+
+
 REPORTS = {
     AnalysisKind.AUDIT: audit_report,
     AnalysisKind.DRY_RUN: dry_run_report,
     AnalysisKind.BACKTEST: backtest_report,
     AnalysisKind.DRIFT: drift_report,
+    AnalysisKind.FIT: fit_report,
 }
 
 
@@ -605,6 +903,7 @@ class AnalysisRunAdmin(admin.ModelAdmin):
             "refresh_seconds": REFRESH_SECONDS,
             "report": report,
             "min_ratio": ratio_html(run.min_ratio),
+            "inputs": _inputs_words(run),
         }
         return TemplateResponse(request, f"admin/governance/analysisrun/{run.kind}.html", context)
 
@@ -642,6 +941,19 @@ class AnalysisRunAdmin(admin.ModelAdmin):
             "latest_run": runs[-1] if runs else None,
         }
         return TemplateResponse(request, "admin/governance/analysisrun/drift_history.html", context)
+
+
+def _inputs_words(run: AnalysisRun) -> list[tuple[str, str]] | None:
+    """A fit's inputs in words (its facts by label, its options); None for the other
+    kinds, whose page lists their inputs as they are."""
+    if run.kind != AnalysisKind.FIT:
+        return None
+    inputs = run.inputs or {}
+    facts = [FACTS[key].label if key in FACTS else str(key) for key in inputs.get("facts", [])]
+    words = [("Facts", ", ".join(facts) or "-"), *_options_words(inputs.get("options") or {})]
+    if inputs.get("active_version") is not None:
+        words.append(("Compared with", f"the active version v{inputs['active_version']}"))
+    return words
 
 
 def _subject_url(run: AnalysisRun) -> str:
@@ -743,6 +1055,15 @@ class StaffNoticeAdmin(admin.ModelAdmin):
 # --- The subjects' pages: buttons, runs, approval ---
 
 
+def _active_facts() -> list[str]:
+    """The facts the active scorecard scores (all scorable facts when none is active)."""
+    try:
+        definition = selectors.scorecard_active().definition
+    except NoActiveScorecard:
+        return [key for key, _ in _scorable_facts()]
+    return [str(factor["fact"]) for factor in definition.get("factors", [])]
+
+
 class ApproveForm(forms.Form):
     justification = forms.CharField(
         required=False,
@@ -764,6 +1085,108 @@ class ApproveForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
                 help_text="Recorded with the decision.",
             )
+
+
+def _scorable_facts() -> list[tuple[str, str]]:
+    return [(key, fact.label) for key, fact in FACTS.items() if fact.scorable]
+
+
+class FitForm(forms.Form):
+    """What a fit from outcomes is asked for with: the facts it may score and how its
+    points are scaled and its bins cut (``scoring.fitting.FitOptions``). Bad values are
+    the form's errors: no run is asked for until all are right."""
+
+    facts = forms.MultipleChoiceField(
+        choices=_scorable_facts,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one fact for the draft to score."},
+        help_text="The facts the draft may give points for. A fact that does not separate "
+        "good outcomes from bad ones, or whose points would fall as it gets better next to "
+        "the others, is left out, and the report says why. Starts with the active "
+        "scorecard's facts.",
+    )
+    pdo = forms.FloatField(
+        label="Points to double the odds",
+        initial=40,
+        help_text="How many more points mean twice the odds of a good outcome: with 40, "
+        "someone 40 points higher is half as likely to have a bad one. Larger spreads "
+        "the scores wider.",
+    )
+    base_score = forms.IntegerField(
+        label="Base score",
+        initial=600,
+        help_text="The score, from 350 to 950, that stands for the base odds below.",
+    )
+    base_odds = forms.FloatField(
+        label="Base odds of good to bad",
+        initial=9,
+        help_text="The odds at the base score: 9 means 9 good outcomes for each bad one "
+        "(one in ten bad).",
+    )
+    max_bins = forms.IntegerField(
+        label="Most bins per fact",
+        initial=5,
+        help_text="Each fact's values are cut into at most this many ranges (2 to 10), each "
+        "earning its own points. Fewer bins are simpler to explain; more follow the data "
+        "closer.",
+    )
+    min_bin_share = forms.FloatField(
+        label="Least share of rows per bin (%)",
+        initial=5,
+        help_text="Every range must hold at least this percentage of the training rows "
+        "(1 to 50), so that no points rest on a handful of people.",
+    )
+
+    def clean_pdo(self) -> float:
+        value = float(self.cleaned_data["pdo"])
+        if value <= 0:
+            raise forms.ValidationError("Points to double the odds must be more than 0.")
+        return value
+
+    def clean_base_score(self) -> int:
+        value = int(self.cleaned_data["base_score"])
+        if not SCORE_LOWEST <= value <= SCORE_HIGHEST:
+            raise forms.ValidationError(
+                f"The base score must be from {SCORE_LOWEST} to {SCORE_HIGHEST}."
+            )
+        return value
+
+    def clean_base_odds(self) -> float:
+        value = float(self.cleaned_data["base_odds"])
+        if value <= 0:
+            raise forms.ValidationError("The base odds must be more than 0.")
+        return value
+
+    def clean_max_bins(self) -> int:
+        value = int(self.cleaned_data["max_bins"])
+        if not FIT_BINS_FEWEST <= value <= FIT_BINS_MOST:
+            raise forms.ValidationError(
+                f"Bins per fact must be from {FIT_BINS_FEWEST} to {FIT_BINS_MOST}."
+            )
+        return value
+
+    def clean_min_bin_share(self) -> float:
+        value = float(self.cleaned_data["min_bin_share"])
+        if not FIT_SHARE_LEAST <= value <= FIT_SHARE_MOST:
+            raise forms.ValidationError(
+                f"The least share per bin must be from {FIT_SHARE_LEAST}% to {FIT_SHARE_MOST}%."
+            )
+        return value
+
+    def fit_options(self) -> FitOptions:
+        data = self.cleaned_data
+        return FitOptions(
+            pdo=data["pdo"],
+            base_score=data["base_score"],
+            base_odds=data["base_odds"],
+            max_bins=data["max_bins"],
+            min_bin_share=data["min_bin_share"] / 100,
+        )
+
+    def chosen_facts(self) -> tuple[str, ...]:
+        """The facts chosen, in the registry's order."""
+        chosen = set(self.cleaned_data["facts"])
+        return tuple(key for key in FACTS if key in chosen)
 
 
 def audit_summary(run: AnalysisRun | None, *, digest: str) -> dict[str, Any] | None:
@@ -1011,6 +1434,62 @@ class GovernedScorecardAdmin(GovernedSubjectMixin, ScorecardAdmin):
         (AnalysisKind.AUDIT, "Audit for fairness"),
     )
     governance_subject_field = "scorecard"
+    change_list_template = "admin/governance/scorecard_change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.opts
+        return [
+            path(
+                "fit/",
+                self.admin_site.admin_view(self.fit_view),
+                name=f"{opts.app_label}_{opts.model_name}_fit",
+            ),
+            *super().get_urls(),
+        ]
+
+    def may_fit(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request) and self.has_request_analysis_permission(request)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The list, with "Fit a draft from outcomes" for who may ask for a fit."""
+        fit_url = self._governance_url("fit") if self.may_fit(request) else ""
+        return super().changelist_view(request, {**(extra_context or {}), "fit_url": fit_url})
+
+    def fit_view(self, request: HttpRequest) -> HttpResponse:
+        """The fit's form: the facts (the active version's to start with) and the
+        options; a valid POST queues the fit and goes to its run's page."""
+        if not self.may_fit(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = FitForm(request.POST)
+        else:
+            form = FitForm(initial={"facts": _active_facts()})
+        if form.is_valid():
+            try:
+                run = fit_request(
+                    by=_staff(request), facts=form.chosen_facts(), options=form.fit_options()
+                )
+            except (ValueError, DomainError) as exc:
+                form.add_error(None, f"Nothing was run: {_refusal(exc)}")
+            else:
+                self.message_user(
+                    request,
+                    f"{run.get_kind_display()} #{run.pk} is queued; this page shows its "
+                    "progress, then its report and the draft it wrote.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(run_url(run))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Fit a draft from outcomes",
+            "form": form,
+            "outcome": OUTCOME_TEXT,
+            "back_url": self._governance_url("changelist"),
+        }
+        return TemplateResponse(request, "admin/governance/fit_form.html", context)
 
     def governance_kinds_for(self, obj: Scorecard) -> list[tuple[str, str]]:
         # Only a draft is backtested: the active version is what it is compared with.

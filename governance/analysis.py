@@ -56,13 +56,14 @@ Runner = Callable[[AnalysisRun, Progress], AnalysisOutcome]
 
 def _runners() -> dict[str, Runner]:
     # Imported here: each runner module imports this one for the types above.
-    from governance import audit, backtests, drift, dryrun
+    from governance import audit, backtests, drift, dryrun, fitting
 
     return {
         AnalysisKind.AUDIT: audit.audit_analysis,
         AnalysisKind.BACKTEST: backtests.backtest_analysis,
         AnalysisKind.DRY_RUN: dryrun.dry_run_analysis,
         AnalysisKind.DRIFT: drift.drift_analysis,
+        AnalysisKind.FIT: fitting.fit_analysis,
     }
 
 
@@ -217,10 +218,13 @@ def _failed(run: AnalysisRun, error: Exception, *, note: str = "") -> AnalysisRu
 
 def _after_done(run: AnalysisRun) -> None:
     """What a finished run sets off, in the transaction that stores it: the nightly
-    audit's and drift check's notices (``governance.notices``)."""
-    from governance import notices
+    audit's and drift check's notices (``governance.notices``), and a fit's draft with
+    its audit and backtest (``governance.fitting``)."""
+    from governance import fitting, notices
 
     notices.notices_for_run(run)
+    if run.kind == AnalysisKind.FIT:
+        fitting.fit_stored(run)
 
 
 def analysis_runs_stale(*, now: datetime | None = None) -> list[int]:

@@ -8,7 +8,8 @@ so the admin's Content Security Policy lets it through; its ids are prefixed wit
 chart's own, so that several charts live in one page.
 
 Red marks what needs a look: a group's rate under the floor times the highest group's
-(the four-fifths rule), a factor whose points fall with wealth, drift over its limit.
+(the four-fifths rule), a factor whose points fall with wealth, drift over its limit, a
+score decile with more bad outcomes than the one below it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 import matplotlib
+import numpy as np
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from matplotlib import dates as mdates
@@ -337,3 +339,141 @@ def drift_history_chart(
         headings=("Checked at", "Highest PSI"),
         rows=rows,
     )
+
+
+# --- A fit's charts (``governance.fitting.FitReport``) ---------------------------------
+
+ROC_TABLE_STEPS = 10
+"""The ROC curve's table gives the share of bads found at each tenth of goods flagged."""
+
+
+def roc_chart(
+    *,
+    chart_id: str,
+    curves: Sequence[tuple[str, Sequence[Sequence[float]], float | None]],
+) -> Chart | None:
+    """ROC curves (name, [[false positive rate, true positive rate], ...], AUC): the
+    share of bads found against the share of goods caught with them, taking the lowest
+    scores first, with the chance diagonal. The first curve is blue, the others grey.
+    None without a curve. Its table reads each curve at every tenth of the goods."""
+    drawn = [(name, points, auc) for name, points, auc in curves if len(points) >= 2]
+    if not drawn:
+        return None
+    named = [f"{name} (AUC {auc:.3f})" if auc is not None else name for name, _, auc in drawn]
+    title = "ROC curve on the test rows: " + ", ".join(named)
+    with matplotlib.rc_context(_RC):
+        figure = Figure(figsize=(5.0, 4.6), layout="constrained")
+        axes = figure.add_subplot()
+        for index, ((_, points, _), label) in enumerate(zip(drawn, named, strict=True)):
+            axes.plot(
+                [float(p[0]) for p in points],
+                [float(p[1]) for p in points],
+                color=BLUE if index == 0 else GREY,
+                linewidth=1.8 if index == 0 else 1.4,
+                label=label,
+            )
+        axes.plot([0, 1], [0, 1], color=LINE, linestyle="--", linewidth=1, label="Chance")
+        axes.set_xlim(0, 1)
+        axes.set_ylim(0, 1)
+        axes.set_aspect("equal")
+        axes.set_xlabel("Share of goods caught (false positive rate)")
+        axes.set_ylabel("Share of bads found (true positive rate)")
+        axes.legend(loc="lower right", fontsize=8)
+        desc = (
+            "Taking the lowest scores first, the share of those with a bad outcome found "
+            "against the share of those with a good one caught with them, for "
+            + " and ".join(named)
+            + "; the dashed diagonal is chance. The higher the curve, the better the "
+            "score ranks."
+        )
+        svg = _svg(figure, chart_id=chart_id, title=title, desc=desc)
+    steps = [step / ROC_TABLE_STEPS for step in range(ROC_TABLE_STEPS + 1)]
+    read = [
+        np.interp(steps, [float(p[0]) for p in points], [float(p[1]) for p in points])
+        for _, points, _ in drawn
+    ]
+    rows = tuple(
+        (share(step), *(share(float(values[index])) for values in read))
+        for index, step in enumerate(steps)
+    )
+    return Chart(
+        id=chart_id,
+        title=title,
+        desc=desc,
+        svg=svg,
+        headings=(
+            "Goods caught",
+            *(f"Bads found: {name.lower()}" for name, _, _ in drawn),
+        ),
+        rows=rows,
+    )
+
+
+def rate_columns_chart(
+    *,
+    chart_id: str,
+    title: str,
+    desc: str,
+    labels: Sequence[str],
+    rates: Sequence[float],
+    axis_label: str,
+    slice_label: str,
+    headings: tuple[str, ...],
+    rows: Sequence[tuple[str, ...]],
+    red: Sequence[bool] = (),
+) -> Chart:
+    """Upright bars of a rate per slice (a score decile, a band), lowest scores on the
+    left; a bar marked in ``red`` is red (a rate higher than the slice's below it)."""
+    with matplotlib.rc_context(_RC):
+        figure = Figure(figsize=(7.0, 3.0), layout="constrained")
+        axes = figure.add_subplot()
+        positions = list(range(len(labels)))
+        colours = [RED if index < len(red) and red[index] else BLUE for index in positions]
+        bars = axes.bar(positions, rates, color=colours)
+        axes.set_xticks(positions, labels=list(labels))
+        axes.bar_label(bars, labels=[share(rate) for rate in rates], padding=2, fontsize=8)
+        axes.set_ylim(0, (max(rates, default=0.0) * 1.2) or 1)
+        axes.yaxis.set_major_formatter(lambda value, _: f"{value * 100:.0f}%")
+        axes.set_ylabel(axis_label)
+        axes.set_xlabel(slice_label)
+        svg = _svg(figure, chart_id=chart_id, title=title, desc=desc)
+    return Chart(id=chart_id, title=title, desc=desc, svg=svg, headings=headings, rows=tuple(rows))
+
+
+def bins_chart(
+    *,
+    chart_id: str,
+    title: str,
+    labels: Sequence[str],
+    bad_rates: Sequence[float],
+    points: Sequence[int],
+    rows: Sequence[tuple[str, ...]],
+    headings: tuple[str, ...],
+) -> Chart:
+    """One fact's bins side by side: their bad rate (left) and the points each earns
+    (right), the bins from top to bottom as the table lists them."""
+    with matplotlib.rc_context(_RC):
+        figure = Figure(figsize=(7.0, max(1.6, 0.42 * len(labels) + 0.9)), layout="constrained")
+        rate_axes, points_axes = figure.subplots(1, 2, sharey=True)
+        positions = list(range(len(labels)))
+        bars = rate_axes.barh(positions, bad_rates, color=GREY)
+        rate_axes.bar_label(bars, labels=[share(rate) for rate in bad_rates], padding=3)
+        rate_axes.set_xlim(0, (max(bad_rates, default=0.0) * 1.3) or 1)
+        rate_axes.xaxis.set_major_formatter(lambda value, _: f"{value * 100:.0f}%")
+        rate_axes.set_xlabel("Bad rate (training rows)")
+        rate_axes.set_yticks(positions, labels=list(labels))
+        rate_axes.invert_yaxis()
+        bars = points_axes.barh(positions, points, color=BLUE)
+        points_axes.bar_label(bars, labels=[str(value) for value in points], padding=3)
+        points_axes.set_xlim(0, (max(points, default=0) * 1.3) or 1)
+        points_axes.set_xlabel("Points")
+        desc = (
+            f"{len(labels)} bins: "
+            + "; ".join(
+                f"{label}: bad rate {share(rate)}, {value} point{'' if value == 1 else 's'}"
+                for label, rate, value in zip(labels, bad_rates, points, strict=True)
+            )
+            + "."
+        )
+        svg = _svg(figure, chart_id=chart_id, title=title, desc=desc)
+    return Chart(id=chart_id, title=title, desc=desc, svg=svg, headings=headings, rows=tuple(rows))

@@ -9,7 +9,12 @@ no-shows and unpaid claims at least the live version's). The nightly audit and d
 check then run once, so the admin's reports, the drift baseline and the transparency
 page have something to show from the first start.
 
-Run again, it does nothing more once v2 is active (a later draft is left to staff).
+Last, the analyst fits a draft from the city's outcomes (``governance.fitting``, on the
+live version's facts, as the admin's form offers) and leaves it a draft, with its audit
+and backtest done, for staff to read and decide on.
+
+Run again, it does nothing more once v2 is active and a fit was made (a later draft is
+left to staff).
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.approvals import ratio_floor
-from governance import analysis
+from governance import analysis, fitting
 from governance import approvals as governance_approvals
 from governance.models import AnalysisKind, AnalysisRun, AnalysisStatus
+from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
+from scoring.fitting import FitOptions
 from scoring.models import (
     BatchChunk,
     BatchChunkStatus,
@@ -47,6 +54,8 @@ class FairnessStory:
     draft_auc: float | None
     approved_version: int | None
     """The version approved now; None when nothing was (already live, or not better)."""
+    fit: AnalysisRun | None = None
+    """The fit from outcomes made now (done or failed); None when one was made before."""
 
 
 def _finished(run: AnalysisRun) -> AnalysisRun:
@@ -130,4 +139,28 @@ def fairness_story(*, analyst: User, approver: User) -> FairnessStory:
         live_auc=live_auc,
         draft_auc=draft_auc,
         approved_version=approved,
+        fit=fit_story(analyst=analyst),
     )
+
+
+def fit_story(*, analyst: User) -> AnalysisRun | None:
+    """The analyst fits a draft from outcomes on the live version's facts, once: the draft
+    stays a draft, its audit and backtest done. A city too small or too young to learn
+    from leaves the fit failed, with the reason on it (the seed says it); None when a fit
+    was made before."""
+    if AnalysisRun.objects.filter(kind=AnalysisKind.FIT).exists():
+        return None
+    facts = tuple(
+        factor.fact
+        for factor in scoring_selectors.scorecard_compiled(
+            scoring_selectors.scorecard_active()
+        ).factors
+    )
+    run = fitting.fit_request(by=analyst, facts=facts, options=FitOptions())
+    analysis.analysis_execute(run.pk)  # here if no worker took it (eager mode ran it)
+    run.refresh_from_db()
+    for key in ("audit_run_id", "backtest_run_id"):
+        ran = (run.result or {}).get(key)
+        if ran is not None:
+            _finished(AnalysisRun.objects.get(pk=ran))
+    return run

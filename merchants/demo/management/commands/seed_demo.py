@@ -39,6 +39,7 @@ from django.utils import timezone
 from common.money import format_money
 from governance import roles
 from governance import services as governance_services
+from governance.models import AnalysisRun, AnalysisStatus
 from merchants.bills import selectors
 from merchants.bills.models import BillStatus
 from merchants.demo import city, fairness, write
@@ -213,6 +214,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(self._demo_summary(demo))
         self.stdout.write(self._fairness_summary(story_fairness))
+        if story_fairness.fit is not None:
+            self.stdout.write(self._fit_summary(story_fairness.fit))
         self.stdout.write(
             f"Admin: http://127.0.0.1:8000/admin/ as '{DEMO_STAFF_USERNAME}' / "
             f"'{DEMO_STAFF_PASSWORD}'. API docs: http://127.0.0.1:8000/api/docs/"
@@ -294,6 +297,18 @@ class Command(BaseCommand):
                 "(admin: Fairness; public: /transparency)"
             )
         return line + "."
+
+    def _fit_summary(self, run: AnalysisRun) -> str:
+        """One line: the draft fitted from the city's outcomes, or why none could be."""
+        if run.status != AnalysisStatus.DONE or run.scorecard is None:
+            return f"Fit from outcomes: no draft ({run.error or run.get_status_display()})."
+        report = run.result or {}
+        test, live = report["metrics"]["test"], report["metrics"]["active_test"]
+        return (
+            f"Fit from outcomes: draft v{run.scorecard.version} fitted by 'analyst' "
+            f"(out of time: test AUC {test['auc']:.2f}, the live version's {live['auc']:.2f}), "
+            "audited and backtested, awaiting review (admin: Analysis runs, Scorecards)."
+        )
 
     def _demo_summary(self, demo: User) -> str:
         wallet = LedgerAccount.objects.get(user=demo)

@@ -772,19 +772,23 @@ def _rises(rows: list[dict[str, Any]]) -> list[bool]:
     return marks
 
 
-def _options_words(options: dict[str, Any]) -> list[tuple[str, str]]:
-    """A fit's options as the page lists them (also those of a queued fit's inputs)."""
+def _options_words(
+    options: dict[str, Any], *, odds_used: float | None = None
+) -> list[tuple[str, str]]:
+    """A fit's options as the page lists them (also those of a queued fit's inputs);
+    ``odds_used``: the base odds a finished fit scaled its points to."""
     words = []
     if options.get("pdo") is not None:
         words.append(("Points to double the odds", f"{float(options['pdo']):g}"))
     if options.get("base_score") is not None:
-        words.append(
-            (
-                "Base",
-                f"{int(options['base_score'])} points at odds of "
-                f"{float(options.get('base_odds') or 0):g} good to 1 bad",
-            )
-        )
+        stated = options.get("base_odds")
+        if stated is not None:
+            odds = f"odds of {float(stated):g} good to 1 bad"
+        elif odds_used is not None:
+            odds = f"the training rows' own odds, {odds_used:.3g} good to 1 bad"
+        else:
+            odds = "the training rows' own odds of good to bad"
+        words.append(("Base", f"{int(options['base_score'])} points at {odds}"))
     if options.get("max_bins") is not None:
         words.append(("Most bins per fact", str(int(options["max_bins"]))))
     if options.get("min_bin_share") is not None:
@@ -950,7 +954,9 @@ def _inputs_words(run: AnalysisRun) -> list[tuple[str, str]] | None:
         return None
     inputs = run.inputs or {}
     facts = [FACTS[key].label if key in FACTS else str(key) for key in inputs.get("facts", [])]
-    words = [("Facts", ", ".join(facts) or "-"), *_options_words(inputs.get("options") or {})]
+    used = (run.result or {}).get("base_odds")
+    options = _options_words(inputs.get("options") or {}, odds_used=used)
+    words = [("Facts", ", ".join(facts) or "-"), *options]
     if inputs.get("active_version") is not None:
         words.append(("Compared with", f"the active version v{inputs['active_version']}"))
     return words
@@ -1119,9 +1125,10 @@ class FitForm(forms.Form):
     )
     base_odds = forms.FloatField(
         label="Base odds of good to bad",
-        initial=9,
+        required=False,
         help_text="The odds at the base score: 9 means 9 good outcomes for each bad one "
-        "(one in ten bad).",
+        "(one in ten bad). Leave it empty for the training rows' own odds: the base score "
+        "then stands for the average risk, whatever share of outcomes are bad.",
     )
     max_bins = forms.IntegerField(
         label="Most bins per fact",
@@ -1151,7 +1158,9 @@ class FitForm(forms.Form):
             )
         return value
 
-    def clean_base_odds(self) -> float:
+    def clean_base_odds(self) -> float | None:
+        if self.cleaned_data["base_odds"] is None:
+            return None
         value = float(self.cleaned_data["base_odds"])
         if value <= 0:
             raise forms.ValidationError("The base odds must be more than 0.")

@@ -120,7 +120,8 @@ class FitReport(TypedDict):
     outcome: str  # scoring.outcomes.OUTCOME_TEXT
     as_of: str  # ISO 8601: the moment outcomes were read at
     facts: list[str]  # asked for, in the registry's order
-    options: dict[str, float]  # FitOptions as numbers (pdo, base_score, base_odds, ...)
+    options: dict[str, float | None]  # FitOptions as asked (base_odds None: the data's)
+    base_odds: float  # the odds of good to bad at the base score the points were scaled to
     train: PeriodReport
     test: PeriodReport
     metrics: dict[str, MetricsReport]  # "train", "test" (the draft), "active_test"
@@ -154,8 +155,12 @@ def facts_checked(facts: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return chosen
 
 
-def _options_json(options: FitOptions) -> dict[str, float]:
-    return {key: float(value) for key, value in dataclasses.asdict(options).items()}
+def _options_json(options: FitOptions) -> dict[str, float | None]:
+    """The options as numbers; None where left to the data (the base odds)."""
+    return {
+        key: None if value is None else float(value)
+        for key, value in dataclasses.asdict(options).items()
+    }
 
 
 def _options_from(inputs: dict[str, Any]) -> FitOptions:
@@ -164,7 +169,10 @@ def _options_from(inputs: dict[str, Any]) -> FitOptions:
     values: dict[str, Any] = {}
     for key, value in (inputs or {}).items():
         if key in known:
-            values[key] = int(value) if known[key].type in ("int", int) else float(value)
+            if value is None:
+                values[key] = None
+            else:
+                values[key] = int(value) if known[key].type in ("int", int) else float(value)
     return FitOptions(**values)
 
 
@@ -237,6 +245,7 @@ def fit_analysis(run: AnalysisRun, progress: Progress) -> AnalysisOutcome:
         "as_of": as_of.isoformat(),
         "facts": list(facts),
         "options": _options_json(options),
+        "base_odds": round(model.base_odds, 4),
         "train": _period(table, train),
         "test": _period(table, test),
         "metrics": {

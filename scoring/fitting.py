@@ -27,6 +27,8 @@ a binary outcome in, a fitted model out, which says itself as a scorecard defini
   columns can cause) is dropped, the worst first, and the regression fitted again,
   until every sign is right: points never go down as a fact gets better.
 - Points: ``factor = pdo / ln 2``, ``offset = base_score - factor * ln(base_odds)``
+  (``base_odds`` by default the training rows' own odds of good to bad, so that the base
+  score is the risk of the average row whatever the outcome's bad rate)
   (odds of good to bad); a bin earns ``-factor * coefficient * woe``, the base
   ``offset - factor * intercept``; each column's points are shifted so its worst bin
   (the missing bin included) earns 0 (the shift goes to the base) and everything is
@@ -78,8 +80,12 @@ class FitOptions:
     pdo: float = 40.0
     """Points to double the odds of good to bad."""
     base_score: int = 600
-    base_odds: float = 9.0
-    """The odds of good to bad at ``base_score`` (9: one in ten bad)."""
+    base_odds: float | None = None
+    """The odds of good to bad at ``base_score`` (9: one in ten bad). None: the training
+    rows' own odds, so the base score is average risk. A stated odds suits an outcome
+    whose bad rate is known and stable; an outcome as broad as ours (any overdue bill in
+    a year) is bad for half of some populations, and odds of 9 would put everyone in the
+    lowest band."""
     max_bins: int = 5
     min_bin_share: float = 0.05
     test_share: float = 0.25
@@ -203,6 +209,9 @@ class FittedModel:
     dropped: tuple[DroppedColumn, ...]
     intercept: float
     options: FitOptions
+    base_odds: float
+    """The odds of good to bad at ``options.base_score`` the points were scaled to (the
+    training rows' own when ``options.base_odds`` is None)."""
 
     def score(self, table: pd.DataFrame) -> np.ndarray:
         """Scores (int64, clipped to 350..950) of the rows of ``table`` (the fitted
@@ -271,6 +280,7 @@ class FittedModel:
             "columns": columns,
             "dropped": [asdict(d) for d in self.dropped],
             "options": asdict(self.options),
+            "base_odds": round(self.base_odds, 6),
         }
 
 
@@ -434,7 +444,7 @@ def fit(
         raise FitError(
             "the outcome has only one value: every row is " + ("bad" if bad.all() else "good")
         )
-    if options.pdo <= 0 or options.base_odds <= 0:
+    if options.pdo <= 0 or (options.base_odds is not None and options.base_odds <= 0):
         raise FitError("the points to double the odds and the base odds must be above 0")
     if options.max_bins < 2 or not 0 < options.min_bin_share <= 0.5:
         raise FitError("at least 2 bins, each of a share of the rows above 0 and at most 0.5")
@@ -553,7 +563,10 @@ def _scaled(
 ) -> FittedModel:
     """Points on our scale (the module's docstring says how)."""
     factor = options.pdo / math.log(2)
-    offset = options.base_score - factor * math.log(options.base_odds)
+    odds = options.base_odds
+    if odds is None:  # the training rows' own (both outcomes occur: checked before)
+        odds = float((~bad).sum() / bad.sum())
+    offset = options.base_score - factor * math.log(odds)
     base = offset - factor * intercept
     scaled: list[_Scaled] = []
     for column, coefficient in zip(columns, coefficients, strict=True):
@@ -632,7 +645,7 @@ def _scaled(
                 shaped.column.spec.name, bins, missing, shaped.column.iv, shaped.coefficient
             )
         )
-    return FittedModel(base_points, tuple(fitted), tuple(dropped), intercept, options)
+    return FittedModel(base_points, tuple(fitted), tuple(dropped), intercept, options, odds)
 
 
 # --- Validation figures ----------------------------------------------------------------
@@ -948,7 +961,12 @@ def _print_model(model: FittedModel, out: Any) -> None:
             )
     for dropped in model.dropped:
         print(f"dropped {dropped.name} (IV {dropped.iv:.3f}): {dropped.why}", file=out)
-    print(f"base points {model.base_points}", file=out)
+    options = model.options
+    print(
+        f"base points {model.base_points} ({options.base_score} at odds of "
+        f"{model.base_odds:.3g} good to 1 bad, {options.pdo:g} points to double them)",
+        file=out,
+    )
 
 
 def _fit_command(arguments: argparse.Namespace, out: Any) -> None:

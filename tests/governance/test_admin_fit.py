@@ -106,17 +106,21 @@ def test_the_form_starts_from_the_active_version_and_says_what_each_choice_means
     for name, value in (
         ("pdo", "40"),
         ("base_score", "600"),
-        ("base_odds", "9"),
         ("max_bins", "5"),
         ("min_bin_share", "5"),
     ):
         field = re.search(rf'<input type="number" name="{name}" value="([^"]+)"', page)
         assert field is not None, name
         assert float(field.group(1)) == float(value), name
+    # The base odds start empty: the training rows' own
+    odds = re.search(r'<input type="number" name="base_odds"[^>]*>', page)
+    assert odds is not None
+    assert "value=" not in odds.group(0)
     # Each choice explained, and tied to its field for screen readers
     text = text_of(page)
     assert "half as likely to have a bad one" in text
     assert "9 good outcomes for each bad one" in text
+    assert "Leave it empty for the training rows' own odds" in text.replace("&#x27;", "'")
     assert "at least this percentage of the training rows" in text
     assert 'aria-describedby="id_pdo_helptext"' in page
 
@@ -136,7 +140,7 @@ def test_the_form_starts_from_the_active_version_and_says_what_each_choice_means
         ({"max_bins": "11"}, "max_bins", "Bins per fact must be from 2 to 10."),
         ({"min_bin_share": "0.5"}, "min_bin_share", "from 1% to 50%."),
         ({"min_bin_share": "51"}, "min_bin_share", "from 1% to 50%."),
-        ({"base_odds": ""}, "base_odds", "This field is required."),
+        ({"base_odds": "lots"}, "base_odds", "Enter a number."),
     ],
 )
 def test_bad_values_are_form_errors_and_nothing_runs(analyst, changes, field, message):
@@ -147,6 +151,14 @@ def test_bad_values_are_form_errors_and_nothing_runs(analyst, changes, field, me
     assert "Please correct the errors below; nothing was run." in page
     assert message.replace("%", "%") in text_of(page).replace("&#x27;", "'")
     assert not AnalysisRun.objects.exists()
+
+
+def test_empty_base_odds_leave_them_to_the_training_rows(analyst):
+    response = signed_in(analyst).post(reverse(FIT_URL), {**VALID, "base_odds": ""})
+    assert response.status_code == 302
+    run = AnalysisRun.objects.get()
+    assert run.inputs["options"]["base_odds"] is None
+    assert run.inputs["options"]["base_score"] == 620
 
 
 def test_a_valid_form_queues_a_fit_with_the_facts_and_options_chosen(analyst):
@@ -227,6 +239,7 @@ def fit_report(*, draft: Scorecard, audit_id: int, backtest_id: int) -> FitRepor
             "test_share": 0.25,
             "random_state": 0.0,
         },
+        "base_odds": 9.0,
         "train": {
             "count": 3600,
             "bad": 432,

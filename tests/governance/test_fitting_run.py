@@ -159,6 +159,10 @@ def test_the_fit_finds_the_planted_rule_and_its_draft_goes_to_audit_and_backtest
     assert report["facts"] == list(FACTS_FITTED)
     assert report["options"]["pdo"] == 40.0
     assert report["options"]["base_score"] == 600.0
+    # the base odds left to the data: the training rows' own odds of good to bad
+    assert report["options"]["base_odds"] is None
+    train_odds = (report["train"]["count"] - report["train"]["bad"]) / report["train"]["bad"]
+    assert report["base_odds"] == pytest.approx(train_odds, abs=1e-4)
     # split out of time: the newest night is the test, the four before it the training
     assert (report["train"]["count"], report["test"]["count"]) == (4 * CITIZENS, CITIZENS)
     assert report["train"]["accounts"] == report["test"]["accounts"] == CITIZENS

@@ -428,7 +428,7 @@ def test_a_base_out_of_range_moves_into_the_columns(base_score, base_odds):
     rng = np.random.default_rng(6)
     table, bad, _ = population(6_000, rng)
     keys = ("late_payments_24m", "no_shows_12m", "unpaid_claims")
-    usual = fit(table, bad, specs(keys))
+    usual = fit(table, bad, specs(keys), FitOptions(base_odds=9.0))
     moved = fit(table, bad, specs(keys), FitOptions(base_score=base_score, base_odds=base_odds))
     # Then the definition still validates, with the base at the edge of its range
     Scorecard.from_definition(moved.definition())
@@ -445,6 +445,31 @@ def test_a_base_out_of_range_moves_into_the_columns(base_score, base_odds):
     assert abs(shift[0] - offsets) <= 1
     # and a column's worst bin no longer earns 0
     assert min(b.points for c in moved.columns for b in c.bins) != 0
+
+
+def test_the_base_odds_are_the_training_rows_own_unless_stated():
+    # Given a population where about half the rows are bad (as broad an outcome as "any
+    # overdue bill in a year" can be)
+    rng = np.random.default_rng(8)
+    table, bad, _ = population(6_000, rng)
+    bad = bad | (rng.random(len(bad)) < 0.4)
+    keys = ("late_payments_24m", "no_shows_12m", "unpaid_claims")
+    # When fitted with the default options
+    model = fit(table, bad, specs(keys))
+    # Then the points are scaled to the rows' own odds of good to bad
+    odds = (~bad).sum() / bad.sum()
+    assert 0.8 < odds < 1.6
+    assert model.base_odds == pytest.approx(odds)
+    assert model.options.base_odds is None
+    assert (
+        model.definition() == fit(table, bad, specs(keys), FitOptions(base_odds=odds)).definition()
+    )
+    # so that the scores sit around the base score, where a stated odds of 9 would put
+    # almost every row below it
+    assert 520 < np.median(model.score(table)) < 700
+    stated = fit(table, bad, specs(keys), FitOptions(base_odds=9.0))
+    assert stated.base_odds == 9.0
+    assert np.mean(stated.score(table) < 600) > 0.9
 
 
 def test_as_json_says_the_model():

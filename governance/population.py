@@ -47,7 +47,7 @@ from django.utils import timezone
 from common.db import statement_timeout
 from governance.models import AgeBand, Sex
 from scoring import selectors
-from scoring.facts import BAND_CODES, FACTS, FEATURE_STAND_INS, EventKinds, Features
+from scoring.facts import BAND_CODES, FACTS, EventKinds, Features
 from scoring.models import EventStatus, Scorecard
 from wallet.models import AccountKind, IdentityLevel
 
@@ -195,45 +195,19 @@ def _no_progress(percent: int, note: str = "") -> None:
 # --- SQL -------------------------------------------------------------------------------
 
 
-def _json_int(column: str, key: str) -> str:
-    """An integer member of a JSON column (NULL when absent); ``key`` is an identifier
-    of the code or a validated scorecard."""
-    if not key.isidentifier():
-        raise ValueError(f"not a JSON key the audit reads: {key!r}")
-    if connection.vendor == "postgresql":
-        return f"({column} ->> '{key}')::bigint"
-    return f"json_extract({column}, '$.{key}')"
-
-
-def _snapshot_feature(name: str) -> str:
-    """A feature as a snapshot stored it; an older snapshot's stand-in where it lacks a
-    newer field (``scoring.facts.FEATURE_STAND_INS``, as ``Features.from_dict`` reads)."""
-    stand_in = FEATURE_STAND_INS.get(name)
-    if stand_in is None:
-        return _json_int("s.features", name)
-    return f"COALESCE({_json_int('s.features', name)}, {_json_int('s.features', stand_in)})"
-
-
 _CITIZENS = "u.is_active AND NOT u.is_staff AND NOT u.is_superuser"
-
-
-def _epoch_seconds(column: str) -> str:
-    """A datetime column in whole seconds since the epoch, alike on both databases."""
-    if connection.vendor == "postgresql":
-        return f"FLOOR(EXTRACT(EPOCH FROM {column}))::bigint"
-    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
 
 
 def _accounts_sql(fields: tuple[str, ...], points_keys: tuple[str, ...], *, live: bool) -> str:
     """Per account in the id range: id, identity level, days since it opened, and (live)
     its current snapshot's scorecard, score, band, features and points."""
-    age = f"(%(at_epoch)s - {_epoch_seconds('u.date_joined')}) / {_DAY_SECONDS}"
+    age = f"(%(at_epoch)s - {selectors.epoch_seconds_sql('u.date_joined')}) / {_DAY_SECONDS}"
     columns = ["u.id", "u.identity_level", age]
     join = ""
     if live:
         columns += ["s.scorecard_id", "s.score", "s.band"]
-        columns += [_snapshot_feature(name) for name in fields]
-        columns += [_json_int("s.points", key) for key in points_keys]
+        columns += [selectors.snapshot_feature_sql(name) for name in fields]
+        columns += [selectors.json_int_sql("s.points", key) for key in points_keys]
         if connection.vendor == "postgresql":
             # The range's current snapshots in one ordered pass over ``snapshot_current``
             # (five times faster than a subquery per account).
@@ -261,7 +235,7 @@ def balance_weight_sql() -> str:
     the 89 days before) an entry ``e`` made at or before the moment is part of: 90 for
     one older than the window, 1 for one made in the last day. Whole seconds, alike on
     PostgreSQL and SQLite; ``%(at_epoch)s`` is the moment in whole seconds."""
-    seconds = _epoch_seconds("e.created_at")
+    seconds = selectors.epoch_seconds_sql("e.created_at")
     least = "LEAST" if connection.vendor == "postgresql" else "MIN"
     return f"{least}({WEALTH_WINDOW_DAYS}, (%(at_epoch)s - {seconds}) / {_DAY_SECONDS} + 1)"
 

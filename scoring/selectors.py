@@ -174,6 +174,37 @@ def account_id_chunks_counted(*, size: int) -> list[tuple[int, int, int]]:
     return [(first, last, counts.get(n, 0)) for n, (first, last) in enumerate(chunks)]
 
 
+# --- SQL expressions shared by set-based reads ------------------------------------------
+
+
+def json_int_sql(column: str, key: str) -> str:
+    """An integer member of a JSON column (NULL when absent), as an SQL expression;
+    ``key`` is an identifier of the code or of a validated scorecard."""
+    if not key.isidentifier():
+        raise ValueError(f"not a JSON key a statement may read: {key!r}")
+    if connection.vendor == "postgresql":
+        return f"({column} ->> '{key}')::bigint"
+    return f"json_extract({column}, '$.{key}')"
+
+
+def snapshot_feature_sql(name: str, alias: str = "s") -> str:
+    """A feature as the snapshot ``alias`` stored it; an older snapshot's stand-in where
+    it lacks a newer field (``scoring.facts.FEATURE_STAND_INS``, as ``Features.from_dict``
+    reads it)."""
+    column = f"{alias}.features"
+    stand_in = facts.FEATURE_STAND_INS.get(name)
+    if stand_in is None:
+        return json_int_sql(column, name)
+    return f"COALESCE({json_int_sql(column, name)}, {json_int_sql(column, stand_in)})"
+
+
+def epoch_seconds_sql(column: str) -> str:
+    """A datetime column in whole seconds since the epoch, alike on both databases."""
+    if connection.vendor == "postgresql":
+        return f"FLOOR(EXTRACT(EPOCH FROM {column}))::bigint"
+    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
+
+
 # --- Scorecards ------------------------------------------------------------------------
 
 _compiled: dict[int, tuple[object, CompiledScorecard]] = {}

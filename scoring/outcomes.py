@@ -2,8 +2,9 @@
 of scorecards learns from and its reports show.
 
 A citizen's snapshot (the facts as they were at that moment) has a *bad* outcome when, in
-the ``OUTCOME_WINDOW_DAYS`` (365) days after it, any of these was recorded about them and
-not removed by a dispute:
+the ``OUTCOME_WINDOW_DAYS`` (365) days after it, any of these happened to them and was not
+removed by a dispute (what happened at the snapshot's very moment is not after it: the
+score already knew it; what happened exactly 365 days after it still counts):
 
 - a no-show;
 - a damage claim left unpaid ``CLAIM_UNPAID_DAYS`` (30) days: recorded unpaid, and not

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,14 +24,16 @@ KINDS = sorted(EVENT_WINDOW_DAYS)
 
 
 def _scorecard_id() -> int:
-    return Scorecard.objects.order_by("pk").values_list("pk", flat=True).first()
+    scorecard_id = Scorecard.objects.order_by("pk").values_list("pk", flat=True).first()
+    assert scorecard_id is not None  # the migrations' version 1
+    return scorecard_id
 
 
 @dataclass(frozen=True)
 class PlannedSnapshot:
     at: datetime
     score: int
-    features: dict[str, int]  # as stored (an old one lacks ``no_shows_24m``)
+    features: dict[str, int | None]  # as stored (an old one lacks ``no_shows_24m``)
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class PlannedEvent:
     settled_at: datetime | None
 
 
-def _stored(values: list[int], old: bool) -> dict[str, int]:
+def _stored(values: list[int], old: bool) -> dict[str, int | None]:
     stored: dict[str, int | None] = Features._make(values).as_dict()
     if old:
         del stored["no_shows_24m"]
@@ -96,7 +98,7 @@ STATUSES = st.sampled_from([EventStatus.ACTIVE] * 3 + [EventStatus.DISPUTED, Eve
 
 
 @st.composite
-def planned_history(draw: st.DrawFn) -> tuple[dict[str, bool], list[PlannedSnapshot], list]:
+def planned_history(draw: st.DrawFn):
     flags = {
         "is_active": draw(st.sampled_from([True] * 5 + [False])),
         "is_staff": draw(st.sampled_from([False] * 5 + [True])),
@@ -105,7 +107,8 @@ def planned_history(draw: st.DrawFn) -> tuple[dict[str, bool], list[PlannedSnaps
     snapshots = draw(st.lists(planned_snapshots, max_size=10))
     events = []
     for _ in range(draw(st.integers(0, 10))):
-        if snapshots and draw(st.booleans()):  # on an edge of a snapshot's window
+        on_edge: bool = draw(st.booleans())
+        if snapshots and on_edge:  # on an edge of a snapshot's window
             at = draw(st.sampled_from(snapshots)).at + draw(st.sampled_from(EDGE_OFFSETS))
         else:
             at = _snapshot_at(draw(st.floats(-30, 1_200, allow_nan=False)))
@@ -122,7 +125,7 @@ def planned_history(draw: st.DrawFn) -> tuple[dict[str, bool], list[PlannedSnaps
 
 
 def _write(flags: dict[str, bool], snapshots: list[PlannedSnapshot], events: list[PlannedEvent]):
-    user = UserFactory(**flags)
+    user = UserFactory.create(**flags)
     scorecard_id = _scorecard_id()
     made = ScoreSnapshot.objects.bulk_create(
         ScoreSnapshot(
@@ -294,3 +297,188 @@ def test_only_facts_of_the_features_are_read():
     for key in ("score", "band", "wealth", "on_time_payments_12m"):
         with pytest.raises(KeyError):
             empty.fact(key)
+
+
+# --- The edges, one by one --------------------------------------------------------------
+
+FEATURES = Features(1, 400, 5, 1, 2, 3, 0, 0, 0, 9, 1)
+
+
+def _citizen(**flags: bool):
+    return UserFactory.create(**flags)
+
+
+def _snapshot(user, at: datetime, *, features: dict | None = None, score: int = 600) -> int:
+    return ScoreSnapshot.objects.create(
+        account=user,
+        scorecard_id=_scorecard_id(),
+        score=score,
+        band="good",
+        points={},
+        reasons=[],
+        features=FEATURES.as_dict() if features is None else features,
+        fingerprint=0,
+        trigger=SnapshotTrigger.BATCH,
+        computed_at=at,
+    ).pk
+
+
+def _event(user, kind: str, at: datetime, *, status=EventStatus.ACTIVE, settled_at=None) -> None:
+    CreditEvent.objects.create(
+        account=user,
+        kind=kind,
+        occurred_at=at,
+        counts_until=at + timedelta(days=EVENT_WINDOW_DAYS[kind]),
+        source=f"edge:{CreditEvent.objects.count()}",
+        status=status,
+        settled_at=settled_at,
+    )
+
+
+def _bad_by_account() -> dict[int, bool]:
+    table = training_table(as_of=AS_OF)
+    assert len(set(table.account_ids.tolist())) == len(table)
+    return dict(zip(table.account_ids.tolist(), table.bad.tolist(), strict=True))
+
+
+TAKEN = datetime(2025, 11, 20, 8, 30, 15, 250_000, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_a_snapshot_is_mature_exactly_395_days_before_as_of():
+    at_edge, after_edge = _citizen(), _citizen()
+    _snapshot(at_edge, MATURE_AT)
+    _snapshot(after_edge, MATURE_AT + timedelta(microseconds=1))
+    table = training_table(as_of=AS_OF)
+    assert table.account_ids.tolist() == [at_edge.pk]
+    assert table.taken_at.tolist() == [(MATURE_AT - EPOCH) // timedelta(seconds=1)]
+
+
+@pytest.mark.django_db
+def test_the_window_starts_after_the_snapshot_and_ends_365_days_after_it():
+    at_snapshot, at_end, after_end, just_after = (_citizen() for _ in range(4))
+    for user in (at_snapshot, at_end, after_end, just_after):
+        _snapshot(user, TAKEN)
+    _event(at_snapshot, EventKinds.NO_SHOW, TAKEN)  # the score already knew it
+    _event(at_end, EventKinds.NO_SHOW, TAKEN + timedelta(days=365))
+    _event(after_end, EventKinds.NO_SHOW, TAKEN + timedelta(days=365, microseconds=1))
+    _event(just_after, EventKinds.BILL_OVERDUE, TAKEN + timedelta(microseconds=1))
+    assert _bad_by_account() == {
+        at_snapshot.pk: False,
+        at_end.pk: True,
+        after_end.pk: False,
+        just_after.pk: True,
+    }
+
+
+@pytest.mark.django_db
+def test_a_claim_is_bad_when_not_paid_within_30_days():
+    paid_at_30_days, paid_a_second_later, never_paid, paid_claim = (_citizen() for _ in range(4))
+    claimed = TAKEN + timedelta(days=100)
+    for user, settled_at in (
+        (paid_at_30_days, claimed + timedelta(days=30)),
+        (paid_a_second_later, claimed + timedelta(days=30, seconds=1)),
+        (never_paid, None),
+    ):
+        _snapshot(user, TAKEN)
+        _event(user, EventKinds.CLAIM_UNPAID, claimed, settled_at=settled_at)
+    _snapshot(paid_claim, TAKEN)
+    _event(paid_claim, EventKinds.CLAIM_PAID, claimed)
+    assert _bad_by_account() == {
+        paid_at_30_days.pk: False,
+        paid_a_second_later.pk: True,
+        never_paid.pk: True,
+        paid_claim.pk: False,
+    }
+
+
+@pytest.mark.django_db
+def test_removed_records_do_not_count_and_disputed_ones_do():
+    removed, disputed, good_records = _citizen(), _citizen(), _citizen()
+    for user in (removed, disputed, good_records):
+        _snapshot(user, TAKEN)
+    _event(removed, EventKinds.NO_SHOW, TAKEN + timedelta(days=10), status=EventStatus.REMOVED)
+    _event(disputed, EventKinds.NO_SHOW, TAKEN + timedelta(days=10), status=EventStatus.DISPUTED)
+    for kind in (EventKinds.BILL_PAID_LATE, EventKinds.BOOKING_COMPLETED, EventKinds.CLAIM_PAID):
+        _event(good_records, kind, TAKEN + timedelta(days=10))
+    assert _bad_by_account() == {removed.pk: False, disputed.pk: True, good_records.pk: False}
+
+
+@pytest.mark.django_db
+def test_one_snapshot_per_utc_quarter_the_last_one_taken_in_it(is_postgres):
+    if is_postgres:  # whatever the session's time zone, quarters are UTC's
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL TIME ZONE 'Pacific/Auckland'")
+    user = _citizen()
+    end_of_june = datetime(2026, 6, 30, 23, 59, 59, 999_999, tzinfo=UTC)
+    first_of_july = datetime(2026, 7, 1, tzinfo=UTC)
+    april = _snapshot(user, datetime(2026, 4, 1, tzinfo=UTC))
+    june = _snapshot(user, end_of_june)
+    july = _snapshot(user, first_of_july)
+    # Two taken at the same moment: the highest id is the last
+    _snapshot(user, datetime(2025, 12, 31, 12, tzinfo=UTC))
+    same_moment = _snapshot(user, datetime(2025, 12, 31, 12, tzinfo=UTC), score=700)
+    table = training_table(as_of=AS_OF)
+    assert april not in table.snapshot_ids.tolist()
+    assert table.snapshot_ids.tolist() == [same_moment, june, july]
+    assert table.scores.tolist() == [700, 600, 600]
+    assert table.taken_at.tolist() == sorted(table.taken_at.tolist())
+
+
+@pytest.mark.django_db
+def test_only_active_citizens_are_read():
+    citizen = _citizen()
+    for user in (
+        citizen,
+        _citizen(is_staff=True),
+        _citizen(is_superuser=True),
+        _citizen(is_active=False),
+    ):
+        _snapshot(user, TAKEN)
+    assert training_table(as_of=AS_OF).account_ids.tolist() == [citizen.pk]
+
+
+@pytest.mark.django_db
+def test_an_old_snapshot_without_no_shows_24m_reads_those_of_12_months():
+    user = _citizen()
+    stored = Features(1, 400, 0, 0, 0, 1, 2, 0, 0, 3, 0).as_dict()
+    del stored["no_shows_24m"]
+    _snapshot(user, TAKEN, features=stored)
+    table = training_table(as_of=AS_OF)
+    assert table.features_rows() == [Features.from_dict(stored)]
+    assert table.fact("no_shows_12m").tolist() == [2.0]
+    assert table.fact("stays_completed_well_24m").tolist() == [33.0]  # 1 of 3 stays
+
+
+@pytest.mark.django_db
+def test_progress_is_reported_per_range_of_accounts():
+    users = [_citizen() for _ in range(5)]
+    for user in users:
+        _snapshot(user, TAKEN)
+    reports: list[tuple[int, str]] = []
+    table = training_table(
+        as_of=AS_OF, chunk_size=2, progress=lambda pct, note: reports.append((pct, note))
+    )
+    assert len(table) == 5
+    assert [pct for pct, _ in reports] == [33, 66, 100]
+    assert reports[-1][1] == "read 5 snapshots"
+
+
+@pytest.mark.django_db
+def test_nothing_to_read_is_an_empty_table():
+    table = training_table(as_of=AS_OF)
+    assert len(table) == 0
+    assert table.features.shape == (0, len(Features._fields))
+    assert table.facts_frame(("no_shows_12m",)).shape == (0, 1)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_settings_of_a_callers_transaction_are_left_as_they_were():
+    _snapshot(_citizen(), TAKEN)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('statement_timeout')")
+        before = cursor.fetchone()
+        assert len(training_table(as_of=AS_OF)) == 1
+        cursor.execute("SELECT current_setting('jit'), current_setting('statement_timeout')")
+        assert cursor.fetchone() == before

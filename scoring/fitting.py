@@ -166,8 +166,7 @@ class FittedColumn:
         absent = series.isna().to_numpy().copy()
         if self.categorical:
             by_category = {c: b.points for b in self.bins for c in b.categories or ()}
-            earned = [by_category.get(str(value), missing) for value in series]
-            points = np.array(earned, dtype=np.int64)
+            points = _looked_up(series, by_category, missing)
         else:
             starts = np.array([b.start for b in self.bins], dtype=float)
             numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
@@ -175,6 +174,17 @@ class FittedColumn:
             index = np.searchsorted(starts, np.nan_to_num(numbers), side="right") - 1
             points = bin_points[np.clip(index, 0, len(starts) - 1)]
         return np.where(absent, missing, points).astype(np.int64)
+
+
+def _looked_up(values: Any, table: dict[str, int], default: int) -> np.ndarray:
+    """Each value's entry in ``table`` by its text (int64); ``default`` for an absent
+    value or one not in it."""
+    series = pd.Series(values, dtype=object)
+    present = series.notna()
+    found = pd.Series(default, index=series.index, dtype=np.int64)
+    looked = series[present].astype(str).map(table)
+    found[present] = looked.fillna(default).astype(np.int64)
+    return found.to_numpy()
 
 
 @dataclass(frozen=True)
@@ -294,9 +304,7 @@ class _Binned:
         """Each value's bin by optbinning's cuts; -1 for absent (or unseen) values."""
         if self.spec.categorical:
             group_of = {c: i for i, group in enumerate(self.groups) for c in group}
-            return np.array(
-                [-1 if pd.isna(v) else group_of.get(str(v), -1) for v in values], dtype=int
-            )
+            return _looked_up(values, group_of, -1)
         numbers = values.astype(float)
         index = np.searchsorted(self.splits, np.nan_to_num(numbers), side="right")
         return np.where(np.isnan(numbers), -1, index)
@@ -326,17 +334,16 @@ def _binned(
 
     names = [spec.name for spec in columns]
     frame = pd.DataFrame({spec.name: _prepared(table[spec.name], spec) for spec in columns})
-    params: dict[str, dict[str, Any]] = {}
-    for spec in columns:
-        if spec.categorical:
-            params[spec.name] = {"monotonic_trend": None}
-        else:
-            # Every bin holds goods and bads, so its weight of evidence is finite.
-            params[spec.name] = {
-                "monotonic_trend": _TRENDS[spec.direction],
-                "min_bin_n_event": 1,
-                "min_bin_n_nonevent": 1,
-            }
+    # Every bin holds goods and bads, so that its weight of evidence is finite; a
+    # category has no order to keep, a number its direction's.
+    params = {
+        spec.name: {
+            "monotonic_trend": None if spec.categorical else _TRENDS[spec.direction],
+            "min_bin_n_event": 1,
+            "min_bin_n_nonevent": 1,
+        }
+        for spec in columns
+    }
     process = BinningProcess(
         names,
         max_n_bins=options.max_bins,
@@ -349,7 +356,10 @@ def _binned(
         # optbinning's tables set their totals row in a way pandas means to stop
         # allowing; the figures are right, the notice is for optbinning's authors.
         warnings.simplefilter("ignore", DeprecationWarning)
-        process.fit(frame, bad.astype(int))
+        try:
+            process.fit(frame, bad.astype(int))
+        except ValueError as error:  # what optbinning and scikit-learn say of bad data
+            raise FitError(f"the columns cannot be binned ({error})") from error
     binned = []
     for spec in columns:
         optimal = process.get_binned_variable(spec.name)
@@ -424,6 +434,10 @@ def fit(
         raise FitError(
             "the outcome has only one value: every row is " + ("bad" if bad.all() else "good")
         )
+    if options.pdo <= 0 or options.base_odds <= 0:
+        raise FitError("the points to double the odds and the base odds must be above 0")
+    if options.max_bins < 2 or not 0 < options.min_bin_share <= 0.5:
+        raise FitError("at least 2 bins, each of a share of the rows above 0 and at most 0.5")
     names = [spec.name for spec in columns]
     if not names:
         raise FitError("no column to fit")
@@ -435,7 +449,13 @@ def fit(
 
     dropped: list[DroppedColumn] = []
     kept: list[_Binned] = []
-    for column in _binned(table, bad, columns, options):
+    # A column without a single value (once ``missing_as`` fills in) has nothing to bin.
+    empty = {
+        spec.name for spec in columns if spec.missing_as is None and table[spec.name].isna().all()
+    }
+    dropped.extend(DroppedColumn(name, 0.0, SINGLE_BIN) for name in names if name in empty)
+    binnable = [spec for spec in columns if spec.name not in empty]
+    for column in _binned(table, bad, binnable, options) if binnable else []:
         if _says_something(column):
             kept.append(column)
         else:
@@ -481,7 +501,7 @@ def _final_bins(
     """The bins as a scorecard states them: (starts, groups, weights of evidence).
 
     A numeric bin starts where optbinning cut (at the next whole value for a whole-number
-    column: a cut at 2.5 puts 3 above it, as it does optbinning's), the first at the
+    column: optbinning puts 3 above a cut at 2.5, so the bin starts at 3), the first at the
     column's minimum (the least training value when none is known). A cut at or below
     the minimum or above the maximum leaves a bin no allowed value falls in, and two cuts
     between the same whole values leave an empty one: such a bin is dropped, and each bin

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
@@ -20,6 +20,7 @@ from scoring.fitting import (
     FitError,
     FitOptions,
     FittedModel,
+    _binned,
     band_rates,
     decile_rates,
     fit,
@@ -224,7 +225,7 @@ def test_the_definition_validates_and_scores_as_the_model_does(fitted):
 
 
 def test_the_features_hit_the_bins_they_are_meant_to():
-    # (the helper above: a fact set is the fact read back)
+    # (``features_with``: a fact set is the fact read back)
     f = features_with({"on_time_ratio_12m": 37, "stays_completed_well_24m": 64, "unpaid_claims": 1})
     assert (f.on_time_ratio_12m, f.stays_completed_well_24m, f.unpaid_claims) == (37, 64, 1)
     f = features_with({"on_time_ratio_12m": None, "stays_completed_well_24m": None})
@@ -263,6 +264,7 @@ def test_a_fit_always_validates_and_never_punishes_a_better_fact(
         message = str(error)
     else:
         message = ""
+    event("fitted" if not message else "nothing separates")
     if message:
         assert message == "no column separates good from bad"
         return
@@ -323,15 +325,27 @@ def test_data_the_fit_cannot_use():
         fit(noise, bad, [ColumnSpec("same")])
     with pytest.raises(FitError, match="no column 'missing'"):
         fit(table, bad, [ColumnSpec("missing")])
+    with pytest.raises(FitError, match="at least 2 bins"):
+        fit(table, bad, specs(), FitOptions(max_bins=1))
+    with pytest.raises(FitError, match="must be above 0"):
+        fit(table, bad, specs(), FitOptions(pdo=0))
 
 
 def test_a_column_that_says_nothing_is_dropped():
     rng = np.random.default_rng(2)
     table, bad, _ = population(4_000, rng)
     table["constant"] = 7.0
-    model = fit(table, bad, [*specs(("late_payments_24m",)), ColumnSpec("constant")])
+    table["unknown"] = np.nan
+    model = fit(
+        table,
+        bad,
+        [ColumnSpec("constant"), *specs(("late_payments_24m",)), ColumnSpec("unknown")],
+    )
     assert [c.name for c in model.columns] == ["late_payments_24m"]
-    assert [(d.name, d.why) for d in model.dropped] == [("constant", SINGLE_BIN)]
+    assert sorted((d.name, d.iv, d.why) for d in model.dropped) == [
+        ("constant", 0.0, SINGLE_BIN),
+        ("unknown", 0.0, SINGLE_BIN),
+    ]
 
 
 def test_a_column_whose_weight_comes_out_the_wrong_way_is_dropped():
@@ -550,3 +564,20 @@ def test_out_of_time_split_by_hand():
         False,
     ]
     assert out_of_time_split(np.array([5, 5])).tolist() == [False, False]
+
+
+def test_an_absent_share_is_fitted_as_the_value_it_is_scored_as():
+    # Given shares of stays where many are absent (too few stays)
+    rng = np.random.default_rng(10)
+    table, bad, _ = population(6_000, rng)
+    spec = ColumnSpec.from_fact("stays_completed_well_24m")
+    assert table[spec.name].isna().mean() > 0.2
+    # When optbinning bins the column for the regression
+    (binned,) = _binned(table, bad, [spec], FitOptions())
+    # Then the absent rows take the weight of evidence of the rows at 50%, which they
+    # are scored as; none falls in a missing bin of its own
+    absent = table[spec.name].isna().to_numpy()
+    at_fifty = (table[spec.name] == 50).to_numpy()
+    assert at_fifty.any()
+    assert set(binned.row_woe[absent]) == set(binned.row_woe[at_fifty])
+    assert (binned.bin_index(binned.values) >= 0).all()

@@ -21,23 +21,25 @@ migrated like the test database; never the one DATABASE_URL names). PostgreSQL o
      count is drawn (geometric, overdispersed like real counts) around the citizen's
      rate of that kind of record over the fact's window;
    - credit events at the same rates over the history: bills on time, late and
-     overdue, bookings, no-shows, claims paid and unpaid (of those, some paid within 30
-     days, some later, most never), a few disputed and a few removed by a dispute.
+     overdue, bookings, no-shows, claims paid and unpaid (of those, a third paid within
+     30 days, a fifth later, the rest never), a few disputed and a few removed by a dispute.
 
    ``--reuse`` keeps the database and its data for the next run with the same N; the
    training table is then read as of the moment the data was generated, as before.
 2. Times, interleaved ``--repeat`` times: the training table
    (``scoring.training.training_table``) and one hand-written statement of the same rows
    (the leanest PostgreSQL: DISTINCT ON per account and quarter, an EXISTS over the
-   account's events for the outcome, every row fetched and made into arrays). Checks
+   account's events for the outcome, without JIT, every row fetched and made into
+   arrays in the table's order). Both run with the server's ``work_mem``. Checks
    both have the same rows: count, bad count and a checksum of the snapshot ids with
    their outcome.
 3. Times the out-of-time split, the fit (``scoring.fitting.fit`` of every scorable fact
    on the older rows) and its evaluation (the draft's scores on the newest rows, AUC,
    Gini, KS, bad rate per decile and band, the active scorecard's on the same rows, PSI).
 
-Prints a line per phase and repeat, and then a line per phase with the median and the
-spread (least..most) of its seconds, the build's last, with its ratio::
+Prints a line per phase and repeat (the first with the draft's figures: metrics, bins
+and points per fact, bad rate per decile and band), then a line per phase with the
+median and the spread (least..most) of its seconds, the ratio of each run, and last::
 
     build: N accounts, R rows in X s; hand SQL Y s; ratio X/Y; agree: true|false
 """
@@ -677,7 +679,13 @@ def main() -> None:
             _explain(sql, {"mature": _mature(as_of)}, "the hand SQL", jit=False)
             _, slowest_sql, slowest_params = statements.slowest
             if slowest_sql:
-                _explain(slowest_sql, slowest_params, "the training table's slowest statement")
+                # Without JIT, as the training table runs its statements.
+                _explain(
+                    slowest_sql,
+                    slowest_params,
+                    "the training table's slowest statement",
+                    jit=False,
+                )
     finally:
         connection.close()
         if args.reuse:
@@ -688,6 +696,8 @@ def main() -> None:
         return
     for phase in ("hand SQL", "split", "fit", "evaluate", "build"):
         print(f"{phase}: {_spread(seconds[phase])}")
+    ratios = [b / h for b, h in zip(seconds["build"], seconds["hand SQL"], strict=True)]
+    print(f"ratio build/hand SQL per run: {' '.join(f'{r:.2f}' for r in ratios)}")
     build = statistics.median(seconds["build"])
     hand = statistics.median(seconds["hand SQL"])
     print(_line(args.accounts, rows, build, hand, all(agreed)))

@@ -67,6 +67,7 @@ REGRESSION_C = 1e6
 
 SINGLE_BIN = "a single bin: it does not separate good from bad"
 WRONG_SIGN = "its weight came out with the wrong sign next to the other columns"
+SAME_POINTS = "its points round to the same for every value: it changes no score"
 
 _TRENDS: dict[Direction, str] = {
     "higher_is_better": "descending",  # the bad rate falls as the value rises
@@ -645,7 +646,31 @@ def _scaled(
                 shaped.column.spec.name, bins, missing, shaped.column.iv, shaped.coefficient
             )
         )
-    return FittedModel(base_points, tuple(fitted), tuple(dropped), intercept, options, odds)
+    base_points, kept = _without_constant_columns(base_points, fitted, dropped)
+    return FittedModel(base_points, tuple(kept), tuple(dropped), intercept, options, odds)
+
+
+def _without_constant_columns(
+    base_points: int, fitted: list[FittedColumn], dropped: list[DroppedColumn]
+) -> tuple[int, list[FittedColumn]]:
+    """The columns whose every bin earns the same whole points (a weak column on a
+    narrow scale) moved into the base and listed as dropped: a factor that changes no
+    score would only show the citizen a line that says nothing. Every score stays what
+    it was; the last column stays, and so does one the base has no room for."""
+    kept = list(fitted)
+    for column in fitted:
+        points = {b.points for b in column.bins}
+        if column.missing is not None:
+            points.add(column.missing.points)
+        if len(points) != 1 or len(kept) == 1:
+            continue
+        (same,) = points
+        if not 0 <= base_points + same <= SCORE_MAX:
+            continue
+        base_points += same
+        kept.remove(column)
+        dropped.append(DroppedColumn(column.name, column.iv, SAME_POINTS))
+    return base_points, kept
 
 
 # --- Validation figures ----------------------------------------------------------------

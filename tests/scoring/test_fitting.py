@@ -14,6 +14,7 @@ from sklearn.metrics import roc_auc_score
 
 from scoring.facts import FACTOR_WORDS, FACTS, Features
 from scoring.fitting import (
+    SAME_POINTS,
     SINGLE_BIN,
     WRONG_SIGN,
     ColumnSpec,
@@ -470,6 +471,30 @@ def test_the_base_odds_are_the_training_rows_own_unless_stated():
     stated = fit(table, bad, specs(keys), FitOptions(base_odds=9.0))
     assert stated.base_odds == 9.0
     assert np.mean(stated.score(table) < 600) > 0.9
+
+
+def test_a_column_whose_points_round_to_one_value_is_dropped():
+    # Given a scale so narrow (0.6 points to double the odds) that a weak fact's bins
+    # all round to the same whole points
+    rng = np.random.default_rng(0)
+    table, bad, _ = population(6_000, rng)
+    keys = ("late_payments_24m", "no_shows_12m", "account_age_days", "identity_level")
+    model = fit(table, bad, specs(keys), FitOptions(pdo=0.6))
+    # Then that fact is listed as dropped, as changing no score
+    assert [(d.name, d.why) for d in model.dropped] == [("identity_level", SAME_POINTS)]
+    # and every factor left changes some score
+    for column in model.columns:
+        points = {b.points for b in column.bins}
+        assert len(points) > 1, column.name
+    definition = model.definition()
+    Scorecard.from_definition(definition)
+    assert [f["fact"] for f in definition["factors"]] == list(keys[:3])
+    # And when every fact rounds to one value, the last is kept: a scorecard scores
+    # at least one factor
+    flat = fit(table, bad, specs(keys), FitOptions(pdo=0.3))
+    assert len(flat.columns) == 1
+    assert [d.why for d in flat.dropped] == [SAME_POINTS] * 3
+    Scorecard.from_definition(flat.definition())
 
 
 def test_as_json_says_the_model():

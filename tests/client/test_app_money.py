@@ -199,6 +199,8 @@ def test_the_limits_in_spanish_and_the_wallet_in_chinese(
     # (the picture: money out, and the history)
     page.reload()
     expect(history(page).first).to_contain_text("已到账")
+    # (the history and the wallet load apart: the withdraw card comes with the wallet)
+    expect(page.locator(".withdraw")).to_be_visible()
     page.evaluate("() => window.scrollTo(0, document.querySelector('.withdraw').offsetTop - 72)")
     screenshots(page, "18-wallet-zh", top=False)
     accessible(page)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
-import math
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict, cast
 
@@ -381,9 +380,7 @@ def _factor(column: FittedColumn, definition: dict[str, Any]) -> FactorReport:
     """The report of one fitted fact: its bins as the draft scores them (``start`` the
     draft's ``from``, whole values), the missing bin last."""
     factor = next(raw for raw in definition["factors"] if raw["fact"] == column.name)
-    starts = [int(raw["from"]) for raw in factor["bins"]]
-    if len(starts) != len(column.bins):  # the draft's bins are the fitted ones
-        starts = [math.ceil(fitted.start or 0) for fitted in column.bins]
+    starts = [int(raw["from"]) for raw in factor["bins"]]  # one per fitted bin, in order
     bins: list[BinReport] = [
         _bin(fitted, start, starts[index + 1] if index + 1 < len(starts) else None)
         for index, (fitted, start) in enumerate(zip(column.bins, starts, strict=True))
